@@ -1,0 +1,131 @@
+# Credential notary — the one Makefile.
+#
+# Parts and their direction (see DESIGN.md): core <- anchor <- notary,
+# core <- anchor <- verifier. Each part is one static library; the commands
+# are thin mains over them. The verifier never links notary code.
+#
+#   make            build libraries and commands into $(BUILD)/
+#   make test       install what is missing, build, run every test (ends "N passed, N failed")
+#   make asan       the same test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      benchmarks, with the npm peers side by side
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
+#   make demo       the main job: a full issue -> anchor -> verify run on a local ledger
+#   make install PREFIX=/usr/local
+#   make clean
+
+BUILD  ?= build
+PREFIX ?= /usr/local
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+
+WARN   = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+OPT   ?= -O2
+ifeq ($(SAN),1)
+OPT    = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN  = -fsanitize=address,undefined
+endif
+CFLAGS_ALL = -std=gnu11 -g $(OPT) $(WARN) -I. $(CFLAGS)
+LDFLAGS_ALL = $(LDSAN) $(LDFLAGS)
+
+# External libraries each part needs (Debian packages in scripts/setup.sh).
+LIBS_CORE     = -ljansson -lnettle -lcrypto -lpthread -lm
+LIBS_ANCHOR   = -lsecp256k1 -lcurl $(LIBS_CORE)
+LIBS_NOTARY   = -lsqlite3 -lmicrohttpd $(LIBS_ANCHOR)
+LIBS_VERIFIER = $(LIBS_ANCHOR)
+
+# --- the parts ---------------------------------------------------------------
+CORE_SRC     = $(wildcard core/*.c)
+ANCHOR_SRC   = $(wildcard anchor/*.c)
+NOTARY_SRC   = $(filter-out notary/main.c,$(wildcard notary/*.c))
+VERIFIER_SRC = $(filter-out verifier/main.c,$(wildcard verifier/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCORE     = $(BUILD)/lib/libcore.a
+LIBANCHOR   = $(BUILD)/lib/libanchor.a
+LIBNOTARY   = $(BUILD)/lib/libnotary.a
+LIBVERIFIER = $(BUILD)/lib/libverifier.a
+
+BINS = $(if $(wildcard notary/main.c),$(BUILD)/bin/notary) \
+       $(if $(wildcard verifier/main.c),$(BUILD)/bin/verifier)
+
+TEST_SRC  = $(wildcard tests/unit/test_*.c)
+TEST_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCH_SRC  = $(wildcard bench/*.c)
+BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+DEPS_STAMP = $(BUILD)/.deps-ok
+
+.PHONY: all deps test asan bench fuzz demo install clean
+.SECONDARY:
+all: $(BINS) $(LIBCORE) $(LIBANCHOR) $(LIBNOTARY) $(LIBVERIFIER)
+
+# Install missing Debian packages (idempotent); re-run when the script changes.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/setup.sh
+	@mkdir -p $(@D)
+	@scripts/setup.sh
+	@touch $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+define archive
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^ $(if $^,,$(BUILD)/.empty.o)
+endef
+$(BUILD)/.empty.o: | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	echo 'typedef int empty_unit_;' | $(CC) -x c -c - -o $@
+
+$(LIBCORE): $(call obj,$(CORE_SRC)) | $(BUILD)/.empty.o
+	$(archive)
+$(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) | $(BUILD)/.empty.o
+	$(archive)
+$(LIBNOTARY): $(call obj,$(NOTARY_SRC)) | $(BUILD)/.empty.o
+	$(archive)
+$(LIBVERIFIER): $(call obj,$(VERIFIER_SRC)) | $(BUILD)/.empty.o
+	$(archive)
+
+# Commands: notary links notary+anchor+core; verifier links verifier+anchor+core only.
+$(BUILD)/bin/notary: $(call obj,notary/main.c) $(LIBNOTARY) $(LIBANCHOR) $(LIBCORE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_NOTARY)
+$(BUILD)/bin/verifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBANCHOR) $(LIBCORE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_VERIFIER)
+
+# Tests link every library (only the objects they use are pulled in).
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/harness.o \
+		$(LIBNOTARY) $(LIBVERIFIER) $(LIBANCHOR) $(LIBCORE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_NOTARY)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBNOTARY) $(LIBVERIFIER) $(LIBANCHOR) $(LIBCORE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_NOTARY)
+
+test: all $(TEST_BINS)
+	@BUILD=$(BUILD) tests/run.sh
+
+# The whole test suite again, instrumented, in its own build directory.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+bench: all $(BENCH_BINS)
+	@BUILD=$(BUILD) bench/run.sh
+
+demo: all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

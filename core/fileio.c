@@ -1,0 +1,123 @@
+/* core/fileio.c — see fileio.h. */
+#include "core/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+err_code file_read_stream(FILE *f, const char *name, size_t max, struct buf *out, struct err *e)
+{
+    uint8_t chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (out->len + n > max) {
+            buf_free(out);
+            return err_set(e, E_LIMIT, "%s: larger than the limit of %zu bytes", name, max);
+        }
+        if (buf_append(out, chunk, n)) {
+            buf_free(out);
+            return err_set(e, E_NOMEM, "%s: out of memory", name);
+        }
+    }
+    if (ferror(f)) {
+        buf_free(out);
+        return err_set(e, E_IO, "%s: read error: %s", name, strerror(errno));
+    }
+    if (!out->p && buf_reserve(out, 0))
+        return err_set(e, E_NOMEM, "%s: out of memory", name);
+    out->p[out->len] = 0;
+    return E_OK;
+}
+
+err_code file_read_all(const char *path, size_t max, struct buf *out, struct err *e)
+{
+    *out = (struct buf){0};
+    if (strcmp(path, "-") == 0)
+        return file_read_stream(stdin, "<stdin>", max, out, e);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, errno == ENOENT ? E_NOT_FOUND : E_IO, "%s: cannot open: %s", path,
+                       strerror(errno));
+    err_code rc = file_read_stream(f, path, max, out, e);
+    fclose(f);
+    return rc;
+}
+
+static err_code fsync_dir_of(const char *path, struct err *e)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return err_set(e, E_NOMEM, "out of memory");
+    const char *dir = dirname(copy);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) {
+        err_set(e, E_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+        free(copy);
+        return E_IO;
+    }
+    int r = fsync(fd);
+    int saved = errno;
+    close(fd);
+    if (r != 0) {
+        err_set(e, E_IO, "%s: fsync of directory failed: %s", dir, strerror(saved));
+        free(copy);
+        return E_IO;
+    }
+    free(copy);
+    return E_OK;
+}
+
+err_code file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                           struct err *e)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp)
+        return err_set(e, E_NOMEM, "out of memory");
+    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        err_set(e, E_IO, "%s: cannot create temporary file: %s", path, strerror(errno));
+        free(tmp);
+        return E_IO;
+    }
+    const char *what = NULL;
+    if (fchmod(fd, mode) != 0)
+        what = "chmod";
+    const uint8_t *p = data;
+    size_t left = len;
+    while (!what && left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            what = "write";
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (!what && fsync(fd) != 0)
+        what = "fsync";
+    int saved = errno;
+    if (close(fd) != 0 && !what) {
+        what = "close";
+        saved = errno;
+    }
+    if (!what && rename(tmp, path) != 0) {
+        what = "rename";
+        saved = errno;
+    }
+    if (what) {
+        unlink(tmp);
+        free(tmp);
+        return err_set(e, E_IO, "%s: %s failed: %s (the previous file, if any, is unchanged)",
+                       path, what, strerror(saved));
+    }
+    free(tmp);
+    return fsync_dir_of(path, e);
+}

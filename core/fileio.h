@@ -1,0 +1,35 @@
+/*
+ * core/fileio.h — bounded reads and durable writes.
+ *
+ * Everything we read from a file may be untrusted (proof bundles, credentials,
+ * revocation logs), so reads take an explicit size limit and fail before
+ * allocating more. Everything we write that someone relies on (bundles,
+ * exports, keystores) is written temp → fsync → rename → fsync(dir), so a
+ * crash leaves either the old file or the new one, never a torn one.
+ */
+#ifndef CORE_FILEIO_H
+#define CORE_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "core/bytes.h"
+#include "core/error.h"
+
+/* Read all of `path` ("-" = stdin) into `out` (caller frees with buf_free).
+ * More than `max` bytes → E_LIMIT, naming the file and the limit. */
+err_code file_read_all(const char *path, size_t max, struct buf *out, struct err *e) MUST_CHECK;
+
+/* Read all of an open stream (not closed) with the same limit rule. `name` is
+ * used in messages only. */
+err_code file_read_stream(FILE *f, const char *name, size_t max, struct buf *out,
+                          struct err *e) MUST_CHECK;
+
+/* Atomically replace `path` with `len` bytes of `data`, created with `mode`
+ * (e.g. 0644, or 0600 for key files): write to a temporary file in the same
+ * directory, fsync it, rename over `path`, fsync the directory. */
+err_code file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                           struct err *e) MUST_CHECK;
+
+#endif

@@ -1,0 +1,122 @@
+/* tests/unit/test_core.c — hex, buffers, SHA-256, Keccak-256 (shared vectors), files. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "core/bytes.h"
+#include "core/fileio.h"
+#include "core/hash.h"
+#include "tests/harness.h"
+
+TEST(hex_roundtrip_and_strictness)
+{
+    struct err e = {0};
+    uint8_t out[4];
+    CHECK_OK(hex_decode_exact("0xDEADbeef", 10, true, out, 4, &e), &e);
+    CHECK(out[0] == 0xde && out[3] == 0xef);
+    char s[9];
+    hex_encode(out, 4, s);
+    CHECK_STREQ(s, "deadbeef");
+    CHECK_ERR(hex_decode_exact("abc", 3, false, out, 4, &e), &e, E_INVALID, "odd length");
+    CHECK_ERR(hex_decode_exact("abcg", 4, false, out, 2, &e), &e, E_INVALID, "position 3");
+    CHECK_ERR(hex_decode_exact("0xabcd", 6, false, out, 2, &e), &e, E_INVALID, "non-hex");
+    CHECK_ERR(hex_decode_exact("abcdef", 6, false, out, 2, &e), &e, E_INVALID, "expected 2 bytes");
+    struct hash32 h;
+    char hex33[67];
+    memset(hex33, 'a', 66);
+    hex33[66] = 0;
+    CHECK_ERR(hash32_from_hex(hex33, &h, &e), &e, E_INVALID, "expected 32 bytes");
+    uint8_t *p;
+    size_t n;
+    CHECK_ERR(hex_decode_alloc("aabbcc", 6, false, 2, &p, &n, &e), &e, E_LIMIT, "limit");
+    CHECK_OK(hex_decode_alloc("0x", 2, true, 2, &p, &n, &e), &e);
+    CHECK(p == NULL && n == 0);
+}
+
+TEST(addresses)
+{
+    struct err e = {0};
+    struct addr20 a;
+    CHECK_OK(addr20_from_hex("0x94EA43e99F3f62D44fe9f8cd338A372F77cB5b2D", &a, &e), &e);
+    char s[43];
+    addr20_to_hex(&a, s);
+    CHECK_STREQ(s, "0x94ea43e99f3f62d44fe9f8cd338a372f77cb5b2d");
+    CHECK_ERR(addr20_from_hex("94EA43e99F3f62D44fe9f8cd338A372F77cB5b2D", &a, &e), &e, E_INVALID,
+              "0x");
+}
+
+TEST(buf_grows_and_prints)
+{
+    struct buf b = {0};
+    for (int i = 0; i < 1000; i++)
+        CHECK(buf_printf(&b, "%d,", i) == E_OK);
+    CHECK(b.len == strlen((char *)b.p));
+    CHECK(strncmp((char *)b.p, "0,1,2,", 6) == 0);
+    buf_free(&b);
+    CHECK(b.p == NULL && b.len == 0);
+}
+
+TEST(sha256_known_answers)
+{
+    struct hash32 h;
+    char hex[65];
+    CHECK(sha256("", 0, &h) == E_OK);
+    hash32_to_hex(&h, hex);
+    CHECK_STREQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(sha256("abc", 3, &h) == E_OK);
+    hash32_to_hex(&h, hex);
+    CHECK_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(keccak256_shared_vectors)
+{
+    json_error_t je;
+    json_t *root = json_load_file(t_vector_path("eth/keccak256.json"), 0, &je);
+    CHECKF(root && json_is_array(root), "cannot load keccak vectors: %s", je.text);
+    size_t i;
+    json_t *v;
+    json_array_foreach(root, i, v) {
+        const char *in = json_string_value(json_object_get(v, "input"));
+        const char *want = json_string_value(json_object_get(v, "keccak256"));
+        uint8_t *data;
+        size_t n;
+        struct err e = {0};
+        char name[48];
+        snprintf(name, sizeof name, "keccak vector %zu", i);
+        if (hex_decode_alloc(in, strlen(in), true, 1 << 20, &data, &n, &e)) {
+            t_case(false, name, "bad input hex: %s", e.msg);
+            continue;
+        }
+        struct hash32 h;
+        keccak256(data, n, &h);
+        free(data);
+        char got[67];
+        hash32_to_hex0x(&h, got);
+        t_case(strcmp(got, want) == 0, name, "len %zu: got %s want %s", n, got, want);
+    }
+    json_decref(root);
+}
+
+TEST(file_read_limit_and_atomic_write)
+{
+    struct err e = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/f.bin", t_tmpdir());
+    CHECK_OK(file_write_atomic(path, "hello", 5, 0600, &e), &e);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    struct buf b;
+    CHECK_OK(file_read_all(path, 5, &b, &e), &e);
+    CHECK(b.len == 5 && memcmp(b.p, "hello", 5) == 0);
+    buf_free(&b);
+    CHECK_ERR(file_read_all(path, 4, &b, &e), &e, E_LIMIT, "limit of 4 bytes");
+    CHECK(b.p == NULL);
+    CHECK_OK(file_write_atomic(path, "bye", 3, 0644, &e), &e);
+    CHECK_OK(file_read_all(path, 100, &b, &e), &e);
+    CHECK(b.len == 3);
+    buf_free(&b);
+    CHECK_ERR(file_read_all("/nonexistent/x", 4, &b, &e), &e, E_NOT_FOUND, "/nonexistent/x");
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/no-such-dir/f", t_tmpdir());
+    CHECK_ERR(file_write_atomic(bad, "x", 1, 0600, &e), &e, E_IO, "no-such-dir");
+}
