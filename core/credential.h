@@ -1,0 +1,45 @@
+/*
+ * core/credential.h — how a credential becomes the 32-byte hash we notarize
+ * (DESIGN.md "Hashing and proofs"), shared by notary and verifier so both
+ * sides hash identically:
+ *   - a JSON credential (the document is a JSON object or array) is
+ *     canonicalized with RFC 8785 (JCS), then SHA-256     → "jcs-sha256"
+ *   - any other file is hashed as raw bytes with SHA-256  → "sha256"
+ *   - a caller may give the 32-byte hash directly          → "given"
+ * A document that starts like JSON ('{' or '[' after whitespace) but is not
+ * valid strict JSON is an error, not silently hashed as raw bytes: a
+ * credential with a duplicate key must not get two meanings.
+ */
+#ifndef CORE_CREDENTIAL_H
+#define CORE_CREDENTIAL_H
+
+#include <stddef.h>
+
+#include "core/bytes.h"
+#include "core/error.h"
+
+/* Largest credential file we hash (bounds memory on untrusted input). */
+#define CREDENTIAL_MAX_BYTES (16u * 1024 * 1024)
+
+enum credential_hashing {
+    CRED_HASH_JCS_SHA256, /* "jcs-sha256" */
+    CRED_HASH_SHA256,     /* "sha256" */
+    CRED_HASH_GIVEN,      /* "given" */
+};
+
+/* The bundle's name for a hashing mode; never NULL. */
+const char *credential_hashing_name(enum credential_hashing h);
+/* Parse a bundle's hashing name; E_INVALID (listing the valid names) if unknown. */
+err_code credential_hashing_parse(const char *name, enum credential_hashing *out,
+                                  struct err *e) MUST_CHECK;
+
+/* Hash a credential document of `len` bytes (JSON → JCS + SHA-256, other →
+ * SHA-256). *how tells which rule applied. */
+err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashing *how,
+                         struct hash32 *out, struct err *e) MUST_CHECK;
+
+/* Read and hash a credential file ("-" = stdin), at most CREDENTIAL_MAX_BYTES. */
+err_code credential_hash_file(const char *path, enum credential_hashing *how, struct hash32 *out,
+                              struct err *e) MUST_CHECK;
+
+#endif

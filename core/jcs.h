@@ -1,0 +1,32 @@
+/*
+ * core/jcs.h — RFC 8785 JSON Canonicalization Scheme on jansson values.
+ *
+ * Canonical form: no whitespace; object members sorted by the UTF-16 code
+ * units of their names (RFC 8785 §3.2.3), not by UTF-8 bytes; strings with
+ * the minimal escaping of §3.2.2.2; numbers serialized as ECMAScript's
+ * Number.prototype.toString does (§3.2.2.3), which is why values must be
+ * parsed with JSTRICT_INTS_AS_REALS: JSON has one number type, a double.
+ */
+#ifndef CORE_JCS_H
+#define CORE_JCS_H
+
+#include <jansson.h>
+
+#include "core/bytes.h"
+#include "core/error.h"
+
+/* Append the canonical form of `v` to `out`. Errors: E_INVALID for a
+ * non-finite number, an integer value not exactly representable as a
+ * double, or a string that is not valid UTF-8 (each with a message). */
+err_code jcs_serialize(const json_t *v, struct buf *out, struct err *e) MUST_CHECK;
+
+/* Parse untrusted JSON text strictly (core/json.h rules, limit `max_bytes`)
+ * and append its canonical form to `out`. */
+err_code jcs_canonicalize(const char *text, size_t len, size_t max_bytes, struct buf *out,
+                          struct err *e) MUST_CHECK;
+
+/* ECMAScript Number::toString(d) of a finite double into `out`
+ * (NUL-terminated; 32 bytes suffice). E_INVALID for NaN or ±Infinity. */
+err_code jcs_number(double d, char out[32], struct err *e) MUST_CHECK;
+
+#endif

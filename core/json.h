@@ -1,0 +1,36 @@
+/*
+ * core/json.h — strict parsing of untrusted JSON (jansson underneath).
+ *
+ * Every JSON document that reaches us from outside — proof bundles,
+ * credentials, revocation logs, JSON-RPC responses, HTTP bodies — goes
+ * through jstrict_parse(): a size limit checked before parsing, duplicate
+ * keys rejected (JSON_REJECT_DUPLICATES), nesting deeper than
+ * JSTRICT_MAX_DEPTH rejected, invalid UTF-8 and lone surrogates rejected,
+ * numbers that overflow a double rejected. Errors say where (line, column).
+ *
+ * Ownership: on success *out is a new reference the caller json_decref()s.
+ */
+#ifndef CORE_JSON_H
+#define CORE_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+#define JSTRICT_MAX_DEPTH 64
+
+/* Flags for jstrict_parse. */
+#define JSTRICT_INTS_AS_REALS 0x1 /* every number becomes a double (what JCS hashing needs) */
+#define JSTRICT_ANY_TOP       0x2 /* allow a scalar at top level (default: object or array) */
+
+/* Parse `len` bytes of `text` (need not be NUL-terminated). More than
+ * `max_bytes` → E_LIMIT; malformed → E_INVALID with position; nesting deeper
+ * than JSTRICT_MAX_DEPTH → E_LIMIT. */
+err_code jstrict_parse(const char *text, size_t len, size_t max_bytes, unsigned flags, json_t **out,
+                       struct err *e) MUST_CHECK;
+
+/* Depth of a parsed value (a scalar is 0, [] is 1, [[1]] is 2). */
+int jstrict_depth(const json_t *v);
+
+#endif
