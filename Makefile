@@ -99,7 +99,8 @@ $(BUILD)/bin/verifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBANCHOR) $
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_VERIFIER)
 
 # Tests link every library (only the objects they use are pulled in).
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/harness.o \
+TEST_SUPPORT = $(call obj,$(wildcard tests/*.c))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) \
 		$(LIBNOTARY) $(LIBVERIFIER) $(LIBANCHOR) $(LIBCORE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_NOTARY)
