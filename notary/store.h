@@ -1,0 +1,178 @@
+/*
+ * notary/store.h — the notary's durable state in SQLite (WAL, synchronous=FULL).
+ *
+ * What the store guarantees: when a store_* call that writes returns E_OK, the
+ * change is durably on disk (a committed WAL transaction with fsync), so a
+ * command or an HTTP 2xx may acknowledge it. Every signed transaction is
+ * recorded here *before* it is broadcast, so a crash between send and record
+ * can always be recovered by rebroadcasting the same bytes.
+ *
+ * Model:
+ *   credentials  hash → (kind 0 batch seq, leaf index, hashing, submitted_at);
+ *                a hash is stored once (resubmission returns the record).
+ *   batches      (kind, seq) → state open → closed → signed/sent → anchored,
+ *                size, root, closed_at, the anchoring transaction and block.
+ *                kind 0 = issuance batch, kind 1 = revocation checkpoint.
+ *   txs          every transaction we signed: nonce, hash, raw bytes, state.
+ *   meta         configuration (ledger URL, chain id, contract, issuer...).
+ *
+ * Ownership: `struct store` from store_open(), freed by store_close();
+ * arrays returned through pointers are malloc'd and freed by the caller.
+ * One writer per key: the store holds an exclusive lock file beside the
+ * database for as long as it is open for anchoring (store_lock_writer).
+ */
+#ifndef NOTARY_STORE_H
+#define NOTARY_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/bytes.h"
+#include "core/credential.h"
+#include "core/error.h"
+
+struct store;
+
+enum batch_kind { BATCH_ISSUANCE = 0, BATCH_REVOCATION = 1 };
+
+enum batch_state {
+    BATCH_OPEN = 0,  /* accepting submissions */
+    BATCH_CLOSED,    /* tree built, root fixed, not yet sent */
+    BATCH_SENT,      /* a signed transaction is recorded (maybe broadcast) */
+    BATCH_ANCHORED,  /* mined, receipt checked, confirmed at the configured depth */
+    BATCH_FAILED,    /* fatal ledger answer (revert, no funds); needs an operator */
+};
+
+const char *batch_state_name(enum batch_state s);
+
+struct store_batch {
+    enum batch_kind kind;
+    uint64_t seq;
+    enum batch_state state;
+    uint64_t size;            /* leaves (0 while open and empty) */
+    bool has_root;            /* set once the tree is built (after CLOSED) */
+    struct hash32 root;
+    int64_t opened_at, closed_at; /* unix seconds */
+    bool has_tx;
+    struct hash32 tx_hash;    /* the current (latest) transaction */
+    uint64_t nonce;
+    int64_t sent_at;
+    uint64_t block_number;    /* valid when ANCHORED */
+    struct hash32 block_hash;
+    int64_t block_time;
+    int64_t anchored_at;
+    char last_error[256];     /* why it is pending or failed, for `status` */
+    int64_t first_id;         /* store-internal: row id of leaf 0 */
+};
+
+struct store_credential {
+    struct hash32 hash;
+    enum credential_hashing hashing;
+    uint64_t batch_seq;
+    uint64_t leaf_index;
+    int64_t submitted_at;
+};
+
+/* Open (creating if `create`) the database at `path`, apply the schema
+ * migrations, set WAL + synchronous=FULL + a busy timeout. */
+err_code store_open(const char *path, bool create, struct store **out, struct err *e) MUST_CHECK;
+void store_close(struct store *s);
+
+/* Take the exclusive writer lock (a lock file `path`.lock via flock): one
+ * process anchors with a key at a time. E_STATE if another holds it. */
+err_code store_lock_writer(struct store *s, struct err *e) MUST_CHECK;
+
+/* Configuration values. get: *value malloc'd (caller frees), E_NOT_FOUND if unset. */
+err_code store_meta_get(struct store *s, const char *key, char **value, struct err *e) MUST_CHECK;
+err_code store_meta_set(struct store *s, const char *key, const char *value,
+                        struct err *e) MUST_CHECK;
+
+/* Result of submitting one hash. */
+struct store_submitted {
+    uint64_t batch_seq;
+    uint64_t leaf_index;
+    bool existed; /* already notarized: this is the existing record */
+};
+
+/*
+ * Submit `n` credential hashes in one durable transaction, appended to the
+ * open issuance batch in order (a batch is opened if none is). Hashes
+ * already stored are not added again; their existing record is returned.
+ * `hashing` may be NULL (all "given"); `out` may be NULL, else n entries.
+ * `progress(done, total, arg)` may be NULL; it is called now and then.
+ */
+err_code store_submit(struct store *s, const struct hash32 *hashes,
+                      const enum credential_hashing *hashing, size_t n,
+                      struct store_submitted *out,
+                      void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
+                      struct err *e) MUST_CHECK;
+
+/* Look up one credential; E_NOT_FOUND if never submitted. */
+err_code store_credential_get(struct store *s, const struct hash32 *hash,
+                              struct store_credential *out, struct err *e) MUST_CHECK;
+
+/* The open batch of `kind` (E_NOT_FOUND if none is open). */
+err_code store_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
+                              struct err *e) MUST_CHECK;
+err_code store_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
+                         struct store_batch *out, struct err *e) MUST_CHECK;
+/* All batches of `kind` in seq order (*out malloc'd, caller frees). */
+err_code store_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
+                          size_t *n, struct err *e) MUST_CHECK;
+
+/* The credential hashes of issuance batch `seq` in leaf order (*hashes
+ * malloc'd, caller frees). */
+err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes, uint64_t *n,
+                            struct err *e) MUST_CHECK;
+
+/* Freeze the open issuance batch: OPEN → CLOSED with its current size and
+ * no root yet; later submissions open the next batch. E_NOT_FOUND if there
+ * is no open batch with at least one credential. */
+err_code store_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
+                            struct err *e) MUST_CHECK;
+
+/* Set the root of a frozen batch (once: E_STATE if it already has one). */
+err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
+                              const struct hash32 *root, struct err *e) MUST_CHECK;
+
+/* Create a CLOSED revocation checkpoint batch directly (size, root of the
+ * revocation log); its seq is the next of kind 1. */
+err_code store_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
+                                 int64_t closed_at, uint64_t *seq, struct err *e) MUST_CHECK;
+
+/* ---- anchoring state -------------------------------------------------- */
+
+/* Record a signed transaction for batch (kind, seq) BEFORE broadcasting it:
+ * raw bytes, hash, nonce; the batch moves to SENT and points at this tx. */
+err_code store_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+                         const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
+                         struct err *e) MUST_CHECK;
+
+/* The raw bytes of a recorded transaction (*raw malloc'd). */
+err_code store_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t **raw, size_t *len,
+                      struct err *e) MUST_CHECK;
+
+/* Batch reached the required confirmations in block (number, hash, time). */
+err_code store_batch_anchored(struct store *s, enum batch_kind kind, uint64_t seq,
+                              const struct hash32 *tx_hash, uint64_t block_number,
+                              const struct hash32 *block_hash, int64_t block_time,
+                              struct err *e) MUST_CHECK;
+
+/* Back to CLOSED (the transaction was dropped or reorged out and must be
+ * rebuilt), or to FAILED; `why` is kept for `status`. */
+err_code store_batch_set_state(struct store *s, enum batch_kind kind, uint64_t seq,
+                               enum batch_state state, const char *why,
+                               struct err *e) MUST_CHECK;
+/* Only update the pending reason. */
+err_code store_batch_note(struct store *s, enum batch_kind kind, uint64_t seq, const char *why,
+                          struct err *e) MUST_CHECK;
+
+/* Counts for `status`: credentials stored, batches per state. */
+struct store_counts {
+    uint64_t credentials;
+    uint64_t open_size;
+    uint64_t batches[BATCH_FAILED + 1];
+};
+err_code store_counts(struct store *s, struct store_counts *out, struct err *e) MUST_CHECK;
+
+#endif
