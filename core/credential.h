@@ -34,11 +34,17 @@ err_code credential_hashing_parse(const char *name, enum credential_hashing *out
                                   struct err *e) MUST_CHECK;
 
 /* Hash a credential document of `len` bytes (JSON → JCS + SHA-256, other →
- * SHA-256). *how tells which rule applied. */
+ * SHA-256). *how tells which rule applied. The rule looks at the first byte
+ * after JSON whitespace: '{' or '[' → JSON, which must then be strict JSON
+ * (E_INVALID / E_LIMIT with the parse error, line and column in the message);
+ * such a document behind a UTF-8 BOM is E_INVALID too (RFC 8259 §8.1), so a
+ * re-saved copy cannot silently switch to raw hashing. More than
+ * CREDENTIAL_MAX_BYTES → E_LIMIT. */
 err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashing *how,
                          struct hash32 *out, struct err *e) MUST_CHECK;
 
-/* Read and hash a credential file ("-" = stdin), at most CREDENTIAL_MAX_BYTES. */
+/* Read and hash a credential file ("-" = stdin), at most CREDENTIAL_MAX_BYTES;
+ * errors are prefixed with the path. */
 err_code credential_hash_file(const char *path, enum credential_hashing *how, struct hash32 *out,
                               struct err *e) MUST_CHECK;
 

@@ -15,18 +15,24 @@
 #include "core/bytes.h"
 #include "core/error.h"
 
-/* Append the canonical form of `v` to `out`. Errors: E_INVALID for a
- * non-finite number, an integer value not exactly representable as a
- * double, or a string that is not valid UTF-8 (each with a message). */
+/* Append the canonical form of `v` to `out` (In: v, borrowed; Out: out, a
+ * caller-owned buffer, left exactly as it was on error). Errors: E_INVALID
+ * for a non-finite number, a jansson integer beyond ±2^53 (not every such
+ * integer is a double, RFC 7493 §2.2; parse with JSTRICT_INTS_AS_REALS so
+ * this cannot happen), or a string or member name that is not valid UTF-8;
+ * E_LIMIT for nesting deeper than JSTRICT_MAX_DEPTH; E_NOMEM. */
 err_code jcs_serialize(const json_t *v, struct buf *out, struct err *e) MUST_CHECK;
 
-/* Parse untrusted JSON text strictly (core/json.h rules, limit `max_bytes`)
- * and append its canonical form to `out`. */
+/* Parse untrusted JSON text strictly (core/json.h rules, limit `max_bytes`,
+ * every number a double, any value at top level) and append its canonical
+ * form to `out`. Errors as jstrict_parse() and jcs_serialize(). */
 err_code jcs_canonicalize(const char *text, size_t len, size_t max_bytes, struct buf *out,
                           struct err *e) MUST_CHECK;
 
 /* ECMAScript Number::toString(d) of a finite double into `out`
- * (NUL-terminated; 32 bytes suffice). E_INVALID for NaN or ±Infinity. */
+ * (NUL-terminated; 32 bytes suffice): -0 is "0", shortest round-trip digits,
+ * exponent form below 1e-6 and from 1e21 ("1e-7", "1e+21"). E_INVALID for
+ * NaN or ±Infinity (out is then ""). */
 err_code jcs_number(double d, char out[32], struct err *e) MUST_CHECK;
 
 #endif

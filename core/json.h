@@ -24,13 +24,20 @@
 #define JSTRICT_INTS_AS_REALS 0x1 /* every number becomes a double (what JCS hashing needs) */
 #define JSTRICT_ANY_TOP       0x2 /* allow a scalar at top level (default: object or array) */
 
-/* Parse `len` bytes of `text` (need not be NUL-terminated). More than
- * `max_bytes` → E_LIMIT; malformed → E_INVALID with position; nesting deeper
- * than JSTRICT_MAX_DEPTH → E_LIMIT. */
+/* Parse `len` bytes of `text` (need not be NUL-terminated) into *out.
+ * More than `max_bytes` → E_LIMIT (checked before anything is read); nesting
+ * deeper than JSTRICT_MAX_DEPTH → E_LIMIT (bounded by a byte scan before
+ * jansson builds anything); malformed → E_INVALID, message
+ * "<kind> at line L, column C (byte B): <jansson's text>", where kind is e.g.
+ * "duplicate object key", "invalid UTF-8", "number out of range", "NUL
+ * character not allowed" and input bytes quoted in the text are shown as
+ * \xNN unless printable ASCII. Unknown flags → E_INVALID. *out is NULL on
+ * any error. */
 err_code jstrict_parse(const char *text, size_t len, size_t max_bytes, unsigned flags, json_t **out,
                        struct err *e) MUST_CHECK;
 
-/* Depth of a parsed value (a scalar is 0, [] is 1, [[1]] is 2). */
+/* Depth of a value (a scalar is 0, [] is 1, [[1]] is 2). Recursive: call
+ * it on parsed (already bounded) or trusted values only. */
 int jstrict_depth(const json_t *v);
 
 #endif

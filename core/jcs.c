@@ -1,0 +1,381 @@
+/*
+ * core/jcs.c — RFC 8785 JSON Canonicalization Scheme; see jcs.h.
+ *
+ * The canonical form is what we hash for a JSON credential, so every byte
+ * here is part of the notarized meaning: any difference from another RFC 8785
+ * implementation makes a valid credential fail to verify elsewhere. Three
+ * rules carry the risk, each tested against shared vectors:
+ *   - member order (§3.2.3): by UTF-16 code units of the names, compared as
+ *     unsigned 16-bit integers. A character above U+FFFF is a surrogate pair
+ *     (0xD800..0xDBFF first), so it sorts *before* U+E000..U+FFFF, unlike in
+ *     UTF-8 byte order or code point order;
+ *   - strings (§3.2.2.2): only '"', '\\' and the C0 controls are escaped,
+ *     with the two-character forms where JSON has them and \u00xx (lowercase
+ *     hex) otherwise; everything else, including U+007F and '/', is literal;
+ *   - numbers (§3.2.2.3): ECMAScript Number::toString (ECMA-262
+ *     §6.1.6.1.20): the shortest digit string that reads back as the same
+ *     double, laid out in plain or exponent notation by the size of the
+ *     decimal exponent.
+ * The shortest digits come from libc: glibc's printf is correctly rounded,
+ * so the smallest precision at which "%.*e" survives a strtod() round trip
+ * gives ECMAScript's digits (the closest k-digit decimal is the one that
+ * round-trips if any does). No float-to-string algorithm is written here;
+ * all 10,000 numbers of eth/es6-numbers.txt are checked.
+ */
+#include "core/jcs.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+
+/* ---- UTF-8 -------------------------------------------------------------- */
+
+/* Decode one code point from s[*i..n) strictly (RFC 3629 §4: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) and advance *i. Returns false
+ * on invalid input. jansson checks strings it parses, but jcs_serialize also
+ * takes values built in code (json_stringn_nocheck), so we check again. */
+static bool utf8_next(const uint8_t *s, size_t n, size_t *i, uint32_t *cp)
+{
+    uint8_t c = s[*i];
+    size_t need;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        (*i)++;
+        return true;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        need = 1, v = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 2, v = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3, v = c & 0x07, min = 0x10000;
+    } else {
+        return false;
+    }
+    if (n - *i <= need)
+        return false;
+    for (size_t k = 1; k <= need; k++) {
+        uint8_t t = s[*i + k];
+        if ((t & 0xc0) != 0x80)
+            return false;
+        v = (v << 6) | (t & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return false;
+    *cp = v;
+    *i += need + 1;
+    return true;
+}
+
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    uint32_t cp;
+    for (size_t i = 0; i < n;)
+        if (!utf8_next(s, n, &i, &cp))
+            return false;
+    return true;
+}
+
+/* Walks a valid UTF-8 string as a sequence of UTF-16 code units. */
+struct u16_iter {
+    const uint8_t *s;
+    size_t n, i;
+    uint16_t pending; /* low surrogate still to yield, or 0 */
+};
+
+/* Next UTF-16 code unit, or -1 at the end. */
+static int u16_next(struct u16_iter *it)
+{
+    if (it->pending) {
+        int u = it->pending;
+        it->pending = 0;
+        return u;
+    }
+    if (it->i >= it->n)
+        return -1;
+    uint32_t cp;
+    if (!utf8_next(it->s, it->n, &it->i, &cp))
+        return -1; /* unreachable: names are validated before sorting */
+    if (cp < 0x10000)
+        return (int)cp;
+    /* Unicode §3.9 D91: a supplementary character as a surrogate pair. */
+    cp -= 0x10000;
+    it->pending = (uint16_t)(0xdc00 | (cp & 0x3ff));
+    return (int)(0xd800 | (cp >> 10));
+}
+
+struct member {
+    const char *name;
+    size_t len;
+    json_t *value;
+};
+
+/* RFC 8785 §3.2.3: compare names as arrays of UTF-16 code units. */
+static int member_cmp(const void *pa, const void *pb)
+{
+    const struct member *a = pa, *b = pb;
+    struct u16_iter ia = {(const uint8_t *)a->name, a->len, 0, 0};
+    struct u16_iter ib = {(const uint8_t *)b->name, b->len, 0, 0};
+    for (;;) {
+        int ua = u16_next(&ia), ub = u16_next(&ib);
+        if (ua != ub)
+            return ua < ub ? -1 : 1; /* -1 (end) sorts first: a prefix comes first */
+        if (ua < 0)
+            return 0;
+    }
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+err_code jcs_number(double d, char out[32], struct err *e)
+{
+    out[0] = '\0';
+    if (!isfinite(d))
+        return err_set(e, E_INVALID, "number %g has no JSON form (RFC 8785 §3.2.2.3)", d);
+    if (d == 0) { /* both +0 and -0 serialize as "0" */
+        strcpy(out, "0");
+        return E_OK;
+    }
+    /* Safe integers, the common case in credentials: every digit of %.0f is
+     * exact below 2^53 < 1e21, which is the plain-digits form below. */
+    if (fabs(d) < 9007199254740992.0 && d == trunc(d)) {
+        snprintf(out, 32, "%.0f", d);
+        return E_OK;
+    }
+    /* Shortest round-tripping digits. 17 significant digits ("%.16e")
+     * always round-trip. A p-digit decimal is also a (p+1)-digit one, so the
+     * correctly rounded (p+1)-digit value is at least as close to d: once a
+     * precision round-trips, every larger one does. Hence a binary search,
+     * at most 5 printf/strtod pairs instead of up to 17. */
+    char tmp[48];
+    int lo = 0, hi = 16;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(tmp, sizeof tmp, "%.*e", mid, d);
+        if (strtod(tmp, NULL) == d)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    snprintf(tmp, sizeof tmp, "%.*e", lo, d);
+    /* tmp is "[-]d[<radix>ddd]e±xx". Collect the digits; skipping any
+     * non-digit before 'e' copes with a locale's radix character, which
+     * strtod() above read back under the same locale. */
+    const char *p = tmp;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    char digits[24];
+    int k = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && k < (int)sizeof digits - 1)
+            digits[k++] = *p;
+    if (*p != 'e' || k == 0)
+        return err_set(e, E_INVALID, "cannot format number %.17g", d); /* not reached */
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
+    digits[k] = '\0';
+    /* value = 0.d1d2…dk × 10^n in ECMA-262 terms: n is printf's exponent + 1. */
+    int n = atoi(p + 1) + 1;
+
+    char *o = out;
+    if (neg)
+        *o++ = '-';
+    if (k <= n && n <= 21) {
+        /* Integer: the digits followed by n−k zeros. */
+        memcpy(o, digits, (size_t)k);
+        o += k;
+        for (int z = 0; z < n - k; z++)
+            *o++ = '0';
+    } else if (0 < n && n <= 21) {
+        /* Decimal point inside the digits. */
+        memcpy(o, digits, (size_t)n);
+        o += n;
+        *o++ = '.';
+        memcpy(o, digits + n, (size_t)(k - n));
+        o += k - n;
+    } else if (-6 < n && n <= 0) {
+        /* "0." then −n zeros then the digits. */
+        *o++ = '0';
+        *o++ = '.';
+        for (int z = 0; z < -n; z++)
+            *o++ = '0';
+        memcpy(o, digits, (size_t)k);
+        o += k;
+    } else {
+        /* Exponent form: d[.ddd]e±(n−1). */
+        *o++ = digits[0];
+        if (k > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, (size_t)(k - 1));
+            o += k - 1;
+        }
+        o += snprintf(o, 8, "e%c%d", n - 1 > 0 ? '+' : '-', abs(n - 1));
+    }
+    *o = '\0';
+    return E_OK;
+}
+
+/* ---- serialization ------------------------------------------------------ */
+
+static err_code nomem(struct err *e) { return err_set(e, E_NOMEM, "out of memory"); }
+
+/* RFC 8785 §3.2.2.2 string form, quotes included. `s` must be valid UTF-8
+ * (checked here). */
+static err_code put_string(const char *s, size_t n, const char *what, struct buf *out,
+                           struct err *e)
+{
+    if (!utf8_valid((const uint8_t *)s, n))
+        return err_set(e, E_INVALID, "%s is not valid UTF-8 (RFC 8785 §3.2.2.2)", what);
+    if (buf_append_byte(out, '"'))
+        return nomem(e);
+    size_t run = 0; /* start of the pending run of literal bytes */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (buf_append(out, s + run, i - run))
+            return nomem(e);
+        run = i + 1;
+        char esc[8];
+        switch (c) {
+        case '"': strcpy(esc, "\\\""); break;
+        case '\\': strcpy(esc, "\\\\"); break;
+        case '\b': strcpy(esc, "\\b"); break;
+        case '\f': strcpy(esc, "\\f"); break;
+        case '\n': strcpy(esc, "\\n"); break;
+        case '\r': strcpy(esc, "\\r"); break;
+        case '\t': strcpy(esc, "\\t"); break;
+        default: snprintf(esc, sizeof esc, "\\u%04x", c); break;
+        }
+        if (buf_append_str(out, esc))
+            return nomem(e);
+    }
+    if (buf_append(out, s + run, n - run) || buf_append_byte(out, '"'))
+        return nomem(e);
+    return E_OK;
+}
+
+/* Largest magnitude at which every integer is exactly a double (RFC 7493
+ * §2.2, I-JSON). Beyond it 2^53 and 2^53+1 read back as the same number, so
+ * a jansson integer there has no single JSON meaning: refuse it. */
+#define JCS_MAX_SAFE 9007199254740992LL
+
+static err_code serialize(const json_t *v, int depth, struct buf *out, struct err *e)
+{
+    /* A container at `depth` is nesting level depth + 1 (jstrict_depth). */
+    if ((json_is_array(v) || json_is_object(v)) && depth >= JSTRICT_MAX_DEPTH)
+        return err_set(e, E_LIMIT, "JSON nested deeper than the limit of %d levels",
+                       JSTRICT_MAX_DEPTH);
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        return buf_append_str(out, "null") ? nomem(e) : E_OK;
+    case JSON_TRUE:
+        return buf_append_str(out, "true") ? nomem(e) : E_OK;
+    case JSON_FALSE:
+        return buf_append_str(out, "false") ? nomem(e) : E_OK;
+    case JSON_INTEGER: {
+        json_int_t i = json_integer_value(v);
+        if (i > JCS_MAX_SAFE || i < -JCS_MAX_SAFE)
+            return err_set(e, E_INVALID,
+                           "integer %" JSON_INTEGER_FORMAT " is beyond ±2^53 and has no exact "
+                           "IEEE-754 double form (RFC 8785 §3.2.2.3); parse with "
+                           "JSTRICT_INTS_AS_REALS",
+                           i);
+        return buf_printf(out, "%" JSON_INTEGER_FORMAT, i) ? nomem(e) : E_OK;
+    }
+    case JSON_REAL: {
+        char num[32];
+        err_code rc = jcs_number(json_real_value(v), num, e);
+        if (rc)
+            return rc;
+        return buf_append_str(out, num) ? nomem(e) : E_OK;
+    }
+    case JSON_STRING:
+        return put_string(json_string_value(v), json_string_length(v), "a string value", out, e);
+    case JSON_ARRAY: {
+        if (buf_append_byte(out, '['))
+            return nomem(e);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i && buf_append_byte(out, ','))
+                return nomem(e);
+            err_code rc = serialize(json_array_get(v, i), depth + 1, out, e);
+            if (rc)
+                return rc;
+        }
+        return buf_append_byte(out, ']') ? nomem(e) : E_OK;
+    }
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v);
+        struct member *m = n ? malloc(n * sizeof *m) : NULL;
+        if (n && !m)
+            return nomem(e);
+        size_t cnt = 0;
+        for (void *it = json_object_iter((json_t *)v); it && cnt < n;
+             it = json_object_iter_next((json_t *)v, it)) {
+            m[cnt].name = json_object_iter_key(it);
+            m[cnt].len = json_object_iter_key_len(it);
+            m[cnt].value = json_object_iter_value(it);
+            /* The comparator walks names as UTF-8: validate before sorting. */
+            if (!utf8_valid((const uint8_t *)m[cnt].name, m[cnt].len)) {
+                free(m);
+                return err_set(e, E_INVALID, "an object member name is not valid UTF-8 "
+                                             "(RFC 8785 §3.2.2.2)");
+            }
+            cnt++;
+        }
+        if (cnt > 1)
+            qsort(m, cnt, sizeof *m, member_cmp);
+        err_code rc = buf_append_byte(out, '{') ? nomem(e) : E_OK;
+        for (size_t i = 0; i < cnt && !rc; i++) {
+            if (i && buf_append_byte(out, ','))
+                rc = nomem(e);
+            if (!rc)
+                rc = put_string(m[i].name, m[i].len, "an object member name", out, e);
+            if (!rc && buf_append_byte(out, ':'))
+                rc = nomem(e);
+            if (!rc)
+                rc = serialize(m[i].value, depth + 1, out, e);
+        }
+        free(m);
+        if (!rc && buf_append_byte(out, '}'))
+            rc = nomem(e);
+        return rc;
+    }
+    }
+    return err_set(e, E_INVALID, "unknown JSON value type %d", (int)json_typeof(v));
+}
+
+err_code jcs_serialize(const json_t *v, struct buf *out, struct err *e)
+{
+    size_t start = out->len;
+    if (!v)
+        return err_set(e, E_INVALID, "jcs_serialize: no value");
+    err_code rc = serialize(v, 0, out, e);
+    if (rc && out->p) { /* leave `out` as it was before the call */
+        out->len = start;
+        out->p[start] = '\0';
+    }
+    return rc;
+}
+
+err_code jcs_canonicalize(const char *text, size_t len, size_t max_bytes, struct buf *out,
+                          struct err *e)
+{
+    json_t *v;
+    /* Every number is a double (RFC 8785 §3.2.2.3), and a bare scalar is a
+     * valid JSON text (RFC 8259 §2). */
+    err_code rc = jstrict_parse(text, len, max_bytes, JSTRICT_INTS_AS_REALS | JSTRICT_ANY_TOP, &v, e);
+    if (rc)
+        return rc;
+    rc = jcs_serialize(v, out, e);
+    json_decref(v);
+    return rc;
+}
