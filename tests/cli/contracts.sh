@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tests/cli/contracts.sh — the contracts and their committed artifacts:
+#  1. contracts/build/ matches a fresh compile with the pinned solc
+#     (scripts/compile-contracts.js --check);
+#  2. on a local ganache in both profiles (default, and berlin with gasPrice 0,
+#     as on EBSI/Besu), tests/js/contracts.test.js deploys the committed
+#     bytecode and checks every rule with ethers.
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+# The pinned Node tools (ganache, solc, ethers): installs only when missing.
+if ! scripts/setup.sh --npm . >/dev/null; then
+    fail "scripts/setup.sh --npm . could not install the pinned Node tools"
+    finish
+fi
+
+if out=$(node scripts/compile-contracts.js --check 2>&1); then
+    ok "committed artifacts match a fresh compile"
+else
+    fail "committed artifacts differ from a fresh compile:"
+    sed 's/^/    /' <<<"$out"
+fi
+
+. tests/lib/ledger.sh
+ledger_trap
+
+for profile in default berlin; do
+    if ! ledger_start "$profile"; then
+        fail "$profile: the local ledger did not start"
+        continue
+    fi
+    log=$(mktemp "${TMPDIR:-/tmp}/contracts-js.XXXXXX")
+    LEDGER_PROFILE=$profile node tests/js/contracts.test.js >"$log" 2>&1
+    rc=$?
+    # Re-print the Node test's lines indented, so that this script's own
+    # summary stays the only "N passed, N failed" line.
+    sed 's/^/  /' "$log"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=${line%% passed*}
+        f=${line#* passed, }; f=${f%% failed*}
+        passed=$((passed + p)); failed=$((failed + f))
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then fail "$profile: contracts.test.js exited $rc"; fi
+    else
+        fail "$profile: contracts.test.js exited $rc without a summary"
+    fi
+    if [ "$rc" -ne 0 ]; then
+        echo "  last lines of the ledger log ($profile):"
+        tail -n 15 "$LEDGER_LOG" | sed 's/^/    /'
+    fi
+    rm -f "$log"
+    ledger_stop
+done
+
+finish

@@ -1,0 +1,407 @@
+// tests/js/contracts.test.js — the committed contract artifacts against a
+// real local ledger, cross-checked with ethers (an implementation independent
+// of ours). Run by tests/cli/contracts.sh once per ledger profile:
+//
+//   LEDGER_URL=http://127.0.0.1:PORT LEDGER_PROFILE=default|berlin \
+//   DEV_KEY_0=0x... DEV_KEY_1=0x... node tests/js/contracts.test.js
+//
+// It deploys contracts/build/{NotaryRegistry,Timestamp}.json exactly as
+// committed (the bytes the C notary embeds), exercises every rule of the
+// registry (contiguous sequence per issuer and kind, no repeats, no gaps, no
+// zero size, no unknown kind, first-write-wins timestamps), decodes events
+// with ethers' Interface, measures gas per anchor, and ends with the line
+// "N passed, N failed". Plain node + assert: no test framework.
+'use strict';
+
+const assert = require('assert');
+const path = require('path');
+const { ethers } = require('ethers');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const URL = process.env.LEDGER_URL;
+const PROFILE = process.env.LEDGER_PROFILE || 'default';
+const GAS_LIMIT_PER_ANCHOR = 60000n; // DESIGN target, including 21k base + calldata
+
+if (!URL || !process.env.DEV_KEY_0 || !process.env.DEV_KEY_1) {
+    console.error('contracts.test.js: set LEDGER_URL, DEV_KEY_0 and DEV_KEY_1 (source tests/lib/ledger.sh)');
+    process.exit(2);
+}
+
+const artifact = (name) => require(path.join(ROOT, 'contracts', 'build', `${name}.json`));
+const REG = artifact('NotaryRegistry');
+const TS = artifact('Timestamp');
+const regIface = new ethers.Interface(REG.abi);
+const tsIface = new ethers.Interface(TS.abi);
+
+let passed = 0;
+let failed = 0;
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+// A fixed but distinct 32-byte root per label.
+const root = (label) => ethers.sha256(ethers.toUtf8Bytes(`root:${label}`));
+
+// The custom error a call reverts with, decoded by ethers from the revert
+// data: {name, args}. Fails the test if the call does not revert.
+async function revertOf(promise) {
+    try {
+        await promise;
+    } catch (e) {
+        if (e.revert) return { name: e.revert.name, args: [...e.revert.args] };
+        throw new Error(`reverted without a decodable custom error: ${e.shortMessage || e.message}`);
+    }
+    throw new Error('call succeeded but was expected to revert');
+}
+
+async function expectRevert(promise, name, args) {
+    const r = await revertOf(promise);
+    assert.strictEqual(r.name, name, `reverted with ${r.name}(${r.args}) instead of ${name}`);
+    if (args) assert.deepStrictEqual(r.args, args, `${name} arguments`);
+}
+
+// Walk EVM bytecode (skipping PUSH data) and list the opcodes used.
+function opcodes(hex) {
+    const code = ethers.getBytes(hex);
+    const ops = new Set();
+    for (let i = 0; i < code.length; i++) {
+        const op = code[i];
+        if (op === 0xfe) break; // INVALID: what follows is the CBOR metadata / data
+        ops.add(op);
+        if (op >= 0x60 && op <= 0x7f) i += op - 0x5f;
+    }
+    return ops;
+}
+
+async function main() {
+    // cacheTimeout -1: ethers otherwise reuses an identical request's answer
+    // for 250 ms, e.g. a stale pending nonce right after a mined transaction.
+    const provider = new ethers.JsonRpcProvider(URL, undefined, { staticNetwork: true, polling: true, pollingInterval: 50, cacheTimeout: -1 });
+    const net = await provider.getNetwork();
+    assert.strictEqual(net.chainId, 1337n, 'chain id');
+    const issuer0 = new ethers.Wallet(process.env.DEV_KEY_0, provider);
+    const issuer1 = new ethers.Wallet(process.env.DEV_KEY_1, provider);
+    const addr0 = await issuer0.getAddress();
+    const addr1 = await issuer1.getAddress();
+    const balance0 = await provider.getBalance(addr0);
+
+    let registry; // contract connected to issuer0
+    let registryAt;
+    const gas = { first: 0n, steady: [], firstCheckpoint: 0n };
+    const receipts = {};
+
+    test('artifacts contain no PUSH0 (berlin) and match their .bin files', async () => {
+        const fs = require('fs');
+        for (const a of [REG, TS]) {
+            assert.strictEqual(a.compiler.evmVersion, 'berlin');
+            assert.ok(a.compiler.version.startsWith('0.8.28+'), a.compiler.version);
+            assert.deepStrictEqual(a.compiler.optimizer, { enabled: true, runs: 200 });
+            const bin = fs.readFileSync(path.join(ROOT, 'contracts', 'build', `${a.contractName}.bin`), 'utf8');
+            assert.strictEqual('0x' + bin.trim(), a.bytecode, `${a.contractName}.bin matches .json`);
+            assert.match(bin, /^[0-9a-f]+\n$/, `${a.contractName}.bin is one line of lowercase hex`);
+            for (const code of [a.bytecode, a.deployedBytecode]) {
+                assert.ok(!opcodes(code).has(0x5f), `${a.contractName} uses PUSH0 (Shanghai)`);
+                assert.ok(!opcodes(code).has(0x48), `${a.contractName} uses BASEFEE (London)`);
+            }
+        }
+    });
+
+    test('ABI: functions, event and errors have the agreed signatures', async () => {
+        const sigs = (iface, kind) => {
+            const out = [];
+            iface[`forEach${kind}`]((f) => out.push(f.format('sighash')));
+            return out.sort();
+        };
+        assert.deepStrictEqual(sigs(regIface, 'Function'),
+            ['anchor(bytes32,uint64,uint64,uint8)', 'anchoredAt(address,bytes32)', 'nextSeq(address,uint8)']);
+        assert.deepStrictEqual(sigs(regIface, 'Event'), ['Anchored(address,bytes32,uint64,uint64,uint8)']);
+        assert.deepStrictEqual(sigs(regIface, 'Error'), ['AlreadyAnchored(bytes32)', 'BadKind(uint8)',
+            'BadSequence(uint64,uint64)', 'ZeroRoot()', 'ZeroSize()']);
+        assert.strictEqual(regIface.getFunction('anchor').selector, '0x18523823');
+        const ev = regIface.getEvent('Anchored');
+        assert.deepStrictEqual(ev.inputs.map((p) => [p.name, p.indexed]),
+            [['issuer', true], ['root', true], ['size', false], ['seq', false], ['kind', false]]);
+        assert.deepStrictEqual(sigs(tsIface, 'Function'),
+            ['getTimestamp(bytes)', 'timestampHashes(uint256[],bytes[],bytes[])']);
+        assert.deepStrictEqual(sigs(tsIface, 'Event'), ['HashTimestamped(bytes,uint256,address,uint256,bytes)']);
+    });
+
+    test('deploy NotaryRegistry: the code on chain is the committed deployedBytecode', async () => {
+        const factory = new ethers.ContractFactory(REG.abi, REG.bytecode, issuer0);
+        const c = await factory.deploy();
+        const rcpt = await c.deploymentTransaction().wait();
+        assert.strictEqual(rcpt.status, 1);
+        registryAt = await c.getAddress();
+        registry = c;
+        assert.strictEqual(await provider.getCode(registryAt), REG.deployedBytecode);
+        console.log(`# ${PROFILE}: NotaryRegistry deployed at ${registryAt}, gas ${rcpt.gasUsed}`);
+    });
+
+    test('a fresh issuer: nextSeq 0 for both kinds, 0 for an unknown kind, anchoredAt all zeros', async () => {
+        assert.strictEqual(await registry.nextSeq(addr0, 0), 0n);
+        assert.strictEqual(await registry.nextSeq(addr0, 1), 0n);
+        assert.strictEqual(await registry.nextSeq(addr0, 7), 0n);
+        assert.deepStrictEqual([...(await registry.anchoredAt(addr0, root('b0')))], [0n, 0n, 0n, 0n, 0n]);
+    });
+
+    test('anchor kind 0 seq 0, 1, 2: mined, gas within budget', async () => {
+        for (let seq = 0; seq < 3; seq++) {
+            const tx = await registry.anchor(root(`b${seq}`), 1000 + seq, seq, 0);
+            const rcpt = await tx.wait();
+            assert.strictEqual(rcpt.status, 1, `seq ${seq} status`);
+            receipts[`b${seq}`] = rcpt;
+            if (seq === 0) gas.first = rcpt.gasUsed;
+            else gas.steady.push(rcpt.gasUsed);
+            if (PROFILE === 'berlin') {
+                const t = await provider.getTransaction(rcpt.hash);
+                assert.strictEqual(t.gasPrice, 0n, 'berlin profile: gasPrice 0');
+            }
+        }
+        console.log(`# ${PROFILE}: gas per anchor: first ${gas.first}, then ${gas.steady.join(', ')}`);
+        for (const g of gas.steady) assert.ok(g <= GAS_LIMIT_PER_ANCHOR, `steady-state anchor used ${g} gas > ${GAS_LIMIT_PER_ANCHOR}`);
+        assert.strictEqual(await registry.nextSeq(addr0, 0), 3n);
+        assert.strictEqual(await registry.nextSeq(addr0, 1), 0n, 'kind 1 untouched');
+    });
+
+    test('Anchored event decodes with ethers Interface to the anchored fields', async () => {
+        const rcpt = receipts.b1;
+        assert.strictEqual(rcpt.logs.length, 1);
+        const log = rcpt.logs[0];
+        assert.strictEqual(log.address, registryAt);
+        assert.strictEqual(log.topics[0], ethers.id('Anchored(address,bytes32,uint64,uint64,uint8)'));
+        assert.strictEqual(log.topics[1], ethers.zeroPadValue(addr0.toLowerCase(), 32));
+        assert.strictEqual(log.topics[2], root('b1'));
+        const ev = regIface.parseLog(log);
+        assert.strictEqual(ev.name, 'Anchored');
+        assert.strictEqual(ev.args.issuer, addr0);
+        assert.strictEqual(ev.args.root, root('b1'));
+        assert.strictEqual(ev.args.size, 1001n);
+        assert.strictEqual(ev.args.seq, 1n);
+        assert.strictEqual(ev.args.kind, 0n);
+    });
+
+    test('anchoredAt returns the block, its timestamp, size, seq and kind', async () => {
+        for (let seq = 0; seq < 3; seq++) {
+            const rcpt = receipts[`b${seq}`];
+            const block = await provider.getBlock(rcpt.blockNumber);
+            const r = await registry.anchoredAt(addr0, root(`b${seq}`));
+            assert.deepStrictEqual([...r], [BigInt(rcpt.blockNumber), BigInt(block.timestamp), BigInt(1000 + seq), BigInt(seq), 0n]);
+            assert.strictEqual(r.blockNumber, BigInt(rcpt.blockNumber));
+        }
+    });
+
+    test('eth_getLogs by issuer and root topics finds exactly that anchor', async () => {
+        const logs = await provider.getLogs({
+            address: registryAt, fromBlock: 0, toBlock: 'latest',
+            topics: [regIface.getEvent('Anchored').topicHash, ethers.zeroPadValue(addr0, 32), root('b2')],
+        });
+        assert.strictEqual(logs.length, 1);
+        assert.strictEqual(logs[0].transactionHash, receipts.b2.hash);
+    });
+
+    test('repeat of the last seq reverts BadSequence(3, 2)', async () => {
+        await expectRevert(registry.anchor.staticCall(root('x'), 5, 2, 0), 'BadSequence', [3n, 2n]);
+    });
+    test('repeat of seq 0 reverts BadSequence(3, 0)', async () => {
+        await expectRevert(registry.anchor.staticCall(root('x'), 5, 0, 0), 'BadSequence', [3n, 0n]);
+    });
+    test('gap (seq 4 when 3 is next) reverts BadSequence(3, 4)', async () => {
+        await expectRevert(registry.anchor.staticCall(root('x'), 5, 4, 0), 'BadSequence', [3n, 4n]);
+    });
+    test('far gap (seq 2^64-1) reverts BadSequence', async () => {
+        await expectRevert(registry.anchor.staticCall(root('x'), 5, 2n ** 64n - 1n, 0), 'BadSequence', [3n, 2n ** 64n - 1n]);
+    });
+    test('size 0 reverts ZeroSize', async () => {
+        await expectRevert(registry.anchor.staticCall(root('x'), 0, 3, 0), 'ZeroSize', []);
+    });
+    test('kind 2 reverts BadKind(2)', async () => {
+        await expectRevert(registry.anchor.staticCall(root('x'), 5, 0, 2), 'BadKind', [2n]);
+    });
+    test('kind 255 reverts BadKind(255)', async () => {
+        await expectRevert(registry.anchor.staticCall(root('x'), 5, 0, 255), 'BadKind', [255n]);
+    });
+    test('the all-zero root reverts ZeroRoot', async () => {
+        await expectRevert(registry.anchor.staticCall(ethers.ZeroHash, 5, 3, 0), 'ZeroRoot', []);
+    });
+    test('the same root again with the right seq reverts AlreadyAnchored', async () => {
+        await expectRevert(registry.anchor.staticCall(root('b1'), 5, 3, 0), 'AlreadyAnchored', [root('b1')]);
+    });
+    test('an already anchored batch root cannot come back as a checkpoint', async () => {
+        await expectRevert(registry.anchor.staticCall(root('b1'), 5, 0, 1), 'AlreadyAnchored', [root('b1')]);
+    });
+
+    test('a mined reverting anchor (status 0) changes nothing', async () => {
+        const before = await provider.getBlockNumber();
+        let err;
+        try {
+            const tx = await registry.anchor(root('x'), 5, 7, 0, { gasLimit: 100000 });
+            await tx.wait();
+        } catch (e) {
+            err = e;
+        }
+        assert.ok(err, 'the transaction should fail');
+        assert.strictEqual(err.code, 'CALL_EXCEPTION', err.message);
+        if (err.receipt) assert.strictEqual(err.receipt.status, 0);
+        assert.ok((await provider.getBlockNumber()) >= before);
+        assert.strictEqual(await registry.nextSeq(addr0, 0), 3n);
+        assert.deepStrictEqual([...(await registry.anchoredAt(addr0, root('x')))], [0n, 0n, 0n, 0n, 0n]);
+    });
+
+    test('kind 1 (revocation checkpoints) has its own sequence', async () => {
+        await expectRevert(registry.anchor.staticCall(root('c1'), 4, 1, 1), 'BadSequence', [0n, 1n]);
+        await expectRevert(registry.anchor.staticCall(root('c0'), 4, 3, 1), 'BadSequence', [0n, 3n]);
+        let rcpt = await (await registry.anchor(root('c0'), 4, 0, 1)).wait();
+        gas.firstCheckpoint = rcpt.gasUsed;
+        const ev = regIface.parseLog(rcpt.logs[0]);
+        assert.deepStrictEqual([ev.args.size, ev.args.seq, ev.args.kind], [4n, 0n, 1n]);
+        rcpt = await (await registry.anchor(root('c1'), 9, 1, 1)).wait();
+        assert.strictEqual(rcpt.status, 1);
+        assert.strictEqual(await registry.nextSeq(addr0, 1), 2n);
+        assert.strictEqual(await registry.nextSeq(addr0, 0), 3n, 'kind 0 untouched');
+        await expectRevert(registry.anchor.staticCall(root('c9'), 4, 0, 1), 'BadSequence', [2n, 0n]);
+        const r = await registry.anchoredAt(addr0, root('c1'));
+        assert.deepStrictEqual([r.size, r.seq, r.kind], [9n, 1n, 1n]);
+        console.log(`# ${PROFILE}: gas for the first checkpoint (counter slot shared with batches): ${gas.firstCheckpoint}`);
+        assert.ok(gas.firstCheckpoint <= GAS_LIMIT_PER_ANCHOR, `first checkpoint used ${gas.firstCheckpoint}`);
+    });
+
+    test('a second issuer has its own sequence and its own records', async () => {
+        const reg1 = registry.connect(issuer1);
+        assert.strictEqual(await reg1.nextSeq(addr1, 0), 0n);
+        await expectRevert(reg1.anchor.staticCall(root('b0'), 1, 3, 0), 'BadSequence', [0n, 3n]);
+        // The same root as issuer 0's first batch: records are per issuer.
+        const rcpt = await (await reg1.anchor(root('b0'), 77, 0, 0)).wait();
+        assert.strictEqual(rcpt.status, 1);
+        const ev = regIface.parseLog(rcpt.logs[0]);
+        assert.strictEqual(ev.args.issuer, addr1);
+        const mine = await registry.anchoredAt(addr1, root('b0'));
+        const theirs = await registry.anchoredAt(addr0, root('b0'));
+        assert.strictEqual(mine.size, 77n);
+        assert.strictEqual(theirs.size, 1000n);
+        assert.notStrictEqual(mine.blockNumber, theirs.blockNumber);
+        assert.strictEqual(await registry.nextSeq(addr1, 0), 1n);
+        assert.strictEqual(await registry.nextSeq(addr0, 0), 3n);
+        assert.deepStrictEqual([...(await registry.anchoredAt(addr1, root('b1')))], [0n, 0n, 0n, 0n, 0n],
+            'issuer 1 never anchored b1');
+    });
+
+    // --- Timestamp -----------------------------------------------------------
+    let ts;
+    let tsAt;
+    const h = (label) => ethers.sha256(ethers.toUtf8Bytes(`hash:${label}`));
+    const d = (s) => ethers.hexlify(ethers.toUtf8Bytes(s));
+
+    test('deploy Timestamp: the code on chain is the committed deployedBytecode', async () => {
+        const c = await new ethers.ContractFactory(TS.abi, TS.bytecode, issuer0).deploy();
+        await c.deploymentTransaction().wait();
+        ts = c;
+        tsAt = await c.getAddress();
+        assert.strictEqual(await provider.getCode(tsAt), TS.deployedBytecode);
+    });
+
+    test('getTimestamp of an unknown hash is all zeros', async () => {
+        const r = await ts.getTimestamp(h('none'));
+        assert.deepStrictEqual([...r], [ethers.ZeroAddress, 0n, 0n, 0n, '0x']);
+    });
+
+    test('timestampHashes records each hash with sender, block, time, algorithm and data', async () => {
+        const tx = await ts.timestampHashes([0, 1], [h('a'), h('b')], [d('{"batch":1}'), '0x']);
+        const rcpt = await tx.wait();
+        assert.strictEqual(rcpt.status, 1);
+        console.log(`# ${PROFILE}: gas for timestampHashes of 2 hashes: ${rcpt.gasUsed}`);
+        const block = await provider.getBlock(rcpt.blockNumber);
+        const events = rcpt.logs.map((l) => tsIface.parseLog(l));
+        assert.deepStrictEqual(events.map((e) => e.name), ['HashTimestamped', 'HashTimestamped']);
+        assert.deepStrictEqual([events[0].args.hashValue, events[0].args.hashAlgorithmId, events[0].args.from,
+            events[0].args.blockNumber, events[0].args.data], [h('a'), 0n, addr0, BigInt(rcpt.blockNumber), d('{"batch":1}')]);
+        assert.deepStrictEqual([events[1].args.hashValue, events[1].args.hashAlgorithmId, events[1].args.data],
+            [h('b'), 1n, '0x']);
+        assert.strictEqual(rcpt.logs[0].topics[1], ethers.zeroPadValue(addr0.toLowerCase(), 32), 'from is indexed');
+        const a = await ts.getTimestamp(h('a'));
+        assert.deepStrictEqual([...a], [addr0, BigInt(rcpt.blockNumber), BigInt(block.timestamp), 0n, d('{"batch":1}')]);
+        const b = await ts.getTimestamp(h('b'));
+        assert.deepStrictEqual([b.from, b.hashAlgorithmId, b.data], [addr0, 1n, '0x']);
+    });
+
+    test('first write wins: a hash timestamped again keeps its first record, the others are recorded', async () => {
+        const first = await ts.getTimestamp(h('a'));
+        const rcpt = await (await ts.connect(issuer1).timestampHashes([5, 0], [h('a'), h('c')], [d('other'), d('c')])).wait();
+        assert.strictEqual(rcpt.status, 1);
+        const events = rcpt.logs.map((l) => tsIface.parseLog(l));
+        assert.strictEqual(events.length, 1, 'only the new hash emits');
+        assert.strictEqual(events[0].args.hashValue, h('c'));
+        assert.strictEqual(events[0].args.from, addr1);
+        assert.deepStrictEqual([...(await ts.getTimestamp(h('a')))], [...first]);
+        assert.strictEqual((await ts.getTimestamp(h('c'))).from, addr1);
+    });
+
+    test('three hashes of different lengths in one call (32, 64 and 1 bytes)', async () => {
+        const long = ethers.hexlify(ethers.randomBytes(64));
+        const rcpt = await (await ts.timestampHashes([0, 2, 9], [h('d'), long, '0x01'], ['0x', '0x', '0x'])).wait();
+        assert.strictEqual(rcpt.logs.length, 3);
+        assert.strictEqual((await ts.getTimestamp(long)).hashAlgorithmId, 2n);
+        assert.strictEqual((await ts.getTimestamp('0x01')).hashAlgorithmId, 9n);
+    });
+
+    test('four hashes revert BadHashCount', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([0, 0, 0, 0], [h(1), h(2), h(3), h(4)], ['0x', '0x', '0x', '0x']),
+            'BadHashCount', [4n, 4n, 4n]);
+    });
+    test('no hashes revert BadHashCount', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([], [], []), 'BadHashCount', [0n, 0n, 0n]);
+    });
+    test('fewer algorithm ids than hashes revert BadHashCount', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([0], [h(1), h(2)], ['0x', '0x']), 'BadHashCount', [1n, 2n, 2n]);
+    });
+    test('more data entries than hashes revert BadHashCount', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([0], [h(1)], ['0x', '0x']), 'BadHashCount', [1n, 1n, 2n]);
+    });
+    test('an empty hash value reverts BadHashValue(index, 0)', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([0, 0], [h(1), '0x'], ['0x', '0x']), 'BadHashValue', [1n, 0n]);
+    });
+    test('a 65-byte hash value reverts BadHashValue(0, 65)', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([0], [ethers.hexlify(new Uint8Array(65).fill(1))], ['0x']),
+            'BadHashValue', [0n, 65n]);
+    });
+    test('data over 4096 bytes reverts DataTooLong; 4096 is accepted', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([0], [h('big')], [ethers.hexlify(new Uint8Array(4097))]),
+            'DataTooLong', [0n, 4097n]);
+        await ts.timestampHashes.staticCall([0], [h('big')], [ethers.hexlify(new Uint8Array(4096))]);
+    });
+    test('a rejected call records none of its hashes', async () => {
+        await expectRevert(ts.timestampHashes.staticCall([0, 0], [h('e'), '0x'], ['0x', '0x']), 'BadHashValue');
+        let err;
+        try {
+            await (await ts.timestampHashes([0, 0], [h('e'), '0x'], ['0x', '0x'], { gasLimit: 300000 })).wait();
+        } catch (e) {
+            err = e;
+        }
+        assert.ok(err && err.code === 'CALL_EXCEPTION', `expected a failed transaction, got ${err && err.message}`);
+        assert.strictEqual((await ts.getTimestamp(h('e'))).from, ethers.ZeroAddress);
+    });
+
+    if (PROFILE === 'berlin') {
+        test('berlin profile: gasPrice 0 transactions cost the sender nothing', async () => {
+            assert.strictEqual(await provider.getBalance(addr0), balance0);
+        });
+    }
+
+    for (const t of tests) {
+        try {
+            await t.fn();
+            passed++;
+            console.log(`ok   ${t.name}`);
+        } catch (e) {
+            failed++;
+            console.log(`FAIL ${t.name}: ${e.message}`);
+        }
+    }
+    provider.destroy();
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+    console.log(`FAIL setup: ${e.stack || e.message}`);
+    console.log(`${passed} passed, ${failed + 1} failed`);
+    process.exit(1);
+});

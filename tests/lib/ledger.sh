@@ -1,0 +1,131 @@
+# tests/lib/ledger.sh — start and stop a private local ledger (ganache) for
+# scripted integration tests. Source it from a test run at the project root:
+#
+#   . tests/lib/ledger.sh
+#   ledger_trap                 # stop the ledger however the script exits
+#   ledger_start berlin         # or: ledger_start (default profile)
+#   ... use $LEDGER_URL, $DEV_KEY_0, $DEV_ADDR_0 ...
+#   ledger_stop
+#
+# Profiles (DESIGN.md, "Local ledger"):
+#   default  ganache's own hardfork (shanghai), fee market on
+#   berlin   --chain.hardfork berlin --miner.defaultGasPrice 0: legacy
+#            transactions with gasPrice 0, as on EBSI/Besu
+#
+# Each ledger listens on a free loopback port of its own, logs to a file (its
+# banner prints the development keys) and is stopped by its own PID only.
+# Exports: LEDGER_URL, LEDGER_PID, LEDGER_PORT, LEDGER_LOG, LEDGER_PROFILE.
+
+# The first account of ganache's --wallet.deterministic mnemonic ("myth like
+# bonus scare over problem client lizard pioneer submit female collect"). This
+# is a PUBLIC, well-known development key printed by every ganache started
+# with --wallet.deterministic; it is not a secret and holds nothing of value.
+# Never use it outside a local test ledger.
+DEV_KEY_0=0x4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d
+DEV_ADDR_0=0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1
+# The second deterministic account (same caveat): a second issuer in tests.
+DEV_KEY_1=0x6cbed15c793ce57650b9877cf6fa156fbef513c4e6134f022a85b1ffdd59b2a1
+DEV_ADDR_1=0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0
+export DEV_KEY_0 DEV_ADDR_0 DEV_KEY_1 DEV_ADDR_1
+
+LEDGER_CHAIN_ID=1337
+LEDGER_GANACHE_CLI=${LEDGER_GANACHE_CLI:-node_modules/ganache/dist/node/cli.js}
+export LEDGER_CHAIN_ID
+
+# Print a free TCP port on 127.0.0.1 (the kernel picks it; there is a short
+# window before ganache binds it, which ledger_start covers by retrying).
+ledger_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Succeeds when the ledger at $1 answers eth_chainId with 1337.
+# curl when installed; python3 (which scripts/setup.sh installs) otherwise.
+ledger_ready() {
+    local out req='{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+    if command -v curl >/dev/null; then
+        out=$(curl -s --max-time 2 -H 'Content-Type: application/json' --data "$req" "$1" 2>/dev/null) || return 1
+    else
+        out=$(python3 -c 'import sys, urllib.request as u
+r = u.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"})
+print(u.urlopen(r, timeout=2).read().decode())' "$1" "$req" 2>/dev/null) || return 1
+    fi
+    [[ "$out" == *'"result":"0x539"'* ]]
+}
+
+# ledger_start [default|berlin]: start a ledger and wait (up to ~20 s) until it
+# answers. Returns non-zero with a message on stderr if it cannot.
+ledger_start() {
+    local profile=${1:-default}
+    local extra=()
+    case "$profile" in
+        default) ;;
+        berlin) extra=(--chain.hardfork berlin --miner.defaultGasPrice 0) ;;
+        *) echo "ledger_start: unknown profile '$profile' (default|berlin)" >&2; return 2 ;;
+    esac
+    if [ -n "${LEDGER_PID:-}" ]; then
+        echo "ledger_start: a ledger is already running (pid $LEDGER_PID); ledger_stop it first" >&2
+        return 2
+    fi
+    if [ ! -f "$LEDGER_GANACHE_CLI" ]; then
+        echo "ledger_start: $LEDGER_GANACHE_CLI is missing; run: scripts/setup.sh --npm ." >&2
+        return 2
+    fi
+    local logdir=${LEDGER_LOG_DIR:-${TMPDIR:-/tmp}}
+    local attempt port log pid i
+    for attempt in 1 2 3; do
+        port=$(ledger_free_port) || { echo "ledger_start: cannot find a free port (python3?)" >&2; return 1; }
+        log=$(mktemp "$logdir/ledger-$profile.XXXXXX")
+        node "$LEDGER_GANACHE_CLI" --chain.chainId "$LEDGER_CHAIN_ID" --wallet.deterministic \
+            --server.host 127.0.0.1 --server.port "$port" "${extra[@]}" </dev/null >"$log" 2>&1 &
+        pid=$!
+        for i in $(seq 1 200); do # 200 x 0.1 s
+            if ! kill -0 "$pid" 2>/dev/null; then
+                break # exited: most likely the port was taken meanwhile
+            fi
+            if ledger_ready "http://127.0.0.1:$port"; then
+                LEDGER_PID=$pid LEDGER_PORT=$port LEDGER_URL="http://127.0.0.1:$port"
+                LEDGER_LOG=$log LEDGER_PROFILE=$profile
+                export LEDGER_PID LEDGER_PORT LEDGER_URL LEDGER_LOG LEDGER_PROFILE
+                return 0
+            fi
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+            echo "ledger_start: ganache ($profile) did not answer on port $port within 20 s; log $log:" >&2
+            tail -n 20 "$log" >&2
+            return 1
+        fi
+        wait "$pid" 2>/dev/null
+        echo "ledger_start: ganache exited during start (attempt $attempt, port $port); log $log:" >&2
+        tail -n 5 "$log" >&2
+    done
+    return 1
+}
+
+# ledger_stop: stop the ledger this shell started (SIGTERM, then SIGKILL after
+# ~5 s) and wait for it. Safe to call twice or when none is running.
+ledger_stop() {
+    local pid=${LEDGER_PID:-}
+    [ -n "$pid" ] || return 0
+    unset LEDGER_PID LEDGER_PORT LEDGER_URL LEDGER_PROFILE
+    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    local i
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    [ -n "${LEDGER_LOG:-}" ] && [ -z "${LEDGER_KEEP_LOG:-}" ] && rm -f "$LEDGER_LOG"
+    unset LEDGER_LOG
+    return 0
+}
+
+# ledger_trap: make sure the ledger is stopped when the script exits or is
+# interrupted, whatever happens in between (a failing test included).
+ledger_trap() {
+    trap 'ledger_stop' EXIT
+    trap 'ledger_stop; exit 130' INT
+    trap 'ledger_stop; exit 143' TERM
+}
