@@ -49,9 +49,18 @@ err_code signer_sign_digest(const struct signer *s, const struct hash32 *digest,
                             struct eth_sig *out, struct err *e) MUST_CHECK;
 
 /* Recover the address that produced `sig` over `digest` (used to check what
- * a gateway or a ledger says we signed). E_VERIFY if recovery fails. */
+ * a gateway or a ledger says we signed). E_VERIFY if recovery fails or the
+ * signature is not canonical (see eth_sig_check). */
 err_code eth_recover_address(const struct hash32 *digest, const struct eth_sig *sig,
                              struct addr20 *out, struct err *e) MUST_CHECK;
+
+/* The checks Ethereum applies to a transaction signature before recovery:
+ * y-parity 0 or 1, r and s non-zero, s ≤ n/2 (EIP-2 "low s"). E_VERIFY with
+ * the reason otherwise. (r, s < n is checked when recovering.) */
+err_code eth_sig_check(const struct eth_sig *sig, struct err *e) MUST_CHECK;
+
+/* The signer's uncompressed public key, 64 bytes X||Y. */
+void signer_pubkey64(const struct signer *s, uint8_t out[64]);
 
 /* Address of an uncompressed public key (64 bytes X||Y): last 20 bytes of
  * keccak256(X||Y). */
