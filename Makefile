@@ -83,8 +83,17 @@ $(BUILD)/.empty.o: | $(DEPS_STAMP)
 
 $(LIBCORE): $(call obj,$(CORE_SRC)) | $(BUILD)/.empty.o
 	$(archive)
-$(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) | $(BUILD)/.empty.o
+$(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) $(BUILD)/obj/gen/registry_bytecode.o | $(BUILD)/.empty.o
 	$(archive)
+
+# The committed contract artifact, embedded so the C tools need no Node at run time.
+$(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin
+	@mkdir -p $(@D)
+	@{ echo '/* generated from $< */'; echo '#include "anchor/registry.h"'; \
+	   printf 'const char registry_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; } > $@
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 $(LIBNOTARY): $(call obj,$(NOTARY_SRC)) | $(BUILD)/.empty.o
 	$(archive)
 $(LIBVERIFIER): $(call obj,$(VERIFIER_SRC)) | $(BUILD)/.empty.o

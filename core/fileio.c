@@ -1,7 +1,9 @@
 /* core/fileio.c — see fileio.h. */
+#define _GNU_SOURCE /* syncfs */
 #include "core/fileio.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <sys/stat.h>
@@ -71,8 +73,8 @@ static err_code fsync_dir_of(const char *path, struct err *e)
     return E_OK;
 }
 
-err_code file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                           struct err *e)
+static err_code write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                             bool durable, struct err *e)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
@@ -101,7 +103,7 @@ err_code file_write_atomic(const char *path, const void *data, size_t len, mode_
         p += w;
         left -= (size_t)w;
     }
-    if (!what && fsync(fd) != 0)
+    if (!what && durable && fsync(fd) != 0)
         what = "fsync";
     int saved = errno;
     if (close(fd) != 0 && !what) {
@@ -119,5 +121,30 @@ err_code file_write_atomic(const char *path, const void *data, size_t len, mode_
                        path, what, strerror(saved));
     }
     free(tmp);
-    return fsync_dir_of(path, e);
+    return durable ? fsync_dir_of(path, e) : E_OK;
+}
+
+err_code file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                           struct err *e)
+{
+    return write_atomic(path, data, len, mode, true, e);
+}
+
+err_code file_write_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode,
+                                  struct err *e)
+{
+    return write_atomic(path, data, len, mode, false, e);
+}
+
+err_code file_sync_fs(const char *dir, struct err *e)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return err_set(e, E_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+    int r = syncfs(fd);
+    int saved = errno;
+    close(fd);
+    if (r != 0)
+        return err_set(e, E_IO, "%s: syncfs failed: %s", dir, strerror(saved));
+    return E_OK;
 }

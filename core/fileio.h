@@ -32,4 +32,13 @@ err_code file_read_stream(FILE *f, const char *name, size_t max, struct buf *out
 err_code file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                            struct err *e) MUST_CHECK;
 
+/* Like file_write_atomic() but without the fsyncs: for writing many files
+ * (a batch's bundles) followed by one file_sync_fs() — a crash may leave
+ * some missing, never torn. */
+err_code file_write_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode,
+                                  struct err *e) MUST_CHECK;
+
+/* Flush everything written to the file system holding `dir` (syncfs). */
+err_code file_sync_fs(const char *dir, struct err *e) MUST_CHECK;
+
 #endif

@@ -1,0 +1,88 @@
+/*
+ * anchor/registry.h — the NotaryRegistry contract (contracts/NotaryRegistry.sol)
+ * as seen from C: call data for anchor(), the Anchored event, and the two
+ * views. Shared by the notary (which writes) and the verifier (which reads
+ * the ledger alone), so both agree on one encoding.
+ *
+ *   anchor(bytes32 root, uint64 size, uint64 seq, uint8 kind)
+ *   event Anchored(address indexed issuer, bytes32 indexed root,
+ *                  uint64 size, uint64 seq, uint8 kind)
+ *   nextSeq(address issuer, uint8 kind) returns (uint64)
+ *   anchoredAt(address issuer, bytes32 root) returns (uint64 blockNumber,
+ *                  uint64 timestamp, uint64 size, uint64 seq, uint8 kind)
+ *
+ * Solidity ABI: a 4-byte selector (keccak256 of the signature), then one
+ * 32-byte big-endian word per static argument. Decoding checks that each
+ * word holds a value that fits its declared type (upper bytes zero), so a
+ * log or return value that does not come from this contract is refused.
+ */
+#ifndef ANCHOR_REGISTRY_H
+#define ANCHOR_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "anchor/rpc.h"
+#include "core/bytes.h"
+#include "core/error.h"
+
+enum registry_kind { REGISTRY_KIND_BATCH = 0, REGISTRY_KIND_CHECKPOINT = 1 };
+
+/* The creation bytecode of the contract, as committed in
+ * contracts/build/NotaryRegistry.bin (embedded at build time). */
+extern const char registry_creation_hex[];
+
+/* Call data for anchor(root, size, seq, kind): 4 + 4·32 bytes into `out`. */
+#define REGISTRY_ANCHOR_CALLDATA_LEN 132
+void registry_anchor_calldata(const struct hash32 *root, uint64_t size, uint64_t seq,
+                              enum registry_kind kind, uint8_t out[REGISTRY_ANCHOR_CALLDATA_LEN]);
+
+/* Parse call data of anchor(...) (e.g. of a mined transaction). E_INVALID if
+ * it is not exactly an anchor() call with in-range arguments. */
+err_code registry_parse_anchor_calldata(const uint8_t *data, size_t len, struct hash32 *root,
+                                        uint64_t *size, uint64_t *seq, enum registry_kind *kind,
+                                        struct err *e) MUST_CHECK;
+
+/* topic0 of Anchored(address,bytes32,uint64,uint64,uint8). */
+void registry_anchored_topic(struct hash32 *out);
+
+/* A decoded Anchored event. */
+struct registry_event {
+    struct addr20 contract; /* the log's emitter */
+    struct addr20 issuer;
+    struct hash32 root;
+    uint64_t size;
+    uint64_t seq;
+    enum registry_kind kind;
+    uint64_t block_number;
+    struct hash32 block_hash;
+    struct hash32 tx_hash;
+    uint64_t log_index;
+};
+
+/* Decode `log` as an Anchored event. E_INVALID (with why) if its topics or
+ * data are not exactly those of Anchored; the caller still checks that
+ * log->address is the expected contract. */
+err_code registry_parse_event(const struct rpc_log *log, struct registry_event *out,
+                              struct err *e) MUST_CHECK;
+
+/* nextSeq(issuer, kind) via eth_call at `block` ("latest" if NULL). */
+err_code registry_next_seq(struct rpc_client *c, const struct addr20 *contract,
+                           const struct addr20 *issuer, enum registry_kind kind, const char *block,
+                           uint64_t *out, struct err *e) MUST_CHECK;
+
+/* The contract's record of (issuer, root). block_number == 0: not anchored. */
+struct registry_record {
+    uint64_t block_number;
+    uint64_t timestamp;
+    uint64_t size;
+    uint64_t seq;
+    enum registry_kind kind;
+};
+/* anchoredAt(issuer, root) via eth_call at `block` ("latest" if NULL). */
+err_code registry_anchored_at(struct rpc_client *c, const struct addr20 *contract,
+                              const struct addr20 *issuer, const struct hash32 *root,
+                              const char *block, struct registry_record *out,
+                              struct err *e) MUST_CHECK;
+
+#endif

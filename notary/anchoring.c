@@ -1,0 +1,370 @@
+/* notary/anchoring.c — see anchoring.h. */
+#include "notary/anchoring.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "anchor/registry.h"
+#include "anchor/tx.h"
+
+struct run {
+    struct store *s;
+    const struct anchoring_cfg *cfg;
+    struct addr20 issuer;
+    time_t deadline;
+};
+
+static void say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct run *r, const char *fmt, ...)
+{
+    if (!r->cfg->log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    r->cfg->log(r->cfg->log_arg, fmt, ap);
+    va_end(ap);
+}
+
+static const char *kind_name(enum batch_kind k)
+{
+    return k == BATCH_ISSUANCE ? "batch" : "checkpoint";
+}
+
+static void pause_poll(const struct run *r)
+{
+    unsigned ms = r->cfg->poll_ms ? r->cfg->poll_ms : 1000;
+    usleep(ms * 1000u);
+}
+
+/* Record why a batch is waiting, best effort (the store error is secondary). */
+static void note(const struct run *r, const struct store_batch *b, const char *why)
+{
+    struct err ignore;
+    if (store_batch_note(r->s, b->kind, b->seq, why, &ignore) != E_OK)
+        say(r, "warning: could not record the pending reason: %s", ignore.msg);
+}
+
+/* Does the receipt carry our Anchored event for exactly this batch? */
+static bool receipt_has_event(const struct run *r, const struct store_batch *b,
+                              const struct rpc_receipt *rc, struct err *e)
+{
+    for (size_t i = 0; i < rc->nlogs; i++) {
+        struct registry_event ev;
+        if (!addr20_eq(&rc->logs[i].address, &r->cfg->contract) ||
+            registry_parse_event(&rc->logs[i], &ev, NULL) != E_OK)
+            continue;
+        if (addr20_eq(&ev.issuer, &r->issuer) && hash32_eq(&ev.root, &b->root) &&
+            ev.size == b->size && ev.seq == b->seq && (int)ev.kind == (int)b->kind)
+            return true;
+    }
+    err_set(e, E_STATE, "the mined transaction carries no Anchored event for %s %llu",
+            kind_name(b->kind), (unsigned long long)b->seq);
+    return false;
+}
+
+/*
+ * The contract already has (issuer, root): find the event and adopt its
+ * transaction (our record of sending it was lost, or an earlier run crashed
+ * after the broadcast). Moves the batch to SENT with that transaction.
+ */
+static err_code adopt(const struct run *r, struct store_batch *b,
+                      const struct registry_record *rec, struct err *e)
+{
+    struct hash32 topic, issuer_topic = {{0}};
+    registry_anchored_topic(&topic);
+    memcpy(issuer_topic.b + 12, r->issuer.b, 20);
+    char q[RPC_QTY_BUF];
+    rpc_format_quantity(rec->block_number, q);
+    struct rpc_log_filter f = {.address = &r->cfg->contract,
+                               .topics = {&topic, &issuer_topic, &b->root},
+                               .ntopics = 3,
+                               .from_block = q,
+                               .to_block = q};
+    struct rpc_log *logs;
+    size_t n;
+    err_code rc = rpc_get_logs(r->cfg->ledger->rpc, &f, &logs, &n, e);
+    if (rc)
+        return rc;
+    struct hash32 txh;
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++) {
+        struct registry_event ev;
+        if (registry_parse_event(&logs[i], &ev, NULL) == E_OK && ev.seq == b->seq &&
+            ev.size == b->size && !logs[i].removed) {
+            txh = logs[i].tx_hash;
+            found = true;
+        }
+    }
+    rpc_logs_free(logs, n);
+    if (!found)
+        return err_set(e, E_STATE,
+                       "the contract says %s %llu's root was anchored in block %llu, but no "
+                       "matching event is there",
+                       kind_name(b->kind), (unsigned long long)b->seq,
+                       (unsigned long long)rec->block_number);
+    char hex[67];
+    hash32_to_hex0x(&txh, hex);
+    say(r, "%s %llu: already anchored on the ledger by %s; adopting it", kind_name(b->kind),
+        (unsigned long long)b->seq, hex);
+    if ((rc = store_tx_record(r->s, b->kind, b->seq, 0, &txh, NULL, 0, e)))
+        return rc;
+    return store_batch_get(r->s, b->kind, b->seq, b, e);
+}
+
+/* CLOSED → SENT: check the chain, sign, record, then broadcast. */
+static err_code sign_and_send(const struct run *r, struct store_batch *b, struct err *e)
+{
+    struct evm_ledger *l = r->cfg->ledger;
+    struct registry_record rec;
+    err_code rc = registry_anchored_at(l->rpc, &r->cfg->contract, &r->issuer, &b->root, NULL,
+                                       &rec, e);
+    if (rc)
+        return rc;
+    if (rec.block_number != 0)
+        return adopt(r, b, &rec, e);
+    uint64_t next;
+    if ((rc = registry_next_seq(l->rpc, &r->cfg->contract, &r->issuer,
+                                (enum registry_kind)b->kind, NULL, &next, e)))
+        return rc;
+    if (next != b->seq) {
+        char why[200];
+        snprintf(why, sizeof why,
+                 "the contract expects %s %llu next, not %llu: the ledger history and this "
+                 "store disagree",
+                 kind_name(b->kind), (unsigned long long)next, (unsigned long long)b->seq);
+        struct err ignore;
+        if (store_batch_set_state(r->s, b->kind, b->seq, BATCH_FAILED, why, &ignore))
+            say(r, "warning: %s", ignore.msg);
+        return err_set(e, E_STATE, "%s", why);
+    }
+    uint64_t nonce;
+    if ((rc = rpc_get_transaction_count(l->rpc, &r->issuer, "pending", &nonce, e)))
+        return rc;
+    uint8_t data[REGISTRY_ANCHOR_CALLDATA_LEN];
+    registry_anchor_calldata(&b->root, b->size, b->seq, (enum registry_kind)b->kind, data);
+    struct tx t;
+    if ((rc = evm_build_tx(l, &r->cfg->fees, &r->issuer, &r->cfg->contract, data, sizeof data,
+                           nonce, &t, e))) {
+        tx_clear(&t);
+        if (rc == E_PROTOCOL && rpc_last_error(l->rpc)->reason == RPC_REASON_INSUFFICIENT_FUNDS) {
+            note(r, b, "the issuer's account cannot pay for the transaction");
+            return err_set(e, E_STATE, "the issuer's account cannot pay for the anchoring "
+                                       "transaction: fund it and run `notary anchor` again");
+        }
+        return rc;
+    }
+    struct buf raw = {0};
+    struct hash32 txh;
+    rc = tx_sign(&t, r->cfg->signer, &raw, &txh, NULL, e);
+    tx_clear(&t);
+    /* Stored before it leaves this process: a crash from here on is
+     * recovered by rebroadcasting exactly these bytes. */
+    if (!rc)
+        rc = store_tx_record(r->s, b->kind, b->seq, nonce, &txh, raw.p, raw.len, e);
+    buf_free(&raw);
+    if (rc)
+        return rc;
+    return store_batch_get(r->s, b->kind, b->seq, b, e);
+}
+
+/* Broadcast the stored transaction of a SENT batch (again). */
+static err_code broadcast(const struct run *r, struct store_batch *b, bool *nonce_used,
+                          struct err *e)
+{
+    *nonce_used = false;
+    uint8_t *raw;
+    size_t len;
+    err_code rc = store_tx_raw(r->s, &b->tx_hash, &raw, &len, e);
+    if (rc)
+        return rc;
+    if (len == 0) { /* adopted from the chain: nothing of ours to send */
+        free(raw);
+        return E_OK;
+    }
+    struct hash32 got;
+    rc = rpc_send_raw_transaction(r->cfg->ledger->rpc, raw, len, true, &got, e);
+    free(raw);
+    if (rc == E_PROTOCOL) {
+        const struct rpc_error *re = rpc_last_error(r->cfg->ledger->rpc);
+        if (re->reason == RPC_REASON_ALREADY_KNOWN) {
+            err_clear(e);
+            return E_OK;
+        }
+        if (re->reason == RPC_REASON_NONCE_TOO_LOW) {
+            err_clear(e);
+            *nonce_used = true;
+            return E_OK;
+        }
+        if (re->reason == RPC_REASON_INSUFFICIENT_FUNDS) {
+            note(r, b, "the issuer's account cannot pay for the transaction");
+            return err_set(e, E_STATE, "the issuer's account cannot pay for the anchoring "
+                                       "transaction: fund it and run `notary anchor` again");
+        }
+    }
+    if (rc == E_NETWORK)
+        note(r, b, "ledger unreachable while sending; the signed transaction is stored and "
+                   "will be looked up and resent");
+    return rc;
+}
+
+/* SENT: drive to ANCHORED, or back to CLOSED when our nonce went elsewhere. */
+static err_code follow(const struct run *r, struct store_batch *b, bool *done, struct err *e)
+{
+    *done = false;
+    struct evm_tx_state st;
+    err_code rc = evm_tx_state(r->cfg->ledger, &b->tx_hash, &st, e);
+    if (rc)
+        return rc;
+    char hex[67];
+    hash32_to_hex0x(&b->tx_hash, hex);
+    switch (st.status) {
+    case EVM_TX_UNKNOWN: {
+        bool nonce_used;
+        if ((rc = broadcast(r, b, &nonce_used, e)))
+            break;
+        if (nonce_used) {
+            /* Someone used the nonce. Was it our transaction after all? */
+            struct registry_record rec;
+            if ((rc = registry_anchored_at(r->cfg->ledger->rpc, &r->cfg->contract, &r->issuer,
+                                           &b->root, NULL, &rec, e)))
+                break;
+            if (rec.block_number != 0) {
+                if (!(rc = adopt(r, b, &rec, e)))
+                    say(r, "%s %llu: the nonce was used by the anchoring transaction found on "
+                           "the ledger", kind_name(b->kind), (unsigned long long)b->seq);
+                break;
+            }
+            say(r, "%s %llu: nonce %llu was used by another transaction; signing again",
+                kind_name(b->kind), (unsigned long long)b->seq, (unsigned long long)b->nonce);
+            rc = store_batch_set_state(r->s, b->kind, b->seq, BATCH_CLOSED,
+                                       "nonce taken by another transaction; re-signing", e);
+            b->state = BATCH_CLOSED;
+            break;
+        }
+        note(r, b, "sent; waiting to be mined");
+        break;
+    }
+    case EVM_TX_PENDING:
+        note(r, b, "sent; waiting to be mined");
+        break;
+    case EVM_TX_REVERTED: {
+        char why[256];
+        snprintf(why, sizeof why, "transaction %s reverted in block %llu: the contract refused "
+                                  "the anchor", hex, (unsigned long long)st.block_number);
+        struct err ignore;
+        if (store_batch_set_state(r->s, b->kind, b->seq, BATCH_FAILED, why, &ignore))
+            say(r, "warning: %s", ignore.msg);
+        rc = err_set(e, E_STATE, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq,
+                     why);
+        break;
+    }
+    case EVM_TX_MINED:
+        if (!receipt_has_event(r, b, &st.receipt, e)) {
+            struct err ignore;
+            if (store_batch_set_state(r->s, b->kind, b->seq, BATCH_FAILED, e->msg, &ignore))
+                say(r, "warning: %s", ignore.msg);
+            rc = E_STATE;
+            break;
+        }
+        if (st.confirmations < r->cfg->confirmations) {
+            char why[160];
+            snprintf(why, sizeof why, "mined in block %llu; %llu of %llu confirmations",
+                     (unsigned long long)st.block_number, (unsigned long long)st.confirmations,
+                     (unsigned long long)r->cfg->confirmations);
+            note(r, b, why);
+            break;
+        }
+        rc = store_batch_anchored(r->s, b->kind, b->seq, &b->tx_hash, st.block_number,
+                                  &st.block_hash, (int64_t)st.block_time, e);
+        if (!rc) {
+            *done = true;
+            say(r, "%s %llu: anchored in block %llu (tx %s, %llu confirmations, gas %llu)",
+                kind_name(b->kind), (unsigned long long)b->seq,
+                (unsigned long long)st.block_number, hex, (unsigned long long)st.confirmations,
+                (unsigned long long)st.gas_used);
+        }
+        break;
+    }
+    evm_tx_state_free(&st);
+    return rc;
+}
+
+static err_code anchor_one(const struct run *r, struct store_batch *b, bool *done, struct err *e)
+{
+    *done = false;
+    for (;;) {
+        err_code rc = E_OK;
+        if (b->state == BATCH_CLOSED) {
+            if ((rc = sign_and_send(r, b, e)))
+                return rc;
+            char hex[67];
+            hash32_to_hex0x(&b->tx_hash, hex);
+            say(r, "%s %llu: root recorded in transaction %s (nonce %llu)", kind_name(b->kind),
+                (unsigned long long)b->seq, hex, (unsigned long long)b->nonce);
+        }
+        if (b->state == BATCH_SENT) {
+            if ((rc = follow(r, b, done, e)))
+                return rc;
+            if (*done)
+                return E_OK;
+            if (b->state == BATCH_CLOSED)
+                continue; /* re-sign at once */
+        }
+        if (time(NULL) >= r->deadline)
+            return E_OK; /* still pending: the caller reports it */
+        pause_poll(r);
+    }
+}
+
+err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
+                       struct anchoring_report *rep, struct err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    struct run r = {.s = s, .cfg = cfg};
+    signer_address(cfg->signer, &r.issuer);
+    r.deadline = time(NULL) + (cfg->timeout_s ? cfg->timeout_s : 300);
+    err_code rc = store_lock_writer(s, e);
+    if (rc)
+        return rc;
+    struct store_batch *list;
+    size_t n;
+    if ((rc = store_batch_list(s, kind, &list, &n, e)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        struct store_batch *b = &list[i];
+        if (b->state == BATCH_FAILED) {
+            rep->failed++;
+            rc = err_set(e, E_STATE, "%s %llu failed earlier: %s", kind_name(kind),
+                         (unsigned long long)b->seq, b->last_error);
+            break; /* later batches cannot be anchored before it (contiguous sequence) */
+        }
+        if (b->state != BATCH_CLOSED && b->state != BATCH_SENT)
+            continue;
+        if (!b->has_root) {
+            rc = err_set(e, E_STATE, "%s %llu has no root yet", kind_name(kind),
+                         (unsigned long long)b->seq);
+            break;
+        }
+        bool done;
+        rc = anchor_one(&r, b, &done, e);
+        if (rc == E_NETWORK)
+            note(&r, b, e->msg);
+        if (rc) {
+            if (rc == E_STATE)
+                rep->failed++;
+            else
+                rep->pending++;
+            break;
+        }
+        if (!done) {
+            rep->pending++;
+            break; /* the next batch needs this one's sequence number first */
+        }
+        rep->anchored++;
+    }
+    free(list);
+    return rc;
+}

@@ -1,0 +1,63 @@
+/*
+ * notary/anchoring.h — the anchoring state machine (DESIGN.md "Anchoring must
+ * survive the real world").
+ *
+ * Per batch, in sequence order (the contract rejects gaps, so batch k+1 can
+ * only be anchored after batch k):
+ *
+ *   CLOSED ──(sign; record raw tx + hash + nonce in the store)──▶ SENT
+ *   SENT   ──(broadcast the stored bytes; receipt status 1 with our Anchored
+ *             event in a block that is canonical at the configured depth)──▶
+ *   ANCHORED
+ *
+ * Recovery is by looking, never by guessing: before signing, the contract is
+ * asked whether this issuer already anchored the root (a transaction whose
+ * record was lost is adopted, not repeated); a SENT batch whose transaction
+ * the node does not know is rebroadcast with the same bytes ("already known"
+ * is success); a timeout is "outcome unknown", so the transaction is looked
+ * up by hash and never re-signed with a new nonce; "nonce too low" means some
+ * transaction used the nonce — if it was ours the batch is anchored, else
+ * the batch goes back to CLOSED and is signed again at the next free nonce;
+ * a reverted transaction or missing funds stop with FAILED and a reason,
+ * without burning a nonce; a receipt that disappears (reorg) sends the same
+ * bytes again.
+ */
+#ifndef NOTARY_ANCHORING_H
+#define NOTARY_ANCHORING_H
+
+#include <stdarg.h>
+
+#include "anchor/evm.h"
+#include "anchor/signer.h"
+#include "notary/store.h"
+
+struct anchoring_cfg {
+    struct evm_ledger *ledger;     /* connected, chain id checked */
+    const struct signer *signer;   /* the issuer's key */
+    struct addr20 contract;        /* the NotaryRegistry */
+    uint64_t confirmations;        /* ≥ 1: blocks including the anchoring one */
+    unsigned poll_ms;              /* between ledger polls (0 = 1000) */
+    unsigned timeout_s;            /* give up waiting after this (0 = 300); the batch stays SENT */
+    struct evm_fee_policy fees;
+    /* Progress lines for a person ("batch 3: sent 0x…, waiting for 2 confirmations"). */
+    void (*log)(void *arg, const char *fmt, va_list ap);
+    void *log_arg;
+};
+
+struct anchoring_report {
+    unsigned anchored;    /* batches that reached ANCHORED in this run */
+    unsigned pending;     /* batches still waiting (timeout or ledger unreachable) */
+    unsigned failed;      /* batches in FAILED */
+};
+
+/*
+ * Anchor every closed batch of `kind`, oldest first, waiting for each to be
+ * confirmed (up to the timeout). Returns E_OK when nothing is left to do;
+ * E_NETWORK when the ledger is unreachable (batches keep their state and
+ * reason; run again later); E_STATE when a batch FAILED (see `status`);
+ * E_LIMIT / E_PROTOCOL as the ledger answered. The report counts outcomes.
+ */
+err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
+                       struct anchoring_report *rep, struct err *e) MUST_CHECK;
+
+#endif

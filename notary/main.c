@@ -1,0 +1,937 @@
+/*
+ * notary/main.c — the `notary` command: argument parsing and output only;
+ * the work is done by the notary library (store, batch, proof, anchoring,
+ * deploy) so that tests can call it directly.
+ *
+ * Exit codes: 0 success; 1 the operation failed (the ledger refused, a batch
+ * FAILED, a store error); 2 usage or input error; 3 not finished yet
+ * (ledger unreachable or still waiting for confirmations — run again).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "anchor/evm.h"
+#include "anchor/keystore.h"
+#include "anchor/signer.h"
+#include "core/bundle.h"
+#include "core/credential.h"
+#include "core/fileio.h"
+#include "notary/anchoring.h"
+#include "notary/batch.h"
+#include "notary/deploy.h"
+#include "notary/proof.h"
+#include "notary/store.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
+
+/* Largest file of hex hashes `submit --file` reads (≈ 1.5M lines). */
+#define HASH_FILE_MAX (100u * 1024 * 1024)
+
+static const char *g_data = NULL;         /* --data DIR */
+static const char *g_password_file = NULL; /* --password-file FILE */
+static bool g_json = false;
+
+static const char USAGE[] =
+    "usage: notary [--data DIR] [--password-file FILE] COMMAND [options]\n"
+    "\n"
+    "Batch credential hashes into RFC 9162 Merkle trees, anchor each root on an\n"
+    "EVM ledger, and hand out inclusion proofs anyone can verify.\n"
+    "\n"
+    "commands:\n"
+    "  init      create the notary: key, ledger, registry contract\n"
+    "  submit    add credential hashes or documents to the open batch\n"
+    "  close     close the open batch: build its tree and fix its root\n"
+    "  anchor    write closed batch roots to the ledger and wait for confirmations\n"
+    "  proof     write the proof bundle of a credential, or of a whole batch\n"
+    "  status    show configuration, batches and what is pending\n"
+    "\n"
+    "global options:\n"
+    "  --data DIR            notary directory (default: $NOTARY_DATA or ./notary-data)\n"
+    "  --password-file FILE  key password from FILE (default: $NOTARY_PASSWORD)\n"
+    "  -h, --help            this help; `notary COMMAND --help` for a command\n"
+    "\n"
+    "exit status: 0 ok, 1 failed, 2 usage or input error, 3 not finished yet\n"
+    "(ledger unreachable or waiting for confirmations: run the command again).\n";
+
+/* ---- output helpers ----------------------------------------------------- */
+
+static int fail(int code, const struct err *e)
+{
+    if (g_json) {
+        json_t *o = json_pack("{s:s, s:s}", "error", err_name(e->code), "message", e->msg);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(o);
+    }
+    fprintf(stderr, "notary: %s\n", e->msg);
+    return code;
+}
+
+static int exit_for(err_code rc)
+{
+    switch (rc) {
+    case E_OK: return EXIT_OK;
+    case E_INVALID:
+    case E_LIMIT:
+    case E_NOT_FOUND:
+    case E_UNSUPPORTED: return EXIT_USAGE;
+    case E_NETWORK: return EXIT_PENDING;
+    default: return EXIT_FAIL;
+    }
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "notary %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see `notary %s --help`)\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static void print_json(json_t *o)
+{
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(o);
+}
+
+static bool g_tty;
+
+static void progress(const char *stage, uint64_t done, uint64_t total)
+{
+    if (!g_tty || total < 10000)
+        return;
+    fprintf(stderr, "\r%s: %llu/%llu (%.0f%%)", stage, (unsigned long long)done,
+            (unsigned long long)total, total ? 100.0 * (double)done / (double)total : 100.0);
+    if (done >= total)
+        fputc('\n', stderr);
+}
+
+static void progress_submit(uint64_t done, uint64_t total, void *arg)
+{
+    progress("storing", done, total);
+}
+
+static void progress_export(uint64_t done, uint64_t total, void *arg)
+{
+    progress("writing bundles", done, total);
+}
+
+static void progress_batch(const char *stage, uint64_t done, uint64_t total, void *arg)
+{
+    progress(stage, done, total);
+}
+
+static void log_line(void *arg, const char *fmt, va_list ap)
+{
+    fputs("notary: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+static char *data_path(const char *file)
+{
+    const char *dir = g_data ? g_data : getenv("NOTARY_DATA");
+    if (!dir || !*dir)
+        dir = "notary-data";
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+static err_code open_store(bool create, struct store **s, struct err *e)
+{
+    char *db = data_path("notary.db");
+    if (!db)
+        return err_set(e, E_NOMEM, "out of memory");
+    err_code rc = store_open(db, create, s, e);
+    free(db);
+    if (rc)
+        return rc;
+    if (!create && (rc = batch_finish_pending(*s, e))) {
+        store_close(*s);
+        *s = NULL;
+    }
+    return rc;
+}
+
+static err_code get_password(char **pw, struct err *e)
+{
+    if (g_password_file)
+        return keystore_password_from_env_or_file(g_password_file, NULL, pw, e);
+    err_code rc = keystore_password_from_env_or_file(NULL, "NOTARY_PASSWORD", pw, e);
+    if (rc == E_NOT_FOUND)
+        return err_set(e, E_INVALID, "the key password is needed: set NOTARY_PASSWORD or pass "
+                                     "--password-file FILE");
+    return rc;
+}
+
+/* Connect to the configured ledger (chain id checked) and load the key. */
+static err_code connect_ledger(struct store *s, struct evm_ledger *l, uint64_t *confirmations,
+                               struct addr20 *contract, struct err *e)
+{
+    char *url = NULL, *chain = NULL, *conf = NULL, *addr = NULL;
+    err_code rc;
+    if ((rc = store_meta_get(s, "rpc_url", &url, e)) ||
+        (rc = store_meta_get(s, "chain_id", &chain, e)) ||
+        (rc = store_meta_get(s, "confirmations", &conf, e)) ||
+        (rc = store_meta_get(s, "contract", &addr, e)))
+        goto out;
+    *confirmations = strtoull(conf, NULL, 10);
+    if ((rc = addr20_from_hex(addr, contract, e)))
+        goto out;
+    struct rpc_options opt = {.url = url};
+    rc = evm_connect(&opt, strtoull(chain, NULL, 10), l, e);
+out:
+    free(url);
+    free(chain);
+    free(conf);
+    free(addr);
+    return rc;
+}
+
+static err_code load_signer(struct signer **sg, struct err *e)
+{
+    char *pw = NULL, *key = data_path("key.json");
+    if (!key)
+        return err_set(e, E_NOMEM, "out of memory");
+    err_code rc = get_password(&pw, e);
+    if (!rc)
+        rc = keystore_load_signer(key, pw, sg, e);
+    keystore_password_free(pw);
+    free(key);
+    return rc;
+}
+
+/* ---- init ---------------------------------------------------------------- */
+
+static const char INIT_USAGE[] =
+    "usage: notary init --rpc URL (--deploy | --contract ADDR) [options]\n"
+    "\n"
+    "Create the notary directory: a new or imported issuer key (keystore v3,\n"
+    "mode 0600, encrypted with the password from --password-file or\n"
+    "$NOTARY_PASSWORD), the ledger it anchors to (the chain id is checked), and\n"
+    "the registry contract (deployed now, or an existing one).\n"
+    "\n"
+    "  --rpc URL            ledger JSON-RPC endpoint (http or https)\n"
+    "  --chain-id N         refuse a ledger whose eth_chainId is not N\n"
+    "  --deploy             deploy the NotaryRegistry contract with the issuer key\n"
+    "  --contract ADDR      use an existing NotaryRegistry at ADDR\n"
+    "  --import-key FILE    issuer key: a file (mode 0600) with the private key in\n"
+    "                       hex, or a keystore v3 file with the same password;\n"
+    "                       default: generate a new key\n"
+    "  --confirmations N    blocks that must include an anchor before it counts (default 1)\n"
+    "  --kdf-light          weak keystore encryption, FOR TESTS ONLY\n"
+    "  --json               print the result as JSON\n";
+
+static err_code import_key(const char *path, const char *pw, struct signer **out, struct err *e)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return err_set(e, E_NOT_FOUND, "%s: %s", path, strerror(errno));
+    if (st.st_mode & 077)
+        return err_set(e, E_STATE, "%s: mode %04o is too open for a key; run chmod 600 %s", path,
+                       (unsigned)(st.st_mode & 0777), path);
+    struct buf b;
+    err_code rc = file_read_all(path, 64 * 1024, &b, e);
+    if (rc)
+        return rc;
+    size_t i = 0;
+    while (i < b.len && (b.p[i] == ' ' || b.p[i] == '\n' || b.p[i] == '\r' || b.p[i] == '\t'))
+        i++;
+    if (i < b.len && b.p[i] == '{') {
+        rc = keystore_load_signer(path, pw, out, e);
+    } else {
+        size_t end = b.len;
+        while (end > i && (b.p[end - 1] == '\n' || b.p[end - 1] == '\r' || b.p[end - 1] == ' '))
+            end--;
+        uint8_t key[32];
+        rc = hex_decode_exact((const char *)b.p + i, end - i, true, key, 32, NULL);
+        if (rc)
+            rc = err_set(e, E_INVALID, "%s: not a keystore and not a 32-byte hex private key",
+                         path);
+        else
+            rc = signer_from_privkey(key, out, e);
+        OPENSSL_cleanse(key, sizeof key);
+    }
+    buf_free_wipe(&b);
+    return rc;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"rpc", required_argument, 0, 'r'},        {"chain-id", required_argument, 0, 'c'},
+        {"deploy", no_argument, 0, 'd'},           {"contract", required_argument, 0, 'C'},
+        {"import-key", required_argument, 0, 'k'}, {"confirmations", required_argument, 0, 'n'},
+        {"kdf-light", no_argument, 0, 'L'},        {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+    const char *rpc = NULL, *contract = NULL, *import = NULL;
+    uint64_t chain_id = 0, confirmations = 1;
+    bool deploy = false, light = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': rpc = optarg; break;
+        case 'c': chain_id = strtoull(optarg, NULL, 10); break;
+        case 'd': deploy = true; break;
+        case 'C': contract = optarg; break;
+        case 'k': import = optarg; break;
+        case 'n': confirmations = strtoull(optarg, NULL, 10); break;
+        case 'L': light = true; break;
+        case 'j': g_json = true; break;
+        case 'h': fputs(INIT_USAGE, stdout); return EXIT_OK;
+        default: return usage_error("init", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("init", "unexpected argument '%s'", argv[optind]);
+    if (!rpc)
+        return usage_error("init", "--rpc URL is required");
+    if (deploy == (contract != NULL))
+        return usage_error("init", "give exactly one of --deploy and --contract ADDR");
+    if (confirmations < 1 || confirmations > 1000)
+        return usage_error("init", "--confirmations must be 1..1000");
+
+    struct err e = {0};
+    struct addr20 contract_addr;
+    if (contract && addr20_from_hex(contract, &contract_addr, &e))
+        return fail(EXIT_USAGE, &e);
+    char *dir = data_path(""), *db = data_path("notary.db"), *key = data_path("key.json");
+    struct store *s = NULL;
+    struct signer *sg = NULL;
+    struct evm_ledger l = {0};
+    char *pw = NULL;
+    err_code rc = E_OK;
+    int code = EXIT_FAIL;
+    if (!dir || !db || !key) {
+        rc = err_set(&e, E_NOMEM, "out of memory");
+        goto out;
+    }
+    dir[strlen(dir) - 1] = '\0';
+    if (access(db, F_OK) == 0) {
+        rc = err_set(&e, E_STATE, "%s already holds a notary; use another --data directory", dir);
+        goto out;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rc = err_set(&e, E_IO, "%s: cannot create: %s", dir, strerror(errno));
+        goto out;
+    }
+    if ((rc = get_password(&pw, &e)))
+        goto out;
+    struct rpc_options opt = {.url = rpc};
+    if ((rc = evm_connect(&opt, chain_id, &l, &e)))
+        goto out;
+    if ((rc = import ? import_key(import, pw, &sg, &e) : signer_generate(&sg, &e)))
+        goto out;
+    struct addr20 issuer;
+    signer_address(sg, &issuer);
+    if (deploy) {
+        fprintf(stderr, "notary: deploying the registry contract...\n");
+        if ((rc = deploy_registry(&l, sg, confirmations, 120, &contract_addr, &e)))
+            goto out;
+    } else if ((rc = deploy_check_registry(&l, &contract_addr, &e))) {
+        goto out;
+    }
+    if ((rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
+        goto out;
+    if ((rc = store_open(db, true, &s, &e)))
+        goto out;
+    char chain[24], conf[24], issuer_hex[43], contract_hex[43];
+    snprintf(chain, sizeof chain, "%llu", (unsigned long long)l.chain_id);
+    snprintf(conf, sizeof conf, "%llu", (unsigned long long)confirmations);
+    eth_address_checksum(&issuer, issuer_hex);
+    eth_address_checksum(&contract_addr, contract_hex);
+    if ((rc = store_meta_set(s, "ledger", "evm", &e)) ||
+        (rc = store_meta_set(s, "rpc_url", rpc, &e)) ||
+        (rc = store_meta_set(s, "chain_id", chain, &e)) ||
+        (rc = store_meta_set(s, "confirmations", conf, &e)) ||
+        (rc = store_meta_set(s, "contract", contract_hex, &e)) ||
+        (rc = store_meta_set(s, "issuer", issuer_hex, &e)))
+        goto out;
+    if (g_json) {
+        print_json(json_pack("{s:s, s:I, s:s, s:s, s:I, s:s}", "data", dir, "chainId",
+                             (json_int_t)l.chain_id, "contract", contract_hex, "issuer",
+                             issuer_hex, "confirmations", (json_int_t)confirmations, "key", key));
+    } else {
+        printf("notary initialised in %s\n", dir);
+        printf("  issuer address  %s\n", issuer_hex);
+        printf("  ledger          %s (chain %llu)\n", rpc, (unsigned long long)l.chain_id);
+        printf("  registry        %s%s\n", contract_hex, deploy ? " (deployed now)" : "");
+        printf("  confirmations   %llu\n", (unsigned long long)confirmations);
+        printf("  key             %s (keystore v3, mode 0600)\n", key);
+    }
+    code = EXIT_OK;
+out:
+    if (rc)
+        code = fail(exit_for(rc), &e);
+    keystore_password_free(pw);
+    signer_free(sg);
+    evm_close(&l);
+    store_close(s);
+    free(dir);
+    free(db);
+    free(key);
+    return code;
+}
+
+/* ---- submit -------------------------------------------------------------- */
+
+static const char SUBMIT_USAGE[] =
+    "usage: notary submit [HASH...] [--credential FILE]... [--file FILE | --stdin] [--json]\n"
+    "\n"
+    "Add credentials to the open batch. Each is stored durably before this\n"
+    "command reports success; a hash already notarized is not added again (its\n"
+    "existing record is shown).\n"
+    "\n"
+    "  HASH               a credential's SHA-256 as 64 hex digits (\"given\")\n"
+    "  --credential FILE  a credential document: JSON is canonicalized with RFC 8785\n"
+    "                     (JCS) and hashed; any other file is hashed as raw bytes\n"
+    "  --file FILE        one hex hash per line (FILE '-' = standard input)\n"
+    "  --stdin            same as --file -\n"
+    "  --json             print the result as JSON\n";
+
+struct hashes {
+    struct hash32 *h;
+    enum credential_hashing *how;
+    size_t n, cap;
+};
+
+static err_code hashes_add(struct hashes *hs, const struct hash32 *h, enum credential_hashing how,
+                           struct err *e)
+{
+    if (hs->n == hs->cap) {
+        size_t cap = hs->cap ? hs->cap * 2 : 64;
+        struct hash32 *h2 = realloc(hs->h, cap * sizeof *h2);
+        if (!h2)
+            return err_set(e, E_NOMEM, "out of memory");
+        hs->h = h2;
+        enum credential_hashing *w2 = realloc(hs->how, cap * sizeof *w2);
+        if (!w2)
+            return err_set(e, E_NOMEM, "out of memory");
+        hs->how = w2;
+        hs->cap = cap;
+    }
+    hs->h[hs->n] = *h;
+    hs->how[hs->n] = how;
+    hs->n++;
+    return E_OK;
+}
+
+static err_code read_hash_file(const char *path, struct hashes *hs, struct err *e)
+{
+    struct buf b;
+    err_code rc = file_read_all(path, HASH_FILE_MAX, &b, e);
+    if (rc)
+        return rc;
+    char *p = (char *)b.p, *end = p + b.len;
+    unsigned long line = 0;
+    while (p < end && !rc) {
+        line++;
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *le = nl ? nl : end;
+        char *q = le;
+        while (q > p && (q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t'))
+            q--;
+        while (p < q && (*p == ' ' || *p == '\t'))
+            p++;
+        if (q > p && *p != '#') {
+            struct hash32 h;
+            if (hex_decode_exact(p, (size_t)(q - p), true, h.b, 32, e))
+                rc = err_prefix(e, "%s:%lu", strcmp(path, "-") ? path : "<stdin>", line);
+            else
+                rc = hashes_add(hs, &h, CRED_HASH_GIVEN, e);
+        }
+        p = le + 1;
+    }
+    buf_free(&b);
+    return rc;
+}
+
+static int cmd_submit(int argc, char **argv)
+{
+    static const struct option opts[] = {{"credential", required_argument, 0, 'c'},
+                                         {"file", required_argument, 0, 'f'},
+                                         {"stdin", no_argument, 0, 's'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    struct hashes hs = {0};
+    struct err e = {0};
+    err_code rc = E_OK;
+    int c, code = EXIT_OK;
+    const char *hash_file = NULL;
+    /* Credentials are hashed as they are named, so an error names the file. */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1 && !rc) {
+        switch (c) {
+        case 'c': {
+            struct hash32 h;
+            enum credential_hashing how;
+            if (!(rc = credential_hash_file(optarg, &how, &h, &e)))
+                rc = hashes_add(&hs, &h, how, &e);
+            break;
+        }
+        case 'f': hash_file = optarg; break;
+        case 's': hash_file = "-"; break;
+        case 'j': g_json = true; break;
+        case 'h': fputs(SUBMIT_USAGE, stdout); goto done;
+        default: code = usage_error("submit", "unknown option"); goto done;
+        }
+    }
+    for (int i = optind; i < argc && !rc; i++) {
+        struct hash32 h;
+        if (!(rc = hash32_from_hex(argv[i], &h, &e)))
+            rc = hashes_add(&hs, &h, CRED_HASH_GIVEN, &e);
+        else
+            err_prefix(&e, "argument '%.80s' is not a 32-byte hex hash", argv[i]);
+    }
+    if (!rc && hash_file)
+        rc = read_hash_file(hash_file, &hs, &e);
+    if (rc) {
+        code = fail(EXIT_USAGE, &e);
+        goto done;
+    }
+    if (hs.n == 0) {
+        code = usage_error("submit", "nothing to submit: give hashes, --credential or --file");
+        goto done;
+    }
+    struct store *s;
+    if ((rc = open_store(false, &s, &e))) {
+        code = fail(exit_for(rc), &e);
+        goto done;
+    }
+    struct store_submitted *out = malloc(hs.n * sizeof *out);
+    if (!out) {
+        store_close(s);
+        err_set(&e, E_NOMEM, "out of memory");
+        code = fail(EXIT_FAIL, &e);
+        goto done;
+    }
+    if ((rc = store_submit(s, hs.h, hs.how, hs.n, out, progress_submit, NULL, &e))) {
+        code = fail(EXIT_FAIL, &e);
+    } else {
+        size_t fresh = 0;
+        for (size_t i = 0; i < hs.n; i++)
+            fresh += !out[i].existed;
+        if (g_json) {
+            json_t *items = json_array();
+            for (size_t i = 0; i < hs.n && i < 10000; i++) {
+                char hex[65];
+                hash32_to_hex(&hs.h[i], hex);
+                json_array_append_new(
+                    items, json_pack("{s:s, s:s, s:I, s:I, s:b}", "hash", hex, "hashing",
+                                     credential_hashing_name(hs.how[i]), "batch",
+                                     (json_int_t)out[i].batch_seq, "leafIndex",
+                                     (json_int_t)out[i].leaf_index, "existed", out[i].existed));
+            }
+            print_json(json_pack("{s:I, s:I, s:I, s:o, s:b}", "submitted", (json_int_t)hs.n,
+                                 "new", (json_int_t)fresh, "existing",
+                                 (json_int_t)(hs.n - fresh), "items", items, "itemsTruncated",
+                                 hs.n > 10000));
+        } else {
+            for (size_t i = 0; i < hs.n && i < 20; i++) {
+                char hex[65];
+                hash32_to_hex(&hs.h[i], hex);
+                printf("%s  %-10s batch %llu #%llu%s\n", hex, credential_hashing_name(hs.how[i]),
+                       (unsigned long long)out[i].batch_seq,
+                       (unsigned long long)out[i].leaf_index,
+                       out[i].existed ? "  (already notarized)" : "");
+            }
+            if (hs.n > 20)
+                printf("... and %zu more\n", hs.n - 20);
+            printf("%zu submitted: %zu new, %zu already notarized (stored durably)\n", hs.n,
+                   fresh, hs.n - fresh);
+        }
+    }
+    free(out);
+    store_close(s);
+done:
+    free(hs.h);
+    free(hs.how);
+    return code;
+}
+
+/* ---- close --------------------------------------------------------------- */
+
+static void batch_json_fill(json_t *o, const struct store_batch *b)
+{
+    char hex[67], t[21];
+    struct err ignore;
+    json_object_set_new(o, "seq", json_integer((json_int_t)b->seq));
+    json_object_set_new(o, "state", json_string(batch_state_name(b->state)));
+    json_object_set_new(o, "size", json_integer((json_int_t)b->size));
+    if (b->has_root) {
+        hash32_to_hex(&b->root, hex);
+        json_object_set_new(o, "root", json_string(hex));
+    }
+    if (b->closed_at && bundle_time_format(b->closed_at, t, &ignore) == E_OK)
+        json_object_set_new(o, "closedAt", json_string(t));
+    if (b->has_tx) {
+        hash32_to_hex0x(&b->tx_hash, hex);
+        json_object_set_new(o, "txHash", json_string(hex));
+        json_object_set_new(o, "nonce", json_integer((json_int_t)b->nonce));
+    }
+    if (b->state == BATCH_ANCHORED) {
+        json_object_set_new(o, "blockNumber", json_integer((json_int_t)b->block_number));
+        hash32_to_hex0x(&b->block_hash, hex);
+        json_object_set_new(o, "blockHash", json_string(hex));
+        json_object_set_new(o, "blockTime", json_integer((json_int_t)b->block_time));
+    }
+    if (b->last_error[0])
+        json_object_set_new(o, "reason", json_string(b->last_error));
+}
+
+static const char CLOSE_USAGE[] =
+    "usage: notary close [--json]\n"
+    "\n"
+    "Close the open batch: later submissions go to the next batch; the batch's\n"
+    "RFC 9162 tree is built and its root stored. Then run `notary anchor`.\n";
+
+static int cmd_close(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            g_json = true;
+        else if (c == 'h')
+            return fputs(CLOSE_USAGE, stdout), EXIT_OK;
+        else
+            return usage_error("close", "unknown option");
+    }
+    if (optind < argc)
+        return usage_error("close", "unexpected argument '%s'", argv[optind]);
+    struct err e = {0};
+    struct store *s;
+    err_code rc = open_store(false, &s, &e);
+    if (rc)
+        return fail(exit_for(rc), &e);
+    struct store_batch b;
+    rc = batch_close(s, &b, progress_batch, NULL, &e);
+    store_close(s);
+    if (rc)
+        return fail(rc == E_NOT_FOUND ? EXIT_FAIL : exit_for(rc), &e);
+    if (g_json) {
+        json_t *o = json_object();
+        batch_json_fill(o, &b);
+        print_json(o);
+    } else {
+        char hex[65];
+        hash32_to_hex(&b.root, hex);
+        printf("closed batch %llu: %llu credentials, root %s\n", (unsigned long long)b.seq,
+               (unsigned long long)b.size, hex);
+        printf("next: `notary anchor` writes the root to the ledger\n");
+    }
+    return EXIT_OK;
+}
+
+/* ---- anchor -------------------------------------------------------------- */
+
+static const char ANCHOR_USAGE[] =
+    "usage: notary anchor [--timeout SEC] [--poll-ms MS] [--confirmations N] [--json]\n"
+    "\n"
+    "Anchor every closed batch, oldest first: one transaction per batch to the\n"
+    "registry contract, recorded in the store before it is broadcast, then wait\n"
+    "until it is mined with the configured confirmations. Safe to interrupt and\n"
+    "to run again: it finds or rebroadcasts its transaction and never anchors a\n"
+    "batch twice. Exit 3 if the ledger is unreachable or confirmations are still\n"
+    "missing when the timeout ends.\n"
+    "\n"
+    "  --timeout SEC        stop waiting after SEC seconds (default 300)\n"
+    "  --poll-ms MS         ledger polling interval (default 1000)\n"
+    "  --confirmations N    override the configured confirmations for this run\n"
+    "  --json               print the result as JSON\n";
+
+static int cmd_anchor(int argc, char **argv)
+{
+    static const struct option opts[] = {{"timeout", required_argument, 0, 't'},
+                                         {"poll-ms", required_argument, 0, 'p'},
+                                         {"confirmations", required_argument, 0, 'n'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    unsigned timeout = 300, poll = 1000;
+    uint64_t conf_override = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': timeout = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'p': poll = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'n': conf_override = strtoull(optarg, NULL, 10); break;
+        case 'j': g_json = true; break;
+        case 'h': fputs(ANCHOR_USAGE, stdout); return EXIT_OK;
+        default: return usage_error("anchor", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("anchor", "unexpected argument '%s'", argv[optind]);
+    struct err e = {0};
+    struct store *s = NULL;
+    struct signer *sg = NULL;
+    struct evm_ledger l = {0};
+    struct anchoring_report rep = {0};
+    err_code rc;
+    if ((rc = open_store(false, &s, &e)) || (rc = load_signer(&sg, &e)))
+        goto out;
+    struct anchoring_cfg cfg = {.signer = sg, .poll_ms = poll, .timeout_s = timeout,
+                                .log = g_json ? NULL : log_line};
+    if ((rc = connect_ledger(s, &l, &cfg.confirmations, &cfg.contract, &e)))
+        goto out;
+    if (conf_override)
+        cfg.confirmations = conf_override;
+    cfg.ledger = &l;
+    rc = anchoring_run(s, &cfg, BATCH_ISSUANCE, &rep, &e);
+out:;
+    int code = rc ? exit_for(rc) : rep.pending ? EXIT_PENDING : EXIT_OK;
+    if (g_json) {
+        json_t *o = json_pack("{s:I, s:I, s:I}", "anchored", (json_int_t)rep.anchored, "pending",
+                              (json_int_t)rep.pending, "failed", (json_int_t)rep.failed);
+        if (rc) {
+            json_object_set_new(o, "error", json_string(err_name(rc)));
+            json_object_set_new(o, "message", json_string(e.msg));
+        }
+        print_json(o);
+    } else {
+        if (rc)
+            fprintf(stderr, "notary: %s\n", e.msg);
+        printf("%u anchored, %u pending, %u failed\n", rep.anchored, rep.pending, rep.failed);
+        if (rep.pending)
+            printf("not finished: run `notary anchor` again (see `notary status` for why)\n");
+    }
+    signer_free(sg);
+    evm_close(&l);
+    store_close(s);
+    return code;
+}
+
+/* ---- proof --------------------------------------------------------------- */
+
+static const char PROOF_USAGE[] =
+    "usage: notary proof (HASH | --credential FILE) [--out FILE]\n"
+    "       notary proof --batch N --dir DIR\n"
+    "\n"
+    "Write the proof bundle (docs/proof-format.md) of one credential to standard\n"
+    "output or FILE, or the bundles of every credential of batch N into DIR as\n"
+    "<hash>.json. A batch that is closed but not yet anchored gives *pending*\n"
+    "bundles, which verifiers reject until the batch is anchored.\n";
+
+static int cmd_proof(int argc, char **argv)
+{
+    static const struct option opts[] = {{"credential", required_argument, 0, 'c'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"batch", required_argument, 0, 'b'},
+                                         {"dir", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *cred = NULL, *outp = NULL, *dir = NULL, *batch = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cred = optarg; break;
+        case 'o': outp = optarg; break;
+        case 'b': batch = optarg; break;
+        case 'd': dir = optarg; break;
+        case 'h': fputs(PROOF_USAGE, stdout); return EXIT_OK;
+        default: return usage_error("proof", "unknown option");
+        }
+    }
+    const char *hash_arg = optind < argc ? argv[optind] : NULL;
+    if (optind + 1 < argc)
+        return usage_error("proof", "unexpected argument '%s'", argv[optind + 1]);
+    struct err e = {0};
+    struct store *s;
+    err_code rc;
+    if (batch) {
+        if (!dir || cred || hash_arg || outp)
+            return usage_error("proof", "--batch N goes with --dir DIR only");
+        char *end;
+        uint64_t seq = strtoull(batch, &end, 10);
+        if (*end || end == batch)
+            return usage_error("proof", "--batch needs a batch number");
+        if ((rc = open_store(false, &s, &e)))
+            return fail(exit_for(rc), &e);
+        uint64_t written;
+        rc = proof_export_batch(s, seq, dir, &written, progress_export, NULL, &e);
+        store_close(s);
+        if (rc)
+            return fail(rc == E_STATE ? EXIT_FAIL : exit_for(rc), &e);
+        printf("wrote %llu bundles to %s\n", (unsigned long long)written, dir);
+        return EXIT_OK;
+    }
+    if ((cred != NULL) == (hash_arg != NULL))
+        return usage_error("proof", "give a HASH or --credential FILE");
+    struct hash32 h;
+    if (cred) {
+        enum credential_hashing how;
+        if ((rc = credential_hash_file(cred, &how, &h, &e)))
+            return fail(EXIT_USAGE, &e);
+    } else if ((rc = hash32_from_hex(hash_arg, &h, &e))) {
+        return fail(EXIT_USAGE, &e);
+    }
+    if ((rc = open_store(false, &s, &e)))
+        return fail(exit_for(rc), &e);
+    struct bundle b;
+    rc = proof_for_credential(s, &h, &b, &e);
+    store_close(s);
+    if (rc)
+        return fail(rc == E_NOT_FOUND ? EXIT_USAGE : EXIT_FAIL, &e);
+    if (!b.anchored)
+        fprintf(stderr, "notary: batch %llu is not anchored yet: this bundle is pending and "
+                        "will not verify until it is (run `notary anchor`)\n",
+                (unsigned long long)b.batch.seq);
+    if (outp) {
+        if ((rc = bundle_write_file(&b, outp, &e)))
+            return fail(EXIT_FAIL, &e);
+    } else {
+        struct buf out = {0};
+        if ((rc = bundle_write(&b, &out, &e)))
+            return fail(EXIT_FAIL, &e);
+        fwrite(out.p, 1, out.len, stdout);
+        buf_free(&out);
+    }
+    return EXIT_OK;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+static const char STATUS_USAGE[] =
+    "usage: notary status [--json]\n"
+    "\n"
+    "Show the configuration, the credentials stored, every batch with its state\n"
+    "(open, closed, sent, anchored, failed) and why anything is pending.\n";
+
+static int cmd_status(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            g_json = true;
+        else if (c == 'h')
+            return fputs(STATUS_USAGE, stdout), EXIT_OK;
+        else
+            return usage_error("status", "unknown option");
+    }
+    struct err e = {0};
+    struct store *s;
+    err_code rc = open_store(false, &s, &e);
+    if (rc)
+        return fail(exit_for(rc), &e);
+    static const char *const keys[] = {"ledger", "rpc_url", "chain_id", "contract", "issuer",
+                                       "confirmations"};
+    json_t *cfg = json_object();
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char *v;
+        if (store_meta_get(s, keys[i], &v, NULL) == E_OK) {
+            json_object_set_new(cfg, keys[i], json_string(v));
+            free(v);
+        }
+    }
+    struct store_counts counts;
+    struct store_batch *list = NULL;
+    size_t n = 0;
+    if ((rc = store_counts(s, &counts, &e)) ||
+        (rc = store_batch_list(s, BATCH_ISSUANCE, &list, &n, &e))) {
+        json_decref(cfg);
+        store_close(s);
+        return fail(exit_for(rc), &e);
+    }
+    store_close(s);
+    if (g_json) {
+        json_t *batches = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = json_object();
+            batch_json_fill(o, &list[i]);
+            json_array_append_new(batches, o);
+        }
+        print_json(json_pack("{s:o, s:I, s:I, s:o}", "config", cfg, "credentials",
+                             (json_int_t)counts.credentials, "openBatchSize",
+                             (json_int_t)counts.open_size, "batches", batches));
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(cfg, k, v)
+            printf("%-14s %s\n", k, json_string_value(v));
+        printf("%-14s %llu (%llu in the open batch)\n", "credentials",
+               (unsigned long long)counts.credentials, (unsigned long long)counts.open_size);
+        printf("\n%6s  %-9s %9s  %-16s %s\n", "batch", "state", "size", "root", "ledger / reason");
+        size_t first = n > 30 ? n - 30 : 0;
+        if (first)
+            printf("  ... %zu older batches\n", first);
+        for (size_t i = first; i < n; i++) {
+            const struct store_batch *b = &list[i];
+            char root[65] = "-", extra[300] = "";
+            if (b->has_root) {
+                hash32_to_hex(&b->root, root);
+                root[16] = '\0';
+            }
+            if (b->state == BATCH_ANCHORED)
+                snprintf(extra, sizeof extra, "block %llu", (unsigned long long)b->block_number);
+            else if (b->last_error[0])
+                snprintf(extra, sizeof extra, "%s", b->last_error);
+            printf("%6llu  %-9s %9llu  %-16s %s\n", (unsigned long long)b->seq,
+                   batch_state_name(b->state), (unsigned long long)b->size, root, extra);
+        }
+        json_decref(cfg);
+    }
+    free(list);
+    return EXIT_OK;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    g_tty = isatty(2);
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(USAGE, stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+            g_data = argv[++i];
+        } else if (!strncmp(argv[i], "--data=", 7)) {
+            g_data = argv[i] + 7;
+        } else if (!strcmp(argv[i], "--password-file") && i + 1 < argc) {
+            g_password_file = argv[++i];
+        } else if (!strncmp(argv[i], "--password-file=", 16)) {
+            g_password_file = argv[i] + 16;
+        } else {
+            fprintf(stderr, "notary: unknown option '%s'\n\n%s", argv[i], USAGE);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fputs(USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
+        {"init", cmd_init},   {"submit", cmd_submit}, {"close", cmd_close},
+        {"anchor", cmd_anchor}, {"proof", cmd_proof},   {"status", cmd_status},
+    };
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+        if (!strcmp(argv[i], cmds[k].name)) {
+            optind = 1;
+            return cmds[k].fn(argc - i, argv + i);
+        }
+    fprintf(stderr, "notary: unknown command '%s'\n\n%s", argv[i], USAGE);
+    return EXIT_USAGE;
+}
