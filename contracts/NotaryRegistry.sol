@@ -19,6 +19,8 @@ contract NotaryRegistry {
     uint8 private constant KIND_BATCH = 0;
     /// Kind of an anchored root: a revocation-log checkpoint.
     uint8 private constant KIND_CHECKPOINT = 1;
+    /// The 56 bits of a record that hold its sequence number.
+    uint64 private constant SEQ_MASK = (uint64(1) << 56) - 1;
 
     /// `seq` is not the issuer's next sequence number for this kind
     /// (a repeat if smaller, a gap if larger).
@@ -55,7 +57,10 @@ contract NotaryRegistry {
         if (root == bytes32(0)) revert ZeroRoot();
 
         uint256 counters = _next[msg.sender];
-        uint256 shift = uint256(kind) * 64;
+        uint256 shift;
+        unchecked {
+            shift = uint256(kind) * 64; // kind <= 1
+        }
         uint64 expected = uint64(counters >> shift);
         if (seq != expected) revert BadSequence(expected, seq);
 
@@ -78,7 +83,9 @@ contract NotaryRegistry {
     /// (0 before the first). Kinds above 1 answer 0.
     function nextSeq(address issuer, uint8 kind) external view returns (uint64) {
         if (kind > KIND_CHECKPOINT) return 0;
-        return uint64(_next[issuer] >> (uint256(kind) * 64));
+        unchecked {
+            return uint64(_next[issuer] >> (uint256(kind) * 64));
+        }
     }
 
     /// When did `issuer` anchor `root`: the block number and timestamp of the
@@ -93,7 +100,7 @@ contract NotaryRegistry {
         blockNumber = uint64(r >> 192);
         timestamp = uint64(r >> 128);
         size = uint64(r >> 64);
-        seq = uint64(r >> 8) & ((uint64(1) << 56) - 1);
+        seq = uint64(r >> 8) & SEQ_MASK;
         kind = uint8(r);
     }
 }
