@@ -7,6 +7,9 @@
 #   ... use $LEDGER_URL, $DEV_KEY_0, $DEV_ADDR_0 ...
 #   ledger_stop
 #
+# Call ledger_start directly, not inside $(...) or a pipeline: it exports
+# variables into the calling shell. ledger_rpc METHOD [PARAMS] talks to it.
+#
 # Profiles (DESIGN.md, "Local ledger"):
 #   default  ganache's own hardfork (shanghai), fee market on
 #   berlin   --chain.hardfork berlin --miner.defaultGasPrice 0: legacy
@@ -38,17 +41,27 @@ ledger_free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Succeeds when the ledger at $1 answers eth_chainId with 1337.
-# curl when installed; python3 (which scripts/setup.sh installs) otherwise.
-ledger_ready() {
-    local out req='{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+# ledger_rpc METHOD [PARAMS_JSON [URL]]: print the raw JSON-RPC answer of one
+# call (PARAMS_JSON defaults to [], URL to $LEDGER_URL). Uses curl when
+# installed, python3 (which scripts/setup.sh installs) otherwise.
+ledger_rpc() {
+    local req="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":${2:-[]}}"
+    local url=${3:-${LEDGER_URL:-}}
+    [ -n "$url" ] || { echo "ledger_rpc: no ledger (LEDGER_URL is empty)" >&2; return 2; }
     if command -v curl >/dev/null; then
-        out=$(curl -s --max-time 2 -H 'Content-Type: application/json' --data "$req" "$1" 2>/dev/null) || return 1
+        curl -s --noproxy '*' --max-time 10 -H 'Content-Type: application/json' --data "$req" "$url"
     else
-        out=$(python3 -c 'import sys, urllib.request as u
+        python3 -c 'import sys, urllib.request as u
+u.install_opener(u.build_opener(u.ProxyHandler({})))
 r = u.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"})
-print(u.urlopen(r, timeout=2).read().decode())' "$1" "$req" 2>/dev/null) || return 1
+print(u.urlopen(r, timeout=10).read().decode())' "$url" "$req"
     fi
+}
+
+# Succeeds when the ledger at $1 answers eth_chainId with 1337.
+ledger_ready() {
+    local out
+    out=$(ledger_rpc eth_chainId '[]' "$1" 2>/dev/null) || return 1
     [[ "$out" == *'"result":"0x539"'* ]]
 }
 
