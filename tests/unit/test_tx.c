@@ -780,3 +780,239 @@ TEST(abi_decode_bounds)
     CHECK_ERR(abi_get_bytes(d, 96, 0, &p, &n, &e), &e, E_INVALID, "does not fit");
     CHECK_ERR(abi_get_uint(d, 96, 0, 7, &v, &e), &e, E_INVALID, "bits");
 }
+
+/* ---- cross-check material for ethers (tests/cli/tx_ethers.sh) ------------- */
+
+static json_t *jhex(const uint8_t *p, size_t n)
+{
+    char *s = hex0x(p, n);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+static json_t *ju256(const struct u256 *u)
+{
+    char dec[79];
+    u256_to_dec(u, dec);
+    return json_string(dec);
+}
+
+static json_t *ju64(uint64_t v)
+{
+    char dec[24];
+    snprintf(dec, sizeof dec, "%llu", (unsigned long long)v);
+    return json_string(dec);
+}
+
+/* An argument as ethers takes it. */
+static json_t *jarg(const struct abi_arg *a)
+{
+    char cs[43];
+    json_t *arr;
+    switch (a->kind) {
+    case ABI_UINT: return ju256(&a->v.uint);
+    case ABI_BOOL: return json_boolean(a->v.boolean);
+    case ABI_ADDRESS: eth_address_checksum(&a->v.address, cs); return json_string(cs);
+    case ABI_BYTES32: return jhex(a->v.bytes32.b, 32);
+    case ABI_BYTES: return jhex(a->v.bytes.p, a->v.bytes.len);
+    case ABI_UINT_ARRAY:
+        arr = json_array();
+        for (size_t i = 0; i < a->v.uints.count; i++)
+            json_array_append_new(arr, ju256(&a->v.uints.items[i]));
+        return arr;
+    case ABI_BYTES_ARRAY:
+        arr = json_array();
+        for (size_t i = 0; i < a->v.byteses.count; i++)
+            json_array_append_new(arr, jhex(a->v.byteses.items[i].p, a->v.byteses.items[i].len));
+        return arr;
+    }
+    return json_null();
+}
+
+static json_t *jtx(const struct tx *t, const struct buf *raw, const struct hash32 *h,
+                   const struct hash32 *signing, const struct addr20 *from)
+{
+    char cs[43];
+    json_t *o = json_object();
+    json_object_set_new(o, "raw", jhex(raw->p, raw->len));
+    json_object_set_new(o, "hash", jhex(h->b, 32));
+    json_object_set_new(o, "signingHash", jhex(signing->b, 32));
+    eth_address_checksum(from, cs);
+    json_object_set_new(o, "from", json_string(cs));
+    json_object_set_new(o, "type", json_integer(t->type));
+    json_object_set_new(o, "chainId", ju64(t->chain_id));
+    json_object_set_new(o, "nonce", ju64(t->nonce));
+    json_object_set_new(o, "gasLimit", ju64(t->gas_limit));
+    if (t->type == TX_LEGACY) {
+        json_object_set_new(o, "gasPrice", ju256(&t->gas_price));
+    } else {
+        json_object_set_new(o, "maxPriorityFeePerGas", ju256(&t->max_priority_fee));
+        json_object_set_new(o, "maxFeePerGas", ju256(&t->max_fee));
+    }
+    if (t->has_to) {
+        eth_address_checksum(&t->to, cs);
+        json_object_set_new(o, "to", json_string(cs));
+    } else {
+        json_object_set_new(o, "to", json_null());
+    }
+    json_object_set_new(o, "value", ju256(&t->value));
+    json_object_set_new(o, "data", jhex(t->data, t->data_len));
+    return o;
+}
+
+/* Sign a spread of transactions (both types, several chains, contract
+ * creation, empty and long data, 256-bit value, extreme nonce and fees) and
+ * encode a spread of ABI calls. Each is checked against our own decoder here;
+ * with TX_EMIT_FILE set they are also written out for ethers to check. */
+TEST(tx_emit_for_ethers)
+{
+    struct err e = {0};
+    struct signer *fixed, *fresh;
+    CHECK_OK(signer_from_hex("0x4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d",
+                             &fixed, &e), &e);
+    CHECK_OK(signer_generate(&fresh, &e), &e);
+    struct addr20 to;
+    CHECK_OK(eth_address_parse("0x5FbDB2315678afecb367f032d93F642f64180aa3", &to, &e), &e);
+    static const struct { enum tx_type type; uint64_t chain, nonce, gas; bool to; size_t data;
+                          const char *value, *fee1, *fee2; int key; } sc[] = {
+        {TX_LEGACY, 1, 0, 21000, true, 0, "0", "0", NULL, 0},
+        {TX_LEGACY, 1337, 1, 3000000, false, 300, "0", "20000000000", NULL, 0},
+        {TX_LEGACY, 6179, 9007199254740991ull, 100000, true, 68, "1", "0", NULL, 1},
+        {TX_LEGACY, 4294967295ull, 7, 60000, true, 1, "1000000000000000000", "1", NULL, 0},
+        {TX_LEGACY, 1099511627775ull, 42, 60000, true, 32, "0", "7", NULL, 1},
+        {TX_EIP1559, 1, 0, 21000, true, 0,
+         "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+         "1500000000", "30000000000", 0},
+        {TX_EIP1559, 1337, 5, 5000000, false, 1000, "0", "0", "0", 1},
+        {TX_EIP1559, 31337, 123456, 80000, true, 36, "12345678901234567890123456789", "1",
+         "115792089237316195423570985008687907853269984665640564039457584007913129639935", 0},
+        {TX_EIP1559, 2018, 1, 21000, false, 0, "0", "1", "2", 1},
+    };
+    json_t *txs = json_array();
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+        struct tx t;
+        tx_init(&t);
+        t.type = sc[i].type;
+        t.chain_id = sc[i].chain;
+        t.nonce = sc[i].nonce;
+        t.gas_limit = sc[i].gas;
+        t.has_to = sc[i].to;
+        t.to = to;
+        CHECK_OK(u256_from_dec(sc[i].value, &t.value, &e), &e);
+        CHECK_OK(u256_from_dec(sc[i].fee1, t.type == TX_LEGACY ? &t.gas_price : &t.max_priority_fee, &e), &e);
+        if (sc[i].fee2)
+            CHECK_OK(u256_from_dec(sc[i].fee2, &t.max_fee, &e), &e);
+        uint8_t data[1000];
+        for (size_t k = 0; k < sc[i].data; k++)
+            data[k] = (uint8_t)(k * 7 + i);
+        CHECK_OK(tx_set_data(&t, data, sc[i].data, &e), &e);
+        struct signer *s = sc[i].key ? fresh : fixed;
+        struct buf raw = {0};
+        struct hash32 h, signing;
+        struct addr20 from, back;
+        signer_address(s, &from);
+        CHECK_OK(tx_signing_hash(&t, &signing, &e), &e);
+        CHECK_OK(tx_sign(&t, s, &raw, &h, NULL, &e), &e);
+        /* our decoder agrees with our encoder */
+        struct tx d;
+        struct eth_sig ds;
+        CHECK_OK(tx_decode_signed(raw.p, raw.len, t.chain_id, &d, &ds, &e), &e);
+        CHECK_OK(tx_recover_sender(&d, &ds, &back, &e), &e);
+        CHECKF(tx_same(&d, &t) && addr20_eq(&back, &from), "scenario %zu does not round-trip", i);
+        tx_clear(&d);
+        json_array_append_new(txs, jtx(&t, &raw, &h, &signing, &from));
+        buf_free(&raw);
+        tx_clear(&t);
+    }
+    signer_free(fixed);
+    signer_free(fresh);
+
+    /* ABI calls */
+    struct hash32 root;
+    keccak256("root", 4, &root);
+    struct u256 max, items[3];
+    memset(max.b, 0xff, 32);
+    u256_from_u64(1, &items[0]);
+    items[1] = max;
+    u256_from_u64(0, &items[2]);
+    uint8_t b33[33], b64[64];
+    memset(b33, 0x33, sizeof b33);
+    memset(b64, 0x64, sizeof b64);
+    struct abi_bytes bl[] = {{NULL, 0}, {b33, 33}, {b64, 64}, {(const uint8_t *)"x", 1}};
+    struct abi_bytes one[] = {{root.b, 32}};
+    struct { const char *sig; struct abi_arg args[7]; size_t n; } calls[] = {
+        {"anchor(bytes32,uint64,uint64)", {abi_arg_bytes32(&root), abi_arg_uint(UINT64_MAX), abi_arg_uint(0)}, 3},
+        {"transfer(address,uint256)", {abi_arg_address(&to), abi_arg_u256(&max)}, 2},
+        {"timestampHashes(uint256[],bytes[],bytes[])",
+         {abi_arg_uint_array(items, 3), abi_arg_bytes_array(bl, 4), abi_arg_bytes_array(NULL, 0)}, 3},
+        {"timestampHashes(uint256[],bytes[],bytes[])",
+         {abi_arg_uint_array(items, 1), abi_arg_bytes_array(one, 1), abi_arg_bytes_array(one, 1)}, 3},
+        {"mixed(uint8,bool,address,bytes32,bytes,uint256[],bytes[])",
+         {abi_arg_uint(255), abi_arg_bool(false), abi_arg_address(&to), abi_arg_bytes32(&root),
+          abi_arg_bytes(b33, 33), abi_arg_uint_array(NULL, 0), abi_arg_bytes_array(bl + 1, 2)}, 7},
+        {"sam(bytes,bool,uint256[])",
+         {abi_arg_bytes((const uint8_t *)"dave", 4), abi_arg_bool(true), abi_arg_uint_array(items, 2)}, 3},
+    };
+    json_t *jcalls = json_array();
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        struct buf b = {0};
+        CHECK_OK(abi_encode_call(calls[i].sig, calls[i].args, calls[i].n, &b, &e), &e);
+        json_t *o = json_object(), *args = json_array();
+        for (size_t k = 0; k < calls[i].n; k++)
+            json_array_append_new(args, jarg(&calls[i].args[k]));
+        json_object_set_new(o, "signature", json_string(calls[i].sig));
+        json_object_set_new(o, "args", args);
+        json_object_set_new(o, "calldata", jhex(b.p, b.len));
+        json_array_append_new(jcalls, o);
+        buf_free(&b);
+    }
+    json_t *out = json_pack("{s:o, s:o}", "txs", txs, "calls", jcalls);
+    const char *path = getenv("TX_EMIT_FILE");
+    int rc = path ? json_dump_file(out, path, JSON_INDENT(1)) : 0;
+    json_decref(out);
+    CHECKF(rc == 0, "cannot write %s", path);
+}
+
+/* With TX_ETHERS_FILE set (by tests/cli/tx_ethers.sh): transactions that
+ * ethers signed must decode, with the same fields and sender. */
+TEST(tx_decode_ethers_signed)
+{
+    const char *path = getenv("TX_ETHERS_FILE");
+    if (!path)
+        return;
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    CHECKF(root && json_array_size(root) > 0, "cannot load %s: %s", path, je.text);
+    size_t i;
+    json_t *v;
+    json_array_foreach(root, i, v) {
+        struct err e = {0};
+        struct tx want, d;
+        struct eth_sig sig;
+        struct addr20 from;
+        struct hash32 h, want_h;
+        char name[48], got[43] = "";
+        size_t n;
+        err_code rc = tx_from_vector(v, &want, &e);
+        uint8_t *raw = unhex(jstr(v, "signedSerialized"), &n);
+        if (rc == E_OK)
+            rc = raw ? tx_decode_signed(raw, n, want.chain_id, &d, &sig, &e) : E_INVALID;
+        if (rc == E_OK) {
+            rc = tx_recover_sender(&d, &sig, &from, &e);
+            tx_hash(raw, n, &h);
+        }
+        if (rc == E_OK)
+            eth_address_checksum(&from, got);
+        snprintf(name, sizeof name, "ethers-signed #%zu", i);
+        t_case(rc == E_OK && tx_same(&d, &want) && strcmp(got, jstr(v, "address")) == 0 &&
+                   hash32_from_hex(jstr(v, "txHash"), &want_h, NULL) == E_OK &&
+                   hash32_eq(&h, &want_h),
+               name, "%s from %s: %s", err_name(rc), got, e.msg);
+        if (rc == E_OK)
+            tx_clear(&d);
+        tx_clear(&want);
+        free(raw);
+    }
+    json_decref(root);
+}
