@@ -1,0 +1,635 @@
+/*
+ * core/bundle.c — proof bundle version 1: strict parser and writer; see
+ * bundle.h and docs/proof-format.md.
+ *
+ * The parser reads the JSON once (core/json.h: size, duplicate keys, depth),
+ * then walks a fixed schema: the type string first (is this a bundle at
+ * all?), the version second (so a version 2 bundle gets "unsupported", not a
+ * confusing complaint about a field we do not know), then every object's
+ * member names against the closed version 1 list, then each field with a
+ * message naming it. Numbers are JSON integers only: a "17" or 17.0 in a
+ * proof is a sign of a producer that does not follow the format, and a
+ * verifier that tolerates it invites two readings of one file.
+ *
+ * The writer builds a jansson object in the documented member order and lets
+ * jansson print it; it validates first, so it never writes what the parser
+ * would reject.
+ */
+#include "core/bundle.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/fileio.h"
+#include "core/json.h"
+
+/* ---- names ---------------------------------------------------------------- */
+
+const char *bundle_kind_name(enum bundle_kind k)
+{
+    return k == BUNDLE_KIND_ISSUANCE ? "issuance" : "unknown";
+}
+
+const char *bundle_ledger_name(enum bundle_ledger l)
+{
+    switch (l) {
+    case BUNDLE_LEDGER_EVM:
+        return "evm";
+    case BUNDLE_LEDGER_EBSI:
+        return "ebsi";
+    }
+    return "unknown";
+}
+
+/* ---- RFC 3339 timestamps ------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), so no dependence on the process time zone or timegm. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+/* First second of year 10000: the end of what four year digits can say. */
+#define TIME_MAX_EXCL ((int64_t)253402300800)
+
+err_code bundle_time_parse(const char *s, int64_t *out, struct err *e)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    if (!s)
+        return err_set(e, E_INVALID, "missing timestamp");
+    size_t n = strlen(s);
+    bool ok = n == sizeof shape - 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = shape[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == shape[i];
+    if (!ok)
+        return err_set(e, E_INVALID,
+                       "timestamp \"%.40s\" is not RFC 3339 UTC in the form "
+                       "YYYY-MM-DDTHH:MM:SSZ",
+                       s);
+    int v[6];
+    static const int off[6] = {0, 5, 8, 11, 14, 17}, len[6] = {4, 2, 2, 2, 2, 2};
+    for (int i = 0; i < 6; i++) {
+        v[i] = 0;
+        for (int j = 0; j < len[i]; j++)
+            v[i] = v[i] * 10 + (s[off[i] + j] - '0');
+    }
+    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (v[0] < 1970)
+        return err_set(e, E_INVALID, "timestamp \"%s\" is before 1970", s);
+    if (v[1] < 1 || v[1] > 12)
+        return err_set(e, E_INVALID, "timestamp \"%s\" has month %02d", s, v[1]);
+    unsigned dim = mdays[v[1] - 1] + (v[1] == 2 && is_leap(v[0]));
+    if (v[2] < 1 || (unsigned)v[2] > dim)
+        return err_set(e, E_INVALID, "timestamp \"%s\" has day %02d, but that month has %u days",
+                       s, v[2], dim);
+    if (v[3] > 23 || v[4] > 59 || v[5] > 59)
+        return err_set(e, E_INVALID,
+                       "timestamp \"%s\" has a time outside 00:00:00..23:59:59 "
+                       "(leap seconds are not used)",
+                       s);
+    *out = days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]) * 86400 + v[3] * 3600 +
+           v[4] * 60 + v[5];
+    return E_OK;
+}
+
+err_code bundle_time_format(int64_t t, char out[21], struct err *e)
+{
+    if (t < 0 || t >= TIME_MAX_EXCL) {
+        snprintf(out, 21, "(time out of range)");
+        return err_set(e, E_INVALID, "time %" PRId64 " is outside the years 1970..9999", t);
+    }
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(t / 86400, &y, &m, &d);
+    int64_t s = t % 86400;
+    char tmp[64]; /* the compiler cannot see that every field fits in 20 chars */
+    snprintf(tmp, sizeof tmp, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d, (int)(s / 3600),
+             (int)(s / 60 % 60), (int)(s % 60));
+    memcpy(out, tmp, 20);
+    out[20] = '\0';
+    return E_OK;
+}
+
+/* ---- validation ----------------------------------------------------------- */
+
+err_code bundle_validate(const struct bundle *b, struct err *e)
+{
+    if (b->credential.hashing != CRED_HASH_JCS_SHA256 && b->credential.hashing != CRED_HASH_SHA256 &&
+        b->credential.hashing != CRED_HASH_GIVEN)
+        return err_set(e, E_INVALID, "credential.hashing has an unknown value %d",
+                       (int)b->credential.hashing);
+    if (b->batch.kind != BUNDLE_KIND_ISSUANCE)
+        return err_set(e, E_INVALID, "batch.kind has an unknown value %d", (int)b->batch.kind);
+    if (b->batch.seq > BUNDLE_MAX_UINT)
+        return err_set(e, E_INVALID, "batch.seq %" PRIu64 " is above 2^53", b->batch.seq);
+    if (b->batch.size < 1 || b->batch.size > BUNDLE_MAX_UINT)
+        return err_set(e, E_INVALID, "batch.size %" PRIu64 " is outside 1..2^53", b->batch.size);
+    if (b->batch.closed_at < 0 || b->batch.closed_at >= TIME_MAX_EXCL)
+        return err_set(e, E_INVALID, "batch.closedAt %" PRId64 " is outside the years 1970..9999",
+                       b->batch.closed_at);
+    if (b->inclusion.leaf_index >= b->batch.size)
+        return err_set(e, E_INVALID,
+                       "inclusion.leafIndex %" PRIu64 " is not below batch.size %" PRIu64,
+                       b->inclusion.leaf_index, b->batch.size);
+    int need = merkle_path_length(b->inclusion.leaf_index, b->batch.size);
+    if (need < 0 || b->inclusion.path_len != (size_t)need)
+        return err_set(e, E_INVALID,
+                       "inclusion.path has %zu hashes but index %" PRIu64
+                       " in a tree of %" PRIu64 " needs %d",
+                       b->inclusion.path_len, b->inclusion.leaf_index, b->batch.size, need);
+    if (!b->anchored)
+        return E_OK;
+    const struct bundle_anchor *a = &b->anchor;
+    if (a->ledger != BUNDLE_LEDGER_EVM && a->ledger != BUNDLE_LEDGER_EBSI)
+        return err_set(e, E_INVALID, "anchor.ledger has an unknown value %d", (int)a->ledger);
+    if (a->chain_id < 1 || a->chain_id > BUNDLE_MAX_UINT)
+        return err_set(e, E_INVALID, "anchor.chainId %" PRIu64 " is outside 1..2^53", a->chain_id);
+    if (a->block_number > BUNDLE_MAX_UINT)
+        return err_set(e, E_INVALID, "anchor.blockNumber %" PRIu64 " is above 2^53",
+                       a->block_number);
+    if (a->block_time > BUNDLE_MAX_UINT)
+        return err_set(e, E_INVALID, "anchor.blockTime %" PRIu64 " is above 2^53", a->block_time);
+    return E_OK;
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+struct pctx {
+    const char *name; /* file name for messages */
+    struct err *e;
+};
+
+/* Fail with "NAME: message". */
+static err_code perr(struct pctx *c, err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static err_code perr(struct pctx *c, err_code code, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(c->e, code, "%s: %s", c->name, msg);
+}
+
+/* Printable-ASCII copy of an untrusted string (member names, values) for a
+ * message; anything else shows as '?', long strings are cut with "...". */
+static const char *printable(const char *s, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (; *s && o + 4 < outsz; s++)
+        out[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    if (*s) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static const char *type_words(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a non-integer number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "something else";
+}
+
+/* Reject any member of `obj` not in `known` (NULL-terminated). `where` is
+ * the object's path ("" for the top level). */
+static err_code only_known(struct pctx *c, json_t *obj, const char *where,
+                           const char *const *known)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        bool found = false;
+        for (size_t i = 0; known[i] && !found; i++)
+            found = strcmp(key, known[i]) == 0;
+        if (!found) {
+            char p[64], list[200] = "";
+            for (size_t i = 0; known[i]; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         known[i]);
+            return perr(c, E_INVALID,
+                        "unknown field \"%s\" %s%s (version 1 is closed; it allows only %s)",
+                        printable(key, p, sizeof p), *where ? "in " : "at the top level",
+                        where, list);
+        }
+    }
+    return E_OK;
+}
+
+/* Fetch member `key` of `obj` (at path `where`), which must exist and be of
+ * JSON type `want` (JSON_OBJECT, JSON_ARRAY, JSON_STRING or JSON_INTEGER). */
+static err_code member(struct pctx *c, json_t *obj, const char *where, const char *key,
+                       json_type want, json_t **out)
+{
+    json_t *v = json_object_get(obj, key);
+    const char *dot = *where ? "." : "";
+    if (!v)
+        return perr(c, E_INVALID, "%s%s%s is missing", where, dot, key);
+    if (json_typeof(v) != want) {
+        const char *w = want == JSON_OBJECT   ? "an object"
+                        : want == JSON_ARRAY  ? "an array"
+                        : want == JSON_STRING ? "a string"
+                                              : "a JSON integer";
+        return perr(c, E_INVALID, "%s%s%s must be %s, got %s", where, dot, key, w, type_words(v));
+    }
+    *out = v;
+    return E_OK;
+}
+
+/* A JSON integer in min..2^53 (DESIGN: no strings, no reals, no negatives). */
+static err_code get_uint(struct pctx *c, json_t *obj, const char *where, const char *key,
+                         uint64_t min, uint64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v && json_is_real(v))
+        return perr(c, E_INVALID,
+                    "%s.%s must be a JSON integer (no fraction or exponent), got %.17g", where, key,
+                    json_real_value(v));
+    err_code rc = member(c, obj, where, key, JSON_INTEGER, &v);
+    if (rc)
+        return rc;
+    json_int_t i = json_integer_value(v);
+    if (i < 0)
+        return perr(c, E_INVALID, "%s.%s must not be negative, got %" JSON_INTEGER_FORMAT, where,
+                    key, i);
+    if ((uint64_t)i < min || (uint64_t)i > BUNDLE_MAX_UINT)
+        return perr(c, E_INVALID, "%s.%s must be in %" PRIu64 "..2^53, got %" JSON_INTEGER_FORMAT,
+                    where, key, min, i);
+    *out = (uint64_t)i;
+    return E_OK;
+}
+
+static err_code get_string(struct pctx *c, json_t *obj, const char *where, const char *key,
+                           const char **out)
+{
+    json_t *v;
+    err_code rc = member(c, obj, where, key, JSON_STRING, &v);
+    if (!rc)
+        *out = json_string_value(v);
+    return rc;
+}
+
+/* Exactly `n` bytes of lowercase hex in string `s` (path `field`), with a
+ * "0x" prefix iff `prefixed`. */
+static err_code hex_field(struct pctx *c, const char *s, size_t slen, const char *field,
+                          bool prefixed, uint8_t *out, size_t n)
+{
+    bool has0x = slen >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    if (prefixed && !(has0x && s[1] == 'x'))
+        return perr(c, E_INVALID, "%s must be \"0x\" followed by %zu hex digits", field, 2 * n);
+    if (!prefixed && has0x)
+        return perr(c, E_INVALID, "%s must be %zu hex digits without a \"0x\" prefix", field,
+                    2 * n);
+    if (prefixed) {
+        s += 2;
+        slen -= 2;
+    }
+    struct err he = {0};
+    if (hex_decode_exact(s, slen, false, out, n, &he))
+        return perr(c, E_INVALID, "%s: %s", field, he.msg);
+    for (size_t i = 0; i < slen; i++)
+        if (s[i] >= 'A' && s[i] <= 'F')
+            return perr(c, E_INVALID, "%s must be lowercase hex (uppercase digit at position %zu)",
+                        field, i + (prefixed ? 2 : 0));
+    return E_OK;
+}
+
+static err_code get_hex(struct pctx *c, json_t *obj, const char *where, const char *key,
+                        bool prefixed, uint8_t *out, size_t n)
+{
+    json_t *v;
+    char field[64];
+    snprintf(field, sizeof field, "%s.%s", where, key);
+    err_code rc = member(c, obj, where, key, JSON_STRING, &v);
+    if (rc)
+        return rc;
+    return hex_field(c, json_string_value(v), json_string_length(v), field, prefixed, out, n);
+}
+
+static err_code parse_credential(struct pctx *c, json_t *top, struct bundle_credential *out)
+{
+    static const char *const known[] = {"hash", "hashing", NULL};
+    json_t *o;
+    const char *s;
+    err_code rc;
+    if ((rc = member(c, top, "", "credential", JSON_OBJECT, &o)) ||
+        (rc = only_known(c, o, "credential", known)) ||
+        (rc = get_hex(c, o, "credential", "hash", false, out->hash.b, 32)) ||
+        (rc = get_string(c, o, "credential", "hashing", &s)))
+        return rc;
+    struct err he = {0};
+    if (credential_hashing_parse(s, &out->hashing, &he))
+        return perr(c, E_INVALID, "credential.hashing: %s", he.msg);
+    return E_OK;
+}
+
+static err_code parse_batch(struct pctx *c, json_t *top, struct bundle_batch *out)
+{
+    static const char *const known[] = {"kind", "seq", "size", "root", "closedAt", NULL};
+    json_t *o;
+    const char *kind, *closed;
+    err_code rc;
+    if ((rc = member(c, top, "", "batch", JSON_OBJECT, &o)) ||
+        (rc = only_known(c, o, "batch", known)) ||
+        (rc = get_string(c, o, "batch", "kind", &kind)))
+        return rc;
+    char p[48];
+    if (strcmp(kind, "issuance") != 0)
+        return perr(c, E_INVALID,
+                    "batch.kind is \"%s\"; a credential proof must come from an \"issuance\" "
+                    "batch",
+                    printable(kind, p, sizeof p));
+    out->kind = BUNDLE_KIND_ISSUANCE;
+    if ((rc = get_uint(c, o, "batch", "seq", 0, &out->seq)) ||
+        (rc = get_uint(c, o, "batch", "size", 1, &out->size)) ||
+        (rc = get_hex(c, o, "batch", "root", false, out->root.b, 32)) ||
+        (rc = get_string(c, o, "batch", "closedAt", &closed)))
+        return rc;
+    struct err te = {0};
+    if (bundle_time_parse(closed, &out->closed_at, &te))
+        return perr(c, E_INVALID, "batch.closedAt: %s", te.msg);
+    return E_OK;
+}
+
+static err_code parse_inclusion(struct pctx *c, json_t *top, uint64_t size,
+                                struct bundle_inclusion *out)
+{
+    static const char *const known[] = {"leafIndex", "path", NULL};
+    json_t *o, *path;
+    err_code rc;
+    if ((rc = member(c, top, "", "inclusion", JSON_OBJECT, &o)) ||
+        (rc = only_known(c, o, "inclusion", known)) ||
+        (rc = get_uint(c, o, "inclusion", "leafIndex", 0, &out->leaf_index)) ||
+        (rc = member(c, o, "inclusion", "path", JSON_ARRAY, &path)))
+        return rc;
+    if (out->leaf_index >= size)
+        return perr(c, E_INVALID,
+                    "inclusion.leafIndex %" PRIu64 " is not below batch.size %" PRIu64
+                    " (leaves are numbered from 0)",
+                    out->leaf_index, size);
+    /* The length is fixed by (index, size) (RFC 9162 §2.1.3.1): check it
+     * before decoding anything, so a path of a million entries costs nothing. */
+    int need = merkle_path_length(out->leaf_index, size);
+    size_t have = json_array_size(path);
+    if (need < 0 || have != (size_t)need || have > MERKLE_MAX_PATH)
+        return perr(c, E_INVALID,
+                    "inclusion.path has %zu hash%s but index %" PRIu64 " in a tree of %" PRIu64
+                    " needs %d",
+                    have, have == 1 ? "" : "es", out->leaf_index, size, need);
+    for (size_t i = 0; i < have; i++) {
+        json_t *h = json_array_get(path, i);
+        char field[40];
+        snprintf(field, sizeof field, "inclusion.path[%zu]", i);
+        if (!json_is_string(h))
+            return perr(c, E_INVALID, "%s must be a string, got %s", field, type_words(h));
+        if ((rc = hex_field(c, json_string_value(h), json_string_length(h), field, false,
+                            out->path[i].b, 32)))
+            return rc;
+    }
+    out->path_len = have;
+    return E_OK;
+}
+
+static err_code parse_anchor(struct pctx *c, json_t *a, struct bundle_anchor *out)
+{
+    static const char *const known[] = {"ledger",  "chainId",     "contract",  "issuer", "txHash",
+                                        "blockNumber", "blockHash", "blockTime", NULL};
+    const char *ledger;
+    err_code rc;
+    if ((rc = only_known(c, a, "anchor", known)) ||
+        (rc = get_string(c, a, "anchor", "ledger", &ledger)))
+        return rc;
+    char p[48];
+    if (strcmp(ledger, "evm") == 0)
+        out->ledger = BUNDLE_LEDGER_EVM;
+    else if (strcmp(ledger, "ebsi") == 0)
+        out->ledger = BUNDLE_LEDGER_EBSI;
+    else
+        return perr(c, E_INVALID, "anchor.ledger is \"%s\"; expected \"evm\" or \"ebsi\"",
+                    printable(ledger, p, sizeof p));
+    if ((rc = get_uint(c, a, "anchor", "chainId", 1, &out->chain_id)) ||
+        (rc = get_hex(c, a, "anchor", "contract", true, out->contract.b, 20)) ||
+        (rc = get_hex(c, a, "anchor", "issuer", true, out->issuer.b, 20)) ||
+        (rc = get_hex(c, a, "anchor", "txHash", true, out->tx_hash.b, 32)) ||
+        (rc = get_uint(c, a, "anchor", "blockNumber", 0, &out->block_number)) ||
+        (rc = get_hex(c, a, "anchor", "blockHash", true, out->block_hash.b, 32)) ||
+        (rc = get_uint(c, a, "anchor", "blockTime", 0, &out->block_time)))
+        return rc;
+    return E_OK;
+}
+
+static err_code parse_doc(struct pctx *c, json_t *top, struct bundle *out)
+{
+    static const char *const known[] = {"type",      "version", "credential", "batch",
+                                        "inclusion", "anchor",  NULL};
+    char p[48];
+    if (!json_is_object(top))
+        return perr(c, E_INVALID, "a proof bundle is a JSON object, got %s", type_words(top));
+    /* Identify the document before judging its contents. */
+    json_t *t = json_object_get(top, "type");
+    if (!t)
+        return perr(c, E_INVALID, "type is missing: not a %s bundle", BUNDLE_TYPE);
+    if (!json_is_string(t))
+        return perr(c, E_INVALID, "type must be a string, got %s", type_words(t));
+    if (strcmp(json_string_value(t), BUNDLE_TYPE) != 0)
+        return perr(c, E_INVALID, "type is \"%s\", expected \"%s\"",
+                    printable(json_string_value(t), p, sizeof p), BUNDLE_TYPE);
+    json_t *v = json_object_get(top, "version");
+    if (!v)
+        return perr(c, E_INVALID, "version is missing");
+    if (!json_is_integer(v))
+        return perr(c, E_INVALID, "version must be a JSON integer, got %s", type_words(v));
+    if (json_integer_value(v) != BUNDLE_VERSION)
+        return perr(c, E_UNSUPPORTED,
+                    "bundle version %" JSON_INTEGER_FORMAT
+                    " is not supported (this verifier reads version %d); use a newer verifier",
+                    json_integer_value(v), BUNDLE_VERSION);
+    err_code rc;
+    if ((rc = only_known(c, top, "", known)) ||
+        (rc = parse_credential(c, top, &out->credential)) ||
+        (rc = parse_batch(c, top, &out->batch)) ||
+        (rc = parse_inclusion(c, top, out->batch.size, &out->inclusion)))
+        return rc;
+    json_t *a = json_object_get(top, "anchor");
+    if (a) {
+        if (!json_is_object(a))
+            return perr(c, E_INVALID,
+                        "anchor must be an object (omit it in a pending bundle), got %s",
+                        type_words(a));
+        if ((rc = parse_anchor(c, a, &out->anchor)))
+            return rc;
+        out->anchored = true;
+    }
+    /* Belt and braces: the same rules the writer applies. */
+    struct err ve = {0};
+    if (bundle_validate(out, &ve))
+        return perr(c, E_INVALID, "%s", ve.msg);
+    return E_OK;
+}
+
+err_code bundle_parse(const char *text, size_t len, const char *name, struct bundle *out,
+                      struct err *e)
+{
+    struct pctx c = {name ? name : "bundle", e};
+    memset(out, 0, sizeof *out);
+    if (!text && len)
+        return perr(&c, E_INVALID, "no data");
+    json_t *top = NULL;
+    err_code rc = jstrict_parse(text ? text : "", len, BUNDLE_MAX_BYTES, 0, &top, e);
+    if (rc) {
+        if (rc == E_LIMIT && len > BUNDLE_MAX_BYTES)
+            return perr(&c, E_LIMIT, "%zu bytes is larger than the bundle limit of %u bytes", len,
+                        BUNDLE_MAX_BYTES);
+        return err_prefix(e, "%s", c.name);
+    }
+    rc = parse_doc(&c, top, out);
+    json_decref(top);
+    if (rc)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+err_code bundle_read_file(const char *path, struct bundle *out, struct err *e)
+{
+    struct buf text = {0};
+    memset(out, 0, sizeof *out);
+    err_code rc = file_read_all(path, BUNDLE_MAX_BYTES, &text, e);
+    if (rc) {
+        if (rc == E_LIMIT)
+            return err_set(e, E_LIMIT, "%s: larger than the bundle limit of %u bytes", path,
+                           BUNDLE_MAX_BYTES);
+        return rc;
+    }
+    rc = bundle_parse((const char *)text.p, text.len, strcmp(path, "-") ? path : "<stdin>", out,
+                      e);
+    buf_free(&text);
+    return rc;
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* jansson integers are json_int_t (long long); every value is ≤ 2^53 after
+ * bundle_validate(). */
+#define JI(x) ((json_int_t)(x))
+
+err_code bundle_write(const struct bundle *b, struct buf *out, struct err *e)
+{
+    err_code rc = bundle_validate(b, e);
+    if (rc)
+        return rc;
+    char hash[65], root[65], closed[21];
+    hash32_to_hex(&b->credential.hash, hash);
+    hash32_to_hex(&b->batch.root, root);
+    if ((rc = bundle_time_format(b->batch.closed_at, closed, e)))
+        return rc;
+
+    json_t *path = json_array();
+    for (size_t i = 0; path && i < b->inclusion.path_len; i++) {
+        char h[65];
+        hash32_to_hex(&b->inclusion.path[i], h);
+        if (json_array_append_new(path, json_string(h))) {
+            json_decref(path);
+            path = NULL;
+        }
+    }
+    if (!path)
+        return err_set(e, E_NOMEM, "out of memory writing a bundle");
+    /* Member order is the documented one (jansson keeps insertion order and
+     * JSON_PRESERVE_ORDER prints it). "o" steals the path reference, also on
+     * failure. */
+    json_t *doc = json_pack("{s:s, s:i, s:{s:s, s:s}, s:{s:s, s:I, s:I, s:s, s:s}, s:{s:I, s:o}}",
+                            "type", BUNDLE_TYPE, "version", BUNDLE_VERSION,
+                            "credential", "hash", hash, "hashing",
+                            credential_hashing_name(b->credential.hashing),
+                            "batch", "kind", bundle_kind_name(b->batch.kind), "seq",
+                            JI(b->batch.seq), "size", JI(b->batch.size), "root", root,
+                            "closedAt", closed,
+                            "inclusion", "leafIndex", JI(b->inclusion.leaf_index), "path", path);
+    if (doc && b->anchored) {
+        const struct bundle_anchor *a = &b->anchor;
+        char contract[43], issuer[43], tx[67], block[67];
+        addr20_to_hex(&a->contract, contract);
+        addr20_to_hex(&a->issuer, issuer);
+        hash32_to_hex0x(&a->tx_hash, tx);
+        hash32_to_hex0x(&a->block_hash, block);
+        json_t *anc = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s, s:I}", "ledger",
+                                bundle_ledger_name(a->ledger), "chainId", JI(a->chain_id),
+                                "contract", contract, "issuer", issuer, "txHash", tx,
+                                "blockNumber", JI(a->block_number), "blockHash", block,
+                                "blockTime", JI(a->block_time));
+        if (!anc || json_object_set_new(doc, "anchor", anc)) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    if (!doc)
+        return err_set(e, E_NOMEM, "out of memory writing a bundle");
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (!text)
+        return err_set(e, E_NOMEM, "out of memory writing a bundle");
+    size_t old = out->len;
+    rc = buf_append_str(out, text);
+    if (!rc)
+        rc = buf_append_byte(out, '\n');
+    free(text);
+    if (rc) {
+        out->len = old;
+        return err_set(e, E_NOMEM, "out of memory writing a bundle");
+    }
+    return E_OK;
+}
+
+err_code bundle_write_file(const struct bundle *b, const char *path, struct err *e)
+{
+    struct buf text = {0};
+    err_code rc = bundle_write(b, &text, e);
+    if (!rc)
+        rc = file_write_atomic(path, text.p, text.len, 0644, e);
+    buf_free(&text);
+    return rc;
+}

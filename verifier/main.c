@@ -1,0 +1,192 @@
+/*
+ * verifier/main.c — the `verifier` command: a thin layer of argument parsing
+ * and printing over verifier/verify.h. All logic lives in the library so
+ * tests can call it; this file decides only what to print and the exit
+ * status (0 VALID, 1 INVALID, 2 usage or input error, 3 UNKNOWN).
+ */
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bundle.h"
+#include "verifier/verify.h"
+
+#define EXIT_USAGE 2
+
+static const char MAIN_USAGE[] =
+    "Usage: verifier COMMAND [OPTIONS]\n"
+    "\n"
+    "Check a credential against its proof bundle, independently of the issuer.\n"
+    "\n"
+    "Commands:\n"
+    "  verify    verify a credential (or its hash) with a proof bundle\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help ('verifier verify --help' for the command)\n"
+    "\n"
+    "Exit status: 0 VALID, 1 INVALID, 2 usage or input error, 3 UNKNOWN.\n"
+    "The proof bundle format is described in docs/proof-format.md.\n";
+
+static const char VERIFY_USAGE[] =
+    "Usage: verifier verify CREDENTIAL --proof BUNDLE --offline [--json]\n"
+    "       verifier verify --hash HEX --proof BUNDLE --offline [--json]\n"
+    "\n"
+    "Check that CREDENTIAL (a file; '-' reads stdin) is the credential that the proof\n"
+    "bundle BUNDLE proves: its hash equals the bundle's credential hash, and that hash\n"
+    "is a leaf of the bundle's Merkle tree (RFC 9162 inclusion proof). A JSON credential\n"
+    "is canonicalized with RFC 8785 (JCS) before SHA-256, so reformatting or reordering\n"
+    "its keys does not change the result; any other file is hashed as raw bytes.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --proof BUNDLE  the proof bundle (JSON, at most 1 MB)\n"
+    "      --hash HEX      verify a credential hash (64 hex digits) instead of a file\n"
+    "      --offline       check only the bundle's own proof, not the ledger: the root\n"
+    "                      is then only as trustworthy as the bundle (required for now)\n"
+    "      --rpc URL       ledger JSON-RPC endpoint for online verification (coming)\n"
+    "      --json          print the result as JSON: {status, ledgerChecked,\n"
+    "                      credentialHash, hashing, checks[{name, ok, outcome, detail}],\n"
+    "                      error}\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status:\n"
+    "  0  VALID    every check passed (offline: the ledger was not checked)\n"
+    "  1  INVALID  a check failed: the bundle does not prove this credential\n"
+    "  2  usage error, unreadable file or malformed bundle (JSON status \"ERROR\")\n"
+    "  3  UNKNOWN  could not decide, e.g. a pending bundle whose batch is not anchored\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "verifier: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'verifier verify --help'.\n");
+    return EXIT_USAGE;
+}
+
+/* Print the result (text or JSON) and return the exit status. */
+static int finish(const struct verify_result *r, const struct bundle *b, bool json)
+{
+    if (r->status == VERIFY_ERROR && !json) {
+        fprintf(stderr, "verifier: %s\n", r->error.msg);
+        return EXIT_USAGE;
+    }
+    struct buf out = {0};
+    struct err e = {0};
+    bool unicode = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    err_code rc = json ? verify_report_json(r, &out, &e)
+                       : verify_report_text(r, b, unicode, &out, &e);
+    if (rc) {
+        fprintf(stderr, "verifier: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    fwrite(out.p, 1, out.len, stdout);
+    buf_free(&out);
+    if (fflush(stdout) != 0) {
+        perror("verifier: stdout");
+        return EXIT_USAGE;
+    }
+    if (r->status == VERIFY_ERROR)
+        fprintf(stderr, "verifier: %s\n", r->error.msg);
+    return verify_exit_code(r->status);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON };
+    static const struct option opts[] = {
+        {"proof", required_argument, NULL, 'p'}, {"hash", required_argument, NULL, OPT_HASH},
+        {"offline", no_argument, NULL, OPT_OFFLINE}, {"rpc", required_argument, NULL, OPT_RPC},
+        {"json", no_argument, NULL, OPT_JSON},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *proof = NULL, *hash = NULL, *rpc = NULL;
+    bool offline = false, json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            proof = optarg;
+            break;
+        case OPT_HASH:
+            hash = optarg;
+            break;
+        case OPT_OFFLINE:
+            offline = true;
+            break;
+        case OPT_RPC:
+            rpc = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            fputs(VERIFY_USAGE, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'verifier verify --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    const char *credential = optind < argc ? argv[optind] : NULL;
+    if (optind + 1 < argc)
+        return usage_error("unexpected argument '%s': give one credential", argv[optind + 1]);
+    if (!credential && !hash)
+        return usage_error("%sgive a CREDENTIAL file or --hash HEX", "");
+    if (credential && hash)
+        return usage_error("%sgive either a CREDENTIAL file or --hash HEX, not both", "");
+    if (!proof)
+        return usage_error("%s--proof BUNDLE is required", "");
+    if (!offline && !rpc)
+        return usage_error("%sonline verification needs --rpc URL (a ledger JSON-RPC endpoint); "
+                           "use --offline to check only the bundle's own proof",
+                           "");
+    if (!offline)
+        return usage_error("online verification (--rpc %s) is not available in this build yet; "
+                           "use --offline",
+                           rpc);
+    if (rpc)
+        return usage_error("%s--offline and --rpc exclude each other", "");
+
+    static struct verify_result r;
+    static struct bundle b;
+    struct err e = {0};
+    struct verify_subject s;
+    verify_result_init(&r);
+    /* Input errors (exit 2) are reported in the chosen format too, so a
+     * script reading --json always gets a JSON document. */
+    if (bundle_read_file(proof, &b, &e)) {
+        verify_result_set_error(&r, &e);
+        return finish(&r, NULL, json);
+    }
+    err_code rc = credential ? verify_subject_from_file(credential, &s, &e)
+                             : verify_subject_from_hex(hash, &s, &e);
+    if (rc) {
+        if (hash)
+            err_prefix(&e, "--hash");
+        verify_result_set_error(&r, &e);
+        return finish(&r, &b, json);
+    }
+    verify_offline(&b, &s, &r);
+    return finish(&r, &b, json);
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_CTYPE, "");
+    if (argc < 2) {
+        fputs(MAIN_USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(MAIN_USAGE, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "verify") == 0)
+        return cmd_verify(argc - 1, argv + 1);
+    fprintf(stderr, "verifier: unknown command '%s'\nTry 'verifier --help'.\n", argv[1]);
+    return EXIT_USAGE;
+}
