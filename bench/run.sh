@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: our RFC 9162 tree (bench/merkle.c) and the npm
+# peers (bench/peers.js) over the same N 32-byte entries, then one combined
+# table: build time per N, ours vs each peer, and our speed-up.
+#
+#   BUILD=build bench/run.sh
+#
+# Knobs (environment): BENCH_SIZES (default 10000,100000,1000000),
+# BENCH_PEERS (default "merkletreejs openzeppelin open-attestation"),
+# BENCH_PEER_TIMEOUT seconds per peer run (default 150; a peer that exceeds
+# it is skipped with a message, and so are its larger N), BENCH_OA_MAX_N
+# (default 10000: open-attestation's wrapDocuments is O(N^2), see peers.js).
+# Targets are reported as PASS/MISS and never fail the run; only a broken
+# benchmark (a proof that does not verify, a crash) exits non-zero.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+SIZES=${BENCH_SIZES:-10000,100000,1000000}
+PEERS=${BENCH_PEERS:-merkletreejs openzeppelin open-attestation}
+PEER_TIMEOUT=${BENCH_PEER_TIMEOUT:-150}
+OA_MAX_N=${BENCH_OA_MAX_N:-10000}
+
+if [ ! -x "$BUILD/bench/merkle" ]; then
+    echo "bench/run.sh: $BUILD/bench/merkle is missing; run 'make BUILD=$BUILD bench'" >&2
+    exit 1
+fi
+scripts/setup.sh --npm bench
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# Ours: the table goes to our stdout, the JSON to a file.
+"$BUILD/bench/merkle" --sizes "$SIZES" --json 2>&1 >"$out/ours.json"
+echo
+
+# Peers, one process per (peer, N), each under a timeout.
+echo "Peers (node $(node --version), one process per run, timeout ${PEER_TIMEOUT} s each):"
+: >"$out/peers.jsonl"
+read -r -a sizes <<<"${SIZES//,/ }"
+for peer in $PEERS; do
+    ns=()
+    for n in "${sizes[@]}"; do
+        if [ "$peer" = open-attestation ] && [ "$n" -gt "$OA_MAX_N" ]; then
+            # Capped: measure at the cap once; the report extrapolates.
+            [[ " ${ns[*]} " == *" $OA_MAX_N "* ]] || ns+=("$OA_MAX_N")
+        else
+            [[ " ${ns[*]} " == *" $n "* ]] || ns+=("$n")
+        fi
+    done
+    for n in "${ns[@]}"; do
+        printf '  %-17s N=%-8s ' "$peer" "$n"
+        t0=$(date +%s%N)
+        rc=0
+        timeout --kill-after=5 "$PEER_TIMEOUT" node bench/peers.js "$peer" "$n" \
+            >"$out/one.json" 2>"$out/one.err" || rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        if [ "$rc" -eq 0 ]; then
+            cat "$out/one.json" >>"$out/peers.jsonl"
+            printf 'done in %d.%d s\n' $((ms / 1000)) $((ms % 1000 / 100))
+        elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+            printf '{"peer":"%s","n":%s,"timeout_s":%s}\n' "$peer" "$n" "$PEER_TIMEOUT" \
+                >>"$out/peers.jsonl"
+            echo "skipped: over ${PEER_TIMEOUT} s (BENCH_PEER_TIMEOUT); larger N skipped too"
+            break
+        else
+            echo "failed (exit $rc): $(tail -n 3 "$out/one.err" | tr '\n' ' ')"
+        fi
+    done
+done
+echo
+
+node - "$out/ours.json" "$out/peers.jsonl" "$OA_MAX_N" <<'EOF'
+// The combined table. Build time is the headline; proofs and peak RSS follow.
+'use strict';
+const fs = require('fs');
+const [oursFile, peersFile, oaMax] = process.argv.slice(2);
+const ours = JSON.parse(fs.readFileSync(oursFile, 'utf8'));
+const peers = fs.readFileSync(peersFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const names = [...new Set(peers.map((p) => p.peer))];
+const label = { merkletreejs: 'merkletreejs', openzeppelin: 'OpenZeppelin',
+                'open-attestation': 'OpenAttestation' };
+const W = 15, X = 10; // column widths: a peer's figure, our speed-up
+
+const t = (s) => (s < 1e-3 ? `${(s * 1e6).toFixed(0)} us` : s < 1 ? `${(s * 1e3).toFixed(1)} ms`
+                  : `${s.toFixed(2)} s`);
+const x = (r) => (r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)) + 'x';
+const pad = (s, w) => String(s).padStart(w);
+const notes = [];
+let mismatch = false;
+
+/* A peer's figure at N: measured, or a lower bound ("≥") from a timeout or
+ * from linear extrapolation of its largest measured N (its cost grows at
+ * least linearly with N, so this understates it). */
+function figure(peer, n, key) {
+    const runs = peers.filter((p) => p.peer === peer);
+    const at = runs.find((p) => p.n === n && p[key] !== undefined);
+    if (at && at[key] !== null) return { s: at[key], lb: false };
+    if (at && at[key] === null) return null;
+    const done = runs.filter((p) => typeof p[key] === 'number' && p.n < n).sort((a, b) => b.n - a.n)[0];
+    const to = runs.find((p) => p.timeout_s && p.n <= n);
+    let s = 0, why = '';
+    if (done) { s = (done[key] * n) / done.n; why = `x${n / done.n} from N=${done.n}`; }
+    if (to && key === 'build_s' && to.timeout_s > s) { s = to.timeout_s; why = `timed out at ${to.timeout_s} s`; }
+    if (!s) return null;
+    const note = `${label[peer]} ${key === 'build_s' ? 'build' : 'proofs'} at N=${n}: >= ${t(s)} (${why}` +
+        (peer === 'open-attestation' && !to ? `; capped at N=${oaMax}: O(N^2) proof lookup` : '') + ')';
+    if (!notes.includes(note)) notes.push(note);
+    return { s, lb: true };
+}
+
+function table(title, key, oursKey) {
+    console.log(title);
+    let head = `${pad('N', 9)} ${pad('ours', 10)}`;
+    for (const p of names) head += ` | ${pad(label[p], W)} ${pad('speed-up', X)}`;
+    console.log(head);
+    for (const r of ours.results) {
+        let line = `${pad(r.n, 9)} ${pad(t(r[oursKey]), 10)}`;
+        for (const p of names) {
+            const f = figure(p, r.n, key);
+            if (!f) { line += ` | ${pad('-', W)} ${pad('', X)}`; continue; }
+            const ge = f.lb ? '>= ' : '';
+            line += ` | ${pad(ge + t(f.s), W)} ${pad(ge + x(f.s / r[oursKey]), X)}`;
+        }
+        console.log(line);
+    }
+    console.log('');
+}
+
+for (const p of peers)
+    if (p.entries_sha256) {
+        const o = ours.results.find((r) => r.n === p.n);
+        if (o && o.entries_sha256 !== p.entries_sha256) mismatch = true;
+    }
+
+console.log('Combined: ours (C, core/merkle.c, warm build, best of ' + ours.runs + ') vs the npm peers');
+table('Tree build (speed-up = peer time / our time; OpenAttestation also salts, digests and attaches proofs)',
+      'build_s', 'build_s');
+table('All N inclusion proofs', 'proofs_s', 'proofs_s');
+console.log('Peak RSS (peers include Node itself, ~' +
+            (peers.find((p) => p.rss_base_mb) || { rss_base_mb: '?' }).rss_base_mb + ' MB at start)');
+let head = `${pad('N', 9)} ${pad('ours', 10)}`;
+for (const p of names) head += ` | ${pad(label[p], W)}`;
+console.log(head);
+for (const r of ours.results) {
+    let line = `${pad(r.n, 9)} ${pad(r.rss_mb.toFixed(1) + ' MB', 10)}`;
+    for (const p of names) {
+        const at = peers.find((q) => q.peer === p && q.n === r.n && q.rss_mb);
+        line += ` | ${pad(at ? at.rss_mb.toFixed(1) + ' MB' : '-', W)}`;
+    }
+    console.log(line);
+}
+console.log('');
+for (const n of notes) console.log('  ' + n);
+const pr = peers.filter((p) => p.proofs_timed && p.proofs_timed < p.n);
+for (const p of pr)
+    console.log(`  ${label[p.peer]} proofs at N=${p.n}: timed on ${p.proofs_timed} leaves, scaled to N`);
+console.log(mismatch ? '  WARNING: a peer hashed different entries than ours (entries_sha256 differs)'
+                     : '  entries: every peer hashed the same bytes as ours (entries_sha256 matches)');
+console.log('');
+
+const m = ours.results.find((r) => r.n === 1000000);
+const mt = m && figure('merkletreejs', 1000000, 'build_s');
+if (m && mt) {
+    const sp = mt.s / m.build_s;
+    console.log(`Target: >= 50x faster than merkletreejs at 1M leaves: ${mt.lb ? '>= ' : ''}${x(sp)}  ` +
+                (sp >= 50 ? 'PASS' : mt.lb ? 'MISS (lower bound only)' : 'MISS'));
+} else {
+    console.log('Target: >= 50x faster than merkletreejs at 1M leaves: not measured (needs N=1000000 and merkletreejs)');
+}
+EOF
