@@ -87,10 +87,14 @@ $(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) $(BUILD)/obj/gen/registry_bytecode.o | $
 	$(archive)
 
 # The committed contract artifact, embedded so the C tools need no Node at run time.
-$(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin
+# The runtime code lets a verifier recognise a genuine registry by its code.
+$(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin contracts/build/NotaryRegistry.json
 	@mkdir -p $(@D)
-	@{ echo '/* generated from $< */'; echo '#include "anchor/registry.h"'; \
-	   printf 'const char registry_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; } > $@
+	@{ echo '/* generated from $^ */'; echo '#include "anchor/registry.h"'; \
+	   printf 'const char registry_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; \
+	   printf 'const char registry_runtime_hex[] = "%s";\n' \
+	     "$$(grep -o '"deployedBytecode": *"0x[0-9a-f]*"' contracts/build/NotaryRegistry.json | sed 's/.*"0x//; s/"$$//')"; \
+	 } > $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@

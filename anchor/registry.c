@@ -170,3 +170,23 @@ err_code registry_anchored_at(struct rpc_client *c, const struct addr20 *contrac
     free(ret);
     return rc;
 }
+
+err_code registry_code_matches(struct rpc_client *c, const struct addr20 *contract, bool *match,
+                               struct err *e)
+{
+    *match = false;
+    uint8_t *code, *want;
+    size_t len, wlen;
+    err_code rc = hex_decode_alloc(registry_runtime_hex, strlen(registry_runtime_hex), false,
+                                   1 << 20, &want, &wlen, e);
+    if (rc)
+        return err_prefix(e, "embedded registry runtime code");
+    if ((rc = rpc_get_code(c, contract, "latest", &code, &len, e))) {
+        free(want);
+        return rc;
+    }
+    *match = wlen > 0 && len == wlen && memcmp(code, want, len) == 0;
+    free(code);
+    free(want);
+    return E_OK;
+}

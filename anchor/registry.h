@@ -31,6 +31,13 @@ enum registry_kind { REGISTRY_KIND_BATCH = 0, REGISTRY_KIND_CHECKPOINT = 1 };
 /* The creation bytecode of the contract, as committed in
  * contracts/build/NotaryRegistry.bin (embedded at build time). */
 extern const char registry_creation_hex[];
+/* Its runtime (deployed) code, from contracts/build/NotaryRegistry.json. */
+extern const char registry_runtime_hex[];
+
+/* Is the code at `contract` exactly the NotaryRegistry's runtime code? A
+ * contract that merely emits look-alike Anchored events is not. */
+err_code registry_code_matches(struct rpc_client *c, const struct addr20 *contract, bool *match,
+                               struct err *e) MUST_CHECK;
 
 /* Call data for anchor(root, size, seq, kind): 4 + 4·32 bytes into `out`. */
 #define REGISTRY_ANCHOR_CALLDATA_LEN 132

@@ -1,6 +1,7 @@
 /* notary/anchoring.c — see anchoring.h. */
 #include "notary/anchoring.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,16 @@ static void say(const struct run *r, const char *fmt, ...)
     va_start(ap, fmt);
     r->cfg->log(r->cfg->log_arg, fmt, ap);
     va_end(ap);
+}
+
+/* Crash-consistency test hook: NOTARY_FAULT=after-record (signed and stored,
+ * not broadcast) or after-send (broadcast, result not yet recorded) kills
+ * the process at that point, as a power cut would. */
+static void fault_point(const char *name)
+{
+    const char *f = getenv("NOTARY_FAULT");
+    if (f && strcmp(f, name) == 0)
+        raise(SIGKILL);
 }
 
 static const char *kind_name(enum batch_kind k)
@@ -167,6 +178,7 @@ static err_code sign_and_send(const struct run *r, struct store_batch *b, struct
     buf_free(&raw);
     if (rc)
         return rc;
+    fault_point("after-record");
     return store_batch_get(r->s, b->kind, b->seq, b, e);
 }
 
@@ -187,6 +199,8 @@ static err_code broadcast(const struct run *r, struct store_batch *b, bool *nonc
     struct hash32 got;
     rc = rpc_send_raw_transaction(r->cfg->ledger->rpc, raw, len, true, &got, e);
     free(raw);
+    if (rc == E_OK)
+        fault_point("after-send");
     if (rc == E_PROTOCOL) {
         const struct rpc_error *re = rpc_last_error(r->cfg->ledger->rpc);
         if (re->reason == RPC_REASON_ALREADY_KNOWN) {

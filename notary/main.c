@@ -183,7 +183,8 @@ static err_code get_password(char **pw, struct err *e)
 }
 
 /* Connect to the configured ledger (chain id checked) and load the key. */
-static err_code connect_ledger(struct store *s, struct evm_ledger *l, uint64_t *confirmations,
+static err_code connect_ledger(struct store *s, unsigned timeout_ms, unsigned attempts,
+                               struct evm_ledger *l, uint64_t *confirmations,
                                struct addr20 *contract, struct err *e)
 {
     char *url = NULL, *chain = NULL, *conf = NULL, *addr = NULL;
@@ -196,7 +197,7 @@ static err_code connect_ledger(struct store *s, struct evm_ledger *l, uint64_t *
     *confirmations = strtoull(conf, NULL, 10);
     if ((rc = addr20_from_hex(addr, contract, e)))
         goto out;
-    struct rpc_options opt = {.url = url};
+    struct rpc_options opt = {.url = url, .timeout_ms = timeout_ms, .max_attempts = attempts};
     rc = evm_connect(&opt, strtoull(chain, NULL, 10), l, e);
 out:
     free(url);
@@ -657,6 +658,8 @@ static const char ANCHOR_USAGE[] =
     "  --timeout SEC        stop waiting after SEC seconds (default 300)\n"
     "  --poll-ms MS         ledger polling interval (default 1000)\n"
     "  --confirmations N    override the configured confirmations for this run\n"
+    "  --rpc-timeout-ms MS  per-request ledger timeout (default 30000)\n"
+    "  --rpc-attempts N     attempts per ledger request before giving up (default 5)\n"
     "  --json               print the result as JSON\n";
 
 static int cmd_anchor(int argc, char **argv)
@@ -664,10 +667,12 @@ static int cmd_anchor(int argc, char **argv)
     static const struct option opts[] = {{"timeout", required_argument, 0, 't'},
                                          {"poll-ms", required_argument, 0, 'p'},
                                          {"confirmations", required_argument, 0, 'n'},
+                                         {"rpc-timeout-ms", required_argument, 0, 'T'},
+                                         {"rpc-attempts", required_argument, 0, 'A'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    unsigned timeout = 300, poll = 1000;
+    unsigned timeout = 300, poll = 1000, rpc_timeout = 0, rpc_attempts = 0;
     uint64_t conf_override = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -675,6 +680,8 @@ static int cmd_anchor(int argc, char **argv)
         case 't': timeout = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'p': poll = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'n': conf_override = strtoull(optarg, NULL, 10); break;
+        case 'T': rpc_timeout = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'A': rpc_attempts = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'j': g_json = true; break;
         case 'h': fputs(ANCHOR_USAGE, stdout); return EXIT_OK;
         default: return usage_error("anchor", "unknown option");
@@ -692,7 +699,8 @@ static int cmd_anchor(int argc, char **argv)
         goto out;
     struct anchoring_cfg cfg = {.signer = sg, .poll_ms = poll, .timeout_s = timeout,
                                 .log = g_json ? NULL : log_line};
-    if ((rc = connect_ledger(s, &l, &cfg.confirmations, &cfg.contract, &e)))
+    if ((rc = connect_ledger(s, rpc_timeout, rpc_attempts, &l, &cfg.confirmations, &cfg.contract,
+                             &e)))
         goto out;
     if (conf_override)
         cfg.confirmations = conf_override;

@@ -1,0 +1,254 @@
+/* verifier/online.c — see online.h. */
+#include "verifier/online.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anchor/evm.h"
+#include "anchor/registry.h"
+#include "core/fileio.h"
+
+static void drop_check(struct verify_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_checks; i++)
+        if (strcmp(r->checks[i].name, name) == 0 && r->checks[i].outcome == VCHECK_SKIPPED) {
+            memmove(&r->checks[i], &r->checks[i + 1], (r->n_checks - i - 1) * sizeof r->checks[0]);
+            r->n_checks--;
+            return;
+        }
+}
+
+/* The ledger did not answer: UNKNOWN, with the reason. */
+static void unreachable(struct verify_result *r, const struct err *e)
+{
+    verify_add_check(r, "ledger", VCHECK_UNKNOWN,
+                     "could not consult the ledger (%s): the credential's status is unknown, not "
+                     "invalid; try again or use another endpoint",
+                     e->msg);
+}
+
+static void hex0x(const struct hash32 *h, char out[67]) { hash32_to_hex0x(h, out); }
+
+void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
+                   struct verify_result *r)
+{
+    if (!b->anchored)
+        return; /* verify_offline marked it UNKNOWN: a pending bundle is not yet valid */
+    drop_check(r, "anchor");
+    const struct bundle_anchor *a = &b->anchor;
+    char hx[67], want[67], ad[43];
+    struct err e = {0};
+    if (a->ledger != BUNDLE_LEDGER_EVM) {
+        verify_add_check(r, "ledger", VCHECK_UNKNOWN,
+                         "bundles anchored with the '%s' flow are not supported by this verifier",
+                         bundle_ledger_name(a->ledger));
+        return;
+    }
+
+    /* issuer trust does not need the ledger */
+    addr20_to_hex(&a->issuer, ad);
+    if (opt->n_trusted == 0) {
+        verify_add_check(r, "issuer", VCHECK_SKIPPED,
+                         "no trusted issuer given (--issuer/--trusted-issuers): VALID only means "
+                         "the root was anchored by %s",
+                         ad);
+    } else {
+        bool ok = false;
+        for (size_t i = 0; i < opt->n_trusted && !ok; i++)
+            ok = addr20_eq(&opt->trusted[i], &a->issuer);
+        verify_add_check(r, "issuer", ok ? VCHECK_PASS : VCHECK_FAIL,
+                         ok ? "anchored by %s, a trusted issuer"
+                            : "anchored by %s, which is not among the trusted issuers",
+                         ad);
+    }
+
+    struct rpc_options ro = {.url = opt->rpc_url, .bearer_token = opt->bearer_token,
+                             .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts};
+    struct evm_ledger l;
+    err_code rc = evm_connect(&ro, 0, &l, &e);
+    if (rc) {
+        if (rc == E_INVALID)
+            verify_add_check(r, "ledger", VCHECK_UNKNOWN, "bad ledger URL: %s", e.msg);
+        else
+            unreachable(r, &e);
+        return;
+    }
+    bool all_ok = true;
+#define CHECK_OR(name, cond, ...)                                                                  \
+    do {                                                                                           \
+        bool ok_ = (cond);                                                                         \
+        all_ok = all_ok && ok_;                                                                    \
+        verify_add_check(r, name, ok_ ? VCHECK_PASS : VCHECK_FAIL, __VA_ARGS__);                   \
+    } while (0)
+
+    /* ledger.chainId */
+    if (l.chain_id != a->chain_id) {
+        verify_add_check(r, "ledger.chainId", VCHECK_FAIL,
+                         "the ledger is chain %llu but the bundle was anchored on chain %llu",
+                         (unsigned long long)l.chain_id, (unsigned long long)a->chain_id);
+        evm_close(&l);
+        return;
+    }
+    verify_add_check(r, "ledger.chainId", VCHECK_PASS, "ledger is chain %llu, as the bundle says",
+                     (unsigned long long)l.chain_id);
+
+    /* ledger.contract */
+    bool code_ok;
+    addr20_to_hex(&a->contract, ad);
+    if ((rc = registry_code_matches(l.rpc, &a->contract, &code_ok, &e)))
+        goto net;
+    CHECK_OR("ledger.contract", code_ok,
+             code_ok ? "%s runs the NotaryRegistry code"
+                     : "%s does not run the NotaryRegistry code: its events prove nothing",
+             ad);
+    if (!code_ok)
+        goto out;
+
+    /* ledger.transaction */
+    struct rpc_tx tx;
+    hex0x(&a->tx_hash, hx);
+    rc = rpc_get_transaction(l.rpc, &a->tx_hash, &tx, &e);
+    if (rc == E_NOT_FOUND) {
+        verify_add_check(r, "ledger.transaction", VCHECK_FAIL,
+                         "transaction %s is not on this ledger", hx);
+        goto out;
+    }
+    if (rc)
+        goto net;
+    bool tx_ok = tx.mined && addr20_eq(&tx.from, &a->issuer) && tx.has_to &&
+                 addr20_eq(&tx.to, &a->contract);
+    struct rpc_receipt rcpt;
+    memset(&rcpt, 0, sizeof rcpt);
+    if (tx.mined && (rc = rpc_get_receipt(l.rpc, &a->tx_hash, &rcpt, &e)) && rc != E_NOT_FOUND) {
+        rpc_tx_free(&tx);
+        goto net;
+    }
+    bool mined_ok = tx.mined && rc == E_OK && rcpt.has_status && rcpt.status_ok;
+    if (!tx.mined)
+        verify_add_check(r, "ledger.transaction", VCHECK_UNKNOWN,
+                         "transaction %s is not mined yet", hx);
+    else
+        CHECK_OR("ledger.transaction", tx_ok && mined_ok,
+                 tx_ok && mined_ok ? "%s succeeded, sent by the issuer to the registry"
+                 : !tx_ok          ? "%s was not sent by the bundle's issuer to its contract"
+                                   : "%s did not succeed (reverted or no receipt)",
+                 hx);
+    rpc_tx_free(&tx);
+    if (!(tx_ok && mined_ok)) {
+        rpc_receipt_free(&rcpt);
+        goto out;
+    }
+
+    /* ledger.event */
+    bool ev_ok = false;
+    for (size_t i = 0; i < rcpt.nlogs && !ev_ok; i++) {
+        struct registry_event ev;
+        if (!addr20_eq(&rcpt.logs[i].address, &a->contract) ||
+            registry_parse_event(&rcpt.logs[i], &ev, NULL) != E_OK)
+            continue;
+        ev_ok = addr20_eq(&ev.issuer, &a->issuer) && hash32_eq(&ev.root, &b->batch.root) &&
+                ev.size == b->batch.size && ev.seq == b->batch.seq &&
+                ev.kind == REGISTRY_KIND_BATCH;
+    }
+    hash32_to_hex(&b->batch.root, want);
+    CHECK_OR("ledger.event", ev_ok,
+             ev_ok ? "Anchored(issuer, root %.16s…, size %llu, seq %llu, issuance) emitted by "
+                     "the registry"
+                   : "no Anchored event for root %.16s…, size %llu, seq %llu in that "
+                     "transaction",
+             want, (unsigned long long)b->batch.size, (unsigned long long)b->batch.seq);
+    uint64_t rcpt_block = rcpt.block_number;
+    struct hash32 rcpt_hash = rcpt.block_hash;
+    rpc_receipt_free(&rcpt);
+    if (!ev_ok)
+        goto out;
+
+    /* ledger.record */
+    struct registry_record rec;
+    if ((rc = registry_anchored_at(l.rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec,
+                                   &e)))
+        goto net;
+    bool rec_ok = rec.block_number == rcpt_block && rec.size == b->batch.size &&
+                  rec.seq == b->batch.seq && rec.kind == REGISTRY_KIND_BATCH;
+    CHECK_OR("ledger.record", rec_ok,
+             rec_ok ? "the registry records this root for the issuer: block %llu, size %llu, "
+                      "seq %llu"
+                    : "the registry's record (block %llu, size %llu, seq %llu) does not match "
+                      "the bundle",
+             (unsigned long long)rec.block_number, (unsigned long long)rec.size,
+             (unsigned long long)rec.seq);
+    if (!rec_ok)
+        goto out;
+
+    /* ledger.block */
+    bool canonical;
+    uint64_t depth, btime = 0;
+    if ((rc = evm_block_canonical(&l, rcpt_block, &rcpt_hash, &canonical, &depth, &btime, &e)))
+        goto net;
+    hex0x(&rcpt_hash, hx);
+    bool blk_ok = canonical && rcpt_block == a->block_number &&
+                  hash32_eq(&rcpt_hash, &a->block_hash) && btime == a->block_time;
+    if (!canonical)
+        verify_add_check(r, "ledger.block", VCHECK_UNKNOWN,
+                         "block %s is no longer canonical at height %llu (reorg): wait and retry",
+                         hx, (unsigned long long)rcpt_block);
+    else
+        CHECK_OR("ledger.block", blk_ok,
+                 blk_ok ? "block %llu %s is canonical; block time %llu matches"
+                        : "the bundle's block (%llu) / hash / time do not match the ledger's "
+                          "block %s at time %llu",
+                 (unsigned long long)rcpt_block, hx, (unsigned long long)btime);
+    if (!blk_ok)
+        goto out;
+
+    /* ledger.confirmations */
+    if (depth >= opt->confirmations) {
+        verify_add_check(r, "ledger.confirmations", VCHECK_PASS, "%llu confirmations (%llu required)",
+                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
+        r->ledger_checked = all_ok;
+    } else {
+        verify_add_check(r, "ledger.confirmations", VCHECK_UNKNOWN,
+                         "only %llu of %llu required confirmations: pending, not yet valid",
+                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
+    }
+    goto out;
+net:
+    unreachable(r, &e);
+out:
+    evm_close(&l);
+#undef CHECK_OR
+}
+
+err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, struct err *e)
+{
+    struct buf b;
+    *n = 0;
+    err_code rc = file_read_all(path, 64 * 1024, &b, e);
+    if (rc)
+        return rc;
+    char *save = NULL;
+    unsigned line = 0;
+    for (char *l = strtok_r((char *)b.p, "\n", &save); l && !rc; l = strtok_r(NULL, "\n", &save)) {
+        line++;
+        char *hash = strchr(l, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = l, *q = l + strlen(l);
+        while (*p == ' ' || *p == '\t')
+            p++;
+        while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
+            q--;
+        *q = '\0';
+        if (!*p)
+            continue;
+        if (*n >= VERIFY_MAX_TRUSTED)
+            rc = err_set(e, E_LIMIT, "%s: more than %d trusted issuers", path, VERIFY_MAX_TRUSTED);
+        else if (addr20_from_hex(p, &out[*n], e))
+            rc = err_prefix(e, "%s: line %u", path, line);
+        else
+            (*n)++;
+    }
+    buf_free(&b);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * verifier/online.h — the ledger checks of a bundle, from the verifier's own
+ * choice of JSON-RPC endpoint and nothing of the issuer's.
+ *
+ * For an "evm" bundle (contracts/NotaryRegistry.sol), appended as named
+ * checks to a verify_result after the offline ones:
+ *   ledger.chainId        eth_chainId equals anchor.chainId
+ *   issuer                anchor.issuer is one the verifier trusts (skipped,
+ *                         with a warning, when no trusted issuer was given)
+ *   ledger.contract       the code at anchor.contract is exactly the
+ *                         NotaryRegistry runtime code (a contract that merely
+ *                         emits look-alike events is refused)
+ *   ledger.transaction    anchor.txHash is mined with status 1, sent by the
+ *                         issuer to the contract
+ *   ledger.event          its receipt has the Anchored event from the
+ *                         contract with this issuer, root, size, seq and kind
+ *                         (a transaction that merely contains the root fails)
+ *   ledger.record         the contract's anchoredAt(issuer, root) names the
+ *                         same block, size and seq: the size is bound by the
+ *                         anchored record, not by the bundle alone
+ *   ledger.block          the receipt's block is the canonical block at that
+ *                         height and matches anchor.blockNumber, blockHash and
+ *                         blockTime
+ *   ledger.confirmations  at least the required depth (else UNKNOWN: pending)
+ * An unreachable ledger is UNKNOWN ("ledger"), never VALID or INVALID.
+ */
+#ifndef VERIFIER_ONLINE_H
+#define VERIFIER_ONLINE_H
+
+#include "anchor/rpc.h"
+#include "core/bundle.h"
+#include "verifier/verify.h"
+
+#define VERIFY_MAX_TRUSTED 256
+
+struct verify_online_opts {
+    const char *rpc_url;
+    const char *bearer_token;           /* NULL: none */
+    const struct addr20 *trusted;       /* issuers the verifier trusts; n_trusted 0 = none given */
+    size_t n_trusted;
+    uint64_t confirmations;             /* required depth, ≥ 1 */
+    unsigned timeout_ms;                /* per request (0 = default) */
+    unsigned max_attempts;              /* per request (0 = default) */
+};
+
+/* Run the ledger checks of `b` (already checked offline into *r). Replaces
+ * the offline "anchor" SKIPPED note; sets r->ledger_checked when every ledger
+ * check passed. Never fails: every problem becomes a check. */
+void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
+                   struct verify_result *r);
+
+/* Read a trusted-issuers file: one 0x address per line, '#' comments and
+ * blank lines ignored, at most VERIFY_MAX_TRUSTED. */
+err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n,
+                             struct err *e) MUST_CHECK;
+
+#endif
