@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/bundle.h"
+#include "verifier/online.h"
 #include "verifier/verify.h"
 
 #define EXIT_USAGE 2
@@ -31,8 +32,9 @@ static const char MAIN_USAGE[] =
     "The proof bundle format is described in docs/proof-format.md.\n";
 
 static const char VERIFY_USAGE[] =
-    "Usage: verifier verify CREDENTIAL --proof BUNDLE --offline [--json]\n"
-    "       verifier verify --hash HEX --proof BUNDLE --offline [--json]\n"
+    "Usage: verifier verify (CREDENTIAL | --hash HEX) --proof BUNDLE --rpc URL\n"
+    "                       [--issuer ADDR | --trusted-issuers FILE] [--confirmations N] [--json]\n"
+    "       verifier verify (CREDENTIAL | --hash HEX) --proof BUNDLE --offline [--json]\n"
     "\n"
     "Check that CREDENTIAL (a file; '-' reads stdin) is the credential that the proof\n"
     "bundle BUNDLE proves: its hash equals the bundle's credential hash, and that hash\n"
@@ -43,9 +45,16 @@ static const char VERIFY_USAGE[] =
     "Options:\n"
     "  -p, --proof BUNDLE  the proof bundle (JSON, at most 1 MB)\n"
     "      --hash HEX      verify a credential hash (64 hex digits) instead of a file\n"
+    "      --rpc URL       YOUR choice of ledger JSON-RPC endpoint: the anchor is checked\n"
+    "                      there (chain id, registry code, transaction, Anchored event,\n"
+    "                      the contract's record of root and size, canonical block,\n"
+    "                      confirmations); nothing comes from the issuer's servers\n"
+    "      --issuer ADDR   the issuer address you trust (repeatable)\n"
+    "      --trusted-issuers FILE  trusted issuer addresses, one per line ('#' comments)\n"
+    "      --confirmations N  blocks that must include the anchor (default 1)\n"
+    "      --timeout SEC   per-request ledger timeout (default 10)\n"
     "      --offline       check only the bundle's own proof, not the ledger: the root\n"
-    "                      is then only as trustworthy as the bundle (required for now)\n"
-    "      --rpc URL       ledger JSON-RPC endpoint for online verification (coming)\n"
+    "                      is then only as trustworthy as the bundle\n"
     "      --json          print the result as JSON: {status, ledgerChecked,\n"
     "                      credentialHash, hashing, checks[{name, ok, outcome, detail}],\n"
     "                      error}\n"
@@ -55,7 +64,8 @@ static const char VERIFY_USAGE[] =
     "  0  VALID    every check passed (offline: the ledger was not checked)\n"
     "  1  INVALID  a check failed: the bundle does not prove this credential\n"
     "  2  usage error, unreadable file or malformed bundle (JSON status \"ERROR\")\n"
-    "  3  UNKNOWN  could not decide, e.g. a pending bundle whose batch is not anchored\n";
+    "  3  UNKNOWN  could not decide: a pending bundle whose batch is not anchored or not\n"
+    "              confirmed deep enough, or the ledger could not be reached\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -94,15 +104,25 @@ static int finish(const struct verify_result *r, const struct bundle *b, bool js
 
 static int cmd_verify(int argc, char **argv)
 {
-    enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON };
+    enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON, OPT_ISSUER, OPT_TRUSTED, OPT_CONF,
+           OPT_TIMEOUT };
     static const struct option opts[] = {
         {"proof", required_argument, NULL, 'p'}, {"hash", required_argument, NULL, OPT_HASH},
         {"offline", no_argument, NULL, OPT_OFFLINE}, {"rpc", required_argument, NULL, OPT_RPC},
         {"json", no_argument, NULL, OPT_JSON},       {"help", no_argument, NULL, 'h'},
+        {"issuer", required_argument, NULL, OPT_ISSUER},
+        {"trusted-issuers", required_argument, NULL, OPT_TRUSTED},
+        {"confirmations", required_argument, NULL, OPT_CONF},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {NULL, 0, NULL, 0},
     };
-    const char *proof = NULL, *hash = NULL, *rpc = NULL;
+    const char *proof = NULL, *hash = NULL, *rpc = NULL, *trusted_file = NULL;
     bool offline = false, json = false;
+    static struct addr20 trusted[VERIFY_MAX_TRUSTED];
+    size_t n_trusted = 0;
+    unsigned long long confirmations = 1, timeout_s = 10;
+    struct err ae = {0};
+    char *end;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
@@ -121,6 +141,26 @@ static int cmd_verify(int argc, char **argv)
             break;
         case OPT_JSON:
             json = true;
+            break;
+        case OPT_ISSUER:
+            if (n_trusted >= VERIFY_MAX_TRUSTED)
+                return usage_error("%stoo many --issuer options", "");
+            if (addr20_from_hex(optarg, &trusted[n_trusted], &ae))
+                return usage_error("--issuer %s: not an address (0x + 40 hex digits)", optarg);
+            n_trusted++;
+            break;
+        case OPT_TRUSTED:
+            trusted_file = optarg;
+            break;
+        case OPT_CONF:
+            confirmations = strtoull(optarg, &end, 10);
+            if (*end || end == optarg || confirmations < 1 || confirmations > 100000)
+                return usage_error("--confirmations %s: give a number from 1 to 100000", optarg);
+            break;
+        case OPT_TIMEOUT:
+            timeout_s = strtoull(optarg, &end, 10);
+            if (*end || end == optarg || timeout_s < 1 || timeout_s > 600)
+                return usage_error("--timeout %s: give seconds from 1 to 600", optarg);
             break;
         case 'h':
             fputs(VERIFY_USAGE, stdout);
@@ -143,12 +183,18 @@ static int cmd_verify(int argc, char **argv)
         return usage_error("%sonline verification needs --rpc URL (a ledger JSON-RPC endpoint); "
                            "use --offline to check only the bundle's own proof",
                            "");
-    if (!offline)
-        return usage_error("online verification (--rpc %s) is not available in this build yet; "
-                           "use --offline",
-                           rpc);
-    if (rpc)
+    if (offline && rpc)
         return usage_error("%s--offline and --rpc exclude each other", "");
+    if (offline && (n_trusted || trusted_file))
+        return usage_error("%s--issuer/--trusted-issuers need the ledger (--rpc URL)", "");
+    if (trusted_file) {
+        size_t n = 0;
+        if (verify_trusted_read(trusted_file, trusted + n_trusted, &n, &ae)) {
+            fprintf(stderr, "verifier: %s\n", ae.msg);
+            return EXIT_USAGE;
+        }
+        n_trusted += n;
+    }
 
     static struct verify_result r;
     static struct bundle b;
@@ -170,6 +216,15 @@ static int cmd_verify(int argc, char **argv)
         return finish(&r, &b, json);
     }
     verify_offline(&b, &s, &r);
+    if (rpc) {
+        struct verify_online_opts o = {.rpc_url = rpc,
+                                       .trusted = trusted,
+                                       .n_trusted = n_trusted,
+                                       .confirmations = confirmations,
+                                       .timeout_ms = (unsigned)timeout_s * 1000,
+                                       .max_attempts = 3};
+        verify_online(&b, &o, &r);
+    }
     return finish(&r, &b, json);
 }
 

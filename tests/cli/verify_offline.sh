@@ -242,7 +242,7 @@ fi
 # --- usage -------------------------------------------------------------------------
 expect "without --offline: needs --rpc, exit 2" 2 'online verification needs --rpc URL' \
     -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof"
-expect "--rpc alone is not available yet, exit 2" 2 'not available' \
+expect "--rpc and --offline exclude each other, exit 2" 2 'exclude each other' \
     -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof" --rpc http://127.0.0.1:1
 expect "no --proof is exit 2" 2 '--proof BUNDLE is required' -- verify "$tmp/diploma.bin" --offline
 expect "credential and --hash together is exit 2" 2 'not both' \
