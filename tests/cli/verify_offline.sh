@@ -243,7 +243,7 @@ fi
 expect "without --offline: needs --rpc, exit 2" 2 'online verification needs --rpc URL' \
     -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof"
 expect "--rpc and --offline exclude each other, exit 2" 2 'exclude each other' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof" --rpc http://127.0.0.1:1
+    -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof" --rpc http://127.0.0.1:1 --offline
 expect "no --proof is exit 2" 2 '--proof BUNDLE is required' -- verify "$tmp/diploma.bin" --offline
 expect "credential and --hash together is exit 2" 2 'not both' \
     -- verify "$tmp/diploma.bin" --hash "$h1" --proof "$tmp/raw.proof" --offline
@@ -254,6 +254,6 @@ expect "unknown option is exit 2" 2 'unrecognized option' -- verify --frobnicate
 expect "unknown command is exit 2" 2 "unknown command 'frob'" -- frob
 expect "no command is exit 2" 2 'Usage: verifier COMMAND' --
 expect "verifier --help" 0 'Exit status: 0 VALID, 1 INVALID, 2 usage or input error, 3 UNKNOWN' -- --help
-expect "verifier verify --help" 0 'verifier verify --hash HEX --proof BUNDLE --offline' -- verify --help
+expect "verifier verify --help" 0 'verifier verify .*--hash HEX.* --proof BUNDLE --offline' -- verify --help
 
 finish
