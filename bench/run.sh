@@ -169,3 +169,7 @@ if (m && mt) {
     console.log('Target: >= 50x faster than merkletreejs at 1M leaves: not measured (needs N=1000000 and merkletreejs)');
 }
 EOF
+
+echo ""
+echo "== notary store: submit and close a batch of 1,000,000 =="
+"$BUILD/bench/notary_close" 1000000 "${TMPDIR:-/tmp}"
