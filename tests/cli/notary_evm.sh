@@ -260,7 +260,27 @@ crash_run() {
     [ "$(json_field batches.3.state < "$d/s3.json")" != anchored ] && ok "crash: batch stays pending while the ledger is away" || fail "crash: state"
     expect_exit 0 "crash: anchoring resumes when the ledger is back" "$NOTARY" anchor --poll-ms 100
     [ "$(count_anchors "$issuer" "$contract")" = 4 ] && ok "crash: no batch lost or doubled" || fail "crash: anchors after outage"
-    for h in c1 c2 c3 c4; do
+    # a reorg takes the anchoring block away: mined (1 of 3 confirmations), the
+    # ledger reverts to before it, the rerun sends the same bytes again
+    "$NOTARY" submit "$(printf c5 | sha256sum | cut -c1-64)" >/dev/null
+    "$NOTARY" close >/dev/null
+    local snap
+    snap=$(ledger_rpc evm_snapshot | json_field result)
+    expect_exit 3 "reorg: mined but under-confirmed -> pending" "$NOTARY" anchor --poll-ms 100 --timeout 2 --confirmations 3
+    "$NOTARY" status --json > "$d/s4.json"
+    local tx5
+    tx5=$(json_field batches.4.txHash < "$d/s4.json")
+    [ "$(count_anchors "$issuer" "$contract")" = 5 ] && ok "reorg: the anchor is on the ledger before the reorg" || fail "reorg: before"
+    ledger_rpc evm_revert "[\"$snap\"]" >/dev/null
+    [ "$(count_anchors "$issuer" "$contract")" = 4 ] && ok "reorg: the reorg removed it" || fail "reorg: revert did not remove the anchor"
+    expect_exit 3 "reorg: rerun resends and waits" "$NOTARY" anchor --poll-ms 100 --timeout 2 --confirmations 3
+    for _ in 1 2; do ledger_rpc evm_mine >/dev/null; done
+    expect_exit 0 "reorg: anchored once confirmed" "$NOTARY" anchor --poll-ms 100 --confirmations 3
+    "$NOTARY" status --json > "$d/s5.json"
+    [ "$(json_field batches.4.txHash < "$d/s5.json")" = "$tx5" ] && ok "reorg: the same signed transaction was resent" || fail "reorg: tx changed"
+    [ "$(count_anchors "$issuer" "$contract")" = 5 ] && ok "reorg: exactly one anchor after the reorg" || fail "reorg: anchors $(count_anchors "$issuer" "$contract")"
+
+    for h in c1 c2 c3 c4 c5; do
         "$NOTARY" proof "$(printf $h | sha256sum | cut -c1-64)" > "$d/p.json"
         "$VERIFIER" verify --hash "$(printf $h | sha256sum | cut -c1-64)" --proof "$d/p.json" --rpc "$LEDGER_URL" --issuer "$issuer" >/dev/null \
             && ok "crash: bundle $h verifies" || fail "crash: bundle $h"
@@ -269,7 +289,28 @@ crash_run() {
     unset NOTARY_DATA
 }
 
+# Two stores with the same key disagree with the ledger: the second must stop
+# with FAILED and a reason, not anchor out of sequence or burn a nonce.
+conflict_run() {
+    ledger_start default || { fail "conflict: ledger start"; return; }
+    new_notary conflict "$DEV_KEY_0" || { fail "conflict: init"; return; }
+    local d=$tmp/conflict
+    cp -a "$d/data" "$d/copy"
+    NOTARY_DATA=$d/data "$NOTARY" submit "$(printf a | sha256sum | cut -c1-64)" >/dev/null
+    NOTARY_DATA=$d/data "$NOTARY" close >/dev/null
+    expect_exit 0 "conflict: the first store anchors batch 0" env NOTARY_DATA="$d/data" "$NOTARY" anchor --poll-ms 100
+    NOTARY_DATA=$d/copy "$NOTARY" submit "$(printf b | sha256sum | cut -c1-64)" >/dev/null
+    NOTARY_DATA=$d/copy "$NOTARY" close >/dev/null
+    expect_exit 1 "conflict: the copy's batch 0 is refused" env NOTARY_DATA="$d/copy" "$NOTARY" anchor --poll-ms 100
+    grep -q "expects batch 1 next" <<<"$LAST_ERR$LAST_OUT" && ok "conflict: the reason names the sequence" || fail "conflict: reason: $LAST_ERR"
+    NOTARY_DATA=$d/copy "$NOTARY" status --json > "$d/st.json"
+    [ "$(json_field batches.0.state < "$d/st.json")" = failed ] && ok "conflict: batch is FAILED in status" || fail "conflict: state"
+    expect_exit 1 "conflict: anchoring again reports the failure" env NOTARY_DATA="$d/copy" "$NOTARY" anchor --poll-ms 100
+    ledger_stop
+}
+
 profile_run default
 profile_run berlin
 crash_run
+conflict_run
 finish
