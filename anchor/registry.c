@@ -4,50 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hash.h"
+#include "anchor/abi.h"
 
-static void selector(const char *sig, uint8_t out[4])
-{
-    struct hash32 h;
-    keccak256(sig, strlen(sig), &h);
-    memcpy(out, h.b, 4);
-}
+#define SIG_ANCHOR "anchor(bytes32,uint64,uint64,uint8)"
+#define SIG_EVENT "Anchored(address,bytes32,uint64,uint64,uint8)"
 
-static void word_u64(uint8_t w[32], uint64_t v)
+err_code registry_anchor_calldata(const struct hash32 *root, uint64_t size, uint64_t seq,
+                                  enum registry_kind kind, struct buf *out, struct err *e)
 {
-    memset(w, 0, 32);
-    for (int i = 0; i < 8; i++)
-        w[31 - i] = (uint8_t)(v >> (8 * i));
-}
-
-static void word_addr(uint8_t w[32], const struct addr20 *a)
-{
-    memset(w, 0, 12);
-    memcpy(w + 12, a->b, 20);
-}
-
-/* A word that must hold an unsigned value of `bytes` bytes (upper bytes zero). */
-static err_code get_uint(const uint8_t w[32], int bytes, const char *what, uint64_t *out,
-                         struct err *e)
-{
-    for (int i = 0; i < 32 - bytes; i++)
-        if (w[i])
-            return err_set(e, E_INVALID, "%s does not fit in %d bits", what, bytes * 8);
-    uint64_t v = 0;
-    for (int i = 32 - bytes; i < 32; i++)
-        v = (v << 8) | w[i];
-    *out = v;
-    return E_OK;
-}
-
-void registry_anchor_calldata(const struct hash32 *root, uint64_t size, uint64_t seq,
-                              enum registry_kind kind, uint8_t out[REGISTRY_ANCHOR_CALLDATA_LEN])
-{
-    selector("anchor(bytes32,uint64,uint64,uint8)", out);
-    memcpy(out + 4, root->b, 32);
-    word_u64(out + 36, size);
-    word_u64(out + 68, seq);
-    word_u64(out + 100, (uint64_t)kind);
+    struct abi_arg args[] = {abi_arg_bytes32(root), abi_arg_uint(size), abi_arg_uint(seq),
+                             abi_arg_uint((uint64_t)kind)};
+    return abi_encode_call(SIG_ANCHOR, args, 4, out, e);
 }
 
 err_code registry_parse_anchor_calldata(const uint8_t *data, size_t len, struct hash32 *root,
@@ -55,26 +22,21 @@ err_code registry_parse_anchor_calldata(const uint8_t *data, size_t len, struct 
                                         struct err *e)
 {
     uint8_t sel[4];
-    selector("anchor(bytes32,uint64,uint64,uint8)", sel);
+    abi_selector(SIG_ANCHOR, sel);
     if (len != REGISTRY_ANCHOR_CALLDATA_LEN || memcmp(data, sel, 4) != 0)
-        return err_set(e, E_INVALID, "transaction input is not an anchor(bytes32,uint64,uint64,"
-                                     "uint8) call");
+        return err_set(e, E_INVALID, "transaction input is not an " SIG_ANCHOR " call");
     uint64_t k = 0;
     err_code rc;
-    if ((rc = get_uint(data + 36, 8, "size", size, e)) ||
-        (rc = get_uint(data + 68, 8, "seq", seq, e)) ||
-        (rc = get_uint(data + 100, 1, "kind", &k, e)))
+    if ((rc = abi_get_bytes32(data + 4, len - 4, 0, root, e)) ||
+        (rc = abi_get_uint(data + 4, len - 4, 1, 64, size, e)) ||
+        (rc = abi_get_uint(data + 4, len - 4, 2, 64, seq, e)) ||
+        (rc = abi_get_uint(data + 4, len - 4, 3, 8, &k, e)))
         return rc;
-    memcpy(root->b, data + 4, 32);
     *kind = (enum registry_kind)k;
     return E_OK;
 }
 
-void registry_anchored_topic(struct hash32 *out)
-{
-    static const char sig[] = "Anchored(address,bytes32,uint64,uint64,uint8)";
-    keccak256(sig, sizeof sig - 1, out);
-}
+void registry_anchored_topic(struct hash32 *out) { abi_event_topic(SIG_EVENT, out); }
 
 err_code registry_parse_event(const struct rpc_log *log, struct registry_event *out,
                               struct err *e)
@@ -86,18 +48,16 @@ err_code registry_parse_event(const struct rpc_log *log, struct registry_event *
     if (log->data_len != 96)
         return err_set(e, E_INVALID, "Anchored event data has %zu bytes, expected 96",
                        log->data_len);
-    uint64_t issuer_hi, k = 0;
-    err_code rc;
-    /* topic 1 is the address, left-padded with 12 zero bytes */
-    if ((rc = get_uint(log->topics[1].b, 20, "issuer topic", &issuer_hi, e)))
-        return rc;
     memset(out, 0, sizeof *out);
-    if ((rc = get_uint(log->data, 8, "size", &out->size, e)) ||
-        (rc = get_uint(log->data + 32, 8, "seq", &out->seq, e)) ||
-        (rc = get_uint(log->data + 64, 1, "kind", &k, e)))
+    uint64_t k = 0;
+    err_code rc;
+    /* topic 1 is the indexed address, encoded as an ABI word */
+    if ((rc = abi_get_address(log->topics[1].b, 32, 0, &out->issuer, e)) ||
+        (rc = abi_get_uint(log->data, 96, 0, 64, &out->size, e)) ||
+        (rc = abi_get_uint(log->data, 96, 1, 64, &out->seq, e)) ||
+        (rc = abi_get_uint(log->data, 96, 2, 8, &k, e)))
         return rc;
     out->contract = log->address;
-    memcpy(out->issuer.b, log->topics[1].b + 12, 20);
     out->root = log->topics[2];
     out->kind = (enum registry_kind)k;
     out->block_number = log->block_number;
@@ -131,14 +91,16 @@ err_code registry_next_seq(struct rpc_client *c, const struct addr20 *contract,
                            const struct addr20 *issuer, enum registry_kind kind, const char *block,
                            uint64_t *out, struct err *e)
 {
-    uint8_t data[68], *ret;
-    selector("nextSeq(address,uint8)", data);
-    word_addr(data + 4, issuer);
-    word_u64(data + 36, (uint64_t)kind);
-    err_code rc = call_view(c, contract, data, sizeof data, block, 32, &ret, e);
+    struct abi_arg args[] = {abi_arg_address(issuer), abi_arg_uint((uint64_t)kind)};
+    struct buf data = {0};
+    uint8_t *ret;
+    err_code rc = abi_encode_call("nextSeq(address,uint8)", args, 2, &data, e);
+    if (!rc)
+        rc = call_view(c, contract, data.p, data.len, block, 32, &ret, e);
+    buf_free(&data);
     if (rc)
         return rc;
-    rc = get_uint(ret, 8, "nextSeq", out, e);
+    rc = abi_get_uint(ret, 32, 0, 64, out, NULL);
     free(ret);
     return rc ? err_set(e, E_PROTOCOL, "nextSeq answer out of range") : E_OK;
 }
@@ -147,19 +109,21 @@ err_code registry_anchored_at(struct rpc_client *c, const struct addr20 *contrac
                               const struct addr20 *issuer, const struct hash32 *root,
                               const char *block, struct registry_record *out, struct err *e)
 {
-    uint8_t data[68], *ret;
-    selector("anchoredAt(address,bytes32)", data);
-    word_addr(data + 4, issuer);
-    memcpy(data + 36, root->b, 32);
-    err_code rc = call_view(c, contract, data, sizeof data, block, 160, &ret, e);
+    struct abi_arg args[] = {abi_arg_address(issuer), abi_arg_bytes32(root)};
+    struct buf data = {0};
+    uint8_t *ret;
+    err_code rc = abi_encode_call("anchoredAt(address,bytes32)", args, 2, &data, e);
+    if (!rc)
+        rc = call_view(c, contract, data.p, data.len, block, 160, &ret, e);
+    buf_free(&data);
     if (rc)
         return rc;
     uint64_t k = 0;
-    if ((rc = get_uint(ret, 8, "blockNumber", &out->block_number, e)) ||
-        (rc = get_uint(ret + 32, 8, "timestamp", &out->timestamp, e)) ||
-        (rc = get_uint(ret + 64, 8, "size", &out->size, e)) ||
-        (rc = get_uint(ret + 96, 8, "seq", &out->seq, e)) ||
-        (rc = get_uint(ret + 128, 1, "kind", &k, e)))
+    if ((rc = abi_get_uint(ret, 160, 0, 64, &out->block_number, e)) ||
+        (rc = abi_get_uint(ret, 160, 1, 64, &out->timestamp, e)) ||
+        (rc = abi_get_uint(ret, 160, 2, 64, &out->size, e)) ||
+        (rc = abi_get_uint(ret, 160, 3, 64, &out->seq, e)) ||
+        (rc = abi_get_uint(ret, 160, 4, 8, &k, e)))
     {
         rc = E_PROTOCOL;
         if (e)

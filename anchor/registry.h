@@ -39,10 +39,11 @@ extern const char registry_runtime_hex[];
 err_code registry_code_matches(struct rpc_client *c, const struct addr20 *contract, bool *match,
                                struct err *e) MUST_CHECK;
 
-/* Call data for anchor(root, size, seq, kind): 4 + 4·32 bytes into `out`. */
+/* Append the call data of anchor(root, size, seq, kind) (4 + 4·32 bytes) to `out`. */
 #define REGISTRY_ANCHOR_CALLDATA_LEN 132
-void registry_anchor_calldata(const struct hash32 *root, uint64_t size, uint64_t seq,
-                              enum registry_kind kind, uint8_t out[REGISTRY_ANCHOR_CALLDATA_LEN]);
+err_code registry_anchor_calldata(const struct hash32 *root, uint64_t size, uint64_t seq,
+                                  enum registry_kind kind, struct buf *out,
+                                  struct err *e) MUST_CHECK;
 
 /* Parse call data of anchor(...) (e.g. of a mined transaction). E_INVALID if
  * it is not exactly an anchor() call with in-range arguments. */

@@ -154,11 +154,14 @@ static err_code sign_and_send(const struct run *r, struct store_batch *b, struct
     uint64_t nonce;
     if ((rc = rpc_get_transaction_count(l->rpc, &r->issuer, "pending", &nonce, e)))
         return rc;
-    uint8_t data[REGISTRY_ANCHOR_CALLDATA_LEN];
-    registry_anchor_calldata(&b->root, b->size, b->seq, (enum registry_kind)b->kind, data);
+    struct buf data = {0};
     struct tx t;
-    if ((rc = evm_build_tx(l, &r->cfg->fees, &r->issuer, &r->cfg->contract, data, sizeof data,
+    tx_init(&t);
+    if ((rc = registry_anchor_calldata(&b->root, b->size, b->seq, (enum registry_kind)b->kind,
+                                       &data, e)) ||
+        (rc = evm_build_tx(l, &r->cfg->fees, &r->issuer, &r->cfg->contract, data.p, data.len,
                            nonce, &t, e))) {
+        buf_free(&data);
         tx_clear(&t);
         if (rc == E_PROTOCOL && rpc_last_error(l->rpc)->reason == RPC_REASON_INSUFFICIENT_FUNDS) {
             note(r, b, "the issuer's account cannot pay for the transaction");
@@ -167,6 +170,7 @@ static err_code sign_and_send(const struct run *r, struct store_batch *b, struct
         }
         return rc;
     }
+    buf_free(&data);
     struct buf raw = {0};
     struct hash32 txh;
     rc = tx_sign(&t, r->cfg->signer, &raw, &txh, NULL, e);

@@ -568,6 +568,26 @@ done:
     return code;
 }
 
+/* Commands whose only option is --json: parse it; returns -1 to go on, or
+ * the exit status (help shown, usage error). */
+static int parse_json_only(int argc, char **argv, const char *cmd, const char *usage)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            g_json = true;
+        else if (c == 'h')
+            return fputs(usage, stdout), EXIT_OK;
+        else
+            return usage_error(cmd, "unknown option");
+    }
+    if (optind < argc)
+        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return -1;
+}
+
 /* ---- close --------------------------------------------------------------- */
 
 static void batch_json_fill(json_t *o, const struct store_batch *b)
@@ -606,19 +626,9 @@ static const char CLOSE_USAGE[] =
 
 static int cmd_close(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'j')
-            g_json = true;
-        else if (c == 'h')
-            return fputs(CLOSE_USAGE, stdout), EXIT_OK;
-        else
-            return usage_error("close", "unknown option");
-    }
-    if (optind < argc)
-        return usage_error("close", "unexpected argument '%s'", argv[optind]);
+    int code = parse_json_only(argc, argv, "close", CLOSE_USAGE);
+    if (code >= 0)
+        return code;
     struct err e = {0};
     struct store *s;
     err_code rc = open_store(false, &s, &e);
@@ -827,17 +837,9 @@ static const char STATUS_USAGE[] =
 
 static int cmd_status(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'j')
-            g_json = true;
-        else if (c == 'h')
-            return fputs(STATUS_USAGE, stdout), EXIT_OK;
-        else
-            return usage_error("status", "unknown option");
-    }
+    int code = parse_json_only(argc, argv, "status", STATUS_USAGE);
+    if (code >= 0)
+        return code;
     struct err e = {0};
     struct store *s;
     err_code rc = open_store(false, &s, &e);
