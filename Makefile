@@ -122,7 +122,10 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBNOTARY) $(LIBVERIFIER) $(LIBANCHOR
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_NOTARY)
 
+# The pinned Node tools (ganache, solc, ethers) are installed first: the C
+# tests start real ledgers too.
 test: all $(TEST_BINS)
+	@scripts/setup.sh --npm .
 	@BUILD=$(BUILD) tests/run.sh
 
 # The whole test suite again, instrumented, in its own build directory.
