@@ -92,8 +92,10 @@ static bool node_on_path(void)
 const char *t_ledger_skip_reason(void)
 {
     static char why[256];
-    const char *ci = getenv("CI");
-    if (ci && strcmp(ci, "true") == 0)
+    /* `make test` installs the Node tools first, so a missing ganache is a
+     * failure, not a skip — unless a developer asks for skipping explicitly. */
+    const char *allow = getenv("T_ALLOW_SKIP");
+    if (!allow || strcmp(allow, "1") != 0)
         return NULL;
     if (!node_on_path())
         return "node is not installed (run: scripts/setup.sh --npm .)";

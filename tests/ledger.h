@@ -53,9 +53,9 @@ struct t_ledger {
     char err[512];       /* why the last call on this ledger failed */
 };
 
-/* Why integration tests cannot run here, or NULL if they can: NULL when
- * node and node_modules/ganache are present, and always NULL when CI=true
- * (CI installs them, so a missing ledger must fail the test, not skip it).
+/* Why integration tests cannot run here, or NULL if they can. Always NULL
+ * unless T_ALLOW_SKIP=1: `make test` installs the Node tools first, so a
+ * missing ledger must fail the test, not skip it.
  * The string is static; it names the command that fixes it. */
 const char *t_ledger_skip_reason(void);
 

@@ -12,7 +12,7 @@
 #include "tests/harness.h"
 #include "tests/ledger.h"
 
-/* Skip (counted as passed, with a visible SKIP line) only outside CI. */
+/* Skip (with a visible SKIP line) only when T_ALLOW_SKIP=1 asks for it. */
 #define LEDGER_OR_SKIP()                                                                           \
     do {                                                                                           \
         const char *why_ = t_ledger_skip_reason();                                                 \
@@ -73,29 +73,29 @@ TEST(ledger_rejects_unknown_profile)
     CHECK(l.pid == 0);
 }
 
-TEST(ledger_missing_ganache_fails_clearly_and_skips_only_outside_ci)
+TEST(ledger_missing_ganache_fails_clearly_and_skips_only_when_asked)
 {
-    const char *old_ci = getenv("CI");
-    char *saved_ci = old_ci ? strdup(old_ci) : NULL;
+    const char *old = getenv("T_ALLOW_SKIP");
+    char *saved = old ? strdup(old) : NULL;
     setenv("LEDGER_GANACHE_CLI", "/nonexistent/cli.js", 1);
     struct t_ledger l;
     int rc = t_ledger_start(NULL, &l);
-    setenv("CI", "false", 1);
+    unsetenv("T_ALLOW_SKIP");
+    bool no_skip_by_default = t_ledger_skip_reason() == NULL;
+    setenv("T_ALLOW_SKIP", "1", 1);
     const char *why = t_ledger_skip_reason();
-    bool skip_outside_ci = why && strstr(why, "/nonexistent/cli.js is missing");
-    setenv("CI", "true", 1);
-    bool no_skip_in_ci = t_ledger_skip_reason() == NULL;
+    bool skip_when_asked = why && strstr(why, "/nonexistent/cli.js is missing");
     unsetenv("LEDGER_GANACHE_CLI");
-    if (saved_ci)
-        setenv("CI", saved_ci, 1);
+    if (saved)
+        setenv("T_ALLOW_SKIP", saved, 1);
     else
-        unsetenv("CI");
-    free(saved_ci);
+        unsetenv("T_ALLOW_SKIP");
+    free(saved);
     CHECK(rc == -1);
     CHECKF(strstr(l.err, "/nonexistent/cli.js is missing: run scripts/setup.sh --npm ."), "%s",
            l.err);
-    CHECKF(skip_outside_ci, "skip reason: %s", why ? why : "(null)");
-    CHECK(no_skip_in_ci);
+    CHECK(no_skip_by_default);
+    CHECKF(skip_when_asked, "skip reason: %s", why ? why : "(null)");
 }
 
 TEST(ledger_default_profile_deploys_registry_and_enforces_sequence)
