@@ -25,6 +25,12 @@ ifeq ($(SAN),1)
 OPT    = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDSAN  = -fsanitize=address,undefined
 endif
+# The libFuzzer build (make fuzz): every part instrumented for coverage and
+# sanitized; only the fuzz targets link libFuzzer's main.
+ifeq ($(SAN),fuzz)
+OPT    = -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+LDSAN  = -fsanitize=address,undefined
+endif
 CFLAGS_ALL = -std=gnu11 -g $(OPT) $(WARN) -I. $(CFLAGS)
 LDFLAGS_ALL = $(LDSAN) $(LDFLAGS)
 
@@ -57,7 +63,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 DEPS_STAMP = $(BUILD)/.deps-ok
 
-.PHONY: all deps test asan bench fuzz demo install clean
+.PHONY: all deps test asan bench fuzz fuzz-build demo install clean
 .SECONDARY:
 all: $(BINS) $(LIBCORE) $(LIBANCHOR) $(LIBNOTARY) $(LIBVERIFIER)
 
@@ -83,7 +89,8 @@ $(BUILD)/.empty.o: | $(DEPS_STAMP)
 
 $(LIBCORE): $(call obj,$(CORE_SRC)) | $(BUILD)/.empty.o
 	$(archive)
-$(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) $(BUILD)/obj/gen/registry_bytecode.o | $(BUILD)/.empty.o
+$(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) $(BUILD)/obj/gen/registry_bytecode.o \
+		$(BUILD)/obj/gen/timestamp_bytecode.o | $(BUILD)/.empty.o
 	$(archive)
 
 # The committed contract artifact, embedded so the C tools need no Node at run time.
@@ -94,6 +101,14 @@ $(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin contracts/b
 	   printf 'const char registry_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; \
 	   printf 'const char registry_runtime_hex[] = "%s";\n' \
 	     "$$(grep -o '"deployedBytecode": *"0x[0-9a-f]*"' contracts/build/NotaryRegistry.json | sed 's/.*"0x//; s/"$$//')"; \
+	 } > $@
+# The EBSI-style Timestamp contract (anchor/ebsi.h): a verifier may insist on its code.
+$(BUILD)/gen/timestamp_bytecode.c: contracts/build/Timestamp.bin contracts/build/Timestamp.json
+	@mkdir -p $(@D)
+	@{ echo '/* generated from $^ */'; echo '#include "anchor/ebsi.h"'; \
+	   printf 'const char ebsi_timestamp_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; \
+	   printf 'const char ebsi_timestamp_runtime_hex[] = "%s";\n' \
+	     "$$(grep -o '"deployedBytecode": *"0x[0-9a-f]*"' contracts/build/Timestamp.json | sed 's/.*"0x//; s/"$$//')"; \
 	 } > $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -131,6 +146,21 @@ test: all $(TEST_BINS)
 # The whole test suite again, instrumented, in its own build directory.
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c): clang builds every part into
+# build-fuzz/, then each target runs FUZZ_SECONDS on a scratch copy of its
+# committed seeds (tests/fuzz/corpus/<target>/); any crash fails.
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang-14
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIBNOTARY) $(LIBVERIFIER) $(LIBANCHOR) $(LIBCORE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LIBS_NOTARY)
+fuzz-build: $(FUZZ_BINS)
+fuzz:
+	@scripts/setup.sh --fuzz
+	@$(MAKE) --no-print-directory BUILD=build-fuzz SAN=fuzz CC=$(FUZZ_CC) fuzz-build
+	@BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) bench/run.sh
