@@ -337,6 +337,14 @@ static err_code anchor_one(const struct run *r, struct store_batch *b, bool *don
     }
 }
 
+/* Did the last ledger call fail on an answer we could not use (as opposed
+ * to a well-formed JSON-RPC error, which is an answer)? */
+static bool unusable_answer(const struct run *r)
+{
+    enum rpc_failure f = rpc_last_error(r->cfg->ledger->rpc)->failure;
+    return f == RPC_FAIL_MALFORMED || f == RPC_FAIL_RESULT;
+}
+
 err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
                        struct anchoring_report *rep, struct err *e)
 {
@@ -368,7 +376,16 @@ err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum ba
         }
         bool done;
         rc = anchor_one(&r, b, &done, e);
-        if (rc == E_NETWORK)
+        if (rc == E_PROTOCOL && unusable_answer(&r)) {
+            /* A garbled body or a result that fails our checks (e.g. a send
+             * answered with another hash) says nothing about the batch and
+             * may be the node having taken the transaction: like an
+             * unreachable ledger, keep the state, note why, run again. */
+            char msg[sizeof e->msg];
+            snprintf(msg, sizeof msg, "%s", e->msg);
+            rc = err_set(e, E_NETWORK, "%s", msg);
+        }
+        if (rc && rc != E_STATE)
             note(&r, b, e->msg);
         if (rc) {
             if (rc == E_STATE)

@@ -53,8 +53,9 @@ struct anchoring_report {
 /*
  * Anchor every closed batch of `kind`, oldest first, waiting for each to be
  * confirmed (up to the timeout). Returns E_OK when nothing is left to do;
- * E_NETWORK when the ledger is unreachable (batches keep their state and
- * reason; run again later); E_STATE when a batch FAILED (see `status`);
+ * E_NETWORK when the ledger is unreachable or its answers unusable (garbled,
+ * failing our checks): batches keep their state and the reason is noted;
+ * run again later; E_STATE when a batch FAILED (see `status`);
  * E_LIMIT / E_PROTOCOL as the ledger answered. The report counts outcomes.
  */
 err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,

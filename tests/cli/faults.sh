@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# tests/cli/faults.sh — anchoring under ledger faults (issue 7, item 3).
+#
+# The notary talks to ganache through tests/faultproxy/proxy.js, which
+# injects one fault at a time. After each, the batch must end anchored
+# exactly once (Anchored events of the issuer counted on the ledger) or
+# pending with a reason in `notary status` and exit 3; the transaction hash
+# recorded before the broadcast never changes (outcome unknown is looked up,
+# never re-signed: one distinct signed transaction per batch reaches the
+# proxy); nothing is lost (every bundle verifies at the end); and a pending
+# run polls at a bounded rate (the proxy counts the requests).
+#
+# Faults: timeout on send (with and without client retries), HTTP 500 then
+# success, 429 with Retry-After (honoured; and one asking too long → pending),
+# truncated and corrupt JSON (syntax, and a send answered with another hash),
+# a slow answer, wrong chain id (refuses to sign, nothing sent), a dropped
+# transaction (the stored bytes are rebroadcast), a dropped transaction that
+# never gets in (pending, bounded polling), a stopped miner (bounded polling),
+# an unreachable ledger (bounded retries), and a reorg under confirmations.
+# Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+NOTARY="$BUILD/bin/notary"
+VERIFIER="$BUILD/bin/verifier"
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+expect_exit() { # expect_exit WANT NAME COMMAND...
+    local want=$1 name=$2; shift 2
+    local out rc
+    out=$("$@" 2>"$tmp/stderr"); rc=$?
+    LAST_ERR=$(cat "$tmp/stderr")
+    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else
+        fail "$name: exit $rc, want $want"; printf '%s\n%s\n' "$out" "$LAST_ERR" | tail -n 15 | sed 's/^/    /'; fi
+    LAST_OUT=$out
+}
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
+. tests/lib/ledger.sh
+. tests/faultproxy/proxy.sh
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-faults.XXXXXX")
+export LEDGER_LOG_DIR=$tmp
+trap 'proxy_stop; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+export NOTARY_PASSWORD="test password"
+
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
+print(d)' "$1"; }
+
+count_anchors() { # Anchored events of $ISSUER in $CONTRACT, read from the ledger directly
+    local topic=0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1
+    local issuer_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${ISSUER#0x}")
+    ledger_rpc eth_getLogs "[{\"address\":\"$CONTRACT\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$topic\",\"$issuer_topic\"]}]" |
+        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))'
+}
+nonce_of_issuer() { ledger_rpc eth_getTransactionCount "[\"$ISSUER\",\"latest\"]" | json_field result; }
+
+# One new batch of one hash: prints nothing, remembers the hash.
+HASHES=()
+nb=0
+new_batch() {
+    nb=$((nb + 1))
+    local h
+    h=$(printf 'faults %d' "$nb" | sha256sum | cut -c1-64)
+    HASHES+=("$h")
+    "$NOTARY" submit "$h" >/dev/null && "$NOTARY" close >/dev/null
+}
+batch_field() { # batch_field SEQ FIELD ("" when absent)
+    "$NOTARY" status --json | python3 -c 'import json,sys
+print(json.load(sys.stdin)["batches"][int(sys.argv[1])].get(sys.argv[2], ""))' "$1" "$2"
+}
+# The batch just closed has seq nb-1.
+cur() { echo $((nb - 1)); }
+
+FAST=(--poll-ms 100 --rpc-timeout-ms 1000 --rpc-attempts 3 --timeout 10)
+
+# Check that batch `cur` ended anchored exactly once, with the transaction it
+# recorded first, and only one signed transaction for it reached the ledger.
+anchored_once() { # anchored_once NAME WANT_ANCHORS
+    local name=$1 want=$2
+    [ "$(batch_field "$(cur)" state)" = anchored ] && ok "$name: batch anchored" || fail "$name: state $(batch_field "$(cur)" state)"
+    [ "$(count_anchors)" = "$want" ] && ok "$name: exactly one Anchored event for it ($want in all)" || fail "$name: $(count_anchors) anchors, want $want"
+    [ "$(proxy_stat sent)" = 1 ] && ok "$name: one signed transaction, never re-signed" || fail "$name: $(proxy_stat sent) distinct transactions sent"
+}
+
+ledger_start default || { fail "ledger start"; finish; }
+proxy_start || { fail "proxy start"; finish; }
+(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+export NOTARY_DATA=$tmp/data
+expect_exit 0 "init through the proxy" "$NOTARY" init --rpc "$PROXY_URL" --chain-id 1337 --deploy --import-key "$tmp/key.hex" --kdf-light --json
+CONTRACT=$(json_field contract <<<"$LAST_OUT")
+ISSUER=$(json_field issuer <<<"$LAST_OUT")
+anchors=0
+
+# --- wrong chain id: refuse to sign, nothing sent -------------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_chainId","action":"wrongChainId","chainId":5,"count":-1}'
+expect_exit 1 "wrong chain id: anchor refuses" "$NOTARY" anchor "${FAST[@]}"
+grep -q "refusing to sign" <<<"$LAST_ERR" && ok "wrong chain id: says it refuses to sign" || fail "wrong chain id: message $LAST_ERR"
+[ "$(proxy_stat methods.eth_sendRawTransaction)" = 0 ] && ok "wrong chain id: nothing sent" || fail "wrong chain id: a transaction was sent"
+[ "$(batch_field "$(cur)" state)" = closed ] && ok "wrong chain id: batch still closed, nothing signed" || fail "wrong chain id: state"
+proxy_clear
+expect_exit 0 "wrong chain id: the right chain anchors it" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "wrong chain id" $anchors
+
+# --- timeout on send, the client retries: the retry finds it used -------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_sendRawTransaction","action":"timeout","count":1}'
+nonce0=$(nonce_of_issuer)
+expect_exit 0 "timeout on send (retried): anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "timeout on send (retried)" $anchors
+[ "$(proxy_stat methods.eth_sendRawTransaction)" -ge 2 ] && ok "timeout on send: the same bytes were sent again" || fail "timeout on send: sends $(proxy_stat methods.eth_sendRawTransaction)"
+[ $(( $(nonce_of_issuer) - nonce0 )) = 1 ] && ok "timeout on send: one nonce used" || fail "timeout on send: nonces used $(( $(nonce_of_issuer) - nonce0 ))"
+
+# --- timeout on send, no client retry: outcome unknown → pending, looked up ----
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_sendRawTransaction","action":"timeout","count":1}'
+expect_exit 3 "timeout on send (one attempt): pending" "$NOTARY" anchor --poll-ms 100 --rpc-timeout-ms 1000 --rpc-attempts 1 --timeout 10
+tx_before=$(batch_field "$(cur)" txHash)
+[ "$(batch_field "$(cur)" state)" = sent ] && ok "timeout on send: batch SENT with its transaction stored" || fail "timeout on send: state"
+batch_field "$(cur)" reason | grep -q "unreachable" && ok "timeout on send: status gives the reason" || fail "timeout on send: reason '$(batch_field "$(cur)" reason)'"
+expect_exit 0 "timeout on send: the rerun looks it up and finishes" "$NOTARY" anchor "${FAST[@]}"
+[ "$(batch_field "$(cur)" txHash)" = "$tx_before" ] && ok "timeout on send: same transaction hash" || fail "timeout on send: hash changed"
+anchors=$((anchors + 1)); anchored_once "timeout on send (one attempt)" $anchors
+
+# --- HTTP 500 twice, then success ----------------------------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_sendRawTransaction","action":"http500","count":2}'
+expect_exit 0 "5xx then success: anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "5xx then success" $anchors
+
+# --- 429 with Retry-After: 2 s, honoured -------------------------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_getTransactionReceipt","action":"http429","retryAfter":2,"count":1}'
+expect_exit 0 "429 Retry-After 2: anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "429 Retry-After" $anchors
+# The next request must come no sooner than the server asked (a lower bound
+# that only a client ignoring Retry-After can break).
+gap=$(curl -s --noproxy '*' "$PROXY_URL/__stats" | python3 -c 'import json,sys
+ev=json.load(sys.stdin)["events"]
+i=next(k for k,e in enumerate(ev) if e[2]=="http429")
+print(ev[i+1][0]-ev[i][0])')
+[ "$gap" -ge 1990 ] && ok "429: the client waited the Retry-After (${gap} ms)" || fail "429: retried after only ${gap} ms"
+
+# --- 429 asking for longer than the client accepts: pending with a reason ---------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_getTransactionReceipt","action":"http429","retryAfter":600,"count":-1}'
+expect_exit 3 "429 Retry-After 600: pending" "$NOTARY" anchor "${FAST[@]}"
+batch_field "$(cur)" reason | grep -q "retry after 600" && ok "429 too long: status gives the reason" || fail "429 too long: reason '$(batch_field "$(cur)" reason)'"
+[ "$(proxy_stat methods.eth_getTransactionReceipt)" -le 2 ] && ok "429 too long: not hammered ($(proxy_stat methods.eth_getTransactionReceipt) receipt requests)" || fail "429 too long: $(proxy_stat methods.eth_getTransactionReceipt) receipt requests"
+proxy_clear
+expect_exit 0 "429 too long: later run anchors" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "429 too long" $anchors
+
+# --- truncated JSON: once (retried), then always (pending) ------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_sendRawTransaction","action":"truncate","count":1}'
+expect_exit 0 "truncated send answer: anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "truncated send answer" $anchors
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_getTransactionReceipt","action":"truncate","count":-1}'
+expect_exit 3 "truncated receipts: pending" "$NOTARY" anchor "${FAST[@]}"
+batch_field "$(cur)" reason | grep -q "not valid JSON" && ok "truncated receipts: status gives the reason" || fail "truncated receipts: reason '$(batch_field "$(cur)" reason)'"
+proxy_clear
+expect_exit 0 "truncated receipts: later run anchors" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "truncated receipts" $anchors
+
+# --- corrupt JSON ---------------------------------------------------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_getTransactionReceipt","action":"corrupt","count":2}'
+expect_exit 0 "corrupt receipts twice: anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "corrupt receipts" $anchors
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_sendRawTransaction","action":"corrupt","how":"result","count":1}'
+expect_exit 3 "send answered with another hash: pending" "$NOTARY" anchor "${FAST[@]}"
+batch_field "$(cur)" reason | grep -q "not keccak256" && ok "wrong hash: status gives the reason" || fail "wrong hash: reason '$(batch_field "$(cur)" reason)'"
+expect_exit 0 "wrong hash: rerun looks it up" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "send answered with another hash" $anchors
+
+# --- a slow answer (longer than the per-request timeout once) ----------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_getTransactionReceipt","action":"delay","delayMs":1500,"count":1}'
+expect_exit 0 "slow receipt: anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "slow receipt" $anchors
+
+# --- dropped transaction: the stored bytes are rebroadcast --------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_sendRawTransaction","action":"drop","count":1}'
+expect_exit 0 "dropped transaction: anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "dropped transaction" $anchors
+[ "$(proxy_stat dropped)" = 1 ] && [ "$(proxy_stat methods.eth_sendRawTransaction)" -ge 2 ] \
+    && ok "dropped transaction: rebroadcast after the drop" || fail "dropped transaction: sends $(proxy_stat methods.eth_sendRawTransaction)"
+
+# --- dropped every time: pending, bounded polling ----------------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"eth_sendRawTransaction","action":"drop","count":-1}'
+expect_exit 3 "always dropped: pending" "$NOTARY" anchor --poll-ms 250 --timeout 3
+batch_field "$(cur)" reason | grep -q "waiting to be mined" && ok "always dropped: status says waiting" || fail "always dropped: reason '$(batch_field "$(cur)" reason)'"
+# 3 s at one poll per 250 ms is 12 polls of at most 3 requests, plus set-up.
+total=$(proxy_stat total)
+[ "$total" -le 60 ] && ok "always dropped: no busy loop ($total requests in 3 s)" || fail "always dropped: $total requests in 3 s"
+expect_exit 3 "always dropped: a second run is still pending" "$NOTARY" anchor --poll-ms 250 --timeout 1
+proxy_clear
+expect_exit 0 "always dropped: anchored once the node keeps it" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "always dropped" $anchors
+
+# --- miner stopped: pending, bounded polling -------------------------------------------
+new_batch
+proxy_reset
+ledger_rpc miner_stop >/dev/null
+expect_exit 3 "miner stopped: pending" "$NOTARY" anchor --poll-ms 250 --timeout 3
+total=$(proxy_stat total)
+[ "$total" -le 60 ] && ok "miner stopped: no busy loop ($total requests in 3 s)" || fail "miner stopped: $total requests in 3 s"
+ledger_rpc miner_start >/dev/null
+expect_exit 0 "miner started: anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "miner stopped" $anchors
+
+# --- ledger failing every request: bounded retries, pending ------------------------
+new_batch
+proxy_reset
+proxy_fault '{"method":"*","action":"http500","count":-1}'
+expect_exit 3 "ledger failing: pending" "$NOTARY" anchor --poll-ms 100 --rpc-timeout-ms 1000 --rpc-attempts 3 --timeout 5
+total=$(proxy_stat total)
+[ "$total" -le 3 ] && ok "ledger failing: gives up after the attempts ($total requests)" || fail "ledger failing: $total requests"
+proxy_clear
+expect_exit 0 "ledger failing: back, anchored" "$NOTARY" anchor "${FAST[@]}"
+anchors=$((anchors + 1)); anchored_once "ledger failing" $anchors
+
+# --- reorg: mined, the block disappears, the same bytes are sent again ------------
+new_batch
+proxy_reset
+proxy_fault '[{"method":"eth_sendRawTransaction","action":"reorg","afterReceipts":1,"count":1},
+              {"method":"eth_blockNumber","action":"mine","count":-1}]'
+expect_exit 0 "reorg: anchored at 3 confirmations" "$NOTARY" anchor "${FAST[@]}" --confirmations 3
+[ "$(proxy_stat reorgs)" = 1 ] && ok "reorg: the anchoring block was reverted once" || fail "reorg: reorgs $(proxy_stat reorgs)"
+[ "$(proxy_stat methods.eth_sendRawTransaction)" -ge 2 ] && ok "reorg: resent after the reorg" || fail "reorg: sends $(proxy_stat methods.eth_sendRawTransaction)"
+anchors=$((anchors + 1)); anchored_once "reorg" $anchors
+proxy_clear
+
+# --- nothing lost: every hash has a bundle that verifies against the ledger ------
+bad=0
+for h in "${HASHES[@]}"; do
+    "$NOTARY" proof "$h" > "$tmp/p.json" 2>/dev/null &&
+        "$VERIFIER" verify --hash "$h" --proof "$tmp/p.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" >/dev/null 2>&1 || bad=$((bad + 1))
+done
+[ "$bad" = 0 ] && ok "every bundle (${#HASHES[@]}) verifies online" || fail "$bad of ${#HASHES[@]} bundles do not verify"
+[ "$(count_anchors)" = "${#HASHES[@]}" ] && ok "one anchor per batch in all (${#HASHES[@]})" || fail "anchors $(count_anchors), batches ${#HASHES[@]}"
+
+proxy_stop
+ledger_stop
+finish
