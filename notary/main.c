@@ -30,6 +30,7 @@
 #include "notary/batch.h"
 #include "notary/deploy.h"
 #include "notary/proof.h"
+#include "notary/revocation.h"
 #include "notary/store.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
@@ -54,6 +55,9 @@ static const char USAGE[] =
     "  anchor    write closed batch roots to the ledger and wait for confirmations\n"
     "  proof     write the proof bundle of a credential, or of a whole batch\n"
     "  status    show configuration, batches and what is pending\n"
+    "  revoke    revoke a credential: append it to the revocation log\n"
+    "  checkpoint  cut a checkpoint of the revocation log and anchor it\n"
+    "  revocations export  write the revocation log with its anchored checkpoints\n"
     "\n"
     "global options:\n"
     "  --data DIR            notary directory (default: $NOTARY_DATA or ./notary-data)\n"
@@ -659,7 +663,9 @@ static const char ANCHOR_USAGE[] =
     "usage: notary anchor [--timeout SEC] [--poll-ms MS] [--confirmations N] [--json]\n"
     "\n"
     "Anchor every closed batch, oldest first: one transaction per batch to the\n"
-    "registry contract, recorded in the store before it is broadcast, then wait\n"
+    "registry contract (then every revocation checkpoint cut by `notary checkpoint`\n"
+    "and not anchored yet, in its own sequence); each transaction is recorded\n"
+    "in the store before it is broadcast, then wait\n"
     "until it is mined with the configured confirmations. Safe to interrupt and\n"
     "to run again: it finds or rebroadcasts its transaction and never anchors a\n"
     "batch twice. Exit 3 if the ledger is unreachable or confirmations are still\n"
@@ -671,6 +677,9 @@ static const char ANCHOR_USAGE[] =
     "  --rpc-timeout-ms MS  per-request ledger timeout (default 30000)\n"
     "  --rpc-attempts N     attempts per ledger request before giving up (default 5)\n"
     "  --json               print the result as JSON\n";
+
+/* Members `notary checkpoint` adds to the JSON result of the anchoring it runs. */
+static json_t *g_anchor_extra;
 
 static int cmd_anchor(int argc, char **argv)
 {
@@ -716,6 +725,15 @@ static int cmd_anchor(int argc, char **argv)
         cfg.confirmations = conf_override;
     cfg.ledger = &l;
     rc = anchoring_run(s, &cfg, BATCH_ISSUANCE, &rep, &e);
+    /* Revocation checkpoints (`notary checkpoint`) go through the same state
+     * machine; the registry keeps a separate sequence for them. */
+    if (!rc && !rep.pending) {
+        struct anchoring_report rrep = {0};
+        rc = anchoring_run(s, &cfg, BATCH_REVOCATION, &rrep, &e);
+        rep.anchored += rrep.anchored;
+        rep.pending += rrep.pending;
+        rep.failed += rrep.failed;
+    }
 out:;
     int code = rc ? exit_for(rc) : rep.pending ? EXIT_PENDING : EXIT_OK;
     if (g_json) {
@@ -725,6 +743,8 @@ out:;
             json_object_set_new(o, "error", json_string(err_name(rc)));
             json_object_set_new(o, "message", json_string(e.msg));
         }
+        if (g_anchor_extra)
+            json_object_update(o, g_anchor_extra);
         print_json(o);
     } else {
         if (rc)
@@ -906,6 +926,256 @@ static int cmd_status(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---- revoke, checkpoint, revocations (issue 5) ---------------------------- */
+
+static const char REVOKE_USAGE[] =
+    "usage: notary revoke (HASH | --credential FILE) --reason CODE|NAME [--note TEXT] [--json]\n"
+    "\n"
+    "Revoke a credential this notary notarized: append (hash, reason, time, note)\n"
+    "to the issuer's append-only RFC 9162 revocation log, durably. Verifiers see it\n"
+    "once a checkpoint covering it is anchored: run `notary checkpoint` (daily).\n"
+    "Revoking an unknown hash is an error (exit 2); revoking twice changes nothing\n"
+    "and says so.\n"
+    "\n"
+    "  HASH               the credential's SHA-256 (64 hex digits)\n"
+    "  --credential FILE  the credential document (hashed as by `submit`)\n"
+    "  --reason R         0 unspecified, 1 superseded, 2 issued-in-error, 3 fraud,\n"
+    "                     4 holder-request, 5 withdrawn (code or name)\n"
+    "  --note TEXT        a short public note (at most 200 bytes of UTF-8); it is part\n"
+    "                     of the log that verifiers download\n"
+    "  --json             print the result as JSON\n";
+
+static json_t *revocation_json(const struct store_revocation *r, bool existed)
+{
+    char hex[65], t[21];
+    hash32_to_hex(&r->hash, hex);
+    bundle_time_format(r->revoked_at, t, NULL);
+    json_t *o = json_pack("{s:s, s:I, s:i, s:s, s:s, s:b}", "hash", hex, "index",
+                          (json_int_t)r->index, "reason", r->reason, "reasonName",
+                          revlog_reason_name(r->reason), "revokedAt", t, "alreadyRevoked",
+                          existed);
+    if (o && r->note[0])
+        json_object_set_new(o, "note", json_string(r->note));
+    return o;
+}
+
+static int cmd_revoke(int argc, char **argv)
+{
+    static const struct option opts[] = {{"credential", required_argument, 0, 'c'},
+                                         {"reason", required_argument, 0, 'r'},
+                                         {"note", required_argument, 0, 'N'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *cred = NULL, *reason = NULL, *note = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cred = optarg; break;
+        case 'r': reason = optarg; break;
+        case 'N': note = optarg; break;
+        case 'j': g_json = true; break;
+        case 'h': fputs(REVOKE_USAGE, stdout); return EXIT_OK;
+        default: return usage_error("revoke", "unknown option");
+        }
+    }
+    const char *hash_arg = optind < argc ? argv[optind] : NULL;
+    if (optind + 1 < argc)
+        return usage_error("revoke", "unexpected argument '%s'", argv[optind + 1]);
+    if ((cred != NULL) == (hash_arg != NULL))
+        return usage_error("revoke", "give a HASH or --credential FILE");
+    if (!reason)
+        return usage_error("revoke", "--reason is required (e.g. --reason fraud)");
+    struct err e = {0};
+    enum revlog_reason code;
+    struct hash32 h;
+    err_code rc;
+    if (revlog_reason_parse(reason, &code, &e))
+        return fail(EXIT_USAGE, &e);
+    if (cred) {
+        enum credential_hashing how;
+        if ((rc = credential_hash_file(cred, &how, &h, &e)))
+            return fail(EXIT_USAGE, &e);
+    } else if ((rc = hash32_from_hex(hash_arg, &h, &e))) {
+        return fail(EXIT_USAGE, &e);
+    }
+    struct store *s;
+    if ((rc = open_store(false, &s, &e)))
+        return fail(exit_for(rc), &e);
+    struct store_revocation r;
+    bool existed;
+    rc = revocation_revoke(s, &h, code, note, (int64_t)time(NULL), &r, &existed, &e);
+    store_close(s);
+    if (rc)
+        return fail(exit_for(rc), &e);
+    if (g_json) {
+        print_json(revocation_json(&r, existed));
+    } else {
+        char hex[65], t[21];
+        hash32_to_hex(&r.hash, hex);
+        bundle_time_format(r.revoked_at, t, NULL);
+        if (existed)
+            printf("%s was already revoked (entry %llu, %s, %s): nothing changed\n", hex,
+                   (unsigned long long)r.index, revlog_reason_name(r.reason), t);
+        else
+            printf("revoked %s: entry %llu of the revocation log, reason %s, at %s\n"
+                   "next: `notary checkpoint` anchors it so verifiers can see it\n",
+                   hex, (unsigned long long)r.index, revlog_reason_name(r.reason), t);
+    }
+    return EXIT_OK;
+}
+
+static const char CHECKPOINT_USAGE[] =
+    "usage: notary checkpoint [--no-anchor] [anchor options] [--json]\n"
+    "\n"
+    "If the revocation log grew since the last checkpoint, cut a new checkpoint\n"
+    "(its size and RFC 9162 root); then anchor every checkpoint not yet anchored\n"
+    "(this runs `notary anchor`, which anchors closed issuance batches first).\n"
+    "Run it at least daily. Nothing is cut when the log has not grown.\n"
+    "\n"
+    "  --no-anchor          only cut the checkpoint; `notary anchor` anchors it later\n"
+    "  --timeout SEC, --poll-ms MS, --confirmations N, --rpc-timeout-ms MS,\n"
+    "  --rpc-attempts N     as for `notary anchor`\n"
+    "  --json               print the result as JSON\n";
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+    static const struct option opts[] = {{"no-anchor", no_argument, 0, 'x'},
+                                         {"timeout", required_argument, 0, 'a'},
+                                         {"poll-ms", required_argument, 0, 'a'},
+                                         {"confirmations", required_argument, 0, 'a'},
+                                         {"rpc-timeout-ms", required_argument, 0, 'a'},
+                                         {"rpc-attempts", required_argument, 0, 'a'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    bool no_anchor = false;
+    /* Anchor options are passed on to `notary anchor` unchanged. */
+    char *fwd[16] = {"anchor"};
+    int nfwd = 1, c, idx;
+    while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+        switch (c) {
+        case 'x': no_anchor = true; break;
+        case 'j': g_json = true; break;
+        case 'a':
+            if (nfwd + 2 < (int)(sizeof fwd / sizeof fwd[0])) {
+                static char names[8][32];
+                char *name = names[nfwd / 2];
+                snprintf(name, sizeof names[0], "--%s", opts[idx].name);
+                fwd[nfwd++] = name;
+                fwd[nfwd++] = optarg;
+            }
+            break;
+        case 'h': fputs(CHECKPOINT_USAGE, stdout); return EXIT_OK;
+        default: return usage_error("checkpoint", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("checkpoint", "unexpected argument '%s'", argv[optind]);
+    struct err e = {0};
+    struct store *s;
+    err_code rc = open_store(false, &s, &e);
+    if (rc)
+        return fail(exit_for(rc), &e);
+    struct store_batch b;
+    bool created;
+    rc = revocation_checkpoint(s, (int64_t)time(NULL), &created, &b, &e);
+    store_close(s);
+    if (rc)
+        return fail(exit_for(rc), &e);
+    json_t *cp = json_object();
+    json_object_set_new(cp, "created", json_boolean(created));
+    if (b.size)
+        batch_json_fill(cp, &b);
+    if (!g_json) {
+        char root[65] = "";
+        if (b.has_root)
+            hash32_to_hex(&b.root, root);
+        if (created)
+            printf("checkpoint %llu: %llu revocations, root %s\n", (unsigned long long)b.seq,
+                   (unsigned long long)b.size, root);
+        else if (b.size)
+            printf("the revocation log has not grown since checkpoint %llu (%llu revocations)\n",
+                   (unsigned long long)b.seq, (unsigned long long)b.size);
+        else
+            printf("the revocation log is empty: no checkpoint to cut\n");
+    }
+    if (no_anchor) {
+        if (g_json)
+            print_json(json_pack("{s:o}", "checkpoint", cp));
+        else
+            json_decref(cp);
+        return EXIT_OK;
+    }
+    g_anchor_extra = json_pack("{s:o}", "checkpoint", cp);
+    optind = 1;
+    int code = cmd_anchor(nfwd, fwd);
+    json_decref(g_anchor_extra);
+    g_anchor_extra = NULL;
+    return code;
+}
+
+static const char REVOCATIONS_USAGE[] =
+    "usage: notary revocations export [--out FILE] [--json]\n"
+    "\n"
+    "Write the revocation log as the documented JSON file (docs/revocation-format.md):\n"
+    "every entry, every anchored checkpoint (seq, size, root, transaction, block and\n"
+    "block time) and the RFC 9162 consistency proofs between consecutive checkpoints.\n"
+    "Verifiers and auditors check any copy of it against the ledger, so it can be\n"
+    "published anywhere (web server, mirror, e-mail). Default: standard output.\n"
+    "\n"
+    "  --out FILE   write FILE atomically instead (temp, fsync, rename)\n"
+    "  --json       with --out: print a JSON summary\n";
+
+static int cmd_revocations(int argc, char **argv)
+{
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *outp = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': outp = outp ? outp : optarg; break;
+        case 'j': g_json = true; break;
+        case 'h': fputs(REVOCATIONS_USAGE, stdout); return EXIT_OK;
+        default: return usage_error("revocations", "unknown option");
+        }
+    }
+    if (optind >= argc || strcmp(argv[optind], "export") != 0)
+        return usage_error("revocations", "give a subcommand: export");
+    if (optind + 1 < argc)
+        return usage_error("revocations", "unexpected argument '%s'", argv[optind + 1]);
+    struct err e = {0};
+    struct store *s;
+    err_code rc = open_store(false, &s, &e);
+    if (rc)
+        return fail(exit_for(rc), &e);
+    struct buf out = {0};
+    uint64_t n = 0;
+    size_t ncp = 0;
+    rc = revocation_export(s, (int64_t)time(NULL), &out, &n, &ncp, &e);
+    store_close(s);
+    if (!rc && outp)
+        rc = file_write_atomic(outp, out.p, out.len, 0644, &e);
+    if (rc) {
+        buf_free(&out);
+        return fail(exit_for(rc), &e);
+    }
+    if (!outp) {
+        fwrite(out.p, 1, out.len, stdout);
+    } else if (g_json) {
+        print_json(json_pack("{s:s, s:I, s:I}", "out", outp, "entries", (json_int_t)n,
+                             "checkpoints", (json_int_t)ncp));
+    } else {
+        printf("wrote %s: %llu revocations, %zu anchored checkpoints\n", outp,
+               (unsigned long long)n, ncp);
+    }
+    buf_free(&out);
+    return EXIT_OK;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -936,6 +1206,8 @@ int main(int argc, char **argv)
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         {"init", cmd_init},   {"submit", cmd_submit}, {"close", cmd_close},
         {"anchor", cmd_anchor}, {"proof", cmd_proof},   {"status", cmd_status},
+        {"revoke", cmd_revoke}, {"checkpoint", cmd_checkpoint},
+        {"revocations", cmd_revocations},
     };
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (!strcmp(argv[i], cmds[k].name)) {

@@ -46,6 +46,19 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE txs("
     "  tx_hash BLOB PRIMARY KEY, kind INTEGER NOT NULL, seq INTEGER NOT NULL,"
     "  nonce INTEGER NOT NULL, raw BLOB NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 2: the revocation log (core/revlog.h): idx is the entry's position in
+     * the RFC 9162 log; the triggers make the table append-only, so even a
+     * bug cannot rewrite history that checkpoints have anchored. */
+    "CREATE TABLE revocations("
+    "  idx INTEGER PRIMARY KEY,"
+    "  hash BLOB NOT NULL UNIQUE CHECK(length(hash) = 32),"
+    "  reason INTEGER NOT NULL CHECK(reason BETWEEN 0 AND 255),"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  revoked_at INTEGER NOT NULL CHECK(revoked_at >= 0));"
+    "CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations BEGIN"
+    "  SELECT RAISE(ABORT, 'the revocation log is append-only'); END;"
+    "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN"
+    "  SELECT RAISE(ABORT, 'the revocation log is append-only'); END;",
 };
 
 const char *batch_state_name(enum batch_state s)
@@ -732,4 +745,114 @@ err_code store_counts(struct store *s, struct store_counts *out, struct err *e)
     }
     sqlite3_finalize(st);
     return E_OK;
+}
+
+/* ---- revocation log --------------------------------------------------------- */
+
+static void row_to_revocation(sqlite3_stmt *st, struct store_revocation *out)
+{
+    memset(out, 0, sizeof *out);
+    out->index = (uint64_t)sqlite3_column_int64(st, 0);
+    blob32(st, 1, &out->hash, NULL);
+    out->reason = (uint8_t)sqlite3_column_int(st, 2);
+    const unsigned char *note = sqlite3_column_text(st, 3);
+    snprintf(out->note, sizeof out->note, "%s", note ? (const char *)note : "");
+    out->revoked_at = sqlite3_column_int64(st, 4);
+}
+
+err_code store_revocation_get(struct store *s, const struct hash32 *hash,
+                              struct store_revocation *out, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT idx, hash, reason, note, revoked_at FROM revocations "
+                             "WHERE hash = ?", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_blob(st, 1, hash->b, 32, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        row_to_revocation(st, out);
+    else
+        rc = r == SQLITE_DONE ? err_set(e, E_NOT_FOUND, "credential not revoked")
+                              : dberr(s, e, "read revocation");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+err_code store_revocation_add(struct store *s, const struct hash32 *hash, uint8_t reason,
+                              const char *note, int64_t revoked_at, struct store_revocation *out,
+                              bool *existed, struct err *e)
+{
+    *existed = false;
+    err_code rc = begin(s, e);
+    if (rc)
+        return rc;
+    struct store_credential cred;
+    if ((rc = store_credential_get(s, hash, &cred, e))) {
+        rollback(s);
+        return rc;
+    }
+    rc = store_revocation_get(s, hash, out, e);
+    if (rc == E_OK) {
+        *existed = true;
+        rollback(s);
+        return E_OK;
+    }
+    if (rc != E_NOT_FOUND) {
+        rollback(s);
+        return rc;
+    }
+    err_clear(e);
+    struct bindv v[] = {BH(hash), BI(reason), BT(note ? note : ""), BI(revoked_at)};
+    if ((rc = run(s, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
+                     "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), ?, ?, ?, ?)",
+                  v, 4, NULL, e)) ||
+        (rc = store_revocation_get(s, hash, out, e)) || (rc = commit(s, e))) {
+        rollback(s);
+        return rc;
+    }
+    return E_OK;
+}
+
+err_code store_revocation_load(struct store *s, struct revlog *log, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT idx, hash, reason, note, revoked_at FROM revocations "
+                             "ORDER BY idx", &st, e);
+    if (rc)
+        return rc;
+    uint64_t next = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_revocation sr;
+        row_to_revocation(st, &sr);
+        /* Positions must be exactly 0..n-1: anything else is a corrupt store. */
+        if (sr.index != next++) {
+            rc = err_set(e, E_STATE, "%s: the revocation log has no entry %llu", s->path,
+                         (unsigned long long)(next - 1));
+            break;
+        }
+        struct revlog_entry en = {.credential = sr.hash, .reason = sr.reason,
+                                  .time = sr.revoked_at, .note = sr.note[0] ? sr.note : NULL};
+        if ((rc = revlog_add_entry(log, &en, e)))
+            break;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "read the revocation log");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+err_code store_revocation_count(struct store *s, uint64_t *n, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT count(*) FROM revocations", &st, e);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = dberr(s, e, "count revocations");
+    sqlite3_finalize(st);
+    return rc;
 }

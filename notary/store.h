@@ -14,6 +14,8 @@
  *                size, root, closed_at, the anchoring transaction and block.
  *                kind 0 = issuance batch, kind 1 = revocation checkpoint.
  *   txs          every transaction we signed: nonce, hash, raw bytes, state.
+ *   revocations  the append-only revocation log: position → (hash, reason, note,
+ *                time); checkpoints of it are batches of kind 1.
  *   meta         configuration (ledger URL, chain id, contract, issuer...).
  *
  * Ownership: `struct store` from store_open(), freed by store_close();
@@ -30,6 +32,7 @@
 #include "core/bytes.h"
 #include "core/credential.h"
 #include "core/error.h"
+#include "core/revlog.h"
 
 struct store;
 
@@ -174,5 +177,32 @@ struct store_counts {
     uint64_t batches[BATCH_FAILED + 1];
 };
 err_code store_counts(struct store *s, struct store_counts *out, struct err *e) MUST_CHECK;
+
+/* ---- revocation log (core/revlog.h; notary/revocation.h uses these) ---- */
+
+/* One entry of the append-only revocation log (table `revocations`, whose
+ * triggers refuse UPDATE and DELETE). */
+struct store_revocation {
+    uint64_t index;    /* position in the log, from 0 */
+    struct hash32 hash;
+    uint8_t reason;    /* enum revlog_reason */
+    int64_t revoked_at;
+    char note[REVLOG_MAX_NOTE + 1]; /* "" = none */
+};
+
+/* Append a revocation of `hash` (which must have been submitted here:
+ * E_NOT_FOUND otherwise) in one durable transaction. A hash already revoked
+ * is not appended again: *existed = true and *out is the existing entry. */
+err_code store_revocation_add(struct store *s, const struct hash32 *hash, uint8_t reason,
+                              const char *note, int64_t revoked_at, struct store_revocation *out,
+                              bool *existed, struct err *e) MUST_CHECK;
+/* The revocation of `hash`; E_NOT_FOUND if it is not revoked. */
+err_code store_revocation_get(struct store *s, const struct hash32 *hash,
+                              struct store_revocation *out, struct err *e) MUST_CHECK;
+/* Append every entry of the log, in order, to `log` (E_STATE if the stored
+ * positions are not 0..n-1). */
+err_code store_revocation_load(struct store *s, struct revlog *log, struct err *e) MUST_CHECK;
+/* Entries in the log. */
+err_code store_revocation_count(struct store *s, uint64_t *n, struct err *e) MUST_CHECK;
 
 #endif
