@@ -59,6 +59,12 @@ static const char *const MIGRATIONS[] = {
     "  SELECT RAISE(ABORT, 'the revocation log is append-only'); END;"
     "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN"
     "  SELECT RAISE(ABORT, 'the revocation log is append-only'); END;",
+    /* 3: API bearer tokens for `notary serve`: only the SHA-256 of each
+     * token is kept, so a copy of the database grants no access. */
+    "CREATE TABLE api_tokens("
+    "  name TEXT PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 const char *batch_state_name(enum batch_state s)
@@ -491,10 +497,27 @@ err_code store_credential_get(struct store *s, const struct hash32 *hash,
     return rc;
 }
 
+static err_code batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
+                             uint8_t **hashing, uint64_t *n, struct err *e);
+
 err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes, uint64_t *n,
                             struct err *e)
 {
+    return batch_leaves(s, seq, hashes, NULL, n, e);
+}
+
+err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32 **hashes,
+                                    uint8_t **hashing, uint64_t *n, struct err *e)
+{
+    return batch_leaves(s, seq, hashes, hashing, n, e);
+}
+
+static err_code batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
+                             uint8_t **hashing, uint64_t *n, struct err *e)
+{
     *hashes = NULL;
+    if (hashing)
+        *hashing = NULL;
     *n = 0;
     struct store_batch b;
     err_code rc = store_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
@@ -503,12 +526,17 @@ err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashe
     if (b.size == 0)
         return E_OK;
     struct hash32 *h = malloc(b.size * sizeof *h);
-    if (!h)
-        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
-    sqlite3_stmt *st;
-    if ((rc = prepare(s, "SELECT id - ?1, hash FROM credentials WHERE id >= ?1 AND id < ?2 "
-                         "ORDER BY id", &st, e))) {
+    uint8_t *how = hashing ? malloc(b.size) : NULL;
+    if (!h || (hashing && !how)) {
         free(h);
+        free(how);
+        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
+    }
+    sqlite3_stmt *st;
+    if ((rc = prepare(s, "SELECT id - ?1, hash, hashing FROM credentials WHERE id >= ?1 AND "
+                         "id < ?2 ORDER BY id", &st, e))) {
+        free(h);
+        free(how);
         return rc;
     }
     sqlite3_bind_int64(st, 1, b.first_id);
@@ -524,6 +552,8 @@ err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashe
             break;
         }
         memcpy(h[i].b, sqlite3_column_blob(st, 1), 32);
+        if (how)
+            how[i] = (uint8_t)sqlite3_column_int(st, 2);
         i++;
     }
     if (!rc && r != SQLITE_DONE)
@@ -534,9 +564,12 @@ err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashe
     sqlite3_finalize(st);
     if (rc) {
         free(h);
+        free(how);
         return rc;
     }
     *hashes = h;
+    if (hashing)
+        *hashing = how;
     *n = i;
     return E_OK;
 }
@@ -854,5 +887,67 @@ err_code store_revocation_count(struct store *s, uint64_t *n, struct err *e)
     else
         rc = dberr(s, e, "count revocations");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- API tokens (notary serve) -------------------------------------------- */
+
+err_code store_token_add(struct store *s, const char *name, const struct hash32 *token_hash,
+                         struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {BT(name), BH(token_hash), BI(time(NULL))};
+    err_code rc = run(s, "INSERT OR IGNORE INTO api_tokens(name, token_hash, created_at) "
+                         "VALUES(?, ?, ?)", v, 3, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_STATE, "a token named '%s' exists already; remove it first or "
+                                   "choose another name", name);
+    return rc;
+}
+
+err_code store_token_remove(struct store *s, const char *name, struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {BT(name)};
+    err_code rc = run(s, "DELETE FROM api_tokens WHERE name = ?", v, 1, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_NOT_FOUND, "no token named '%s'", name);
+    return rc;
+}
+
+err_code store_token_list(struct store *s, struct store_token **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name",
+                          &st, e);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_token *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, E_NOMEM, "out of memory");
+                break;
+            }
+            *out = p;
+        }
+        struct store_token *t = &(*out)[(*n)++];
+        snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
+        blob32(st, 1, &t->hash, NULL);
+        t->created_at = sqlite3_column_int64(st, 2);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "list tokens");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
     return rc;
 }

@@ -128,6 +128,11 @@ err_code store_batch_list(struct store *s, enum batch_kind kind, struct store_ba
 err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes, uint64_t *n,
                             struct err *e) MUST_CHECK;
 
+/* The same, with each leaf's hashing mode (enum credential_hashing, one
+ * byte per leaf) in *hashing (malloc'd, caller frees). */
+err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32 **hashes,
+                                    uint8_t **hashing, uint64_t *n, struct err *e) MUST_CHECK;
+
 /* Freeze the open issuance batch: OPEN → CLOSED with its current size and
  * no root yet; later submissions open the next batch. E_NOT_FOUND if there
  * is no open batch with at least one credential. */
@@ -204,5 +209,24 @@ err_code store_revocation_get(struct store *s, const struct hash32 *hash,
 err_code store_revocation_load(struct store *s, struct revlog *log, struct err *e) MUST_CHECK;
 /* Entries in the log. */
 err_code store_revocation_count(struct store *s, uint64_t *n, struct err *e) MUST_CHECK;
+
+/* ---- API tokens (notary serve) ------------------------------------------ */
+
+/* A named bearer token; only its SHA-256 is stored. */
+struct store_token {
+    char name[65];
+    struct hash32 hash; /* SHA-256 of the token string */
+    int64_t created_at;
+};
+
+/* Store a new token hash under `name` (1..64 characters, checked by the
+ * caller). E_STATE if the name is taken. */
+err_code store_token_add(struct store *s, const char *name, const struct hash32 *token_hash,
+                         struct err *e) MUST_CHECK;
+/* Remove the token `name`; E_NOT_FOUND if there is none. */
+err_code store_token_remove(struct store *s, const char *name, struct err *e) MUST_CHECK;
+/* Every token, by name (*out malloc'd, caller frees). */
+err_code store_token_list(struct store *s, struct store_token **out, size_t *n,
+                          struct err *e) MUST_CHECK;
 
 #endif
