@@ -97,6 +97,18 @@ err_code rpc_client_new(const struct rpc_options *opt, struct rpc_client **out,
 /* Close connections, wipe the token, free. NULL is fine. */
 void rpc_client_free(struct rpc_client *c);
 
+/*
+ * For tests and fuzzing only: every later call on `c` gets, instead of a
+ * network round trip, an HTTP 200 answer whose body is a copy of `len` bytes
+ * of `body` (NULL: back to the network). The body passes every check a real
+ * node's answer does — size limit, strict JSON, the JSON-RPC envelope with
+ * the request's id (ids count up from 1 on a new client), the typed helper's
+ * field checks. E_NOMEM if the copy cannot be made (the client then uses the
+ * network again).
+ */
+err_code rpc_set_response_for_test(struct rpc_client *c, const void *body, size_t len,
+                                   struct err *e) MUST_CHECK;
+
 /* "scheme://host:port" of the ledger — what error messages show. Owned by the client. */
 const char *rpc_client_origin(const struct rpc_client *c);
 
