@@ -603,9 +603,9 @@ err_code ebsi_send(struct ebsi_api *a, const char *unsigned_json, const uint8_t 
         return api_failed(a, "sendSignedTransaction", rc, e);
     struct hash32 got;
     const char *hs_ = json_string_value(res);
-    rc = hs_ ? hash32_from_hex(hs_, &got, NULL) : E_INVALID;
+    rc = hs_ && strncmp(hs_, "0x", 2) == 0 ? hash32_from_hex(hs_, &got, NULL) : E_INVALID;
     json_decref(res);
-    if (rc || strncmp(hs_ ? hs_ : "", "0x", 2) != 0)
+    if (rc)
         return err_set(e, E_PROTOCOL, "the Timestamp API answered sendSignedTransaction with "
                                       "something other than a transaction hash");
     if (!hash32_eq(&got, txhash)) {

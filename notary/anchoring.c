@@ -10,6 +10,7 @@
 
 #include "anchor/registry.h"
 #include "anchor/tx.h"
+#include "notary/anchoring_ebsi.h"
 
 struct run {
     struct store *s;
@@ -348,6 +349,12 @@ static bool unusable_answer(const struct run *r)
 err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
                        struct anchoring_report *rep, struct err *e)
 {
+    /* An "ebsi" notary writes through EBSI's Timestamp API instead. */
+    char *ledger = NULL;
+    bool ebsi = store_meta_get(s, "ledger", &ledger, NULL) == E_OK && strcmp(ledger, "ebsi") == 0;
+    free(ledger);
+    if (ebsi)
+        return anchoring_ebsi_run(s, cfg, kind, rep, e);
     memset(rep, 0, sizeof *rep);
     struct run r = {.s = s, .cfg = cfg};
     signer_address(cfg->signer, &r.issuer);

@@ -27,6 +27,7 @@
 #include "core/credential.h"
 #include "core/fileio.h"
 #include "notary/anchoring.h"
+#include "notary/anchoring_ebsi.h"
 #include "notary/batch.h"
 #include "notary/deploy.h"
 #include "notary/proof.h"
@@ -228,6 +229,8 @@ static err_code load_signer(struct signer **sg, struct err *e)
 
 static const char INIT_USAGE[] =
     "usage: notary init --rpc URL (--deploy | --contract ADDR) [options]\n"
+    "       notary init --ledger ebsi --timestamp-api URL --rpc LEDGER_URL\n"
+    "                   --timestamp-contract ADDR [--token-file FILE] [options]\n"
     "\n"
     "Create the notary directory: a new or imported issuer key (keystore v3,\n"
     "mode 0600, encrypted with the password from --password-file or\n"
@@ -243,7 +246,15 @@ static const char INIT_USAGE[] =
     "                       default: generate a new key\n"
     "  --confirmations N    blocks that must include an anchor before it counts (default 1)\n"
     "  --kdf-light          weak keystore encryption, FOR TESTS ONLY\n"
-    "  --json               print the result as JSON\n";
+    "  --json               print the result as JSON\n"
+    "\n"
+    "EBSI (--ledger ebsi): transactions are built by EBSI's Timestamp API, checked,\n"
+    "signed here and sent back; --rpc is the (read) ledger API.\n"
+    "  --timestamp-api URL        the Timestamp API JSON-RPC endpoint\n"
+    "  --timestamp-contract ADDR  the Timestamp contract its transactions must call\n"
+    "  --token-file FILE          access token (timestamp_write scope), mode 0600;\n"
+    "                             or $NOTARY_EBSI_TOKEN when anchoring\n"
+    "  --hash-algorithm-id N      the API's id for SHA-256 (default 0)\n";
 
 static err_code import_key(const char *path, const char *pw, struct signer **out, struct err *e)
 {
@@ -286,8 +297,13 @@ static int cmd_init(int argc, char **argv)
         {"deploy", no_argument, 0, 'd'},           {"contract", required_argument, 0, 'C'},
         {"import-key", required_argument, 0, 'k'}, {"confirmations", required_argument, 0, 'n'},
         {"kdf-light", no_argument, 0, 'L'},        {"json", no_argument, 0, 'j'},
+        {"ledger", required_argument, 0, 'l'},     {"timestamp-api", required_argument, 0, 'a'},
+        {"timestamp-contract", required_argument, 0, 'S'},
+        {"token-file", required_argument, 0, 'T'}, {"hash-algorithm-id", required_argument, 0, 'H'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     const char *rpc = NULL, *contract = NULL, *import = NULL;
+    const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
+               *hash_alg = NULL;
     uint64_t chain_id = 0, confirmations = 1;
     bool deploy = false, light = false;
     int c;
@@ -301,6 +317,11 @@ static int cmd_init(int argc, char **argv)
         case 'n': confirmations = strtoull(optarg, NULL, 10); break;
         case 'L': light = true; break;
         case 'j': g_json = true; break;
+        case 'l': ledger_name = optarg; break;
+        case 'a': ts_api = optarg; break;
+        case 'S': ts_contract = optarg; break;
+        case 'T': token_file = optarg; break;
+        case 'H': hash_alg = optarg; break;
         case 'h': fputs(INIT_USAGE, stdout); return EXIT_OK;
         default: return usage_error("init", "unknown option");
         }
@@ -309,6 +330,17 @@ static int cmd_init(int argc, char **argv)
         return usage_error("init", "unexpected argument '%s'", argv[optind]);
     if (!rpc)
         return usage_error("init", "--rpc URL is required");
+    bool ebsi = strcmp(ledger_name, "ebsi") == 0;
+    if (!ebsi && strcmp(ledger_name, "evm") != 0)
+        return usage_error("init", "--ledger is evm (default) or ebsi");
+    if (ebsi && (!ts_api || !ts_contract || deploy || contract))
+        return usage_error("init", "--ledger ebsi needs --timestamp-api URL and "
+                                   "--timestamp-contract ADDR (not --deploy or --contract)");
+    if (!ebsi && (ts_api || ts_contract || token_file || hash_alg))
+        return usage_error("init", "--timestamp-api, --timestamp-contract, --token-file and "
+                                   "--hash-algorithm-id go with --ledger ebsi");
+    if (ebsi)
+        contract = ts_contract;
     if (deploy == (contract != NULL))
         return usage_error("init", "give exactly one of --deploy and --contract ADDR");
     if (confirmations < 1 || confirmations > 1000)
@@ -351,6 +383,13 @@ static int cmd_init(int argc, char **argv)
         fprintf(stderr, "notary: deploying the registry contract...\n");
         if ((rc = deploy_registry(&l, sg, confirmations, 120, &contract_addr, &e)))
             goto out;
+    } else if (ebsi) {
+        bool committed;
+        if ((rc = anchoring_ebsi_check_contract(&l, &contract_addr, &committed, &e)))
+            goto out;
+        if (!committed)
+            fprintf(stderr, "notary: note: the code at --timestamp-contract is not the committed "
+                            "contracts/Timestamp.sol (expected on EBSI itself)\n");
     } else if ((rc = deploy_check_registry(&l, &contract_addr, &e))) {
         goto out;
     }
@@ -363,7 +402,8 @@ static int cmd_init(int argc, char **argv)
     snprintf(conf, sizeof conf, "%llu", (unsigned long long)confirmations);
     eth_address_checksum(&issuer, issuer_hex);
     eth_address_checksum(&contract_addr, contract_hex);
-    if ((rc = store_meta_set(s, "ledger", "evm", &e)) ||
+    if ((rc = store_meta_set(s, "ledger", ebsi ? "ebsi" : "evm", &e)) ||
+        (ebsi && (rc = anchoring_ebsi_configure(s, ts_api, token_file, hash_alg, &e))) ||
         (rc = store_meta_set(s, "rpc_url", rpc, &e)) ||
         (rc = store_meta_set(s, "chain_id", chain, &e)) ||
         (rc = store_meta_set(s, "confirmations", conf, &e)) ||

@@ -51,6 +51,10 @@ static const char VERIFY_USAGE[] =
     "                      confirmations); nothing comes from the issuer's servers\n"
     "      --issuer ADDR   the issuer address you trust (repeatable)\n"
     "      --trusted-issuers FILE  trusted issuer addresses, one per line ('#' comments)\n"
+    "      --contract ADDR the registry / Timestamp contract you trust (repeatable); for\n"
+    "                      EBSI, its published Timestamp contract address\n"
+    "      --timestamp-code  (ebsi bundles) the contract must run the committed\n"
+    "                      contracts/Timestamp.sol code (a local EBSI-style ledger)\n"
     "      --confirmations N  blocks that must include the anchor (default 1)\n"
     "      --timeout SEC   per-request ledger timeout (default 10)\n"
     "      --offline       check only the bundle's own proof, not the ledger: the root\n"
@@ -105,7 +109,7 @@ static int finish(const struct verify_result *r, const struct bundle *b, bool js
 static int cmd_verify(int argc, char **argv)
 {
     enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON, OPT_ISSUER, OPT_TRUSTED, OPT_CONF,
-           OPT_TIMEOUT };
+           OPT_TIMEOUT, OPT_CONTRACT, OPT_TSCODE };
     static const struct option opts[] = {
         {"proof", required_argument, NULL, 'p'}, {"hash", required_argument, NULL, OPT_HASH},
         {"offline", no_argument, NULL, OPT_OFFLINE}, {"rpc", required_argument, NULL, OPT_RPC},
@@ -114,12 +118,17 @@ static int cmd_verify(int argc, char **argv)
         {"trusted-issuers", required_argument, NULL, OPT_TRUSTED},
         {"confirmations", required_argument, NULL, OPT_CONF},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"contract", required_argument, NULL, OPT_CONTRACT},
+        {"timestamp-code", no_argument, NULL, OPT_TSCODE},
         {NULL, 0, NULL, 0},
     };
     const char *proof = NULL, *hash = NULL, *rpc = NULL, *trusted_file = NULL;
     bool offline = false, json = false;
     static struct addr20 trusted[VERIFY_MAX_TRUSTED];
     size_t n_trusted = 0;
+    static struct addr20 contracts[VERIFY_MAX_TRUSTED];
+    size_t n_contracts = 0;
+    bool timestamp_code = false;
     unsigned long long confirmations = 1, timeout_s = 10;
     struct err ae = {0};
     char *end;
@@ -157,6 +166,16 @@ static int cmd_verify(int argc, char **argv)
             if (*end || end == optarg || confirmations < 1 || confirmations > 100000)
                 return usage_error("--confirmations %s: give a number from 1 to 100000", optarg);
             break;
+        case OPT_CONTRACT:
+            if (n_contracts >= VERIFY_MAX_TRUSTED)
+                return usage_error("%stoo many --contract options", "");
+            if (addr20_from_hex(optarg, &contracts[n_contracts], &ae))
+                return usage_error("--contract %s: not an address (0x + 40 hex digits)", optarg);
+            n_contracts++;
+            break;
+        case OPT_TSCODE:
+            timestamp_code = true;
+            break;
         case OPT_TIMEOUT:
             timeout_s = strtoull(optarg, &end, 10);
             if (*end || end == optarg || timeout_s < 1 || timeout_s > 600)
@@ -185,8 +204,9 @@ static int cmd_verify(int argc, char **argv)
                            "");
     if (offline && rpc)
         return usage_error("%s--offline and --rpc exclude each other", "");
-    if (offline && (n_trusted || trusted_file))
-        return usage_error("%s--issuer/--trusted-issuers need the ledger (--rpc URL)", "");
+    if (offline && (n_trusted || trusted_file || n_contracts || timestamp_code))
+        return usage_error("%s--issuer/--trusted-issuers/--contract need the ledger (--rpc URL)",
+                           "");
     if (trusted_file) {
         size_t n = 0;
         if (verify_trusted_read(trusted_file, trusted + n_trusted, &n, &ae)) {
@@ -218,6 +238,9 @@ static int cmd_verify(int argc, char **argv)
     verify_offline(&b, &s, &r);
     if (rpc) {
         struct verify_online_opts o = {.rpc_url = rpc,
+                                       .contracts = contracts,
+                                       .n_contracts = n_contracts,
+                                       .require_timestamp_code = timestamp_code,
                                        .trusted = trusted,
                                        .n_trusted = n_trusted,
                                        .confirmations = confirmations,

@@ -8,6 +8,7 @@
 #include "anchor/evm.h"
 #include "anchor/registry.h"
 #include "core/fileio.h"
+#include "verifier/online_ebsi.h"
 
 static void drop_check(struct verify_result *r, const char *name)
 {
@@ -39,6 +40,10 @@ void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
     const struct bundle_anchor *a = &b->anchor;
     char hx[67], want[67], ad[43];
     struct err e = {0};
+    if (a->ledger == BUNDLE_LEDGER_EBSI) {
+        verify_online_ebsi(b, opt, r);
+        return;
+    }
     if (a->ledger != BUNDLE_LEDGER_EVM) {
         verify_add_check(r, "ledger", VCHECK_UNKNOWN,
                          "bundles anchored with the '%s' flow are not supported by this verifier",
@@ -98,11 +103,15 @@ void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
     addr20_to_hex(&a->contract, ad);
     if ((rc = registry_code_matches(l.rpc, &a->contract, &code_ok, &e)))
         goto net;
-    CHECK_OR("ledger.contract", code_ok,
-             code_ok ? "%s runs the NotaryRegistry code"
-                     : "%s does not run the NotaryRegistry code: its events prove nothing",
+    bool pin_ok = opt->n_contracts == 0;
+    for (size_t i = 0; i < opt->n_contracts && !pin_ok; i++)
+        pin_ok = addr20_eq(&opt->contracts[i], &a->contract);
+    CHECK_OR("ledger.contract", code_ok && pin_ok,
+             !pin_ok   ? "%s is not a registry you pinned (--contract)"
+             : code_ok ? "%s runs the NotaryRegistry code"
+                       : "%s does not run the NotaryRegistry code: its events prove nothing",
              ad);
-    if (!code_ok)
+    if (!code_ok || !pin_ok)
         goto out;
 
     /* ledger.transaction */

@@ -23,6 +23,8 @@
  *                         blockTime
  *   ledger.confirmations  at least the required depth (else UNKNOWN: pending)
  * An unreachable ledger is UNKNOWN ("ledger"), never VALID or INVALID.
+ * With pinned contracts (opts.contracts), ledger.contract also requires
+ * anchor.contract to be one of them. "ebsi" bundles: verifier/online_ebsi.h.
  */
 #ifndef VERIFIER_ONLINE_H
 #define VERIFIER_ONLINE_H
@@ -38,6 +40,9 @@ struct verify_online_opts {
     const char *bearer_token;           /* NULL: none */
     const struct addr20 *trusted;       /* issuers the verifier trusts; n_trusted 0 = none given */
     size_t n_trusted;
+    const struct addr20 *contracts;     /* contracts the verifier pins (--contract); 0 = none */
+    size_t n_contracts;
+    bool require_timestamp_code;        /* ebsi: the contract must run the committed Timestamp code */
     uint64_t confirmations;             /* required depth, ≥ 1 */
     unsigned timeout_ms;                /* per request (0 = default) */
     unsigned max_attempts;              /* per request (0 = default) */
