@@ -11,7 +11,8 @@ set -euo pipefail
 PKGS=(build-essential pkg-config ca-certificates
       libssl-dev nettle-dev libsecp256k1-dev libcurl4-openssl-dev libjansson-dev
       libsqlite3-dev libmicrohttpd-dev
-      nodejs npm jq python3 procps openssl xxd curl)
+      nodejs npm jq python3 procps openssl xxd curl
+      sqlite3 fiu-utils) # sqlite3: store checks in tests; fiu-utils: fiu-run for tests/cli/durability.sh
 NPM_DIRS=()
 while [ $# -gt 0 ]; do
     case "$1" in

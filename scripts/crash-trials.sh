@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# scripts/crash-trials.sh — crash-consistency trials for the notary (issue 7).
+#
+# N times (default 50): pick a phase (submit of a large file of hashes, close,
+# or anchor against a local ganache), start `notary` for it, SIGKILL it at a
+# random moment within the phase's measured duration, restart it (finish the
+# close and the anchoring), and check the invariants:
+#
+#   I1 every acknowledged hash (a submit that exited 0) is stored, in exactly
+#      one batch, inside that batch's leaf range; every closed batch holds
+#      exactly `size` credentials in one contiguous id range
+#   I2 every closed batch is anchored exactly once on the ledger: one
+#      Anchored event of the issuer per batch root (counted on the ledger),
+#      with the seq, size and transaction the store recorded, and no others
+#   I3 bundles verify: a sample per batch (`notary proof` + `verifier verify
+#      --rpc`) is VALID
+#
+# Then prints "trials: N, violations: V" and exits non-zero if V > 0.
+#
+# usage: scripts/crash-trials.sh [--trials N] [--min-hashes N] [--max-hashes N]
+#                                [--seed S] [--samples K] [--build DIR] [--keep]
+#                                [--self-test]
+# --self-test: afterwards, also show that the checker catches a lost hash and
+# a doubled anchor (on a tampered copy of the store): "self-test: caught 2 of 2".
+# Needs a built notary and verifier ($BUILD or --build, default build), node
+# with the pinned ganache (scripts/setup.sh --npm .) and python3.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+TRIALS=50
+MIN_HASHES=20000
+MAX_HASHES=100000
+SEED=${SEED:-$$}
+SAMPLES=2
+BUILD=${BUILD:-build}
+KEEP=0
+SELF_TEST=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --trials) TRIALS=$2; shift 2 ;;
+        --min-hashes) MIN_HASHES=$2; shift 2 ;;
+        --max-hashes) MAX_HASHES=$2; shift 2 ;;
+        --seed) SEED=$2; shift 2 ;;
+        --samples) SAMPLES=$2; shift 2 ;;
+        --build) BUILD=$2; shift 2 ;;
+        --keep) KEEP=1; shift ;;
+        --self-test) SELF_TEST=1; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        *) echo "crash-trials: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+NOTARY=$BUILD/bin/notary
+VERIFIER=$BUILD/bin/verifier
+[ -x "$NOTARY" ] && [ -x "$VERIFIER" ] || { echo "crash-trials: build first (make BUILD=$BUILD)" >&2; exit 2; }
+
+. tests/lib/ledger.sh
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/crash-trials.XXXXXX")
+export LEDGER_LOG_DIR=$tmp
+cleanup() {
+    ledger_stop >/dev/null 2>&1
+    if [ "$KEEP" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+RANDOM=$SEED
+echo "crash-trials: seed $SEED, $TRIALS trials, $MIN_HASHES-$MAX_HASHES hashes per submit"
+
+ledger_start default || { echo "crash-trials: cannot start the ledger" >&2; exit 1; }
+export NOTARY_PASSWORD="crash trials" NOTARY_DATA=$tmp/data
+(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+"$NOTARY" init --rpc "$LEDGER_URL" --chain-id 1337 --deploy --import-key "$tmp/key.hex" --kdf-light --json \
+    > "$tmp/init.json" 2> "$tmp/init.err" || { cat "$tmp/init.err" >&2; exit 1; }
+CONTRACT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["contract"])' "$tmp/init.json")
+ISSUER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["issuer"])' "$tmp/init.json")
+: > "$tmp/acked.txt"   # every acknowledged hash, one per line
+
+# The checker (I1, I2; prints hashes to sample for I3). Reads the store
+# read-only and the ledger over JSON-RPC; prints "violation: ..." lines.
+cat > "$tmp/check.py" <<'PY'
+import json, random, sqlite3, sys, urllib.request
+db, acked, url, contract, issuer, samples, seed, only_new = sys.argv[1:9]
+samples, only_new = int(samples), int(only_new)
+bad = []
+con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+con.execute("ATTACH ':memory:' AS m")
+con.execute("CREATE TABLE m.ack(h BLOB PRIMARY KEY) WITHOUT ROWID")
+lines = open(acked).read().split()
+if only_new >= 0:  # the last only_new lines (this trial's); -1 = all
+    lines = lines[len(lines) - only_new:]
+con.executemany("INSERT OR IGNORE INTO m.ack VALUES (?)", ((bytes.fromhex(x),) for x in lines))
+# I1: acknowledged hashes are stored, each in one batch, inside its range
+n = con.execute("SELECT count(*) FROM m.ack a LEFT JOIN credentials c ON c.hash = a.h WHERE c.id IS NULL").fetchone()[0]
+if n: bad.append(f"{n} acknowledged hashes are missing from the store")
+n = con.execute("""SELECT count(*) FROM m.ack a JOIN credentials c ON c.hash = a.h
+    LEFT JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq
+    WHERE b.seq IS NULL OR (b.state > 0 AND (c.id < b.first_id OR c.id >= b.first_id + b.size))""").fetchone()[0]
+if n: bad.append(f"{n} acknowledged hashes are outside their batch")
+batches = con.execute("SELECT seq, state, size, first_id, hex(root), hex(tx_hash) FROM batches WHERE kind = 0 ORDER BY seq").fetchall()
+counts = {s: (k, lo, hi) for s, k, lo, hi in con.execute(
+    "SELECT batch_seq, count(*), min(id), max(id) FROM credentials GROUP BY batch_seq")}
+closed = [b for b in batches if b[1] > 0]
+for seq, state, size, first, root, tx in closed:
+    k, lo, hi = counts.get(seq, (0, None, None))
+    if k != size or (size and (lo != first or hi != first + size - 1)):
+        bad.append(f"batch {seq}: {k} credentials in ids {lo}..{hi}, want {size} from {first}")
+    if state != 3:
+        bad.append(f"batch {seq} is not anchored after the restart (state {state})")
+open_ = [b for b in batches if b[1] == 0]
+if len(open_) > 1: bad.append(f"{len(open_)} open batches")
+# I2: one Anchored event per closed batch, as recorded
+topic = "0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1"
+flt = {"address": contract, "fromBlock": "0x0", "toBlock": "latest",
+       "topics": [topic, "0x" + "0" * 24 + issuer[2:].lower()]}
+req = urllib.request.Request(url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
+                             "params": [flt]}).encode(), {"Content-Type": "application/json"})
+logs = json.load(urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=30))["result"]
+by_root = {}
+for lg in logs:
+    by_root.setdefault(lg["topics"][2][2:].upper(), []).append(lg)
+for seq, state, size, first, root, tx in closed:
+    evs = by_root.pop(root, [])
+    if len(evs) != 1:
+        bad.append(f"batch {seq}: {len(evs)} Anchored events on the ledger"); continue
+    d = evs[0]["data"][2:]
+    esize, eseq, ekind = int(d[0:64], 16), int(d[64:128], 16), int(d[128:192], 16)
+    if (esize, eseq, ekind) != (size, seq, 0):
+        bad.append(f"batch {seq}: event says size {esize} seq {eseq} kind {ekind}")
+    if evs[0]["transactionHash"][2:].upper() != tx:
+        bad.append(f"batch {seq}: anchored by {evs[0]['transactionHash']}, store says 0x{tx.lower()}")
+for root, evs in by_root.items():
+    bad.append(f"{len(evs)} Anchored events for root {root.lower()} that no batch has")
+for b in bad:
+    print("violation:", b)
+# I3: hashes to sample, `samples` per batch (only the newest batches unless all)
+rnd = random.Random(int(seed))
+want = closed if only_new < 0 else closed[-3:]
+for seq, state, size, first, root, tx in want:
+    for _ in range(min(samples, size)):
+        i = first + rnd.randrange(size)
+        h = con.execute("SELECT hex(hash) FROM credentials WHERE id = ?", (i,)).fetchone()
+        if h: print("sample:", h[0].lower())
+PY
+
+now_ms() { date +%s%3N; }
+# Run a notary phase to completion, remembering how long it took.
+declare -A EST=([submit]=150 [close]=40 [anchor]=200)
+run_full() { # run_full PHASE ARGS... (exit status of notary)
+    local phase=$1; shift
+    local t0 rc
+    t0=$(now_ms)
+    "$NOTARY" "$@" >>"$tmp/notary.log" 2>&1; rc=$?
+    [ "$rc" -eq 0 ] && EST[$phase]=$(( ( $(now_ms) - t0 + EST[$phase] ) / 2 ))
+    return $rc
+}
+gen_hashes() { # gen_hashes FILE TRIAL
+    local n=$(( MIN_HASHES + (RANDOM * 32768 + RANDOM) % (MAX_HASHES - MIN_HASHES + 1) ))
+    python3 -c 'import random,sys; r=random.Random(int(sys.argv[2]))
+sys.stdout.write("".join("%064x\n" % r.getrandbits(256) for _ in range(int(sys.argv[1]))))' "$n" "$SEED$2" > "$1"
+}
+# Finish whatever the killed run left: close what is open, anchor until done.
+recover() {
+    "$NOTARY" status >>"$tmp/notary.log" 2>&1 || return 1
+    "$NOTARY" close >>"$tmp/notary.log" 2>&1 # exit 1 when nothing is open: fine
+    local i
+    for i in 1 2 3 4 5; do
+        "$NOTARY" anchor --poll-ms 100 --timeout 20 >>"$tmp/notary.log" 2>&1 && return 0
+    done
+    return 1
+}
+check() { # check NEW_LINES(-1 = all) TRIAL: prints violations, runs the samples
+    local out v=0 h
+    out=$(python3 "$tmp/check.py" "$NOTARY_DATA/notary.db" "$tmp/acked.txt" "$LEDGER_URL" "$CONTRACT" \
+        "$ISSUER" "$SAMPLES" "$SEED$2" "$1" 2>&1) || { echo "  violation: checker failed: $out"; return 1; }
+    while IFS= read -r line; do
+        case "$line" in
+            "") ;;
+            violation:*) echo "  $line"; v=$((v + 1)) ;;
+            sample:*)
+                h=${line#sample: }
+                if ! "$NOTARY" proof "$h" > "$tmp/b.json" 2>>"$tmp/notary.log" ||
+                   ! "$VERIFIER" verify --hash "$h" --proof "$tmp/b.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" >/dev/null 2>&1; then
+                    echo "  violation: the bundle of $h does not verify"; v=$((v + 1))
+                fi ;;
+            *) echo "  violation: checker: $line"; v=$((v + 1)) ;;
+        esac
+    done <<<"$out"
+    return $(( v > 0 ))
+}
+
+violations=0
+hits=0
+for t in $(seq 1 "$TRIALS"); do
+    f=$tmp/h$t.txt
+    gen_hashes "$f" "$t"
+    count=$(wc -l < "$f")
+    new=0
+    case $(( RANDOM % 3 )) in
+        0) phase=submit; args=(submit --file "$f") ;;
+        1) phase=close; args=(close) ;;
+        2) phase=anchor; args=(anchor --poll-ms 100 --timeout 20) ;;
+    esac
+    # Bring the store to the phase's starting point, without faults.
+    if [ "$phase" != submit ]; then
+        run_full submit submit --file "$f" || { echo "trial $t: set-up submit failed"; violations=$((violations + 1)); continue; }
+        cat "$f" >> "$tmp/acked.txt"; new=$count
+    fi
+    if [ "$phase" = anchor ]; then
+        run_full close close || { echo "trial $t: set-up close failed"; violations=$((violations + 1)); continue; }
+    fi
+    # The faulty run: SIGKILL at a random moment of the phase's usual duration.
+    delay=$(( (RANDOM * 32768 + RANDOM) % (EST[$phase] * 12 / 10 + 1) ))
+    "$NOTARY" "${args[@]}" >"$tmp/run.out" 2>>"$tmp/notary.log" &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+    kill -KILL "$pid" 2>/dev/null
+    { wait "$pid"; rc=$?; } 2>/dev/null
+    if [ "$rc" -eq 137 ]; then hits=$((hits + 1)); how="killed"; else how="finished first (exit $rc)"; fi
+    if [ "$phase" = submit ] && [ "$rc" -eq 0 ]; then
+        cat "$f" >> "$tmp/acked.txt"; new=$count
+    fi
+    # Restart and check.
+    tv=0
+    if ! recover; then echo "  violation: the restarted notary could not finish (see notary.log)"; tv=1; fi
+    out=$(check "$new" "$t"); cv=$?
+    [ -n "$out" ] && echo "$out"
+    tv=$(( tv + $(grep -c 'violation' <<<"$out") ))
+    [ "$cv" -ne 0 ] && [ "$tv" -eq 0 ] && tv=1
+    violations=$((violations + tv))
+    printf 'trial %d: %s of %d hashes, %s after %d ms: %s\n' "$t" "$phase" "$count" "$how" "$delay" \
+        "$([ "$tv" -eq 0 ] && echo ok || echo "$tv violation(s)")"
+    rm -f "$f"
+done
+
+# Final sweep: every acknowledged hash, every batch, a sample of bundles per batch.
+echo "final check: $(wc -l < "$tmp/acked.txt") acknowledged hashes, all batches"
+out=$(check -1 0); cv=$?
+[ -n "$out" ] && echo "$out"
+fv=$(grep -c 'violation' <<<"$out")
+[ "$cv" -ne 0 ] && [ "$fv" -eq 0 ] && fv=1
+violations=$((violations + fv))
+echo "killed mid-phase: $hits of $TRIALS"
+echo "trials: $TRIALS, violations: $violations"
+if [ "$SELF_TEST" = 1 ]; then
+    caught=0
+    # 1. an acknowledged hash disappears from the store
+    cp "$NOTARY_DATA/notary.db" "$tmp/tampered.db"
+    python3 - "$tmp/tampered.db" "$(tail -n 1 "$tmp/acked.txt")" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM credentials WHERE hash = ?", (bytes.fromhex(sys.argv[2]),)); c.commit()
+PY
+    python3 "$tmp/check.py" "$tmp/tampered.db" "$tmp/acked.txt" "$LEDGER_URL" "$CONTRACT" "$ISSUER" 0 0 1 |
+        grep -c "missing from the store" >/dev/null && caught=$((caught + 1))
+    # 2. the store's record of an anchored batch no longer matches the ledger
+    # (its root rewritten): that batch has no event, and an event has no batch.
+    cp "$NOTARY_DATA/notary.db" "$tmp/tampered.db"
+    python3 - "$tmp/tampered.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+seq = c.execute("SELECT max(seq) FROM batches WHERE kind = 0 AND state = 3").fetchone()[0]
+c.execute("UPDATE batches SET root = zeroblob(32) WHERE kind = 0 AND seq = ?", (seq,)); c.commit()
+PY
+    python3 "$tmp/check.py" "$tmp/tampered.db" "$tmp/acked.txt" "$LEDGER_URL" "$CONTRACT" "$ISSUER" 0 0 0 |
+        grep -c "Anchored events" >/dev/null && caught=$((caught + 1))
+    echo "self-test: caught $caught of 2"
+    [ "$caught" -eq 2 ] || violations=$((violations + 1))
+fi
+[ "$violations" -eq 0 ]
