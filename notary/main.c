@@ -31,6 +31,7 @@
 #include "notary/batch.h"
 #include "notary/deploy.h"
 #include "notary/proof.h"
+#include "notary/serve.h"
 #include "notary/revocation.h"
 #include "notary/store.h"
 
@@ -59,6 +60,8 @@ static const char USAGE[] =
     "  revoke    revoke a credential: append it to the revocation log\n"
     "  checkpoint  cut a checkpoint of the revocation log and anchor it\n"
     "  revocations export  write the revocation log with its anchored checkpoints\n"
+    "  serve     run the HTTP API with the batch scheduler (docs/openapi.yaml)\n"
+    "  token     add, list or remove issuer tokens for the HTTP API\n"
     "\n"
     "global options:\n"
     "  --data DIR            notary directory (default: $NOTARY_DATA or ./notary-data)\n"
@@ -1216,6 +1219,24 @@ static int cmd_revocations(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---- serve, token (notary/serve_cmd.c) ---------------------------------- */
+
+static int with_paths(int (*fn)(int, char **, const struct serve_paths *), int argc, char **argv)
+{
+    char *db = data_path("notary.db"), *key = data_path("key.json");
+    int code = 1;
+    if (db && key) {
+        struct serve_paths p = {.db_path = db, .key_path = key, .password_file = g_password_file};
+        code = fn(argc, argv, &p);
+    }
+    free(db);
+    free(key);
+    return code;
+}
+
+static int cmd_serve(int argc, char **argv) { return with_paths(serve_command, argc, argv); }
+static int cmd_token(int argc, char **argv) { return with_paths(token_command, argc, argv); }
+
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -1248,6 +1269,7 @@ int main(int argc, char **argv)
         {"anchor", cmd_anchor}, {"proof", cmd_proof},   {"status", cmd_status},
         {"revoke", cmd_revoke}, {"checkpoint", cmd_checkpoint},
         {"revocations", cmd_revocations},
+        {"serve", cmd_serve}, {"token", cmd_token},
     };
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (!strcmp(argv[i], cmds[k].name)) {
