@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "core/bundle.h"
+#include "core/fileio.h"
+#include "verifier/audit.h"
 #include "verifier/online.h"
+#include "verifier/revocation.h"
 #include "verifier/verify.h"
 
 #define EXIT_USAGE 2
@@ -24,11 +27,13 @@ static const char MAIN_USAGE[] =
     "\n"
     "Commands:\n"
     "  verify    verify a credential (or its hash) with a proof bundle\n"
+    "  audit     list and check an issuer's whole anchored history and revocation log\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help ('verifier verify --help' for the command)\n"
     "\n"
-    "Exit status: 0 VALID, 1 INVALID, 2 usage or input error, 3 UNKNOWN.\n"
+    "Exit status (verify): 0 VALID, 1 INVALID, 2 usage or input error, 3 UNKNOWN,\n"
+    "4 REVOKED. (audit): 0 clean, 1 anomalies, 2 usage, 3 incomplete or unreachable.\n"
     "The proof bundle format is described in docs/proof-format.md.\n";
 
 static const char VERIFY_USAGE[] =
@@ -55,6 +60,15 @@ static const char VERIFY_USAGE[] =
     "                      EBSI, its published Timestamp contract address\n"
     "      --timestamp-code  (ebsi bundles) the contract must run the committed\n"
     "                      contracts/Timestamp.sol code (a local EBSI-style ledger)\n"
+    "      --revocations FILE|URL  a copy of the issuer's revocation log (from anywhere:\n"
+    "                      the notary, a mirror, a file; http(s) URLs are fetched, at\n"
+    "                      most 64 MiB). It is checked against the newest revocation\n"
+    "                      checkpoint the issuer anchored; then the status is REVOKED\n"
+    "                      (reason, revoked no later than checkpoint N's block time) or\n"
+    "                      VALID as of checkpoint N. Without it the status is UNKNOWN\n"
+    "                      unless the issuer never anchored a checkpoint\n"
+    "      --log-window N  blocks per eth_getLogs request when looking for checkpoints\n"
+    "                      (default 5000)\n"
     "      --confirmations N  blocks that must include the anchor (default 1)\n"
     "      --timeout SEC   per-request ledger timeout (default 10)\n"
     "      --offline       check only the bundle's own proof, not the ledger: the root\n"
@@ -69,7 +83,11 @@ static const char VERIFY_USAGE[] =
     "  1  INVALID  a check failed: the bundle does not prove this credential\n"
     "  2  usage error, unreadable file or malformed bundle (JSON status \"ERROR\")\n"
     "  3  UNKNOWN  could not decide: a pending bundle whose batch is not anchored or not\n"
-    "              confirmed deep enough, or the ledger could not be reached\n";
+    "              confirmed deep enough, the ledger could not be reached, or the\n"
+    "              revocation status is unknown (no log copy, a copy that does not match\n"
+    "              the anchored checkpoint, a revocation not yet anchored)\n"
+    "  4  REVOKED  the credential was issued and anchored, and the issuer's anchored\n"
+    "              revocation log revokes it\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -109,7 +127,7 @@ static int finish(const struct verify_result *r, const struct bundle *b, bool js
 static int cmd_verify(int argc, char **argv)
 {
     enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON, OPT_ISSUER, OPT_TRUSTED, OPT_CONF,
-           OPT_TIMEOUT, OPT_CONTRACT, OPT_TSCODE };
+           OPT_TIMEOUT, OPT_CONTRACT, OPT_TSCODE, OPT_REVOCATIONS, OPT_LOGWIN };
     static const struct option opts[] = {
         {"proof", required_argument, NULL, 'p'}, {"hash", required_argument, NULL, OPT_HASH},
         {"offline", no_argument, NULL, OPT_OFFLINE}, {"rpc", required_argument, NULL, OPT_RPC},
@@ -118,6 +136,8 @@ static int cmd_verify(int argc, char **argv)
         {"trusted-issuers", required_argument, NULL, OPT_TRUSTED},
         {"confirmations", required_argument, NULL, OPT_CONF},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"revocations", required_argument, NULL, OPT_REVOCATIONS},
+        {"log-window", required_argument, NULL, OPT_LOGWIN},
         {"contract", required_argument, NULL, OPT_CONTRACT},
         {"timestamp-code", no_argument, NULL, OPT_TSCODE},
         {NULL, 0, NULL, 0},
@@ -129,7 +149,8 @@ static int cmd_verify(int argc, char **argv)
     static struct addr20 contracts[VERIFY_MAX_TRUSTED];
     size_t n_contracts = 0;
     bool timestamp_code = false;
-    unsigned long long confirmations = 1, timeout_s = 10;
+    const char *revocations = NULL;
+    unsigned long long confirmations = 1, timeout_s = 10, log_window = 0;
     struct err ae = {0};
     char *end;
     int c;
@@ -176,6 +197,15 @@ static int cmd_verify(int argc, char **argv)
         case OPT_TSCODE:
             timestamp_code = true;
             break;
+        case OPT_REVOCATIONS:
+            revocations = optarg;
+            break;
+        case OPT_LOGWIN:
+            log_window = strtoull(optarg, &end, 10);
+            if (*end || end == optarg || log_window < 1 || log_window > 1000000)
+                return usage_error("--log-window %s: give a number of blocks from 1 to 1000000",
+                                   optarg);
+            break;
         case OPT_TIMEOUT:
             timeout_s = strtoull(optarg, &end, 10);
             if (*end || end == optarg || timeout_s < 1 || timeout_s > 600)
@@ -204,6 +234,10 @@ static int cmd_verify(int argc, char **argv)
                            "");
     if (offline && rpc)
         return usage_error("%s--offline and --rpc exclude each other", "");
+    if (offline && revocations)
+        return usage_error("%s--revocations needs the ledger (--rpc URL): a log copy proves "
+                           "nothing without the anchored checkpoints",
+                           "");
     if (offline && (n_trusted || trusted_file || n_contracts || timestamp_code))
         return usage_error("%s--issuer/--trusted-issuers/--contract need the ledger (--rpc URL)",
                            "");
@@ -247,8 +281,147 @@ static int cmd_verify(int argc, char **argv)
                                        .timeout_ms = (unsigned)timeout_s * 1000,
                                        .max_attempts = 3};
         verify_online(&b, &o, &r);
+        struct revocation_opts ro = {.rpc_url = rpc,
+                                     .source = revocations,
+                                     .confirmations = confirmations,
+                                     .window = log_window,
+                                     .timeout_ms = (unsigned)timeout_s * 1000,
+                                     .max_attempts = 3};
+        verify_revocation(&b, &ro, &r);
     }
     return finish(&r, &b, json);
+}
+
+/* ---- audit (issue 5) ------------------------------------------------------ */
+
+static const char AUDIT_USAGE[] =
+    "Usage: verifier audit --issuer ADDR --rpc URL [--contract ADDR] [--revocations FILE|URL]\n"
+    "                      [--json] [--html FILE] [--from-block N] [--log-window N]\n"
+    "\n"
+    "List every issuance batch and revocation checkpoint the issuer anchored on the\n"
+    "registry (Anchored events, read in bounded block windows) with block times, and\n"
+    "check the history: the contract runs the NotaryRegistry code; sequence numbers\n"
+    "are contiguous per kind (against the registry's own counters); with a copy of\n"
+    "the issuer's revocation log, every consecutive pair of checkpoints is consistent\n"
+    "(RFC 9162 consistency proofs), every checkpoint's root is the root of the log's\n"
+    "prefix of that size, the copy matches the newest checkpoint, and every checkpoint\n"
+    "the copy lists is the issuer's own. Each anomaly is reported by name\n"
+    "(docs/revocation-format.md): seq-gap, checkpoint-inconsistent, log-mismatch,\n"
+    "entry-removed, entries-reordered, entry-time-changed, log-truncated,\n"
+    "foreign-checkpoint, ...\n"
+    "\n"
+    "Options:\n"
+    "      --issuer ADDR   the issuer's address (required)\n"
+    "      --rpc URL       YOUR choice of ledger JSON-RPC endpoint (required)\n"
+    "      --contract ADDR the registry (default: the one the log copy names)\n"
+    "      --revocations FILE|URL  a copy of the issuer's revocation log\n"
+    "      --json          print the report as JSON\n"
+    "      --html FILE     also write a self-contained HTML report (timeline chart of\n"
+    "                      issuance and revocations per day, findings, the history)\n"
+    "      --from-block N  first block to scan (default 0)\n"
+    "      --log-window N  blocks per eth_getLogs request (default 5000)\n"
+    "      --confirmations N  ignore anchors in the newest N-1 blocks (default 1)\n"
+    "      --timeout SEC   per-request timeout (default 10)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 clean, 1 anomalies found, 2 usage or input error, 3 incomplete\n"
+    "(the ledger or the log copy could not be read).\n";
+
+static int cmd_audit(int argc, char **argv)
+{
+    enum { OPT_ISSUER = 256, OPT_RPC, OPT_CONTRACT, OPT_REV, OPT_JSON, OPT_HTML, OPT_FROM,
+           OPT_WIN, OPT_CONF, OPT_TIMEOUT };
+    static const struct option opts[] = {
+        {"issuer", required_argument, NULL, OPT_ISSUER},
+        {"rpc", required_argument, NULL, OPT_RPC},
+        {"contract", required_argument, NULL, OPT_CONTRACT},
+        {"revocations", required_argument, NULL, OPT_REV},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"html", required_argument, NULL, OPT_HTML},
+        {"from-block", required_argument, NULL, OPT_FROM},
+        {"log-window", required_argument, NULL, OPT_WIN},
+        {"confirmations", required_argument, NULL, OPT_CONF},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct audit_opts o = {.confirmations = 1, .max_attempts = 3, .timeout_ms = 10000};
+    bool have_issuer = false, json = false;
+    const char *html = NULL;
+    struct err e = {0};
+    char *end;
+    unsigned long long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ISSUER:
+            if (addr20_from_hex(optarg, &o.issuer, &e))
+                return usage_error("--issuer %s: not an address (0x + 40 hex digits)", optarg);
+            have_issuer = true;
+            break;
+        case OPT_CONTRACT:
+            if (addr20_from_hex(optarg, &o.contract, &e))
+                return usage_error("--contract %s: not an address (0x + 40 hex digits)", optarg);
+            o.have_contract = true;
+            break;
+        case OPT_RPC: o.rpc_url = optarg; break;
+        case OPT_REV: o.source = optarg; break;
+        case OPT_JSON: json = true; break;
+        case OPT_HTML: html = optarg; break;
+        case OPT_FROM:
+        case OPT_WIN:
+        case OPT_CONF:
+        case OPT_TIMEOUT:
+            v = strtoull(optarg, &end, 10);
+            if (*end || end == optarg || (c != OPT_FROM && (v < 1 || v > 1000000)))
+                return usage_error("option value %s: give a positive number", optarg);
+            if (c == OPT_FROM)
+                o.from_block = v;
+            else if (c == OPT_WIN)
+                o.window = v;
+            else if (c == OPT_CONF)
+                o.confirmations = v;
+            else if (v > 600)
+                return usage_error("--timeout %s: give seconds from 1 to 600", optarg);
+            else
+                o.timeout_ms = (unsigned)v * 1000;
+            break;
+        case 'h':
+            fputs(AUDIT_USAGE, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'verifier audit --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!have_issuer || !o.rpc_url)
+        return usage_error("%saudit needs --issuer ADDR and --rpc URL", "");
+    struct audit_report r;
+    err_code rc = audit_run(&o, &r, &e);
+    if (rc) {
+        fprintf(stderr, "verifier: audit: %s\n", e.msg);
+        audit_report_free(&r);
+        return rc == E_INVALID ? EXIT_USAGE : 3;
+    }
+    struct buf out = {0};
+    rc = json ? audit_report_json(&r, &out, &e) : audit_report_text(&r, &out, &e);
+    if (!rc)
+        fwrite(out.p, 1, out.len, stdout);
+    buf_free(&out);
+    if (!rc && html) {
+        struct buf page = {0};
+        if (!(rc = audit_report_html(&r, &page, &e)))
+            rc = file_write_atomic(html, page.p, page.len, 0644, &e);
+        buf_free(&page);
+    }
+    int code = rc ? EXIT_USAGE : r.anomalies ? 1 : r.incomplete ? 3 : 0;
+    if (rc)
+        fprintf(stderr, "verifier: audit: %s\n", e.msg);
+    audit_report_free(&r);
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -265,6 +438,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "verify") == 0)
         return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(argv[1], "audit") == 0)
+        return cmd_audit(argc - 1, argv + 1);
     fprintf(stderr, "verifier: unknown command '%s'\nTry 'verifier --help'.\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -33,12 +33,16 @@ static void recompute_status(struct verify_result *r)
 {
     if (r->status == VERIFY_ERROR)
         return;
-    bool fail = false, unknown = false;
+    bool fail = false, unknown = false, revoked = false;
     for (size_t i = 0; i < r->n_checks; i++) {
         fail |= r->checks[i].outcome == VCHECK_FAIL;
         unknown |= r->checks[i].outcome == VCHECK_UNKNOWN;
+        revoked |= r->checks[i].outcome == VCHECK_REVOKED;
     }
-    r->status = fail ? VERIFY_INVALID : unknown ? VERIFY_UNKNOWN : VERIFY_VALID;
+    r->status = fail      ? VERIFY_INVALID
+                : unknown ? VERIFY_UNKNOWN
+                : revoked ? VERIFY_REVOKED
+                          : VERIFY_VALID;
 }
 
 static void set_check(struct verify_check *c, const char *name, enum verify_outcome o,
@@ -102,6 +106,8 @@ const char *verify_status_name(enum verify_status s)
         return "UNKNOWN";
     case VERIFY_ERROR:
         return "ERROR";
+    case VERIFY_REVOKED:
+        return "REVOKED";
     }
     return "ERROR";
 }
@@ -117,6 +123,8 @@ const char *verify_outcome_name(enum verify_outcome o)
         return "unknown";
     case VCHECK_SKIPPED:
         return "skipped";
+    case VCHECK_REVOKED:
+        return "revoked";
     }
     return "unknown";
 }
@@ -132,6 +140,8 @@ int verify_exit_code(enum verify_status s)
         return 2;
     case VERIFY_UNKNOWN:
         return 3;
+    case VERIFY_REVOKED:
+        return 4;
     }
     return 2;
 }
@@ -277,6 +287,8 @@ static const char *mark(enum verify_outcome o, bool unicode)
         return unicode ? "?" : "[ ?? ]";
     case VCHECK_SKIPPED:
         return unicode ? "-" : "[SKIP]";
+    case VCHECK_REVOKED:
+        return unicode ? "\u2717" : "[REVK]";
     }
     return "?";
 }
@@ -294,6 +306,9 @@ static const char *status_words(const struct verify_result *r)
         return "could not decide; do not treat the credential as verified";
     case VERIFY_ERROR:
         return "verification did not run";
+    case VERIFY_REVOKED:
+        return "the credential was issued and anchored, but the issuer has REVOKED it (see "
+               "\"revocation\")";
     }
     return "";
 }
@@ -342,9 +357,9 @@ err_code verify_report_json(const struct verify_result *r, struct buf *out, stru
     json_t *checks = json_array();
     for (size_t i = 0; checks && i < r->n_checks; i++) {
         const struct verify_check *c = &r->checks[i];
-        json_t *ok = c->outcome == VCHECK_PASS   ? json_true()
-                     : c->outcome == VCHECK_FAIL ? json_false()
-                                                 : json_null();
+        json_t *ok = c->outcome == VCHECK_PASS                                  ? json_true()
+                     : c->outcome == VCHECK_FAIL || c->outcome == VCHECK_REVOKED ? json_false()
+                                                                                 : json_null();
         if (json_array_append_new(checks, json_pack("{s:s, s:o, s:s, s:s}", "name", c->name, "ok",
                                                     ok, "outcome",
                                                     verify_outcome_name(c->outcome), "detail",

@@ -10,14 +10,18 @@
  *                                             pending bundle, ledger
  *                                             unreachable, status lookup
  *                                             failed — never VALID)
+ *   otherwise a check REVOKED               → REVOKED (the credential was
+ *                                             issued, and the issuer's
+ *                                             anchored revocation log
+ *                                             revokes it)
  *   otherwise                               → VALID
  * SKIPPED checks (not attempted by design, e.g. the ledger in offline mode)
  * do not change the status, and result.ledger_checked says whether the
  * anchor was confirmed on a ledger. Online ledger checks ("ledger.chainId",
  * "ledger.receipt", "ledger.contract", "ledger.event", "ledger.block",
- * "ledger.confirmations") and revocation status ("revocation") are added by
- * later modules through verify_add_check(); a REVOKED status will join the
- * enum then.
+ * "ledger.confirmations") and revocation status ("revocation",
+ * verifier/revocation.h) are added by later modules through
+ * verify_add_check().
  *
  * This part depends on core/ (and later anchor/) only — never on notary/:
  * the verifier's independence from the issuer is the product's promise.
@@ -41,6 +45,7 @@ enum verify_status {
     VERIFY_INVALID, /* a check failed: the proof does not prove this credential */
     VERIFY_UNKNOWN, /* nothing failed, but something could not be decided */
     VERIFY_ERROR,   /* verification did not run: unreadable or malformed input (see error) */
+    VERIFY_REVOKED, /* issued and anchored, but revoked in the issuer's anchored revocation log */
 };
 
 enum verify_outcome {
@@ -48,6 +53,7 @@ enum verify_outcome {
     VCHECK_FAIL,
     VCHECK_UNKNOWN, /* attempted, could not decide */
     VCHECK_SKIPPED, /* deliberately not attempted (offline mode) */
+    VCHECK_REVOKED, /* decided: the credential is revoked ("revocation" only) */
 };
 
 #define VERIFY_MAX_CHECKS 32
@@ -114,23 +120,24 @@ err_code verify_subject_from_hex(const char *hex, struct verify_subject *out,
 void verify_offline(const struct bundle *b, const struct verify_subject *subject,
                     struct verify_result *r);
 
-/* Status names "VALID", "INVALID", "UNKNOWN", "ERROR"; outcome names
- * "pass", "fail", "unknown", "skipped". Never NULL. */
+/* Status names "VALID", "INVALID", "UNKNOWN", "ERROR", "REVOKED"; outcome
+ * names "pass", "fail", "unknown", "skipped", "revoked". Never NULL. */
 const char *verify_status_name(enum verify_status s);
 const char *verify_outcome_name(enum verify_outcome o);
 
 /* The command's exit status for a result: 0 VALID, 1 INVALID, 2 ERROR,
- * 3 UNKNOWN. */
+ * 3 UNKNOWN, 4 REVOKED. */
 int verify_exit_code(enum verify_status s);
 
 /*
  * Reports. Both append to `out` (E_NOMEM if it cannot grow).
  * verify_report_text: one line per check with a mark (✓ ✗ ? - when
- *   `unicode`, else [PASS] [FAIL] [ ?? ] [SKIP]), then, unless the ledger was
+ *   `unicode`, else [PASS] [FAIL] [ ?? ] [SKIP] [REVK]), then, unless the ledger was
  *   checked, the notice that the ledger was NOT checked, then "Status: ...".
  *   `b` (may be NULL) adds a line about the bundle.
  * verify_report_json: {"status", "ledgerChecked", "credentialHash" (hex or
- *   null), "checks": [{"name", "ok" (true/false/null), "outcome", "detail"}],
+ *   null), "checks": [{"name", "ok" (true/false/null; false for revoked),
+ *   "outcome", "detail"}],
  *   "error" (message or null)} and a newline.
  */
 err_code verify_report_text(const struct verify_result *r, const struct bundle *b, bool unicode,

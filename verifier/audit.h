@@ -1,0 +1,98 @@
+/*
+ * verifier/audit.h — an auditor's check of an issuer's whole anchored
+ * history (DESIGN.md "Revocation and audit"), from the ledger and,
+ * optionally, a copy of the issuer's revocation log from anywhere.
+ *
+ * What it does:
+ *   - lists every Anchored event of the issuer on the registry (issuance
+ *     batches and revocation checkpoints) with block numbers and times,
+ *     reading eth_getLogs in bounded block windows;
+ *   - checks that the registry at the address runs the NotaryRegistry code,
+ *     and that each kind's sequence numbers are exactly 0..n-1 where n is the
+ *     registry's own count (nextSeq);
+ *   - with a log copy: every consecutive pair of checkpoints is consistent
+ *     (RFC 9162 §2.1.4 proofs from the copy, or both roots reproduced from
+ *     its entries), every checkpoint's root is the root of the copy's prefix
+ *     of that size, the copy matches the newest checkpoint, and every
+ *     checkpoint the copy lists is the issuer's own on the ledger;
+ *   - reports each anomaly by a stable name (docs/revocation-format.md §6):
+ *     contract-not-registry, seq-gap, seq-repeat, checkpoint-inconsistent,
+ *     log-mismatch, entry-removed, entries-reordered, entry-time-changed,
+ *     entry-altered, log-truncated, duplicate-entry, foreign-checkpoint,
+ *     checkpoint-not-on-ledger, log-other-issuer, log-unusable; and notes
+ *     (not anomalies): unanchored-entries, no-checkpoints, no-log-copy,
+ *     partial-range.
+ * Reports: a readable table, JSON, and one self-contained HTML page
+ * (inline CSS and an inline SVG timeline of issuance and revocations per
+ * day) for an auditor's file.
+ *
+ * Ownership: audit_run() fills a struct audit_report the caller releases
+ * with audit_report_free().
+ */
+#ifndef VERIFIER_AUDIT_H
+#define VERIFIER_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/bytes.h"
+#include "core/revlog.h"
+#include "verifier/revocation.h"
+
+struct audit_opts {
+    const char *rpc_url;
+    const char *bearer_token;  /* NULL: none */
+    struct addr20 issuer;
+    bool have_contract;        /* else the contract named by the log copy */
+    struct addr20 contract;
+    const char *source;        /* log copy: FILE or http(s) URL; NULL = none */
+    uint64_t confirmations;    /* ≥ 1: events newer than that are not listed */
+    uint64_t window;           /* blocks per eth_getLogs (0 = REV_DEFAULT_WINDOW) */
+    uint64_t from_block;       /* first block to scan (0 = genesis) */
+    unsigned timeout_ms;
+    unsigned max_attempts;
+};
+
+struct audit_report {
+    struct addr20 issuer, contract;
+    uint64_t chain_id;
+    uint64_t head;             /* newest block considered */
+    uint64_t from_block;
+    bool registry_ok;          /* the contract runs the NotaryRegistry code */
+    uint64_t count[2];         /* nextSeq per kind: records the registry holds */
+    struct rev_anchor *anchors;/* every Anchored event of the issuer, chain order */
+    size_t n_anchors;
+    const char *source;        /* the log copy's name (not owned) */
+    bool have_copy;
+    struct revlog copy;        /* when have_copy */
+    bool copy_matches;         /* the copy reproduces the newest checkpoint */
+    struct rev_findings findings;
+    size_t anomalies;          /* findings that are anomalies */
+    bool incomplete;           /* a log copy was given but could not be fetched */
+};
+
+/*
+ * Run the audit. Ledger problems (unreachable, malformed answers) are
+ * errors (E_NETWORK, E_PROTOCOL, ...: the audit did not happen); what the
+ * history or the copy shows is in r->findings. E_INVALID if there is no
+ * contract (neither opts->have_contract nor a usable copy).
+ */
+err_code audit_run(const struct audit_opts *o, struct audit_report *r,
+                   struct err *e) MUST_CHECK;
+void audit_report_free(struct audit_report *r);
+
+/* Append a readable report (header, table of anchors, findings, result). */
+err_code audit_report_text(const struct audit_report *r, struct buf *out,
+                           struct err *e) MUST_CHECK;
+/* Append the JSON report: {issuer, contract, chainId, headBlock, fromBlock,
+ * registry, counts{batches, checkpoints}, anchors[{kind, seq, size, root,
+ * blockNumber, blockHash, blockTime, time, txHash}], log{source, entries,
+ * checkpoints, matchesNewest} | null, findings[{name, anomaly, detail}],
+ * anomalies, result: "clean" | "anomalies" | "incomplete"} and a newline. */
+err_code audit_report_json(const struct audit_report *r, struct buf *out,
+                           struct err *e) MUST_CHECK;
+/* Append one self-contained HTML page (no external resources). */
+err_code audit_report_html(const struct audit_report *r, struct buf *out,
+                           struct err *e) MUST_CHECK;
+
+#endif
