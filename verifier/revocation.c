@@ -713,19 +713,51 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
                          ad, seq, newest.ev.size, newest.ev.block_number, t);
         goto out;
     }
-    struct rev_checkpoint cp = {.seq = seq, .size = newest.ev.size, .root = newest.ev.root,
-                                .block_number = newest.ev.block_number,
-                                .block_time = newest.block_time, .tx_hash = newest.ev.tx_hash};
+    /* The checkpoints to judge the copy by: the newest, and (to say where a
+     * bad copy goes wrong) up to REV_VERIFY_EARLIER earlier ones the copy
+     * lists, each confirmed by the registry's own record (anchoredAt). */
+    enum { REV_VERIFY_EARLIER = 64 };
+    struct rev_checkpoint cps[REV_VERIFY_EARLIER + 1];
+    size_t ncp = 0, first = 0;
+    while (copy.n_checkpoints - first > REV_VERIFY_EARLIER + 1)
+        first++;
+    for (size_t i = first; i < copy.n_checkpoints; i++) {
+        const struct revlog_checkpoint *c = &copy.checkpoints[i];
+        struct registry_record rec;
+        char q[RPC_QTY_BUF];
+        if (c->seq >= seq || ncp == REV_VERIFY_EARLIER)
+            continue;
+        if ((rc = registry_anchored_at(l.rpc, &a->contract, &a->issuer, &c->root,
+                                       rpc_format_quantity(l.head, q), &rec, &e))) {
+            verify_add_check(r, name, VCHECK_UNKNOWN,
+                             "could not read the registry's record of checkpoint %" PRIu64
+                             " (%s): status UNKNOWN",
+                             c->seq, e.msg);
+            goto out;
+        }
+        if (rec.block_number != 0 && rec.kind == REGISTRY_KIND_CHECKPOINT &&
+            rec.seq == c->seq && rec.size == c->size)
+            cps[ncp++] = (struct rev_checkpoint){.seq = c->seq, .size = c->size, .root = c->root,
+                                                 .block_number = rec.block_number,
+                                                 .block_time = rec.timestamp};
+    }
+    cps[ncp++] = (struct rev_checkpoint){.seq = seq, .size = newest.ev.size,
+                                         .root = newest.ev.root,
+                                         .block_number = newest.ev.block_number,
+                                         .block_time = newest.block_time,
+                                         .tx_hash = newest.ev.tx_hash};
     struct rev_findings f = {0};
     bool ok;
-    if ((rc = revocation_analyse(&copy, &cp, 1, &f, &ok, &e))) {
+    if ((rc = revocation_analyse(&copy, cps, ncp, &f, &ok, &e))) {
         verify_add_check(r, name, VCHECK_UNKNOWN, "cannot check the log copy: %s", e.msg);
         rev_findings_free(&f);
         goto out;
     }
     if (!ok) {
+        /* The last anomaly is the most specific (the diagnosis follows the
+         * generic log-mismatch). */
         const struct rev_finding *why = NULL;
-        for (size_t i = 0; i < f.n && !why; i++)
+        for (size_t i = 0; i < f.n; i++)
             if (f.v[i].anomaly)
                 why = &f.v[i];
         verify_add_check(r, name, VCHECK_UNKNOWN,
