@@ -64,9 +64,10 @@
 #define EBSI_EVENT_SIG "HashTimestamped(bytes,uint256,address,uint256,bytes)"
 #define EBSI_GET_SIG "getTimestamp(bytes)"
 
-/* Default hash algorithm id sent with our roots (the notary's setting
- * "hash_algorithm_id" overrides it): the id of SHA-256 in the Timestamp
- * API's hash-algorithm registry (GET /timestamp/v4/hash-algorithms). The
+/* Default hash algorithm id sent with our roots. The ids are the Timestamp
+ * API's own registry (GET /timestamp/v4/hash-algorithms); check the id of
+ * SHA-256 on the target network and set it with `notary init
+ * --hash-algorithm-id` (setting "hash_algorithm_id") if it is not 0. The
  * verifier takes the id from the transaction; the root is an RFC 9162
  * SHA-256 tree head whatever the id says. */
 #define EBSI_DEFAULT_HASH_ALG 0

@@ -226,6 +226,7 @@ expect_exit 3 "still down: anchor stays pending" "${ANCHOR[@]}"
 gateway_fault none
 expect_exit 0 "gateway back: anchor resumes" "${ANCHOR[@]}"
 [ "$(batch_field 1 state)" = anchored ] && [ "$(batch_field 1 txHash)" = "$tx1" ] && ok "batch 1 anchored with the stored transaction" || fail "batch 1 $(batch_field 1 state)"
+echo "# $(grep -o 'timestamped in block.*' <<<"$LAST_ERR" | head -n 1)"
 [ "$(count_events "$issuer")" = 2 ] && ok "two events: one per batch" || fail "events $(count_events "$issuer")"
 
 new_batch b2 1
@@ -247,6 +248,13 @@ NOTARY_FAULT=after-record "${ANCHOR[@]}" >/dev/null 2>&1
 expect_exit 0 "rerun after the crash anchors it" "${ANCHOR[@]}"
 [ "$(count_events "$issuer")" = 4 ] && ok "four events: one per batch" || fail "events $(count_events "$issuer")"
 
+# --- a revocation checkpoint goes through the same flow, with kind "revocation" -------
+expect_exit 0 "revoke a credential" "$NOTARY" revoke --credential "$tmp/creds/b0-2.json" --reason superseded
+expect_exit 0 "checkpoint: cut and timestamped through the API" "$NOTARY" checkpoint --poll-ms 100 --timeout 60
+[ "$(count_events "$issuer")" = 5 ] && ok "five events: four batches and one checkpoint" || fail "events $(count_events "$issuer")"
+last_data=$(ledger_rpc eth_getLogs "[{\"address\":\"$GATEWAY_CONTRACT\",\"fromBlock\":\"latest\",\"toBlock\":\"latest\",\"topics\":[\"$TOPIC\"]}]" "$GATEWAY_LEDGER")
+expect_grep "the checkpoint's record says kind revocation" "$(printf '"kind":"revocation","seq":0' | od -An -tx1 | tr -d ' \n')" "$last_data"
+
 # --- adoption: a notary that lost its record finds its timestamp on the ledger -------
 export NOTARY_DATA=$tmp/n1/data
 mkdir -p "$tmp/n1"
@@ -258,7 +266,7 @@ built=$(gateway_stat built)
 expect_exit 0 "same key, same batch: anchor adopts the ledger's timestamp" "${ANCHOR[@]}"
 expect_grep "says it adopts" "adopting" "$LAST_ERR"
 [ "$(gateway_stat built)" = "$built" ] && ok "no new transaction was asked for" || fail "built $(gateway_stat built)"
-[ "$(count_events "$issuer")" = 4 ] && ok "still four events" || fail "events"
+[ "$(count_events "$issuer")" = 5 ] && ok "still five events" || fail "events"
 
 # --- first write wins: another issuer cannot take our root ---------------------------
 export NOTARY_DATA=$tmp/n2/data
