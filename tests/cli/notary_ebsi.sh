@@ -224,6 +224,9 @@ tx1=$(batch_field 1 txHash)
 [ "$(batch_field 1 state)" = sent ] && [ -n "$tx1" ] && ok "down after building: signed transaction stored" || fail "state $(batch_field 1 state)"
 expect_exit 3 "still down: anchor stays pending" "${ANCHOR[@]}"
 gateway_fault none
+NOTARY_EBSI_TOKEN=expired-token expect_exit 1 "gateway back, token expired meanwhile: clear error" "${ANCHOR[@]}"
+expect_grep "expired at resend: says so" "missing, expired or lacks" "$LAST_ERR"
+[ "$(batch_field 1 state)" = sent ] && [ "$(batch_field 1 txHash)" = "$tx1" ] && ok "expired at resend: the stored transaction is kept" || fail "state $(batch_field 1 state)"
 expect_exit 0 "gateway back: anchor resumes" "${ANCHOR[@]}"
 [ "$(batch_field 1 state)" = anchored ] && [ "$(batch_field 1 txHash)" = "$tx1" ] && ok "batch 1 anchored with the stored transaction" || fail "batch 1 $(batch_field 1 state)"
 echo "# $(grep -o 'timestamped in block.*' <<<"$LAST_ERR" | head -n 1)"
