@@ -359,6 +359,7 @@ static int cmd_init(int argc, char **argv)
     struct evm_ledger l = {0};
     char *pw = NULL;
     err_code rc = E_OK;
+    bool created = false;
     int code = EXIT_FAIL;
     if (!dir || !db || !key) {
         rc = err_set(&e, E_NOMEM, "out of memory");
@@ -396,6 +397,8 @@ static int cmd_init(int argc, char **argv)
     } else if ((rc = deploy_check_registry(&l, &contract_addr, &e))) {
         goto out;
     }
+    /* From here on a failure removes what this init wrote, so it can simply be run again. */
+    created = true;
     if ((rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
         goto out;
     if ((rc = store_open(db, true, &s, &e)))
@@ -433,6 +436,16 @@ out:
     signer_free(sg);
     evm_close(&l);
     store_close(s);
+    if (rc && created) {
+        static const char *const suffixes[] = {"", "-wal", "-shm", ".lock"};
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s%s", db, suffixes[i]);
+            unlink(p);
+        }
+        unlink(key);
+        fprintf(stderr, "notary: init did not complete; nothing was kept in %s\n", dir);
+    }
     free(dir);
     free(db);
     free(key);
