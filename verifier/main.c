@@ -32,8 +32,8 @@ static const char MAIN_USAGE[] =
     "Options:\n"
     "  -h, --help     show this help ('verifier verify --help' for the command)\n"
     "\n"
-    "Exit status (verify): 0 VALID, 1 INVALID, 2 usage or input error, 3 UNKNOWN,\n"
-    "4 REVOKED. (audit): 0 clean, 1 anomalies, 2 usage, 3 incomplete or unreachable.\n"
+    "Exit status: 0 VALID, 1 INVALID, 2 usage or input error, 3 UNKNOWN, 4 REVOKED\n"
+    "(audit: 0 clean, 1 anomalies, 2 usage, 3 incomplete or ledger unreachable).\n"
     "The proof bundle format is described in docs/proof-format.md.\n";
 
 static const char VERIFY_USAGE[] =
