@@ -375,5 +375,7 @@ TEST(writer_refuses_what_the_parser_would)
     struct hash32 p1 = {{1}};
     CHECK_OK(revlog_add_checkpoint(&l, &cp, &p1, 1, &e), &e);
     CHECK_ERR(revlog_write(&l, &out, &e), &e, E_INVALID, "first checkpoint");
+    CHECK(out.len == 0);
+    buf_free(&out);
     revlog_free(&l);
 }
