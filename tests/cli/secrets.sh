@@ -92,8 +92,43 @@ run no-password 2 "$NOTARY" anchor --poll-ms 100
 (umask 077; printf '0x%s\n' "${KEY:0:63}" > "$secret/short.hex")
 run bad-import 2 env NOTARY_DATA="$out/data2" "$NOTARY" --password-file "$secret/password" init \
     --rpc "$LEDGER_URL" --deploy --import-key "$secret/short.hex" --kdf-light
+# notary serve: an API token (a secret too: it must not reach the logs either),
+# a submission over HTTP, the scheduler closing and anchoring it with the key,
+# the proof fetched over HTTP, then SIGTERM. Its JSON log lines are searched.
 if "$NOTARY" serve --help >/dev/null 2>&1; then
-    echo "# notary serve exists: not yet exercised by this script"
+    N token add secrets-test --json > "$secret/token.json" 2>"$out/logs/token.err" ||
+        fail "token add: $(cat "$out/logs/token.err")"
+    TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$secret/token.json" 2>/dev/null)
+    [ -n "$TOKEN" ] && ok "an API token was made" || fail "no token in $(cat "$secret/token.json")"
+    (cd "$out/cwd" && exec "$NOTARY" --password-file "$secret/password" serve --listen 127.0.0.1:0 \
+        --port-file "$out/port" --close-every 1 --close-at none --poll-ms 100 --access-log) \
+        >"$out/logs/serve.out" 2>"$out/logs/serve.err" &
+    spid=$!
+    for _ in $(seq 1 100); do [ -s "$out/port" ] && break; sleep 0.1; done
+    port=$(cat "$out/port" 2>/dev/null)
+    H=$(printf 'served credential' | sha256sum | cut -c1-64)
+    st=$(curl -s --noproxy '*' --max-time 10 -o "$out/files/submit.json" -w '%{http_code}' \
+        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        --data "{\"hashes\":[\"$H\"]}" "http://127.0.0.1:$port/v1/hashes")
+    [ "${st:0:1}" = 2 ] && ok "serve: submission accepted ($st)" || fail "serve: submission answered $st"
+    anchored=""
+    for _ in $(seq 1 150); do # until the scheduler has closed and anchored it (15 s)
+        curl -s --noproxy '*' --max-time 5 -o "$out/files/served-proof.json" \
+            "http://127.0.0.1:$port/v1/proofs/$H" 2>/dev/null
+        grep -q '"txHash"' "$out/files/served-proof.json" 2>/dev/null && { anchored=1; break; }
+        sleep 0.1
+    done
+    [ -n "$anchored" ] && ok "serve: the scheduler anchored it with the key; proof over HTTP" ||
+        fail "serve: no anchored proof: $(tail -n 3 "$out/logs/serve.err")"
+    kill -TERM "$spid" 2>/dev/null
+    wait "$spid"
+    src=$?
+    [ "$src" -eq 0 ] && ok "serve stopped cleanly on SIGTERM" || fail "serve exit $src"
+    if [ -n "$TOKEN" ] && grep -rqF "$TOKEN" "$out"; then
+        fail "the API token appears in: $(grep -rlF "$TOKEN" "$out" | tr '\n' ' ')"
+    else
+        ok "the API token appears in no output, log or file"
+    fi
 fi
 
 # --- no core file from a notary that holds the key ----------------------------------
