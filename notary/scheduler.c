@@ -24,6 +24,8 @@
 #define ANCHOR_SLICE_S 5
 /* The open batch's size is looked at least this often (and when poked). */
 #define TICK_MS 1000
+/* How often the store is asked whether batches wait for anchoring. */
+#define PENDING_CHECK_S 10
 
 struct scheduler {
     struct scheduler_config cfg;
@@ -248,7 +250,7 @@ static void *run(void *arg)
     int64_t next_daily = s->cfg.close_at_minute >= 0
                              ? scheduler_next_daily(now, s->cfg.close_at_minute) : 0;
     int64_t next_every = s->cfg.close_every_s ? now + s->cfg.close_every_s : 0;
-    int64_t next_try = 0;
+    int64_t next_try = 0, last_check = now;
     unsigned failures = 0;
     for (;;) {
         int64_t next_close = next_daily && (!next_every || next_daily < next_every) ? next_daily
@@ -302,6 +304,12 @@ static void *run(void *arg)
             close_batch(s, "daily", &want_anchor);
             checkpoint(s, &want_anchor);
             next_daily = scheduler_next_daily(now, s->cfg.close_at_minute);
+        }
+        /* Batches closed by someone else (`notary close` while serving) are
+         * noticed within PENDING_CHECK_S. */
+        if (s->cfg.signer && !want_anchor && now - last_check >= PENDING_CHECK_S) {
+            last_check = now;
+            want_anchor = work_pending(s);
         }
         if (!s->cfg.signer || !want_anchor || now < next_try)
             continue;

@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# tests/cli/serve.sh — `notary serve` over real HTTP (curl) against a real
+# local ledger (ganache):
+#   - the routes in docs/openapi.yaml are exactly the implemented ones;
+#   - tokens: created once, stored only as a hash; requests without, with a
+#     wrong or a removed token are refused; bad names and duplicates refused;
+#   - refusals with stable JSON error codes: malformed JSON, duplicate keys,
+#     bad hex, wrong shape, wrong media type, oversized bodies (declared and
+#     chunked), oversized headers, unknown routes, wrong methods;
+#   - slow clients: an idle half-sent request is cut off after --timeout;
+#   - submit (hashes, text/plain, a credential document) → 202 pending with
+#     the batch → scheduled close (--close-every) → anchored on the ledger →
+#     bundle over HTTP → `verifier verify --rpc` VALID;
+#   - batches, checkpoints, revocations (revoke, idempotent, unknown), health,
+#     metrics, JSON log lines without secrets;
+#   - SIGTERM during a burst of submissions: every hash that got a 2xx is in
+#     the store afterwards, and the server stops cleanly;
+#   - restart: a batch closed while the server was down is anchored;
+#   - ledger down: the API keeps answering, the scheduler reports failures.
+# Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+NOTARY="$PWD/$BUILD/bin/notary"
+VERIFIER="$PWD/$BUILD/bin/verifier"
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
+. tests/lib/ledger.sh
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-serve.XXXXXX")
+export LEDGER_LOG_DIR=$tmp
+SERVE_PID=
+stop_serve() {
+    if [ -n "$SERVE_PID" ]; then
+        kill -TERM "$SERVE_PID" 2>/dev/null
+        wait "$SERVE_PID" 2>/dev/null
+        SERVE_RC=$?
+        SERVE_PID=
+    fi
+}
+trap 'stop_serve; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+export NOTARY_PASSWORD="test password"
+export NOTARY_DATA=$tmp/data
+CURL=(curl -s --noproxy '*' --max-time 20)
+
+# start_serve LOG ARGS...: start on a free port; sets URL and SERVE_PID.
+start_serve() {
+    local log=$1; shift
+    rm -f "$tmp/port"
+    "$NOTARY" serve --listen 127.0.0.1:0 --port-file "$tmp/port" "$@" 2>"$log" &
+    SERVE_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        [ -s "$tmp/port" ] && break
+        kill -0 "$SERVE_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ ! -s "$tmp/port" ]; then
+        fail "serve did not start: $(tail -n 3 "$log")"
+        SERVE_PID=
+        return 1
+    fi
+    URL=http://127.0.0.1:$(cat "$tmp/port")
+}
+
+# req NAME WANT_STATUS WANT_CODE CURL_ARGS...: the status must be WANT_STATUS
+# and, unless WANT_CODE is "-", the JSON body's "error" must be WANT_CODE.
+req() {
+    local name=$1 want=$2 code=$3; shift 3
+    local status
+    status=$("${CURL[@]}" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' "$@")
+    BODY=$(cat "$tmp/body")
+    if [ "$status" != "$want" ]; then
+        fail "$name: status $status, want $want: $(head -c 300 "$tmp/body")"
+        return 1
+    fi
+    if [ "$code" != - ]; then
+        local got
+        got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error",""))' "$tmp/body" 2>/dev/null)
+        if [ "$got" != "$code" ]; then
+            fail "$name: error code '$got', want '$code': $(head -c 300 "$tmp/body")"
+            return 1
+        fi
+    fi
+    ok "$name ($status${code:+ $code})"
+}
+jf() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
+print(d)' "$1"; }
+h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+
+# --- the routes match docs/openapi.yaml -----------------------------------------
+"$NOTARY" serve --print-routes > "$tmp/routes.txt"
+python3 - "$tmp/routes.txt" docs/openapi.yaml > "$tmp/routes.diff" <<'EOF'
+import re, sys
+impl = set(l.strip() for l in open(sys.argv[1]) if l.strip())
+doc, path, in_paths = set(), None, False
+for line in open(sys.argv[2]):
+    if re.match(r'^paths:\s*$', line):
+        in_paths = True; continue
+    if in_paths and re.match(r'^\S', line):
+        in_paths = False
+    if not in_paths:
+        continue
+    m = re.match(r'^  (/\S*):\s*$', line)
+    if m:
+        path = m.group(1); continue
+    m = re.match(r'^    (get|post|put|delete|patch|head|options):', line)
+    if m and path:
+        doc.add(f"{m.group(1).upper()} {path}")
+for r in sorted(impl - doc): print("implemented, not documented:", r)
+for r in sorted(doc - impl): print("documented, not implemented:", r)
+sys.exit(1 if impl != doc or not impl else 0)
+EOF
+if [ $? -eq 0 ]; then ok "openapi.yaml documents exactly the $(wc -l < "$tmp/routes.txt") implemented routes"
+else fail "openapi.yaml and the routes differ: $(cat "$tmp/routes.diff")"; fi
+
+ledger_start || { fail "ledger start"; finish; }
+(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+"$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" --kdf-light --json \
+    > "$tmp/init.json" 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
+ISSUER=$(jf issuer < "$tmp/init.json")
+
+# --- tokens ------------------------------------------------------------------------
+TOKEN=$("$NOTARY" token add registrar 2>"$tmp/tok.err")
+[[ "$TOKEN" =~ ^ntk_[0-9a-f]{64}$ ]] && ok "token add prints a token" || fail "token add: '$TOKEN' $(cat "$tmp/tok.err")"
+grep -q "shown only this once" "$tmp/tok.err" && ok "token add says it is shown once" || fail "token add message"
+OTHER=$("$NOTARY" token add other 2>/dev/null)
+"$NOTARY" token add registrar >/dev/null 2>&1; [ $? -eq 2 ] && ok "token add refuses a taken name" || fail "token add duplicate"
+"$NOTARY" token add 'bad name!' >/dev/null 2>&1; [ $? -eq 2 ] && ok "token add refuses a bad name" || fail "token add bad name"
+"$NOTARY" token list | grep -q registrar && ok "token list shows names" || fail "token list"
+! "$NOTARY" token list | grep -q "${TOKEN#ntk_}" && ok "token list shows no secret" || fail "token list leaks the token"
+grep -qa "${TOKEN#ntk_}" "$NOTARY_DATA/notary.db" "$NOTARY_DATA/notary.db-wal" 2>/dev/null \
+    && fail "the token is stored in clear" || ok "the token is not stored in clear"
+TOK_SHA=$(printf '%s' "$TOKEN" | sha256sum | cut -c1-64)
+python3 - "$NOTARY_DATA/notary.db" "$TOK_SHA" <<'EOF' && ok "the store keeps the token's SHA-256" || fail "token hash not stored"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+sys.exit(0 if db.execute("select count(*) from api_tokens where hex(token_hash) = upper(?)", (sys.argv[2],)).fetchone()[0] == 1 else 1)
+EOF
+
+start_serve "$tmp/serve1.log" --close-every 3 --poll-ms 100 --max-body 20000 --timeout 2 \
+    --backoff-max 2 || finish
+AUTH=(-H "Authorization: Bearer $TOKEN")
+JSON=(-H 'Content-Type: application/json')
+
+# --- refusals -------------------------------------------------------------------------
+H1=$(h one)
+req "no token" 401 unauthorized -X POST "${JSON[@]}" --data "{\"hash\":\"$H1\"}" "$URL/v1/hashes"
+grep -qi '^WWW-Authenticate: Bearer' "$tmp/headers" && ok "401 names the Bearer scheme" || fail "no WWW-Authenticate"
+req "wrong token" 401 invalid_token -X POST "${JSON[@]}" -H "Authorization: Bearer ntk_$(h wrong)" --data "{\"hash\":\"$H1\"}" "$URL/v1/hashes"
+req "token with one digit changed" 401 invalid_token -X POST "${JSON[@]}" -H "Authorization: Bearer ${TOKEN%?}x" --data "{\"hash\":\"$H1\"}" "$URL/v1/hashes"
+req "Basic scheme" 401 unauthorized -X POST "${JSON[@]}" -u "registrar:$TOKEN" --data "{\"hash\":\"$H1\"}" "$URL/v1/hashes"
+req "revoke needs a token" 401 unauthorized -X POST "${JSON[@]}" --data "{\"hash\":\"$H1\"}" "$URL/v1/revocations"
+req "credential needs a token" 401 unauthorized -X POST --data '{"a":1}' "$URL/v1/credentials"
+req "malformed JSON" 400 invalid_json -X POST "${AUTH[@]}" "${JSON[@]}" --data '{"hashes": [' "$URL/v1/hashes"
+grep -q "line 1" <<<"$BODY" && ok "the JSON error says where" || fail "JSON error position: $BODY"
+req "duplicate keys" 400 invalid_json -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H1\",\"hash\":\"$H1\"}" "$URL/v1/hashes"
+req "bad hex" 400 invalid_hash -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hashes\":[\"$H1\",\"zz$H1\"]}" "$URL/v1/hashes"
+grep -q 'hashes\[1\]' <<<"$BODY" && ok "the hash error names the element" || fail "hash error: $BODY"
+req "33-byte hash" 400 invalid_hash -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"${H1}00\"}" "$URL/v1/hashes"
+req "number instead of hash" 400 invalid_hash -X POST "${AUTH[@]}" "${JSON[@]}" --data '{"hashes":[12]}' "$URL/v1/hashes"
+req "unknown member" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H1\",\"x\":1}" "$URL/v1/hashes"
+req "empty list" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data '{"hashes":[]}' "$URL/v1/hashes"
+req "top-level array" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data "[\"$H1\"]" "$URL/v1/hashes"
+req "empty body" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" "$URL/v1/hashes"
+req "form media type" 415 unsupported_media_type -X POST "${AUTH[@]}" --data "{\"hash\":\"$H1\"}" "$URL/v1/hashes"
+req "bad text line" 400 invalid_hash -X POST "${AUTH[@]}" -H 'Content-Type: text/plain' --data-binary $'\n'"$H1"$'\nnothex\n' "$URL/v1/hashes"
+grep -q 'line 3' <<<"$BODY" && ok "the text error names the line" || fail "text error: $BODY"
+python3 -c 'import sys; print("{\"hashes\": [" + ",".join(["\"%s\"" % sys.argv[1]] * 400) + "]}")' "$H1" > "$tmp/big.json"
+req "oversized body (declared)" 413 body_too_large -X POST "${AUTH[@]}" "${JSON[@]}" --data-binary @"$tmp/big.json" "$URL/v1/hashes"
+grep -q "limit of 20000" <<<"$BODY" && ok "413 names the limit" || fail "413 message: $BODY"
+status=$("${CURL[@]}" -o /dev/null -w '%{http_code}' -X POST "${AUTH[@]}" "${JSON[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/big.json" "$URL/v1/hashes")
+[ "$status" != 200 ] && ok "oversized chunked body refused (connection closed, $status)" || fail "chunked oversized body accepted"
+req "oversized header" 431 - -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$URL/v1/health"
+req "unknown route" 404 not_found "$URL/v1/nothing"
+req "wrong method" 405 method_not_allowed -X DELETE "$URL/v1/hashes"
+grep -qi '^Allow: POST' "$tmp/headers" && ok "405 lists the allowed method" || fail "405 Allow header"
+req "GET on a POST route" 405 method_not_allowed "$URL/v1/hashes"
+req "proof of a bad hash" 400 invalid_hash "$URL/v1/proofs/xyz"
+req "proof of an unknown hash" 404 not_found "$URL/v1/proofs/$(h never)"
+req "batch number not a number" 400 invalid_request "$URL/v1/batches/abc"
+req "no such batch" 404 not_found "$URL/v1/batches/99"
+req "bad limit" 400 invalid_request "$URL/v1/batches?limit=0"
+req "revoke an unknown credential" 404 not_found -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h never)\"}" "$URL/v1/revocations"
+req "revoke with a bad reason" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H1\",\"reason\":\"bored\"}" "$URL/v1/revocations"
+req "credential with duplicate keys" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"a":1,"a":2}' "$URL/v1/credentials"
+
+# A slow client holding a half-sent request is cut off after --timeout (2 s).
+python3 - "$(cat "$tmp/port")" <<'EOF' && ok "an idle half-sent request is closed by the server" || fail "slow client kept its connection"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n")
+s.settimeout(10)
+t = time.time()
+try:
+    data = s.recv(100)
+except socket.timeout:
+    sys.exit(1)
+sys.exit(0 if time.time() - t < 8 else 1)
+EOF
+
+# --- submit → pending → scheduled close → anchored → VALID -------------------------
+H2=$(h two); H3=$(h three)
+req "submit hashes" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hashes\":[\"$H1\",\"$H2\",\"0x$H1\"]}" "$URL/v1/hashes"
+[ "$(jf new <<<"$BODY")" = 2 ] && [ "$(jf existing <<<"$BODY")" = 1 ] && ok "2 new, the repeat is the existing record" || fail "submit result: $BODY"
+[ "$(jf items.2.leafIndex <<<"$BODY")" = "$(jf items.0.leafIndex <<<"$BODY")" ] && ok "the repeat has the first's leaf" || fail "repeat leaf: $BODY"
+BATCH=$(jf items.0.batch <<<"$BODY")
+req "submit text/plain" 200 - -X POST "${AUTH[@]}" -H 'Content-Type: text/plain' --data-binary $'# one per line\n'"$H3"$'\n\n' "$URL/v1/hashes"
+printf '{"type": ["VerifiableCredential"], "credentialSubject": {"name": "Ada", "ects": 5}}' > "$tmp/cred.json"
+req "submit a credential document" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data-binary @"$tmp/cred.json" "$URL/v1/credentials"
+[ "$(jf items.0.hashing <<<"$BODY")" = jcs-sha256 ] && ok "the document was hashed with JCS" || fail "credential hashing: $BODY"
+HC=$(jf items.0.hash <<<"$BODY")
+req "proof while the batch is open" 202 - "$URL/v1/proofs/$H1"
+[ "$(jf status <<<"$BODY")" = pending ] && [ "$(jf batch <<<"$BODY")" = "$BATCH" ] && ok "202 names the batch it waits for" || fail "202 body: $BODY"
+req "the other token works too" 200 - -X POST -H "Authorization: Bearer $OTHER" "${JSON[@]}" --data "{\"hash\":\"$(h four)\"}" "$URL/v1/hashes"
+
+anchored=
+for _ in $(seq 1 100); do
+    st=$("${CURL[@]}" -o "$tmp/b1.json" -D "$tmp/h1" -w '%{http_code}' "$URL/v1/proofs/$H1")
+    if [ "$st" = 200 ] && grep -qi '^Notary-Anchored: true' "$tmp/h1"; then anchored=1; break; fi
+    sleep 0.2
+done
+[ -n "$anchored" ] && ok "the scheduler closed and anchored the batch; the bundle says anchored" || fail "not anchored in time: $st $(cat "$tmp/b1.json" | head -c 300)"
+"$VERIFIER" verify --hash "$H1" --proof "$tmp/b1.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" > "$tmp/v1.out" 2>&1 \
+    && ok "bundle fetched over HTTP verifies VALID on the ledger" || fail "verifier: $(tail -n 5 "$tmp/v1.out")"
+"${CURL[@]}" -o "$tmp/bc.json" "$URL/v1/proofs/$HC"
+"$VERIFIER" verify "$tmp/cred.json" --proof "$tmp/bc.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" > "$tmp/vc.out" 2>&1 \
+    && ok "the credential document submitted over HTTP verifies VALID" || fail "verifier (document): $(tail -n 5 "$tmp/vc.out")"
+"${CURL[@]}" -o "$tmp/b2.json" "$URL/v1/proofs/$H2"
+cp "$tmp/b2.json" "$tmp/b2-tampered.json"; sed -i 's/"leafIndex": 1/"leafIndex": 0/' "$tmp/b2-tampered.json"
+"$VERIFIER" verify --hash "$H2" --proof "$tmp/b2-tampered.json" --rpc "$LEDGER_URL" >/dev/null 2>&1
+[ $? -eq 1 ] && ok "a tampered bundle is INVALID" || fail "tampered bundle not INVALID"
+"$NOTARY" proof "$H1" > "$tmp/b1-cli.json" 2>/dev/null
+cmp -s "$tmp/b1.json" "$tmp/b1-cli.json" && ok "the HTTP bundle is byte-identical to the CLI's" || fail "HTTP and CLI bundles differ"
+
+req "batch list" 200 - "$URL/v1/batches"
+[ "$(jf batches.0.state <<<"$BODY")" = anchored ] && ok "batch 0 listed as anchored" || fail "batches: $BODY"
+req "batch detail" 200 - "$URL/v1/batches/$BATCH"
+[ "$(jf root <<<"$BODY")" = "$(jf batch.root < "$tmp/b1.json")" ] && ok "batch root matches the bundle" || fail "batch detail: $BODY"
+req "health" 200 - "$URL/v1/health"
+[ "$(jf scheduler.anchoring <<<"$BODY")" = True ] && ok "health shows anchoring on" || fail "health: $BODY"
+
+# --- revocations ------------------------------------------------------------------------
+req "revoke" 201 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":\"superseded\",\"note\":\"corrected\"}" "$URL/v1/revocations"
+[ "$(jf index <<<"$BODY")" = 0 ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "revocation appended at 0" || fail "revoke: $BODY"
+req "revoke again is idempotent" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":3}" "$URL/v1/revocations"
+[ "$(jf existed <<<"$BODY")" = True ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "the existing entry is returned" || fail "revoke again: $BODY"
+req "revocation log" 200 - "$URL/v1/revocations"
+grep -q "$H2" <<<"$BODY" && ok "the log lists the revoked hash" || fail "log: $(head -c 300 <<<"$BODY")"
+req "checkpoints" 200 - "$URL/v1/checkpoints"
+
+# --- metrics, logs --------------------------------------------------------------------------
+req "metrics" 200 - "$URL/metrics"
+for m in notary_submitted_hashes_total notary_batch_size_bucket notary_anchor_latency_seconds_count \
+         'notary_anchor_failures_total{reason="network"}' 'notary_http_requests_total{route="POST /v1/hashes",status="401"}'; do
+    grep -qF "$m" <<<"$BODY" && ok "metric $m" || fail "metric $m missing"
+done
+[ "$(grep -F 'notary_batches_anchored_total' <<<"$BODY" | grep -v '^#' | awk '{print $2}')" -ge 1 ] \
+    && ok "anchored batches counted" || fail "anchored count"
+stop_serve
+[ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit" || fail "exit status $SERVE_RC"
+python3 - "$tmp/serve1.log" "$TOKEN" "$OTHER" <<'EOF' && ok "every log line is JSON with time, level, event; no token in the log" || fail "log lines: $(tail -n 3 "$tmp/serve1.log")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "empty log"
+events = set()
+for l in lines:
+    o = json.loads(l)
+    assert {"time", "level", "event"} <= set(o), l
+    events.add(o["event"])
+    assert sys.argv[2] not in l and sys.argv[3] not in l, "token in log"
+assert {"listening", "batch_closed", "batch_anchored", "stopping", "stopped"} <= events, events
+EOF
+
+# --- SIGTERM during a burst: nothing acknowledged is lost ------------------------------------
+start_serve "$tmp/serve2.log" --close-at none --batch-cap 0 --no-anchor || finish
+workers=()
+for w in 1 2 3 4 5 6; do
+    (
+        for i in $(seq 1 400); do
+            hh=$(printf 'burst-%s-%s' "$w" "$i" | sha256sum | cut -c1-64)
+            st=$(curl -s --noproxy '*' --max-time 10 -o /dev/null -w '%{http_code}' -X POST "${AUTH[@]}" "${JSON[@]}" \
+                --data "{\"hash\":\"$hh\"}" "$URL/v1/hashes")
+            [ "$st" = 200 ] && echo "$hh"
+            [ "$st" = 000 ] && break # the server is gone
+        done > "$tmp/acked.$w"
+    ) &
+    workers+=($!)
+done
+sleep 1.5
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"; SERVE_RC=$?; SERVE_PID=
+wait "${workers[@]}"
+cat "$tmp"/acked.* > "$tmp/acked"
+n_acked=$(wc -l < "$tmp/acked")
+[ "$SERVE_RC" = 0 ] && ok "SIGTERM during a burst: clean exit" || fail "burst exit status $SERVE_RC"
+[ "$n_acked" -gt 10 ] && ok "$n_acked submissions acknowledged before the stop" || fail "too few acknowledged: $n_acked"
+python3 - "$NOTARY_DATA/notary.db" "$tmp/acked" <<'EOF' && ok "every acknowledged hash is in the store" || fail "acknowledged hashes lost"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+have = set(r[0].hex() for r in db.execute("select hash from credentials"))
+acked = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+lost = [a for a in acked if a not in have]
+print(f"  {len(acked)} acknowledged, {len(lost)} missing", file=sys.stderr)
+sys.exit(1 if lost else 0)
+EOF
+grep -q '"event":"stopped"' "$tmp/serve2.log" && ok "the log ends with stopped" || fail "no stopped event"
+
+# --- restart picks up a batch closed while the server was down ------------------------------
+"$NOTARY" close --json > "$tmp/close.json" 2>/dev/null || fail "close the burst batch"
+SEQ=$(jf seq < "$tmp/close.json")
+start_serve "$tmp/serve3.log" --close-at none --poll-ms 100 || finish
+done_=
+for _ in $(seq 1 100); do
+    "${CURL[@]}" "$URL/v1/batches/$SEQ" > "$tmp/b.json"
+    [ "$(jf state < "$tmp/b.json" 2>/dev/null)" = anchored ] && { done_=1; break; }
+    sleep 0.2
+done
+[ -n "$done_" ] && ok "restart: the pending batch $SEQ was anchored" || fail "restart: batch $SEQ not anchored: $(cat "$tmp/b.json")"
+grep -q '"event":"anchoring_resumed"' "$tmp/serve3.log" && ok "restart: logged anchoring_resumed" || fail "no anchoring_resumed"
+
+# --- a removed token stops working (SIGHUP reloads) -----------------------------------------
+"$NOTARY" token remove other >/dev/null
+kill -HUP "$SERVE_PID"; sleep 0.5
+req "removed token refused after SIGHUP" 401 invalid_token -X POST -H "Authorization: Bearer $OTHER" "${JSON[@]}" --data "{\"hash\":\"$(h five)\"}" "$URL/v1/hashes"
+
+# --- the ledger goes away: the API answers, the scheduler backs off ---------------------------
+req "submit before the ledger stops" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h six)\"}" "$URL/v1/hashes"
+"$NOTARY" close >/dev/null 2>&1
+ledger_stop
+fails=0
+for _ in $(seq 1 150); do
+    "${CURL[@]}" "$URL/v1/health" > "$tmp/health.json"
+    fails=$(jf scheduler.consecutiveFailures < "$tmp/health.json" 2>/dev/null || echo 0)
+    [ "${fails:-0}" -ge 1 ] && break
+    sleep 0.2
+done
+[ "${fails:-0}" -ge 1 ] && ok "ledger down: health reports anchoring failures" || fail "no failure reported: $(cat "$tmp/health.json")"
+grep -q lastError "$tmp/health.json" && ok "ledger down: health says why" || fail "no lastError"
+req "ledger down: proofs still served" 200 - "$URL/v1/proofs/$H1"
+req "ledger down: submissions still accepted" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h seven)\"}" "$URL/v1/hashes"
+"${CURL[@]}" "$URL/metrics" | grep -q 'notary_anchor_failures_total{reason="network"} [1-9]' \
+    && ok "ledger down: network failures counted" || fail "network failures not counted"
+stop_serve
+[ "$SERVE_RC" = 0 ] && ok "stops cleanly with the ledger down" || fail "exit status $SERVE_RC with the ledger down"
+finish
