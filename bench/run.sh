@@ -173,3 +173,7 @@ EOF
 echo ""
 echo "== notary store: submit and close a batch of 1,000,000 =="
 "$BUILD/bench/notary_close" 1000000 "${TMPDIR:-/tmp}"
+
+echo ""
+echo "== notary serve: HTTP load with wrk (proof fetches, single and bulk submissions) =="
+BUILD=$BUILD bench/http.sh
