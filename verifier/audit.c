@@ -522,10 +522,11 @@ static err_code timeline_svg(const struct audit_report *r, struct buf *b)
               x, axis + gap, bw, h, day, rev[c]);
         }
     }
-    /* Date labels: the first and last column, and a few in between. */
+    /* Date labels: the first and last column, and a few in between that
+     * do not crowd the last one. */
     size_t step = cols > 6 ? cols / 6 : 1;
     for (size_t c = 0; c < cols; c += step) {
-        if (c + step / 2 >= cols && c != cols - 1 && c != 0)
+        if (c != 0 && cols - 1 - c < step && c != cols - 1)
             continue;
         char day[21];
         bundle_time_format((first + (int64_t)c * per) * 86400, day, NULL);
@@ -535,7 +536,7 @@ static err_code timeline_svg(const struct audit_report *r, struct buf *b)
     }
     if (cols > 1 && (cols - 1) % step) {
         char day[21];
-        bundle_time_format(last * 86400, day, NULL);
+        bundle_time_format((first + (int64_t)(cols - 1) * per) * 86400, day, NULL);
         day[10] = '\0';
         P("<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",
           left + cw * ((double)cols - 0.5), axis + gap / 2 + 4, day);
