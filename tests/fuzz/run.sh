@@ -46,11 +46,12 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n1 | cut -d' ' -f2)
     units=$(find "$corpus" -type f | wc -l)
-    found=$(find "$art" -type f | wc -l)
+    found=$(find "$art" -type f ! -name fuzz.log | wc -l)
     if [ "$rc" -ne 0 ] || [ "$found" -gt 0 ]; then
         crashes=$((crashes + 1))
-        echo "fuzz_$name: FAILED (exit $rc) after ${runs:-?} runs; reproducer(s):"
-        find "$art" -type f | sed 's/^/    /'
+        cp "$log" "$art/fuzz.log"
+        echo "fuzz_$name: FAILED (exit $rc) after ${runs:-?} runs; log $art/fuzz.log; reproducer(s):"
+        find "$art" -type f ! -name fuzz.log | sed 's/^/    /'
         grep -E 'ERROR|SUMMARY|property violated|runtime error' "$log" | head -n 8 | sed 's/^/    /'
     else
         echo "fuzz_$name: ${runs:-0} runs in ${SECONDS_EACH} s (${rate:-0} exec/s), coverage ${cov:-0}, corpus $seeds -> $units, 0 crashes"
