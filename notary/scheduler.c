@@ -298,6 +298,7 @@ static void *run(void *arg)
             close_batch(s, "size_cap", &want_anchor);
         if (next_every && now >= next_every) {
             close_batch(s, "interval", &want_anchor);
+            checkpoint(s, &want_anchor);
             next_every = now + s->cfg.close_every_s;
         }
         if (next_daily && now >= next_daily) {

@@ -33,7 +33,7 @@
 struct scheduler_config {
     const char *db_path;
     int close_at_minute;         /* daily close, minutes after 00:00 UTC (0..1439); -1 = none */
-    unsigned close_every_s;      /* also close every N seconds; 0 = off */
+    unsigned close_every_s;      /* also close (and cut a checkpoint) every N seconds; 0 = off */
     uint64_t size_cap;           /* close when the open batch reaches this size; 0 = off */
     const struct signer *signer; /* NULL: close batches but do not anchor */
     unsigned poll_ms;            /* ledger polling while waiting for confirmations (0 = 1000) */

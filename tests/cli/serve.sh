@@ -147,8 +147,9 @@ db = sqlite3.connect(sys.argv[1])
 sys.exit(0 if db.execute("select count(*) from api_tokens where hex(token_hash) = upper(?)", (sys.argv[2],)).fetchone()[0] == 1 else 1)
 EOF
 
-start_serve "$tmp/serve1.log" --close-every 3 --poll-ms 100 --max-body 20000 --timeout 2 \
-    --backoff-max 2 || finish
+# Server 1: nothing is closed on a timer, so "pending" can be observed.
+start_serve "$tmp/serve1.log" --close-at none --batch-cap 0 --poll-ms 100 --max-body 20000 \
+    --timeout 2 || finish
 AUTH=(-H "Authorization: Bearer $TOKEN")
 JSON=(-H 'Content-Type: application/json')
 
@@ -222,6 +223,19 @@ HC=$(jf items.0.hash <<<"$BODY")
 req "proof while the batch is open" 202 - "$URL/v1/proofs/$H1"
 [ "$(jf status <<<"$BODY")" = pending ] && [ "$(jf batch <<<"$BODY")" = "$BATCH" ] && ok "202 names the batch it waits for" || fail "202 body: $BODY"
 req "the other token works too" 200 - -X POST -H "Authorization: Bearer $OTHER" "${JSON[@]}" --data "{\"hash\":\"$(h four)\"}" "$URL/v1/hashes"
+req "revoke" 201 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":\"superseded\",\"note\":\"corrected\"}" "$URL/v1/revocations"
+[ "$(jf index <<<"$BODY")" = 0 ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "revocation appended at 0" || fail "revoke: $BODY"
+req "revoke again is idempotent" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":3}" "$URL/v1/revocations"
+[ "$(jf existed <<<"$BODY")" = True ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "the existing entry is returned" || fail "revoke again: $BODY"
+req "checkpoints before any" 200 - "$URL/v1/checkpoints"
+req "health" 200 - "$URL/v1/health"
+[ "$(jf scheduler.anchoring <<<"$BODY")" = True ] && [ "$(jf openBatch.size <<<"$BODY")" = 5 ] \
+    && ok "health shows anchoring on and the open batch" || fail "health: $BODY"
+stop_serve
+[ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit" || fail "exit status $SERVE_RC"
+
+# Server 2: closes every 2 s (and cuts a revocation checkpoint), anchors.
+start_serve "$tmp/serve1b.log" --close-every 2 --close-at none --poll-ms 100 || finish
 
 anchored=
 for _ in $(seq 1 100); do
@@ -230,12 +244,25 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 [ -n "$anchored" ] && ok "the scheduler closed and anchored the batch; the bundle says anchored" || fail "not anchored in time: $st $(cat "$tmp/b1.json" | head -c 300)"
-"$VERIFIER" verify --hash "$H1" --proof "$tmp/b1.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" > "$tmp/v1.out" 2>&1 \
-    && ok "bundle fetched over HTTP verifies VALID on the ledger" || fail "verifier: $(tail -n 5 "$tmp/v1.out")"
+# The revocation checkpoint is anchored at the same interval: wait for it, so
+# the verifier's revocation check has a checkpoint to hold the log against.
+cp_done=
+for _ in $(seq 1 100); do
+    "${CURL[@]}" "$URL/v1/checkpoints" > "$tmp/cps.json"
+    [ "$(jf checkpoints.0.state < "$tmp/cps.json" 2>/dev/null)" = anchored ] && { cp_done=1; break; }
+    sleep 0.2
+done
+[ -n "$cp_done" ] && ok "the scheduler cut and anchored a revocation checkpoint" || fail "no anchored checkpoint: $(cat "$tmp/cps.json")"
+[ "$(jf checkpoints.0.size < "$tmp/cps.json")" = 1 ] && ok "the checkpoint covers the one revocation" || fail "checkpoint size"
+REVS="$URL/v1/revocations"
+"$VERIFIER" verify --hash "$H1" --proof "$tmp/b1.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" --revocations "$REVS" > "$tmp/v1.out" 2>&1 \
+    && ok "bundle fetched over HTTP verifies VALID on the ledger (revocation log from the API)" || fail "verifier: $(tail -n 5 "$tmp/v1.out")"
 "${CURL[@]}" -o "$tmp/bc.json" "$URL/v1/proofs/$HC"
-"$VERIFIER" verify "$tmp/cred.json" --proof "$tmp/bc.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" > "$tmp/vc.out" 2>&1 \
+"$VERIFIER" verify "$tmp/cred.json" --proof "$tmp/bc.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" --revocations "$REVS" > "$tmp/vc.out" 2>&1 \
     && ok "the credential document submitted over HTTP verifies VALID" || fail "verifier (document): $(tail -n 5 "$tmp/vc.out")"
 "${CURL[@]}" -o "$tmp/b2.json" "$URL/v1/proofs/$H2"
+"$VERIFIER" verify --hash "$H2" --proof "$tmp/b2.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" --revocations "$REVS" > "$tmp/v2.out" 2>&1
+[ $? -eq 4 ] && ok "the credential revoked over HTTP is REVOKED" || fail "revoked credential: $(tail -n 3 "$tmp/v2.out")"
 cp "$tmp/b2.json" "$tmp/b2-tampered.json"; sed -i 's/"leafIndex": 1/"leafIndex": 0/' "$tmp/b2-tampered.json"
 "$VERIFIER" verify --hash "$H2" --proof "$tmp/b2-tampered.json" --rpc "$LEDGER_URL" >/dev/null 2>&1
 [ $? -eq 1 ] && ok "a tampered bundle is INVALID" || fail "tampered bundle not INVALID"
@@ -246,29 +273,26 @@ req "batch list" 200 - "$URL/v1/batches"
 [ "$(jf batches.0.state <<<"$BODY")" = anchored ] && ok "batch 0 listed as anchored" || fail "batches: $BODY"
 req "batch detail" 200 - "$URL/v1/batches/$BATCH"
 [ "$(jf root <<<"$BODY")" = "$(jf batch.root < "$tmp/b1.json")" ] && ok "batch root matches the bundle" || fail "batch detail: $BODY"
-req "health" 200 - "$URL/v1/health"
-[ "$(jf scheduler.anchoring <<<"$BODY")" = True ] && ok "health shows anchoring on" || fail "health: $BODY"
 
 # --- revocations ------------------------------------------------------------------------
-req "revoke" 201 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":\"superseded\",\"note\":\"corrected\"}" "$URL/v1/revocations"
-[ "$(jf index <<<"$BODY")" = 0 ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "revocation appended at 0" || fail "revoke: $BODY"
-req "revoke again is idempotent" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":3}" "$URL/v1/revocations"
-[ "$(jf existed <<<"$BODY")" = True ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "the existing entry is returned" || fail "revoke again: $BODY"
 req "revocation log" 200 - "$URL/v1/revocations"
 grep -q "$H2" <<<"$BODY" && ok "the log lists the revoked hash" || fail "log: $(head -c 300 <<<"$BODY")"
-req "checkpoints" 200 - "$URL/v1/checkpoints"
+req "revocation log with its anchored checkpoint" 200 - "$URL/v1/revocations"
+python3 -c 'import json,sys; d=json.load(sys.stdin); c=d["checkpoints"]; sys.exit(0 if len(c)==1 and c[0]["size"]==1 else 1)' <<<"$BODY" \
+    && ok "the exported log lists the anchored checkpoint" || fail "export checkpoints: $(head -c 400 <<<"$BODY")"
 
 # --- metrics, logs --------------------------------------------------------------------------
 req "metrics" 200 - "$URL/metrics"
 for m in notary_submitted_hashes_total notary_batch_size_bucket notary_anchor_latency_seconds_count \
-         'notary_anchor_failures_total{reason="network"}' 'notary_http_requests_total{route="POST /v1/hashes",status="401"}'; do
+         'notary_anchor_failures_total{reason="network"}' 'notary_http_requests_total{route="GET /v1/proofs/{hash}",status="200"}'; do
     grep -qF "$m" <<<"$BODY" && ok "metric $m" || fail "metric $m missing"
 done
 [ "$(grep -F 'notary_batches_anchored_total' <<<"$BODY" | grep -v '^#' | awk '{print $2}')" -ge 1 ] \
     && ok "anchored batches counted" || fail "anchored count"
 stop_serve
-[ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit" || fail "exit status $SERVE_RC"
-python3 - "$tmp/serve1.log" "$TOKEN" "$OTHER" <<'EOF' && ok "every log line is JSON with time, level, event; no token in the log" || fail "log lines: $(tail -n 3 "$tmp/serve1.log")"
+[ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit after anchoring" || fail "exit status $SERVE_RC"
+cat "$tmp/serve1.log" "$tmp/serve1b.log" > "$tmp/serve-all.log"
+python3 - "$tmp/serve-all.log" "$TOKEN" "$OTHER" <<'EOF' && ok "every log line is JSON with time, level, event; no token in the log" || fail "log lines: $(tail -n 3 "$tmp/serve1.log")"
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 assert lines, "empty log"
@@ -348,8 +372,9 @@ done
 grep -q lastError "$tmp/health.json" && ok "ledger down: health says why" || fail "no lastError"
 req "ledger down: proofs still served" 200 - "$URL/v1/proofs/$H1"
 req "ledger down: submissions still accepted" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h seven)\"}" "$URL/v1/hashes"
-"${CURL[@]}" "$URL/metrics" | grep -q 'notary_anchor_failures_total{reason="network"} [1-9]' \
-    && ok "ledger down: network failures counted" || fail "network failures not counted"
+"${CURL[@]}" "$URL/metrics" > "$tmp/metrics.txt"
+grep -qE 'notary_anchor_failures_total\{reason="(network|other)"\} [1-9]' "$tmp/metrics.txt" \
+    && ok "ledger down: failures counted" || fail "failures not counted: $(grep anchor_failures "$tmp/metrics.txt")"
 stop_serve
 [ "$SERVE_RC" = 0 ] && ok "stops cleanly with the ledger down" || fail "exit status $SERVE_RC with the ledger down"
 finish
