@@ -1288,7 +1288,11 @@ err_code serve_run(const struct serve_config *cfg, struct err *e)
         if (sig == SIGTERM || sig == SIGINT)
             break;
         struct err te = {0};
-        if (tokens_reload(sv->tokens, sv->wstore, &te) != E_OK)
+        /* A pooled connection: the writer's may be inside a transaction. */
+        struct store *rs = pool_get(&sv->pool);
+        err_code trc = tokens_reload(sv->tokens, rs, &te);
+        pool_put(&sv->pool, rs);
+        if (trc != E_OK)
             slog("warn", "tokens_reload_failed", "{s:s}", "error", te.msg);
         else if (sig == SIGHUP)
             slog("info", "tokens_reloaded", "{s:I}", "tokens",
