@@ -1,8 +1,9 @@
 /*
  * verifier/audit.c — the auditor; see audit.h and docs/revocation-format.md.
  *
- * Everything is derived from the ledger (the registry's Anchored events,
- * its nextSeq counters and code) and, when given, one copy of the
+ * Everything is derived from the ledger (evm: the registry's Anchored
+ * events, its nextSeq counters and code; ebsi: the issuer's HashTimestamped
+ * records on the pinned Timestamp contract) and, when given, one copy of the
  * revocation log; the copy is judged by revocation_analyse(), the same code
  * `verifier verify` uses, so a verifier and an auditor cannot disagree on
  * what a copy proves.
@@ -16,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "anchor/ebsi.h"
 #include "anchor/registry.h"
 
 void audit_report_free(struct audit_report *r)
@@ -51,12 +53,17 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
     uint64_t count = r->count[kind];
     err_code rc = E_OK;
     const char *what = kind == REGISTRY_KIND_CHECKPOINT ? "checkpoint" : "batch";
+    const bool ebsi = r->ledger == BUNDLE_LEDGER_EBSI;
     for (size_t i = 1; i < n && !rc; i++)
         if (s[i] == s[i - 1])
             rc = rev_finding_add(&r->findings, "seq-repeat", true,
-                                 "%s sequence number %" PRIu64 " appears twice: the registry "
-                                 "refuses repeats, so these events are not genuine",
-                                 what, s[i]);
+                                 "%s sequence number %" PRIu64 " appears twice: %s",
+                                 what, s[i],
+                                 ebsi ? "the Timestamp contract does not refuse repeats, so the "
+                                        "issuer anchored two records with one number (two "
+                                        "histories)"
+                                      : "the registry refuses repeats, so these events are not "
+                                        "genuine");
     /* The missing numbers in [first expected, count). */
     uint64_t expect = 0, missing = 0, first_missing = 0;
     bool partial = r->from_block > 0;
@@ -81,9 +88,11 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
     if (!rc && missing)
         rc = rev_finding_add(&r->findings, "seq-gap", true,
                              "%" PRIu64 " %s sequence number%s missing from the events (first: %"
-                             PRIu64 "); the registry counts %" PRIu64 ": the node withholds "
-                             "events, or they lie outside the scanned blocks",
-                             missing, what, missing == 1 ? " is" : "s are", first_missing, count);
+                             PRIu64 "); %s %" PRIu64 ": %sthe node withholds events, or they "
+                             "lie outside the scanned blocks",
+                             missing, what, missing == 1 ? " is" : "s are", first_missing,
+                             ebsi ? "the highest is" : "the registry counts",
+                             ebsi ? count - 1 : count, ebsi ? "the issuer skipped a number, " : "");
     if (!rc && partial && n && s[0] > 0)
         rc = rev_finding_add(&r->findings, "partial-range", false,
                              "%ss 0..%" PRIu64 " lie before block %" PRIu64 " and were not listed",
@@ -113,8 +122,16 @@ static err_code check_copy_checkpoints(struct audit_report *r, struct rev_ledger
         hash32_to_hex0x(&c->tx_hash, tx);
         struct rpc_receipt rcpt;
         bool foreign = false;
-        err_code gr = rpc_get_receipt(l->rpc, &c->tx_hash, &rcpt, e);
-        if (gr == E_OK) {
+        err_code gr = E_NOT_FOUND;
+        if (r->ledger == BUNDLE_LEDGER_EBSI) {
+            /* First write wins: the contract's record says whose root it is. */
+            struct rev_record rec;
+            if ((gr = rev_ledger_record(l, &c->root, &rec, e)))
+                return gr;
+            foreign = rec.other;
+            if (foreign)
+                addr20_to_hex(&rec.by, who);
+        } else if ((gr = rpc_get_receipt(l->rpc, &c->tx_hash, &rcpt, e)) == E_OK) {
             for (size_t j = 0; j < rcpt.nlogs && !foreign; j++) {
                 struct registry_event ev;
                 if (addr20_eq(&rcpt.logs[j].address, &r->contract) &&
@@ -148,6 +165,7 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
 {
     memset(r, 0, sizeof *r);
     r->issuer = o->issuer;
+    r->ledger = o->have_ledger ? o->ledger : BUNDLE_LEDGER_EVM;
     r->from_block = o->from_block;
     r->source = o->source;
     err_code rc;
@@ -169,6 +187,13 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
             return err_set(e, E_NOMEM, "out of memory");
         }
     }
+    if (!o->have_ledger && r->have_copy)
+        r->ledger = r->copy.ledger;
+    const bool ebsi = r->ledger == BUNDLE_LEDGER_EBSI;
+    if (ebsi && !o->have_contract)
+        return err_set(e, E_INVALID, "an ebsi audit needs --contract ADDR: EBSI's published "
+                                     "Timestamp contract (any contract can emit look-alike "
+                                     "HashTimestamped events, so the auditor pins it)");
     if (o->have_contract)
         r->contract = o->contract;
     else if (r->have_copy)
@@ -179,14 +204,38 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
     struct rpc_options ro = {.url = o->rpc_url, .bearer_token = o->bearer_token,
                              .timeout_ms = o->timeout_ms, .max_attempts = o->max_attempts};
     struct rev_ledger l;
-    if ((rc = rev_ledger_open(&l, &ro, &r->contract, &r->issuer, o->confirmations, o->window, e)))
+    if ((rc = rev_ledger_open(&l, r->ledger, &ro, &r->contract, &r->issuer, o->confirmations,
+                              o->window, e)))
         return rc;
     r->chain_id = l.chain_id;
     r->head = l.head;
-    if ((rc = registry_code_matches(l.rpc, &r->contract, &r->registry_ok, e)))
-        goto out;
     char ad[43];
     addr20_to_hex(&r->contract, ad);
+    if (ebsi) {
+        /* EBSI's contract is EBSI's code, not ours: the address is pinned;
+         * there must be a contract there, and with --timestamp-code exactly
+         * the committed one (a local EBSI-style ledger). */
+        uint8_t *code = NULL;
+        size_t clen = 0;
+        char q[RPC_QTY_BUF];
+        if ((rc = rpc_get_code(l.rpc, &r->contract, rpc_format_quantity(l.head, q), &code, &clen,
+                               e)))
+            goto out;
+        free(code);
+        r->registry_ok = clen > 0;
+        if (r->registry_ok && o->timestamp_code &&
+            (rc = ebsi_code_matches(l.rpc, &r->contract, &r->registry_ok, e)))
+            goto out;
+        if (!r->registry_ok) {
+            rc = rev_finding_add(&r->findings, "contract-not-timestamp", true,
+                                 "%s %s: its events prove nothing", ad,
+                                 clen == 0 ? "holds no contract"
+                                           : "does not run the committed Timestamp code");
+            goto out;
+        }
+    } else if ((rc = registry_code_matches(l.rpc, &r->contract, &r->registry_ok, e))) {
+        goto out;
+    }
     if (!r->registry_ok) {
         rc = rev_finding_add(&r->findings, "contract-not-registry", true,
                              "%s does not run the NotaryRegistry code: its events prove nothing",
@@ -195,23 +244,31 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
     }
     if (r->have_copy && (!addr20_eq(&r->copy.issuer, &r->issuer) ||
                          !addr20_eq(&r->copy.contract, &r->contract) ||
-                         r->copy.chain_id != r->chain_id)) {
+                         r->copy.chain_id != r->chain_id || r->copy.ledger != r->ledger)) {
         char ci[43], cc[43];
         addr20_to_hex(&r->copy.issuer, ci);
         addr20_to_hex(&r->copy.contract, cc);
         rc = rev_finding_add(&r->findings, "log-other-issuer", true,
                              "the log copy is of issuer %s, contract %s, chain %" PRIu64
-                             ": not of this issuer on this registry",
-                             ci, cc, r->copy.chain_id);
+                             ", ledger %s: not of this issuer on this %s",
+                             ci, cc, r->copy.chain_id, bundle_ledger_name(r->copy.ledger),
+                             ebsi ? "Timestamp contract" : "registry");
         revlog_free(&r->copy);
         r->have_copy = false;
         if (rc)
             goto out;
     }
-    if ((rc = rev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e)) ||
-        (rc = rev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e)) ||
-        (rc = rev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)) ||
-        (rc = check_seqs(r, REGISTRY_KIND_BATCH, e)) ||
+    if ((!ebsi && (rc = rev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e))) ||
+        (!ebsi && (rc = rev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e))) ||
+        (rc = rev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)))
+        goto out;
+    /* ebsi: no counter on the contract; the events claim 0..highest. */
+    for (size_t i = 0; ebsi && i < r->n_anchors; i++) {
+        const struct registry_event *ev = &r->anchors[i].ev;
+        if (ev->seq + 1 > r->count[ev->kind])
+            r->count[ev->kind] = ev->seq + 1;
+    }
+    if ((rc = check_seqs(r, REGISTRY_KIND_BATCH, e)) ||
         (rc = check_seqs(r, REGISTRY_KIND_CHECKPOINT, e)))
         goto out;
     /* The ledger's checkpoints in seq order (chain order is seq order for
@@ -284,13 +341,18 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out, struct
     char is[43], co[43];
     addr20_to_hex(&r->issuer, is);
     addr20_to_hex(&r->contract, co);
+    const bool ebsi = r->ledger == BUNDLE_LEDGER_EBSI;
     P("Issuer:    %s\n", is);
-    P("Registry:  %s on chain %" PRIu64 " (%s), blocks %" PRIu64 "..%" PRIu64 "\n", co,
-      r->chain_id, r->registry_ok ? "NotaryRegistry code" : "NOT the NotaryRegistry code",
-      r->from_block, r->head);
-    P("Anchored:  %" PRIu64 " issuance batches, %" PRIu64 " revocation checkpoints (registry "
-      "counters)\n",
-      r->count[0], r->count[1]);
+    if (ebsi)
+        P("Timestamp: %s on chain %" PRIu64 " (ebsi; %s), blocks %" PRIu64 "..%" PRIu64 "\n", co,
+          r->chain_id, r->registry_ok ? "pinned" : "NO usable contract", r->from_block, r->head);
+    else
+        P("Registry:  %s on chain %" PRIu64 " (%s), blocks %" PRIu64 "..%" PRIu64 "\n", co,
+          r->chain_id, r->registry_ok ? "NotaryRegistry code" : "NOT the NotaryRegistry code",
+          r->from_block, r->head);
+    P("Anchored:  %" PRIu64 " issuance batches, %" PRIu64 " revocation checkpoints (%s)\n",
+      r->count[0], r->count[1],
+      ebsi ? "highest seq + 1 in the HashTimestamped records" : "registry counters");
     if (r->have_copy)
         P("Log copy:  %s: %" PRIu64 " entries, %zu checkpoints listed; %s\n", r->source,
           r->copy.n_entries, r->copy.n_checkpoints,
@@ -359,8 +421,9 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
                                            (json_int_t)r->copy.n_checkpoints, "matchesNewest",
                                            r->copy_matches)
                                : json_null();
-    json_t *doc = json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:{s:I, s:I}, s:o, s:o, s:o, s:I, s:s}",
-                            "issuer", is, "contract", co, "chainId", (json_int_t)r->chain_id,
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:{s:I, s:I}, s:o, s:o, s:o, s:I, "
+                            "s:s}",
+                            "ledger", bundle_ledger_name(r->ledger), "issuer", is, "contract", co, "chainId", (json_int_t)r->chain_id,
                             "headBlock", (json_int_t)r->head, "fromBlock",
                             (json_int_t)r->from_block, "registry", r->registry_ok, "counts",
                             "batches", (json_int_t)r->count[0], "checkpoints",
@@ -607,11 +670,17 @@ err_code audit_report_html(const struct audit_report *r, struct buf *out, struct
         P("<div class=\"badge %s\">%s</div>\n", res,
           r->incomplete ? "Incomplete: the log copy could not be read"
                         : "Clean: no anomaly found");
-    P("<dl>\n<dt>Registry contract</dt><dd class=\"mono\">%s (%s)</dd>\n", co,
-      r->registry_ok ? "runs the NotaryRegistry code" : "NOT the NotaryRegistry code");
+    if (r->ledger == BUNDLE_LEDGER_EBSI)
+        P("<dl>\n<dt>Timestamp contract</dt><dd class=\"mono\">%s (ebsi, %s)</dd>\n", co,
+          r->registry_ok ? "pinned by the auditor" : "NO usable contract");
+    else
+        P("<dl>\n<dt>Registry contract</dt><dd class=\"mono\">%s (%s)</dd>\n", co,
+          r->registry_ok ? "runs the NotaryRegistry code" : "NOT the NotaryRegistry code");
     P("<dt>Blocks scanned</dt><dd>%" PRIu64 " to %" PRIu64 "</dd>\n", r->from_block, r->head);
-    P("<dt>Issuance batches</dt><dd>%" PRIu64 " (registry counter)</dd>\n", r->count[0]);
-    P("<dt>Revocation checkpoints</dt><dd>%" PRIu64 " (registry counter)</dd>\n", r->count[1]);
+    const char *counted = r->ledger == BUNDLE_LEDGER_EBSI ? "highest seq + 1 in the records"
+                                                          : "registry counter";
+    P("<dt>Issuance batches</dt><dd>%" PRIu64 " (%s)</dd>\n", r->count[0], counted);
+    P("<dt>Revocation checkpoints</dt><dd>%" PRIu64 " (%s)</dd>\n", r->count[1], counted);
     P("<dt>Revocation log copy</dt><dd>");
     if (r->have_copy) {
         ESC(r->source);

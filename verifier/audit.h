@@ -22,6 +22,12 @@
  *     checkpoint-not-on-ledger, log-other-issuer, log-unusable; and notes
  *     (not anomalies): unanchored-entries, no-checkpoints, no-log-copy,
  *     partial-range.
+ * On the ebsi flow (EBSI's Timestamp contract, pinned by the auditor with
+ * --contract) the history is the issuer's HashTimestamped events carrying
+ * our record; the contract keeps no counter, so the counts are 1 + the
+ * highest seq per kind in the events and "seq-gap"/"seq-repeat" come from
+ * the events alone; "contract-not-timestamp" replaces contract-not-registry
+ * (no code at the address, or not the committed code with timestamp_code).
  * Reports: a readable table, JSON, and one self-contained HTML page
  * (inline CSS and an inline SVG timeline of issuance and revocations per
  * day) for an auditor's file.
@@ -43,8 +49,11 @@ struct audit_opts {
     const char *rpc_url;
     const char *bearer_token;  /* NULL: none */
     struct addr20 issuer;
-    bool have_contract;        /* else the contract named by the log copy */
+    bool have_ledger;          /* else the log copy's ledger, else evm */
+    enum bundle_ledger ledger; /* evm: NotaryRegistry; ebsi: Timestamp contract */
+    bool have_contract;        /* else the contract named by the log copy (evm only) */
     struct addr20 contract;
+    bool timestamp_code;       /* ebsi: the contract must run the committed Timestamp code */
     const char *source;        /* log copy: FILE or http(s) URL; NULL = none */
     uint64_t confirmations;    /* ≥ 1: events newer than that are not listed */
     uint64_t window;           /* blocks per eth_getLogs (0 = REV_DEFAULT_WINDOW) */
@@ -54,12 +63,16 @@ struct audit_opts {
 };
 
 struct audit_report {
+    enum bundle_ledger ledger;
     struct addr20 issuer, contract;
     uint64_t chain_id;
     uint64_t head;             /* newest block considered */
     uint64_t from_block;
-    bool registry_ok;          /* the contract runs the NotaryRegistry code */
-    uint64_t count[2];         /* nextSeq per kind: records the registry holds */
+    bool registry_ok;          /* evm: the contract runs the NotaryRegistry code; ebsi: the
+                                  pinned Timestamp contract has code (the committed code
+                                  with timestamp_code) */
+    uint64_t count[2];         /* per kind: evm the registry's nextSeq; ebsi 1 + the
+                                  highest seq in the events */
     struct rev_anchor *anchors;/* every Anchored event of the issuer, chain order */
     size_t n_anchors;
     const char *source;        /* the log copy's name (not owned) */
@@ -75,7 +88,9 @@ struct audit_report {
  * Run the audit. Ledger problems (unreachable, malformed answers) are
  * errors (E_NETWORK, E_PROTOCOL, ...: the audit did not happen); what the
  * history or the copy shows is in r->findings. E_INVALID if there is no
- * contract (neither opts->have_contract nor a usable copy).
+ * contract (neither opts->have_contract nor a usable copy), or the ledger
+ * is ebsi and opts->have_contract is false (a Timestamp contract is any
+ * contract's look-alike unless the auditor pins it).
  */
 err_code audit_run(const struct audit_opts *o, struct audit_report *r,
                    struct err *e) MUST_CHECK;
@@ -84,7 +99,7 @@ void audit_report_free(struct audit_report *r);
 /* Append a readable report (header, table of anchors, findings, result). */
 err_code audit_report_text(const struct audit_report *r, struct buf *out,
                            struct err *e) MUST_CHECK;
-/* Append the JSON report: {issuer, contract, chainId, headBlock, fromBlock,
+/* Append the JSON report: {ledger, issuer, contract, chainId, headBlock, fromBlock,
  * registry, counts{batches, checkpoints}, anchors[{kind, seq, size, root,
  * blockNumber, blockHash, blockTime, time, txHash}], log{source, entries,
  * checkpoints, matchesNewest} | null, findings[{name, anomaly, detail}],

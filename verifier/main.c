@@ -297,6 +297,7 @@ static int cmd_verify(int argc, char **argv)
 static const char AUDIT_USAGE[] =
     "Usage: verifier audit --issuer ADDR --rpc URL [--contract ADDR] [--revocations FILE|URL]\n"
     "                      [--json] [--html FILE] [--from-block N] [--log-window N]\n"
+    "       verifier audit --ledger ebsi --contract ADDR --issuer ADDR --rpc URL [...]\n"
     "\n"
     "List every issuance batch and revocation checkpoint the issuer anchored on the\n"
     "registry (Anchored events, read in bounded block windows) with block times, and\n"
@@ -313,7 +314,14 @@ static const char AUDIT_USAGE[] =
     "Options:\n"
     "      --issuer ADDR   the issuer's address (required)\n"
     "      --rpc URL       YOUR choice of ledger JSON-RPC endpoint (required)\n"
-    "      --contract ADDR the registry (default: the one the log copy names)\n"
+    "      --contract ADDR the registry (default: the one the log copy names); for\n"
+    "                      --ledger ebsi, EBSI's Timestamp contract (required)\n"
+    "      --ledger evm|ebsi  evm: the NotaryRegistry (Anchored events, its counters);\n"
+    "                      ebsi: the issuer's HashTimestamped records on the Timestamp\n"
+    "                      contract, sequence numbers checked from the events alone\n"
+    "                      (default: the log copy's ledger, else evm)\n"
+    "      --timestamp-code  (ebsi) the contract must run the committed\n"
+    "                      contracts/Timestamp.sol code (a local EBSI-style ledger)\n"
     "      --revocations FILE|URL  a copy of the issuer's revocation log\n"
     "      --json          print the report as JSON\n"
     "      --html FILE     also write a self-contained HTML report (timeline chart of\n"
@@ -330,7 +338,7 @@ static const char AUDIT_USAGE[] =
 static int cmd_audit(int argc, char **argv)
 {
     enum { OPT_ISSUER = 256, OPT_RPC, OPT_CONTRACT, OPT_REV, OPT_JSON, OPT_HTML, OPT_FROM,
-           OPT_WIN, OPT_CONF, OPT_TIMEOUT };
+           OPT_WIN, OPT_CONF, OPT_TIMEOUT, OPT_LEDGER, OPT_TSCODE };
     static const struct option opts[] = {
         {"issuer", required_argument, NULL, OPT_ISSUER},
         {"rpc", required_argument, NULL, OPT_RPC},
@@ -342,6 +350,8 @@ static int cmd_audit(int argc, char **argv)
         {"log-window", required_argument, NULL, OPT_WIN},
         {"confirmations", required_argument, NULL, OPT_CONF},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"ledger", required_argument, NULL, OPT_LEDGER},
+        {"timestamp-code", no_argument, NULL, OPT_TSCODE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -367,6 +377,16 @@ static int cmd_audit(int argc, char **argv)
             break;
         case OPT_RPC: o.rpc_url = optarg; break;
         case OPT_REV: o.source = optarg; break;
+        case OPT_LEDGER:
+            if (strcmp(optarg, "evm") == 0)
+                o.ledger = BUNDLE_LEDGER_EVM;
+            else if (strcmp(optarg, "ebsi") == 0)
+                o.ledger = BUNDLE_LEDGER_EBSI;
+            else
+                return usage_error("--ledger %s: give evm or ebsi", optarg);
+            o.have_ledger = true;
+            break;
+        case OPT_TSCODE: o.timestamp_code = true; break;
         case OPT_JSON: json = true; break;
         case OPT_HTML: html = optarg; break;
         case OPT_FROM:

@@ -19,16 +19,19 @@
 
 #include <curl/curl.h>
 
+#include "anchor/ebsi.h"
 #include "core/fileio.h"
 #include "core/merkle.h"
 
 /* ---- ledger reading ----------------------------------------------------------- */
 
-err_code rev_ledger_open(struct rev_ledger *l, const struct rpc_options *ro,
-                         const struct addr20 *contract, const struct addr20 *issuer,
-                         uint64_t confirmations, uint64_t window, struct err *e)
+err_code rev_ledger_open(struct rev_ledger *l, enum bundle_ledger ledger,
+                         const struct rpc_options *ro, const struct addr20 *contract,
+                         const struct addr20 *issuer, uint64_t confirmations, uint64_t window,
+                         struct err *e)
 {
     memset(l, 0, sizeof *l);
+    l->ledger = ledger;
     l->contract = *contract;
     l->issuer = *issuer;
     l->window = window ? window : REV_DEFAULT_WINDOW;
@@ -56,16 +59,69 @@ err_code rev_ledger_count(struct rev_ledger *l, enum registry_kind kind, uint64_
                           struct err *e)
 {
     char q[RPC_QTY_BUF];
-    return registry_next_seq(l->rpc, &l->contract, &l->issuer, kind,
-                             rpc_format_quantity(l->head, q), n, e);
+    *n = 0;
+    if (l->ledger == BUNDLE_LEDGER_EVM)
+        return registry_next_seq(l->rpc, &l->contract, &l->issuer, kind,
+                                 rpc_format_quantity(l->head, q), n, e);
+    /* ebsi: no counter on the contract; the events are the history. */
+    struct rev_anchor *v;
+    size_t nv;
+    err_code rc = rev_ledger_history(l, kind, &v, &nv, e);
+    for (size_t i = 0; !rc && i < nv; i++)
+        if (v[i].ev.seq + 1 > *n)
+            *n = v[i].ev.seq + 1;
+    free(v);
+    return rc;
 }
 
-/* Anchored events of the issuer in [from, to] (one eth_getLogs), appended. */
+/* Decode one log of the contract as a record of the issuer. *mine false:
+ * not one of ours (ebsi: the issuer's key timestamped something else). */
+static err_code parse_record(const struct rev_ledger *l, const struct rpc_log *log,
+                             struct registry_event *ev, bool *mine, struct err *e)
+{
+    *mine = false;
+    if (l->ledger == BUNDLE_LEDGER_EVM) {
+        if (registry_parse_event(log, ev, e))
+            return err_set(e, E_PROTOCOL, "block %" PRIu64 ": a log of the registry is not a "
+                                          "well-formed Anchored event",
+                           log->block_number);
+        *mine = addr20_eq(&ev->issuer, &l->issuer); /* the filter should ensure it */
+        return E_OK;
+    }
+    struct ebsi_event x;
+    if (ebsi_parse_event(log, &x, NULL) != E_OK || !addr20_eq(&x.from, &l->issuer))
+        return E_OK;
+    /* The contract writes block.number into the event: a log that states
+     * another block is not the Timestamp contract's. */
+    if (x.block_number != log->block_number)
+        return err_set(e, E_PROTOCOL, "block %" PRIu64 ": a HashTimestamped event of the "
+                                      "contract states block %" PRIu64 ": not EBSI's Timestamp "
+                                      "contract",
+                       log->block_number, x.block_number);
+    memset(ev, 0, sizeof *ev);
+    ev->contract = log->address;
+    ev->issuer = x.from;
+    ev->root = x.root;
+    ev->size = x.data.size;
+    ev->seq = x.data.seq;
+    ev->kind = x.data.kind == EBSI_KIND_REVOCATION ? REGISTRY_KIND_CHECKPOINT : REGISTRY_KIND_BATCH;
+    ev->block_number = log->block_number;
+    ev->block_hash = log->block_hash;
+    ev->tx_hash = log->tx_hash;
+    ev->log_index = log->log_index;
+    *mine = true;
+    return E_OK;
+}
+
+/* Records of the issuer in [from, to] (one eth_getLogs), appended. */
 static err_code anchors_window(struct rev_ledger *l, uint64_t from, uint64_t to,
                                struct rev_anchor **out, size_t *n, size_t *cap, struct err *e)
 {
     struct hash32 topic, who = {{0}};
-    registry_anchored_topic(&topic);
+    if (l->ledger == BUNDLE_LEDGER_EVM)
+        registry_anchored_topic(&topic);
+    else
+        ebsi_event_topic(&topic);
     memcpy(who.b + 12, l->issuer.b, 20); /* an indexed address is a left-padded word */
     char qf[RPC_QTY_BUF], qt[RPC_QTY_BUF];
     struct rpc_log_filter flt = {.address = &l->contract,
@@ -78,25 +134,25 @@ static err_code anchors_window(struct rev_ledger *l, uint64_t from, uint64_t to,
     err_code rc = rpc_get_logs(l->rpc, &flt, &logs, &nl, e);
     if (rc == E_LIMIT)
         return err_set(e, E_LIMIT,
-                       "more than %u Anchored events in blocks %" PRIu64 "..%" PRIu64
+                       "more than %u %s events in blocks %" PRIu64 "..%" PRIu64
                        ": use a smaller window",
-                       RPC_MAX_LOGS, from, to);
+                       RPC_MAX_LOGS,
+                       l->ledger == BUNDLE_LEDGER_EVM ? "Anchored" : "HashTimestamped", from, to);
     if (rc)
         return rc;
     uint64_t cached_block = UINT64_MAX, cached_time = 0;
     struct hash32 cached_hash;
     for (size_t i = 0; i < nl && !rc; i++) {
         struct rev_anchor a = {0};
+        bool mine;
         if (logs[i].removed)
             continue; /* reorged away */
-        if (registry_parse_event(&logs[i], &a.ev, e)) {
-            rc = err_set(e, E_PROTOCOL, "block %" PRIu64 ": a log of the registry is not a "
-                                        "well-formed Anchored event",
-                         logs[i].block_number);
-            break;
-        }
-        if (!addr20_eq(&a.ev.issuer, &l->issuer))
+        if (!addr20_eq(&logs[i].address, &l->contract))
             continue; /* the filter should have excluded it */
+        if ((rc = parse_record(l, &logs[i], &a.ev, &mine, e)))
+            break;
+        if (!mine)
+            continue;
         if (a.ev.block_number != cached_block) {
             struct rpc_block blk;
             char q[RPC_QTY_BUF];
@@ -190,6 +246,88 @@ err_code rev_ledger_find(struct rev_ledger *l, enum registry_kind kind, uint64_t
     if (!found)
         return err_set(e, E_NOT_FOUND, "no %s %" PRIu64 " of this issuer up to block %" PRIu64,
                        kind == REGISTRY_KIND_CHECKPOINT ? "checkpoint" : "batch", seq, l->head);
+    return E_OK;
+}
+
+static int cmp_chain_order(const void *x, const void *y)
+{
+    const struct rev_anchor *a = x, *b = y;
+    if (a->ev.block_number != b->ev.block_number)
+        return a->ev.block_number < b->ev.block_number ? -1 : 1;
+    return a->ev.log_index < b->ev.log_index ? -1 : a->ev.log_index > b->ev.log_index;
+}
+
+err_code rev_ledger_history(struct rev_ledger *l, enum registry_kind kind,
+                            struct rev_anchor **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    err_code rc = E_OK;
+    for (uint64_t hi = l->head; !rc;) {
+        uint64_t lo = hi >= l->window - 1 ? hi - (l->window - 1) : 0;
+        size_t before = *n;
+        if ((rc = anchors_window(l, lo, hi, out, n, &cap, e)))
+            break;
+        /* keep only `kind`, and stop once its seq 0 is in this window */
+        bool first_seen = false;
+        size_t k = before;
+        for (size_t i = before; i < *n; i++) {
+            if ((*out)[i].ev.kind != kind)
+                continue;
+            first_seen = first_seen || (*out)[i].ev.seq == 0;
+            (*out)[k++] = (*out)[i];
+        }
+        *n = k;
+        if (first_seen || lo == 0)
+            break;
+        hi = lo - 1;
+    }
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, cmp_chain_order);
+    return E_OK;
+}
+
+err_code rev_ledger_record(struct rev_ledger *l, const struct hash32 *root, struct rev_record *out,
+                           struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    char q[RPC_QTY_BUF];
+    rpc_format_quantity(l->head, q);
+    err_code rc;
+    if (l->ledger == BUNDLE_LEDGER_EVM) {
+        struct registry_record rec;
+        if ((rc = registry_anchored_at(l->rpc, &l->contract, &l->issuer, root, q, &rec, e)))
+            return rc;
+        if (rec.block_number != 0)
+            *out = (struct rev_record){.ours = true, .by = l->issuer, .kind = rec.kind,
+                                       .seq = rec.seq, .size = rec.size,
+                                       .block_number = rec.block_number,
+                                       .block_time = rec.timestamp};
+        return E_OK;
+    }
+    struct ebsi_record rec;
+    if ((rc = ebsi_get_timestamp(l->rpc, &l->contract, root, q, &rec, e)))
+        return rc;
+    if (!ebsi_record_exists(&rec))
+        return E_OK;
+    out->by = rec.from;
+    out->ours = addr20_eq(&rec.from, &l->issuer) && rec.has_data;
+    out->other = !addr20_eq(&rec.from, &l->issuer);
+    if (out->ours) {
+        out->kind = rec.data.kind == EBSI_KIND_REVOCATION ? REGISTRY_KIND_CHECKPOINT
+                                                          : REGISTRY_KIND_BATCH;
+        out->seq = rec.data.seq;
+        out->size = rec.data.size;
+        out->block_number = rec.block_number;
+        out->block_time = rec.timestamp;
+    }
     return E_OK;
 }
 
@@ -615,6 +753,43 @@ static void fmt_time(uint64_t t, char out[21])
     bundle_time_format(t <= BUNDLE_MAX_UINT ? (int64_t)t : -1, out, NULL);
 }
 
+/* Order an ebsi history by (seq, chain order). */
+static int cmp_seq_order(const void *x, const void *y)
+{
+    const struct rev_anchor *a = x, *b = y;
+    if (a->ev.seq != b->ev.seq)
+        return a->ev.seq < b->ev.seq ? -1 : 1;
+    return cmp_chain_order(x, y);
+}
+
+/* The issuer's checkpoints v[0..n-1] (sorted by seq) must be numbered
+ * exactly 0..n-1 (the Timestamp contract does not enforce it). NULL if so,
+ * else the finding's name, with the detail in `why`. */
+static const char *history_anomaly(const struct rev_anchor *v, size_t n, char *why, size_t wn)
+{
+    for (size_t i = 1; i < n; i++)
+        if (v[i].ev.seq == v[i - 1].ev.seq) {
+            snprintf(why, wn,
+                     "checkpoint %" PRIu64 " was timestamped twice by the issuer (blocks %" PRIu64
+                     " and %" PRIu64 ", roots %02x%02x%02x%02x… and %02x%02x%02x%02x…): two "
+                     "histories claim the same number",
+                     v[i].ev.seq, v[i - 1].ev.block_number, v[i].ev.block_number,
+                     v[i - 1].ev.root.b[0], v[i - 1].ev.root.b[1], v[i - 1].ev.root.b[2],
+                     v[i - 1].ev.root.b[3], v[i].ev.root.b[0], v[i].ev.root.b[1],
+                     v[i].ev.root.b[2], v[i].ev.root.b[3]);
+            return "seq-repeat";
+        }
+    for (size_t i = 0; i < n; i++)
+        if (v[i].ev.seq != i) {
+            snprintf(why, wn,
+                     "the issuer's checkpoints up to %" PRIu64 " lack checkpoint %zu: the issuer "
+                     "skipped a number or the node withholds events",
+                     v[n - 1].ev.seq, i);
+            return "seq-gap";
+        }
+    return NULL;
+}
+
 void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
                        struct verify_result *r)
 {
@@ -625,6 +800,7 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
         return;
     }
     const struct bundle_anchor *a = &b->anchor;
+    const bool ebsi = a->ledger == BUNDLE_LEDGER_EBSI;
     struct err e = {0};
     struct revlog copy = {0};
     bool have_copy = false;
@@ -636,43 +812,53 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
         }
         have_copy = true;
     }
-    if (a->ledger != BUNDLE_LEDGER_EVM) {
-        /* The EBSI flow anchors through a Timestamp contract: its
-         * checkpoints are not readable here yet. */
-        verify_add_check(r, name, have_copy ? VCHECK_UNKNOWN : VCHECK_SKIPPED,
-                         "revocation status is not checked for '%s'-anchored credentials yet%s",
-                         bundle_ledger_name(a->ledger),
-                         have_copy ? ": status UNKNOWN" : " (the credential may be revoked)");
-        revlog_free(&copy);
-        return;
-    }
     char ad[43], root[65], t[21], et[21];
     addr20_to_hex(&a->issuer, ad);
     if (have_copy && (!addr20_eq(&copy.issuer, &a->issuer) ||
-                      !addr20_eq(&copy.contract, &a->contract) || copy.chain_id != a->chain_id)) {
+                      !addr20_eq(&copy.contract, &a->contract) || copy.chain_id != a->chain_id ||
+                      copy.ledger != a->ledger)) {
         char ci[43];
         addr20_to_hex(&copy.issuer, ci);
         verify_add_check(r, name, VCHECK_UNKNOWN,
-                         "the log copy is of issuer %s on chain %" PRIu64 " (contract differs "
+                         "the log copy is of issuer %s on chain %" PRIu64 " (%s; contract differs "
                          "or not), not of %s as anchored for this credential: status UNKNOWN",
-                         ci, copy.chain_id, ad);
+                         ci, copy.chain_id, bundle_ledger_name(copy.ledger), ad);
         revlog_free(&copy);
         return;
     }
     struct rpc_options ro = {.url = o->rpc_url, .bearer_token = o->bearer_token,
                              .timeout_ms = o->timeout_ms, .max_attempts = o->max_attempts};
     struct rev_ledger l;
+    struct rev_anchor *hist = NULL; /* ebsi: the issuer's checkpoints, by seq */
+    size_t nh = 0;
+    struct rev_checkpoint *cps = NULL;
     uint64_t count = 0;
-    err_code rc = rev_ledger_open(&l, &ro, &a->contract, &a->issuer, o->confirmations, o->window,
-                                  &e);
+    err_code rc = rev_ledger_open(&l, a->ledger, &ro, &a->contract, &a->issuer, o->confirmations,
+                                  o->window, &e);
     if (!rc)
-        rc = rev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &count, &e);
+        rc = ebsi ? rev_ledger_history(&l, REGISTRY_KIND_CHECKPOINT, &hist, &nh, &e)
+                  : rev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &count, &e);
     if (rc) {
         verify_add_check(r, name, VCHECK_UNKNOWN,
                          "could not read the issuer's revocation checkpoints from the ledger "
                          "(%s): status UNKNOWN, not revoked and not valid",
                          e.msg);
         goto out;
+    }
+    if (ebsi && nh) {
+        /* No counter on the Timestamp contract: the events must number
+         * themselves 0..n-1, once each, or "the newest" is not decidable. */
+        char why[400];
+        qsort(hist, nh, sizeof *hist, cmp_seq_order);
+        const char *bad = history_anomaly(hist, nh, why, sizeof why);
+        if (bad) {
+            verify_add_check(r, name, VCHECK_UNKNOWN,
+                             "%s: %s — which checkpoint is the issuer's newest cannot be "
+                             "decided: status UNKNOWN",
+                             bad, why);
+            goto out;
+        }
+        count = nh;
     }
     if (count == 0) {
         int64_t idx = have_copy ? revlog_find(&copy, &b->credential.hash) : -1;
@@ -691,16 +877,39 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
     }
     /* The newest checkpoint: the copy may say where it is; the ledger decides. */
     uint64_t seq = count - 1, hint = 0;
-    for (size_t i = 0; have_copy && i < copy.n_checkpoints; i++)
-        if (copy.checkpoints[i].seq == seq)
-            hint = copy.checkpoints[i].block_number;
     struct rev_anchor newest;
-    if ((rc = rev_ledger_find(&l, REGISTRY_KIND_CHECKPOINT, seq, hint, &newest, &e))) {
-        verify_add_check(r, name, VCHECK_UNKNOWN,
-                         "the registry counts %" PRIu64 " checkpoints of %s but checkpoint %"
-                         PRIu64 " could not be read (%s): status UNKNOWN",
-                         count, ad, seq, e.msg);
-        goto out;
+    if (ebsi) {
+        /* The contract's own record of the root must agree with its event. */
+        struct rev_record rec;
+        newest = hist[nh - 1];
+        if ((rc = rev_ledger_record(&l, &newest.ev.root, &rec, &e))) {
+            verify_add_check(r, name, VCHECK_UNKNOWN,
+                             "could not read getTimestamp of checkpoint %" PRIu64 " (%s): status "
+                             "UNKNOWN",
+                             seq, e.msg);
+            goto out;
+        }
+        if (!rec.ours || rec.kind != REGISTRY_KIND_CHECKPOINT || rec.seq != seq ||
+            rec.size != newest.ev.size || rec.block_number != newest.ev.block_number ||
+            rec.block_time != newest.block_time) {
+            verify_add_check(r, name, VCHECK_UNKNOWN,
+                             "the Timestamp contract's record of checkpoint %" PRIu64 " (block %"
+                             PRIu64 ") does not confirm its event (getTimestamp names block %"
+                             PRIu64 "): status UNKNOWN",
+                             seq, newest.ev.block_number, rec.block_number);
+            goto out;
+        }
+    } else {
+        for (size_t i = 0; have_copy && i < copy.n_checkpoints; i++)
+            if (copy.checkpoints[i].seq == seq)
+                hint = copy.checkpoints[i].block_number;
+        if ((rc = rev_ledger_find(&l, REGISTRY_KIND_CHECKPOINT, seq, hint, &newest, &e))) {
+            verify_add_check(r, name, VCHECK_UNKNOWN,
+                             "the registry counts %" PRIu64 " checkpoints of %s but checkpoint %"
+                             PRIu64 " could not be read (%s): status UNKNOWN",
+                             count, ad, seq, e.msg);
+            goto out;
+        }
     }
     fmt_time(newest.block_time, t);
     hash32_to_hex(&newest.ev.root, root);
@@ -713,33 +922,43 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
                          ad, seq, newest.ev.size, newest.ev.block_number, t);
         goto out;
     }
-    /* The checkpoints to judge the copy by: the newest, and (to say where a
-     * bad copy goes wrong) up to REV_VERIFY_EARLIER earlier ones the copy
-     * lists, each confirmed by the registry's own record (anchoredAt). */
+    /* The checkpoints to judge the copy by. evm: the newest, and (to say
+     * where a bad copy goes wrong) up to REV_VERIFY_EARLIER earlier ones the
+     * copy lists, each confirmed by the registry's own record (anchoredAt).
+     * ebsi: the issuer's whole numbered history, already read. */
     enum { REV_VERIFY_EARLIER = 64 };
-    struct rev_checkpoint cps[REV_VERIFY_EARLIER + 1];
-    size_t ncp = 0, first = 0;
-    while (copy.n_checkpoints - first > REV_VERIFY_EARLIER + 1)
+    size_t ncp = 0;
+    cps = malloc((ebsi ? nh : REV_VERIFY_EARLIER + 1) * sizeof *cps);
+    if (!cps) {
+        verify_add_check(r, name, VCHECK_UNKNOWN, "out of memory: status UNKNOWN");
+        goto out;
+    }
+    for (size_t i = 0; ebsi && i + 1 < nh; i++)
+        cps[ncp++] = (struct rev_checkpoint){.seq = hist[i].ev.seq, .size = hist[i].ev.size,
+                                             .root = hist[i].ev.root,
+                                             .block_number = hist[i].ev.block_number,
+                                             .block_time = hist[i].block_time,
+                                             .tx_hash = hist[i].ev.tx_hash};
+    size_t first = 0;
+    while (!ebsi && copy.n_checkpoints - first > REV_VERIFY_EARLIER + 1)
         first++;
-    for (size_t i = first; i < copy.n_checkpoints; i++) {
+    for (size_t i = first; !ebsi && i < copy.n_checkpoints; i++) {
         const struct revlog_checkpoint *c = &copy.checkpoints[i];
-        struct registry_record rec;
-        char q[RPC_QTY_BUF];
+        struct rev_record rec;
         if (c->seq >= seq || ncp == REV_VERIFY_EARLIER)
             continue;
-        if ((rc = registry_anchored_at(l.rpc, &a->contract, &a->issuer, &c->root,
-                                       rpc_format_quantity(l.head, q), &rec, &e))) {
+        if ((rc = rev_ledger_record(&l, &c->root, &rec, &e))) {
             verify_add_check(r, name, VCHECK_UNKNOWN,
                              "could not read the registry's record of checkpoint %" PRIu64
                              " (%s): status UNKNOWN",
                              c->seq, e.msg);
             goto out;
         }
-        if (rec.block_number != 0 && rec.kind == REGISTRY_KIND_CHECKPOINT &&
-            rec.seq == c->seq && rec.size == c->size)
+        if (rec.ours && rec.kind == REGISTRY_KIND_CHECKPOINT && rec.seq == c->seq &&
+            rec.size == c->size)
             cps[ncp++] = (struct rev_checkpoint){.seq = c->seq, .size = c->size, .root = c->root,
                                                  .block_number = rec.block_number,
-                                                 .block_time = rec.timestamp};
+                                                 .block_time = rec.block_time};
     }
     cps[ncp++] = (struct rev_checkpoint){.seq = seq, .size = newest.ev.size,
                                          .root = newest.ev.root,
@@ -793,24 +1012,34 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
                          idx, revlog_reason_name(en->reason), et, seq, t, seq);
         goto out;
     }
-    /* The tightest bound: the first checkpoint the copy lists that covers
-     * the entry, confirmed by the registry's own record of it. */
+    /* The tightest bound. evm: the first checkpoint the copy lists that
+     * covers the entry, confirmed by the registry's own record of it. ebsi:
+     * the first of the issuer's checkpoints that covers it and whose root
+     * the copy reproduces. */
     uint64_t bseq = seq, bblock = newest.ev.block_number, btime = newest.block_time;
-    for (size_t i = 0; i < copy.n_checkpoints; i++) {
+    for (size_t i = 0; ebsi && i + 1 < ncp; i++) {
+        struct hash32 pr;
+        if (cps[i].size <= (uint64_t)idx)
+            continue;
+        if (revlog_root(&copy, cps[i].size, &pr, NULL) == E_OK && hash32_eq(&pr, &cps[i].root)) {
+            bseq = cps[i].seq;
+            bblock = cps[i].block_number;
+            btime = cps[i].block_time;
+        }
+        break;
+    }
+    for (size_t i = 0; !ebsi && i < copy.n_checkpoints; i++) {
         const struct revlog_checkpoint *c = &copy.checkpoints[i];
         if (c->size <= (uint64_t)idx || c->seq >= seq)
             continue;
-        struct registry_record rec;
+        struct rev_record rec;
         struct hash32 pr;
-        char q[RPC_QTY_BUF];
         if (revlog_root(&copy, c->size, &pr, NULL) == E_OK && hash32_eq(&pr, &c->root) &&
-            registry_anchored_at(l.rpc, &a->contract, &a->issuer, &c->root,
-                                 rpc_format_quantity(l.head, q), &rec, NULL) == E_OK &&
-            rec.block_number != 0 && rec.kind == REGISTRY_KIND_CHECKPOINT && rec.seq == c->seq &&
-            rec.size == c->size) {
+            rev_ledger_record(&l, &c->root, &rec, NULL) == E_OK && rec.ours &&
+            rec.kind == REGISTRY_KIND_CHECKPOINT && rec.seq == c->seq && rec.size == c->size) {
             bseq = c->seq;
             bblock = rec.block_number;
-            btime = rec.timestamp;
+            btime = rec.block_time;
         }
         break;
     }
@@ -823,6 +1052,8 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
                      en->note ? ", note \"" : "", en->note ? en->note : "", en->note ? "\"" : "",
                      et, bseq, t, bblock);
 out:
+    free(cps);
+    free(hist);
     rev_ledger_close(&l);
     revlog_free(&copy);
 }

@@ -19,11 +19,21 @@
  * anchored checkpoint cannot be proven yet: the status is UNKNOWN ("pending
  * revocation") until a checkpoint covers it.
  *
- * Ledger reading sits behind the small rev_ledger_* functions (EVM: the
- * registry's Anchored events via eth_getLogs in bounded block windows, and
- * its nextSeq/anchoredAt views), so another ledger flow can supply the same
- * answers. The auditor (verifier/audit.h) uses them and revocation_analyse()
- * too. This file never includes notary/.
+ * Ledger reading sits behind the small rev_ledger_* functions, so both
+ * ledger flows supply the same answers:
+ *   - evm: the registry's Anchored events via eth_getLogs in bounded block
+ *     windows, and its nextSeq/anchoredAt views (the registry refuses a gap
+ *     or a repeat in an issuer's sequence numbers);
+ *   - ebsi: EBSI's Timestamp contract (anchor/ebsi.h): the issuer's
+ *     HashTimestamped events (topic1 = from = the issuer) whose timestampData
+ *     is our record {"kind":…,"seq":…,"size":…,"v":1}, and getTimestamp(root)
+ *     for the contract's own record. The contract keeps no counter and does
+ *     not enforce sequence numbers, so the count and the contiguity of an
+ *     issuer's history come from its events alone (rev_ledger_history): a
+ *     repeated or missing seq is a finding, and `verifier verify` then
+ *     reports the status UNKNOWN (docs/revocation-format.md §5.1).
+ * The auditor (verifier/audit.h) uses them and revocation_analyse() too.
+ * This file never includes notary/.
  */
 #ifndef VERIFIER_REVOCATION_H
 #define VERIFIER_REVOCATION_H
@@ -53,6 +63,7 @@ struct rev_anchor {
 };
 
 struct rev_ledger {
+    enum bundle_ledger ledger; /* evm: NotaryRegistry; ebsi: Timestamp contract */
     struct rpc_client *rpc;  /* owned */
     uint64_t chain_id;
     struct addr20 contract;
@@ -61,29 +72,62 @@ struct rev_ledger {
     uint64_t window;         /* blocks per eth_getLogs */
 };
 
-/* Connect (no chain id is imposed; l->chain_id is what the node says) and
- * fix the head block at `confirmations` (≥ 1) below the latest. */
-err_code rev_ledger_open(struct rev_ledger *l, const struct rpc_options *ro,
-                         const struct addr20 *contract, const struct addr20 *issuer,
-                         uint64_t confirmations, uint64_t window, struct err *e) MUST_CHECK;
+/* Connect to the ledger of flow `ledger` (evm: `contract` is the
+ * NotaryRegistry; ebsi: EBSI's Timestamp contract) — no chain id is
+ * imposed; l->chain_id is what the node says — and fix the head block at
+ * `confirmations` (≥ 1) below the latest. */
+err_code rev_ledger_open(struct rev_ledger *l, enum bundle_ledger ledger,
+                         const struct rpc_options *ro, const struct addr20 *contract,
+                         const struct addr20 *issuer, uint64_t confirmations, uint64_t window,
+                         struct err *e) MUST_CHECK;
 void rev_ledger_close(struct rev_ledger *l);
 
-/* How many records of `kind` the issuer has anchored as of the head block
- * (the registry's nextSeq). */
+/* How many records of `kind` the issuer has anchored as of the head block.
+ * evm: the registry's nextSeq. ebsi: 1 + the highest seq among the issuer's
+ * records of `kind` (rev_ledger_history; 0 if none) — a count the events
+ * claim, not one the contract enforces. */
 err_code rev_ledger_count(struct rev_ledger *l, enum registry_kind kind, uint64_t *n,
                           struct err *e) MUST_CHECK;
 
-/* Every Anchored event of the issuer from the contract in blocks
- * [from, min(to, head)], both kinds, in chain order, with block times;
- * eth_getLogs is asked l->window blocks at a time. *out malloc'd. */
+/* Every record of the issuer on the contract in blocks [from, min(to,
+ * head)], both kinds, in chain order, with block times; eth_getLogs is
+ * asked l->window blocks at a time. evm: the Anchored events. ebsi: the
+ * HashTimestamped events with from = the issuer whose hash is 32 bytes and
+ * whose data is exactly our record (anything else the issuer's key
+ * timestamped is not ours and is left out), mapped onto struct
+ * registry_event (kind issuance → batch, revocation → checkpoint). *out
+ * malloc'd. */
 err_code rev_ledger_anchors(struct rev_ledger *l, uint64_t from, uint64_t to,
                             struct rev_anchor **out, size_t *n, struct err *e) MUST_CHECK;
 
 /* The issuer's record `seq` of `kind`: looked for first in block `hint`
  * (when nonzero, e.g. from a log copy — the ledger confirms it), then by
- * walking back from the head one window at a time. E_NOT_FOUND if absent. */
+ * walking back from the head one window at a time. E_NOT_FOUND if absent.
+ * (ebsi, where a seq may repeat: the first in chain order within the
+ * newest window that holds one.) */
 err_code rev_ledger_find(struct rev_ledger *l, enum registry_kind kind, uint64_t seq,
                          uint64_t hint, struct rev_anchor *out, struct err *e) MUST_CHECK;
+
+/* The issuer's records of `kind`, read backwards from the head one window
+ * at a time until a window holds its record with seq 0 (or block 0 is
+ * reached), returned in chain order. This is the whole history the
+ * sequence numbers claim (records before the first seq 0 are not read: the
+ * auditor scans everything). *out malloc'd (NULL when *n is 0). */
+err_code rev_ledger_history(struct rev_ledger *l, enum registry_kind kind,
+                            struct rev_anchor **out, size_t *n, struct err *e) MUST_CHECK;
+
+/* The contract's own record of `root` as of the head block. evm:
+ * anchoredAt(issuer, root). ebsi: getTimestamp(root) — the first write of
+ * those bytes, by whomever. */
+struct rev_record {
+    bool ours;               /* anchored by the issuer, as one of our records */
+    bool other;              /* ebsi: first timestamped by another address */
+    struct addr20 by;        /* who wrote it (when ours or other) */
+    enum registry_kind kind; /* when ours: */
+    uint64_t seq, size, block_number, block_time;
+};
+err_code rev_ledger_record(struct rev_ledger *l, const struct hash32 *root, struct rev_record *out,
+                           struct err *e) MUST_CHECK;
 
 /* ---- log copies --------------------------------------------------------------- */
 
