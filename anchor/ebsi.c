@@ -57,7 +57,7 @@ err_code ebsi_data_parse(const uint8_t *p, size_t n, struct ebsi_data *out, stru
     json_t *j;
     err_code rc = jstrict_parse((const char *)p, n, EBSI_MAX_DATA, 0, &j, e);
     if (rc)
-        return err_prefix(e, "timestamp data");
+        return e ? err_prefix(e, "timestamp data") : rc; /* err_prefix(NULL) is E_OK */
     json_t *kind = json_object_get(j, "kind"), *seq = json_object_get(j, "seq"),
            *size = json_object_get(j, "size"), *v = json_object_get(j, "v");
     if (!json_is_object(j) || json_object_size(j) != 4 || !json_is_string(kind) ||
@@ -142,7 +142,7 @@ err_code ebsi_parse_calldata(const uint8_t *p, size_t n, uint64_t *alg, struct h
     if ((rc = array_at(a, an, 0, &w0, e)) || (rc = array_at(a, an, 1, &w1, e)) ||
         (rc = array_at(a, an, 2, &w2, e)) || (rc = abi_get_uint(a, an, w0, 32, &c0, e)) ||
         (rc = abi_get_uint(a, an, w1, 32, &c1, e)) || (rc = abi_get_uint(a, an, w2, 32, &c2, e)))
-        return err_prefix(e, "timestampHashes call data");
+        return e ? err_prefix(e, "timestampHashes call data") : rc; /* err_prefix(NULL) is E_OK */
     if (c0 != 1 || c1 != 1 || c2 != 1)
         return err_set(e, E_INVALID, "timestampHashes call carries %" PRIu64 " hashes, not "
                                      "exactly one",
@@ -153,7 +153,7 @@ err_code ebsi_parse_calldata(const uint8_t *p, size_t n, uint64_t *alg, struct h
     if ((rc = abi_get_uint(a, an, w0 + 1, 64, alg, e)) ||
         (rc = abi_get_bytes(a + (w1 + 1) * 32, an - (w1 + 1) * 32, 0, &hv, &hl, e)) ||
         (rc = abi_get_bytes(a + (w2 + 1) * 32, an - (w2 + 1) * 32, 0, &dv, &dl, e)))
-        return err_prefix(e, "timestampHashes call data");
+        return e ? err_prefix(e, "timestampHashes call data") : rc; /* err_prefix(NULL) is E_OK */
     if (hl != 32)
         return err_set(e, E_INVALID, "the timestamped hash has %zu bytes, not 32", hl);
     memcpy(root->b, hv, 32);
@@ -188,7 +188,7 @@ err_code ebsi_parse_event(const struct rpc_log *log, struct ebsi_event *out, str
         (rc = abi_get_uint(log->data, log->data_len, 1, 64, &out->alg, e)) ||
         (rc = abi_get_uint(log->data, log->data_len, 2, 64, &out->block_number, e)) ||
         (rc = abi_get_bytes(log->data, log->data_len, 3, &dv, &dl, e)))
-        return err_prefix(e, "HashTimestamped event");
+        return e ? err_prefix(e, "HashTimestamped event") : rc; /* err_prefix(NULL) is E_OK */
     if (hl != 32)
         return err_set(e, E_INVALID, "HashTimestamped hash value has %zu bytes, not 32", hl);
     memcpy(out->root.b, hv, 32);
