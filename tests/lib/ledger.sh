@@ -14,6 +14,8 @@
 #   default  ganache's own hardfork (shanghai), fee market on
 #   berlin   --chain.hardfork berlin --miner.defaultGasPrice 0: legacy
 #            transactions with gasPrice 0, as on EBSI/Besu
+#   hardhat  hardhat 2.26 with automine off (tests/lib/hardhat.sh): a
+#            transaction stays pending while blocks are mined
 #
 # Each ledger listens on a free loopback port of its own, logs to a file (its
 # banner prints the development keys) and is stopped by its own PID only.
@@ -73,7 +75,8 @@ ledger_start() {
     case "$profile" in
         default) ;;
         berlin) extra=(--chain.hardfork berlin --miner.defaultGasPrice 0) ;;
-        *) echo "ledger_start: unknown profile '$profile' (default|berlin)" >&2; return 2 ;;
+        hardhat) ledger_start_hardhat; return ;;
+        *) echo "ledger_start: unknown profile '$profile' (default|berlin|hardhat)" >&2; return 2 ;;
     esac
     if [ -n "${LEDGER_PID:-}" ]; then
         echo "ledger_start: a ledger is already running (pid $LEDGER_PID); ledger_stop it first" >&2
@@ -142,3 +145,5 @@ ledger_trap() {
     trap 'ledger_stop; exit 130' INT
     trap 'ledger_stop; exit 143' TERM
 }
+
+. "${BASH_SOURCE[0]%/*}/hardhat.sh"
