@@ -82,6 +82,86 @@ err_code evm_price_tx(struct evm_ledger *l, const struct evm_fee_policy *policy,
     return E_OK;
 }
 
+/* ⌈1.1·x⌉: the smallest fee a node accepts as a 10% bump of x (*was = x). */
+static err_code bump10(const struct u256 *v, const char *what, uint64_t *was, uint64_t *out,
+                       struct err *e)
+{
+    if (u256_to_u64(v, was, NULL) != E_OK || *was > UINT64_MAX / 2)
+        return err_set(e, E_LIMIT, "the stuck transaction's %s is out of range", what);
+    *out = *was + (*was + 9) / 10;
+    return E_OK;
+}
+
+err_code evm_bump_fees(struct evm_ledger *l, const struct evm_fee_policy *policy,
+                       const struct tx *old, struct tx *t, struct err *e)
+{
+    tx_init(t);
+    uint64_t cap = policy && policy->max_fee_cap_wei ? policy->max_fee_cap_wei : 500 * GWEI;
+    uint64_t tip_default = policy && policy->priority_fee_wei ? policy->priority_fee_wei : GWEI;
+    err_code rc;
+    uint64_t fee, old_fee = 0, need_fee = 0, tip = 0, old_tip = 0, need_tip = 0;
+    if (old->type == TX_LEGACY) {
+        if (u256_is_zero(&old->gas_price))
+            return err_set(e, E_UNSUPPORTED, "the transaction pays gas price 0 (a gas-free "
+                                             "network): a higher fee cannot replace it");
+        if ((rc = bump10(&old->gas_price, "gas price", &old_fee, &need_fee, e)))
+            return rc;
+        uint64_t market;
+        if ((rc = rpc_gas_price(l->rpc, &market, e)))
+            return rc;
+        fee = market > need_fee ? market : need_fee;
+    } else if (old->type == TX_EIP1559) {
+        if ((rc = bump10(&old->max_fee, "maxFeePerGas", &old_fee, &need_fee, e)) ||
+            (rc = bump10(&old->max_priority_fee, "maxPriorityFeePerGas", &old_tip, &need_tip, e)))
+            return rc;
+        struct rpc_block latest;
+        if ((rc = rpc_get_block_by_number(l->rpc, "latest", &latest, e)))
+            return rc;
+        uint64_t suggested;
+        rc = rpc_max_priority_fee(l->rpc, &suggested, e);
+        if (rc == E_UNSUPPORTED || rc == E_PROTOCOL) {
+            err_clear(e);
+            suggested = tip_default;
+        } else if (rc) {
+            return rc;
+        }
+        tip = suggested > need_tip ? suggested : need_tip;
+        uint64_t base = latest.has_base_fee ? latest.base_fee_per_gas : 0;
+        if (base > (UINT64_MAX - tip) / 2)
+            return err_set(e, E_LIMIT, "base fee %llu wei is out of range",
+                           (unsigned long long)base);
+        uint64_t market = 2 * base + tip;
+        fee = market > need_fee ? market : need_fee;
+    } else {
+        return err_set(e, E_UNSUPPORTED, "cannot replace a transaction of type %d", old->type);
+    }
+    if (fee > cap)
+        fee = cap; /* a smaller bump still helps once the base fee falls below it */
+    if (tip > fee)
+        tip = need_tip; /* the suggested tip does not fit under the cap; the 10% bump may */
+    if (fee < need_fee || tip > fee)
+        return err_set(e, E_LIMIT,
+                       "the fee cap of %llu wei per gas is reached: replacing the stuck "
+                       "transaction (%llu) needs at least %llu, 10%% more; raise the cap "
+                       "(--max-fee-gwei) or wait for the network fee to fall",
+                       (unsigned long long)cap, (unsigned long long)old_fee,
+                       (unsigned long long)(need_fee > need_tip ? need_fee : need_tip));
+    t->type = old->type;
+    t->chain_id = old->chain_id;
+    t->nonce = old->nonce;
+    t->gas_limit = old->gas_limit;
+    t->has_to = old->has_to;
+    t->to = old->to;
+    t->value = old->value;
+    if (t->type == TX_LEGACY) {
+        u256_from_u64(fee, &t->gas_price);
+    } else {
+        u256_from_u64(tip, &t->max_priority_fee);
+        u256_from_u64(fee, &t->max_fee);
+    }
+    return tx_set_data(t, old->data, old->data_len, e);
+}
+
 err_code evm_build_tx(struct evm_ledger *l, const struct evm_fee_policy *policy,
                       const struct addr20 *from, const struct addr20 *to, const uint8_t *data,
                       size_t len, uint64_t nonce, struct tx *t, struct err *e)
@@ -93,7 +173,7 @@ err_code evm_build_tx(struct evm_ledger *l, const struct evm_fee_policy *policy,
     struct rpc_callmsg msg = {.from = from, .to = to, .data = data, .data_len = len};
     uint64_t gas;
     if ((rc = rpc_estimate_gas(l->rpc, &msg, &gas, e)))
-        return err_prefix(e, "the ledger says this transaction would fail");
+        return err_wrap(e, rc, "the ledger says this transaction would fail");
     t->nonce = nonce;
     t->gas_limit = gas + gas / 4;
     t->has_to = to != NULL;

@@ -54,6 +54,25 @@ err_code evm_price_tx(struct evm_ledger *l, const struct evm_fee_policy *policy,
                       struct err *e) MUST_CHECK;
 
 /*
+ * Price a replacement for `old` (a signed transaction of ours that is stuck
+ * in the pool): `t` is filled as a copy of `old` (same type, chain, nonce,
+ * gas, to, value, data) with higher fees, as nodes require to replace a
+ * pooled transaction at the same nonce — geth's and Besu's default price
+ * bump is 10%, and for EIP-1559 both maxPriorityFeePerGas and maxFeePerGas
+ * must rise by it:
+ *   EIP-1559: tip = max(⌈1.1·old tip⌉, the node's suggested tip),
+ *             maxFee = max(⌈1.1·old maxFee⌉, 2·baseFee(latest) + tip);
+ *   legacy:   gasPrice = max(⌈1.1·old gasPrice⌉, eth_gasPrice).
+ * The offer is limited to the policy cap: a fee above the cap is lowered to
+ * it as long as that is still a 10% bump, else E_LIMIT with a message
+ * saying so (the transaction stays as it is). A legacy transaction with
+ * gasPrice 0 (a gas-free network) is E_UNSUPPORTED: no price can improve
+ * it. `t` is initialised here; the caller tx_clear()s it.
+ */
+err_code evm_bump_fees(struct evm_ledger *l, const struct evm_fee_policy *policy,
+                       const struct tx *old, struct tx *t, struct err *e) MUST_CHECK;
+
+/*
  * Build a complete unsigned transaction from `from` to `to` (NULL =
  * contract creation) with `data` at `nonce`: chain id, fees (evm_price_tx),
  * gas = eth_estimateGas + 25%. A revert during estimation is E_PROTOCOL

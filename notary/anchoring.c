@@ -187,11 +187,18 @@ static err_code sign_and_send(const struct run *r, struct store_batch *b, struct
     return store_batch_get(r->s, b->kind, b->seq, b, e);
 }
 
+/* What the node said to a broadcast that was not an error for the batch. */
+enum sent {
+    SENT_OK,          /* accepted, or "already known" */
+    SENT_NONCE_USED,  /* "nonce too low": some transaction used the nonce */
+    SENT_UNDERPRICED, /* "(replacement) transaction underpriced": offer more */
+};
+
 /* Broadcast the stored transaction of a SENT batch (again). */
-static err_code broadcast(const struct run *r, struct store_batch *b, bool *nonce_used,
+static err_code broadcast(const struct run *r, struct store_batch *b, enum sent *out,
                           struct err *e)
 {
-    *nonce_used = false;
+    *out = SENT_OK;
     uint8_t *raw;
     size_t len;
     err_code rc = store_tx_raw(r->s, &b->tx_hash, &raw, &len, e);
@@ -214,7 +221,12 @@ static err_code broadcast(const struct run *r, struct store_batch *b, bool *nonc
         }
         if (re->reason == RPC_REASON_NONCE_TOO_LOW) {
             err_clear(e);
-            *nonce_used = true;
+            *out = SENT_NONCE_USED;
+            return E_OK;
+        }
+        if (re->reason == RPC_REASON_UNDERPRICED) {
+            err_clear(e);
+            *out = SENT_UNDERPRICED;
             return E_OK;
         }
         if (re->reason == RPC_REASON_INSUFFICIENT_FUNDS) {
@@ -229,22 +241,278 @@ static err_code broadcast(const struct run *r, struct store_batch *b, bool *nonc
     return rc;
 }
 
+/* Best effort: remember the block the ledger was at when `txh` was (re)sent;
+ * the K-block count for a replacement starts there. */
+static void mark_sent(const struct run *r, const struct hash32 *txh, uint64_t *block)
+{
+    struct err ignore;
+    uint64_t latest;
+    if (rpc_block_number(r->cfg->ledger->rpc, &latest, &ignore) != E_OK)
+        return; /* the PENDING branch of follow() marks it later */
+    if (store_tx_set_sent_block(r->s, txh, &latest, &ignore) != E_OK)
+        say(r, "warning: could not record the send block: %s", ignore.msg);
+    if (block)
+        *block = latest;
+}
+
+/* "3.300 gwei" — fees in the log and the pending reason. */
+static const char *gwei(const struct u256 *v, char out[32])
+{
+    uint64_t w;
+    if (u256_to_u64(v, &w, NULL) != E_OK)
+        snprintf(out, 32, "(huge)");
+    else
+        snprintf(out, 32, "%llu.%03llu gwei", (unsigned long long)(w / 1000000000u),
+                 (unsigned long long)(w % 1000000000u / 1000000u));
+    return out;
+}
+
+static void describe_fees(const struct tx *t, char *out, size_t n)
+{
+    char a[32], c[32];
+    if (t->type == TX_LEGACY)
+        snprintf(out, n, "gas price %s", gwei(&t->gas_price, a));
+    else
+        snprintf(out, n, "maxFee %s, tip %s", gwei(&t->max_fee, a), gwei(&t->max_priority_fee, c));
+}
+
+/* Fee replacements tried in one go while the node keeps answering
+ * "underpriced"; each offers ≥ 10% more, and the fee cap ends it sooner. */
+#define REPLACE_ATTEMPTS 16
+
+/*
+ * Replace the batch's current transaction (stuck in the pool, or refused as
+ * underpriced) by one at the same nonce with the same call data and higher
+ * fees (evm_bump_fees: ≥ 10% on every fee, at least the network's current
+ * price, at most the cap). The replacement is recorded before it is
+ * broadcast and becomes the batch's current transaction; the earlier ones
+ * stay recorded and watched (watch_others), since any of them may still be
+ * the one mined. At the cap the batch stays SENT with the reason noted.
+ */
+static err_code replace(const struct run *r, struct store_batch *b, const char *why,
+                        struct err *e)
+{
+    struct evm_ledger *l = r->cfg->ledger;
+    for (unsigned attempt = 0; attempt < REPLACE_ATTEMPTS; attempt++) {
+        uint8_t *raw;
+        size_t len;
+        err_code rc = store_tx_raw(r->s, &b->tx_hash, &raw, &len, e);
+        if (rc)
+            return rc;
+        if (len == 0) { /* adopted from the ledger: not ours to re-sign */
+            free(raw);
+            return E_OK;
+        }
+        struct tx old, t;
+        struct eth_sig sig;
+        rc = tx_decode_signed(raw, len, l->chain_id, &old, &sig, e);
+        free(raw);
+        if (rc)
+            return err_wrap(e, rc, "the stored transaction of %s %llu", kind_name(b->kind),
+                              (unsigned long long)b->seq);
+        char before[96], after[96], oldhex[67], newhex[67];
+        describe_fees(&old, before, sizeof before);
+        rc = evm_bump_fees(l, &r->cfg->fees, &old, &t, e);
+        bool legacy = old.type == TX_LEGACY;
+        tx_clear(&old);
+        if (rc == E_UNSUPPORTED && legacy) {
+            /* A legacy transaction at gas price 0 is on a gas-free network
+             * (Besu with min-gas-price 0, EBSI, our berlin profile): every
+             * transaction there pays 0, so no fee can move it ahead, and a
+             * bump would only make it the one transaction that pays. What
+             * keeps it out of a block is the node (pool, permissioning),
+             * not the price: wait and rebroadcast, never replace. */
+            tx_clear(&t);
+            char msg[sizeof e->msg];
+            snprintf(msg, sizeof msg, "sent; waiting to be mined (%.80s; not replaced: %.300s)",
+                     why, e->msg);
+            note(r, b, msg);
+            err_clear(e);
+            return E_OK;
+        }
+        if (rc == E_LIMIT) {
+            tx_clear(&t);
+            char msg[sizeof e->msg];
+            snprintf(msg, sizeof msg, "sent; %.80s, not replaced: %.300s", why, e->msg);
+            note(r, b, msg);
+            err_clear(e);
+            return E_OK;
+        }
+        if (rc) {
+            tx_clear(&t);
+            return rc;
+        }
+        describe_fees(&t, after, sizeof after);
+        struct buf nraw = {0};
+        struct hash32 txh;
+        rc = tx_sign(&t, r->cfg->signer, &nraw, &txh, NULL, e);
+        uint64_t nonce = t.nonce;
+        tx_clear(&t);
+        /* Recorded before it leaves this process, as every transaction. */
+        if (!rc)
+            rc = store_tx_record(r->s, b->kind, b->seq, nonce, &txh, nraw.p, nraw.len, e);
+        buf_free(&nraw);
+        if (rc)
+            return rc;
+        hash32_to_hex0x(&b->tx_hash, oldhex);
+        hash32_to_hex0x(&txh, newhex);
+        fault_point("after-replace-record");
+        if ((rc = store_batch_get(r->s, b->kind, b->seq, b, e)))
+            return rc;
+        enum sent out;
+        if ((rc = broadcast(r, b, &out, e)))
+            return rc;
+        if (out == SENT_UNDERPRICED) {
+            say(r, "%s %llu: replacement %s (%s) refused as underpriced; offering more",
+                kind_name(b->kind), (unsigned long long)b->seq, newhex, after);
+            why = "the node wants a higher fee";
+            continue;
+        }
+        if (out == SENT_NONCE_USED) {
+            /* One of our transactions (or another) was mined meanwhile:
+             * the next look (watch_others, follow) finds out which. */
+            note(r, b, "nonce used while replacing; looking for the mined transaction");
+            return E_OK;
+        }
+        uint64_t at = 0;
+        mark_sent(r, &b->tx_hash, &at);
+        say(r, "%s %llu: %s; transaction %s (%s) replaced by %s (%s, nonce %llu, block %llu)",
+            kind_name(b->kind), (unsigned long long)b->seq, why, oldhex, before, newhex, after,
+            (unsigned long long)nonce, (unsigned long long)at);
+        char msg[256];
+        snprintf(msg, sizeof msg, "sent; replaced with a higher fee (%s); waiting to be mined",
+                 after);
+        note(r, b, msg);
+        return E_OK;
+    }
+    note(r, b, "sent; the node still refuses our higher fees as underpriced; trying again");
+    return E_OK;
+}
+
+/* A SENT batch's transaction is in the pool: replace it once it has been
+ * pending for K blocks since it was (re)sent. */
+static err_code maybe_replace(const struct run *r, struct store_batch *b, struct err *e)
+{
+    uint64_t k = r->cfg->replace_after_blocks ? r->cfg->replace_after_blocks
+                                              : ANCHORING_REPLACE_AFTER_BLOCKS;
+    struct store_tx *txs;
+    size_t n;
+    err_code rc = store_tx_list(r->s, b->kind, b->seq, &txs, &n, e);
+    if (rc)
+        return rc;
+    struct store_tx cur = {0};
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        if (hash32_eq(&txs[i].hash, &b->tx_hash)) {
+            cur = txs[i];
+            found = true;
+        }
+    free(txs);
+    if (!found || !cur.has_raw) {
+        note(r, b, "sent; waiting to be mined");
+        return E_OK;
+    }
+    uint64_t latest;
+    if ((rc = rpc_block_number(r->cfg->ledger->rpc, &latest, e)))
+        return rc;
+    if (!cur.has_sent_block) { /* first seen pending since it was (re)sent */
+        if ((rc = store_tx_set_sent_block(r->s, &cur.hash, &latest, e)))
+            return rc;
+        cur.sent_block = latest;
+    }
+    uint64_t waited = latest > cur.sent_block ? latest - cur.sent_block : 0;
+    if (waited < k) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "sent in block %llu; waiting to be mined (a higher fee "
+                                  "replaces it from block %llu)",
+                 (unsigned long long)cur.sent_block,
+                 (unsigned long long)(cur.sent_block + k));
+        note(r, b, msg);
+        return E_OK;
+    }
+    char why[96];
+    snprintf(why, sizeof why, "pending for %llu blocks since block %llu",
+             (unsigned long long)waited, (unsigned long long)cur.sent_block);
+    return replace(r, b, why, e);
+}
+
+/*
+ * A batch with replacements has several signed transactions at one nonce,
+ * and the ledger may include any of them (a node that never saw the
+ * replacement mines the original). Has one other than the current one been
+ * mined in a canonical block? Then it becomes the batch's transaction and
+ * follow() checks its receipt and Anchored event as for any other.
+ * Transactions at another nonce (signed before "nonce taken by another
+ * transaction") can never be mined and are not asked about.
+ */
+static err_code watch_others(const struct run *r, struct store_batch *b, struct err *e)
+{
+    struct store_tx *txs;
+    size_t n;
+    err_code rc = store_tx_list(r->s, b->kind, b->seq, &txs, &n, e);
+    if (rc || n < 2) {
+        free(txs);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (hash32_eq(&txs[i].hash, &b->tx_hash) || txs[i].nonce != b->nonce)
+            continue;
+        struct rpc_receipt rcpt;
+        rc = rpc_get_receipt(r->cfg->ledger->rpc, &txs[i].hash, &rcpt, e);
+        if (rc == E_NOT_FOUND) {
+            err_clear(e);
+            rc = E_OK;
+            continue;
+        }
+        if (rc)
+            break;
+        bool canonical;
+        uint64_t depth;
+        rc = evm_block_canonical(r->cfg->ledger, rcpt.block_number, &rcpt.block_hash,
+                                 &canonical, &depth, NULL, e);
+        rpc_receipt_free(&rcpt);
+        if (rc)
+            break;
+        if (!canonical)
+            continue;
+        char hex[67];
+        hash32_to_hex0x(&txs[i].hash, hex);
+        say(r, "%s %llu: the ledger mined %s, an earlier fee level at nonce %llu; following it",
+            kind_name(b->kind), (unsigned long long)b->seq, hex, (unsigned long long)txs[i].nonce);
+        if (!(rc = store_tx_record(r->s, b->kind, b->seq, txs[i].nonce, &txs[i].hash, NULL, 0,
+                                   e)))
+            rc = store_batch_get(r->s, b->kind, b->seq, b, e);
+        break;
+    }
+    free(txs);
+    return rc;
+}
+
 /* SENT: drive to ANCHORED, or back to CLOSED when our nonce went elsewhere. */
 static err_code follow(const struct run *r, struct store_batch *b, bool *done, struct err *e)
 {
     *done = false;
-    struct evm_tx_state st;
-    err_code rc = evm_tx_state(r->cfg->ledger, &b->tx_hash, &st, e);
+    err_code rc = watch_others(r, b, e);
     if (rc)
+        return rc;
+    struct evm_tx_state st;
+    if ((rc = evm_tx_state(r->cfg->ledger, &b->tx_hash, &st, e)))
         return rc;
     char hex[67];
     hash32_to_hex0x(&b->tx_hash, hex);
     switch (st.status) {
     case EVM_TX_UNKNOWN: {
-        bool nonce_used;
-        if ((rc = broadcast(r, b, &nonce_used, e)))
+        enum sent out;
+        if ((rc = broadcast(r, b, &out, e)))
             break;
-        if (nonce_used) {
+        if (out == SENT_UNDERPRICED) {
+            /* Not in the pool and refused for its price: the network's
+             * minimum rose, or an earlier transaction of ours holds the
+             * nonce in the node's pool at a fee this one does not beat. */
+            rc = replace(r, b, "refused as underpriced", e);
+            break;
+        }
+        if (out == SENT_NONCE_USED) {
             /* Someone used the nonce. Was it our transaction after all? */
             struct registry_record rec;
             if ((rc = registry_anchored_at(r->cfg->ledger->rpc, &r->cfg->contract, &r->issuer,
@@ -263,11 +531,16 @@ static err_code follow(const struct run *r, struct store_batch *b, bool *done, s
             b->state = BATCH_CLOSED;
             break;
         }
+        /* (Re)sent: the K-block count starts again when it is next seen
+         * pending (no extra request here: most ledgers mine it at once). */
+        struct err ignore;
+        if (store_tx_set_sent_block(r->s, &b->tx_hash, NULL, &ignore) != E_OK)
+            say(r, "warning: %s", ignore.msg);
         note(r, b, "sent; waiting to be mined");
         break;
     }
     case EVM_TX_PENDING:
-        note(r, b, "sent; waiting to be mined");
+        rc = maybe_replace(r, b, e);
         break;
     case EVM_TX_REVERTED: {
         char why[256];

@@ -21,7 +21,19 @@
  * a reverted transaction or missing funds stop with FAILED and a reason,
  * without burning a nonce; a receipt that disappears (reorg) sends the same
  * bytes again.
+ *
+ * Stuck or underpriced (fee networks): a transaction still pending K blocks
+ * after it was (re)sent, or refused as "underpriced", is replaced at the
+ * same nonce with the same call data and every fee raised ≥ 10% (geth's and
+ * Besu's price bump) and to at least the network's current price, up to the
+ * fee cap — at the cap the batch stays SENT with the reason noted. The
+ * replacement is recorded before it is broadcast; all of the batch's
+ * transactions at that nonce are watched, and whichever is mined is
+ * adopted. Gas-free networks (legacy gasPrice 0) never replace.
  */
+
+/* Blocks a transaction may stay pending before it is replaced (default). */
+#define ANCHORING_REPLACE_AFTER_BLOCKS 3
 #ifndef NOTARY_ANCHORING_H
 #define NOTARY_ANCHORING_H
 
@@ -38,7 +50,8 @@ struct anchoring_cfg {
     uint64_t confirmations;        /* ≥ 1: blocks including the anchoring one */
     unsigned poll_ms;              /* between ledger polls (0 = 1000) */
     unsigned timeout_s;            /* give up waiting after this (0 = 300); the batch stays SENT */
-    struct evm_fee_policy fees;
+    struct evm_fee_policy fees;     /* the cap also bounds fee replacements */
+    uint64_t replace_after_blocks; /* replace a transaction pending this many blocks (0 = 3) */
     /* Progress lines for a person ("batch 3: sent 0x…, waiting for 2 confirmations"). */
     void (*log)(void *arg, const char *fmt, va_list ap);
     void *log_arg;

@@ -515,7 +515,7 @@ static err_code read_hash_file(const char *path, struct hashes *hs, struct err *
         if (q > p && *p != '#') {
             struct hash32 h;
             if (hex_decode_exact(p, (size_t)(q - p), true, h.b, 32, e))
-                rc = err_prefix(e, "%s:%lu", strcmp(path, "-") ? path : "<stdin>", line);
+                rc = err_wrap(e, E_INVALID, "%s:%lu", strcmp(path, "-") ? path : "<stdin>", line);
             else
                 rc = hashes_add(hs, &h, CRED_HASH_GIVEN, e);
         }
@@ -716,7 +716,8 @@ static int cmd_close(int argc, char **argv)
 /* ---- anchor -------------------------------------------------------------- */
 
 static const char ANCHOR_USAGE[] =
-    "usage: notary anchor [--timeout SEC] [--poll-ms MS] [--confirmations N] [--json]\n"
+    "usage: notary anchor [--timeout SEC] [--poll-ms MS] [--confirmations N]\n"
+    "                     [--replace-after-blocks K] [--max-fee-gwei G] [--json]\n"
     "\n"
     "Anchor every closed batch, oldest first: one transaction per batch to the\n"
     "registry contract (then every revocation checkpoint cut by `notary checkpoint`\n"
@@ -732,6 +733,10 @@ static const char ANCHOR_USAGE[] =
     "  --confirmations N    override the configured confirmations for this run\n"
     "  --rpc-timeout-ms MS  per-request ledger timeout (default 30000)\n"
     "  --rpc-attempts N     attempts per ledger request before giving up (default 5)\n"
+    "  --replace-after-blocks K  a transaction still pending K blocks after it was\n"
+    "                       sent is replaced at the same nonce with fees 10% higher\n"
+    "                       (default 3; fee networks only, never at gas price 0)\n"
+    "  --max-fee-gwei G     never offer more than G gwei per gas (default 500)\n"
     "  --json               print the result as JSON\n";
 
 /* Members `notary checkpoint` adds to the JSON result of the anchoring it runs. */
@@ -744,11 +749,13 @@ static int cmd_anchor(int argc, char **argv)
                                          {"confirmations", required_argument, 0, 'n'},
                                          {"rpc-timeout-ms", required_argument, 0, 'T'},
                                          {"rpc-attempts", required_argument, 0, 'A'},
+                                         {"replace-after-blocks", required_argument, 0, 'R'},
+                                         {"max-fee-gwei", required_argument, 0, 'F'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     unsigned timeout = 300, poll = 1000, rpc_timeout = 0, rpc_attempts = 0;
-    uint64_t conf_override = 0;
+    uint64_t conf_override = 0, replace_after = 0, max_fee_gwei = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -757,6 +764,17 @@ static int cmd_anchor(int argc, char **argv)
         case 'n': conf_override = strtoull(optarg, NULL, 10); break;
         case 'T': rpc_timeout = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'A': rpc_attempts = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'R':
+            replace_after = strtoull(optarg, NULL, 10);
+            if (replace_after < 1 || replace_after > 100000)
+                return usage_error("anchor", "--replace-after-blocks must be 1..100000");
+            break;
+        case 'F':
+            /* 10^9 gwei per gas is far beyond any fee; it keeps wei in 64 bits. */
+            max_fee_gwei = strtoull(optarg, NULL, 10);
+            if (max_fee_gwei < 1 || max_fee_gwei > 1000000000)
+                return usage_error("anchor", "--max-fee-gwei must be 1..1000000000");
+            break;
         case 'j': g_json = true; break;
         case 'h': fputs(ANCHOR_USAGE, stdout); return EXIT_OK;
         default: return usage_error("anchor", "unknown option");
@@ -773,6 +791,8 @@ static int cmd_anchor(int argc, char **argv)
     if ((rc = open_store(false, &s, &e)) || (rc = load_signer(&sg, &e)))
         goto out;
     struct anchoring_cfg cfg = {.signer = sg, .poll_ms = poll, .timeout_s = timeout,
+                                .replace_after_blocks = replace_after,
+                                .fees.max_fee_cap_wei = max_fee_gwei * 1000000000ull,
                                 .log = g_json ? NULL : log_line};
     if ((rc = connect_ledger(s, rpc_timeout, rpc_attempts, &l, &cfg.confirmations, &cfg.contract,
                              &e)))
@@ -1091,7 +1111,8 @@ static const char CHECKPOINT_USAGE[] =
     "\n"
     "  --no-anchor          only cut the checkpoint; `notary anchor` anchors it later\n"
     "  --timeout SEC, --poll-ms MS, --confirmations N, --rpc-timeout-ms MS,\n"
-    "  --rpc-attempts N     as for `notary anchor`\n"
+    "  --rpc-attempts N, --replace-after-blocks K, --max-fee-gwei G\n"
+    "                       as for `notary anchor`\n"
     "  --json               print the result as JSON\n";
 
 static int cmd_checkpoint(int argc, char **argv)
@@ -1102,6 +1123,8 @@ static int cmd_checkpoint(int argc, char **argv)
                                          {"confirmations", required_argument, 0, 'a'},
                                          {"rpc-timeout-ms", required_argument, 0, 'a'},
                                          {"rpc-attempts", required_argument, 0, 'a'},
+                                         {"replace-after-blocks", required_argument, 0, 'a'},
+                                         {"max-fee-gwei", required_argument, 0, 'a'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};

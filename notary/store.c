@@ -65,6 +65,10 @@ static const char *const MIGRATIONS[] = {
     "  name TEXT PRIMARY KEY,"
     "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
     "  created_at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 4: the block number the ledger was at when a transaction was (re)sent,
+     * so a transaction pending for K blocks can be replaced with a higher
+     * fee at the same nonce (DESIGN.md fault table, "stuck / underpriced"). */
+    "ALTER TABLE txs ADD COLUMN sent_block INTEGER;",
 };
 
 const char *batch_state_name(enum batch_state s)
@@ -129,7 +133,7 @@ static err_code migrate(struct store *s, struct err *e)
             return rc;
         if ((rc = exec(s, MIGRATIONS[v], e)) || (rc = exec(s, pragma, e))) {
             rollback(s);
-            return err_prefix(e, "schema migration %d", v + 1);
+            return err_wrap(e, rc, "schema migration %d", v + 1);
         }
         if ((rc = commit(s, e)))
             return rc;
@@ -696,6 +700,60 @@ err_code store_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, ui
                        (unsigned long long)seq);
     }
     return commit(s, e) ? (rollback(s), E_IO) : E_OK;
+}
+
+err_code store_tx_list(struct store *s, enum batch_kind kind, uint64_t seq, struct store_tx **out,
+                       size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT tx_hash, nonce, length(raw), sent_block FROM txs "
+                             "WHERE kind = ? AND seq = ? ORDER BY created_at, nonce", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_int64(st, 2, (int64_t)seq);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_tx *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, E_NOMEM, "out of memory");
+                break;
+            }
+            *out = p;
+        }
+        struct store_tx *t = &(*out)[(*n)++];
+        memset(t, 0, sizeof *t);
+        blob32(st, 0, &t->hash, NULL);
+        t->nonce = (uint64_t)sqlite3_column_int64(st, 1);
+        t->has_raw = sqlite3_column_int64(st, 2) > 0;
+        t->has_sent_block = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        t->sent_block = (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "list transactions");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+err_code store_tx_set_sent_block(struct store *s, const struct hash32 *tx_hash,
+                                 const uint64_t *block, struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {block ? BI(*block) : (struct bindv){.t = B_NONE}, BH(tx_hash)};
+    err_code rc = run(s, "UPDATE txs SET sent_block = ? WHERE tx_hash = ?", v, 2, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_NOT_FOUND, "transaction not recorded in the store");
+    return rc;
 }
 
 err_code store_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t **raw, size_t *len,

@@ -156,6 +156,28 @@ err_code store_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, ui
                          const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
                          struct err *e) MUST_CHECK;
 
+/* One recorded transaction of a batch. A batch may have several at the same
+ * nonce (fee replacements of a stuck transaction): any one of them may be
+ * the one mined, so the anchoring state machine watches them all. */
+struct store_tx {
+    struct hash32 hash;
+    uint64_t nonce;
+    bool has_raw;          /* false: adopted from the ledger, not signed by this store */
+    bool has_sent_block;
+    uint64_t sent_block;   /* the ledger's latest block when it was last (re)sent */
+};
+
+/* Every transaction recorded for batch (kind, seq), oldest first (*out
+ * malloc'd, caller frees; *n may be 0). */
+err_code store_tx_list(struct store *s, enum batch_kind kind, uint64_t seq, struct store_tx **out,
+                       size_t *n, struct err *e) MUST_CHECK;
+
+/* Note that transaction `tx_hash` was (re)sent when the ledger's latest
+ * block was *block (NULL: forget it; the next look at the pool sets it).
+ * E_NOT_FOUND if it is not recorded. */
+err_code store_tx_set_sent_block(struct store *s, const struct hash32 *tx_hash,
+                                 const uint64_t *block, struct err *e) MUST_CHECK;
+
 /* The raw bytes of a recorded transaction (*raw malloc'd). */
 err_code store_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t **raw, size_t *len,
                       struct err *e) MUST_CHECK;
