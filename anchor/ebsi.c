@@ -57,7 +57,7 @@ err_code ebsi_data_parse(const uint8_t *p, size_t n, struct ebsi_data *out, stru
     json_t *j;
     err_code rc = jstrict_parse((const char *)p, n, EBSI_MAX_DATA, 0, &j, e);
     if (rc)
-        return e ? err_prefix(e, "timestamp data") : rc; /* err_prefix(NULL) is E_OK */
+        return err_wrap(e, rc, "timestamp data");
     json_t *kind = json_object_get(j, "kind"), *seq = json_object_get(j, "seq"),
            *size = json_object_get(j, "size"), *v = json_object_get(j, "v");
     if (!json_is_object(j) || json_object_size(j) != 4 || !json_is_string(kind) ||
@@ -142,7 +142,7 @@ err_code ebsi_parse_calldata(const uint8_t *p, size_t n, uint64_t *alg, struct h
     if ((rc = array_at(a, an, 0, &w0, e)) || (rc = array_at(a, an, 1, &w1, e)) ||
         (rc = array_at(a, an, 2, &w2, e)) || (rc = abi_get_uint(a, an, w0, 32, &c0, e)) ||
         (rc = abi_get_uint(a, an, w1, 32, &c1, e)) || (rc = abi_get_uint(a, an, w2, 32, &c2, e)))
-        return e ? err_prefix(e, "timestampHashes call data") : rc; /* err_prefix(NULL) is E_OK */
+        return err_wrap(e, rc, "timestampHashes call data");
     if (c0 != 1 || c1 != 1 || c2 != 1)
         return err_set(e, E_INVALID, "timestampHashes call carries %" PRIu64 " hashes, not "
                                      "exactly one",
@@ -153,7 +153,7 @@ err_code ebsi_parse_calldata(const uint8_t *p, size_t n, uint64_t *alg, struct h
     if ((rc = abi_get_uint(a, an, w0 + 1, 64, alg, e)) ||
         (rc = abi_get_bytes(a + (w1 + 1) * 32, an - (w1 + 1) * 32, 0, &hv, &hl, e)) ||
         (rc = abi_get_bytes(a + (w2 + 1) * 32, an - (w2 + 1) * 32, 0, &dv, &dl, e)))
-        return e ? err_prefix(e, "timestampHashes call data") : rc; /* err_prefix(NULL) is E_OK */
+        return err_wrap(e, rc, "timestampHashes call data");
     if (hl != 32)
         return err_set(e, E_INVALID, "the timestamped hash has %zu bytes, not 32", hl);
     memcpy(root->b, hv, 32);
@@ -188,7 +188,7 @@ err_code ebsi_parse_event(const struct rpc_log *log, struct ebsi_event *out, str
         (rc = abi_get_uint(log->data, log->data_len, 1, 64, &out->alg, e)) ||
         (rc = abi_get_uint(log->data, log->data_len, 2, 64, &out->block_number, e)) ||
         (rc = abi_get_bytes(log->data, log->data_len, 3, &dv, &dl, e)))
-        return e ? err_prefix(e, "HashTimestamped event") : rc; /* err_prefix(NULL) is E_OK */
+        return err_wrap(e, rc, "HashTimestamped event");
     if (hl != 32)
         return err_set(e, E_INVALID, "HashTimestamped hash value has %zu bytes, not 32", hl);
     memcpy(out->root.b, hv, 32);
@@ -267,7 +267,7 @@ err_code ebsi_code_matches(struct rpc_client *ledger, const struct addr20 *contr
     err_code rc = hex_decode_alloc(ebsi_timestamp_runtime_hex, strlen(ebsi_timestamp_runtime_hex),
                                    false, 1 << 20, &want, &wlen, e);
     if (rc)
-        return err_prefix(e, "embedded Timestamp runtime code");
+        return err_wrap(e, rc, "embedded Timestamp runtime code");
     if ((rc = rpc_get_code(ledger, contract, "latest", &code, &len, e))) {
         free(want);
         return rc;
@@ -463,7 +463,7 @@ err_code ebsi_api_new(const struct rpc_options *opt, struct ebsi_api **out, stru
     err_code rc = rpc_client_new(&o, &a->rpc, e);
     if (rc) {
         free(a);
-        return err_prefix(e, "Timestamp API");
+        return err_wrap(e, rc, "Timestamp API");
     }
     *out = a;
     return E_OK;
@@ -501,7 +501,7 @@ static err_code api_failed(struct ebsi_api *a, const char *method, err_code rc, 
                        "missing, expired or lacks the timestamp_write scope; put a fresh token "
                        "in the token file or NOTARY_EBSI_TOKEN and run again",
                        rpc_client_origin(a->rpc), method, re->http_status);
-    return err_prefix(e, "Timestamp API %s", method);
+    return err_wrap(e, rc, "Timestamp API %s", method);
 }
 
 err_code ebsi_request_tx(struct ebsi_api *a, const struct ebsi_expect *x, uint64_t alg,
@@ -633,7 +633,7 @@ err_code ebsi_token_read(const char *path, char **token, struct err *e)
     struct buf b;
     err_code rc = file_read_all(path, EBSI_MAX_TOKEN_FILE, &b, e);
     if (rc)
-        return err_prefix(e, "token file");
+        return err_wrap(e, rc, "token file");
     size_t i = 0, end = b.len;
     while (i < end && (b.p[i] == ' ' || b.p[i] == '\t' || b.p[i] == '\n' || b.p[i] == '\r'))
         i++;

@@ -76,7 +76,7 @@ static err_code get_hex(const json_t *obj, const char *key, const char *where, c
         return rc;
     rc = hex_decode_exact(s, strlen(s), true, out, want, e);
     if (rc)
-        return err_prefix(e, "%s: keystore field \"%s%s\"", name, where, key);
+        return err_wrap(e, rc, "%s: keystore field \"%s%s\"", name, where, key);
     return E_OK;
 }
 
@@ -159,7 +159,7 @@ static err_code parse_kdfparams(const json_t *crypto, const char *kdf, const cha
     size_t salt_len = 0;
     rc = hex_decode_alloc(salt_hex, strlen(salt_hex), true, KEYSTORE_MAX_SALT, &salt, &salt_len, e);
     if (rc)
-        return err_prefix(e, "%s: keystore field \"%ssalt\"", name, W);
+        return err_wrap(e, rc, "%s: keystore field \"%ssalt\"", name, W);
     if (salt_len == 0) {
         free(salt);
         return err_set(e, E_INVALID, "%s: keystore field \"%ssalt\" is empty", name, W);
@@ -245,7 +245,7 @@ static err_code parse_keystore(const json_t *root, const char *name, struct pars
             return err_set(e, E_INVALID, "%s: keystore field \"address\" must be a string", name);
         const char *s = json_string_value(a);
         if ((rc = hex_decode_exact(s, strlen(s), true, k->address.b, 20, e)))
-            return err_prefix(e, "%s: keystore field \"address\"", name);
+            return err_wrap(e, rc, "%s: keystore field \"address\"", name);
         k->has_address = 1;
     }
     return E_OK;
@@ -310,7 +310,7 @@ static err_code address_of(const uint8_t privkey[32], struct addr20 *out, const 
     struct signer *s = NULL;
     err_code rc = signer_from_privkey(privkey, &s, e);
     if (rc)
-        return err_prefix(e, "%s: decrypted key", name);
+        return err_wrap(e, rc, "%s: decrypted key", name);
     signer_address(s, out);
     signer_free(s);
     return E_OK;
@@ -330,7 +330,7 @@ err_code keystore_decrypt(const char *json, size_t len, const char *name, const 
     json_t *root = NULL;
     err_code rc = jstrict_parse(json, len, KEYSTORE_MAX_BYTES, 0, &root, e);
     if (rc)
-        return err_prefix(e, "%s", name);
+        return err_wrap(e, rc, "%s", name);
     struct parsed k;
     rc = parse_keystore(root, name, &k, e);
     json_decref(root);

@@ -144,7 +144,7 @@ err_code registry_code_matches(struct rpc_client *c, const struct addr20 *contra
     err_code rc = hex_decode_alloc(registry_runtime_hex, strlen(registry_runtime_hex), false,
                                    1 << 20, &want, &wlen, e);
     if (rc)
-        return err_prefix(e, "embedded registry runtime code");
+        return err_wrap(e, rc, "embedded registry runtime code");
     if ((rc = rpc_get_code(c, contract, "latest", &code, &len, e))) {
         free(want);
         return rc;

@@ -211,9 +211,7 @@ err_code signer_sign_digest(const struct signer *s, const struct hash32 *digest,
      * check anyway, and recover the address to catch a faulty computation
      * before the signature leaves this module. */
     if (eth_sig_check(&sig, e) != E_OK) {
-        if (e)
-            e->code = E_CRYPTO;
-        return err_prefix(e, "freshly made signature fails its check");
+        return err_wrap(e, E_CRYPTO, "freshly made signature fails its check");
     }
     struct addr20 back;
     if (eth_recover_address(digest, &sig, &back, e) != E_OK || !addr20_eq(&back, &s->addr))
@@ -313,7 +311,7 @@ err_code eth_address_parse(const char *s, struct addr20 *out, struct err *e)
     struct addr20 a;
     err_code rc = hex_decode_exact(s + 2, 40, false, a.b, 20, e);
     if (rc)
-        return err_prefix(e, "address \"%s\"", s);
+        return err_wrap(e, rc, "address \"%s\"", s);
     bool upper = false, lower = false;
     for (size_t i = 2; i < n; i++) {
         upper |= s[i] >= 'A' && s[i] <= 'F';

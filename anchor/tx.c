@@ -293,7 +293,7 @@ static err_code decode(const uint8_t *raw, size_t n, uint64_t expect_chain_id, s
     size_t count = 0, used = 0;
     err_code rc = rlp_decode(raw, n, &top, e);
     if (rc)
-        return err_prefix(e, "transaction");
+        return err_wrap(e, rc, "transaction");
     if (!top.is_list)
         return err_set(e, E_INVALID, "transaction: RLP list expected");
     size_t want = t->type == TX_EIP1559 ? (sig ? 12 : 9) : 9;
@@ -305,12 +305,12 @@ static err_code decode(const uint8_t *raw, size_t n, uint64_t expect_chain_id, s
     if (rc)
         return rc;
     if ((rc = get_body(f, t, &used, e)))
-        return err_prefix(e, "transaction");
+        return err_wrap(e, rc, "transaction");
     const struct rlp_item *tail = &f[used];
     if (t->type == TX_LEGACY) {
         uint64_t v;
         if ((rc = rlp_item_uint(&tail[0], "v", &v, e)))
-            return err_prefix(e, "transaction");
+            return err_wrap(e, rc, "transaction");
         if (!sig) {
             /* EIP-155 signing payload: [..., chainId, 0, 0] */
             if (tail[1].is_list || tail[1].len || tail[2].is_list || tail[2].len)
@@ -331,7 +331,7 @@ static err_code decode(const uint8_t *raw, size_t n, uint64_t expect_chain_id, s
     } else if (sig) {
         uint64_t parity;
         if ((rc = rlp_item_uint(&tail[0], "yParity", &parity, e)))
-            return err_prefix(e, "transaction");
+            return err_wrap(e, rc, "transaction");
         if (parity > 1)
             return err_set(e, E_INVALID, "transaction yParity is %llu, not 0 or 1",
                            (unsigned long long)parity);
@@ -339,9 +339,9 @@ static err_code decode(const uint8_t *raw, size_t n, uint64_t expect_chain_id, s
     }
     if (sig) {
         if ((rc = get_sig_rs(&tail[1], &tail[2], sig, e)))
-            return err_prefix(e, "transaction");
+            return err_wrap(e, rc, "transaction");
         if ((rc = eth_sig_check(sig, e)))
-            return err_prefix(e, "transaction");
+            return err_wrap(e, rc, "transaction");
     }
     if (t->chain_id == 0 || t->chain_id > TX_MAX_CHAIN_ID)
         return err_set(e, E_INVALID, "transaction has chain id %llu, outside 1..%llu",

@@ -524,7 +524,7 @@ err_code bundle_parse(const char *text, size_t len, const char *name, struct bun
         if (rc == E_LIMIT && len > BUNDLE_MAX_BYTES)
             return perr(&c, E_LIMIT, "%zu bytes is larger than the bundle limit of %u bytes", len,
                         BUNDLE_MAX_BYTES);
-        return err_prefix(e, "%s", c.name);
+        return err_wrap(e, rc, "%s", c.name);
     }
     rc = parse_doc(&c, top, out);
     json_decref(top);

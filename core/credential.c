@@ -79,9 +79,8 @@ err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashin
     err_code rc = jcs_canonicalize((const char *)data, len, CREDENTIAL_MAX_BYTES, &canon, e);
     if (rc) {
         buf_free(&canon);
-        err_prefix(e, "credential starts like JSON but is not strict JSON, so it cannot be "
-                      "canonicalized (RFC 8785)");
-        return rc; /* not err_prefix's result: that is E_OK when e is NULL */
+        return err_wrap(e, rc, "credential starts like JSON but is not strict JSON, so it cannot be "
+                               "canonicalized (RFC 8785)");
     }
     rc = sha256(canon.p, canon.len, out);
     buf_free(&canon);

@@ -17,19 +17,35 @@ err_code err_set(struct err *e, err_code code, const char *fmt, ...)
     return code;
 }
 
-err_code err_prefix(struct err *e, const char *fmt, ...)
+static void vprefix(struct err *e, const char *fmt, va_list ap)
 {
-    if (!e)
-        return E_OK;
     char prefix[256], old[sizeof e->msg];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
     memcpy(old, e->msg, sizeof old);
     if (snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old) >= (int)sizeof e->msg)
         e->msg[sizeof e->msg - 1] = '\0'; /* truncated: the message stays readable */
-    return e->code;
+}
+
+void err_prefix(struct err *e, const char *fmt, ...)
+{
+    if (!e)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprefix(e, fmt, ap);
+    va_end(ap);
+}
+
+err_code err_wrap(struct err *e, err_code code, const char *fmt, ...)
+{
+    if (e) {
+        va_list ap;
+        va_start(ap, fmt);
+        vprefix(e, fmt, ap);
+        va_end(ap);
+        e->code = code;
+    }
+    return code;
 }
 
 void err_clear(struct err *e)

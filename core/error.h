@@ -43,9 +43,15 @@ err_code err_set(struct err *e, err_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prefix the existing message of `e` with "prefix: " (for context such as a
- * file name); returns e->code, or E_OK if e is NULL. */
-err_code err_prefix(struct err *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+ * file name). `e` may be NULL. Returns nothing on purpose: to add context
+ * while returning a failure, use err_wrap(), which cannot turn a failure
+ * into E_OK when the caller passed no `struct err`. */
+void err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* err_prefix() then return `code` (whether or not `e` is NULL):
+ * `return err_wrap(e, rc, "batch %llu", seq);` */
+err_code err_wrap(struct err *e, err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Reset `e` to E_OK with an empty message. `e` may be NULL. */
 void err_clear(struct err *e);

@@ -515,7 +515,7 @@ err_code revlog_parse(const char *text, size_t len, const char *name, struct rev
     json_t *top = NULL;
     err_code rc = jstrict_parse(text ? text : "", text ? len : 0, REVLOG_MAX_BYTES, 0, &top, e);
     if (rc)
-        return err_prefix(e, "%s", c.name);
+        return err_wrap(e, rc, "%s", c.name);
     rc = parse_doc(&c, top, out);
     json_decref(top);
     if (rc)

@@ -28,7 +28,7 @@ static err_code root_batch(struct store *s, struct store_batch *b, batch_progres
         progress("building tree", 0, b->size, arg);
     err_code rc = batch_tree(s, b->seq, NULL, &t, e);
     if (rc)
-        return err_prefix(e, "batch %llu", (unsigned long long)b->seq);
+        return err_wrap(e, rc, "batch %llu", (unsigned long long)b->seq);
     merkle_tree_root(t, &b->root);
     merkle_tree_free(t);
     if ((rc = store_batch_set_root(s, BATCH_ISSUANCE, b->seq, &b->root, e)))

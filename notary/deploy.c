@@ -17,7 +17,7 @@ err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
     err_code rc = hex_decode_alloc(registry_creation_hex, strlen(registry_creation_hex), true,
                                    TX_MAX_RAW, &code, &len, e);
     if (rc)
-        return err_prefix(e, "embedded contract bytecode");
+        return err_wrap(e, rc, "embedded contract bytecode");
     struct addr20 from;
     signer_address(signer, &from);
     uint64_t nonce;

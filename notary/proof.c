@@ -34,7 +34,7 @@ static err_code meta_addr(struct store *s, const char *key, struct addr20 *out, 
         return rc;
     rc = addr20_from_hex(v, out, e);
     free(v);
-    return rc ? err_prefix(e, "setting %s", key) : E_OK;
+    return rc ? err_wrap(e, rc, "setting %s", key) : E_OK;
 }
 
 err_code proof_ledger_load(struct store *s, struct proof_ledger *out, struct err *e)

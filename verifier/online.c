@@ -254,7 +254,7 @@ err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, st
         if (*n >= VERIFY_MAX_TRUSTED)
             rc = err_set(e, E_LIMIT, "%s: more than %d trusted issuers", path, VERIFY_MAX_TRUSTED);
         else if (addr20_from_hex(p, &out[*n], e))
-            rc = err_prefix(e, "%s: line %u", path, line);
+            rc = err_wrap(e, E_INVALID, "%s: line %u", path, line);
         else
             (*n)++;
     }

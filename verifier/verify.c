@@ -162,7 +162,7 @@ err_code verify_subject_from_hex(const char *hex, struct verify_subject *out, st
         return err_set(e, E_INVALID, "missing hash");
     err_code rc = hex_decode_exact(hex, strlen(hex), true, out->hash.b, 32, e);
     if (rc)
-        return err_prefix(e, "credential hash must be 64 hex digits (SHA-256)");
+        return err_wrap(e, rc, "credential hash must be 64 hex digits (SHA-256)");
     return E_OK;
 }
 

@@ -33,6 +33,25 @@ TEST(hex_roundtrip_and_strictness)
     CHECK(p == NULL && n == 0);
 }
 
+TEST(errors_keep_their_code_with_or_without_a_struct)
+{
+    struct err e = {0};
+    err_set(&e, E_VERIFY, "root differs");
+    CHECK(err_wrap(&e, E_VERIFY, "bundle %s", "b.json") == E_VERIFY);
+    CHECK_STREQ(e.msg, "bundle b.json: root differs");
+    CHECK(e.code == E_VERIFY);
+    /* A caller that passes no struct err still gets the failure back. */
+    CHECK(err_wrap(NULL, E_INVALID, "x") == E_INVALID);
+    err_prefix(NULL, "nothing to prefix");
+    char big[600];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    err_set(&e, E_IO, "%s", big);
+    err_prefix(&e, "ctx");
+    CHECK(strlen(e.msg) == sizeof e.msg - 1 && strncmp(e.msg, "ctx: aaa", 8) == 0);
+    CHECK_STREQ(err_name(E_NOT_FOUND), "not-found");
+}
+
 TEST(addresses)
 {
     struct err e = {0};
