@@ -534,7 +534,8 @@ static err_code follow(const struct run *r, struct store_batch *b, bool *done, s
         /* (Re)sent: the K-block count starts again when it is next seen
          * pending (no extra request here: most ledgers mine it at once). */
         struct err ignore;
-        if (store_tx_set_sent_block(r->s, &b->tx_hash, NULL, &ignore) != E_OK)
+        err_code mrc = store_tx_set_sent_block(r->s, &b->tx_hash, NULL, &ignore);
+        if (mrc != E_OK && mrc != E_NOT_FOUND) /* not found: adopted, none of ours */
             say(r, "warning: %s", ignore.msg);
         note(r, b, "sent; waiting to be mined");
         break;

@@ -112,8 +112,19 @@ new_batch() {
 }
 cur() { echo $((nb - 1)); }
 # Each run ends within --timeout: no block is mined while it waits, so what
-# it does depends only on the blocks mined before it started.
-RUN=(--poll-ms 100 --timeout 2 --replace-after-blocks 3)
+# it does depends only on the blocks mined before it started (every step
+# checked here happens in a run's first look at the batch, before its
+# deadline is consulted).
+RUN=(--poll-ms 100 --timeout 1 --replace-after-blocks 3)
+# send_pending NAME [OPTIONS]: sign and send a closed batch; nothing is mined.
+# The K-block count starts when a run first sees the transaction pending, a
+# poll after the send; a second run sees it pending at once, so the count
+# starts at the current block however slow the first run was.
+send_pending() {
+    local name=$1; shift
+    expect_exit 3 "$name" "$NOTARY" anchor "${RUN[@]}" "$@"
+    expect_exit 3 "$name, seen pending" "$NOTARY" anchor "${RUN[@]}" "$@"
+}
 
 ledger_start hardhat || { fail "hardhat start"; finish; }
 ok "hardhat started ($LEDGER_URL)"
@@ -130,7 +141,7 @@ anchors=0
 # --- replace: pending for K blocks → same nonce, fees ≥ 110% ---------------------
 new_batch
 hardhat_mine 1 $LOW
-expect_exit 3 "replace: sent, pending (nothing mined)" "$NOTARY" anchor "${RUN[@]}"
+send_pending "replace: sent, pending (nothing mined)"
 tx1=$(batch_field "$(cur)" txHash)
 nonce1=$(tx_field "$tx1" nonce); fee1=$(tx_field "$tx1" maxFeePerGas); tip1=$(tx_field "$tx1" maxPriorityFeePerGas)
 check "replace: first transaction in the pool, not mined (maxFee $fee1, tip $tip1)" [ "$(tx_field "$tx1" blockNumber)" = "" ]
@@ -164,7 +175,7 @@ echo "# replace: maxFee $fee1 → $fee2 wei, tip $tip1 → $tip2 wei"
 new_batch
 hardhat_mine 1 $LOW
 CAP=(--max-fee-gwei 5)
-expect_exit 3 "cap: sent under a 5 gwei cap" "$NOTARY" anchor "${RUN[@]}" "${CAP[@]}"
+send_pending "cap: sent under a 5 gwei cap" "${CAP[@]}"
 txa=$(batch_field "$(cur)" txHash); feea=$(tx_field "$txa" maxFeePerGas)
 hardhat_mine 3 $HIGH
 expect_exit 3 "cap: replaced, at most the cap" "$NOTARY" anchor "${RUN[@]}" "${CAP[@]}"
@@ -185,7 +196,7 @@ check "cap: anchored once, with the capped replacement" [ "$(count_anchors)" = $
 # --- original: mined after its replacement was broadcast → adopted -------------------
 new_batch
 hardhat_mine 1 $LOW
-expect_exit 3 "original: sent, pending" "$NOTARY" anchor "${RUN[@]}"
+send_pending "original: sent, pending"
 txo=$(batch_field "$(cur)" txHash)
 hardhat_mine 3 $HIGH
 expect_exit 3 "original: replaced" "$NOTARY" anchor "${RUN[@]}"
@@ -208,7 +219,7 @@ check "original: the replacement never mined" [ "$(mined_in "$txr")" = none ]
 # --- underpriced: the node wants more → bump again, within the cap ------------------
 new_batch
 hardhat_mine 1 $LOW
-expect_exit 3 "underpriced: sent, pending" "$NOTARY" anchor "${RUN[@]}"
+send_pending "underpriced: sent, pending"
 txu=$(batch_field "$(cur)" txHash); nonceu=$(tx_field "$txu" nonce)
 # Another transaction of the same key (an operator's wallet) takes the
 # nonce's pool slot at a much higher fee: 8 gwei, tip 2 gwei.
