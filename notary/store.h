@@ -1,9 +1,14 @@
 /*
- * notary/store.h — the notary's durable state in SQLite (WAL, synchronous=FULL).
+ * notary/store.h — the notary's durable state, in SQLite (WAL,
+ * synchronous=FULL; the embedded default) or PostgreSQL (synchronous_commit
+ * on; several notary instances on one database). The engine is chosen by
+ * the store URL given to store_open (notary/store.c dispatches; the engines
+ * are notary/store_sqlite.c and notary/store_pg.c, same schema and
+ * migration numbering).
  *
  * What the store guarantees: when a store_* call that writes returns E_OK, the
- * change is durably on disk (a committed WAL transaction with fsync), so a
- * command or an HTTP 2xx may acknowledge it. Every signed transaction is
+ * change is durably committed (a fsynced WAL transaction, or a PostgreSQL
+ * COMMIT that returned), so a command or an HTTP 2xx may acknowledge it. Every signed transaction is
  * recorded here *before* it is broadcast, so a crash between send and record
  * can always be recovered by rebroadcasting the same bytes.
  *
@@ -20,8 +25,10 @@
  *
  * Ownership: `struct store` from store_open(), freed by store_close();
  * arrays returned through pointers are malloc'd and freed by the caller.
- * One writer per key: the store holds an exclusive lock file beside the
- * database for as long as it is open for anchoring (store_lock_writer).
+ * One writer per key: the store holds an exclusive lock (SQLite: a lock file
+ * beside the database; PostgreSQL: a session advisory lock) for as long as it
+ * is open for anchoring (store_lock_writer). With PostgreSQL that lock also
+ * elects the one `notary serve` instance that closes and anchors batches.
  */
 #ifndef NOTARY_STORE_H
 #define NOTARY_STORE_H
@@ -76,13 +83,28 @@ struct store_credential {
     int64_t submitted_at;
 };
 
-/* Open (creating if `create`) the database at `path`, apply the schema
- * migrations, set WAL + synchronous=FULL + a busy timeout. */
-err_code store_open(const char *path, bool create, struct store **out, struct err *e) MUST_CHECK;
+/* Open (creating if `create`) the store at `url` and apply the schema
+ * migrations. `url` is `sqlite:PATH` or a plain PATH (SQLite: WAL +
+ * synchronous=FULL + a busy timeout), or `postgresql://…` / `postgres://…`
+ * (a libpq URI; the database must exist; `create` creates the schema in it).
+ * E_NOT_FOUND if !create and there is no notary store there. */
+err_code store_open(const char *url, bool create, struct store **out, struct err *e) MUST_CHECK;
 void store_close(struct store *s);
 
-/* Take the exclusive writer lock (a lock file `path`.lock via flock): one
- * process anchors with a key at a time. E_STATE if another holds it. */
+/* True if `url` names a PostgreSQL store. */
+bool store_url_is_pg(const char *url);
+/* True if several notary processes may share this store at once
+ * (PostgreSQL): only the holder of store_lock_writer closes batches. */
+bool store_shared(const struct store *s);
+/* "sqlite" or "postgresql". */
+const char *store_engine(const struct store *s);
+
+/* Take the exclusive writer lock: one process anchors with a key at a time.
+ * SQLite: a lock file `path`.lock via flock. PostgreSQL: a session-level
+ * pg_try_advisory_lock on a dedicated connection, released when that
+ * session ends (the process exits or dies); a call while holding it checks
+ * the session is still alive and fails with E_STATE if it was lost.
+ * E_STATE if another holds it. */
 err_code store_lock_writer(struct store *s, struct err *e) MUST_CHECK;
 
 /* Configuration values. get: *value malloc'd (caller frees), E_NOT_FOUND if unset. */

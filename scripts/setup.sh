@@ -10,9 +10,10 @@ set -euo pipefail
 
 PKGS=(build-essential pkg-config ca-certificates
       libssl-dev nettle-dev libsecp256k1-dev libcurl4-openssl-dev libjansson-dev
-      libsqlite3-dev libmicrohttpd-dev
+      libsqlite3-dev libmicrohttpd-dev libpq-dev
       nodejs npm jq python3 procps openssl xxd curl
-      sqlite3 fiu-utils) # sqlite3: store checks in tests; fiu-utils: fiu-run for tests/cli/durability.sh
+      sqlite3 fiu-utils # sqlite3: store checks in tests; fiu-utils: fiu-run for tests/cli/durability.sh
+      postgresql) # the PostgreSQL store's tests start their own server (tests/lib/pg.sh)
 NPM_DIRS=()
 while [ $# -gt 0 ]; do
     case "$1" in

@@ -1,15 +1,21 @@
 /*
  * tests/unit/test_store.c — the notary store and batch closing: durable
  * submissions, deduplication, batch freezing, roots that match a tree built
- * directly, crash repair of a frozen batch without root, anchoring states.
+ * directly, crash repair of a frozen batch without root, anchoring states,
+ * the revocation log, tokens, the writer lock, and concurrent submitters
+ * racing a closer. The same tests run against SQLite (here) and PostgreSQL
+ * (tests/cli/store_pg.sh sets NOTARY_TEST_PG; tests/store_url.h).
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/hash.h"
 #include "core/merkle.h"
+#include "core/revlog.h"
 #include "notary/batch.h"
 #include "notary/store.h"
 #include "tests/harness.h"
+#include "tests/store_url.h"
 
 static void mk(struct hash32 *h, uint64_t n, uint32_t seed)
 {
@@ -22,7 +28,8 @@ static void mk(struct hash32 *h, uint64_t n, uint32_t seed)
 static struct store *fresh(const char *name)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s.db", t_tmpdir(), name);
+    if (!t_store_url(name, path, sizeof path))
+        return NULL;
     struct store *s = NULL;
     struct err e = {0};
     if (store_open(path, true, &s, &e) != E_OK)
@@ -130,7 +137,7 @@ TEST(anchoring_states_and_tx_record)
 TEST(meta_and_reopen)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/meta.db", t_tmpdir());
+    CHECK(t_store_url("meta", path, sizeof path));
     struct store *s;
     struct err e = {0};
     CHECK_ERR(store_open(path, false, &s, &e), &e, E_NOT_FOUND, "notary init");
@@ -149,6 +156,217 @@ TEST(meta_and_reopen)
     CHECK_OK(store_open(path, false, &s2, &e), &e);
     CHECK_OK(store_lock_writer(s, &e), &e);
     CHECK_ERR(store_lock_writer(s2, &e), &e, E_STATE, "one writer per key");
+    CHECK_ERR(store_lock_writer(s2, &e), &e, E_STATE, "one writer per key");
+    /* the holder goes away: the other takes over */
+    store_close(s);
+    CHECK_OK(store_lock_writer(s2, &e), &e);
+    CHECK_OK(store_lock_writer(s2, &e), &e); /* held: still ours */
     store_close(s2);
+}
+
+TEST(store_urls)
+{
+    struct store *s = NULL;
+    struct err e = {0};
+    char url[600];
+    snprintf(url, sizeof url, "sqlite:%s/url.db", t_tmpdir());
+    CHECK_ERR(store_open(url, false, &s, &e), &e, E_NOT_FOUND, "notary init");
+    CHECK_OK(store_open(url, true, &s, &e), &e);
+    CHECK_STREQ(store_engine(s), "sqlite");
+    CHECK(!store_shared(s));
+    store_close(s);
+    /* the same file as a plain path */
+    CHECK_OK(store_open(url + 7, false, &s, &e), &e);
+    store_close(s);
+    CHECK_ERR(store_open("sqlite:", true, &s, &e), &e, E_INVALID, "empty store path");
+    CHECK(store_url_is_pg("postgresql://u@h/db") && store_url_is_pg("postgres://h/db"));
+    CHECK(!store_url_is_pg("sqlite:/x") && !store_url_is_pg("/tmp/postgresql://x"));
+    /* nothing listens on port 1: a connection error, not a crash or a file */
+    CHECK_ERR(store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", true, &s,
+                         &e), &e, E_IO, "cannot connect to the PostgreSQL store");
+    CHECK(s == NULL);
+    CHECK_ERR(store_open("postgresql://[bad", true, &s, &e), &e, E_IO, "cannot connect");
+}
+
+TEST(revocation_log_append_only_and_ordered)
+{
+    struct store *s = fresh("revocations");
+    CHECK(s);
+    struct err e = {0};
+    struct hash32 h[4];
+    mk(h, 4, 5);
+    CHECK_OK(store_submit(s, h, NULL, 3, NULL, NULL, NULL, &e), &e);
+    struct store_revocation r;
+    bool existed = true;
+    uint64_t n = 99;
+    CHECK_OK(store_revocation_count(s, &n, &e), &e);
+    CHECK(n == 0);
+    CHECK_ERR(store_revocation_get(s, &h[0], &r, &e), &e, E_NOT_FOUND, "not revoked");
+    /* only submitted hashes can be revoked */
+    CHECK_ERR(store_revocation_add(s, &h[3], 1, NULL, 10, &r, &existed, &e), &e, E_NOT_FOUND,
+              "never submitted");
+    CHECK_OK(store_revocation_add(s, &h[1], 1, "key compromise", 10, &r, &existed, &e), &e);
+    CHECK(!existed && r.index == 0 && r.reason == 1 && r.revoked_at == 10);
+    CHECK_STREQ(r.note, "key compromise");
+    CHECK_OK(store_revocation_add(s, &h[0], 2, NULL, 11, &r, &existed, &e), &e);
+    CHECK(!existed && r.index == 1 && r.note[0] == 0);
+    /* again: the existing entry, nothing appended */
+    CHECK_OK(store_revocation_add(s, &h[1], 3, "other", 12, &r, &existed, &e), &e);
+    CHECK(existed && r.index == 0 && r.reason == 1 && r.revoked_at == 10);
+    CHECK_OK(store_revocation_count(s, &n, &e), &e);
+    CHECK(n == 2);
+    struct revlog log = {0};
+    CHECK_OK(store_revocation_load(s, &log, &e), &e);
+    CHECK(log.n_entries == 2 && hash32_eq(&log.entries[0].credential, &h[1]) &&
+          hash32_eq(&log.entries[1].credential, &h[0]));
+    revlog_free(&log);
+    store_close(s);
+}
+
+TEST(tokens_named_unique_removable)
+{
+    struct store *s = fresh("tokens");
+    CHECK(s);
+    struct err e = {0};
+    struct hash32 t1 = {{1}}, t2 = {{2}};
+    struct store_token *list;
+    size_t n = 9;
+    CHECK_OK(store_token_list(s, &list, &n, &e), &e);
+    CHECK(n == 0 && list == NULL);
+    CHECK_OK(store_token_add(s, "b-reader", &t1, &e), &e);
+    CHECK_OK(store_token_add(s, "a-writer", &t2, &e), &e);
+    CHECK_ERR(store_token_add(s, "b-reader", &t2, &e), &e, E_STATE, "exists already");
+    CHECK_OK(store_token_list(s, &list, &n, &e), &e);
+    CHECK(n == 2 && strcmp(list[0].name, "a-writer") == 0 && hash32_eq(&list[1].hash, &t1));
+    free(list);
+    CHECK_OK(store_token_remove(s, "a-writer", &e), &e);
+    CHECK_ERR(store_token_remove(s, "a-writer", &e), &e, E_NOT_FOUND, "no token named");
+    CHECK_OK(store_token_list(s, &list, &n, &e), &e);
+    CHECK(n == 1);
+    free(list);
+    store_close(s);
+}
+
+/* Several connections submit while another freezes batches: every hash gets
+ * exactly one (batch, leaf), every batch's leaves are 0..size-1, nothing is
+ * lost. With PostgreSQL these are separate server sessions, as several
+ * `notary serve` processes would be. */
+#define RACE_WRITERS 4
+#define RACE_PER 600
+#define RACE_CHUNK 40
+
+struct race {
+    char url[600];
+    int id;
+    struct hash32 *h;
+    struct store_submitted *out;
+    err_code rc;
+    char msg[sizeof(struct err){0}.msg];
+};
+
+static void *race_writer(void *arg)
+{
+    struct race *r = arg;
+    struct store *s = NULL;
+    struct err e = {0};
+    if ((r->rc = store_open(r->url, false, &s, &e)) == E_OK) {
+        for (int i = 0; i < RACE_PER && !r->rc; i += RACE_CHUNK)
+            r->rc = store_submit(s, r->h + i, NULL, RACE_CHUNK, r->out + i, NULL, NULL, &e);
+    }
+    if (r->rc)
+        snprintf(r->msg, sizeof r->msg, "%s", e.msg);
+    store_close(s);
+    return NULL;
+}
+
+static void *race_closer(void *arg)
+{
+    struct race *r = arg;
+    struct store *s = NULL;
+    struct err e = {0};
+    if ((r->rc = store_open(r->url, false, &s, &e)) == E_OK) {
+        for (int i = 0; i < 15 && !r->rc; i++) {
+            struct store_batch b;
+            err_code rc = batch_close(s, &b, NULL, NULL, &e);
+            if (rc && rc != E_NOT_FOUND)
+                r->rc = rc;
+            usleep(2000);
+        }
+    }
+    if (r->rc)
+        snprintf(r->msg, sizeof r->msg, "%s", e.msg);
+    store_close(s);
+    return NULL;
+}
+
+TEST(concurrent_submitters_and_closer_lose_nothing)
+{
+    char url[600];
+    CHECK(t_store_url("race", url, sizeof url));
+    struct store *s = NULL;
+    struct err e = {0};
+    CHECK_OK(store_open(url, true, &s, &e), &e);
+    enum { N = RACE_WRITERS * RACE_PER };
+    struct hash32 *h = malloc(N * sizeof *h);
+    struct store_submitted *out = calloc(N, sizeof *out);
+    CHECK(h && out);
+    mk(h, N, 6);
+    /* writers 0 and 1 submit the same hashes: each must end up stored once */
+    memcpy(h + RACE_PER, h, RACE_PER * sizeof *h);
+    struct race r[RACE_WRITERS + 1];
+    pthread_t th[RACE_WRITERS + 1];
+    for (int i = 0; i <= RACE_WRITERS; i++) {
+        r[i] = (struct race){.id = i, .h = h + (size_t)i * RACE_PER,
+                             .out = out + (size_t)i * RACE_PER};
+        snprintf(r[i].url, sizeof r[i].url, "%s", url);
+        CHECK(pthread_create(&th[i], NULL, i < RACE_WRITERS ? race_writer : race_closer,
+                             &r[i]) == 0);
+    }
+    for (int i = 0; i <= RACE_WRITERS; i++) {
+        pthread_join(th[i], NULL);
+        CHECKF(r[i].rc == E_OK, "thread %d: %s", i, r[i].msg);
+    }
+    struct store_batch b;
+    err_code rc = batch_close(s, &b, NULL, NULL, &e);
+    CHECK(rc == E_OK || rc == E_NOT_FOUND);
+    /* each batch's leaves; every distinct hash exactly once over all batches */
+    struct store_batch *list;
+    size_t nb;
+    CHECK_OK(store_batch_list(s, BATCH_ISSUANCE, &list, &nb, &e), &e);
+    uint64_t total = 0;
+    bool ok = true;
+    for (size_t i = 0; i < nb; i++) {
+        if (list[i].state == BATCH_OPEN && list[i].size == 0)
+            continue; /* opened by a submission of hashes that all existed */
+        struct hash32 *leaves;
+        uint64_t n;
+        CHECK_OK(store_batch_leaves(s, list[i].seq, &leaves, &n, &e), &e);
+        CHECK(n == list[i].size && list[i].state == BATCH_CLOSED && list[i].has_root);
+        for (uint64_t j = 0; j < n; j++) {
+            struct store_credential c;
+            ok = ok && store_credential_get(s, &leaves[j], &c, &e) == E_OK &&
+                 c.batch_seq == list[i].seq && c.leaf_index == j;
+        }
+        total += n;
+        free(leaves);
+    }
+    CHECK(ok);
+    CHECKF(total == N - RACE_PER, "%llu leaves for %d distinct hashes", (unsigned long long)total,
+           N - RACE_PER);
+    /* every acknowledgement names the hash's one place */
+    for (size_t i = 0; i < N && ok; i++) {
+        struct store_credential c;
+        ok = store_credential_get(s, &h[i], &c, &e) == E_OK &&
+             c.batch_seq == out[i].batch_seq && c.leaf_index == out[i].leaf_index;
+    }
+    CHECK(ok);
+    /* of each duplicated pair exactly one was new */
+    int both_new = 0;
+    for (size_t i = 0; i < RACE_PER; i++)
+        both_new += !out[i].existed && !out[RACE_PER + i].existed;
+    CHECK(both_new == 0);
+    free(list);
+    free(h);
+    free(out);
     store_close(s);
 }

@@ -1,0 +1,1031 @@
+/*
+ * notary/store_sqlite.c — the SQLite engine of notary/store.h (the embedded
+ * default; notary/store_pg.c is the PostgreSQL one, with the same schema
+ * numbering: migration N here is migration N there).
+ *
+ * Durability: WAL with synchronous=FULL, so a COMMIT has been fsynced when
+ * sqlite3_step returns; every write path runs inside one explicit
+ * transaction and reports success only after COMMIT. Migrations are keyed
+ * by PRAGMA user_version and run inside a transaction.
+ */
+#include "notary/store_impl.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sq {
+    struct store base; /* first: ops */
+    sqlite3 *db;
+    char *path;
+    int lock_fd;
+};
+
+#define SQ(s) ((struct sq *)(s))
+
+static const struct store_ops SQLITE_OPS;
+static void sq_close(struct store *s);
+
+static const char *const MIGRATIONS[] = {
+    /* 1: the initial schema */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    /* id = batch first_id + leaf index: a batch's leaves are one rowid range,
+     * read back in order by a sequential scan (an index scan was 30x slower). */
+    "CREATE TABLE credentials("
+    "  id INTEGER PRIMARY KEY,"
+    "  hash BLOB NOT NULL UNIQUE CHECK(length(hash) = 32),"
+    "  hashing INTEGER NOT NULL,"
+    "  batch_seq INTEGER NOT NULL,"
+    "  submitted_at INTEGER NOT NULL);"
+    "CREATE TABLE batches("
+    "  kind INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL DEFAULT 0, first_id INTEGER NOT NULL DEFAULT 0,"
+    "  root BLOB, opened_at INTEGER NOT NULL, closed_at INTEGER,"
+    "  tx_hash BLOB, nonce INTEGER, sent_at INTEGER,"
+    "  block_number INTEGER, block_hash BLOB, block_time INTEGER, anchored_at INTEGER,"
+    "  last_error TEXT,"
+    "  PRIMARY KEY(kind, seq)) WITHOUT ROWID;"
+    "CREATE TABLE txs("
+    "  tx_hash BLOB PRIMARY KEY, kind INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  nonce INTEGER NOT NULL, raw BLOB NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 2: the revocation log (core/revlog.h): idx is the entry's position in
+     * the RFC 9162 log; the triggers make the table append-only, so even a
+     * bug cannot rewrite history that checkpoints have anchored. */
+    "CREATE TABLE revocations("
+    "  idx INTEGER PRIMARY KEY,"
+    "  hash BLOB NOT NULL UNIQUE CHECK(length(hash) = 32),"
+    "  reason INTEGER NOT NULL CHECK(reason BETWEEN 0 AND 255),"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  revoked_at INTEGER NOT NULL CHECK(revoked_at >= 0));"
+    "CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations BEGIN"
+    "  SELECT RAISE(ABORT, 'the revocation log is append-only'); END;"
+    "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN"
+    "  SELECT RAISE(ABORT, 'the revocation log is append-only'); END;",
+    /* 3: API bearer tokens for `notary serve`: only the SHA-256 of each
+     * token is kept, so a copy of the database grants no access. */
+    "CREATE TABLE api_tokens("
+    "  name TEXT PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 4: the block number the ledger was at when a transaction was (re)sent,
+     * so a transaction pending for K blocks can be replaced with a higher
+     * fee at the same nonce (DESIGN.md fault table, "stuck / underpriced"). */
+    "ALTER TABLE txs ADD COLUMN sent_block INTEGER;",
+};
+
+static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
+              "a migration added to one engine must be added to the other (store_pg.c)");
+
+static err_code dberr(struct store *s, struct err *e, const char *what)
+{
+    return err_set(e, E_IO, "%s: %s: %s", SQ(s)->path, what, sqlite3_errmsg(SQ(s)->db));
+}
+
+static err_code exec(struct store *s, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(SQ(s)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, E_IO, "%s: %s", SQ(s)->path, msg ? msg : sqlite3_errmsg(SQ(s)->db));
+        sqlite3_free(msg);
+        return E_IO;
+    }
+    return E_OK;
+}
+
+static err_code prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct err *e)
+{
+    if (sqlite3_prepare_v2(SQ(s)->db, sql, -1, st, NULL) != SQLITE_OK)
+        return dberr(s, e, "prepare");
+    return E_OK;
+}
+
+static err_code begin(struct store *s, struct err *e) { return exec(s, "BEGIN IMMEDIATE", e); }
+
+static err_code commit(struct store *s, struct err *e) { return exec(s, "COMMIT", e); }
+
+static void rollback(struct store *s) { sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL); }
+
+static err_code migrate(struct store *s, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "PRAGMA user_version", &st, e);
+    if (rc)
+        return rc;
+    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    int latest = (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]);
+    if (version > latest)
+        return err_set(e, E_UNSUPPORTED,
+                       "%s: database schema version %d is newer than this notary (%d); upgrade "
+                       "the notary",
+                       SQ(s)->path, version, latest);
+    for (int v = version; v < latest; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((rc = begin(s, e)))
+            return rc;
+        if ((rc = exec(s, MIGRATIONS[v], e)) || (rc = exec(s, pragma, e))) {
+            rollback(s);
+            return err_wrap(e, rc, "schema migration %d", v + 1);
+        }
+        if ((rc = commit(s, e)))
+            return rc;
+    }
+    return E_OK;
+}
+
+err_code store_sqlite_open(const char *path, bool create, struct store **out, struct err *e)
+{
+    *out = NULL;
+    if (!create && access(path, F_OK) != 0)
+        return err_set(e, E_NOT_FOUND, "%s: no notary database here (run `notary init` first)",
+                       path);
+    struct sq *q = calloc(1, sizeof *q);
+    if (!q || !(q->path = strdup(path))) {
+        free(q);
+        return err_set(e, E_NOMEM, "out of memory");
+    }
+    q->base.ops = &SQLITE_OPS;
+    struct store *s = &q->base;
+    SQ(s)->lock_fd = -1;
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(path, &SQ(s)->db, flags, NULL) != SQLITE_OK) {
+        err_set(e, E_IO, "%s: cannot open database: %s", path,
+                SQ(s)->db ? sqlite3_errmsg(SQ(s)->db) : "out of memory");
+        sq_close(s);
+        return E_IO;
+    }
+    sqlite3_busy_timeout(SQ(s)->db, 10000);
+    err_code rc;
+    if ((rc = exec(s, "PRAGMA journal_mode=WAL", e)) ||
+        (rc = exec(s, "PRAGMA synchronous=FULL", e)) ||
+        (rc = exec(s, "PRAGMA foreign_keys=ON", e)) ||
+        (rc = exec(s, "PRAGMA cache_size=-65536", e)) || (rc = migrate(s, e))) {
+        sq_close(s);
+        return rc;
+    }
+    *out = s;
+    return E_OK;
+}
+
+static void sq_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (SQ(s)->db)
+        sqlite3_close(SQ(s)->db);
+    if (SQ(s)->lock_fd >= 0)
+        close(SQ(s)->lock_fd);
+    free(SQ(s)->path);
+    free(SQ(s));
+}
+
+static err_code sq_lock_writer(struct store *s, struct err *e)
+{
+    if (SQ(s)->lock_fd >= 0)
+        return E_OK;
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s.lock", SQ(s)->path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_set(e, E_IO, "%s: cannot open lock file: %s", lock, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return err_set(e, E_STATE,
+                       "%s: another notary process is anchoring with this key (one writer per key)",
+                       SQ(s)->path);
+    }
+    SQ(s)->lock_fd = fd;
+    return E_OK;
+}
+
+/* ---- meta ----------------------------------------------------------------- */
+
+static err_code sq_meta_get(struct store *s, const char *key, char **value, struct err *e)
+{
+    sqlite3_stmt *st;
+    *value = NULL;
+    err_code rc = prepare(s, "SELECT value FROM meta WHERE key = ?", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *value = strdup((const char *)sqlite3_column_text(st, 0));
+        rc = *value ? E_OK : err_set(e, E_NOMEM, "out of memory");
+    } else if (r == SQLITE_DONE) {
+        rc = err_set(e, E_NOT_FOUND, "%s: setting '%s' is not configured", SQ(s)->path, key);
+    } else {
+        rc = dberr(s, e, "read setting");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_meta_set(struct store *s, const char *key, const char *value, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? E_OK : dberr(s, e, "write setting");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- batches -------------------------------------------------------------- */
+
+#define BATCH_COLS                                                                                 \
+    "kind, seq, state, size, root, opened_at, closed_at, tx_hash, nonce, sent_at, block_number, "  \
+    "block_hash, block_time, anchored_at, last_error, first_id"
+
+static void blob32(sqlite3_stmt *st, int col, struct hash32 *out, bool *present)
+{
+    const void *p = sqlite3_column_blob(st, col);
+    bool ok = p && sqlite3_column_bytes(st, col) == 32;
+    if (ok)
+        memcpy(out->b, p, 32);
+    else
+        memset(out->b, 0, 32);
+    if (present)
+        *present = ok;
+}
+
+static void row_to_batch(sqlite3_stmt *st, struct store_batch *b)
+{
+    memset(b, 0, sizeof *b);
+    b->kind = (enum batch_kind)sqlite3_column_int(st, 0);
+    b->seq = (uint64_t)sqlite3_column_int64(st, 1);
+    b->state = (enum batch_state)sqlite3_column_int(st, 2);
+    b->size = (uint64_t)sqlite3_column_int64(st, 3);
+    blob32(st, 4, &b->root, &b->has_root);
+    b->opened_at = sqlite3_column_int64(st, 5);
+    b->closed_at = sqlite3_column_int64(st, 6);
+    blob32(st, 7, &b->tx_hash, &b->has_tx);
+    b->nonce = (uint64_t)sqlite3_column_int64(st, 8);
+    b->sent_at = sqlite3_column_int64(st, 9);
+    b->block_number = (uint64_t)sqlite3_column_int64(st, 10);
+    blob32(st, 11, &b->block_hash, NULL);
+    b->block_time = sqlite3_column_int64(st, 12);
+    b->anchored_at = sqlite3_column_int64(st, 13);
+    const unsigned char *le = sqlite3_column_text(st, 14);
+    if (le)
+        snprintf(b->last_error, sizeof b->last_error, "%s", (const char *)le);
+    b->first_id = sqlite3_column_int64(st, 15);
+}
+
+static err_code batch_query_one(struct store *s, const char *where, enum batch_kind kind,
+                                int64_t arg, bool use_arg, struct store_batch *out,
+                                const char *what, struct err *e)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT " BATCH_COLS " FROM batches WHERE %s", where);
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, sql, &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, kind);
+    if (use_arg)
+        sqlite3_bind_int64(st, 2, arg);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        row_to_batch(st, out);
+        rc = E_OK;
+    } else if (r == SQLITE_DONE) {
+        rc = err_set(e, E_NOT_FOUND, "%s", what);
+    } else {
+        rc = dberr(s, e, "read batch");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
+                              struct err *e)
+{
+    return batch_query_one(s, "kind = ?1 AND state = 0", kind, 0, false, out,
+                           "no open batch", e);
+}
+
+static err_code sq_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
+                         struct store_batch *out, struct err *e)
+{
+    err_code rc = batch_query_one(s, "kind = ?1 AND seq = ?2", kind, (int64_t)seq, true, out,
+                                  "no such batch", e);
+    if (rc == E_NOT_FOUND)
+        err_set(e, E_NOT_FOUND, "no %s %llu", kind == BATCH_ISSUANCE ? "batch" : "checkpoint",
+                (unsigned long long)seq);
+    return rc;
+}
+
+static err_code sq_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
+                          size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT " BATCH_COLS " FROM batches WHERE kind = ? ORDER BY seq", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, kind);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct store_batch *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, E_NOMEM, "out of memory");
+                break;
+            }
+            *out = p;
+        }
+        row_to_batch(st, &(*out)[(*n)++]);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "list batches");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* The next seq of `kind`: one past the highest. */
+static err_code next_seq(struct store *s, enum batch_kind kind, uint64_t *seq, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT coalesce(max(seq) + 1, 0) FROM batches WHERE kind = ?", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, kind);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = dberr(s, e, "next sequence number");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- submissions ---------------------------------------------------------- */
+
+static err_code sq_submit(struct store *s, const struct hash32 *hashes,
+                      const enum credential_hashing *hashing, size_t n,
+                      struct store_submitted *out,
+                      void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
+                      struct err *e)
+{
+    err_code rc = begin(s, e);
+    if (rc)
+        return rc;
+    struct store_batch open;
+    uint64_t seq;
+    int64_t now = (int64_t)time(NULL);
+    sqlite3_stmt *ins = NULL, *get = NULL, *upd = NULL;
+    rc = sq_batch_open_get(s, BATCH_ISSUANCE, &open, e);
+    if (rc == E_NOT_FOUND) {
+        err_clear(e);
+        sqlite3_stmt *mk;
+        if ((rc = next_seq(s, BATCH_ISSUANCE, &seq, e)) ||
+            (rc = prepare(s, "INSERT INTO batches(kind, seq, state, size, first_id, opened_at) "
+                             "VALUES(0, ?, 0, 0, (SELECT coalesce(max(id) + 1, 0) FROM "
+                             "credentials), ?)", &mk, e)))
+            goto fail;
+        sqlite3_bind_int64(mk, 1, (int64_t)seq);
+        sqlite3_bind_int64(mk, 2, now);
+        rc = sqlite3_step(mk) == SQLITE_DONE ? E_OK : dberr(s, e, "open batch");
+        sqlite3_finalize(mk);
+        if (rc || (rc = sq_batch_open_get(s, BATCH_ISSUANCE, &open, e)))
+            goto fail;
+    } else if (rc) {
+        goto fail;
+    }
+    seq = open.seq;
+    uint64_t next = open.size;
+    if ((rc = prepare(s, "INSERT INTO credentials(id, hash, hashing, batch_seq, submitted_at) "
+                         "VALUES(?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING",
+                      &ins, e)) ||
+        (rc = prepare(s, "SELECT c.batch_seq, c.id - b.first_id FROM credentials c JOIN batches b "
+                         "ON b.kind = 0 AND b.seq = c.batch_seq WHERE c.hash = ?", &get, e)))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(ins, 1, open.first_id + (int64_t)next);
+        sqlite3_bind_blob(ins, 2, hashes[i].b, 32, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 3, hashing ? (int)hashing[i] : (int)CRED_HASH_GIVEN);
+        sqlite3_bind_int64(ins, 4, (int64_t)seq);
+        sqlite3_bind_int64(ins, 5, now);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = dberr(s, e, "store credential");
+            goto fail;
+        }
+        sqlite3_reset(ins);
+        if (sqlite3_changes(SQ(s)->db) == 1) {
+            if (out)
+                out[i] = (struct store_submitted){.batch_seq = seq, .leaf_index = next};
+            next++;
+        } else if (out) {
+            sqlite3_bind_blob(get, 1, hashes[i].b, 32, SQLITE_STATIC);
+            if (sqlite3_step(get) != SQLITE_ROW) {
+                rc = dberr(s, e, "read credential");
+                goto fail;
+            }
+            out[i] = (struct store_submitted){.batch_seq = (uint64_t)sqlite3_column_int64(get, 0),
+                                              .leaf_index = (uint64_t)sqlite3_column_int64(get, 1),
+                                              .existed = true};
+            sqlite3_reset(get);
+        }
+        if (progress && (i & 0xffff) == 0xffff)
+            progress(i + 1, n, arg);
+    }
+    if ((rc = prepare(s, "UPDATE batches SET size = ? WHERE kind = 0 AND seq = ?", &upd, e)))
+        goto fail;
+    sqlite3_bind_int64(upd, 1, (int64_t)next);
+    sqlite3_bind_int64(upd, 2, (int64_t)seq);
+    if (sqlite3_step(upd) != SQLITE_DONE) {
+        rc = dberr(s, e, "update batch size");
+        goto fail;
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(get);
+    sqlite3_finalize(upd);
+    if ((rc = commit(s, e))) {
+        rollback(s);
+        return rc;
+    }
+    if (progress)
+        progress(n, n, arg);
+    return E_OK;
+fail:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(get);
+    sqlite3_finalize(upd);
+    rollback(s);
+    return rc;
+}
+
+static err_code sq_credential_get(struct store *s, const struct hash32 *hash,
+                              struct store_credential *out, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT c.hashing, c.batch_seq, c.id - b.first_id, c.submitted_at "
+                             "FROM credentials c JOIN batches b ON b.kind = 0 AND "
+                             "b.seq = c.batch_seq WHERE c.hash = ?", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_blob(st, 1, hash->b, 32, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        out->hash = *hash;
+        out->hashing = (enum credential_hashing)sqlite3_column_int(st, 0);
+        out->batch_seq = (uint64_t)sqlite3_column_int64(st, 1);
+        out->leaf_index = (uint64_t)sqlite3_column_int64(st, 2);
+        out->submitted_at = sqlite3_column_int64(st, 3);
+    } else if (r == SQLITE_DONE) {
+        char hex[65];
+        hash32_to_hex(hash, hex);
+        rc = err_set(e, E_NOT_FOUND, "credential %s was never submitted to this notary", hex);
+    } else {
+        rc = dberr(s, e, "read credential");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
+                             uint8_t **hashing, uint64_t *n, struct err *e)
+{
+    *hashes = NULL;
+    if (hashing)
+        *hashing = NULL;
+    *n = 0;
+    struct store_batch b;
+    err_code rc = sq_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
+    if (rc)
+        return rc;
+    if (b.size == 0)
+        return E_OK;
+    struct hash32 *h = malloc(b.size * sizeof *h);
+    uint8_t *how = hashing ? malloc(b.size) : NULL;
+    if (!h || (hashing && !how)) {
+        free(h);
+        free(how);
+        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
+    }
+    sqlite3_stmt *st;
+    if ((rc = prepare(s, "SELECT id - ?1, hash, hashing FROM credentials WHERE id >= ?1 AND "
+                         "id < ?2 ORDER BY id", &st, e))) {
+        free(h);
+        free(how);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, b.first_id);
+    sqlite3_bind_int64(st, 2, b.first_id + (int64_t)b.size);
+    uint64_t i = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Leaves must be exactly 0..size-1: anything else is a corrupt store. */
+        if (i >= b.size || (uint64_t)sqlite3_column_int64(st, 0) != i ||
+            sqlite3_column_bytes(st, 1) != 32) {
+            rc = err_set(e, E_STATE, "%s: batch %llu is inconsistent at leaf %llu", SQ(s)->path,
+                         (unsigned long long)seq, (unsigned long long)i);
+            break;
+        }
+        memcpy(h[i].b, sqlite3_column_blob(st, 1), 32);
+        if (how)
+            how[i] = (uint8_t)sqlite3_column_int(st, 2);
+        i++;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "read batch leaves");
+    if (!rc && i != b.size)
+        rc = err_set(e, E_STATE, "%s: batch %llu has %llu leaves, expected %llu", SQ(s)->path,
+                     (unsigned long long)seq, (unsigned long long)i, (unsigned long long)b.size);
+    sqlite3_finalize(st);
+    if (rc) {
+        free(h);
+        free(how);
+        return rc;
+    }
+    *hashes = h;
+    if (hashing)
+        *hashing = how;
+    *n = i;
+    return E_OK;
+}
+
+/* Run one UPDATE/INSERT with up to 8 bound values given as a small tagged list. */
+struct bindv {
+    enum { B_NONE, B_I64, B_BLOB32, B_TEXT, B_BLOB } t;
+    int64_t i;
+    const void *p;
+    size_t len;
+};
+#define BI(v) ((struct bindv){.t = B_I64, .i = (int64_t)(v)})
+#define BH(h) ((struct bindv){.t = B_BLOB32, .p = (h)->b})
+#define BT(s) ((struct bindv){.t = B_TEXT, .p = (s)})
+#define BB(p_, l_) ((struct bindv){.t = B_BLOB, .p = (p_), .len = (l_)})
+
+static err_code run(struct store *s, const char *sql, const struct bindv *v, int nv, int *changes,
+                    struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, sql, &st, e);
+    if (rc)
+        return rc;
+    for (int i = 0; i < nv; i++) {
+        switch (v[i].t) {
+        case B_I64: sqlite3_bind_int64(st, i + 1, v[i].i); break;
+        case B_BLOB32: sqlite3_bind_blob(st, i + 1, v[i].p, 32, SQLITE_STATIC); break;
+        case B_TEXT: sqlite3_bind_text(st, i + 1, v[i].p, -1, SQLITE_STATIC); break;
+        case B_BLOB: sqlite3_bind_blob(st, i + 1, v[i].p, (int)v[i].len, SQLITE_STATIC); break;
+        case B_NONE: sqlite3_bind_null(st, i + 1); break;
+        }
+    }
+    rc = sqlite3_step(st) == SQLITE_DONE ? E_OK : dberr(s, e, "write");
+    if (changes)
+        *changes = sqlite3_changes(SQ(s)->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
+                            struct err *e)
+{
+    err_code rc = begin(s, e);
+    if (rc)
+        return rc;
+    if ((rc = sq_batch_open_get(s, BATCH_ISSUANCE, out, e))) {
+        rollback(s);
+        return rc == E_NOT_FOUND ? err_set(e, E_NOT_FOUND, "nothing to close: no credentials "
+                                                          "were submitted since the last batch")
+                                 : rc;
+    }
+    if (out->size == 0) {
+        rollback(s);
+        return err_set(e, E_NOT_FOUND, "nothing to close: the open batch %llu is empty",
+                       (unsigned long long)out->seq);
+    }
+    struct bindv v[] = {BI(closed_at), BI(out->seq)};
+    if ((rc = run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
+                  2, NULL, e)) ||
+        (rc = commit(s, e))) {
+        rollback(s);
+        return rc;
+    }
+    out->state = BATCH_CLOSED;
+    out->closed_at = closed_at;
+    return E_OK;
+}
+
+static err_code sq_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
+                              const struct hash32 *root, struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {BH(root), BI(kind), BI(seq)};
+    err_code rc = run(s, "UPDATE batches SET root = ? WHERE kind = ? AND seq = ? AND state = 1 "
+                         "AND root IS NULL", v, 3, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_STATE, "batch %llu is not closed without a root",
+                       (unsigned long long)seq);
+    return rc;
+}
+
+static err_code sq_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
+                                 int64_t closed_at, uint64_t *seq, struct err *e)
+{
+    err_code rc = begin(s, e);
+    if (rc)
+        return rc;
+    if ((rc = next_seq(s, BATCH_REVOCATION, seq, e))) {
+        rollback(s);
+        return rc;
+    }
+    struct bindv v[] = {BI(*seq), BI(size), BH(root), BI(closed_at), BI(closed_at)};
+    if ((rc = run(s, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
+                     "VALUES(1, ?, 1, ?, ?, ?, ?)", v, 5, NULL, e)) ||
+        (rc = commit(s, e))) {
+        rollback(s);
+        return rc;
+    }
+    return E_OK;
+}
+
+static err_code sq_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+                         const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
+                         struct err *e)
+{
+    int64_t now = (int64_t)time(NULL);
+    err_code rc = begin(s, e);
+    if (rc)
+        return rc;
+    int changes = 0;
+    struct bindv t[] = {BH(tx_hash), BI(kind), BI(seq), BI(nonce), BB(raw, raw_len), BI(now)};
+    struct bindv b[] = {BH(tx_hash), BI(nonce), BI(now), BI(kind), BI(seq)};
+    if ((rc = run(s, "INSERT OR IGNORE INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
+                     "VALUES(?, ?, ?, ?, ?, ?)", t, 6, NULL, e)) ||
+        (rc = run(s, "UPDATE batches SET state = 2, tx_hash = ?, nonce = ?, sent_at = ?, "
+                     "last_error = NULL WHERE kind = ? AND seq = ? AND state IN (1, 2)",
+                  b, 5, &changes, e))) {
+        rollback(s);
+        return rc;
+    }
+    if (changes != 1) {
+        rollback(s);
+        return err_set(e, E_STATE, "batch %llu is not closed or sent; cannot record a transaction",
+                       (unsigned long long)seq);
+    }
+    return commit(s, e) ? (rollback(s), E_IO) : E_OK;
+}
+
+static err_code sq_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
+                           struct store_tx **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT tx_hash, nonce, length(raw), sent_block FROM txs "
+                             "WHERE kind = ? AND seq = ? ORDER BY created_at, nonce", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_int64(st, 2, (int64_t)seq);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_tx *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, E_NOMEM, "out of memory");
+                break;
+            }
+            *out = p;
+        }
+        struct store_tx *t = &(*out)[(*n)++];
+        memset(t, 0, sizeof *t);
+        blob32(st, 0, &t->hash, NULL);
+        t->nonce = (uint64_t)sqlite3_column_int64(st, 1);
+        t->has_raw = sqlite3_column_int64(st, 2) > 0;
+        t->has_sent_block = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        t->sent_block = (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "list transactions");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static err_code sq_tx_set_sent_block(struct store *s, const struct hash32 *tx_hash,
+                                     const uint64_t *block, struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {block ? BI(*block) : (struct bindv){.t = B_NONE}, BH(tx_hash)};
+    err_code rc = run(s, "UPDATE txs SET sent_block = ? WHERE tx_hash = ?", v, 2, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_NOT_FOUND, "transaction not recorded in the store");
+    return rc;
+}
+
+static err_code sq_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t **raw, size_t *len,
+                      struct err *e)
+{
+    *raw = NULL;
+    *len = 0;
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT raw FROM txs WHERE tx_hash = ?", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_blob(st, 1, tx_hash->b, 32, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(st, 0);
+        *raw = malloc(n > 0 ? (size_t)n : 1);
+        if (!*raw) {
+            rc = err_set(e, E_NOMEM, "out of memory");
+        } else {
+            memcpy(*raw, sqlite3_column_blob(st, 0), (size_t)n);
+            *len = (size_t)n;
+        }
+    } else {
+        rc = err_set(e, E_NOT_FOUND, "transaction not recorded in the store");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_batch_anchored(struct store *s, enum batch_kind kind, uint64_t seq,
+                              const struct hash32 *tx_hash, uint64_t block_number,
+                              const struct hash32 *block_hash, int64_t block_time, struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {BH(tx_hash), BI(block_number), BH(block_hash), BI(block_time),
+                        BI(time(NULL)), BI(kind), BI(seq)};
+    err_code rc = run(s, "UPDATE batches SET state = 3, tx_hash = ?, block_number = ?, "
+                         "block_hash = ?, block_time = ?, anchored_at = ?, last_error = NULL "
+                         "WHERE kind = ? AND seq = ? AND state IN (1, 2)",
+                      v, 7, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_STATE, "batch %llu is not waiting to be anchored",
+                       (unsigned long long)seq);
+    return rc;
+}
+
+static err_code sq_batch_set_state(struct store *s, enum batch_kind kind, uint64_t seq,
+                               enum batch_state state, const char *why, struct err *e)
+{
+    struct bindv v[] = {BI(state), why ? BT(why) : (struct bindv){.t = B_NONE}, BI(kind), BI(seq)};
+    return run(s, "UPDATE batches SET state = ?, last_error = ? WHERE kind = ? AND seq = ?", v, 4,
+               NULL, e);
+}
+
+static err_code sq_batch_note(struct store *s, enum batch_kind kind, uint64_t seq, const char *why,
+                          struct err *e)
+{
+    struct bindv v[] = {why ? BT(why) : (struct bindv){.t = B_NONE}, BI(kind), BI(seq)};
+    return run(s, "UPDATE batches SET last_error = ? WHERE kind = ? AND seq = ?", v, 3, NULL, e);
+}
+
+static err_code sq_counts(struct store *s, struct store_counts *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT count(*) FROM credentials", &st, e);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        out->credentials = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if ((rc = prepare(s, "SELECT state, count(*), sum(size) FROM batches WHERE kind = 0 "
+                         "GROUP BY state", &st, e)))
+        return rc;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 0);
+        if (state >= 0 && state <= BATCH_FAILED)
+            out->batches[state] = (uint64_t)sqlite3_column_int64(st, 1);
+        if (state == BATCH_OPEN)
+            out->open_size = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return E_OK;
+}
+
+/* ---- revocation log --------------------------------------------------------- */
+
+static void row_to_revocation(sqlite3_stmt *st, struct store_revocation *out)
+{
+    memset(out, 0, sizeof *out);
+    out->index = (uint64_t)sqlite3_column_int64(st, 0);
+    blob32(st, 1, &out->hash, NULL);
+    out->reason = (uint8_t)sqlite3_column_int(st, 2);
+    const unsigned char *note = sqlite3_column_text(st, 3);
+    snprintf(out->note, sizeof out->note, "%s", note ? (const char *)note : "");
+    out->revoked_at = sqlite3_column_int64(st, 4);
+}
+
+static err_code sq_revocation_get(struct store *s, const struct hash32 *hash,
+                              struct store_revocation *out, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT idx, hash, reason, note, revoked_at FROM revocations "
+                             "WHERE hash = ?", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_blob(st, 1, hash->b, 32, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        row_to_revocation(st, out);
+    else
+        rc = r == SQLITE_DONE ? err_set(e, E_NOT_FOUND, "credential not revoked")
+                              : dberr(s, e, "read revocation");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_revocation_add(struct store *s, const struct hash32 *hash, uint8_t reason,
+                              const char *note, int64_t revoked_at, struct store_revocation *out,
+                              bool *existed, struct err *e)
+{
+    *existed = false;
+    err_code rc = begin(s, e);
+    if (rc)
+        return rc;
+    struct store_credential cred;
+    if ((rc = sq_credential_get(s, hash, &cred, e))) {
+        rollback(s);
+        return rc;
+    }
+    rc = sq_revocation_get(s, hash, out, e);
+    if (rc == E_OK) {
+        *existed = true;
+        rollback(s);
+        return E_OK;
+    }
+    if (rc != E_NOT_FOUND) {
+        rollback(s);
+        return rc;
+    }
+    err_clear(e);
+    struct bindv v[] = {BH(hash), BI(reason), BT(note ? note : ""), BI(revoked_at)};
+    if ((rc = run(s, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
+                     "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), ?, ?, ?, ?)",
+                  v, 4, NULL, e)) ||
+        (rc = sq_revocation_get(s, hash, out, e)) || (rc = commit(s, e))) {
+        rollback(s);
+        return rc;
+    }
+    return E_OK;
+}
+
+static err_code sq_revocation_load(struct store *s, struct revlog *log, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT idx, hash, reason, note, revoked_at FROM revocations "
+                             "ORDER BY idx", &st, e);
+    if (rc)
+        return rc;
+    uint64_t next = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_revocation sr;
+        row_to_revocation(st, &sr);
+        /* Positions must be exactly 0..n-1: anything else is a corrupt store. */
+        if (sr.index != next++) {
+            rc = err_set(e, E_STATE, "%s: the revocation log has no entry %llu", SQ(s)->path,
+                         (unsigned long long)(next - 1));
+            break;
+        }
+        struct revlog_entry en = {.credential = sr.hash, .reason = sr.reason,
+                                  .time = sr.revoked_at, .note = sr.note[0] ? sr.note : NULL};
+        if ((rc = revlog_add_entry(log, &en, e)))
+            break;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "read the revocation log");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_revocation_count(struct store *s, uint64_t *n, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT count(*) FROM revocations", &st, e);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = dberr(s, e, "count revocations");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- API tokens (notary serve) -------------------------------------------- */
+
+static err_code sq_token_add(struct store *s, const char *name, const struct hash32 *token_hash,
+                         struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {BT(name), BH(token_hash), BI(time(NULL))};
+    err_code rc = run(s, "INSERT OR IGNORE INTO api_tokens(name, token_hash, created_at) "
+                         "VALUES(?, ?, ?)", v, 3, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_STATE, "a token named '%s' exists already; remove it first or "
+                                   "choose another name", name);
+    return rc;
+}
+
+static err_code sq_token_remove(struct store *s, const char *name, struct err *e)
+{
+    int changes = 0;
+    struct bindv v[] = {BT(name)};
+    err_code rc = run(s, "DELETE FROM api_tokens WHERE name = ?", v, 1, &changes, e);
+    if (!rc && changes != 1)
+        return err_set(e, E_NOT_FOUND, "no token named '%s'", name);
+    return rc;
+}
+
+static err_code sq_token_list(struct store *s, struct store_token **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name",
+                          &st, e);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_token *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, E_NOMEM, "out of memory");
+                break;
+            }
+            *out = p;
+        }
+        struct store_token *t = &(*out)[(*n)++];
+        snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
+        blob32(st, 1, &t->hash, NULL);
+        t->created_at = sqlite3_column_int64(st, 2);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "list tokens");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static const struct store_ops SQLITE_OPS = {
+    .name = "sqlite",
+    .shared = false,
+    .close = sq_close,
+    .lock_writer = sq_lock_writer,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
+    .submit = sq_submit,
+    .credential_get = sq_credential_get,
+    .batch_open_get = sq_batch_open_get,
+    .batch_get = sq_batch_get,
+    .batch_list = sq_batch_list,
+    .batch_leaves = sq_batch_leaves,
+    .batch_freeze = sq_batch_freeze,
+    .batch_set_root = sq_batch_set_root,
+    .checkpoint_create = sq_checkpoint_create,
+    .tx_record = sq_tx_record,
+    .tx_list = sq_tx_list,
+    .tx_set_sent_block = sq_tx_set_sent_block,
+    .tx_raw = sq_tx_raw,
+    .batch_anchored = sq_batch_anchored,
+    .batch_set_state = sq_batch_set_state,
+    .batch_note = sq_batch_note,
+    .counts = sq_counts,
+    .revocation_add = sq_revocation_add,
+    .revocation_get = sq_revocation_get,
+    .revocation_load = sq_revocation_load,
+    .revocation_count = sq_revocation_count,
+    .token_add = sq_token_add,
+    .token_remove = sq_token_remove,
+    .token_list = sq_token_list,
+};
