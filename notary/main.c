@@ -163,13 +163,46 @@ static char *data_path(const char *file)
     return p;
 }
 
+/* The store's URL (*out malloc'd): $NOTARY_STORE if set, else the one
+ * `notary init --store URL` kept in DIR/store.url, else the SQLite file
+ * DIR/notary.db. The URL may hold a database password: store.url is 0600. */
+static err_code store_url(char **out, struct err *e)
+{
+    *out = NULL;
+    const char *env = getenv("NOTARY_STORE");
+    if (env && *env)
+        return (*out = strdup(env)) ? E_OK : err_set(e, E_NOMEM, "out of memory");
+    char *file = data_path("store.url");
+    if (!file)
+        return err_set(e, E_NOMEM, "out of memory");
+    err_code rc = E_OK;
+    if (access(file, F_OK) == 0) {
+        struct buf b = {0};
+        if (!(rc = file_read_all(file, 4096, &b, e)) && buf_append(&b, "", 1))
+            rc = err_set(e, E_NOMEM, "out of memory");
+        if (!rc) {
+            char *u = (char *)b.p;
+            u[strcspn(u, "\r\n")] = '\0';
+            if (!*u)
+                rc = err_set(e, E_INVALID, "%s is empty (it should hold the store URL)", file);
+            else if (!(*out = strdup(u)))
+                rc = err_set(e, E_NOMEM, "out of memory");
+        }
+        buf_free_wipe(&b);
+    } else if (!(*out = data_path("notary.db"))) {
+        rc = err_set(e, E_NOMEM, "out of memory");
+    }
+    free(file);
+    return rc;
+}
+
 static err_code open_store(bool create, struct store **s, struct err *e)
 {
-    char *db = data_path("notary.db");
-    if (!db)
-        return err_set(e, E_NOMEM, "out of memory");
-    err_code rc = store_open(db, create, s, e);
-    free(db);
+    char *db;
+    err_code rc = store_url(&db, e);
+    if (rc)
+        return rc;
+    rc = store_open(db, create, s, e);
     if (rc)
         return rc;
     if (!create && (rc = batch_finish_pending(*s, e))) {
@@ -249,6 +282,11 @@ static const char INIT_USAGE[] =
     "                       default: generate a new key\n"
     "  --confirmations N    blocks that must include an anchor before it counts (default 1)\n"
     "  --kdf-light          weak keystore encryption, FOR TESTS ONLY\n"
+    "  --store URL          where the notary's state lives: sqlite:PATH, or\n"
+    "                       postgresql://USER@HOST:PORT/DB (an existing database;\n"
+    "                       several `notary serve` may share it). Kept in\n"
+    "                       DIR/store.url (mode 0600); $NOTARY_STORE overrides it.\n"
+    "                       Default: DIR/notary.db (SQLite)\n"
     "  --json               print the result as JSON\n"
     "\n"
     "EBSI (--ledger ebsi): transactions are built by EBSI's Timestamp API, checked,\n"
@@ -303,8 +341,9 @@ static int cmd_init(int argc, char **argv)
         {"ledger", required_argument, 0, 'l'},     {"timestamp-api", required_argument, 0, 'a'},
         {"timestamp-contract", required_argument, 0, 'S'},
         {"token-file", required_argument, 0, 'T'}, {"hash-algorithm-id", required_argument, 0, 'H'},
+        {"store", required_argument, 0, 'u'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
-    const char *rpc = NULL, *contract = NULL, *import = NULL;
+    const char *rpc = NULL, *contract = NULL, *import = NULL, *store_arg = NULL;
     const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
                *hash_alg = NULL;
     uint64_t chain_id = 0, confirmations = 1;
@@ -325,6 +364,7 @@ static int cmd_init(int argc, char **argv)
         case 'S': ts_contract = optarg; break;
         case 'T': token_file = optarg; break;
         case 'H': hash_alg = optarg; break;
+        case 'u': store_arg = optarg; break;
         case 'h': fputs(INIT_USAGE, stdout); return EXIT_OK;
         default: return usage_error("init", "unknown option");
         }
@@ -353,7 +393,8 @@ static int cmd_init(int argc, char **argv)
     struct addr20 contract_addr;
     if (contract && addr20_from_hex(contract, &contract_addr, &e))
         return fail(EXIT_USAGE, &e);
-    char *dir = data_path(""), *db = data_path("notary.db"), *key = data_path("key.json");
+    char *dir = data_path(""), *db = NULL, *key = data_path("key.json");
+    char *url_file = data_path("store.url");
     struct store *s = NULL;
     struct signer *sg = NULL;
     struct evm_ledger l = {0};
@@ -361,14 +402,38 @@ static int cmd_init(int argc, char **argv)
     err_code rc = E_OK;
     bool created = false;
     int code = EXIT_FAIL;
-    if (!dir || !db || !key) {
+    if (!dir || !key || !url_file ||
+        (store_arg && !(db = strdup(store_arg)))) {
         rc = err_set(&e, E_NOMEM, "out of memory");
         goto out;
     }
+    if (!store_arg && (rc = store_url(&db, &e)))
+        goto out;
     dir[strlen(dir) - 1] = '\0';
-    if (access(db, F_OK) == 0) {
+    bool pg = store_url_is_pg(db);
+    const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+    if (!pg && access(db_file, F_OK) == 0) {
         rc = err_set(&e, E_STATE, "%s already holds a notary; use another --data directory", dir);
         goto out;
+    }
+    if (access(url_file, F_OK) == 0) {
+        rc = err_set(&e, E_STATE, "%s already names a store (store.url); use another --data "
+                                  "directory", dir);
+        goto out;
+    }
+    if (pg) { /* a notary is there once init has written its issuer */
+        char *issuer = NULL;
+        rc = store_open(db, false, &s, &e);
+        if (rc == E_OK && store_meta_get(s, "issuer", &issuer, NULL) == E_OK)
+            rc = err_set(&e, E_STATE, "the store %s already holds a notary (issuer %s)", db,
+                         issuer);
+        free(issuer);
+        store_close(s);
+        s = NULL;
+        if (rc == E_NOT_FOUND)
+            err_clear(&e), rc = E_OK;
+        if (rc)
+            goto out;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         rc = err_set(&e, E_IO, "%s: cannot create: %s", dir, strerror(errno));
@@ -400,6 +465,8 @@ static int cmd_init(int argc, char **argv)
     /* From here on a failure removes what this init wrote, so it can simply be run again. */
     created = true;
     if ((rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
+        goto out;
+    if (store_arg && (rc = file_write_atomic(url_file, store_arg, strlen(store_arg), 0600, &e)))
         goto out;
     if ((rc = store_open(db, true, &s, &e)))
         goto out;
@@ -438,17 +505,21 @@ out:
     store_close(s);
     if (rc && created) {
         static const char *const suffixes[] = {"", "-wal", "-shm", ".lock"};
-        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0] && !store_url_is_pg(db); i++) {
             char p[4200];
-            snprintf(p, sizeof p, "%s%s", db, suffixes[i]);
+            snprintf(p, sizeof p, "%s%s", strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db,
+                     suffixes[i]);
             unlink(p);
         }
+        if (store_arg)
+            unlink(url_file);
         unlink(key);
         fprintf(stderr, "notary: init did not complete; nothing was kept in %s\n", dir);
     }
     free(dir);
     free(db);
     free(key);
+    free(url_file);
     return code;
 }
 
@@ -1259,9 +1330,13 @@ static int cmd_revocations(int argc, char **argv)
 
 static int with_paths(int (*fn)(int, char **, const struct serve_paths *), int argc, char **argv)
 {
-    char *db = data_path("notary.db"), *key = data_path("key.json");
+    char *db = NULL, *key = data_path("key.json");
     int code = 1;
-    if (db && key) {
+    struct err e = {0};
+    err_code rc = store_url(&db, &e);
+    if (rc) {
+        code = fail(exit_for(rc), &e);
+    } else if (db && key) {
         struct serve_paths p = {.db_path = db, .key_path = key, .password_file = g_password_file};
         code = fn(argc, argv, &p);
     }

@@ -38,6 +38,7 @@ struct scheduler {
     struct store *store;
     struct evm_ledger ledger;
     bool connected, ebsi;
+    bool leader; /* shared store: we hold its writer lock */
     struct addr20 contract;
     uint64_t confirmations;
     int64_t last_anchored_seq[2]; /* per kind: batches up to here were seen anchored (-1 none) */
@@ -232,11 +233,43 @@ static void checkpoint(struct scheduler *s, bool *want_anchor)
     }
 }
 
+/* Several instances on one shared (PostgreSQL) store: only the holder of
+ * the store's writer lock (a session advisory lock) closes, checkpoints and
+ * anchors. Every tick the others try to take it, so when the holder dies
+ * (its database session ends with it) another instance takes over within
+ * about TICK_MS; the new leader first finishes a batch the old one froze
+ * without a root and anchors whatever waits (a recorded, maybe unsent
+ * transaction is rebroadcast as it would be after a crash). */
+static bool lead(struct scheduler *s, bool *want_anchor)
+{
+    struct err e = {0};
+    bool now = store_lock_writer(s->store, &e) == E_OK;
+    if (now == s->leader)
+        return now;
+    s->leader = now;
+    pthread_mutex_lock(&s->lock);
+    s->st.leader = now;
+    pthread_mutex_unlock(&s->lock);
+    if (!now) {
+        slog("info", "leader_standby", "{s:s}", "message", e.msg);
+        return false;
+    }
+    slog("info", "leader_acquired", "{s:s}", "message",
+         "this instance closes and anchors batches");
+    if (batch_finish_pending(s->store, &e) != E_OK) {
+        slog("error", "batch_finish_failed", "{s:s}", "error", e.msg);
+        set_error(s, e.msg);
+    }
+    *want_anchor = s->cfg.signer && work_pending(s);
+    return true;
+}
+
 static void *run(void *arg)
 {
     struct scheduler *s = arg;
     struct err e = {0};
-    if (batch_finish_pending(s->store, &e) != E_OK) {
+    bool shared = store_shared(s->store);
+    if (!shared && batch_finish_pending(s->store, &e) != E_OK) {
         slog("error", "batch_finish_failed", "{s:s}", "error", e.msg);
         set_error(s, e.msg);
     }
@@ -293,6 +326,8 @@ static void *run(void *arg)
         pthread_mutex_lock(&s->lock);
         s->st.open_size = open_size;
         pthread_mutex_unlock(&s->lock);
+        if (shared && !lead(s, &want_anchor))
+            continue; /* another instance closes and anchors */
 
         if (s->cfg.size_cap && open_size >= s->cfg.size_cap)
             close_batch(s, "size_cap", &want_anchor);

@@ -53,6 +53,8 @@ struct scheduler_status {
     unsigned failures;          /* consecutive failed anchoring runs */
     int64_t next_retry;         /* when the next anchoring attempt is due (0 = none waiting) */
     char last_error[512];       /* the last anchoring or closing error ("" = none) */
+    bool leader;                /* shared (PostgreSQL) store: this instance closes and
+                                 * anchors (always false on SQLite, where it always does) */
 };
 
 /* Start the scheduler thread. E_NOT_FOUND / E_IO if the store cannot be

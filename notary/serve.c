@@ -597,6 +597,8 @@ static void h_health(struct http_req *r, void *app)
             json_object_set_new(so, "nextAnchorAttempt", json_string(t));
         if (st.last_error[0])
             json_object_set_new(so, "lastError", json_string(st.last_error));
+        if (store_shared(sv->wstore)) /* several instances: is this one closing batches? */
+            json_object_set_new(so, "leader", json_boolean(st.leader));
         json_object_set_new(o, "scheduler", so);
     }
     http_reply_json(r, 200, o);
