@@ -175,5 +175,17 @@ echo "== notary store: submit and close a batch of 1,000,000 =="
 "$BUILD/bench/notary_close" 1000000 "${TMPDIR:-/tmp}"
 
 echo ""
+echo "== the same on PostgreSQL (issue 8; a server of our own, tests/lib/pg.sh) =="
+(
+    . tests/lib/pg.sh
+    trap pg_stop EXIT
+    if pg_start && db=$(pg_createdb notary_bench); then
+        "$BUILD/bench/notary_close" 1000000 "$db"
+    else
+        echo "  skipped: cannot start PostgreSQL (apt-get install postgresql)"
+    fi
+)
+
+echo ""
 echo "== notary serve: HTTP load with wrk (proof fetches, single and bulk submissions) =="
 BUILD=$BUILD bench/http.sh

@@ -63,11 +63,13 @@ struct pg {
     PGconn *lock; /* the session holding LOCK_WRITER, or NULL */
     char *url;    /* with the password: needed to open the lock session */
     char where[300]; /* user@host:port/db for messages (no password) */
+    bool in_tx;      /* between begin() and commit()/rollback() */
 };
 
 #define PG(s) ((struct pg *)(s))
 
 static const struct store_ops PG_OPS;
+static bool session_setup(PGconn *c);
 
 static const char *const MIGRATIONS[] = {
     /* 1: the initial schema (store_sqlite.c migration 1) */
@@ -168,6 +170,14 @@ static err_code pq(struct pg *g, const char *sql, const struct params *p, PGresu
 {
     if (res)
         *res = NULL;
+    /* A lost connection (server restart, network cut) is reopened before a
+     * statement that starts no transaction of its own, never in the middle
+     * of one: there the statement fails and the whole call with it. */
+    if (PQstatus(g->c) == CONNECTION_BAD && !g->in_tx) {
+        PQreset(g->c);
+        if (PQstatus(g->c) == CONNECTION_OK && !session_setup(g->c))
+            return pgerr(g, e, what, NULL);
+    }
     PGresult *r = PQexecParams(g->c, sql, p ? p->n : 0, p ? p->type : NULL, p ? p->v : NULL,
                                p ? p->len : NULL, p ? p->fmt : NULL, 1);
     ExecStatusType st = PQresultStatus(r);
@@ -215,24 +225,35 @@ static void gblob32(const PGresult *r, int row, int col, struct hash32 *out, boo
         *present = ok;
 }
 
+static void rollback(struct pg *g)
+{
+    PQclear(PQexec(g->c, "ROLLBACK"));
+    g->in_tx = false;
+}
+
 static err_code begin(struct pg *g, bool membership, struct err *e)
 {
     err_code rc = pq(g, "BEGIN", NULL, NULL, "begin", e);
-    if (rc || !membership)
+    if (rc)
         return rc;
+    g->in_tx = true;
+    if (!membership)
+        return E_OK;
     struct params p = {0};
     p_i64(&p, LOCK_MEMBERSHIP);
     if ((rc = pq(g, "SELECT pg_advisory_xact_lock($1)", &p, NULL, "lock batch membership", e)))
-        PQclear(PQexec(g->c, "ROLLBACK"));
+        rollback(g);
     return rc;
 }
 
+/* E_OK only once the server has answered COMMIT (the commit record is
+ * flushed: synchronous_commit = on). */
 static err_code commit(struct pg *g, struct err *e)
 {
-    return pq(g, "COMMIT", NULL, NULL, "commit", e);
+    err_code rc = pq(g, "COMMIT", NULL, NULL, "commit", e);
+    g->in_tx = false;
+    return rc;
 }
-
-static void rollback(struct pg *g) { PQclear(PQexec(g->c, "ROLLBACK")); }
 
 /* ---- open, migrations, writer lock ------------------------------------------ */
 
@@ -248,6 +269,15 @@ static void pg_close(struct store *s)
         free(g->url);
     }
     free(g);
+}
+
+/* Durability is the server's commit flush; never let a session relax it. */
+static bool session_setup(PGconn *c)
+{
+    PGresult *r = PQexec(c, "SET synchronous_commit = on; SET client_min_messages = warning");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
 }
 
 static PGconn *connect_pg(const char *url, char *errbuf, size_t errlen)
@@ -266,11 +296,7 @@ static PGconn *connect_pg(const char *url, char *errbuf, size_t errlen)
         PQfinish(c);
         return NULL;
     }
-    /* Durability is the server's commit flush; never let a session relax it. */
-    PGresult *r = PQexec(c, "SET synchronous_commit = on; SET client_min_messages = warning");
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok) {
+    if (!session_setup(c)) {
         snprintf(errbuf, errlen, "cannot set synchronous_commit: %s", PQerrorMessage(c));
         PQfinish(c);
         return NULL;
@@ -295,6 +321,7 @@ static err_code migrate(struct pg *g, bool create, struct err *e)
     p_i64(&p, LOCK_SCHEMA);
     if ((rc = pq(g, "BEGIN", NULL, NULL, "begin", e)))
         return rc;
+    g->in_tx = true;
     if ((rc = pq(g, "SELECT pg_advisory_xact_lock($1)", &p, NULL, "lock schema", e)) ||
         (rc = pq(g, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)", NULL,
                  NULL, "schema", e)) ||

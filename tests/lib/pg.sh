@@ -49,12 +49,14 @@ pg_start() {
                 export PG_DIR PG_LOG PG_PID PG_PORT PG_URL
                 return 0
             fi
-            grep -q "could not bind\|FATAL" "$PG_LOG" && break # exited
+            # the port was taken meanwhile (not the "starting up" FATALs pg_isready causes)
+            grep -q "could not create any TCP/IP sockets" "$PG_LOG" && break
             sleep 0.1
         done
         # port taken meanwhile, or slow: stop whatever started, try another port
         local pid; pid=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null)
         [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null && sleep 1
+        : > "$PG_LOG"
     done
     echo "pg_start: postgres did not start; log $PG_LOG:" >&2; tail -n 20 "$PG_LOG" >&2
     return 1
