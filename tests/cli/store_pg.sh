@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# tests/cli/store_pg.sh — the store-level test suite (tests/unit/test_store.c)
-# against PostgreSQL: a server of our own from Debian's postgresql package in a
-# temporary directory on a free loopback port (tests/lib/pg.sh), stopped by PID.
-# Every test gets a new database on it (tests/store_url.h). Prints the test
-# program's "N passed, N failed".
+# tests/cli/store_pg.sh — the store-level test programs (tests/unit/test_store.c,
+# test_store_txs.c) against PostgreSQL: a server of our own from Debian's
+# postgresql package in a temporary directory on a free loopback port
+# (tests/lib/pg.sh), stopped by PID. Every test gets a new database on it
+# (tests/store_url.h). Prints the programs' summed "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -14,4 +14,18 @@ if ! pg_start; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-NOTARY_TEST_PG=$PG_URL "$BUILD/tests/test_store"
+passed=0; failed=0
+for t in test_store test_store_txs; do
+    out=$(NOTARY_TEST_PG=$PG_URL "$BUILD/tests/$t" 2>&1); rc=$?
+    printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed'
+    line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "FAIL $t: exit status $rc without a summary"; failed=$((failed + 1)); continue
+    fi
+    p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+    echo "$t on PostgreSQL: $p passed, $f failed"
+    passed=$((passed + p)); failed=$((failed + f))
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
