@@ -203,6 +203,7 @@ static err_code open_store(bool create, struct store **s, struct err *e)
     if (rc)
         return rc;
     rc = store_open(db, create, s, e);
+    free(db);
     if (rc)
         return rc;
     if (!create && (rc = batch_finish_pending(*s, e))) {
