@@ -29,6 +29,7 @@
 #ifndef VERIFIER_ONLINE_H
 #define VERIFIER_ONLINE_H
 
+#include "anchor/evm.h"
 #include "anchor/rpc.h"
 #include "core/bundle.h"
 #include "verifier/verify.h"
@@ -53,6 +54,19 @@ struct verify_online_opts {
  * check passed. Never fails: every problem becomes a check. */
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r);
+
+/*
+ * For the ledger flows (evm here, ebsi in online_ebsi.c): the checks both
+ * start with — issuer trust ("anchored by" / "timestamped by" as `verb`),
+ * connecting to the verifier's endpoint, and its chain id. Returns true with
+ * *l connected (the caller evm_close()s it) when the ledger checks go on;
+ * false when the result already says why they cannot.
+ */
+bool verify_online_begin(const struct bundle *b, const struct verify_online_opts *opt,
+                         const char *verb, struct verify_result *r, struct evm_ledger *l);
+
+/* The ledger could not be consulted: an UNKNOWN "ledger" check with why. */
+void verify_online_unreachable(struct verify_result *r, const struct err *e);
 
 /* Read a trusted-issuers file: one 0x address per line, '#' comments and
  * blank lines ignored, at most VERIFY_MAX_TRUSTED. */

@@ -8,14 +8,6 @@
 #include "anchor/ebsi.h"
 #include "anchor/evm.h"
 
-static void unreachable(struct verify_result *r, const struct err *e)
-{
-    verify_add_check(r, "ledger", VCHECK_UNKNOWN,
-                     "could not consult the ledger (%s): the credential's status is unknown, not "
-                     "invalid; try again or use another endpoint",
-                     e->msg);
-}
-
 void verify_online_ebsi(const struct bundle *b, const struct verify_online_opts *opt,
                         struct verify_result *r)
 {
@@ -26,34 +18,10 @@ void verify_online_ebsi(const struct bundle *b, const struct verify_online_opts 
                                      .size = b->batch.size};
     hash32_to_hex(&b->batch.root, want);
 
-    /* issuer trust does not need the ledger */
-    addr20_to_hex(&a->issuer, ad);
-    if (opt->n_trusted == 0) {
-        verify_add_check(r, "issuer", VCHECK_SKIPPED,
-                         "no trusted issuer given (--issuer/--trusted-issuers): VALID only means "
-                         "the root was timestamped by %s",
-                         ad);
-    } else {
-        bool ok = false;
-        for (size_t i = 0; i < opt->n_trusted && !ok; i++)
-            ok = addr20_eq(&opt->trusted[i], &a->issuer);
-        verify_add_check(r, "issuer", ok ? VCHECK_PASS : VCHECK_FAIL,
-                         ok ? "timestamped by %s, a trusted issuer"
-                            : "timestamped by %s, which is not among the trusted issuers",
-                         ad);
-    }
-
-    struct rpc_options ro = {.url = opt->rpc_url, .bearer_token = opt->bearer_token,
-                             .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts};
     struct evm_ledger l;
-    err_code rc = evm_connect(&ro, 0, &l, &e);
-    if (rc) {
-        if (rc == E_INVALID)
-            verify_add_check(r, "ledger", VCHECK_UNKNOWN, "bad ledger URL: %s", e.msg);
-        else
-            unreachable(r, &e);
+    if (!verify_online_begin(b, opt, "timestamped by", r, &l))
         return;
-    }
+    err_code rc;
     bool all_ok = true;
 #define CHECK_OR(name, cond, ...)                                                                  \
     do {                                                                                           \
@@ -61,17 +29,6 @@ void verify_online_ebsi(const struct bundle *b, const struct verify_online_opts 
         all_ok = all_ok && ok_;                                                                    \
         verify_add_check(r, name, ok_ ? VCHECK_PASS : VCHECK_FAIL, __VA_ARGS__);                   \
     } while (0)
-
-    /* ledger.chainId */
-    if (l.chain_id != a->chain_id) {
-        verify_add_check(r, "ledger.chainId", VCHECK_FAIL,
-                         "the ledger is chain %llu but the bundle was anchored on chain %llu",
-                         (unsigned long long)l.chain_id, (unsigned long long)a->chain_id);
-        evm_close(&l);
-        return;
-    }
-    verify_add_check(r, "ledger.chainId", VCHECK_PASS, "ledger is chain %llu, as the bundle says",
-                     (unsigned long long)l.chain_id);
 
     /* ledger.contract: pinned address and/or committed code */
     addr20_to_hex(&a->contract, ad);
@@ -221,7 +178,7 @@ void verify_online_ebsi(const struct bundle *b, const struct verify_online_opts 
     }
     goto out;
 net:
-    unreachable(r, &e);
+    verify_online_unreachable(r, &e);
 out:
     evm_close(&l);
 #undef CHECK_OR
