@@ -19,44 +19,53 @@ struct run {
     time_t deadline;
 };
 
-static void say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const struct run *r, const char *fmt, ...)
+void anchoring_say(const struct anchoring_cfg *cfg, const char *fmt, ...)
 {
-    if (!r->cfg->log)
+    if (!cfg->log)
         return;
     va_list ap;
     va_start(ap, fmt);
-    r->cfg->log(r->cfg->log_arg, fmt, ap);
+    cfg->log(cfg->log_arg, fmt, ap);
     va_end(ap);
 }
 
-/* Crash-consistency test hook: NOTARY_FAULT=after-record (signed and stored,
- * not broadcast) or after-send (broadcast, result not yet recorded) kills
- * the process at that point, as a power cut would. */
-static void fault_point(const char *name)
+void anchoring_fault_point(const char *name)
 {
     const char *f = getenv("NOTARY_FAULT");
     if (f && strcmp(f, name) == 0)
         raise(SIGKILL);
 }
 
-static const char *kind_name(enum batch_kind k)
+const char *anchoring_kind_name(enum batch_kind k)
 {
     return k == BATCH_ISSUANCE ? "batch" : "checkpoint";
 }
+
+void anchoring_note(struct store *s, const struct anchoring_cfg *cfg, const struct store_batch *b,
+                    const char *why)
+{
+    struct err ignore;
+    if (store_batch_note(s, b->kind, b->seq, why, &ignore) != E_OK)
+        anchoring_say(cfg, "warning: could not record the pending reason: %s", ignore.msg);
+}
+
+void anchoring_set_failed(struct store *s, const struct anchoring_cfg *cfg,
+                          const struct store_batch *b, const char *why)
+{
+    struct err ignore;
+    if (store_batch_set_state(s, b->kind, b->seq, BATCH_FAILED, why, &ignore))
+        anchoring_say(cfg, "warning: %s", ignore.msg);
+}
+
+#define say(r, ...) anchoring_say((r)->cfg, __VA_ARGS__)
+#define fault_point anchoring_fault_point
+#define kind_name anchoring_kind_name
+#define note(r, b, why) anchoring_note((r)->s, (r)->cfg, (b), (why))
 
 static void pause_poll(const struct run *r)
 {
     unsigned ms = r->cfg->poll_ms ? r->cfg->poll_ms : 1000;
     usleep(ms * 1000u);
-}
-
-/* Record why a batch is waiting, best effort (the store error is secondary). */
-static void note(const struct run *r, const struct store_batch *b, const char *why)
-{
-    struct err ignore;
-    if (store_batch_note(r->s, b->kind, b->seq, why, &ignore) != E_OK)
-        say(r, "warning: could not record the pending reason: %s", ignore.msg);
 }
 
 /* Does the receipt carry our Anchored event for exactly this batch? */

@@ -74,4 +74,26 @@ struct anchoring_report {
 err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
                        struct anchoring_report *rep, struct err *e) MUST_CHECK;
 
+/* ---- shared by the ledger flows (anchoring.c: evm, anchoring_ebsi.c) ---- */
+
+/* A progress line through cfg->log (nothing if it is NULL). */
+void anchoring_say(const struct anchoring_cfg *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Crash-consistency test hook: NOTARY_FAULT=after-record (signed and stored,
+ * not broadcast) or after-send (broadcast, result not yet recorded) kills the
+ * process at that point, as a power cut would. */
+void anchoring_fault_point(const char *name);
+
+/* "batch" or "checkpoint", for messages. */
+const char *anchoring_kind_name(enum batch_kind k);
+
+/* Record why a batch is waiting (best effort: a store error is only logged). */
+void anchoring_note(struct store *s, const struct anchoring_cfg *cfg, const struct store_batch *b,
+                    const char *why);
+
+/* Move a batch to FAILED with `why` (best effort, as anchoring_note). */
+void anchoring_set_failed(struct store *s, const struct anchoring_cfg *cfg,
+                          const struct store_batch *b, const char *why);
+
 #endif

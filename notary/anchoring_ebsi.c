@@ -21,43 +21,11 @@ struct run {
     struct ebsi_api *api; /* created when first needed (needs the token) */
 };
 
-static void say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const struct run *r, const char *fmt, ...)
-{
-    if (!r->cfg->log)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    r->cfg->log(r->cfg->log_arg, fmt, ap);
-    va_end(ap);
-}
-
-/* The crash test hook of notary/anchoring.c (NOTARY_FAULT=after-record|after-send). */
-static void fault_point(const char *name)
-{
-    const char *f = getenv("NOTARY_FAULT");
-    if (f && strcmp(f, name) == 0)
-        raise(SIGKILL);
-}
-
-static const char *kind_name(enum batch_kind k)
-{
-    return k == BATCH_ISSUANCE ? "batch" : "checkpoint";
-}
-
-static void note(const struct run *r, const struct store_batch *b, const char *why)
-{
-    struct err ignore;
-    if (store_batch_note(r->s, b->kind, b->seq, why, &ignore) != E_OK)
-        say(r, "warning: could not record the pending reason: %s", ignore.msg);
-}
-
-static void set_failed(const struct run *r, const struct store_batch *b, const char *why)
-{
-    struct err ignore;
-    if (store_batch_set_state(r->s, b->kind, b->seq, BATCH_FAILED, why, &ignore))
-        say(r, "warning: %s", ignore.msg);
-}
+#define say(r, ...) anchoring_say((r)->cfg, __VA_ARGS__)
+#define fault_point anchoring_fault_point
+#define kind_name anchoring_kind_name
+#define note(r, b, why) anchoring_note((r)->s, (r)->cfg, (b), (why))
+#define set_failed(r, b, why) anchoring_set_failed((r)->s, (r)->cfg, (b), (why))
 
 static struct ebsi_data batch_data(const struct store_batch *b)
 {
