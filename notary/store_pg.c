@@ -262,8 +262,15 @@ static void pg_close(struct store *s)
     struct pg *g = PG(s);
     if (g->c)
         PQfinish(g->c);
-    if (g->lock)
+    if (g->lock) {
+        /* Release the writer lock before hanging up: the server frees a
+         * session's locks only when its backend has finished exiting, so a
+         * successor trying right after PQfinish could still find it held. */
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)", (long long)LOCK_WRITER);
+        PQclear(PQexec(g->lock, sql));
         PQfinish(g->lock);
+    }
     if (g->url) {
         memset(g->url, 0, strlen(g->url)); /* may hold a password */
         free(g->url);
