@@ -73,6 +73,46 @@ bool verify_online_begin(const struct bundle *b, const struct verify_online_opts
     return true;
 }
 
+err_code verify_online_block(const struct bundle *b, const struct verify_online_opts *opt,
+                             struct evm_ledger *l, uint64_t block, const struct hash32 *hash,
+                             const uint64_t *record_time, bool all_ok, struct verify_result *r,
+                             struct err *e)
+{
+    const struct bundle_anchor *a = &b->anchor;
+    bool canonical;
+    uint64_t depth, btime = 0;
+    err_code rc = evm_block_canonical(l, block, hash, &canonical, &depth, &btime, e);
+    if (rc)
+        return rc;
+    char hx[67];
+    hash32_to_hex0x(hash, hx);
+    bool blk_ok = canonical && block == a->block_number && hash32_eq(hash, &a->block_hash) &&
+                  btime == a->block_time && (!record_time || *record_time == btime);
+    if (!canonical) {
+        verify_add_check(r, "ledger.block", VCHECK_UNKNOWN,
+                         "block %s is no longer canonical at height %llu (reorg): wait and retry",
+                         hx, (unsigned long long)block);
+        return E_OK;
+    }
+    verify_add_check(r, "ledger.block", blk_ok ? VCHECK_PASS : VCHECK_FAIL,
+                     blk_ok ? "block %llu %s is canonical; block time %llu matches"
+                            : "the bundle's block (%llu) / hash / time do not match the ledger's "
+                              "block %s at time %llu",
+                     (unsigned long long)block, hx, (unsigned long long)btime);
+    if (!blk_ok)
+        return E_OK;
+    if (depth >= opt->confirmations) {
+        verify_add_check(r, "ledger.confirmations", VCHECK_PASS, "%llu confirmations (%llu required)",
+                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
+        r->ledger_checked = all_ok;
+    } else {
+        verify_add_check(r, "ledger.confirmations", VCHECK_UNKNOWN,
+                         "only %llu of %llu required confirmations: pending, not yet valid",
+                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
+    }
+    return E_OK;
+}
+
 static void hex0x(const struct hash32 *h, char out[67]) { hash32_to_hex0x(h, out); }
 
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
@@ -199,37 +239,8 @@ void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
     if (!rec_ok)
         goto out;
 
-    /* ledger.block */
-    bool canonical;
-    uint64_t depth, btime = 0;
-    if ((rc = evm_block_canonical(&l, rcpt_block, &rcpt_hash, &canonical, &depth, &btime, &e)))
+    if ((rc = verify_online_block(b, opt, &l, rcpt_block, &rcpt_hash, NULL, all_ok, r, &e)))
         goto net;
-    hex0x(&rcpt_hash, hx);
-    bool blk_ok = canonical && rcpt_block == a->block_number &&
-                  hash32_eq(&rcpt_hash, &a->block_hash) && btime == a->block_time;
-    if (!canonical)
-        verify_add_check(r, "ledger.block", VCHECK_UNKNOWN,
-                         "block %s is no longer canonical at height %llu (reorg): wait and retry",
-                         hx, (unsigned long long)rcpt_block);
-    else
-        CHECK_OR("ledger.block", blk_ok,
-                 blk_ok ? "block %llu %s is canonical; block time %llu matches"
-                        : "the bundle's block (%llu) / hash / time do not match the ledger's "
-                          "block %s at time %llu",
-                 (unsigned long long)rcpt_block, hx, (unsigned long long)btime);
-    if (!blk_ok)
-        goto out;
-
-    /* ledger.confirmations */
-    if (depth >= opt->confirmations) {
-        verify_add_check(r, "ledger.confirmations", VCHECK_PASS, "%llu confirmations (%llu required)",
-                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
-        r->ledger_checked = all_ok;
-    } else {
-        verify_add_check(r, "ledger.confirmations", VCHECK_UNKNOWN,
-                         "only %llu of %llu required confirmations: pending, not yet valid",
-                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
-    }
     goto out;
 net:
     verify_online_unreachable(r, &e);

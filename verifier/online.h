@@ -65,6 +65,17 @@ void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
 bool verify_online_begin(const struct bundle *b, const struct verify_online_opts *opt,
                          const char *verb, struct verify_result *r, struct evm_ledger *l);
 
+/* The last two ledger checks of both flows: "ledger.block" (the receipt's
+ * block is canonical at its height and matches the bundle's number, hash and
+ * time — and `record_time`, the contract's own record, when not NULL) and
+ * "ledger.confirmations" (depth ≥ opt->confirmations, else UNKNOWN). Sets
+ * r->ledger_checked = all_ok when both pass. Returns E_OK, or the ledger's
+ * error when it could not be asked (the caller reports it as unreachable). */
+err_code verify_online_block(const struct bundle *b, const struct verify_online_opts *opt,
+                             struct evm_ledger *l, uint64_t block, const struct hash32 *hash,
+                             const uint64_t *record_time, bool all_ok, struct verify_result *r,
+                             struct err *e) MUST_CHECK;
+
 /* The ledger could not be consulted: an UNKNOWN "ledger" check with why. */
 void verify_online_unreachable(struct verify_result *r, const struct err *e);
 

@@ -145,37 +145,9 @@ void verify_online_ebsi(const struct bundle *b, const struct verify_online_opts 
         goto out;
 
     /* ledger.block */
-    bool canonical;
-    uint64_t depth, btime = 0;
-    if ((rc = evm_block_canonical(&l, rcpt_block, &rcpt_hash, &canonical, &depth, &btime, &e)))
+    if ((rc = verify_online_block(b, opt, &l, rcpt_block, &rcpt_hash, &rec.timestamp, all_ok, r,
+                                  &e)))
         goto net;
-    hash32_to_hex0x(&rcpt_hash, hx);
-    bool blk_ok = canonical && rcpt_block == a->block_number &&
-                  hash32_eq(&rcpt_hash, &a->block_hash) && btime == a->block_time &&
-                  rec.timestamp == btime;
-    if (!canonical)
-        verify_add_check(r, "ledger.block", VCHECK_UNKNOWN,
-                         "block %s is no longer canonical at height %llu (reorg): wait and retry",
-                         hx, (unsigned long long)rcpt_block);
-    else
-        CHECK_OR("ledger.block", blk_ok,
-                 blk_ok ? "block %llu %s is canonical; block time %llu matches"
-                        : "the bundle's block (%llu) / hash / time do not match the ledger's "
-                          "block %s at time %llu",
-                 (unsigned long long)rcpt_block, hx, (unsigned long long)btime);
-    if (!blk_ok)
-        goto out;
-
-    /* ledger.confirmations */
-    if (depth >= opt->confirmations) {
-        verify_add_check(r, "ledger.confirmations", VCHECK_PASS, "%llu confirmations (%llu required)",
-                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
-        r->ledger_checked = all_ok;
-    } else {
-        verify_add_check(r, "ledger.confirmations", VCHECK_UNKNOWN,
-                         "only %llu of %llu required confirmations: pending, not yet valid",
-                         (unsigned long long)depth, (unsigned long long)opt->confirmations);
-    }
     goto out;
 net:
     verify_online_unreachable(r, &e);
