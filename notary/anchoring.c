@@ -49,6 +49,33 @@ void anchoring_note(struct store *s, const struct anchoring_cfg *cfg, const stru
         anchoring_say(cfg, "warning: could not record the pending reason: %s", ignore.msg);
 }
 
+err_code anchoring_settle_mined(struct store *s, const struct anchoring_cfg *cfg,
+                                const struct store_batch *b, const struct evm_tx_state *st,
+                                const char *verb, bool *done, struct err *e)
+{
+    *done = false;
+    if (st->confirmations < cfg->confirmations) {
+        char why[160];
+        snprintf(why, sizeof why, "mined in block %llu; %llu of %llu confirmations",
+                 (unsigned long long)st->block_number, (unsigned long long)st->confirmations,
+                 (unsigned long long)cfg->confirmations);
+        anchoring_note(s, cfg, b, why);
+        return E_OK;
+    }
+    err_code rc = store_batch_anchored(s, b->kind, b->seq, &b->tx_hash, st->block_number,
+                                       &st->block_hash, (int64_t)st->block_time, e);
+    if (rc)
+        return rc;
+    *done = true;
+    char hex[67];
+    hash32_to_hex0x(&b->tx_hash, hex);
+    anchoring_say(cfg, "%s %llu: %s in block %llu (tx %s, %llu confirmations, gas %llu)",
+                  anchoring_kind_name(b->kind), (unsigned long long)b->seq, verb,
+                  (unsigned long long)st->block_number, hex,
+                  (unsigned long long)st->confirmations, (unsigned long long)st->gas_used);
+    return E_OK;
+}
+
 void anchoring_set_failed(struct store *s, const struct anchoring_cfg *cfg,
                           const struct store_batch *b, const char *why)
 {
@@ -156,9 +183,7 @@ static err_code sign_and_send(const struct run *r, struct store_batch *b, struct
                  "the contract expects %s %llu next, not %llu: the ledger history and this "
                  "store disagree",
                  kind_name(b->kind), (unsigned long long)next, (unsigned long long)b->seq);
-        struct err ignore;
-        if (store_batch_set_state(r->s, b->kind, b->seq, BATCH_FAILED, why, &ignore))
-            say(r, "warning: %s", ignore.msg);
+        anchoring_set_failed(r->s, r->cfg, b, why);
         return err_set(e, E_STATE, "%s", why);
     }
     uint64_t nonce;
@@ -556,38 +581,18 @@ static err_code follow(const struct run *r, struct store_batch *b, bool *done, s
         char why[256];
         snprintf(why, sizeof why, "transaction %s reverted in block %llu: the contract refused "
                                   "the anchor", hex, (unsigned long long)st.block_number);
-        struct err ignore;
-        if (store_batch_set_state(r->s, b->kind, b->seq, BATCH_FAILED, why, &ignore))
-            say(r, "warning: %s", ignore.msg);
+        anchoring_set_failed(r->s, r->cfg, b, why);
         rc = err_set(e, E_STATE, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq,
                      why);
         break;
     }
     case EVM_TX_MINED:
         if (!receipt_has_event(r, b, &st.receipt, e)) {
-            struct err ignore;
-            if (store_batch_set_state(r->s, b->kind, b->seq, BATCH_FAILED, e->msg, &ignore))
-                say(r, "warning: %s", ignore.msg);
+            anchoring_set_failed(r->s, r->cfg, b, e->msg);
             rc = E_STATE;
             break;
         }
-        if (st.confirmations < r->cfg->confirmations) {
-            char why[160];
-            snprintf(why, sizeof why, "mined in block %llu; %llu of %llu confirmations",
-                     (unsigned long long)st.block_number, (unsigned long long)st.confirmations,
-                     (unsigned long long)r->cfg->confirmations);
-            note(r, b, why);
-            break;
-        }
-        rc = store_batch_anchored(r->s, b->kind, b->seq, &b->tx_hash, st.block_number,
-                                  &st.block_hash, (int64_t)st.block_time, e);
-        if (!rc) {
-            *done = true;
-            say(r, "%s %llu: anchored in block %llu (tx %s, %llu confirmations, gas %llu)",
-                kind_name(b->kind), (unsigned long long)b->seq,
-                (unsigned long long)st.block_number, hex, (unsigned long long)st.confirmations,
-                (unsigned long long)st.gas_used);
-        }
+        rc = anchoring_settle_mined(r->s, r->cfg, b, &st, "anchored", done, e);
         break;
     }
     evm_tx_state_free(&st);

@@ -96,4 +96,12 @@ void anchoring_note(struct store *s, const struct anchoring_cfg *cfg, const stru
 void anchoring_set_failed(struct store *s, const struct anchoring_cfg *cfg,
                           const struct store_batch *b, const char *why);
 
+/* A transaction of batch `b` is mined with our event in a canonical block:
+ * with the configured confirmations the batch becomes ANCHORED (*done =
+ * true, logged as "<verb> in block N"); with fewer the reason is recorded
+ * and *done stays false. */
+err_code anchoring_settle_mined(struct store *s, const struct anchoring_cfg *cfg,
+                                const struct store_batch *b, const struct evm_tx_state *st,
+                                const char *verb, bool *done, struct err *e) MUST_CHECK;
+
 #endif

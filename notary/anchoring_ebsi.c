@@ -368,23 +368,7 @@ static err_code follow(struct run *r, struct store_batch *b, bool *done, struct 
             rc = E_STATE;
             break;
         }
-        if (st.confirmations < r->cfg->confirmations) {
-            char why[160];
-            snprintf(why, sizeof why, "mined in block %llu; %llu of %llu confirmations",
-                     (unsigned long long)st.block_number, (unsigned long long)st.confirmations,
-                     (unsigned long long)r->cfg->confirmations);
-            note(r, b, why);
-            break;
-        }
-        rc = store_batch_anchored(r->s, b->kind, b->seq, &b->tx_hash, st.block_number,
-                                  &st.block_hash, (int64_t)st.block_time, e);
-        if (!rc) {
-            *done = true;
-            say(r, "%s %llu: timestamped in block %llu (tx %s, %llu confirmations, gas %llu)",
-                kind_name(b->kind), (unsigned long long)b->seq,
-                (unsigned long long)st.block_number, hex, (unsigned long long)st.confirmations,
-                (unsigned long long)st.gas_used);
-        }
+        rc = anchoring_settle_mined(r->s, r->cfg, b, &st, "timestamped", done, e);
         break;
     }
     evm_tx_state_free(&st);
