@@ -30,6 +30,7 @@
 #include "notary/revocation.h"
 #include "notary/slog.h"
 #include "notary/store.h"
+#include "notary/submit_body.h"
 #include "notary/tokens.h"
 
 #define DEFAULT_MAX_BODY (16u * 1024 * 1024)
@@ -637,103 +638,6 @@ static struct job *job_new_submit(struct http_req *r, size_t n)
     return j;
 }
 
-/* Text body: one hex hash per line; blank lines and '#' comments skipped. */
-static bool parse_text_hashes(struct http_req *r, const char *p, size_t len, struct job **out)
-{
-    size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
-        lines += p[i] == '\n';
-    struct job *j = job_new_submit(r, lines);
-    if (!j) {
-        http_reply_error(r, 503, "unavailable", "out of memory");
-        return false;
-    }
-    const char *end = p + len;
-    size_t n = 0, line = 0;
-    while (p < end) {
-        line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end, *q = le;
-        while (q > p && (q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t'))
-            q--;
-        while (p < q && (*p == ' ' || *p == '\t'))
-            p++;
-        if (q > p && *p != '#') {
-            struct err e = {0};
-            if (hex_decode_exact(p, (size_t)(q - p), true, j->h[n].b, 32, &e)) {
-                http_reply_error(r, 400, "invalid_hash", "line %zu: %s", line, e.msg);
-                job_free(j);
-                return false;
-            }
-            j->how[n++] = CRED_HASH_GIVEN;
-        }
-        p = le + 1;
-    }
-    j->n = n;
-    *out = j;
-    return true;
-}
-
-/* JSON body: {"hashes": ["<hex>", ...]} or {"hash": "<hex>"}. */
-static bool parse_json_hashes(struct http_req *r, const char *text, size_t len, size_t max,
-                              struct job **out)
-{
-    json_t *root;
-    struct err e = {0};
-    err_code rc = jstrict_parse(text, len, max, 0, &root, &e);
-    if (rc) {
-        http_reply_error(r, rc == E_LIMIT ? 413 : 400, rc == E_LIMIT ? "body_too_large"
-                                                                     : "invalid_json",
-                         "%s", e.msg);
-        return false;
-    }
-    const char *key;
-    json_t *v, *list = NULL, *one = NULL;
-    bool ok = json_is_object(root);
-    json_object_foreach(root, key, v) {
-        if (strcmp(key, "hashes") == 0 && json_is_array(v))
-            list = v;
-        else if (strcmp(key, "hash") == 0 && json_is_string(v))
-            one = v;
-        else
-            ok = false;
-    }
-    if (!ok || (list != NULL) == (one != NULL)) {
-        json_decref(root);
-        http_reply_error(r, 400, "invalid_request",
-                         "the body must be {\"hashes\": [\"<64 hex digits>\", ...]} or "
-                         "{\"hash\": \"<64 hex digits>\"} and nothing else");
-        return false;
-    }
-    size_t n = list ? json_array_size(list) : 1;
-    if (n == 0) {
-        json_decref(root);
-        http_reply_error(r, 400, "invalid_request", "\"hashes\" is empty: nothing to submit");
-        return false;
-    }
-    struct job *j = job_new_submit(r, n);
-    if (!j) {
-        json_decref(root);
-        http_reply_error(r, 503, "unavailable", "out of memory");
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *s = list ? json_array_get(list, i) : one;
-        if (!json_is_string(s) ||
-            hash32_from_hex(json_string_value(s), &j->h[i], &e) != E_OK) {
-            http_reply_error(r, 400, "invalid_hash", "hashes[%zu]: %s", i,
-                             json_is_string(s) ? e.msg : "not a string");
-            json_decref(root);
-            job_free(j);
-            return false;
-        }
-        j->how[i] = CRED_HASH_GIVEN;
-    }
-    json_decref(root);
-    *out = j;
-    return true;
-}
-
 static bool is_type(const char *ct, const char *want)
 {
     size_t n = strlen(want);
@@ -787,24 +691,33 @@ static void h_submit_hashes(struct http_req *r, void *app)
         return;
     }
     const char *ct = http_req_header(r, "Content-Type");
-    struct job *j = NULL;
+    enum submit_body_type type;
     if (is_type(ct, "application/json")) {
-        if (!parse_json_hashes(r, body, len, sv->cfg.max_body, &j))
-            return;
+        type = SUBMIT_BODY_JSON;
     } else if (is_type(ct, "text/plain")) {
-        if (!parse_text_hashes(r, body, len, &j))
-            return;
-        if (j->n == 0) {
-            job_free(j);
-            http_reply_error(r, 400, "invalid_request", "no hashes in the body");
-            return;
-        }
+        type = SUBMIT_BODY_TEXT;
     } else {
         http_reply_error(r, 415, "unsupported_media_type",
                          "send the hashes as application/json ({\"hashes\": [...]}) or as "
                          "text/plain (one hex hash per line)");
         return;
     }
+    struct submit_body sb;
+    struct err e = {0};
+    if (submit_body_parse(body, len, type, sv->cfg.max_body, &sb, &e)) {
+        http_reply_error(r, sb.status, sb.error, "%s", e.msg);
+        return;
+    }
+    struct job *j = job_new_submit(r, sb.n);
+    if (!j) {
+        submit_body_free(&sb);
+        http_reply_error(r, 503, "unavailable", "out of memory");
+        return;
+    }
+    memcpy(j->h, sb.h, sb.n * sizeof *j->h);
+    for (size_t i = 0; i < sb.n; i++)
+        j->how[i] = CRED_HASH_GIVEN;
+    submit_body_free(&sb);
     http_req_set_data(r, j, job_free);
     writer_enqueue(sv, j);
 }
