@@ -187,5 +187,9 @@ echo "== the same on PostgreSQL (issue 8; a server of our own, tests/lib/pg.sh) 
 )
 
 echo ""
+echo "== POST /v1/hashes bodies: the fast scanner vs jansson (issue 6) =="
+"$BUILD/bench/submit_body" 10000
+
+echo ""
 echo "== notary serve: HTTP load with wrk (proof fetches, single and bulk submissions) =="
 BUILD=$BUILD bench/http.sh

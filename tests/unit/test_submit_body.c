@@ -511,3 +511,40 @@ TEST(differential_huge)
     CHECK(strcmp(sb.error, "invalid_hash") == 0);
     free(b);
 }
+
+/* text/plain decodes the common 64-digit line directly: every single-byte
+ * change of such a line (and of its 0x form) must get exactly the answer
+ * hex_decode_exact gives, as before the direct decoding. */
+TEST(text_line_matches_hex_decode_exact)
+{
+    size_t bad = 0, cases = 0;
+    for (int form = 0; form < 2; form++) {
+        char line[80];
+        size_t len = (size_t)snprintf(line, sizeof line, "%s%s", form ? "0x" : "", HU);
+        for (size_t i = 0; i < len; i++) {
+            for (int c = 0; c < 256; c++) {
+                if (c == '\n' || c == '\r' || c == ' ' || c == '\t' || c == '#')
+                    continue; /* line structure, tested above */
+                char m[80];
+                memcpy(m, line, len);
+                m[i] = (char)c;
+                struct hash32 want;
+                struct err ew = {0}, e = {0};
+                err_code rw = hex_decode_exact(m, len, true, want.b, 32, &ew);
+                struct submit_body sb;
+                err_code rc = submit_body_parse(m, len, SUBMIT_BODY_TEXT, 0, &sb, &e);
+                char expect[600];
+                snprintf(expect, sizeof expect, "line 1: %s", ew.msg);
+                bool ok = rw == E_OK ? rc == E_OK && sb.n == 1 && hash32_eq(&sb.h[0], &want)
+                                     : rc == rw && strcmp(e.msg, expect) == 0 &&
+                                           strcmp(sb.error, "invalid_hash") == 0;
+                cases++;
+                if (!ok && bad++ < 5)
+                    t_fail(__FILE__, __LINE__, "line %s: rc %s \"%s\", hex_decode_exact %s \"%s\"",
+                           show(m, len), err_name(rc), e.msg, err_name(rw), ew.msg);
+                submit_body_free(&sb);
+            }
+        }
+    }
+    CHECK(bad == 0 && cases > 30000);
+}
