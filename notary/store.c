@@ -69,6 +69,11 @@ err_code store_submit(struct store *s, const struct hash32 *hashes,
     return s->ops->submit(s, hashes, hashing, n, out, progress, arg, e);
 }
 
+err_code store_index_all(struct store *s, struct err *e)
+{
+    return s->ops->index_all ? s->ops->index_all(s, e) : E_OK;
+}
+
 err_code store_credential_get(struct store *s, const struct hash32 *hash,
                               struct store_credential *out, struct err *e)
 {

@@ -15,6 +15,8 @@
  * Model:
  *   credentials  hash → (kind 0 batch seq, leaf index, hashing, submitted_at);
  *                a hash is stored once (resubmission returns the record).
+ *                (SQLite keeps them as append-only chunks plus a hash index;
+ *                see notary/store_sqlite.c.)
  *   batches      (kind, seq) → state open → closed → signed/sent → anchored,
  *                size, root, closed_at, the anchoring transaction and block.
  *                kind 0 = issuance batch, kind 1 = revocation checkpoint.
@@ -131,6 +133,13 @@ err_code store_submit(struct store *s, const struct hash32 *hashes,
                       struct store_submitted *out,
                       void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
                       struct err *e) MUST_CHECK;
+
+/* A hint for a long-running process that submits a lot (notary serve):
+ * keep every stored hash in an in-memory index, so a new hash is known to
+ * be new without a disk lookup. SQLite: the index is built now (about 24
+ * bytes per stored hash, shared by every handle of this process on the
+ * same file); PostgreSQL: nothing to do. */
+err_code store_index_all(struct store *s, struct err *e) MUST_CHECK;
 
 /* Look up one credential; E_NOT_FOUND if never submitted. */
 err_code store_credential_get(struct store *s, const struct hash32 *hash,

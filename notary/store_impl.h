@@ -13,7 +13,7 @@
 #include "notary/store.h"
 
 /* Schema migrations each engine has (the same numbering in both lists). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
@@ -29,6 +29,8 @@ struct store_ops {
                        struct err *e);
     err_code (*credential_get)(struct store *s, const struct hash32 *hash,
                                struct store_credential *out, struct err *e);
+    /* May be NULL (nothing to do for this engine). */
+    err_code (*index_all)(struct store *s, struct err *e);
     err_code (*batch_open_get)(struct store *s, enum batch_kind kind, struct store_batch *out,
                                struct err *e);
     err_code (*batch_get)(struct store *s, enum batch_kind kind, uint64_t seq,

@@ -7,12 +7,29 @@
  * sqlite3_step returns; every write path runs inside one explicit
  * transaction and reports success only after COMMIT. Migrations are keyed
  * by PRAGMA user_version and run inside a transaction.
+ *
+ * Submissions (migration 5) are appended as *chunks*: one row per run of up
+ * to CHUNK_MAX hashes of one commit, the hashes packed in a blob, so a
+ * commit writes about 33 bytes per hash, sequentially. Random inserts into a
+ * B-tree keyed by hash (the UNIQUE column this replaced) dirtied about one
+ * 4 KB page per hash once the index outgrew a commit, which capped bulk
+ * submission at ~90k hashes/s. The hash → row index now has two parts:
+ *   - credential_index, on disk, for frozen batches: a batch's rows are
+ *     inserted in hash order when it is frozen (store_batch_freeze);
+ *   - an in-memory index (notary/hashidx.h) of the rows not in it yet —
+ *     the open batch — or of every row once store_index_all was called;
+ *     rebuilt from the chunks when a process opens the store, shared by
+ *     all handles of one process on one file, caught up from the chunks
+ *     table (ids are contiguous and only grow) before every use, and only
+ *     a hint: each candidate is confirmed against the stored hash.
  */
 #include "notary/store_impl.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +38,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "notary/hashidx.h"
+
+/* Hashes per chunk row: a commit of more writes several rows. Small enough
+ * that reading one hash back (a duplicate's check) walks few overflow pages. */
+#define CHUNK_MAX 8192
+
+/* The in-memory part of the hash index, one per database file and process
+ * (see the top of this file). */
+struct sq_shared {
+    char *key; /* realpath of the database */
+    int refs;
+    pthread_rwlock_t lock;
+    struct hashidx *idx; /* NULL until first needed */
+    bool valid;          /* false: rebuild before the next use */
+    bool all;            /* covers every row, not only those after `from` */
+    int64_t from, upto;  /* the rows with ids in [from, upto) are in idx */
+    struct sq_shared *next;
+};
+
 struct sq {
     struct store base; /* first: ops */
     sqlite3 *db;
     char *path;
     int lock_fd;
+    struct sq_shared *sh;
 };
 
 #define SQ(s) ((struct sq *)(s))
@@ -78,6 +115,39 @@ static const char *const MIGRATIONS[] = {
      * so a transaction pending for K blocks can be replaced with a higher
      * fee at the same nonce (DESIGN.md fault table, "stuck / underpriced"). */
     "ALTER TABLE txs ADD COLUMN sent_block INTEGER;",
+    /* 5: submissions as append-only chunks (see the top of this file): a
+     * chunk's id is the row id of its first hash (batch first_id + leaf
+     * index), so ids stay contiguous; `hashing` holds one byte per hash.
+     * credential_index holds the frozen batches' hashes, filled in hash
+     * order at freeze; its PRIMARY KEY keeps a hash stored once. The view
+     * `credentials` shows one row per hash as before, for people with the
+     * sqlite3 shell (it is not used by the notary: it walks every chunk). */
+    "CREATE TABLE chunks("
+    "  id INTEGER PRIMARY KEY,"
+    "  batch_seq INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL CHECK(n > 0),"
+    "  hashes BLOB NOT NULL CHECK(length(hashes) = 32 * n),"
+    "  hashing BLOB NOT NULL CHECK(length(hashing) = n),"
+    "  submitted_at INTEGER NOT NULL);"
+    "CREATE TABLE credential_index("
+    "  hash BLOB PRIMARY KEY CHECK(length(hash) = 32),"
+    "  id INTEGER NOT NULL, batch_seq INTEGER NOT NULL, hashing INTEGER NOT NULL,"
+    "  submitted_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO chunks(id, batch_seq, n, hashes, hashing, submitted_at)"
+    "  SELECT id, batch_seq, 1, hash,"
+    "         CASE hashing WHEN 0 THEN x'00' WHEN 1 THEN x'01' WHEN 2 THEN x'02' END,"
+    "         submitted_at FROM credentials ORDER BY id;"
+    "INSERT INTO credential_index(hash, id, batch_seq, hashing, submitted_at)"
+    "  SELECT c.hash, c.id, c.batch_seq, c.hashing, c.submitted_at FROM credentials c"
+    "  JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq WHERE b.state <> 0 ORDER BY c.hash;"
+    "DROP TABLE credentials;"
+    "CREATE VIEW credentials(id, hash, hashing, batch_seq, submitted_at) AS"
+    "  WITH RECURSIVE leaf(cid, i, n) AS ("
+    "    SELECT id, 0, n FROM chunks"
+    "    UNION ALL SELECT cid, i + 1, n FROM leaf WHERE i + 1 < n)"
+    "  SELECT c.id + leaf.i, substr(c.hashes, 32 * leaf.i + 1, 32),"
+    "         instr(x'000102', substr(c.hashing, leaf.i + 1, 1)) - 1, c.batch_seq, c.submitted_at"
+    "  FROM leaf JOIN chunks c ON c.id = leaf.cid;",
 };
 
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
@@ -141,6 +211,57 @@ static err_code migrate(struct store *s, struct err *e)
     return E_OK;
 }
 
+
+/* ---- the per-process registry of in-memory hash indexes ------------------- */
+
+static pthread_mutex_t g_shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sq_shared *g_shared;
+
+/* Find or create the shared index record of this handle's file. */
+static err_code shared_attach(struct store *s, struct err *e)
+{
+    char real[PATH_MAX];
+    if (!realpath(SQ(s)->path, real))
+        return err_set(e, E_IO, "%s: %s", SQ(s)->path, strerror(errno));
+    pthread_mutex_lock(&g_shared_lock);
+    struct sq_shared *sh = g_shared;
+    while (sh && strcmp(sh->key, real) != 0)
+        sh = sh->next;
+    if (!sh) {
+        sh = calloc(1, sizeof *sh);
+        if (!sh || !(sh->key = strdup(real))) {
+            free(sh);
+            pthread_mutex_unlock(&g_shared_lock);
+            return err_set(e, E_NOMEM, "out of memory");
+        }
+        pthread_rwlock_init(&sh->lock, NULL);
+        sh->next = g_shared;
+        g_shared = sh;
+    }
+    sh->refs++;
+    SQ(s)->sh = sh;
+    pthread_mutex_unlock(&g_shared_lock);
+    return E_OK;
+}
+
+static void shared_detach(struct sq_shared *sh)
+{
+    if (!sh)
+        return;
+    pthread_mutex_lock(&g_shared_lock);
+    if (--sh->refs == 0) {
+        struct sq_shared **pp = &g_shared;
+        while (*pp != sh)
+            pp = &(*pp)->next;
+        *pp = sh->next;
+        hashidx_free(sh->idx);
+        pthread_rwlock_destroy(&sh->lock);
+        free(sh->key);
+        free(sh);
+    }
+    pthread_mutex_unlock(&g_shared_lock);
+}
+
 err_code store_sqlite_open(const char *path, bool create, struct store **out, struct err *e)
 {
     *out = NULL;
@@ -167,7 +288,8 @@ err_code store_sqlite_open(const char *path, bool create, struct store **out, st
     if ((rc = exec(s, "PRAGMA journal_mode=WAL", e)) ||
         (rc = exec(s, "PRAGMA synchronous=FULL", e)) ||
         (rc = exec(s, "PRAGMA foreign_keys=ON", e)) ||
-        (rc = exec(s, "PRAGMA cache_size=-65536", e)) || (rc = migrate(s, e))) {
+        (rc = exec(s, "PRAGMA cache_size=-65536", e)) || (rc = migrate(s, e)) ||
+        (rc = shared_attach(s, e))) {
         sq_close(s);
         return rc;
     }
@@ -179,6 +301,7 @@ static void sq_close(struct store *s)
 {
     if (!s)
         return;
+    shared_detach(SQ(s)->sh);
     if (SQ(s)->db)
         sqlite3_close(SQ(s)->db);
     if (SQ(s)->lock_fd >= 0)
@@ -381,30 +504,233 @@ static err_code next_seq(struct store *s, enum batch_kind kind, uint64_t *seq, s
 
 /* ---- submissions ---------------------------------------------------------- */
 
+/* The row id the next submitted hash gets: one past the last chunk. */
+static err_code next_id(struct store *s, int64_t *id, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT id + n FROM chunks ORDER BY id DESC LIMIT 1", &st, e);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else if (r == SQLITE_DONE)
+        *id = 0;
+    else
+        rc = dberr(s, e, "read the last submission");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* One stored hash, read back by row id. */
+struct row {
+    struct hash32 hash;
+    uint8_t hashing;
+    uint64_t batch_seq;
+    int64_t submitted_at;
+    int64_t batch_first_id;
+};
+
+static err_code blob_read(struct store *s, const char *column, int64_t rowid, void *out, int len,
+                          int offset, struct err *e)
+{
+    sqlite3_blob *b = NULL;
+    int r = sqlite3_blob_open(SQ(s)->db, "main", "chunks", column, rowid, 0, &b);
+    if (r == SQLITE_OK)
+        r = sqlite3_blob_read(b, out, len, offset);
+    if (b && sqlite3_blob_close(b) != SQLITE_OK && r == SQLITE_OK)
+        r = SQLITE_ERROR;
+    return r == SQLITE_OK ? E_OK : dberr(s, e, "read a stored hash");
+}
+
+/* The hash stored at row `id`; *found = false if there is none. */
+static err_code row_at(struct store *s, int64_t id, struct row *out, bool *found, struct err *e)
+{
+    *found = false;
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT c.id, c.n, c.batch_seq, c.submitted_at, b.first_id FROM chunks "
+                             "c JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq WHERE c.id <= ? "
+                             "ORDER BY c.id DESC LIMIT 1", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        int64_t cid = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+        if (id < cid + n) {
+            out->batch_seq = (uint64_t)sqlite3_column_int64(st, 2);
+            out->submitted_at = sqlite3_column_int64(st, 3);
+            out->batch_first_id = sqlite3_column_int64(st, 4);
+            if (!(rc = blob_read(s, "hashes", cid, out->hash.b, 32, (int)(id - cid) * 32, e)) &&
+                !(rc = blob_read(s, "hashing", cid, &out->hashing, 1, (int)(id - cid), e)))
+                *found = true;
+        }
+    } else if (r != SQLITE_DONE) {
+        rc = dberr(s, e, "read a stored hash");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Under sh->lock held for writing: make the in-memory index cover the rows
+ * from sh->from (0 if it covers everything, else the open batch's first
+ * row) to the last chunk this connection sees. */
+static err_code idx_sync(struct store *s, struct err *e)
+{
+    struct sq_shared *sh = SQ(s)->sh;
+    err_code rc;
+    int64_t from = 0;
+    if (!sh->all) {
+        struct store_batch open;
+        rc = sq_batch_open_get(s, BATCH_ISSUANCE, &open, e);
+        if (rc == E_OK) {
+            from = open.first_id;
+        } else if (rc == E_NOT_FOUND) {
+            err_clear(e);
+            if ((rc = next_id(s, &from, e)))
+                return rc;
+        } else {
+            return rc;
+        }
+    }
+    if (!sh->idx && (rc = hashidx_new(&sh->idx, e)))
+        return rc;
+    if (!sh->valid || from != sh->from) {
+        hashidx_clear(sh->idx);
+        sh->from = sh->upto = from;
+        sh->valid = true;
+    }
+    sqlite3_stmt *st;
+    if ((rc = prepare(s, "SELECT id, n, hashes FROM chunks WHERE id >= ? ORDER BY id", &st, e))) {
+        sh->valid = false;
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, sh->upto);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+        const uint8_t *p = sqlite3_column_blob(st, 2);
+        if (id != sh->upto || n <= 0 || !p || sqlite3_column_bytes(st, 2) != 32 * n) {
+            rc = err_set(e, E_STATE, "%s: the stored submissions are not contiguous at row %lld",
+                         SQ(s)->path, (long long)sh->upto);
+            break;
+        }
+        if ((rc = hashidx_reserve(sh->idx, (uint64_t)n, e)))
+            break;
+        for (int64_t i = 0; i < n && !rc; i++)
+            rc = hashidx_add(sh->idx, (const struct hash32 *)(p + 32 * i), id + i, e);
+        if (rc)
+            break;
+        sh->upto = id + n;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "read the stored submissions");
+    sqlite3_finalize(st);
+    if (rc)
+        sh->valid = false;
+    return rc;
+}
+
+/* Under sh->lock, after idx_sync: the row holding `h` among those the
+ * in-memory index covers. Rows [pend_from, pend_from + npend) are being
+ * added by the caller and not written yet: they are compared with pend[]. */
+static err_code idx_lookup(struct store *s, const struct hash32 *h, const struct hash32 *pend,
+                           int64_t pend_from, int64_t npend, int64_t *id, struct row *row,
+                           bool *found, struct err *e)
+{
+    struct sq_shared *sh = SQ(s)->sh;
+    struct hashidx_iter it;
+    int64_t cand;
+    *found = false;
+    hashidx_find(sh->idx, h, &it);
+    while (hashidx_next(sh->idx, &it, &cand)) {
+        if (cand >= pend_from && cand < pend_from + npend) {
+            if (memcmp(pend[cand - pend_from].b, h->b, 32) == 0) {
+                *id = cand;
+                *found = true;
+                return E_OK;
+            }
+            continue;
+        }
+        bool there;
+        err_code rc = row_at(s, cand, row, &there, e);
+        if (rc)
+            return rc;
+        if (there && hash32_eq(&row->hash, h)) {
+            *id = cand;
+            *found = true;
+            return E_OK;
+        }
+    }
+    return E_OK;
+}
+
+#define INDEX_GET_SQL                                                                              \
+    "SELECT c.hashing, c.batch_seq, c.id - b.first_id, c.submitted_at FROM credential_index c "    \
+    "JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq WHERE c.hash = ?"
+
+/* Step a prepared INDEX_GET_SQL for `h` (then reset it). */
+static err_code index_get(struct store *s, sqlite3_stmt *st, const struct hash32 *h,
+                          struct store_credential *out, bool *found, struct err *e)
+{
+    sqlite3_bind_blob(st, 1, h->b, 32, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    err_code rc = E_OK;
+    *found = r == SQLITE_ROW;
+    if (r == SQLITE_ROW) {
+        out->hash = *h;
+        out->hashing = (enum credential_hashing)sqlite3_column_int(st, 0);
+        out->batch_seq = (uint64_t)sqlite3_column_int64(st, 1);
+        out->leaf_index = (uint64_t)sqlite3_column_int64(st, 2);
+        out->submitted_at = sqlite3_column_int64(st, 3);
+    } else if (r != SQLITE_DONE) {
+        rc = dberr(s, e, "read credential");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static void idx_invalidate(struct store *s)
+{
+    pthread_rwlock_wrlock(&SQ(s)->sh->lock);
+    SQ(s)->sh->valid = false;
+    pthread_rwlock_unlock(&SQ(s)->sh->lock);
+}
+
 static err_code sq_submit(struct store *s, const struct hash32 *hashes,
                       const enum credential_hashing *hashing, size_t n,
                       struct store_submitted *out,
                       void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
                       struct err *e)
 {
+    struct sq_shared *sh = SQ(s)->sh;
+    struct hash32 *pend = malloc((n ? n : 1) * sizeof *pend);
+    uint8_t *pend_how = malloc(n ? n : 1);
+    if (!pend || !pend_how) {
+        free(pend);
+        free(pend_how);
+        return err_set(e, E_NOMEM, "out of memory for %zu hashes", n);
+    }
+    bool locked = false, touched = false;
+    sqlite3_stmt *ins = NULL, *get = NULL, *upd = NULL;
     err_code rc = begin(s, e);
     if (rc)
-        return rc;
+        goto out;
     struct store_batch open;
-    uint64_t seq;
     int64_t now = (int64_t)time(NULL);
-    sqlite3_stmt *ins = NULL, *get = NULL, *upd = NULL;
     rc = sq_batch_open_get(s, BATCH_ISSUANCE, &open, e);
     if (rc == E_NOT_FOUND) {
         err_clear(e);
+        uint64_t seq;
+        int64_t first;
         sqlite3_stmt *mk;
-        if ((rc = next_seq(s, BATCH_ISSUANCE, &seq, e)) ||
+        if ((rc = next_seq(s, BATCH_ISSUANCE, &seq, e)) || (rc = next_id(s, &first, e)) ||
             (rc = prepare(s, "INSERT INTO batches(kind, seq, state, size, first_id, opened_at) "
-                             "VALUES(0, ?, 0, 0, (SELECT coalesce(max(id) + 1, 0) FROM "
-                             "credentials), ?)", &mk, e)))
+                             "VALUES(0, ?, 0, 0, ?, ?)", &mk, e)))
             goto fail;
         sqlite3_bind_int64(mk, 1, (int64_t)seq);
-        sqlite3_bind_int64(mk, 2, now);
+        sqlite3_bind_int64(mk, 2, first);
+        sqlite3_bind_int64(mk, 3, now);
         rc = sqlite3_step(mk) == SQLITE_DONE ? E_OK : dberr(s, e, "open batch");
         sqlite3_finalize(mk);
         if (rc || (rc = sq_batch_open_get(s, BATCH_ISSUANCE, &open, e)))
@@ -412,66 +738,106 @@ static err_code sq_submit(struct store *s, const struct hash32 *hashes,
     } else if (rc) {
         goto fail;
     }
-    seq = open.seq;
-    uint64_t next = open.size;
-    if ((rc = prepare(s, "INSERT INTO credentials(id, hash, hashing, batch_seq, submitted_at) "
-                         "VALUES(?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING",
-                      &ins, e)) ||
-        (rc = prepare(s, "SELECT c.batch_seq, c.id - b.first_id FROM credentials c JOIN batches b "
-                         "ON b.kind = 0 AND b.seq = c.batch_seq WHERE c.hash = ?", &get, e)))
+    const int64_t group_from = open.first_id + (int64_t)open.size;
+    pthread_rwlock_wrlock(&sh->lock);
+    locked = true;
+    if ((rc = idx_sync(s, e)) || (rc = hashidx_reserve(sh->idx, n, e)))
         goto fail;
+    if (sh->upto != group_from) {
+        rc = err_set(e, E_STATE, "%s: the open batch %llu ends at row %lld but the stored "
+                                 "submissions at row %lld", SQ(s)->path,
+                     (unsigned long long)open.seq, (long long)group_from, (long long)sh->upto);
+        goto fail;
+    }
+    /* Rows before sh->from (frozen batches) are looked up on disk unless the
+     * in-memory index covers everything. */
+    if (sh->from > 0 && (rc = prepare(s, INDEX_GET_SQL, &get, e)))
+        goto fail;
+    int64_t npend = 0;
     for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_int64(ins, 1, open.first_id + (int64_t)next);
-        sqlite3_bind_blob(ins, 2, hashes[i].b, 32, SQLITE_STATIC);
-        sqlite3_bind_int(ins, 3, hashing ? (int)hashing[i] : (int)CRED_HASH_GIVEN);
-        sqlite3_bind_int64(ins, 4, (int64_t)seq);
-        sqlite3_bind_int64(ins, 5, now);
-        if (sqlite3_step(ins) != SQLITE_DONE) {
-            rc = dberr(s, e, "store credential");
+        int64_t id;
+        struct row row;
+        bool found;
+        if ((rc = idx_lookup(s, &hashes[i], pend, group_from, npend, &id, &row, &found, e)))
             goto fail;
-        }
-        sqlite3_reset(ins);
-        if (sqlite3_changes(SQ(s)->db) == 1) {
-            if (out)
-                out[i] = (struct store_submitted){.batch_seq = seq, .leaf_index = next};
-            next++;
-        } else if (out) {
-            sqlite3_bind_blob(get, 1, hashes[i].b, 32, SQLITE_STATIC);
-            if (sqlite3_step(get) != SQLITE_ROW) {
-                rc = dberr(s, e, "read credential");
+        struct store_submitted r = {.existed = true};
+        if (found && id >= group_from) {
+            r.batch_seq = open.seq;
+            r.leaf_index = (uint64_t)(id - open.first_id);
+        } else if (found) {
+            r.batch_seq = row.batch_seq;
+            r.leaf_index = (uint64_t)(id - row.batch_first_id);
+        } else if (get) {
+            struct store_credential c;
+            if ((rc = index_get(s, get, &hashes[i], &c, &found, e)))
                 goto fail;
-            }
-            out[i] = (struct store_submitted){.batch_seq = (uint64_t)sqlite3_column_int64(get, 0),
-                                              .leaf_index = (uint64_t)sqlite3_column_int64(get, 1),
-                                              .existed = true};
-            sqlite3_reset(get);
+            r.batch_seq = c.batch_seq;
+            r.leaf_index = c.leaf_index;
         }
+        if (!found) {
+            touched = true;
+            if ((rc = hashidx_add(sh->idx, &hashes[i], group_from + npend, e)))
+                goto fail;
+            pend[npend] = hashes[i];
+            pend_how[npend] = (uint8_t)(hashing ? hashing[i] : CRED_HASH_GIVEN);
+            r = (struct store_submitted){.batch_seq = open.seq,
+                                         .leaf_index = open.size + (uint64_t)npend};
+            npend++;
+        }
+        if (out)
+            out[i] = r;
         if (progress && (i & 0xffff) == 0xffff)
             progress(i + 1, n, arg);
     }
+    sh->upto = group_from + npend;
+    pthread_rwlock_unlock(&sh->lock);
+    locked = false;
+    /* Readers may meet the new rows' index entries before the commit: they
+     * confirm each against the table, where the rows are not visible yet. */
+    if ((rc = prepare(s, "INSERT INTO chunks(id, batch_seq, n, hashes, hashing, submitted_at) "
+                         "VALUES(?, ?, ?, ?, ?, ?)", &ins, e)))
+        goto fail;
+    for (int64_t at = 0; at < npend; at += CHUNK_MAX) {
+        int64_t k = npend - at < CHUNK_MAX ? npend - at : CHUNK_MAX;
+        sqlite3_bind_int64(ins, 1, group_from + at);
+        sqlite3_bind_int64(ins, 2, (int64_t)open.seq);
+        sqlite3_bind_int64(ins, 3, k);
+        sqlite3_bind_blob(ins, 4, pend + at, (int)(32 * k), SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 5, pend_how + at, (int)k, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 6, now);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = dberr(s, e, "store credentials");
+            goto fail;
+        }
+        sqlite3_reset(ins);
+    }
     if ((rc = prepare(s, "UPDATE batches SET size = ? WHERE kind = 0 AND seq = ?", &upd, e)))
         goto fail;
-    sqlite3_bind_int64(upd, 1, (int64_t)next);
-    sqlite3_bind_int64(upd, 2, (int64_t)seq);
+    sqlite3_bind_int64(upd, 1, (int64_t)open.size + npend);
+    sqlite3_bind_int64(upd, 2, (int64_t)open.seq);
     if (sqlite3_step(upd) != SQLITE_DONE) {
         rc = dberr(s, e, "update batch size");
         goto fail;
     }
-    sqlite3_finalize(ins);
-    sqlite3_finalize(get);
-    sqlite3_finalize(upd);
-    if ((rc = commit(s, e))) {
-        rollback(s);
-        return rc;
-    }
+    if ((rc = commit(s, e)))
+        goto fail;
     if (progress)
         progress(n, n, arg);
-    return E_OK;
+    goto out;
 fail:
+    if (locked) {
+        sh->valid = false;
+        pthread_rwlock_unlock(&sh->lock);
+    } else if (touched) {
+        idx_invalidate(s); /* its entries name rows that were never committed */
+    }
+    rollback(s);
+out:
     sqlite3_finalize(ins);
     sqlite3_finalize(get);
     sqlite3_finalize(upd);
-    rollback(s);
+    free(pend);
+    free(pend_how);
     return rc;
 }
 
@@ -479,28 +845,112 @@ static err_code sq_credential_get(struct store *s, const struct hash32 *hash,
                               struct store_credential *out, struct err *e)
 {
     sqlite3_stmt *st;
-    err_code rc = prepare(s, "SELECT c.hashing, c.batch_seq, c.id - b.first_id, c.submitted_at "
-                             "FROM credentials c JOIN batches b ON b.kind = 0 AND "
-                             "b.seq = c.batch_seq WHERE c.hash = ?", &st, e);
+    bool found = false;
+    err_code rc = prepare(s, INDEX_GET_SQL, &st, e);
     if (rc)
         return rc;
-    sqlite3_bind_blob(st, 1, hash->b, 32, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        out->hash = *hash;
-        out->hashing = (enum credential_hashing)sqlite3_column_int(st, 0);
-        out->batch_seq = (uint64_t)sqlite3_column_int64(st, 1);
-        out->leaf_index = (uint64_t)sqlite3_column_int64(st, 2);
-        out->submitted_at = sqlite3_column_int64(st, 3);
-    } else if (r == SQLITE_DONE) {
+    rc = index_get(s, st, hash, out, &found, e);
+    sqlite3_finalize(st);
+    if (!rc && !found) { /* not in a frozen batch: maybe in the open one */
+        struct sq_shared *sh = SQ(s)->sh;
+        int64_t id;
+        struct row row;
+        pthread_rwlock_wrlock(&sh->lock);
+        if (!(rc = idx_sync(s, e)))
+            rc = idx_lookup(s, hash, NULL, 0, 0, &id, &row, &found, e);
+        pthread_rwlock_unlock(&sh->lock);
+        if (!rc && found)
+            *out = (struct store_credential){.hash = *hash,
+                                             .hashing = (enum credential_hashing)row.hashing,
+                                             .batch_seq = row.batch_seq,
+                                             .leaf_index = (uint64_t)(id - row.batch_first_id),
+                                             .submitted_at = row.submitted_at};
+    }
+    if (!rc && !found) {
         char hex[65];
         hash32_to_hex(hash, hex);
         rc = err_set(e, E_NOT_FOUND, "credential %s was never submitted to this notary", hex);
-    } else {
-        rc = dberr(s, e, "read credential");
     }
+    return rc;
+}
+
+static err_code sq_index_all(struct store *s, struct err *e)
+{
+    struct sq_shared *sh = SQ(s)->sh;
+    pthread_rwlock_wrlock(&sh->lock);
+    if (!sh->all) {
+        sh->all = true;
+        sh->valid = false;
+    }
+    err_code rc = idx_sync(s, e);
+    pthread_rwlock_unlock(&sh->lock);
+    return rc;
+}
+
+/* One leaf of a batch, as freezing it needs it. */
+struct leafrow {
+    struct hash32 hash;
+    int64_t id, submitted_at;
+    uint8_t hashing;
+};
+
+/* Call `each` for every chunk of rows [first, first + size), in order,
+ * checking they are exactly those rows. */
+static err_code chunks_walk(struct store *s, uint64_t seq, int64_t first, uint64_t size,
+                            void (*each)(void *arg, uint64_t at, const uint8_t *hashes,
+                                         const uint8_t *hashing, uint64_t n, int64_t submitted_at),
+                            void *arg, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = prepare(s, "SELECT id, n, hashes, hashing, submitted_at FROM chunks WHERE id >= ?1 "
+                             "AND id < ?2 ORDER BY id", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, first + (int64_t)size);
+    uint64_t at = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+        const uint8_t *h = sqlite3_column_blob(st, 2);
+        /* Leaves must be exactly 0..size-1: anything else is a corrupt store. */
+        if (id != first + (int64_t)at || n <= 0 || at + (uint64_t)n > size || !h ||
+            sqlite3_column_bytes(st, 2) != 32 * n) {
+            rc = err_set(e, E_STATE, "%s: batch %llu is inconsistent at leaf %llu", SQ(s)->path,
+                         (unsigned long long)seq, (unsigned long long)at);
+            break;
+        }
+        const uint8_t *how = sqlite3_column_blob(st, 3);
+        if (!how || sqlite3_column_bytes(st, 3) != n) {
+            rc = err_set(e, E_STATE, "%s: batch %llu is inconsistent at leaf %llu", SQ(s)->path,
+                         (unsigned long long)seq, (unsigned long long)at);
+            break;
+        }
+        each(arg, at, h, how, (uint64_t)n, sqlite3_column_int64(st, 4));
+        at += (uint64_t)n;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = dberr(s, e, "read batch leaves");
+    if (!rc && at != size)
+        rc = err_set(e, E_STATE, "%s: batch %llu has %llu leaves, expected %llu", SQ(s)->path,
+                     (unsigned long long)seq, (unsigned long long)at, (unsigned long long)size);
     sqlite3_finalize(st);
     return rc;
+}
+
+struct leaves_out {
+    struct hash32 *h;
+    uint8_t *how;
+};
+
+static void leaves_each(void *arg, uint64_t at, const uint8_t *hashes, const uint8_t *hashing,
+                        uint64_t n, int64_t submitted_at)
+{
+    struct leaves_out *o = arg;
+    (void)submitted_at;
+    memcpy(o->h + at, hashes, 32 * n);
+    if (o->how)
+        memcpy(o->how + at, hashing, n);
 }
 
 static err_code sq_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
@@ -516,53 +966,76 @@ static err_code sq_batch_leaves(struct store *s, uint64_t seq, struct hash32 **h
         return rc;
     if (b.size == 0)
         return E_OK;
-    struct hash32 *h = malloc(b.size * sizeof *h);
-    uint8_t *how = hashing ? malloc(b.size) : NULL;
-    if (!h || (hashing && !how)) {
-        free(h);
-        free(how);
+    struct leaves_out o = {malloc(b.size * sizeof *o.h), hashing ? malloc(b.size) : NULL};
+    if (!o.h || (hashing && !o.how)) {
+        free(o.h);
+        free(o.how);
         return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
     }
-    sqlite3_stmt *st;
-    if ((rc = prepare(s, "SELECT id - ?1, hash, hashing FROM credentials WHERE id >= ?1 AND "
-                         "id < ?2 ORDER BY id", &st, e))) {
-        free(h);
-        free(how);
+    if ((rc = chunks_walk(s, seq, b.first_id, b.size, leaves_each, &o, e))) {
+        free(o.h);
+        free(o.how);
         return rc;
     }
-    sqlite3_bind_int64(st, 1, b.first_id);
-    sqlite3_bind_int64(st, 2, b.first_id + (int64_t)b.size);
-    uint64_t i = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        /* Leaves must be exactly 0..size-1: anything else is a corrupt store. */
-        if (i >= b.size || (uint64_t)sqlite3_column_int64(st, 0) != i ||
-            sqlite3_column_bytes(st, 1) != 32) {
-            rc = err_set(e, E_STATE, "%s: batch %llu is inconsistent at leaf %llu", SQ(s)->path,
-                         (unsigned long long)seq, (unsigned long long)i);
-            break;
-        }
-        memcpy(h[i].b, sqlite3_column_blob(st, 1), 32);
-        if (how)
-            how[i] = (uint8_t)sqlite3_column_int(st, 2);
-        i++;
-    }
-    if (!rc && r != SQLITE_DONE)
-        rc = dberr(s, e, "read batch leaves");
-    if (!rc && i != b.size)
-        rc = err_set(e, E_STATE, "%s: batch %llu has %llu leaves, expected %llu", SQ(s)->path,
-                     (unsigned long long)seq, (unsigned long long)i, (unsigned long long)b.size);
-    sqlite3_finalize(st);
-    if (rc) {
-        free(h);
-        free(how);
-        return rc;
-    }
-    *hashes = h;
+    *hashes = o.h;
     if (hashing)
-        *hashing = how;
-    *n = i;
+        *hashing = o.how;
+    *n = b.size;
     return E_OK;
+}
+
+static void rows_each(void *arg, uint64_t at, const uint8_t *hashes, const uint8_t *hashing,
+                      uint64_t n, int64_t submitted_at)
+{
+    struct leafrow *rows = arg;
+    for (uint64_t i = 0; i < n; i++) {
+        struct leafrow *r = &rows[at + i];
+        memcpy(r->hash.b, hashes + 32 * i, 32);
+        r->id = (int64_t)(at + i); /* leaf index; the caller adds first_id */
+        r->submitted_at = submitted_at;
+        r->hashing = hashing[i];
+    }
+}
+
+static int leafrow_cmp(const void *a, const void *b)
+{
+    return memcmp(((const struct leafrow *)a)->hash.b, ((const struct leafrow *)b)->hash.b, 32);
+}
+
+/* Inside the freezing transaction: add batch `b`'s rows to credential_index
+ * in hash order (a sorted insert touches each B-tree page once). */
+static err_code index_batch(struct store *s, const struct store_batch *b, struct err *e)
+{
+    struct leafrow *rows = malloc(b->size * sizeof *rows);
+    if (!rows)
+        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b->size);
+    err_code rc = chunks_walk(s, b->seq, b->first_id, b->size, rows_each, rows, e);
+    sqlite3_stmt *st = NULL;
+    if (!rc) {
+        qsort(rows, b->size, sizeof *rows, leafrow_cmp);
+        rc = prepare(s, "INSERT INTO credential_index(hash, id, batch_seq, hashing, submitted_at) "
+                        "VALUES(?, ?, ?, ?, ?)", &st, e);
+    }
+    for (uint64_t i = 0; !rc && i < b->size; i++) {
+        sqlite3_bind_blob(st, 1, rows[i].hash.b, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, b->first_id + rows[i].id);
+        sqlite3_bind_int64(st, 3, (int64_t)b->seq);
+        sqlite3_bind_int(st, 4, rows[i].hashing);
+        sqlite3_bind_int64(st, 5, rows[i].submitted_at);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_CONSTRAINT) {
+            char hex[65];
+            hash32_to_hex(&rows[i].hash, hex);
+            rc = err_set(e, E_STATE, "%s: credential %s is stored twice (batch %llu)", SQ(s)->path,
+                         hex, (unsigned long long)b->seq);
+        } else if (r != SQLITE_DONE) {
+            rc = dberr(s, e, "index the batch's credentials");
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    free(rows);
+    return rc;
 }
 
 /* Run one UPDATE/INSERT with up to 8 bound values given as a small tagged list. */
@@ -618,7 +1091,8 @@ static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store
                        (unsigned long long)out->seq);
     }
     struct bindv v[] = {BI(closed_at), BI(out->seq)};
-    if ((rc = run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
+    if ((rc = index_batch(s, out, e)) ||
+        (rc = run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
                   2, NULL, e)) ||
         (rc = commit(s, e))) {
         rollback(s);
@@ -805,7 +1279,7 @@ static err_code sq_counts(struct store *s, struct store_counts *out, struct err 
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
-    err_code rc = prepare(s, "SELECT count(*) FROM credentials", &st, e);
+    err_code rc = prepare(s, "SELECT coalesce(sum(n), 0) FROM chunks", &st, e);
     if (rc)
         return rc;
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -1006,6 +1480,7 @@ static const struct store_ops SQLITE_OPS = {
     .meta_set = sq_meta_set,
     .submit = sq_submit,
     .credential_get = sq_credential_get,
+    .index_all = sq_index_all,
     .batch_open_get = sq_batch_open_get,
     .batch_get = sq_batch_get,
     .batch_list = sq_batch_list,

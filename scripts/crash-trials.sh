@@ -89,16 +89,26 @@ lines = open(acked).read().split()
 if only_new >= 0:  # the last only_new lines (this trial's); -1 = all
     lines = lines[len(lines) - only_new:]
 con.executemany("INSERT OR IGNORE INTO m.ack VALUES (?)", ((bytes.fromhex(x),) for x in lines))
+# The store keeps hashes in chunks (notary/store_sqlite.c): one row per hash here.
+con.execute("CREATE TABLE m.cred(id INTEGER PRIMARY KEY, hash BLOB NOT NULL, batch_seq INTEGER)")
+con.executemany("INSERT INTO m.cred VALUES (?, ?, ?)",
+    ((cid + i, hs[32 * i:32 * i + 32], seq)
+     for cid, n, hs, seq in con.execute("SELECT id, n, hashes, batch_seq FROM chunks").fetchall()
+     for i in range(n)))
+con.execute("CREATE INDEX m.cred_hash ON cred(hash)")
+# I0: no hash is stored twice (the open batch has no UNIQUE constraint to say so)
+n = con.execute("SELECT count(*) - count(DISTINCT hash) FROM m.cred").fetchone()[0]
+if n: bad.append(f"{n} hashes are stored more than once")
 # I1: acknowledged hashes are stored, each in one batch, inside its range
-n = con.execute("SELECT count(*) FROM m.ack a LEFT JOIN credentials c ON c.hash = a.h WHERE c.id IS NULL").fetchone()[0]
+n = con.execute("SELECT count(*) FROM m.ack a LEFT JOIN m.cred c ON c.hash = a.h WHERE c.id IS NULL").fetchone()[0]
 if n: bad.append(f"{n} acknowledged hashes are missing from the store")
-n = con.execute("""SELECT count(*) FROM m.ack a JOIN credentials c ON c.hash = a.h
+n = con.execute("""SELECT count(*) FROM m.ack a JOIN m.cred c ON c.hash = a.h
     LEFT JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq
     WHERE b.seq IS NULL OR (b.state > 0 AND (c.id < b.first_id OR c.id >= b.first_id + b.size))""").fetchone()[0]
 if n: bad.append(f"{n} acknowledged hashes are outside their batch")
 batches = con.execute("SELECT seq, state, size, first_id, hex(root), hex(tx_hash) FROM batches WHERE kind = 0 ORDER BY seq").fetchall()
 counts = {s: (k, lo, hi) for s, k, lo, hi in con.execute(
-    "SELECT batch_seq, count(*), min(id), max(id) FROM credentials GROUP BY batch_seq")}
+    "SELECT batch_seq, count(*), min(id), max(id) FROM m.cred GROUP BY batch_seq")}
 closed = [b for b in batches if b[1] > 0]
 for seq, state, size, first, root, tx in closed:
     k, lo, hi = counts.get(seq, (0, None, None))
@@ -138,7 +148,7 @@ want = closed if only_new < 0 else closed[-3:]
 for seq, state, size, first, root, tx in want:
     for _ in range(min(samples, size)):
         i = first + rnd.randrange(size)
-        h = con.execute("SELECT hex(hash) FROM credentials WHERE id = ?", (i,)).fetchone()
+        h = con.execute("SELECT hex(hash) FROM m.cred WHERE id = ?", (i,)).fetchone()
         if h: print("sample:", h[0].lower())
 PY
 
@@ -247,7 +257,12 @@ if [ "$SELF_TEST" = 1 ]; then
     cp "$NOTARY_DATA/notary.db" "$tmp/tampered.db"
     python3 - "$tmp/tampered.db" "$(tail -n 1 "$tmp/acked.txt")" <<'PY'
 import sqlite3, sys
-c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM credentials WHERE hash = ?", (bytes.fromhex(sys.argv[2]),)); c.commit()
+c = sqlite3.connect(sys.argv[1]); h = bytes.fromhex(sys.argv[2])
+for cid, hs in c.execute("SELECT id, hashes FROM chunks").fetchall():
+    at = next((i for i in range(0, len(hs), 32) if hs[i:i + 32] == h), None)
+    if at is not None:  # overwrite it in its chunk: the hash is lost
+        c.execute("UPDATE chunks SET hashes = ? WHERE id = ?", (hs[:at] + bytes(32) + hs[at + 32:], cid))
+c.commit()
 PY
     python3 "$tmp/check.py" "$tmp/tampered.db" "$tmp/acked.txt" "$LEDGER_URL" "$CONTRACT" "$ISSUER" 0 0 1 |
         grep -c "missing from the store" >/dev/null && caught=$((caught + 1))

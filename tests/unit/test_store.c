@@ -8,6 +8,9 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/hash.h"
 #include "core/merkle.h"
@@ -370,3 +373,142 @@ TEST(concurrent_submitters_and_closer_lose_nothing)
     free(out);
     store_close(s);
 }
+
+/* Submissions that straddle a frozen batch and the open one, with repeats
+ * inside one call: each hash is stored once and every repeat answers with
+ * the first record — whether the in-memory index covers only the open
+ * batch (SQLite's default) or every row (store_index_all, as notary serve
+ * asks). */
+static void dedup_across_batches(bool index_all)
+{
+    struct store *s = fresh(index_all ? "dedup_all" : "dedup_open");
+    CHECK(s);
+    struct err e = {0};
+    if (index_all)
+        CHECK_OK(store_index_all(s, &e), &e);
+    enum { OLD = 1000, NEW = 300 };
+    struct hash32 old[OLD], fresh_h[NEW], in[OLD + NEW + 50];
+    mk(old, OLD, 11);
+    mk(fresh_h, NEW, 12);
+    CHECK_OK(store_submit(s, old, NULL, OLD, NULL, NULL, NULL, &e), &e);
+    struct store_batch b;
+    CHECK_OK(store_batch_freeze(s, 1, &b, &e), &e);
+    CHECK(b.seq == 0 && b.size == OLD);
+    /* new, old, new again: interleaved */
+    size_t n = 0;
+    for (int i = 0; i < NEW; i++) {
+        in[n++] = fresh_h[i];
+        if (i < 200)
+            in[n++] = old[i * 5];
+        if (i % 6 == 5)
+            in[n++] = fresh_h[i - 5];
+    }
+    struct store_submitted out[OLD + NEW + 50];
+    CHECK_OK(store_submit(s, in, NULL, n, out, NULL, NULL, &e), &e);
+    size_t bad = 0, k = 0;
+    for (int i = 0; i < NEW; i++) {
+        bad += out[k].existed || out[k].batch_seq != 1 || out[k].leaf_index != (uint64_t)i;
+        k++;
+        if (i < 200) {
+            bad += !out[k].existed || out[k].batch_seq != 0 || out[k].leaf_index != (uint64_t)i * 5;
+            k++;
+        }
+        if (i % 6 == 5) {
+            bad += !out[k].existed || out[k].batch_seq != 1 || out[k].leaf_index != (uint64_t)i - 5;
+            k++;
+        }
+    }
+    CHECKF(bad == 0 && k == n, "%zu wrong answers of %zu", bad, n);
+    struct store_batch open;
+    CHECK_OK(store_batch_open_get(s, BATCH_ISSUANCE, &open, &e), &e);
+    CHECK(open.seq == 1 && open.size == NEW);
+    /* the same call again: everything exists, nothing is added */
+    CHECK_OK(store_submit(s, in, NULL, n, out, NULL, NULL, &e), &e);
+    bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += !out[i].existed;
+    CHECK(bad == 0);
+    struct store_credential c;
+    CHECK_OK(store_credential_get(s, &old[999], &c, &e), &e);
+    CHECK(c.batch_seq == 0 && c.leaf_index == 999);
+    CHECK_OK(store_credential_get(s, &fresh_h[299], &c, &e), &e);
+    CHECK(c.batch_seq == 1 && c.leaf_index == 299 && c.hashing == CRED_HASH_GIVEN);
+    struct store_counts counts;
+    CHECK_OK(store_counts(s, &counts, &e), &e);
+    CHECK(counts.credentials == OLD + NEW && counts.open_size == NEW);
+    /* the frozen batch's leaves come back in order */
+    struct hash32 *leaves;
+    uint64_t nl;
+    CHECK_OK(store_batch_leaves(s, 0, &leaves, &nl, &e), &e);
+    CHECK(nl == OLD && memcmp(leaves, old, sizeof old) == 0);
+    free(leaves);
+    store_close(s);
+}
+
+TEST(dedup_across_frozen_and_open_batches) { dedup_across_batches(false); }
+TEST(dedup_across_frozen_and_open_batches_index_all) { dedup_across_batches(true); }
+
+/* Another process writes to the store this process has open (the CLI
+ * beside notary serve): its rows, its freeze and its new batch are seen by
+ * lookups and by the duplicate check here, through every handle. */
+static void other_process(bool index_all)
+{
+    char url[512];
+    CHECK(t_store_url(index_all ? "proc_all" : "proc_open", url, sizeof url));
+    struct store *a = NULL, *b = NULL;
+    struct err e = {0};
+    CHECK_OK(store_open(url, true, &a, &e), &e);
+    CHECK_OK(store_open(url, false, &b, &e), &e);
+    if (!a || !b)
+        return;
+    if (index_all)
+        CHECK_OK(store_index_all(a, &e), &e);
+    struct hash32 h[400];
+    mk(h, 400, 21);
+    CHECK_OK(store_submit(a, h, NULL, 100, NULL, NULL, NULL, &e), &e); /* batch 0: 0..99 */
+    struct store_credential c;
+    CHECK_OK(store_credential_get(b, &h[42], &c, &e), &e); /* the other handle sees the open batch */
+    CHECK(c.batch_seq == 0 && c.leaf_index == 42);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct store *s = NULL;
+        struct err ce = {0};
+        struct store_batch fb;
+        int bad = store_open(url, false, &s, &ce) ||
+                  store_submit(s, h + 100, NULL, 100, NULL, NULL, NULL, &ce) || /* 0: 100..199 */
+                  store_batch_freeze(s, 1, &fb, &ce) ||
+                  store_submit(s, h + 200, NULL, 100, NULL, NULL, NULL, &ce); /* 1: 200..299 */
+        if (bad)
+            fprintf(stderr, "child: %s\n", ce.msg);
+        store_close(s);
+        _exit(bad);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+          WEXITSTATUS(status) == 0);
+    CHECK_OK(store_credential_get(b, &h[150], &c, &e), &e);
+    CHECK(c.batch_seq == 0 && c.leaf_index == 150);
+    CHECK_OK(store_credential_get(a, &h[250], &c, &e), &e);
+    CHECK(c.batch_seq == 1 && c.leaf_index == 50);
+    /* 50 of each kind (frozen here, frozen there, open there) plus 100 new */
+    struct hash32 in[250];
+    memcpy(in, h + 50, 50 * sizeof *h);
+    memcpy(in + 50, h + 150, 50 * sizeof *h);
+    memcpy(in + 100, h + 250, 50 * sizeof *h);
+    memcpy(in + 150, h + 300, 100 * sizeof *h);
+    struct store_submitted out[250];
+    CHECK_OK(store_submit(b, in, NULL, 250, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[0].batch_seq == 0 && out[0].leaf_index == 50);
+    CHECK(out[50].existed && out[50].batch_seq == 0 && out[50].leaf_index == 150);
+    CHECK(out[100].existed && out[100].batch_seq == 1 && out[100].leaf_index == 50);
+    CHECK(!out[150].existed && out[150].batch_seq == 1 && out[150].leaf_index == 100);
+    CHECK(!out[249].existed && out[249].leaf_index == 199);
+    CHECK_OK(store_submit(a, h + 300, NULL, 100, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[99].existed && out[99].leaf_index == 199);
+    store_close(a);
+    store_close(b);
+}
+
+TEST(another_process_writing_is_seen) { other_process(false); }
+TEST(another_process_writing_is_seen_index_all) { other_process(true); }

@@ -106,6 +106,17 @@ TEST(sent_block_set_cleared_and_unknown_refused)
     store_close(s);
 }
 
+/* SQL that undoes migration 5 (chunks) on a SQLite store, through its
+ * compatibility view: one row per hash, hash UNIQUE, as before. */
+#define TO_VERSION_4                                                                               \
+    "CREATE TABLE old AS SELECT * FROM credentials;"                                              \
+    "DROP VIEW credentials; DROP TABLE chunks; DROP TABLE credential_index;"                      \
+    "CREATE TABLE credentials(id INTEGER PRIMARY KEY,"                                            \
+    "  hash BLOB NOT NULL UNIQUE CHECK(length(hash) = 32),"                                       \
+    "  hashing INTEGER NOT NULL, batch_seq INTEGER NOT NULL,"                                     \
+    "  submitted_at INTEGER NOT NULL);"                                                           \
+    "INSERT INTO credentials SELECT * FROM old; DROP TABLE old;"
+
 TEST(migration_adds_sent_block_to_an_older_database)
 {
     if (t_store_pg())
@@ -124,7 +135,7 @@ TEST(migration_adds_sent_block_to_an_older_database)
     sqlite3 *db;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(sqlite3_exec(db,
-                       "ALTER TABLE txs DROP COLUMN sent_block; PRAGMA user_version = 3;",
+                       TO_VERSION_4 "ALTER TABLE txs DROP COLUMN sent_block; PRAGMA user_version = 3;",
                        NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     CHECK_OK(store_open(path, false, &s, &e), &e);
@@ -135,5 +146,69 @@ TEST(migration_adds_sent_block_to_an_older_database)
     free(txs);
     uint64_t blk = 5;
     CHECK_OK(store_tx_set_sent_block(s, &t1, &blk, &e), &e);
+    store_close(s);
+}
+
+TEST(migration_5_moves_credentials_into_chunks)
+{
+    if (t_store_pg())
+        return; /* SQLite only: PostgreSQL's migration 5 changes nothing */
+    char path[512];
+    snprintf(path, sizeof path, "%s/migrate5.db", t_tmpdir());
+    struct store *s = NULL;
+    struct err e = {0};
+    CHECK_OK(store_open(path, true, &s, &e), &e);
+    if (!s)
+        return;
+    struct hash32 h[30];
+    enum credential_hashing how[30];
+    for (int i = 0; i < 30; i++) {
+        memset(h[i].b, 0, 32);
+        h[i].b[0] = (uint8_t)(i * 7 + 1);
+        h[i].b[31] = (uint8_t)i;
+        how[i] = (enum credential_hashing)(i % 3);
+    }
+    struct store_batch b;
+    CHECK_OK(store_submit(s, h, how, 20, NULL, NULL, NULL, &e), &e);
+    CHECK_OK(store_batch_freeze(s, 7, &b, &e), &e);
+    CHECK_OK(store_submit(s, h + 20, how + 20, 5, NULL, NULL, NULL, &e), &e);
+    store_close(s);
+    /* Back to version 4 through the compatibility view: one row per hash,
+     * hash UNIQUE, as the notary stored them before. */
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    char *msg = NULL;
+    int r = sqlite3_exec(db, TO_VERSION_4 "PRAGMA user_version = 4;", NULL, NULL, &msg);
+    CHECKF(r == SQLITE_OK, "%s", msg ? msg : "");
+    sqlite3_free(msg);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(db, "SELECT count(*), sum(hashing), sum(id) FROM credentials", -1,
+                             &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 25 &&
+          sqlite3_column_int(st, 1) == 24 && sqlite3_column_int(st, 2) == 300);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    if (!s)
+        return;
+    struct store_credential c;
+    CHECK_OK(store_credential_get(s, &h[13], &c, &e), &e);
+    CHECK(c.batch_seq == 0 && c.leaf_index == 13 && c.hashing == how[13]);
+    CHECK_OK(store_credential_get(s, &h[23], &c, &e), &e);
+    CHECK(c.batch_seq == 1 && c.leaf_index == 3 && c.hashing == how[23]);
+    struct store_submitted out[10];
+    CHECK_OK(store_submit(s, h + 18, NULL, 10, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[0].batch_seq == 0 && out[0].leaf_index == 18);
+    CHECK(out[6].existed && out[6].batch_seq == 1 && out[6].leaf_index == 4);
+    CHECK(!out[7].existed && out[7].batch_seq == 1 && out[7].leaf_index == 5);
+    struct hash32 *leaves;
+    uint8_t *lhow;
+    uint64_t n;
+    CHECK_OK(store_batch_leaves_hashing(s, 0, &leaves, &lhow, &n, &e), &e);
+    CHECK(n == 20 && memcmp(leaves, h, 20 * sizeof *h) == 0 && lhow[14] == how[14]);
+    free(leaves);
+    free(lhow);
+    CHECK_OK(store_batch_freeze(s, 8, &b, &e), &e);
+    CHECK(b.seq == 1 && b.size == 8);
     store_close(s);
 }

@@ -1,0 +1,136 @@
+/*
+ * tests/unit/test_hashidx.c — the in-memory hash → row id index of the
+ * SQLite store (notary/hashidx.h): every added hash is found with its id
+ * through growth, absent hashes yield (almost) no candidates, duplicates
+ * are all returned, chosen hashes that share their leading bytes still
+ * find their own entries, and ids beyond 32 bits are refused.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "notary/hashidx.h"
+#include "tests/harness.h"
+
+static void mk(struct hash32 *h, uint64_t i, uint32_t seed)
+{
+    uint64_t in[2] = {seed, i};
+    if (sha256(in, sizeof in, h))
+        abort();
+}
+
+/* Number of candidates of h, and whether `want` is among them. */
+static size_t candidates(const struct hashidx *x, const struct hash32 *h, int64_t want, bool *has)
+{
+    struct hashidx_iter it;
+    int64_t id;
+    size_t n = 0;
+    *has = false;
+    hashidx_find(x, h, &it);
+    while (hashidx_next(x, &it, &id)) {
+        n++;
+        *has |= id == want;
+    }
+    return n;
+}
+
+TEST(every_added_hash_is_found_through_growth)
+{
+    struct hashidx *x;
+    struct err e = {0};
+    CHECK_OK(hashidx_new(&x, &e), &e);
+    enum { N = 200000 };
+    struct hash32 h;
+    for (int64_t i = 0; i < N; i++) {
+        mk(&h, (uint64_t)i, 1);
+        CHECK_OK(hashidx_add(x, &h, i * 3, &e), &e);
+    }
+    CHECK(hashidx_count(x) == N);
+    CHECK(hashidx_bytes(x) >= (size_t)N * 12 && hashidx_bytes(x) <= (size_t)N * 40);
+    size_t lost = 0, extra = 0;
+    for (int64_t i = 0; i < N; i++) {
+        bool has;
+        mk(&h, (uint64_t)i, 1);
+        size_t n = candidates(x, &h, i * 3, &has);
+        lost += !has;
+        extra += n - has;
+    }
+    CHECKF(lost == 0, "%zu of %d added hashes not found", lost, N);
+    CHECKF(extra == 0, "%zu stray candidates for added hashes", extra);
+    size_t stray = 0;
+    for (int64_t i = 0; i < N; i++) {
+        bool has;
+        mk(&h, (uint64_t)i, 2); /* never added */
+        stray += candidates(x, &h, -1, &has);
+    }
+    /* 64-bit digests: a stray candidate has probability ~2^-60 here. */
+    CHECKF(stray == 0, "%zu candidates for %d absent hashes", stray, N);
+    hashidx_clear(x);
+    bool has;
+    mk(&h, 5, 1);
+    CHECK(hashidx_count(x) == 0 && candidates(x, &h, 15, &has) == 0);
+    hashidx_free(x);
+}
+
+TEST(duplicates_are_all_candidates_and_reserve_is_exact)
+{
+    struct hashidx *x;
+    struct err e = {0};
+    CHECK_OK(hashidx_new(&x, &e), &e);
+    CHECK_OK(hashidx_reserve(x, 100000, &e), &e);
+    size_t bytes = hashidx_bytes(x);
+    struct hash32 h, d;
+    mk(&d, 0, 9);
+    for (int64_t i = 0; i < 100000; i++) {
+        mk(&h, (uint64_t)i, 3);
+        CHECK_OK(hashidx_add(x, i % 1000 == 0 ? &d : &h, i, &e), &e);
+    }
+    CHECK(hashidx_bytes(x) == bytes); /* reserved: no growth on the way */
+    struct hashidx_iter it;
+    int64_t id, sum = 0;
+    size_t n = 0;
+    hashidx_find(x, &d, &it);
+    while (hashidx_next(x, &it, &id)) {
+        n++;
+        sum += id;
+    }
+    CHECK(n == 100 && sum == 1000 * (99 * 100 / 2));
+    hashidx_free(x);
+}
+
+TEST(chosen_hashes_with_one_prefix_find_their_own_entries)
+{
+    /* An issuer picks hashes freely: 50,000 that share 24 leading bytes. */
+    struct hashidx *x;
+    struct err e = {0};
+    CHECK_OK(hashidx_new(&x, &e), &e);
+    struct hash32 h;
+    memset(h.b, 0xab, 32);
+    for (uint32_t i = 0; i < 50000; i++) {
+        memcpy(h.b + 28, &i, 4);
+        CHECK_OK(hashidx_add(x, &h, i, &e), &e);
+    }
+    size_t bad = 0;
+    for (uint32_t i = 0; i < 50000; i++) {
+        bool has;
+        memcpy(h.b + 28, &i, 4);
+        bad += candidates(x, &h, i, &has) != 1 || !has;
+    }
+    CHECKF(bad == 0, "%zu of 50000 chosen hashes without exactly their own entry", bad);
+    hashidx_free(x);
+}
+
+TEST(ids_beyond_32_bits_are_refused)
+{
+    struct hashidx *x;
+    struct err e = {0};
+    CHECK_OK(hashidx_new(&x, &e), &e);
+    struct hash32 h;
+    mk(&h, 1, 1);
+    CHECK_OK(hashidx_add(x, &h, HASHIDX_MAX_ID, &e), &e);
+    CHECK_ERR(hashidx_add(x, &h, (int64_t)HASHIDX_MAX_ID + 1, &e), &e, E_LIMIT, "row id");
+    CHECK_ERR(hashidx_add(x, &h, -1, &e), &e, E_LIMIT, "row id");
+    CHECK(hashidx_count(x) == 1);
+    CHECK_ERR(hashidx_reserve(x, UINT64_MAX, &e), &e, E_LIMIT, "too large");
+    hashidx_free(x);
+}
