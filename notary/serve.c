@@ -1138,7 +1138,9 @@ err_code serve_run(const struct serve_config *cfg, struct err *e)
     unsigned threads = cfg->threads ? cfg->threads : 4;
     err_code rc;
     if ((rc = store_open(cfg->db_path, false, &sv->wstore, e)) ||
-        (rc = batch_finish_pending(sv->wstore, e)) || (rc = tokens_load(sv->wstore, &sv->tokens, e)) ||
+        (rc = batch_finish_pending(sv->wstore, e)) ||
+        /* every stored hash in memory: a new hash is known new without a disk lookup */
+        (rc = store_index_all(sv->wstore, e)) || (rc = tokens_load(sv->wstore, &sv->tokens, e)) ||
         (rc = pool_open(&sv->pool, cfg->db_path, threads + 2, e))) {
         serve_free(sv);
         return rc;
