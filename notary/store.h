@@ -166,7 +166,9 @@ err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32
 
 /* Freeze the open issuance batch: OPEN → CLOSED with its current size and
  * no root yet; later submissions open the next batch. E_NOT_FOUND if there
- * is no open batch with at least one credential. */
+ * is no open batch with at least one credential. SQLite then adds the
+ * batch's hashes to its on-disk hash index in short transactions (an error
+ * there leaves the freeze done; the next freeze resumes the indexing). */
 err_code store_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
                             struct err *e) MUST_CHECK;
 

@@ -54,6 +54,13 @@ struct sq_shared {
     bool valid;          /* false: rebuild before the next use */
     bool all;            /* covers every row, not only those after `from` */
     int64_t from, upto;  /* the rows with ids in [from, upto) are in idx */
+    /* Write transactions of this process take turns in arrival order (a
+     * ticket lock), so the slices that index a frozen batch and notary
+     * serve's submissions alternate instead of one starving the other in
+     * SQLite's busy-wait. */
+    pthread_mutex_t tmu;
+    pthread_cond_t tcv;
+    uint64_t tnext, tserve;
     struct sq_shared *next;
 };
 
@@ -63,6 +70,7 @@ struct sq {
     char *path;
     int lock_fd;
     struct sq_shared *sh;
+    bool turn; /* holds its process's write turn (sh->tserve) */
 };
 
 #define SQ(s) ((struct sq *)(s))
@@ -119,7 +127,8 @@ static const char *const MIGRATIONS[] = {
      * chunk's id is the row id of its first hash (batch first_id + leaf
      * index), so ids stay contiguous; `hashing` holds one byte per hash.
      * credential_index holds the frozen batches' hashes, filled in hash
-     * order at freeze; its PRIMARY KEY keeps a hash stored once. The view
+     * order after the freeze, in slices (batches.indexed counts the rows of
+     * a batch already in it); its PRIMARY KEY keeps a hash stored once. The view
      * `credentials` shows one row per hash as before, for people with the
      * sqlite3 shell (it is not used by the notary: it walks every chunk). */
     "CREATE TABLE chunks("
@@ -140,6 +149,8 @@ static const char *const MIGRATIONS[] = {
     "INSERT INTO credential_index(hash, id, batch_seq, hashing, submitted_at)"
     "  SELECT c.hash, c.id, c.batch_seq, c.hashing, c.submitted_at FROM credentials c"
     "  JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq WHERE b.state <> 0 ORDER BY c.hash;"
+    "ALTER TABLE batches ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE batches SET indexed = size WHERE kind = 0 AND state <> 0;"
     "DROP TABLE credentials;"
     "CREATE VIEW credentials(id, hash, hashing, batch_seq, submitted_at) AS"
     "  WITH RECURSIVE leaf(cid, i, n) AS ("
@@ -176,11 +187,53 @@ static err_code prepare(struct store *s, const char *sql, sqlite3_stmt **st, str
     return E_OK;
 }
 
-static err_code begin(struct store *s, struct err *e) { return exec(s, "BEGIN IMMEDIATE", e); }
+static void turn_take(struct store *s)
+{
+    struct sq_shared *sh = SQ(s)->sh;
+    if (!sh || SQ(s)->turn)
+        return;
+    pthread_mutex_lock(&sh->tmu);
+    uint64_t t = sh->tnext++;
+    while (t != sh->tserve)
+        pthread_cond_wait(&sh->tcv, &sh->tmu);
+    pthread_mutex_unlock(&sh->tmu);
+    SQ(s)->turn = true;
+}
 
-static err_code commit(struct store *s, struct err *e) { return exec(s, "COMMIT", e); }
+static void turn_give(struct store *s)
+{
+    struct sq_shared *sh = SQ(s)->sh;
+    if (!SQ(s)->turn)
+        return;
+    SQ(s)->turn = false;
+    pthread_mutex_lock(&sh->tmu);
+    sh->tserve++;
+    pthread_cond_broadcast(&sh->tcv);
+    pthread_mutex_unlock(&sh->tmu);
+}
 
-static void rollback(struct store *s) { sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL); }
+static err_code begin(struct store *s, struct err *e)
+{
+    turn_take(s);
+    err_code rc = exec(s, "BEGIN IMMEDIATE", e);
+    if (rc)
+        turn_give(s);
+    return rc;
+}
+
+static err_code commit(struct store *s, struct err *e)
+{
+    err_code rc = exec(s, "COMMIT", e);
+    if (!rc)
+        turn_give(s);
+    return rc;
+}
+
+static void rollback(struct store *s)
+{
+    sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
+    turn_give(s);
+}
 
 static err_code migrate(struct store *s, struct err *e)
 {
@@ -235,6 +288,8 @@ static err_code shared_attach(struct store *s, struct err *e)
             return err_set(e, E_NOMEM, "out of memory");
         }
         pthread_rwlock_init(&sh->lock, NULL);
+        pthread_mutex_init(&sh->tmu, NULL);
+        pthread_cond_init(&sh->tcv, NULL);
         sh->next = g_shared;
         g_shared = sh;
     }
@@ -256,6 +311,8 @@ static void shared_detach(struct sq_shared *sh)
         *pp = sh->next;
         hashidx_free(sh->idx);
         pthread_rwlock_destroy(&sh->lock);
+        pthread_mutex_destroy(&sh->tmu);
+        pthread_cond_destroy(&sh->tcv);
         free(sh->key);
         free(sh);
     }
@@ -580,18 +637,20 @@ static err_code idx_sync(struct store *s, struct err *e)
     struct sq_shared *sh = SQ(s)->sh;
     err_code rc;
     int64_t from = 0;
-    if (!sh->all) {
-        struct store_batch open;
-        rc = sq_batch_open_get(s, BATCH_ISSUANCE, &open, e);
-        if (rc == E_OK) {
-            from = open.first_id;
-        } else if (rc == E_NOT_FOUND) {
-            err_clear(e);
-            if ((rc = next_id(s, &from, e)))
-                return rc;
-        } else {
+    if (!sh->all) { /* from the first row not in credential_index */
+        sqlite3_stmt *q;
+        if ((rc = prepare(s, "SELECT min(first_id) FROM batches WHERE kind = 0 AND "
+                             "(state = 0 OR indexed < size)", &q, e)))
             return rc;
-        }
+        int r = sqlite3_step(q);
+        bool none = r == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_NULL;
+        if (r == SQLITE_ROW)
+            from = sqlite3_column_int64(q, 0);
+        else
+            rc = dberr(s, e, "read batches");
+        sqlite3_finalize(q);
+        if (rc || (none && (rc = next_id(s, &from, e))))
+            return rc;
     }
     if (!sh->idx && (rc = hashidx_new(&sh->idx, e)))
         return rc;
@@ -1002,42 +1061,6 @@ static int leafrow_cmp(const void *a, const void *b)
     return memcmp(((const struct leafrow *)a)->hash.b, ((const struct leafrow *)b)->hash.b, 32);
 }
 
-/* Inside the freezing transaction: add batch `b`'s rows to credential_index
- * in hash order (a sorted insert touches each B-tree page once). */
-static err_code index_batch(struct store *s, const struct store_batch *b, struct err *e)
-{
-    struct leafrow *rows = malloc(b->size * sizeof *rows);
-    if (!rows)
-        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b->size);
-    err_code rc = chunks_walk(s, b->seq, b->first_id, b->size, rows_each, rows, e);
-    sqlite3_stmt *st = NULL;
-    if (!rc) {
-        qsort(rows, b->size, sizeof *rows, leafrow_cmp);
-        rc = prepare(s, "INSERT INTO credential_index(hash, id, batch_seq, hashing, submitted_at) "
-                        "VALUES(?, ?, ?, ?, ?)", &st, e);
-    }
-    for (uint64_t i = 0; !rc && i < b->size; i++) {
-        sqlite3_bind_blob(st, 1, rows[i].hash.b, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, b->first_id + rows[i].id);
-        sqlite3_bind_int64(st, 3, (int64_t)b->seq);
-        sqlite3_bind_int(st, 4, rows[i].hashing);
-        sqlite3_bind_int64(st, 5, rows[i].submitted_at);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_CONSTRAINT) {
-            char hex[65];
-            hash32_to_hex(&rows[i].hash, hex);
-            rc = err_set(e, E_STATE, "%s: credential %s is stored twice (batch %llu)", SQ(s)->path,
-                         hex, (unsigned long long)b->seq);
-        } else if (r != SQLITE_DONE) {
-            rc = dberr(s, e, "index the batch's credentials");
-        }
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    free(rows);
-    return rc;
-}
-
 /* Run one UPDATE/INSERT with up to 8 bound values given as a small tagged list. */
 struct bindv {
     enum { B_NONE, B_I64, B_BLOB32, B_TEXT, B_BLOB } t;
@@ -1073,6 +1096,108 @@ static err_code run(struct store *s, const char *sql, const struct bindv *v, int
     return rc;
 }
 
+/* Rows of a frozen batch added to credential_index per transaction. */
+#define INDEX_SLICE 32768
+
+/* Add every frozen batch's rows to credential_index, in hash order (a
+ * sorted insert touches each B-tree page once), INDEX_SLICE rows per
+ * transaction: a 1M batch would otherwise hold the write lock for over a
+ * second, and notary serve's submissions wait for it. batches.indexed
+ * records the progress, so a crash resumes where it stopped; until a batch
+ * is fully indexed its rows stay in the in-memory index (idx_sync). */
+static err_code index_pending(struct store *s, struct err *e)
+{
+    for (;;) {
+        sqlite3_stmt *st;
+        struct store_batch b = {0};
+        err_code rc = prepare(s, "SELECT seq, size, first_id FROM batches WHERE kind = 0 AND "
+                                 "state <> 0 AND indexed < size ORDER BY seq LIMIT 1", &st, e);
+        if (rc)
+            return rc;
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            b.seq = (uint64_t)sqlite3_column_int64(st, 0);
+            b.size = (uint64_t)sqlite3_column_int64(st, 1);
+            b.first_id = sqlite3_column_int64(st, 2);
+        }
+        sqlite3_finalize(st);
+        if (r == SQLITE_DONE)
+            return E_OK;
+        if (r != SQLITE_ROW)
+            return dberr(s, e, "read batches");
+        /* Frozen rows never change: read and sort them once, outside any
+         * transaction. */
+        struct leafrow *rows = malloc(b.size * sizeof *rows);
+        if (!rows)
+            return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
+        if ((rc = chunks_walk(s, b.seq, b.first_id, b.size, rows_each, rows, e))) {
+            free(rows);
+            return rc;
+        }
+        qsort(rows, b.size, sizeof *rows, leafrow_cmp);
+        sqlite3_stmt *ins = NULL, *get = NULL;
+        for (uint64_t done = 0; !rc;) {
+            if ((rc = begin(s, e)))
+                break;
+            if ((rc = prepare(s, "SELECT indexed FROM batches WHERE kind = 0 AND seq = ?", &get,
+                              e)))
+                goto fail;
+            sqlite3_bind_int64(get, 1, (int64_t)b.seq);
+            if (sqlite3_step(get) != SQLITE_ROW) {
+                rc = dberr(s, e, "read batches");
+                goto fail;
+            }
+            done = (uint64_t)sqlite3_column_int64(get, 0); /* another process may be ahead */
+            sqlite3_finalize(get);
+            get = NULL;
+            if (done >= b.size) {
+                rc = commit(s, e);
+                break;
+            }
+            uint64_t k = b.size - done < INDEX_SLICE ? b.size - done : INDEX_SLICE;
+            if ((rc = prepare(s, "INSERT INTO credential_index(hash, id, batch_seq, hashing, "
+                                 "submitted_at) VALUES(?, ?, ?, ?, ?)", &ins, e)))
+                goto fail;
+            for (uint64_t i = done; i < done + k; i++) {
+                sqlite3_bind_blob(ins, 1, rows[i].hash.b, 32, SQLITE_STATIC);
+                sqlite3_bind_int64(ins, 2, b.first_id + rows[i].id);
+                sqlite3_bind_int64(ins, 3, (int64_t)b.seq);
+                sqlite3_bind_int(ins, 4, rows[i].hashing);
+                sqlite3_bind_int64(ins, 5, rows[i].submitted_at);
+                int ir = sqlite3_step(ins);
+                sqlite3_reset(ins);
+                if (ir == SQLITE_CONSTRAINT) {
+                    char hex[65];
+                    hash32_to_hex(&rows[i].hash, hex);
+                    rc = err_set(e, E_STATE, "%s: credential %s is stored twice (batch %llu)",
+                                 SQ(s)->path, hex, (unsigned long long)b.seq);
+                    goto fail;
+                }
+                if (ir != SQLITE_DONE) {
+                    rc = dberr(s, e, "index the batch's credentials");
+                    goto fail;
+                }
+            }
+            sqlite3_finalize(ins);
+            ins = NULL;
+            struct bindv v[] = {BI(done + k), BI(b.seq)};
+            if ((rc = run(s, "UPDATE batches SET indexed = ? WHERE kind = 0 AND seq = ?", v, 2,
+                          NULL, e)) ||
+                (rc = commit(s, e)))
+                goto fail;
+            continue;
+        fail:
+            sqlite3_finalize(ins);
+            sqlite3_finalize(get);
+            ins = get = NULL;
+            rollback(s);
+        }
+        free(rows);
+        if (rc)
+            return rc;
+    }
+}
+
 static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
                             struct err *e)
 {
@@ -1091,8 +1216,7 @@ static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store
                        (unsigned long long)out->seq);
     }
     struct bindv v[] = {BI(closed_at), BI(out->seq)};
-    if ((rc = index_batch(s, out, e)) ||
-        (rc = run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
+    if ((rc = run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
                   2, NULL, e)) ||
         (rc = commit(s, e))) {
         rollback(s);
@@ -1100,6 +1224,11 @@ static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store
     }
     out->state = BATCH_CLOSED;
     out->closed_at = closed_at;
+    /* The freeze stands even if this fails: the rows stay in the in-memory
+     * index and the next freeze takes the indexing up again. */
+    if ((rc = index_pending(s, e)))
+        return err_wrap(e, rc, "batch %llu is closed, but indexing its hashes",
+                        (unsigned long long)out->seq);
     return E_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "notary/batch.h"
 #include "notary/store.h"
 #include "tests/harness.h"
@@ -115,7 +116,8 @@ TEST(sent_block_set_cleared_and_unknown_refused)
     "  hash BLOB NOT NULL UNIQUE CHECK(length(hash) = 32),"                                       \
     "  hashing INTEGER NOT NULL, batch_seq INTEGER NOT NULL,"                                     \
     "  submitted_at INTEGER NOT NULL);"                                                           \
-    "INSERT INTO credentials SELECT * FROM old; DROP TABLE old;"
+    "INSERT INTO credentials SELECT * FROM old; DROP TABLE old;"                               \
+    "ALTER TABLE batches DROP COLUMN indexed;"
 
 TEST(migration_adds_sent_block_to_an_older_database)
 {
@@ -211,4 +213,68 @@ TEST(migration_5_moves_credentials_into_chunks)
     CHECK_OK(store_batch_freeze(s, 8, &b, &e), &e);
     CHECK(b.seq == 1 && b.size == 8);
     store_close(s);
+}
+
+TEST(indexing_a_frozen_batch_resumes_after_a_crash)
+{
+    if (t_store_pg())
+        return; /* SQLite's on-disk hash index is filled after a freeze, in slices */
+    char path[512];
+    snprintf(path, sizeof path, "%s/slices.db", t_tmpdir());
+    struct store *s = NULL;
+    struct err e = {0};
+    CHECK_OK(store_open(path, true, &s, &e), &e);
+    if (!s)
+        return;
+    enum { N = 100000 }; /* 4 slices */
+    struct hash32 *h = malloc(N * sizeof *h);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t in[2] = {77, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    struct store_batch b;
+    CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
+    CHECK_OK(store_batch_freeze(s, 1, &b, &e), &e);
+    store_close(s);
+    /* As if the process died after the first slice: the smallest 32768
+     * hashes indexed, the rest not. */
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "DELETE FROM credential_index WHERE hash > (SELECT hash FROM "
+                       "credential_index ORDER BY hash LIMIT 1 OFFSET 32767);"
+                       "UPDATE batches SET indexed = 32768 WHERE seq = 0;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    if (!s) {
+        free(h);
+        return;
+    }
+    /* Every hash is still found and still a duplicate. */
+    size_t lost = 0;
+    struct store_credential c;
+    for (uint32_t i = 0; i < N; i += 97)
+        lost += store_credential_get(s, &h[i], &c, &e) != E_OK || c.batch_seq != 0 ||
+                c.leaf_index != i;
+    CHECKF(lost == 0, "%zu hashes not found", lost);
+    struct store_submitted out[3];
+    struct hash32 in[3] = {h[5], h[N - 1], {{0x42}}};
+    CHECK_OK(store_submit(s, in, NULL, 3, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[0].batch_seq == 0 && out[0].leaf_index == 5);
+    CHECK(out[1].existed && out[1].batch_seq == 0 && out[1].leaf_index == N - 1);
+    CHECK(!out[2].existed && out[2].batch_seq == 1 && out[2].leaf_index == 0);
+    /* The next freeze finishes batch 0's indexing, then indexes batch 1. */
+    CHECK_OK(store_batch_freeze(s, 2, &b, &e), &e);
+    store_close(s);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM credential_index), (SELECT "
+                                 "group_concat(indexed) FROM batches WHERE kind = 0)", -1, &st,
+                             NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == N + 1);
+    CHECK_STREQ((const char *)sqlite3_column_text(st, 1), "100000,1");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(h);
 }
