@@ -116,8 +116,7 @@ static const char *const MIGRATIONS[] = {
     /* 5: SQLite moved to append-only chunks (store_sqlite.c migration 5);
      * here the rows stay one per hash: PostgreSQL's B-tree + WAL already
      * take a bulk submit at the rate its commits allow. Only a note. */
-    "COMMENT ON TABLE credentials IS 'one row per submitted hash; id = batch first_id + leaf "
-    "index';",
+    "COMMENT ON TABLE credentials IS 'one row per hash; id = batch first_id + leaf index';",
 };
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
               "a migration added to one engine must be added to the other");
