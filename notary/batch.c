@@ -58,7 +58,7 @@ err_code batch_finish_pending(struct store *s, struct err *e)
         if (list[i].state == BATCH_CLOSED && !list[i].has_root)
             rc = root_batch(s, &list[i], NULL, NULL, e);
     free(list);
-    return rc;
+    return rc ? rc : store_index_frozen(s, e);
 }
 
 err_code batch_close(struct store *s, struct store_batch *out, batch_progress_fn progress,
@@ -67,7 +67,16 @@ err_code batch_close(struct store *s, struct store_batch *out, batch_progress_fn
     err_code rc = batch_finish_pending(s, e);
     if (rc)
         return rc;
-    if ((rc = store_batch_freeze(s, (int64_t)time(NULL), out, e)))
+    if ((rc = store_batch_freeze(s, (int64_t)time(NULL), out, e)) ||
+        (rc = root_batch(s, out, progress, arg, e)))
         return rc;
-    return root_batch(s, out, progress, arg, e);
+    /* The root is stored: the batch can be anchored whatever happens here. */
+    if (progress)
+        progress("indexing", 0, out->size, arg);
+    if ((rc = store_index_frozen(s, e)))
+        return err_wrap(e, rc, "batch %llu is closed with its root, but indexing its hashes",
+                        (unsigned long long)out->seq);
+    if (progress)
+        progress("indexing", out->size, out->size, arg);
+    return E_OK;
 }

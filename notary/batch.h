@@ -7,7 +7,8 @@
  * the stored leaves whenever a bundle is asked for (a 1M-leaf tree rebuilds
  * in a fraction of a second), so the store holds 32 bytes per credential.
  * A crash between freezing and storing the root is repaired by
- * batch_finish_pending(), which every command calls first.
+ * batch_finish_pending(), which every command calls first; it also finishes
+ * adding frozen batches to the store's hash index (store_index_frozen).
  */
 #ifndef NOTARY_BATCH_H
 #define NOTARY_BATCH_H
@@ -22,7 +23,8 @@ typedef void (*batch_progress_fn)(const char *stage, uint64_t done, uint64_t tot
 err_code batch_close(struct store *s, struct store_batch *out, batch_progress_fn progress,
                      void *arg, struct err *e) MUST_CHECK;
 
-/* Compute and store the root of every closed batch that lacks one. */
+/* Compute and store the root of every closed batch that lacks one, then
+ * store_index_frozen. */
 err_code batch_finish_pending(struct store *s, struct err *e) MUST_CHECK;
 
 /* Build the tree of issuance batch `seq` from the store (caller frees with

@@ -35,21 +35,30 @@ static void key_init(void)
         memset(g_key, 0x5c, sizeof g_key);
 }
 
-static inline uint64_t rotl(uint64_t v, int r) { return (v << r) | (v >> (64 - r)); }
+/* The splitmix64 finaliser: a bijection in which every input bit reaches
+ * every output bit. */
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
 
-/* A keyed 64-bit digest of the 32 bytes (multiply-xorshift rounds; not a
- * cryptographic PRF, only unpredictable to whoever lacks the key). Never 0. */
+/* A keyed 64-bit digest of the 32 bytes: each keyed word is absorbed and
+ * the state fully mixed before the next, so no difference between two
+ * hashes cancels out independently of the key (a multiply alone would let
+ * a flipped top bit through unchanged). Not a cryptographic PRF: only
+ * unpredictable to whoever lacks the key. Never 0. */
 static uint64_t digest_of(const struct hash32 *h)
 {
     uint64_t w[4];
     memcpy(w, h->b, sizeof w);
-    uint64_t a = (w[0] ^ g_key[0]) * 0x9E3779B97F4A7C15ull;
-    a = rotl(a ^ (w[1] ^ g_key[1]), 29) * 0xBF58476D1CE4E5B9ull;
-    a = rotl(a ^ (w[2] ^ g_key[2]), 31) * 0x94D049BB133111EBull;
-    a = rotl(a ^ (w[3] ^ g_key[3]), 27) * 0x9E3779B97F4A7C15ull;
-    a ^= a >> 31;
-    a *= 0xBF58476D1CE4E5B9ull;
-    a ^= a >> 29;
+    uint64_t a = mix(w[0] ^ g_key[0]);
+    a = mix(a ^ w[1] ^ g_key[1]);
+    a = mix(a ^ w[2] ^ g_key[2]);
+    a = mix(a ^ w[3] ^ g_key[3]);
     return a ? a : 1;
 }
 

@@ -74,6 +74,11 @@ err_code store_index_all(struct store *s, struct err *e)
     return s->ops->index_all ? s->ops->index_all(s, e) : E_OK;
 }
 
+err_code store_index_frozen(struct store *s, struct err *e)
+{
+    return s->ops->index_frozen ? s->ops->index_frozen(s, e) : E_OK;
+}
+
 err_code store_credential_get(struct store *s, const struct hash32 *hash,
                               struct store_credential *out, struct err *e)
 {

@@ -166,11 +166,16 @@ err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32
 
 /* Freeze the open issuance batch: OPEN → CLOSED with its current size and
  * no root yet; later submissions open the next batch. E_NOT_FOUND if there
- * is no open batch with at least one credential. SQLite then adds the
- * batch's hashes to its on-disk hash index in short transactions (an error
- * there leaves the freeze done; the next freeze resumes the indexing). */
+ * is no open batch with at least one credential. */
 err_code store_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
                             struct err *e) MUST_CHECK;
+
+/* SQLite: add the hashes of frozen batches to the on-disk hash index, in
+ * hash order, in short transactions (other writers take turns between
+ * them); until then they are found through the in-memory index. Resumes
+ * where a crash stopped it; nothing to do when all are indexed.
+ * PostgreSQL: nothing to do (its rows are indexed as they are stored). */
+err_code store_index_frozen(struct store *s, struct err *e) MUST_CHECK;
 
 /* Set the root of a frozen batch (once: E_STATE if it already has one). */
 err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,

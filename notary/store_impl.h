@@ -31,6 +31,7 @@ struct store_ops {
                                struct store_credential *out, struct err *e);
     /* May be NULL (nothing to do for this engine). */
     err_code (*index_all)(struct store *s, struct err *e);
+    err_code (*index_frozen)(struct store *s, struct err *e); /* may be NULL */
     err_code (*batch_open_get)(struct store *s, enum batch_kind kind, struct store_batch *out,
                                struct err *e);
     err_code (*batch_get)(struct store *s, enum batch_kind kind, uint64_t seq,
@@ -87,5 +88,9 @@ err_code store_sqlite_open(const char *path, bool create, struct store **out,
                            struct err *e) MUST_CHECK;
 err_code store_pg_open(const char *url, bool create, struct store **out,
                        struct err *e) MUST_CHECK;
+
+/* Tests only: pretend the SQLite in-memory index holds ids up to `max_id`
+ * (0: the real limit, HASHIDX_MAX_ID), to reach its fallback quickly. */
+void store_sqlite_set_index_limit(uint64_t max_id);
 
 #endif

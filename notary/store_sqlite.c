@@ -15,13 +15,18 @@
  * 4 KB page per hash once the index outgrew a commit, which capped bulk
  * submission at ~90k hashes/s. The hash → row index now has two parts:
  *   - credential_index, on disk, for frozen batches: a batch's rows are
- *     inserted in hash order when it is frozen (store_batch_freeze);
+ *     inserted in hash order after it is frozen, in slices of INDEX_SLICE
+ *     rows per transaction (store_index_frozen, which batch_close calls
+ *     once the root is stored; batches.indexed = progress);
  *   - an in-memory index (notary/hashidx.h) of the rows not in it yet —
- *     the open batch — or of every row once store_index_all was called;
+ *     the open batch and any frozen batch not fully indexed — or of every
+ *     row once store_index_all was called;
  *     rebuilt from the chunks when a process opens the store, shared by
  *     all handles of one process on one file, caught up from the chunks
  *     table (ids are contiguous and only grow) before every use, and only
  *     a hint: each candidate is confirmed against the stored hash.
+ * The in-memory index keeps 32-bit ids relative to its first row: past 2^32
+ * rows in all, store_index_all falls back to the rows not yet on disk.
  */
 #include "notary/store_impl.h"
 
@@ -274,8 +279,8 @@ static struct sq_shared *g_shared;
 static err_code shared_attach(struct store *s, struct err *e)
 {
     char real[PATH_MAX];
-    if (!realpath(SQ(s)->path, real))
-        return err_set(e, E_IO, "%s: %s", SQ(s)->path, strerror(errno));
+    if (!realpath(SQ(s)->path, real)) /* no file (":memory:"): the name is the key */
+        snprintf(real, sizeof real, "%s", SQ(s)->path);
     pthread_mutex_lock(&g_shared_lock);
     struct sq_shared *sh = g_shared;
     while (sh && strcmp(sh->key, real) != 0)
@@ -358,6 +363,9 @@ static void sq_close(struct store *s)
 {
     if (!s)
         return;
+    if (SQ(s)->db && !sqlite3_get_autocommit(SQ(s)->db))
+        sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
+    turn_give(s);
     shared_detach(SQ(s)->sh);
     if (SQ(s)->db)
         sqlite3_close(SQ(s)->db);
@@ -418,7 +426,9 @@ static err_code sq_meta_set(struct store *s, const char *key, const char *value,
         return rc;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    turn_take(s);
     rc = sqlite3_step(st) == SQLITE_DONE ? E_OK : dberr(s, e, "write setting");
+    turn_give(s);
     sqlite3_finalize(st);
     return rc;
 }
@@ -629,6 +639,14 @@ static err_code row_at(struct store *s, int64_t id, struct row *out, bool *found
     return rc;
 }
 
+/* Ids the in-memory index can hold (lowered by tests). */
+static uint64_t g_idx_max = HASHIDX_MAX_ID;
+
+void store_sqlite_set_index_limit(uint64_t max_id)
+{
+    g_idx_max = max_id ? max_id : HASHIDX_MAX_ID;
+}
+
 /* Under sh->lock held for writing: make the in-memory index cover the rows
  * from sh->from (0 if it covers everything, else the open batch's first
  * row) to the last chunk this connection sees. */
@@ -637,19 +655,20 @@ static err_code idx_sync(struct store *s, struct err *e)
     struct sq_shared *sh = SQ(s)->sh;
     err_code rc;
     int64_t from = 0;
-    if (!sh->all) { /* from the first row not in credential_index */
+    if (!sh->all) {
+        /* The first row not in credential_index, else the next row to come;
+         * one statement, so both come from one snapshot. */
         sqlite3_stmt *q;
-        if ((rc = prepare(s, "SELECT min(first_id) FROM batches WHERE kind = 0 AND "
-                             "(state = 0 OR indexed < size)", &q, e)))
+        if ((rc = prepare(s, "SELECT coalesce((SELECT min(first_id) FROM batches WHERE kind = 0 "
+                             "AND (state = 0 OR indexed < size)), (SELECT id + n FROM chunks "
+                             "ORDER BY id DESC LIMIT 1), 0)", &q, e)))
             return rc;
-        int r = sqlite3_step(q);
-        bool none = r == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_NULL;
-        if (r == SQLITE_ROW)
+        if (sqlite3_step(q) == SQLITE_ROW)
             from = sqlite3_column_int64(q, 0);
         else
             rc = dberr(s, e, "read batches");
         sqlite3_finalize(q);
-        if (rc || (none && (rc = next_id(s, &from, e))))
+        if (rc)
             return rc;
     }
     if (!sh->idx && (rc = hashidx_new(&sh->idx, e)))
@@ -674,10 +693,14 @@ static err_code idx_sync(struct store *s, struct err *e)
                          SQ(s)->path, (long long)sh->upto);
             break;
         }
+        if ((uint64_t)(id + n - sh->from) > g_idx_max + 1) {
+            rc = E_LIMIT; /* idx_fit decides what to do */
+            break;
+        }
         if ((rc = hashidx_reserve(sh->idx, (uint64_t)n, e)))
             break;
         for (int64_t i = 0; i < n && !rc; i++)
-            rc = hashidx_add(sh->idx, (const struct hash32 *)(p + 32 * i), id + i, e);
+            rc = hashidx_add(sh->idx, (const struct hash32 *)(p + 32 * i), id + i - sh->from, e);
         if (rc)
             break;
         sh->upto = id + n;
@@ -687,6 +710,26 @@ static err_code idx_sync(struct store *s, struct err *e)
     sqlite3_finalize(st);
     if (rc)
         sh->valid = false;
+    return rc;
+}
+
+/* Under sh->lock: idx_sync, with room for `more` rows after the last. The
+ * index keeps 32-bit ids relative to sh->from: when every row no longer
+ * fits, it falls back to covering only the rows not on disk. */
+static err_code idx_fit(struct store *s, uint64_t more, struct err *e)
+{
+    struct sq_shared *sh = SQ(s)->sh;
+    err_code rc = idx_sync(s, e);
+    if ((rc == E_LIMIT || (!rc && (uint64_t)(sh->upto - sh->from) + more > g_idx_max)) &&
+        sh->all) {
+        sh->all = false;
+        sh->valid = false;
+        rc = idx_sync(s, e);
+    }
+    if (rc == E_LIMIT || (!rc && (uint64_t)(sh->upto - sh->from) + more > g_idx_max))
+        return err_set(e, E_LIMIT, "%s: more than %llu hashes are not yet in the on-disk index "
+                                   "(close the batch)", SQ(s)->path,
+                       (unsigned long long)g_idx_max);
     return rc;
 }
 
@@ -703,6 +746,7 @@ static err_code idx_lookup(struct store *s, const struct hash32 *h, const struct
     *found = false;
     hashidx_find(sh->idx, h, &it);
     while (hashidx_next(sh->idx, &it, &cand)) {
+        cand += sh->from;
         if (cand >= pend_from && cand < pend_from + npend) {
             if (memcmp(pend[cand - pend_from].b, h->b, 32) == 0) {
                 *id = cand;
@@ -780,8 +824,8 @@ static err_code sq_submit(struct store *s, const struct hash32 *hashes,
     rc = sq_batch_open_get(s, BATCH_ISSUANCE, &open, e);
     if (rc == E_NOT_FOUND) {
         err_clear(e);
-        uint64_t seq;
-        int64_t first;
+        uint64_t seq = 0;
+        int64_t first = 0;
         sqlite3_stmt *mk;
         if ((rc = next_seq(s, BATCH_ISSUANCE, &seq, e)) || (rc = next_id(s, &first, e)) ||
             (rc = prepare(s, "INSERT INTO batches(kind, seq, state, size, first_id, opened_at) "
@@ -800,8 +844,13 @@ static err_code sq_submit(struct store *s, const struct hash32 *hashes,
     const int64_t group_from = open.first_id + (int64_t)open.size;
     pthread_rwlock_wrlock(&sh->lock);
     locked = true;
-    if ((rc = idx_sync(s, e)) || (rc = hashidx_reserve(sh->idx, n, e)))
+    if ((rc = idx_fit(s, n, e)))
         goto fail;
+    if ((rc = hashidx_reserve(sh->idx, n, e))) { /* the index is unchanged: keep it */
+        pthread_rwlock_unlock(&sh->lock);
+        locked = false;
+        goto fail;
+    }
     if (sh->upto != group_from) {
         rc = err_set(e, E_STATE, "%s: the open batch %llu ends at row %lld but the stored "
                                  "submissions at row %lld", SQ(s)->path,
@@ -835,7 +884,7 @@ static err_code sq_submit(struct store *s, const struct hash32 *hashes,
         }
         if (!found) {
             touched = true;
-            if ((rc = hashidx_add(sh->idx, &hashes[i], group_from + npend, e)))
+            if ((rc = hashidx_add(sh->idx, &hashes[i], group_from + npend - sh->from, e)))
                 goto fail;
             pend[npend] = hashes[i];
             pend_how[npend] = (uint8_t)(hashing ? hashing[i] : CRED_HASH_GIVEN);
@@ -915,10 +964,15 @@ static err_code sq_credential_get(struct store *s, const struct hash32 *hash,
         int64_t id;
         struct row row;
         pthread_rwlock_wrlock(&sh->lock);
-        if (!(rc = idx_sync(s, e)))
+        if (!(rc = idx_fit(s, 0, e)))
             rc = idx_lookup(s, hash, NULL, 0, 0, &id, &row, &found, e);
         pthread_rwlock_unlock(&sh->lock);
-        if (!rc && found)
+        /* Rows only move from the in-memory part to the disk index: one that
+         * was indexed between the two looks is on disk now. */
+        if (!rc && !found && !(rc = prepare(s, INDEX_GET_SQL, &st, e))) {
+            rc = index_get(s, st, hash, out, &found, e);
+            sqlite3_finalize(st);
+        } else if (!rc && found)
             *out = (struct store_credential){.hash = *hash,
                                              .hashing = (enum credential_hashing)row.hashing,
                                              .batch_seq = row.batch_seq,
@@ -941,7 +995,7 @@ static err_code sq_index_all(struct store *s, struct err *e)
         sh->all = true;
         sh->valid = false;
     }
-    err_code rc = idx_sync(s, e);
+    err_code rc = idx_fit(s, 0, e);
     pthread_rwlock_unlock(&sh->lock);
     return rc;
 }
@@ -1089,9 +1143,16 @@ static err_code run(struct store *s, const char *sql, const struct bindv *v, int
         case B_NONE: sqlite3_bind_null(st, i + 1); break;
         }
     }
+    /* A write outside a transaction queues like the transactions do, or
+     * it could starve in SQLite's busy-wait behind back-to-back ones. */
+    bool own = sqlite3_get_autocommit(SQ(s)->db);
+    if (own)
+        turn_take(s);
     rc = sqlite3_step(st) == SQLITE_DONE ? E_OK : dberr(s, e, "write");
     if (changes)
         *changes = sqlite3_changes(SQ(s)->db);
+    if (own)
+        turn_give(s);
     sqlite3_finalize(st);
     return rc;
 }
@@ -1099,12 +1160,13 @@ static err_code run(struct store *s, const char *sql, const struct bindv *v, int
 /* Rows of a frozen batch added to credential_index per transaction. */
 #define INDEX_SLICE 32768
 
-/* Add every frozen batch's rows to credential_index, in hash order (a
- * sorted insert touches each B-tree page once), INDEX_SLICE rows per
- * transaction: a 1M batch would otherwise hold the write lock for over a
- * second, and notary serve's submissions wait for it. batches.indexed
- * records the progress, so a crash resumes where it stopped; until a batch
- * is fully indexed its rows stay in the in-memory index (idx_sync). */
+/* store_index_frozen: add every frozen batch's rows to credential_index, in
+ * hash order (a sorted insert touches each B-tree page once), INDEX_SLICE
+ * rows per transaction: a 1M batch would otherwise hold the write lock for
+ * over a second, and notary serve's submissions wait for it.
+ * batches.indexed records the progress, so a crash resumes where it
+ * stopped; until a batch is fully indexed its rows stay in the in-memory
+ * index (idx_sync). */
 static err_code index_pending(struct store *s, struct err *e)
 {
     for (;;) {
@@ -1151,7 +1213,8 @@ static err_code index_pending(struct store *s, struct err *e)
             sqlite3_finalize(get);
             get = NULL;
             if (done >= b.size) {
-                rc = commit(s, e);
+                if ((rc = commit(s, e)))
+                    rollback(s);
                 break;
             }
             uint64_t k = b.size - done < INDEX_SLICE ? b.size - done : INDEX_SLICE;
@@ -1224,11 +1287,6 @@ static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store
     }
     out->state = BATCH_CLOSED;
     out->closed_at = closed_at;
-    /* The freeze stands even if this fails: the rows stay in the in-memory
-     * index and the next freeze takes the indexing up again. */
-    if ((rc = index_pending(s, e)))
-        return err_wrap(e, rc, "batch %llu is closed, but indexing its hashes",
-                        (unsigned long long)out->seq);
     return E_OK;
 }
 
@@ -1610,6 +1668,7 @@ static const struct store_ops SQLITE_OPS = {
     .submit = sq_submit,
     .credential_get = sq_credential_get,
     .index_all = sq_index_all,
+    .index_frozen = index_pending,
     .batch_open_get = sq_batch_open_get,
     .batch_get = sq_batch_get,
     .batch_list = sq_batch_list,

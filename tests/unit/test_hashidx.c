@@ -134,3 +134,29 @@ TEST(ids_beyond_32_bits_are_refused)
     CHECK_ERR(hashidx_reserve(x, UINT64_MAX, &e), &e, E_LIMIT, "too large");
     hashidx_free(x);
 }
+
+TEST(top_bit_flips_do_not_collide)
+{
+    /* A multiply passes a flipped top bit through unchanged: pairs that
+     * differ only in the top bits of two 8-byte words must still get
+     * different digests, i.e. not be each other's candidates. */
+    struct hashidx *x;
+    struct err e = {0};
+    CHECK_OK(hashidx_new(&x, &e), &e);
+    size_t bad = 0;
+    for (uint64_t i = 0; i < 2000; i++) {
+        struct hash32 h, g;
+        mk(&h, i, 5);
+        CHECK_OK(hashidx_add(x, &h, (int64_t)i, &e), &e);
+        for (int a = 0; a < 4; a++)
+            for (int b = a + 1; b < 4; b++) {
+                g = h;
+                g.b[8 * a + 7] ^= 0x80;
+                g.b[8 * b + 7] ^= 0x80;
+                bool has;
+                bad += candidates(x, &g, (int64_t)i, &has) != 0;
+            }
+    }
+    CHECKF(bad == 0, "%zu top-bit variants share a digest", bad);
+    hashidx_free(x);
+}

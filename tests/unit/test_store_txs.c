@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "notary/batch.h"
 #include "notary/store.h"
+#include "notary/store_impl.h"
 #include "tests/harness.h"
 #include "tests/store_url.h"
 
@@ -234,7 +235,7 @@ TEST(indexing_a_frozen_batch_resumes_after_a_crash)
     }
     struct store_batch b;
     CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
-    CHECK_OK(store_batch_freeze(s, 1, &b, &e), &e);
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
     store_close(s);
     /* As if the process died after the first slice: the smallest 32768
      * hashes indexed, the rest not. */
@@ -264,8 +265,9 @@ TEST(indexing_a_frozen_batch_resumes_after_a_crash)
     CHECK(out[0].existed && out[0].batch_seq == 0 && out[0].leaf_index == 5);
     CHECK(out[1].existed && out[1].batch_seq == 0 && out[1].leaf_index == N - 1);
     CHECK(!out[2].existed && out[2].batch_seq == 1 && out[2].leaf_index == 0);
-    /* The next freeze finishes batch 0's indexing, then indexes batch 1. */
-    CHECK_OK(store_batch_freeze(s, 2, &b, &e), &e);
+    /* The next close finishes batch 0's indexing, then indexes batch 1. */
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+    CHECK(b.seq == 1 && b.has_root);
     store_close(s);
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     sqlite3_stmt *st;
@@ -277,4 +279,53 @@ TEST(indexing_a_frozen_batch_resumes_after_a_crash)
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(h);
+}
+
+TEST(in_memory_index_full_falls_back_to_the_rows_not_on_disk)
+{
+    if (t_store_pg())
+        return; /* SQLite's in-memory index */
+    char path[512];
+    snprintf(path, sizeof path, "%s/idxlimit.db", t_tmpdir());
+    struct store *s = NULL;
+    struct err e = {0};
+    CHECK_OK(store_open(path, true, &s, &e), &e);
+    if (!s)
+        return;
+    store_sqlite_set_index_limit(1000); /* as if 1000 were 2^32 */
+    CHECK_OK(store_index_all(s, &e), &e);
+    struct hash32 h[2000];
+    for (uint32_t i = 0; i < 2000; i++) {
+        uint32_t in[2] = {99, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    struct store_batch b;
+    struct store_submitted out[1100];
+    CHECK_OK(store_submit(s, h, NULL, 800, NULL, NULL, NULL, &e), &e);
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e); /* batch 0: 0..799, on disk */
+    /* 300 more would not fit beside all 800: the index drops to the rows not
+     * on disk, and duplicates of batch 0 are still found (on disk). */
+    CHECK_OK(store_submit(s, h + 600, NULL, 500, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[0].batch_seq == 0 && out[0].leaf_index == 600);
+    CHECK(out[199].existed && out[199].leaf_index == 799);
+    CHECK(!out[200].existed && out[200].batch_seq == 1 && out[200].leaf_index == 0);
+    CHECK_OK(store_submit(s, h + 1000, NULL, 100, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[0].batch_seq == 1 && out[0].leaf_index == 200);
+    struct store_credential c;
+    CHECK_OK(store_credential_get(s, &h[5], &c, &e), &e);
+    CHECK(c.batch_seq == 0 && c.leaf_index == 5);
+    CHECK_OK(store_credential_get(s, &h[1099], &c, &e), &e);
+    CHECK(c.batch_seq == 1 && c.leaf_index == 299);
+    /* An open batch larger than the index can hold is refused, nothing stored. */
+    CHECK_ERR(store_submit(s, h + 1100, NULL, 900, out, NULL, NULL, &e), &e, E_LIMIT,
+              "close the batch");
+    struct store_counts counts;
+    CHECK_OK(store_counts(s, &counts, &e), &e);
+    CHECK(counts.credentials == 1100 && counts.open_size == 300);
+    /* After a close there is room again. */
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+    CHECK_OK(store_submit(s, h + 1100, NULL, 900, out, NULL, NULL, &e), &e);
+    CHECK(!out[899].existed && out[899].batch_seq == 2 && out[899].leaf_index == 899);
+    store_sqlite_set_index_limit(0);
+    store_close(s);
 }
