@@ -88,14 +88,18 @@ run_wrk proofs "$CONNS" bench/http/proofs.lua
 BENCH_BATCH=1 run_wrk single "$CONNS" bench/http/submit.lua
 BENCH_BATCH=$BULK run_wrk bulk "$BULK_CONNS" bench/http/submit.lua
 
+# Peak memory of the server: the in-memory hash index holds every stored hash.
+rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$serve_pid/status")
 kill -TERM "$serve_pid"
 wait "$serve_pid" || { echo "bench/http.sh: notary serve exited with an error" >&2; exit 1; }
+stored=$("$NOTARY" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["credentials"])')
 serve_pid=
 grep -q '"event":"stopped"' "$tmp/serve.log" || { echo "bench/http.sh: no clean stop" >&2; exit 1; }
 
-python3 - "$tmp" "$PROOF_N" "$preload_ms" "$BULK" "$CONNS" "$THREADS" "$SECONDS_RUN" "$BULK_CONNS" <<'EOF'
+python3 - "$tmp" "$PROOF_N" "$preload_ms" "$BULK" "$CONNS" "$THREADS" "$SECONDS_RUN" "$BULK_CONNS" \
+    "$rss_kb" "$stored" <<'EOF'
 import json, sys
-tmp, proof_n, preload_ms, bulk, conns, threads, secs, bulk_conns = sys.argv[1:]
+tmp, proof_n, preload_ms, bulk, conns, threads, secs, bulk_conns, rss_kb, stored = sys.argv[1:]
 r = {k: json.load(open(f"{tmp}/{k}.json")) for k in ("proofs", "single", "bulk")}
 bad = [k for k, v in r.items() if v["non2xx"] or v["socket_errors"]]
 ms = lambda us: f"{us / 1000:.2f} ms"
@@ -108,6 +112,7 @@ bh = b["rps"] * int(bulk)
 print(f"  {'submit ' + bulk + ' hashes (POST, ' + bulk_conns + ' conns)':34} {b['rps']:>12,.1f} {bh:>12,.0f} {ms(b['p50_us']):>10} {ms(b['p99_us']):>10}")
 pre = int(proof_n) / (int(preload_ms) / 1000) if int(preload_ms) else 0
 print(f"  preload: {int(proof_n):,} hashes in one text/plain request: {int(preload_ms)} ms ({pre:,.0f} hashes/s, empty store)")
+print(f"  server peak RSS: {int(rss_kb) / 1024:,.0f} MB with {int(stored):,} hashes stored (all in its in-memory index)")
 print(f"  every answer 2xx: {'yes' if not bad else 'NO: ' + ', '.join(bad)}")
 ok1 = p["rps"] >= 20000 and p["p99_us"] <= 10000
 ok2 = bh >= 500000

@@ -25,6 +25,19 @@
 #define SMALL_TX 1000
 #define SMALL_N 100
 
+/* When batch_close started adding the batch to the on-disk hash index
+ * (after the root is stored: the batch could be anchored from then on). */
+static double g_indexing_from;
+
+static double now(void);
+
+static void close_stage(const char *stage, uint64_t done, uint64_t total, void *arg)
+{
+    (void)arg;
+    if (strcmp(stage, "indexing") == 0 && done == 0 && total > 0)
+        g_indexing_from = now();
+}
+
 static double now(void)
 {
     struct timespec t;
@@ -63,7 +76,7 @@ int main(int argc, char **argv)
     }
     double t1 = now();
     struct store_batch b;
-    if (batch_close(s, &b, NULL, NULL, &e)) {
+    if (batch_close(s, &b, close_stage, NULL, &e)) {
         fprintf(stderr, "notary_close: %s\n", e.msg);
         return 1;
     }
@@ -106,6 +119,9 @@ int main(int argc, char **argv)
            (double)n / (t1 - t0));
     printf("  close (read back, tree, root)     %7.2f s  target <= 3 s: %s\n", t2 - t1,
            t2 - t1 <= 3.0 ? "PASS" : "MISS");
+    if (g_indexing_from > 0)
+        printf("    of which: root stored after %.2f s, hash index (in slices) %.2f s\n",
+               g_indexing_from - t1, t2 - g_indexing_from);
     printf("  every proof re-derived            %7.2f s\n", t3 - t2);
     if (small)
         printf("  %llu submits of %d (durable each) %7.2f s  (%.0f commits/s, %.0f hashes/s)\n",

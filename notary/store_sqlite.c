@@ -25,6 +25,12 @@
  *     all handles of one process on one file, caught up from the chunks
  *     table (ids are contiguous and only grow) before every use, and only
  *     a hint: each candidate is confirmed against the stored hash.
+ * The cost moved to the close: merging a batch into credential_index in
+ * hash order dirties every index page that receives a key, so once the
+ * index is much larger than the batch, indexing writes about one page per
+ * hash to the WAL (as submissions did before) — once per batch, in slices,
+ * off the submission path. A log-structured index (sorted runs merged in
+ * the background) would remove that; not needed at daily batch sizes.
  * The in-memory index keeps 32-bit ids relative to its first row: past 2^32
  * rows in all, store_index_all falls back to the rows not yet on disk.
  */
@@ -135,7 +141,8 @@ static const char *const MIGRATIONS[] = {
      * order after the freeze, in slices (batches.indexed counts the rows of
      * a batch already in it); its PRIMARY KEY keeps a hash stored once. The view
      * `credentials` shows one row per hash as before, for people with the
-     * sqlite3 shell (it is not used by the notary: it walks every chunk). */
+     * sqlite3 shell; it is slow (each row reads its chunk's blob, and no
+     * index helps a WHERE on it): the notary never uses it. */
     "CREATE TABLE chunks("
     "  id INTEGER PRIMARY KEY,"
     "  batch_seq INTEGER NOT NULL,"
