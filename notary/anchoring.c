@@ -226,6 +226,7 @@ enum sent {
     SENT_OK,          /* accepted, or "already known" */
     SENT_NONCE_USED,  /* "nonce too low": some transaction used the nonce */
     SENT_UNDERPRICED, /* "(replacement) transaction underpriced": offer more */
+    SENT_NOTHING,     /* adopted from the ledger: no bytes of ours to send */
 };
 
 /* Broadcast the stored transaction of a SENT batch (again). */
@@ -240,6 +241,7 @@ static err_code broadcast(const struct run *r, struct store_batch *b, enum sent 
         return rc;
     if (len == 0) { /* adopted from the chain: nothing of ours to send */
         free(raw);
+        *out = SENT_NOTHING;
         return E_OK;
     }
     struct hash32 got;
@@ -546,22 +548,27 @@ static err_code follow(const struct run *r, struct store_batch *b, bool *done, s
             rc = replace(r, b, "refused as underpriced", e);
             break;
         }
-        if (out == SENT_NONCE_USED) {
-            /* Someone used the nonce. Was it our transaction after all? */
+        if (out == SENT_NOTHING || out == SENT_NONCE_USED) {
+            /* SENT_NOTHING: the node no longer knows the transaction we
+             * adopted from the ledger (a reorg took it away) and we have no
+             * bytes to send again. SENT_NONCE_USED: someone used the nonce.
+             * Either way: is the root anchored by some transaction? */
             struct registry_record rec;
             if ((rc = registry_anchored_at(r->cfg->ledger->rpc, &r->cfg->contract, &r->issuer,
                                            &b->root, NULL, &rec, e)))
                 break;
             if (rec.block_number != 0) {
-                if (!(rc = adopt(r, b, &rec, e)))
+                if (!(rc = adopt(r, b, &rec, e)) && out == SENT_NONCE_USED)
                     say(r, "%s %llu: the nonce was used by the anchoring transaction found on "
                            "the ledger", kind_name(b->kind), (unsigned long long)b->seq);
                 break;
             }
-            say(r, "%s %llu: nonce %llu was used by another transaction; signing again",
-                kind_name(b->kind), (unsigned long long)b->seq, (unsigned long long)b->nonce);
-            rc = store_batch_set_state(r->s, b->kind, b->seq, BATCH_CLOSED,
-                                       "nonce taken by another transaction; re-signing", e);
+            const char *why = out == SENT_NOTHING
+                                  ? "the transaction adopted from the ledger is no longer there "
+                                    "(reorg); re-signing"
+                                  : "nonce taken by another transaction; re-signing";
+            say(r, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq, why);
+            rc = store_batch_set_state(r->s, b->kind, b->seq, BATCH_CLOSED, why, e);
             b->state = BATCH_CLOSED;
             break;
         }
@@ -602,6 +609,7 @@ static err_code follow(const struct run *r, struct store_batch *b, bool *done, s
 static err_code anchor_one(const struct run *r, struct store_batch *b, bool *done, struct err *e)
 {
     *done = false;
+    unsigned resigned = 0; /* in a row, without a pause */
     for (;;) {
         err_code rc = E_OK;
         if (b->state == BATCH_CLOSED) {
@@ -617,9 +625,12 @@ static err_code anchor_one(const struct run *r, struct store_batch *b, bool *don
                 return rc;
             if (*done)
                 return E_OK;
-            if (b->state == BATCH_CLOSED)
-                continue; /* re-sign at once */
+            /* Re-sign at once, but not endlessly: should the ledger keep
+             * undoing what we send, the deadline and the poll pause apply. */
+            if (b->state == BATCH_CLOSED && ++resigned < 3)
+                continue;
         }
+        resigned = 0;
         if (time(NULL) >= r->deadline)
             return E_OK; /* still pending: the caller reports it */
         pause_poll(r);

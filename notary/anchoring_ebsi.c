@@ -253,10 +253,13 @@ static err_code stored_unsigned(const struct run *r, const struct hash32 *txh, c
     return *out ? E_OK : err_set(e, E_NOMEM, "out of memory");
 }
 
-/* Send the stored transaction of a SENT batch (again) through the API. */
-static err_code broadcast(struct run *r, struct store_batch *b, bool *nonce_used, struct err *e)
+/* Send the stored transaction of a SENT batch (again) through the API.
+ * *nothing: it was adopted from the ledger, there are no bytes to send. */
+static err_code broadcast(struct run *r, struct store_batch *b, bool *nonce_used, bool *nothing,
+                          struct err *e)
 {
     *nonce_used = false;
+    *nothing = false;
     uint8_t *raw;
     size_t len;
     err_code rc = store_tx_raw(r->s, &b->tx_hash, &raw, &len, e);
@@ -264,6 +267,7 @@ static err_code broadcast(struct run *r, struct store_batch *b, bool *nonce_used
         return rc;
     if (len == 0) { /* adopted from the ledger: nothing of ours to send */
         free(raw);
+        *nothing = true;
         return E_OK;
     }
     char *uj = NULL;
@@ -327,9 +331,23 @@ static err_code follow(struct run *r, struct store_batch *b, bool *done, struct 
     hash32_to_hex0x(&b->tx_hash, hex);
     switch (st.status) {
     case EVM_TX_UNKNOWN: {
-        bool nonce_used;
-        if ((rc = broadcast(r, b, &nonce_used, e)))
+        bool nonce_used, nothing;
+        if ((rc = broadcast(r, b, &nonce_used, &nothing, e)))
             break;
+        if (nothing) {
+            /* The ledger no longer knows the transaction we adopted (a reorg
+             * took it away), and we have no bytes of it: is the timestamp
+             * there by another transaction? Otherwise sign anew. */
+            bool ours;
+            if ((rc = look_on_ledger(r, b, &ours, e)) || ours)
+                break;
+            const char *why = "the transaction adopted from the ledger is no longer there "
+                              "(reorg); re-signing";
+            say(r, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq, why);
+            rc = store_batch_set_state(r->s, b->kind, b->seq, BATCH_CLOSED, why, e);
+            b->state = BATCH_CLOSED;
+            break;
+        }
         if (nonce_used) {
             bool ours;
             if ((rc = look_on_ledger(r, b, &ours, e)))
@@ -378,6 +396,7 @@ static err_code follow(struct run *r, struct store_batch *b, bool *done, struct 
 static err_code anchor_one(struct run *r, struct store_batch *b, bool *done, struct err *e)
 {
     *done = false;
+    unsigned resigned = 0; /* in a row, without a pause */
     for (;;) {
         err_code rc;
         if (b->state == BATCH_CLOSED) {
@@ -393,9 +412,11 @@ static err_code anchor_one(struct run *r, struct store_batch *b, bool *done, str
                 return rc;
             if (*done)
                 return E_OK;
-            if (b->state == BATCH_CLOSED)
+            /* Re-sign at once, but not endlessly (see anchoring.c). */
+            if (b->state == BATCH_CLOSED && ++resigned < 3)
                 continue;
         }
+        resigned = 0;
         if (time(NULL) >= r->deadline)
             return E_OK;
         usleep((r->cfg->poll_ms ? r->cfg->poll_ms : 1000) * 1000u);

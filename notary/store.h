@@ -189,7 +189,9 @@ err_code store_checkpoint_create(struct store *s, uint64_t size, const struct ha
 /* ---- anchoring state -------------------------------------------------- */
 
 /* Record a signed transaction for batch (kind, seq) BEFORE broadcasting it:
- * raw bytes, hash, nonce; the batch moves to SENT and points at this tx. */
+ * raw bytes, hash, nonce; the batch moves to SENT and points at this tx.
+ * raw NULL (raw_len 0): a transaction found on the ledger and adopted, not
+ * signed here (store_tx_raw then gives 0 bytes). */
 err_code store_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
                          const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
                          struct err *e) MUST_CHECK;

@@ -891,7 +891,11 @@ static err_code pg_tx_record(struct store *s, enum batch_kind kind, uint64_t seq
     p_i64(&b, (int64_t)seq);
     long n = 0;
     if ((rc = run(g, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
-                     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", &t, NULL,
+                     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (tx_hash) DO UPDATE SET "
+                     /* adopted earlier (no bytes), signed here now: the same
+                      * deterministic signature gives the same hash */
+                     "raw = EXCLUDED.raw, nonce = EXCLUDED.nonce WHERE length(txs.raw) = 0 "
+                     "AND length(EXCLUDED.raw) > 0", &t, NULL,
                   "record transaction", e)) ||
         (rc = run(g, "UPDATE batches SET state = 2, tx_hash = $1, nonce = $2, sent_at = $3, "
                      "last_error = NULL WHERE kind = $4 AND seq = $5 AND state IN (1, 2)",

@@ -1339,10 +1339,17 @@ static err_code sq_tx_record(struct store *s, enum batch_kind kind, uint64_t seq
     if (rc)
         return rc;
     int changes = 0;
-    struct bindv t[] = {BH(tx_hash), BI(kind), BI(seq), BI(nonce), BB(raw, raw_len), BI(now)};
+    /* An adopted transaction (raw NULL) is stored with an empty blob: NULL
+     * would meet the NOT NULL of raw, which INSERT OR IGNORE skips silently. */
+    struct bindv t[] = {BH(tx_hash), BI(kind), BI(seq), BI(nonce),
+                        raw ? BB(raw, raw_len) : BB("", 0), BI(now)};
     struct bindv b[] = {BH(tx_hash), BI(nonce), BI(now), BI(kind), BI(seq)};
-    if ((rc = run(s, "INSERT OR IGNORE INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
-                     "VALUES(?, ?, ?, ?, ?, ?)", t, 6, NULL, e)) ||
+    /* A transaction adopted earlier (no bytes) and signed here now gets its
+     * bytes: the same deterministic signature gives the same hash. */
+    if ((rc = run(s, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
+                     "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(tx_hash) DO UPDATE SET "
+                     "raw = excluded.raw, nonce = excluded.nonce WHERE length(txs.raw) = 0 "
+                     "AND length(excluded.raw) > 0", t, 6, NULL, e)) ||
         (rc = run(s, "UPDATE batches SET state = 2, tx_hash = ?, nonce = ?, sent_at = ?, "
                      "last_error = NULL WHERE kind = ? AND seq = ? AND state IN (1, 2)",
                   b, 5, &changes, e))) {

@@ -283,4 +283,30 @@ expect_grep "says first write wins" "first write wins" "$LAST_ERR"
 [ "$(batch_field 0 state)" = failed ] && ok "batch failed with a reason" || fail "state $(batch_field 0 state)"
 [ "$(count_events "$DEV_ADDR_1")" = 0 ] && ok "nothing timestamped by the other issuer" || fail "events"
 
+# --- adopted, then a reorg takes the adopted transaction away --------------------------
+# A copy of the store from before the anchor adopts the timestamp it finds;
+# the ledger then reverts past it. With no bytes of that transaction to send
+# again, the copy must sign anew, not wait forever.
+export NOTARY_DATA=$tmp/n3/data
+mkdir -p "$tmp/n3"
+(umask 077; printf '%s
+' "$DEV_KEY_0" > "$tmp/n3/key.hex")
+"$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" --timestamp-contract "$GATEWAY_CONTRACT" --token-file "$tmp/token" --import-key "$tmp/n3/key.hex" --kdf-light >/dev/null 2>&1
+new_batch r0 2
+cp -a "$tmp/n3/data" "$tmp/n3/copy"
+before=$(count_events "$issuer")
+snap=$(ledger_rpc evm_snapshot | json_field result)
+expect_exit 0 "adopt+reorg: the store anchors" "${ANCHOR[@]}"
+export NOTARY_DATA=$tmp/n3/copy
+expect_exit 3 "adopt+reorg: the copy adopts it (under-confirmed: pending)" "$NOTARY" anchor --poll-ms 100 --timeout 2 --confirmations 3
+expect_grep "adopt+reorg: says it adopts" "adopting" "$LAST_ERR"
+ledger_rpc evm_revert "[\"$snap\"]" >/dev/null
+[ "$(count_events "$issuer")" = "$before" ] && ok "adopt+reorg: the reorg removed the timestamp" || fail "adopt+reorg: revert"
+expect_exit 3 "adopt+reorg: the copy signs anew and waits for confirmations" "$NOTARY" anchor --poll-ms 100 --timeout 2 --confirmations 3
+expect_grep "adopt+reorg: the reason is given" "no longer there (reorg); re-signing" "$LAST_ERR"
+for _ in 1 2; do ledger_rpc evm_mine >/dev/null; done
+expect_exit 0 "adopt+reorg: anchored once confirmed" "$NOTARY" anchor --poll-ms 100 --confirmations 3
+[ "$(batch_field 0 state)" = anchored ] && ok "adopt+reorg: the copy's batch is anchored" || fail "adopt+reorg: state $(batch_field 0 state)"
+[ "$(count_events "$issuer")" = $((before + 1)) ] && ok "adopt+reorg: exactly one timestamp" || fail "adopt+reorg: events $(count_events "$issuer")"
+
 finish

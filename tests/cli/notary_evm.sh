@@ -309,8 +309,54 @@ conflict_run() {
     ledger_stop
 }
 
+# A store adopts an anchoring transaction it finds on the ledger (its own
+# record of sending was lost: here, a copy of the store from before), then
+# a reorg takes that transaction away. The store has no bytes of it to send
+# again: it must go back to CLOSED and sign anew, not wait forever.
+adopt_reorg_run() {
+    ledger_start default || { fail "adopt+reorg: ledger start"; return; }
+    new_notary adopt "$DEV_KEY_0" || { fail "adopt+reorg: init"; return; }
+    local d=$tmp/adopt h
+    h=$(printf adopted | sha256sum | cut -c1-64)
+    NOTARY_DATA=$d/data "$NOTARY" submit "$h" >/dev/null
+    NOTARY_DATA=$d/data "$NOTARY" close >/dev/null
+    cp -a "$d/data" "$d/copy"
+    local snap issuer contract
+    issuer=$(json_field issuer < "$d/init.json")
+    contract=$(json_field contract < "$d/init.json")
+    snap=$(ledger_rpc evm_snapshot | json_field result)
+    expect_exit 0 "adopt+reorg: the first store anchors" env NOTARY_DATA="$d/data" "$NOTARY" anchor --poll-ms 100
+    local tx1
+    tx1=$(NOTARY_DATA=$d/data "$NOTARY" status --json | json_field batches.0.txHash)
+    expect_exit 3 "adopt+reorg: the copy adopts it (under-confirmed: pending)" \
+        env NOTARY_DATA="$d/copy" "$NOTARY" anchor --poll-ms 100 --timeout 2 --confirmations 3
+    grep -q "adopting it" <<<"$LAST_OUT$LAST_ERR" && ok "adopt+reorg: says it adopts $tx1" || fail "adopt+reorg: no adoption: $LAST_ERR"
+    [ "$(NOTARY_DATA=$d/copy "$NOTARY" status --json | json_field batches.0.txHash)" = "$tx1" ] \
+        && ok "adopt+reorg: the copy follows the adopted transaction" || fail "adopt+reorg: copy's tx"
+    ledger_rpc evm_revert "[\"$snap\"]" >/dev/null
+    [ "$(count_anchors "$issuer" "$contract")" = 0 ] && ok "adopt+reorg: the reorg removed the anchor" || fail "adopt+reorg: revert"
+    expect_exit 3 "adopt+reorg: the copy signs anew and waits for confirmations" \
+        env NOTARY_DATA="$d/copy" "$NOTARY" anchor --poll-ms 100 --timeout 2 --confirmations 3
+    grep -q "no longer there (reorg); re-signing" <<<"$LAST_OUT$LAST_ERR" && ok "adopt+reorg: the reason is given" \
+        || fail "adopt+reorg: reason: $LAST_OUT $LAST_ERR"
+    # Signed here this time. At the same nonce and fees the deterministic
+    # signature may give the very same transaction: its bytes are kept now.
+    grep -q "root recorded in transaction" <<<"$LAST_OUT$LAST_ERR" && ok "adopt+reorg: signed and sent by the copy" \
+        || fail "adopt+reorg: not signed: $LAST_OUT $LAST_ERR"
+    for _ in 1 2; do ledger_rpc evm_mine >/dev/null; done
+    expect_exit 0 "adopt+reorg: anchored once confirmed" env NOTARY_DATA="$d/copy" "$NOTARY" anchor --poll-ms 100 --confirmations 3
+    [ "$(NOTARY_DATA=$d/copy "$NOTARY" status --json | json_field batches.0.state)" = anchored ] \
+        && ok "adopt+reorg: the copy's batch is anchored" || fail "adopt+reorg: state"
+    [ "$(count_anchors "$issuer" "$contract")" = 1 ] && ok "adopt+reorg: exactly one anchor" || fail "adopt+reorg: anchors $(count_anchors "$issuer" "$contract")"
+    NOTARY_DATA=$d/copy "$NOTARY" proof "$h" > "$d/p.json"
+    expect_exit 0 "adopt+reorg: the bundle verifies on the ledger" \
+        "$VERIFIER" verify --hash "$h" --proof "$d/p.json" --rpc "$LEDGER_URL" --issuer "$issuer"
+    ledger_stop
+}
+
 profile_run default
 profile_run berlin
 crash_run
 conflict_run
+adopt_reorg_run
 finish
