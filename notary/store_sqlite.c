@@ -1033,15 +1033,11 @@ static err_code chunks_walk(struct store *s, uint64_t seq, int64_t first, uint64
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
         const uint8_t *h = sqlite3_column_blob(st, 2);
+        int hbytes = sqlite3_column_bytes(st, 2);
+        const uint8_t *how = sqlite3_column_blob(st, 3);
         /* Leaves must be exactly 0..size-1: anything else is a corrupt store. */
         if (id != first + (int64_t)at || n <= 0 || at + (uint64_t)n > size || !h ||
-            sqlite3_column_bytes(st, 2) != 32 * n) {
-            rc = err_set(e, E_STATE, "%s: batch %llu is inconsistent at leaf %llu", SQ(s)->path,
-                         (unsigned long long)seq, (unsigned long long)at);
-            break;
-        }
-        const uint8_t *how = sqlite3_column_blob(st, 3);
-        if (!how || sqlite3_column_bytes(st, 3) != n) {
+            hbytes != 32 * n || !how || sqlite3_column_bytes(st, 3) != n) {
             rc = err_set(e, E_STATE, "%s: batch %llu is inconsistent at leaf %llu", SQ(s)->path,
                          (unsigned long long)seq, (unsigned long long)at);
             break;

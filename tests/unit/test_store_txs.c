@@ -329,3 +329,39 @@ TEST(in_memory_index_full_falls_back_to_the_rows_not_on_disk)
     store_sqlite_set_index_limit(0);
     store_close(s);
 }
+
+TEST(a_missing_chunk_is_reported_not_skipped)
+{
+    if (t_store_pg())
+        return; /* SQLite chunks */
+    char path[512];
+    snprintf(path, sizeof path, "%s/holes.db", t_tmpdir());
+    struct store *s = NULL;
+    struct err e = {0};
+    CHECK_OK(store_open(path, true, &s, &e), &e);
+    if (!s)
+        return;
+    struct hash32 h[30];
+    for (uint32_t i = 0; i < 30; i++) {
+        uint32_t in[2] = {5, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    for (int k = 0; k < 3; k++) /* three commits: three chunks of 10 */
+        CHECK_OK(store_submit(s, h + 10 * k, NULL, 10, NULL, NULL, NULL, &e), &e);
+    struct store_batch b;
+    CHECK_OK(store_batch_freeze(s, 1, &b, &e), &e);
+    store_close(s);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DELETE FROM chunks WHERE id = 10", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    if (!s)
+        return;
+    struct hash32 *leaves = NULL;
+    uint64_t n;
+    CHECK_ERR(store_batch_leaves(s, 0, &leaves, &n, &e), &e, E_STATE, "inconsistent at leaf 10");
+    CHECK(leaves == NULL);
+    CHECK_ERR(store_index_frozen(s, &e), &e, E_STATE, "inconsistent at leaf 10");
+    store_close(s);
+}
