@@ -1430,7 +1430,8 @@ static err_code sq_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t
         if (!*raw) {
             rc = err_set(e, E_NOMEM, "out of memory");
         } else {
-            memcpy(*raw, sqlite3_column_blob(st, 0), (size_t)n);
+            if (n > 0) /* an adopted transaction has no bytes (and a NULL blob pointer) */
+                memcpy(*raw, sqlite3_column_blob(st, 0), (size_t)n);
             *len = (size_t)n;
         }
     } else {
