@@ -8,16 +8,8 @@
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 # The pinned Node tools (ganache, solc, ethers): installs only when missing.
 if ! scripts/setup.sh --npm . >/dev/null; then

@@ -7,11 +7,8 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 scripts/setup.sh --npm . >/dev/null || fail "setup: npm ci"
 out=$(BUILD=$BUILD scripts/crash-trials.sh --trials "${CRASH_TRIALS:-4}" --min-hashes 5000 --max-hashes 20000 --self-test 2>&1)
@@ -20,5 +17,4 @@ printf '%s\n' "$out" | sed 's/^/    /'
 grep -q "^trials: ${CRASH_TRIALS:-4}, violations: 0$" <<<"$out" && ok "crash trials: no violations" || fail "crash trials: violations"
 grep -q "^self-test: caught 2 of 2$" <<<"$out" && ok "the checker catches a lost hash and a ledger mismatch" || fail "checker self-test"
 [ "$rc" -eq 0 ] && ok "crash-trials.sh exit 0" || fail "crash-trials.sh exit $rc"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -24,18 +24,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$BUILD/bin/notary"
 VERIFIER="$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 if ! command -v fiu-run >/dev/null; then
     if [ "${T_ALLOW_SKIP:-0}" = 1 ]; then echo "skip: fiu-run missing (scripts/setup.sh installs fiu-utils)"; echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
     fail "fiu-run is missing: run scripts/setup.sh (Debian package fiu-utils)"; finish

@@ -12,18 +12,10 @@
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 
 BUILD=${BUILD:-build}
 T="$BUILD/tests/test_keystore"
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 if [ ! -x "$T" ]; then
     fail "$T is not built"

@@ -15,18 +15,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$BUILD/bin/notary"
 VERIFIER="$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh
@@ -39,9 +31,6 @@ export NOTARY_DATA=$tmp/data NOTARY_PASSWORD="lookalike test"
 rpc_result() { # rpc_result METHOD PARAMS: the "result" member, as JSON
     ledger_rpc "$1" "$2" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["result"]))'
 }
-field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[k]
-print(d)' "$1"; }
 # wait_receipt TXHASH: the receipt JSON once mined (ganache mines at once)
 wait_receipt() {
     local r
@@ -73,8 +62,8 @@ HASH=$(printf 'lookalike credential' | sha256sum | cut -c1-64)
     "$NOTARY" proof "$HASH" > "$tmp/real.json" || { fail "issue and anchor a batch"; finish; }
 out=$(verify "$tmp/real.json"); rc=$?
 [ "$rc" -eq 0 ] && ok "the real bundle is VALID" || fail "real bundle: exit $rc: $out"
-ROOT=$(field batch.root < "$tmp/real.json")
-SIZE=$(field batch.size < "$tmp/real.json")
+ROOT=$(json_field batch.root < "$tmp/real.json")
+SIZE=$(json_field batch.size < "$tmp/real.json")
 
 # --- the look-alike: same code but one metadata byte --------------------------------
 lookalike_code=$(python3 - <<'EOF'
@@ -93,9 +82,9 @@ print("0x" + creation[:pos] + "%02x" % b + creation[pos + 2:])
 EOF
 ) || { fail "build the look-alike creation code"; finish; }
 tx=$(rpc_result eth_sendTransaction "[{\"from\":\"$DEV_ADDR_1\",\"data\":\"$lookalike_code\",\"gas\":\"0x300000\"}]" | tr -d '"')
-FAKE=$(wait_receipt "$tx" | field contractAddress) || { fail "deploy the look-alike"; finish; }
+FAKE=$(wait_receipt "$tx" | json_field contractAddress) || { fail "deploy the look-alike"; finish; }
 [ -n "$FAKE" ] && [ "$FAKE" != None ] && ok "look-alike deployed at $FAKE" || { fail "no look-alike address"; finish; }
-real_code=$(rpc_result eth_getCode "[\"$(field contract < "$tmp/init.json")\",\"latest\"]")
+real_code=$(rpc_result eth_getCode "[\"$(json_field contract < "$tmp/init.json")\",\"latest\"]")
 fake_code=$(rpc_result eth_getCode "[\"$FAKE\",\"latest\"]")
 [ "${#real_code}" -eq "${#fake_code}" ] && [ "$real_code" != "$fake_code" ] &&
     ok "its code has the registry's length but differs" || fail "look-alike code: ${#fake_code} vs ${#real_code}"
@@ -108,13 +97,13 @@ console.log(new Interface(abi).encodeFunctionData("anchor", ["0x" + process.env.
     { fail "encode anchor()"; finish; }
 tx=$(rpc_result eth_sendTransaction "[{\"from\":\"$DEV_ADDR_0\",\"to\":\"$FAKE\",\"data\":\"$calldata\",\"gas\":\"0x100000\"}]" | tr -d '"')
 rcpt=$(wait_receipt "$tx") || { fail "anchor in the look-alike"; finish; }
-[ "$(field status <<<"$rcpt")" = 0x1 ] && ok "the look-alike accepted the anchor" || fail "look-alike anchor reverted"
+[ "$(json_field status <<<"$rcpt")" = 0x1 ] && ok "the look-alike accepted the anchor" || fail "look-alike anchor reverted"
 topic=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["logs"][0]["topics"][0])' "$rcpt")
 real_topic=$(node -e 'const { Interface } = require("ethers");
 console.log(new Interface(require("./contracts/build/NotaryRegistry.json").abi).getEvent("Anchored").topicHash)')
 [ "$topic" = "$real_topic" ] && ok "it emitted a genuine-looking Anchored event" || fail "event topic $topic"
-bn=$(field blockNumber <<<"$rcpt"); bh=$(field blockHash <<<"$rcpt")
-bt=$(rpc_result eth_getBlockByNumber "[\"$bn\",false]" | field timestamp)
+bn=$(json_field blockNumber <<<"$rcpt"); bh=$(json_field blockHash <<<"$rcpt")
+bt=$(rpc_result eth_getBlockByNumber "[\"$bn\",false]" | json_field timestamp)
 
 # A bundle whose every ledger fact is true — except that the contract is fake.
 make_bundle() { # make_bundle OUT CONTRACT TX BLOCKNUMBER BLOCKHASH BLOCKTIME
@@ -145,11 +134,11 @@ out=$(verify "$tmp/nocode.json"); rc=$?
     ok "a contract address without code is INVALID on ledger.contract" || fail "no-code contract: exit $rc: $out"
 
 # Control: the real registry's facts in the same crafting path are VALID.
-real_contract=$(field anchor.contract < "$tmp/real.json")
-real_tx=$(field anchor.txHash < "$tmp/real.json")
+real_contract=$(json_field anchor.contract < "$tmp/real.json")
+real_tx=$(json_field anchor.txHash < "$tmp/real.json")
 real_rcpt=$(wait_receipt "$real_tx")
-rbn=$(field blockNumber <<<"$real_rcpt"); rbh=$(field blockHash <<<"$real_rcpt")
-rbt=$(rpc_result eth_getBlockByNumber "[\"$rbn\",false]" | field timestamp)
+rbn=$(json_field blockNumber <<<"$real_rcpt"); rbh=$(json_field blockHash <<<"$real_rcpt")
+rbt=$(rpc_result eth_getBlockByNumber "[\"$rbn\",false]" | json_field timestamp)
 make_bundle "$tmp/control.json" "$real_contract" "$real_tx" "$rbn" "$rbh" "$rbt"
 out=$(verify "$tmp/control.json"); rc=$?
 [ "$rc" -eq 0 ] && ok "control: the same crafting with the real registry is VALID" || fail "control: exit $rc: $out"

@@ -18,30 +18,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$BUILD/bin/notary"
 VERIFIER="$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-expect_exit() { # expect_exit WANT NAME COMMAND...
-    local want=$1 name=$2; shift 2
-    local out rc
-    out=$("$@" 2>"$tmp/stderr"); rc=$?
-    LAST_ERR=$(cat "$tmp/stderr")
-    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else
-        fail "$name: exit $rc, want $want"; printf '%s\n%s\n' "$out" "$LAST_ERR" | tail -n 15 | sed 's/^/    /'; fi
-    LAST_OUT=$out
-}
-expect_grep() { # expect_grep NAME PATTERN TEXT
-    if grep -q -- "$2" <<<"$3"; then ok "$1"; else fail "$1: no '$2' in: $(head -c 600 <<<"$3")"; fi
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh
@@ -54,9 +34,6 @@ trap 'exit 143' TERM
 export NOTARY_PASSWORD="test password"
 unset NOTARY_EBSI_TOKEN
 
-json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
 
 ledger_start berlin || { fail "ledger start"; finish; }
 cat > "$tmp/tokens.json" <<'EOF'

@@ -14,31 +14,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$BUILD/bin/notary"
 VERIFIER="$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { # check NAME COMMAND... : passes when the command succeeds
-    local name=$1; shift
-    if "$@"; then ok "$name"; else fail "$name"; fi
-}
-expect_exit() { # expect_exit WANT NAME COMMAND...: the command's exit status must be WANT
-    local want=$1 name=$2; shift 2
-    local out rc
-    out=$("$@" 2>"$tmp/stderr"); rc=$?
-    LAST_ERR=$(cat "$tmp/stderr")
-    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else
-        fail "$name: exit $rc, want $want"; printf '%s\n%s\n' "$out" "$LAST_ERR" | tail -n 15 | sed 's/^/    /'; fi
-    LAST_OUT=$out
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh
@@ -48,9 +27,6 @@ export LEDGER_LOG_DIR=$tmp
 trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 export NOTARY_PASSWORD="test password"
 
-json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
 
 # Count Anchored events of $1 (issuer) in the registry $2 on the current ledger.
 count_anchors() {

@@ -17,18 +17,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$PWD/$BUILD/bin/notary"
 VERIFIER="$PWD/$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh
@@ -47,9 +39,6 @@ cleanup() {
 trap cleanup EXIT
 export NOTARY_PASSWORD="test password"
 CURL=(curl -s --noproxy '*' --max-time 20)
-jf() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
 
 pg_start || { fail "PostgreSQL start"; finish; }
 ledger_start || { fail "ledger start"; finish; }
@@ -62,8 +51,8 @@ A=$tmp/a
 NOTARY_DATA=$A "$NOTARY" init --store "$DB" --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" \
     --kdf-light --json > "$tmp/init.json" 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
 ok "init --store postgresql://"
-ISSUER=$(jf issuer < "$tmp/init.json")
-CONTRACT=$(jf contract < "$tmp/init.json")
+ISSUER=$(json_field issuer < "$tmp/init.json")
+CONTRACT=$(json_field contract < "$tmp/init.json")
 [ "$(cat "$A/store.url")" = "$DB" ] && [ "$(stat -c %a "$A/store.url")" = 600 ] \
     && ok "the store URL is kept in DATA/store.url (0600)" || fail "store.url: $(ls -l "$A")"
 [ ! -e "$A/notary.db" ] && ok "no SQLite file beside it" || fail "notary.db created"
@@ -120,7 +109,7 @@ start_serve() { # start_serve NAME DATA [env...]: sets PID_<NAME>, URL_<NAME>
     [ -s "$tmp/port.$name" ] || { fail "serve $name did not start: $(tail -n 3 "$tmp/serve.$name.log")"; return 1; }
     printf -v "URL_$name" %s "http://127.0.0.1:$(cat "$tmp/port.$name")"
 }
-leader_of() { "${CURL[@]}" "$1/v1/health" | jf scheduler.leader 2>/dev/null; }
+leader_of() { "${CURL[@]}" "$1/v1/health" | json_field scheduler.leader 2>/dev/null; }
 wait_leader() { # wait_leader URL: true once that instance says it leads
     local i
     for i in $(seq 1 150); do [ "$(leader_of "$1")" = True ] && return 0; sleep 0.1; done

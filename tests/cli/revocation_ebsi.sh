@@ -23,31 +23,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$BUILD/bin/notary"
 VERIFIER="$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-expect_exit() { # expect_exit WANT NAME COMMAND...
-    local want=$1 name=$2; shift 2
-    local out rc
-    out=$("$@" 2>"$tmp/stderr"); rc=$?
-    LAST_ERR=$(cat "$tmp/stderr")
-    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else
-        fail "$name: exit $rc, want $want"; printf '%s\n%s\n' "$out" "$LAST_ERR" | tail -n 15 | sed 's/^/    /'; fi
-    LAST_OUT=$out
-}
-has() { # has NAME PATTERN: the last output (stdout+stderr) contains PATTERN
-    if grep -q -- "$2" <<<"$LAST_OUT$LAST_ERR"; then ok "$1"; else
-        fail "$1: no '$2' in:"; printf '%s\n%s\n' "$LAST_OUT" "$LAST_ERR" | tail -n 8 | sed 's/^/    /'; fi
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh
@@ -60,9 +39,6 @@ trap 'exit 143' TERM
 export NOTARY_PASSWORD="test password"
 unset NOTARY_EBSI_TOKEN
 
-json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
 findings() { python3 -c 'import json,sys; print(" ".join(f["name"] for f in json.load(sys.stdin)["findings"]))'; }
 h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
 

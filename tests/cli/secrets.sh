@@ -17,18 +17,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$PWD/$BUILD/bin/notary"
 VERIFIER="$PWD/$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh

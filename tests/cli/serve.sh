@@ -20,18 +20,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$PWD/$BUILD/bin/notary"
 VERIFIER="$PWD/$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh
@@ -92,9 +84,6 @@ req() {
     fi
     ok "$name ($status${code:+ $code})"
 }
-jf() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
 h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
 
 # --- the routes match docs/openapi.yaml -----------------------------------------
@@ -127,7 +116,7 @@ ledger_start || { fail "ledger start"; finish; }
 (umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
 "$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" --kdf-light --json \
     > "$tmp/init.json" 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
-ISSUER=$(jf issuer < "$tmp/init.json")
+ISSUER=$(json_field issuer < "$tmp/init.json")
 
 # --- tokens ------------------------------------------------------------------------
 TOKEN=$("$NOTARY" token add registrar 2>"$tmp/tok.err")
@@ -212,24 +201,24 @@ EOF
 # --- submit → pending → scheduled close → anchored → VALID -------------------------
 H2=$(h two); H3=$(h three)
 req "submit hashes" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hashes\":[\"$H1\",\"$H2\",\"0x$H1\"]}" "$URL/v1/hashes"
-[ "$(jf new <<<"$BODY")" = 2 ] && [ "$(jf existing <<<"$BODY")" = 1 ] && ok "2 new, the repeat is the existing record" || fail "submit result: $BODY"
-[ "$(jf items.2.leafIndex <<<"$BODY")" = "$(jf items.0.leafIndex <<<"$BODY")" ] && ok "the repeat has the first's leaf" || fail "repeat leaf: $BODY"
-BATCH=$(jf items.0.batch <<<"$BODY")
+[ "$(json_field new <<<"$BODY")" = 2 ] && [ "$(json_field existing <<<"$BODY")" = 1 ] && ok "2 new, the repeat is the existing record" || fail "submit result: $BODY"
+[ "$(json_field items.2.leafIndex <<<"$BODY")" = "$(json_field items.0.leafIndex <<<"$BODY")" ] && ok "the repeat has the first's leaf" || fail "repeat leaf: $BODY"
+BATCH=$(json_field items.0.batch <<<"$BODY")
 req "submit text/plain" 200 - -X POST "${AUTH[@]}" -H 'Content-Type: text/plain' --data-binary $'# one per line\n'"$H3"$'\n\n' "$URL/v1/hashes"
 printf '{"type": ["VerifiableCredential"], "credentialSubject": {"name": "Ada", "ects": 5}}' > "$tmp/cred.json"
 req "submit a credential document" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data-binary @"$tmp/cred.json" "$URL/v1/credentials"
-[ "$(jf items.0.hashing <<<"$BODY")" = jcs-sha256 ] && ok "the document was hashed with JCS" || fail "credential hashing: $BODY"
-HC=$(jf items.0.hash <<<"$BODY")
+[ "$(json_field items.0.hashing <<<"$BODY")" = jcs-sha256 ] && ok "the document was hashed with JCS" || fail "credential hashing: $BODY"
+HC=$(json_field items.0.hash <<<"$BODY")
 req "proof while the batch is open" 202 - "$URL/v1/proofs/$H1"
-[ "$(jf status <<<"$BODY")" = pending ] && [ "$(jf batch <<<"$BODY")" = "$BATCH" ] && ok "202 names the batch it waits for" || fail "202 body: $BODY"
+[ "$(json_field status <<<"$BODY")" = pending ] && [ "$(json_field batch <<<"$BODY")" = "$BATCH" ] && ok "202 names the batch it waits for" || fail "202 body: $BODY"
 req "the other token works too" 200 - -X POST -H "Authorization: Bearer $OTHER" "${JSON[@]}" --data "{\"hash\":\"$(h four)\"}" "$URL/v1/hashes"
 req "revoke" 201 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":\"superseded\",\"note\":\"corrected\"}" "$URL/v1/revocations"
-[ "$(jf index <<<"$BODY")" = 0 ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "revocation appended at 0" || fail "revoke: $BODY"
+[ "$(json_field index <<<"$BODY")" = 0 ] && [ "$(json_field reason <<<"$BODY")" = superseded ] && ok "revocation appended at 0" || fail "revoke: $BODY"
 req "revoke again is idempotent" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H2\",\"reason\":3}" "$URL/v1/revocations"
-[ "$(jf existed <<<"$BODY")" = True ] && [ "$(jf reason <<<"$BODY")" = superseded ] && ok "the existing entry is returned" || fail "revoke again: $BODY"
+[ "$(json_field existed <<<"$BODY")" = True ] && [ "$(json_field reason <<<"$BODY")" = superseded ] && ok "the existing entry is returned" || fail "revoke again: $BODY"
 req "checkpoints before any" 200 - "$URL/v1/checkpoints"
 req "health" 200 - "$URL/v1/health"
-[ "$(jf scheduler.anchoring <<<"$BODY")" = True ] && [ "$(jf openBatch.size <<<"$BODY")" = 5 ] \
+[ "$(json_field scheduler.anchoring <<<"$BODY")" = True ] && [ "$(json_field openBatch.size <<<"$BODY")" = 5 ] \
     && ok "health shows anchoring on and the open batch" || fail "health: $BODY"
 stop_serve
 [ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit" || fail "exit status $SERVE_RC"
@@ -249,11 +238,11 @@ done
 cp_done=
 for _ in $(seq 1 100); do
     "${CURL[@]}" "$URL/v1/checkpoints" > "$tmp/cps.json"
-    [ "$(jf checkpoints.0.state < "$tmp/cps.json" 2>/dev/null)" = anchored ] && { cp_done=1; break; }
+    [ "$(json_field checkpoints.0.state < "$tmp/cps.json" 2>/dev/null)" = anchored ] && { cp_done=1; break; }
     sleep 0.2
 done
 [ -n "$cp_done" ] && ok "the scheduler cut and anchored a revocation checkpoint" || fail "no anchored checkpoint: $(cat "$tmp/cps.json")"
-[ "$(jf checkpoints.0.size < "$tmp/cps.json")" = 1 ] && ok "the checkpoint covers the one revocation" || fail "checkpoint size"
+[ "$(json_field checkpoints.0.size < "$tmp/cps.json")" = 1 ] && ok "the checkpoint covers the one revocation" || fail "checkpoint size"
 REVS="$URL/v1/revocations"
 "$VERIFIER" verify --hash "$H1" --proof "$tmp/b1.json" --rpc "$LEDGER_URL" --issuer "$ISSUER" --revocations "$REVS" > "$tmp/v1.out" 2>&1 \
     && ok "bundle fetched over HTTP verifies VALID on the ledger (revocation log from the API)" || fail "verifier: $(tail -n 5 "$tmp/v1.out")"
@@ -270,9 +259,9 @@ cp "$tmp/b2.json" "$tmp/b2-tampered.json"; sed -i 's/"leafIndex": 1/"leafIndex":
 cmp -s "$tmp/b1.json" "$tmp/b1-cli.json" && ok "the HTTP bundle is byte-identical to the CLI's" || fail "HTTP and CLI bundles differ"
 
 req "batch list" 200 - "$URL/v1/batches"
-[ "$(jf batches.0.state <<<"$BODY")" = anchored ] && ok "batch 0 listed as anchored" || fail "batches: $BODY"
+[ "$(json_field batches.0.state <<<"$BODY")" = anchored ] && ok "batch 0 listed as anchored" || fail "batches: $BODY"
 req "batch detail" 200 - "$URL/v1/batches/$BATCH"
-[ "$(jf root <<<"$BODY")" = "$(jf batch.root < "$tmp/b1.json")" ] && ok "batch root matches the bundle" || fail "batch detail: $BODY"
+[ "$(json_field root <<<"$BODY")" = "$(json_field batch.root < "$tmp/b1.json")" ] && ok "batch root matches the bundle" || fail "batch detail: $BODY"
 
 # --- revocations ------------------------------------------------------------------------
 req "revocation log" 200 - "$URL/v1/revocations"
@@ -341,12 +330,12 @@ grep -q '"event":"stopped"' "$tmp/serve2.log" && ok "the log ends with stopped" 
 
 # --- restart picks up a batch closed while the server was down ------------------------------
 "$NOTARY" close --json > "$tmp/close.json" 2>/dev/null || fail "close the burst batch"
-SEQ=$(jf seq < "$tmp/close.json")
+SEQ=$(json_field seq < "$tmp/close.json")
 start_serve "$tmp/serve3.log" --close-at none --poll-ms 100 || finish
 done_=
 for _ in $(seq 1 100); do
     "${CURL[@]}" "$URL/v1/batches/$SEQ" > "$tmp/b.json"
-    [ "$(jf state < "$tmp/b.json" 2>/dev/null)" = anchored ] && { done_=1; break; }
+    [ "$(json_field state < "$tmp/b.json" 2>/dev/null)" = anchored ] && { done_=1; break; }
     sleep 0.2
 done
 [ -n "$done_" ] && ok "restart: the pending batch $SEQ was anchored" || fail "restart: batch $SEQ not anchored: $(cat "$tmp/b.json")"
@@ -364,7 +353,7 @@ ledger_stop
 fails=0
 for _ in $(seq 1 150); do
     "${CURL[@]}" "$URL/v1/health" > "$tmp/health.json"
-    fails=$(jf scheduler.consecutiveFailures < "$tmp/health.json" 2>/dev/null || echo 0)
+    fails=$(json_field scheduler.consecutiveFailures < "$tmp/health.json" 2>/dev/null || echo 0)
     [ "${fails:-0}" -ge 1 ] && break
     sleep 0.2
 done

@@ -6,26 +6,24 @@
 # (tests/store_url.h). Prints the programs' summed "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 . tests/lib/pg.sh
 trap pg_stop EXIT
 if ! pg_start; then
-    echo "FAIL: cannot start a PostgreSQL server"
-    echo "0 passed, 1 failed"
-    exit 1
+    fail "cannot start a PostgreSQL server"
+    finish
 fi
-passed=0; failed=0
 for t in test_store test_store_txs; do
     out=$(NOTARY_TEST_PG=$PG_URL "$BUILD/tests/$t" 2>&1); rc=$?
     printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed'
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
     if [ -z "$line" ]; then
-        echo "FAIL $t: exit status $rc without a summary"; failed=$((failed + 1)); continue
+        fail "$t: exit status $rc without a summary"; continue
     fi
     p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
     echo "$t on PostgreSQL: $p passed, $f failed"
     passed=$((passed + p)); failed=$((failed + f))
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -20,37 +20,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 BUILD=${BUILD:-build}
 NOTARY="$BUILD/bin/notary"
 VERIFIER="$BUILD/bin/verifier"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { # check NAME COMMAND... [--and COMMAND...]: all must succeed
-    local name=$1; shift
-    local cmd=() good=1
-    while [ $# -gt 0 ]; do
-        if [ "$1" = --and ]; then "${cmd[@]}" || good=0; cmd=(); else cmd+=("$1"); fi
-        shift
-    done
-    [ ${#cmd[@]} -eq 0 ] || "${cmd[@]}" || good=0
-    if [ $good = 1 ]; then ok "$name"; else fail "$name"; fi
-}
-expect_exit() { # expect_exit WANT NAME COMMAND...
-    local want=$1 name=$2; shift 2
-    local out rc
-    out=$("$@" 2>"$tmp/stderr"); rc=$?
-    LAST_ERR=$(cat "$tmp/stderr")
-    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else
-        fail "$name: exit $rc, want $want"; printf '%s\n%s\n' "$out" "$LAST_ERR" | tail -n 15 | sed 's/^/    /'; fi
-    LAST_OUT=$out
-}
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
 . tests/lib/ledger.sh
@@ -64,9 +37,6 @@ GWEI=1000000000
 LOW=$GWEI            # a base fee every transaction here covers
 HIGH=$((10 * GWEI))  # a base fee above the first offer (2·1 gwei + 1 gwei tip)
 
-json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print("" if d is None else d)' "$1"; }
 # tx_field HASH FIELD: a field of eth_getTransactionByHash, quantities in
 # decimal; "none" when the node does not know the transaction.
 tx_field() {
