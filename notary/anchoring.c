@@ -89,12 +89,6 @@ void anchoring_set_failed(struct store *s, const struct anchoring_cfg *cfg,
 #define kind_name anchoring_kind_name
 #define note(r, b, why) anchoring_note((r)->s, (r)->cfg, (b), (why))
 
-static void pause_poll(const struct run *r)
-{
-    unsigned ms = r->cfg->poll_ms ? r->cfg->poll_ms : 1000;
-    usleep(ms * 1000u);
-}
-
 /* Does the receipt carry our Anchored event for exactly this batch? */
 static bool receipt_has_event(const struct run *r, const struct store_batch *b,
                               const struct rpc_receipt *rc, struct err *e)
@@ -606,22 +600,25 @@ static err_code follow(const struct run *r, struct store_batch *b, bool *done, s
     return rc;
 }
 
-static err_code anchor_one(const struct run *r, struct store_batch *b, bool *done, struct err *e)
+err_code anchoring_drive(const struct anchoring_cfg *cfg, const struct anchoring_flow *flow,
+                         void *ctx, time_t deadline, struct store_batch *b, bool *done,
+                         struct err *e)
 {
     *done = false;
     unsigned resigned = 0; /* in a row, without a pause */
     for (;;) {
-        err_code rc = E_OK;
+        err_code rc;
         if (b->state == BATCH_CLOSED) {
-            if ((rc = sign_and_send(r, b, e)))
+            if ((rc = flow->sign(ctx, b, e)))
                 return rc;
             char hex[67];
             hash32_to_hex0x(&b->tx_hash, hex);
-            say(r, "%s %llu: root recorded in transaction %s (nonce %llu)", kind_name(b->kind),
-                (unsigned long long)b->seq, hex, (unsigned long long)b->nonce);
+            anchoring_say(cfg, "%s %llu: root %s in transaction %s (nonce %llu)",
+                          kind_name(b->kind), (unsigned long long)b->seq, flow->signed_as, hex,
+                          (unsigned long long)b->nonce);
         }
         if (b->state == BATCH_SENT) {
-            if ((rc = follow(r, b, done, e)))
+            if ((rc = flow->follow(ctx, b, done, e)))
                 return rc;
             if (*done)
                 return E_OK;
@@ -631,11 +628,23 @@ static err_code anchor_one(const struct run *r, struct store_batch *b, bool *don
                 continue;
         }
         resigned = 0;
-        if (time(NULL) >= r->deadline)
+        if (time(NULL) >= deadline)
             return E_OK; /* still pending: the caller reports it */
-        pause_poll(r);
+        usleep((cfg->poll_ms ? cfg->poll_ms : 1000) * 1000u);
     }
 }
+
+static err_code evm_sign(void *ctx, struct store_batch *b, struct err *e)
+{
+    return sign_and_send(ctx, b, e);
+}
+
+static err_code evm_follow(void *ctx, struct store_batch *b, bool *done, struct err *e)
+{
+    return follow(ctx, b, done, e);
+}
+
+static const struct anchoring_flow EVM_FLOW = {evm_sign, evm_follow, "recorded"};
 
 /* Did the last ledger call fail on an answer we could not use (as opposed
  * to a well-formed JSON-RPC error, which is an answer)? */
@@ -681,7 +690,7 @@ err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum ba
             break;
         }
         bool done;
-        rc = anchor_one(&r, b, &done, e);
+        rc = anchoring_drive(cfg, &EVM_FLOW, &r, r.deadline, b, &done, e);
         if (rc == E_PROTOCOL && unusable_answer(&r)) {
             /* A garbled body or a result that fails our checks (e.g. a send
              * answered with another hash) says nothing about the batch and

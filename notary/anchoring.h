@@ -38,6 +38,7 @@
 #define NOTARY_ANCHORING_H
 
 #include <stdarg.h>
+#include <time.h>
 
 #include "anchor/evm.h"
 #include "anchor/signer.h"
@@ -103,5 +104,20 @@ void anchoring_set_failed(struct store *s, const struct anchoring_cfg *cfg,
 err_code anchoring_settle_mined(struct store *s, const struct anchoring_cfg *cfg,
                                 const struct store_batch *b, const struct evm_tx_state *st,
                                 const char *verb, bool *done, struct err *e) MUST_CHECK;
+
+/* One batch through a ledger flow: CLOSED → sign (record, send) → SENT →
+ * follow, until follow says done (E_OK, *done) or `deadline` passes (E_OK,
+ * still pending), pausing cfg->poll_ms between looks. A batch that follow
+ * sends back to CLOSED is signed again at once, at most three times in a
+ * row, so no ledger behaviour can make the loop spin past its deadline.
+ * `signed_as` names the step in the log ("recorded", "signed"). */
+struct anchoring_flow {
+    err_code (*sign)(void *ctx, struct store_batch *b, struct err *e);
+    err_code (*follow)(void *ctx, struct store_batch *b, bool *done, struct err *e);
+    const char *signed_as;
+};
+err_code anchoring_drive(const struct anchoring_cfg *cfg, const struct anchoring_flow *flow,
+                         void *ctx, time_t deadline, struct store_batch *b, bool *done,
+                         struct err *e) MUST_CHECK;
 
 #endif

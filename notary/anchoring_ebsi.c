@@ -334,34 +334,30 @@ static err_code follow(struct run *r, struct store_batch *b, bool *done, struct 
         bool nonce_used, nothing;
         if ((rc = broadcast(r, b, &nonce_used, &nothing, e)))
             break;
-        if (nothing) {
-            /* The ledger no longer knows the transaction we adopted (a reorg
-             * took it away), and we have no bytes of it: is the timestamp
-             * there by another transaction? Otherwise sign anew. */
-            bool ours;
-            if ((rc = look_on_ledger(r, b, &ours, e)) || ours)
-                break;
-            const char *why = "the transaction adopted from the ledger is no longer there "
-                              "(reorg); re-signing";
-            say(r, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq, why);
-            rc = store_batch_set_state(r->s, b->kind, b->seq, BATCH_CLOSED, why, e);
-            b->state = BATCH_CLOSED;
-            break;
-        }
-        if (nonce_used) {
+        if (nothing || nonce_used) {
+            /* nothing: the ledger no longer knows the transaction we adopted
+             * (a reorg took it away) and we have no bytes of it. nonce_used:
+             * someone used the nonce. Either way: is our timestamp there (by
+             * some transaction)? Otherwise sign anew. */
             bool ours;
             if ((rc = look_on_ledger(r, b, &ours, e)))
                 break;
             if (ours) {
-                say(r, "%s %llu: the nonce was used by the timestamp found on the ledger",
-                    kind_name(b->kind), (unsigned long long)b->seq);
+                if (nonce_used)
+                    say(r, "%s %llu: the nonce was used by the timestamp found on the ledger",
+                        kind_name(b->kind), (unsigned long long)b->seq);
                 break;
             }
-            say(r, "%s %llu: nonce %llu was used by another transaction; asking the Timestamp "
-                   "API for a new one",
-                kind_name(b->kind), (unsigned long long)b->seq, (unsigned long long)b->nonce);
-            rc = store_batch_set_state(r->s, b->kind, b->seq, BATCH_CLOSED,
-                                       "nonce taken by another transaction; re-signing", e);
+            const char *why = nothing ? "the transaction adopted from the ledger is no longer "
+                                        "there (reorg); re-signing"
+                                      : "nonce taken by another transaction; re-signing";
+            if (nothing)
+                say(r, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq, why);
+            else
+                say(r, "%s %llu: nonce %llu was used by another transaction; asking the "
+                       "Timestamp API for a new one",
+                    kind_name(b->kind), (unsigned long long)b->seq, (unsigned long long)b->nonce);
+            rc = store_batch_set_state(r->s, b->kind, b->seq, BATCH_CLOSED, why, e);
             b->state = BATCH_CLOSED;
             break;
         }
@@ -393,35 +389,17 @@ static err_code follow(struct run *r, struct store_batch *b, bool *done, struct 
     return rc;
 }
 
-static err_code anchor_one(struct run *r, struct store_batch *b, bool *done, struct err *e)
+static err_code ebsi_sign(void *ctx, struct store_batch *b, struct err *e)
 {
-    *done = false;
-    unsigned resigned = 0; /* in a row, without a pause */
-    for (;;) {
-        err_code rc;
-        if (b->state == BATCH_CLOSED) {
-            if ((rc = sign_and_record(r, b, e)))
-                return rc;
-            char hex[67];
-            hash32_to_hex0x(&b->tx_hash, hex);
-            say(r, "%s %llu: root signed in transaction %s (nonce %llu)", kind_name(b->kind),
-                (unsigned long long)b->seq, hex, (unsigned long long)b->nonce);
-        }
-        if (b->state == BATCH_SENT) {
-            if ((rc = follow(r, b, done, e)))
-                return rc;
-            if (*done)
-                return E_OK;
-            /* Re-sign at once, but not endlessly (see anchoring.c). */
-            if (b->state == BATCH_CLOSED && ++resigned < 3)
-                continue;
-        }
-        resigned = 0;
-        if (time(NULL) >= r->deadline)
-            return E_OK;
-        usleep((r->cfg->poll_ms ? r->cfg->poll_ms : 1000) * 1000u);
-    }
+    return sign_and_record(ctx, b, e);
 }
+
+static err_code ebsi_follow(void *ctx, struct store_batch *b, bool *done, struct err *e)
+{
+    return follow(ctx, b, done, e);
+}
+
+static const struct anchoring_flow EBSI_FLOW = {ebsi_sign, ebsi_follow, "signed"};
 
 static err_code meta_alg(struct store *s, uint64_t *alg, struct err *e)
 {
@@ -475,7 +453,7 @@ err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, en
             break;
         }
         bool done;
-        rc = anchor_one(&r, b, &done, e);
+        rc = anchoring_drive(cfg, &EBSI_FLOW, &r, r.deadline, b, &done, e);
         enum rpc_failure lf = rpc_last_error(cfg->ledger->rpc)->failure;
         if (rc == E_PROTOCOL && (lf == RPC_FAIL_MALFORMED || lf == RPC_FAIL_RESULT)) {
             /* an unusable ledger answer says nothing about the batch (as in
