@@ -29,20 +29,18 @@
  * (after the root is stored: the batch could be anchored from then on). */
 static double g_indexing_from;
 
-static double now(void);
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void close_stage(const char *stage, uint64_t done, uint64_t total, void *arg)
 {
     (void)arg;
     if (strcmp(stage, "indexing") == 0 && done == 0 && total > 0)
         g_indexing_from = now();
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)

@@ -149,8 +149,9 @@ err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, stru
     if (id < 0 || (uint64_t)id > HASHIDX_MAX_ID)
         return err_set(e, E_LIMIT, "row id %lld is beyond what the hash index holds",
                        (long long)id);
-    err_code rc = hashidx_reserve(x, 1, e);
-    if (rc)
+    /* Full (70%)? Only then work out the new size: this runs per hash. */
+    err_code rc;
+    if ((x->count + 1) * 10 > ((uint64_t)1 << x->bits) * 7 && (rc = hashidx_reserve(x, 1, e)))
         return rc;
     place(x->digest, x->id, x->bits, digest_of(h), (uint32_t)id);
     x->count++;

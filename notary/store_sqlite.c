@@ -21,7 +21,7 @@
  *   - an in-memory index (notary/hashidx.h) of the rows not in it yet —
  *     the open batch and any frozen batch not fully indexed — or of every
  *     row once store_index_all was called;
- *     rebuilt from the chunks when a process opens the store, shared by
+ *     built from the chunks when a process first needs it, shared by
  *     all handles of one process on one file, caught up from the chunks
  *     table (ids are contiguous and only grow) before every use, and only
  *     a hint: each candidate is confirmed against the stored hash.
@@ -965,7 +965,6 @@ static err_code sq_credential_get(struct store *s, const struct hash32 *hash,
     if (rc)
         return rc;
     rc = index_get(s, st, hash, out, &found, e);
-    sqlite3_finalize(st);
     if (!rc && !found) { /* not in a frozen batch: maybe in the open one */
         struct sq_shared *sh = SQ(s)->sh;
         int64_t id;
@@ -976,16 +975,16 @@ static err_code sq_credential_get(struct store *s, const struct hash32 *hash,
         pthread_rwlock_unlock(&sh->lock);
         /* Rows only move from the in-memory part to the disk index: one that
          * was indexed between the two looks is on disk now. */
-        if (!rc && !found && !(rc = prepare(s, INDEX_GET_SQL, &st, e))) {
+        if (!rc && !found)
             rc = index_get(s, st, hash, out, &found, e);
-            sqlite3_finalize(st);
-        } else if (!rc && found)
+        else if (!rc && found)
             *out = (struct store_credential){.hash = *hash,
                                              .hashing = (enum credential_hashing)row.hashing,
                                              .batch_seq = row.batch_seq,
                                              .leaf_index = (uint64_t)(id - row.batch_first_id),
                                              .submitted_at = row.submitted_at};
     }
+    sqlite3_finalize(st);
     if (!rc && !found) {
         char hex[65];
         hash32_to_hex(hash, hex);

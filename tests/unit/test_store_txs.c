@@ -108,6 +108,29 @@ TEST(sent_block_set_cleared_and_unknown_refused)
     store_close(s);
 }
 
+/* A new SQLite store in the file `name` of the test's directory (its path
+ * in path); NULL, with the reason printed, if it cannot be created. */
+static struct store *sqlite_fresh(const char *name, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", t_tmpdir(), name);
+    struct store *s = NULL;
+    struct err e = {0};
+    if (store_open(path, true, &s, &e) != E_OK)
+        printf("store_open %s: %s\n", path, e.msg);
+    return s;
+}
+
+/* n distinct hashes, SHA-256 of (seed, i); false if hashing failed. */
+static bool hashes(struct hash32 *h, uint32_t n, uint32_t seed)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t in[2] = {seed, i};
+        if (sha256(in, sizeof in, &h[i]) != E_OK)
+            return false;
+    }
+    return true;
+}
+
 /* SQL that undoes migration 5 (chunks) on a SQLite store, through its
  * compatibility view: one row per hash, hash UNIQUE, as before. */
 #define TO_VERSION_4                                                                               \
@@ -157,12 +180,11 @@ TEST(migration_5_moves_credentials_into_chunks)
     if (t_store_pg())
         return; /* SQLite only: PostgreSQL's migration 5 changes nothing */
     char path[512];
-    snprintf(path, sizeof path, "%s/migrate5.db", t_tmpdir());
-    struct store *s = NULL;
-    struct err e = {0};
-    CHECK_OK(store_open(path, true, &s, &e), &e);
+    struct store *s = sqlite_fresh("migrate5.db", path, sizeof path);
+    CHECK(s);
     if (!s)
         return;
+    struct err e = {0};
     struct hash32 h[30];
     enum credential_hashing how[30];
     for (int i = 0; i < 30; i++) {
@@ -221,18 +243,14 @@ TEST(indexing_a_frozen_batch_resumes_after_a_crash)
     if (t_store_pg())
         return; /* SQLite's on-disk hash index is filled after a freeze, in slices */
     char path[512];
-    snprintf(path, sizeof path, "%s/slices.db", t_tmpdir());
-    struct store *s = NULL;
-    struct err e = {0};
-    CHECK_OK(store_open(path, true, &s, &e), &e);
+    struct store *s = sqlite_fresh("slices.db", path, sizeof path);
+    CHECK(s);
     if (!s)
         return;
+    struct err e = {0};
     enum { N = 100000 }; /* 4 slices */
     struct hash32 *h = malloc(N * sizeof *h);
-    for (uint32_t i = 0; i < N; i++) {
-        uint32_t in[2] = {77, i};
-        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
-    }
+    CHECK(hashes(h, N, 77));
     struct store_batch b;
     CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
     CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
@@ -286,19 +304,15 @@ TEST(in_memory_index_full_falls_back_to_the_rows_not_on_disk)
     if (t_store_pg())
         return; /* SQLite's in-memory index */
     char path[512];
-    snprintf(path, sizeof path, "%s/idxlimit.db", t_tmpdir());
-    struct store *s = NULL;
-    struct err e = {0};
-    CHECK_OK(store_open(path, true, &s, &e), &e);
+    struct store *s = sqlite_fresh("idxlimit.db", path, sizeof path);
+    CHECK(s);
     if (!s)
         return;
+    struct err e = {0};
     store_sqlite_set_index_limit(1000); /* as if 1000 were 2^32 */
     CHECK_OK(store_index_all(s, &e), &e);
     struct hash32 h[2000];
-    for (uint32_t i = 0; i < 2000; i++) {
-        uint32_t in[2] = {99, i};
-        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
-    }
+    CHECK(hashes(h, 2000, 99));
     struct store_batch b;
     struct store_submitted out[1100];
     CHECK_OK(store_submit(s, h, NULL, 800, NULL, NULL, NULL, &e), &e);
@@ -335,17 +349,13 @@ TEST(a_missing_chunk_is_reported_not_skipped)
     if (t_store_pg())
         return; /* SQLite chunks */
     char path[512];
-    snprintf(path, sizeof path, "%s/holes.db", t_tmpdir());
-    struct store *s = NULL;
-    struct err e = {0};
-    CHECK_OK(store_open(path, true, &s, &e), &e);
+    struct store *s = sqlite_fresh("holes.db", path, sizeof path);
+    CHECK(s);
     if (!s)
         return;
+    struct err e = {0};
     struct hash32 h[30];
-    for (uint32_t i = 0; i < 30; i++) {
-        uint32_t in[2] = {5, i};
-        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
-    }
+    CHECK(hashes(h, 30, 5));
     for (int k = 0; k < 3; k++) /* three commits: three chunks of 10 */
         CHECK_OK(store_submit(s, h + 10 * k, NULL, 10, NULL, NULL, NULL, &e), &e);
     struct store_batch b;
