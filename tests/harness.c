@@ -53,7 +53,7 @@ const char *t_vector_path(const char *rel)
 {
     static char path[4096];
     const char *base = getenv("VECTORS");
-    snprintf(path, sizeof path, "%s/%s", base ? base : "../shared/vectors", rel);
+    snprintf(path, sizeof path, "%s/%s", base ? base : "tests/vectors", rel);
     return path;
 }
 

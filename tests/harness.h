@@ -20,7 +20,7 @@ void t_register(const char *name, t_fn fn);
 void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Count one extra named case, passed or failed, with a reason if failed. */
 void t_case(bool ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Path of a shared vector file: $VECTORS (default ../shared/vectors) + rel. */
+/* Path of a shared vector file: $VECTORS (default tests/vectors, relative to the repository root) + rel. */
 const char *t_vector_path(const char *rel);
 /* A fresh temporary directory for this test process (removed at exit). */
 const char *t_tmpdir(void);
