@@ -322,8 +322,11 @@ function es6Numbers() {
     for (let k = -8; k <= 8; k++) both(2 ** 53 + k);
     for (const p of [31, 32, 63, 64, 1023]) around(2 ** p, 2);
     around(Number.MAX_SAFE_INTEGER, 3);
-    // Every power of ten that is a double.
+    // Every power of ten that is a double, and every normal power of two (the
+    // rounding interval is lopsided there: the shortest digits that read back
+    // can lie above the nearest 16-digit rounding, as for 2^-24 = 5.960464477539063e-8).
     for (let e = -323; e <= 308; e++) add(Number(`1e${e}`));
+    for (let e = -1022; e <= 1023; e++) add(2 ** e);
     // Decimals of 1 to 17 significant digits over the whole exponent range.
     for (let i = 0; i < 2000; i++) {
         const digits = r.int(1, 17);
