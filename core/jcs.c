@@ -16,11 +16,12 @@
  *     §6.1.6.1.20): the shortest digit string that reads back as the same
  *     double, laid out in plain or exponent notation by the size of the
  *     decimal exponent.
- * The shortest digits come from libc: glibc's printf is correctly rounded,
- * so the smallest precision at which "%.*e" survives a strtod() round trip
- * gives ECMAScript's digits (the closest k-digit decimal is the one that
- * round-trips if any does). No float-to-string algorithm is written here;
- * all 10,000 numbers of eth/es6-numbers.txt are checked.
+ * The shortest digits come from libc: glibc's printf is correctly rounded
+ * and strtod reads back exactly, so trying the nearest k-digit decimal and
+ * its two neighbours for the fewest k gives ECMAScript's digits (the
+ * neighbours matter at powers of two, where the rounding interval is
+ * lopsided: shortest_digits). Every number of eth/es6-numbers.txt, every
+ * normal power of two among them, is checked.
  */
 #include "core/jcs.h"
 
@@ -132,6 +133,113 @@ static int member_cmp(const void *pa, const void *pb)
 
 /* ---- numbers ------------------------------------------------------------ */
 
+/* A candidate of `len` significant digits: the integer N (as text, exactly
+ * len digits, no sign) times 10^q. */
+struct cand {
+    char N[24];
+    int len, q;
+};
+
+static bool cand_reads_back(const struct cand *c, double a)
+{
+    char t[48];
+    snprintf(t, sizeof t, "%se%d", c->N, c->q);
+    return strtod(t, NULL) == a;
+}
+
+/* The next len-digit decimal above (dir +1) or below (dir -1) c. Past
+ * 99…9 the grid coarsens (10…0 × 10^(q+1)); below 10…0 it gets finer
+ * (99…9 × 10^(q-1)). */
+static struct cand cand_step(struct cand c, int dir)
+{
+    int i = c.len - 1;
+    if (dir > 0) {
+        while (i >= 0 && c.N[i] == '9')
+            c.N[i--] = '0';
+        if (i < 0) { /* 99…9 + 1 */
+            c.N[0] = '1';
+            c.q++;
+        } else {
+            c.N[i]++;
+        }
+    } else {
+        while (i >= 0 && c.N[i] == '0')
+            c.N[i--] = '9';
+        c.N[i]--; /* N >= 10^(len-1): some digit is non-zero */
+        if (c.N[0] == '0') { /* 10…0 - 1 */
+            memset(c.N, '9', (size_t)c.len);
+            c.q--;
+        }
+    }
+    return c;
+}
+
+/* Whether some len-digit decimal reads back as a (> 0, finite); if so *best
+ * is the one closest to a (ECMA-262 §6.1.6.1.20 step 5). glibc's printf is
+ * correctly rounded, so "%.*e" gives the len-digit decimal nearest to a. If
+ * that one does not read back, the nearest on a's other side still may: at a
+ * power of two the doubles below are twice as dense as those above, so the
+ * rounding interval is lopsided (2^-24 is 5.960464477539063e-8, not the
+ * nearest 16-digit decimal …062). The nearest decimal on each side of a is
+ * one of the nearest and its two neighbours, and a decimal that reads back
+ * makes the nearer one on its side read back too: trying those three is
+ * enough. */
+static bool digits_at(double a, int len, struct cand *best)
+{
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%.*e", len - 1, a);
+    struct cand c = {.len = len};
+    /* tmp is "d[<radix>ddd]e±xx"; skipping any non-digit before 'e' copes
+     * with a locale's radix character. */
+    const char *p = tmp;
+    int k = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && k < len)
+            c.N[k++] = *p;
+    c.N[k] = '\0';
+    c.q = atoi(p + 1) - (len - 1);
+    if (cand_reads_back(&c, a)) {
+        *best = c;
+        return true;
+    }
+    struct cand up = cand_step(c, +1), down = cand_step(c, -1);
+    bool up_ok = cand_reads_back(&up, a), down_ok = cand_reads_back(&down, a);
+    if (up_ok && down_ok) {
+        long double du = strtold(up.N, NULL) * powl(10, up.q) - a;
+        long double dd = a - strtold(down.N, NULL) * powl(10, down.q);
+        *best = du < dd ? up : down;
+    } else if (up_ok || down_ok) {
+        *best = up_ok ? up : down;
+    }
+    return up_ok || down_ok;
+}
+
+/* ECMAScript's digits of a (> 0, finite): the fewest significant digits k of
+ * a decimal that reads back as a, trailing zeros trimmed, and n with a =
+ * 0.d1…dk × 10^n. 17 digits always read back, and a k-digit decimal is also a
+ * (k+1)-digit one, so "some k-digit decimal reads back" is monotone in k: a
+ * binary search, at most 5 tries instead of up to 17. */
+static void shortest_digits(double a, char digits[24], int *k, int *n)
+{
+    int lo = 1, hi = 17;
+    struct cand best;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (digits_at(a, mid, &best))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    digits_at(a, lo, &best); /* true: lo is the fewest digits that read back */
+    int len = best.len;
+    while (len > 1 && best.N[len - 1] == '0')
+        len--;
+    memcpy(digits, best.N, (size_t)len);
+    digits[len] = '\0';
+    *k = len;
+    *n = best.q + best.len; /* N × 10^q = 0.N × 10^(q + len) */
+}
+
 err_code jcs_number(double d, char out[32], struct err *e)
 {
     out[0] = '\0';
@@ -147,44 +255,11 @@ err_code jcs_number(double d, char out[32], struct err *e)
         snprintf(out, 32, "%.0f", d);
         return E_OK;
     }
-    /* Shortest round-tripping digits. 17 significant digits ("%.16e")
-     * always round-trip. A p-digit decimal is also a (p+1)-digit one, so the
-     * correctly rounded (p+1)-digit value is at least as close to d: once a
-     * precision round-trips, every larger one does. Hence a binary search,
-     * at most 5 printf/strtod pairs instead of up to 17. */
-    char tmp[48];
-    int lo = 0, hi = 16;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(tmp, sizeof tmp, "%.*e", mid, d);
-        if (strtod(tmp, NULL) == d)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    snprintf(tmp, sizeof tmp, "%.*e", lo, d);
-    /* tmp is "[-]d[<radix>ddd]e±xx". Collect the digits; skipping any
-     * non-digit before 'e' copes with a locale's radix character, which
-     * strtod() above read back under the same locale. */
-    const char *p = tmp;
-    bool neg = false;
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
+    /* Shortest round-tripping digits (shortest_digits above). */
+    bool neg = d < 0;
     char digits[24];
-    int k = 0;
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9' && k < (int)sizeof digits - 1)
-            digits[k++] = *p;
-    if (*p != 'e' || k == 0)
-        return err_set(e, E_INVALID, "cannot format number %.17g", d); /* not reached */
-    while (k > 1 && digits[k - 1] == '0')
-        k--;
-    digits[k] = '\0';
-    /* value = 0.d1d2…dk × 10^n in ECMA-262 terms: n is printf's exponent + 1. */
-    int n = atoi(p + 1) + 1;
-
+    int k, n;
+    shortest_digits(fabs(d), digits, &k, &n);
     char *o = out;
     if (neg)
         *o++ = '-';
