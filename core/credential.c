@@ -82,6 +82,12 @@ err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashin
         return err_wrap(e, rc, "credential starts like JSON but is not strict JSON, so it cannot be "
                                "canonicalized (RFC 8785)");
     }
+    /* Two credentials that differ only in digits a double cannot hold would
+     * get the same hash: refuse them here, where notary and verifier meet. */
+    if ((rc = jcs_check_numbers((const char *)data, len, e))) {
+        buf_free(&canon);
+        return rc;
+    }
     rc = sha256(canon.p, canon.len, out);
     buf_free(&canon);
     if (rc)

@@ -62,4 +62,18 @@ printf '# issuers\n\n%s\n\n# below: a broken line\n0xnot-an-address\n' "$DEV_ADD
 expect_exit 2 "a malformed trust list is refused" vfy --trusted-issuers "$tmp/bad.txt"
 has "the error names the real line number (6), blank and comment lines counted" "bad.txt: line 6"
 
+# --- item 2: numbers a double cannot hold are refused, never hashed alike -----------
+printf '{"name":"Forged Diploma","grade":1.70000000000000001,"ects":30}\n' > "$tmp/lossy.json"
+expect_exit 2 "verify: a grade of 1.70000000000000001 is refused, not VALID for 1.7's bundle" \
+    "$VERIFIER" verify "$tmp/lossy.json" --proof "$tmp/forged.bundle.json" --rpc "$LEDGER_URL"
+has "verify: the message names the member and the rounding" \
+    'member "grade": 1.70000000000000001 cannot be represented exactly as an IEEE-754 double (RFC 8785 hashes it as 1.7)'
+printf '{"studentId":12345678901234567,"grade":1.7}' > "$tmp/id.json"
+expect_exit 2 "notary submit --credential refuses a 17-digit studentId" "$NOTARY" submit --credential "$tmp/id.json"
+has "submit: the message names the member and says to use strings" \
+    'member "studentId": 12345678901234567 cannot be represented exactly.*hashes it as 12345678901234568.*put such identifiers in strings'
+printf '{"name":"Forged Diploma","grade":1.70,"ects":3e1}' > "$tmp/lossless.json"
+expect_exit 0 "lossless spellings (1.70, 3e1) still verify VALID" \
+    "$VERIFIER" verify "$tmp/lossless.json" --proof "$tmp/forged.bundle.json" --rpc "$LEDGER_URL"
+
 finish
