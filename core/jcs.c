@@ -492,112 +492,41 @@ static bool number_exact(const char *s, size_t n, char canon[32])
     return dec_equal(&lit, &can);
 }
 
-/* Append `s[0..n)` to a message buffer, printable ASCII only (else \xNN),
- * stopping before `cap` with "…". */
-static size_t put_clean(char *o, size_t at, size_t cap, const char *s, size_t n)
+/* jstrict_each_number() callback: refuse a literal RFC 8785 would round. */
+static err_code check_one(const struct jstrict_number *num, void *ctx, struct err *e)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (at + 8 >= cap) {
-            at += (size_t)snprintf(o + at, cap - at, "...");
-            break;
-        }
-        at += (size_t)(c >= 0x20 && c < 0x7f ? snprintf(o + at, cap - at, "%c", c)
-                                             : snprintf(o + at, cap - at, "\\x%02x", c));
-    }
-    return at < cap ? at : cap - 1;
-}
-
-struct frame {
-    bool object;
-    const char *key; /* object: the current member's name (raw JSON text) */
-    size_t key_len;
-    size_t index;    /* array: the current element */
-};
-
-static err_code refuse_number(const struct frame *st, int depth, const char *s, size_t n,
-                              const char *canon, struct err *e)
-{
-    char path[192], where[288], lit[64];
-    size_t at = 0;
-    path[0] = '\0';
-    for (int k = 0; k < depth && at < sizeof path - 1; k++) {
-        at += (size_t)snprintf(path + at, sizeof path - at, "/");
-        if (at >= sizeof path - 1)
-            break;
-        if (st[k].object)
-            at = put_clean(path, at, sizeof path, st[k].key, st[k].key_len);
-        else
-            at += (size_t)snprintf(path + at, sizeof path - at, "%zu", st[k].index);
-    }
-    if (depth == 0)
+    (void)ctx;
+    char canon[32];
+    if (number_exact(num->lit, num->len, canon))
+        return E_OK;
+    char path[192], where[300];
+    jstrict_number_path(num, true, path, sizeof path);
+    if (num->depth == 0) {
         snprintf(where, sizeof where, "the number");
-    else if (st[depth - 1].object) {
+    } else if (num->frames[num->depth - 1].object) {
+        struct jstrict_number last = {num->lit, num->len, num->frames + num->depth - 1, 1};
         char name[96];
-        put_clean(name, 0, sizeof name, st[depth - 1].key, st[depth - 1].key_len);
-        snprintf(where, sizeof where, depth > 1 ? "member \"%s\" (at %s)" : "member \"%s\"",
+        jstrict_number_path(&last, false, name, sizeof name); /* just the innermost name */
+        snprintf(where, sizeof where, num->depth > 1 ? "member \"%s\" (at %s)" : "member \"%s\"",
                  name, path);
-    } else
+    } else {
         snprintf(where, sizeof where, "array element %s", path);
-    put_clean(lit, 0, 48, s, n);
+    }
+    /* a literal is only [-+.eE0-9]: printable; long ones are cut */
+    int show = num->len > 40 ? 40 : (int)num->len;
+    const char *more = num->len > 40 ? "..." : "";
     if (!*canon)
         return err_set(e, E_INVALID,
-                       "%s: %s has no IEEE-754 double value (RFC 8785): put such values in strings",
-                       where, lit);
+                       "%s: %.*s%s has no IEEE-754 double value (RFC 8785): put such values in "
+                       "strings",
+                       where, show, num->lit, more);
     return err_set(e, E_INVALID,
-                   "%s: %s cannot be represented exactly as an IEEE-754 double (RFC 8785 hashes "
-                   "it as %s): put such identifiers in strings",
-                   where, lit, canon);
+                   "%s: %.*s%s cannot be represented exactly as an IEEE-754 double (RFC 8785 "
+                   "hashes it as %s): put such identifiers in strings",
+                   where, show, num->lit, more, canon);
 }
 
 err_code jcs_check_numbers(const char *text, size_t len, struct err *e)
 {
-    struct frame st[JSTRICT_MAX_DEPTH];
-    int depth = 0;
-    bool want_key = false; /* next string in this object is a member name */
-    for (size_t i = 0; i < len;) {
-        char c = text[i];
-        if (c == '"') {
-            size_t b = ++i;
-            while (i < len && text[i] != '"')
-                i += text[i] == '\\' ? 2 : 1;
-            if (i > len)
-                i = len;
-            if (want_key && depth > 0 && st[depth - 1].object) {
-                st[depth - 1].key = text + b;
-                st[depth - 1].key_len = i - b;
-                want_key = false;
-            }
-            i++;
-        } else if (c == '{' || c == '[') {
-            if (depth >= JSTRICT_MAX_DEPTH)
-                return err_set(e, E_LIMIT, "JSON nested deeper than the limit of %d levels",
-                               JSTRICT_MAX_DEPTH);
-            st[depth++] = (struct frame){.object = c == '{', .key = "", .key_len = 0};
-            want_key = c == '{';
-            i++;
-        } else if (c == '}' || c == ']') {
-            if (depth > 0)
-                depth--;
-            i++;
-        } else if (c == ',') {
-            if (depth > 0 && st[depth - 1].object)
-                want_key = true;
-            else if (depth > 0)
-                st[depth - 1].index++;
-            i++;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t b = i;
-            while (i < len && (text[i] == '-' || text[i] == '+' || text[i] == '.' ||
-                               text[i] == 'e' || text[i] == 'E' ||
-                               (text[i] >= '0' && text[i] <= '9')))
-                i++;
-            char canon[32];
-            if (!number_exact(text + b, i - b, canon))
-                return refuse_number(st, depth, text + b, i - b, canon, e);
-        } else {
-            i++; /* whitespace, ':', the letters of true/false/null */
-        }
-    }
-    return E_OK;
+    return jstrict_each_number(text, len, check_one, NULL, e);
 }
