@@ -76,4 +76,26 @@ printf '{"name":"Forged Diploma","grade":1.70,"ects":3e1}' > "$tmp/lossless.json
 expect_exit 0 "lossless spellings (1.70, 3e1) still verify VALID" \
     "$VERIFIER" verify "$tmp/lossless.json" --proof "$tmp/forged.bundle.json" --rpc "$LEDGER_URL"
 
+# --- a FIFO (or directory) is refused, never waited on; an empty credential too -------
+mkfifo "$tmp/fifo"
+expect_exit 2 "verify: a FIFO as credential is refused at once" \
+    timeout 10 "$VERIFIER" verify "$tmp/fifo" --proof "$tmp/forged.bundle.json" --offline
+has "verify: the message says it is a FIFO and to use '-'" "fifo is a FIFO (named pipe), not a regular file.*give '-'"
+expect_exit 2 "verify: a FIFO as bundle is refused at once" \
+    timeout 10 "$VERIFIER" verify "$tmp/forged.json" --proof "$tmp/fifo" --offline
+has "verify: the bundle FIFO is named" "fifo is a FIFO (named pipe)"
+expect_exit 2 "verify: a directory as bundle is refused" \
+    timeout 10 "$VERIFIER" verify "$tmp/forged.json" --proof "$tmp" --offline
+has "verify: the directory is named" "is a directory, not a regular file"
+expect_exit 2 "notary submit --credential FIFO is refused at once" \
+    timeout 10 "$NOTARY" submit --credential "$tmp/fifo"
+has "submit: the FIFO is named" "fifo is a FIFO (named pipe)"
+expect_exit 0 "a credential piped to '-' is still read" \
+    bash -c '"$1" verify - --proof "$2" --offline < "$3"' _ "$VERIFIER" "$tmp/forged.bundle.json" "$tmp/forged.json"
+: > "$tmp/empty.json"
+expect_exit 2 "notary submit --credential of an empty file is refused (as the API refuses an empty body)" \
+    "$NOTARY" submit --credential "$tmp/empty.json"
+has "submit: says the credential is empty" "empty credential (0 bytes)"
+expect_exit 2 "notary submit --credential /dev/null is refused as empty" "$NOTARY" submit --credential /dev/null
+
 finish
