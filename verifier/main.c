@@ -242,6 +242,25 @@ static int cmd_verify(int argc, char **argv)
     if (offline && (n_trusted || trusted_file || n_contracts || timestamp_code))
         return usage_error("%s--issuer/--trusted-issuers/--contract need the ledger (--rpc URL)",
                            "");
+    /* Standard input can be read once: two inputs from '-' would give the
+     * second one nothing (and a confusing "empty document" error). */
+    {
+        const char *names[] = {"CREDENTIAL", "--proof", "--trusted-issuers", "--revocations"};
+        const char *vals[] = {credential, proof, trusted_file, revocations};
+        const char *first = NULL;
+        for (size_t i = 0; i < 4; i++) {
+            if (!vals[i] || strcmp(vals[i], "-") != 0)
+                continue;
+            if (first) {
+                fprintf(stderr,
+                        "verifier: %s and %s are both '-': standard input cannot serve both; "
+                        "give one of them as a file\nTry 'verifier verify --help'.\n",
+                        first, names[i]);
+                return EXIT_USAGE;
+            }
+            first = names[i];
+        }
+    }
     if (trusted_file) {
         size_t n = 0;
         if (verify_trusted_read(trusted_file, trusted + n_trusted, &n, &ae)) {

@@ -98,4 +98,13 @@ expect_exit 2 "notary submit --credential of an empty file is refused (as the AP
 has "submit: says the credential is empty" "empty credential (0 bytes)"
 expect_exit 2 "notary submit --credential /dev/null is refused as empty" "$NOTARY" submit --credential /dev/null
 
+# --- stdin can serve only one input -----------------------------------------------
+expect_exit 2 "verify - --proof -: refused" \
+    bash -c '"$1" verify - --proof - --offline < "$2"' _ "$VERIFIER" "$tmp/forged.json"
+has "verify - --proof -: says stdin cannot serve both" "CREDENTIAL and --proof are both '-': standard input cannot serve both"
+expect_exit 2 "--proof - --revocations -: refused" \
+    bash -c '"$1" verify --hash "$2" --proof - --rpc "$3" --revocations - < "$4"' _ "$VERIFIER" \
+    "$(printf 00 | sha256sum | cut -c1-64)" "$LEDGER_URL" "$tmp/forged.bundle.json"
+has "--proof - --revocations -: names both" "\-\-proof and \-\-revocations are both '-'"
+
 finish
