@@ -52,7 +52,8 @@ bool verify_online_begin(const struct bundle *b, const struct verify_online_opts
                          verb, ad);
     }
     struct rpc_options ro = {.url = opt->rpc_url, .bearer_token = opt->bearer_token,
-                             .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts};
+                             .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts,
+                             .deadline_ms = opt->deadline_ms};
     err_code rc = evm_connect(&ro, 0, l, &e);
     if (rc) {
         if (rc == E_INVALID)
@@ -118,6 +119,7 @@ static void hex0x(const struct hash32 *h, char out[67]) { hash32_to_hex0x(h, out
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r)
 {
+    r->online = true;
     if (!b->anchored)
         return; /* verify_offline marked it UNKNOWN: a pending bundle is not yet valid */
     drop_check(r, "anchor");

@@ -47,11 +47,12 @@ struct verify_online_opts {
     uint64_t confirmations;             /* required depth, ≥ 1 */
     unsigned timeout_ms;                /* per request (0 = default) */
     unsigned max_attempts;              /* per request (0 = default) */
+    uint64_t deadline_ms;               /* rpc_options.deadline_ms for every call (0 = none) */
 };
 
 /* Run the ledger checks of `b` (already checked offline into *r). Replaces
- * the offline "anchor" SKIPPED note; sets r->ledger_checked when every ledger
- * check passed. Never fails: every problem becomes a check. */
+ * the offline "anchor" SKIPPED note; sets r->online, and r->ledger_checked
+ * when every ledger check passed. Never fails: every problem becomes a check. */
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r);
 

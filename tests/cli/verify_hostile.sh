@@ -107,4 +107,45 @@ expect_exit 2 "--proof - --revocations -: refused" \
     "$(printf 00 | sha256sum | cut -c1-64)" "$LEDGER_URL" "$tmp/forged.bundle.json"
 has "--proof - --revocations -: names both" "\-\-proof and \-\-revocations are both '-'"
 
+# --- an online run never prints the offline-mode note ------------------------------
+expect_exit 3 "online, under-confirmed: UNKNOWN" vfy --confirmations 1000
+if grep -q "offline mode" <<<"$LAST_OUT$LAST_ERR"; then fail "online run printed the offline-mode note"; else
+    ok "online run (UNKNOWN) does not print the offline-mode note"; fi
+printf '{"name":"Pending Diploma"}' > "$tmp/pending.json"
+"$NOTARY" submit --credential "$tmp/pending.json" >/dev/null 2>&1 && "$NOTARY" close >/dev/null 2>&1
+"$NOTARY" proof --credential "$tmp/pending.json" > "$tmp/pending.bundle.json" 2>/dev/null
+expect_exit 3 "online, pending bundle: UNKNOWN" \
+    "$VERIFIER" verify "$tmp/pending.json" --proof "$tmp/pending.bundle.json" --rpc "$LEDGER_URL"
+if grep -q "offline mode" <<<"$LAST_OUT$LAST_ERR"; then fail "online pending run printed the offline-mode note"; else
+    ok "online run of a pending bundle does not print the offline-mode note"; fi
+expect_exit 0 "offline run still prints the note" "$VERIFIER" verify "$tmp/forged.json" --proof "$tmp/forged.bundle.json" --offline
+has "offline run: the note" "the ledger was NOT checked (offline mode)"
+
+# --- --timeout bounds the whole verification against a ledger that never answers ---
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(64); s.settimeout(1)
+print(s.getsockname()[1], flush=True)
+conns, end = [], time.time() + 90
+while time.time() < end:
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+' > "$tmp/hang.port" &
+hang_pid=$!
+for _ in $(seq 1 50); do [ -s "$tmp/hang.port" ] && break; sleep 0.1; done
+hang_url="http://127.0.0.1:$(cat "$tmp/hang.port")"
+for t in 3 5; do
+    start=$(date +%s.%N)
+    expect_exit 3 "--timeout $t against a ledger that accepts and never answers: UNKNOWN" \
+        timeout 60 "$VERIFIER" verify "$tmp/forged.json" --proof "$tmp/forged.bundle.json" --rpc "$hang_url" --timeout "$t"
+    elapsed=$(python3 -c "import sys; print(round($(date +%s.%N) - $start, 1))")
+    if python3 -c "import sys; sys.exit(0 if $elapsed < $t + 2 else 1)"; then
+        ok "--timeout $t: the whole run took ${elapsed}s (< $((t + 2)) s)"
+    else fail "--timeout $t: the whole run took ${elapsed}s, not < $((t + 2)) s"; fi
+    has "--timeout $t: says the ledger could not be consulted" "could not consult the ledger"
+    if grep -q "offline mode" <<<"$LAST_OUT$LAST_ERR"; then fail "--timeout $t: printed the offline-mode note"; fi
+done
+kill "$hang_pid" 2>/dev/null; wait "$hang_pid" 2>/dev/null; hang_pid=
+
 finish
