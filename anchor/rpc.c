@@ -43,6 +43,7 @@ struct rpc_client {
     unsigned connect_timeout_ms, timeout_ms;
     size_t max_response;
     unsigned max_attempts, base_delay_ms, max_delay_ms, max_retry_after_ms;
+    uint64_t deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none */
     void (*sleep_ms)(void *ctx, uint64_t ms);
     uint64_t (*jitter)(void *ctx, uint64_t cap_ms);
     void *hook_ctx;
@@ -65,6 +66,29 @@ static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
 static void curl_init_once(void)
 {
     g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+uint64_t rpc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* With a deadline: cut this attempt's timeouts to what is left of it.
+ * Returns false when nothing is left. */
+static bool fit_deadline(struct rpc_client *c)
+{
+    if (!c->deadline_ms)
+        return true;
+    uint64_t now = rpc_now_ms();
+    if (now >= c->deadline_ms)
+        return false;
+    uint64_t left = c->deadline_ms - now;
+    long t = (long)(left < c->timeout_ms ? left : c->timeout_ms);
+    long ct = (long)(left < c->connect_timeout_ms ? left : c->connect_timeout_ms);
+    return curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, t) == CURLE_OK &&
+           curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, ct) == CURLE_OK;
 }
 
 static void real_sleep_ms(void *ctx, uint64_t ms)
@@ -277,6 +301,7 @@ err_code rpc_client_new(const struct rpc_options *opt, struct rpc_client **out, 
     c->sleep_ms = opt->sleep_ms ? opt->sleep_ms : real_sleep_ms;
     c->jitter = opt->jitter ? opt->jitter : real_jitter;
     c->hook_ctx = opt->hook_ctx;
+    c->deadline_ms = opt->deadline_ms;
     c->next_id = 1;
 
     err_code rc = parse_url(c, opt->url, e);
@@ -731,13 +756,25 @@ err_code rpc_call_ex(struct rpc_client *c, const char *method, json_t *params,
         return err_set(e, E_NETWORK, "%s: libcurl refused the request body", method);
     }
 
-    err_code rc;
-    enum att_kind kind;
+    err_code rc = E_NETWORK;
+    enum att_kind kind = ATT_TRANSPORT;
     struct err ae = {0};
     const char *stop_note = "";
     char note[128];
     for (unsigned attempt = 1;; attempt++) {
         uint64_t wait_ms;
+        if (!fit_deadline(c)) {
+            if (attempt == 1) {
+                free(body);
+                c->stats.failures++;
+                return err_set(e, E_NETWORK,
+                               "ledger at %s not asked (%s): the time limit for the whole run "
+                               "had run out",
+                               c->origin, method);
+            }
+            stop_note = " (the time limit for the whole run ran out)";
+            break;
+        }
         err_clear(&ae);
         rc = attempt_once(c, method, id, &kind, &wait_ms, result, &ae);
         if (rc == E_OK || kind == ATT_FINAL)
@@ -761,6 +798,10 @@ err_code rpc_call_ex(struct rpc_client *c, const char *method, json_t *params,
                 break;
             }
             delay = wait_ms;
+        }
+        if (c->deadline_ms && rpc_now_ms() + delay >= c->deadline_ms) {
+            stop_note = " (the time limit for the whole run ran out)";
+            break;
         }
         c->stats.retries++;
         c->sleep_ms(c->hook_ctx, delay);

@@ -81,12 +81,21 @@ struct rpc_options {
     unsigned base_delay_ms;    /* backoff: first retry waits up to this */
     unsigned max_delay_ms;     /* backoff cap */
     unsigned max_retry_after_ms; /* a Retry-After asking for longer ends the retries */
+    /* A deadline shared by every call of this client, attempts and backoff
+     * waits included: a CLOCK_MONOTONIC time in ms (rpc_now_ms() + budget;
+     * several clients may share one). Each attempt's timeouts are cut to
+     * what is left; a call started after it, or whose next retry would end
+     * after it, fails E_NETWORK saying the time limit ran out. 0 = none. */
+    uint64_t deadline_ms;
     /* Test hooks (NULL = real ones). sleep_ms is called for every backoff
      * wait; jitter returns a value in [0, cap_ms] (default: uniform random). */
     void (*sleep_ms)(void *ctx, uint64_t ms);
     uint64_t (*jitter)(void *ctx, uint64_t cap_ms);
     void *hook_ctx;
 };
+
+/* Now on CLOCK_MONOTONIC, in ms: the clock of rpc_options.deadline_ms. */
+uint64_t rpc_now_ms(void);
 
 /* Create a client. E_INVALID for a missing/overlong URL, a scheme other than
  * http/https, credentials in the URL, or a token with control characters or

@@ -511,6 +511,23 @@ static err_code parse_doc(struct pctx *c, json_t *top, struct bundle *out)
     return E_OK;
 }
 
+/* jansson reads "-0" as the integer 0, so a signed zero would slip past
+ * get_uint() (which names every other negative number). Every number of
+ * this format is unsigned with one spelling: refuse a negative zero by its
+ * path, before the fields are read. */
+static err_code no_sign(const struct jstrict_number *n, void *ctx, struct err *e)
+{
+    if (n->len < 2 || n->lit[0] != '-')
+        return E_OK;
+    for (size_t i = 1; i < n->len; i++)
+        if (n->lit[i] >= '1' && n->lit[i] <= '9')
+            return E_OK; /* a real negative: get_uint() says so */
+    char path[96];
+    return perr(ctx, E_INVALID, "%s must be an unsigned integer written without a sign, got %.*s",
+                jstrict_number_path(n, false, path, sizeof path), n->len > 24 ? 24 : (int)n->len,
+                n->lit);
+}
+
 err_code bundle_parse(const char *text, size_t len, const char *name, struct bundle *out,
                       struct err *e)
 {
@@ -526,7 +543,9 @@ err_code bundle_parse(const char *text, size_t len, const char *name, struct bun
                         BUNDLE_MAX_BYTES);
         return err_wrap(e, rc, "%s", c.name);
     }
-    rc = parse_doc(&c, top, out);
+    rc = jstrict_each_number(text, len, no_sign, &c, e);
+    if (!rc)
+        rc = parse_doc(&c, top, out);
     json_decref(top);
     if (rc)
         memset(out, 0, sizeof *out);

@@ -54,6 +54,12 @@ err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashin
                        CREDENTIAL_MAX_BYTES);
     if (!data && len)
         return err_set(e, E_INVALID, "credential_hash: no data");
+    /* The notary's CLI and API and the verifier refuse the same thing: an
+     * empty document is no credential (and its hash, e3b0c442…, would be
+     * everyone's empty file). */
+    if (len == 0)
+        return err_set(e, E_INVALID, "empty credential (0 bytes): there is nothing to notarize; "
+                                     "give the credential document (or submit its hash)");
     size_t i = 0;
     bool bom = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0;
     if (bom)
@@ -81,6 +87,12 @@ err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashin
         buf_free(&canon);
         return err_wrap(e, rc, "credential starts like JSON but is not strict JSON, so it cannot be "
                                "canonicalized (RFC 8785)");
+    }
+    /* Two credentials that differ only in digits a double cannot hold would
+     * get the same hash: refuse them here, where notary and verifier meet. */
+    if ((rc = jcs_check_numbers((const char *)data, len, e))) {
+        buf_free(&canon);
+        return rc;
     }
     rc = sha256(canon.p, canon.len, out);
     buf_free(&canon);

@@ -38,7 +38,9 @@ err_code credential_hashing_parse(const char *name, enum credential_hashing *out
  * after JSON whitespace: '{' or '[' → JSON, which must then be strict JSON
  * (E_INVALID / E_LIMIT with the parse error, line and column in the message);
  * such a document behind a UTF-8 BOM is E_INVALID too (RFC 8259 §8.1), so a
- * re-saved copy cannot silently switch to raw hashing. More than
+ * re-saved copy cannot silently switch to raw hashing; a JSON number that
+ * RFC 8785 would round to a different value is E_INVALID naming the member
+ * (jcs_check_numbers); an empty document (len 0) is E_INVALID. More than
  * CREDENTIAL_MAX_BYTES → E_LIMIT. */
 err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashing *how,
                          struct hash32 *out, struct err *e) MUST_CHECK;

@@ -35,15 +35,56 @@ err_code file_read_stream(FILE *f, const char *name, size_t max, struct buf *out
     return E_OK;
 }
 
+/* What a non-regular file is, for the message. */
+static const char *kind_of(mode_t m)
+{
+    return S_ISFIFO(m)   ? "a FIFO (named pipe)"
+           : S_ISDIR(m)  ? "a directory"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
+}
+
+/* /dev/null is the one device allowed: it reads as an empty file. */
+static bool is_dev_null(const struct stat *st)
+{
+    struct stat dn;
+    return S_ISCHR(st->st_mode) && stat("/dev/null", &dn) == 0 && S_ISCHR(dn.st_mode) &&
+           dn.st_rdev == st->st_rdev;
+}
+
 err_code file_read_all(const char *path, size_t max, struct buf *out, struct err *e)
 {
     *out = (struct buf){0};
     if (strcmp(path, "-") == 0)
         return file_read_stream(stdin, "<stdin>", max, out, e);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: opening a FIFO nobody writes to must not block; the type
+     * is checked on the open descriptor (no race with a rename). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
         return err_set(e, errno == ENOENT ? E_NOT_FOUND : E_IO, "%s: cannot open: %s", path,
                        strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        close(fd);
+        return err_set(e, E_IO, "%s: cannot stat: %s", path, strerror(saved));
+    }
+    if (!S_ISREG(st.st_mode) && !is_dev_null(&st)) {
+        close(fd);
+        return err_set(e, E_INVALID,
+                       "%s is %s, not a regular file: give a regular file (to read from a "
+                       "pipe, give '-' and send the data to standard input)",
+                       path, kind_of(st.st_mode));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        int saved = errno;
+        close(fd);
+        return err_set(e, E_IO, "%s: cannot open: %s", path, strerror(saved));
+    }
     err_code rc = file_read_stream(f, path, max, out, e);
     fclose(f);
     return rc;

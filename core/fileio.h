@@ -18,7 +18,11 @@
 #include "core/error.h"
 
 /* Read all of `path` ("-" = stdin) into `out` (caller frees with buf_free).
- * More than `max` bytes → E_LIMIT, naming the file and the limit. */
+ * More than `max` bytes → E_LIMIT, naming the file and the limit. Only a
+ * regular file (or /dev/null, read as empty) is read: a FIFO, directory,
+ * device or socket is E_INVALID saying what it is and to use '-' for a pipe
+ * (a FIFO nobody writes to would block forever; the open itself never
+ * blocks). Missing → E_NOT_FOUND; other open/read errors → E_IO. */
 err_code file_read_all(const char *path, size_t max, struct buf *out, struct err *e) MUST_CHECK;
 
 /* Read all of an open stream (not closed) with the same limit rule. `name` is

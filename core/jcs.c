@@ -454,3 +454,154 @@ err_code jcs_canonicalize(const char *text, size_t len, size_t max_bytes, struct
     json_decref(v);
     return rc;
 }
+
+/* ---- numbers that RFC 8785 would round (issue 19) ------------------------ */
+
+/* A finite decimal as D × 10^P with D's digits [d, d+nd) free of leading and
+ * trailing zeros (nd == 0: the value zero, whatever its sign). */
+struct dec {
+    bool neg;
+    const char *d;
+    size_t nd;
+    long long p;
+};
+
+/* Normalize a JSON number literal (RFC 8259 §6 grammar, already checked by
+ * the parser) or a jcs_number() output. The exponent saturates at ±10^12,
+ * far beyond any double, so a huge written exponent cannot overflow. */
+static void dec_parse(const char *s, size_t n, struct dec *v)
+{
+    size_t i = 0;
+    *v = (struct dec){0};
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        v->neg = s[i++] == '-';
+    size_t ib = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    size_t ie = i, fb = i, fe = i;
+    if (i < n && s[i] == '.') {
+        fb = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        fe = i;
+    }
+    long long x = 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = false;
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            eneg = s[i++] == '-';
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            if (x < 1000000000000LL)
+                x = x * 10 + (s[i] - '0');
+        if (eneg)
+            x = -x;
+    }
+    /* value = (integer digits)(fraction digits) × 10^(x − fraction length).
+     * The digits run over two spans, [ib, ie) and [fb, fe), with the '.'
+     * between them; dec_digit() steps over it. */
+    long long p = x - (long long)(fe - fb);
+    size_t nint = ie - ib, nfrac = fe - fb;
+    const char *ip = s + ib, *fp = s + fb;
+    while (nint && *ip == '0')
+        ip++, nint--;
+    if (nint == 0) { /* only the fraction has significant digits */
+        while (nfrac && *fp == '0')
+            fp++, nfrac--;
+        ip = fp, nint = nfrac, nfrac = 0;
+    }
+    while (nfrac && fp[nfrac - 1] == '0')
+        nfrac--, p++;
+    if (nfrac == 0)
+        while (nint && ip[nint - 1] == '0')
+            nint--, p++;
+    v->d = ip;
+    v->nd = nint + nfrac;
+    v->p = v->nd ? p : 0;
+    v->neg = v->nd ? v->neg : false;
+}
+
+/* The k-th significant digit of v: skips the '.' a split span contains. */
+static char dec_digit(const struct dec *v, size_t k)
+{
+    const char *c = v->d + k;
+    const char *dot = memchr(v->d, '.', k + 1);
+    return dot ? c[1] : *c;
+}
+
+static bool dec_equal(const struct dec *a, const struct dec *b)
+{
+    if (a->nd != b->nd || a->p != b->p || (a->nd && a->neg != b->neg))
+        return false;
+    for (size_t k = 0; k < a->nd; k++)
+        if (dec_digit(a, k) != dec_digit(b, k))
+            return false;
+    return true;
+}
+
+/* Is the number literal s[0..n) exactly the value of its RFC 8785 form? On
+ * false, `canon` holds that form ("" when there is none). */
+static bool number_exact(const char *s, size_t n, char canon[32])
+{
+    struct dec lit;
+    dec_parse(s, n, &lit);
+    canon[0] = '\0';
+    /* Fast path: at most 15 significant digits (DBL_DIG) well inside the
+     * normal range always survive decimal → double → shortest digits. */
+    long long mag = lit.p + (long long)lit.nd;
+    if (lit.nd == 0 || (lit.nd <= 15 && mag > -290 && mag < 290))
+        return true;
+    char small[64], *tok = n < sizeof small ? small : malloc(n + 1);
+    if (!tok)
+        return false; /* refused (out of memory) rather than unchecked */
+    memcpy(tok, s, n);
+    tok[n] = '\0';
+    double dv = strtod(tok, NULL);
+    if (tok != small)
+        free(tok);
+    struct err ignored;
+    if (jcs_number(dv, canon, &ignored))
+        return false;
+    struct dec can;
+    dec_parse(canon, strlen(canon), &can);
+    return dec_equal(&lit, &can);
+}
+
+/* jstrict_each_number() callback: refuse a literal RFC 8785 would round. */
+static err_code check_one(const struct jstrict_number *num, void *ctx, struct err *e)
+{
+    (void)ctx;
+    char canon[32];
+    if (number_exact(num->lit, num->len, canon))
+        return E_OK;
+    char path[192], where[300];
+    jstrict_number_path(num, true, path, sizeof path);
+    if (num->depth == 0) {
+        snprintf(where, sizeof where, "the number");
+    } else if (num->frames[num->depth - 1].object) {
+        struct jstrict_number last = {num->lit, num->len, num->frames + num->depth - 1, 1};
+        char name[96];
+        jstrict_number_path(&last, false, name, sizeof name); /* just the innermost name */
+        snprintf(where, sizeof where, num->depth > 1 ? "member \"%s\" (at %s)" : "member \"%s\"",
+                 name, path);
+    } else {
+        snprintf(where, sizeof where, "array element %s", path);
+    }
+    /* a literal is only [-+.eE0-9]: printable; long ones are cut */
+    int show = num->len > 40 ? 40 : (int)num->len;
+    const char *more = num->len > 40 ? "..." : "";
+    if (!*canon)
+        return err_set(e, E_INVALID,
+                       "%s: %.*s%s has no IEEE-754 double value (RFC 8785): put such values in "
+                       "strings",
+                       where, show, num->lit, more);
+    return err_set(e, E_INVALID,
+                   "%s: %.*s%s cannot be represented exactly as an IEEE-754 double (RFC 8785 "
+                   "hashes it as %s): put such identifiers in strings",
+                   where, show, num->lit, more, canon);
+}
+
+err_code jcs_check_numbers(const char *text, size_t len, struct err *e)
+{
+    return jstrict_each_number(text, len, check_one, NULL, e);
+}

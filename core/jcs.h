@@ -35,4 +35,16 @@ err_code jcs_canonicalize(const char *text, size_t len, size_t max_bytes, struct
  * NaN or ±Infinity (out is then ""). */
 err_code jcs_number(double d, char out[32], struct err *e) MUST_CHECK;
 
+/* RFC 8785 hashes every number as the IEEE-754 double nearest to it, so two
+ * different literals (12345678901234567 and 12345678901234568, 1.7 and
+ * 1.70000000000000001, 1e-400 and 0) would hash alike. Check that every
+ * number literal in the JSON text `text` (len bytes, already accepted by
+ * jstrict_parse) has exactly the decimal value of its canonical form
+ * jcs_number(strtod(literal)): lossless spellings (30.0, 3e1, 1E2, -0) pass.
+ * Errors: E_INVALID naming the member (its name and JSON-Pointer path), the
+ * literal and the value RFC 8785 would hash, and telling the issuer to put
+ * such values in strings; E_LIMIT for nesting deeper than JSTRICT_MAX_DEPTH.
+ * Linear in len; numbers of at most 15 significant digits cost no strtod. */
+err_code jcs_check_numbers(const char *text, size_t len, struct err *e) MUST_CHECK;
+
 #endif

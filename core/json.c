@@ -176,3 +176,93 @@ int jstrict_depth(const json_t *v)
     }
     return 0;
 }
+
+/* ---- number literals, raw (issue 19) ----------------------------------------- */
+
+err_code jstrict_each_number(const char *text, size_t len, jstrict_number_fn fn, void *ctx,
+                             struct err *e)
+{
+    struct jstrict_frame st[JSTRICT_MAX_DEPTH];
+    int depth = 0;
+    bool want_key = false; /* the next string in this object is a member name */
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        if (c == '"') {
+            size_t b = ++i;
+            while (i < len && text[i] != '"')
+                i += text[i] == '\\' ? 2 : 1;
+            if (i > len)
+                i = len;
+            if (want_key && depth > 0 && st[depth - 1].object) {
+                st[depth - 1].key = text + b;
+                st[depth - 1].key_len = i - b;
+                want_key = false;
+            }
+            i++;
+        } else if (c == '{' || c == '[') {
+            if (depth >= JSTRICT_MAX_DEPTH)
+                return err_set(e, E_LIMIT, "JSON nested deeper than the limit of %d levels",
+                               JSTRICT_MAX_DEPTH);
+            st[depth++] = (struct jstrict_frame){.object = c == '{', .key = "", .key_len = 0};
+            want_key = c == '{';
+            i++;
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+            i++;
+        } else if (c == ',') {
+            if (depth > 0 && st[depth - 1].object)
+                want_key = true;
+            else if (depth > 0)
+                st[depth - 1].index++;
+            i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t b = i;
+            while (i < len && (text[i] == '-' || text[i] == '+' || text[i] == '.' ||
+                               text[i] == 'e' || text[i] == 'E' ||
+                               (text[i] >= '0' && text[i] <= '9')))
+                i++;
+            struct jstrict_number num = {text + b, i - b, st, depth};
+            err_code rc = fn(&num, ctx, e);
+            if (rc)
+                return rc;
+        } else {
+            i++; /* whitespace, ':', the letters of true/false/null */
+        }
+    }
+    return E_OK;
+}
+
+const char *jstrict_number_path(const struct jstrict_number *n, bool pointer, char *out,
+                                size_t outsz)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (int k = 0; k < n->depth; k++) {
+        const struct jstrict_frame *f = &n->frames[k];
+        char step[32];
+        if (!f->object)
+            snprintf(step, sizeof step, pointer ? "/%zu" : "[%zu]", f->index);
+        else
+            snprintf(step, sizeof step, pointer || k == 0 ? "%s" : ".", pointer ? "/" : "");
+        for (const char *p = step; *p && at + 4 < outsz; p++)
+            out[at++] = *p;
+        for (size_t i = 0; f->object && i < f->key_len && at + 4 < outsz; i++) {
+            unsigned char c = (unsigned char)f->key[i];
+            if (c >= 0x20 && c < 0x7f) {
+                out[at++] = (char)c;
+            } else if (at + 8 < outsz) {
+                at += (size_t)snprintf(out + at, outsz - at, "\\x%02x", c);
+            } else {
+                break;
+            }
+        }
+        if (at + 4 >= outsz) {
+            memcpy(out + at, "...", 3);
+            at += 3;
+            break;
+        }
+    }
+    out[at] = '\0';
+    return out;
+}

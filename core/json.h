@@ -14,6 +14,7 @@
 #define CORE_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -35,6 +36,37 @@
  * any error. */
 err_code jstrict_parse(const char *text, size_t len, size_t max_bytes, unsigned flags, json_t **out,
                        struct err *e) MUST_CHECK;
+
+/* Where jstrict_each_number() met a number: the container frames from the
+ * top level down to the number's own container (depth 0: the number is the
+ * whole document). */
+struct jstrict_frame {
+    bool object;     /* object: `key` names the member; array: `index` */
+    const char *key; /* the member name as raw JSON text (escapes kept), not NUL-terminated */
+    size_t key_len;
+    size_t index;
+};
+struct jstrict_number {
+    const char *lit; /* the number literal, raw (not NUL-terminated) */
+    size_t len;
+    const struct jstrict_frame *frames;
+    int depth;
+};
+
+/* Call fn(number, ctx, e) for every number literal of a JSON text that
+ * jstrict_parse() accepted (strings and their escapes are skipped, member
+ * names tracked), in document order; stop at the first non-E_OK return and
+ * return it. One linear pass; E_LIMIT past JSTRICT_MAX_DEPTH. */
+typedef err_code (*jstrict_number_fn)(const struct jstrict_number *n, void *ctx, struct err *e);
+err_code jstrict_each_number(const char *text, size_t len, jstrict_number_fn fn, void *ctx,
+                             struct err *e) MUST_CHECK;
+
+/* The number's place for a message, printable ASCII only (other bytes as
+ * \xNN), cut with "..." to fit `outsz`: pointer → a JSON Pointer
+ * ("/credentialSubject/ids/2"); otherwise dotted ("batch.seq", "entries[3].reason").
+ * Returns out. */
+const char *jstrict_number_path(const struct jstrict_number *n, bool pointer, char *out,
+                                size_t outsz);
 
 /* Depth of a value (a scalar is 0, [] is 1, [[1]] is 2). Recursive: call
  * it on parsed (already bounded) or trusted values only. */

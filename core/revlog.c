@@ -504,6 +504,23 @@ static err_code parse_doc(struct pctx *c, json_t *top, struct revlog *l)
     return E_OK;
 }
 
+/* jansson reads "-0" as the integer 0, so a signed zero would slip past
+ * get_uint() (which names every other negative number). Every number of
+ * this format is unsigned with one spelling: refuse a negative zero by its
+ * path, before the fields are read. */
+static err_code no_sign(const struct jstrict_number *n, void *ctx, struct err *e)
+{
+    if (n->len < 2 || n->lit[0] != '-')
+        return E_OK;
+    for (size_t i = 1; i < n->len; i++)
+        if (n->lit[i] >= '1' && n->lit[i] <= '9')
+            return E_OK; /* a real negative: get_uint() says so */
+    char path[96];
+    return perr(ctx, E_INVALID, "%s must be an unsigned integer written without a sign, got %.*s",
+                jstrict_number_path(n, false, path, sizeof path), n->len > 24 ? 24 : (int)n->len,
+                n->lit);
+}
+
 err_code revlog_parse(const char *text, size_t len, const char *name, struct revlog *out,
                       struct err *e)
 {
@@ -516,7 +533,9 @@ err_code revlog_parse(const char *text, size_t len, const char *name, struct rev
     err_code rc = jstrict_parse(text ? text : "", text ? len : 0, REVLOG_MAX_BYTES, 0, &top, e);
     if (rc)
         return err_wrap(e, rc, "%s", c.name);
-    rc = parse_doc(&c, top, out);
+    rc = jstrict_each_number(text, len, no_sign, &c, e);
+    if (!rc)
+        rc = parse_doc(&c, top, out);
     json_decref(top);
     if (rc)
         revlog_free(out);

@@ -55,7 +55,8 @@ static const char VERIFY_USAGE[] =
     "                      the contract's record of root and size, canonical block,\n"
     "                      confirmations); nothing comes from the issuer's servers\n"
     "      --issuer ADDR   the issuer address you trust (repeatable)\n"
-    "      --trusted-issuers FILE  trusted issuer addresses, one per line ('#' comments)\n"
+    "      --trusted-issuers FILE  trusted issuer addresses, one per line ('#' comments);\n"
+    "                      a file with no address is refused, never read as 'anyone'\n"
     "      --contract ADDR the registry / Timestamp contract you trust (repeatable); for\n"
     "                      EBSI, its published Timestamp contract address\n"
     "      --timestamp-code  (ebsi bundles) the contract must run the committed\n"
@@ -70,7 +71,10 @@ static const char VERIFY_USAGE[] =
     "      --log-window N  blocks per eth_getLogs request when looking for checkpoints\n"
     "                      (default 5000)\n"
     "      --confirmations N  blocks that must include the anchor (default 1)\n"
-    "      --timeout SEC   per-request ledger timeout (default 10)\n"
+    "      --timeout SEC   time limit for the whole online verification: every ledger\n"
+    "                      request, retry and log-copy download together (default 30;\n"
+    "                      one request waits at most 10 s of it); when it runs out the\n"
+    "                      status is UNKNOWN\n"
     "      --offline       check only the bundle's own proof, not the ledger: the root\n"
     "                      is then only as trustworthy as the bundle\n"
     "      --json          print the result as JSON: {status, ledgerChecked,\n"
@@ -150,7 +154,7 @@ static int cmd_verify(int argc, char **argv)
     size_t n_contracts = 0;
     bool timestamp_code = false;
     const char *revocations = NULL;
-    unsigned long long confirmations = 1, timeout_s = 10, log_window = 0;
+    unsigned long long confirmations = 1, timeout_s = 30, log_window = 0;
     struct err ae = {0};
     char *end;
     int c;
@@ -241,6 +245,25 @@ static int cmd_verify(int argc, char **argv)
     if (offline && (n_trusted || trusted_file || n_contracts || timestamp_code))
         return usage_error("%s--issuer/--trusted-issuers/--contract need the ledger (--rpc URL)",
                            "");
+    /* Standard input can be read once: two inputs from '-' would give the
+     * second one nothing (and a confusing "empty document" error). */
+    {
+        const char *names[] = {"CREDENTIAL", "--proof", "--trusted-issuers", "--revocations"};
+        const char *vals[] = {credential, proof, trusted_file, revocations};
+        const char *first = NULL;
+        for (size_t i = 0; i < 4; i++) {
+            if (!vals[i] || strcmp(vals[i], "-") != 0)
+                continue;
+            if (first) {
+                fprintf(stderr,
+                        "verifier: %s and %s are both '-': standard input cannot serve both; "
+                        "give one of them as a file\nTry 'verifier verify --help'.\n",
+                        first, names[i]);
+                return EXIT_USAGE;
+            }
+            first = names[i];
+        }
+    }
     if (trusted_file) {
         size_t n = 0;
         if (verify_trusted_read(trusted_file, trusted + n_trusted, &n, &ae)) {
@@ -271,6 +294,10 @@ static int cmd_verify(int argc, char **argv)
     }
     verify_offline(&b, &s, &r);
     if (rpc) {
+        /* --timeout bounds the whole online verification: one deadline
+         * shared by every JSON-RPC call, retry and the log copy's fetch. */
+        uint64_t deadline = rpc_now_ms() + timeout_s * 1000;
+        unsigned per_request_ms = (unsigned)(timeout_s < 10 ? timeout_s : 10) * 1000;
         struct verify_online_opts o = {.rpc_url = rpc,
                                        .contracts = contracts,
                                        .n_contracts = n_contracts,
@@ -278,15 +305,17 @@ static int cmd_verify(int argc, char **argv)
                                        .trusted = trusted,
                                        .n_trusted = n_trusted,
                                        .confirmations = confirmations,
-                                       .timeout_ms = (unsigned)timeout_s * 1000,
-                                       .max_attempts = 3};
+                                       .timeout_ms = per_request_ms,
+                                       .max_attempts = 3,
+                                       .deadline_ms = deadline};
         verify_online(&b, &o, &r);
         struct revocation_opts ro = {.rpc_url = rpc,
                                      .source = revocations,
                                      .confirmations = confirmations,
                                      .window = log_window,
-                                     .timeout_ms = (unsigned)timeout_s * 1000,
-                                     .max_attempts = 3};
+                                     .timeout_ms = per_request_ms,
+                                     .max_attempts = 3,
+                                     .deadline_ms = deadline};
         verify_revocation(&b, &ro, &r);
     }
     return finish(&r, &b, json);

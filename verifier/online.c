@@ -52,7 +52,8 @@ bool verify_online_begin(const struct bundle *b, const struct verify_online_opts
                          verb, ad);
     }
     struct rpc_options ro = {.url = opt->rpc_url, .bearer_token = opt->bearer_token,
-                             .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts};
+                             .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts,
+                             .deadline_ms = opt->deadline_ms};
     err_code rc = evm_connect(&ro, 0, l, &e);
     if (rc) {
         if (rc == E_INVALID)
@@ -118,6 +119,7 @@ static void hex0x(const struct hash32 *h, char out[67]) { hash32_to_hex0x(h, out
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r)
 {
+    r->online = true;
     if (!b->anchored)
         return; /* verify_offline marked it UNKNOWN: a pending bundle is not yet valid */
     drop_check(r, "anchor");
@@ -256,10 +258,20 @@ err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, st
     err_code rc = file_read_all(path, 64 * 1024, &b, e);
     if (rc)
         return rc;
-    char *save = NULL;
+    /* Split by hand, not with strtok: every line counts, blank and comment
+     * lines too, so an error names the line an editor shows. */
     unsigned line = 0;
-    for (char *l = strtok_r((char *)b.p, "\n", &save); l && !rc; l = strtok_r(NULL, "\n", &save)) {
+    char *l = (char *)b.p, *end = (char *)b.p + b.len;
+    while (!rc && l < end) {
+        char *nl = memchr(l, '\n', (size_t)(end - l));
+        char *next = nl ? nl + 1 : end;
+        if (nl)
+            *nl = '\0';
         line++;
+        if (memchr(l, '\0', (size_t)((nl ? nl : end) - l))) {
+            rc = err_set(e, E_INVALID, "%s: line %u: contains a NUL byte", path, line);
+            break;
+        }
         char *hash = strchr(l, '#');
         if (hash)
             *hash = '\0';
@@ -269,6 +281,7 @@ err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, st
         while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
             q--;
         *q = '\0';
+        l = next;
         if (!*p)
             continue;
         if (*n >= VERIFY_MAX_TRUSTED)
@@ -279,5 +292,14 @@ err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, st
             (*n)++;
     }
     buf_free(&b);
+    /* An empty list must never widen trust to "anyone": a list that failed
+     * to download or was truncated to nothing is an error, not "no trusted
+     * issuer given". */
+    if (!rc && *n == 0)
+        rc = err_set(e, E_INVALID,
+                     "no issuers in %s: the trusted-issuers file lists no address (only blank or "
+                     "comment lines), so nothing could be trusted; give a list with at least one "
+                     "issuer address, or omit --trusted-issuers",
+                     path);
     return rc;
 }

@@ -47,11 +47,12 @@ struct verify_online_opts {
     uint64_t confirmations;             /* required depth, ≥ 1 */
     unsigned timeout_ms;                /* per request (0 = default) */
     unsigned max_attempts;              /* per request (0 = default) */
+    uint64_t deadline_ms;               /* rpc_options.deadline_ms for every call (0 = none) */
 };
 
 /* Run the ledger checks of `b` (already checked offline into *r). Replaces
- * the offline "anchor" SKIPPED note; sets r->ledger_checked when every ledger
- * check passed. Never fails: every problem becomes a check. */
+ * the offline "anchor" SKIPPED note; sets r->online, and r->ledger_checked
+ * when every ledger check passed. Never fails: every problem becomes a check. */
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r);
 
@@ -80,7 +81,11 @@ err_code verify_online_block(const struct bundle *b, const struct verify_online_
 void verify_online_unreachable(struct verify_result *r, const struct err *e);
 
 /* Read a trusted-issuers file: one 0x address per line, '#' comments and
- * blank lines ignored, at most VERIFY_MAX_TRUSTED. */
+ * blank lines ignored, at most VERIFY_MAX_TRUSTED (else E_LIMIT). Out:
+ * out[0..*n). Errors: a malformed line → E_INVALID naming the file and its
+ * line number (blank and comment lines counted); a file with no address at
+ * all (empty, only comments, /dev/null) → E_INVALID "no issuers in FILE":
+ * an empty list never means "trust everyone"; read errors as file_read_all. */
 err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n,
                              struct err *e) MUST_CHECK;
 

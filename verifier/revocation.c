@@ -805,7 +805,13 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
     struct revlog copy = {0};
     bool have_copy = false;
     if (o->source) {
-        if (revocation_load(o->source, o->timeout_ms, &copy, &e)) {
+        unsigned t = o->timeout_ms ? o->timeout_ms : 60000;
+        if (o->deadline_ms) { /* the fetch of a URL copy fits in the run's time limit too */
+            uint64_t now = rpc_now_ms();
+            uint64_t left = now < o->deadline_ms ? o->deadline_ms - now : 1;
+            t = left < t ? (unsigned)left : t;
+        }
+        if (revocation_load(o->source, t, &copy, &e)) {
             verify_add_check(r, name, VCHECK_UNKNOWN,
                              "the revocation log copy is unusable (%s): status UNKNOWN", e.msg);
             return;
@@ -827,7 +833,8 @@ void verify_revocation(const struct bundle *b, const struct revocation_opts *o,
         return;
     }
     struct rpc_options ro = {.url = o->rpc_url, .bearer_token = o->bearer_token,
-                             .timeout_ms = o->timeout_ms, .max_attempts = o->max_attempts};
+                             .timeout_ms = o->timeout_ms, .max_attempts = o->max_attempts,
+                             .deadline_ms = o->deadline_ms};
     struct rev_ledger l;
     struct rev_anchor *hist = NULL; /* ebsi: the issuer's checkpoints, by seq */
     size_t nh = 0;

@@ -189,6 +189,7 @@ struct revocation_opts {
     uint64_t window;           /* 0 = REV_DEFAULT_WINDOW */
     unsigned timeout_ms;       /* per request (0 = default) */
     unsigned max_attempts;     /* per request (0 = default) */
+    uint64_t deadline_ms;      /* rpc_options.deadline_ms for every call and the log fetch (0 = none) */
 };
 
 /*

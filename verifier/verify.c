@@ -341,7 +341,7 @@ err_code verify_report_text(const struct verify_result *r, const struct bundle *
           r->checks[i].detail);
     if (r->status == VERIFY_ERROR)
         P("Error: %s\n", r->error.msg);
-    if (!r->ledger_checked)
+    if (!r->ledger_checked && !r->online)
         P("NOTE: the ledger was NOT checked (offline mode). The batch root is only as trustworthy "
           "as the bundle itself; the anchor details above are unverified. Verify online "
           "(--rpc URL) to confirm that the issuer anchored this root.\n");

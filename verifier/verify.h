@@ -73,6 +73,8 @@ struct verify_subject {
 struct verify_result {
     enum verify_status status;
     bool ledger_checked;           /* true only if the anchor was confirmed on a ledger */
+    bool online;                   /* a ledger was consulted (verify_online ran), even if it
+                                      could not confirm: never reported as offline mode */
     bool have_subject;
     struct verify_subject subject; /* the hash that was checked (when have_subject) */
     size_t n_checks;

@@ -85,7 +85,7 @@ profile_run() {
     expect_exit 0 "$p: resubmission is idempotent" "$NOTARY" submit --json --credential "$d/creds/c1.json"
     [ "$(json_field items.0.existed <<<"$LAST_OUT")" = True ] && ok "$p: resubmission returns the existing record" || fail "$p: resubmission"
     expect_exit 2 "$p: a bad hash is refused" "$NOTARY" submit abcd
-    expect_exit 2 "$p: broken JSON credential is refused" "$NOTARY" submit --credential <(printf '{"a":1,"a":2}')
+    expect_exit 2 "$p: broken JSON credential is refused" "$NOTARY" submit --credential - <<<'{"a":1,"a":2}'
     printf '%s\n' "$(printf x | sha256sum | cut -c1-64)" "# comment" "" "$(printf y | sha256sum | cut -c1-64)" > "$d/hashes.txt"
     expect_exit 0 "$p: submit a file of hashes" "$NOTARY" submit --file "$d/hashes.txt"
 

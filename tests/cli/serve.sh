@@ -183,6 +183,8 @@ req "bad limit" 400 invalid_request "$URL/v1/batches?limit=0"
 req "revoke an unknown credential" 404 not_found -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h never)\"}" "$URL/v1/revocations"
 req "revoke with a bad reason" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H1\",\"reason\":\"bored\"}" "$URL/v1/revocations"
 req "credential with duplicate keys" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"a":1,"a":2}' "$URL/v1/credentials"
+req "credential with a number a double cannot hold (issue 19)" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"studentId":12345678901234567}' "$URL/v1/credentials" &&
+    expect_grep "the API names the member" 'member \\"studentId\\": 12345678901234567 cannot be represented exactly' "$BODY"
 
 # A slow client holding a half-sent request is cut off after --timeout (2 s).
 python3 - "$(cat "$tmp/port")" <<'EOF' && ok "an idle half-sent request is closed by the server" || fail "slow client kept its connection"

@@ -634,6 +634,37 @@ TEST(rejects_bad_numbers)
                   "version must be a JSON integer, got a non-integer number");
 }
 
+/* jansson reads "-0" as 0: the bundle parser must still refuse the sign
+ * (issue 19; one spelling per number, docs/proof-format.md §1). */
+TEST(rejects_signed_zero)
+{
+    static const char *const fields[][2] = {
+        {"batch.seq", "batch.seq"},
+        {"inclusion.leafIndex", "inclusion.leafIndex"},
+        {"anchor.blockNumber", "anchor.blockNumber"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        /* a marker value, then its digits replaced by -0 in the text */
+        char *text = mutate(fields[i][0], -1, json_integer(987654321));
+        char *at = text ? strstr(text, "987654321") : NULL;
+        if (!at) {
+            t_case(false, fields[i][0], "could not build the input");
+            free(text);
+            continue;
+        }
+        memmove(at + 2, at + 9, strlen(at + 9) + 1);
+        memcpy(at, "-0", 2);
+        char want[128];
+        snprintf(want, sizeof want, "%s must be an unsigned integer written without a sign, got -0",
+                 fields[i][1]);
+        expect_reject(fields[i][0], text, strlen(text), E_INVALID, want);
+        free(text);
+    }
+    static const char top[] = "{\"type\":\"CredentialNotaryProof\",\"version\":-0}";
+    expect_reject("version -0", top, strlen(top), E_INVALID,
+                  "version must be an unsigned integer written without a sign, got -0");
+}
+
 TEST(rejects_bad_structure)
 {
     reject_mut("credential not an object", "credential", -1, json_string("x"), E_INVALID,

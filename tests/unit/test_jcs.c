@@ -319,10 +319,9 @@ TEST(credential_known_hashes)
     CHECK_OK(hash_str("hello\n", &how, a, &e), &e);
     CHECK(how == CRED_HASH_SHA256);
     CHECK_STREQ(a, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
-    /* Empty file and scalar JSON are raw. */
-    CHECK_OK(hash_str("", &how, a, &e), &e);
-    CHECK(how == CRED_HASH_SHA256);
-    CHECK_STREQ(a, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* An empty document is refused (issue 19: the API refused an empty
+     * body, the CLI hashed an empty file); scalar JSON is raw. */
+    CHECK_ERR(hash_str("", &how, a, &e), &e, E_INVALID, "empty credential (0 bytes)");
     CHECK_OK(hash_str("\"abc\"", &how, a, &e), &e);
     CHECK(how == CRED_HASH_SHA256);
 }
@@ -421,4 +420,96 @@ TEST(credential_hashing_names)
     CHECK_ERR(credential_hashing_parse("", &h, &e), &e, E_INVALID, "unknown");
     CHECK_ERR(credential_hashing_parse(NULL, &h, &e), &e, E_INVALID, "(none)");
     CHECK_STREQ(credential_hashing_name((enum credential_hashing)7), "unknown");
+}
+
+/* ---- numbers beyond double precision (issue 19) -------------------------- */
+
+TEST(credential_refuses_numbers_a_double_cannot_hold)
+{
+    struct err e = {0};
+    enum credential_hashing how;
+    char a[65], b[65];
+    /* Lossless spellings hash like the canonical one. */
+    static const char *const same[][2] = {
+        {"{\"ects\":30}", "{\"ects\":30.0}"},       {"{\"ects\":30}", "{\"ects\":3e1}"},
+        {"{\"ects\":30}", "{\"ects\":300E-1}"},     {"{\"g\":1.7}", "{\"g\":1.70}"},
+        {"{\"g\":0}", "{\"g\":-0}"},                {"{\"g\":0}", "{\"g\":-0.0e5}"},
+        {"{\"g\":100}", "{\"g\":1E2}"},             {"{\"g\":1e21}", "{\"g\":1000000000000000000000}"},
+        {"{\"g\":1}", "{\"g\":100e-2}"},            {"{\"g\":0.000001}", "{\"g\":1e-6}"},
+        {"{\"g\":1.5e-7}", "{\"g\":0.00000015}"},   {"{\"g\":5e-324}", "{\"g\":0.5e-323}"},
+        {"{\"g\":9007199254740992}", "{\"g\":9.007199254740992e15}"},
+        {"{\"g\":123456789012345680000}", "{\"g\":1.2345678901234568e20}"},
+        {"{\"g\":1.0000000000000002}", "{\"g\":10000000000000002e-16}"},
+        {"{\"g\":0.1}", "{\"g\":0.1000000000000000000000000000000000000000}"},
+        {"{\"g\":1.7976931348623157e308}", "{\"g\":17976931348623157e292}"},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        CHECK_OK(hash_str(same[i][0], &how, a, &e), &e);
+        CHECK_OK(hash_str(same[i][1], &how, b, &e), &e);
+        CHECKF(strcmp(a, b) == 0, "%s and %s hash differently", same[i][0], same[i][1]);
+    }
+    /* Literals RFC 8785 would round: refused, naming the member and the
+     * value the hash would have meant. */
+    static const char *const refused[][2] = {
+        {"{\"studentId\":12345678901234567,\"grade\":1.7,\"ects\":30}",
+         "member \"studentId\": 12345678901234567 cannot be represented exactly as an IEEE-754 "
+         "double (RFC 8785 hashes it as 12345678901234568): put such identifiers in strings"},
+        {"{\"grade\":1.70000000000000001}", "member \"grade\": 1.70000000000000001 cannot"},
+        {"{\"x\":[1,2,{\"tiny\":1e-400}]}",
+         "member \"tiny\" (at /x/2/tiny): 1e-400 cannot be represented exactly as an IEEE-754 "
+         "double (RFC 8785 hashes it as 0)"},
+        {"{\"ids\":[0,9007199254740993]}", "array element /ids/1: 9007199254740993"},
+        {"[0.1,0.10000000000000001]", "array element /1: 0.10000000000000001"},
+        {"{\"a\":{\"b\\\"/\\u00e9\":12345678901234567890}}",
+         "member \"b\\\"/\\u00e9\" (at /a/b\\\"/\\u00e9)"},
+        {"{\"g\":4.9e-324}", "4.9e-324 cannot be represented exactly as an IEEE-754 double (RFC 8785 hashes it as 5e-324)"},
+        {"{\"g\":1.00000000000000000000000000000000000000000000001}", "hashes it as 1)"},
+        {"{\"g\":1e-0000000000000000000000000000400}", "hashes it as 0)"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        e = (struct err){0};
+        err_code rc = hash_str(refused[i][0], &how, a, &e);
+        CHECKF(rc == E_INVALID, "%s: %s (%s)", refused[i][0], err_name(rc), e.msg);
+        CHECKF(strstr(e.msg, refused[i][1]) != NULL, "%s: message \"%s\" lacks \"%s\"",
+               refused[i][0], e.msg, refused[i][1]);
+    }
+    /* Beyond the double range: refused (by the parser already). */
+    CHECK_ERR(hash_str("{\"g\":1e400}", &how, a, &e), &e, E_INVALID, "1e400");
+    /* A number inside a string is not a number. */
+    CHECK_OK(hash_str("{\"id\":\"12345678901234567\",\"k\\\"\":\"1e-400\"}", &how, a, &e), &e);
+}
+
+TEST(credential_short_numbers_always_round_trip)
+{
+    /* The checker's fast path trusts that a decimal of at most 15
+     * significant digits (DBL_DIG) in the normal range is exactly its
+     * RFC 8785 form; check the premise on random ones. */
+    srand(19);
+    for (int i = 0; i < 20000; i++) {
+        char lit[64], canon[32];
+        int nd = 1 + rand() % 15, ex = rand() % 560 - 280;
+        long long m = 1 + rand() % 9;
+        for (int k = 1; k < nd; k++)
+            m = m * 10 + rand() % 10;
+        snprintf(lit, sizeof lit, "%llde%d", m, ex);
+        struct err e = {0};
+        CHECK_OK(jcs_number(strtod(lit, NULL), canon, &e), &e);
+        /* canon's significant digits are m's without trailing zeros (and
+         * both read back as the same double): the same decimal value */
+        while (m % 10 == 0)
+            m /= 10;
+        char want[24], got[32];
+        snprintf(want, sizeof want, "%lld", m);
+        size_t g = 0;
+        for (const char *p = canon; *p && *p != 'e'; p++)
+            if (*p >= '0' && *p <= '9' && (g || *p != '0'))
+                got[g++] = *p;
+        while (g && got[g - 1] == '0')
+            g--;
+        got[g] = '\0';
+        CHECKF(strcmp(want, got) == 0, "%s is %s in RFC 8785 form", lit, canon);
+        char doc[160];
+        snprintf(doc, sizeof doc, "[%s,%s]", lit, canon);
+        CHECKF(jcs_check_numbers(doc, strlen(doc), &e) == E_OK, "%s: %s", lit, e.msg);
+    }
 }
