@@ -148,7 +148,14 @@ static bool work_pending(struct scheduler *s)
         if (any)
             return true;
     }
-    return false;
+    /* Anchored batches not yet final are re-checked for reorgs by the next
+     * anchoring run (once connected: the first run connects). */
+    bool unsettled = false;
+    struct err ignore;
+    return s->connected &&
+           anchoring_unsettled(s->store, &s->ledger, s->cfg.final_depth, &unsettled, &ignore) ==
+               E_OK &&
+           unsettled;
 }
 
 /* One anchoring slice over both kinds. E_OK with *more when batches are
@@ -165,6 +172,7 @@ static err_code anchor_slice(struct scheduler *s, bool *more, struct err *e)
                                 .confirmations = s->confirmations ? s->confirmations : 1,
                                 .poll_ms = s->cfg.poll_ms ? s->cfg.poll_ms : 1000,
                                 .timeout_s = ANCHOR_SLICE_S,
+                                .final_depth = s->cfg.final_depth,
                                 .log = anchoring_log};
     static const enum batch_kind kinds[] = {BATCH_ISSUANCE, BATCH_REVOCATION};
     for (size_t k = 0; k < 2 && !rc; k++) {
