@@ -716,8 +716,9 @@ err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum ba
         return rc;
     struct store_batch *list;
     size_t n;
-    if ((rc = anchoring_recheck(s, cfg, kind, &r.issuer, rep, e)) ||
-        (rc = store_batch_list(s, kind, &list, &n, e))) {
+    struct err re = {0};
+    err_code rrc = anchoring_recheck_soft(s, cfg, kind, &r.issuer, rep, &re);
+    if ((rc = store_batch_list(s, kind, &list, &n, e))) {
         anchoring_count_waiting(s, kind, rep);
         return rc;
     }
@@ -755,6 +756,23 @@ err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum ba
     }
     free(list);
     anchoring_count_waiting(s, kind, rep);
+    if (!rc && rrc)
+        rc = err_set(e, rrc, "%s", re.msg);
+    return rc;
+}
+
+err_code anchoring_recheck_soft(struct store *s, const struct anchoring_cfg *cfg,
+                                enum batch_kind kind, const struct addr20 *issuer,
+                                struct anchoring_report *rep, struct err *e)
+{
+    err_code rc = anchoring_recheck(s, cfg, kind, issuer, rep, e);
+    if (!rc)
+        return E_OK;
+    enum rpc_failure f = rpc_last_error(cfg->ledger->rpc)->failure;
+    if (rc == E_PROTOCOL && (f == RPC_FAIL_MALFORMED || f == RPC_FAIL_RESULT))
+        rc = E_NETWORK; /* an unusable answer says nothing about the batches */
+    anchoring_say(cfg, "warning: anchored %ss not re-checked for reorgs (run again): %s",
+                  kind_name(kind), e->msg);
     return rc;
 }
 

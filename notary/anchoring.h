@@ -96,6 +96,14 @@ err_code anchoring_recheck(struct store *s, const struct anchoring_cfg *cfg, enu
                            const struct addr20 *issuer, struct anchoring_report *rep,
                            struct err *e) MUST_CHECK;
 
+/* anchoring_recheck for the anchoring runs: a failure is logged as a
+ * warning and returned (an unusable ledger answer as E_NETWORK) for the
+ * run to report after it has looked at its waiting batches — the re-check
+ * never keeps a closed batch from being anchored. */
+err_code anchoring_recheck_soft(struct store *s, const struct anchoring_cfg *cfg,
+                                enum batch_kind kind, const struct addr20 *issuer,
+                                struct anchoring_report *rep, struct err *e) MUST_CHECK;
+
 /* Is any ANCHORED batch (either kind) less than `final_depth` (0 = 64)
  * blocks deep on `l`? For `serve`'s scheduler, to keep re-checking. */
 err_code anchoring_unsettled(struct store *s, struct evm_ledger *l, uint64_t final_depth,

@@ -442,8 +442,11 @@ err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, en
         return rc;
     struct store_batch *list;
     size_t n;
-    if ((rc = meta_alg(s, &r.alg, e)) || (rc = anchoring_recheck(s, cfg, kind, &r.issuer, rep, e)) ||
-        (rc = store_batch_list(s, kind, &list, &n, e))) {
+    if ((rc = meta_alg(s, &r.alg, e)))
+        return rc;
+    struct err re = {0};
+    err_code rrc = anchoring_recheck_soft(s, cfg, kind, &r.issuer, rep, &re);
+    if ((rc = store_batch_list(s, kind, &list, &n, e))) {
         anchoring_count_waiting(s, kind, rep);
         return rc;
     }
@@ -482,6 +485,8 @@ err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, en
     }
     free(list);
     anchoring_count_waiting(s, kind, rep);
+    if (!rc && rrc)
+        rc = err_set(e, rrc, "%s", re.msg);
     ebsi_api_free(r.api);
     return rc;
 }

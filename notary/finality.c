@@ -41,9 +41,21 @@ static err_code recheck_one(struct store *s, const struct anchoring_cfg *cfg, bo
                             const struct addr20 *issuer, const struct store_batch *b,
                             struct anchoring_report *rep, struct err *e)
 {
+    /* One request while nothing happened: is the stored block still the
+     * canonical one at its height? (A block is immutable by its hash, so
+     * the transaction is still in it.) */
+    char q[RPC_QTY_BUF];
+    struct rpc_block blk;
+    err_code rc = rpc_get_block_by_number(cfg->ledger->rpc,
+                                          rpc_format_quantity(b->block_number, q), &blk, e);
+    if (rc == E_OK && hash32_eq(&blk.hash, &b->block_hash))
+        return E_OK;
+    if (rc == E_NOT_FOUND) /* the chain is shorter now */
+        err_clear(e);
+    else if (rc)
+        return rc;
     struct evm_tx_state st;
-    err_code rc = evm_tx_state(cfg->ledger, &b->tx_hash, &st, e);
-    if (rc)
+    if ((rc = evm_tx_state(cfg->ledger, &b->tx_hash, &st, e)))
         return rc;
     const char *kind = anchoring_kind_name(b->kind);
     unsigned long long seq = (unsigned long long)b->seq, old = (unsigned long long)b->block_number;

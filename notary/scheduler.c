@@ -149,10 +149,10 @@ static bool work_pending(struct scheduler *s)
             return true;
     }
     /* Anchored batches not yet final are re-checked for reorgs by the next
-     * anchoring run (once connected: the first run connects). */
+     * anchoring run. */
     bool unsettled = false;
     struct err ignore;
-    return s->connected &&
+    return connect(s, &ignore) == E_OK &&
            anchoring_unsettled(s->store, &s->ledger, s->cfg.final_depth, &unsettled, &ignore) ==
                E_OK &&
            unsettled;
@@ -286,7 +286,8 @@ static void *run(void *arg)
     bool want_anchor = s->cfg.signer && work_pending(s);
     if (want_anchor)
         slog("info", "anchoring_resumed", "{s:s}", "message",
-             "closed batches found at start: anchoring them");
+             "batches to anchor (or recent anchors to re-check for reorgs) found "
+             "at start");
     int64_t now = (int64_t)time(NULL);
     int64_t next_daily = s->cfg.close_at_minute >= 0
                              ? scheduler_next_daily(now, s->cfg.close_at_minute) : 0;

@@ -76,12 +76,31 @@ bool verify_online_begin(const struct bundle *b, const struct verify_online_opts
 err_code verify_online_stale(struct evm_ledger *l, const struct bundle *b, bool *stale,
                              struct err *e)
 {
+    *stale = false;
     bool canonical;
     uint64_t depth;
     err_code rc = evm_block_canonical(l, b->anchor.block_number, &b->anchor.block_hash,
                                       &canonical, &depth, NULL, e);
-    *stale = rc == E_OK && !canonical;
-    return rc;
+    if (rc || canonical)
+        return rc;
+    /* Not canonical at that height. A block the node still knows under that
+     * hash at another height means the bundle's number was altered, not
+     * reorganised away: not stale (the caller fails it). */
+    struct rpc_block blk;
+    rc = rpc_get_block_by_hash(l->rpc, &b->anchor.block_hash, &blk, e);
+    /* ganache answers a hash it dropped in a reorg with another block (the
+     * one now at that height), which the client refuses as a wrong result:
+     * as "not known", that can only give UNKNOWN, never VALID. */
+    if (rc == E_NOT_FOUND ||
+        (rc == E_PROTOCOL && rpc_last_error(l->rpc)->failure == RPC_FAIL_RESULT)) {
+        err_clear(e);
+        *stale = true;
+        return E_OK;
+    }
+    if (rc)
+        return rc;
+    *stale = blk.number == b->anchor.block_number;
+    return E_OK;
 }
 
 void verify_online_stale_check(struct verify_result *r, const struct bundle *b, const char *now)

@@ -82,7 +82,8 @@ err_code verify_online_block(const struct bundle *b, const struct verify_online_
  * A bundle whose block a reorg took away is stale, not forged (docs/
  * proof-format.md §5 items 4 and 7): both flows ask the same questions.
  *   verify_online_stale: is the bundle's own block (anchor.blockNumber,
- *     anchor.blockHash) no longer the canonical block at that height?
+ *     anchor.blockHash) no longer the canonical block at that height, and
+ *     not a block the node knows at another height (an altered number)?
  *   verify_online_stale_check: the UNKNOWN "ledger.block" check saying so,
  *     naming the bundle's block and `now` (where the transaction is now).
  *   verify_online_missing_tx: anchor.txHash is unknown to the ledger:

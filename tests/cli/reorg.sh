@@ -12,6 +12,7 @@
 #     batch back to `sent`, `anchor` is pending (exit 3) until it is mined;
 #   - reorg deeper than --final-depth: the next batch waits (exit 3, not
 #     FAILED) and is anchored after its predecessor;
+#   - `serve`'s scheduler adopts a moved transaction as `anchor` does;
 #   - `anchor --retry-failed` anchors a FAILED batch once the ledger allows;
 #   - the anchor summary counts the store's batches (no password, ledger
 #     down, unfunded key) and matches the exit code.
@@ -193,6 +194,29 @@ has "unfunded: summary counts the batch pending, not failed" "0 anchored, 1 pend
 ledger_rpc eth_sendTransaction "[{\"from\":\"$DEV_ADDR_0\",\"to\":\"$uaddr\",\"value\":\"0xde0b6b3a7640000\"}]" >/dev/null
 expect_exit 0 "unfunded: anchored once funded" env NOTARY_DATA="$u/data" "$NOTARY" anchor "${FAST[@]}"
 has "unfunded: summary" "1 anchored, 0 pending, 0 failed"
+
+# --- serve's scheduler re-checks too: a moved transaction is adopted ------------
+batch sv
+snap=$(snapshot)
+expect_exit 0 "serve: batch 7 anchored" "$NOTARY" anchor "${FAST[@]}"
+b_old=$(st batches.7.blockNumber)
+raw7=$(raw_tx 7)
+ledger_rpc evm_revert "[\"$snap\"]" >/dev/null
+mine 2
+ledger_rpc eth_sendRawTransaction "[\"$raw7\"]" >/dev/null
+b_new=$(block_number)
+rm -f "$tmp/port"
+"$NOTARY" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --close-at none --poll-ms 100 2>"$tmp/serve.log" &
+serve_pid=$!
+for _ in $(seq 1 300); do # up to 30 s
+    [ "$(st batches.7.blockNumber 2>/dev/null)" = "$b_new" ] && break
+    kill -0 "$serve_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[ "$(st batches.7.blockNumber)" = "$b_new" ] && ok "serve: the scheduler adopted block $b_new (was $b_old)" \
+    || fail "serve: block $(st batches.7.blockNumber), want $b_new: $(tail -n 3 "$tmp/serve.log")"
+grep -q "a reorg moved transaction" "$tmp/serve.log" && ok "serve: logged the move" || fail "serve: no log line"
+kill -TERM "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null
 
 # --- a FAILED batch retried: two stores of one key disagree, the ledger changes ---
 r=$tmp/r
