@@ -944,10 +944,13 @@ out:
     }
     int code = rc ? exit_for(rc) : rep.pending ? EXIT_PENDING : EXIT_OK;
     if (g_json) {
-        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "anchored", (json_int_t)rep.anchored,
-                              "pending", (json_int_t)rep.pending, "failed",
-                              (json_int_t)rep.failed, "reorgMoved", (json_int_t)rep.moved,
-                              "retried", (json_int_t)retried);
+        /* no counts when the store could not be read: the error says why */
+        json_t *o = counted ? json_pack("{s:I, s:I, s:I, s:I, s:I}", "anchored",
+                                        (json_int_t)rep.anchored, "pending",
+                                        (json_int_t)rep.pending, "failed", (json_int_t)rep.failed,
+                                        "reorgMoved", (json_int_t)rep.moved, "retried",
+                                        (json_int_t)retried)
+                            : json_object();
         if (rc) {
             json_object_set_new(o, "error", json_string(err_name(rc)));
             json_object_set_new(o, "message", json_string(e.msg));

@@ -176,6 +176,8 @@ kill -CONT "$LEDGER_PID"
 has "summary: ledger down counts it pending" "0 anchored, 1 pending, 0 failed"
 expect_exit 2 "summary: no store -> exit 2" env NOTARY_DATA="$tmp/none" "$NOTARY" anchor
 [[ "$LAST_OUT" != *"0 pending"* ]] && ok "summary: no store prints no made-up counts" || fail "summary: $LAST_OUT"
+expect_exit 2 "summary: no store, --json" env NOTARY_DATA="$tmp/none" "$NOTARY" anchor --json
+[[ "$LAST_OUT" != *pending* && "$LAST_OUT" == *message* ]] && ok "summary: --json has the error, no counts" || fail "summary: json $LAST_OUT"
 expect_exit 0 "summary: anchored" "$NOTARY" anchor "${FAST[@]}" --json
 [ "$(json_field anchored <<<"$LAST_OUT")/$(json_field pending <<<"$LAST_OUT")" = 1/0 ] && ok "summary: 1 anchored, 0 pending" || fail "summary: $LAST_OUT"
 
