@@ -90,21 +90,44 @@ void anchoring_set_failed(struct store *s, const struct anchoring_cfg *cfg,
 #define note(r, b, why) anchoring_note((r)->s, (r)->cfg, (b), (why))
 
 /* Does the receipt carry our Anchored event for exactly this batch? */
-static bool receipt_has_event(const struct run *r, const struct store_batch *b,
-                              const struct rpc_receipt *rc, struct err *e)
+static bool evm_receipt_ok(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
+                           const struct store_batch *b, const struct rpc_receipt *rc,
+                           struct err *e)
 {
     for (size_t i = 0; i < rc->nlogs; i++) {
         struct registry_event ev;
-        if (!addr20_eq(&rc->logs[i].address, &r->cfg->contract) ||
+        if (!addr20_eq(&rc->logs[i].address, &cfg->contract) ||
             registry_parse_event(&rc->logs[i], &ev, NULL) != E_OK)
             continue;
-        if (addr20_eq(&ev.issuer, &r->issuer) && hash32_eq(&ev.root, &b->root) &&
+        if (addr20_eq(&ev.issuer, issuer) && hash32_eq(&ev.root, &b->root) &&
             ev.size == b->size && ev.seq == b->seq && (int)ev.kind == (int)b->kind)
             return true;
     }
     err_set(e, E_STATE, "the mined transaction carries no Anchored event for %s %llu",
             kind_name(b->kind), (unsigned long long)b->seq);
     return false;
+}
+
+bool anchoring_receipt_ok(const struct anchoring_cfg *cfg, bool ebsi, const struct addr20 *issuer,
+                          const struct store_batch *b, const struct rpc_receipt *rc,
+                          struct err *e)
+{
+    return ebsi ? anchoring_ebsi_receipt_ok(cfg, issuer, b, rc, e)
+                : evm_receipt_ok(cfg, issuer, b, rc, e);
+}
+
+bool anchoring_is_ebsi(struct store *s)
+{
+    char *ledger = NULL;
+    bool ebsi = store_meta_get(s, "ledger", &ledger, NULL) == E_OK && strcmp(ledger, "ebsi") == 0;
+    free(ledger);
+    return ebsi;
+}
+
+static bool receipt_has_event(const struct run *r, const struct store_batch *b,
+                              const struct rpc_receipt *rc, struct err *e)
+{
+    return evm_receipt_ok(r->cfg, &r->issuer, b, rc, e);
 }
 
 /*
@@ -171,6 +194,28 @@ static err_code sign_and_send(const struct run *r, struct store_batch *b, struct
     if ((rc = registry_next_seq(l->rpc, &r->cfg->contract, &r->issuer,
                                 (enum registry_kind)b->kind, NULL, &next, e)))
         return rc;
+    if (next < b->seq) {
+        /* The registry lost batches this store holds as anchored: a reorg
+         * deeper than the final depth. They go back to SENT (the next run
+         * re-sends or re-signs them, in order); this one waits for them. */
+        for (uint64_t q = next; q < b->seq; q++) {
+            struct store_batch p;
+            if ((rc = store_batch_get(r->s, b->kind, q, &p, e)))
+                return rc;
+            if (p.state == BATCH_ANCHORED &&
+                (rc = store_batch_set_state(r->s, b->kind, q, BATCH_SENT,
+                                            "the registry no longer has this anchor (reorg); "
+                                            "looking it up to send it again", e)))
+                return rc;
+        }
+        char why[200];
+        snprintf(why, sizeof why, "waiting: the registry expects %s %llu next (a reorg took it "
+                                  "away); it is re-anchored first",
+                 kind_name(b->kind), (unsigned long long)next);
+        say(r, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq, why);
+        note(r, b, why);
+        return E_OK; /* still CLOSED: pending */
+    }
     if (next != b->seq) {
         char why[200];
         snprintf(why, sizeof why,
@@ -611,6 +656,8 @@ err_code anchoring_drive(const struct anchoring_cfg *cfg, const struct anchoring
         if (b->state == BATCH_CLOSED) {
             if ((rc = flow->sign(ctx, b, e)))
                 return rc;
+            if (b->state == BATCH_CLOSED)
+                return E_OK; /* the flow waits (e.g. for a predecessor): pending */
             char hex[67];
             hash32_to_hex0x(&b->tx_hash, hex);
             anchoring_say(cfg, "%s %llu: root %s in transaction %s (nonce %llu)",
@@ -658,10 +705,7 @@ err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum ba
                        struct anchoring_report *rep, struct err *e)
 {
     /* An "ebsi" notary writes through EBSI's Timestamp API instead. */
-    char *ledger = NULL;
-    bool ebsi = store_meta_get(s, "ledger", &ledger, NULL) == E_OK && strcmp(ledger, "ebsi") == 0;
-    free(ledger);
-    if (ebsi)
+    if (anchoring_is_ebsi(s))
         return anchoring_ebsi_run(s, cfg, kind, rep, e);
     memset(rep, 0, sizeof *rep);
     struct run r = {.s = s, .cfg = cfg};
@@ -672,14 +716,18 @@ err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum ba
         return rc;
     struct store_batch *list;
     size_t n;
-    if ((rc = store_batch_list(s, kind, &list, &n, e)))
+    struct err re = {0};
+    err_code rrc = anchoring_recheck_soft(s, cfg, kind, &r.issuer, rep, &re);
+    if ((rc = store_batch_list(s, kind, &list, &n, e))) {
+        anchoring_count_waiting(s, kind, rep);
         return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         struct store_batch *b = &list[i];
         if (b->state == BATCH_FAILED) {
-            rep->failed++;
-            rc = err_set(e, E_STATE, "%s %llu failed earlier: %s", kind_name(kind),
-                         (unsigned long long)b->seq, b->last_error);
+            rc = err_set(e, E_STATE, "%s %llu failed earlier: %s (once the cause is fixed, "
+                                     "`notary anchor --retry-failed` tries it again)",
+                         kind_name(kind), (unsigned long long)b->seq, b->last_error);
             break; /* later batches cannot be anchored before it (contiguous sequence) */
         }
         if (b->state != BATCH_CLOSED && b->state != BATCH_SENT)
@@ -702,19 +750,44 @@ err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum ba
         }
         if (rc && rc != E_STATE)
             note(&r, b, e->msg);
-        if (rc) {
-            if (rc == E_STATE)
-                rep->failed++;
-            else
-                rep->pending++;
-            break;
-        }
-        if (!done) {
-            rep->pending++;
+        if (rc || !done)
             break; /* the next batch needs this one's sequence number first */
-        }
         rep->anchored++;
     }
     free(list);
+    anchoring_count_waiting(s, kind, rep);
+    if (!rc && rrc)
+        rc = err_set(e, rrc, "%s", re.msg);
     return rc;
+}
+
+err_code anchoring_recheck_soft(struct store *s, const struct anchoring_cfg *cfg,
+                                enum batch_kind kind, const struct addr20 *issuer,
+                                struct anchoring_report *rep, struct err *e)
+{
+    err_code rc = anchoring_recheck(s, cfg, kind, issuer, rep, e);
+    if (!rc)
+        return E_OK;
+    enum rpc_failure f = rpc_last_error(cfg->ledger->rpc)->failure;
+    if (rc == E_PROTOCOL && (f == RPC_FAIL_MALFORMED || f == RPC_FAIL_RESULT))
+        rc = E_NETWORK; /* an unusable answer says nothing about the batches */
+    anchoring_say(cfg, "warning: anchored %ss not re-checked for reorgs (run again): %s",
+                  kind_name(kind), e->msg);
+    return rc;
+}
+
+void anchoring_count_waiting(struct store *s, enum batch_kind kind, struct anchoring_report *rep)
+{
+    struct store_batch *list;
+    size_t n;
+    struct err ignore;
+    if (store_batch_list(s, kind, &list, &n, &ignore) != E_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].state == BATCH_FAILED)
+            rep->failed++;
+        else if (list[i].state == BATCH_CLOSED || list[i].state == BATCH_SENT)
+            rep->pending++;
+    }
+    free(list);
 }

@@ -34,6 +34,9 @@
 
 /* Blocks a transaction may stay pending before it is replaced (default). */
 #define ANCHORING_REPLACE_AFTER_BLOCKS 3
+/* Blocks deep at which an anchored batch is final and no longer re-checked
+ * for reorgs (default). */
+#define ANCHORING_FINAL_DEPTH 64
 #ifndef NOTARY_ANCHORING_H
 #define NOTARY_ANCHORING_H
 
@@ -53,6 +56,7 @@ struct anchoring_cfg {
     unsigned timeout_s;            /* give up waiting after this (0 = 300); the batch stays SENT */
     struct evm_fee_policy fees;     /* the cap also bounds fee replacements */
     uint64_t replace_after_blocks; /* replace a transaction pending this many blocks (0 = 3) */
+    uint64_t final_depth;          /* re-check anchored batches until this deep (0 = 64) */
     /* Progress lines for a person ("batch 3: sent 0x…, waiting for 2 confirmations"). */
     void (*log)(void *arg, const char *fmt, va_list ap);
     void *log_arg;
@@ -60,8 +64,12 @@ struct anchoring_cfg {
 
 struct anchoring_report {
     unsigned anchored;    /* batches that reached ANCHORED in this run */
-    unsigned pending;     /* batches still waiting (timeout or ledger unreachable) */
-    unsigned failed;      /* batches in FAILED */
+    unsigned pending;     /* batches still waiting after it (CLOSED or SENT in the store) */
+    unsigned failed;      /* batches in FAILED after it */
+    unsigned moved;       /* anchored batches whose transaction a reorg moved to another
+                           * block: adopted with the new block */
+    unsigned reopened;    /* anchored batches a reorg took back to SENT (re-sent or
+                           * re-signed by the run; counted again as anchored or pending) */
 };
 
 /*
@@ -75,7 +83,55 @@ struct anchoring_report {
 err_code anchoring_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
                        struct anchoring_report *rep, struct err *e) MUST_CHECK;
 
+/*
+ * Re-check the ANCHORED batches of `kind` that are less than
+ * cfg->final_depth blocks deep (notary/finality.c; anchoring_run and
+ * anchoring_ebsi_run call it first, `notary status --check` alone; the
+ * caller holds the writer lock). cfg->signer may be NULL: nothing is
+ * signed or sent here. `issuer` is the issuer's address. Adds to
+ * rep->moved and rep->reopened. E_NETWORK / E_PROTOCOL when the ledger
+ * could not be asked (nothing changed for the batch being looked at).
+ */
+err_code anchoring_recheck(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
+                           const struct addr20 *issuer, struct anchoring_report *rep,
+                           struct err *e) MUST_CHECK;
+
+/* anchoring_recheck for the anchoring runs: a failure is logged as a
+ * warning and returned (an unusable ledger answer as E_NETWORK) for the
+ * run to report after it has looked at its waiting batches — the re-check
+ * never keeps a closed batch from being anchored. */
+err_code anchoring_recheck_soft(struct store *s, const struct anchoring_cfg *cfg,
+                                enum batch_kind kind, const struct addr20 *issuer,
+                                struct anchoring_report *rep, struct err *e) MUST_CHECK;
+
+/* Is any ANCHORED batch (either kind) less than `final_depth` (0 = 64)
+ * blocks deep on `l`? For `serve`'s scheduler, to keep re-checking. */
+err_code anchoring_unsettled(struct store *s, struct evm_ledger *l, uint64_t final_depth,
+                             bool *any, struct err *e) MUST_CHECK;
+
+/* Move every FAILED batch of `kind` back to CLOSED (`notary anchor
+ * --retry-failed`), keeping the old reason in the note; *n counts them.
+ * The next run looks on the ledger first (an anchor that exists is
+ * adopted), so a retry never anchors a batch twice. */
+err_code anchoring_retry_failed(struct store *s, enum batch_kind kind, unsigned *n,
+                                struct err *e) MUST_CHECK;
+
+/* Does receipt `rc` carry the flow's event (evm: Anchored; ebsi:
+ * HashTimestamped) by `issuer` for exactly batch `b` at cfg->contract?
+ * false with the reason in *e (E_STATE) if not. */
+bool anchoring_receipt_ok(const struct anchoring_cfg *cfg, bool ebsi, const struct addr20 *issuer,
+                          const struct store_batch *b, const struct rpc_receipt *rc,
+                          struct err *e);
+
+/* Is this notary's ledger flow "ebsi" (store meta `ledger`)? */
+bool anchoring_is_ebsi(struct store *s);
+
 /* ---- shared by the ledger flows (anchoring.c: evm, anchoring_ebsi.c) ---- */
+
+/* Add the batches of `kind` that wait (CLOSED, SENT) to rep->pending and
+ * the FAILED ones to rep->failed: a run's summary is the store's states
+ * after it, whatever stopped it. */
+void anchoring_count_waiting(struct store *s, enum batch_kind kind, struct anchoring_report *rep);
 
 /* A progress line through cfg->log (nothing if it is NULL). */
 void anchoring_say(const struct anchoring_cfg *cfg, const char *fmt, ...)
@@ -107,7 +163,9 @@ err_code anchoring_settle_mined(struct store *s, const struct anchoring_cfg *cfg
 
 /* One batch through a ledger flow: CLOSED → sign (record, send) → SENT →
  * follow, until follow says done (E_OK, *done) or `deadline` passes (E_OK,
- * still pending), pausing cfg->poll_ms between looks. A batch that follow
+ * still pending), pausing cfg->poll_ms between looks. A sign that returns
+ * E_OK but leaves the batch CLOSED has chosen to wait (the reason noted):
+ * E_OK, still pending, at once. A batch that follow
  * sends back to CLOSED is signed again at once, at most three times in a
  * row, so no ledger behaviour can make the loop spin past its deadline.
  * `signed_as` names the step in the log ("recorded", "signed"). */

@@ -83,22 +83,29 @@ static err_code api_open(struct run *r, struct err *e)
 }
 
 /* Does the receipt carry our HashTimestamped event for exactly this batch? */
-static bool receipt_has_event(const struct run *r, const struct store_batch *b,
-                              const struct rpc_receipt *rc, struct err *e)
+bool anchoring_ebsi_receipt_ok(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
+                               const struct store_batch *b, const struct rpc_receipt *rc,
+                               struct err *e)
 {
     struct ebsi_data want = batch_data(b);
     for (size_t i = 0; i < rc->nlogs; i++) {
         struct ebsi_event ev;
-        if (!addr20_eq(&rc->logs[i].address, &r->cfg->contract) ||
+        if (!addr20_eq(&rc->logs[i].address, &cfg->contract) ||
             ebsi_parse_event(&rc->logs[i], &ev, NULL) != E_OK)
             continue;
-        if (addr20_eq(&ev.from, &r->issuer) && hash32_eq(&ev.root, &b->root) &&
+        if (addr20_eq(&ev.from, issuer) && hash32_eq(&ev.root, &b->root) &&
             data_eq(&ev.data, &want))
             return true;
     }
     err_set(e, E_STATE, "the mined transaction carries no HashTimestamped event for %s %llu",
             kind_name(b->kind), (unsigned long long)b->seq);
     return false;
+}
+
+static bool receipt_has_event(const struct run *r, const struct store_batch *b,
+                              const struct rpc_receipt *rc, struct err *e)
+{
+    return anchoring_ebsi_receipt_ok(r->cfg, &r->issuer, b, rc, e);
 }
 
 /*
@@ -431,18 +438,24 @@ err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, en
     signer_address(cfg->signer, &r.issuer);
     r.deadline = time(NULL) + (cfg->timeout_s ? cfg->timeout_s : 300);
     err_code rc = store_lock_writer(s, e);
-    if (rc || (rc = meta_alg(s, &r.alg, e)))
+    if (rc)
         return rc;
     struct store_batch *list;
     size_t n;
-    if ((rc = store_batch_list(s, kind, &list, &n, e)))
+    if ((rc = meta_alg(s, &r.alg, e)))
         return rc;
+    struct err re = {0};
+    err_code rrc = anchoring_recheck_soft(s, cfg, kind, &r.issuer, rep, &re);
+    if ((rc = store_batch_list(s, kind, &list, &n, e))) {
+        anchoring_count_waiting(s, kind, rep);
+        return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         struct store_batch *b = &list[i];
         if (b->state == BATCH_FAILED) {
-            rep->failed++;
-            rc = err_set(e, E_STATE, "%s %llu failed earlier: %s", kind_name(kind),
-                         (unsigned long long)b->seq, b->last_error);
+            rc = err_set(e, E_STATE, "%s %llu failed earlier: %s (once the cause is fixed, "
+                                     "`notary anchor --retry-failed` tries it again)",
+                         kind_name(kind), (unsigned long long)b->seq, b->last_error);
             break; /* keep the issuer's history in order */
         }
         if (b->state != BATCH_CLOSED && b->state != BATCH_SENT)
@@ -464,25 +477,16 @@ err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, en
         }
         if (rc == E_NETWORK)
             note(&r, b, e->msg);
-        if (rc) {
-            /* FAILED only if the batch was marked so; a refused token or
-             * transaction leaves it pending. */
-            struct store_batch now;
-            struct err ignore;
-            if (store_batch_get(s, kind, b->seq, &now, &ignore) == E_OK &&
-                now.state == BATCH_FAILED)
-                rep->failed++;
-            else
-                rep->pending++;
+        /* A refused token or transaction leaves the batch pending; the
+         * summary counts what the store says (anchoring_count_waiting). */
+        if (rc || !done)
             break;
-        }
-        if (!done) {
-            rep->pending++;
-            break;
-        }
         rep->anchored++;
     }
     free(list);
+    anchoring_count_waiting(s, kind, rep);
+    if (!rc && rrc)
+        rc = err_set(e, rrc, "%s", re.msg);
     ebsi_api_free(r.api);
     return rc;
 }

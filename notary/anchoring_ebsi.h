@@ -48,6 +48,12 @@
 err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
                             struct anchoring_report *rep, struct err *e) MUST_CHECK;
 
+/* anchoring_receipt_ok() for the "ebsi" flow: the HashTimestamped event by
+ * `issuer` with this batch's root and record. */
+bool anchoring_ebsi_receipt_ok(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
+                               const struct store_batch *b, const struct rpc_receipt *rc,
+                               struct err *e);
+
 /*
  * For `notary init --ledger ebsi`: is there a contract at `contract` on the
  * ledger? E_STATE if it has no code. *committed says whether it runs exactly

@@ -787,9 +787,23 @@ static int cmd_close(int argc, char **argv)
 
 /* ---- anchor -------------------------------------------------------------- */
 
+/* --final-depth D: 1..1000000. Non-zero if it is not. */
+static int parse_final_depth(const char *arg, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || end == arg || arg[0] == '-' || v < 1 || v > 1000000)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+
 static const char ANCHOR_USAGE[] =
     "usage: notary anchor [--timeout SEC] [--poll-ms MS] [--confirmations N]\n"
-    "                     [--replace-after-blocks K] [--max-fee-gwei G] [--json]\n"
+    "                     [--replace-after-blocks K] [--max-fee-gwei G] [--final-depth D]\n"
+    "                     [--retry-failed] [--json]\n"
     "\n"
     "Anchor every closed batch, oldest first: one transaction per batch to the\n"
     "registry contract (then every revocation checkpoint cut by `notary checkpoint`\n"
@@ -800,6 +814,12 @@ static const char ANCHOR_USAGE[] =
     "batch twice. Exit 3 if the ledger is unreachable or confirmations are still\n"
     "missing when the timeout ends.\n"
     "\n"
+    "Anchored batches are re-checked first, until their block is D deep: a\n"
+    "transaction a reorg moved to another block is adopted with that block (export\n"
+    "the bundles again); one the reorg dropped is sent again (the same signed bytes,\n"
+    "or a new transaction if its nonce went elsewhere) — never anchored twice.\n"
+    "The summary counts batches as the store has them afterwards.\n"
+    "\n"
     "  --timeout SEC        stop waiting after SEC seconds (default 300)\n"
     "  --poll-ms MS         ledger polling interval (default 1000)\n"
     "  --confirmations N    override the configured confirmations for this run\n"
@@ -809,6 +829,11 @@ static const char ANCHOR_USAGE[] =
     "                       sent is replaced at the same nonce with fees 10% higher\n"
     "                       (default 3; fee networks only, never at gas price 0)\n"
     "  --max-fee-gwei G     never offer more than G gwei per gas (default 500)\n"
+    "  --final-depth D      re-check anchored batches for reorgs until D blocks\n"
+    "                       deep (default 64)\n"
+    "  --retry-failed       first move every FAILED batch back to closed, to be\n"
+    "                       anchored again (after fixing what `notary status`\n"
+    "                       says; an anchor already on the ledger is adopted)\n"
     "  --json               print the result as JSON\n";
 
 /* Members `notary checkpoint` adds to the JSON result of the anchoring it runs. */
@@ -823,11 +848,14 @@ static int cmd_anchor(int argc, char **argv)
                                          {"rpc-attempts", required_argument, 0, 'A'},
                                          {"replace-after-blocks", required_argument, 0, 'R'},
                                          {"max-fee-gwei", required_argument, 0, 'F'},
+                                         {"final-depth", required_argument, 0, 'D'},
+                                         {"retry-failed", no_argument, 0, 'r'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     unsigned timeout = 300, poll = 1000, rpc_timeout = 0, rpc_attempts = 0;
-    uint64_t conf_override = 0, replace_after = 0, max_fee_gwei = 0;
+    uint64_t conf_override = 0, replace_after = 0, max_fee_gwei = 0, final_depth = 0;
+    bool retry = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -847,6 +875,11 @@ static int cmd_anchor(int argc, char **argv)
             if (max_fee_gwei < 1 || max_fee_gwei > 1000000000)
                 return usage_error("anchor", "--max-fee-gwei must be 1..1000000000");
             break;
+        case 'D':
+            if (parse_final_depth(optarg, &final_depth))
+                return usage_error("anchor", "--final-depth must be 1..1000000");
+            break;
+        case 'r': retry = true; break;
         case 'j': g_json = true; break;
         case 'h': fputs(ANCHOR_USAGE, stdout); return EXIT_OK;
         default: return usage_error("anchor", "unknown option");
@@ -859,8 +892,22 @@ static int cmd_anchor(int argc, char **argv)
     struct signer *sg = NULL;
     struct evm_ledger l = {0};
     struct anchoring_report rep = {0};
+    bool counted = false; /* rep holds the store's states */
+    unsigned retried = 0;
     err_code rc;
-    if ((rc = open_store(false, &s, &e)) || (rc = load_signer(&sg, &e)))
+    if ((rc = open_store(false, &s, &e)))
+        goto out;
+    if (retry) {
+        unsigned k = 0;
+        if ((rc = store_lock_writer(s, &e)) ||
+            (rc = anchoring_retry_failed(s, BATCH_ISSUANCE, &retried, &e)) ||
+            (rc = anchoring_retry_failed(s, BATCH_REVOCATION, &k, &e)))
+            goto out;
+        retried += k;
+        if (retried && !g_json)
+            printf("%u failed batch(es) back to closed: anchoring them again\n", retried);
+    }
+    if ((rc = load_signer(&sg, &e)))
         goto out;
     struct anchoring_cfg cfg = {.signer = sg, .poll_ms = poll, .timeout_s = timeout,
                                 .replace_after_blocks = replace_after,
@@ -869,24 +916,41 @@ static int cmd_anchor(int argc, char **argv)
     if ((rc = connect_ledger(s, rpc_timeout, rpc_attempts, &l, &cfg.confirmations, &cfg.contract,
                              &e)))
         goto out;
+    cfg.final_depth = final_depth;
     if (conf_override)
         cfg.confirmations = conf_override;
     cfg.ledger = &l;
     rc = anchoring_run(s, &cfg, BATCH_ISSUANCE, &rep, &e);
+    counted = true;
     /* Revocation checkpoints (`notary checkpoint`) go through the same state
      * machine; the registry keeps a separate sequence for them. */
-    if (!rc && !rep.pending) {
-        struct anchoring_report rrep = {0};
+    struct anchoring_report rrep = {0};
+    if (!rc && !rep.pending)
         rc = anchoring_run(s, &cfg, BATCH_REVOCATION, &rrep, &e);
-        rep.anchored += rrep.anchored;
-        rep.pending += rrep.pending;
-        rep.failed += rrep.failed;
+    else
+        anchoring_count_waiting(s, BATCH_REVOCATION, &rrep);
+    rep.anchored += rrep.anchored;
+    rep.pending += rrep.pending;
+    rep.failed += rrep.failed;
+    rep.moved += rrep.moved;
+    rep.reopened += rrep.reopened;
+out:
+    /* Stopped before the run (no password, ledger down): what waits is
+     * still counted, so the summary matches the store and the exit code. */
+    if (!counted && s) {
+        anchoring_count_waiting(s, BATCH_ISSUANCE, &rep);
+        anchoring_count_waiting(s, BATCH_REVOCATION, &rep);
+        counted = true;
     }
-out:;
     int code = rc ? exit_for(rc) : rep.pending ? EXIT_PENDING : EXIT_OK;
     if (g_json) {
-        json_t *o = json_pack("{s:I, s:I, s:I}", "anchored", (json_int_t)rep.anchored, "pending",
-                              (json_int_t)rep.pending, "failed", (json_int_t)rep.failed);
+        /* no counts when the store could not be read: the error says why */
+        json_t *o = counted ? json_pack("{s:I, s:I, s:I, s:I, s:I}", "anchored",
+                                        (json_int_t)rep.anchored, "pending",
+                                        (json_int_t)rep.pending, "failed", (json_int_t)rep.failed,
+                                        "reorgMoved", (json_int_t)rep.moved, "retried",
+                                        (json_int_t)retried)
+                            : json_object();
         if (rc) {
             json_object_set_new(o, "error", json_string(err_name(rc)));
             json_object_set_new(o, "message", json_string(e.msg));
@@ -897,9 +961,17 @@ out:;
     } else {
         if (rc)
             fprintf(stderr, "notary: %s\n", e.msg);
-        printf("%u anchored, %u pending, %u failed\n", rep.anchored, rep.pending, rep.failed);
+        if (counted) /* else the store could not be read: the error says why */
+            printf("%u anchored, %u pending, %u failed\n", rep.anchored, rep.pending,
+                   rep.failed);
+        if (rep.moved)
+            printf("%u anchored batch(es) moved to another block by a reorg: export their "
+                   "bundles again (`notary proof --batch N --dir DIR`)\n", rep.moved);
         if (rep.pending)
             printf("not finished: run `notary anchor` again (see `notary status` for why)\n");
+        if (rep.failed)
+            printf("failed: see `notary status`; once the cause is fixed, `notary anchor "
+                   "--retry-failed` tries again\n");
     }
     signer_free(sg);
     evm_close(&l);
@@ -998,21 +1070,89 @@ static int cmd_proof(int argc, char **argv)
 /* ---- status -------------------------------------------------------------- */
 
 static const char STATUS_USAGE[] =
-    "usage: notary status [--json]\n"
+    "usage: notary status [--check [--final-depth D]] [--json]\n"
     "\n"
     "Show the configuration, the credentials stored, every batch with its state\n"
-    "(open, closed, sent, anchored, failed) and why anything is pending.\n";
+    "(open, closed, sent, anchored, failed) and why anything is pending.\n"
+    "\n"
+    "  --check          first ask the ledger about anchored batches less than D\n"
+    "                   blocks deep (default 64): a transaction a reorg moved to\n"
+    "                   another block is adopted with it; one that is gone or\n"
+    "                   pending again sends its batch back to `sent` for `notary\n"
+    "                   anchor`. Needs no key. Exit 3 if the ledger is unreachable.\n"
+    "  --final-depth D  the reorg depth policy for --check (as `notary anchor`)\n";
+
+/* `status --check`: re-check anchored batches on the ledger (no key). */
+static err_code status_check(struct store *s, uint64_t final_depth, struct anchoring_report *rep,
+                             struct err *e)
+{
+    struct evm_ledger l = {0};
+    struct anchoring_cfg cfg = {.final_depth = final_depth, .log = g_json ? NULL : log_line};
+    char *issuer_hex = NULL;
+    struct addr20 issuer;
+    err_code rc;
+    if ((rc = store_lock_writer(s, e)))
+        return err_wrap(e, rc, "cannot re-check now (`notary serve` or `notary anchor` "
+                               "re-checks itself while it runs)");
+    if ((rc = store_meta_get(s, "issuer", &issuer_hex, e)) ||
+        (rc = addr20_from_hex(issuer_hex, &issuer, e)) ||
+        (rc = connect_ledger(s, 0, 0, &l, &cfg.confirmations, &cfg.contract, e)))
+        goto out;
+    cfg.ledger = &l;
+    if (!(rc = anchoring_recheck(s, &cfg, BATCH_ISSUANCE, &issuer, rep, e)))
+        rc = anchoring_recheck(s, &cfg, BATCH_REVOCATION, &issuer, rep, e);
+out:
+    free(issuer_hex);
+    evm_close(&l);
+    return rc;
+}
 
 static int cmd_status(int argc, char **argv)
 {
-    int code = parse_json_only(argc, argv, "status", STATUS_USAGE);
-    if (code >= 0)
-        return code;
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"check", no_argument, 0, 'c'},
+                                         {"final-depth", required_argument, 0, 'D'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    bool check = false;
+    uint64_t final_depth = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': g_json = true; break;
+        case 'c': check = true; break;
+        case 'D':
+            if (parse_final_depth(optarg, &final_depth))
+                return usage_error("status", "--final-depth must be 1..1000000");
+            break;
+        case 'h': fputs(STATUS_USAGE, stdout); return EXIT_OK;
+        default: return usage_error("status", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("status", "unexpected argument '%s'", argv[optind]);
+    if (final_depth && !check)
+        return usage_error("status", "--final-depth goes with --check");
     struct err e = {0};
     struct store *s;
     err_code rc = open_store(false, &s, &e);
     if (rc)
         return fail(exit_for(rc), &e);
+    int code = EXIT_OK;
+    struct anchoring_report rep = {0};
+    json_t *checked = NULL;
+    if (check) {
+        struct err ce = {0};
+        err_code crc = status_check(s, final_depth, &rep, &ce);
+        if (crc) {
+            fprintf(stderr, "notary status --check: %s\n", ce.msg);
+            code = exit_for(crc);
+        }
+        checked = json_pack("{s:b, s:I, s:I}", "done", crc == E_OK, "moved",
+                            (json_int_t)rep.moved, "reopened", (json_int_t)rep.reopened);
+        if (crc)
+            json_object_set_new(checked, "message", json_string(ce.msg));
+    }
     static const char *const keys[] = {"ledger", "rpc_url", "chain_id", "contract", "issuer",
                                        "confirmations"};
     json_t *cfg = json_object();
@@ -1029,6 +1169,7 @@ static int cmd_status(int argc, char **argv)
     if ((rc = store_counts(s, &counts, &e)) ||
         (rc = store_batch_list(s, BATCH_ISSUANCE, &list, &n, &e))) {
         json_decref(cfg);
+        json_decref(checked);
         store_close(s);
         return fail(exit_for(rc), &e);
     }
@@ -1040,9 +1181,13 @@ static int cmd_status(int argc, char **argv)
             batch_json_fill(o, &list[i]);
             json_array_append_new(batches, o);
         }
-        print_json(json_pack("{s:o, s:I, s:I, s:o}", "config", cfg, "credentials",
-                             (json_int_t)counts.credentials, "openBatchSize",
-                             (json_int_t)counts.open_size, "batches", batches));
+        json_t *o = json_pack("{s:o, s:I, s:I, s:o}", "config", cfg, "credentials",
+                              (json_int_t)counts.credentials, "openBatchSize",
+                              (json_int_t)counts.open_size, "batches", batches);
+        if (checked)
+            json_object_set_new(o, "check", checked);
+        checked = NULL;
+        print_json(o);
     } else {
         const char *k;
         json_t *v;
@@ -1069,9 +1214,16 @@ static int cmd_status(int argc, char **argv)
                    batch_state_name(b->state), (unsigned long long)b->size, root, extra);
         }
         json_decref(cfg);
+        if (rep.moved)
+            printf("\n%u anchored batch(es) moved to another block by a reorg: export their "
+                   "bundles again (`notary proof --batch N --dir DIR`)\n", rep.moved);
+        if (rep.reopened)
+            printf("\n%u anchored batch(es) lost their block in a reorg: run `notary anchor` to "
+                   "anchor them again\n", rep.reopened);
     }
+    json_decref(checked);
     free(list);
-    return EXIT_OK;
+    return code;
 }
 
 /* ---- revoke, checkpoint, revocations (issue 5) ---------------------------- */

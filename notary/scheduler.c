@@ -148,7 +148,14 @@ static bool work_pending(struct scheduler *s)
         if (any)
             return true;
     }
-    return false;
+    /* Anchored batches not yet final are re-checked for reorgs by the next
+     * anchoring run. */
+    bool unsettled = false;
+    struct err ignore;
+    return connect(s, &ignore) == E_OK &&
+           anchoring_unsettled(s->store, &s->ledger, s->cfg.final_depth, &unsettled, &ignore) ==
+               E_OK &&
+           unsettled;
 }
 
 /* One anchoring slice over both kinds. E_OK with *more when batches are
@@ -165,6 +172,7 @@ static err_code anchor_slice(struct scheduler *s, bool *more, struct err *e)
                                 .confirmations = s->confirmations ? s->confirmations : 1,
                                 .poll_ms = s->cfg.poll_ms ? s->cfg.poll_ms : 1000,
                                 .timeout_s = ANCHOR_SLICE_S,
+                                .final_depth = s->cfg.final_depth,
                                 .log = anchoring_log};
     static const enum batch_kind kinds[] = {BATCH_ISSUANCE, BATCH_REVOCATION};
     for (size_t k = 0; k < 2 && !rc; k++) {
@@ -278,7 +286,8 @@ static void *run(void *arg)
     bool want_anchor = s->cfg.signer && work_pending(s);
     if (want_anchor)
         slog("info", "anchoring_resumed", "{s:s}", "message",
-             "closed batches found at start: anchoring them");
+             "batches to anchor (or recent anchors to re-check for reorgs) found "
+             "at start");
     int64_t now = (int64_t)time(NULL);
     int64_t next_daily = s->cfg.close_at_minute >= 0
                              ? scheduler_next_daily(now, s->cfg.close_at_minute) : 0;

@@ -14,7 +14,10 @@
  *     seconds; on a ledger failure it retries with exponential backoff and
  *     full jitter, up to backoff_max_s, and never blocks the API;
  *   - at start, finishes what a crash left behind: roots of frozen batches,
- *     and closed or sent batches still to be anchored.
+ *     and closed or sent batches still to be anchored;
+ *   - while an anchored batch is less than final_depth blocks deep, runs
+ *     the anchoring state machine every PENDING_CHECK_S seconds, whose
+ *     first step re-checks it for reorgs (anchoring_recheck).
  *
  * Ownership: scheduler_start() returns a running scheduler that
  * scheduler_stop() stops (joining its thread) and frees. The signer and
@@ -40,6 +43,7 @@ struct scheduler_config {
     unsigned backoff_min_s;      /* first retry after a ledger failure (0 = 2) */
     unsigned backoff_max_s;      /* longest wait between retries (0 = 300) */
     unsigned rpc_timeout_ms;     /* per ledger request (0 = 10000) */
+    uint64_t final_depth;        /* re-check anchored batches until this deep (0 = 64) */
     struct metrics *metrics;     /* may be NULL */
 };
 

@@ -47,6 +47,8 @@ static const char SERVE_USAGE[] =
     "  --no-scheduler          neither close nor anchor (API only)\n"
     "  --poll-ms MS            ledger polling while waiting for confirmations\n"
     "  --backoff-max SEC       longest wait between anchoring retries (default 300)\n"
+    "  --final-depth D         re-check anchored batches for reorgs until D blocks\n"
+    "                          deep (default 64; as `notary anchor`)\n"
     "  --max-body BYTES        largest submission body (default 16777216)\n"
     "  --timeout SEC           idle connection timeout (default 15)\n"
     "  --max-connections N     all clients together (default 1024)\n"
@@ -89,6 +91,7 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
         {"cache-leaves", required_argument, 0, 'C'}, {"drain-timeout", required_argument, 0, 'd'},
         {"access-log", no_argument, 0, 'A'},        {"print-routes", no_argument, 0, 'R'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
+        {"final-depth", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
     struct serve_config cfg = {.db_path = p->db_path, .listen = "127.0.0.1:8080"};
     cfg.sched.close_at_minute = 0;
@@ -133,6 +136,11 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
             if (!parse_num(optarg, 600000, &v) || v == 0)
                 return usage("serve", "--poll-ms takes milliseconds > 0, not", optarg);
             cfg.sched.poll_ms = (unsigned)v;
+            break;
+        case 'F':
+            if (!parse_num(optarg, 1000000, &v) || v == 0)
+                return usage("serve", "--final-depth takes blocks 1..1000000, not", optarg);
+            cfg.sched.final_depth = v;
             break;
         case 'B':
             if (!parse_num(optarg, 86400, &v) || v == 0)

@@ -74,6 +74,47 @@ bool verify_online_begin(const struct bundle *b, const struct verify_online_opts
     return true;
 }
 
+err_code verify_online_stale(struct evm_ledger *l, const struct bundle *b, bool *stale,
+                             struct err *e)
+{
+    *stale = false;
+    bool canonical;
+    uint64_t depth;
+    err_code rc = evm_block_canonical(l, b->anchor.block_number, &b->anchor.block_hash,
+                                      &canonical, &depth, NULL, e);
+    if (rc || canonical)
+        return rc;
+    /* Not canonical at that height. A block the node still knows under that
+     * hash at another height means the bundle's number was altered, not
+     * reorganised away: not stale (the caller fails it). */
+    struct rpc_block blk;
+    rc = rpc_get_block_by_hash(l->rpc, &b->anchor.block_hash, &blk, e);
+    /* ganache answers a hash it dropped in a reorg with another block (the
+     * one now at that height), which the client refuses as a wrong result:
+     * as "not known", that can only give UNKNOWN, never VALID. */
+    if (rc == E_NOT_FOUND ||
+        (rc == E_PROTOCOL && rpc_last_error(l->rpc)->failure == RPC_FAIL_RESULT)) {
+        err_clear(e);
+        *stale = true;
+        return E_OK;
+    }
+    if (rc)
+        return rc;
+    *stale = blk.number == b->anchor.block_number;
+    return E_OK;
+}
+
+void verify_online_stale_check(struct verify_result *r, const struct bundle *b, const char *now)
+{
+    char bh[67];
+    hash32_to_hex0x(&b->anchor.block_hash, bh);
+    verify_add_check(r, "ledger.block", VCHECK_UNKNOWN,
+                     "the bundle's block %llu (%s) is no longer canonical: a reorg took it away "
+                     "and %s. The bundle is stale, not forged: the issuer re-anchors such "
+                     "batches; ask for a fresh bundle",
+                     (unsigned long long)b->anchor.block_number, bh, now);
+}
+
 err_code verify_online_block(const struct bundle *b, const struct verify_online_opts *opt,
                              struct evm_ledger *l, uint64_t block, const struct hash32 *hash,
                              const uint64_t *record_time, bool all_ok, struct verify_result *r,
@@ -85,20 +126,42 @@ err_code verify_online_block(const struct bundle *b, const struct verify_online_
     err_code rc = evm_block_canonical(l, block, hash, &canonical, &depth, &btime, e);
     if (rc)
         return rc;
-    char hx[67];
+    char hx[67], bh[67];
     hash32_to_hex0x(hash, hx);
-    bool blk_ok = canonical && block == a->block_number && hash32_eq(hash, &a->block_hash) &&
-                  btime == a->block_time && (!record_time || *record_time == btime);
+    hash32_to_hex0x(&a->block_hash, bh);
     if (!canonical) {
         verify_add_check(r, "ledger.block", VCHECK_UNKNOWN,
                          "block %s is no longer canonical at height %llu (reorg): wait and retry",
                          hx, (unsigned long long)block);
         return E_OK;
     }
+    if (block != a->block_number || !hash32_eq(hash, &a->block_hash)) {
+        /* The transaction is mined, but not where the bundle says. If the
+         * bundle's block was reorganised away, the bundle is stale (docs/
+         * proof-format.md §5 item 7): UNKNOWN. If it is still canonical,
+         * the bundle names a block the transaction is not in: INVALID. */
+        bool stale;
+        if ((rc = verify_online_stale(l, b, &stale, e)))
+            return rc;
+        if (stale) {
+            char now[160];
+            snprintf(now, sizeof now, "the transaction was mined again in block %llu (%.20s…)",
+                     (unsigned long long)block, hx);
+            verify_online_stale_check(r, b, now);
+        } else {
+            verify_add_check(r, "ledger.block", VCHECK_FAIL,
+                             "the bundle says block %llu (%s), but the transaction is in block "
+                             "%llu (%s)",
+                             (unsigned long long)a->block_number, bh, (unsigned long long)block,
+                             hx);
+        }
+        return E_OK;
+    }
+    bool blk_ok = btime == a->block_time && (!record_time || *record_time == btime);
     verify_add_check(r, "ledger.block", blk_ok ? VCHECK_PASS : VCHECK_FAIL,
                      blk_ok ? "block %llu %s is canonical; block time %llu matches"
-                            : "the bundle's block (%llu) / hash / time do not match the ledger's "
-                              "block %s at time %llu",
+                            : "block %llu %s is canonical, but its time %llu is not the bundle's "
+                              "(or the contract's record)",
                      (unsigned long long)block, hx, (unsigned long long)btime);
     if (!blk_ok)
         return E_OK;
@@ -115,6 +178,49 @@ err_code verify_online_block(const struct bundle *b, const struct verify_online_
 }
 
 static void hex0x(const struct hash32 *h, char out[67]) { hash32_to_hex0x(h, out); }
+
+err_code verify_online_missing_tx(struct evm_ledger *l, const struct bundle *b,
+                                  struct verify_result *r, struct err *e)
+{
+    char hx[67];
+    hash32_to_hex0x(&b->anchor.tx_hash, hx);
+    bool stale;
+    err_code rc = verify_online_stale(l, b, &stale, e);
+    if (rc)
+        return rc;
+    if (stale) {
+        char now[160];
+        snprintf(now, sizeof now, "transaction %s is not on this ledger now", hx);
+        verify_online_stale_check(r, b, now);
+    } else {
+        /* the bundle's block is there, and the transaction is not in it */
+        verify_add_check(r, "ledger.transaction", VCHECK_FAIL,
+                         "transaction %s is not on this ledger (the bundle's block %llu is, "
+                         "without it)",
+                         hx, (unsigned long long)b->anchor.block_number);
+    }
+    return E_OK;
+}
+
+err_code verify_online_pending_tx(struct evm_ledger *l, const struct bundle *b,
+                                  struct verify_result *r, struct err *e)
+{
+    char hx[67];
+    hash32_to_hex0x(&b->anchor.tx_hash, hx);
+    bool stale;
+    err_code rc = verify_online_stale(l, b, &stale, e);
+    if (rc)
+        return rc;
+    if (stale) {
+        char now[160];
+        snprintf(now, sizeof now, "transaction %s is pending again", hx);
+        verify_online_stale_check(r, b, now);
+    } else {
+        verify_add_check(r, "ledger.transaction", VCHECK_UNKNOWN,
+                         "transaction %s is not mined yet", hx);
+    }
+    return E_OK;
+}
 
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r)
@@ -170,12 +276,18 @@ void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
     hex0x(&a->tx_hash, hx);
     rc = rpc_get_transaction(l.rpc, &a->tx_hash, &tx, &e);
     if (rc == E_NOT_FOUND) {
-        verify_add_check(r, "ledger.transaction", VCHECK_FAIL,
-                         "transaction %s is not on this ledger", hx);
+        if ((rc = verify_online_missing_tx(&l, b, r, &e)))
+            goto net;
         goto out;
     }
     if (rc)
         goto net;
+    if (!tx.mined) {
+        rpc_tx_free(&tx);
+        if ((rc = verify_online_pending_tx(&l, b, r, &e)))
+            goto net;
+        goto out;
+    }
     bool tx_ok = tx.mined && addr20_eq(&tx.from, &a->issuer) && tx.has_to &&
                  addr20_eq(&tx.to, &a->contract);
     struct rpc_receipt rcpt;

@@ -20,7 +20,9 @@
  *                         anchored record, not by the bundle alone
  *   ledger.block          the receipt's block is the canonical block at that
  *                         height and matches anchor.blockNumber, blockHash and
- *                         blockTime
+ *                         blockTime; a bundle whose own block a reorg took
+ *                         away (transaction re-mined elsewhere, pending again
+ *                         or gone) is UNKNOWN: stale, ask for a fresh one
  *   ledger.confirmations  at least the required depth (else UNKNOWN: pending)
  * An unreachable ledger is UNKNOWN ("ledger"), never VALID or INVALID.
  * With pinned contracts (opts.contracts), ledger.contract also requires
@@ -76,6 +78,29 @@ err_code verify_online_block(const struct bundle *b, const struct verify_online_
                              struct evm_ledger *l, uint64_t block, const struct hash32 *hash,
                              const uint64_t *record_time, bool all_ok, struct verify_result *r,
                              struct err *e) MUST_CHECK;
+
+/*
+ * A bundle whose block a reorg took away is stale, not forged (docs/
+ * proof-format.md §5 items 4 and 7): both flows ask the same questions.
+ *   verify_online_stale: is the bundle's own block (anchor.blockNumber,
+ *     anchor.blockHash) no longer the canonical block at that height, and
+ *     not a block the node knows at another height (an altered number)?
+ *   verify_online_stale_check: the UNKNOWN "ledger.block" check saying so,
+ *     naming the bundle's block and `now` (where the transaction is now).
+ *   verify_online_missing_tx: anchor.txHash is unknown to the ledger:
+ *     UNKNOWN (stale) if the bundle's block is gone, else an INVALID
+ *     "ledger.transaction" (the block is there without the transaction).
+ *   verify_online_pending_tx: anchor.txHash is known but not mined:
+ *     UNKNOWN either way, saying whether the bundle's block is gone.
+ * They return the ledger's error when it could not be asked.
+ */
+err_code verify_online_stale(struct evm_ledger *l, const struct bundle *b, bool *stale,
+                             struct err *e) MUST_CHECK;
+void verify_online_stale_check(struct verify_result *r, const struct bundle *b, const char *now);
+err_code verify_online_missing_tx(struct evm_ledger *l, const struct bundle *b,
+                                  struct verify_result *r, struct err *e) MUST_CHECK;
+err_code verify_online_pending_tx(struct evm_ledger *l, const struct bundle *b,
+                                  struct verify_result *r, struct err *e) MUST_CHECK;
 
 /* The ledger could not be consulted: an UNKNOWN "ledger" check with why. */
 void verify_online_unreachable(struct verify_result *r, const struct err *e);

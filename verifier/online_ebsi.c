@@ -62,12 +62,18 @@ void verify_online_ebsi(const struct bundle *b, const struct verify_online_opts 
     hash32_to_hex0x(&a->tx_hash, hx);
     rc = rpc_get_transaction(l.rpc, &a->tx_hash, &tx, &e);
     if (rc == E_NOT_FOUND) {
-        verify_add_check(r, "ledger.transaction", VCHECK_FAIL,
-                         "transaction %s is not on this ledger", hx);
+        if ((rc = verify_online_missing_tx(&l, b, r, &e)))
+            goto net;
         goto out;
     }
     if (rc)
         goto net;
+    if (!tx.mined) {
+        rpc_tx_free(&tx);
+        if ((rc = verify_online_pending_tx(&l, b, r, &e)))
+            goto net;
+        goto out;
+    }
     uint64_t alg = 0;
     struct hash32 tx_root;
     struct ebsi_data tx_rec;
