@@ -288,6 +288,11 @@ static const char INIT_USAGE[] =
     "                       several `notary serve` may share it). Kept in\n"
     "                       DIR/store.url (mode 0600); $NOTARY_STORE overrides it.\n"
     "                       Default: DIR/notary.db (SQLite)\n"
+    "  --replace-unrecognised-store  a SQLite file at the store's path that is not a\n"
+    "                       notary database (empty, foreign or damaged) is refused;\n"
+    "                       with this, init renames it to PATH.unrecognised-TIME\n"
+    "                       (deleting nothing) and creates the notary. A notary's\n"
+    "                       database is never replaced\n"
     "  --json               print the result as JSON\n"
     "\n"
     "EBSI (--ledger ebsi): transactions are built by EBSI's Timestamp API, checked,\n"
@@ -332,6 +337,30 @@ static err_code import_key(const char *path, const char *pw, struct signer **out
     return rc;
 }
 
+/* Rename the SQLite file `path` that is not a notary database (and any
+ * -wal, -shm or -journal beside it) to PATH.unrecognised-TIME, so that init
+ * can create a notary there without destroying what the file held. */
+static err_code set_aside_store(const char *path, struct err *e)
+{
+    char stamp[32], to[4300];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    snprintf(to, sizeof to, "%s.unrecognised-%s", path, stamp);
+    if (access(to, F_OK) == 0)
+        return err_set(e, E_STATE, "%s already exists; run init again in a second", to);
+    static const char *const suffixes[] = {"-wal", "-shm", "-journal", ""}; /* the file last */
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char a[4300], b[4400];
+        snprintf(a, sizeof a, "%s%s", path, suffixes[i]);
+        snprintf(b, sizeof b, "%s%s", to, suffixes[i]);
+        if (access(a, F_OK) == 0 && rename(a, b) != 0)
+            return err_set(e, E_IO, "cannot set %s aside as %s: %s", a, b, strerror(errno));
+    }
+    fprintf(stderr, "notary: %s was not a notary database: kept as %s\n", path, to);
+    return E_OK;
+}
+
 static int cmd_init(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -343,12 +372,13 @@ static int cmd_init(int argc, char **argv)
         {"timestamp-contract", required_argument, 0, 'S'},
         {"token-file", required_argument, 0, 'T'}, {"hash-algorithm-id", required_argument, 0, 'H'},
         {"store", required_argument, 0, 'u'},
+        {"replace-unrecognised-store", no_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     const char *rpc = NULL, *contract = NULL, *import = NULL, *store_arg = NULL;
     const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
                *hash_alg = NULL;
     uint64_t chain_id = 0, confirmations = 1;
-    bool deploy = false, light = false;
+    bool deploy = false, light = false, replace_store = false, set_aside = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -366,6 +396,7 @@ static int cmd_init(int argc, char **argv)
         case 'T': token_file = optarg; break;
         case 'H': hash_alg = optarg; break;
         case 'u': store_arg = optarg; break;
+        case 'R': replace_store = true; break;
         case 'h': fputs(INIT_USAGE, stdout); return EXIT_OK;
         default: return usage_error("init", "unknown option");
         }
@@ -414,8 +445,26 @@ static int cmd_init(int argc, char **argv)
     bool pg = store_url_is_pg(db);
     const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
     if (!pg && access(db_file, F_OK) == 0) {
-        rc = err_set(&e, E_STATE, "%s already holds a notary; use another --data directory", dir);
-        goto out;
+        /* A notary is never overwritten; a file that is not one (emptied,
+         * foreign, garbage) only with --replace-unrecognised-store, and then
+         * it is set aside, not deleted. */
+        struct store *old = NULL;
+        rc = store_open(db, false, &old, &e);
+        store_close(old);
+        if (rc == E_OK || rc == E_UNSUPPORTED) {
+            rc = err_set(&e, E_STATE, "%s already holds a notary; use another --data directory",
+                         dir);
+            goto out;
+        }
+        if (rc != E_NOT_FOUND)
+            goto out;
+        if (!replace_store) {
+            err_prefix(&e, "init will not overwrite %s", db_file);
+            goto out;
+        }
+        err_clear(&e);
+        rc = E_OK;
+        set_aside = true;
     }
     if (access(url_file, F_OK) == 0) {
         rc = err_set(&e, E_STATE, "%s already names a store (store.url); use another --data "
@@ -468,6 +517,8 @@ static int cmd_init(int argc, char **argv)
     if ((rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
         goto out;
     if (store_arg && (rc = file_write_atomic(url_file, store_arg, strlen(store_arg), 0600, &e)))
+        goto out;
+    if (set_aside && (rc = set_aside_store(db_file, &e)))
         goto out;
     if ((rc = store_open(db, true, &s, &e)))
         goto out;

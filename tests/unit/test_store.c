@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,6 +191,51 @@ TEST(store_urls)
                          &e), &e, E_IO, "cannot connect to the PostgreSQL store");
     CHECK(s == NULL);
     CHECK_ERR(store_open("postgresql://[bad", true, &s, &e), &e, E_IO, "cannot connect");
+}
+
+/* Issue 19: an existing file that is not a notary's database (emptied,
+ * garbage, another program's SQLite database) is never turned into a new,
+ * empty notary: refused with E_NOT_FOUND whether or not `create` is set,
+ * and left byte for byte as it was. */
+TEST(unrecognised_files_are_refused_and_left_alone)
+{
+    if (t_store_pg())
+        return; /* SQLite files only */
+    static const struct { const char *name, *bytes, *why; size_t len; } cases[] = {
+        {"zero", "", "empty (0 bytes)", 0},
+        {"text", "my notes\nnot a database\n", "not a SQLite database", 25},
+        {"garbage", "SQLite format 2\0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "not a SQLite database",
+         50},
+    };
+    struct err e = {0};
+    struct store *s = NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[600], probe[700];
+        snprintf(path, sizeof path, "%s/unrecognised-%s.db", t_tmpdir(), cases[i].name);
+        FILE *f = fopen(path, "wb");
+        CHECK(f && fwrite(cases[i].bytes, 1, cases[i].len, f) == cases[i].len);
+        CHECK(fclose(f) == 0);
+        for (int create = 0; create < 2; create++) {
+            CHECK_ERR(store_open(path, create, &s, &e), &e, E_NOT_FOUND, cases[i].why);
+            CHECK(s == NULL && strstr(e.msg, "Nothing was changed"));
+        }
+        struct stat st;
+        CHECK(stat(path, &st) == 0 && (size_t)st.st_size == cases[i].len);
+        snprintf(probe, sizeof probe, "%s-wal", path);
+        CHECK(access(probe, F_OK) != 0);
+    }
+    /* A SQLite database of another program: its tables are named. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/unrecognised-foreign.db", t_tmpdir());
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "CREATE TABLE invoices(id INTEGER); CREATE TABLE \"odd\x01name\"(x)",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_ERR(store_open(path, false, &s, &e), &e, E_NOT_FOUND,
+              "without the notary's schema (tables: invoices, odd\\x01name)");
+    CHECK_ERR(store_open(path, true, &s, &e), &e, E_NOT_FOUND, "notary init");
+    CHECK(s == NULL);
 }
 
 TEST(revocation_log_append_only_and_ordered)
