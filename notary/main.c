@@ -274,6 +274,12 @@ static const char INIT_USAGE[] =
     "$NOTARY_PASSWORD), the ledger it anchors to (the chain id is checked), and\n"
     "the registry contract (deployed now, or an existing one).\n"
     "\n"
+    "The key is written first (DIR/key.json) and kept if init stops later. A new\n"
+    "key's account holds no funds on a real chain: with --deploy, init then sends\n"
+    "nothing, prints the address and about how much to fund it with (estimated\n"
+    "gas x fee per gas), and exits 3. Fund it, and run the same command again: it\n"
+    "resumes with the kept key (same password) and deploys.\n"
+    "\n"
     "  --rpc URL            ledger JSON-RPC endpoint (http or https)\n"
     "  --chain-id N         refuse a ledger whose eth_chainId is not N\n"
     "  --deploy             deploy the NotaryRegistry contract with the issuer key\n"
@@ -361,6 +367,73 @@ static err_code set_aside_store(const char *path, struct err *e)
     return E_OK;
 }
 
+/* `init` found DIR/key.json, kept by an earlier init that did not finish
+ * (typically: the new account had no funds to deploy). Load it (same
+ * password); an --import-key must be that same key. */
+static err_code resume_key(const char *key, const char *import, const char *pw,
+                           struct signer **sg, struct err *e)
+{
+    err_code rc = keystore_load_signer(key, pw, sg, e);
+    if (rc)
+        return err_wrap(e, rc, "%s, the issuer key kept by an earlier `notary init` here", key);
+    struct addr20 a, b;
+    char ha[43], hb[43];
+    signer_address(*sg, &a);
+    eth_address_checksum(&a, ha);
+    if (import) {
+        struct signer *other = NULL;
+        if ((rc = import_key(import, pw, &other, e)))
+            return rc;
+        signer_address(other, &b);
+        signer_free(other);
+        eth_address_checksum(&b, hb);
+        if (!addr20_eq(&a, &b))
+            return err_set(e, E_STATE, "%s already holds the issuer key %s (kept by an earlier "
+                                       "`notary init` here), not %s from --import-key: use another "
+                                       "--data directory, or move %s away",
+                           key, ha, hb, key);
+    }
+    fprintf(stderr, "notary: resuming with the issuer key kept in %s (%s)\n", key, ha);
+    return E_OK;
+}
+
+static void u128_dec(unsigned __int128 v, char out[48])
+{
+    char w[48], *p = w + sizeof w;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + (int)(v % 10));
+    while ((v /= 10) != 0);
+    snprintf(out, 48, "%s", p);
+}
+
+/* The new issuer's account cannot pay for the deployment: say what to fund
+ * and how to go on; exit 3 (not finished: run again once funded). */
+static int unfunded(const char *issuer, const char *key, const struct deploy_cost *c)
+{
+    char need[64], have[64], need_wei[48], have_wei[48], fee[48];
+    deploy_format_ether(c->need, need);
+    deploy_format_ether(c->balance, have);
+    u128_dec(c->need, need_wei);
+    u128_dec(c->balance, have_wei);
+    u128_dec(c->fee_per_gas, fee);
+    if (g_json) {
+        print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "error", "unfunded",
+                             "issuer", issuer, "key", key, "needWei", need_wei, "balanceWei",
+                             have_wei, "gas", (json_int_t)c->gas, "feePerGasWei", fee, "message",
+                             "fund the issuer address, then run the same notary init again"));
+    }
+    fprintf(stderr,
+            "notary: the issuer account %s cannot pay for deploying the registry contract yet:\n"
+            "  it holds   %s ETH\n"
+            "  deploying  about %s ETH (gas %llu x %s wei per gas)\n"
+            "Fund %s with at least that (more leaves room for anchoring: ~70k gas per batch),\n"
+            "then run the same `notary init ... --deploy` again: it resumes with the key kept in\n"
+            "%s (keystore v3, mode 0600; same password).\n",
+            issuer, have, need, (unsigned long long)c->gas, fee, issuer, key);
+    return EXIT_PENDING;
+}
+
 static int cmd_init(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -432,7 +505,7 @@ static int cmd_init(int argc, char **argv)
     struct evm_ledger l = {0};
     char *pw = NULL;
     err_code rc = E_OK;
-    bool created = false;
+    bool created = false, key_kept = false;
     int code = EXIT_FAIL;
     if (!dir || !key || !url_file ||
         (store_arg && !(db = strdup(store_arg)))) {
@@ -494,11 +567,31 @@ static int cmd_init(int argc, char **argv)
     struct rpc_options opt = {.url = rpc};
     if ((rc = evm_connect(&opt, chain_id, &l, &e)))
         goto out;
-    if ((rc = import ? import_key(import, pw, &sg, &e) : signer_generate(&sg, &e)))
-        goto out;
+    /* The key is written before anything is asked of the ledger with it, and
+     * kept whatever happens next: a new issuer's account must be funded
+     * before it can deploy, so its address has to survive a refusal. A key
+     * kept by an earlier init in this directory is used again (resuming). */
+    if (access(key, F_OK) == 0) {
+        if ((rc = resume_key(key, import, pw, &sg, &e)))
+            goto out;
+    } else {
+        if ((rc = import ? import_key(import, pw, &sg, &e) : signer_generate(&sg, &e)) ||
+            (rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
+            goto out;
+    }
+    key_kept = true;
     struct addr20 issuer;
     signer_address(sg, &issuer);
+    char issuer_hex[43];
+    eth_address_checksum(&issuer, issuer_hex);
     if (deploy) {
+        struct deploy_cost cost;
+        if ((rc = deploy_registry_cost(&l, &issuer, &cost, &e)))
+            goto out;
+        if (!cost.enough) {
+            code = unfunded(issuer_hex, key, &cost);
+            goto out;
+        }
         fprintf(stderr, "notary: deploying the registry contract...\n");
         if ((rc = deploy_registry(&l, sg, confirmations, 120, &contract_addr, &e)))
             goto out;
@@ -512,20 +605,18 @@ static int cmd_init(int argc, char **argv)
     } else if ((rc = deploy_check_registry(&l, &contract_addr, &e))) {
         goto out;
     }
-    /* From here on a failure removes what this init wrote, so it can simply be run again. */
+    /* From here on a failure removes the store this init wrote (the key
+     * stays), so it can simply be run again. */
     created = true;
-    if ((rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
-        goto out;
     if (store_arg && (rc = file_write_atomic(url_file, store_arg, strlen(store_arg), 0600, &e)))
         goto out;
     if (set_aside && (rc = set_aside_store(db_file, &e)))
         goto out;
     if ((rc = store_open(db, true, &s, &e)))
         goto out;
-    char chain[24], conf[24], issuer_hex[43], contract_hex[43];
+    char chain[24], conf[24], contract_hex[43];
     snprintf(chain, sizeof chain, "%llu", (unsigned long long)l.chain_id);
     snprintf(conf, sizeof conf, "%llu", (unsigned long long)confirmations);
-    eth_address_checksum(&issuer, issuer_hex);
     eth_address_checksum(&contract_addr, contract_hex);
     if ((rc = store_meta_set(s, "ledger", ebsi ? "ebsi" : "evm", &e)) ||
         (ebsi && (rc = anchoring_ebsi_configure(s, ts_api, token_file, hash_alg, &e))) ||
@@ -565,9 +656,11 @@ out:
         }
         if (store_arg)
             unlink(url_file);
-        unlink(key);
-        fprintf(stderr, "notary: init did not complete; nothing was kept in %s\n", dir);
     }
+    if (rc && key_kept)
+        fprintf(stderr, "notary: init did not complete; the issuer key stays in %s for the next "
+                        "`notary init` in %s (same password), which resumes with it\n",
+                key, dir);
     free(dir);
     free(db);
     free(key);
