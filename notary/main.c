@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1497,6 +1498,14 @@ static int cmd_token(int argc, char **argv) { return with_paths(token_command, a
 
 int main(int argc, char **argv)
 {
+    /* Non-dumpable from the first instruction, whatever the command: the
+     * password is in the environment ($NOTARY_PASSWORD) or read from a file,
+     * the store URL may carry a database password, and `serve` holds API
+     * token hashes and, when anchoring, the key. No core file, and no
+     * same-user process may ptrace us or read /proc/PID/environ or mem.
+     * (anchor/signer.c also does this while a key is loaded; it restores
+     * the state it found, which is this one.) */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     g_tty = isatty(2);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {

@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # tests/cli/cli_guard.sh — the `notary` command refuses what it must, says why,
 # and loses nothing (issue 19):
+#   - every notary command is non-dumpable from the start (no core file, no
+#     same-user ptrace or /proc/PID/environ with $NOTARY_PASSWORD in it), also
+#     those that never load the key (`submit`, `serve --no-anchor`): the
+#     kernel gives /proc/PID/status of a non-dumpable process to root, so a notary
+#     run as an ordinary user shows owner 0 there (and a control process of
+#     the same user shows its own uid: the check can fail);
 #   - a notary.db that is not a notary's database (0 bytes, random bytes, a
 #     text file, an empty SQLite file, another program's SQLite database) is
 #     refused by every command like a missing one (exit 2, "not a notary
@@ -87,5 +93,36 @@ for kind in zero foreign; do
         --kdf-light --replace-unrecognised-store
     has "$kind: ... because it holds a notary" "already holds a notary"
 done
+
+# --- 2. non-dumpable from the start -----------------------------------------------
+# owner_of_proc NAME COMMAND...: run COMMAND as an ordinary user (nobody when we
+# are root) with NOTARY_PASSWORD set, its stdin a pipe that stays open (so
+# `submit --stdin` waits there), and print the owner of its /proc/PID once it
+# is up: the user's own uid while dumpable, 0 once it is not.
+if [ "$(id -u)" = 0 ]; then RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups); uid=65534
+else RUNAS=(); uid=$(id -u); fi
+owner_of_proc() {
+    local ready=$1; shift
+    rm -f "$tmp/fifo"; mkfifo "$tmp/fifo"
+    (cd "$tmp/pub" && exec env NOTARY_PASSWORD="dump me" "${RUNAS[@]}" "$@") <"$tmp/fifo" \
+        >"$tmp/pub/out" 2>"$tmp/pub/err" &
+    local pid=$! i
+    exec 7>"$tmp/fifo" # the writer end: the reader's open returns, and read() blocks
+    for i in $(seq 1 100); do [ -e "$ready" ] && break; sleep 0.05; done
+    sleep 0.2
+    stat -c %u "/proc/$pid/status" 2>/dev/null || echo gone
+    kill -TERM "$pid" 2>/dev/null; exec 7>&-; wait "$pid" 2>/dev/null
+}
+mkdir -p "$tmp/pub" && chmod 777 "$tmp/pub" && chmod 755 "$tmp"
+cp -r "$tmp/bad-zero" "$tmp/pub/data" && chown -R "$uid" "$tmp/pub/data" 2>/dev/null
+touch "$tmp/pub/now"
+control=$(owner_of_proc "$tmp/pub/now" sleep 30)
+check "control: a dumpable process of that user owns its /proc/PID/status ($control)" test "$control" = "$uid"
+got=$(owner_of_proc "$tmp/pub/now" "$NOTARY" --data "$tmp/pub/data" submit --stdin)
+check "'notary submit --stdin' (no key) is non-dumpable: /proc/PID/status owner $got, want 0" test "$got" = 0
+got=$(owner_of_proc "$tmp/pub/port" "$NOTARY" --data "$tmp/pub/data" serve --no-anchor \
+    --listen 127.0.0.1:0 --port-file "$tmp/pub/port")
+check "'notary serve --no-anchor' is non-dumpable: /proc/PID/status owner $got, want 0" test "$got" = 0
+check "serve had started (port file written)" test -s "$tmp/pub/port"
 
 finish
