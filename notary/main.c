@@ -546,11 +546,11 @@ static int cmd_init(int argc, char **argv)
         goto out;
     }
     if (pg) { /* a notary is there once init has written its issuer */
-        char *issuer = NULL;
+        char *issuer = NULL, shown[300];
         rc = store_open(db, false, &s, &e);
         if (rc == E_OK && store_meta_get(s, "issuer", &issuer, NULL) == E_OK)
-            rc = err_set(&e, E_STATE, "the store %s already holds a notary (issuer %s)", db,
-                         issuer);
+            rc = err_set(&e, E_STATE, "the store %s already holds a notary (issuer %s)",
+                         store_url_redact(db, shown, sizeof shown), issuer);
         free(issuer);
         store_close(s);
         s = NULL;
@@ -634,7 +634,9 @@ static int cmd_init(int argc, char **argv)
     } else {
         printf("notary initialised in %s\n", dir);
         printf("  issuer address  %s\n", issuer_hex);
-        printf("  ledger          %s (chain %llu)\n", rpc, (unsigned long long)l.chain_id);
+        char shown[300];
+        printf("  ledger          %s (chain %llu)\n", rpc_url_redact(rpc, shown, sizeof shown),
+               (unsigned long long)l.chain_id);
         printf("  registry        %s%s\n", contract_hex, deploy ? " (deployed now)" : "");
         printf("  confirmations   %llu\n", (unsigned long long)confirmations);
         printf("  key             %s (keystore v3, mode 0600)\n", key);
@@ -1164,7 +1166,12 @@ static int cmd_status(int argc, char **argv)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char *v;
         if (store_meta_get(s, keys[i], &v, NULL) == E_OK) {
-            json_object_set_new(cfg, keys[i], json_string(v));
+            /* The URL's path and query often hold an API key: the origin only. */
+            char shown[300];
+            json_object_set_new(cfg, keys[i],
+                                json_string(strcmp(keys[i], "rpc_url") == 0
+                                                ? rpc_url_redact(v, shown, sizeof shown)
+                                                : v));
             free(v);
         }
     }

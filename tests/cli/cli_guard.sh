@@ -7,6 +7,11 @@
 #     kernel gives /proc/PID/status of a non-dumpable process to root, so a notary
 #     run as an ordinary user shows owner 0 there (and a control process of
 #     the same user shows its own uid: the check can fail);
+#   - secrets are not echoed: an RPC URL whose path and query carry API keys
+#     is shown by `init` and `status` (text and --json) as its origin only,
+#     and still used whole; a PostgreSQL keyword/value string in
+#     NOTARY_STORE or --store (host=... password=...) is a PostgreSQL store,
+#     and no message shows its password (nor a URI's);
 #   - a notary.db that is not a notary's database (0 bytes, random bytes, a
 #     text file, an empty SQLite file, another program's SQLite database) is
 #     refused by every command like a missing one (exit 2, "not a notary
@@ -124,5 +129,54 @@ got=$(owner_of_proc "$tmp/pub/port" "$NOTARY" --data "$tmp/pub/data" serve --no-
     --listen 127.0.0.1:0 --port-file "$tmp/pub/port")
 check "'notary serve --no-anchor' is non-dumpable: /proc/PID/status owner $got, want 0" test "$got" = 0
 check "serve had started (port file written)" test -s "$tmp/pub/port"
+
+# --- 3. secrets in URLs are not echoed ------------------------------------------------
+. tests/faultproxy/proxy.sh
+proxy_start || { fail "proxy start"; finish; }
+# The proxy forwards any path to the ledger: a URL shaped like a provider's.
+SECRET_URL="$PROXY_URL/v3/SeCrEtPaTh0123456789?apikey=SeCrEtQuErY987654"
+d=$tmp/secret-url
+no_secret() { # NAME: the last expect_exit's output holds neither secret part
+    if grep -q 'SeCrEt' <<<"$LAST_OUT$LAST_ERR"; then
+        fail "$1: the URL's secret is echoed: $(grep -o '.\{0,30\}SeCrEt.\{0,20\}' <<<"$LAST_OUT$LAST_ERR" | head -n 2)"
+    else ok "$1: no secret of the URL in the output"; fi
+}
+expect_exit 0 "init with an API key in the RPC URL's path and query" \
+    "$NOTARY" --data "$d" init --rpc "$SECRET_URL" --deploy --import-key "$tmp/key.hex" --kdf-light
+no_secret "init"
+has "init shows the ledger's origin" "ledger          http://127.0.0.1:[0-9]*/\*\*\* (chain 1337)"
+expect_exit 0 "status" "$NOTARY" --data "$d" status
+no_secret "status"
+expect_exit 0 "status --json" "$NOTARY" --data "$d" status --json
+no_secret "status --json"
+expect_grep "status --json: rpc_url is the origin" "\"rpc_url\": \"$PROXY_URL/\*\*\*\"" "$LAST_OUT"
+H2=$(printf 'credential two' | sha256sum | cut -c1-64)
+expect_exit 0 "the whole URL is still what the notary uses (submit)" "$NOTARY" --data "$d" submit "$H2"
+expect_exit 0 "... close" "$NOTARY" --data "$d" close
+expect_exit 0 "... anchor through the URL with its key" "$NOTARY" --data "$d" anchor --poll-ms 100
+no_secret "anchor"
+proxy_stop
+
+PW=KvPaSsWoRd0123456
+for store in "host=127.0.0.1 port=1 dbname=notary user=notary password=$PW connect_timeout=2" \
+             "host=127.0.0.1 password='$PW with space' dbname" \
+             "host = 127.0.0.1 password = $PW port" \
+             "postgresql://notary:$PW@127.0.0.1:1/notary?connect_timeout=2" \
+             "postgresql://notary@127.0.0.1:1/notary?password=$PW&connect_timeout=2"; do
+    for cmd in status "submit $H1" "token list"; do
+        # shellcheck disable=SC2086
+        LAST_OUT=$(NOTARY_STORE=$store "$NOTARY" --data "$tmp/nowhere" $cmd 2>&1); rc=$?
+        check "NOTARY_STORE='${store%% *} ...': ${cmd%% *} fails (exit $rc)" test "$rc" -ne 0
+        if grep -q "$PW" <<<"$LAST_OUT"; then fail "NOTARY_STORE='${store%% *} ...': ${cmd%% *} echoes the password: $LAST_OUT"
+        else ok "NOTARY_STORE='${store%% *} ...': ${cmd%% *} does not echo the password"; fi
+    done
+    LAST_OUT=$("$NOTARY" --data "$tmp/pg-init" init --rpc "$LEDGER_URL" --deploy \
+        --import-key "$tmp/key.hex" --kdf-light --store "$store" 2>&1)
+    if grep -q "$PW" <<<"$LAST_OUT"; then fail "init --store '${store%% *} ...' echoes the password: $LAST_OUT"
+    else ok "init --store '${store%% *} ...' does not echo the password"; fi
+done
+expect_exit 1 "a keyword/value NOTARY_STORE is a PostgreSQL store (it tries to connect)" \
+    env NOTARY_STORE="host=127.0.0.1 port=1 dbname=notary connect_timeout=2" "$NOTARY" --data "$tmp/nowhere" status
+has "... and says so" "cannot connect to the PostgreSQL store"
 
 finish

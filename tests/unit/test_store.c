@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "anchor/rpc.h"
 #include "core/hash.h"
 #include "core/merkle.h"
 #include "core/revlog.h"
@@ -186,6 +187,29 @@ TEST(store_urls)
     CHECK_ERR(store_open("sqlite:", true, &s, &e), &e, E_INVALID, "empty store path");
     CHECK(store_url_is_pg("postgresql://u@h/db") && store_url_is_pg("postgres://h/db"));
     CHECK(!store_url_is_pg("sqlite:/x") && !store_url_is_pg("/tmp/postgresql://x"));
+    /* Issue 19: keyword/value strings are PostgreSQL too, and no password is echoed. */
+    CHECK(store_url_is_pg("host=db dbname=notary") && !store_url_is_pg("notary.db") &&
+          !store_url_is_pg("data/x=y.db"));
+    char shown[300];
+    CHECK_STREQ(store_url_redact("postgresql://notary:s3cret@db:5432/n?sslmode=require&password=s3cret",
+                                 shown, sizeof shown),
+                "postgresql://notary:***@db:5432/n?sslmode=require&password=***");
+    CHECK_STREQ(store_url_redact("postgres://notary@db/n", shown, sizeof shown),
+                "postgres://notary@db/n");
+    CHECK_STREQ(store_url_redact("host=db password='s3 cret' dbname=n", shown, sizeof shown),
+                "password=*** dbname=n host=db");
+    CHECK_STREQ(store_url_redact("host=db password = 's3cret' dbname", shown, sizeof shown),
+                "host=db password=*** dbname");
+    CHECK_STREQ(store_url_redact("/var/lib/notary/notary.db", shown, sizeof shown),
+                "/var/lib/notary/notary.db");
+    CHECK_ERR(store_open("host=127.0.0.1 password='s3cret x' dbname", false, &s, &e), &e,
+              E_INVALID, "libpq cannot parse it");
+    CHECK(!strstr(e.msg, "s3cret"));
+    CHECK_STREQ(rpc_url_redact("https://node.example/v3/K3Y?apikey=Q", shown, sizeof shown),
+                "https://node.example:443/***");
+    CHECK_STREQ(rpc_url_redact("http://127.0.0.1:8545", shown, sizeof shown),
+                "http://127.0.0.1:8545");
+    CHECK_STREQ(rpc_url_redact("http://u:pw@h:1/?k=v", shown, sizeof shown), "http://h:1/***");
     /* nothing listens on port 1: a connection error, not a crash or a file */
     CHECK_ERR(store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", true, &s,
                          &e), &e, E_IO, "cannot connect to the PostgreSQL store");
