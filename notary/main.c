@@ -681,9 +681,12 @@ static const char SUBMIT_USAGE[] =
     "existing record is shown).\n"
     "\n"
     "  HASH               a credential's SHA-256 as 64 hex digits (\"given\")\n"
-    "  --credential FILE  a credential document: JSON is canonicalized with RFC 8785\n"
-    "                     (JCS) and hashed; any other file is hashed as raw bytes\n"
-    "  --file FILE        one hex hash per line (FILE '-' = standard input)\n"
+    "  --credential FILE  a credential document (at most 16 MiB): JSON is canonicalized\n"
+    "                     with RFC 8785 (JCS) and hashed; any other file is hashed as\n"
+    "                     raw bytes\n"
+    "  --file FILE        one hex hash per line, '#' comments and blank lines allowed;\n"
+    "                     at most 100 MiB (about 1.5M hashes); FILE '-' = standard\n"
+    "                     input. One --file or --stdin per command\n"
     "  --stdin            same as --file -\n"
     "  --json             print the result as JSON\n";
 
@@ -731,7 +734,12 @@ static err_code read_hash_file(const char *path, struct hashes *hs, struct err *
             q--;
         while (p < q && (*p == ' ' || *p == '\t'))
             p++;
-        if (q > p && *p != '#') {
+        if (q - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+            rc = err_set(e, E_INVALID, "%s:%lu: the line starts with a UTF-8 byte order mark "
+                                       "(bytes EF BB BF, invisible in most editors); save the file "
+                                       "as UTF-8 without BOM, or as plain ASCII",
+                         strcmp(path, "-") ? path : "<stdin>", line);
+        } else if (q > p && *p != '#') {
             struct hash32 h;
             if (hex_decode_exact(p, (size_t)(q - p), true, h.b, 32, e))
                 rc = err_wrap(e, E_INVALID, "%s:%lu", strcmp(path, "-") ? path : "<stdin>", line);
@@ -767,8 +775,20 @@ static int cmd_submit(int argc, char **argv)
                 rc = hashes_add(&hs, &h, how, &e);
             break;
         }
-        case 'f': hash_file = optarg; break;
-        case 's': hash_file = "-"; break;
+        case 'f':
+        case 's':
+            /* One source of hash lines: a second one would silently replace
+             * the first (and stdin cannot be read twice). */
+            if (hash_file) {
+                code = usage_error("submit", "give one --file or --stdin, not both '%s' and '%s' "
+                                             "(to submit several files: cat A B | notary submit "
+                                             "--stdin)",
+                                   strcmp(hash_file, "-") ? hash_file : "--stdin",
+                                   c == 's' ? "--stdin" : optarg);
+                goto done;
+            }
+            hash_file = c == 's' ? "-" : optarg;
+            break;
         case 'j': g_json = true; break;
         case 'h': fputs(SUBMIT_USAGE, stdout); goto done;
         default: code = usage_error("submit", "unknown option"); goto done;

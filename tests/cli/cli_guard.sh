@@ -12,6 +12,12 @@
 #     and still used whole; a PostgreSQL keyword/value string in
 #     NOTARY_STORE or --store (host=... password=...) is a PostgreSQL store,
 #     and no message shows its password (nor a URI's);
+#   - input mistakes get a clear refusal: `submit --file A --stdin` (or two
+#     --file) instead of silently dropping one source, a UTF-8 BOM in a hash
+#     file named as such, a read-only data directory or database file named
+#     as such (not "unable to open database file"), a raw byte from a damaged
+#     schema escaped (valid JSON with --json); `submit --help` states the
+#     100 MiB --file limit;
 #   - a notary.db that is not a notary's database (0 bytes, random bytes, a
 #     text file, an empty SQLite file, another program's SQLite database) is
 #     refused by every command like a missing one (exit 2, "not a notary
@@ -178,5 +184,54 @@ done
 expect_exit 1 "a keyword/value NOTARY_STORE is a PostgreSQL store (it tries to connect)" \
     env NOTARY_STORE="host=127.0.0.1 port=1 dbname=notary connect_timeout=2" "$NOTARY" --data "$tmp/nowhere" status
 has "... and says so" "cannot connect to the PostgreSQL store"
+
+# --- 4. input mistakes and damaged stores: clear messages ------------------------------
+d=$tmp/bad-zero # a working notary (section 1); H1 is in it
+count() { "$NOTARY" --data "$d" status --json | json_field credentials; }
+n0=$(count)
+H3=$(printf 'credential three' | sha256sum | cut -c1-64)
+printf '%s\n' "$H3" > "$tmp/h3.txt"
+expect_exit 2 "submit --file A --stdin is refused" \
+    sh -c 'printf "%s\n" "$1" | "$2" --data "$3" submit --file "$4" --stdin' _ "$H1" "$NOTARY" "$d" "$tmp/h3.txt"
+has "... saying to give one source" "give one --file or --stdin"
+expect_exit 2 "submit --stdin --file A is refused" \
+    sh -c 'printf "%s\n" "$1" | "$2" --data "$3" submit --stdin --file "$4"' _ "$H1" "$NOTARY" "$d" "$tmp/h3.txt"
+expect_exit 2 "submit --file A --file B is refused" "$NOTARY" --data "$d" submit --file "$tmp/h3.txt" --file "$tmp/h3.txt"
+check "nothing was stored by the refused submits" test "$(count)" = "$n0"
+printf '\xef\xbb\xbf%s\n' "$H3" > "$tmp/bom.txt"
+expect_exit 2 "a hash file with a UTF-8 BOM is refused" "$NOTARY" --data "$d" submit --file "$tmp/bom.txt"
+has "... naming the BOM and the line" "bom.txt:1: the line starts with a UTF-8 byte order mark"
+check "nothing was stored from it" test "$(count)" = "$n0"
+expect_exit 0 "submit --help" "$NOTARY" submit --help
+has "submit --help states the --file size limit" "at most 100 MiB"
+
+# Read-only: run as an ordinary user (section 2's RUNAS) on a copy of the notary.
+ro=$tmp/pub/ro; mkdir -p "$ro"; cp "$d/notary.db" "$d/key.json" "$ro/"
+chown "$uid" "$ro/notary.db" 2>/dev/null; chmod 755 "$ro"
+if [ "$(id -u)" != 0 ]; then chmod 555 "$ro"; fi # ours: take our own write right away
+before=$(sha256sum < "$ro/notary.db")
+expect_exit 1 "read-only data directory: refused" "${RUNAS[@]}" "$NOTARY" --data "$ro" submit "$H3"
+has "... saying the directory is read-only, and which" "the directory $ro is read-only"
+check "... and the database is unchanged" test "$(sha256sum < "$ro/notary.db")" = "$before"
+chmod 755 "$ro"; [ "$(id -u)" = 0 ] && chown "$uid" "$ro"; chmod 444 "$ro/notary.db"
+expect_exit 1 "read-only database file: refused" "${RUNAS[@]}" "$NOTARY" --data "$ro" submit "$H3"
+has "... saying the file is read-only" "notary.db: the database file is read-only"
+
+# A damaged schema with a raw 0xFF byte in it.
+cs=$tmp/corrupt; mkdir -p "$cs"; cp "$d/notary.db" "$cs/"
+python3 - "$cs/notary.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA writable_schema=ON")
+c.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL'"
+          " || CAST(X'FF' AS TEXT) || ') WITHOUT ROWID' WHERE name = 'meta'")
+c.commit()
+PY
+"$NOTARY" --data "$cs" status --json >"$tmp/cs.out" 2>"$tmp/cs.err"; rc=$?
+check "a damaged schema fails (exit $rc)" test "$rc" = 1
+check "... --json still prints valid JSON with the message" \
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["message"]; sys.exit(0 if "\\xff" in m else 1)' "$tmp/cs.out"
+check "... and no raw byte above 0x7f reaches stderr" \
+    python3 -c 'import sys; b=open(sys.argv[1],"rb").read(); sys.exit(0 if b and max(b) < 0x80 else 1)' "$tmp/cs.err"
 
 finish
