@@ -5,7 +5,8 @@
  *
  * Exit codes: 0 success; 1 the operation failed (the ledger refused, a batch
  * FAILED, a store error); 2 usage or input error; 3 not finished yet
- * (ledger unreachable or still waiting for confirmations — run again).
+ * (ledger unreachable, still waiting for confirmations, or `init --deploy`
+ * waiting for its new key to be funded — run again).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -70,7 +71,8 @@ static const char USAGE[] =
     "  -h, --help            this help; `notary COMMAND --help` for a command\n"
     "\n"
     "exit status: 0 ok, 1 failed, 2 usage or input error, 3 not finished yet\n"
-    "(ledger unreachable or waiting for confirmations: run the command again).\n";
+    "(ledger unreachable, waiting for confirmations, or `init --deploy` waiting\n"
+    "for the new key to be funded: run the command again).\n";
 
 /* ---- output helpers ----------------------------------------------------- */
 
