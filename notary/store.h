@@ -90,7 +90,13 @@ struct store_credential {
  * synchronous=FULL + a busy timeout), or `postgresql://…` / `postgres://…`
  * (a libpq URI; the database must exist; `create` creates the schema in it),
  * or a libpq keyword/value string ("host=… dbname=…").
- * E_NOT_FOUND if !create and there is no notary store there. */
+ * E_NOT_FOUND if !create and there is no notary store there, and (SQLite)
+ * whether or not `create` is set, if the file that is there is not a
+ * notary's database — empty (0 bytes), not SQLite, or a SQLite database
+ * without the notary's schema: nothing is written to it, and the message
+ * says which (issue 19: it must never become a new, empty notary). Messages
+ * escape the non-printable bytes SQLite quotes from a damaged file, and a
+ * read-only file, directory or file system is named as such (E_IO). */
 err_code store_open(const char *url, bool create, struct store **out, struct err *e) MUST_CHECK;
 void store_close(struct store *s);
 
