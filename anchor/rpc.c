@@ -276,6 +276,30 @@ out:
     return rc;
 }
 
+const char *rpc_url_redact(const char *url, char *out, size_t max)
+{
+    if (!max)
+        return out;
+    snprintf(out, max, "(not a valid http(s) URL)");
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        bool secret = (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && strlen(path) > 1) ||
+                      curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK;
+        snprintf(out, max, "%s://%s:%s%s", scheme, host, port, secret ? "/***" : "");
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(u);
+    return out;
+}
+
 err_code rpc_client_new(const struct rpc_options *opt, struct rpc_client **out, struct err *e)
 {
     *out = NULL;

@@ -121,6 +121,13 @@ err_code rpc_set_response_for_test(struct rpc_client *c, const void *body, size_
 /* "scheme://host:port" of the ledger — what error messages show. Owned by the client. */
 const char *rpc_client_origin(const struct rpc_client *c);
 
+/* `url` fit for a message or an output: its origin (scheme://host:port),
+ * then "/" and three stars if it has a path or a query — where API keys usually are
+ * (https://node.example/v3/KEY, ?apikey=KEY) — never their text; user:password@
+ * is dropped too. A string that is not an absolute URL gives "(not a valid
+ * http(s) URL)". Writes at most `max` bytes (NUL included); returns out. */
+const char *rpc_url_redact(const char *url, char *out, size_t max);
+
 /* Counters since rpc_client_new(), for metrics. */
 struct rpc_stats {
     uint64_t calls;            /* rpc_call*() invocations that sent something */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "anchor/registry.h"
+#include "anchor/rpc.h"
 
 err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
                          uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
@@ -67,6 +68,94 @@ err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
                            timeout_s);
         usleep(500 * 1000);
     }
+}
+
+static int hex_digit_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static unsigned __int128 u256_to_u128_sat(const struct u256 *v)
+{
+    unsigned __int128 r = 0;
+    for (int i = 0; i < 16; i++)
+        if (v->b[i])
+            return ~(unsigned __int128)0;
+    for (int i = 16; i < 32; i++)
+        r = r << 8 | v->b[i];
+    return r;
+}
+
+err_code deploy_registry_cost(struct evm_ledger *l, const struct addr20 *from,
+                              struct deploy_cost *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t *code;
+    size_t len;
+    err_code rc = hex_decode_alloc(registry_creation_hex, strlen(registry_creation_hex), true,
+                                   TX_MAX_RAW, &code, &len, e);
+    if (rc)
+        return err_wrap(e, rc, "embedded contract bytecode");
+    struct tx t;
+    rc = evm_build_tx(l, NULL, from, NULL, code, len, 0, &t, e);
+    free(code);
+    if (!rc) {
+        out->gas = t.gas_limit;
+        out->fee_per_gas = u256_to_u128_sat(t.type == TX_EIP1559 ? &t.max_fee : &t.gas_price);
+        unsigned __int128 max = ~(unsigned __int128)0;
+        out->need = out->fee_per_gas && out->gas > max / out->fee_per_gas
+                        ? max
+                        : out->fee_per_gas * out->gas;
+    }
+    tx_clear(&t);
+    if (rc)
+        return rc;
+    char hex[43];
+    addr20_to_hex(from, hex);
+    json_t *result = NULL;
+    if ((rc = rpc_call(l->rpc, "eth_getBalance", json_pack("[s, s]", hex, "pending"), &result,
+                       e)))
+        return err_wrap(e, rc, "eth_getBalance");
+    const char *q = json_string_value(result);
+    size_t n = q ? strlen(q) : 0;
+    if (n < 3 || q[0] != '0' || q[1] != 'x' || (q[2] == '0' && n > 3)) {
+        json_decref(result);
+        return err_set(e, E_PROTOCOL, "eth_getBalance: the answer is not a hex quantity");
+    }
+    for (size_t i = 2; i < n; i++) {
+        int d = hex_digit_value(q[i]);
+        if (d < 0) {
+            json_decref(result);
+            return err_set(e, E_PROTOCOL, "eth_getBalance: the answer is not a hex quantity");
+        }
+        out->balance = n - 2 > 32 ? ~(unsigned __int128)0 : out->balance << 4 | (unsigned)d;
+    }
+    json_decref(result);
+    out->enough = out->balance >= out->need;
+    return E_OK;
+}
+
+void deploy_format_ether(unsigned __int128 wei, char out[64])
+{
+    static const unsigned __int128 ETHER = 1000000000000000000ull;
+    unsigned __int128 whole = wei / ETHER;
+    uint64_t frac = (uint64_t)(wei % ETHER);
+    char w[48], *p = w + sizeof w;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + (int)(whole % 10));
+    while ((whole /= 10) != 0);
+    if (!frac) {
+        snprintf(out, 64, "%s", p);
+        return;
+    }
+    char f[19];
+    snprintf(f, sizeof f, "%018llu", (unsigned long long)frac);
+    for (int i = 17; i > 0 && f[i] == '0'; i--)
+        f[i] = '\0';
+    snprintf(out, 64, "%s.%s", p, f);
 }
 
 err_code deploy_check_registry(struct evm_ledger *l, const struct addr20 *contract,

@@ -16,6 +16,24 @@ err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
                          uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
                          struct err *e) MUST_CHECK;
 
+/* What deploying the registry would cost `from`, asked of the ledger
+ * without sending anything: the gas limit deploy_registry would give the
+ * creation transaction (eth_estimateGas + 25%), the fee per gas it would
+ * offer (maxFeePerGas, or gasPrice on a legacy chain), their product — what
+ * the account must hold, as nodes refuse a transaction whose gas × fee the
+ * balance cannot cover — and the balance (eth_getBalance, "pending").
+ * Amounts are wei; `need` and `balance` saturate at 2^128 − 1. */
+struct deploy_cost {
+    uint64_t gas;
+    unsigned __int128 fee_per_gas, need, balance;
+    bool enough; /* balance ≥ need */
+};
+err_code deploy_registry_cost(struct evm_ledger *l, const struct addr20 *from,
+                              struct deploy_cost *out, struct err *e) MUST_CHECK;
+
+/* Write `wei` as ether with up to 18 decimals ("0.0035", "100") into out. */
+void deploy_format_ether(unsigned __int128 wei, char out[64]);
+
 /* Check that `contract` holds code and answers nextSeq() like a
  * NotaryRegistry (E_STATE naming what is wrong otherwise). */
 err_code deploy_check_registry(struct evm_ledger *l, const struct addr20 *contract,

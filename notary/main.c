@@ -5,7 +5,8 @@
  *
  * Exit codes: 0 success; 1 the operation failed (the ledger refused, a batch
  * FAILED, a store error); 2 usage or input error; 3 not finished yet
- * (ledger unreachable or still waiting for confirmations — run again).
+ * (ledger unreachable, still waiting for confirmations, or `init --deploy`
+ * waiting for its new key to be funded — run again).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,7 +71,8 @@ static const char USAGE[] =
     "  -h, --help            this help; `notary COMMAND --help` for a command\n"
     "\n"
     "exit status: 0 ok, 1 failed, 2 usage or input error, 3 not finished yet\n"
-    "(ledger unreachable or waiting for confirmations: run the command again).\n";
+    "(ledger unreachable, waiting for confirmations, or `init --deploy` waiting\n"
+    "for the new key to be funded: run the command again).\n";
 
 /* ---- output helpers ----------------------------------------------------- */
 
@@ -274,6 +277,12 @@ static const char INIT_USAGE[] =
     "$NOTARY_PASSWORD), the ledger it anchors to (the chain id is checked), and\n"
     "the registry contract (deployed now, or an existing one).\n"
     "\n"
+    "The key is written first (DIR/key.json) and kept if init stops later. A new\n"
+    "key's account holds no funds on a real chain: with --deploy, init then sends\n"
+    "nothing, prints the address and about how much to fund it with (estimated\n"
+    "gas x fee per gas), and exits 3. Fund it, and run the same command again: it\n"
+    "resumes with the kept key (same password) and deploys.\n"
+    "\n"
     "  --rpc URL            ledger JSON-RPC endpoint (http or https)\n"
     "  --chain-id N         refuse a ledger whose eth_chainId is not N\n"
     "  --deploy             deploy the NotaryRegistry contract with the issuer key\n"
@@ -288,6 +297,11 @@ static const char INIT_USAGE[] =
     "                       several `notary serve` may share it). Kept in\n"
     "                       DIR/store.url (mode 0600); $NOTARY_STORE overrides it.\n"
     "                       Default: DIR/notary.db (SQLite)\n"
+    "  --replace-unrecognised-store  a SQLite file at the store's path that is not a\n"
+    "                       notary database (empty, foreign or damaged) is refused;\n"
+    "                       with this, init renames it to PATH.unrecognised-TIME\n"
+    "                       (deleting nothing) and creates the notary. A notary's\n"
+    "                       database is never replaced\n"
     "  --json               print the result as JSON\n"
     "\n"
     "EBSI (--ledger ebsi): transactions are built by EBSI's Timestamp API, checked,\n"
@@ -332,6 +346,97 @@ static err_code import_key(const char *path, const char *pw, struct signer **out
     return rc;
 }
 
+/* Rename the SQLite file `path` that is not a notary database (and any
+ * -wal, -shm or -journal beside it) to PATH.unrecognised-TIME, so that init
+ * can create a notary there without destroying what the file held. */
+static err_code set_aside_store(const char *path, struct err *e)
+{
+    char stamp[32], to[4300];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    snprintf(to, sizeof to, "%s.unrecognised-%s", path, stamp);
+    if (access(to, F_OK) == 0)
+        return err_set(e, E_STATE, "%s already exists; run init again in a second", to);
+    static const char *const suffixes[] = {"-wal", "-shm", "-journal", ""}; /* the file last */
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char a[4300], b[4400];
+        snprintf(a, sizeof a, "%s%s", path, suffixes[i]);
+        snprintf(b, sizeof b, "%s%s", to, suffixes[i]);
+        if (access(a, F_OK) == 0 && rename(a, b) != 0)
+            return err_set(e, E_IO, "cannot set %s aside as %s: %s", a, b, strerror(errno));
+    }
+    fprintf(stderr, "notary: %s was not a notary database: kept as %s\n", path, to);
+    return E_OK;
+}
+
+/* `init` found DIR/key.json, kept by an earlier init that did not finish
+ * (typically: the new account had no funds to deploy). Load it (same
+ * password); an --import-key must be that same key. */
+static err_code resume_key(const char *key, const char *import, const char *pw,
+                           struct signer **sg, struct err *e)
+{
+    err_code rc = keystore_load_signer(key, pw, sg, e);
+    if (rc)
+        return err_wrap(e, rc, "%s, the issuer key kept by an earlier `notary init` here", key);
+    struct addr20 a, b;
+    char ha[43], hb[43];
+    signer_address(*sg, &a);
+    eth_address_checksum(&a, ha);
+    if (import) {
+        struct signer *other = NULL;
+        if ((rc = import_key(import, pw, &other, e)))
+            return rc;
+        signer_address(other, &b);
+        signer_free(other);
+        eth_address_checksum(&b, hb);
+        if (!addr20_eq(&a, &b))
+            return err_set(e, E_STATE, "%s already holds the issuer key %s (kept by an earlier "
+                                       "`notary init` here), not %s from --import-key: use another "
+                                       "--data directory, or move %s away",
+                           key, ha, hb, key);
+    }
+    fprintf(stderr, "notary: resuming with the issuer key kept in %s (%s)\n", key, ha);
+    return E_OK;
+}
+
+static void u128_dec(unsigned __int128 v, char out[48])
+{
+    char w[48], *p = w + sizeof w;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + (int)(v % 10));
+    while ((v /= 10) != 0);
+    snprintf(out, 48, "%s", p);
+}
+
+/* The new issuer's account cannot pay for the deployment: say what to fund
+ * and how to go on; exit 3 (not finished: run again once funded). */
+static int unfunded(const char *issuer, const char *key, const struct deploy_cost *c)
+{
+    char need[64], have[64], need_wei[48], have_wei[48], fee[48];
+    deploy_format_ether(c->need, need);
+    deploy_format_ether(c->balance, have);
+    u128_dec(c->need, need_wei);
+    u128_dec(c->balance, have_wei);
+    u128_dec(c->fee_per_gas, fee);
+    if (g_json) {
+        print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "error", "unfunded",
+                             "issuer", issuer, "key", key, "needWei", need_wei, "balanceWei",
+                             have_wei, "gas", (json_int_t)c->gas, "feePerGasWei", fee, "message",
+                             "fund the issuer address, then run the same notary init again"));
+    }
+    fprintf(stderr,
+            "notary: the issuer account %s cannot pay for deploying the registry contract yet:\n"
+            "  it holds   %s ETH\n"
+            "  deploying  about %s ETH (gas %llu x %s wei per gas)\n"
+            "Fund %s with at least that (more leaves room for anchoring: ~70k gas per batch),\n"
+            "then run the same `notary init ... --deploy` again: it resumes with the key kept in\n"
+            "%s (keystore v3, mode 0600; same password).\n",
+            issuer, have, need, (unsigned long long)c->gas, fee, issuer, key);
+    return EXIT_PENDING;
+}
+
 static int cmd_init(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -343,12 +448,13 @@ static int cmd_init(int argc, char **argv)
         {"timestamp-contract", required_argument, 0, 'S'},
         {"token-file", required_argument, 0, 'T'}, {"hash-algorithm-id", required_argument, 0, 'H'},
         {"store", required_argument, 0, 'u'},
+        {"replace-unrecognised-store", no_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     const char *rpc = NULL, *contract = NULL, *import = NULL, *store_arg = NULL;
     const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
                *hash_alg = NULL;
     uint64_t chain_id = 0, confirmations = 1;
-    bool deploy = false, light = false;
+    bool deploy = false, light = false, replace_store = false, set_aside = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -366,6 +472,7 @@ static int cmd_init(int argc, char **argv)
         case 'T': token_file = optarg; break;
         case 'H': hash_alg = optarg; break;
         case 'u': store_arg = optarg; break;
+        case 'R': replace_store = true; break;
         case 'h': fputs(INIT_USAGE, stdout); return EXIT_OK;
         default: return usage_error("init", "unknown option");
         }
@@ -401,7 +508,7 @@ static int cmd_init(int argc, char **argv)
     struct evm_ledger l = {0};
     char *pw = NULL;
     err_code rc = E_OK;
-    bool created = false;
+    bool created = false, key_kept = false;
     int code = EXIT_FAIL;
     if (!dir || !key || !url_file ||
         (store_arg && !(db = strdup(store_arg)))) {
@@ -414,8 +521,26 @@ static int cmd_init(int argc, char **argv)
     bool pg = store_url_is_pg(db);
     const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
     if (!pg && access(db_file, F_OK) == 0) {
-        rc = err_set(&e, E_STATE, "%s already holds a notary; use another --data directory", dir);
-        goto out;
+        /* A notary is never overwritten; a file that is not one (emptied,
+         * foreign, garbage) only with --replace-unrecognised-store, and then
+         * it is set aside, not deleted. */
+        struct store *old = NULL;
+        rc = store_open(db, false, &old, &e);
+        store_close(old);
+        if (rc == E_OK || rc == E_UNSUPPORTED) {
+            rc = err_set(&e, E_STATE, "%s already holds a notary; use another --data directory",
+                         dir);
+            goto out;
+        }
+        if (rc != E_NOT_FOUND)
+            goto out;
+        if (!replace_store) {
+            err_prefix(&e, "init will not overwrite %s", db_file);
+            goto out;
+        }
+        err_clear(&e);
+        rc = E_OK;
+        set_aside = true;
     }
     if (access(url_file, F_OK) == 0) {
         rc = err_set(&e, E_STATE, "%s already names a store (store.url); use another --data "
@@ -423,11 +548,11 @@ static int cmd_init(int argc, char **argv)
         goto out;
     }
     if (pg) { /* a notary is there once init has written its issuer */
-        char *issuer = NULL;
+        char *issuer = NULL, shown[300];
         rc = store_open(db, false, &s, &e);
         if (rc == E_OK && store_meta_get(s, "issuer", &issuer, NULL) == E_OK)
-            rc = err_set(&e, E_STATE, "the store %s already holds a notary (issuer %s)", db,
-                         issuer);
+            rc = err_set(&e, E_STATE, "the store %s already holds a notary (issuer %s)",
+                         store_url_redact(db, shown, sizeof shown), issuer);
         free(issuer);
         store_close(s);
         s = NULL;
@@ -445,11 +570,31 @@ static int cmd_init(int argc, char **argv)
     struct rpc_options opt = {.url = rpc};
     if ((rc = evm_connect(&opt, chain_id, &l, &e)))
         goto out;
-    if ((rc = import ? import_key(import, pw, &sg, &e) : signer_generate(&sg, &e)))
-        goto out;
+    /* The key is written before anything is asked of the ledger with it, and
+     * kept whatever happens next: a new issuer's account must be funded
+     * before it can deploy, so its address has to survive a refusal. A key
+     * kept by an earlier init in this directory is used again (resuming). */
+    if (access(key, F_OK) == 0) {
+        if ((rc = resume_key(key, import, pw, &sg, &e)))
+            goto out;
+    } else {
+        if ((rc = import ? import_key(import, pw, &sg, &e) : signer_generate(&sg, &e)) ||
+            (rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
+            goto out;
+    }
+    key_kept = true;
     struct addr20 issuer;
     signer_address(sg, &issuer);
+    char issuer_hex[43];
+    eth_address_checksum(&issuer, issuer_hex);
     if (deploy) {
+        struct deploy_cost cost;
+        if ((rc = deploy_registry_cost(&l, &issuer, &cost, &e)))
+            goto out;
+        if (!cost.enough) {
+            code = unfunded(issuer_hex, key, &cost);
+            goto out;
+        }
         fprintf(stderr, "notary: deploying the registry contract...\n");
         if ((rc = deploy_registry(&l, sg, confirmations, 120, &contract_addr, &e)))
             goto out;
@@ -463,18 +608,18 @@ static int cmd_init(int argc, char **argv)
     } else if ((rc = deploy_check_registry(&l, &contract_addr, &e))) {
         goto out;
     }
-    /* From here on a failure removes what this init wrote, so it can simply be run again. */
+    /* From here on a failure removes the store this init wrote (the key
+     * stays), so it can simply be run again. */
     created = true;
-    if ((rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
-        goto out;
     if (store_arg && (rc = file_write_atomic(url_file, store_arg, strlen(store_arg), 0600, &e)))
+        goto out;
+    if (set_aside && (rc = set_aside_store(db_file, &e)))
         goto out;
     if ((rc = store_open(db, true, &s, &e)))
         goto out;
-    char chain[24], conf[24], issuer_hex[43], contract_hex[43];
+    char chain[24], conf[24], contract_hex[43];
     snprintf(chain, sizeof chain, "%llu", (unsigned long long)l.chain_id);
     snprintf(conf, sizeof conf, "%llu", (unsigned long long)confirmations);
-    eth_address_checksum(&issuer, issuer_hex);
     eth_address_checksum(&contract_addr, contract_hex);
     if ((rc = store_meta_set(s, "ledger", ebsi ? "ebsi" : "evm", &e)) ||
         (ebsi && (rc = anchoring_ebsi_configure(s, ts_api, token_file, hash_alg, &e))) ||
@@ -491,7 +636,9 @@ static int cmd_init(int argc, char **argv)
     } else {
         printf("notary initialised in %s\n", dir);
         printf("  issuer address  %s\n", issuer_hex);
-        printf("  ledger          %s (chain %llu)\n", rpc, (unsigned long long)l.chain_id);
+        char shown[300];
+        printf("  ledger          %s (chain %llu)\n", rpc_url_redact(rpc, shown, sizeof shown),
+               (unsigned long long)l.chain_id);
         printf("  registry        %s%s\n", contract_hex, deploy ? " (deployed now)" : "");
         printf("  confirmations   %llu\n", (unsigned long long)confirmations);
         printf("  key             %s (keystore v3, mode 0600)\n", key);
@@ -514,9 +661,11 @@ out:
         }
         if (store_arg)
             unlink(url_file);
-        unlink(key);
-        fprintf(stderr, "notary: init did not complete; nothing was kept in %s\n", dir);
     }
+    if (rc && key_kept)
+        fprintf(stderr, "notary: init did not complete; the issuer key stays in %s for the next "
+                        "`notary init` in %s (same password), which resumes with it\n",
+                key, dir);
     free(dir);
     free(db);
     free(key);
@@ -534,9 +683,12 @@ static const char SUBMIT_USAGE[] =
     "existing record is shown).\n"
     "\n"
     "  HASH               a credential's SHA-256 as 64 hex digits (\"given\")\n"
-    "  --credential FILE  a credential document: JSON is canonicalized with RFC 8785\n"
-    "                     (JCS) and hashed; any other file is hashed as raw bytes\n"
-    "  --file FILE        one hex hash per line (FILE '-' = standard input)\n"
+    "  --credential FILE  a credential document (at most 16 MiB): JSON is canonicalized\n"
+    "                     with RFC 8785 (JCS) and hashed; any other file is hashed as\n"
+    "                     raw bytes\n"
+    "  --file FILE        one hex hash per line, '#' comments and blank lines allowed;\n"
+    "                     at most 100 MiB (about 1.5M hashes); FILE '-' = standard\n"
+    "                     input. One --file or --stdin per command\n"
     "  --stdin            same as --file -\n"
     "  --json             print the result as JSON\n";
 
@@ -584,7 +736,12 @@ static err_code read_hash_file(const char *path, struct hashes *hs, struct err *
             q--;
         while (p < q && (*p == ' ' || *p == '\t'))
             p++;
-        if (q > p && *p != '#') {
+        if (q - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+            rc = err_set(e, E_INVALID, "%s:%lu: the line starts with a UTF-8 byte order mark "
+                                       "(bytes EF BB BF, invisible in most editors); save the file "
+                                       "as UTF-8 without BOM, or as plain ASCII",
+                         strcmp(path, "-") ? path : "<stdin>", line);
+        } else if (q > p && *p != '#') {
             struct hash32 h;
             if (hex_decode_exact(p, (size_t)(q - p), true, h.b, 32, e))
                 rc = err_wrap(e, E_INVALID, "%s:%lu", strcmp(path, "-") ? path : "<stdin>", line);
@@ -620,8 +777,20 @@ static int cmd_submit(int argc, char **argv)
                 rc = hashes_add(&hs, &h, how, &e);
             break;
         }
-        case 'f': hash_file = optarg; break;
-        case 's': hash_file = "-"; break;
+        case 'f':
+        case 's':
+            /* One source of hash lines: a second one would silently replace
+             * the first (and stdin cannot be read twice). */
+            if (hash_file) {
+                code = usage_error("submit", "give one --file or --stdin, not both '%s' and '%s' "
+                                             "(to submit several files: cat A B | notary submit "
+                                             "--stdin)",
+                                   strcmp(hash_file, "-") ? hash_file : "--stdin",
+                                   c == 's' ? "--stdin" : optarg);
+                goto done;
+            }
+            hash_file = c == 's' ? "-" : optarg;
+            break;
         case 'j': g_json = true; break;
         case 'h': fputs(SUBMIT_USAGE, stdout); goto done;
         default: code = usage_error("submit", "unknown option"); goto done;
@@ -1159,7 +1328,12 @@ static int cmd_status(int argc, char **argv)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char *v;
         if (store_meta_get(s, keys[i], &v, NULL) == E_OK) {
-            json_object_set_new(cfg, keys[i], json_string(v));
+            /* The URL's path and query often hold an API key: the origin only. */
+            char shown[300];
+            json_object_set_new(cfg, keys[i],
+                                json_string(strcmp(keys[i], "rpc_url") == 0
+                                                ? rpc_url_redact(v, shown, sizeof shown)
+                                                : v));
             free(v);
         }
     }
@@ -1505,6 +1679,14 @@ static int cmd_token(int argc, char **argv) { return with_paths(token_command, a
 
 int main(int argc, char **argv)
 {
+    /* Non-dumpable from the first instruction, whatever the command: the
+     * password is in the environment ($NOTARY_PASSWORD) or read from a file,
+     * the store URL may carry a database password, and `serve` holds API
+     * token hashes and, when anchoring, the key. No core file, and no
+     * same-user process may ptrace us or read /proc/PID/environ or mem.
+     * (anchor/signer.c also does this while a key is loaded; it restores
+     * the state it found, which is this one.) */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     g_tty = isatty(2);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {

@@ -7,6 +7,7 @@
  */
 #include "notary/store_impl.h"
 
+#include <postgresql/libpq-fe.h>
 #include <string.h>
 
 const char *batch_state_name(enum batch_state s)
@@ -21,9 +22,134 @@ const char *batch_state_name(enum batch_state s)
     return "unknown";
 }
 
-bool store_url_is_pg(const char *url)
+static bool pg_uri(const char *url)
 {
     return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+/* A libpq keyword/value string ("host=db dbname=notary password=…"): it
+ * starts with a word and '=', and libpq parses all of it. */
+static bool looks_conninfo(const char *url)
+{
+    const char *p = url;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    const char *w = p;
+    while ((*p >= 'a' && *p <= 'z') || *p == '_')
+        p++;
+    if (p == w)
+        return false;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p == '=';
+}
+
+static bool pg_conninfo(const char *url)
+{
+    if (!looks_conninfo(url))
+        return false;
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    PQconninfoFree(opts);
+    return opts != NULL;
+}
+
+bool store_url_is_pg(const char *url)
+{
+    return pg_uri(url) || pg_conninfo(url);
+}
+
+/* Append `n` bytes of `p` to out[*j] (bounded, NUL-terminated). */
+static void put(char *out, size_t max, size_t *j, const char *p, size_t n)
+{
+    while (n-- && *j + 1 < max)
+        out[(*j)++] = *p++;
+    out[*j] = '\0';
+}
+
+const char *store_url_redact(const char *url, char *out, size_t max)
+{
+    size_t j = 0;
+    if (!max)
+        return out;
+    out[0] = '\0';
+    if (pg_uri(url)) {
+        /* postgresql://user:PASSWORD@host/db?…&password=PASSWORD&… */
+        const char *auth = strstr(url, "://") + 3;
+        const char *end = auth + strcspn(auth, "/?#");
+        const char *at = NULL;
+        for (const char *q = auth; q < end; q++)
+            if (*q == '@')
+                at = q;
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        const char *p = url;
+        if (colon) {
+            put(out, max, &j, p, (size_t)(colon + 1 - p));
+            put(out, max, &j, "***", 3);
+            p = at;
+        }
+        const char *query = strchr(p, '?');
+        if (!query) {
+            put(out, max, &j, p, strlen(p));
+            return out;
+        }
+        put(out, max, &j, p, (size_t)(query + 1 - p));
+        for (p = query + 1; *p;) {
+            size_t n = strcspn(p, "&");
+            if (strncmp(p, "password=", 9) == 0) {
+                put(out, max, &j, "password=***", 12);
+            } else {
+                put(out, max, &j, p, n);
+            }
+            p += n;
+            if (*p == '&')
+                put(out, max, &j, p++, 1);
+        }
+        return out;
+    }
+    if (pg_conninfo(url)) {
+        /* Rebuilt from libpq's own parse, so quoting cannot hide a password. */
+        PQconninfoOption *opts = PQconninfoParse(url, NULL);
+        for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+            if (!o->val)
+                continue;
+            bool secret = strcmp(o->keyword, "password") == 0 || strstr(o->dispchar, "*");
+            if (j)
+                put(out, max, &j, " ", 1);
+            put(out, max, &j, o->keyword, strlen(o->keyword));
+            put(out, max, &j, "=", 1);
+            put(out, max, &j, secret ? "***" : o->val, secret ? 3 : strlen(o->val));
+        }
+        PQconninfoFree(opts);
+        return out;
+    }
+    /* Anything else: a path, or text meant as a connection string that libpq
+     * cannot parse; mask every password=VALUE in it all the same. */
+    for (const char *p = url; *p;) {
+        if (strncmp(p, "password", 8) == 0) {
+            const char *q = p + 8;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q == '=') {
+                q++;
+                while (*q == ' ' || *q == '\t')
+                    q++;
+                if (*q == '\'') {
+                    for (q++; *q && *q != '\''; q++)
+                        if (*q == '\\' && q[1])
+                            q++;
+                    if (*q)
+                        q++;
+                } else {
+                    q += strcspn(q, " \t");
+                }
+                put(out, max, &j, "password=***", 12);
+                p = q;
+                continue;
+            }
+        }
+        put(out, max, &j, p++, 1);
+    }
+    return out;
 }
 
 err_code store_open(const char *url, bool create, struct store **out, struct err *e)
@@ -31,6 +157,15 @@ err_code store_open(const char *url, bool create, struct store **out, struct err
     *out = NULL;
     if (store_url_is_pg(url))
         return store_pg_open(url, create, out, e);
+    if (looks_conninfo(url)) { /* meant for libpq, but not valid: never echo it whole */
+        /* (not libpq's reason: it may quote a stray word, which may be a password) */
+        char shown[300];
+        return err_set(e, E_INVALID, "the store \"%s\" looks like a PostgreSQL keyword/value "
+                                     "connection string, but libpq cannot parse it; give "
+                                     "host=... dbname=... (values with spaces in 'quotes'), a "
+                                     "postgresql:// URL, or sqlite:PATH",
+                       store_url_redact(url, shown, sizeof shown));
+    }
     if (strncmp(url, "sqlite:", 7) == 0)
         url += 7;
     if (!*url)

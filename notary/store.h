@@ -88,13 +88,26 @@ struct store_credential {
 /* Open (creating if `create`) the store at `url` and apply the schema
  * migrations. `url` is `sqlite:PATH` or a plain PATH (SQLite: WAL +
  * synchronous=FULL + a busy timeout), or `postgresql://…` / `postgres://…`
- * (a libpq URI; the database must exist; `create` creates the schema in it).
- * E_NOT_FOUND if !create and there is no notary store there. */
+ * (a libpq URI; the database must exist; `create` creates the schema in it),
+ * or a libpq keyword/value string ("host=… dbname=…").
+ * E_NOT_FOUND if !create and there is no notary store there, and (SQLite)
+ * whether or not `create` is set, if the file that is there is not a
+ * notary's database — empty (0 bytes), not SQLite, or a SQLite database
+ * without the notary's schema: nothing is written to it, and the message
+ * says which (issue 19: it must never become a new, empty notary). Messages
+ * escape the non-printable bytes SQLite quotes from a damaged file, and a
+ * read-only file, directory or file system is named as such (E_IO). */
 err_code store_open(const char *url, bool create, struct store **out, struct err *e) MUST_CHECK;
 void store_close(struct store *s);
 
-/* True if `url` names a PostgreSQL store. */
+/* True if `url` names a PostgreSQL store: a postgresql:// or postgres://
+ * URI, or a libpq keyword/value string ("host=db dbname=notary …"). */
 bool store_url_is_pg(const char *url);
+/* `url` fit for a message or a log line: a PostgreSQL password (in the
+ * URI's user:password@, a password= query parameter, or a keyword/value
+ * password=, quoted or not) becomes "***"; a SQLite path is unchanged.
+ * Writes at most `max` bytes (NUL included) to out and returns out. */
+const char *store_url_redact(const char *url, char *out, size_t max);
 /* True if several notary processes may share this store at once
  * (PostgreSQL): only the holder of store_lock_writer closes batches. */
 bool store_shared(const struct store *s);

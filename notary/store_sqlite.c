@@ -46,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,16 +178,76 @@ static const char *const MIGRATIONS[] = {
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
               "a migration added to one engine must be added to the other (store_pg.c)");
 
+/* Copy SQLite's text `in` into `out` for a message: printable ASCII as is,
+ * any other byte as \xNN. SQLite's messages quote schema text and names from
+ * the file itself, which a damaged or foreign file fills with anything. */
+static const char *escaped(const char *in, char *out, size_t max)
+{
+    size_t j = 0;
+    for (; in && *in && j + 5 < max; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch >= 0x20 && ch < 0x7f)
+            out[j++] = (char)ch;
+        else
+            j += (size_t)snprintf(out + j, max - j, "\\x%02x", ch);
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* The directory part of `path` ("." if none) into `out`. */
+static void dir_of(const char *path, char *out, size_t max)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, max, ".");
+    else if (slash == path)
+        snprintf(out, max, "/");
+    else
+        snprintf(out, max, "%.*s", (int)(slash - path), path);
+}
+
+/* A failure to open or write the database file: when the reason is that the
+ * file, its directory or the file system is read-only, say that and where
+ * (SQLite itself only says "unable to open database file" or "attempt to
+ * write a readonly database"); otherwise E_IO with SQLite's words. */
+static err_code open_error(struct store *s, struct err *e, const char *what, const char *msg)
+{
+    char text[300], dir[PATH_MAX];
+    int code = SQ(s)->db ? sqlite3_errcode(SQ(s)->db) : SQLITE_NOMEM;
+    if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM ||
+        code == SQLITE_AUTH) {
+        dir_of(SQ(s)->path, dir, sizeof dir);
+        struct statvfs fs;
+        if (statvfs(dir, &fs) == 0 && (fs.f_flag & ST_RDONLY))
+            return err_set(e, E_IO, "%s: the file system holding %s is mounted read-only; the "
+                                    "notary must write its database and the -wal and -shm files "
+                                    "beside it (remount it read-write, or use another --data)",
+                           SQ(s)->path, dir);
+        if (access(dir, W_OK) != 0)
+            return err_set(e, E_IO, "%s: the directory %s is read-only for this user; the notary "
+                                    "must create the -wal and -shm files beside its database "
+                                    "(make %s writable, or run as its owner)",
+                           SQ(s)->path, dir, dir);
+        if (access(SQ(s)->path, W_OK) != 0 && errno != ENOENT)
+            return err_set(e, E_IO, "%s: the database file is read-only for this user (make it "
+                                    "writable, or run as its owner)", SQ(s)->path);
+    }
+    return err_set(e, E_IO, "%s: %s%s%s", SQ(s)->path, what, *what ? ": " : "",
+                   escaped(msg ? msg : SQ(s)->db ? sqlite3_errmsg(SQ(s)->db) : "out of memory",
+                           text, sizeof text));
+}
+
 static err_code dberr(struct store *s, struct err *e, const char *what)
 {
-    return err_set(e, E_IO, "%s: %s: %s", SQ(s)->path, what, sqlite3_errmsg(SQ(s)->db));
+    return open_error(s, e, what, NULL);
 }
 
 static err_code exec(struct store *s, const char *sql, struct err *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(SQ(s)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(e, E_IO, "%s: %s", SQ(s)->path, msg ? msg : sqlite3_errmsg(SQ(s)->db));
+        open_error(s, e, "", msg);
         sqlite3_free(msg);
         return E_IO;
     }
@@ -331,10 +393,69 @@ static void shared_detach(struct sq_shared *sh)
     pthread_mutex_unlock(&g_shared_lock);
 }
 
+/* An existing file is only ever opened as a notary's database if it is one:
+ * a notary database always has the schema (migration 1 sets user_version and
+ * creates `meta` in one transaction, and WAL mode writes the header first).
+ * An emptied file, random bytes, a text file or another program's SQLite
+ * database would otherwise be silently migrated into a brand-new, empty
+ * notary. Checked with reads only, before any pragma writes to the file. */
+static err_code recognise(struct store *s, struct err *e)
+{
+    const char *path = SQ(s)->path;
+    sqlite3_stmt *st = NULL;
+    int version = 0, objects = 0, meta = 0;
+    char tables[200] = "";
+    int r = sqlite3_prepare_v2(SQ(s)->db, "PRAGMA user_version", -1, &st, NULL);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0), r = SQLITE_OK;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (r == SQLITE_OK)
+        r = sqlite3_prepare_v2(SQ(s)->db,
+                               "SELECT count(*), coalesce(sum(type = 'table' AND name = 'meta'), 0),"
+                               " (SELECT group_concat(name, ', ') FROM (SELECT name FROM "
+                               "  sqlite_master WHERE type = 'table' ORDER BY name LIMIT 6))"
+                               " FROM sqlite_master",
+                               -1, &st, NULL);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        objects = sqlite3_column_int(st, 0);
+        meta = sqlite3_column_int(st, 1);
+        escaped((const char *)sqlite3_column_text(st, 2), tables, sizeof tables);
+        r = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    const char *what = NULL;
+    char why[300];
+    struct stat sb;
+    if (r == SQLITE_NOTADB) {
+        what = "it is not a SQLite database (no SQLite header)";
+        if (stat(path, &sb) == 0 && sb.st_size == 0)
+            what = "it is empty (0 bytes)";
+    } else if (r != SQLITE_OK) {
+        return dberr(s, e, "read the schema");
+    } else if (objects == 0) {
+        what = stat(path, &sb) == 0 && sb.st_size == 0 ? "it is empty (0 bytes)"
+                                                        : "it is an empty SQLite database";
+    } else if (!meta || version == 0) {
+        snprintf(why, sizeof why, "it is a SQLite database without the notary's schema (tables: "
+                                  "%s)", tables[0] ? tables : "none");
+        what = why;
+    }
+    if (!what)
+        return E_OK;
+    return err_set(e, E_NOT_FOUND,
+                   "%s is not a notary database: %s. Nothing was changed. If it held this "
+                   "notary's data, restore it from a backup; to start a new notary here, run "
+                   "`notary init --replace-unrecognised-store` (it sets the file aside, "
+                   "deleting nothing)",
+                   path, what);
+}
+
 err_code store_sqlite_open(const char *path, bool create, struct store **out, struct err *e)
 {
     *out = NULL;
-    if (!create && access(path, F_OK) != 0)
+    bool existed = access(path, F_OK) == 0;
+    if (!create && !existed)
         return err_set(e, E_NOT_FOUND, "%s: no notary database here (run `notary init` first)",
                        path);
     struct sq *q = calloc(1, sizeof *q);
@@ -345,16 +466,16 @@ err_code store_sqlite_open(const char *path, bool create, struct store **out, st
     q->base.ops = &SQLITE_OPS;
     struct store *s = &q->base;
     SQ(s)->lock_fd = -1;
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
+    int flags = SQLITE_OPEN_READWRITE | (create && !existed ? SQLITE_OPEN_CREATE : 0) |
+                SQLITE_OPEN_FULLMUTEX;
     if (sqlite3_open_v2(path, &SQ(s)->db, flags, NULL) != SQLITE_OK) {
-        err_set(e, E_IO, "%s: cannot open database: %s", path,
-                SQ(s)->db ? sqlite3_errmsg(SQ(s)->db) : "out of memory");
+        open_error(s, e, "cannot open database", NULL);
         sq_close(s);
         return E_IO;
     }
     sqlite3_busy_timeout(SQ(s)->db, 10000);
     err_code rc;
-    if ((rc = exec(s, "PRAGMA journal_mode=WAL", e)) ||
+    if ((existed && (rc = recognise(s, e))) || (rc = exec(s, "PRAGMA journal_mode=WAL", e)) ||
         (rc = exec(s, "PRAGMA synchronous=FULL", e)) ||
         (rc = exec(s, "PRAGMA foreign_keys=ON", e)) ||
         (rc = exec(s, "PRAGMA cache_size=-65536", e)) || (rc = migrate(s, e)) ||

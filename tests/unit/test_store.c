@@ -9,9 +9,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "anchor/rpc.h"
 #include "core/hash.h"
 #include "core/merkle.h"
 #include "core/revlog.h"
@@ -184,11 +187,79 @@ TEST(store_urls)
     CHECK_ERR(store_open("sqlite:", true, &s, &e), &e, E_INVALID, "empty store path");
     CHECK(store_url_is_pg("postgresql://u@h/db") && store_url_is_pg("postgres://h/db"));
     CHECK(!store_url_is_pg("sqlite:/x") && !store_url_is_pg("/tmp/postgresql://x"));
+    /* Issue 19: keyword/value strings are PostgreSQL too, and no password is echoed. */
+    CHECK(store_url_is_pg("host=db dbname=notary") && !store_url_is_pg("notary.db") &&
+          !store_url_is_pg("data/x=y.db"));
+    char shown[300];
+    CHECK_STREQ(store_url_redact("postgresql://notary:s3cret@db:5432/n?sslmode=require&password=s3cret",
+                                 shown, sizeof shown),
+                "postgresql://notary:***@db:5432/n?sslmode=require&password=***");
+    CHECK_STREQ(store_url_redact("postgres://notary@db/n", shown, sizeof shown),
+                "postgres://notary@db/n");
+    CHECK_STREQ(store_url_redact("host=db password='s3 cret' dbname=n", shown, sizeof shown),
+                "password=*** dbname=n host=db");
+    CHECK_STREQ(store_url_redact("host=db password = 's3cret' dbname", shown, sizeof shown),
+                "host=db password=*** dbname");
+    CHECK_STREQ(store_url_redact("/var/lib/notary/notary.db", shown, sizeof shown),
+                "/var/lib/notary/notary.db");
+    CHECK_ERR(store_open("host=127.0.0.1 password='s3cret x' dbname", false, &s, &e), &e,
+              E_INVALID, "libpq cannot parse it");
+    CHECK(!strstr(e.msg, "s3cret"));
+    CHECK_STREQ(rpc_url_redact("https://node.example/v3/K3Y?apikey=Q", shown, sizeof shown),
+                "https://node.example:443/***");
+    CHECK_STREQ(rpc_url_redact("http://127.0.0.1:8545", shown, sizeof shown),
+                "http://127.0.0.1:8545");
+    CHECK_STREQ(rpc_url_redact("http://u:pw@h:1/?k=v", shown, sizeof shown), "http://h:1/***");
     /* nothing listens on port 1: a connection error, not a crash or a file */
     CHECK_ERR(store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", true, &s,
                          &e), &e, E_IO, "cannot connect to the PostgreSQL store");
     CHECK(s == NULL);
     CHECK_ERR(store_open("postgresql://[bad", true, &s, &e), &e, E_IO, "cannot connect");
+}
+
+/* Issue 19: an existing file that is not a notary's database (emptied,
+ * garbage, another program's SQLite database) is never turned into a new,
+ * empty notary: refused with E_NOT_FOUND whether or not `create` is set,
+ * and left byte for byte as it was. */
+TEST(unrecognised_files_are_refused_and_left_alone)
+{
+    if (t_store_pg())
+        return; /* SQLite files only */
+    static const struct { const char *name, *bytes, *why; size_t len; } cases[] = {
+        {"zero", "", "empty (0 bytes)", 0},
+        {"text", "my notes\nnot a database\n", "not a SQLite database", 25},
+        {"garbage", "SQLite format 2\0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "not a SQLite database",
+         50},
+    };
+    struct err e = {0};
+    struct store *s = NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[600], probe[700];
+        snprintf(path, sizeof path, "%s/unrecognised-%s.db", t_tmpdir(), cases[i].name);
+        FILE *f = fopen(path, "wb");
+        CHECK(f && fwrite(cases[i].bytes, 1, cases[i].len, f) == cases[i].len);
+        CHECK(fclose(f) == 0);
+        for (int create = 0; create < 2; create++) {
+            CHECK_ERR(store_open(path, create, &s, &e), &e, E_NOT_FOUND, cases[i].why);
+            CHECK(s == NULL && strstr(e.msg, "Nothing was changed"));
+        }
+        struct stat st;
+        CHECK(stat(path, &st) == 0 && (size_t)st.st_size == cases[i].len);
+        snprintf(probe, sizeof probe, "%s-wal", path);
+        CHECK(access(probe, F_OK) != 0);
+    }
+    /* A SQLite database of another program: its tables are named. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/unrecognised-foreign.db", t_tmpdir());
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "CREATE TABLE invoices(id INTEGER); CREATE TABLE \"odd\x01name\"(x)",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_ERR(store_open(path, false, &s, &e), &e, E_NOT_FOUND,
+              "without the notary's schema (tables: invoices, odd\\x01name)");
+    CHECK_ERR(store_open(path, true, &s, &e), &e, E_NOT_FOUND, "notary init");
+    CHECK(s == NULL);
 }
 
 TEST(revocation_log_append_only_and_ordered)
