@@ -75,7 +75,8 @@ unit_has "sandbox the issue asks for" ProtectSystem=strict NoNewPrivileges=yes P
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX'
 unit_has "the data directory is the one writable path" StateDirectory=notary \
     ReadWritePaths=/var/lib/notary Environment=NOTARY_DATA=/var/lib/notary
-unit_has "restart on failure, SIGTERM to stop" Restart=on-failure KillSignal=SIGTERM
+unit_has "restart on failure (not on a usage error), SIGTERM to stop" Restart=on-failure \
+    RestartPreventExitStatus=2 KillSignal=SIGTERM
 if grep -q '^ExecStart=.*--password-file \${CREDENTIALS_DIRECTORY}/password' "$UNIT" &&
    grep -q '^LoadCredential=password:/etc/notary/password$' "$UNIT" &&
    ! grep -qi 'password=' "$UNIT"; then ok "password as a credential file, never a value in the unit"
