@@ -10,11 +10,19 @@
 #   make bench      benchmarks, with the npm peers side by side
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make demo       the main job: a full issue -> anchor -> verify run on a local ledger
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   commands, man pages, systemd unit, sysusers file
+#   make uninstall
 #   make clean
 
 BUILD  ?= build
 PREFIX ?= /usr/local
+# Install locations (make install); DESTDIR is prepended to each.
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/notary
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR  ?= /etc
 ifeq ($(origin CC),default)
 CC = gcc
 endif
@@ -58,12 +66,13 @@ BINS = $(if $(wildcard notary/main.c),$(BUILD)/bin/notary) \
 
 TEST_SRC  = $(wildcard tests/unit/test_*.c)
 TEST_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+MANPAGES   = man/notary.1 man/verifier.1
 BENCH_SRC  = $(wildcard bench/*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 DEPS_STAMP = $(BUILD)/.deps-ok
 
-.PHONY: all deps test asan bench fuzz fuzz-build demo install clean
+.PHONY: all deps test asan bench fuzz fuzz-build demo install uninstall clean
 .SECONDARY:
 all: $(BINS) $(LIBCORE) $(LIBANCHOR) $(LIBNOTARY) $(LIBVERIFIER)
 
@@ -168,9 +177,39 @@ bench: all $(BENCH_BINS)
 demo: all
 	@BUILD=$(BUILD) scripts/demo.sh
 
+# Everything below honours DESTDIR (a staging root: then nothing else on the
+# machine is touched) and PREFIX. Only a real install as root (no DESTDIR)
+# also creates the system user `notary` if it is missing (systemd-sysusers
+# with the installed file, else useradd). Then: README.md, "Operating".
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	@mkdir -p $(BUILD)/packaging
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    packaging/notary.service.in > $(BUILD)/packaging/notary.service
+	install -m 0644 $(BUILD)/packaging/notary.service $(DESTDIR)$(UNITDIR)/notary.service
+	install -m 0644 packaging/notary.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/notary.conf
+	install -m 0644 packaging/notary.env.example $(DESTDIR)$(DOCDIR)/notary.env.example
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && ! getent passwd notary >/dev/null; then \
+	    if command -v systemd-sysusers >/dev/null; then \
+	        echo "systemd-sysusers $(SYSUSERSDIR)/notary.conf"; \
+	        systemd-sysusers $(SYSUSERSDIR)/notary.conf; \
+	    else \
+	        echo "useradd --system notary"; \
+	        useradd --system --user-group --home-dir /var/lib/notary --no-create-home \
+	            --shell /usr/sbin/nologin --comment 'Credential notary' notary; \
+	    fi; \
+	fi
+
+# Removes what install put there; the user and /var/lib/notary stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/notary $(DESTDIR)$(BINDIR)/verifier \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANPAGES))) \
+	    $(DESTDIR)$(UNITDIR)/notary.service $(DESTDIR)$(SYSUSERSDIR)/notary.conf \
+	    $(DESTDIR)$(DOCDIR)/notary.env.example
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -13,7 +13,8 @@ PKGS=(build-essential pkg-config ca-certificates
       libsqlite3-dev libmicrohttpd-dev libpq-dev
       nodejs npm jq python3 procps openssl xxd curl
       sqlite3 fiu-utils # sqlite3: store checks in tests; fiu-utils: fiu-run for tests/cli/durability.sh
-      postgresql) # the PostgreSQL store's tests start their own server (tests/lib/pg.sh)
+      postgresql # the PostgreSQL store's tests start their own server (tests/lib/pg.sh)
+      systemd man-db groff-base) # tests/cli/packaging.sh: systemd-analyze verify, systemd-sysusers, man -l, groff
 NPM_DIRS=()
 while [ $# -gt 0 ]; do
     case "$1" in
