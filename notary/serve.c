@@ -1174,6 +1174,7 @@ err_code serve_run(const struct serve_config *cfg, struct err *e)
                              .timeout_s = cfg->timeout_s,
                              .max_connections = cfg->max_connections,
                              .per_ip_connections = cfg->per_ip_connections,
+                             .head_timeout_s = cfg->head_timeout_s,
                              .app = sv,
                              .auth = auth_cb,
                              .metrics = sv->metrics,

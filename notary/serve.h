@@ -43,7 +43,8 @@ struct serve_config {
     unsigned threads;            /* HTTP worker threads (0 = 4) */
     unsigned timeout_s;          /* idle connection timeout (0 = 15) */
     unsigned max_connections;    /* 0 = 1024 */
-    unsigned per_ip_connections; /* 0 = unlimited */
+    unsigned per_ip_connections; /* 0 = unlimited (`notary serve` defaults to 64) */
+    unsigned head_timeout_s;     /* the whole request head within this (0 = 10) */
     size_t max_body;             /* largest submission body in bytes (0 = 16 MiB) */
     uint64_t cache_leaves;       /* proof cache, leaves over all batches (0 = 4M) */
     unsigned drain_timeout_s;    /* on SIGTERM, wait this long for requests in flight (0 = 30) */

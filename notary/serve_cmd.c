@@ -49,8 +49,13 @@ static const char SERVE_USAGE[] =
     "  --backoff-max SEC       longest wait between anchoring retries (default 300)\n"
     "  --max-body BYTES        largest submission body (default 16777216)\n"
     "  --timeout SEC           idle connection timeout (default 15)\n"
+    "  --head-timeout SEC      a request's line and headers must be complete\n"
+    "                          within SEC of the connection (or of the previous\n"
+    "                          answer), however slowly they trickle (default 10)\n"
     "  --max-connections N     all clients together (default 1024)\n"
-    "  --per-ip-connections N  per client address (default 0 = no limit)\n"
+    "  --per-ip-connections N  per client address (default 64; 0 = no limit);\n"
+    "                          refused and cut connections are logged as one\n"
+    "                          summary line per 10 s\n"
     "  --cache-leaves N        proof cache size in leaves over all batches (default 4194304)\n"
     "  --drain-timeout SEC     on SIGTERM, wait this long for requests (default 30)\n"
     "  --access-log            one log line per request\n"
@@ -85,12 +90,14 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
         {"poll-ms", required_argument, 0, 'p'},     {"backoff-max", required_argument, 0, 'B'},
         {"max-body", required_argument, 0, 'b'},    {"timeout", required_argument, 0, 'T'},
         {"max-connections", required_argument, 0, 'm'},
+        {"head-timeout", required_argument, 0, 'H'},
         {"per-ip-connections", required_argument, 0, 'i'},
         {"cache-leaves", required_argument, 0, 'C'}, {"drain-timeout", required_argument, 0, 'd'},
         {"access-log", no_argument, 0, 'A'},        {"print-routes", no_argument, 0, 'R'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    struct serve_config cfg = {.db_path = p->db_path, .listen = "127.0.0.1:8080"};
+    struct serve_config cfg = {.db_path = p->db_path, .listen = "127.0.0.1:8080",
+                               .per_ip_connections = 64};
     cfg.sched.close_at_minute = 0;
     cfg.sched.size_cap = 1000000;
     bool no_anchor = false;
@@ -148,6 +155,11 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
             if (!parse_num(optarg, 3600, &v) || v == 0)
                 return usage("serve", "--timeout takes seconds 1..3600, not", optarg);
             cfg.timeout_s = (unsigned)v;
+            break;
+        case 'H':
+            if (!parse_num(optarg, 3600, &v) || v == 0)
+                return usage("serve", "--head-timeout takes seconds 1..3600, not", optarg);
+            cfg.head_timeout_s = (unsigned)v;
             break;
         case 'm':
             if (!parse_num(optarg, 1000000, &v) || v == 0)

@@ -7,7 +7,9 @@
 #   - refusals with stable JSON error codes: malformed JSON, duplicate keys,
 #     bad hex, wrong shape, wrong media type, oversized bodies (declared and
 #     chunked), oversized headers, unknown routes, wrong methods;
-#   - slow clients: an idle half-sent request is cut off after --timeout;
+#   - slow clients: an idle half-sent request is cut off after --timeout; a
+#     slowloris of 1,100 connections from 127.0.0.2 with the default limits
+#     (64 per address, 10 s head deadline) while 127.0.0.1 is served;
 #   - submit (hashes, text/plain, a credential document) → 202 pending with
 #     the batch → scheduled close (--close-every) → anchored on the ledger →
 #     bundle over HTTP → `verifier verify --rpc` VALID;
@@ -222,6 +224,95 @@ req "health" 200 - "$URL/v1/health"
     && ok "health shows anchoring on and the open batch" || fail "health: $BODY"
 stop_serve
 [ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit" || fail "exit status $SERVE_RC"
+
+# --- slow clients with the default limits: a slowloris from 127.0.0.2 -------------
+# ~1,100 connections from one address, each sending its request head one byte
+# every 2 s (well inside the 15 s idle timeout): the per-address limit (64 by
+# default) refuses most of them, the head deadline (10 s by default) cuts the
+# rest, and a client from 127.0.0.1 is served all the while. Bounded: 1,100
+# sockets, at most 18 s, loopback only.
+start_serve "$tmp/serve-slow.log" --no-scheduler || finish
+python3 - "$(cat "$tmp/port")" > "$tmp/slow.out" 2>&1 <<'EOF'
+import errno, selectors, socket, sys, threading, time
+port = int(sys.argv[1]); N = 1100; HEAD_S = 10; LIMIT_S = 18
+sel = selectors.DefaultSelector()
+t0 = time.monotonic()
+opened, closed, pending = {}, {}, {}
+for i in range(N):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.2", 0))
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    opened[s] = time.monotonic()
+    pending[s] = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: "
+    sel.register(s, selectors.EVENT_READ)
+served = []
+def legit():
+    for k in range(5):
+        time.sleep(max(0, t0 + 1.5 + 2 * k - time.monotonic()))
+        t = time.monotonic(); ok = False
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=2)
+            c.settimeout(max(0.05, 2 - (time.monotonic() - t)))
+            c.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            ok = c.recv(64).startswith(b"HTTP/1.1 200") and time.monotonic() - t < 2
+            c.close()
+        except OSError:
+            pass
+        served.append((ok, round(time.monotonic() - t, 3)))
+th = threading.Thread(target=legit); th.start()
+last_drip = 0
+while opened.keys() - closed.keys() and time.monotonic() - t0 < LIMIT_S:
+    for key, _ in sel.select(timeout=0.2):
+        s = key.fileobj
+        try:
+            gone = s.recv(4096) == b""
+        except BlockingIOError:
+            gone = False
+        except OSError:
+            gone = True
+        if gone:
+            closed[s] = time.monotonic(); sel.unregister(s)
+    if time.monotonic() - last_drip >= 2:  # one more head byte on every open connection
+        last_drip = time.monotonic()
+        for s in list(opened):
+            if s in closed: continue
+            data = pending.get(s) or b"a"
+            try:
+                s.send(data[:1] if s not in pending else data); pending.pop(s, None)
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed[s] = time.monotonic(); sel.unregister(s)
+th.join()
+lifetimes = [closed[s] - opened[s] for s in closed]
+held = [l for l in lifetimes if l > 3]
+print("served", served)
+print("connections", N, "closed", len(closed), "held >3 s", len(held),
+      "held min/max", round(min(held), 2) if held else None, round(max(held), 2) if held else None)
+fails = []
+if sum(ok for ok, _ in served) != 5: fails.append("legitimate client not served 5 of 5 within 2 s")
+if len(closed) != N: fails.append("%d attacker connections still open after %d s" % (N - len(closed), LIMIT_S))
+if not 1 <= len(held) <= 100: fails.append("%d connections held: the per-address limit did not bound them" % len(held))
+if held and not (HEAD_S - 1 <= min(held) and max(held) <= HEAD_S + 3):
+    fails.append("held connections were not cut at the %d s head deadline" % HEAD_S)
+print("\n".join(fails) or "ok")
+sys.exit(1 if fails else 0)
+EOF
+rc=$?
+sed 's/^/  # /' "$tmp/slow.out"
+[ $rc -eq 0 ] && ok "slowloris of 1,100 connections from 127.0.0.2: 5 of 5 health checks served, the per-address limit and the 10 s head deadline closed every attacker connection" \
+    || fail "slowloris: $(tail -n 3 "$tmp/slow.out")"
+stop_serve
+python3 - "$tmp/serve-slow.log" <<'EOF' && ok "refused and cut connections are logged as summary lines, not one line per connection" || fail "slowloris log: $(tail -n 3 "$tmp/serve-slow.log")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+summ = [l for l in lines if l["event"] == "connections_limited"]
+assert 1 <= len(summ) <= 4 and len(lines) <= 20, (len(summ), len(lines))
+assert sum(l["refused_per_address"] for l in summ) >= 900, summ
+assert sum(l["head_timeouts"] for l in summ) >= 1, summ
+assert all(l["last_refused_address"] in ("127.0.0.2", "-") for l in summ), summ
+EOF
 
 # Server 2: closes every 2 s (and cuts a revocation checkpoint), anchors.
 start_serve "$tmp/serve1b.log" --close-every 2 --close-at none --poll-ms 100 || finish

@@ -5,10 +5,16 @@
  * HTTP layer (notary/http.h) through real requests with libcurl against a
  * server on a free loopback port: routing, 404/405, path parameters, body
  * limits, authentication, deferred answers resumed from another thread,
- * quiesce and drain. The full service is tested by tests/cli/serve.sh.
+ * quiesce and drain; the request-head deadline and the per-address
+ * connection limit over raw sockets. The full service is tested by tests/cli/serve.sh.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -344,4 +350,83 @@ TEST(http_bad_listen)
         if (rc == E_OK)
             http_stop(s);
     }
+}
+
+/* ---- slow clients: head deadline and per-address limit -------------------- */
+
+static int raw_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Seconds until the server closes `fd` (reads until EOF or reset), sending
+ * one more head byte every 200 ms; -1 if still open after `max_s`. */
+static double dribble_until_closed(int fd, double max_s)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double dt = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        if (dt > max_s)
+            return -1;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 200) > 0) {
+            char b[256];
+            if (recv(fd, b, sizeof b, 0) <= 0)
+                return dt;
+        }
+        if (send(fd, "a", 1, MSG_NOSIGNAL) < 0)
+            return dt;
+    }
+}
+
+TEST(http_head_deadline_and_per_address_limit)
+{
+    struct http_config cfg = {.listen = "127.0.0.1:0", .routes = ROUTES,
+                              .nroutes = sizeof ROUTES / sizeof ROUTES[0], .threads = 2,
+                              .timeout_s = 30, .head_timeout_s = 1, .per_ip_connections = 2,
+                              .auth = auth};
+    struct http_server *s;
+    struct err e = {0};
+    CHECK_OK(http_start(&cfg, &s, &e), &e);
+    uint16_t port = http_port(s);
+    int a = raw_connect(port), b = raw_connect(port);
+    CHECK(a >= 0 && b >= 0);
+    CHECK(send(a, "GET /t/x HTTP/1.1\r\nHost: x\r\nX-Slow: ", 36, MSG_NOSIGNAL) == 36);
+    usleep(200000); /* both are accepted and counted before the third comes */
+    int c = raw_connect(port);
+    double dc = c >= 0 ? dribble_until_closed(c, 0.8) : 0;
+    t_case(dc >= 0 && dc < 0.8, "a third connection from one address is closed at once",
+           "closed after %.2f s", dc);
+    /* The idle timeout (30 s) restarts with every byte; the head deadline
+     * (1 s) does not. */
+    double da = dribble_until_closed(a, 4);
+    t_case(da >= 0.5 && da < 2.5, "a head trickling in is cut at the head deadline",
+           "closed after %.2f s", da);
+    /* A complete request is answered, and the kept-alive connection gets a
+     * new deadline for its next head. */
+    int d = raw_connect(port);
+    const char req[] = "GET /t/y HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK(d >= 0 && send(d, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof req - 1));
+    char buf[512] = "";
+    ssize_t n = recv(d, buf, sizeof buf - 1, 0);
+    t_case(n > 12 && strncmp(buf, "HTTP/1.1 200", 12) == 0, "a complete head is served",
+           "%s", buf);
+    double dd = dribble_until_closed(d, 4);
+    t_case(dd >= 0.5 && dd < 2.5, "a kept-alive connection's next head has its own deadline",
+           "closed after %.2f s", dd);
+    close(a);
+    close(b);
+    if (c >= 0)
+        close(c);
+    close(d);
+    http_stop(s);
 }
