@@ -81,6 +81,7 @@ struct http_req {
     enum phase phase;
     bool defer_requested, resumed, refused;
     bool counted;     /* the head arrived: in in_flight, metrics and the log */
+    bool bad_uri;     /* the raw URI holds an escaped NUL (%00) */
     struct http_conn *tcp; /* its connection (NULL if MHD gave none) */
     struct timespec t0;
     struct {
@@ -351,6 +352,20 @@ static bool on_head(struct http_req *r, const char *method, const char *url,
                          "the notary is shutting down; retry on another instance or later");
         return false;
     }
+    /* RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request
+     * without Host. */
+    if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !http_req_header(r, MHD_HTTP_HEADER_HOST)) {
+        http_reply_error(r, 400, "invalid_request",
+                         "an HTTP/1.1 request must carry a Host header (RFC 9112 section 3.2)");
+        return false;
+    }
+    /* The URL arrives percent-decoded; a decoded NUL would cut it short
+     * and make "/v1/proofs/<hash>%00junk" look like a clean path. */
+    if (r->bad_uri) {
+        http_reply_error(r, 400, "invalid_request",
+                         "the request URI contains an escaped NUL byte (%%00)");
+        return false;
+    }
     unsigned status = 0;
     char allow[64];
     r->route = route_find(r, method, url, &status, allow, sizeof allow);
@@ -441,7 +456,8 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_req *r = req_new(cls, conn);
-    (void)uri;
+    if (r)
+        r->bad_uri = strstr(uri, "%00") != NULL;
     return r;
 }
 

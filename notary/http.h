@@ -22,11 +22,14 @@
  * per-address connection limits bound what slow clients can hold. Refused
  * and cut connections are logged as one summary line
  * ("connections_limited") per 10 s, never one line per connection.
+ *
+ * Strictness: an HTTP/1.1 request without Host, and a URI with an escaped
+ * NUL (%00) anywhere, are answered 400 invalid_request before routing.
 
  *
  * Errors are JSON: {"error": "<stable code>", "message": "<for a person>"}.
  * Codes used by this module: not_found, method_not_allowed, unauthorized,
- * invalid_token, body_too_large, shutting_down, internal.
+ * invalid_token, invalid_request, body_too_large, shutting_down, internal.
  *
  * Ownership: the server keeps pointers to the routes and app given to
  * http_start(); they must outlive http_stop(). A request (`struct

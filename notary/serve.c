@@ -553,10 +553,11 @@ static void reply_store_error(struct http_req *r, err_code rc, const struct err 
         http_reply_error(r, 500, "internal", "%s", e->msg);
 }
 
-/* A decimal path or query number. */
+/* A decimal path or query number in its one spelling: digits, no sign, no
+ * leading zero ("0" itself is fine), so /v1/batches/00 is not batch 0. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s || strlen(s) > 19)
+    if (!s || !*s || strlen(s) > 19 || (s[0] == '0' && s[1]))
         return false;
     for (const char *p = s; *p; p++)
         if (*p < '0' || *p > '9')
@@ -744,8 +745,11 @@ static void h_submit_credential(struct http_req *r, void *app)
     err_code rc = credential_hash(body, len, &j->how[0], &j->h[0], &e);
     if (rc) {
         job_free(j);
-        http_reply_error(r, rc == E_LIMIT ? 413 : 400,
-                         rc == E_LIMIT ? "body_too_large" : "invalid_credential", "%s", e.msg);
+        unsigned status;
+        const char *code;
+        submit_body_json_refusal((const char *)body, len, rc, "invalid_credential", &status, &code,
+                                 &e);
+        http_reply_error(r, status, code, "%s", e.msg);
         return;
     }
     http_req_set_data(r, j, job_free);
@@ -865,7 +869,8 @@ static void list_batches(struct http_req *r, struct serve *sv, enum batch_kind k
     if ((qf && !parse_u64(qf, &from)) || (ql && (!parse_u64(ql, &limit) || limit == 0 ||
                                                  limit > 1000))) {
         http_reply_error(r, 400, "invalid_request",
-                         "from must be a batch number and limit 1..1000");
+                         "from must be a batch number and limit 1..1000 (decimal digits "
+                         "without leading zeros)");
         return;
     }
     struct store *s = pool_get(&sv->pool);
@@ -910,7 +915,7 @@ static void h_batch(struct http_req *r, void *app)
     struct serve *sv = app;
     uint64_t seq;
     if (!parse_u64(http_req_param(r, "seq"), &seq)) {
-        http_reply_error(r, 400, "invalid_request", "the batch number must be decimal digits");
+        http_reply_error(r, 400, "invalid_request", "the batch number must be decimal digits without leading zeros");
         return;
     }
     struct store *s = pool_get(&sv->pool);
@@ -975,7 +980,10 @@ static void h_revoke(struct http_req *r, void *app)
     struct err e = {0};
     err_code rc = jstrict_parse(body ? body : "", len, REVOKE_MAX_BODY, 0, &root, &e);
     if (rc) {
-        http_reply_error(r, 400, "invalid_json", "%s", e.msg);
+        unsigned status;
+        const char *code;
+        submit_body_json_refusal(body, len, rc, "invalid_json", &status, &code, &e);
+        http_reply_error(r, status, code, "%s", e.msg);
         return;
     }
     const char *key;
@@ -1038,7 +1046,8 @@ static void h_revoke(struct http_req *r, void *app)
         snprintf(j->note, sizeof j->note, "%s", json_string_value(jn));
     }
     json_decref(root);
-    slog("info", "revoke_requested", "{s:s}", "client", http_req_client(r));
+    slog("info", "revoke_requested", "{s:s, s:s}", "client", http_req_client(r), "address",
+         http_req_address(r));
     http_req_set_data(r, j, job_free);
     writer_enqueue(sv, j);
 }

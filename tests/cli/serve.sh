@@ -140,7 +140,7 @@ EOF
 
 # Server 1: nothing is closed on a timer, so "pending" can be observed.
 start_serve "$tmp/serve1.log" --close-at none --batch-cap 0 --poll-ms 100 --max-body 20000 \
-    --timeout 2 || finish
+    --timeout 2 --access-log || finish
 AUTH=(-H "Authorization: Bearer $TOKEN")
 JSON=(-H 'Content-Type: application/json')
 
@@ -185,6 +185,24 @@ req "bad limit" 400 invalid_request "$URL/v1/batches?limit=0"
 req "revoke an unknown credential" 404 not_found -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h never)\"}" "$URL/v1/revocations"
 req "revoke with a bad reason" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$H1\",\"reason\":\"bored\"}" "$URL/v1/revocations"
 req "credential with duplicate keys" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"a":1,"a":2}' "$URL/v1/credentials"
+# Strict requests: Host required on HTTP/1.1, no escaped NUL, one spelling of numbers.
+req "HTTP/1.1 without Host" 400 invalid_request -H 'Host:' "$URL/v1/health"
+req "HTTP/1.0 without Host is fine" 200 - --http1.0 -H 'Host:' "$URL/v1/health"
+req "proof path with %00" 400 invalid_request "$URL/v1/proofs/$H1%00"
+req "proof path with %00 inside" 400 invalid_request "$URL/v1/proofs/$H1%00zz"
+req "query with %00" 400 invalid_request "$URL/v1/batches?limit=1%00"
+req "proof of 63 hex digits" 400 invalid_hash "$URL/v1/proofs/${H1%?}"
+req "batch number with a leading zero" 400 invalid_request "$URL/v1/batches/00"
+req "batch number 0 spelled 000" 400 invalid_request "$URL/v1/batches/000"
+req "from with a leading zero" 400 invalid_request "$URL/v1/batches?from=01"
+# JSON nested past 64 levels: one answer on every JSON route.
+deep=$(python3 -c 'print("{\"a\":" * 70 + "1" + "}" * 70)')
+req "deep JSON: hashes" 400 json_too_deep -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep" "$URL/v1/hashes"
+grep -q "limit of 64 levels" <<<"$BODY" && ok "json_too_deep names the limit" || fail "deep message: $BODY"
+req "deep JSON: credentials" 400 json_too_deep -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep" "$URL/v1/credentials"
+req "deep JSON: revocations" 400 json_too_deep -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep" "$URL/v1/revocations"
+deep64=$(python3 -c 'print("[" * 64 + "]" * 64)')
+req "64 levels are not too deep" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep64" "$URL/v1/hashes"
 
 # A slow client holding a half-sent request is cut off after --timeout (2 s).
 python3 - "$(cat "$tmp/port")" <<'EOF' && ok "an idle half-sent request is closed by the server" || fail "slow client kept its connection"
@@ -224,6 +242,14 @@ req "health" 200 - "$URL/v1/health"
     && ok "health shows anchoring on and the open batch" || fail "health: $BODY"
 stop_serve
 [ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit" || fail "exit status $SERVE_RC"
+python3 - "$tmp/serve1.log" <<'EOF' && ok "request and revocation log lines name the client's address" || fail "no client address in the log"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+reqs = [l for l in lines if l["event"] == "http_request"]
+revs = [l for l in lines if l["event"] == "revoke_requested"]
+assert reqs and all(l.get("address") == "127.0.0.1" for l in reqs), reqs[:2]
+assert revs and all(l.get("address") == "127.0.0.1" for l in revs), revs[:2]
+EOF
 
 # --- slow clients with the default limits: a slowloris from 127.0.0.2 -------------
 # ~1,100 connections from one address, each sending its request head one byte

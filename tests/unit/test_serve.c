@@ -295,6 +295,16 @@ TEST(http_routes_limits_auth_defer)
            "path parameter", "%ld %s", r.status, r.body);
     t_case(request(port, "GET", "/t/", NULL, 0, NULL, &r) == 404, "empty parameter: 404", "%ld",
            r.status);
+    t_case(request(port, "GET", "/t/abc", NULL, 0, "Host:", &r) == 400 &&
+               has(&r, "invalid_request") && has(&r, "Host"),
+           "HTTP/1.1 without Host: 400", "%ld %s", r.status, r.body);
+    t_case(request(port, "GET", "/t/abc%00", NULL, 0, NULL, &r) == 400 &&
+               has(&r, "invalid_request"),
+           "an escaped NUL in the path: 400", "%ld %s", r.status, r.body);
+    t_case(request(port, "GET", "/t/abc?q=%00", NULL, 0, NULL, &r) == 400,
+           "an escaped NUL in the query: 400", "%ld %s", r.status, r.body);
+    t_case(request(port, "GET", "/t/a%2500", NULL, 0, NULL, &r) == 200 && has(&r, "a%00"),
+           "an escaped percent sign followed by 00 is no NUL", "%ld %s", r.status, r.body);
     t_case(request(port, "GET", "/t/a/b", NULL, 0, NULL, &r) == 404, "extra segment: 404", "%ld",
            r.status);
     t_case(request(port, "GET", "/nothing", NULL, 0, NULL, &r) == 404 &&
