@@ -38,6 +38,7 @@ struct scheduler {
     struct store *store;
     struct evm_ledger ledger;
     bool connected, ebsi;
+    char ledger_host[256]; /* scrubbed from the error /v1/health shows */
     bool leader; /* shared store: we hold its writer lock */
     struct addr20 contract;
     uint64_t confirmations;
@@ -59,10 +60,12 @@ int64_t scheduler_next_daily(int64_t now, int minute)
     return at;
 }
 
+/* The error /v1/health shows publicly: the ledger's URL and host (and
+ * port) scrubbed; the log keeps the whole message. */
 static void set_error(struct scheduler *s, const char *msg)
 {
     pthread_mutex_lock(&s->lock);
-    snprintf(s->st.last_error, sizeof s->st.last_error, "%s", msg);
+    slog_scrub_endpoint(msg, s->ledger_host, s->st.last_error, sizeof s->st.last_error);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -85,6 +88,7 @@ static err_code connect(struct scheduler *s, struct err *e)
         (rc = store_meta_get(s->store, "confirmations", &conf, e)) ||
         (rc = store_meta_get(s->store, "contract", &addr, e)))
         goto out;
+    slog_url_host(url, s->ledger_host, sizeof s->ledger_host);
     if (store_meta_get(s->store, "ledger", &ledger, NULL) == E_OK)
         s->ebsi = strcmp(ledger, "ebsi") == 0;
     s->confirmations = strtoull(conf, NULL, 10);

@@ -52,7 +52,8 @@ struct scheduler_status {
     uint64_t open_size;         /* credentials in the open batch at the last look */
     unsigned failures;          /* consecutive failed anchoring runs */
     int64_t next_retry;         /* when the next anchoring attempt is due (0 = none waiting) */
-    char last_error[512];       /* the last anchoring or closing error ("" = none) */
+    char last_error[512];       /* the last anchoring or closing error ("" = none), with
+                                 * the ledger's URL, host and port scrubbed (public) */
     bool leader;                /* shared (PostgreSQL) store: this instance closes and
                                  * anchors (always false on SQLite, where it always does) */
 };

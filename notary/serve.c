@@ -591,8 +591,12 @@ static void h_health(struct http_req *r, void *app)
         scheduler_status(sv->sched, &st);
         char t[21] = "";
         struct err ignore;
+        /* The open batch's size as the store says now (read above), not the
+         * scheduler's last look: a `notary close` from another process, or
+         * a scheduler busy anchoring, would leave that behind. */
         json_t *so = json_pack("{s:b, s:I, s:i}", "anchoring", st.anchoring, "openBatchSize",
-                               (json_int_t)st.open_size, "consecutiveFailures", (int)st.failures);
+                               (json_int_t)(rc == E_OK ? open.size : 0), "consecutiveFailures",
+                               (int)st.failures);
         if (st.next_close && bundle_time_format(st.next_close, t, &ignore) == E_OK)
             json_object_set_new(so, "nextClose", json_string(t));
         if (st.next_retry && bundle_time_format(st.next_retry, t, &ignore) == E_OK)

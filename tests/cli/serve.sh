@@ -458,7 +458,20 @@ done
 [ -n "$done_" ] && ok "restart: the pending batch $SEQ was anchored" || fail "restart: batch $SEQ not anchored: $(cat "$tmp/b.json")"
 grep -q '"event":"anchoring_resumed"' "$tmp/serve3.log" && ok "restart: logged anchoring_resumed" || fail "no anchoring_resumed"
 
-# --- a removed token stops working (SIGHUP reloads) -----------------------------------------
+# --- /v1/health reads the open batch's size from the store ----------------------------------
+# A `notary close` from another process empties the open batch at once: health
+# must not show the scheduler's last look (taken once a second, or before an
+# anchoring run). Five rounds, each checked right after the close.
+stale=
+for i in 1 2 3 4 5; do
+    "${CURL[@]}" -o /dev/null -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hashes\":[\"$(h "stale-$i-a")\",\"$(h "stale-$i-b")\"]}" "$URL/v1/hashes"
+    "$NOTARY" close >/dev/null 2>&1 || fail "close round $i"
+    "${CURL[@]}" "$URL/v1/health" > "$tmp/health-close.json"
+    [ "$(json_field scheduler.openBatchSize < "$tmp/health-close.json")" = 0 ] || stale="round $i: $(cat "$tmp/health-close.json")"
+done
+[ -z "$stale" ] && ok "health's openBatchSize is 0 right after an external close (5 of 5)" || fail "openBatchSize stale after an external close: $stale"
+
+
 "$NOTARY" token remove other >/dev/null
 kill -HUP "$SERVE_PID"; sleep 0.5
 req "removed token refused after SIGHUP" 401 invalid_token -X POST -H "Authorization: Bearer $OTHER" "${JSON[@]}" --data "{\"hash\":\"$(h five)\"}" "$URL/v1/hashes"
@@ -466,6 +479,7 @@ req "removed token refused after SIGHUP" 401 invalid_token -X POST -H "Authoriza
 # --- the ledger goes away: the API answers, the scheduler backs off ---------------------------
 req "submit before the ledger stops" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h six)\"}" "$URL/v1/hashes"
 "$NOTARY" close >/dev/null 2>&1
+LEDGER_HOSTPORT=${LEDGER_URL#*://}; LEDGER_HOSTPORT=${LEDGER_HOSTPORT%%/*}
 ledger_stop
 fails=0
 for _ in $(seq 1 150); do
@@ -476,6 +490,12 @@ for _ in $(seq 1 150); do
 done
 [ "${fails:-0}" -ge 1 ] && ok "ledger down: health reports anchoring failures" || fail "no failure reported: $(cat "$tmp/health.json")"
 grep -q lastError "$tmp/health.json" && ok "ledger down: health says why" || fail "no lastError"
+python3 - "$tmp/health.json" "${LEDGER_HOSTPORT%:*}" "${LEDGER_HOSTPORT##*:}" <<'EOF' && ok "ledger down: health's lastError names neither the ledger's host nor its port" || fail "lastError leaks the ledger endpoint: $(cat "$tmp/health.json")"
+import json, sys
+err = json.load(open(sys.argv[1]))["scheduler"]["lastError"]
+print("  # lastError:", err)
+sys.exit(0 if err and sys.argv[2] not in err and sys.argv[3] not in err and "://" not in err else 1)
+EOF
 req "ledger down: proofs still served" 200 - "$URL/v1/proofs/$H1"
 req "ledger down: submissions still accepted" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h seven)\"}" "$URL/v1/hashes"
 "${CURL[@]}" "$URL/metrics" > "$tmp/metrics.txt"

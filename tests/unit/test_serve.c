@@ -23,6 +23,7 @@
 #include "notary/http.h"
 #include "notary/metrics.h"
 #include "notary/scheduler.h"
+#include "notary/slog.h"
 #include "notary/store.h"
 #include "notary/tokens.h"
 #include "tests/harness.h"
@@ -129,6 +130,37 @@ TEST(scheduler_daily_time)
            (long long)scheduler_next_daily(t, 23 * 60 + 59));
     t_case(scheduler_next_daily(1795392000 - 1, 0) == 1795392000, "one second before midnight",
            "%lld", (long long)scheduler_next_daily(1795392000 - 1, 0));
+}
+
+TEST(scrub_endpoint_for_public_errors)
+{
+    char host[64], out[200];
+    slog_url_host("https://user:pw@node.example:8545/v3/KEY?x=1", host, sizeof host);
+    t_case(strcmp(host, "node.example") == 0, "host of a URL with user, port, path", "%s", host);
+    slog_url_host("http://[::1]:8545", host, sizeof host);
+    t_case(strcmp(host, "::1") == 0, "host of an IPv6 URL", "%s", host);
+    slog_url_host("not a url", host, sizeof host);
+    t_case(host[0] == '\0', "no host without a scheme", "%s", host);
+    static const struct {
+        const char *in, *host, *want;
+    } cases[] = {
+        {"ledger at http://127.0.0.1:8545: Couldn't connect to server: Failed to connect to "
+         "127.0.0.1 port 8545 after 0 ms: Couldn't connect to server (after 2 attempts)",
+         "127.0.0.1",
+         "ledger at [endpoint]: Couldn't connect to server: Failed to connect to [endpoint] after "
+         "0 ms: Couldn't connect to server (after 2 attempts)"},
+        {"Could not resolve host: NODE.example", "node.example", "Could not resolve host: [endpoint]"},
+        {"see https://a.example/x?k=1.", NULL, "see [endpoint]."},
+        {"the contract expects batch 0 next, not 1", "node.example",
+         "the contract expects batch 0 next, not 1"},
+        {"node.example:8545 refused", "node.example", "[endpoint] refused"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        slog_scrub_endpoint(cases[i].in, cases[i].host, out, sizeof out);
+        t_case(strcmp(out, cases[i].want) == 0, cases[i].in, "got '%s'", out);
+    }
+    slog_scrub_endpoint("0123456789", NULL, out, 5);
+    t_case(strcmp(out, "0123") == 0, "cut to the buffer", "%s", out);
 }
 
 TEST(metrics_render_text)
