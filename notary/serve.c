@@ -402,20 +402,21 @@ static err_code group_reserve(struct serve *sv, size_t n, struct err *e)
     return E_OK;
 }
 
-/* Commit every submit job of `list` in one transaction. */
-static void commit_group(struct serve *sv, struct job *list)
+/* Commit the submit jobs from `from` up to (not including) `to` in one
+ * transaction; each job gets the result. False if it failed. */
+static bool commit_jobs(struct serve *sv, struct job *from, struct job *to)
 {
     size_t total = 0;
-    for (struct job *j = list; j; j = j->next)
+    for (struct job *j = from; j != to; j = j->next)
         if (j->kind == JOB_SUBMIT)
             total += j->n;
     if (total == 0)
-        return;
+        return true;
     struct err e = {0};
     err_code rc = group_reserve(sv, total, &e);
     if (!rc) {
         size_t at = 0;
-        for (struct job *j = list; j; j = j->next) {
+        for (struct job *j = from; j != to; j = j->next) {
             if (j->kind != JOB_SUBMIT)
                 continue;
             memcpy(sv->gh + at, j->h, j->n * sizeof *j->h);
@@ -425,7 +426,7 @@ static void commit_group(struct serve *sv, struct job *list)
         rc = store_submit(sv->wstore, sv->gh, sv->ghow, total, sv->gout, NULL, NULL, &e);
     }
     size_t at = 0;
-    for (struct job *j = list; j; j = j->next) {
+    for (struct job *j = from; j != to; j = j->next) {
         if (j->kind != JOB_SUBMIT)
             continue;
         j->rc = rc;
@@ -440,11 +441,99 @@ static void commit_group(struct serve *sv, struct job *list)
         }
         at += j->n;
     }
-    if (rc) {
+    if (rc)
         slog("error", "submit_failed", "{s:s, s:I}", "error", e.msg, "hashes", (json_int_t)total);
+    return rc == E_OK;
+}
+
+static void fail_jobs(struct job *from, struct job *to, const char *msg)
+{
+    for (struct job *j = from; j != to; j = j->next)
+        if (j->kind == JOB_SUBMIT) {
+            j->rc = E_IO;
+            snprintf(j->msg, sizeof j->msg, "%s", msg);
+        }
+}
+
+/* The size of the open batch now (0 if none); false if the store failed. */
+static bool open_size(struct serve *sv, uint64_t *size, struct err *e)
+{
+    struct store_batch b;
+    err_code rc = store_batch_open_get(sv->wstore, BATCH_ISSUANCE, &b, e);
+    *size = rc == E_OK ? b.size : 0;
+    return rc == E_OK || rc == E_NOT_FOUND;
+}
+
+/* Freeze the open batch (its root comes from the scheduler, told at once). */
+static bool freeze(struct serve *sv, struct err *e)
+{
+    struct store_batch b;
+    err_code rc = store_batch_freeze(sv->wstore, (int64_t)time(NULL), &b, e);
+    if (rc == E_NOT_FOUND)
+        return true;
+    if (rc) {
+        slog("error", "batch_close_failed", "{s:s, s:s}", "reason", "size_cap", "error", e->msg);
+        return false;
+    }
+    metrics_open_batch(sv->metrics, 0);
+    scheduler_frozen(sv->sched);
+    return true;
+}
+
+/* Commit every submit job of `list`. Without a size cap: one transaction.
+ * With one (--batch-cap, a bound, not a trigger): consecutive jobs are
+ * committed together while their hashes fit in what the open batch has
+ * left, and the batch is frozen as soon as it holds the cap, or before a
+ * job that would not fit; so no batch ever exceeds the cap and each request
+ * is still stored whole or not at all (handlers refuse requests larger than
+ * the cap). A batch may close below the cap when the next request would not
+ * fit, or when some hashes were already notarized. */
+static void commit_group(struct serve *sv, struct job *list)
+{
+    uint64_t cap = sv->sched ? sv->cfg.sched.size_cap : 0;
+    if (!cap) {
+        if (commit_jobs(sv, list, NULL))
+            scheduler_poke(sv->sched);
         return;
     }
-    scheduler_poke(sv->sched);
+    struct job *from = list;
+    while (from && from->kind != JOB_SUBMIT)
+        from = from->next;
+    while (from) {
+        struct err e = {0};
+        uint64_t size;
+        if (!open_size(sv, &size, &e) || (size >= cap && !freeze(sv, &e))) {
+            fail_jobs(from, NULL, e.msg);
+            return;
+        }
+        if (size >= cap)
+            size = 0;
+        uint64_t fit = 0;
+        struct job *to = from;
+        while (to && (to->kind != JOB_SUBMIT || fit + to->n <= cap - size)) {
+            fit += to->kind == JOB_SUBMIT ? to->n : 0;
+            to = to->next;
+        }
+        if (to == from && size == 0) { /* larger than the cap: handlers refuse these */
+            to = from->next;
+            fail_jobs(from, to, "more hashes than --batch-cap in one request");
+            from = to;
+            continue;
+        }
+        if (to == from) { /* the first job does not fit: a new batch for it */
+            if (!freeze(sv, &e)) {
+                fail_jobs(from, NULL, e.msg);
+                return;
+            }
+            continue;
+        }
+        if (commit_jobs(sv, from, to)) {
+            if (open_size(sv, &size, &e) && size >= cap)
+                freeze(sv, &e); /* if it fails, the next round tries again */
+            scheduler_poke(sv->sched);
+        }
+        from = to;
+    }
 }
 
 static void *writer_main(void *arg)
@@ -711,6 +800,15 @@ static void h_submit_hashes(struct http_req *r, void *app)
     struct err e = {0};
     if (submit_body_parse(body, len, type, sv->cfg.max_body, &sb, &e)) {
         http_reply_error(r, sb.status, sb.error, "%s", e.msg);
+        return;
+    }
+    uint64_t cap = sv->sched ? sv->cfg.sched.size_cap : 0;
+    if (cap && sb.n > cap) { /* a request is stored whole, in one batch */
+        submit_body_free(&sb);
+        http_reply_error(r, 413, "body_too_large",
+                         "%zu hashes in one request, but batches hold at most %llu (--batch-cap): "
+                         "send at most %llu per request",
+                         sb.n, (unsigned long long)cap, (unsigned long long)cap);
         return;
     }
     struct job *j = job_new_submit(r, sb.n);

@@ -14,6 +14,11 @@
  * are committed together by one writer thread (group commit): each request
  * waits, suspended, for the commit that contains it, so throughput grows
  * with concurrency while every acknowledgement still follows its fsync.
+ * The size cap (sched.size_cap) is a bound the writer keeps: it freezes the
+ * open batch in the commit that fills it, or before a request that would
+ * not fit (each request is stored whole, in one batch and one transaction;
+ * a request of more hashes than the cap is refused with 413), and the
+ * scheduler computes the frozen batch's root.
  *
  * Proofs: a closed batch never changes, so its tree is built once and kept
  * (up to cache_leaves leaves in all, least recently used dropped first)
