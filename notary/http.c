@@ -563,8 +563,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
         msg[--n] = '\0';
     bool log = false;
     pthread_mutex_lock(&srv->conns_lock);
-    if (strstr(msg, "connection limit"))
+    if (strstr(msg, "connection limit")) {
         srv->refused_full++;
+        metrics_conn_dropped(srv->cfg.metrics, METRICS_CONN_SERVER_FULL, 1);
+    }
     else if (strstr(msg, "closed when reading request") || strstr(msg, "incomplete request"))
         srv->mhd_suppressed++;
     else if (srv->mhd_logged < MHD_LOG_BURST)
@@ -610,6 +612,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t
     bool ok = same < limit;
     if (!ok) {
         srv->refused_addr++;
+        metrics_conn_dropped(srv->cfg.metrics, METRICS_CONN_PER_ADDRESS, 1);
         snprintf(srv->refused_top, sizeof srv->refused_top, "%s", addr);
     }
     pthread_mutex_unlock(&srv->conns_lock);
@@ -663,7 +666,8 @@ static double since(const struct timespec *t0, const struct timespec *now)
     return (double)(now->tv_sec - t0->tv_sec) + (double)(now->tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Under conns_lock: one summary line if anything was refused or cut. */
+/* Under conns_lock: one summary line if anything was refused or cut (the
+ * metrics count each one as it happens). */
 static void summary_locked(struct http_server *srv, double seconds)
 {
     if (srv->refused_addr || srv->refused_full || srv->head_cut || srv->mhd_suppressed)
@@ -707,6 +711,7 @@ static void *reaper_main(void *arg)
                 continue;
             c->cut = true;
             srv->head_cut++;
+            metrics_conn_dropped(srv->cfg.metrics, METRICS_CONN_HEAD_TIMEOUT, 1);
             shutdown(c->fd, SHUT_RDWR);
         }
         if (since(&last, &now) >= SUMMARY_S) {

@@ -326,10 +326,17 @@ print("\n".join(fails) or "ok")
 sys.exit(1 if fails else 0)
 EOF
 rc=$?
+"${CURL[@]}" "$URL/metrics" > "$tmp/slow-metrics.txt"
 sed 's/^/  # /' "$tmp/slow.out"
 [ $rc -eq 0 ] && ok "slowloris of 1,100 connections from 127.0.0.2: 5 of 5 health checks served, the per-address limit and the 10 s head deadline closed every attacker connection" \
     || fail "slowloris: $(tail -n 3 "$tmp/slow.out")"
 stop_serve
+python3 - "$tmp/slow-metrics.txt" <<'EOF' && ok "metrics count the refused and cut connections by reason" || fail "connection metrics: $(grep dropped "$tmp/slow-metrics.txt")"
+import re, sys
+m = dict(re.findall(r'notary_http_connections_dropped_total\{reason="(\w+)"\} (\d+)', open(sys.argv[1]).read()))
+sys.exit(0 if int(m.get("per_address", 0)) >= 900 and int(m.get("head_timeout", 0)) >= 1 else 1)
+EOF
+[ "$SERVE_RC" = 0 ] && ok "stops cleanly after the slowloris" || fail "exit status $SERVE_RC after the slowloris: $(tail -n 5 "$tmp/serve-slow.log")"
 python3 - "$tmp/serve-slow.log" <<'EOF' && ok "refused and cut connections are logged as summary lines, not one line per connection" || fail "slowloris log: $(tail -n 3 "$tmp/serve-slow.log")"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
@@ -555,6 +562,7 @@ EOF
 sleep 1.5 # the scheduler roots a frozen batch as soon as the writer tells it; allow a tick
 "${CURL[@]}" "$URL/v1/batches?from=$FIRST_SEQ&limit=1000" > "$tmp/cap-batches.json"
 stop_serve
+[ "$SERVE_RC" = 0 ] && ok "stops cleanly after the capped burst" || fail "exit status $SERVE_RC after the capped burst: $(tail -n 5 "$tmp/serve-cap.log")"
 python3 - "$tmp/cap-batches.json" "$NOTARY_DATA/notary.db" "$tmp/cap-acked" <<'EOF' && ok "--batch-cap 300: every batch holds at most 300 (single-hash requests exactly 300), frozen ones have roots, every acknowledged hash stored" || fail "cap: $(head -c 600 "$tmp/cap-batches.json")"
 import json, sqlite3, sys
 bs = json.load(open(sys.argv[1]))["batches"]

@@ -176,6 +176,8 @@ TEST(metrics_render_text)
     metrics_batch_closed(m, 1000);
     metrics_anchored(m, 42);
     metrics_anchor_failure(m, METRICS_ANCHOR_NETWORK);
+    metrics_conn_dropped(m, METRICS_CONN_PER_ADDRESS, 3);
+    metrics_conn_dropped(m, METRICS_CONN_HEAD_TIMEOUT, 1);
     struct buf b = {0};
     struct err e = {0};
     CHECK_OK(metrics_render(m, &b, &e), &e);
@@ -190,6 +192,9 @@ TEST(metrics_render_text)
         "notary_anchor_latency_seconds_bucket{le=\"30\"} 0\n",
         "notary_anchor_runs_total 1\n",
         "notary_anchor_failures_total{reason=\"network\"} 1\n",
+        "notary_http_connections_dropped_total{reason=\"per_address\"} 3\n",
+        "notary_http_connections_dropped_total{reason=\"server_full\"} 0\n",
+        "notary_http_connections_dropped_total{reason=\"head_timeout\"} 1\n",
         "notary_http_requests_total{route=\"GET /a\",status=\"200\"} 1\n",
         "notary_http_requests_total{route=\"POST /b\",status=\"413\"} 1\n",
         "notary_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n",
@@ -455,6 +460,7 @@ TEST(http_head_deadline_and_per_address_limit)
            "closed after %.2f s", da);
     /* A complete request is answered, and the kept-alive connection gets a
      * new deadline for its next head. */
+    usleep(300000); /* a and b were cut: let the server finish closing them */
     int d = raw_connect(port);
     const char req[] = "GET /t/y HTTP/1.1\r\nHost: x\r\n\r\n";
     CHECK(d >= 0 && send(d, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof req - 1));
