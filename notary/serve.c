@@ -1,6 +1,7 @@
 /*
  * notary/serve.c — see serve.h: the notary's endpoints over notary/http.h,
- * the group-commit writer, the proof cache, and the service's lifecycle.
+ * the group-commit writer, and the service's lifecycle (the proof cache is
+ * notary/proofcache.c).
  *
  * Threads: libmicrohttpd's workers run the handlers (never blocking on a
  * disk write); one writer thread owns a store connection for submissions
@@ -27,6 +28,7 @@
 #include "notary/batch.h"
 #include "notary/http.h"
 #include "notary/proof.h"
+#include "notary/proofcache.h"
 #include "notary/revocation.h"
 #include "notary/slog.h"
 #include "notary/store.h"
@@ -101,206 +103,6 @@ static void pool_close(struct pool *p)
     pthread_cond_destroy(&p->cond);
 }
 
-/* ---- the proof cache ------------------------------------------------------- */
-
-/* One closed batch: its tree, each leaf's hashing mode, and an open-
- * addressing index from a leaf hash (first 8 bytes) to its position. */
-struct cached {
-    uint64_t seq, n;
-    struct store_batch rec; /* refreshed while not anchored */
-    struct merkle_tree *tree;
-    uint8_t *how;
-    uint32_t *slots; /* leaf index + 1; 0 = empty */
-    uint64_t mask;
-    atomic_uint_fast64_t last_use;
-};
-
-struct cache {
-    pthread_rwlock_t lock;
-    pthread_mutex_t load_lock; /* one batch is built at a time */
-    struct cached **v;
-    size_t n;
-    uint64_t leaves, max_leaves;
-    atomic_uint_fast64_t clock;
-};
-
-static void cached_free(struct cached *c)
-{
-    if (!c)
-        return;
-    merkle_tree_free(c->tree);
-    free(c->how);
-    free(c->slots);
-    free(c);
-}
-
-static uint64_t key64(const struct hash32 *h)
-{
-    uint64_t k;
-    memcpy(&k, h->b, sizeof k);
-    return k;
-}
-
-/* Under the read lock: position of leaf hash `leaf` in `c`, or -1. */
-static int64_t cached_find(const struct cached *c, const struct hash32 *leaf)
-{
-    uint64_t i = key64(leaf) & c->mask;
-    while (c->slots[i]) {
-        uint64_t idx = c->slots[i] - 1;
-        struct hash32 l;
-        merkle_tree_leaf(c->tree, idx, &l);
-        if (memcmp(l.b, leaf->b, 32) == 0)
-            return (int64_t)idx;
-        i = (i + 1) & c->mask;
-    }
-    return -1;
-}
-
-/* What a proof needs, copied out of the cache under its lock. */
-struct found {
-    struct store_batch rec;
-    uint64_t index;
-    uint8_t how;
-    size_t path_len;
-    struct hash32 path[MERKLE_MAX_PATH];
-};
-
-static bool cache_lookup(struct cache *c, const struct hash32 *leaf, struct found *f)
-{
-    bool ok = false;
-    pthread_rwlock_rdlock(&c->lock);
-    for (size_t i = 0; i < c->n && !ok; i++) {
-        struct cached *b = c->v[i];
-        int64_t idx = cached_find(b, leaf);
-        if (idx < 0)
-            continue;
-        f->rec = b->rec;
-        f->index = (uint64_t)idx;
-        f->how = b->how[idx];
-        ok = merkle_tree_inclusion_proof(b->tree, f->index, b->n, f->path, &f->path_len, NULL) ==
-             E_OK;
-        atomic_store_explicit(&b->last_use, atomic_fetch_add(&c->clock, 1) + 1,
-                              memory_order_relaxed);
-    }
-    pthread_rwlock_unlock(&c->lock);
-    return ok;
-}
-
-static void cache_update_rec(struct cache *c, const struct store_batch *rec)
-{
-    pthread_rwlock_wrlock(&c->lock);
-    for (size_t i = 0; i < c->n; i++)
-        if (c->v[i]->seq == rec->seq)
-            c->v[i]->rec = *rec;
-    pthread_rwlock_unlock(&c->lock);
-}
-
-static bool cache_has(struct cache *c, uint64_t seq)
-{
-    bool has = false;
-    pthread_rwlock_rdlock(&c->lock);
-    for (size_t i = 0; i < c->n && !has; i++)
-        has = c->v[i]->seq == seq;
-    pthread_rwlock_unlock(&c->lock);
-    return has;
-}
-
-/* Build batch `rec` from the store and add it, dropping the least recently
- * used batches beyond the leaf budget (never the new one). */
-static err_code cache_load(struct cache *c, struct store *s, const struct store_batch *rec,
-                           struct err *e)
-{
-    pthread_mutex_lock(&c->load_lock);
-    err_code rc = E_OK;
-    struct hash32 *leaves = NULL;
-    struct cached *b = NULL;
-    if (cache_has(c, rec->seq))
-        goto out;
-    b = calloc(1, sizeof *b);
-    if (!b) {
-        rc = err_set(e, E_NOMEM, "out of memory");
-        goto out;
-    }
-    b->seq = rec->seq;
-    b->rec = *rec;
-    if ((rc = store_batch_leaves_hashing(s, rec->seq, &leaves, &b->how, &b->n, e)))
-        goto out;
-    if (b->n == 0 || b->n > UINT32_MAX - 1) {
-        rc = err_set(e, E_STATE, "batch %llu has %llu leaves", (unsigned long long)rec->seq,
-                     (unsigned long long)b->n);
-        goto out;
-    }
-    if ((rc = merkle_tree_build(leaves, b->n, NULL, &b->tree, e)))
-        goto out;
-    struct hash32 root;
-    merkle_tree_root(b->tree, &root);
-    if (!rec->has_root || !hash32_eq(&root, &rec->root)) {
-        rc = err_set(e, E_STATE, "store is inconsistent: batch %llu no longer yields its root",
-                     (unsigned long long)rec->seq);
-        goto out;
-    }
-    uint64_t cap = 16;
-    while (cap < 2 * b->n)
-        cap *= 2;
-    b->mask = cap - 1;
-    if (!(b->slots = calloc(cap, sizeof *b->slots))) {
-        rc = err_set(e, E_NOMEM, "out of memory for the index of batch %llu",
-                     (unsigned long long)rec->seq);
-        goto out;
-    }
-    for (uint64_t i = 0; i < b->n; i++) {
-        struct hash32 l;
-        merkle_tree_leaf(b->tree, i, &l);
-        uint64_t j = key64(&l) & b->mask;
-        while (b->slots[j])
-            j = (j + 1) & b->mask;
-        b->slots[j] = (uint32_t)(i + 1);
-    }
-    struct cached **v = realloc(c->v, (c->n + 1) * sizeof *v);
-    if (!v) {
-        rc = err_set(e, E_NOMEM, "out of memory");
-        goto out;
-    }
-    pthread_rwlock_wrlock(&c->lock);
-    c->v = v;
-    atomic_store(&b->last_use, atomic_fetch_add(&c->clock, 1) + 1);
-    c->v[c->n++] = b;
-    c->leaves += b->n;
-    while (c->leaves > c->max_leaves && c->n > 1) {
-        size_t lru = 0;
-        uint64_t oldest = UINT64_MAX;
-        for (size_t i = 0; i < c->n; i++) {
-            uint64_t u = atomic_load(&c->v[i]->last_use);
-            if (c->v[i] != b && u < oldest) {
-                oldest = u;
-                lru = i;
-            }
-        }
-        struct cached *gone = c->v[lru];
-        c->v[lru] = c->v[--c->n];
-        c->leaves -= gone->n;
-        cached_free(gone);
-    }
-    pthread_rwlock_unlock(&c->lock);
-    slog("debug", "proof_cache_loaded", "{s:I, s:I}", "seq", (json_int_t)rec->seq, "size",
-         (json_int_t)b->n);
-    b = NULL;
-out:
-    pthread_mutex_unlock(&c->load_lock);
-    free(leaves);
-    cached_free(b);
-    return rc;
-}
-
-static void cache_free(struct cache *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        cached_free(c->v[i]);
-    free(c->v);
-    pthread_rwlock_destroy(&c->lock);
-    pthread_mutex_destroy(&c->load_lock);
-}
-
 /* ---- the service ------------------------------------------------------------ */
 
 struct job {
@@ -326,7 +128,7 @@ struct job {
 struct serve {
     struct serve_config cfg;
     struct pool pool;
-    struct cache cache;
+    struct pcache cache;
     struct tokens *tokens;
     struct metrics *metrics;
     struct scheduler *sched;
@@ -870,8 +672,8 @@ static void h_proof(struct http_req *r, void *app)
         return;
     }
     merkle_leaf_hash(&h, &leaf);
-    struct found f;
-    bool hit = cache_lookup(&sv->cache, &leaf, &f);
+    struct pcache_found f;
+    bool hit = pcache_lookup(&sv->cache, &leaf, &f);
     if (!hit) {
         struct store *s = pool_get(&sv->pool);
         struct store_credential c;
@@ -880,7 +682,7 @@ static void h_proof(struct http_req *r, void *app)
         if (!rc)
             rc = store_batch_get(s, BATCH_ISSUANCE, c.batch_seq, &b, &e);
         if (!rc && b.state != BATCH_OPEN && b.has_root)
-            rc = cache_load(&sv->cache, s, &b, &e);
+            rc = pcache_load(&sv->cache, s, &b, &e);
         pool_put(&sv->pool, s);
         if (rc) {
             if (rc == E_NOT_FOUND)
@@ -902,7 +704,7 @@ static void h_proof(struct http_req *r, void *app)
                                           : "its batch is closing; the proof is ready shortly"));
             return;
         }
-        if (!cache_lookup(&sv->cache, &leaf, &f)) {
+        if (!pcache_lookup(&sv->cache, &leaf, &f)) {
             http_reply_error(r, 500, "internal", "batch %llu is loaded but lacks the credential",
                              (unsigned long long)b.seq);
             return;
@@ -919,7 +721,7 @@ static void h_proof(struct http_req *r, void *app)
         }
         if (b.state != f.rec.state) {
             f.rec = b;
-            cache_update_rec(&sv->cache, &b);
+            pcache_update_rec(&sv->cache, &b);
         }
     }
     struct bundle bun;
@@ -1201,7 +1003,7 @@ static void serve_free(struct serve *sv)
     http_stop(sv->http);
     scheduler_stop(sv->sched);
     pool_close(&sv->pool);
-    cache_free(&sv->cache);
+    pcache_free(&sv->cache);
     tokens_free(sv->tokens);
     store_close(sv->wstore);
     metrics_free(sv->metrics);
@@ -1235,9 +1037,7 @@ err_code serve_run(const struct serve_config *cfg, struct err *e)
         sv->cfg.max_body = DEFAULT_MAX_BODY;
     pthread_mutex_init(&sv->wlock, NULL);
     pthread_cond_init(&sv->wcond, NULL);
-    pthread_rwlock_init(&sv->cache.lock, NULL);
-    pthread_mutex_init(&sv->cache.load_lock, NULL);
-    sv->cache.max_leaves = cfg->cache_leaves ? cfg->cache_leaves : DEFAULT_CACHE_LEAVES;
+    pcache_init(&sv->cache, cfg->cache_leaves ? cfg->cache_leaves : DEFAULT_CACHE_LEAVES);
     for (size_t i = 0; i < NROUTES; i++) {
         /* Body limits of the submission routes follow --max-body. */
         if (ROUTES[i].fn == h_submit_hashes || ROUTES[i].fn == h_submit_credential)
