@@ -107,6 +107,11 @@ static err_code depth_prescan(const char *text, size_t len, struct err *e)
     return E_OK;
 }
 
+err_code jstrict_check_depth(const char *text, size_t len, struct err *e)
+{
+    return depth_prescan(text, len, e);
+}
+
 err_code jstrict_parse(const char *text, size_t len, size_t max_bytes, unsigned flags, json_t **out,
                        struct err *e)
 {

@@ -25,6 +25,12 @@
 #define JSTRICT_INTS_AS_REALS 0x1 /* every number becomes a double (what JCS hashing needs) */
 #define JSTRICT_ANY_TOP       0x2 /* allow a scalar at top level (default: object or array) */
 
+/* The nesting check of jstrict_parse on its own, a byte scan of brackets
+ * outside strings: E_LIMIT (with line and column) if `text` nests deeper
+ * than JSTRICT_MAX_DEPTH, else E_OK (whether or not it is valid JSON). Lets
+ * a caller tell "too deep" from "too large" after jstrict_parse's E_LIMIT. */
+err_code jstrict_check_depth(const char *text, size_t len, struct err *e) MUST_CHECK;
+
 /* Parse `len` bytes of `text` (need not be NUL-terminated) into *out.
  * More than `max_bytes` → E_LIMIT (checked before anything is read); nesting
  * deeper than JSTRICT_MAX_DEPTH → E_LIMIT (bounded by a byte scan before

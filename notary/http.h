@@ -15,12 +15,21 @@
  * bounded by the connection memory limit (431 beyond it); a body larger
  * than its route's max_body is refused with 413 before it is read when it
  * has a Content-Length, or as soon as it grows past the limit; idle
- * connections close after timeout_s; total and per-address connection
- * limits bound what slow clients can hold.
+ * connections close after timeout_s; a request head (request line and
+ * headers) must be complete within head_timeout_s of the connection's
+ * accept (or of the previous answer on a kept-alive connection), however
+ * steadily it trickles in, or the connection is shut down; total and
+ * per-address connection limits bound what slow clients can hold. Refused
+ * and cut connections are logged as one summary line
+ * ("connections_limited") per 10 s, never one line per connection.
+ *
+ * Strictness: an HTTP/1.1 request without Host, and a URI with an escaped
+ * NUL (%00) anywhere, are answered 400 invalid_request before routing.
+
  *
  * Errors are JSON: {"error": "<stable code>", "message": "<for a person>"}.
  * Codes used by this module: not_found, method_not_allowed, unauthorized,
- * invalid_token, body_too_large, shutting_down, internal.
+ * invalid_token, invalid_request, body_too_large, shutting_down, internal.
  *
  * Ownership: the server keeps pointers to the routes and app given to
  * http_start(); they must outlive http_stop(). A request (`struct
@@ -61,6 +70,7 @@ struct http_config {
     unsigned timeout_s;               /* idle connection timeout (0 = 15) */
     unsigned max_connections;         /* all clients together (0 = 1024) */
     unsigned per_ip_connections;      /* per client address (0 = unlimited) */
+    unsigned head_timeout_s;          /* the whole request head within this (0 = 10) */
     size_t header_limit;              /* memory per connection for the request head (0 = 32 KiB) */
     void *app;                        /* passed to handlers and auth */
     /* Is `token` (len bytes, untrusted) valid? Copy its name (≤ 64 chars) into `name`. */
@@ -100,6 +110,8 @@ const char *http_req_header(const struct http_req *r, const char *name);
 const uint8_t *http_req_body(const struct http_req *r, size_t *len);
 /* The name of the token that authenticated this request ("" if none). */
 const char *http_req_client(const struct http_req *r);
+/* The client's IP address as text ("-" if unknown). */
+const char *http_req_address(const struct http_req *r);
 
 /* Per-request data of the handler, freed with `free_fn` (may be NULL) when
  * the request ends. */

@@ -40,6 +40,7 @@ struct metrics {
     struct hist anchor_latency;
     atomic_uint_fast64_t anchor_runs, anchored;
     atomic_uint_fast64_t anchor_fail[METRICS_ANCHOR__COUNT];
+    atomic_uint_fast64_t conn_drop[METRICS_CONN__COUNT];
 };
 
 static void hist_init(struct hist *h, const double *bounds, size_t nb)
@@ -147,6 +148,12 @@ void metrics_anchor_run_ok(struct metrics *m)
         ADD(m->anchor_runs, 1);
 }
 
+void metrics_conn_dropped(struct metrics *m, enum metrics_conn_drop why, uint64_t n)
+{
+    if (m && why < METRICS_CONN__COUNT && n)
+        ADD(m->conn_drop[why], n);
+}
+
 #define LOAD(field) ((unsigned long long)atomic_load_explicit(&(field), memory_order_relaxed))
 
 static err_code counter(struct buf *out, const char *name, const char *help, unsigned long long v)
@@ -215,6 +222,15 @@ err_code metrics_render(struct metrics *m, struct buf *out, struct err *e)
     for (size_t i = 0; i < METRICS_ANCHOR__COUNT && !rc; i++)
         rc = buf_printf(out, "notary_anchor_failures_total{reason=\"%s\"} %llu\n", fail_names[i],
                         LOAD(m->anchor_fail[i]));
+    static const char *const drop_names[METRICS_CONN__COUNT] = {"per_address", "server_full",
+                                                                 "head_timeout"};
+    if (!rc)
+        rc = buf_printf(out, "# HELP notary_http_connections_dropped_total Connections refused "
+                             "or cut before a request, by reason.\n# TYPE "
+                             "notary_http_connections_dropped_total counter\n");
+    for (size_t i = 0; i < METRICS_CONN__COUNT && !rc; i++)
+        rc = buf_printf(out, "notary_http_connections_dropped_total{reason=\"%s\"} %llu\n",
+                        drop_names[i], LOAD(m->conn_drop[i]));
     if (!rc)
         rc = buf_printf(out, "# HELP notary_http_requests_total HTTP requests by route and "
                              "status.\n# TYPE notary_http_requests_total counter\n");

@@ -31,6 +31,14 @@ enum metrics_anchor_failure {
     METRICS_ANCHOR__COUNT
 };
 
+/* Connections the HTTP layer ended before a request (notary/http.h). */
+enum metrics_conn_drop {
+    METRICS_CONN_PER_ADDRESS = 0, /* refused: the client address holds its limit */
+    METRICS_CONN_SERVER_FULL,     /* refused: the server holds max_connections */
+    METRICS_CONN_HEAD_TIMEOUT,    /* cut: the request head was late */
+    METRICS_CONN__COUNT
+};
+
 /* A metrics block for `nroutes` routes named `routes[i]` (e.g. "GET
  * /v1/proofs/{hash}"); requests that match no route count as "unmatched".
  * NULL when out of memory. */
@@ -51,6 +59,9 @@ void metrics_anchored(struct metrics *m, double seconds);
 void metrics_anchor_failure(struct metrics *m, enum metrics_anchor_failure why);
 /* One anchoring run ended without error. */
 void metrics_anchor_run_ok(struct metrics *m);
+
+/* `n` connections were dropped for `why`. */
+void metrics_conn_dropped(struct metrics *m, enum metrics_conn_drop why, uint64_t n);
 
 /* Append the exposition text to `out` (E_NOMEM if it cannot grow). */
 err_code metrics_render(struct metrics *m, struct buf *out, struct err *e) MUST_CHECK;

@@ -32,12 +32,13 @@ struct scheduler {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool stop, poked;
+    bool stop, poked, frozen;
     struct scheduler_status st; /* under lock */
     /* thread-only state */
     struct store *store;
     struct evm_ledger ledger;
     bool connected, ebsi;
+    char ledger_host[256]; /* scrubbed from the error /v1/health shows */
     bool leader; /* shared store: we hold its writer lock */
     struct addr20 contract;
     uint64_t confirmations;
@@ -59,10 +60,12 @@ int64_t scheduler_next_daily(int64_t now, int minute)
     return at;
 }
 
+/* The error /v1/health shows publicly: the ledger's URL and host (and
+ * port) scrubbed; the log keeps the whole message. */
 static void set_error(struct scheduler *s, const char *msg)
 {
     pthread_mutex_lock(&s->lock);
-    snprintf(s->st.last_error, sizeof s->st.last_error, "%s", msg);
+    slog_scrub_endpoint(msg, s->ledger_host, s->st.last_error, sizeof s->st.last_error);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -85,6 +88,7 @@ static err_code connect(struct scheduler *s, struct err *e)
         (rc = store_meta_get(s->store, "confirmations", &conf, e)) ||
         (rc = store_meta_get(s->store, "contract", &addr, e)))
         goto out;
+    slog_url_host(url, s->ledger_host, sizeof s->ledger_host);
     if (store_meta_get(s->store, "ledger", &ledger, NULL) == E_OK)
         s->ebsi = strcmp(ledger, "ebsi") == 0;
     s->confirmations = strtoull(conf, NULL, 10);
@@ -224,6 +228,39 @@ static void close_batch(struct scheduler *s, const char *why, bool *want_anchor)
     *want_anchor = true;
 }
 
+/* Batches frozen at the size cap by the API's writer (scheduler_frozen) or
+ * by another instance, or left without a root by a crash: compute their
+ * roots (and index them), as a close would. */
+static void finish_frozen(struct scheduler *s, bool *want_anchor)
+{
+    struct store_batch *list;
+    size_t n;
+    struct err e = {0};
+    if (store_batch_list(s->store, BATCH_ISSUANCE, &list, &n, &e) != E_OK)
+        return;
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        any = list[i].state == BATCH_CLOSED && !list[i].has_root;
+    if (any && batch_finish_pending(s->store, &e) != E_OK) {
+        slog("error", "batch_close_failed", "{s:s, s:s}", "reason", "size_cap", "error", e.msg);
+        set_error(s, e.msg);
+        any = false;
+    }
+    for (size_t i = 0; i < n && any; i++) {
+        struct store_batch b;
+        if (list[i].state != BATCH_CLOSED || list[i].has_root ||
+            store_batch_get(s->store, BATCH_ISSUANCE, list[i].seq, &b, NULL) != E_OK)
+            continue;
+        char root[65];
+        hash32_to_hex(&b.root, root);
+        metrics_batch_closed(s->cfg.metrics, b.size);
+        slog("info", "batch_closed", "{s:I, s:I, s:s, s:s}", "seq", (json_int_t)b.seq, "size",
+             (json_int_t)b.size, "root", root, "reason", "size_cap");
+        *want_anchor = true;
+    }
+    free(list);
+}
+
 static void checkpoint(struct scheduler *s, bool *want_anchor)
 {
     bool created = false;
@@ -292,7 +329,7 @@ static void *run(void *arg)
     int64_t next_daily = s->cfg.close_at_minute >= 0
                              ? scheduler_next_daily(now, s->cfg.close_at_minute) : 0;
     int64_t next_every = s->cfg.close_every_s ? now + s->cfg.close_every_s : 0;
-    int64_t next_try = 0, last_check = now;
+    int64_t next_try = 0, last_check = now, last_frozen_check = now;
     unsigned failures = 0;
     for (;;) {
         int64_t next_close = next_daily && (!next_every || next_daily < next_every) ? next_daily
@@ -317,11 +354,12 @@ static void *run(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (!s->stop && !s->poked && ms > 0 &&
+        while (!s->stop && !s->poked && !s->frozen && ms > 0 &&
                pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0)
             ;
-        bool stop = s->stop;
+        bool stop = s->stop, frozen = s->frozen;
         s->poked = false;
+        s->frozen = false;
         pthread_mutex_unlock(&s->lock);
         if (stop)
             break;
@@ -338,7 +376,17 @@ static void *run(void *arg)
         if (shared && !lead(s, &want_anchor))
             continue; /* another instance closes and anchors */
 
-        if (s->cfg.size_cap && open_size >= s->cfg.size_cap)
+        /* The API's writer freezes the open batch when it holds size_cap
+         * (serve.c): never more, since it is frozen inside the writer before
+         * a submission could overflow it. Here: the roots of such batches
+         * (at once when told, else every PENDING_CHECK_S for another
+         * instance's), and a batch that others (`notary submit`) filled
+         * past the cap. */
+        if (frozen || now - last_frozen_check >= PENDING_CHECK_S) {
+            last_frozen_check = now;
+            finish_frozen(s, &want_anchor);
+        }
+        if (s->cfg.size_cap && open_size > s->cfg.size_cap)
             close_batch(s, "size_cap", &want_anchor);
         if (next_every && now >= next_every) {
             close_batch(s, "interval", &want_anchor);
@@ -426,6 +474,16 @@ void scheduler_poke(struct scheduler *s)
         return;
     pthread_mutex_lock(&s->lock);
     s->poked = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void scheduler_frozen(struct scheduler *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->frozen = true;
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }

@@ -4,8 +4,11 @@
  * and submit meanwhile; writes take turns under the busy timeout), that
  *
  *   - closes the open issuance batch at a configured UTC time of day
- *     (default 00:00), every N seconds (tests), and/or as soon as it holds
- *     `size_cap` credentials;
+ *     (default 00:00) and/or every N seconds (tests); a batch that reaches
+ *     `size_cap` credentials is frozen by the API's writer (serve.c) in the
+ *     commit that fills it, and the scheduler computes its root when told
+ *     (scheduler_frozen) or within 10 s (another instance's); it closes a
+ *     batch that someone else (`notary submit`) filled past the cap;
  *   - cuts a checkpoint of the revocation log at the daily time (when it
  *     grew), so revocations are anchored at least daily;
  *   - anchors closed batches and checkpoints with the anchoring state
@@ -56,7 +59,8 @@ struct scheduler_status {
     uint64_t open_size;         /* credentials in the open batch at the last look */
     unsigned failures;          /* consecutive failed anchoring runs */
     int64_t next_retry;         /* when the next anchoring attempt is due (0 = none waiting) */
-    char last_error[512];       /* the last anchoring or closing error ("" = none) */
+    char last_error[512];       /* the last anchoring or closing error ("" = none), with
+                                 * the ledger's URL, host and port scrubbed (public) */
     bool leader;                /* shared (PostgreSQL) store: this instance closes and
                                  * anchors (always false on SQLite, where it always does) */
 };
@@ -67,6 +71,9 @@ err_code scheduler_start(const struct scheduler_config *cfg, struct scheduler **
                          struct err *e) MUST_CHECK;
 /* New submissions were stored: look at the size cap now (cheap; any thread). */
 void scheduler_poke(struct scheduler *s);
+/* A batch was frozen at the size cap: compute its root and anchor it now
+ * (cheap; any thread; NULL is fine). */
+void scheduler_frozen(struct scheduler *s);
 /* A snapshot of the scheduler's state (any thread). */
 void scheduler_status(struct scheduler *s, struct scheduler_status *out);
 /* Ask the thread to stop, wait for it (an anchoring slice in progress ends

@@ -1,6 +1,7 @@
 /*
  * notary/serve.c — see serve.h: the notary's endpoints over notary/http.h,
- * the group-commit writer, the proof cache, and the service's lifecycle.
+ * the group-commit writer, and the service's lifecycle (the proof cache is
+ * notary/proofcache.c).
  *
  * Threads: libmicrohttpd's workers run the handlers (never blocking on a
  * disk write); one writer thread owns a store connection for submissions
@@ -27,6 +28,7 @@
 #include "notary/batch.h"
 #include "notary/http.h"
 #include "notary/proof.h"
+#include "notary/proofcache.h"
 #include "notary/revocation.h"
 #include "notary/slog.h"
 #include "notary/store.h"
@@ -101,206 +103,6 @@ static void pool_close(struct pool *p)
     pthread_cond_destroy(&p->cond);
 }
 
-/* ---- the proof cache ------------------------------------------------------- */
-
-/* One closed batch: its tree, each leaf's hashing mode, and an open-
- * addressing index from a leaf hash (first 8 bytes) to its position. */
-struct cached {
-    uint64_t seq, n;
-    struct store_batch rec; /* refreshed while not anchored */
-    struct merkle_tree *tree;
-    uint8_t *how;
-    uint32_t *slots; /* leaf index + 1; 0 = empty */
-    uint64_t mask;
-    atomic_uint_fast64_t last_use;
-};
-
-struct cache {
-    pthread_rwlock_t lock;
-    pthread_mutex_t load_lock; /* one batch is built at a time */
-    struct cached **v;
-    size_t n;
-    uint64_t leaves, max_leaves;
-    atomic_uint_fast64_t clock;
-};
-
-static void cached_free(struct cached *c)
-{
-    if (!c)
-        return;
-    merkle_tree_free(c->tree);
-    free(c->how);
-    free(c->slots);
-    free(c);
-}
-
-static uint64_t key64(const struct hash32 *h)
-{
-    uint64_t k;
-    memcpy(&k, h->b, sizeof k);
-    return k;
-}
-
-/* Under the read lock: position of leaf hash `leaf` in `c`, or -1. */
-static int64_t cached_find(const struct cached *c, const struct hash32 *leaf)
-{
-    uint64_t i = key64(leaf) & c->mask;
-    while (c->slots[i]) {
-        uint64_t idx = c->slots[i] - 1;
-        struct hash32 l;
-        merkle_tree_leaf(c->tree, idx, &l);
-        if (memcmp(l.b, leaf->b, 32) == 0)
-            return (int64_t)idx;
-        i = (i + 1) & c->mask;
-    }
-    return -1;
-}
-
-/* What a proof needs, copied out of the cache under its lock. */
-struct found {
-    struct store_batch rec;
-    uint64_t index;
-    uint8_t how;
-    size_t path_len;
-    struct hash32 path[MERKLE_MAX_PATH];
-};
-
-static bool cache_lookup(struct cache *c, const struct hash32 *leaf, struct found *f)
-{
-    bool ok = false;
-    pthread_rwlock_rdlock(&c->lock);
-    for (size_t i = 0; i < c->n && !ok; i++) {
-        struct cached *b = c->v[i];
-        int64_t idx = cached_find(b, leaf);
-        if (idx < 0)
-            continue;
-        f->rec = b->rec;
-        f->index = (uint64_t)idx;
-        f->how = b->how[idx];
-        ok = merkle_tree_inclusion_proof(b->tree, f->index, b->n, f->path, &f->path_len, NULL) ==
-             E_OK;
-        atomic_store_explicit(&b->last_use, atomic_fetch_add(&c->clock, 1) + 1,
-                              memory_order_relaxed);
-    }
-    pthread_rwlock_unlock(&c->lock);
-    return ok;
-}
-
-static void cache_update_rec(struct cache *c, const struct store_batch *rec)
-{
-    pthread_rwlock_wrlock(&c->lock);
-    for (size_t i = 0; i < c->n; i++)
-        if (c->v[i]->seq == rec->seq)
-            c->v[i]->rec = *rec;
-    pthread_rwlock_unlock(&c->lock);
-}
-
-static bool cache_has(struct cache *c, uint64_t seq)
-{
-    bool has = false;
-    pthread_rwlock_rdlock(&c->lock);
-    for (size_t i = 0; i < c->n && !has; i++)
-        has = c->v[i]->seq == seq;
-    pthread_rwlock_unlock(&c->lock);
-    return has;
-}
-
-/* Build batch `rec` from the store and add it, dropping the least recently
- * used batches beyond the leaf budget (never the new one). */
-static err_code cache_load(struct cache *c, struct store *s, const struct store_batch *rec,
-                           struct err *e)
-{
-    pthread_mutex_lock(&c->load_lock);
-    err_code rc = E_OK;
-    struct hash32 *leaves = NULL;
-    struct cached *b = NULL;
-    if (cache_has(c, rec->seq))
-        goto out;
-    b = calloc(1, sizeof *b);
-    if (!b) {
-        rc = err_set(e, E_NOMEM, "out of memory");
-        goto out;
-    }
-    b->seq = rec->seq;
-    b->rec = *rec;
-    if ((rc = store_batch_leaves_hashing(s, rec->seq, &leaves, &b->how, &b->n, e)))
-        goto out;
-    if (b->n == 0 || b->n > UINT32_MAX - 1) {
-        rc = err_set(e, E_STATE, "batch %llu has %llu leaves", (unsigned long long)rec->seq,
-                     (unsigned long long)b->n);
-        goto out;
-    }
-    if ((rc = merkle_tree_build(leaves, b->n, NULL, &b->tree, e)))
-        goto out;
-    struct hash32 root;
-    merkle_tree_root(b->tree, &root);
-    if (!rec->has_root || !hash32_eq(&root, &rec->root)) {
-        rc = err_set(e, E_STATE, "store is inconsistent: batch %llu no longer yields its root",
-                     (unsigned long long)rec->seq);
-        goto out;
-    }
-    uint64_t cap = 16;
-    while (cap < 2 * b->n)
-        cap *= 2;
-    b->mask = cap - 1;
-    if (!(b->slots = calloc(cap, sizeof *b->slots))) {
-        rc = err_set(e, E_NOMEM, "out of memory for the index of batch %llu",
-                     (unsigned long long)rec->seq);
-        goto out;
-    }
-    for (uint64_t i = 0; i < b->n; i++) {
-        struct hash32 l;
-        merkle_tree_leaf(b->tree, i, &l);
-        uint64_t j = key64(&l) & b->mask;
-        while (b->slots[j])
-            j = (j + 1) & b->mask;
-        b->slots[j] = (uint32_t)(i + 1);
-    }
-    struct cached **v = realloc(c->v, (c->n + 1) * sizeof *v);
-    if (!v) {
-        rc = err_set(e, E_NOMEM, "out of memory");
-        goto out;
-    }
-    pthread_rwlock_wrlock(&c->lock);
-    c->v = v;
-    atomic_store(&b->last_use, atomic_fetch_add(&c->clock, 1) + 1);
-    c->v[c->n++] = b;
-    c->leaves += b->n;
-    while (c->leaves > c->max_leaves && c->n > 1) {
-        size_t lru = 0;
-        uint64_t oldest = UINT64_MAX;
-        for (size_t i = 0; i < c->n; i++) {
-            uint64_t u = atomic_load(&c->v[i]->last_use);
-            if (c->v[i] != b && u < oldest) {
-                oldest = u;
-                lru = i;
-            }
-        }
-        struct cached *gone = c->v[lru];
-        c->v[lru] = c->v[--c->n];
-        c->leaves -= gone->n;
-        cached_free(gone);
-    }
-    pthread_rwlock_unlock(&c->lock);
-    slog("debug", "proof_cache_loaded", "{s:I, s:I}", "seq", (json_int_t)rec->seq, "size",
-         (json_int_t)b->n);
-    b = NULL;
-out:
-    pthread_mutex_unlock(&c->load_lock);
-    free(leaves);
-    cached_free(b);
-    return rc;
-}
-
-static void cache_free(struct cache *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        cached_free(c->v[i]);
-    free(c->v);
-    pthread_rwlock_destroy(&c->lock);
-    pthread_mutex_destroy(&c->load_lock);
-}
-
 /* ---- the service ------------------------------------------------------------ */
 
 struct job {
@@ -326,7 +128,7 @@ struct job {
 struct serve {
     struct serve_config cfg;
     struct pool pool;
-    struct cache cache;
+    struct pcache cache;
     struct tokens *tokens;
     struct metrics *metrics;
     struct scheduler *sched;
@@ -402,20 +204,21 @@ static err_code group_reserve(struct serve *sv, size_t n, struct err *e)
     return E_OK;
 }
 
-/* Commit every submit job of `list` in one transaction. */
-static void commit_group(struct serve *sv, struct job *list)
+/* Commit the submit jobs from `from` up to (not including) `to` in one
+ * transaction; each job gets the result. False if it failed. */
+static bool commit_jobs(struct serve *sv, struct job *from, struct job *to)
 {
     size_t total = 0;
-    for (struct job *j = list; j; j = j->next)
+    for (struct job *j = from; j != to; j = j->next)
         if (j->kind == JOB_SUBMIT)
             total += j->n;
     if (total == 0)
-        return;
+        return true;
     struct err e = {0};
     err_code rc = group_reserve(sv, total, &e);
     if (!rc) {
         size_t at = 0;
-        for (struct job *j = list; j; j = j->next) {
+        for (struct job *j = from; j != to; j = j->next) {
             if (j->kind != JOB_SUBMIT)
                 continue;
             memcpy(sv->gh + at, j->h, j->n * sizeof *j->h);
@@ -425,7 +228,7 @@ static void commit_group(struct serve *sv, struct job *list)
         rc = store_submit(sv->wstore, sv->gh, sv->ghow, total, sv->gout, NULL, NULL, &e);
     }
     size_t at = 0;
-    for (struct job *j = list; j; j = j->next) {
+    for (struct job *j = from; j != to; j = j->next) {
         if (j->kind != JOB_SUBMIT)
             continue;
         j->rc = rc;
@@ -440,11 +243,99 @@ static void commit_group(struct serve *sv, struct job *list)
         }
         at += j->n;
     }
-    if (rc) {
+    if (rc)
         slog("error", "submit_failed", "{s:s, s:I}", "error", e.msg, "hashes", (json_int_t)total);
+    return rc == E_OK;
+}
+
+static void fail_jobs(struct job *from, struct job *to, const char *msg)
+{
+    for (struct job *j = from; j != to; j = j->next)
+        if (j->kind == JOB_SUBMIT) {
+            j->rc = E_IO;
+            snprintf(j->msg, sizeof j->msg, "%s", msg);
+        }
+}
+
+/* The size of the open batch now (0 if none); false if the store failed. */
+static bool open_size(struct serve *sv, uint64_t *size, struct err *e)
+{
+    struct store_batch b;
+    err_code rc = store_batch_open_get(sv->wstore, BATCH_ISSUANCE, &b, e);
+    *size = rc == E_OK ? b.size : 0;
+    return rc == E_OK || rc == E_NOT_FOUND;
+}
+
+/* Freeze the open batch (its root comes from the scheduler, told at once). */
+static bool freeze(struct serve *sv, struct err *e)
+{
+    struct store_batch b;
+    err_code rc = store_batch_freeze(sv->wstore, (int64_t)time(NULL), &b, e);
+    if (rc == E_NOT_FOUND)
+        return true;
+    if (rc) {
+        slog("error", "batch_close_failed", "{s:s, s:s}", "reason", "size_cap", "error", e->msg);
+        return false;
+    }
+    metrics_open_batch(sv->metrics, 0);
+    scheduler_frozen(sv->sched);
+    return true;
+}
+
+/* Commit every submit job of `list`. Without a size cap: one transaction.
+ * With one (--batch-cap, a bound, not a trigger): consecutive jobs are
+ * committed together while their hashes fit in what the open batch has
+ * left, and the batch is frozen as soon as it holds the cap, or before a
+ * job that would not fit; so no batch ever exceeds the cap and each request
+ * is still stored whole or not at all (handlers refuse requests larger than
+ * the cap). A batch may close below the cap when the next request would not
+ * fit, or when some hashes were already notarized. */
+static void commit_group(struct serve *sv, struct job *list)
+{
+    uint64_t cap = sv->sched ? sv->cfg.sched.size_cap : 0;
+    if (!cap) {
+        if (commit_jobs(sv, list, NULL))
+            scheduler_poke(sv->sched);
         return;
     }
-    scheduler_poke(sv->sched);
+    struct job *from = list;
+    while (from && from->kind != JOB_SUBMIT)
+        from = from->next;
+    while (from) {
+        struct err e = {0};
+        uint64_t size;
+        if (!open_size(sv, &size, &e) || (size >= cap && !freeze(sv, &e))) {
+            fail_jobs(from, NULL, e.msg);
+            return;
+        }
+        if (size >= cap)
+            size = 0;
+        uint64_t fit = 0;
+        struct job *to = from;
+        while (to && (to->kind != JOB_SUBMIT || fit + to->n <= cap - size)) {
+            fit += to->kind == JOB_SUBMIT ? to->n : 0;
+            to = to->next;
+        }
+        if (to == from && size == 0) { /* larger than the cap: handlers refuse these */
+            to = from->next;
+            fail_jobs(from, to, "more hashes than --batch-cap in one request");
+            from = to;
+            continue;
+        }
+        if (to == from) { /* the first job does not fit: a new batch for it */
+            if (!freeze(sv, &e)) {
+                fail_jobs(from, NULL, e.msg);
+                return;
+            }
+            continue;
+        }
+        if (commit_jobs(sv, from, to)) {
+            if (open_size(sv, &size, &e) && size >= cap)
+                freeze(sv, &e); /* if it fails, the next round tries again */
+            scheduler_poke(sv->sched);
+        }
+        from = to;
+    }
 }
 
 static void *writer_main(void *arg)
@@ -553,10 +444,11 @@ static void reply_store_error(struct http_req *r, err_code rc, const struct err 
         http_reply_error(r, 500, "internal", "%s", e->msg);
 }
 
-/* A decimal path or query number. */
+/* A decimal path or query number in its one spelling: digits, no sign, no
+ * leading zero ("0" itself is fine), so /v1/batches/00 is not batch 0. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s || strlen(s) > 19)
+    if (!s || !*s || strlen(s) > 19 || (s[0] == '0' && s[1]))
         return false;
     for (const char *p = s; *p; p++)
         if (*p < '0' || *p > '9')
@@ -590,8 +482,12 @@ static void h_health(struct http_req *r, void *app)
         scheduler_status(sv->sched, &st);
         char t[21] = "";
         struct err ignore;
+        /* The open batch's size as the store says now (read above), not the
+         * scheduler's last look: a `notary close` from another process, or
+         * a scheduler busy anchoring, would leave that behind. */
         json_t *so = json_pack("{s:b, s:I, s:i}", "anchoring", st.anchoring, "openBatchSize",
-                               (json_int_t)st.open_size, "consecutiveFailures", (int)st.failures);
+                               (json_int_t)(rc == E_OK ? open.size : 0), "consecutiveFailures",
+                               (int)st.failures);
         if (st.next_close && bundle_time_format(st.next_close, t, &ignore) == E_OK)
             json_object_set_new(so, "nextClose", json_string(t));
         if (st.next_retry && bundle_time_format(st.next_retry, t, &ignore) == E_OK)
@@ -708,6 +604,15 @@ static void h_submit_hashes(struct http_req *r, void *app)
         http_reply_error(r, sb.status, sb.error, "%s", e.msg);
         return;
     }
+    uint64_t cap = sv->sched ? sv->cfg.sched.size_cap : 0;
+    if (cap && sb.n > cap) { /* a request is stored whole, in one batch */
+        submit_body_free(&sb);
+        http_reply_error(r, 413, "body_too_large",
+                         "%zu hashes in one request, but batches hold at most %llu (--batch-cap): "
+                         "send at most %llu per request",
+                         sb.n, (unsigned long long)cap, (unsigned long long)cap);
+        return;
+    }
     struct job *j = job_new_submit(r, sb.n);
     if (!j) {
         submit_body_free(&sb);
@@ -744,8 +649,11 @@ static void h_submit_credential(struct http_req *r, void *app)
     err_code rc = credential_hash(body, len, &j->how[0], &j->h[0], &e);
     if (rc) {
         job_free(j);
-        http_reply_error(r, rc == E_LIMIT ? 413 : 400,
-                         rc == E_LIMIT ? "body_too_large" : "invalid_credential", "%s", e.msg);
+        unsigned status;
+        const char *code;
+        submit_body_json_refusal((const char *)body, len, rc, "invalid_credential", &status, &code,
+                                 &e);
+        http_reply_error(r, status, code, "%s", e.msg);
         return;
     }
     http_req_set_data(r, j, job_free);
@@ -764,8 +672,8 @@ static void h_proof(struct http_req *r, void *app)
         return;
     }
     merkle_leaf_hash(&h, &leaf);
-    struct found f;
-    bool hit = cache_lookup(&sv->cache, &leaf, &f);
+    struct pcache_found f;
+    bool hit = pcache_lookup(&sv->cache, &leaf, &f);
     if (!hit) {
         struct store *s = pool_get(&sv->pool);
         struct store_credential c;
@@ -774,7 +682,7 @@ static void h_proof(struct http_req *r, void *app)
         if (!rc)
             rc = store_batch_get(s, BATCH_ISSUANCE, c.batch_seq, &b, &e);
         if (!rc && b.state != BATCH_OPEN && b.has_root)
-            rc = cache_load(&sv->cache, s, &b, &e);
+            rc = pcache_load(&sv->cache, s, &b, &e);
         pool_put(&sv->pool, s);
         if (rc) {
             if (rc == E_NOT_FOUND)
@@ -796,7 +704,7 @@ static void h_proof(struct http_req *r, void *app)
                                           : "its batch is closing; the proof is ready shortly"));
             return;
         }
-        if (!cache_lookup(&sv->cache, &leaf, &f)) {
+        if (!pcache_lookup(&sv->cache, &leaf, &f)) {
             http_reply_error(r, 500, "internal", "batch %llu is loaded but lacks the credential",
                              (unsigned long long)b.seq);
             return;
@@ -813,7 +721,7 @@ static void h_proof(struct http_req *r, void *app)
         }
         if (b.state != f.rec.state) {
             f.rec = b;
-            cache_update_rec(&sv->cache, &b);
+            pcache_update_rec(&sv->cache, &b);
         }
     }
     struct bundle bun;
@@ -865,7 +773,8 @@ static void list_batches(struct http_req *r, struct serve *sv, enum batch_kind k
     if ((qf && !parse_u64(qf, &from)) || (ql && (!parse_u64(ql, &limit) || limit == 0 ||
                                                  limit > 1000))) {
         http_reply_error(r, 400, "invalid_request",
-                         "from must be a batch number and limit 1..1000");
+                         "from must be a batch number and limit 1..1000 (decimal digits "
+                         "without leading zeros)");
         return;
     }
     struct store *s = pool_get(&sv->pool);
@@ -910,7 +819,7 @@ static void h_batch(struct http_req *r, void *app)
     struct serve *sv = app;
     uint64_t seq;
     if (!parse_u64(http_req_param(r, "seq"), &seq)) {
-        http_reply_error(r, 400, "invalid_request", "the batch number must be decimal digits");
+        http_reply_error(r, 400, "invalid_request", "the batch number must be decimal digits without leading zeros");
         return;
     }
     struct store *s = pool_get(&sv->pool);
@@ -975,7 +884,10 @@ static void h_revoke(struct http_req *r, void *app)
     struct err e = {0};
     err_code rc = jstrict_parse(body ? body : "", len, REVOKE_MAX_BODY, 0, &root, &e);
     if (rc) {
-        http_reply_error(r, 400, "invalid_json", "%s", e.msg);
+        unsigned status;
+        const char *code;
+        submit_body_json_refusal(body, len, rc, "invalid_json", &status, &code, &e);
+        http_reply_error(r, status, code, "%s", e.msg);
         return;
     }
     const char *key;
@@ -1038,7 +950,8 @@ static void h_revoke(struct http_req *r, void *app)
         snprintf(j->note, sizeof j->note, "%s", json_string_value(jn));
     }
     json_decref(root);
-    slog("info", "revoke_requested", "{s:s}", "client", http_req_client(r));
+    slog("info", "revoke_requested", "{s:s, s:s}", "client", http_req_client(r), "address",
+         http_req_address(r));
     http_req_set_data(r, j, job_free);
     writer_enqueue(sv, j);
 }
@@ -1090,7 +1003,7 @@ static void serve_free(struct serve *sv)
     http_stop(sv->http);
     scheduler_stop(sv->sched);
     pool_close(&sv->pool);
-    cache_free(&sv->cache);
+    pcache_free(&sv->cache);
     tokens_free(sv->tokens);
     store_close(sv->wstore);
     metrics_free(sv->metrics);
@@ -1124,9 +1037,7 @@ err_code serve_run(const struct serve_config *cfg, struct err *e)
         sv->cfg.max_body = DEFAULT_MAX_BODY;
     pthread_mutex_init(&sv->wlock, NULL);
     pthread_cond_init(&sv->wcond, NULL);
-    pthread_rwlock_init(&sv->cache.lock, NULL);
-    pthread_mutex_init(&sv->cache.load_lock, NULL);
-    sv->cache.max_leaves = cfg->cache_leaves ? cfg->cache_leaves : DEFAULT_CACHE_LEAVES;
+    pcache_init(&sv->cache, cfg->cache_leaves ? cfg->cache_leaves : DEFAULT_CACHE_LEAVES);
     for (size_t i = 0; i < NROUTES; i++) {
         /* Body limits of the submission routes follow --max-body. */
         if (ROUTES[i].fn == h_submit_hashes || ROUTES[i].fn == h_submit_credential)
@@ -1174,6 +1085,7 @@ err_code serve_run(const struct serve_config *cfg, struct err *e)
                              .timeout_s = cfg->timeout_s,
                              .max_connections = cfg->max_connections,
                              .per_ip_connections = cfg->per_ip_connections,
+                             .head_timeout_s = cfg->head_timeout_s,
                              .app = sv,
                              .auth = auth_cb,
                              .metrics = sv->metrics,

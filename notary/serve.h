@@ -14,6 +14,11 @@
  * are committed together by one writer thread (group commit): each request
  * waits, suspended, for the commit that contains it, so throughput grows
  * with concurrency while every acknowledgement still follows its fsync.
+ * The size cap (sched.size_cap) is a bound the writer keeps: it freezes the
+ * open batch in the commit that fills it, or before a request that would
+ * not fit (each request is stored whole, in one batch and one transaction;
+ * a request of more hashes than the cap is refused with 413), and the
+ * scheduler computes the frozen batch's root.
  *
  * Proofs: a closed batch never changes, so its tree is built once and kept
  * (up to cache_leaves leaves in all, least recently used dropped first)
@@ -43,7 +48,8 @@ struct serve_config {
     unsigned threads;            /* HTTP worker threads (0 = 4) */
     unsigned timeout_s;          /* idle connection timeout (0 = 15) */
     unsigned max_connections;    /* 0 = 1024 */
-    unsigned per_ip_connections; /* 0 = unlimited */
+    unsigned per_ip_connections; /* 0 = unlimited (`notary serve` defaults to 64) */
+    unsigned head_timeout_s;     /* the whole request head within this (0 = 10) */
     size_t max_body;             /* largest submission body in bytes (0 = 16 MiB) */
     uint64_t cache_leaves;       /* proof cache, leaves over all batches (0 = 4M) */
     unsigned drain_timeout_s;    /* on SIGTERM, wait this long for requests in flight (0 = 30) */

@@ -41,8 +41,11 @@ static const char SERVE_USAGE[] =
     "  --close-at HH:MM|none   daily close time, UTC (default 00:00)\n"
     "  --close-every SEC       also close the open batch and cut a revocation\n"
     "                          checkpoint every SEC seconds\n"
-    "  --batch-cap N           close as soon as the open batch holds N (default\n"
-    "                          1000000; 0 = no cap)\n"
+    "  --batch-cap N           a batch holds at most N credentials: it is closed\n"
+    "                          in the commit that fills it, or before a request\n"
+    "                          that would not fit (a request is stored whole, so\n"
+    "                          one of more than N hashes is refused); default\n"
+    "                          1000000; 0 = no cap\n"
     "  --no-anchor             close batches but do not anchor (no key needed)\n"
     "  --no-scheduler          neither close nor anchor (API only)\n"
     "  --poll-ms MS            ledger polling while waiting for confirmations\n"
@@ -51,8 +54,15 @@ static const char SERVE_USAGE[] =
     "                          deep (default 64; as `notary anchor`)\n"
     "  --max-body BYTES        largest submission body (default 16777216)\n"
     "  --timeout SEC           idle connection timeout (default 15)\n"
+    "  --head-timeout SEC      a request's line and headers must be complete\n"
+    "                          within SEC of the connection (or of the previous\n"
+    "                          answer), however slowly they trickle (default 10)\n"
     "  --max-connections N     all clients together (default 1024)\n"
-    "  --per-ip-connections N  per client address (default 0 = no limit)\n"
+    "  --per-ip-connections N  per client address (default 64; 0 = no limit;\n"
+    "                          behind a reverse proxy every client has the\n"
+    "                          proxy's address: raise it, or let the proxy limit);\n"
+    "                          refused and cut connections are logged as one\n"
+    "                          summary line per 10 s\n"
     "  --cache-leaves N        proof cache size in leaves over all batches (default 4194304)\n"
     "  --drain-timeout SEC     on SIGTERM, wait this long for requests (default 30)\n"
     "  --access-log            one log line per request\n"
@@ -87,13 +97,15 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
         {"poll-ms", required_argument, 0, 'p'},     {"backoff-max", required_argument, 0, 'B'},
         {"max-body", required_argument, 0, 'b'},    {"timeout", required_argument, 0, 'T'},
         {"max-connections", required_argument, 0, 'm'},
+        {"head-timeout", required_argument, 0, 'H'},
         {"per-ip-connections", required_argument, 0, 'i'},
         {"cache-leaves", required_argument, 0, 'C'}, {"drain-timeout", required_argument, 0, 'd'},
         {"access-log", no_argument, 0, 'A'},        {"print-routes", no_argument, 0, 'R'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {"final-depth", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
-    struct serve_config cfg = {.db_path = p->db_path, .listen = "127.0.0.1:8080"};
+    struct serve_config cfg = {.db_path = p->db_path, .listen = "127.0.0.1:8080",
+                               .per_ip_connections = 64};
     cfg.sched.close_at_minute = 0;
     cfg.sched.size_cap = 1000000;
     bool no_anchor = false;
@@ -156,6 +168,11 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
             if (!parse_num(optarg, 3600, &v) || v == 0)
                 return usage("serve", "--timeout takes seconds 1..3600, not", optarg);
             cfg.timeout_s = (unsigned)v;
+            break;
+        case 'H':
+            if (!parse_num(optarg, 3600, &v) || v == 0)
+                return usage("serve", "--head-timeout takes seconds 1..3600, not", optarg);
+            cfg.head_timeout_s = (unsigned)v;
             break;
         case 'm':
             if (!parse_num(optarg, 1000000, &v) || v == 0)

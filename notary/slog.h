@@ -12,6 +12,7 @@
 #define NOTARY_SLOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Log one event. `level` is "debug", "info", "warn" or "error"; `event` a
@@ -23,5 +24,16 @@ void slog(const char *level, const char *event, const char *fields, ...);
 
 /* Drop "debug" lines unless `on` (default off). */
 void slog_set_debug(bool on);
+
+/* For text shown to anyone (GET /v1/health), not the private log: copy `in`
+ * to `out` (at most cap - 1 bytes, NUL-terminated, cut if longer) with every
+ * URL ("scheme://...", trailing ':' or '.' left as punctuation) and every
+ * occurrence of `host` (may be NULL or ""; with a following ":PORT" or
+ * libcurl's " port PORT") replaced by "[endpoint]". */
+void slog_scrub_endpoint(const char *in, const char *host, char *out, size_t cap);
+
+/* The host of `url` ("http://user@node.example:8545/key" → "node.example",
+ * "[::1]" → "::1") into `out` (cap bytes); "" if it has none. */
+void slog_url_host(const char *url, char *out, size_t cap);
 
 #endif

@@ -58,6 +58,24 @@ static err_code fail(struct submit_body *out, err_code rc, int status, const cha
     return rc;
 }
 
+void submit_body_json_refusal(const char *body, size_t len, err_code rc, const char *invalid_code,
+                              unsigned *status, const char **code, struct err *e)
+{
+    struct err de = {0};
+    if (rc == E_LIMIT && body && jstrict_check_depth(body, len, &de) != E_OK) {
+        *status = 400;
+        *code = "json_too_deep";
+        if (e)
+            err_set(e, E_LIMIT, "%s", de.msg);
+    } else if (rc == E_LIMIT) {
+        *status = 413;
+        *code = "body_too_large";
+    } else {
+        *status = 400;
+        *code = invalid_code;
+    }
+}
+
 static err_code fail_nomem(struct submit_body *out, struct err *e)
 {
     err_set(e, E_NOMEM, "out of memory");
@@ -175,9 +193,12 @@ static err_code json_jansson(const char *body, size_t len, size_t max_body,
 {
     json_t *root;
     err_code rc = jstrict_parse(body, len, max_body, 0, &root, e);
-    if (rc) /* as before the move: only the limit is a 413, anything else (even E_NOMEM) a 400 */
-        return fail(out, rc, rc == E_LIMIT ? 413 : 400,
-                    rc == E_LIMIT ? "body_too_large" : "invalid_json");
+    if (rc) { /* only the size limit is a 413, anything else (even E_NOMEM) a 400 */
+        unsigned status;
+        const char *code;
+        submit_body_json_refusal(body, len, rc, "invalid_json", &status, &code, e);
+        return fail(out, rc, (int)status, code);
+    }
     const char *key;
     json_t *v, *list = NULL, *one = NULL;
     bool ok = json_is_object(root);

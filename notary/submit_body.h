@@ -56,8 +56,9 @@ struct submit_body {
 
 /* Parse a POST /v1/hashes body of `len` bytes (need not be NUL-terminated;
  * `body` may be NULL when len is 0) of media `type` into *out.
- * JSON: more than `max_body` bytes → E_LIMIT, 413 body_too_large (as is
- * nesting beyond JSTRICT_MAX_DEPTH); malformed JSON → 400 invalid_json with
+ * JSON: more than `max_body` bytes → E_LIMIT, 413 body_too_large; nesting
+ * beyond JSTRICT_MAX_DEPTH → E_LIMIT, 400 json_too_deep (both through
+ * submit_body_json_refusal); malformed JSON → 400 invalid_json with
  * jstrict_parse's message; another shape or an empty "hashes" → 400
  * invalid_request; an element that is not a string of 64 hex digits (0x
  * allowed) → 400 invalid_hash "hashes[i]: ...".
@@ -68,6 +69,16 @@ struct submit_body {
  * code (E_INVALID, E_LIMIT, E_NOMEM); *out is always filled. */
 err_code submit_body_parse(const char *body, size_t len, enum submit_body_type type,
                            size_t max_body, struct submit_body *out, struct err *e) MUST_CHECK;
+
+/* The answer to a JSON request body (`len` bytes, may be NULL) that a
+ * parser refused with `rc`; every route of `notary serve` that takes JSON
+ * answers through this, so they agree: nesting beyond JSTRICT_MAX_DEPTH →
+ * 400 "json_too_deep" (and *e gets the depth message with line and column;
+ * e may be NULL); another E_LIMIT → 413 "body_too_large"; anything else →
+ * 400 `invalid_code` ("invalid_json", "invalid_credential"). *code is a
+ * string literal or `invalid_code`. */
+void submit_body_json_refusal(const char *body, size_t len, err_code rc, const char *invalid_code,
+                              unsigned *status, const char **code, struct err *e);
 
 /* submit_body_parse with `flags` (SUBMIT_BODY_NO_FAST: the jansson path
  * alone, for the differential tests and the benchmark; the answer must be

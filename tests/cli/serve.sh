@@ -7,7 +7,9 @@
 #   - refusals with stable JSON error codes: malformed JSON, duplicate keys,
 #     bad hex, wrong shape, wrong media type, oversized bodies (declared and
 #     chunked), oversized headers, unknown routes, wrong methods;
-#   - slow clients: an idle half-sent request is cut off after --timeout;
+#   - slow clients: an idle half-sent request is cut off after --timeout; a
+#     slowloris of 1,100 connections from 127.0.0.2 with the default limits
+#     (64 per address, 10 s head deadline) while 127.0.0.1 is served;
 #   - submit (hashes, text/plain, a credential document) → 202 pending with
 #     the batch → scheduled close (--close-every) → anchored on the ledger →
 #     bundle over HTTP → `verifier verify --rpc` VALID;
@@ -138,7 +140,7 @@ EOF
 
 # Server 1: nothing is closed on a timer, so "pending" can be observed.
 start_serve "$tmp/serve1.log" --close-at none --batch-cap 0 --poll-ms 100 --max-body 20000 \
-    --timeout 2 || finish
+    --timeout 2 --access-log || finish
 AUTH=(-H "Authorization: Bearer $TOKEN")
 JSON=(-H 'Content-Type: application/json')
 
@@ -185,6 +187,24 @@ req "revoke with a bad reason" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[
 req "credential with duplicate keys" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"a":1,"a":2}' "$URL/v1/credentials"
 req "credential with a number a double cannot hold (issue 19)" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"studentId":12345678901234567}' "$URL/v1/credentials" &&
     expect_grep "the API names the member" 'member \\"studentId\\": 12345678901234567 cannot be represented exactly' "$BODY"
+# Strict requests: Host required on HTTP/1.1, no escaped NUL, one spelling of numbers.
+req "HTTP/1.1 without Host" 400 invalid_request -H 'Host:' "$URL/v1/health"
+req "HTTP/1.0 without Host is fine" 200 - --http1.0 -H 'Host:' "$URL/v1/health"
+req "proof path with %00" 400 invalid_request "$URL/v1/proofs/$H1%00"
+req "proof path with %00 inside" 400 invalid_request "$URL/v1/proofs/$H1%00zz"
+req "query with %00" 400 invalid_request "$URL/v1/batches?limit=1%00"
+req "proof of 63 hex digits" 400 invalid_hash "$URL/v1/proofs/${H1%?}"
+req "batch number with a leading zero" 400 invalid_request "$URL/v1/batches/00"
+req "batch number 0 spelled 000" 400 invalid_request "$URL/v1/batches/000"
+req "from with a leading zero" 400 invalid_request "$URL/v1/batches?from=01"
+# JSON nested past 64 levels: one answer on every JSON route.
+deep=$(python3 -c 'print("{\"a\":" * 70 + "1" + "}" * 70)')
+req "deep JSON: hashes" 400 json_too_deep -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep" "$URL/v1/hashes"
+grep -q "limit of 64 levels" <<<"$BODY" && ok "json_too_deep names the limit" || fail "deep message: $BODY"
+req "deep JSON: credentials" 400 json_too_deep -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep" "$URL/v1/credentials"
+req "deep JSON: revocations" 400 json_too_deep -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep" "$URL/v1/revocations"
+deep64=$(python3 -c 'print("[" * 64 + "]" * 64)')
+req "64 levels are not too deep" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[@]}" --data "$deep64" "$URL/v1/hashes"
 
 # A slow client holding a half-sent request is cut off after --timeout (2 s).
 python3 - "$(cat "$tmp/port")" <<'EOF' && ok "an idle half-sent request is closed by the server" || fail "slow client kept its connection"
@@ -224,6 +244,110 @@ req "health" 200 - "$URL/v1/health"
     && ok "health shows anchoring on and the open batch" || fail "health: $BODY"
 stop_serve
 [ "$SERVE_RC" = 0 ] && ok "SIGTERM: clean exit" || fail "exit status $SERVE_RC"
+python3 - "$tmp/serve1.log" <<'EOF' && ok "request and revocation log lines name the client's address" || fail "no client address in the log"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+reqs = [l for l in lines if l["event"] == "http_request"]
+revs = [l for l in lines if l["event"] == "revoke_requested"]
+assert reqs and all(l.get("address") == "127.0.0.1" for l in reqs), reqs[:2]
+assert revs and all(l.get("address") == "127.0.0.1" for l in revs), revs[:2]
+EOF
+
+# --- slow clients with the default limits: a slowloris from 127.0.0.2 -------------
+# ~1,100 connections from one address, each sending its request head one byte
+# every 2 s (well inside the 15 s idle timeout): the per-address limit (64 by
+# default) refuses most of them, the head deadline (10 s by default) cuts the
+# rest, and a client from 127.0.0.1 is served all the while. Bounded: 1,100
+# sockets, at most 18 s, loopback only.
+start_serve "$tmp/serve-slow.log" --no-scheduler || finish
+python3 - "$(cat "$tmp/port")" > "$tmp/slow.out" 2>&1 <<'EOF'
+import errno, selectors, socket, sys, threading, time
+port = int(sys.argv[1]); N = 1100; HEAD_S = 10; LIMIT_S = 18
+sel = selectors.DefaultSelector()
+t0 = time.monotonic()
+opened, closed, pending = {}, {}, {}
+for i in range(N):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.2", 0))
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    opened[s] = time.monotonic()
+    pending[s] = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: "
+    sel.register(s, selectors.EVENT_READ)
+served = []
+def legit():
+    for k in range(5):
+        time.sleep(max(0, t0 + 1.5 + 2 * k - time.monotonic()))
+        t = time.monotonic(); ok = False
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=2)
+            c.settimeout(max(0.05, 2 - (time.monotonic() - t)))
+            c.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            ok = c.recv(64).startswith(b"HTTP/1.1 200") and time.monotonic() - t < 2
+            c.close()
+        except OSError:
+            pass
+        served.append((ok, round(time.monotonic() - t, 3)))
+th = threading.Thread(target=legit); th.start()
+last_drip = 0
+while opened.keys() - closed.keys() and time.monotonic() - t0 < LIMIT_S:
+    for key, _ in sel.select(timeout=0.2):
+        s = key.fileobj
+        try:
+            gone = s.recv(4096) == b""
+        except BlockingIOError:
+            gone = False
+        except OSError:
+            gone = True
+        if gone:
+            closed[s] = time.monotonic(); sel.unregister(s)
+    if time.monotonic() - last_drip >= 2:  # one more head byte on every open connection
+        last_drip = time.monotonic()
+        for s in list(opened):
+            if s in closed: continue
+            data = pending.get(s) or b"a"
+            try:
+                s.send(data[:1] if s not in pending else data); pending.pop(s, None)
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed[s] = time.monotonic(); sel.unregister(s)
+th.join()
+lifetimes = [closed[s] - opened[s] for s in closed]
+held = [l for l in lifetimes if l > 3]
+print("served", served)
+print("connections", N, "closed", len(closed), "held >3 s", len(held),
+      "held min/max", round(min(held), 2) if held else None, round(max(held), 2) if held else None)
+fails = []
+if sum(ok for ok, _ in served) != 5: fails.append("legitimate client not served 5 of 5 within 2 s")
+if len(closed) != N: fails.append("%d attacker connections still open after %d s" % (N - len(closed), LIMIT_S))
+if not 1 <= len(held) <= 100: fails.append("%d connections held: the per-address limit did not bound them" % len(held))
+if held and not (HEAD_S - 1 <= min(held) and max(held) <= HEAD_S + 3):
+    fails.append("held connections were not cut at the %d s head deadline" % HEAD_S)
+print("\n".join(fails) or "ok")
+sys.exit(1 if fails else 0)
+EOF
+rc=$?
+"${CURL[@]}" "$URL/metrics" > "$tmp/slow-metrics.txt"
+sed 's/^/  # /' "$tmp/slow.out"
+[ $rc -eq 0 ] && ok "slowloris of 1,100 connections from 127.0.0.2: 5 of 5 health checks served, the per-address limit and the 10 s head deadline closed every attacker connection" \
+    || fail "slowloris: $(tail -n 3 "$tmp/slow.out")"
+stop_serve
+python3 - "$tmp/slow-metrics.txt" <<'EOF' && ok "metrics count the refused and cut connections by reason" || fail "connection metrics: $(grep dropped "$tmp/slow-metrics.txt")"
+import re, sys
+m = dict(re.findall(r'notary_http_connections_dropped_total\{reason="(\w+)"\} (\d+)', open(sys.argv[1]).read()))
+sys.exit(0 if int(m.get("per_address", 0)) >= 900 and int(m.get("head_timeout", 0)) >= 1 else 1)
+EOF
+[ "$SERVE_RC" = 0 ] && ok "stops cleanly after the slowloris" || fail "exit status $SERVE_RC after the slowloris: $(tail -n 5 "$tmp/serve-slow.log")"
+python3 - "$tmp/serve-slow.log" <<'EOF' && ok "refused and cut connections are logged as summary lines, not one line per connection" || fail "slowloris log: $(tail -n 3 "$tmp/serve-slow.log")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+summ = [l for l in lines if l["event"] == "connections_limited"]
+assert 1 <= len(summ) <= 4 and len(lines) <= 20, (len(summ), len(lines))
+assert sum(l["refused_per_address"] for l in summ) >= 900, summ
+assert sum(l["head_timeouts"] for l in summ) >= 1, summ
+assert all(l["last_refused_address"] in ("127.0.0.2", "-") for l in summ), summ
+EOF
 
 # Server 2: closes every 2 s (and cuts a revocation checkpoint), anchors.
 start_serve "$tmp/serve1b.log" --close-every 2 --close-at none --poll-ms 100 || finish
@@ -343,7 +467,20 @@ done
 [ -n "$done_" ] && ok "restart: the pending batch $SEQ was anchored" || fail "restart: batch $SEQ not anchored: $(cat "$tmp/b.json")"
 grep -q '"event":"anchoring_resumed"' "$tmp/serve3.log" && ok "restart: logged anchoring_resumed" || fail "no anchoring_resumed"
 
-# --- a removed token stops working (SIGHUP reloads) -----------------------------------------
+# --- /v1/health reads the open batch's size from the store ----------------------------------
+# A `notary close` from another process empties the open batch at once: health
+# must not show the scheduler's last look (taken once a second, or before an
+# anchoring run). Five rounds, each checked right after the close.
+stale=
+for i in 1 2 3 4 5; do
+    "${CURL[@]}" -o /dev/null -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hashes\":[\"$(h "stale-$i-a")\",\"$(h "stale-$i-b")\"]}" "$URL/v1/hashes"
+    "$NOTARY" close >/dev/null 2>&1 || fail "close round $i"
+    "${CURL[@]}" "$URL/v1/health" > "$tmp/health-close.json"
+    [ "$(json_field scheduler.openBatchSize < "$tmp/health-close.json")" = 0 ] || stale="round $i: $(cat "$tmp/health-close.json")"
+done
+[ -z "$stale" ] && ok "health's openBatchSize is 0 right after an external close (5 of 5)" || fail "openBatchSize stale after an external close: $stale"
+
+
 "$NOTARY" token remove other >/dev/null
 kill -HUP "$SERVE_PID"; sleep 0.5
 req "removed token refused after SIGHUP" 401 invalid_token -X POST -H "Authorization: Bearer $OTHER" "${JSON[@]}" --data "{\"hash\":\"$(h five)\"}" "$URL/v1/hashes"
@@ -351,6 +488,7 @@ req "removed token refused after SIGHUP" 401 invalid_token -X POST -H "Authoriza
 # --- the ledger goes away: the API answers, the scheduler backs off ---------------------------
 req "submit before the ledger stops" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h six)\"}" "$URL/v1/hashes"
 "$NOTARY" close >/dev/null 2>&1
+LEDGER_HOSTPORT=${LEDGER_URL#*://}; LEDGER_HOSTPORT=${LEDGER_HOSTPORT%%/*}
 ledger_stop
 fails=0
 for _ in $(seq 1 150); do
@@ -361,6 +499,12 @@ for _ in $(seq 1 150); do
 done
 [ "${fails:-0}" -ge 1 ] && ok "ledger down: health reports anchoring failures" || fail "no failure reported: $(cat "$tmp/health.json")"
 grep -q lastError "$tmp/health.json" && ok "ledger down: health says why" || fail "no lastError"
+python3 - "$tmp/health.json" "${LEDGER_HOSTPORT%:*}" "${LEDGER_HOSTPORT##*:}" <<'EOF' && ok "ledger down: health's lastError names neither the ledger's host nor its port" || fail "lastError leaks the ledger endpoint: $(cat "$tmp/health.json")"
+import json, sys
+err = json.load(open(sys.argv[1]))["scheduler"]["lastError"]
+print("  # lastError:", err)
+sys.exit(0 if err and sys.argv[2] not in err and sys.argv[3] not in err and "://" not in err else 1)
+EOF
 req "ledger down: proofs still served" 200 - "$URL/v1/proofs/$H1"
 req "ledger down: submissions still accepted" 200 - -X POST "${AUTH[@]}" "${JSON[@]}" --data "{\"hash\":\"$(h seven)\"}" "$URL/v1/hashes"
 "${CURL[@]}" "$URL/metrics" > "$tmp/metrics.txt"
@@ -368,4 +512,70 @@ grep -qE 'notary_anchor_failures_total\{reason="(network|other)"\} [1-9]' "$tmp/
     && ok "ledger down: failures counted" || fail "failures not counted: $(grep anchor_failures "$tmp/metrics.txt")"
 stop_serve
 [ "$SERVE_RC" = 0 ] && ok "stops cleanly with the ledger down" || fail "exit status $SERVE_RC with the ledger down"
+# --- --batch-cap is a bound: no batch ever holds more -----------------------------------------
+# 8 clients submit 640 hashes one per request, then 3,000 in requests of 1..61
+# (some repeated); with --batch-cap 300 every batch holds at most 300 (single
+# hashes fill it exactly; a request that would not fit starts the next batch,
+# since a request is stored whole), each frozen batch gets its root, nothing
+# is lost; a request of more than 300 hashes is refused whole.
+"$NOTARY" close >/dev/null 2>&1
+FIRST_SEQ=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from batches where kind=0").fetchone()[0])' "$NOTARY_DATA/notary.db")
+start_serve "$tmp/serve-cap.log" --close-at none --batch-cap 300 --no-anchor || finish
+python3 - "$URL" "$TOKEN" "$tmp/cap-acked" > "$tmp/cap.out" 2>&1 <<'EOF'
+import hashlib, json, random, sys, threading, urllib.request
+url, token = sys.argv[1], sys.argv[2]
+def post(hashes):
+    req = urllib.request.Request(url + "/v1/hashes", data=json.dumps({"hashes": hashes}).encode(),
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+acked, errors = set(), []
+def single(w):  # phase 1: one hash per request, as an issuer's system would send them
+    for i in range(80):
+        h = hashlib.sha256(b"one-%d-%d" % (w, i)).hexdigest()
+        st, body = post([h])
+        if st == 200: acked.add(h)
+        else: errors.append((st, body))
+ts = [threading.Thread(target=single, args=(w,)) for w in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+def worker(w):  # phase 2: requests of 1..61 hashes
+    rnd = random.Random(w); n = 0
+    while n < 375:
+        k = rnd.randint(1, 60)
+        hs = [hashlib.sha256(b"cap-%d-%d" % (w, n + i)).hexdigest() for i in range(k)]
+        if n and rnd.random() < 0.2:  # a repeat of an earlier hash
+            hs.append(hashlib.sha256(b"cap-%d-0" % w).hexdigest())
+        st, body = post(hs)
+        if st == 200: acked.update(hs)
+        else: errors.append((st, body))
+        n += k
+ts = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+big = [hashlib.sha256(b"big-%d" % i).hexdigest() for i in range(301)]
+st, body = post(big)
+open(sys.argv[3], "w").write("\n".join(sorted(acked)) + "\n")
+print("oversized request:", st, body.get("error"), "; acked", len(acked), "errors", errors[:3])
+sys.exit(0 if not errors and len(acked) >= 3640 and st == 413 and body.get("error") == "body_too_large" else 1)
+EOF
+[ $? -eq 0 ] && ok "--batch-cap 300: 8 concurrent clients acknowledged; 301 hashes in one request refused (413)" || fail "cap submissions: $(tail -n 3 "$tmp/cap.out")"
+sleep 1.5 # the scheduler roots a frozen batch as soon as the writer tells it; allow a tick
+"${CURL[@]}" "$URL/v1/batches?from=$FIRST_SEQ&limit=1000" > "$tmp/cap-batches.json"
+stop_serve
+[ "$SERVE_RC" = 0 ] && ok "stops cleanly after the capped burst" || fail "exit status $SERVE_RC after the capped burst: $(tail -n 5 "$tmp/serve-cap.log")"
+python3 - "$tmp/cap-batches.json" "$NOTARY_DATA/notary.db" "$tmp/cap-acked" <<'EOF' && ok "--batch-cap 300: every batch holds at most 300 (single-hash requests exactly 300), frozen ones have roots, every acknowledged hash stored" || fail "cap: $(head -c 600 "$tmp/cap-batches.json")"
+import json, sqlite3, sys
+bs = json.load(open(sys.argv[1]))["batches"]
+sizes = [b["size"] for b in bs]
+print("  # batch sizes:", sizes)
+assert len(bs) >= 12 and all(s <= 300 for s in sizes), sizes
+assert sizes[:2] == [300, 300], "single-hash requests fill a batch to exactly the cap: %s" % sizes
+closed = [b for b in bs if b["state"] == "closed"]
+assert all(b["size"] > 300 - 62 and "root" in b for b in closed), closed
+have = set(r[0].hex() for r in sqlite3.connect(sys.argv[2]).execute("select hash from credentials"))
+assert all(l.strip() in have for l in open(sys.argv[3]) if l.strip())
+EOF
+
 finish

@@ -5,10 +5,16 @@
  * HTTP layer (notary/http.h) through real requests with libcurl against a
  * server on a free loopback port: routing, 404/405, path parameters, body
  * limits, authentication, deferred answers resumed from another thread,
- * quiesce and drain. The full service is tested by tests/cli/serve.sh.
+ * quiesce and drain; the request-head deadline and the per-address
+ * connection limit over raw sockets. The full service is tested by tests/cli/serve.sh.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +23,7 @@
 #include "notary/http.h"
 #include "notary/metrics.h"
 #include "notary/scheduler.h"
+#include "notary/slog.h"
 #include "notary/store.h"
 #include "notary/tokens.h"
 #include "tests/harness.h"
@@ -125,6 +132,37 @@ TEST(scheduler_daily_time)
            "%lld", (long long)scheduler_next_daily(1795392000 - 1, 0));
 }
 
+TEST(scrub_endpoint_for_public_errors)
+{
+    char host[64], out[200];
+    slog_url_host("https://user:pw@node.example:8545/v3/KEY?x=1", host, sizeof host);
+    t_case(strcmp(host, "node.example") == 0, "host of a URL with user, port, path", "%s", host);
+    slog_url_host("http://[::1]:8545", host, sizeof host);
+    t_case(strcmp(host, "::1") == 0, "host of an IPv6 URL", "%s", host);
+    slog_url_host("not a url", host, sizeof host);
+    t_case(host[0] == '\0', "no host without a scheme", "%s", host);
+    static const struct {
+        const char *in, *host, *want;
+    } cases[] = {
+        {"ledger at http://127.0.0.1:8545: Couldn't connect to server: Failed to connect to "
+         "127.0.0.1 port 8545 after 0 ms: Couldn't connect to server (after 2 attempts)",
+         "127.0.0.1",
+         "ledger at [endpoint]: Couldn't connect to server: Failed to connect to [endpoint] after "
+         "0 ms: Couldn't connect to server (after 2 attempts)"},
+        {"Could not resolve host: NODE.example", "node.example", "Could not resolve host: [endpoint]"},
+        {"see https://a.example/x?k=1.", NULL, "see [endpoint]."},
+        {"the contract expects batch 0 next, not 1", "node.example",
+         "the contract expects batch 0 next, not 1"},
+        {"node.example:8545 refused", "node.example", "[endpoint] refused"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        slog_scrub_endpoint(cases[i].in, cases[i].host, out, sizeof out);
+        t_case(strcmp(out, cases[i].want) == 0, cases[i].in, "got '%s'", out);
+    }
+    slog_scrub_endpoint("0123456789", NULL, out, 5);
+    t_case(strcmp(out, "0123") == 0, "cut to the buffer", "%s", out);
+}
+
 TEST(metrics_render_text)
 {
     static const char *const routes[] = {"GET /a", "POST /b"};
@@ -138,6 +176,8 @@ TEST(metrics_render_text)
     metrics_batch_closed(m, 1000);
     metrics_anchored(m, 42);
     metrics_anchor_failure(m, METRICS_ANCHOR_NETWORK);
+    metrics_conn_dropped(m, METRICS_CONN_PER_ADDRESS, 3);
+    metrics_conn_dropped(m, METRICS_CONN_HEAD_TIMEOUT, 1);
     struct buf b = {0};
     struct err e = {0};
     CHECK_OK(metrics_render(m, &b, &e), &e);
@@ -152,6 +192,9 @@ TEST(metrics_render_text)
         "notary_anchor_latency_seconds_bucket{le=\"30\"} 0\n",
         "notary_anchor_runs_total 1\n",
         "notary_anchor_failures_total{reason=\"network\"} 1\n",
+        "notary_http_connections_dropped_total{reason=\"per_address\"} 3\n",
+        "notary_http_connections_dropped_total{reason=\"server_full\"} 0\n",
+        "notary_http_connections_dropped_total{reason=\"head_timeout\"} 1\n",
         "notary_http_requests_total{route=\"GET /a\",status=\"200\"} 1\n",
         "notary_http_requests_total{route=\"POST /b\",status=\"413\"} 1\n",
         "notary_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n",
@@ -289,6 +332,16 @@ TEST(http_routes_limits_auth_defer)
            "path parameter", "%ld %s", r.status, r.body);
     t_case(request(port, "GET", "/t/", NULL, 0, NULL, &r) == 404, "empty parameter: 404", "%ld",
            r.status);
+    t_case(request(port, "GET", "/t/abc", NULL, 0, "Host:", &r) == 400 &&
+               has(&r, "invalid_request") && has(&r, "Host"),
+           "HTTP/1.1 without Host: 400", "%ld %s", r.status, r.body);
+    t_case(request(port, "GET", "/t/abc%00", NULL, 0, NULL, &r) == 400 &&
+               has(&r, "invalid_request"),
+           "an escaped NUL in the path: 400", "%ld %s", r.status, r.body);
+    t_case(request(port, "GET", "/t/abc?q=%00", NULL, 0, NULL, &r) == 400,
+           "an escaped NUL in the query: 400", "%ld %s", r.status, r.body);
+    t_case(request(port, "GET", "/t/a%2500", NULL, 0, NULL, &r) == 200 && has(&r, "a%00"),
+           "an escaped percent sign followed by 00 is no NUL", "%ld %s", r.status, r.body);
     t_case(request(port, "GET", "/t/a/b", NULL, 0, NULL, &r) == 404, "extra segment: 404", "%ld",
            r.status);
     t_case(request(port, "GET", "/nothing", NULL, 0, NULL, &r) == 404 &&
@@ -344,4 +397,84 @@ TEST(http_bad_listen)
         if (rc == E_OK)
             http_stop(s);
     }
+}
+
+/* ---- slow clients: head deadline and per-address limit -------------------- */
+
+static int raw_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Seconds until the server closes `fd` (reads until EOF or reset), sending
+ * one more head byte every 200 ms; -1 if still open after `max_s`. */
+static double dribble_until_closed(int fd, double max_s)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double dt = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        if (dt > max_s)
+            return -1;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 200) > 0) {
+            char b[256];
+            if (recv(fd, b, sizeof b, 0) <= 0)
+                return dt;
+        }
+        if (send(fd, "a", 1, MSG_NOSIGNAL) < 0)
+            return dt;
+    }
+}
+
+TEST(http_head_deadline_and_per_address_limit)
+{
+    struct http_config cfg = {.listen = "127.0.0.1:0", .routes = ROUTES,
+                              .nroutes = sizeof ROUTES / sizeof ROUTES[0], .threads = 2,
+                              .timeout_s = 30, .head_timeout_s = 1, .per_ip_connections = 2,
+                              .auth = auth};
+    struct http_server *s;
+    struct err e = {0};
+    CHECK_OK(http_start(&cfg, &s, &e), &e);
+    uint16_t port = http_port(s);
+    int a = raw_connect(port), b = raw_connect(port);
+    CHECK(a >= 0 && b >= 0);
+    CHECK(send(a, "GET /t/x HTTP/1.1\r\nHost: x\r\nX-Slow: ", 36, MSG_NOSIGNAL) == 36);
+    usleep(200000); /* both are accepted and counted before the third comes */
+    int c = raw_connect(port);
+    double dc = c >= 0 ? dribble_until_closed(c, 0.8) : 0;
+    t_case(dc >= 0 && dc < 0.8, "a third connection from one address is closed at once",
+           "closed after %.2f s", dc);
+    /* The idle timeout (30 s) restarts with every byte; the head deadline
+     * (1 s) does not. */
+    double da = dribble_until_closed(a, 4);
+    t_case(da >= 0.5 && da < 2.5, "a head trickling in is cut at the head deadline",
+           "closed after %.2f s", da);
+    /* A complete request is answered, and the kept-alive connection gets a
+     * new deadline for its next head. */
+    usleep(300000); /* a and b were cut: let the server finish closing them */
+    int d = raw_connect(port);
+    const char req[] = "GET /t/y HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK(d >= 0 && send(d, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof req - 1));
+    char buf[512] = "";
+    ssize_t n = recv(d, buf, sizeof buf - 1, 0);
+    t_case(n > 12 && strncmp(buf, "HTTP/1.1 200", 12) == 0, "a complete head is served",
+           "%s", buf);
+    double dd = dribble_until_closed(d, 4);
+    t_case(dd >= 0.5 && dd < 2.5, "a kept-alive connection's next head has its own deadline",
+           "closed after %.2f s", dd);
+    close(a);
+    close(b);
+    if (c >= 0)
+        close(c);
+    close(d);
+    http_stop(s);
 }

@@ -188,7 +188,7 @@ static const struct {
     {"one byte over", "{\"hash\":\"" HA "\"} ", 0, 75, 413, "body_too_large",
      "JSON document of 76 bytes exceeds the limit of 75 bytes", 0},
     {"too deep", "{\"hashes\":" DEEP,
-     0, 0, 413, "body_too_large", "nested deeper", 0},
+     0, 0, 400, "json_too_deep", "nested deeper", 0},
     {"whitespace only", " \n", 0, 0, 400, "invalid_json", "", 0},
     {"single quotes", "{'hash':'" HA "'}", 0, 0, 400, "invalid_json", "invalid JSON", 0},
 };
