@@ -51,7 +51,11 @@ LIBS_VERIFIER = $(LIBS_ANCHOR)
 # --- the parts ---------------------------------------------------------------
 CORE_SRC     = $(wildcard core/*.c)
 ANCHOR_SRC   = $(wildcard anchor/*.c)
-NOTARY_SRC   = $(filter-out notary/main.c,$(wildcard notary/*.c))
+# notary/ is in rooms (docs/architecture.md): store/, issuance/, anchoring/,
+# service/ make libnotary; cli/ is the command and is linked into it alone.
+NOTARY_SRC   = $(wildcard notary/*/*.c)
+NOTARY_SRC  := $(filter-out notary/cli/%,$(NOTARY_SRC))
+NOTARY_CLI   = $(wildcard notary/cli/*.c)
 VERIFIER_SRC = $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -61,7 +65,7 @@ LIBANCHOR   = $(BUILD)/lib/libanchor.a
 LIBNOTARY   = $(BUILD)/lib/libnotary.a
 LIBVERIFIER = $(BUILD)/lib/libverifier.a
 
-BINS = $(if $(wildcard notary/main.c),$(BUILD)/bin/notary) \
+BINS = $(if $(wildcard notary/cli/main.c),$(BUILD)/bin/notary) \
        $(if $(wildcard verifier/main.c),$(BUILD)/bin/verifier)
 
 TEST_SRC  = $(wildcard tests/unit/test_*.c)
@@ -128,7 +132,7 @@ $(LIBVERIFIER): $(call obj,$(VERIFIER_SRC)) | $(BUILD)/.empty.o
 	$(archive)
 
 # Commands: notary links notary+anchor+core; verifier links verifier+anchor+core only.
-$(BUILD)/bin/notary: $(call obj,notary/main.c) $(LIBNOTARY) $(LIBANCHOR) $(LIBCORE)
+$(BUILD)/bin/notary: $(call obj,$(NOTARY_CLI)) $(LIBNOTARY) $(LIBANCHOR) $(LIBCORE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_NOTARY)
 $(BUILD)/bin/verifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBANCHOR) $(LIBCORE)

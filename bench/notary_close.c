@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "core/hash.h"
-#include "notary/batch.h"
-#include "notary/store.h"
+#include "notary/issuance/batch.h"
+#include "notary/store/store.h"
 
 #define SMALL_TX 1000
 #define SMALL_N 100

@@ -1,5 +1,5 @@
 /*
- * bench/submit_body.c — parsing POST /v1/hashes bodies (notary/submit_body.h):
+ * bench/submit_body.c — parsing POST /v1/hashes bodies (notary/service/submit_body.h):
  * the strict fast scanner against the jansson path it falls back to, on the
  * same body of N hashes ({"hashes": ["<64 hex>", ...]}, compact), and the
  * text/plain form for comparison. Issue 6 wants >= 500,000 hashes/s through
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "notary/submit_body.h"
+#include "notary/service/submit_body.h"
 
 static double now(void)
 {

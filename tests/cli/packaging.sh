@@ -189,7 +189,7 @@ for code in $(grep -i 'exit status:' <<<"$help" | grep -oE '\b[0-9] [a-z]' | cut
         fail "notary(1) EXIT STATUS lacks $code"
 done
 envs=$(sed -n '/^ENVIRONMENT/,/^FILES/p' <<<"$page")
-# NOTARY_FAULT is the tests' fault injection (notary/anchoring.c), not for operators.
+# NOTARY_FAULT is the tests' fault injection (notary/anchoring/anchoring.c), not for operators.
 for v in $(strings "$N" | grep -xE 'NOTARY_[A-Z_]+' | grep -vx NOTARY_FAULT | sort -u); do
     grep -q "^     $v\$" <<<"$envs" && ok "notary(1) ENVIRONMENT: $v" || fail "notary(1) ENVIRONMENT lacks $v"
 done

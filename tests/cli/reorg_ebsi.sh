@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/cli/reorg_ebsi.sh — reorgs after anchoring for an "ebsi" notary (the
-# same re-check as tests/cli/reorg.sh, notary/finality.c), on ganache behind
+# same re-check as tests/cli/reorg.sh, notary/anchoring/finality.c), on ganache behind
 # the local EBSI-style gateway (tests/gateway):
 #   - moved: the same signed transaction mined again two blocks later is
 #     adopted by `status --check`; the stale bundle is UNKNOWN naming its own

@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_http.c — libFuzzer target: HTTP request handling of the
- * notary's API server (notary/http.c over libmicrohttpd).
+ * notary's API server (notary/service/http.c over libmicrohttpd).
  *
  * One server is started on 127.0.0.1 (a free port) with a route table shaped
  * like `notary serve`'s: path parameters, a query argument, bearer-token
@@ -32,7 +32,7 @@
 
 #include "core/bytes.h"
 #include "core/json.h"
-#include "notary/http.h"
+#include "notary/service/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_submit_body.c — libFuzzer target: POST /v1/hashes bodies
- * (notary/submit_body.h).
+ * (notary/service/submit_body.h).
  *
  * The fast scanner may only ever say "accepted, these hashes" or "not
  * mine"; jansson decides everything else. So the oracle is differential:
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notary/submit_body.h"
+#include "notary/service/submit_body.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_hashidx.c — the in-memory hash → row id index of the
- * SQLite store (notary/hashidx.h): every added hash is found with its id
+ * SQLite store (notary/store/hashidx.h): every added hash is found with its id
  * through growth, absent hashes yield (almost) no candidates, duplicates
  * are all returned, chosen hashes that share their leading bytes still
  * find their own entries, and ids beyond 32 bits are refused.
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "notary/hashidx.h"
+#include "notary/store/hashidx.h"
 #include "tests/harness.h"
 
 static void mk(struct hash32 *h, uint64_t i, uint32_t seed)

@@ -2,7 +2,7 @@
  * tests/unit/test_serve.c — the parts of `notary serve` that can be tested
  * in-process: bearer tokens (stored as hashes, constant-time check, reload),
  * the scheduler's daily time arithmetic, the Prometheus rendering, and the
- * HTTP layer (notary/http.h) through real requests with libcurl against a
+ * HTTP layer (notary/service/http.h) through real requests with libcurl against a
  * server on a free loopback port: routing, 404/405, path parameters, body
  * limits, authentication, deferred answers resumed from another thread,
  * quiesce and drain; the request-head deadline and the per-address
@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #include "core/bytes.h"
-#include "notary/http.h"
-#include "notary/metrics.h"
-#include "notary/scheduler.h"
-#include "notary/slog.h"
-#include "notary/store.h"
-#include "notary/tokens.h"
+#include "notary/service/http.h"
+#include "notary/service/metrics.h"
+#include "notary/service/scheduler.h"
+#include "notary/service/slog.h"
+#include "notary/store/store.h"
+#include "notary/service/tokens.h"
 #include "tests/harness.h"
 
 static struct store *fresh_store(const char *name)

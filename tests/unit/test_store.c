@@ -18,8 +18,8 @@
 #include "core/hash.h"
 #include "core/merkle.h"
 #include "core/revlog.h"
-#include "notary/batch.h"
-#include "notary/store.h"
+#include "notary/issuance/batch.h"
+#include "notary/store/store.h"
 #include "tests/harness.h"
 #include "tests/store_url.h"
 

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_store_txs.c — the store's record of a batch's transactions
- * when a stuck one is replaced (notary/store.h store_tx_list,
+ * when a stuck one is replaced (notary/store/store.h store_tx_list,
  * store_tx_set_sent_block; schema migration 4): every signed transaction is
  * kept, the batch points at the latest, and the block a transaction was
  * (re)sent at is kept so the anchoring state machine can count blocks.
@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "notary/batch.h"
-#include "notary/store.h"
-#include "notary/store_impl.h"
+#include "notary/issuance/batch.h"
+#include "notary/store/store.h"
+#include "notary/store/store_impl.h"
 #include "tests/harness.h"
 #include "tests/store_url.h"
 

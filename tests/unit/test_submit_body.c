@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_submit_body.c — POST /v1/hashes bodies (notary/submit_body.h).
+ * tests/unit/test_submit_body.c — POST /v1/hashes bodies (notary/service/submit_body.h).
  *
  * Three things are pinned here:
  *  - the answers the HTTP service gives (status, stable error code, message)
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "core/json.h"
-#include "notary/submit_body.h"
+#include "notary/service/submit_body.h"
 #include "tests/harness.h"
 
 #define MAXB (16u * 1024 * 1024) /* the service's default body limit */

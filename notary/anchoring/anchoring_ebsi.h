@@ -1,0 +1,74 @@
+/*
+ * notary/anchoring/anchoring_ebsi.h — the anchoring state machine for a notary whose
+ * ledger is "ebsi" (anchor/ebsi.h): the same guarantees as notary/anchoring/anchoring.c,
+ * for a flow in which EBSI's Timestamp API builds the transaction and takes
+ * it back signed, and a separate read-only ledger API answers receipts,
+ * logs and eth_call.
+ *
+ *   CLOSED ──(getTimestamp(root) on the ledger: already ours → adopt it;
+ *             else timestampHashes → check the unsigned transaction → sign →
+ *             record raw tx + hash + nonce + the unsigned JSON)──▶ SENT
+ *   SENT   ──(sendSignedTransaction with the stored bytes; receipt status 1
+ *             with our HashTimestamped event in a block canonical at the
+ *             configured depth)──▶ ANCHORED
+ *
+ * The transaction is stored before it leaves the process, so a crash, a
+ * gateway that goes down or a timeout is recovered by looking the hash up on
+ * the ledger and resending the same bytes ("already known" is success); a
+ * new transaction is only asked for when the ledger shows that our root is
+ * not timestamped and our nonce went elsewhere. One anchor per batch.
+ *
+ * Refusals that leave the batch pending (CLOSED, nothing signed or sent):
+ * the access token is missing, expired or lacks timestamp_write (E_STATE);
+ * the API returned a transaction that is not exactly ours (E_VERIFY); the
+ * API or the ledger is unreachable (E_NETWORK). FAILED (needs an operator):
+ * the root was already timestamped by another address (first write wins),
+ * the transaction reverted, or the mined transaction lacks our event.
+ *
+ * Settings read from the store's meta table (written by `notary init
+ * --ledger ebsi`): timestamp_api (URL), token_file (optional),
+ * hash_algorithm_id (optional, default EBSI_DEFAULT_HASH_ALG); the access
+ * token is $NOTARY_EBSI_TOKEN if set, else the token file's content.
+ */
+#ifndef NOTARY_ANCHORING_EBSI_H
+#define NOTARY_ANCHORING_EBSI_H
+
+#include "notary/anchoring/anchoring.h"
+
+/* The environment variable that carries the access token. */
+#define ANCHORING_EBSI_TOKEN_ENV "NOTARY_EBSI_TOKEN"
+
+/*
+ * anchoring_run() for an "ebsi" notary: cfg->ledger is the connected ledger
+ * (read) API, cfg->contract the Timestamp contract. Returns and reports as
+ * anchoring_run(); in addition E_STATE with a message about the token when
+ * the Timestamp API refuses it, and E_VERIFY when it offers a transaction
+ * we will not sign — in both cases the batch is counted as pending.
+ */
+err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
+                            struct anchoring_report *rep, struct err *e) MUST_CHECK;
+
+/* anchoring_receipt_ok() for the "ebsi" flow: the HashTimestamped event by
+ * `issuer` with this batch's root and record. */
+bool anchoring_ebsi_receipt_ok(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
+                               const struct store_batch *b, const struct rpc_receipt *rc,
+                               struct err *e);
+
+/*
+ * For `notary init --ledger ebsi`: is there a contract at `contract` on the
+ * ledger? E_STATE if it has no code. *committed says whether it runs exactly
+ * the committed Timestamp code (EBSI's own contract need not).
+ */
+err_code anchoring_ebsi_check_contract(struct evm_ledger *l, const struct addr20 *contract,
+                                       bool *committed, struct err *e) MUST_CHECK;
+
+/*
+ * Store the "ebsi" settings: the Timestamp API URL (http/https), the token
+ * file (optional; made absolute, must be mode 0600 and hold a token — which
+ * is read and wiped, never stored) and the hash algorithm id (NULL = the
+ * default). E_INVALID / E_STATE saying what is wrong.
+ */
+err_code anchoring_ebsi_configure(struct store *s, const char *api_url, const char *token_file,
+                                  const char *hash_alg, struct err *e) MUST_CHECK;
+
+#endif

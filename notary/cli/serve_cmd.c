@@ -1,0 +1,329 @@
+/*
+ * notary/cli/serve_cmd.c — the `notary serve` and `notary token` commands:
+ * argument parsing and output only (the service is notary/service/serve.c, tokens
+ * notary/service/tokens.c). Called from notary/cli/main.c's command table with the
+ * paths of the notary directory.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "anchor/keystore.h"
+#include "notary/service/serve.h"
+#include "notary/service/slog.h"
+#include "notary/store/store.h"
+#include "notary/service/tokens.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char SERVE_USAGE[] =
+    "usage: notary serve [--listen HOST:PORT] [options]\n"
+    "\n"
+    "Run the notary as an HTTP service (routes: docs/openapi.yaml, or\n"
+    "--print-routes): issuers submit hashes and credentials with a bearer\n"
+    "token (`notary token add NAME`), anyone fetches proofs, batches and the\n"
+    "revocation log. A scheduler closes the open batch daily at --close-at\n"
+    "(UTC) and/or at --batch-cap credentials, anchors it with the issuer key\n"
+    "(password from --password-file or $NOTARY_PASSWORD), retries with backoff\n"
+    "when the ledger fails, and cuts a revocation checkpoint daily.\n"
+    "SIGTERM/SIGINT: stop accepting, answer what was received, stop cleanly.\n"
+    "SIGHUP: reload tokens. Logs: one JSON object per line on stderr.\n"
+    "\n"
+    "  --listen HOST:PORT      address to listen on (default 127.0.0.1:8080;\n"
+    "                          port 0 picks a free one, see --port-file)\n"
+    "  --port-file FILE        write the bound port to FILE once listening\n"
+    "  --threads N             HTTP worker threads (default 4)\n"
+    "  --close-at HH:MM|none   daily close time, UTC (default 00:00)\n"
+    "  --close-every SEC       also close the open batch and cut a revocation\n"
+    "                          checkpoint every SEC seconds\n"
+    "  --batch-cap N           a batch holds at most N credentials: it is closed\n"
+    "                          in the commit that fills it, or before a request\n"
+    "                          that would not fit (a request is stored whole, so\n"
+    "                          one of more than N hashes is refused); default\n"
+    "                          1000000; 0 = no cap\n"
+    "  --no-anchor             close batches but do not anchor (no key needed)\n"
+    "  --no-scheduler          neither close nor anchor (API only)\n"
+    "  --poll-ms MS            ledger polling while waiting for confirmations\n"
+    "  --backoff-max SEC       longest wait between anchoring retries (default 300)\n"
+    "  --final-depth D         re-check anchored batches for reorgs until D blocks\n"
+    "                          deep (default 64; as `notary anchor`)\n"
+    "  --max-body BYTES        largest submission body (default 16777216)\n"
+    "  --timeout SEC           idle connection timeout (default 15)\n"
+    "  --head-timeout SEC      a request's line and headers must be complete\n"
+    "                          within SEC of the connection (or of the previous\n"
+    "                          answer), however slowly they trickle (default 10)\n"
+    "  --max-connections N     all clients together (default 1024)\n"
+    "  --per-ip-connections N  per client address (default 64; 0 = no limit;\n"
+    "                          behind a reverse proxy every client has the\n"
+    "                          proxy's address: raise it, or let the proxy limit);\n"
+    "                          refused and cut connections are logged as one\n"
+    "                          summary line per 10 s\n"
+    "  --cache-leaves N        proof cache size in leaves over all batches (default 4194304)\n"
+    "  --drain-timeout SEC     on SIGTERM, wait this long for requests (default 30)\n"
+    "  --access-log            one log line per request\n"
+    "  --print-routes          print the route table and exit\n";
+
+static bool parse_num(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int usage(const char *cmd, const char *msg, const char *arg)
+{
+    fprintf(stderr, "notary %s: %s%s%s%s\n(see `notary %s --help`)\n", cmd, msg,
+            arg ? " '" : "", arg ? arg : "", arg ? "'" : "", cmd);
+    return EXIT_USAGE;
+}
+
+int serve_command(int argc, char **argv, const struct serve_paths *p)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, 'l'},      {"port-file", required_argument, 0, 'P'},
+        {"threads", required_argument, 0, 't'},     {"close-at", required_argument, 0, 'a'},
+        {"close-every", required_argument, 0, 'e'}, {"batch-cap", required_argument, 0, 'c'},
+        {"no-anchor", no_argument, 0, 'N'},         {"no-scheduler", no_argument, 0, 'S'},
+        {"poll-ms", required_argument, 0, 'p'},     {"backoff-max", required_argument, 0, 'B'},
+        {"max-body", required_argument, 0, 'b'},    {"timeout", required_argument, 0, 'T'},
+        {"max-connections", required_argument, 0, 'm'},
+        {"head-timeout", required_argument, 0, 'H'},
+        {"per-ip-connections", required_argument, 0, 'i'},
+        {"cache-leaves", required_argument, 0, 'C'}, {"drain-timeout", required_argument, 0, 'd'},
+        {"access-log", no_argument, 0, 'A'},        {"print-routes", no_argument, 0, 'R'},
+        {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
+        {"final-depth", required_argument, 0, 'F'},
+        {0, 0, 0, 0}};
+    struct serve_config cfg = {.db_path = p->db_path, .listen = "127.0.0.1:8080",
+                               .per_ip_connections = 64};
+    cfg.sched.close_at_minute = 0;
+    cfg.sched.size_cap = 1000000;
+    bool no_anchor = false;
+    unsigned long long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': cfg.listen = optarg; break;
+        case 'P': cfg.port_file = optarg; break;
+        case 't':
+            if (!parse_num(optarg, 256, &v) || v == 0)
+                return usage("serve", "--threads must be 1..256, not", optarg);
+            cfg.threads = (unsigned)v;
+            break;
+        case 'a':
+            if (strcmp(optarg, "none") == 0) {
+                cfg.sched.close_at_minute = -1;
+            } else {
+                unsigned hh, mm;
+                char extra;
+                if (sscanf(optarg, "%2u:%2u%c", &hh, &mm, &extra) != 2 || hh > 23 || mm > 59 ||
+                    strlen(optarg) != 5)
+                    return usage("serve", "--close-at takes HH:MM (UTC) or none, not", optarg);
+                cfg.sched.close_at_minute = (int)(hh * 60 + mm);
+            }
+            break;
+        case 'e':
+            if (!parse_num(optarg, 86400 * 366, &v) || v == 0)
+                return usage("serve", "--close-every takes seconds > 0, not", optarg);
+            cfg.sched.close_every_s = (unsigned)v;
+            break;
+        case 'c':
+            if (!parse_num(optarg, 1ull << 32, &v))
+                return usage("serve", "--batch-cap takes a number of credentials, not", optarg);
+            cfg.sched.size_cap = v;
+            break;
+        case 'N': no_anchor = true; break;
+        case 'S': cfg.no_scheduler = true; break;
+        case 'p':
+            if (!parse_num(optarg, 600000, &v) || v == 0)
+                return usage("serve", "--poll-ms takes milliseconds > 0, not", optarg);
+            cfg.sched.poll_ms = (unsigned)v;
+            break;
+        case 'F':
+            if (!parse_num(optarg, 1000000, &v) || v == 0)
+                return usage("serve", "--final-depth takes blocks 1..1000000, not", optarg);
+            cfg.sched.final_depth = v;
+            break;
+        case 'B':
+            if (!parse_num(optarg, 86400, &v) || v == 0)
+                return usage("serve", "--backoff-max takes seconds > 0, not", optarg);
+            cfg.sched.backoff_max_s = (unsigned)v;
+            break;
+        case 'b':
+            if (!parse_num(optarg, 1ull << 30, &v) || v < 100)
+                return usage("serve", "--max-body takes 100..1073741824 bytes, not", optarg);
+            cfg.max_body = (size_t)v;
+            break;
+        case 'T':
+            if (!parse_num(optarg, 3600, &v) || v == 0)
+                return usage("serve", "--timeout takes seconds 1..3600, not", optarg);
+            cfg.timeout_s = (unsigned)v;
+            break;
+        case 'H':
+            if (!parse_num(optarg, 3600, &v) || v == 0)
+                return usage("serve", "--head-timeout takes seconds 1..3600, not", optarg);
+            cfg.head_timeout_s = (unsigned)v;
+            break;
+        case 'm':
+            if (!parse_num(optarg, 1000000, &v) || v == 0)
+                return usage("serve", "--max-connections takes a number > 0, not", optarg);
+            cfg.max_connections = (unsigned)v;
+            break;
+        case 'i':
+            if (!parse_num(optarg, 1000000, &v))
+                return usage("serve", "--per-ip-connections takes a number, not", optarg);
+            cfg.per_ip_connections = (unsigned)v;
+            break;
+        case 'C':
+            if (!parse_num(optarg, 1ull << 34, &v) || v == 0)
+                return usage("serve", "--cache-leaves takes a number > 0, not", optarg);
+            cfg.cache_leaves = v;
+            break;
+        case 'd':
+            if (!parse_num(optarg, 3600, &v) || v == 0)
+                return usage("serve", "--drain-timeout takes seconds 1..3600, not", optarg);
+            cfg.drain_timeout_s = (unsigned)v;
+            break;
+        case 'A': cfg.access_log = true; break;
+        case 'R': serve_print_routes(stdout, false); return EXIT_OK;
+        case 'D': slog_set_debug(true); break;
+        case 'h': fputs(SERVE_USAGE, stdout); return EXIT_OK;
+        default: return usage("serve", "unknown option", NULL);
+        }
+    }
+    if (optind < argc)
+        return usage("serve", "unexpected argument", argv[optind]);
+
+    struct err e = {0};
+    struct signer *sg = NULL;
+    if (!cfg.no_scheduler && !no_anchor) {
+        char *pw = NULL;
+        err_code rc = keystore_password_from_env_or_file(
+            p->password_file, p->password_file ? NULL : "NOTARY_PASSWORD", &pw, &e);
+        if (rc == E_NOT_FOUND)
+            rc = err_set(&e, E_INVALID, "anchoring needs the key password: set NOTARY_PASSWORD "
+                                        "or pass --password-file FILE (or run with --no-anchor)");
+        if (!rc)
+            rc = keystore_load_signer(p->key_path, pw, &sg, &e);
+        keystore_password_free(pw);
+        if (rc) {
+            slog("error", "start_failed", "{s:s}", "error", e.msg);
+            return EXIT_USAGE;
+        }
+        cfg.sched.signer = sg;
+    }
+    err_code rc = serve_run(&cfg, &e);
+    signer_free(sg);
+    if (rc) {
+        slog("error", "start_failed", "{s:s}", "error", e.msg);
+        return rc == E_INVALID || rc == E_NOT_FOUND ? EXIT_USAGE : EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* ---- notary token ------------------------------------------------------------ */
+
+static const char TOKEN_USAGE[] =
+    "usage: notary token add NAME [--json]\n"
+    "       notary token list [--json]\n"
+    "       notary token remove NAME\n"
+    "\n"
+    "Bearer tokens for the issuer endpoints of `notary serve`. `add` prints a\n"
+    "new random token ONCE; only its SHA-256 is stored, so it cannot be shown\n"
+    "again (add another and remove the lost one). A running server picks up\n"
+    "changes within 5 seconds, or at once on SIGHUP. NAME: 1 to 64 letters,\n"
+    "digits, '.', '_' or '-' (it appears in logs; the token never does).\n";
+
+int token_command(int argc, char **argv, const struct serve_paths *p)
+{
+    bool json = false;
+    const char *args[3] = {0};
+    int nargs = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return fputs(TOKEN_USAGE, stdout), EXIT_OK;
+        else if (argv[i][0] == '-' || nargs == 2)
+            return usage("token", "unexpected argument", argv[i]);
+        else
+            args[nargs++] = argv[i];
+    }
+    if (nargs == 0)
+        return usage("token", "give add NAME, list or remove NAME", NULL);
+    const char *sub = args[0], *name = args[1];
+    bool add = !strcmp(sub, "add"), list = !strcmp(sub, "list"), rm = !strcmp(sub, "remove");
+    if (!add && !list && !rm)
+        return usage("token", "unknown subcommand", sub);
+    if ((add || rm) != (nargs == 2))
+        return usage("token", list ? "list takes no NAME" : "this subcommand needs a NAME", NULL);
+    struct err e = {0};
+    struct store *s;
+    err_code rc = store_open(p->db_path, false, &s, &e);
+    if (rc) {
+        fprintf(stderr, "notary: %s\n", e.msg);
+        return rc == E_NOT_FOUND ? EXIT_USAGE : EXIT_FAIL;
+    }
+    int code = EXIT_OK;
+    if (add) {
+        char tok[TOKENS_LEN + 1];
+        if ((rc = tokens_add(s, name, tok, &e))) {
+            fprintf(stderr, "notary: %s\n", e.msg);
+            code = rc == E_INVALID || rc == E_STATE ? EXIT_USAGE : EXIT_FAIL;
+        } else if (json) {
+            printf("{\"name\": \"%s\", \"token\": \"%s\"}\n", name, tok);
+        } else {
+            printf("%s\n", tok);
+            fprintf(stderr, "notary: token '%s' created; it is shown only this once: keep it "
+                            "secret, send it as 'Authorization: Bearer <token>'\n", name);
+        }
+        OPENSSL_cleanse(tok, sizeof tok);
+    } else if (rm) {
+        if ((rc = store_token_remove(s, name, &e))) {
+            fprintf(stderr, "notary: %s\n", e.msg);
+            code = rc == E_NOT_FOUND ? EXIT_USAGE : EXIT_FAIL;
+        } else if (!json) {
+            printf("token '%s' removed\n", name);
+        }
+    } else {
+        struct store_token *v;
+        size_t n;
+        if ((rc = store_token_list(s, &v, &n, &e))) {
+            fprintf(stderr, "notary: %s\n", e.msg);
+            code = EXIT_FAIL;
+        } else {
+            json_t *arr = json_array();
+            for (size_t i = 0; i < n; i++) {
+                if (json) {
+                    json_array_append_new(arr, json_pack("{s:s, s:I}", "name", v[i].name,
+                                                         "createdAt", (json_int_t)v[i].created_at));
+                } else {
+                    char t[32];
+                    time_t ct = (time_t)v[i].created_at;
+                    struct tm tm;
+                    gmtime_r(&ct, &tm);
+                    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+                    printf("%-24s created %s\n", v[i].name, t);
+                }
+            }
+            if (json) {
+                json_dumpf(arr, stdout, JSON_INDENT(2));
+                fputc('\n', stdout);
+            }
+            json_decref(arr);
+            free(v);
+        }
+    }
+    store_close(s);
+    return code;
+}

@@ -1,0 +1,357 @@
+/*
+ * notary/store/store.c — picks the storage engine from the store URL and forwards
+ * every store_* call to it (notary/store/store_impl.h): `sqlite:PATH` or a plain
+ * path is the embedded SQLite file (notary/store/store_sqlite.c);
+ * `postgresql://…` / `postgres://…` is a PostgreSQL database shared by
+ * several notary instances (notary/store/store_pg.c).
+ */
+#include "notary/store/store_impl.h"
+
+#include <postgresql/libpq-fe.h>
+#include <string.h>
+
+const char *batch_state_name(enum batch_state s)
+{
+    switch (s) {
+    case BATCH_OPEN: return "open";
+    case BATCH_CLOSED: return "closed";
+    case BATCH_SENT: return "sent";
+    case BATCH_ANCHORED: return "anchored";
+    case BATCH_FAILED: return "failed";
+    }
+    return "unknown";
+}
+
+static bool pg_uri(const char *url)
+{
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+/* A libpq keyword/value string ("host=db dbname=notary password=…"): it
+ * starts with a word and '=', and libpq parses all of it. */
+static bool looks_conninfo(const char *url)
+{
+    const char *p = url;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    const char *w = p;
+    while ((*p >= 'a' && *p <= 'z') || *p == '_')
+        p++;
+    if (p == w)
+        return false;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p == '=';
+}
+
+static bool pg_conninfo(const char *url)
+{
+    if (!looks_conninfo(url))
+        return false;
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    PQconninfoFree(opts);
+    return opts != NULL;
+}
+
+bool store_url_is_pg(const char *url)
+{
+    return pg_uri(url) || pg_conninfo(url);
+}
+
+/* Append `n` bytes of `p` to out[*j] (bounded, NUL-terminated). */
+static void put(char *out, size_t max, size_t *j, const char *p, size_t n)
+{
+    while (n-- && *j + 1 < max)
+        out[(*j)++] = *p++;
+    out[*j] = '\0';
+}
+
+const char *store_url_redact(const char *url, char *out, size_t max)
+{
+    size_t j = 0;
+    if (!max)
+        return out;
+    out[0] = '\0';
+    if (pg_uri(url)) {
+        /* postgresql://user:PASSWORD@host/db?…&password=PASSWORD&… */
+        const char *auth = strstr(url, "://") + 3;
+        const char *end = auth + strcspn(auth, "/?#");
+        const char *at = NULL;
+        for (const char *q = auth; q < end; q++)
+            if (*q == '@')
+                at = q;
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        const char *p = url;
+        if (colon) {
+            put(out, max, &j, p, (size_t)(colon + 1 - p));
+            put(out, max, &j, "***", 3);
+            p = at;
+        }
+        const char *query = strchr(p, '?');
+        if (!query) {
+            put(out, max, &j, p, strlen(p));
+            return out;
+        }
+        put(out, max, &j, p, (size_t)(query + 1 - p));
+        for (p = query + 1; *p;) {
+            size_t n = strcspn(p, "&");
+            if (strncmp(p, "password=", 9) == 0) {
+                put(out, max, &j, "password=***", 12);
+            } else {
+                put(out, max, &j, p, n);
+            }
+            p += n;
+            if (*p == '&')
+                put(out, max, &j, p++, 1);
+        }
+        return out;
+    }
+    if (pg_conninfo(url)) {
+        /* Rebuilt from libpq's own parse, so quoting cannot hide a password. */
+        PQconninfoOption *opts = PQconninfoParse(url, NULL);
+        for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+            if (!o->val)
+                continue;
+            bool secret = strcmp(o->keyword, "password") == 0 || strstr(o->dispchar, "*");
+            if (j)
+                put(out, max, &j, " ", 1);
+            put(out, max, &j, o->keyword, strlen(o->keyword));
+            put(out, max, &j, "=", 1);
+            put(out, max, &j, secret ? "***" : o->val, secret ? 3 : strlen(o->val));
+        }
+        PQconninfoFree(opts);
+        return out;
+    }
+    /* Anything else: a path, or text meant as a connection string that libpq
+     * cannot parse; mask every password=VALUE in it all the same. */
+    for (const char *p = url; *p;) {
+        if (strncmp(p, "password", 8) == 0) {
+            const char *q = p + 8;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q == '=') {
+                q++;
+                while (*q == ' ' || *q == '\t')
+                    q++;
+                if (*q == '\'') {
+                    for (q++; *q && *q != '\''; q++)
+                        if (*q == '\\' && q[1])
+                            q++;
+                    if (*q)
+                        q++;
+                } else {
+                    q += strcspn(q, " \t");
+                }
+                put(out, max, &j, "password=***", 12);
+                p = q;
+                continue;
+            }
+        }
+        put(out, max, &j, p++, 1);
+    }
+    return out;
+}
+
+err_code store_open(const char *url, bool create, struct store **out, struct err *e)
+{
+    *out = NULL;
+    if (store_url_is_pg(url))
+        return store_pg_open(url, create, out, e);
+    if (looks_conninfo(url)) { /* meant for libpq, but not valid: never echo it whole */
+        /* (not libpq's reason: it may quote a stray word, which may be a password) */
+        char shown[300];
+        return err_set(e, E_INVALID, "the store \"%s\" looks like a PostgreSQL keyword/value "
+                                     "connection string, but libpq cannot parse it; give "
+                                     "host=... dbname=... (values with spaces in 'quotes'), a "
+                                     "postgresql:// URL, or sqlite:PATH",
+                       store_url_redact(url, shown, sizeof shown));
+    }
+    if (strncmp(url, "sqlite:", 7) == 0)
+        url += 7;
+    if (!*url)
+        return err_set(e, E_INVALID, "empty store path (use sqlite:PATH or postgresql://...)");
+    return store_sqlite_open(url, create, out, e);
+}
+
+void store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+bool store_shared(const struct store *s) { return s->ops->shared; }
+
+const char *store_engine(const struct store *s) { return s->ops->name; }
+
+err_code store_lock_writer(struct store *s, struct err *e) { return s->ops->lock_writer(s, e); }
+
+err_code store_meta_get(struct store *s, const char *key, char **value, struct err *e)
+{
+    return s->ops->meta_get(s, key, value, e);
+}
+
+err_code store_meta_set(struct store *s, const char *key, const char *value, struct err *e)
+{
+    return s->ops->meta_set(s, key, value, e);
+}
+
+err_code store_submit(struct store *s, const struct hash32 *hashes,
+                      const enum credential_hashing *hashing, size_t n,
+                      struct store_submitted *out,
+                      void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
+                      struct err *e)
+{
+    return s->ops->submit(s, hashes, hashing, n, out, progress, arg, e);
+}
+
+err_code store_index_all(struct store *s, struct err *e)
+{
+    return s->ops->index_all ? s->ops->index_all(s, e) : E_OK;
+}
+
+err_code store_index_frozen(struct store *s, struct err *e)
+{
+    return s->ops->index_frozen ? s->ops->index_frozen(s, e) : E_OK;
+}
+
+err_code store_credential_get(struct store *s, const struct hash32 *hash,
+                              struct store_credential *out, struct err *e)
+{
+    return s->ops->credential_get(s, hash, out, e);
+}
+
+err_code store_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
+                              struct err *e)
+{
+    return s->ops->batch_open_get(s, kind, out, e);
+}
+
+err_code store_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
+                         struct store_batch *out, struct err *e)
+{
+    return s->ops->batch_get(s, kind, seq, out, e);
+}
+
+err_code store_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
+                          size_t *n, struct err *e)
+{
+    return s->ops->batch_list(s, kind, out, n, e);
+}
+
+err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes, uint64_t *n,
+                            struct err *e)
+{
+    return s->ops->batch_leaves(s, seq, hashes, NULL, n, e);
+}
+
+err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32 **hashes,
+                                    uint8_t **hashing, uint64_t *n, struct err *e)
+{
+    return s->ops->batch_leaves(s, seq, hashes, hashing, n, e);
+}
+
+err_code store_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
+                            struct err *e)
+{
+    return s->ops->batch_freeze(s, closed_at, out, e);
+}
+
+err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
+                              const struct hash32 *root, struct err *e)
+{
+    return s->ops->batch_set_root(s, kind, seq, root, e);
+}
+
+err_code store_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
+                                 int64_t closed_at, uint64_t *seq, struct err *e)
+{
+    return s->ops->checkpoint_create(s, size, root, closed_at, seq, e);
+}
+
+err_code store_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+                         const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
+                         struct err *e)
+{
+    return s->ops->tx_record(s, kind, seq, nonce, tx_hash, raw, raw_len, e);
+}
+
+err_code store_tx_list(struct store *s, enum batch_kind kind, uint64_t seq, struct store_tx **out,
+                       size_t *n, struct err *e)
+{
+    return s->ops->tx_list(s, kind, seq, out, n, e);
+}
+
+err_code store_tx_set_sent_block(struct store *s, const struct hash32 *tx_hash,
+                                 const uint64_t *block, struct err *e)
+{
+    return s->ops->tx_set_sent_block(s, tx_hash, block, e);
+}
+
+err_code store_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t **raw, size_t *len,
+                      struct err *e)
+{
+    return s->ops->tx_raw(s, tx_hash, raw, len, e);
+}
+
+err_code store_batch_anchored(struct store *s, enum batch_kind kind, uint64_t seq,
+                              const struct hash32 *tx_hash, uint64_t block_number,
+                              const struct hash32 *block_hash, int64_t block_time, struct err *e)
+{
+    return s->ops->batch_anchored(s, kind, seq, tx_hash, block_number, block_hash, block_time, e);
+}
+
+err_code store_batch_set_state(struct store *s, enum batch_kind kind, uint64_t seq,
+                               enum batch_state state, const char *why, struct err *e)
+{
+    return s->ops->batch_set_state(s, kind, seq, state, why, e);
+}
+
+err_code store_batch_note(struct store *s, enum batch_kind kind, uint64_t seq, const char *why,
+                          struct err *e)
+{
+    return s->ops->batch_note(s, kind, seq, why, e);
+}
+
+err_code store_counts(struct store *s, struct store_counts *out, struct err *e)
+{
+    return s->ops->counts(s, out, e);
+}
+
+err_code store_revocation_add(struct store *s, const struct hash32 *hash, uint8_t reason,
+                              const char *note, int64_t revoked_at, struct store_revocation *out,
+                              bool *existed, struct err *e)
+{
+    return s->ops->revocation_add(s, hash, reason, note, revoked_at, out, existed, e);
+}
+
+err_code store_revocation_get(struct store *s, const struct hash32 *hash,
+                              struct store_revocation *out, struct err *e)
+{
+    return s->ops->revocation_get(s, hash, out, e);
+}
+
+err_code store_revocation_load(struct store *s, struct revlog *log, struct err *e)
+{
+    return s->ops->revocation_load(s, log, e);
+}
+
+err_code store_revocation_count(struct store *s, uint64_t *n, struct err *e)
+{
+    return s->ops->revocation_count(s, n, e);
+}
+
+err_code store_token_add(struct store *s, const char *name, const struct hash32 *token_hash,
+                         struct err *e)
+{
+    return s->ops->token_add(s, name, token_hash, e);
+}
+
+err_code store_token_remove(struct store *s, const char *name, struct err *e)
+{
+    return s->ops->token_remove(s, name, e);
+}
+
+err_code store_token_list(struct store *s, struct store_token **out, size_t *n, struct err *e)
+{
+    return s->ops->token_list(s, out, n, e);
+}

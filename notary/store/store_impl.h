@@ -1,0 +1,96 @@
+/*
+ * notary/store/store_impl.h — the inside of notary/store/store.h: one table of
+ * operations per storage engine (notary/store/store_sqlite.c, notary/store/store_pg.c).
+ * notary/store/store.c picks the engine from the store URL and forwards every
+ * store_* call through `s->ops`; callers only ever see notary/store/store.h.
+ *
+ * Each engine's handle starts with a `struct store` (its `ops` pointer) and
+ * casts `struct store *` back to its own type.
+ */
+#ifndef NOTARY_STORE_IMPL_H
+#define NOTARY_STORE_IMPL_H
+
+#include "notary/store/store.h"
+
+/* Schema migrations each engine has (the same numbering in both lists). */
+#define STORE_SCHEMA_VERSION 5
+
+struct store_ops {
+    const char *name; /* "sqlite", "postgresql" */
+    bool shared;      /* several notary processes may use one store at once */
+    void (*close)(struct store *s);
+    err_code (*lock_writer)(struct store *s, struct err *e);
+    err_code (*meta_get)(struct store *s, const char *key, char **value, struct err *e);
+    err_code (*meta_set)(struct store *s, const char *key, const char *value, struct err *e);
+    err_code (*submit)(struct store *s, const struct hash32 *hashes,
+                       const enum credential_hashing *hashing, size_t n,
+                       struct store_submitted *out,
+                       void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
+                       struct err *e);
+    err_code (*credential_get)(struct store *s, const struct hash32 *hash,
+                               struct store_credential *out, struct err *e);
+    /* May be NULL (nothing to do for this engine). */
+    err_code (*index_all)(struct store *s, struct err *e);
+    err_code (*index_frozen)(struct store *s, struct err *e); /* may be NULL */
+    err_code (*batch_open_get)(struct store *s, enum batch_kind kind, struct store_batch *out,
+                               struct err *e);
+    err_code (*batch_get)(struct store *s, enum batch_kind kind, uint64_t seq,
+                          struct store_batch *out, struct err *e);
+    err_code (*batch_list)(struct store *s, enum batch_kind kind, struct store_batch **out,
+                           size_t *n, struct err *e);
+    err_code (*batch_leaves)(struct store *s, uint64_t seq, struct hash32 **hashes,
+                             uint8_t **hashing, uint64_t *n, struct err *e);
+    err_code (*batch_freeze)(struct store *s, int64_t closed_at, struct store_batch *out,
+                             struct err *e);
+    err_code (*batch_set_root)(struct store *s, enum batch_kind kind, uint64_t seq,
+                               const struct hash32 *root, struct err *e);
+    err_code (*checkpoint_create)(struct store *s, uint64_t size, const struct hash32 *root,
+                                  int64_t closed_at, uint64_t *seq, struct err *e);
+    err_code (*tx_record)(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+                          const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
+                          struct err *e);
+    err_code (*tx_list)(struct store *s, enum batch_kind kind, uint64_t seq,
+                        struct store_tx **out, size_t *n, struct err *e);
+    err_code (*tx_set_sent_block)(struct store *s, const struct hash32 *tx_hash,
+                                  const uint64_t *block, struct err *e);
+    err_code (*tx_raw)(struct store *s, const struct hash32 *tx_hash, uint8_t **raw, size_t *len,
+                       struct err *e);
+    err_code (*batch_anchored)(struct store *s, enum batch_kind kind, uint64_t seq,
+                               const struct hash32 *tx_hash, uint64_t block_number,
+                               const struct hash32 *block_hash, int64_t block_time,
+                               struct err *e);
+    err_code (*batch_set_state)(struct store *s, enum batch_kind kind, uint64_t seq,
+                                enum batch_state state, const char *why, struct err *e);
+    err_code (*batch_note)(struct store *s, enum batch_kind kind, uint64_t seq, const char *why,
+                           struct err *e);
+    err_code (*counts)(struct store *s, struct store_counts *out, struct err *e);
+    err_code (*revocation_add)(struct store *s, const struct hash32 *hash, uint8_t reason,
+                               const char *note, int64_t revoked_at, struct store_revocation *out,
+                               bool *existed, struct err *e);
+    err_code (*revocation_get)(struct store *s, const struct hash32 *hash,
+                               struct store_revocation *out, struct err *e);
+    err_code (*revocation_load)(struct store *s, struct revlog *log, struct err *e);
+    err_code (*revocation_count)(struct store *s, uint64_t *n, struct err *e);
+    err_code (*token_add)(struct store *s, const char *name, const struct hash32 *token_hash,
+                          struct err *e);
+    err_code (*token_remove)(struct store *s, const char *name, struct err *e);
+    err_code (*token_list)(struct store *s, struct store_token **out, size_t *n, struct err *e);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Open an engine's store (see store_open for `create`); the handle's ops
+ * are set by the engine. sqlite: `path` is a file name; postgresql: `url`
+ * is a libpq connection URI. */
+err_code store_sqlite_open(const char *path, bool create, struct store **out,
+                           struct err *e) MUST_CHECK;
+err_code store_pg_open(const char *url, bool create, struct store **out,
+                       struct err *e) MUST_CHECK;
+
+/* Tests only: pretend the SQLite in-memory index holds ids up to `max_id`
+ * (0: the real limit, HASHIDX_MAX_ID), to reach its fallback quickly. */
+void store_sqlite_set_index_limit(uint64_t max_id);
+
+#endif
