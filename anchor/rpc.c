@@ -16,6 +16,8 @@
 #define _GNU_SOURCE
 #include "anchor/rpc.h"
 
+#include "anchor/net.h"
+
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -60,13 +62,6 @@ struct rpc_client {
 
 /* ------------------------------------------------------------------------- */
 /* small utilities                                                             */
-
-static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
-static void curl_init_once(void)
-{
-    g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 uint64_t rpc_now_ms(void)
 {
@@ -305,10 +300,8 @@ err_code rpc_client_new(const struct rpc_options *opt, struct rpc_client **out, 
     *out = NULL;
     if (!opt || !opt->url)
         return err_set(e, E_INVALID, "rpc_client_new: no ledger URL given");
-    pthread_once(&g_curl_once, curl_init_once);
-    if (g_curl_init_rc != CURLE_OK)
-        return err_set(e, E_NETWORK, "libcurl initialisation failed: %s",
-                       curl_easy_strerror(g_curl_init_rc));
+    if (net_global_init(e))
+        return E_NETWORK;
 
     struct rpc_client *c = calloc(1, sizeof *c);
     if (!c)

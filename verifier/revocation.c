@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "anchor/ebsi.h"
+#include "anchor/net.h"
 #include "core/fileio.h"
 #include "core/merkle.h"
 
@@ -349,10 +350,6 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
     return buf_append(&f->b, p, n) == E_OK ? n : 0;
 }
 
-static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode g_curl_rc;
-static void curl_init_once(void) { g_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 /* The URL without query or fragment, for messages (a query may hold a key). */
 static void url_for_msg(const char *url, char *out, size_t n)
 {
@@ -364,9 +361,8 @@ static err_code fetch_url(const char *url, unsigned timeout_ms, struct buf *out,
 {
     char shown[256];
     url_for_msg(url, shown, sizeof shown);
-    pthread_once(&g_curl_once, curl_init_once);
-    if (g_curl_rc != CURLE_OK)
-        return err_set(e, E_NETWORK, "libcurl cannot start: %s", curl_easy_strerror(g_curl_rc));
+    if (net_global_init(e))
+        return E_NETWORK;
     CURL *h = curl_easy_init();
     if (!h)
         return err_set(e, E_NOMEM, "out of memory for a transfer");
