@@ -151,19 +151,31 @@ static void submit_answer(struct http_req *r, struct writer_job *j)
     http_reply_json(r, 200, o);
 }
 
-static void h_submit_hashes(struct http_req *r, void *app)
+/* The start of both submission handlers: a resumed request is answered
+ * from its job, an empty body refused ("empty body: " what_to_send).
+ * True with the body when the handler goes on; false once answered. */
+static bool submit_start(struct http_req *r, const char *what_to_send, const uint8_t **body,
+                         size_t *len)
 {
-    struct serve *sv = app;
     if (http_req_resumed(r)) {
         submit_answer(r, http_req_data(r));
-        return;
+        return false;
     }
+    *body = http_req_body(r, len);
+    if (*len == 0) {
+        http_reply_error(r, 400, "invalid_request", "empty body: %s", what_to_send);
+        return false;
+    }
+    return true;
+}
+
+static void h_submit_hashes(struct http_req *r, void *app)
+{
     size_t len;
-    const char *body = (const char *)http_req_body(r, &len);
-    if (len == 0) {
-        http_reply_error(r, 400, "invalid_request", "empty body: send {\"hashes\": [...]}");
+    const uint8_t *body;
+    if (!submit_start(r, "send {\"hashes\": [...]}", &body, &len))
         return;
-    }
+    struct serve *sv = app;
     const char *ct = http_req_header(r, "Content-Type");
     enum submit_body_type type;
     if (is_type(ct, "application/json")) {
@@ -178,7 +190,7 @@ static void h_submit_hashes(struct http_req *r, void *app)
     }
     struct submit_body sb;
     struct err e = {0};
-    if (submit_body_parse(body, len, type, sv->cfg.max_body, &sb, &e)) {
+    if (submit_body_parse((const char *)body, len, type, sv->cfg.max_body, &sb, &e)) {
         http_reply_error(r, sb.status, sb.error, "%s", e.msg);
         return;
     }
@@ -201,23 +213,16 @@ static void h_submit_hashes(struct http_req *r, void *app)
     for (size_t i = 0; i < sb.n; i++)
         j->how[i] = CRED_HASH_GIVEN;
     submit_body_free(&sb);
-    http_req_set_data(r, j, writer_job_free);
     writer_enqueue(sv->writer, j);
 }
 
 static void h_submit_credential(struct http_req *r, void *app)
 {
     struct serve *sv = app;
-    if (http_req_resumed(r)) {
-        submit_answer(r, http_req_data(r));
-        return;
-    }
     size_t len;
-    const uint8_t *body = http_req_body(r, &len);
-    if (len == 0) {
-        http_reply_error(r, 400, "invalid_request", "empty body: send the credential document");
+    const uint8_t *body;
+    if (!submit_start(r, "send the credential document", &body, &len))
         return;
-    }
     struct writer_job *j = writer_job_submit(r, 1);
     if (!j) {
         http_reply_error(r, 503, "unavailable", "out of memory");
@@ -234,7 +239,6 @@ static void h_submit_credential(struct http_req *r, void *app)
         http_reply_error(r, status, code, "%s", e.msg);
         return;
     }
-    http_req_set_data(r, j, writer_job_free);
     writer_enqueue(sv->writer, j);
 }
 
@@ -528,7 +532,6 @@ static void h_revoke(struct http_req *r, void *app)
     json_decref(root);
     slog("info", "revoke_requested", "{s:s, s:s}", "client", http_req_client(r), "address",
          http_req_address(r));
-    http_req_set_data(r, j, writer_job_free);
     writer_enqueue(sv->writer, j);
 }
 

@@ -41,10 +41,9 @@ void writer_job_free(void *p)
     free(j);
 }
 
-/* Queue a job for the writer and suspend the request; false (and a 503
- * answer) if the writer has stopped. */
 bool writer_enqueue(struct writer *w, struct writer_job *j)
 {
+    http_req_set_data(j->req, j, writer_job_free);
     pthread_mutex_lock(&w->lock);
     if (w->stop) {
         pthread_mutex_unlock(&w->lock);

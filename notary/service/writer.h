@@ -20,9 +20,9 @@
  * (handlers refuse those with 413 before they get here).
  *
  * Threads: writer_enqueue from any thread; start, stop and free from one.
- * Ownership: a job belongs to its request from writer_enqueue on (set it
- * as the request data with writer_job_free before enqueueing); the writer
- * does not own the store, scheduler or metrics it is given.
+ * Ownership: a job belongs to its request from writer_enqueue on (it
+ * becomes the request's data); the writer does not own the store,
+ * scheduler or metrics it is given.
  */
 #ifndef NOTARY_WRITER_H
 #define NOTARY_WRITER_H
@@ -71,9 +71,10 @@ struct writer;
 err_code writer_start(const struct writer_config *cfg, struct writer **out,
                       struct err *e) MUST_CHECK;
 
-/* Queue a job and suspend its request (http_defer). false, with the
- * request answered 503 "shutting_down", once the writer has stopped: the
- * job was not queued. */
+/* Make the job its request's data (freed with the request, by
+ * writer_job_free), queue it and suspend the request (http_defer). false,
+ * with the request answered 503 "shutting_down", once the writer has
+ * stopped: the job was not queued (and is freed with the request). */
 bool writer_enqueue(struct writer *w, struct writer_job *j);
 
 /* Commit and answer everything queued, then end the thread; new jobs are
@@ -89,7 +90,8 @@ void writer_free(struct writer *w);
 struct writer_job *writer_job_submit(struct http_req *r, size_t n);
 struct writer_job *writer_job_revoke(struct http_req *r);
 
-/* Free a job (a void * for http_req_set_data); NULL is fine. */
+/* Free a job that was never enqueued (a void *: it is also the request
+ * data's free function); NULL is fine. */
 void writer_job_free(void *job);
 
 #endif
