@@ -377,7 +377,7 @@ static void *run(void *arg)
             continue; /* another instance closes and anchors */
 
         /* The API's writer freezes the open batch when it holds size_cap
-         * (serve.c): never more, since it is frozen inside the writer before
+         * (writer.c): never more, since it is frozen inside the writer before
          * a submission could overflow it. Here: the roots of such batches
          * (at once when told, else every PENDING_CHECK_S for another
          * instance's), and a batch that others (`notary submit`) filled
