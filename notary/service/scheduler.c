@@ -377,7 +377,7 @@ static void *run(void *arg)
             continue; /* another instance closes and anchors */
 
         /* The API's writer freezes the open batch when it holds size_cap
-         * (serve.c): never more, since it is frozen inside the writer before
+         * (writer.c): never more, since it is frozen inside the writer before
          * a submission could overflow it. Here: the roots of such batches
          * (at once when told, else every PENDING_CHECK_S for another
          * instance's), and a batch that others (`notary submit`) filled
@@ -468,24 +468,25 @@ err_code scheduler_start(const struct scheduler_config *cfg, struct scheduler **
     return E_OK;
 }
 
-void scheduler_poke(struct scheduler *s)
+/* Raise one of the thread's flags (poked, frozen, stop) and wake it. */
+static void wake(struct scheduler *s, bool *flag)
 {
-    if (!s || !s->cfg.size_cap)
-        return;
     pthread_mutex_lock(&s->lock);
-    s->poked = true;
+    *flag = true;
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
 
+void scheduler_poke(struct scheduler *s)
+{
+    if (s && s->cfg.size_cap)
+        wake(s, &s->poked);
+}
+
 void scheduler_frozen(struct scheduler *s)
 {
-    if (!s)
-        return;
-    pthread_mutex_lock(&s->lock);
-    s->frozen = true;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    if (s)
+        wake(s, &s->frozen);
 }
 
 void scheduler_status(struct scheduler *s, struct scheduler_status *out)
@@ -499,10 +500,7 @@ void scheduler_stop(struct scheduler *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->lock);
-    s->stop = true;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    wake(s, &s->stop);
     pthread_join(s->thread, NULL);
     if (s->connected)
         evm_close(&s->ledger);

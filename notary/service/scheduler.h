@@ -5,7 +5,7 @@
  *
  *   - closes the open issuance batch at a configured UTC time of day
  *     (default 00:00) and/or every N seconds (tests); a batch that reaches
- *     `size_cap` credentials is frozen by the API's writer (serve.c) in the
+ *     `size_cap` credentials is frozen by the API's writer (writer.c) in the
  *     commit that fills it, and the scheduler computes its root when told
  *     (scheduler_frozen) or within 10 s (another instance's); it closes a
  *     batch that someone else (`notary submit`) filled past the cap;
