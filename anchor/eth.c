@@ -221,18 +221,73 @@ static err_code f_data(struct pctx *p, const char *where, const json_t *obj, con
 /* ------------------------------------------------------------------------- */
 /* typed helpers                                                               */
 
-static err_code call_qty(struct rpc_client *c, const char *method, json_t *params, uint64_t *out,
-                         struct err *e)
+/* rpc_call(method, params) whose result is one value: a QUANTITY into *qty
+ * (data NULL), or DATA into *data, *datalen (qty NULL). */
+static err_code call_value(struct rpc_client *c, const char *method, json_t *params,
+                           uint64_t *qty, uint8_t **data, size_t *datalen, struct err *e)
 {
-    *out = 0;
+    if (qty) {
+        *qty = 0;
+    } else {
+        *data = NULL;
+        *datalen = 0;
+    }
     json_t *r;
     err_code rc = rpc_call(c, method, params, &r, e);
     if (rc)
         return rc;
     struct pctx p = {c, e, method};
-    rc = f_qty(&p, "result", r, NULL, out, NULL);
+    rc = qty ? f_qty(&p, "result", r, NULL, qty, NULL)
+             : f_data(&p, "result", r, NULL, data, datalen);
     json_decref(r);
     return rc;
+}
+
+static err_code call_qty(struct rpc_client *c, const char *method, json_t *params, uint64_t *out,
+                         struct err *e)
+{
+    return call_value(c, method, params, out, NULL, NULL, e);
+}
+
+static err_code call_data(struct rpc_client *c, const char *method, json_t *params, uint8_t **out,
+                          size_t *outlen, struct err *e)
+{
+    return call_value(c, method, params, NULL, out, outlen, e);
+}
+
+/* rpc_call(method, params) whose result is an object (`what`: "block",
+ * "transaction", ...). A null result is E_NOT_FOUND, "ledger at <origin> "
+ * then `absent`; anything else but an object is E_PROTOCOL. On E_OK *out
+ * is a new reference (the caller json_decref()s); NULL otherwise. */
+static err_code call_object(struct rpc_client *c, const char *method, json_t *params,
+                            const char *what, const char *absent, json_t **out, struct err *e)
+{
+    *out = NULL;
+    json_t *r;
+    err_code rc = rpc_call(c, method, params, &r, e);
+    if (rc)
+        return rc;
+    struct pctx p = {c, e, method};
+    if (json_is_null(r))
+        rc = err_set(e, E_NOT_FOUND, "ledger at %s %s", rpc_client_origin(c), absent);
+    else if (!json_is_object(r))
+        rc = bad(&p, "result", NULL, "not a %s object", what);
+    if (rc)
+        json_decref(r);
+    else
+        *out = r;
+    return rc;
+}
+
+/* call_object() of method([hash]); `absent` reads "<pre> <hash><post>". */
+static err_code call_object_by_hash(struct rpc_client *c, const char *method,
+                                    const struct hash32 *hash, const char *what, const char *pre,
+                                    const char *post, json_t **out, struct err *e)
+{
+    char h[67], absent[192];
+    hash32_to_hex0x(hash, h);
+    snprintf(absent, sizeof absent, "%s %s%s", pre, h, post);
+    return call_object(c, method, json_pack("[s]", h), what, absent, out, e);
 }
 
 err_code rpc_chain_id(struct rpc_client *c, uint64_t *out, struct err *e)
@@ -286,34 +341,23 @@ err_code rpc_get_transaction_count(struct rpc_client *c, const struct addr20 *ad
     return call_qty(c, "eth_getTransactionCount", json_pack("[s,s]", a, block), out, e);
 }
 
-static err_code parse_block(struct pctx *p, const json_t *r, struct rpc_block *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!json_is_object(r))
-        return bad(p, "result", NULL, "not a block object");
-    err_code rc;
-    if ((rc = f_qty(p, "result", r, "number", &out->number, NULL)) ||
-        (rc = f_hash(p, "result", r, "hash", &out->hash, NULL)) ||
-        (rc = f_hash(p, "result", r, "parentHash", &out->parent_hash, NULL)) ||
-        (rc = f_qty(p, "result", r, "timestamp", &out->timestamp, NULL)) ||
-        (rc = f_qty(p, "result", r, "gasLimit", &out->gas_limit, NULL)) ||
-        (rc = f_qty(p, "result", r, "baseFeePerGas", &out->base_fee_per_gas, &out->has_base_fee)))
-        return rc;
-    return E_OK;
-}
-
 static err_code get_block(struct rpc_client *c, const char *method, json_t *params,
                           struct rpc_block *out, struct err *e)
 {
     json_t *r;
-    err_code rc = rpc_call(c, method, params, &r, e);
+    err_code rc = call_object(c, method, params, "block", "has no such block", &r, e);
     if (rc)
         return rc;
     struct pctx p = {c, e, method};
-    if (json_is_null(r))
-        rc = err_set(e, E_NOT_FOUND, "ledger at %s has no such block", rpc_client_origin(c));
-    else
-        rc = parse_block(&p, r, out);
+    const char *w = "result";
+    memset(out, 0, sizeof *out);
+    if ((rc = f_qty(&p, w, r, "number", &out->number, NULL)) ||
+        (rc = f_hash(&p, w, r, "hash", &out->hash, NULL)) ||
+        (rc = f_hash(&p, w, r, "parentHash", &out->parent_hash, NULL)) ||
+        (rc = f_qty(&p, w, r, "timestamp", &out->timestamp, NULL)) ||
+        (rc = f_qty(&p, w, r, "gasLimit", &out->gas_limit, NULL)) ||
+        (rc = f_qty(&p, w, r, "baseFeePerGas", &out->base_fee_per_gas, &out->has_base_fee)))
+        memset(out, 0, sizeof *out);
     json_decref(r);
     return rc;
 }
@@ -396,25 +440,16 @@ err_code rpc_get_transaction(struct rpc_client *c, const struct hash32 *hash, st
                              struct err *e)
 {
     memset(out, 0, sizeof *out);
-    char h[67];
-    hash32_to_hex0x(hash, h);
     const char *m = "eth_getTransactionByHash";
     json_t *r;
-    err_code rc = rpc_call(c, m, json_pack("[s]", h), &r, e);
+    err_code rc = call_object_by_hash(c, m, hash, "transaction", "does not know transaction", "",
+                                      &r, e);
     if (rc)
         return rc;
     struct pctx p = {c, e, m};
     const char *w = "result";
     uint64_t type = 0;
     bool has_type, has_bh, has_bn, has_ti, has_mf, has_mp;
-    if (json_is_null(r)) {
-        rc = err_set(e, E_NOT_FOUND, "ledger at %s does not know transaction %s", rpc_client_origin(c), h);
-        goto out;
-    }
-    if (!json_is_object(r)) {
-        rc = bad(&p, w, NULL, "not a transaction object");
-        goto out;
-    }
     if ((rc = f_hash(&p, w, r, "hash", &out->hash, NULL)) ||
         (rc = f_addr(&p, w, r, "from", &out->from, NULL)) ||
         (rc = f_addr(&p, w, r, "to", &out->to, &out->has_to)) ||
@@ -540,26 +575,15 @@ err_code rpc_get_receipt(struct rpc_client *c, const struct hash32 *txhash,
                          struct rpc_receipt *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
-    char h[67];
-    hash32_to_hex0x(txhash, h);
     const char *m = "eth_getTransactionReceipt";
     json_t *r;
-    err_code rc = rpc_call(c, m, json_pack("[s]", h), &r, e);
+    err_code rc = call_object_by_hash(c, m, txhash, "receipt", "has no receipt for",
+                                      " (not mined yet, dropped, or unknown)", &r, e);
     if (rc)
         return rc;
     struct pctx p = {c, e, m};
     const char *w = "result";
     uint64_t status = 0;
-    if (json_is_null(r)) {
-        rc = err_set(e, E_NOT_FOUND,
-                     "ledger at %s has no receipt for %s (not mined yet, dropped, or unknown)",
-                     rpc_client_origin(c), h);
-        goto out;
-    }
-    if (!json_is_object(r)) {
-        rc = bad(&p, w, NULL, "not a receipt object");
-        goto out;
-    }
     if ((rc = f_hash(&p, w, r, "transactionHash", &out->tx_hash, NULL)) ||
         (rc = f_qty(&p, w, r, "blockNumber", &out->block_number, NULL)) ||
         (rc = f_hash(&p, w, r, "blockHash", &out->block_hash, NULL)) ||
@@ -633,21 +657,6 @@ static json_t *callmsg_json(const struct rpc_callmsg *msg)
     return o;
 }
 
-static err_code call_data(struct rpc_client *c, const char *method, json_t *params, uint8_t **out,
-                          size_t *outlen, struct err *e)
-{
-    *out = NULL;
-    *outlen = 0;
-    json_t *r;
-    err_code rc = rpc_call(c, method, params, &r, e);
-    if (rc)
-        return rc;
-    struct pctx p = {c, e, method};
-    rc = f_data(&p, "result", r, NULL, out, outlen);
-    json_decref(r);
-    return rc;
-}
-
 err_code rpc_eth_call(struct rpc_client *c, const struct rpc_callmsg *msg, const char *block,
                       uint8_t **out, size_t *outlen, struct err *e)
 {
@@ -676,6 +685,26 @@ err_code rpc_get_code(struct rpc_client *c, const struct addr20 *addr, const cha
     char a[43];
     addr20_to_hex(addr, a);
     return call_data(c, "eth_getCode", json_pack("[s,s]", a, block), out, outlen, e);
+}
+
+err_code rpc_code_matches(struct rpc_client *c, const struct addr20 *addr, const char *runtime_hex,
+                          const char *what, bool *match, struct err *e)
+{
+    *match = false;
+    uint8_t *code, *want;
+    size_t len, wlen;
+    err_code rc =
+        hex_decode_alloc(runtime_hex, strlen(runtime_hex), false, 1 << 20, &want, &wlen, e);
+    if (rc)
+        return err_wrap(e, rc, "%s", what);
+    if ((rc = rpc_get_code(c, addr, "latest", &code, &len, e))) {
+        free(want);
+        return rc;
+    }
+    *match = wlen > 0 && len == wlen && memcmp(code, want, len) == 0;
+    free(code);
+    free(want);
+    return E_OK;
 }
 
 err_code rpc_get_logs(struct rpc_client *c, const struct rpc_log_filter *f, struct rpc_log **logs,

@@ -180,6 +180,14 @@ err_code rpc_estimate_gas(struct rpc_client *c, const struct rpc_callmsg *msg, u
 err_code rpc_get_code(struct rpc_client *c, const struct addr20 *addr, const char *block,
                       uint8_t **out, size_t *outlen, struct err *e) MUST_CHECK;
 
+/* Does `addr` carry exactly the runtime code `runtime_hex` (hex digits, no
+ * "0x", at most 1 MiB of code) at "latest"? *match is false for any other
+ * code, for no code at all and for an empty runtime_hex. A runtime_hex that
+ * is not hex is that error, prefixed with `what` (which names the embedded
+ * code); otherwise errors as rpc_get_code(). */
+err_code rpc_code_matches(struct rpc_client *c, const struct addr20 *addr, const char *runtime_hex,
+                          const char *what, bool *match, struct err *e) MUST_CHECK;
+
 /* An eth_getLogs filter. Topic positions with a NULL pointer match anything;
  * OR-lists of topics are not supported. */
 struct rpc_log_filter {
