@@ -178,17 +178,13 @@ static err_code tail_size(const struct abi_arg *a, size_t *out, struct err *e)
         size = 32 + pad32(a->v.bytes.len);
         break;
     case ABI_UINT_ARRAY:
-        if (a->v.uints.count > ABI_MAX_ITEMS)
-            return err_set(e, E_LIMIT, "ABI array of %zu items exceeds %d", a->v.uints.count,
-                           ABI_MAX_ITEMS);
-        size = 32 + 32 * a->v.uints.count;
-        break;
-    case ABI_BYTES_ARRAY:
-        if (a->v.byteses.count > ABI_MAX_ITEMS)
-            return err_set(e, E_LIMIT, "ABI array of %zu items exceeds %d", a->v.byteses.count,
-                           ABI_MAX_ITEMS);
-        size = 32 + 32 * a->v.byteses.count;
-        for (size_t i = 0; i < a->v.byteses.count; i++) {
+    case ABI_BYTES_ARRAY: {
+        /* the length word and one head word per item; bytes items add their tails */
+        size_t count = a->kind == ABI_UINT_ARRAY ? a->v.uints.count : a->v.byteses.count;
+        if (count > ABI_MAX_ITEMS)
+            return err_set(e, E_LIMIT, "ABI array of %zu items exceeds %d", count, ABI_MAX_ITEMS);
+        size = 32 + 32 * count;
+        for (size_t i = 0; a->kind == ABI_BYTES_ARRAY && i < count; i++) {
             if (a->v.byteses.items[i].len > ABI_MAX_BYTES)
                 return err_set(e, E_LIMIT, "ABI bytes item %zu of %zu bytes exceeds %d", i,
                                a->v.byteses.items[i].len, ABI_MAX_BYTES);
@@ -197,6 +193,7 @@ static err_code tail_size(const struct abi_arg *a, size_t *out, struct err *e)
                 break; /* caught below */
         }
         break;
+    }
     case ABI_UINT:
     case ABI_BOOL:
     case ABI_ADDRESS:

@@ -48,6 +48,19 @@ err_code ebsi_data_encode(const struct ebsi_data *d, struct buf *out, struct err
     return E_OK;
 }
 
+/* One spelling only: `c` holds the canonical encoding (made with result
+ * `enc_rc`) of what p[0..n) was read as, and must be those very bytes;
+ * otherwise E_INVALID with `msg`. Frees c. */
+static err_code same_as_canonical(err_code enc_rc, struct buf *c, const uint8_t *p, size_t n,
+                                  const char *msg, struct err *e)
+{
+    bool same = enc_rc == E_OK && c->len == n && memcmp(c->p, p, n) == 0;
+    buf_free(c);
+    if (enc_rc)
+        return enc_rc;
+    return same ? E_OK : err_set(e, E_INVALID, "%s", msg);
+}
+
 err_code ebsi_data_parse(const uint8_t *p, size_t n, struct ebsi_data *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
@@ -82,13 +95,8 @@ err_code ebsi_data_parse(const uint8_t *p, size_t n, struct ebsi_data *out, stru
         return rc;
     /* One spelling only: the bytes must be the canonical form. */
     struct buf c = {0};
-    if ((rc = ebsi_data_encode(out, &c, e)))
-        return rc;
-    bool same = c.len == n && memcmp(c.p, p, n) == 0;
-    buf_free(&c);
-    if (!same)
-        return err_set(e, E_INVALID, "timestamp data is not in canonical (RFC 8785) form");
-    return E_OK;
+    return same_as_canonical(ebsi_data_encode(out, &c, e), &c, p, n,
+                             "timestamp data is not in canonical (RFC 8785) form", e);
 }
 
 /* ---- call data, event, view -------------------------------------------- */
@@ -160,13 +168,8 @@ err_code ebsi_parse_calldata(const uint8_t *p, size_t n, uint64_t *alg, struct h
     if ((rc = ebsi_data_parse(dv, dl, d, e)))
         return rc;
     struct buf c = {0};
-    if ((rc = ebsi_calldata(*alg, root, d, &c, e)))
-        return rc;
-    bool same = c.len == n && memcmp(c.p, p, n) == 0;
-    buf_free(&c);
-    if (!same)
-        return err_set(e, E_INVALID, "timestampHashes call data is not in canonical ABI form");
-    return E_OK;
+    return same_as_canonical(ebsi_calldata(*alg, root, d, &c, e), &c, p, n,
+                             "timestampHashes call data is not in canonical ABI form", e);
 }
 
 void ebsi_event_topic(struct hash32 *out) { abi_event_topic(EBSI_EVENT_SIG, out); }
@@ -261,21 +264,8 @@ err_code ebsi_get_timestamp(struct rpc_client *ledger, const struct addr20 *cont
 err_code ebsi_code_matches(struct rpc_client *ledger, const struct addr20 *contract, bool *match,
                            struct err *e)
 {
-    *match = false;
-    uint8_t *code, *want;
-    size_t len, wlen;
-    err_code rc = hex_decode_alloc(ebsi_timestamp_runtime_hex, strlen(ebsi_timestamp_runtime_hex),
-                                   false, 1 << 20, &want, &wlen, e);
-    if (rc)
-        return err_wrap(e, rc, "embedded Timestamp runtime code");
-    if ((rc = rpc_get_code(ledger, contract, "latest", &code, &len, e))) {
-        free(want);
-        return rc;
-    }
-    *match = wlen > 0 && len == wlen && memcmp(code, want, len) == 0;
-    free(code);
-    free(want);
-    return E_OK;
+    return rpc_code_matches(ledger, contract, ebsi_timestamp_runtime_hex,
+                            "embedded Timestamp runtime code", match, e);
 }
 
 /* ---- the unsigned transaction ------------------------------------------ */

@@ -54,7 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "anchor/rpc.h"
+#include "anchor/eth.h"
 #include "anchor/signer.h"
 #include "anchor/tx.h"
 #include "core/bytes.h"

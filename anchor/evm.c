@@ -38,11 +38,30 @@ void evm_close(struct evm_ledger *l)
     }
 }
 
+/* The policy's cap on the fee per gas (default 500 gwei). */
+static uint64_t fee_cap(const struct evm_fee_policy *policy)
+{
+    return policy && policy->max_fee_cap_wei ? policy->max_fee_cap_wei : 500 * GWEI;
+}
+
+/* The tip the ledger suggests (eth_maxPriorityFeePerGas); the policy's tip
+ * (default 1 gwei) when the node does not offer it or answers it badly. */
+static err_code suggested_tip(struct evm_ledger *l, const struct evm_fee_policy *policy,
+                              uint64_t *tip, struct err *e)
+{
+    err_code rc = rpc_max_priority_fee(l->rpc, tip, e);
+    if (rc == E_UNSUPPORTED || rc == E_PROTOCOL) {
+        err_clear(e);
+        *tip = policy && policy->priority_fee_wei ? policy->priority_fee_wei : GWEI;
+        return E_OK;
+    }
+    return rc;
+}
+
 err_code evm_price_tx(struct evm_ledger *l, const struct evm_fee_policy *policy, struct tx *t,
                       struct err *e)
 {
-    uint64_t cap = policy && policy->max_fee_cap_wei ? policy->max_fee_cap_wei : 500 * GWEI;
-    uint64_t tip_default = policy && policy->priority_fee_wei ? policy->priority_fee_wei : GWEI;
+    uint64_t cap = fee_cap(policy);
     struct rpc_block latest;
     err_code rc = rpc_get_block_by_number(l->rpc, "latest", &latest, e);
     if (rc)
@@ -50,13 +69,8 @@ err_code evm_price_tx(struct evm_ledger *l, const struct evm_fee_policy *policy,
     t->chain_id = l->chain_id;
     if (latest.has_base_fee) {
         uint64_t tip;
-        rc = rpc_max_priority_fee(l->rpc, &tip, e);
-        if (rc == E_UNSUPPORTED || rc == E_PROTOCOL) {
-            err_clear(e);
-            tip = tip_default;
-        } else if (rc) {
+        if ((rc = suggested_tip(l, policy, &tip, e)))
             return rc;
-        }
         if (latest.base_fee_per_gas > (UINT64_MAX - tip) / 2)
             return err_set(e, E_LIMIT, "base fee %llu wei is out of range",
                            (unsigned long long)latest.base_fee_per_gas);
@@ -96,8 +110,7 @@ err_code evm_bump_fees(struct evm_ledger *l, const struct evm_fee_policy *policy
                        const struct tx *old, struct tx *t, struct err *e)
 {
     tx_init(t);
-    uint64_t cap = policy && policy->max_fee_cap_wei ? policy->max_fee_cap_wei : 500 * GWEI;
-    uint64_t tip_default = policy && policy->priority_fee_wei ? policy->priority_fee_wei : GWEI;
+    uint64_t cap = fee_cap(policy);
     err_code rc;
     uint64_t fee, old_fee = 0, need_fee = 0, tip = 0, old_tip = 0, need_tip = 0;
     if (old->type == TX_LEGACY) {
@@ -118,13 +131,8 @@ err_code evm_bump_fees(struct evm_ledger *l, const struct evm_fee_policy *policy
         if ((rc = rpc_get_block_by_number(l->rpc, "latest", &latest, e)))
             return rc;
         uint64_t suggested;
-        rc = rpc_max_priority_fee(l->rpc, &suggested, e);
-        if (rc == E_UNSUPPORTED || rc == E_PROTOCOL) {
-            err_clear(e);
-            suggested = tip_default;
-        } else if (rc) {
+        if ((rc = suggested_tip(l, policy, &suggested, e)))
             return rc;
-        }
         tip = suggested > need_tip ? suggested : need_tip;
         uint64_t base = latest.has_base_fee ? latest.base_fee_per_gas : 0;
         if (base > (UINT64_MAX - tip) / 2)

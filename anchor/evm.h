@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "anchor/rpc.h"
+#include "anchor/eth.h"
 #include "anchor/tx.h"
 #include "core/bytes.h"
 #include "core/error.h"

@@ -67,13 +67,23 @@ err_code registry_parse_event(const struct rpc_log *log, struct registry_event *
     return E_OK;
 }
 
-static err_code call_view(struct rpc_client *c, const struct addr20 *contract, const uint8_t *data,
-                          size_t len, const char *block, size_t want, uint8_t **ret,
-                          struct err *e)
+/* eth_call of the view `sig`(args) on `contract` at `block` (NULL: latest),
+ * whose answer must be exactly `want` bytes: *ret (caller frees). */
+static err_code call_view(struct rpc_client *c, const struct addr20 *contract, const char *sig,
+                          const struct abi_arg *args, size_t nargs, const char *block, size_t want,
+                          uint8_t **ret, struct err *e)
 {
-    struct rpc_callmsg msg = {.to = contract, .data = data, .data_len = len};
+    *ret = NULL;
+    struct buf data = {0};
+    err_code rc = abi_encode_call(sig, args, nargs, &data, e);
+    if (rc) {
+        buf_free(&data);
+        return rc;
+    }
+    struct rpc_callmsg msg = {.to = contract, .data = data.p, .data_len = data.len};
     size_t n;
-    err_code rc = rpc_eth_call(c, &msg, block ? block : "latest", ret, &n, e);
+    rc = rpc_eth_call(c, &msg, block ? block : "latest", ret, &n, e);
+    buf_free(&data);
     if (rc)
         return rc;
     if (n != want) {
@@ -92,12 +102,8 @@ err_code registry_next_seq(struct rpc_client *c, const struct addr20 *contract,
                            uint64_t *out, struct err *e)
 {
     struct abi_arg args[] = {abi_arg_address(issuer), abi_arg_uint((uint64_t)kind)};
-    struct buf data = {0};
     uint8_t *ret;
-    err_code rc = abi_encode_call("nextSeq(address,uint8)", args, 2, &data, e);
-    if (!rc)
-        rc = call_view(c, contract, data.p, data.len, block, 32, &ret, e);
-    buf_free(&data);
+    err_code rc = call_view(c, contract, "nextSeq(address,uint8)", args, 2, block, 32, &ret, e);
     if (rc)
         return rc;
     rc = abi_get_uint(ret, 32, 0, 64, out, NULL);
@@ -110,12 +116,9 @@ err_code registry_anchored_at(struct rpc_client *c, const struct addr20 *contrac
                               const char *block, struct registry_record *out, struct err *e)
 {
     struct abi_arg args[] = {abi_arg_address(issuer), abi_arg_bytes32(root)};
-    struct buf data = {0};
     uint8_t *ret;
-    err_code rc = abi_encode_call("anchoredAt(address,bytes32)", args, 2, &data, e);
-    if (!rc)
-        rc = call_view(c, contract, data.p, data.len, block, 160, &ret, e);
-    buf_free(&data);
+    err_code rc =
+        call_view(c, contract, "anchoredAt(address,bytes32)", args, 2, block, 160, &ret, e);
     if (rc)
         return rc;
     uint64_t k = 0;
@@ -138,19 +141,6 @@ err_code registry_anchored_at(struct rpc_client *c, const struct addr20 *contrac
 err_code registry_code_matches(struct rpc_client *c, const struct addr20 *contract, bool *match,
                                struct err *e)
 {
-    *match = false;
-    uint8_t *code, *want;
-    size_t len, wlen;
-    err_code rc = hex_decode_alloc(registry_runtime_hex, strlen(registry_runtime_hex), false,
-                                   1 << 20, &want, &wlen, e);
-    if (rc)
-        return err_wrap(e, rc, "embedded registry runtime code");
-    if ((rc = rpc_get_code(c, contract, "latest", &code, &len, e))) {
-        free(want);
-        return rc;
-    }
-    *match = wlen > 0 && len == wlen && memcmp(code, want, len) == 0;
-    free(code);
-    free(want);
-    return E_OK;
+    return rpc_code_matches(c, contract, registry_runtime_hex, "embedded registry runtime code",
+                            match, e);
 }

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "anchor/rpc.h"
+#include "anchor/eth.h"
 #include "core/bytes.h"
 #include "core/error.h"
 

@@ -1,12 +1,16 @@
 /*
- * anchor/rpc.h — Ethereum JSON-RPC 2.0 client over HTTP(S) (libcurl + jansson).
+ * anchor/rpc.h — the JSON-RPC 2.0 transport over HTTP(S) (libcurl + jansson):
+ * one client per ledger URL, retries with backoff, Retry-After, size limits,
+ * the run's deadline, the envelope checks and the canned-answer test hook.
+ * The typed Ethereum calls (eth_chainId, eth_getLogs, ...) and the strict
+ * parsers of their fields are built on it in anchor/eth.h.
  *
  * Everything the notary and the verifier learn from a ledger comes through
- * here, from a node we do not control. So: every response is bounded (size,
- * counts), parsed strictly (core/json.h: duplicate keys, depth) and checked
- * field by field (hex quantities with "0x" and no leading zeros, exact
- * lengths for hashes and addresses); a node that answers anything else gets
- * E_PROTOCOL with the name of the offending field — never a crash.
+ * here, from a node we do not control. So: every response is bounded (size;
+ * eth.h adds counts), parsed strictly (core/json.h: duplicate keys, depth)
+ * and checked as a JSON-RPC 2.0 answer to our request; eth.h then checks it
+ * field by field. A node that answers anything else gets E_PROTOCOL saying
+ * what is wrong — never a crash.
  *
  * Failures mean different things to the caller and get different codes:
  *   E_NETWORK   timeout, refused connection, HTTP 5xx/429/408 after the
@@ -19,9 +23,8 @@
  *               object, whose code, message and data are kept in
  *               rpc_last_error() with a reason (nonce too low, already known,
  *               revert, ...). A JSON-RPC error is an answer: never retried.
- *   E_LIMIT     the response exceeds max_response_bytes, or a list exceeds
- *               its count limit. Not retried.
- *   E_NOT_FOUND a typed helper's object does not exist (null result).
+ *   E_LIMIT     the response exceeds max_response_bytes (eth.h: or a list
+ *               exceeds its count limit). Not retried.
  *
  * Retries: transport failures, HTTP 5xx/429/408 and unparseable bodies (a
  * truncating proxy) are retried with exponential backoff and full jitter
@@ -36,10 +39,7 @@
  * are scrubbed as a last line of defence). Error messages name the ledger by
  * its origin (scheme://host:port) only, because URL paths often carry API keys.
  *
- * Ownership: a client is used by one thread at a time. Structs filled by the
- * typed helpers are caller-owned; those with pointers have a *_free function.
- * Byte outputs (uint8_t **out) are malloc'd, freed with free(); empty gives
- * NULL and length 0.
+ * Ownership: a client is used by one thread at a time.
  */
 #ifndef ANCHOR_RPC_H
 #define ANCHOR_RPC_H
@@ -49,7 +49,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/bytes.h"
 #include "core/error.h"
 
 #define RPC_DEFAULT_CONNECT_TIMEOUT_MS 5000u
@@ -61,9 +60,6 @@
 #define RPC_DEFAULT_MAX_RETRY_AFTER_MS 60000u
 #define RPC_MAX_URL                    2048u
 #define RPC_MAX_TOKEN                  8192u
-#define RPC_MAX_LOGS                   10000u /* per eth_getLogs answer and per receipt */
-#define RPC_MAX_RAW_TX                 (1u << 20) /* eth_sendRawTransaction input */
-#define RPC_QTY_BUF                    19u    /* "0x" + 16 hex digits + NUL */
 
 struct rpc_client;
 
@@ -151,7 +147,7 @@ enum rpc_failure {
     RPC_FAIL_MALFORMED, /* body not a valid JSON-RPC 2.0 response for our request */
     RPC_FAIL_LIMIT,     /* body over max_response_bytes */
     RPC_FAIL_JSONRPC,   /* a well-formed JSON-RPC error object (code/message/data) */
-    RPC_FAIL_RESULT,    /* a result that a typed helper rejected (shape, field) */
+    RPC_FAIL_RESULT,    /* a result that a typed helper rejected (shape, field): rpc_reject_result() */
 };
 
 /*
@@ -208,166 +204,30 @@ err_code rpc_call(struct rpc_client *c, const char *method, json_t *params, json
 err_code rpc_call_ex(struct rpc_client *c, const char *method, json_t *params,
                      const struct rpc_call_opts *opts, json_t **result, struct err *e) MUST_CHECK;
 
-/* --- strict value parsing (Ethereum JSON-RPC "QUANTITY" and "DATA") ------------ */
-
-/* Parse a QUANTITY: "0x" then 1-16 hex digits, no leading zeros ("0x0" is
- * zero). E_INVALID otherwise, saying what is wrong. */
-err_code rpc_parse_quantity(const char *s, uint64_t *out, struct err *e) MUST_CHECK;
-/* Format a QUANTITY into `out` (RPC_QTY_BUF bytes). Returns out. */
-char *rpc_format_quantity(uint64_t v, char out[RPC_QTY_BUF]);
-
-/* A block parameter is a tag "latest", "earliest", "pending", "safe",
- * "finalized", or a QUANTITY (use rpc_format_quantity). Helpers taking
- * `const char *block` return E_INVALID for anything else. */
-
-/* --- typed helpers ------------------------------------------------------------ */
-
-/* eth_chainId */
-err_code rpc_chain_id(struct rpc_client *c, uint64_t *out, struct err *e) MUST_CHECK;
-/* eth_blockNumber */
-err_code rpc_block_number(struct rpc_client *c, uint64_t *out, struct err *e) MUST_CHECK;
-/* eth_getTransactionCount(addr, block): the next nonce ("pending" counts the
- * node's pool, "latest" only mined transactions). */
-err_code rpc_get_transaction_count(struct rpc_client *c, const struct addr20 *addr,
-                                   const char *block, uint64_t *out, struct err *e) MUST_CHECK;
-/* eth_gasPrice, in wei. A price beyond 64 bits → E_PROTOCOL. */
-err_code rpc_gas_price(struct rpc_client *c, uint64_t *wei, struct err *e) MUST_CHECK;
-/* eth_maxPriorityFeePerGas, in wei; E_UNSUPPORTED when the node does not
- * implement it (pre-London chains, some Besu configurations). */
-err_code rpc_max_priority_fee(struct rpc_client *c, uint64_t *wei, struct err *e) MUST_CHECK;
-
-/* The block header fields we use. */
-struct rpc_block {
-    uint64_t number;
-    struct hash32 hash;
-    struct hash32 parent_hash;
-    uint64_t timestamp; /* seconds since the epoch */
-    uint64_t gas_limit;
-    bool has_base_fee;  /* London and later */
-    uint64_t base_fee_per_gas;
-};
-/* eth_getBlockByNumber(block, false). `block` as above but not "pending"
- * (a pending block has no hash). null → E_NOT_FOUND. When `block` is a
- * number the answer must carry that number. */
-err_code rpc_get_block_by_number(struct rpc_client *c, const char *block, struct rpc_block *out,
-                                 struct err *e) MUST_CHECK;
-/* eth_getBlockByHash(hash, false). null → E_NOT_FOUND; the answer's hash must match. */
-err_code rpc_get_block_by_hash(struct rpc_client *c, const struct hash32 *hash,
-                               struct rpc_block *out, struct err *e) MUST_CHECK;
+/* --- for the typed layer (anchor/eth.c) ----------------------------------- */
 
 /*
- * eth_sendRawTransaction(raw). `*txhash` is set to keccak256(raw) whatever
- * happens (the hash is ours to compute; a caller needs it to look the
- * transaction up after E_NETWORK); the node's answer must equal it
- * (E_PROTOCOL otherwise). `retry` is the caller's explicit choice: re-sending
- * the same bytes is safe, the node then says "already known" (E_PROTOCOL,
- * reason RPC_REASON_ALREADY_KNOWN — which callers treat as success).
- * Outcome unknown — look the hash up before anything else — after E_NETWORK,
- * and after E_PROTOCOL with rpc_last_error()->failure RPC_FAIL_MALFORMED (the
- * node may have taken the transaction and then garbled its answer).
- * Empty → E_INVALID; more than RPC_MAX_RAW_TX bytes → E_LIMIT.
+ * The result of the call just made was not acceptable (wrong shape, a bad
+ * field, too many entries): the call counts as failed (rpc_stats.failures,
+ * rpc_last_error()->failure RPC_FAIL_RESULT) and `e` gets `code` with the
+ * message "ledger at <origin> " followed by the formatted text, the token and
+ * the URL's secret part scrubbed out. Returns `code`.
  */
-err_code rpc_send_raw_transaction(struct rpc_client *c, const uint8_t *raw, size_t len, bool retry,
-                                  struct hash32 *txhash, struct err *e) MUST_CHECK;
+err_code rpc_reject_result(struct rpc_client *c, err_code code, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-/* A transaction as the node reports it. Free with rpc_tx_free(). */
-struct rpc_tx {
-    struct hash32 hash;
-    uint8_t type; /* 0 legacy, 1 EIP-2930, 2 EIP-1559 (0 if the node omits it) */
-    struct addr20 from;
-    bool has_to; /* false for a contract creation */
-    struct addr20 to;
-    uint64_t nonce;
-    uint64_t gas;
-    uint8_t value[32]; /* wei, big-endian */
-    bool has_gas_price;
-    uint64_t gas_price;
-    bool has_fee_caps; /* EIP-1559 */
-    uint64_t max_fee_per_gas, max_priority_fee_per_gas;
-    bool has_chain_id;
-    uint64_t chain_id;
-    bool mined; /* block_* and tx_index valid only when mined */
-    uint64_t block_number;
-    struct hash32 block_hash;
-    uint64_t tx_index;
-    uint8_t *input; /* calldata, malloc'd (NULL if empty) */
-    size_t input_len;
-};
-/* eth_getTransactionByHash. null → E_NOT_FOUND; the answer's hash must match. */
-err_code rpc_get_transaction(struct rpc_client *c, const struct hash32 *hash, struct rpc_tx *out,
-                             struct err *e) MUST_CHECK;
-void rpc_tx_free(struct rpc_tx *tx);
+/* Scrub the token and the URL's secret part from e->msg (and from
+ * rpc_last_error()->message) — the last line of defence for a message a
+ * caller builds from the node's text. Returns rc unchanged; nothing is done
+ * when rc is E_OK or e is NULL. */
+err_code rpc_scrub_error(struct rpc_client *c, err_code rc, struct err *e);
 
-/* An event log. */
-struct rpc_log {
-    struct addr20 address;
-    struct hash32 topics[4];
-    unsigned ntopics;
-    uint8_t *data; /* malloc'd (NULL if empty) */
-    size_t data_len;
-    uint64_t block_number;
-    struct hash32 block_hash;
-    struct hash32 tx_hash;
-    uint64_t tx_index;
-    uint64_t log_index;
-    bool removed; /* true: dropped by a reorg (eth_getLogs over a filter) */
-};
-/* Free `n` logs and the array. NULL is fine. */
-void rpc_logs_free(struct rpc_log *logs, size_t n);
+/* max_response_bytes in effect: the bound on what a typed helper decodes. */
+size_t rpc_client_max_response(const struct rpc_client *c);
 
-/* A receipt. Free with rpc_receipt_free(). */
-struct rpc_receipt {
-    struct hash32 tx_hash;
-    bool has_status; /* false for pre-Byzantium receipts ("root" instead) */
-    bool status_ok;  /* status 0x1 */
-    uint64_t block_number;
-    struct hash32 block_hash;
-    uint64_t tx_index;
-    uint64_t gas_used;
-    bool has_contract_address;
-    struct addr20 contract_address;
-    struct rpc_log *logs; /* every log's block and tx hash match the receipt's */
-    size_t nlogs;
-};
-/* eth_getTransactionReceipt. null (pending or unknown) → E_NOT_FOUND; the
- * answer's transactionHash must match. */
-err_code rpc_get_receipt(struct rpc_client *c, const struct hash32 *txhash,
-                         struct rpc_receipt *out, struct err *e) MUST_CHECK;
-void rpc_receipt_free(struct rpc_receipt *r);
-
-/* A message for eth_call / eth_estimateGas. NULL pointers are omitted. */
-struct rpc_callmsg {
-    const struct addr20 *from;
-    const struct addr20 *to; /* NULL: contract creation (estimateGas) */
-    const uint8_t *data;
-    size_t data_len;
-    uint64_t gas; /* 0 = omit */
-};
-/* eth_call(msg, block) → return data in *out, *outlen (caller frees). A revert
- * is E_PROTOCOL with reason RPC_REASON_REVERT and the revert bytes in
- * rpc_last_error()->data. */
-err_code rpc_eth_call(struct rpc_client *c, const struct rpc_callmsg *msg, const char *block,
-                      uint8_t **out, size_t *outlen, struct err *e) MUST_CHECK;
-/* eth_estimateGas(msg). */
-err_code rpc_estimate_gas(struct rpc_client *c, const struct rpc_callmsg *msg, uint64_t *gas,
-                          struct err *e) MUST_CHECK;
-/* eth_getCode(addr, block) → code in *out, *outlen (caller frees; empty = no contract). */
-err_code rpc_get_code(struct rpc_client *c, const struct addr20 *addr, const char *block,
-                      uint8_t **out, size_t *outlen, struct err *e) MUST_CHECK;
-
-/* An eth_getLogs filter. Topic positions with a NULL pointer match anything;
- * OR-lists of topics are not supported. */
-struct rpc_log_filter {
-    const struct addr20 *address; /* NULL = any contract */
-    const struct hash32 *topics[4];
-    unsigned ntopics;
-    const char *from_block; /* block parameter; NULL = "earliest" */
-    const char *to_block;   /* NULL = "latest" */
-};
-/* eth_getLogs(filter) → *logs, *n (free with rpc_logs_free). More than
- * RPC_MAX_LOGS → E_LIMIT (narrow the block range). Every log must match the
- * filter's address and topics and lie inside a numeric range (E_PROTOCOL). */
-err_code rpc_get_logs(struct rpc_client *c, const struct rpc_log_filter *f, struct rpc_log **logs,
-                      size_t *n, struct err *e) MUST_CHECK;
+/* Copy `inlen` bytes of untrusted text into `out` (`max` bytes, NUL
+ * included) for a message: printable ASCII kept, anything else '?', cut with
+ * "..." when it does not fit. max must be at least 1. */
+void rpc_sanitize(const char *in, size_t inlen, char *out, size_t max);
 
 #endif

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "anchor/ebsi.h"
+#include "anchor/eth.h"
 #include "anchor/registry.h"
 
 void audit_report_free(struct audit_report *r)

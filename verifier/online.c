@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anchor/eth.h"
 #include "anchor/evm.h"
 #include "anchor/registry.h"
 #include "core/fileio.h"

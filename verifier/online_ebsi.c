@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "anchor/ebsi.h"
+#include "anchor/eth.h"
 #include "anchor/evm.h"
 
 void verify_online_ebsi(const struct bundle *b, const struct verify_online_opts *opt,

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "anchor/ebsi.h"
+#include "anchor/eth.h"
 #include "anchor/net.h"
 #include "core/fileio.h"
 #include "core/merkle.h"

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchor/eth.h"
 #include "anchor/registry.h"
 #include "anchor/tx.h"
 #include "notary/anchoring/anchoring_ebsi.h"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "anchor/ebsi.h"
+#include "anchor/eth.h"
 #include "anchor/tx.h"
 
 struct run {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchor/eth.h"
 #include "anchor/registry.h"
 #include "anchor/rpc.h"
 

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anchor/eth.h"
 #include "notary/anchoring/anchoring.h"
 
 static uint64_t final_depth(uint64_t d) { return d ? d : ANCHORING_FINAL_DEPTH; }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anchor/eth.h"
 #include "anchor/rpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -15,6 +15,7 @@
 
 #include "anchor/abi.h"
 #include "anchor/ebsi.h"
+#include "anchor/eth.h"
 #include "tests/harness.h"
 #include "tests/ledger.h"
 #include "tests/rpc_stub.h"

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "anchor/eth.h"
 #include "anchor/registry.h"
 #include "tests/harness.h"
 

@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "anchor/eth.h"
 #include "anchor/rlp.h"
 #include "anchor/rpc.h"
 #include "anchor/signer.h"
