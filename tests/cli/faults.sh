@@ -20,46 +20,15 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
+. tests/lib/notary.sh
+notary_test_begin notary-faults
 . tests/faultproxy/proxy.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-faults.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'proxy_stop; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-export NOTARY_PASSWORD="test password"
+notary_on_exit proxy_stop
 
-
-count_anchors() { # Anchored events of $ISSUER in $CONTRACT, read from the ledger directly
-    local topic=0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1
-    local issuer_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${ISSUER#0x}")
-    ledger_rpc eth_getLogs "[{\"address\":\"$CONTRACT\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$topic\",\"$issuer_topic\"]}]" |
-        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))'
-}
+count_anchors() { anchored_logs "$ISSUER" "$CONTRACT" | count_results; } # read from the ledger directly
 nonce_of_issuer() { ledger_rpc eth_getTransactionCount "[\"$ISSUER\",\"latest\"]" | json_field result; }
 
-# One new batch of one hash: prints nothing, remembers the hash.
-HASHES=()
-nb=0
-new_batch() {
-    nb=$((nb + 1))
-    local h
-    h=$(printf 'faults %d' "$nb" | sha256sum | cut -c1-64)
-    HASHES+=("$h")
-    "$NOTARY" submit "$h" >/dev/null && "$NOTARY" close >/dev/null
-}
-batch_field() { # batch_field SEQ FIELD ("" when absent)
-    "$NOTARY" status --json | python3 -c 'import json,sys
-print(json.load(sys.stdin)["batches"][int(sys.argv[1])].get(sys.argv[2], ""))' "$1" "$2"
-}
-# The batch just closed has seq nb-1.
-cur() { echo $((nb - 1)); }
+BATCH_TAG=faults # new_batch: one new batch of one hash (tests/lib/notary.sh)
 
 FAST=(--poll-ms 100 --rpc-timeout-ms 1000 --rpc-attempts 3 --timeout 10)
 
@@ -72,9 +41,9 @@ anchored_once() { # anchored_once NAME WANT_ANCHORS
     [ "$(proxy_stat sent)" = 1 ] && ok "$name: one signed transaction, never re-signed" || fail "$name: $(proxy_stat sent) distinct transactions sent"
 }
 
-ledger_start default || { fail "ledger start"; finish; }
+notary_ledger_start default
 proxy_start || { fail "proxy start"; finish; }
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$tmp/data
 expect_exit 0 "init through the proxy" "$NOTARY" init --rpc "$PROXY_URL" --chain-id 1337 --deploy --import-key "$tmp/key.hex" --kdf-light --json
 CONTRACT=$(json_field contract <<<"$LAST_OUT")

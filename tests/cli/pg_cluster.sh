@@ -17,37 +17,27 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$PWD/$BUILD/bin/notary"
-VERIFIER="$PWD/$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
+. tests/lib/notary.sh
+notary_test_begin notary-pgc --abs
 . tests/lib/pg.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-pgc.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
 PIDS=()
-cleanup() {
+stop_pids() {
     local p
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    ledger_stop >/dev/null 2>&1
-    pg_stop
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-export NOTARY_PASSWORD="test password"
+notary_on_exit pg_stop
+notary_on_exit stop_pids
 CURL=(curl -s --noproxy '*' --max-time 20)
 
 pg_start || { fail "PostgreSQL start"; finish; }
-ledger_start || { fail "ledger start"; finish; }
+notary_ledger_start
 DB=$(pg_createdb notary) || { fail "createdb"; finish; }
 psqlq() { psql -X -q -At -v ON_ERROR_STOP=1 "$DB" -c "$1"; }
 
 # --- init on PostgreSQL ----------------------------------------------------------
 A=$tmp/a
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 NOTARY_DATA=$A "$NOTARY" init --store "$DB" --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" \
     --kdf-light --json > "$tmp/init.json" 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
 ok "init --store postgresql://"
@@ -74,7 +64,7 @@ NOTARY_STORE="postgresql://notary@127.0.0.1:$PG_PORT/nosuchdb" NOTARY_DATA=$A "$
 
 # --- issue → anchor → verify with the CLI ------------------------------------------
 export NOTARY_DATA=$A
-h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+h() { hash_of "$1"; }
 "$NOTARY" submit "$(h one)" "$(h two)" "$(h three)" >/dev/null 2>"$tmp/sub.err" && ok "submit" || fail "submit: $(cat "$tmp/sub.err")"
 "$NOTARY" submit "$(h two)" --json > "$tmp/dup.json" 2>/dev/null
 grep -q '"existed": *true' "$tmp/dup.json" && ok "resubmission returns the existing record" || fail "dup: $(cat "$tmp/dup.json")"

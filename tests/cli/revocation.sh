@@ -18,28 +18,11 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/revocation.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
+. tests/lib/notary.sh
+notary_test_begin revocation
 HTTP_PID=
-cleanup() {
-    [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null && wait "$HTTP_PID" 2>/dev/null
-    ledger_stop >/dev/null 2>&1
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
-export NOTARY_PASSWORD="test password"
-
-findings() { python3 -c 'import json,sys; print(" ".join(f["name"] for f in json.load(sys.stdin)["findings"]))'; }
-h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+notary_on_exit '[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null && wait "$HTTP_PID" 2>/dev/null'
+h() { hash_of "$1"; }
 
 # Call NotaryRegistry.anchor(root, size, seq, kind) directly with KEY; prints
 # "txhash blocknumber blockhash".
@@ -57,12 +40,12 @@ const { ethers } = require("ethers");
 ' "$@"
 }
 
-ledger_start default || { fail "ledger start"; finish; }
+notary_ledger_start default
 d=$tmp/n
 mkdir -p "$d"
 export NOTARY_DATA=$d/data
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$d/key.hex")
-expect_exit 0 "init" "$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$d/key.hex" --kdf-light --json
+notary_key_file "$d/key.hex" "$DEV_KEY_0"
+expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
 contract=$(json_field contract <<<"$LAST_OUT")
 issuer=$DEV_ADDR_0
 for i in 0 1 2 3 4 5 6 7; do "$NOTARY" submit "$(h c$i)" >/dev/null; done
@@ -168,15 +151,7 @@ expect_exit 3 "a copy with duplicate keys is refused" V c1 --revocations "$d/dup
 has "duplicate key named" "duplicate"
 
 # --- tampered copies --------------------------------------------------------------
-mutate() { # NAME PYTHON-STATEMENTS (on d = the log): writes $d/NAME.json
-    python3 - "$d/log.json" "$d/$1.json" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-e = d["entries"]
-exec(sys.argv[3])
-json.dump(d, open(sys.argv[2], "w"), indent=1)
-PY
-}
+mutate() { revlog_mutate "$d/log.json" "$d/$1.json" "$2"; } # NAME PYTHON: writes $d/NAME.json
 mutate removed 'del e[1]'
 mutate swapped 'e[1], e[2] = e[2], e[1]'
 mutate backdated 'e[3]["revokedAt"] = "2020-01-01T00:00:00Z"'

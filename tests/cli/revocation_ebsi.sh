@@ -23,24 +23,9 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-. tests/gateway/gateway.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/revocation-ebsi.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'gateway_stop >/dev/null 2>&1; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-export NOTARY_PASSWORD="test password"
-unset NOTARY_EBSI_TOKEN
-
-findings() { python3 -c 'import json,sys; print(" ".join(f["name"] for f in json.load(sys.stdin)["findings"]))'; }
-h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+. tests/lib/notary.sh
+notary_test_begin revocation-ebsi
+h() { hash_of "$1"; }
 
 # Call Timestamp.timestampHashes([0], [ROOT], [DATA]) directly on ganache
 # with KEY (not through the gateway): what a key holder can always do.
@@ -60,20 +45,12 @@ const { ethers } = require("ethers");
 ' "$@"
 }
 
-ledger_start berlin || { fail "ledger start"; finish; }
-cat > "$tmp/tokens.json" <<'EOF'
-{"tokens": [{"token": "good-token-1", "scopes": ["timestamp_write"], "exp": 4102444800}]}
-EOF
-gateway_start "$tmp/tokens.json" || { fail "gateway start"; finish; }
-export GATEWAY_CONTRACT
-(umask 077; printf 'good-token-1\n' > "$tmp/token")
+notary_gateway_start
 d=$tmp/n
 mkdir -p "$d"
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$d/key.hex")
+notary_key_file "$d/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$d/data
-expect_exit 0 "init --ledger ebsi" \
-    "$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" \
-    --timestamp-contract "$GATEWAY_CONTRACT" --token-file "$tmp/token" --import-key "$d/key.hex" --kdf-light
+expect_exit 0 "init --ledger ebsi" notary_init_ebsi "$NOTARY_DATA" "$d/key.hex"
 issuer=$DEV_ADDR_0
 contract=$GATEWAY_CONTRACT
 for i in 0 1 2 3 4 5 6 7; do "$NOTARY" submit "$(h e$i)" >/dev/null; done
@@ -142,15 +119,7 @@ expect_exit 1 "another pinned contract: INVALID, revocation not checked" "$VERIF
 has "the revocation check is skipped" "not checked: the credential's issuance did not verify"
 
 # --- tampered copies --------------------------------------------------------------------
-mutate() { # NAME PYTHON-STATEMENTS (on d = the log): writes $d/NAME.json
-    python3 - "$d/log.json" "$d/$1.json" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-e = d["entries"]
-exec(sys.argv[3])
-json.dump(d, open(sys.argv[2], "w"), indent=1)
-PY
-}
+mutate() { revlog_mutate "$d/log.json" "$d/$1.json" "$2"; } # NAME PYTHON: writes $d/NAME.json
 mutate removed 'del e[1]'
 mutate swapped 'e[1], e[2] = e[2], e[1]'
 mutate backdated 'e[3]["revokedAt"] = "2020-01-01T00:00:00Z"'
