@@ -90,13 +90,7 @@ start_serve() { # start_serve NAME DATA [env...]: sets PID_<NAME>, URL_<NAME>
     local pid=$!
     PIDS+=("$pid")
     printf -v "PID_$name" %s "$pid"
-    local i
-    for i in $(seq 1 200); do
-        [ -s "$tmp/port.$name" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -s "$tmp/port.$name" ] || { fail "serve $name did not start: $(tail -n 3 "$tmp/serve.$name.log")"; return 1; }
+    wait_port_file "$tmp/port.$name" "$pid" || { fail "serve $name did not start: $(tail -n 3 "$tmp/serve.$name.log")"; return 1; }
     printf -v "URL_$name" %s "http://127.0.0.1:$(cat "$tmp/port.$name")"
 }
 leader_of() { "${CURL[@]}" "$1/v1/health" | json_field scheduler.leader 2>/dev/null; }

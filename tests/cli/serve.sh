@@ -43,13 +43,7 @@ start_serve() {
     rm -f "$tmp/port"
     "$NOTARY" serve --listen 127.0.0.1:0 --port-file "$tmp/port" "$@" 2>"$log" &
     SERVE_PID=$!
-    local i
-    for i in $(seq 1 200); do
-        [ -s "$tmp/port" ] && break
-        kill -0 "$SERVE_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    if [ ! -s "$tmp/port" ]; then
+    if ! wait_port_file "$tmp/port" "$SERVE_PID"; then
         fail "serve did not start: $(tail -n 3 "$log")"
         SERVE_PID=
         return 1

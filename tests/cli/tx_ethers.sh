@@ -17,15 +17,8 @@ cd "$(dirname "$0")/../.."
 
 BUILD=${BUILD:-build}
 T="$BUILD/tests/test_tx"
-
-if [ ! -x "$T" ]; then
-    fail "$T is not built"
-    finish
-fi
-if ! scripts/setup.sh --npm . >/dev/null; then
-    fail "scripts/setup.sh --npm . could not install the pinned Node tools"
-    finish
-fi
+require_built "$T"
+require_node_tools
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tx-ethers.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -19,10 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # --- 1. the eth/ set is the generator's output --------------------------------
 ETH=tests/vectors/eth
-if ! scripts/setup.sh --npm . >/dev/null; then
-    fail "scripts/setup.sh --npm . could not install the pinned Node tools"
-    finish
-fi
+require_node_tools
 if out=$(node "$ETH/generate.mjs" "$tmp/eth" 2>&1); then
     ok "node $ETH/generate.mjs ran"
 else

@@ -17,10 +17,7 @@ cd "$(dirname "$0")/../.."
 
 BUILD=${BUILD:-build}
 V="$BUILD/bin/verifier"
-if [ ! -x "$V" ]; then
-    fail "$V is not built"
-    finish
-fi
+require_built "$V"
 for tool in openssl xxd jq; do
     if ! command -v "$tool" >/dev/null; then
         fail "$tool is not installed"

@@ -210,3 +210,16 @@ snapshot() { ledger_rpc evm_snapshot | json_field result; }
 mine() { for _ in $(seq 1 "$1"); do ledger_rpc evm_mine >/dev/null; done; }
 # batch TEXT: submit hash_of TEXT and close it as a batch of its own.
 batch() { "$NOTARY" submit "$(hash_of "$1")" >/dev/null && "$NOTARY" close >/dev/null; }
+
+# wait_port_file FILE PID: wait (up to ~10 s) until FILE is not empty (a
+# `notary serve --port-file FILE` has bound its port) or PID has exited.
+# Succeeds when FILE is not empty.
+wait_port_file() {
+    local i
+    for i in $(seq 1 200); do
+        [ -s "$1" ] && break
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.05
+    done
+    [ -s "$1" ]
+}
