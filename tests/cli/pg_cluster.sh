@@ -151,7 +151,9 @@ kill -TERM "$PID_B"; wait "$PID_B"; rc=$?
 psql -X -q -At -F ' ' "$DB" -c "SELECT encode(hash, 'hex'), batch_seq, id FROM credentials" > "$tmp/creds.txt"
 psql -X -q -At -F ' ' "$DB" -c "SELECT seq, state, size, first_id, upper(encode(root, 'hex')), upper(encode(tx_hash, 'hex')) FROM batches WHERE kind = 0 ORDER BY seq" > "$tmp/batches.txt"
 python3 - "$tmp/acked" "$tmp/creds.txt" "$tmp/batches.txt" "$LEDGER_URL" "$CONTRACT" "$ISSUER" > "$tmp/check.out" 2>&1 <<'PY'
-import json, random, sys, urllib.request
+import json, random, sys
+sys.path.insert(0, "tests/lib")
+from anchored import anchored_by_root
 acked, creds, batches, url, contract, issuer = sys.argv[1:7]
 bad = []
 cred = {}
@@ -179,14 +181,7 @@ for s, (st, size, first, root, tx) in closed.items():
     if st != 3: bad.append(f"batch {s} state {st}, not anchored")
 if sum(1 for b in B.values() if b[0] == 0) > 1: bad.append("more than one open batch")
 # I2: one Anchored event per closed batch, as recorded; no others
-topic = "0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1"
-flt = {"address": contract, "fromBlock": "0x0", "toBlock": "latest",
-       "topics": [topic, "0x" + "0" * 24 + issuer[2:].lower()]}
-req = urllib.request.Request(url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
-                             "params": [flt]}).encode(), {"Content-Type": "application/json"})
-logs = json.load(urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=30))["result"]
-by_root = {}
-for lg in logs: by_root.setdefault(lg["topics"][2][2:].upper(), []).append(lg)
+by_root = anchored_by_root(url, contract, issuer)
 for s, (st, size, first, root, tx) in closed.items():
     evs = by_root.pop(root, [])
     if len(evs) != 1: bad.append(f"batch {s}: {len(evs)} Anchored events"); continue
