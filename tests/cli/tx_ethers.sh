@@ -14,14 +14,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
-
-BUILD=${BUILD:-build}
-T="$BUILD/tests/test_tx"
-require_built "$T"
-require_node_tools
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tx-ethers.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+T="${BUILD:-build}/tests/test_tx"
+require_built "$T" && require_node_tools && scratch_dir tx-ethers
 
 # Count the "ok ..."/"FAIL ..." lines a node check printed, and show them.
 tally() { # file

@@ -14,8 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vectors.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir vectors
 
 # --- 1. the eth/ set is the generator's output --------------------------------
 ETH=tests/vectors/eth

@@ -25,8 +25,7 @@ for tool in openssl xxd jq; do
     fi
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/verify-offline.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir verify-offline
 
 # --- hashing in shell ------------------------------------------------------------
 sha()  { openssl dgst -sha256 -binary | xxd -p -c 256; }          # stdin -> hex

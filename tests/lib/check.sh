@@ -91,3 +91,11 @@ require_node_tools() {
     scripts/setup.sh --npm . >/dev/null ||
         { fail "scripts/setup.sh --npm . could not install the pinned Node tools"; finish; }
 }
+
+# scratch_dir NAME: make the scratch folder $tmp (NAME.XXXXXX under $TMPDIR)
+# and remove it when the script exits (kept when KEEP_TMP is set): sets the
+# EXIT trap. Fails the test and finishes when it cannot be made.
+scratch_dir() {
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || { fail "mktemp -d"; finish; }
+    trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+}

@@ -47,7 +47,7 @@ notary_test_begin() {
     notary_bins "${2:-}"
     scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
     . tests/lib/ledger.sh
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX") || { fail "mktemp"; finish; }
+    scratch_dir "$name"
     export LEDGER_LOG_DIR=$tmp
     NOTARY_ON_EXIT=
     trap _notary_test_end EXIT
