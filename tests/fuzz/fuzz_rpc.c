@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_common.h"
-
 #include "anchor/rpc.h"
+
+#include "fuzz_common.h"
 
 #define TOKEN "fuzz-bearer-T0KEN"
 #define URL_SECRET "apikey-S3CR3T"
