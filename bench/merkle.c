@@ -262,33 +262,33 @@ static double bound_bulk(uint64_t n, const EVP_MD *md)
     return dt;
 }
 
-/* One-shot digests per message: EVP_Digest with `md` (pre-fetched), or
- * SHA256() when md is NULL. */
+/* One one-shot digest of msg: EVP_Digest with `md` (pre-fetched), or
+ * SHA256() when md is NULL. Returns its first byte (for the sink). */
+static uint8_t oneshot_digest(const uint8_t *msg, size_t len, const EVP_MD *md)
+{
+    struct hash32 out;
+    if (md) {
+        if (EVP_Digest(msg, len, out.b, NULL, md, NULL) != 1)
+            die("EVP_Digest failed", NULL);
+    } else {
+        SHA256(msg, len, out.b);
+    }
+    return out.b[0];
+}
+
+/* One-shot digests per message (oneshot_digest): n leaves, n - 1 nodes. */
 static double bound_oneshot(uint64_t n, const EVP_MD *md)
 {
     uint8_t leaf[33] = {0}, node[65] = {1};
-    struct hash32 out;
     uint64_t acc = 0;
     double t0 = now_s();
     for (uint64_t i = 0; i < n; i++) {
         memcpy(leaf + 1, &i, 8);
-        if (md) {
-            if (EVP_Digest(leaf, sizeof leaf, out.b, NULL, md, NULL) != 1)
-                die("EVP_Digest failed", NULL);
-        } else {
-            SHA256(leaf, sizeof leaf, out.b);
-        }
-        acc += out.b[0];
+        acc += oneshot_digest(leaf, sizeof leaf, md);
     }
     for (uint64_t i = 0; i + 1 < n; i++) {
         memcpy(node + 1, &i, 8);
-        if (md) {
-            if (EVP_Digest(node, sizeof node, out.b, NULL, md, NULL) != 1)
-                die("EVP_Digest failed", NULL);
-        } else {
-            SHA256(node, sizeof node, out.b);
-        }
-        acc += out.b[0];
+        acc += oneshot_digest(node, sizeof node, md);
     }
     double dt = now_s() - t0;
     g_sink += acc;

@@ -78,7 +78,9 @@ ISSUER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["issuer
 # The checker (I1, I2; prints hashes to sample for I3). Reads the store
 # read-only and the ledger over JSON-RPC; prints "violation: ..." lines.
 cat > "$tmp/check.py" <<'PY'
-import json, random, sqlite3, sys, urllib.request
+import json, random, sqlite3, sys
+sys.path.insert(0, "tests/lib")
+from anchored import anchored_by_root
 db, acked, url, contract, issuer, samples, seed, only_new = sys.argv[1:9]
 samples, only_new = int(samples), int(only_new)
 bad = []
@@ -119,15 +121,7 @@ for seq, state, size, first, root, tx in closed:
 open_ = [b for b in batches if b[1] == 0]
 if len(open_) > 1: bad.append(f"{len(open_)} open batches")
 # I2: one Anchored event per closed batch, as recorded
-topic = "0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1"
-flt = {"address": contract, "fromBlock": "0x0", "toBlock": "latest",
-       "topics": [topic, "0x" + "0" * 24 + issuer[2:].lower()]}
-req = urllib.request.Request(url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
-                             "params": [flt]}).encode(), {"Content-Type": "application/json"})
-logs = json.load(urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=30))["result"]
-by_root = {}
-for lg in logs:
-    by_root.setdefault(lg["topics"][2][2:].upper(), []).append(lg)
+by_root = anchored_by_root(url, contract, issuer)
 for seq, state, size, first, root, tx in closed:
     evs = by_root.pop(root, [])
     if len(evs) != 1:

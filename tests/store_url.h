@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "notary/store/store.h"
 #include "tests/harness.h"
 
 static inline bool t_store_pg(void)
@@ -47,6 +48,20 @@ static inline bool t_store_url(const char *name, char *buf, size_t size)
     int keep = slash && slash > server + 12 ? (int)(slash - server) : (int)strlen(server);
     snprintf(buf, size, "%.*s/%s", keep, server, db);
     return ok;
+}
+
+/* A new, empty store named `name` (its URL from t_store_url, written into
+ * path, of n bytes), opened with create. NULL, with the reason on stdout,
+ * when it cannot be made. The caller closes it (store_close). */
+static inline struct store *t_store_fresh(const char *name, char *path, size_t n)
+{
+    if (!t_store_url(name, path, n))
+        return NULL;
+    struct store *s = NULL;
+    struct err e = {0};
+    if (store_open(path, true, &s, &e) != E_OK)
+        printf("store_open: %s\n", e.msg);
+    return s;
 }
 
 #endif

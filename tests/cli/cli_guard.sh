@@ -28,19 +28,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$PWD/$BUILD/bin/notary"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-ledger_trap
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli-guard.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-export NOTARY_PASSWORD="test password"
-unset NOTARY_STORE NOTARY_DATA
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+. tests/lib/notary.sh
+notary_test_begin cli-guard --abs
+unset NOTARY_DATA
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 H1=$(printf 'credential one' | sha256sum | cut -c1-64)
 
 # --- 1. unrecognisable notary.db ------------------------------------------------
@@ -83,7 +74,7 @@ expect_exit 2 "NOTARY_STORE=sqlite:PATH: refused too" \
     env NOTARY_STORE="sqlite:$tmp/bad-zero/notary.db" "$NOTARY" --data "$tmp/nowhere" submit "$H1"
 has "NOTARY_STORE=sqlite:PATH: says why" "is not a notary database"
 
-ledger_start || { fail "ledger start"; finish; }
+notary_ledger_start
 for kind in zero foreign; do
     d=$tmp/bad-$kind
     before=$(sha256sum < "$d/notary.db")

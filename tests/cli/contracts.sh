@@ -12,10 +12,7 @@ cd "$(dirname "$0")/../.."
 
 
 # The pinned Node tools (ganache, solc, ethers): installs only when missing.
-if ! scripts/setup.sh --npm . >/dev/null; then
-    fail "scripts/setup.sh --npm . could not install the pinned Node tools"
-    finish
-fi
+require_node_tools
 
 if out=$(node scripts/compile-contracts.js --check 2>&1); then
     ok "committed artifacts match a fresh compile"

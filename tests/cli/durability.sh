@@ -24,10 +24,8 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
+. tests/lib/notary.sh
+notary_bins
 if ! command -v fiu-run >/dev/null; then
     if [ "${T_ALLOW_SKIP:-0}" = 1 ]; then echo "skip: fiu-run missing (scripts/setup.sh installs fiu-utils)"; echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
     fail "fiu-run is missing: run scripts/setup.sh (Debian package fiu-utils)"; finish
@@ -42,14 +40,7 @@ if grep -Eq 'libasan|libubsan' <<<"$(ldd "$NOTARY" 2>/dev/null)"; then
     echo "0 passed, 0 failed, 1 skipped"
     exit 0
 fi
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-durability.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-export NOTARY_PASSWORD="test password"
+notary_test_begin notary-durability
 
 FPS=(posix/io/sync/fsync posix/io/sync/fdatasync posix/io/rw/write posix/io/rw/pwrite posix/io/dir/rename)
 RANDOM_RUNS=2
@@ -79,10 +70,10 @@ no_temp_files() { ! find "$1" -name '*.tmp*' | grep -q .; }
 hashes() { python3 -c 'import os,sys; print("\n".join(os.urandom(32).hex() for _ in range(int(sys.argv[1]))))' "$1"; }
 credentials() { "$NOTARY" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["credentials"])'; }
 
-ledger_start default || { fail "ledger start"; finish; }
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+notary_ledger_start default
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$tmp/data
-"$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" --kdf-light --json > "$tmp/init.json" 2>"$tmp/err" ||
+notary_init_evm "$NOTARY_DATA" "$tmp/key.hex" --json > "$tmp/init.json" 2>"$tmp/err" ||
     { fail "init"; cat "$tmp/err"; finish; }
 CONTRACT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["contract"])' "$tmp/init.json")
 ISSUER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["issuer"])' "$tmp/init.json")

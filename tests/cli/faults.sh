@@ -20,46 +20,15 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
+. tests/lib/notary.sh
+notary_test_begin notary-faults
 . tests/faultproxy/proxy.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-faults.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'proxy_stop; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-export NOTARY_PASSWORD="test password"
+notary_on_exit proxy_stop
 
-
-count_anchors() { # Anchored events of $ISSUER in $CONTRACT, read from the ledger directly
-    local topic=0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1
-    local issuer_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${ISSUER#0x}")
-    ledger_rpc eth_getLogs "[{\"address\":\"$CONTRACT\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$topic\",\"$issuer_topic\"]}]" |
-        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))'
-}
+count_anchors() { anchored_logs "$ISSUER" "$CONTRACT" | count_results; } # read from the ledger directly
 nonce_of_issuer() { ledger_rpc eth_getTransactionCount "[\"$ISSUER\",\"latest\"]" | json_field result; }
 
-# One new batch of one hash: prints nothing, remembers the hash.
-HASHES=()
-nb=0
-new_batch() {
-    nb=$((nb + 1))
-    local h
-    h=$(printf 'faults %d' "$nb" | sha256sum | cut -c1-64)
-    HASHES+=("$h")
-    "$NOTARY" submit "$h" >/dev/null && "$NOTARY" close >/dev/null
-}
-batch_field() { # batch_field SEQ FIELD ("" when absent)
-    "$NOTARY" status --json | python3 -c 'import json,sys
-print(json.load(sys.stdin)["batches"][int(sys.argv[1])].get(sys.argv[2], ""))' "$1" "$2"
-}
-# The batch just closed has seq nb-1.
-cur() { echo $((nb - 1)); }
+BATCH_TAG=faults # new_batch: one new batch of one hash (tests/lib/notary.sh)
 
 FAST=(--poll-ms 100 --rpc-timeout-ms 1000 --rpc-attempts 3 --timeout 10)
 
@@ -71,10 +40,37 @@ anchored_once() { # anchored_once NAME WANT_ANCHORS
     [ "$(count_anchors)" = "$want" ] && ok "$name: exactly one Anchored event for it ($want in all)" || fail "$name: $(count_anchors) anchors, want $want"
     [ "$(proxy_stat sent)" = 1 ] && ok "$name: one signed transaction, never re-signed" || fail "$name: $(proxy_stat sent) distinct transactions sent"
 }
+# anchored_now NAME RUN_NAME: `anchor` finishes batch `cur` (exit 0, the check
+# RUN_NAME), which ends anchored exactly once (anchored_once NAME).
+anchored_now() {
+    expect_exit 0 "$2" "$NOTARY" anchor "${FAST[@]}"
+    anchors=$((anchors + 1)); anchored_once "$1" $anchors
+}
+# fault_anchored NAME RUN_NAME FAULT: a new batch, anchored in one run with
+# FAULT set in the proxy (anchored_now NAME RUN_NAME).
+fault_anchored() {
+    new_batch
+    proxy_reset
+    proxy_fault "$3"
+    anchored_now "$1" "$2"
+}
+# fault_pending NAME RUN_NAME REASON FAULT [ANCHOR-OPTIONS...]: a new batch;
+# with FAULT set in the proxy, `anchor` (FAST unless options are given) ends
+# pending (exit 3, the check RUN_NAME) and `status` gives a reason matching
+# REASON (the check "NAME: status gives the reason").
+fault_pending() {
+    local name=$1 run=$2 reason=$3 fault=$4; shift 4
+    [ $# -gt 0 ] || set -- "${FAST[@]}"
+    new_batch
+    proxy_reset
+    proxy_fault "$fault"
+    expect_exit 3 "$run" "$NOTARY" anchor "$@"
+    batch_field "$(cur)" reason | grep -q "$reason" && ok "$name: status gives the reason" || fail "$name: reason '$(batch_field "$(cur)" reason)'"
+}
 
-ledger_start default || { fail "ledger start"; finish; }
+notary_ledger_start default
 proxy_start || { fail "proxy start"; finish; }
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$tmp/data
 expect_exit 0 "init through the proxy" "$NOTARY" init --rpc "$PROXY_URL" --chain-id 1337 --deploy --import-key "$tmp/key.hex" --kdf-light --json
 CONTRACT=$(json_field contract <<<"$LAST_OUT")
@@ -90,44 +86,29 @@ grep -q "refusing to sign" <<<"$LAST_ERR" && ok "wrong chain id: says it refuses
 [ "$(proxy_stat methods.eth_sendRawTransaction)" = 0 ] && ok "wrong chain id: nothing sent" || fail "wrong chain id: a transaction was sent"
 [ "$(batch_field "$(cur)" state)" = closed ] && ok "wrong chain id: batch still closed, nothing signed" || fail "wrong chain id: state"
 proxy_clear
-expect_exit 0 "wrong chain id: the right chain anchors it" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "wrong chain id" $anchors
+anchored_now "wrong chain id" "wrong chain id: the right chain anchors it"
 
 # --- timeout on send, the client retries: the retry finds it used -------------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_sendRawTransaction","action":"timeout","count":1}'
 nonce0=$(nonce_of_issuer)
-expect_exit 0 "timeout on send (retried): anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "timeout on send (retried)" $anchors
+fault_anchored "timeout on send (retried)" "timeout on send (retried): anchored" \
+    '{"method":"eth_sendRawTransaction","action":"timeout","count":1}'
 [ "$(proxy_stat methods.eth_sendRawTransaction)" -ge 2 ] && ok "timeout on send: the same bytes were sent again" || fail "timeout on send: sends $(proxy_stat methods.eth_sendRawTransaction)"
 [ $(( $(nonce_of_issuer) - nonce0 )) = 1 ] && ok "timeout on send: one nonce used" || fail "timeout on send: nonces used $(( $(nonce_of_issuer) - nonce0 ))"
 
 # --- timeout on send, no client retry: outcome unknown → pending, looked up ----
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_sendRawTransaction","action":"timeout","count":1}'
-expect_exit 3 "timeout on send (one attempt): pending" "$NOTARY" anchor --poll-ms 100 --rpc-timeout-ms 1000 --rpc-attempts 1 --timeout 10
+fault_pending "timeout on send" "timeout on send (one attempt): pending" unreachable \
+    '{"method":"eth_sendRawTransaction","action":"timeout","count":1}' --poll-ms 100 --rpc-timeout-ms 1000 --rpc-attempts 1 --timeout 10
 tx_before=$(batch_field "$(cur)" txHash)
 [ "$(batch_field "$(cur)" state)" = sent ] && ok "timeout on send: batch SENT with its transaction stored" || fail "timeout on send: state"
-batch_field "$(cur)" reason | grep -q "unreachable" && ok "timeout on send: status gives the reason" || fail "timeout on send: reason '$(batch_field "$(cur)" reason)'"
-expect_exit 0 "timeout on send: the rerun looks it up and finishes" "$NOTARY" anchor "${FAST[@]}"
+anchored_now "timeout on send (one attempt)" "timeout on send: the rerun looks it up and finishes"
 [ "$(batch_field "$(cur)" txHash)" = "$tx_before" ] && ok "timeout on send: same transaction hash" || fail "timeout on send: hash changed"
-anchors=$((anchors + 1)); anchored_once "timeout on send (one attempt)" $anchors
 
 # --- HTTP 500 twice, then success ----------------------------------------------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_sendRawTransaction","action":"http500","count":2}'
-expect_exit 0 "5xx then success: anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "5xx then success" $anchors
+fault_anchored "5xx then success" "5xx then success: anchored" '{"method":"eth_sendRawTransaction","action":"http500","count":2}'
 
 # --- 429 with Retry-After: 2 s, honoured -------------------------------------------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_getTransactionReceipt","action":"http429","retryAfter":2,"count":1}'
-expect_exit 0 "429 Retry-After 2: anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "429 Retry-After" $anchors
+fault_anchored "429 Retry-After" "429 Retry-After 2: anchored" \
+    '{"method":"eth_getTransactionReceipt","action":"http429","retryAfter":2,"count":1}'
 # The next request must come no sooner than the server asked (a lower bound
 # that only a client ignoring Retry-After can break).
 gap=$(curl -s --noproxy '*' "$PROXY_URL/__stats" | python3 -c 'import json,sys
@@ -137,58 +118,33 @@ print(ev[i+1][0]-ev[i][0])')
 [ "$gap" -ge 1990 ] && ok "429: the client waited the Retry-After (${gap} ms)" || fail "429: retried after only ${gap} ms"
 
 # --- 429 asking for longer than the client accepts: pending with a reason ---------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_getTransactionReceipt","action":"http429","retryAfter":600,"count":-1}'
-expect_exit 3 "429 Retry-After 600: pending" "$NOTARY" anchor "${FAST[@]}"
-batch_field "$(cur)" reason | grep -q "retry after 600" && ok "429 too long: status gives the reason" || fail "429 too long: reason '$(batch_field "$(cur)" reason)'"
+fault_pending "429 too long" "429 Retry-After 600: pending" "retry after 600" \
+    '{"method":"eth_getTransactionReceipt","action":"http429","retryAfter":600,"count":-1}'
 [ "$(proxy_stat methods.eth_getTransactionReceipt)" -le 2 ] && ok "429 too long: not hammered ($(proxy_stat methods.eth_getTransactionReceipt) receipt requests)" || fail "429 too long: $(proxy_stat methods.eth_getTransactionReceipt) receipt requests"
 proxy_clear
-expect_exit 0 "429 too long: later run anchors" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "429 too long" $anchors
+anchored_now "429 too long" "429 too long: later run anchors"
 
 # --- truncated JSON: once (retried), then always (pending) ------------------------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_sendRawTransaction","action":"truncate","count":1}'
-expect_exit 0 "truncated send answer: anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "truncated send answer" $anchors
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_getTransactionReceipt","action":"truncate","count":-1}'
-expect_exit 3 "truncated receipts: pending" "$NOTARY" anchor "${FAST[@]}"
-batch_field "$(cur)" reason | grep -q "not valid JSON" && ok "truncated receipts: status gives the reason" || fail "truncated receipts: reason '$(batch_field "$(cur)" reason)'"
+fault_anchored "truncated send answer" "truncated send answer: anchored" \
+    '{"method":"eth_sendRawTransaction","action":"truncate","count":1}'
+fault_pending "truncated receipts" "truncated receipts: pending" "not valid JSON" \
+    '{"method":"eth_getTransactionReceipt","action":"truncate","count":-1}'
 proxy_clear
-expect_exit 0 "truncated receipts: later run anchors" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "truncated receipts" $anchors
+anchored_now "truncated receipts" "truncated receipts: later run anchors"
 
 # --- corrupt JSON ---------------------------------------------------------------------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_getTransactionReceipt","action":"corrupt","count":2}'
-expect_exit 0 "corrupt receipts twice: anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "corrupt receipts" $anchors
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_sendRawTransaction","action":"corrupt","how":"result","count":1}'
-expect_exit 3 "send answered with another hash: pending" "$NOTARY" anchor "${FAST[@]}"
-batch_field "$(cur)" reason | grep -q "not keccak256" && ok "wrong hash: status gives the reason" || fail "wrong hash: reason '$(batch_field "$(cur)" reason)'"
-expect_exit 0 "wrong hash: rerun looks it up" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "send answered with another hash" $anchors
+fault_anchored "corrupt receipts" "corrupt receipts twice: anchored" \
+    '{"method":"eth_getTransactionReceipt","action":"corrupt","count":2}'
+fault_pending "wrong hash" "send answered with another hash: pending" "not keccak256" \
+    '{"method":"eth_sendRawTransaction","action":"corrupt","how":"result","count":1}'
+anchored_now "send answered with another hash" "wrong hash: rerun looks it up"
 
 # --- a slow answer (longer than the per-request timeout once) ----------------------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_getTransactionReceipt","action":"delay","delayMs":1500,"count":1}'
-expect_exit 0 "slow receipt: anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "slow receipt" $anchors
+fault_anchored "slow receipt" "slow receipt: anchored" \
+    '{"method":"eth_getTransactionReceipt","action":"delay","delayMs":1500,"count":1}'
 
 # --- dropped transaction: the stored bytes are rebroadcast --------------------------
-new_batch
-proxy_reset
-proxy_fault '{"method":"eth_sendRawTransaction","action":"drop","count":1}'
-expect_exit 0 "dropped transaction: anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "dropped transaction" $anchors
+fault_anchored "dropped transaction" "dropped transaction: anchored" '{"method":"eth_sendRawTransaction","action":"drop","count":1}'
 [ "$(proxy_stat dropped)" = 1 ] && [ "$(proxy_stat methods.eth_sendRawTransaction)" -ge 2 ] \
     && ok "dropped transaction: rebroadcast after the drop" || fail "dropped transaction: sends $(proxy_stat methods.eth_sendRawTransaction)"
 
@@ -203,8 +159,7 @@ total=$(proxy_stat total)
 [ "$total" -le 60 ] && ok "always dropped: no busy loop ($total requests in 3 s)" || fail "always dropped: $total requests in 3 s"
 expect_exit 3 "always dropped: a second run is still pending" "$NOTARY" anchor --poll-ms 250 --timeout 1
 proxy_clear
-expect_exit 0 "always dropped: anchored once the node keeps it" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "always dropped" $anchors
+anchored_now "always dropped" "always dropped: anchored once the node keeps it"
 
 # --- miner stopped: pending, bounded polling -------------------------------------------
 new_batch
@@ -214,8 +169,7 @@ expect_exit 3 "miner stopped: pending" "$NOTARY" anchor --poll-ms 250 --timeout 
 total=$(proxy_stat total)
 [ "$total" -le 60 ] && ok "miner stopped: no busy loop ($total requests in 3 s)" || fail "miner stopped: $total requests in 3 s"
 ledger_rpc miner_start >/dev/null
-expect_exit 0 "miner started: anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "miner stopped" $anchors
+anchored_now "miner stopped" "miner started: anchored"
 
 # --- ledger failing every request: bounded retries, pending ------------------------
 new_batch
@@ -225,8 +179,7 @@ expect_exit 3 "ledger failing: pending" "$NOTARY" anchor --poll-ms 100 --rpc-tim
 total=$(proxy_stat total)
 [ "$total" -le 3 ] && ok "ledger failing: gives up after the attempts ($total requests)" || fail "ledger failing: $total requests"
 proxy_clear
-expect_exit 0 "ledger failing: back, anchored" "$NOTARY" anchor "${FAST[@]}"
-anchors=$((anchors + 1)); anchored_once "ledger failing" $anchors
+anchored_now "ledger failing" "ledger failing: back, anchored"
 
 # --- reorg: mined, the block disappears, the same bytes are sent again ------------
 new_batch

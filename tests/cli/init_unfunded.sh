@@ -13,21 +13,11 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$PWD/$BUILD/bin/notary"
-VERIFIER="$PWD/$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-ledger_trap
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/init-unfunded.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+. tests/lib/notary.sh
+notary_test_begin init-unfunded --abs
 export NOTARY_PASSWORD="new issuer password"
-unset NOTARY_STORE
 export NOTARY_DATA=$tmp/data
-ledger_start || { fail "ledger start"; finish; }
+notary_ledger_start
 INIT=(init --rpc "$LEDGER_URL" --chain-id 1337 --deploy --kdf-light)
 balance() { ledger_rpc eth_getBalance "[\"$1\",\"latest\"]" | json_field result; }
 fund() { # ADDRESS WEI_HEX
@@ -56,7 +46,7 @@ has "it names the address to fund" "Fund $ISSUER"
 has "it says what deploying costs (gas x fee)" "gas [0-9]* x [0-9]* wei per gas"
 check "the kept key was not replaced" test "$(sha256sum < "$NOTARY_DATA/key.json")" = "$keysum"
 
-(umask 077; printf '%s\n' "$DEV_KEY_1" > "$tmp/other.hex")
+notary_key_file "$tmp/other.hex" "$DEV_KEY_1"
 expect_exit 1 "another --import-key over the kept key is refused" \
     "$NOTARY" "${INIT[@]}" --import-key "$tmp/other.hex"
 has "... naming both addresses" "already holds the issuer key $ISSUER"

@@ -13,21 +13,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
-
-BUILD=${BUILD:-build}
-T="$BUILD/tests/test_keystore"
-
-if [ ! -x "$T" ]; then
-    fail "$T is not built"
-    finish
-fi
-if ! scripts/setup.sh --npm . >/dev/null; then
-    fail "scripts/setup.sh --npm . could not install the pinned Node tools"
-    finish
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/keystore-ethers.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+T="${BUILD:-build}/tests/test_keystore"
+require_built "$T" && require_node_tools && scratch_dir keystore-ethers
 export KEYSTORE_PASSWORD='pässword with spaces & "quotes"'
 
 # --- 1. ours -> ethers ---------------------------------------------------------

@@ -15,17 +15,8 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-ledger_trap
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lookalike.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+. tests/lib/notary.sh
+notary_test_begin lookalike
 export NOTARY_DATA=$tmp/data NOTARY_PASSWORD="lookalike test"
 
 rpc_result() { # rpc_result METHOD PARAMS: the "result" member, as JSON
@@ -50,11 +41,11 @@ check_outcome() { # check_outcome JSON NAME: the outcome of check NAME
 print(next((c["outcome"] for c in d["checks"] if c["name"] == sys.argv[2]), "absent"))' "$1" "$2"
 }
 
-ledger_start || { fail "ledger start"; finish; }
+notary_ledger_start
 
 # --- a real batch, anchored in the real registry -----------------------------------
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
-"$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" --kdf-light --json > "$tmp/init.json" 2>"$tmp/err" ||
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
+notary_init_evm "$NOTARY_DATA" "$tmp/key.hex" --json > "$tmp/init.json" 2>"$tmp/err" ||
     { fail "init: $(cat "$tmp/err")"; finish; }
 HASH=$(printf 'lookalike credential' | sha256sum | cut -c1-64)
 "$NOTARY" submit "$HASH" "$(printf other | sha256sum | cut -c1-64)" >/dev/null &&

@@ -18,41 +18,24 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
+. tests/lib/notary.sh
+notary_test_begin notary-ebsi
 
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-. tests/gateway/gateway.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-ebsi.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'gateway_stop >/dev/null 2>&1; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-export NOTARY_PASSWORD="test password"
-unset NOTARY_EBSI_TOKEN
-
-
-ledger_start berlin || { fail "ledger start"; finish; }
-cat > "$tmp/tokens.json" <<'EOF'
-{"tokens": [
+notary_gateway_start '{"tokens": [
   {"token": "good-token-1", "scopes": ["timestamp_write"], "exp": 4102444800},
   {"token": "no-scope-token", "scopes": ["tir_invite"], "exp": 4102444800},
   {"token": "expired-token", "scopes": ["timestamp_write"], "exp": 1700000000}
-]}
-EOF
-gateway_start "$tmp/tokens.json" || { fail "gateway start"; finish; }
+]}'
 ok "gateway started: Timestamp contract $GATEWAY_CONTRACT"
-(umask 077; printf 'good-token-1\n' > "$tmp/token")
 
-# HashTimestamped events from $1 on the ledger.
-TOPIC=$(node -e 'const {ethers}=require("ethers"); console.log(ethers.id("HashTimestamped(bytes,uint256,address,uint256,bytes)"))')
-count_events() {
-    local from_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${1#0x}")
-    ledger_rpc eth_getLogs "[{\"address\":\"$GATEWAY_CONTRACT\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$TOPIC\",\"$from_topic\"]}]" "$GATEWAY_LEDGER" |
-        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))'
+# HashTimestamped events from $1 on the ledger (asked through the gateway).
+count_events() { timestamped_count "$1" "$GATEWAY_LEDGER"; }
+# fresh_notary DIR KEY: a new notary in DIR/data with KEY, NOTARY_DATA from now on.
+fresh_notary() {
+    mkdir -p "$1"
+    notary_key_file "$1/key.hex" "$2"
+    export NOTARY_DATA=$1/data
+    notary_init_ebsi "$NOTARY_DATA" "$1/key.hex" >/dev/null 2>&1
 }
 tx_count() { # mined transactions sent by $1
     ledger_rpc eth_getTransactionCount "[\"$1\",\"latest\"]" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"],16))'
@@ -82,7 +65,7 @@ expect_grep "ledger API answers eth_chainId" '"0x539"' "$out"
 # --- init ------------------------------------------------------------------------
 d=$tmp/n0
 mkdir -p "$d"
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$d/key.hex")
+notary_key_file "$d/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$d/data
 expect_exit 2 "init --ledger ebsi without --timestamp-api is a usage error" \
     "$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-contract "$GATEWAY_CONTRACT" --import-key "$d/key.hex" --kdf-light
@@ -232,14 +215,11 @@ expect_exit 0 "rerun after the crash anchors it" "${ANCHOR[@]}"
 expect_exit 0 "revoke a credential" "$NOTARY" revoke --credential "$tmp/creds/b0-2.json" --reason superseded
 expect_exit 0 "checkpoint: cut and timestamped through the API" "$NOTARY" checkpoint --poll-ms 100 --timeout 60
 [ "$(count_events "$issuer")" = 5 ] && ok "five events: four batches and one checkpoint" || fail "events $(count_events "$issuer")"
-last_data=$(ledger_rpc eth_getLogs "[{\"address\":\"$GATEWAY_CONTRACT\",\"fromBlock\":\"latest\",\"toBlock\":\"latest\",\"topics\":[\"$TOPIC\"]}]" "$GATEWAY_LEDGER")
+last_data=$(ledger_rpc eth_getLogs "[{\"address\":\"$GATEWAY_CONTRACT\",\"fromBlock\":\"latest\",\"toBlock\":\"latest\",\"topics\":[\"$HASHTIMESTAMPED_TOPIC\"]}]" "$GATEWAY_LEDGER")
 expect_grep "the checkpoint's record says kind revocation" "$(printf '"kind":"revocation","seq":0' | od -An -tx1 | tr -d ' \n')" "$last_data"
 
 # --- adoption: a notary that lost its record finds its timestamp on the ledger -------
-export NOTARY_DATA=$tmp/n1/data
-mkdir -p "$tmp/n1"
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/n1/key.hex")
-"$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" --timestamp-contract "$GATEWAY_CONTRACT" --token-file "$tmp/token" --import-key "$tmp/n1/key.hex" --kdf-light >/dev/null 2>&1
+fresh_notary "$tmp/n1" "$DEV_KEY_0"
 for i in 1 2 3; do "$NOTARY" submit --credential "$tmp/creds/b0-$i.json" >/dev/null; done
 "$NOTARY" close >/dev/null
 built=$(gateway_stat built)
@@ -249,10 +229,7 @@ expect_grep "says it adopts" "adopting" "$LAST_ERR"
 [ "$(count_events "$issuer")" = 5 ] && ok "still five events" || fail "events"
 
 # --- first write wins: another issuer cannot take our root ---------------------------
-export NOTARY_DATA=$tmp/n2/data
-mkdir -p "$tmp/n2"
-(umask 077; printf '%s\n' "$DEV_KEY_1" > "$tmp/n2/key.hex")
-"$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" --timestamp-contract "$GATEWAY_CONTRACT" --token-file "$tmp/token" --import-key "$tmp/n2/key.hex" --kdf-light >/dev/null 2>&1
+fresh_notary "$tmp/n2" "$DEV_KEY_1"
 for i in 1 2 3; do "$NOTARY" submit --credential "$tmp/creds/b0-$i.json" >/dev/null; done
 "$NOTARY" close >/dev/null
 expect_exit 1 "a root timestamped by another address: FAILED" "${ANCHOR[@]}"
@@ -264,11 +241,7 @@ expect_grep "says first write wins" "first write wins" "$LAST_ERR"
 # A copy of the store from before the anchor adopts the timestamp it finds;
 # the ledger then reverts past it. With no bytes of that transaction to send
 # again, the copy must sign anew, not wait forever.
-export NOTARY_DATA=$tmp/n3/data
-mkdir -p "$tmp/n3"
-(umask 077; printf '%s
-' "$DEV_KEY_0" > "$tmp/n3/key.hex")
-"$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" --timestamp-contract "$GATEWAY_CONTRACT" --token-file "$tmp/token" --import-key "$tmp/n3/key.hex" --kdf-light >/dev/null 2>&1
+fresh_notary "$tmp/n3" "$DEV_KEY_0"
 new_batch r0 2
 cp -a "$tmp/n3/data" "$tmp/n3/copy"
 before=$(count_events "$issuer")

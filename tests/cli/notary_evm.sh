@@ -14,36 +14,18 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-ledger_trap
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-evm.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-export NOTARY_PASSWORD="test password"
-
+. tests/lib/notary.sh
+notary_test_begin notary-evm
 
 # Count Anchored events of $1 (issuer) in the registry $2 on the current ledger.
-count_anchors() {
-    local topic=0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1
-    local issuer_topic
-    issuer_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${1#0x}")
-    ledger_rpc eth_getLogs "[{\"address\":\"$2\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$topic\",\"$issuer_topic\"]}]" |
-        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))'
-}
+count_anchors() { anchored_logs "$1" "$2" | count_results; }
 
 # Fresh notary in $tmp/$1 using development key $2 (ganache's public dev key).
 new_notary() {
     local dir=$tmp/$1
     mkdir -p "$dir"
-    (umask 077; printf '%s\n' "$2" > "$dir/key.hex")
-    NOTARY_DATA=$dir/data "$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$dir/key.hex" \
-        --kdf-light --json > "$dir/init.json" 2> "$dir/init.err"
+    notary_key_file "$dir/key.hex" "$2"
+    notary_init_evm "$dir/data" "$dir/key.hex" --json > "$dir/init.json" 2> "$dir/init.err"
 }
 
 profile_run() {
@@ -54,7 +36,7 @@ profile_run() {
     export NOTARY_DATA=$d/data
 
     # --- init, with the chain id check ------------------------------------
-    (umask 077; printf '%s\n' "$DEV_KEY_0" > "$d/key.hex")
+    notary_key_file "$d/key.hex" "$DEV_KEY_0"
     expect_exit 1 "$p: init refuses a ledger with another chain id" \
         "$NOTARY" init --rpc "$LEDGER_URL" --chain-id 5 --deploy --import-key "$d/key.hex" --kdf-light
     grep -q "refusing to sign" <<<"$LAST_ERR" && ok "$p: says it refuses to sign" || fail "$p: chain id message: $LAST_ERR"

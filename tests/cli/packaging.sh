@@ -31,8 +31,7 @@ ROOT=$PWD
 for tool in systemd-analyze systemd-sysusers man groff python3; do
     command -v "$tool" >/dev/null || { fail "$tool is missing: run scripts/setup.sh"; finish; }
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/packaging.XXXXXX")
-trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+scratch_dir packaging
 D=$tmp/root # the DESTDIR
 export LC_ALL=C
 

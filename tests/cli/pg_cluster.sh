@@ -17,37 +17,27 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$PWD/$BUILD/bin/notary"
-VERIFIER="$PWD/$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
+. tests/lib/notary.sh
+notary_test_begin notary-pgc --abs
 . tests/lib/pg.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-pgc.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
 PIDS=()
-cleanup() {
+stop_pids() {
     local p
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    ledger_stop >/dev/null 2>&1
-    pg_stop
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-export NOTARY_PASSWORD="test password"
+notary_on_exit pg_stop
+notary_on_exit stop_pids
 CURL=(curl -s --noproxy '*' --max-time 20)
 
 pg_start || { fail "PostgreSQL start"; finish; }
-ledger_start || { fail "ledger start"; finish; }
+notary_ledger_start
 DB=$(pg_createdb notary) || { fail "createdb"; finish; }
 psqlq() { psql -X -q -At -v ON_ERROR_STOP=1 "$DB" -c "$1"; }
 
 # --- init on PostgreSQL ----------------------------------------------------------
 A=$tmp/a
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 NOTARY_DATA=$A "$NOTARY" init --store "$DB" --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" \
     --kdf-light --json > "$tmp/init.json" 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
 ok "init --store postgresql://"
@@ -74,7 +64,7 @@ NOTARY_STORE="postgresql://notary@127.0.0.1:$PG_PORT/nosuchdb" NOTARY_DATA=$A "$
 
 # --- issue → anchor → verify with the CLI ------------------------------------------
 export NOTARY_DATA=$A
-h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+h() { hash_of "$1"; }
 "$NOTARY" submit "$(h one)" "$(h two)" "$(h three)" >/dev/null 2>"$tmp/sub.err" && ok "submit" || fail "submit: $(cat "$tmp/sub.err")"
 "$NOTARY" submit "$(h two)" --json > "$tmp/dup.json" 2>/dev/null
 grep -q '"existed": *true' "$tmp/dup.json" && ok "resubmission returns the existing record" || fail "dup: $(cat "$tmp/dup.json")"
@@ -100,13 +90,7 @@ start_serve() { # start_serve NAME DATA [env...]: sets PID_<NAME>, URL_<NAME>
     local pid=$!
     PIDS+=("$pid")
     printf -v "PID_$name" %s "$pid"
-    local i
-    for i in $(seq 1 200); do
-        [ -s "$tmp/port.$name" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -s "$tmp/port.$name" ] || { fail "serve $name did not start: $(tail -n 3 "$tmp/serve.$name.log")"; return 1; }
+    wait_port_file "$tmp/port.$name" "$pid" || { fail "serve $name did not start: $(tail -n 3 "$tmp/serve.$name.log")"; return 1; }
     printf -v "URL_$name" %s "http://127.0.0.1:$(cat "$tmp/port.$name")"
 }
 leader_of() { "${CURL[@]}" "$1/v1/health" | json_field scheduler.leader 2>/dev/null; }
@@ -167,7 +151,9 @@ kill -TERM "$PID_B"; wait "$PID_B"; rc=$?
 psql -X -q -At -F ' ' "$DB" -c "SELECT encode(hash, 'hex'), batch_seq, id FROM credentials" > "$tmp/creds.txt"
 psql -X -q -At -F ' ' "$DB" -c "SELECT seq, state, size, first_id, upper(encode(root, 'hex')), upper(encode(tx_hash, 'hex')) FROM batches WHERE kind = 0 ORDER BY seq" > "$tmp/batches.txt"
 python3 - "$tmp/acked" "$tmp/creds.txt" "$tmp/batches.txt" "$LEDGER_URL" "$CONTRACT" "$ISSUER" > "$tmp/check.out" 2>&1 <<'PY'
-import json, random, sys, urllib.request
+import json, random, sys
+sys.path.insert(0, "tests/lib")
+from anchored import anchored_by_root
 acked, creds, batches, url, contract, issuer = sys.argv[1:7]
 bad = []
 cred = {}
@@ -195,14 +181,7 @@ for s, (st, size, first, root, tx) in closed.items():
     if st != 3: bad.append(f"batch {s} state {st}, not anchored")
 if sum(1 for b in B.values() if b[0] == 0) > 1: bad.append("more than one open batch")
 # I2: one Anchored event per closed batch, as recorded; no others
-topic = "0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1"
-flt = {"address": contract, "fromBlock": "0x0", "toBlock": "latest",
-       "topics": [topic, "0x" + "0" * 24 + issuer[2:].lower()]}
-req = urllib.request.Request(url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
-                             "params": [flt]}).encode(), {"Content-Type": "application/json"})
-logs = json.load(urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=30))["result"]
-by_root = {}
-for lg in logs: by_root.setdefault(lg["topics"][2][2:].upper(), []).append(lg)
+by_root = anchored_by_root(url, contract, issuer)
 for s, (st, size, first, root, tx) in closed.items():
     evs = by_root.pop(root, [])
     if len(evs) != 1: bad.append(f"batch {s}: {len(evs)} Anchored events"); continue

@@ -19,29 +19,13 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-ledger_trap
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-reorg.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-export NOTARY_PASSWORD="test password"
+. tests/lib/notary.sh
+notary_test_begin notary-reorg
 FAST=(--poll-ms 100)
-
-hash_of() { printf '%s' "$1" | sha256sum | cut -c1-64; }
 
 # Anchored events in registry $2 for issuer $1, one line per event: its seq.
 anchor_seqs() {
-    local topic=0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1
-    local issuer_topic
-    issuer_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${1#0x}")
-    ledger_rpc eth_getLogs "[{\"address\":\"$2\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$topic\",\"$issuer_topic\"]}]" |
-        python3 -c 'import json,sys
+    anchored_logs "$1" "$2" | python3 -c 'import json,sys
 for l in json.load(sys.stdin)["result"]: print(int(l["data"][2+64:2+128], 16))'
 }
 
@@ -53,31 +37,14 @@ one_anchor_per_seq() {
     [ "$got" = "$want" ] && ok "$1: one anchor per seq ($got)" || fail "$1: anchors by seq '$got', want '$want'"
 }
 
-# The signed bytes the store recorded for batch $1's current transaction.
-raw_tx() {
-    python3 - "$NOTARY_DATA/notary.db" "$1" <<'EOF'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-(raw,) = db.execute("SELECT t.raw FROM txs t JOIN batches b ON b.tx_hash = t.tx_hash "
-                    "WHERE b.kind = 0 AND b.seq = ?", (int(sys.argv[2]),)).fetchone()
-print("0x" + raw.hex())
-EOF
-}
-
-st() { "$NOTARY" status --json | json_field "$1"; }
-block_number() { ledger_rpc eth_blockNumber | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"], 16))'; }
-snapshot() { ledger_rpc evm_snapshot | json_field result; }
-mine() { for _ in $(seq 1 "$1"); do ledger_rpc evm_mine >/dev/null; done; }
-# batch H: submit hash H and close it
-batch() { "$NOTARY" submit "$(hash_of "$1")" >/dev/null && "$NOTARY" close >/dev/null; }
 verify() { "$VERIFIER" verify --hash "$(hash_of "$1")" --proof "$2" --rpc "$LEDGER_URL" --issuer "$issuer"; }
 
-ledger_start default || { fail "ledger start"; finish; }
+notary_ledger_start default
 d=$tmp/n
 mkdir -p "$d"
 export NOTARY_DATA=$d/data
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$d/key.hex")
-"$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$d/key.hex" --kdf-light --json > "$d/init.json" 2> "$d/init.err" \
+notary_key_file "$d/key.hex" "$DEV_KEY_0"
+notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json > "$d/init.json" 2> "$d/init.err" \
     || { fail "init: $(cat "$d/init.err")"; finish; }
 issuer=$(json_field issuer < "$d/init.json")
 contract=$(json_field contract < "$d/init.json")
@@ -223,7 +190,7 @@ kill -TERM "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null
 # --- a FAILED batch retried: two stores of one key disagree, the ledger changes ---
 r=$tmp/r
 mkdir -p "$r"
-(umask 077; printf '%s\n' "$DEV_KEY_1" > "$r/key.hex")
+notary_key_file "$r/key.hex" "$DEV_KEY_1"
 NOTARY_DATA=$r/a "$NOTARY" init --rpc "$LEDGER_URL" --contract "$contract" --import-key "$r/key.hex" --kdf-light >/dev/null 2>&1 \
     || fail "retry: init"
 cp -a "$r/a" "$r/b"

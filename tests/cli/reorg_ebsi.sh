@@ -10,49 +10,15 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
+. tests/lib/notary.sh
+notary_test_begin notary-reorg-ebsi
 
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-. tests/gateway/gateway.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-reorg-ebsi.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'gateway_stop >/dev/null 2>&1; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-export NOTARY_PASSWORD="test password"
-unset NOTARY_EBSI_TOKEN
-
-ledger_start berlin || { fail "ledger start"; finish; }
-printf '{"tokens": [{"token": "good-token-1", "scopes": ["timestamp_write"], "exp": 4102444800}]}\n' > "$tmp/tokens.json"
-gateway_start "$tmp/tokens.json" || { fail "gateway start"; finish; }
-(umask 077; printf 'good-token-1\n' > "$tmp/token"; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+notary_gateway_start
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$tmp/data
-"$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" --timestamp-contract "$GATEWAY_CONTRACT" \
-    --token-file "$tmp/token" --import-key "$tmp/key.hex" --kdf-light >/dev/null 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
+notary_init_ebsi "$NOTARY_DATA" "$tmp/key.hex" >/dev/null 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
 
-TOPIC=$(node -e 'const {ethers}=require("ethers"); console.log(ethers.id("HashTimestamped(bytes,uint256,address,uint256,bytes)"))')
-count_events() {
-    local from_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${DEV_ADDR_0#0x}")
-    ledger_rpc eth_getLogs "[{\"address\":\"$GATEWAY_CONTRACT\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$TOPIC\",\"$from_topic\"]}]" |
-        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))'
-}
-raw_tx() {
-    python3 - "$NOTARY_DATA/notary.db" "$1" <<'EOF'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-(raw,) = db.execute("SELECT t.raw FROM txs t JOIN batches b ON b.tx_hash = t.tx_hash "
-                    "WHERE b.kind = 0 AND b.seq = ?", (int(sys.argv[2]),)).fetchone()
-print("0x" + raw.hex())
-EOF
-}
-hash_of() { printf '%s' "$1" | sha256sum | cut -c1-64; }
-st() { "$NOTARY" status --json | json_field "$1"; }
-snapshot() { ledger_rpc evm_snapshot | json_field result; }
-mine() { for _ in $(seq 1 "$1"); do ledger_rpc evm_mine >/dev/null; done; }
-block_number() { ledger_rpc eth_blockNumber | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"], 16))'; }
-batch() { "$NOTARY" submit "$(hash_of "$1")" >/dev/null && "$NOTARY" close >/dev/null; }
+count_events() { timestamped_count "$DEV_ADDR_0"; }
 verify() { "$VERIFIER" verify --hash "$(hash_of "$1")" --proof "$2" --rpc "$GATEWAY_LEDGER" --issuer "$DEV_ADDR_0" --contract "$GATEWAY_CONTRACT"; }
 ANCHOR=("$NOTARY" anchor --poll-ms 100 --timeout 60 --rpc-attempts 2)
 

@@ -18,28 +18,12 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/revocation.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
+. tests/lib/notary.sh
+. tests/lib/revocation.sh
+notary_test_begin revocation
 HTTP_PID=
-cleanup() {
-    [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null && wait "$HTTP_PID" 2>/dev/null
-    ledger_stop >/dev/null 2>&1
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
-export NOTARY_PASSWORD="test password"
-
-findings() { python3 -c 'import json,sys; print(" ".join(f["name"] for f in json.load(sys.stdin)["findings"]))'; }
-h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+notary_on_exit '[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null && wait "$HTTP_PID" 2>/dev/null'
+h() { hash_of "$1"; }
 
 # Call NotaryRegistry.anchor(root, size, seq, kind) directly with KEY; prints
 # "txhash blocknumber blockhash".
@@ -57,12 +41,12 @@ const { ethers } = require("ethers");
 ' "$@"
 }
 
-ledger_start default || { fail "ledger start"; finish; }
+notary_ledger_start default
 d=$tmp/n
 mkdir -p "$d"
 export NOTARY_DATA=$d/data
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$d/key.hex")
-expect_exit 0 "init" "$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$d/key.hex" --kdf-light --json
+notary_key_file "$d/key.hex" "$DEV_KEY_0"
+expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
 contract=$(json_field contract <<<"$LAST_OUT")
 issuer=$DEV_ADDR_0
 for i in 0 1 2 3 4 5 6 7; do "$NOTARY" submit "$(h c$i)" >/dev/null; done
@@ -109,38 +93,11 @@ expect_exit 0 "checkpoint again: nothing new" "$NOTARY" checkpoint --poll-ms 100
 [ "$(json_field checkpoint.created <<<"$LAST_OUT")" = False ] && [ "$(json_field anchored <<<"$LAST_OUT")" = 0 ] \
     && ok "no checkpoint when the log has not grown" || fail "second checkpoint: $LAST_OUT"
 "$NOTARY" revocations export --out "$d/log1.json" >/dev/null
-expect_exit 4 "revoked credential: REVOKED (exit 4)" V c1 --revocations "$d/log1.json"
-has "reason in the detail" "reason fraud (3)"
-has "the note in the detail" "exam misconduct"
-has "time bound: no later than checkpoint 0" "no later than checkpoint 0 at block time"
-expect_exit 4 "REVOKED in JSON" V c1 --revocations "$d/log1.json" --json
-[ "$(json_field status <<<"$LAST_OUT")" = REVOKED ] && ok "JSON status REVOKED" || fail "json status"
-expect_exit 0 "another credential: VALID as of checkpoint 0" V c0 --revocations "$d/log1.json"
-has "says as of checkpoint 0" "not revoked as of checkpoint 0"
-expect_exit 3 "no copy given while checkpoints exist: UNKNOWN" V c1
-has "asks for a copy" "revocations FILE|URL"
+rev_after_checkpoint0 c
 expect_exit 2 "--revocations needs the ledger" "$VERIFIER" verify --hash "$(h c1)" --proof "$d/b1.json" --offline --revocations "$d/log1.json"
 
 # --- more revocations, distinct seconds so the log's time order is visible -------
-sleep 1.1; "$NOTARY" revoke "$(h c2)" --reason holder-request >/dev/null
-sleep 1.1; "$NOTARY" revoke "$(h c3)" --reason superseded >/dev/null
-expect_exit 0 "checkpoint 1" "$NOTARY" checkpoint --poll-ms 100
-"$NOTARY" revocations export --out "$d/log2.json" >/dev/null   # the verifier's copy at checkpoint 1
-sleep 1.1; "$NOTARY" revoke "$(h c4)" --reason issued-in-error --note "wrong grade" >/dev/null
-"$NOTARY" revocations export --out "$d/log3.json" >/dev/null
-expect_exit 3 "revoked after the newest checkpoint: UNKNOWN (pending)" V c4 --revocations "$d/log3.json"
-has "pending, and not revoked as of checkpoint 1" "not revoked as of checkpoint 1"
-expect_exit 0 "revoked after the verifier's checkpoint: VALID as of checkpoint 1" V c4 --revocations "$d/log2.json"
-has "as of checkpoint 1" "not revoked as of checkpoint 1"
-sleep 1.1; "$NOTARY" revoke "$(h c5)" --reason withdrawn >/dev/null
-expect_exit 0 "checkpoint 2" "$NOTARY" checkpoint --poll-ms 100
-"$NOTARY" revocations export --out "$d/log.json" >/dev/null
-expect_exit 4 "c4 is REVOKED once checkpoint 2 covers it" V c4 --revocations "$d/log.json"
-has "bound is checkpoint 2" "no later than checkpoint 2"
-expect_exit 4 "c1's bound is still its first checkpoint" V c1 --revocations "$d/log.json"
-has "bound is checkpoint 0" "no later than checkpoint 0"
-expect_exit 0 "an unrevoked credential: VALID as of checkpoint 2" V c7 --revocations "$d/log.json"
-has "as of checkpoint 2" "not revoked as of checkpoint 2"
+rev_checkpoint_series c
 python3 - "$d/log.json" <<'PY' && ok "export: 5 entries, 3 checkpoints, consistency proofs" || fail "export shape"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -168,47 +125,12 @@ expect_exit 3 "a copy with duplicate keys is refused" V c1 --revocations "$d/dup
 has "duplicate key named" "duplicate"
 
 # --- tampered copies --------------------------------------------------------------
-mutate() { # NAME PYTHON-STATEMENTS (on d = the log): writes $d/NAME.json
-    python3 - "$d/log.json" "$d/$1.json" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-e = d["entries"]
-exec(sys.argv[3])
-json.dump(d, open(sys.argv[2], "w"), indent=1)
-PY
-}
-mutate removed 'del e[1]'
-mutate swapped 'e[1], e[2] = e[2], e[1]'
-mutate backdated 'e[3]["revokedAt"] = "2020-01-01T00:00:00Z"'
-mutate renoted 'e[3]["note"] = "a better grade"'
-mutate truncated 'del e[3:]'
-mutate reasoned 'e[0]["reason"] = 1'
-for t in removed swapped backdated renoted truncated reasoned; do
-    expect_exit 3 "$t copy: revoked c1 is UNKNOWN, never REVOKED" V c1 --revocations "$d/$t.json"
-    has "$t copy: said INVALID" "INVALID"
-    expect_exit 3 "$t copy: c7 is UNKNOWN, never VALID" V c7 --revocations "$d/$t.json"
-done
-expect_exit 3 "verify names a truncated copy" V c0 --revocations "$d/truncated.json"
-has "log-truncated named by verify" "log-truncated"
-expect_exit 3 "verify names swapped entries" V c0 --revocations "$d/swapped.json"
-has "entries-reordered named by verify" "entries-reordered"
-expect_exit 3 "verify names a removed entry" V c0 --revocations "$d/removed.json"
-has "entry-removed named by verify" "entry-removed"
-expect_exit 3 "verify names a changed time" V c0 --revocations "$d/backdated.json"
-has "entry-time-changed named by verify" "entry-time-changed"
+rev_make_tampered
+revlog_mutate "$d/log.json" "$d/reasoned.json" 'e[0]["reason"] = 1'
+rev_tampered_copies c removed swapped backdated renoted truncated reasoned
+rev_verify_names c truncated swapped removed backdated
 A() { "$VERIFIER" audit --issuer "$issuer" --rpc "$LEDGER_URL" "$@"; }
-expect_exit 0 "audit of the genuine copy is clean" A --revocations "$d/log.json" --json
-[ "$(json_field result <<<"$LAST_OUT")" = clean ] && [ "$(findings <<<"$LAST_OUT")" = "" ] && ok "no findings" || fail "audit genuine: $(findings <<<"$LAST_OUT")"
-[ "$(json_field counts.checkpoints <<<"$LAST_OUT")" = 3 ] && [ "$(json_field counts.batches <<<"$LAST_OUT")" = 1 ] && ok "audit counts 1 batch, 3 checkpoints" || fail "counts"
-audit_names() { # TAMPER WANT-NAME...
-    local t=$1; shift
-    expect_exit 1 "audit of the $t copy finds anomalies" A --revocations "$d/$t.json" --json
-    local names
-    names=$(findings <<<"$LAST_OUT")
-    for n in "$@"; do
-        [[ " $names " == *" $n "* ]] && ok "audit $t: $n" || fail "audit $t: want $n, got: $names"
-    done
-}
+rev_audit_clean "audit counts 1 batch, 3 checkpoints"
 audit_names removed log-mismatch entry-removed
 audit_names swapped log-mismatch entries-reordered
 audit_names backdated log-mismatch entry-time-changed
@@ -226,18 +148,7 @@ expect_exit 3 "audit of an unreachable ledger: exit 3" "$VERIFIER" audit --issue
 foreign_root=0x$(h "forged log root")
 read -r ftx fblock fbhash < <(direct_anchor "$DEV_KEY_1" "$contract" "$foreign_root" 5 0 1) \
     && ok "another address anchors a checkpoint" || fail "foreign anchor"
-expect_exit 0 "audit of our issuer is not disturbed by it" A --revocations "$d/log.json" --json
-[ "$(findings <<<"$LAST_OUT")" = "" ] && [ "$(json_field counts.checkpoints <<<"$LAST_OUT")" = 3 ] \
-    && ok "still 3 checkpoints, no findings" || fail "foreign disturbed: $(findings <<<"$LAST_OUT")"
-expect_exit 4 "verify is not disturbed by it" V c1 --revocations "$d/log.json"
-python3 - "$d/log.json" "$d/foreign.json" "${foreign_root#0x}" "$ftx" "$fblock" "$fbhash" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["checkpoints"].append({"seq": 3, "size": 5, "root": sys.argv[3], "txHash": sys.argv[4],
-    "blockNumber": int(sys.argv[5]), "blockHash": sys.argv[6], "blockTime": 0, "consistency": []})
-json.dump(d, open(sys.argv[2], "w"), indent=1)
-PY
-audit_names foreign foreign-checkpoint
+rev_foreign_checkpoint c 5 "$foreign_root" "$ftx" "$fblock" "$fbhash"
 
 # --- a checkpoint by our own key that is not from our log ----------------------------
 rogue_root=0x$(h "rogue checkpoint")

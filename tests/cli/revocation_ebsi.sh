@@ -23,24 +23,10 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-. tests/gateway/gateway.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/revocation-ebsi.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'gateway_stop >/dev/null 2>&1; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-export NOTARY_PASSWORD="test password"
-unset NOTARY_EBSI_TOKEN
-
-findings() { python3 -c 'import json,sys; print(" ".join(f["name"] for f in json.load(sys.stdin)["findings"]))'; }
-h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+. tests/lib/notary.sh
+. tests/lib/revocation.sh
+notary_test_begin revocation-ebsi
+h() { hash_of "$1"; }
 
 # Call Timestamp.timestampHashes([0], [ROOT], [DATA]) directly on ganache
 # with KEY (not through the gateway): what a key holder can always do.
@@ -60,20 +46,12 @@ const { ethers } = require("ethers");
 ' "$@"
 }
 
-ledger_start berlin || { fail "ledger start"; finish; }
-cat > "$tmp/tokens.json" <<'EOF'
-{"tokens": [{"token": "good-token-1", "scopes": ["timestamp_write"], "exp": 4102444800}]}
-EOF
-gateway_start "$tmp/tokens.json" || { fail "gateway start"; finish; }
-export GATEWAY_CONTRACT
-(umask 077; printf 'good-token-1\n' > "$tmp/token")
+notary_gateway_start
 d=$tmp/n
 mkdir -p "$d"
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$d/key.hex")
+notary_key_file "$d/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$d/data
-expect_exit 0 "init --ledger ebsi" \
-    "$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" \
-    --timestamp-contract "$GATEWAY_CONTRACT" --token-file "$tmp/token" --import-key "$d/key.hex" --kdf-light
+expect_exit 0 "init --ledger ebsi" notary_init_ebsi "$NOTARY_DATA" "$d/key.hex"
 issuer=$DEV_ADDR_0
 contract=$GATEWAY_CONTRACT
 for i in 0 1 2 3 4 5 6 7; do "$NOTARY" submit "$(h e$i)" >/dev/null; done
@@ -99,39 +77,12 @@ expect_exit 0 "checkpoint 0 through the Timestamp API" "$NOTARY" checkpoint --po
 "$NOTARY" revocations export --out "$d/log1.json" >/dev/null
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["checkpoints"]))' "$d/log1.json")" = 1 ] \
     && ok "the export lists the anchored checkpoint" || fail "export checkpoints"
-expect_exit 4 "revoked credential: REVOKED (exit 4)" V e1 --revocations "$d/log1.json"
-has "reason in the detail" "reason fraud (3)"
-has "the note in the detail" "exam misconduct"
-has "time bound: no later than checkpoint 0" "no later than checkpoint 0 at block time"
-expect_exit 4 "REVOKED in JSON" V e1 --revocations "$d/log1.json" --json
-[ "$(json_field status <<<"$LAST_OUT")" = REVOKED ] && ok "JSON status REVOKED" || fail "json status"
-expect_exit 0 "a credential not revoked: VALID as of checkpoint 0" V e0 --revocations "$d/log1.json"
-has "says as of checkpoint 0" "not revoked as of checkpoint 0"
-expect_exit 3 "no copy while checkpoints exist: UNKNOWN" V e1
-has "asks for a copy" "revocations FILE|URL"
+rev_after_checkpoint0 e
 
 # --- more checkpoints (distinct seconds so time order is visible) ----------------------
-sleep 1.1; "$NOTARY" revoke "$(h e2)" --reason holder-request >/dev/null
-sleep 1.1; "$NOTARY" revoke "$(h e3)" --reason superseded >/dev/null
-expect_exit 0 "checkpoint 1" "$NOTARY" checkpoint --poll-ms 100 --timeout 60
-"$NOTARY" revocations export --out "$d/log2.json" >/dev/null
-sleep 1.1; "$NOTARY" revoke "$(h e4)" --reason issued-in-error --note "wrong grade" >/dev/null
-"$NOTARY" revocations export --out "$d/log3.json" >/dev/null
-expect_exit 3 "revoked after the newest checkpoint: UNKNOWN (pending)" V e4 --revocations "$d/log3.json"
-has "pending, not revoked as of checkpoint 1" "not revoked as of checkpoint 1"
-expect_exit 0 "revoked after the verifier's checkpoint: VALID as of checkpoint 1" V e4 --revocations "$d/log2.json"
-has "as of checkpoint 1" "not revoked as of checkpoint 1"
-sleep 1.1; "$NOTARY" revoke "$(h e5)" --reason withdrawn >/dev/null
-expect_exit 0 "checkpoint 2" "$NOTARY" checkpoint --poll-ms 100 --timeout 60
-"$NOTARY" revocations export --out "$d/log.json" >/dev/null
-expect_exit 4 "e4 is REVOKED once checkpoint 2 covers it" V e4 --revocations "$d/log.json"
-has "bound is checkpoint 2" "no later than checkpoint 2"
-expect_exit 4 "e1's bound is still its first checkpoint" V e1 --revocations "$d/log.json"
-has "bound is checkpoint 0" "no later than checkpoint 0"
+rev_checkpoint_series e --timeout 60
 expect_exit 4 "e2's bound is checkpoint 1" V e2 --revocations "$d/log.json"
 has "bound is checkpoint 1" "no later than checkpoint 1"
-expect_exit 0 "an unrevoked credential: VALID as of checkpoint 2" V e7 --revocations "$d/log.json"
-has "as of checkpoint 2" "not revoked as of checkpoint 2"
 expect_exit 3 "an older copy against checkpoint 2: UNKNOWN, log-truncated" V e7 --revocations "$d/log2.json"
 has "names log-truncated" "log-truncated"
 expect_exit 4 "directly from ganache too" "$VERIFIER" verify --hash "$(h e1)" --proof "$d/b1.json" \
@@ -142,42 +93,16 @@ expect_exit 1 "another pinned contract: INVALID, revocation not checked" "$VERIF
 has "the revocation check is skipped" "not checked: the credential's issuance did not verify"
 
 # --- tampered copies --------------------------------------------------------------------
-mutate() { # NAME PYTHON-STATEMENTS (on d = the log): writes $d/NAME.json
-    python3 - "$d/log.json" "$d/$1.json" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-e = d["entries"]
-exec(sys.argv[3])
-json.dump(d, open(sys.argv[2], "w"), indent=1)
-PY
-}
-mutate removed 'del e[1]'
-mutate swapped 'e[1], e[2] = e[2], e[1]'
-mutate backdated 'e[3]["revokedAt"] = "2020-01-01T00:00:00Z"'
-mutate renoted 'e[3]["note"] = "a better grade"'
-mutate truncated 'del e[3:]'
-mutate otherledger 'd["ledger"] = "evm"'
-for t in removed swapped backdated renoted truncated; do
-    expect_exit 3 "$t copy: revoked e1 is UNKNOWN, never REVOKED" V e1 --revocations "$d/$t.json"
-    has "$t copy: said INVALID" "INVALID"
-    expect_exit 3 "$t copy: e7 is UNKNOWN, never VALID" V e7 --revocations "$d/$t.json"
-done
-expect_exit 3 "verify names swapped entries" V e0 --revocations "$d/swapped.json"
-has "entries-reordered named by verify" "entries-reordered"
-expect_exit 3 "verify names a removed entry" V e0 --revocations "$d/removed.json"
-has "entry-removed named by verify" "entry-removed"
-expect_exit 3 "verify names a changed time" V e0 --revocations "$d/backdated.json"
-has "entry-time-changed named by verify" "entry-time-changed"
+rev_make_tampered
+revlog_mutate "$d/log.json" "$d/otherledger.json" 'd["ledger"] = "evm"'
+rev_tampered_copies e removed swapped backdated renoted truncated
+rev_verify_names e swapped removed backdated
 expect_exit 3 "a copy that claims another ledger: UNKNOWN" V e1 --revocations "$d/otherledger.json"
 has "says the copy is of another ledger" "not of $(tr 'A-F' 'a-f' <<<"$issuer")"
 
 # --- audit --ledger ebsi ------------------------------------------------------------------
 A() { "$VERIFIER" audit --issuer "$issuer" --rpc "$GATEWAY_LEDGER" --ledger ebsi --contract "$contract" "$@"; }
-expect_exit 0 "audit of the genuine copy is clean" A --revocations "$d/log.json" --json
-[ "$(json_field result <<<"$LAST_OUT")" = clean ] && [ "$(findings <<<"$LAST_OUT")" = "" ] \
-    && ok "no findings" || fail "audit genuine: $(findings <<<"$LAST_OUT")"
-[ "$(json_field counts.checkpoints <<<"$LAST_OUT")" = 3 ] && [ "$(json_field counts.batches <<<"$LAST_OUT")" = 1 ] \
-    && ok "audit counts 1 batch, 3 checkpoints from the HashTimestamped records" || fail "counts"
+rev_audit_clean "audit counts 1 batch, 3 checkpoints from the HashTimestamped records"
 [ "$(json_field ledger <<<"$LAST_OUT")" = ebsi ] && ok "JSON says ledger ebsi" || fail "json ledger"
 expect_exit 0 "audit text, committed code required" A --revocations "$d/log.json" --timestamp-code
 has "text names the Timestamp contract" "Timestamp: "
@@ -196,15 +121,6 @@ expect_exit 1 "audit of an address without a contract" \
 expect_exit 1 "audit --ledger evm of the Timestamp contract: not a registry" \
     "$VERIFIER" audit --issuer "$issuer" --rpc "$GATEWAY_LEDGER" --ledger evm --contract "$contract" --json
 [ "$(findings <<<"$LAST_OUT")" = contract-not-registry ] && ok "named contract-not-registry" || fail "findings: $(findings <<<"$LAST_OUT")"
-audit_names() { # TAMPER WANT-NAME...
-    local t=$1; shift
-    expect_exit 1 "audit of the $t copy finds anomalies" A --revocations "$d/$t.json" --json
-    local names n
-    names=$(findings <<<"$LAST_OUT")
-    for n in "$@"; do
-        [[ " $names " == *" $n "* ]] && ok "audit $t: $n" || fail "audit $t: want $n, got: $names"
-    done
-}
 audit_names removed log-mismatch entry-removed
 audit_names swapped log-mismatch entries-reordered
 audit_names backdated log-mismatch entry-time-changed
@@ -234,18 +150,7 @@ expect_exit 0 "audit ignores records that are not ours" A --revocations "$d/log.
 foreign_root=0x$(h "forged ebsi log root")
 read -r ftx fblock fbhash < <(direct_ts "$DEV_KEY_1" "$foreign_root" '{"kind":"revocation","seq":3,"size":9,"v":1}') \
     && ok "another address timestamps a checkpoint record" || fail "foreign checkpoint"
-expect_exit 0 "audit of our issuer is not disturbed by it" A --revocations "$d/log.json" --json
-[ "$(findings <<<"$LAST_OUT")" = "" ] && [ "$(json_field counts.checkpoints <<<"$LAST_OUT")" = 3 ] \
-    && ok "still clean" || fail "disturbed: $(findings <<<"$LAST_OUT")"
-expect_exit 4 "verify is not disturbed by it" V e1 --revocations "$d/log.json"
-python3 - "$d/log.json" "$d/foreign.json" "${foreign_root#0x}" "$ftx" "$fblock" "$fbhash" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["checkpoints"].append({"seq": 3, "size": 9, "root": sys.argv[3], "txHash": sys.argv[4],
-    "blockNumber": int(sys.argv[5]), "blockHash": sys.argv[6], "blockTime": 0, "consistency": []})
-json.dump(d, open(sys.argv[2], "w"), indent=1)
-PY
-audit_names foreign foreign-checkpoint
+rev_foreign_checkpoint e 9 "$foreign_root" "$ftx" "$fblock" "$fbhash"
 # Our key skips a number: checkpoint 4 without 3.
 direct_ts "$DEV_KEY_0" "0x$(h 'skipped to four')" '{"kind":"revocation","seq":4,"size":5,"v":1}' >/dev/null \
     && ok "our key timestamps checkpoint 4 (3 skipped)" || fail "gap timestamp"

@@ -17,16 +17,8 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$PWD/$BUILD/bin/notary"
-VERIFIER="$PWD/$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-ledger_trap
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/secrets.XXXXXX")
-trap 'ledger_stop >/dev/null 2>&1; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+. tests/lib/notary.sh
+notary_test_begin secrets --abs
 secret=$tmp/secret # the inputs that hold the secrets: never searched
 out=$tmp/run       # everything the run produces: searched
 mkdir -p "$secret" "$out/logs" "$out/files" "$out/cwd"
@@ -42,7 +34,7 @@ PASSWORD="pw-$(openssl rand -hex 12)-Secr3t"
 ADDR=$(KEY=$KEY node -e 'console.log(new (require("ethers").Wallet)("0x" + process.env.KEY).address)') ||
     { fail "derive the address (node + ethers)"; finish; }
 
-ledger_start || { fail "ledger start"; finish; }
+notary_ledger_start
 # Fund the fresh key from the first (unlocked) development account.
 ledger_rpc eth_sendTransaction "[{\"from\":\"$DEV_ADDR_0\",\"to\":\"$ADDR\",\"value\":\"0x56bc75e2d63100000\"}]" >/dev/null ||
     { fail "fund the test key"; finish; }

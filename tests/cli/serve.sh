@@ -22,15 +22,8 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$PWD/$BUILD/bin/notary"
-VERIFIER="$PWD/$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-serve.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
+. tests/lib/notary.sh
+notary_test_begin notary-serve --abs
 SERVE_PID=
 stop_serve() {
     if [ -n "$SERVE_PID" ]; then
@@ -40,8 +33,7 @@ stop_serve() {
         SERVE_PID=
     fi
 }
-trap 'stop_serve; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-export NOTARY_PASSWORD="test password"
+notary_on_exit stop_serve
 export NOTARY_DATA=$tmp/data
 CURL=(curl -s --noproxy '*' --max-time 20)
 
@@ -51,13 +43,7 @@ start_serve() {
     rm -f "$tmp/port"
     "$NOTARY" serve --listen 127.0.0.1:0 --port-file "$tmp/port" "$@" 2>"$log" &
     SERVE_PID=$!
-    local i
-    for i in $(seq 1 200); do
-        [ -s "$tmp/port" ] && break
-        kill -0 "$SERVE_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    if [ ! -s "$tmp/port" ]; then
+    if ! wait_port_file "$tmp/port" "$SERVE_PID"; then
         fail "serve did not start: $(tail -n 3 "$log")"
         SERVE_PID=
         return 1
@@ -86,7 +72,7 @@ req() {
     fi
     ok "$name ($status${code:+ $code})"
 }
-h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+h() { hash_of "$1"; }
 
 # --- the routes match docs/openapi.yaml -----------------------------------------
 "$NOTARY" serve --print-routes > "$tmp/routes.txt"
@@ -114,9 +100,9 @@ EOF
 if [ $? -eq 0 ]; then ok "openapi.yaml documents exactly the $(wc -l < "$tmp/routes.txt") implemented routes"
 else fail "openapi.yaml and the routes differ: $(cat "$tmp/routes.diff")"; fi
 
-ledger_start || { fail "ledger start"; finish; }
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
-"$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" --kdf-light --json \
+notary_ledger_start
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
+notary_init_evm "$NOTARY_DATA" "$tmp/key.hex" --json \
     > "$tmp/init.json" 2>"$tmp/init.err" || { fail "init: $(cat "$tmp/init.err")"; finish; }
 ISSUER=$(json_field issuer < "$tmp/init.json")
 

@@ -20,19 +20,8 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notary-stuck.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
-trap 'ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-export NOTARY_PASSWORD="test password"
+. tests/lib/notary.sh
+notary_test_begin notary-stuck
 GWEI=1000000000
 LOW=$GWEI            # a base fee every transaction here covers
 HIGH=$((10 * GWEI))  # a base fee above the first offer (2·1 gwei + 1 gwei tip)
@@ -48,16 +37,7 @@ print("" if v is None else int(v, 16) if isinstance(v, str) and v.startswith("0x
 }
 mined_in() { ledger_rpc eth_getTransactionReceipt "[\"$1\"]" | python3 -c 'import json,sys
 r = json.load(sys.stdin)["result"]; print("none" if r is None else int(r["blockNumber"], 16))'; }
-count_anchors() { # Anchored events of $ISSUER in $CONTRACT, read from the ledger directly
-    local topic=0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f1
-    local issuer_topic=0x000000000000000000000000$(tr 'A-F' 'a-f' <<<"${ISSUER#0x}")
-    ledger_rpc eth_getLogs "[{\"address\":\"$CONTRACT\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$topic\",\"$issuer_topic\"]}]" |
-        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))'
-}
-batch_field() { # batch_field SEQ FIELD ("" when absent)
-    "$NOTARY" status --json | python3 -c 'import json,sys
-print(json.load(sys.stdin)["batches"][int(sys.argv[1])].get(sys.argv[2], ""))' "$1" "$2"
-}
+count_anchors() { anchored_logs "$ISSUER" "$CONTRACT" | count_results; } # read from the ledger directly
 stored_txs() { # stored_txs SEQ: transactions the store holds for issuance batch SEQ
     sqlite3 "$NOTARY_DATA/notary.db" "SELECT count(*) FROM txs WHERE kind = 0 AND seq = $1"
 }
@@ -71,16 +51,7 @@ latest_base_fee() {
     ledger_rpc eth_getBlockByNumber '["latest",false]' | python3 -c 'import json,sys
 print(int(json.load(sys.stdin)["result"]["baseFeePerGas"], 16))'
 }
-HASHES=()
-nb=0
-new_batch() {
-    nb=$((nb + 1))
-    local h
-    h=$(printf 'stuck %d' "$nb" | sha256sum | cut -c1-64)
-    HASHES+=("$h")
-    "$NOTARY" submit "$h" >/dev/null && "$NOTARY" close >/dev/null
-}
-cur() { echo $((nb - 1)); }
+BATCH_TAG=stuck # new_batch: one new batch of one hash (tests/lib/notary.sh)
 # Each run ends within --timeout: no block is mined while it waits, so what
 # it does depends only on the blocks mined before it started (every step
 # checked here happens in a run's first look at the batch, before its
@@ -98,7 +69,7 @@ send_pending() {
 
 ledger_start hardhat || { fail "hardhat start"; finish; }
 ok "hardhat started ($LEDGER_URL)"
-(umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 export NOTARY_DATA=$tmp/data
 # The deployment is mined at once (automine on for it), then automine off.
 ledger_rpc evm_setAutomine '[true]' >/dev/null

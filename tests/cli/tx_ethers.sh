@@ -14,21 +14,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
-
-BUILD=${BUILD:-build}
-T="$BUILD/tests/test_tx"
-
-if [ ! -x "$T" ]; then
-    fail "$T is not built"
-    finish
-fi
-if ! scripts/setup.sh --npm . >/dev/null; then
-    fail "scripts/setup.sh --npm . could not install the pinned Node tools"
-    finish
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tx-ethers.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+T="${BUILD:-build}/tests/test_tx"
+require_built "$T" && require_node_tools && scratch_dir tx-ethers
 
 # Count the "ok ..."/"FAIL ..." lines a node check printed, and show them.
 tally() { # file

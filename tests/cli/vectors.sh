@@ -14,15 +14,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vectors.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir vectors
 
 # --- 1. the eth/ set is the generator's output --------------------------------
 ETH=tests/vectors/eth
-if ! scripts/setup.sh --npm . >/dev/null; then
-    fail "scripts/setup.sh --npm . could not install the pinned Node tools"
-    finish
-fi
+require_node_tools
 if out=$(node "$ETH/generate.mjs" "$tmp/eth" 2>&1); then
     ok "node $ETH/generate.mjs ran"
 else

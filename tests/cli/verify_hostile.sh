@@ -15,25 +15,17 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. tests/lib/check.sh
-BUILD=${BUILD:-build}
-NOTARY="$BUILD/bin/notary"
-VERIFIER="$BUILD/bin/verifier"
-
-scripts/setup.sh --npm . >/dev/null || { fail "setup: npm ci"; finish; }
-. tests/lib/ledger.sh
-ledger_trap
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/verify_hostile.XXXXXX")
-export LEDGER_LOG_DIR=$tmp
+. tests/lib/notary.sh
+notary_test_begin verify_hostile
 hang_pid=
-trap '[ -n "$hang_pid" ] && kill "$hang_pid" 2>/dev/null; ledger_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+notary_on_exit '[ -n "$hang_pid" ] && kill "$hang_pid" 2>/dev/null'
 export NOTARY_DATA=$tmp/forger NOTARY_PASSWORD="verify hostile test"
 
-ledger_start || { fail "ledger start"; finish; }
+notary_ledger_start
 
 # --- a forger's own key and registry anchor a credential -----------------------------
-(umask 077; printf '%s\n' "$DEV_KEY_1" > "$tmp/forger.hex")
-"$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/forger.hex" --kdf-light --json \
+notary_key_file "$tmp/forger.hex" "$DEV_KEY_1"
+notary_init_evm "$NOTARY_DATA" "$tmp/forger.hex" --json \
     > "$tmp/init.json" 2>"$tmp/err" || { fail "forger init: $(cat "$tmp/err")"; finish; }
 printf '{"name":"Forged Diploma","grade":1.7,"ects":30}\n' > "$tmp/forged.json"
 "$NOTARY" submit --credential "$tmp/forged.json" >/dev/null 2>"$tmp/err" &&

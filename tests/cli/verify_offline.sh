@@ -17,10 +17,7 @@ cd "$(dirname "$0")/../.."
 
 BUILD=${BUILD:-build}
 V="$BUILD/bin/verifier"
-if [ ! -x "$V" ]; then
-    fail "$V is not built"
-    finish
-fi
+require_built "$V"
 for tool in openssl xxd jq; do
     if ! command -v "$tool" >/dev/null; then
         fail "$tool is not installed"
@@ -28,8 +25,7 @@ for tool in openssl xxd jq; do
     fi
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/verify-offline.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir verify-offline
 
 # --- hashing in shell ------------------------------------------------------------
 sha()  { openssl dgst -sha256 -binary | xxd -p -c 256; }          # stdin -> hex

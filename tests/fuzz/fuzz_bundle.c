@@ -19,19 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
+
 #include "core/bundle.h"
 #include "core/merkle.h"
 #include "verifier/verify.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_bundle: property violated: %s (line %d)\n", #cond, __LINE__);   \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static struct bundle g_b, g_b2;
 static struct verify_result g_r;

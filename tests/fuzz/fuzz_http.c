@@ -30,19 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
+
 #include "core/bytes.h"
 #include "core/json.h"
 #include "notary/service/http.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_http: property violated: %s (line %d)\n", #cond, __LINE__);     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define TOKEN "ntk_fuzz0123456789abcdef"
 

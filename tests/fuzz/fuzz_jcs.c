@@ -13,19 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
+
 #include "core/credential.h"
 #include "core/hash.h"
 #include "core/jcs.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_jcs: property violated: %s (line %d)\n", #cond, __LINE__);      \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Larger inputs only slow the fuzzer down; the parser's own limit is
  * exercised with this bound too. */

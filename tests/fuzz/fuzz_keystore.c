@@ -25,19 +25,11 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "fuzz_common.h"
+
 #include "anchor/keystore.h"
 #include "anchor/signer.h"
 #include "core/json.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_keystore: property violated: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* The password the seed keystores are encrypted with. */
 #define PASSWORD "fuzz-pa55word"

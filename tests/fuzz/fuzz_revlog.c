@@ -18,18 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
+
 #include "core/merkle.h"
 #include "core/revlog.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_revlog: property violated: %s (line %d)\n", #cond, __LINE__);   \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Audit work only for logs this small (the tree is rebuilt per checkpoint). */
 #define AUDIT_MAX_ENTRIES 512u

@@ -25,15 +25,7 @@
 #include "anchor/eth.h"
 #include "anchor/rpc.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_rpc: property violated: %s (line %d)\n", #cond, __LINE__);      \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_common.h"
 
 #define TOKEN "fuzz-bearer-T0KEN"
 #define URL_SECRET "apikey-S3CR3T"

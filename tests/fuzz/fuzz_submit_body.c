@@ -22,18 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
+
 #include "notary/service/submit_body.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_submit_body: property violated: %s (line %d)\n", #cond,         \
-                    __LINE__);                                                                     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Invariants of any answer. */
 static void check_shape(err_code rc, const struct submit_body *sb)
@@ -46,30 +37,33 @@ static void check_shape(err_code rc, const struct submit_body *sb)
     }
 }
 
-/* text/plain the slow, obvious way: same skipping rules, hex_decode_exact
- * for every line. Returns the hash count, or 0 with *msg set on the first
- * bad line (or no hash at all). *h has room for one hash per line. */
+/* text/plain the slow, obvious way, by index and written apart from
+ * notary/service/submit_body.c: same skipping rules (trailing CR, spaces and
+ * tabs, leading spaces and tabs, blank lines, '#' comments),
+ * hex_decode_exact for every line. Returns the hash count, or 0 with *msg
+ * set on the first bad line (or no hash at all). *h has room for one hash
+ * per line. */
 static size_t text_reference(const char *p, size_t len, struct hash32 *h, char *msg, size_t msz)
 {
-    const char *end = p + len;
-    size_t n = 0, line = 0;
-    while (p < end) {
+    size_t n = 0, line = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && p[i] != '\n')
+            continue;
+        size_t a = start, b = i; /* this line is p[a, b) */
+        start = i + 1;
         line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end, *q = le;
-        while (q > p && (q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t'))
-            q--;
-        while (p < q && (*p == ' ' || *p == '\t'))
-            p++;
-        if (q > p && *p != '#') {
-            struct err e = {0};
-            if (hex_decode_exact(p, (size_t)(q - p), true, h[n].b, 32, &e)) {
-                snprintf(msg, msz, "line %zu: %s", line, e.msg);
-                return 0;
-            }
-            n++;
+        while (b > a && memchr("\r \t", p[b - 1], 3))
+            b--;
+        while (a < b && memchr(" \t", p[a], 2))
+            a++;
+        if (a == b || p[a] == '#')
+            continue;
+        struct err e = {0};
+        if (hex_decode_exact(p + a, b - a, true, h[n].b, 32, &e)) {
+            snprintf(msg, msz, "line %zu: %s", line, e.msg);
+            return 0;
         }
-        p = le + 1;
+        n++;
     }
     if (n == 0)
         snprintf(msg, msz, "no hashes in the body");

@@ -75,3 +75,27 @@ expect_grep() {
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
 print(d)' "$1"; }
+
+# require_built FILE...: fail the test and finish unless every FILE is an
+# executable (a binary of the build the test needs).
+require_built() {
+    local f
+    for f in "$@"; do
+        [ -x "$f" ] || { fail "$f is not built"; finish; }
+    done
+}
+
+# require_node_tools: install the pinned Node tools (scripts/setup.sh --npm .,
+# only when missing), or fail the test and finish.
+require_node_tools() {
+    scripts/setup.sh --npm . >/dev/null ||
+        { fail "scripts/setup.sh --npm . could not install the pinned Node tools"; finish; }
+}
+
+# scratch_dir NAME: make the scratch folder $tmp (NAME.XXXXXX under $TMPDIR)
+# and remove it when the script exits (kept when KEEP_TMP is set): sets the
+# EXIT trap. Fails the test and finishes when it cannot be made.
+scratch_dir() {
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || { fail "mktemp -d"; finish; }
+    trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+}

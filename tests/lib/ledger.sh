@@ -78,26 +78,41 @@ ledger_start() {
         hardhat) ledger_start_hardhat; return ;;
         *) echo "ledger_start: unknown profile '$profile' (default|berlin|hardhat)" >&2; return 2 ;;
     esac
+    _ledger_launch "$profile" "ganache ($profile)" 20 "$LEDGER_GANACHE_CLI" \
+        node "$LEDGER_GANACHE_CLI" --chain.chainId "$LEDGER_CHAIN_ID" --wallet.deterministic \
+        --server.host 127.0.0.1 --server.port @PORT@ "${extra[@]}"
+}
+
+# _ledger_launch PROFILE LABEL SECONDS CLI COMMAND...: what every profile's
+# start shares. Refuses (2) when a ledger is already running or the file CLI
+# is missing; otherwise runs COMMAND (each word @PORT@ replaced by a free
+# port) in the background, logging to a file in LEDGER_LOG_DIR, and waits up
+# to SECONDS until it answers eth_chainId 1337; when it exits during start
+# (most likely the port was taken meanwhile) it tries again, three attempts
+# in all. On success exports LEDGER_URL, LEDGER_PID, LEDGER_PORT, LEDGER_LOG
+# and LEDGER_PROFILE=PROFILE; on failure says why (LABEL names the ledger)
+# with the end of the log and returns 1.
+_ledger_launch() {
+    local profile=$1 label=$2 seconds=$3 cli=$4; shift 4
     if [ -n "${LEDGER_PID:-}" ]; then
         echo "ledger_start: a ledger is already running (pid $LEDGER_PID); ledger_stop it first" >&2
         return 2
     fi
-    if [ ! -f "$LEDGER_GANACHE_CLI" ]; then
-        echo "ledger_start: $LEDGER_GANACHE_CLI is missing; run: scripts/setup.sh --npm ." >&2
+    if [ ! -f "$cli" ]; then
+        echo "ledger_start: $cli is missing; run: scripts/setup.sh --npm ." >&2
         return 2
     fi
     local logdir=${LEDGER_LOG_DIR:-${TMPDIR:-/tmp}}
-    local attempt port log pid i
+    local attempt port log pid i cmd w
     for attempt in 1 2 3; do
         port=$(ledger_free_port) || { echo "ledger_start: cannot find a free port (python3?)" >&2; return 1; }
         log=$(mktemp "$logdir/ledger-$profile.XXXXXX")
-        node "$LEDGER_GANACHE_CLI" --chain.chainId "$LEDGER_CHAIN_ID" --wallet.deterministic \
-            --server.host 127.0.0.1 --server.port "$port" "${extra[@]}" </dev/null >"$log" 2>&1 &
+        cmd=()
+        for w in "$@"; do cmd+=("${w//@PORT@/$port}"); done
+        "${cmd[@]}" </dev/null >"$log" 2>&1 &
         pid=$!
-        for i in $(seq 1 200); do # 200 x 0.1 s
-            if ! kill -0 "$pid" 2>/dev/null; then
-                break # exited: most likely the port was taken meanwhile
-            fi
+        for i in $(seq 1 $((seconds * 10))); do # 0.1 s each
+            kill -0 "$pid" 2>/dev/null || break # exited: most likely the port was taken meanwhile
             if ledger_ready "http://127.0.0.1:$port"; then
                 LEDGER_PID=$pid LEDGER_PORT=$port LEDGER_URL="http://127.0.0.1:$port"
                 LEDGER_LOG=$log LEDGER_PROFILE=$profile
@@ -108,12 +123,12 @@ ledger_start() {
         done
         if kill -0 "$pid" 2>/dev/null; then
             kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-            echo "ledger_start: ganache ($profile) did not answer on port $port within 20 s; log $log:" >&2
+            echo "ledger_start: $label did not answer on port $port within $seconds s; log $log:" >&2
             tail -n 20 "$log" >&2
             return 1
         fi
         wait "$pid" 2>/dev/null
-        echo "ledger_start: ganache exited during start (attempt $attempt, port $port); log $log:" >&2
+        echo "ledger_start: $label exited during start (attempt $attempt, port $port); log $log:" >&2
         tail -n 5 "$log" >&2
     done
     return 1

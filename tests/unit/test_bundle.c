@@ -25,6 +25,7 @@
 #include "core/fileio.h"
 #include "core/hash.h"
 #include "core/merkle.h"
+#include "tests/fixtures.h"
 #include "tests/harness.h"
 #include "verifier/verify.h"
 
@@ -278,22 +279,11 @@ TEST(document_pathlen_and_topic)
 
 /* ---- round trips ------------------------------------------------------------ */
 
-static void det_entries(struct hash32 *out, uint64_t n, uint32_t seed)
-{
-    for (uint64_t i = 0; i < n; i++) {
-        uint8_t in[12];
-        memcpy(in, &seed, 4);
-        memcpy(in + 4, &i, 8);
-        if (sha256(in, sizeof in, &out[i]) != E_OK)
-            abort();
-    }
-}
-
 TEST(roundtrip_every_shape)
 {
     enum { N = 70 };
     struct hash32 d[N];
-    det_entries(d, N, 3);
+    t_det_entries(d, N, 3);
     struct err e = {0};
     for (uint64_t size = 1; size <= N; size++) {
         struct merkle_tree *t = NULL;

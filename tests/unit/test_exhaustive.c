@@ -146,6 +146,19 @@ static bool same_walk(struct walk a, struct walk b)
 /* Counters for the final report. */
 static uint64_t n_inc_proofs, n_inc_mut, n_con_proofs, n_con_mut, n_same_walk;
 
+/* REJECT_COUNTED(counter, call, fmt, ...): one mutation, counted in
+ * `counter`; `call` must reject it (E_VERIFY), else the case function fills
+ * its `why` (of `whylen` bytes) from fmt and returns false. Each case
+ * function defines REJECT(call, fmt, ...) over it with its own counter. */
+#define REJECT_COUNTED(counter, call, ...)                                                         \
+    do {                                                                                           \
+        (counter)++;                                                                               \
+        if ((call) != E_VERIFY) {                                                                  \
+            snprintf(why, whylen, __VA_ARGS__);                                                    \
+            return false;                                                                          \
+        }                                                                                          \
+    } while (0)
+
 /* ---- inclusion ------------------------------------------------------------ */
 
 /* Every mutation of the proof for (index, size); returns false and fills
@@ -156,14 +169,7 @@ static bool inclusion_case(uint64_t index, uint64_t size, char *why, size_t whyl
     size_t len;
     struct err e = {0};
     const struct hash32 *leaf = &g_leaf[index], *root = &g_root[size];
-#define REJECT(call, ...)                                                                          \
-    do {                                                                                           \
-        n_inc_mut++;                                                                               \
-        if ((call) != E_VERIFY) {                                                                  \
-            snprintf(why, whylen, __VA_ARGS__);                                                    \
-            return false;                                                                          \
-        }                                                                                          \
-    } while (0)
+#define REJECT(call, ...) REJECT_COUNTED(n_inc_mut, call, __VA_ARGS__)
 
     if (merkle_tree_inclusion_proof(g_tree, index, size, path, &len, &e) != E_OK ||
         merkle_verify_inclusion(leaf, index, size, path, len, root, &e) != E_OK) {
@@ -234,16 +240,29 @@ static bool inclusion_case(uint64_t index, uint64_t size, char *why, size_t whyl
     return true;
 }
 
+/* A case function: every mutation of the proof for (a, size); false with
+ * `why` filled on the first failure. */
+typedef bool (*case_fn)(uint64_t a, uint64_t size, char *why, size_t whylen);
+
+/* fn(a, size) for every size 1..max and a from `first` to size - 1 + first
+ * (the cases stop at a size's first failure): one t_case named `what` per
+ * size, whose failure reads "<size_name> N: <why>". */
+static void every_case(const char *what, const char *size_name, uint64_t max, uint64_t first,
+                       case_fn fn)
+{
+    for (uint64_t size = 1; size <= max; size++) {
+        char why[700] = "";
+        bool ok = true;
+        for (uint64_t a = first; a < size + first && ok; a++)
+            ok = fn(a, size, why, sizeof why);
+        t_case(ok, what, "%s %llu: %s", size_name, (unsigned long long)size, why);
+    }
+}
+
 TEST(every_inclusion_proof_and_all_six_mutations)
 {
     CHECK(setup());
-    for (uint64_t size = 1; size <= MAX_INC; size++) {
-        char why[700] = "";
-        bool ok = true;
-        for (uint64_t index = 0; index < size && ok; index++)
-            ok = inclusion_case(index, size, why, sizeof why);
-        t_case(ok, "inclusion", "size %llu: %s", (unsigned long long)size, why);
-    }
+    every_case("inclusion", "size", MAX_INC, 0, inclusion_case);
 }
 
 /* ---- consistency ------------------------------------------------------------ */
@@ -254,14 +273,7 @@ static bool consistency_case(uint64_t m1, uint64_t n, char *why, size_t whylen)
     size_t len;
     struct err e = {0};
     const struct hash32 *r1 = &g_root[m1], *r2 = &g_root[n];
-#define REJECT(call, ...)                                                                          \
-    do {                                                                                           \
-        n_con_mut++;                                                                               \
-        if ((call) != E_VERIFY) {                                                                  \
-            snprintf(why, whylen, __VA_ARGS__);                                                    \
-            return false;                                                                          \
-        }                                                                                          \
-    } while (0)
+#define REJECT(call, ...) REJECT_COUNTED(n_con_mut, call, __VA_ARGS__)
 
     if (merkle_tree_consistency_proof(g_tree, m1, n, proof, &len, &e) != E_OK ||
         merkle_verify_consistency(m1, n, r1, r2, proof, len, &e) != E_OK) {
@@ -359,13 +371,7 @@ static bool consistency_case(uint64_t m1, uint64_t n, char *why, size_t whylen)
 TEST(every_consistency_proof_and_all_six_mutations)
 {
     CHECK(setup());
-    for (uint64_t n = 1; n <= MAX_CON; n++) {
-        char why[700] = "";
-        bool ok = true;
-        for (uint64_t m1 = 1; m1 <= n && ok; m1++)
-            ok = consistency_case(m1, n, why, sizeof why);
-        t_case(ok, "consistency", "n %llu: %s", (unsigned long long)n, why);
-    }
+    every_case("consistency", "n", MAX_CON, 1, consistency_case);
 }
 
 /* ---- why the size must come from the anchor ---------------------------------- */

@@ -12,18 +12,8 @@
 #include "core/bytes.h"
 #include "core/hash.h"
 #include "core/merkle.h"
+#include "tests/fixtures.h"
 #include "tests/harness.h"
-
-static void det_entries(struct hash32 *out, uint64_t n, uint32_t seed)
-{
-    for (uint64_t i = 0; i < n; i++) {
-        uint8_t in[12];
-        memcpy(in, &seed, 4);
-        memcpy(in + 4, &i, 8);
-        if (sha256(in, sizeof in, &out[i]) != E_OK)
-            abort();
-    }
-}
 
 /* MTH by the RFC 9162 §2.1.1 definition, with plain SHA-256. */
 static void ref_mth(const struct hash32 *d, uint64_t n, struct hash32 *out)
@@ -50,7 +40,7 @@ static void ref_mth(const struct hash32 *d, uint64_t n, struct hash32 *out)
 TEST(fast_hashing_matches_sha256)
 {
     struct hash32 d[64];
-    det_entries(d, 64, 7);
+    t_det_entries(d, 64, 7);
     for (int i = 0; i + 1 < 64; i++) {
         uint8_t m[65];
         struct hash32 want, got;
@@ -71,7 +61,7 @@ TEST(roots_match_the_recursive_definition)
 {
     enum { N = 300 };
     struct hash32 d[N];
-    det_entries(d, N, 1);
+    t_det_entries(d, N, 1);
     struct merkle_tree *t = NULL;
     struct err e = {0};
     for (uint64_t n = 1; n <= N; n++) {
@@ -109,7 +99,7 @@ TEST(every_inclusion_proof_verifies_in_small_trees)
 {
     enum { N = 70 };
     struct hash32 d[N], path[MERKLE_MAX_PATH], root, leaf;
-    det_entries(d, N, 2);
+    t_det_entries(d, N, 2);
     struct merkle_tree *t;
     struct err e = {0};
     CHECK_OK(merkle_tree_build(d, N, NULL, &t, &e), &e);
@@ -135,7 +125,7 @@ TEST(every_consistency_proof_verifies_in_small_trees)
 {
     enum { N = 70 };
     struct hash32 d[N], proof[MERKLE_MAX_PATH], r1, r2;
-    det_entries(d, N, 3);
+    t_det_entries(d, N, 3);
     struct merkle_tree *t;
     struct err e = {0};
     CHECK_OK(merkle_tree_build(d, N, NULL, &t, &e), &e);

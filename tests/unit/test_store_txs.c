@@ -17,18 +17,6 @@
 #include "tests/harness.h"
 #include "tests/store_url.h"
 
-/* A new store (SQLite, or PostgreSQL under tests/cli/store_pg.sh). */
-static struct store *fresh(const char *name, char *path, size_t n)
-{
-    if (!t_store_url(name, path, n))
-        return NULL;
-    struct store *s = NULL;
-    struct err e = {0};
-    if (store_open(path, true, &s, &e) != E_OK)
-        printf("store_open: %s\n", e.msg);
-    return s;
-}
-
 /* One closed batch 0 with a root. */
 static bool closed_batch(struct store *s)
 {
@@ -42,7 +30,7 @@ static bool closed_batch(struct store *s)
 TEST(replacements_are_all_kept_and_the_latest_is_current)
 {
     char path[512];
-    struct store *s = fresh("txs", path, sizeof path);
+    struct store *s = t_store_fresh("txs", path, sizeof path);
     CHECK(s && closed_batch(s));
     struct err e = {0};
     struct hash32 t1 = {{1}}, t2 = {{2}};
@@ -88,7 +76,7 @@ TEST(replacements_are_all_kept_and_the_latest_is_current)
 TEST(sent_block_set_cleared_and_unknown_refused)
 {
     char path[512];
-    struct store *s = fresh("sentblock", path, sizeof path);
+    struct store *s = t_store_fresh("sentblock", path, sizeof path);
     CHECK(s && closed_batch(s));
     struct err e = {0};
     struct hash32 t1 = {{1}}, other = {{0x77}};
