@@ -4,7 +4,7 @@
  * Everything is derived from the ledger (evm: the registry's Anchored
  * events, its nextSeq counters and code; ebsi: the issuer's HashTimestamped
  * records on the pinned Timestamp contract) and, when given, one copy of the
- * revocation log; the copy is judged by revocation_analyse(), the same code
+ * revocation log; the copy is judged by vrev_analyse(), the same code
  * `verifier verify` uses, so a verifier and an auditor cannot disagree on
  * what a copy proves.
  */
@@ -24,7 +24,7 @@ void audit_report_free(struct audit_report *r)
 {
     free(r->anchors);
     revlog_free(&r->copy);
-    rev_findings_free(&r->findings);
+    vrev_findings_free(&r->findings);
     memset(r, 0, sizeof *r);
 }
 
@@ -56,10 +56,10 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
     const bool ebsi = r->ledger == BUNDLE_LEDGER_EBSI;
     for (size_t i = 1; i < n && !rc; i++)
         if (s[i] == s[i - 1])
-            rc = rev_finding_add(&r->findings, "seq-repeat", true,
-                                 "%s sequence number %" PRIu64 " appears twice: %s",
-                                 what, s[i],
-                                 ebsi ? "the Timestamp contract does not refuse repeats, so the "
+            rc = vrev_finding_add(&r->findings, "seq-repeat", true,
+                                  "%s sequence number %" PRIu64 " appears twice: %s",
+                                  what, s[i],
+                                  ebsi ? "the Timestamp contract does not refuse repeats, so the "
                                         "issuer anchored two records with one number (two "
                                         "histories)"
                                       : "the registry refuses repeats, so these events are not "
@@ -72,9 +72,9 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
     for (size_t i = 0; i <= n && !rc; i++) {
         uint64_t next = i < n ? s[i] : count;
         if (i < n && s[i] >= count) {
-            rc = rev_finding_add(&r->findings, "seq-gap", true,
-                                 "%s %" PRIu64 " is listed but the registry counts only %" PRIu64,
-                                 what, s[i], count);
+            rc = vrev_finding_add(&r->findings, "seq-gap", true,
+                                  "%s %" PRIu64 " is listed but the registry counts only %" PRIu64,
+                                  what, s[i], count);
             break;
         }
         if (next > expect) {
@@ -86,24 +86,25 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
             expect = s[i] + 1;
     }
     if (!rc && missing)
-        rc = rev_finding_add(&r->findings, "seq-gap", true,
-                             "%" PRIu64 " %s sequence number%s missing from the events (first: %"
-                             PRIu64 "); %s %" PRIu64 ": %sthe node withholds events, or they "
-                             "lie outside the scanned blocks",
-                             missing, what, missing == 1 ? " is" : "s are", first_missing,
-                             ebsi ? "the highest is" : "the registry counts",
-                             ebsi ? count - 1 : count, ebsi ? "the issuer skipped a number, " : "");
+        rc = vrev_finding_add(&r->findings, "seq-gap", true,
+                              "%" PRIu64 " %s sequence number%s missing from the events (first: %"
+                              PRIu64 "); %s %" PRIu64 ": %sthe node withholds events, or they "
+                              "lie outside the scanned blocks",
+                              missing, what, missing == 1 ? " is" : "s are", first_missing,
+                              ebsi ? "the highest is" : "the registry counts",
+                              ebsi ? count - 1 : count,
+                              ebsi ? "the issuer skipped a number, " : "");
     if (!rc && partial && n && s[0] > 0)
-        rc = rev_finding_add(&r->findings, "partial-range", false,
-                             "%ss 0..%" PRIu64 " lie before block %" PRIu64 " and were not listed",
-                             what, s[0] - 1, r->from_block);
+        rc = vrev_finding_add(&r->findings, "partial-range", false,
+                              "%ss 0..%" PRIu64 " lie before block %" PRIu64 " and were not listed",
+                              what, s[0] - 1, r->from_block);
     free(s);
     return rc;
 }
 
 /* A checkpoint the copy lists that is not the issuer's on the ledger:
  * whose is it? */
-static err_code check_copy_checkpoints(struct audit_report *r, struct rev_ledger *l,
+static err_code check_copy_checkpoints(struct audit_report *r, struct vrev_ledger *l,
                                        struct err *e)
 {
     err_code rc = E_OK;
@@ -125,8 +126,8 @@ static err_code check_copy_checkpoints(struct audit_report *r, struct rev_ledger
         err_code gr = E_NOT_FOUND;
         if (r->ledger == BUNDLE_LEDGER_EBSI) {
             /* First write wins: the contract's record says whose root it is. */
-            struct rev_record rec;
-            if ((gr = rev_ledger_record(l, &c->root, &rec, e)))
+            struct vrev_record rec;
+            if ((gr = vrev_ledger_record(l, &c->root, &rec, e)))
                 return gr;
             foreign = rec.other;
             if (foreign)
@@ -147,16 +148,16 @@ static err_code check_copy_checkpoints(struct audit_report *r, struct rev_ledger
         }
         err_clear(e);
         if (foreign)
-            rc = rev_finding_add(&r->findings, "foreign-checkpoint", true,
-                                 "the copy lists checkpoint %" PRIu64 " (root %.16s…, tx %.18s…) "
-                                 "but it was anchored by %s, not by the issuer: it proves nothing "
-                                 "about the issuer's log",
-                                 c->seq, root, tx, who);
+            rc = vrev_finding_add(&r->findings, "foreign-checkpoint", true,
+                                  "the copy lists checkpoint %" PRIu64 " (root %.16s…, tx "
+                                  "%.18s…) but it was anchored by %s, not by the issuer: it "
+                                  "proves nothing about the issuer's log",
+                                  c->seq, root, tx, who);
         else
-            rc = rev_finding_add(&r->findings, "checkpoint-not-on-ledger", true,
-                                 "the copy lists checkpoint %" PRIu64 " (size %" PRIu64
-                                 ", root %.16s…) that the issuer never anchored",
-                                 c->seq, c->size, root);
+            rc = vrev_finding_add(&r->findings, "checkpoint-not-on-ledger", true,
+                                  "the copy lists checkpoint %" PRIu64 " (size %" PRIu64
+                                  ", root %.16s…) that the issuer never anchored",
+                                  c->seq, c->size, root);
     }
     return rc;
 }
@@ -171,19 +172,19 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
     err_code rc;
     struct err le = {0};
     if (o->source) {
-        rc = revocation_load(o->source, o->timeout_ms, &r->copy, &le);
+        rc = vrev_load(o->source, o->timeout_ms, 0, &r->copy, &le);
         if (rc == E_OK) {
             r->have_copy = true;
         } else if (rc == E_NETWORK || rc == E_IO || rc == E_NOT_FOUND) {
             r->incomplete = true;
-            if ((rc = rev_finding_add(&r->findings, "log-unavailable", false,
-                                      "the log copy could not be read (%s): consistency of the "
-                                      "checkpoints was not checked",
-                                      le.msg)))
+            if ((rc = vrev_finding_add(&r->findings, "log-unavailable", false,
+                                       "the log copy could not be read (%s): consistency of the "
+                                       "checkpoints was not checked",
+                                       le.msg)))
                 return err_set(e, E_NOMEM, "out of memory");
-        } else if ((rc = rev_finding_add(&r->findings, "log-unusable", true,
-                                         "the log copy is not a valid revocation log: %s",
-                                         le.msg))) {
+        } else if ((rc = vrev_finding_add(&r->findings, "log-unusable", true,
+                                          "the log copy is not a valid revocation log: %s",
+                                          le.msg))) {
             return err_set(e, E_NOMEM, "out of memory");
         }
     }
@@ -203,9 +204,9 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
                                      "--revocations copy, which names it)");
     struct rpc_options ro = {.url = o->rpc_url, .bearer_token = o->bearer_token,
                              .timeout_ms = o->timeout_ms, .max_attempts = o->max_attempts};
-    struct rev_ledger l;
-    if ((rc = rev_ledger_open(&l, r->ledger, &ro, &r->contract, &r->issuer, o->confirmations,
-                              o->window, e)))
+    struct vrev_ledger l;
+    if ((rc = vrev_ledger_open(&l, r->ledger, &ro, &r->contract, &r->issuer, o->confirmations,
+                               o->window, e)))
         return rc;
     r->chain_id = l.chain_id;
     r->head = l.head;
@@ -227,9 +228,9 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
             (rc = ebsi_code_matches(l.rpc, &r->contract, &r->registry_ok, e)))
             goto out;
         if (!r->registry_ok) {
-            rc = rev_finding_add(&r->findings, "contract-not-timestamp", true,
-                                 "%s %s: its events prove nothing", ad,
-                                 clen == 0 ? "holds no contract"
+            rc = vrev_finding_add(&r->findings, "contract-not-timestamp", true,
+                                  "%s %s: its events prove nothing", ad,
+                                  clen == 0 ? "holds no contract"
                                            : "does not run the committed Timestamp code");
             goto out;
         }
@@ -237,9 +238,9 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
         goto out;
     }
     if (!r->registry_ok) {
-        rc = rev_finding_add(&r->findings, "contract-not-registry", true,
-                             "%s does not run the NotaryRegistry code: its events prove nothing",
-                             ad);
+        rc = vrev_finding_add(&r->findings, "contract-not-registry", true,
+                              "%s does not run the NotaryRegistry code: its events prove nothing",
+                              ad);
         goto out;
     }
     if (r->have_copy && (!addr20_eq(&r->copy.issuer, &r->issuer) ||
@@ -248,19 +249,19 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
         char ci[43], cc[43];
         addr20_to_hex(&r->copy.issuer, ci);
         addr20_to_hex(&r->copy.contract, cc);
-        rc = rev_finding_add(&r->findings, "log-other-issuer", true,
-                             "the log copy is of issuer %s, contract %s, chain %" PRIu64
-                             ", ledger %s: not of this issuer on this %s",
-                             ci, cc, r->copy.chain_id, bundle_ledger_name(r->copy.ledger),
-                             ebsi ? "Timestamp contract" : "registry");
+        rc = vrev_finding_add(&r->findings, "log-other-issuer", true,
+                              "the log copy is of issuer %s, contract %s, chain %" PRIu64
+                              ", ledger %s: not of this issuer on this %s",
+                              ci, cc, r->copy.chain_id, bundle_ledger_name(r->copy.ledger),
+                              ebsi ? "Timestamp contract" : "registry");
         revlog_free(&r->copy);
         r->have_copy = false;
         if (rc)
             goto out;
     }
-    if ((!ebsi && (rc = rev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e))) ||
-        (!ebsi && (rc = rev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e))) ||
-        (rc = rev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)))
+    if ((!ebsi && (rc = vrev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e))) ||
+        (!ebsi && (rc = vrev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e))) ||
+        (rc = vrev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)))
         goto out;
     /* ebsi: no counter on the contract; the events claim 0..highest. */
     for (size_t i = 0; ebsi && i < r->n_anchors; i++) {
@@ -274,13 +275,13 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
     /* The ledger's checkpoints in seq order (chain order is seq order for
      * genuine events; sort anyway). */
     size_t ncp = 0;
-    struct rev_checkpoint *cps = malloc((r->n_anchors ? r->n_anchors : 1) * sizeof *cps);
+    struct vrev_checkpoint *cps = malloc((r->n_anchors ? r->n_anchors : 1) * sizeof *cps);
     if (!cps) {
         rc = err_set(e, E_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
+        const struct vrev_anchor *a = &r->anchors[i];
         if (a->ev.kind != REGISTRY_KIND_CHECKPOINT)
             continue;
         size_t k = ncp++;
@@ -288,29 +289,29 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
             cps[k] = cps[k - 1];
             k--;
         }
-        cps[k] = (struct rev_checkpoint){.seq = a->ev.seq, .size = a->ev.size,
+        cps[k] = (struct vrev_checkpoint){.seq = a->ev.seq, .size = a->ev.size,
                                          .root = a->ev.root,
                                          .block_number = a->ev.block_number,
                                          .block_time = a->block_time, .tx_hash = a->ev.tx_hash};
     }
     if (ncp == 0)
-        rc = rev_finding_add(&r->findings, "no-checkpoints", false,
-                             "the issuer has anchored no revocation checkpoint%s",
-                             r->have_copy && r->copy.n_entries
+        rc = vrev_finding_add(&r->findings, "no-checkpoints", false,
+                              "the issuer has anchored no revocation checkpoint%s",
+                              r->have_copy && r->copy.n_entries
                                  ? ": the copy's entries are all unanchored"
                                  : "");
     else if (r->have_copy)
-        rc = revocation_analyse(&r->copy, cps, ncp, &r->findings, &r->copy_matches, e);
+        rc = vrev_analyse(&r->copy, cps, ncp, &r->findings, &r->copy_matches, e);
     else if (!o->source)
-        rc = rev_finding_add(&r->findings, "no-log-copy", false,
-                             "no copy of the revocation log was given (--revocations): the "
-                             "consistency of the %zu checkpoints was not checked",
-                             ncp);
+        rc = vrev_finding_add(&r->findings, "no-log-copy", false,
+                              "no copy of the revocation log was given (--revocations): the "
+                              "consistency of the %zu checkpoints was not checked",
+                              ncp);
     free(cps);
     if (!rc && r->have_copy)
         rc = check_copy_checkpoints(r, &l, e);
 out:
-    rev_ledger_close(&l);
+    vrev_ledger_close(&l);
     for (size_t i = 0; i < r->findings.n; i++)
         r->anomalies += r->findings.v[i].anomaly;
     if (rc == E_NOMEM && e && e->code != E_NOMEM)
@@ -363,7 +364,7 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out, struct
     P("\n%-10s %6s %9s  %-16s %9s  %-20s  %s\n", "kind", "seq", "size", "root", "block",
       "block time (UTC)", "transaction");
     for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
+        const struct vrev_anchor *a = &r->anchors[i];
         char root[65], tx[67], t[21];
         hash32_to_hex(&a->ev.root, root);
         hash32_to_hex0x(&a->ev.tx_hash, tx);
@@ -399,7 +400,7 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
     addr20_to_hex(&r->contract, co);
     json_t *anchors = json_array(), *findings = json_array();
     for (size_t i = 0; anchors && i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
+        const struct vrev_anchor *a = &r->anchors[i];
         char root[65], tx[67], bh[67], t[21];
         hash32_to_hex(&a->ev.root, root);
         hash32_to_hex0x(&a->ev.tx_hash, tx);
@@ -493,7 +494,7 @@ static err_code timeline_svg(const struct audit_report *r, struct buf *b)
     size_t n = 0, cap = 0;
     uint64_t prev_cp = 0;
     for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
+        const struct vrev_anchor *a = &r->anchors[i];
         struct day *d = day_at(&v, &n, &cap, (int64_t)(a->block_time / 86400));
         if (!d)
             goto nomem;
@@ -695,7 +696,7 @@ err_code audit_report_html(const struct audit_report *r, struct buf *out, struct
 
     P("<h2>Findings</h2>\n");
     for (size_t i = 0; i < r->findings.n; i++) {
-        const struct rev_finding *f = &r->findings.v[i];
+        const struct vrev_finding *f = &r->findings.v[i];
         P("<div class=\"finding%s\"><b>%s</b> &mdash; %s: ", f->anomaly ? " anomaly" : "", f->name,
           f->anomaly ? "anomaly" : "note");
         ESC(f->detail);
@@ -714,7 +715,7 @@ err_code audit_report_html(const struct audit_report *r, struct buf *out, struct
     P("<h2>Anchored history</h2>\n<table>\n<tr><th>kind</th><th>seq</th><th>size</th>"
       "<th>root</th><th>block</th><th>block time (UTC)</th><th>transaction</th></tr>\n");
     for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
+        const struct vrev_anchor *a = &r->anchors[i];
         char root[65], tx[67], t[21];
         hash32_to_hex(&a->ev.root, root);
         hash32_to_hex0x(&a->ev.tx_hash, tx);

@@ -56,7 +56,7 @@ struct audit_opts {
     bool timestamp_code;       /* ebsi: the contract must run the committed Timestamp code */
     const char *source;        /* log copy: FILE or http(s) URL; NULL = none */
     uint64_t confirmations;    /* ≥ 1: events newer than that are not listed */
-    uint64_t window;           /* blocks per eth_getLogs (0 = REV_DEFAULT_WINDOW) */
+    uint64_t window;           /* blocks per eth_getLogs (0 = VREV_DEFAULT_WINDOW) */
     uint64_t from_block;       /* first block to scan (0 = genesis) */
     unsigned timeout_ms;
     unsigned max_attempts;
@@ -73,13 +73,13 @@ struct audit_report {
                                   with timestamp_code) */
     uint64_t count[2];         /* per kind: evm the registry's nextSeq; ebsi 1 + the
                                   highest seq in the events */
-    struct rev_anchor *anchors;/* every Anchored event of the issuer, chain order */
+    struct vrev_anchor *anchors;/* every Anchored event of the issuer, chain order */
     size_t n_anchors;
     const char *source;        /* the log copy's name (not owned) */
     bool have_copy;
     struct revlog copy;        /* when have_copy */
     bool copy_matches;         /* the copy reproduces the newest checkpoint */
-    struct rev_findings findings;
+    struct vrev_findings findings;
     size_t anomalies;          /* findings that are anomalies */
     bool incomplete;           /* a log copy was given but could not be fetched */
 };

@@ -66,7 +66,8 @@ static err_code evm_record(struct rpc_client *rpc, const struct bundle *b, uint6
     struct registry_record rec;
     *has_time = false;
     *time = 0;
-    err_code rc = registry_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec, e);
+    err_code rc =
+        registry_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec, e);
     if (rc)
         return rc;
     bool ok = rec.block_number == rcpt_block && rec.size == b->batch.size &&
