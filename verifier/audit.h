@@ -106,8 +106,18 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out,
  * anomalies, result: "clean" | "anomalies" | "incomplete"} and a newline. */
 err_code audit_report_json(const struct audit_report *r, struct buf *out,
                            struct err *e) MUST_CHECK;
-/* Append one self-contained HTML page (no external resources). */
+/* Append one self-contained HTML page (no external resources; every text
+ * from the ledger or the copy escaped). In verifier/audit_html.c. */
 err_code audit_report_html(const struct audit_report *r, struct buf *out,
                            struct err *e) MUST_CHECK;
+
+/* Words the three reports share. audit_kind_word: "issuance" or
+ * "checkpoint". audit_result_word: "clean", "anomalies" or "incomplete"
+ * (the JSON "result"). audit_time_str: a block time as UTC
+ * "YYYY-MM-DDTHH:MM:SSZ" in out (bundle_time_format; "(time out of
+ * range)" beyond year 9999). */
+const char *audit_kind_word(enum registry_kind k);
+const char *audit_result_word(const struct audit_report *r);
+void audit_time_str(uint64_t t, char out[21]);
 
 #endif
