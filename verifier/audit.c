@@ -19,6 +19,7 @@
 
 #include "anchor/ebsi.h"
 #include "anchor/registry.h"
+#include "verifier/report.h"
 
 void audit_report_free(struct audit_report *r)
 {
@@ -326,6 +327,14 @@ void audit_time_str(uint64_t t, char out[21])
     bundle_time_format(t <= BUNDLE_MAX_UINT ? (int64_t)t : -1, out, NULL);
 }
 
+void audit_anchor_text(const struct vrev_anchor *a, struct audit_anchor_text *out)
+{
+    hash32_to_hex(&a->ev.root, out->root);
+    hash32_to_hex0x(&a->ev.tx_hash, out->tx);
+    hash32_to_hex0x(&a->ev.block_hash, out->block_hash);
+    audit_time_str(a->block_time, out->time);
+}
+
 const char *audit_result_word(const struct audit_report *r)
 {
     return r->anomalies ? "anomalies" : r->incomplete ? "incomplete" : "clean";
@@ -334,11 +343,7 @@ const char *audit_result_word(const struct audit_report *r)
 err_code audit_report_text(const struct audit_report *r, struct buf *out, struct err *e)
 {
     err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(out, __VA_ARGS__);                                                     \
-    } while (0)
+#define P(...) REPORT_PRINTF(rc, out, __VA_ARGS__)
     char is[43], co[43];
     addr20_to_hex(&r->issuer, is);
     addr20_to_hex(&r->contract, co);
@@ -365,12 +370,11 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out, struct
       "block time (UTC)", "transaction");
     for (size_t i = 0; i < r->n_anchors; i++) {
         const struct vrev_anchor *a = &r->anchors[i];
-        char root[65], tx[67], t[21];
-        hash32_to_hex(&a->ev.root, root);
-        hash32_to_hex0x(&a->ev.tx_hash, tx);
-        audit_time_str(a->block_time, t);
+        struct audit_anchor_text x;
+        audit_anchor_text(a, &x);
         P("%-10s %6" PRIu64 " %9" PRIu64 "  %.16s %9" PRIu64 "  %-20s  %.18s…\n",
-          audit_kind_word(a->ev.kind), a->ev.seq, a->ev.size, root, a->ev.block_number, t, tx);
+          audit_kind_word(a->ev.kind), a->ev.seq, a->ev.size, x.root, a->ev.block_number, x.time,
+          x.tx);
     }
     if (!r->n_anchors)
         P("(no anchors)\n");
@@ -401,17 +405,15 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
     json_t *anchors = json_array(), *findings = json_array();
     for (size_t i = 0; anchors && i < r->n_anchors; i++) {
         const struct vrev_anchor *a = &r->anchors[i];
-        char root[65], tx[67], bh[67], t[21];
-        hash32_to_hex(&a->ev.root, root);
-        hash32_to_hex0x(&a->ev.tx_hash, tx);
-        hash32_to_hex0x(&a->ev.block_hash, bh);
-        audit_time_str(a->block_time, t);
+        struct audit_anchor_text x;
+        audit_anchor_text(a, &x);
         json_array_append_new(
             anchors, json_pack("{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "kind",
                                audit_kind_word(a->ev.kind), "seq", (json_int_t)a->ev.seq, "size",
-                               (json_int_t)a->ev.size, "root", root, "blockNumber",
-                               (json_int_t)a->ev.block_number, "blockHash", bh, "blockTime",
-                               (json_int_t)a->block_time, "time", t, "txHash", tx));
+                               (json_int_t)a->ev.size, "root", x.root, "blockNumber",
+                               (json_int_t)a->ev.block_number, "blockHash", x.block_hash,
+                               "blockTime", (json_int_t)a->block_time, "time", x.time, "txHash",
+                               x.tx));
     }
     for (size_t i = 0; findings && i < r->findings.n; i++)
         json_array_append_new(findings, json_pack("{s:s, s:b, s:s}", "name", r->findings.v[i].name,

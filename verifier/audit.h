@@ -120,4 +120,13 @@ const char *audit_kind_word(enum registry_kind k);
 const char *audit_result_word(const struct audit_report *r);
 void audit_time_str(uint64_t t, char out[21]);
 
+/* The strings every report shows for one anchored record. */
+struct audit_anchor_text {
+    char root[65];       /* hex, no 0x */
+    char tx[67];         /* 0x hex */
+    char block_hash[67]; /* 0x hex */
+    char time[21];       /* block time, UTC (audit_time_str) */
+};
+void audit_anchor_text(const struct vrev_anchor *a, struct audit_anchor_text *out);
+
 #endif

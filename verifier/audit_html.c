@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "verifier/report.h"
+
 static err_code html_esc(struct buf *b, const char *s)
 {
     err_code rc = E_OK;
@@ -79,11 +81,7 @@ static err_code timeline_svg(const struct audit_report *r, struct buf *b)
         d->revoked++;
     }
     err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(b, __VA_ARGS__);                                                       \
-    } while (0)
+#define P(...) REPORT_PRINTF(rc, b, __VA_ARGS__)
     if (n == 0) {
         P("<p class=\"muted\">Nothing anchored yet: no timeline.</p>\n");
         free(v);
@@ -210,11 +208,7 @@ static const char CSS[] =
 err_code audit_report_html(const struct audit_report *r, struct buf *out, struct err *e)
 {
     err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(out, __VA_ARGS__);                                                     \
-    } while (0)
+#define P(...) REPORT_PRINTF(rc, out, __VA_ARGS__)
 #define ESC(s)                                                                                     \
     do {                                                                                           \
         if (!rc)                                                                                   \
@@ -283,15 +277,13 @@ err_code audit_report_html(const struct audit_report *r, struct buf *out, struct
       "<th>root</th><th>block</th><th>block time (UTC)</th><th>transaction</th></tr>\n");
     for (size_t i = 0; i < r->n_anchors; i++) {
         const struct vrev_anchor *a = &r->anchors[i];
-        char root[65], tx[67], t[21];
-        hash32_to_hex(&a->ev.root, root);
-        hash32_to_hex0x(&a->ev.tx_hash, tx);
-        audit_time_str(a->block_time, t);
+        struct audit_anchor_text x;
+        audit_anchor_text(a, &x);
         P("<tr class=\"%s\"><td>%s</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
           PRIu64 "</td><td class=\"mono\" title=\"%s\">%.16s…</td><td class=\"num\">%" PRIu64
           "</td><td>%s</td><td class=\"mono\" title=\"%s\">%.18s…</td></tr>\n",
-          audit_kind_word(a->ev.kind), audit_kind_word(a->ev.kind), a->ev.seq, a->ev.size, root, root,
-          a->ev.block_number, t, tx, tx);
+          audit_kind_word(a->ev.kind), audit_kind_word(a->ev.kind), a->ev.seq, a->ev.size, x.root,
+          x.root, a->ev.block_number, x.time, x.tx, x.tx);
     }
     if (!r->n_anchors)
         P("<tr><td colspan=\"7\" class=\"muted\">no anchors</td></tr>\n");

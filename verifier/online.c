@@ -358,8 +358,8 @@ static err_code run_checks(struct run *x, struct err *e)
     if (!go)
         return E_OK;
 
-    bool has_time;
-    uint64_t rtime;
+    bool has_time = false;
+    uint64_t rtime = 0;
     if ((rc = x->flow->record(x->l.rpc, x->b, block, &v, &has_time, &rtime, e)) ||
         !record_verdict(x, "ledger.record", &v))
         return rc;

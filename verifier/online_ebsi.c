@@ -97,8 +97,6 @@ static err_code ebsi_record(struct rpc_client *rpc, const struct bundle *b, uint
 {
     const struct bundle_anchor *a = &b->anchor;
     struct ebsi_record rec;
-    *has_time = false;
-    *time = 0;
     err_code rc = ebsi_get_timestamp(rpc, &a->contract, &b->batch.root, NULL, &rec, e);
     if (rc)
         return rc;

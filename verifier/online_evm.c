@@ -64,8 +64,6 @@ static err_code evm_record(struct rpc_client *rpc, const struct bundle *b, uint6
 {
     const struct bundle_anchor *a = &b->anchor;
     struct registry_record rec;
-    *has_time = false;
-    *time = 0;
     err_code rc =
         registry_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec, e);
     if (rc)

@@ -83,7 +83,8 @@ struct online_flow {
     /* "ledger.record": the contract's own record of b->batch.root names
      * the issuer, block `rcpt_block`, this size and seq. v->outcome FAIL
      * stops the checks. When the record carries a time the block's time
-     * must equal, *has_time and *time say it. Errors: the ledger's. */
+     * must equal, the flow sets *has_time and *time (on entry false and 0).
+     * Errors: the ledger's. */
     err_code (*record)(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
                        struct online_verdict *v, bool *has_time, uint64_t *time, struct err *e);
 };
