@@ -103,11 +103,12 @@ struct vrev_record {
 err_code vrev_ledger_record(struct vrev_ledger *l, const struct hash32 *root,
                             struct vrev_record *out, struct err *e) MUST_CHECK;
 
-/* Order the issuer's records v[0..n-1] of one kind by seq (chain order
- * among equal seqs), in place, and check they are numbered exactly
- * 0..n-1, once each (the Timestamp contract does not enforce it). NULL if
- * so, else the finding's name ("seq-repeat" or "seq-gap") with the detail
- * in why[0..wn). */
+/* Order the issuer's revocation checkpoints v[0..n-1] (as
+ * vrev_ledger_history gives them) by seq, chain order among equal seqs, in
+ * place, and check they are numbered exactly 0..n-1, once each (the
+ * Timestamp contract does not enforce it). NULL if so, else the finding's
+ * name ("seq-repeat" or "seq-gap") with a detail naming checkpoints in
+ * why[0..wn). */
 const char *vrev_history_numbered(struct vrev_anchor *v, size_t n, char *why, size_t wn);
 
 #endif
