@@ -4,7 +4,7 @@
  * Everything is derived from the ledger (evm: the registry's Anchored
  * events, its nextSeq counters and code; ebsi: the issuer's HashTimestamped
  * records on the pinned Timestamp contract) and, when given, one copy of the
- * revocation log; the copy is judged by revocation_analyse(), the same code
+ * revocation log; the copy is judged by vrev_analyse(), the same code
  * `verifier verify` uses, so a verifier and an auditor cannot disagree on
  * what a copy proves.
  */
@@ -20,12 +20,13 @@
 #include "anchor/ebsi.h"
 #include "anchor/eth.h"
 #include "anchor/registry.h"
+#include "verifier/report.h"
 
 void audit_report_free(struct audit_report *r)
 {
     free(r->anchors);
     revlog_free(&r->copy);
-    rev_findings_free(&r->findings);
+    vrev_findings_free(&r->findings);
     memset(r, 0, sizeof *r);
 }
 
@@ -35,7 +36,7 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-static const char *kind_word(enum registry_kind k)
+const char *audit_kind_word(enum registry_kind k)
 {
     return k == REGISTRY_KIND_CHECKPOINT ? "checkpoint" : "issuance";
 }
@@ -57,10 +58,10 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
     const bool ebsi = r->ledger == BUNDLE_LEDGER_EBSI;
     for (size_t i = 1; i < n && !rc; i++)
         if (s[i] == s[i - 1])
-            rc = rev_finding_add(&r->findings, "seq-repeat", true,
-                                 "%s sequence number %" PRIu64 " appears twice: %s",
-                                 what, s[i],
-                                 ebsi ? "the Timestamp contract does not refuse repeats, so the "
+            rc = vrev_finding_add(&r->findings, "seq-repeat", true,
+                                  "%s sequence number %" PRIu64 " appears twice: %s",
+                                  what, s[i],
+                                  ebsi ? "the Timestamp contract does not refuse repeats, so the "
                                         "issuer anchored two records with one number (two "
                                         "histories)"
                                       : "the registry refuses repeats, so these events are not "
@@ -73,9 +74,9 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
     for (size_t i = 0; i <= n && !rc; i++) {
         uint64_t next = i < n ? s[i] : count;
         if (i < n && s[i] >= count) {
-            rc = rev_finding_add(&r->findings, "seq-gap", true,
-                                 "%s %" PRIu64 " is listed but the registry counts only %" PRIu64,
-                                 what, s[i], count);
+            rc = vrev_finding_add(&r->findings, "seq-gap", true,
+                                  "%s %" PRIu64 " is listed but the registry counts only %" PRIu64,
+                                  what, s[i], count);
             break;
         }
         if (next > expect) {
@@ -87,24 +88,25 @@ static err_code check_seqs(struct audit_report *r, enum registry_kind kind, stru
             expect = s[i] + 1;
     }
     if (!rc && missing)
-        rc = rev_finding_add(&r->findings, "seq-gap", true,
-                             "%" PRIu64 " %s sequence number%s missing from the events (first: %"
-                             PRIu64 "); %s %" PRIu64 ": %sthe node withholds events, or they "
-                             "lie outside the scanned blocks",
-                             missing, what, missing == 1 ? " is" : "s are", first_missing,
-                             ebsi ? "the highest is" : "the registry counts",
-                             ebsi ? count - 1 : count, ebsi ? "the issuer skipped a number, " : "");
+        rc = vrev_finding_add(&r->findings, "seq-gap", true,
+                              "%" PRIu64 " %s sequence number%s missing from the events (first: %"
+                              PRIu64 "); %s %" PRIu64 ": %sthe node withholds events, or they "
+                              "lie outside the scanned blocks",
+                              missing, what, missing == 1 ? " is" : "s are", first_missing,
+                              ebsi ? "the highest is" : "the registry counts",
+                              ebsi ? count - 1 : count,
+                              ebsi ? "the issuer skipped a number, " : "");
     if (!rc && partial && n && s[0] > 0)
-        rc = rev_finding_add(&r->findings, "partial-range", false,
-                             "%ss 0..%" PRIu64 " lie before block %" PRIu64 " and were not listed",
-                             what, s[0] - 1, r->from_block);
+        rc = vrev_finding_add(&r->findings, "partial-range", false,
+                              "%ss 0..%" PRIu64 " lie before block %" PRIu64 " and were not listed",
+                              what, s[0] - 1, r->from_block);
     free(s);
     return rc;
 }
 
 /* A checkpoint the copy lists that is not the issuer's on the ledger:
  * whose is it? */
-static err_code check_copy_checkpoints(struct audit_report *r, struct rev_ledger *l,
+static err_code check_copy_checkpoints(struct audit_report *r, struct vrev_ledger *l,
                                        struct err *e)
 {
     err_code rc = E_OK;
@@ -126,8 +128,8 @@ static err_code check_copy_checkpoints(struct audit_report *r, struct rev_ledger
         err_code gr = E_NOT_FOUND;
         if (r->ledger == BUNDLE_LEDGER_EBSI) {
             /* First write wins: the contract's record says whose root it is. */
-            struct rev_record rec;
-            if ((gr = rev_ledger_record(l, &c->root, &rec, e)))
+            struct vrev_record rec;
+            if ((gr = vrev_ledger_record(l, &c->root, &rec, e)))
                 return gr;
             foreign = rec.other;
             if (foreign)
@@ -148,16 +150,16 @@ static err_code check_copy_checkpoints(struct audit_report *r, struct rev_ledger
         }
         err_clear(e);
         if (foreign)
-            rc = rev_finding_add(&r->findings, "foreign-checkpoint", true,
-                                 "the copy lists checkpoint %" PRIu64 " (root %.16s…, tx %.18s…) "
-                                 "but it was anchored by %s, not by the issuer: it proves nothing "
-                                 "about the issuer's log",
-                                 c->seq, root, tx, who);
+            rc = vrev_finding_add(&r->findings, "foreign-checkpoint", true,
+                                  "the copy lists checkpoint %" PRIu64 " (root %.16s…, tx "
+                                  "%.18s…) but it was anchored by %s, not by the issuer: it "
+                                  "proves nothing about the issuer's log",
+                                  c->seq, root, tx, who);
         else
-            rc = rev_finding_add(&r->findings, "checkpoint-not-on-ledger", true,
-                                 "the copy lists checkpoint %" PRIu64 " (size %" PRIu64
-                                 ", root %.16s…) that the issuer never anchored",
-                                 c->seq, c->size, root);
+            rc = vrev_finding_add(&r->findings, "checkpoint-not-on-ledger", true,
+                                  "the copy lists checkpoint %" PRIu64 " (size %" PRIu64
+                                  ", root %.16s…) that the issuer never anchored",
+                                  c->seq, c->size, root);
     }
     return rc;
 }
@@ -172,19 +174,19 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
     err_code rc;
     struct err le = {0};
     if (o->source) {
-        rc = revocation_load(o->source, o->timeout_ms, &r->copy, &le);
+        rc = vrev_load(o->source, o->timeout_ms, 0, &r->copy, &le);
         if (rc == E_OK) {
             r->have_copy = true;
         } else if (rc == E_NETWORK || rc == E_IO || rc == E_NOT_FOUND) {
             r->incomplete = true;
-            if ((rc = rev_finding_add(&r->findings, "log-unavailable", false,
-                                      "the log copy could not be read (%s): consistency of the "
-                                      "checkpoints was not checked",
-                                      le.msg)))
+            if ((rc = vrev_finding_add(&r->findings, "log-unavailable", false,
+                                       "the log copy could not be read (%s): consistency of the "
+                                       "checkpoints was not checked",
+                                       le.msg)))
                 return err_set(e, E_NOMEM, "out of memory");
-        } else if ((rc = rev_finding_add(&r->findings, "log-unusable", true,
-                                         "the log copy is not a valid revocation log: %s",
-                                         le.msg))) {
+        } else if ((rc = vrev_finding_add(&r->findings, "log-unusable", true,
+                                          "the log copy is not a valid revocation log: %s",
+                                          le.msg))) {
             return err_set(e, E_NOMEM, "out of memory");
         }
     }
@@ -204,9 +206,9 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
                                      "--revocations copy, which names it)");
     struct rpc_options ro = {.url = o->rpc_url, .bearer_token = o->bearer_token,
                              .timeout_ms = o->timeout_ms, .max_attempts = o->max_attempts};
-    struct rev_ledger l;
-    if ((rc = rev_ledger_open(&l, r->ledger, &ro, &r->contract, &r->issuer, o->confirmations,
-                              o->window, e)))
+    struct vrev_ledger l;
+    if ((rc = vrev_ledger_open(&l, r->ledger, &ro, &r->contract, &r->issuer, o->confirmations,
+                               o->window, e)))
         return rc;
     r->chain_id = l.chain_id;
     r->head = l.head;
@@ -228,9 +230,9 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
             (rc = ebsi_code_matches(l.rpc, &r->contract, &r->registry_ok, e)))
             goto out;
         if (!r->registry_ok) {
-            rc = rev_finding_add(&r->findings, "contract-not-timestamp", true,
-                                 "%s %s: its events prove nothing", ad,
-                                 clen == 0 ? "holds no contract"
+            rc = vrev_finding_add(&r->findings, "contract-not-timestamp", true,
+                                  "%s %s: its events prove nothing", ad,
+                                  clen == 0 ? "holds no contract"
                                            : "does not run the committed Timestamp code");
             goto out;
         }
@@ -238,9 +240,9 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
         goto out;
     }
     if (!r->registry_ok) {
-        rc = rev_finding_add(&r->findings, "contract-not-registry", true,
-                             "%s does not run the NotaryRegistry code: its events prove nothing",
-                             ad);
+        rc = vrev_finding_add(&r->findings, "contract-not-registry", true,
+                              "%s does not run the NotaryRegistry code: its events prove nothing",
+                              ad);
         goto out;
     }
     if (r->have_copy && (!addr20_eq(&r->copy.issuer, &r->issuer) ||
@@ -249,19 +251,19 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
         char ci[43], cc[43];
         addr20_to_hex(&r->copy.issuer, ci);
         addr20_to_hex(&r->copy.contract, cc);
-        rc = rev_finding_add(&r->findings, "log-other-issuer", true,
-                             "the log copy is of issuer %s, contract %s, chain %" PRIu64
-                             ", ledger %s: not of this issuer on this %s",
-                             ci, cc, r->copy.chain_id, bundle_ledger_name(r->copy.ledger),
-                             ebsi ? "Timestamp contract" : "registry");
+        rc = vrev_finding_add(&r->findings, "log-other-issuer", true,
+                              "the log copy is of issuer %s, contract %s, chain %" PRIu64
+                              ", ledger %s: not of this issuer on this %s",
+                              ci, cc, r->copy.chain_id, bundle_ledger_name(r->copy.ledger),
+                              ebsi ? "Timestamp contract" : "registry");
         revlog_free(&r->copy);
         r->have_copy = false;
         if (rc)
             goto out;
     }
-    if ((!ebsi && (rc = rev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e))) ||
-        (!ebsi && (rc = rev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e))) ||
-        (rc = rev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)))
+    if ((!ebsi && (rc = vrev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e))) ||
+        (!ebsi && (rc = vrev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e))) ||
+        (rc = vrev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)))
         goto out;
     /* ebsi: no counter on the contract; the events claim 0..highest. */
     for (size_t i = 0; ebsi && i < r->n_anchors; i++) {
@@ -275,13 +277,13 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
     /* The ledger's checkpoints in seq order (chain order is seq order for
      * genuine events; sort anyway). */
     size_t ncp = 0;
-    struct rev_checkpoint *cps = malloc((r->n_anchors ? r->n_anchors : 1) * sizeof *cps);
+    struct vrev_checkpoint *cps = malloc((r->n_anchors ? r->n_anchors : 1) * sizeof *cps);
     if (!cps) {
         rc = err_set(e, E_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
+        const struct vrev_anchor *a = &r->anchors[i];
         if (a->ev.kind != REGISTRY_KIND_CHECKPOINT)
             continue;
         size_t k = ncp++;
@@ -289,29 +291,29 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
             cps[k] = cps[k - 1];
             k--;
         }
-        cps[k] = (struct rev_checkpoint){.seq = a->ev.seq, .size = a->ev.size,
+        cps[k] = (struct vrev_checkpoint){.seq = a->ev.seq, .size = a->ev.size,
                                          .root = a->ev.root,
                                          .block_number = a->ev.block_number,
                                          .block_time = a->block_time, .tx_hash = a->ev.tx_hash};
     }
     if (ncp == 0)
-        rc = rev_finding_add(&r->findings, "no-checkpoints", false,
-                             "the issuer has anchored no revocation checkpoint%s",
-                             r->have_copy && r->copy.n_entries
+        rc = vrev_finding_add(&r->findings, "no-checkpoints", false,
+                              "the issuer has anchored no revocation checkpoint%s",
+                              r->have_copy && r->copy.n_entries
                                  ? ": the copy's entries are all unanchored"
                                  : "");
     else if (r->have_copy)
-        rc = revocation_analyse(&r->copy, cps, ncp, &r->findings, &r->copy_matches, e);
+        rc = vrev_analyse(&r->copy, cps, ncp, &r->findings, &r->copy_matches, e);
     else if (!o->source)
-        rc = rev_finding_add(&r->findings, "no-log-copy", false,
-                             "no copy of the revocation log was given (--revocations): the "
-                             "consistency of the %zu checkpoints was not checked",
-                             ncp);
+        rc = vrev_finding_add(&r->findings, "no-log-copy", false,
+                              "no copy of the revocation log was given (--revocations): the "
+                              "consistency of the %zu checkpoints was not checked",
+                              ncp);
     free(cps);
     if (!rc && r->have_copy)
         rc = check_copy_checkpoints(r, &l, e);
 out:
-    rev_ledger_close(&l);
+    vrev_ledger_close(&l);
     for (size_t i = 0; i < r->findings.n; i++)
         r->anomalies += r->findings.v[i].anomaly;
     if (rc == E_NOMEM && e && e->code != E_NOMEM)
@@ -321,12 +323,20 @@ out:
 
 /* ---- reports ---------------------------------------------------------------- */
 
-static void time_str(uint64_t t, char out[21])
+void audit_time_str(uint64_t t, char out[21])
 {
     bundle_time_format(t <= BUNDLE_MAX_UINT ? (int64_t)t : -1, out, NULL);
 }
 
-static const char *result_word(const struct audit_report *r)
+void audit_anchor_text(const struct vrev_anchor *a, struct audit_anchor_text *out)
+{
+    hash32_to_hex(&a->ev.root, out->root);
+    hash32_to_hex0x(&a->ev.tx_hash, out->tx);
+    hash32_to_hex0x(&a->ev.block_hash, out->block_hash);
+    audit_time_str(a->block_time, out->time);
+}
+
+const char *audit_result_word(const struct audit_report *r)
 {
     return r->anomalies ? "anomalies" : r->incomplete ? "incomplete" : "clean";
 }
@@ -334,11 +344,7 @@ static const char *result_word(const struct audit_report *r)
 err_code audit_report_text(const struct audit_report *r, struct buf *out, struct err *e)
 {
     err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(out, __VA_ARGS__);                                                     \
-    } while (0)
+#define P(...) REPORT_PRINTF(rc, out, __VA_ARGS__)
     char is[43], co[43];
     addr20_to_hex(&r->issuer, is);
     addr20_to_hex(&r->contract, co);
@@ -364,13 +370,12 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out, struct
     P("\n%-10s %6s %9s  %-16s %9s  %-20s  %s\n", "kind", "seq", "size", "root", "block",
       "block time (UTC)", "transaction");
     for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
-        char root[65], tx[67], t[21];
-        hash32_to_hex(&a->ev.root, root);
-        hash32_to_hex0x(&a->ev.tx_hash, tx);
-        time_str(a->block_time, t);
+        const struct vrev_anchor *a = &r->anchors[i];
+        struct audit_anchor_text x;
+        audit_anchor_text(a, &x);
         P("%-10s %6" PRIu64 " %9" PRIu64 "  %.16s %9" PRIu64 "  %-20s  %.18s…\n",
-          kind_word(a->ev.kind), a->ev.seq, a->ev.size, root, a->ev.block_number, t, tx);
+          audit_kind_word(a->ev.kind), a->ev.seq, a->ev.size, x.root, a->ev.block_number, x.time,
+          x.tx);
     }
     if (!r->n_anchors)
         P("(no anchors)\n");
@@ -400,18 +405,16 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
     addr20_to_hex(&r->contract, co);
     json_t *anchors = json_array(), *findings = json_array();
     for (size_t i = 0; anchors && i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
-        char root[65], tx[67], bh[67], t[21];
-        hash32_to_hex(&a->ev.root, root);
-        hash32_to_hex0x(&a->ev.tx_hash, tx);
-        hash32_to_hex0x(&a->ev.block_hash, bh);
-        time_str(a->block_time, t);
+        const struct vrev_anchor *a = &r->anchors[i];
+        struct audit_anchor_text x;
+        audit_anchor_text(a, &x);
         json_array_append_new(
             anchors, json_pack("{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "kind",
-                               kind_word(a->ev.kind), "seq", (json_int_t)a->ev.seq, "size",
-                               (json_int_t)a->ev.size, "root", root, "blockNumber",
-                               (json_int_t)a->ev.block_number, "blockHash", bh, "blockTime",
-                               (json_int_t)a->block_time, "time", t, "txHash", tx));
+                               audit_kind_word(a->ev.kind), "seq", (json_int_t)a->ev.seq, "size",
+                               (json_int_t)a->ev.size, "root", x.root, "blockNumber",
+                               (json_int_t)a->ev.block_number, "blockHash", x.block_hash,
+                               "blockTime", (json_int_t)a->block_time, "time", x.time, "txHash",
+                               x.tx));
     }
     for (size_t i = 0; findings && i < r->findings.n; i++)
         json_array_append_new(findings, json_pack("{s:s, s:b, s:s}", "name", r->findings.v[i].name,
@@ -430,333 +433,13 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
                             "batches", (json_int_t)r->count[0], "checkpoints",
                             (json_int_t)r->count[1], "anchors", anchors, "log", log, "findings",
                             findings, "anomalies", (json_int_t)r->anomalies, "result",
-                            result_word(r));
+                            audit_result_word(r));
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     err_code rc = text ? buf_append_str(out, text) : E_NOMEM;
     if (!rc)
         rc = buf_append_byte(out, '\n');
     free(text);
-    if (rc)
-        return err_set(e, E_NOMEM, "out of memory formatting the report");
-    return E_OK;
-}
-
-/* ---- HTML ------------------------------------------------------------------- */
-
-static err_code html_esc(struct buf *b, const char *s)
-{
-    err_code rc = E_OK;
-    for (; *s && !rc; s++) {
-        switch (*s) {
-        case '<': rc = buf_append_str(b, "&lt;"); break;
-        case '>': rc = buf_append_str(b, "&gt;"); break;
-        case '&': rc = buf_append_str(b, "&amp;"); break;
-        case '"': rc = buf_append_str(b, "&quot;"); break;
-        case '\'': rc = buf_append_str(b, "&#39;"); break;
-        default: rc = buf_append_byte(b, (uint8_t)*s);
-        }
-    }
-    return rc;
-}
-
-/* Per-day counts for the timeline: issued credentials (anchored batch
- * sizes, by block day) and revocations (the copy's entries by their date,
- * or checkpoint growth by block day without a copy). */
-struct day { int64_t day; uint64_t issued, revoked; };
-
-static struct day *day_at(struct day **v, size_t *n, size_t *cap, int64_t day)
-{
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i].day == day)
-            return &(*v)[i];
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 32;
-        struct day *p = realloc(*v, c * sizeof *p);
-        if (!p)
-            return NULL;
-        *v = p;
-        *cap = c;
-    }
-    (*v)[*n] = (struct day){.day = day};
-    return &(*v)[(*n)++];
-}
-
-static int cmp_day(const void *x, const void *y)
-{
-    const struct day *a = x, *b = y;
-    return a->day < b->day ? -1 : a->day > b->day;
-}
-
-static err_code timeline_svg(const struct audit_report *r, struct buf *b)
-{
-    struct day *v = NULL;
-    size_t n = 0, cap = 0;
-    uint64_t prev_cp = 0;
-    for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
-        struct day *d = day_at(&v, &n, &cap, (int64_t)(a->block_time / 86400));
-        if (!d)
-            goto nomem;
-        if (a->ev.kind == REGISTRY_KIND_BATCH)
-            d->issued += a->ev.size;
-        else if (!r->have_copy) {
-            d->revoked += a->ev.size > prev_cp ? a->ev.size - prev_cp : 0;
-            prev_cp = a->ev.size;
-        }
-    }
-    for (uint64_t i = 0; r->have_copy && i < r->copy.n_entries; i++) {
-        struct day *d = day_at(&v, &n, &cap, r->copy.entries[i].time / 86400);
-        if (!d)
-            goto nomem;
-        d->revoked++;
-    }
-    err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(b, __VA_ARGS__);                                                       \
-    } while (0)
-    if (n == 0) {
-        P("<p class=\"muted\">Nothing anchored yet: no timeline.</p>\n");
-        free(v);
-        return rc;
-    }
-    qsort(v, n, sizeof *v, cmp_day);
-    /* One column per day from the first to the last (at most 370 columns:
-     * longer histories are grouped into buckets of several days). */
-    int64_t first = v[0].day, last = v[n - 1].day;
-    if (last - first < 13)
-        first = last - 13; /* at least two weeks, so one busy day does not fill the chart */
-    int64_t span = last - first + 1, per = (span + 369) / 370;
-    size_t cols = (size_t)((span + per - 1) / per);
-    uint64_t *iss = calloc(cols, sizeof *iss), *rev = calloc(cols, sizeof *rev);
-    if (!iss || !rev) {
-        free(iss);
-        free(rev);
-        goto nomem;
-    }
-    uint64_t max_i = 1, max_r = 1;
-    for (size_t i = 0; i < n; i++) {
-        size_t c = (size_t)((v[i].day - first) / per);
-        iss[c] += v[i].issued;
-        rev[c] += v[i].revoked;
-    }
-    for (size_t c = 0; c < cols; c++) {
-        max_i = iss[c] > max_i ? iss[c] : max_i;
-        max_r = rev[c] > max_r ? rev[c] : max_r;
-    }
-    const int W = 1040, left = 70, right = 20, top = 30, half = 120, gap = 30;
-    const int axis = top + half, plot_w = W - left - right, H = axis + gap + half + 40;
-    double cw = (double)plot_w / (double)cols;
-    double bw = cw > 3 ? cw * 0.8 : cw;
-    if (bw > 28)
-        bw = 28;
-    P("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
-      "role=\"img\" aria-label=\"Timeline: credentials issued and revoked per %s\">\n",
-      W, H, per == 1 ? "day" : "period");
-    P("<text x=\"%d\" y=\"18\" class=\"lbl\">credentials issued per %s (max %" PRIu64 ")</text>\n",
-      left, per == 1 ? "day" : "bucket", max_i);
-    P("<text x=\"%d\" y=\"%d\" class=\"lbl\">revocations per %s (max %" PRIu64 ")</text>\n",
-      left, axis + gap + half + 16, per == 1 ? "day" : "bucket", max_r);
-    P("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", left, axis, W - right,
-      axis);
-    P("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", left, axis + gap,
-      W - right, axis + gap);
-    P("<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"end\">%" PRIu64 "</text>\n", left - 6,
-      top + 4, max_i);
-    P("<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"end\">0</text>\n", left - 6, axis);
-    P("<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"end\">%" PRIu64 "</text>\n", left - 6,
-      axis + gap + half, max_r);
-    for (size_t c = 0; c < cols; c++) {
-        double x = left + cw * (double)c + (cw - bw) / 2;
-        char day[21];
-        bundle_time_format((first + (int64_t)c * per) * 86400, day, NULL);
-        day[10] = '\0';
-        if (iss[c]) {
-            double h = (double)half * (double)iss[c] / (double)max_i;
-            P("<rect class=\"iss\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>%s: "
-              "%" PRIu64 " issued</title></rect>\n",
-              x, axis - h, bw, h, day, iss[c]);
-        }
-        if (rev[c]) {
-            double h = (double)half * (double)rev[c] / (double)max_r;
-            P("<rect class=\"rev\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\"><title>%s: "
-              "%" PRIu64 " revoked</title></rect>\n",
-              x, axis + gap, bw, h, day, rev[c]);
-        }
-    }
-    /* Date labels: the first and last column, and a few in between that
-     * do not crowd the last one. */
-    size_t step = cols > 6 ? cols / 6 : 1;
-    for (size_t c = 0; c < cols; c += step) {
-        if (c != 0 && cols - 1 - c < step && c != cols - 1)
-            continue;
-        char day[21];
-        bundle_time_format((first + (int64_t)c * per) * 86400, day, NULL);
-        day[10] = '\0';
-        P("<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",
-          left + cw * ((double)c + 0.5), axis + gap / 2 + 4, day);
-    }
-    if (cols > 1 && (cols - 1) % step) {
-        char day[21];
-        bundle_time_format((first + (int64_t)(cols - 1) * per) * 86400, day, NULL);
-        day[10] = '\0';
-        P("<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",
-          left + cw * ((double)cols - 0.5), axis + gap / 2 + 4, day);
-    }
-    P("</svg>\n");
-#undef P
-    free(iss);
-    free(rev);
-    free(v);
-    return rc;
-nomem:
-    free(v);
-    return E_NOMEM;
-}
-
-static const char CSS[] =
-    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
-    "max-width:1100px;margin:24px auto;padding:0 20px;background:#fff}"
-    "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid "
-    "#dde2ea;padding-bottom:4px}"
-    ".muted{color:#5b6475}.mono,td.mono{font-family:ui-monospace,'SFMono-Regular',Menlo,Consolas,"
-    "monospace;font-size:12.5px}"
-    ".badge{display:inline-block;padding:4px 12px;border-radius:14px;font-weight:600;"
-    "font-size:15px;margin:8px 0}"
-    ".clean{background:#e3f5e8;color:#13612e}.anomalies{background:#fde4e4;color:#9b1c1c}"
-    ".incomplete{background:#fff3d6;color:#8a5a00}"
-    "dl{display:grid;grid-template-columns:170px 1fr;gap:4px 12px;margin:10px 0}dt{color:#5b6475}"
-    "dd{margin:0;word-break:break-all}"
-    "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;"
-    "border-bottom:1px solid #e6e9ef;vertical-align:top}th{background:#f4f6f9;font-weight:600}"
-    "tr.checkpoint td:first-child{color:#9b1c1c}tr.issuance td:first-child{color:#1f4e99}"
-    "td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    ".finding{border-left:4px solid #c9ced8;padding:6px 10px;margin:6px 0;background:#f8f9fb}"
-    ".finding.anomaly{border-color:#d23b3b;background:#fff5f5}"
-    ".finding b{font-family:ui-monospace,Menlo,Consolas,monospace}"
-    "svg .iss{fill:#3b6fc9}svg .rev{fill:#d23b3b}svg .axis{stroke:#8a93a3;stroke-width:1}"
-    "svg .lbl{font-size:13px;fill:#1d2330}svg .tick{font-size:11px;fill:#5b6475}"
-    "footer{margin-top:32px;font-size:12px;color:#5b6475}";
-
-err_code audit_report_html(const struct audit_report *r, struct buf *out, struct err *e)
-{
-    err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(out, __VA_ARGS__);                                                     \
-    } while (0)
-#define ESC(s)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = html_esc(out, s);                                                                 \
-    } while (0)
-    char is[43], co[43];
-    addr20_to_hex(&r->issuer, is);
-    addr20_to_hex(&r->contract, co);
-    P("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>Audit of issuer %s</title>\n<style>%s</style>\n</head>\n<body>\n",
-      is, CSS);
-    P("<h1>Credential notary audit</h1>\n<div class=\"muted\">Issuer <span class=\"mono\">%s"
-      "</span> on chain %" PRIu64 "</div>\n",
-      is, r->chain_id);
-    const char *res = result_word(r);
-    if (r->anomalies)
-        P("<div class=\"badge anomalies\">%zu anomal%s found</div>\n", r->anomalies,
-          r->anomalies == 1 ? "y" : "ies");
-    else
-        P("<div class=\"badge %s\">%s</div>\n", res,
-          r->incomplete ? "Incomplete: the log copy could not be read"
-                        : "Clean: no anomaly found");
-    if (r->ledger == BUNDLE_LEDGER_EBSI)
-        P("<dl>\n<dt>Timestamp contract</dt><dd class=\"mono\">%s (ebsi, %s)</dd>\n", co,
-          r->registry_ok ? "pinned by the auditor" : "NO usable contract");
-    else
-        P("<dl>\n<dt>Registry contract</dt><dd class=\"mono\">%s (%s)</dd>\n", co,
-          r->registry_ok ? "runs the NotaryRegistry code" : "NOT the NotaryRegistry code");
-    P("<dt>Blocks scanned</dt><dd>%" PRIu64 " to %" PRIu64 "</dd>\n", r->from_block, r->head);
-    const char *counted = r->ledger == BUNDLE_LEDGER_EBSI ? "highest seq + 1 in the records"
-                                                          : "registry counter";
-    P("<dt>Issuance batches</dt><dd>%" PRIu64 " (%s)</dd>\n", r->count[0], counted);
-    P("<dt>Revocation checkpoints</dt><dd>%" PRIu64 " (%s)</dd>\n", r->count[1], counted);
-    P("<dt>Revocation log copy</dt><dd>");
-    if (r->have_copy) {
-        ESC(r->source);
-        P(": %" PRIu64 " entries, %zu checkpoints listed; %s", r->copy.n_entries,
-          r->copy.n_checkpoints,
-          r->copy_matches ? "matches the newest anchored checkpoint"
-                          : "<b>does not match</b> the newest anchored checkpoint");
-    } else {
-        P("none");
-    }
-    P("</dd>\n</dl>\n");
-
-    P("<h2>Findings</h2>\n");
-    for (size_t i = 0; i < r->findings.n; i++) {
-        const struct rev_finding *f = &r->findings.v[i];
-        P("<div class=\"finding%s\"><b>%s</b> &mdash; %s: ", f->anomaly ? " anomaly" : "", f->name,
-          f->anomaly ? "anomaly" : "note");
-        ESC(f->detail);
-        P("</div>\n");
-    }
-    if (!r->findings.n)
-        P("<p>None: sequence numbers are contiguous%s.</p>\n",
-          r->have_copy ? ", every checkpoint is consistent with the last, and the log copy "
-                         "matches the ledger"
-                       : "");
-
-    P("<h2>Timeline</h2>\n");
-    if (!rc)
-        rc = timeline_svg(r, out);
-
-    P("<h2>Anchored history</h2>\n<table>\n<tr><th>kind</th><th>seq</th><th>size</th>"
-      "<th>root</th><th>block</th><th>block time (UTC)</th><th>transaction</th></tr>\n");
-    for (size_t i = 0; i < r->n_anchors; i++) {
-        const struct rev_anchor *a = &r->anchors[i];
-        char root[65], tx[67], t[21];
-        hash32_to_hex(&a->ev.root, root);
-        hash32_to_hex0x(&a->ev.tx_hash, tx);
-        time_str(a->block_time, t);
-        P("<tr class=\"%s\"><td>%s</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
-          PRIu64 "</td><td class=\"mono\" title=\"%s\">%.16s…</td><td class=\"num\">%" PRIu64
-          "</td><td>%s</td><td class=\"mono\" title=\"%s\">%.18s…</td></tr>\n",
-          kind_word(a->ev.kind), kind_word(a->ev.kind), a->ev.seq, a->ev.size, root, root,
-          a->ev.block_number, t, tx, tx);
-    }
-    if (!r->n_anchors)
-        P("<tr><td colspan=\"7\" class=\"muted\">no anchors</td></tr>\n");
-    P("</table>\n");
-
-    if (r->have_copy && r->copy.n_entries) {
-        const uint64_t shown = r->copy.n_entries < 1000 ? r->copy.n_entries : 1000;
-        P("<h2>Revocations in the log copy</h2>\n<table>\n<tr><th>#</th><th>credential</th>"
-          "<th>reason</th><th>dated (issuer's clock)</th><th>note</th></tr>\n");
-        for (uint64_t i = 0; i < shown; i++) {
-            const struct revlog_entry *en = &r->copy.entries[i];
-            char h[65], t[21];
-            hash32_to_hex(&en->credential, h);
-            time_str((uint64_t)en->time, t);
-            P("<tr><td class=\"num\">%" PRIu64 "</td><td class=\"mono\" title=\"%s\">%.16s…</td>"
-              "<td>%s</td><td>%s</td><td>",
-              i, h, h, revlog_reason_name(en->reason), t);
-            if (en->note)
-                ESC(en->note);
-            P("</td></tr>\n");
-        }
-        P("</table>\n");
-        if (shown < r->copy.n_entries)
-            P("<p class=\"muted\">… and %" PRIu64 " more (see the JSON report).</p>\n",
-              r->copy.n_entries - shown);
-    }
-    P("<footer>Generated by <span class=\"mono\">verifier audit</span> from the ledger's "
-      "Anchored events and the registry's counters; a log copy is checked against the anchored "
-      "roots with RFC 9162 consistency proofs. Format: docs/revocation-format.md.</footer>\n"
-      "</body>\n</html>\n");
-#undef P
-#undef ESC
     if (rc)
         return err_set(e, E_NOMEM, "out of memory formatting the report");
     return E_OK;

@@ -56,7 +56,7 @@ struct audit_opts {
     bool timestamp_code;       /* ebsi: the contract must run the committed Timestamp code */
     const char *source;        /* log copy: FILE or http(s) URL; NULL = none */
     uint64_t confirmations;    /* ≥ 1: events newer than that are not listed */
-    uint64_t window;           /* blocks per eth_getLogs (0 = REV_DEFAULT_WINDOW) */
+    uint64_t window;           /* blocks per eth_getLogs (0 = VREV_DEFAULT_WINDOW) */
     uint64_t from_block;       /* first block to scan (0 = genesis) */
     unsigned timeout_ms;
     unsigned max_attempts;
@@ -73,13 +73,13 @@ struct audit_report {
                                   with timestamp_code) */
     uint64_t count[2];         /* per kind: evm the registry's nextSeq; ebsi 1 + the
                                   highest seq in the events */
-    struct rev_anchor *anchors;/* every Anchored event of the issuer, chain order */
+    struct vrev_anchor *anchors;/* every Anchored event of the issuer, chain order */
     size_t n_anchors;
     const char *source;        /* the log copy's name (not owned) */
     bool have_copy;
     struct revlog copy;        /* when have_copy */
     bool copy_matches;         /* the copy reproduces the newest checkpoint */
-    struct rev_findings findings;
+    struct vrev_findings findings;
     size_t anomalies;          /* findings that are anomalies */
     bool incomplete;           /* a log copy was given but could not be fetched */
 };
@@ -106,8 +106,27 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out,
  * anomalies, result: "clean" | "anomalies" | "incomplete"} and a newline. */
 err_code audit_report_json(const struct audit_report *r, struct buf *out,
                            struct err *e) MUST_CHECK;
-/* Append one self-contained HTML page (no external resources). */
+/* Append one self-contained HTML page (no external resources; every text
+ * from the ledger or the copy escaped). In verifier/audit_html.c. */
 err_code audit_report_html(const struct audit_report *r, struct buf *out,
                            struct err *e) MUST_CHECK;
+
+/* Words the three reports share. audit_kind_word: "issuance" or
+ * "checkpoint". audit_result_word: "clean", "anomalies" or "incomplete"
+ * (the JSON "result"). audit_time_str: a block time as UTC
+ * "YYYY-MM-DDTHH:MM:SSZ" in out (bundle_time_format; "(time out of
+ * range)" beyond year 9999). */
+const char *audit_kind_word(enum registry_kind k);
+const char *audit_result_word(const struct audit_report *r);
+void audit_time_str(uint64_t t, char out[21]);
+
+/* The strings every report shows for one anchored record. */
+struct audit_anchor_text {
+    char root[65];       /* hex, no 0x */
+    char tx[67];         /* 0x hex */
+    char block_hash[67]; /* 0x hex */
+    char time[21];       /* block time, UTC (audit_time_str) */
+};
+void audit_anchor_text(const struct vrev_anchor *a, struct audit_anchor_text *out);
 
 #endif

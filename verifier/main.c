@@ -309,7 +309,7 @@ static int cmd_verify(int argc, char **argv)
                                        .max_attempts = 3,
                                        .deadline_ms = deadline};
         verify_online(&b, &o, &r);
-        struct revocation_opts ro = {.rpc_url = rpc,
+        struct vrev_opts ro = {.rpc_url = rpc,
                                      .source = revocations,
                                      .confirmations = confirmations,
                                      .window = log_window,

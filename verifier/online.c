@@ -1,4 +1,10 @@
-/* verifier/online.c — see online.h. */
+/*
+ * verifier/online.c — the driver of a bundle's ledger checks (online.h):
+ * the sequence of checks and what both ledger flows ask alike (issuer
+ * trust, the endpoint, the transaction and its receipt, reorgs, the block
+ * and its confirmations). Each flow's own questions come from its table
+ * (online_flow.h: online_evm.c, online_ebsi.c), which never calls back here.
+ */
 #include "verifier/online.h"
 
 #include <stdio.h>
@@ -7,9 +13,8 @@
 
 #include "anchor/eth.h"
 #include "anchor/evm.h"
-#include "anchor/registry.h"
 #include "core/fileio.h"
-#include "verifier/online_ebsi.h"
+#include "verifier/online_flow.h"
 
 static void drop_check(struct verify_result *r, const char *name)
 {
@@ -22,7 +27,7 @@ static void drop_check(struct verify_result *r, const char *name)
 }
 
 /* The ledger did not answer: UNKNOWN, with the reason. */
-void verify_online_unreachable(struct verify_result *r, const struct err *e)
+static void unreachable(struct verify_result *r, const struct err *e)
 {
     verify_add_check(r, "ledger", VCHECK_UNKNOWN,
                      "could not consult the ledger (%s): the credential's status is unknown, not "
@@ -30,8 +35,12 @@ void verify_online_unreachable(struct verify_result *r, const struct err *e)
                      e->msg);
 }
 
-bool verify_online_begin(const struct bundle *b, const struct verify_online_opts *opt,
-                         const char *verb, struct verify_result *r, struct evm_ledger *l)
+/* The checks both flows start with: issuer trust ("anchored by" /
+ * "timestamped by" as `verb`), connecting to the verifier's endpoint, and
+ * its chain id. True with *l connected (the caller evm_close()s it) when
+ * the ledger checks go on; false when the result already says why not. */
+static bool begin(const struct bundle *b, const struct verify_online_opts *opt,
+                  const char *verb, struct verify_result *r, struct evm_ledger *l)
 {
     const struct bundle_anchor *a = &b->anchor;
     char ad[43];
@@ -60,7 +69,7 @@ bool verify_online_begin(const struct bundle *b, const struct verify_online_opts
         if (rc == E_INVALID)
             verify_add_check(r, "ledger", VCHECK_UNKNOWN, "bad ledger URL: %s", e.msg);
         else
-            verify_online_unreachable(r, &e);
+            unreachable(r, &e);
         return false;
     }
     if (l->chain_id != a->chain_id) {
@@ -75,8 +84,13 @@ bool verify_online_begin(const struct bundle *b, const struct verify_online_opts
     return true;
 }
 
-err_code verify_online_stale(struct evm_ledger *l, const struct bundle *b, bool *stale,
-                             struct err *e)
+/* A bundle whose block a reorg took away is stale, not forged (docs/
+ * proof-format.md §5 items 4 and 7): is the bundle's own block
+ * (anchor.blockNumber, anchor.blockHash) no longer the canonical block at
+ * that height, and not a block the node knows at another height (an
+ * altered number)? Returns the ledger's error when it could not be asked. */
+static err_code block_is_stale(struct evm_ledger *l, const struct bundle *b, bool *stale,
+                               struct err *e)
 {
     *stale = false;
     bool canonical;
@@ -105,7 +119,9 @@ err_code verify_online_stale(struct evm_ledger *l, const struct bundle *b, bool 
     return E_OK;
 }
 
-void verify_online_stale_check(struct verify_result *r, const struct bundle *b, const char *now)
+/* The UNKNOWN "ledger.block" check saying the bundle is stale, naming its
+ * block and `now` (where the transaction is now). */
+static void stale_check(struct verify_result *r, const struct bundle *b, const char *now)
 {
     char bh[67];
     hash32_to_hex0x(&b->anchor.block_hash, bh);
@@ -116,10 +132,16 @@ void verify_online_stale_check(struct verify_result *r, const struct bundle *b, 
                      (unsigned long long)b->anchor.block_number, bh, now);
 }
 
-err_code verify_online_block(const struct bundle *b, const struct verify_online_opts *opt,
-                             struct evm_ledger *l, uint64_t block, const struct hash32 *hash,
-                             const uint64_t *record_time, bool all_ok, struct verify_result *r,
-                             struct err *e)
+/* The last two checks: "ledger.block" (the receipt's block is canonical at
+ * its height and matches the bundle's number, hash and time — and
+ * `record_time`, the contract's own record, when not NULL) and
+ * "ledger.confirmations" (depth ≥ opt->confirmations, else UNKNOWN). Sets
+ * r->ledger_checked = all_ok when both pass. Returns the ledger's error
+ * when it could not be asked. */
+static err_code check_block(const struct bundle *b, const struct verify_online_opts *opt,
+                            struct evm_ledger *l, uint64_t block, const struct hash32 *hash,
+                            const uint64_t *record_time, bool all_ok, struct verify_result *r,
+                            struct err *e)
 {
     const struct bundle_anchor *a = &b->anchor;
     bool canonical;
@@ -142,13 +164,13 @@ err_code verify_online_block(const struct bundle *b, const struct verify_online_
          * proof-format.md §5 item 7): UNKNOWN. If it is still canonical,
          * the bundle names a block the transaction is not in: INVALID. */
         bool stale;
-        if ((rc = verify_online_stale(l, b, &stale, e)))
+        if ((rc = block_is_stale(l, b, &stale, e)))
             return rc;
         if (stale) {
             char now[160];
             snprintf(now, sizeof now, "the transaction was mined again in block %llu (%.20s…)",
                      (unsigned long long)block, hx);
-            verify_online_stale_check(r, b, now);
+            stale_check(r, b, now);
         } else {
             verify_add_check(r, "ledger.block", VCHECK_FAIL,
                              "the bundle says block %llu (%s), but the transaction is in block "
@@ -178,21 +200,22 @@ err_code verify_online_block(const struct bundle *b, const struct verify_online_
     return E_OK;
 }
 
-static void hex0x(const struct hash32 *h, char out[67]) { hash32_to_hex0x(h, out); }
-
-err_code verify_online_missing_tx(struct evm_ledger *l, const struct bundle *b,
-                                  struct verify_result *r, struct err *e)
+/* anchor.txHash is unknown to the ledger: UNKNOWN (stale) if the bundle's
+ * block is gone, else an INVALID "ledger.transaction" (the block is there
+ * without the transaction). */
+static err_code missing_tx(struct evm_ledger *l, const struct bundle *b,
+                           struct verify_result *r, struct err *e)
 {
     char hx[67];
     hash32_to_hex0x(&b->anchor.tx_hash, hx);
     bool stale;
-    err_code rc = verify_online_stale(l, b, &stale, e);
+    err_code rc = block_is_stale(l, b, &stale, e);
     if (rc)
         return rc;
     if (stale) {
         char now[160];
         snprintf(now, sizeof now, "transaction %s is not on this ledger now", hx);
-        verify_online_stale_check(r, b, now);
+        stale_check(r, b, now);
     } else {
         /* the bundle's block is there, and the transaction is not in it */
         verify_add_check(r, "ledger.transaction", VCHECK_FAIL,
@@ -203,24 +226,146 @@ err_code verify_online_missing_tx(struct evm_ledger *l, const struct bundle *b,
     return E_OK;
 }
 
-err_code verify_online_pending_tx(struct evm_ledger *l, const struct bundle *b,
-                                  struct verify_result *r, struct err *e)
+/* anchor.txHash is known but not mined: UNKNOWN either way, saying whether
+ * the bundle's block is gone. */
+static err_code pending_tx(struct evm_ledger *l, const struct bundle *b,
+                           struct verify_result *r, struct err *e)
 {
     char hx[67];
     hash32_to_hex0x(&b->anchor.tx_hash, hx);
     bool stale;
-    err_code rc = verify_online_stale(l, b, &stale, e);
+    err_code rc = block_is_stale(l, b, &stale, e);
     if (rc)
         return rc;
     if (stale) {
         char now[160];
         snprintf(now, sizeof now, "transaction %s is pending again", hx);
-        verify_online_stale_check(r, b, now);
+        stale_check(r, b, now);
     } else {
         verify_add_check(r, "ledger.transaction", VCHECK_UNKNOWN,
                          "transaction %s is not mined yet", hx);
     }
     return E_OK;
+}
+
+/* ---- the sequence of checks ------------------------------------------------- */
+
+/* One run of the checks: the bundle, the ledger, and whether every check
+ * so far passed (SKIPPED ones do not count against it). */
+struct run {
+    const struct bundle *b;
+    const struct verify_online_opts *opt;
+    const struct online_flow *flow;
+    struct evm_ledger l;
+    struct verify_result *r;
+    bool all_ok;
+};
+
+/* Record a flow's verdict under `name`; true when the checks go on. */
+static bool record_verdict(struct run *x, const char *name, const struct online_verdict *v)
+{
+    verify_add_check(x->r, name, v->outcome, "%s", v->detail);
+    if (v->outcome == VCHECK_FAIL)
+        x->all_ok = false;
+    return v->outcome != VCHECK_FAIL;
+}
+
+/* ledger.transaction: mined with status 1, sent by the issuer to the
+ * contract, and (when the flow binds it) with this batch as its input.
+ * *go false: the checks stop here (the result says why). On success
+ * *rcpt is the receipt (the caller frees it). */
+static err_code check_transaction(struct run *x, struct rpc_receipt *rcpt,
+                                  struct online_tx_facts *facts, bool *go, struct err *e)
+{
+    const struct bundle_anchor *a = &x->b->anchor;
+    char hx[67];
+    *go = false;
+    memset(rcpt, 0, sizeof *rcpt);
+    hash32_to_hex0x(&a->tx_hash, hx);
+    struct rpc_tx tx;
+    err_code rc = rpc_get_transaction(x->l.rpc, &a->tx_hash, &tx, e);
+    if (rc == E_NOT_FOUND)
+        return missing_tx(&x->l, x->b, x->r, e);
+    if (rc)
+        return rc;
+    if (!tx.mined) {
+        rpc_tx_free(&tx);
+        return pending_tx(&x->l, x->b, x->r, e);
+    }
+    bool sent_ok = addr20_eq(&tx.from, &a->issuer) && tx.has_to && addr20_eq(&tx.to, &a->contract);
+    const char *input_why = "";
+    bool input_ok = !x->flow->tx_input || x->flow->tx_input(x->b, &tx, facts, &input_why);
+    rpc_tx_free(&tx);
+    rc = rpc_get_receipt(x->l.rpc, &a->tx_hash, rcpt, e);
+    if (rc && rc != E_NOT_FOUND)
+        return rc;
+    bool mined_ok = rc == E_OK && rcpt->has_status && rcpt->status_ok;
+    bool ok = sent_ok && input_ok && mined_ok;
+    if (ok)
+        verify_add_check(x->r, "ledger.transaction", VCHECK_PASS,
+                         "%s succeeded, sent by the issuer to %s", hx, x->flow->tx_to);
+    else if (!sent_ok)
+        verify_add_check(x->r, "ledger.transaction", VCHECK_FAIL,
+                         "%s was not sent by the bundle's issuer to its contract", hx);
+    else if (!input_ok)
+        verify_add_check(x->r, "ledger.transaction", VCHECK_FAIL, "%s%s", hx, input_why);
+    else
+        verify_add_check(x->r, "ledger.transaction", VCHECK_FAIL,
+                         "%s did not succeed (reverted or no receipt)", hx);
+    x->all_ok = x->all_ok && ok;
+    if (!ok) {
+        rpc_receipt_free(rcpt);
+        memset(rcpt, 0, sizeof *rcpt);
+    }
+    *go = ok;
+    return E_OK;
+}
+
+/* ledger.event: one log of the receipt, from the contract, is the flow's
+ * event for this batch. True when the checks go on. */
+static bool check_event(struct run *x, const struct rpc_receipt *rcpt,
+                        const struct online_tx_facts *facts)
+{
+    bool ok = false;
+    for (size_t i = 0; i < rcpt->nlogs && !ok; i++)
+        ok = addr20_eq(&rcpt->logs[i].address, &x->b->anchor.contract) &&
+             x->flow->event_matches(x->b, &rcpt->logs[i], rcpt->block_number, facts);
+    struct online_verdict v;
+    x->flow->event_detail(x->b, ok, &v);
+    return record_verdict(x, "ledger.event", &v);
+}
+
+/* The checks after the endpoint's chain id, in order; each stops the run
+ * when it fails. Returns the ledger's error when it could not be asked. */
+static err_code run_checks(struct run *x, struct err *e)
+{
+    const struct online_pins pins = {.contracts = x->opt->contracts,
+                                     .n_contracts = x->opt->n_contracts,
+                                     .require_timestamp_code = x->opt->require_timestamp_code};
+    struct online_verdict v;
+    err_code rc = x->flow->contract(x->l.rpc, x->b, &pins, &v, e);
+    if (rc || !record_verdict(x, "ledger.contract", &v))
+        return rc;
+
+    struct rpc_receipt rcpt;
+    struct online_tx_facts facts = {0};
+    bool go;
+    if ((rc = check_transaction(x, &rcpt, &facts, &go, e)) || !go)
+        return rc;
+    go = check_event(x, &rcpt, &facts);
+    uint64_t block = rcpt.block_number;
+    struct hash32 hash = rcpt.block_hash;
+    rpc_receipt_free(&rcpt);
+    if (!go)
+        return E_OK;
+
+    bool has_time = false;
+    uint64_t rtime = 0;
+    if ((rc = x->flow->record(x->l.rpc, x->b, block, &v, &has_time, &rtime, e)) ||
+        !record_verdict(x, "ledger.record", &v))
+        return rc;
+    return check_block(x->b, x->opt, &x->l, block, &hash, has_time ? &rtime : NULL, x->all_ok,
+                       x->r, e);
 }
 
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
@@ -231,138 +376,25 @@ void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
         return; /* verify_offline marked it UNKNOWN: a pending bundle is not yet valid */
     drop_check(r, "anchor");
     const struct bundle_anchor *a = &b->anchor;
-    char hx[67], want[67], ad[43];
-    struct err e = {0};
-    if (a->ledger == BUNDLE_LEDGER_EBSI) {
-        verify_online_ebsi(b, opt, r);
-        return;
-    }
-    if (a->ledger != BUNDLE_LEDGER_EVM) {
+    const struct online_flow *flow = a->ledger == BUNDLE_LEDGER_EVM    ? &online_flow_evm
+                                     : a->ledger == BUNDLE_LEDGER_EBSI ? &online_flow_ebsi
+                                                                       : NULL;
+    if (!flow) {
         verify_add_check(r, "ledger", VCHECK_UNKNOWN,
                          "bundles anchored with the '%s' flow are not supported by this verifier",
                          bundle_ledger_name(a->ledger));
         return;
     }
-
-    struct evm_ledger l;
-    if (!verify_online_begin(b, opt, "anchored by", r, &l))
+    struct run x = {.b = b, .opt = opt, .flow = flow, .r = r, .all_ok = true};
+    if (!begin(b, opt, flow->verb, r, &x.l))
         return;
-    err_code rc;
-    bool all_ok = true;
-#define CHECK_OR(name, cond, ...)                                                                  \
-    do {                                                                                           \
-        bool ok_ = (cond);                                                                         \
-        all_ok = all_ok && ok_;                                                                    \
-        verify_add_check(r, name, ok_ ? VCHECK_PASS : VCHECK_FAIL, __VA_ARGS__);                   \
-    } while (0)
-
-    /* ledger.contract */
-    bool code_ok;
-    addr20_to_hex(&a->contract, ad);
-    if ((rc = registry_code_matches(l.rpc, &a->contract, &code_ok, &e)))
-        goto net;
-    bool pin_ok = opt->n_contracts == 0;
-    for (size_t i = 0; i < opt->n_contracts && !pin_ok; i++)
-        pin_ok = addr20_eq(&opt->contracts[i], &a->contract);
-    CHECK_OR("ledger.contract", code_ok && pin_ok,
-             !pin_ok   ? "%s is not a registry you pinned (--contract)"
-             : code_ok ? "%s runs the NotaryRegistry code"
-                       : "%s does not run the NotaryRegistry code: its events prove nothing",
-             ad);
-    if (!code_ok || !pin_ok)
-        goto out;
-
-    /* ledger.transaction */
-    struct rpc_tx tx;
-    hex0x(&a->tx_hash, hx);
-    rc = rpc_get_transaction(l.rpc, &a->tx_hash, &tx, &e);
-    if (rc == E_NOT_FOUND) {
-        if ((rc = verify_online_missing_tx(&l, b, r, &e)))
-            goto net;
-        goto out;
-    }
-    if (rc)
-        goto net;
-    if (!tx.mined) {
-        rpc_tx_free(&tx);
-        if ((rc = verify_online_pending_tx(&l, b, r, &e)))
-            goto net;
-        goto out;
-    }
-    bool tx_ok = tx.mined && addr20_eq(&tx.from, &a->issuer) && tx.has_to &&
-                 addr20_eq(&tx.to, &a->contract);
-    struct rpc_receipt rcpt;
-    memset(&rcpt, 0, sizeof rcpt);
-    if (tx.mined && (rc = rpc_get_receipt(l.rpc, &a->tx_hash, &rcpt, &e)) && rc != E_NOT_FOUND) {
-        rpc_tx_free(&tx);
-        goto net;
-    }
-    bool mined_ok = tx.mined && rc == E_OK && rcpt.has_status && rcpt.status_ok;
-    if (!tx.mined)
-        verify_add_check(r, "ledger.transaction", VCHECK_UNKNOWN,
-                         "transaction %s is not mined yet", hx);
-    else
-        CHECK_OR("ledger.transaction", tx_ok && mined_ok,
-                 tx_ok && mined_ok ? "%s succeeded, sent by the issuer to the registry"
-                 : !tx_ok          ? "%s was not sent by the bundle's issuer to its contract"
-                                   : "%s did not succeed (reverted or no receipt)",
-                 hx);
-    rpc_tx_free(&tx);
-    if (!(tx_ok && mined_ok)) {
-        rpc_receipt_free(&rcpt);
-        goto out;
-    }
-
-    /* ledger.event */
-    bool ev_ok = false;
-    for (size_t i = 0; i < rcpt.nlogs && !ev_ok; i++) {
-        struct registry_event ev;
-        if (!addr20_eq(&rcpt.logs[i].address, &a->contract) ||
-            registry_parse_event(&rcpt.logs[i], &ev, NULL) != E_OK)
-            continue;
-        ev_ok = addr20_eq(&ev.issuer, &a->issuer) && hash32_eq(&ev.root, &b->batch.root) &&
-                ev.size == b->batch.size && ev.seq == b->batch.seq &&
-                ev.kind == REGISTRY_KIND_BATCH;
-    }
-    hash32_to_hex(&b->batch.root, want);
-    CHECK_OR("ledger.event", ev_ok,
-             ev_ok ? "Anchored(issuer, root %.16s…, size %llu, seq %llu, issuance) emitted by "
-                     "the registry"
-                   : "no Anchored event for root %.16s…, size %llu, seq %llu in that "
-                     "transaction",
-             want, (unsigned long long)b->batch.size, (unsigned long long)b->batch.seq);
-    uint64_t rcpt_block = rcpt.block_number;
-    struct hash32 rcpt_hash = rcpt.block_hash;
-    rpc_receipt_free(&rcpt);
-    if (!ev_ok)
-        goto out;
-
-    /* ledger.record */
-    struct registry_record rec;
-    if ((rc = registry_anchored_at(l.rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec,
-                                   &e)))
-        goto net;
-    bool rec_ok = rec.block_number == rcpt_block && rec.size == b->batch.size &&
-                  rec.seq == b->batch.seq && rec.kind == REGISTRY_KIND_BATCH;
-    CHECK_OR("ledger.record", rec_ok,
-             rec_ok ? "the registry records this root for the issuer: block %llu, size %llu, "
-                      "seq %llu"
-                    : "the registry's record (block %llu, size %llu, seq %llu) does not match "
-                      "the bundle",
-             (unsigned long long)rec.block_number, (unsigned long long)rec.size,
-             (unsigned long long)rec.seq);
-    if (!rec_ok)
-        goto out;
-
-    if ((rc = verify_online_block(b, opt, &l, rcpt_block, &rcpt_hash, NULL, all_ok, r, &e)))
-        goto net;
-    goto out;
-net:
-    verify_online_unreachable(r, &e);
-out:
-    evm_close(&l);
-#undef CHECK_OR
+    struct err e = {0};
+    if (run_checks(&x, &e))
+        unreachable(r, &e);
+    evm_close(&x.l);
 }
+
+/* ---- trusted issuers -------------------------------------------------------- */
 
 err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, struct err *e)
 {

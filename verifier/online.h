@@ -26,7 +26,34 @@
  *   ledger.confirmations  at least the required depth (else UNKNOWN: pending)
  * An unreachable ledger is UNKNOWN ("ledger"), never VALID or INVALID.
  * With pinned contracts (opts.contracts), ledger.contract also requires
- * anchor.contract to be one of them. "ebsi" bundles: verifier/online_ebsi.h.
+ * anchor.contract to be one of them.
+ *
+ * For an "ebsi" bundle (the root was written by EBSI's Timestamp contract,
+ * anchor/ebsi.h), the same names and outcomes:
+ *   issuer, ledger.chainId  as above ("timestamped by")
+ *   ledger.contract       anchor.contract is a contract the verifier pinned
+ *                         (--contract), and/or runs exactly the committed
+ *                         Timestamp code (--timestamp-code); SKIPPED with a
+ *                         warning when neither was asked for — on EBSI the
+ *                         contract is EBSI's own, whose address is published,
+ *                         so pinning the address is the check that matters
+ *   ledger.transaction    as above, and its input is exactly
+ *                         timestampHashes([id], [batch.root], [record]) with
+ *                         record = {"kind":"issuance","seq":…,"size":…,"v":1}
+ *   ledger.event          its receipt has HashTimestamped from the contract
+ *                         with from = issuer, hashValue = root, the same
+ *                         record and the receipt's block number
+ *   ledger.record         getTimestamp(root) names the issuer, the same block
+ *                         and record (first write wins: the root is the
+ *                         issuer's, with this size and seq)
+ *   ledger.block          as above, and the block time is the contract's
+ *                         recorded timestamp
+ *   ledger.confirmations  as above
+ *
+ * Where the code is: verifier/online.c drives the sequence and asks
+ * everything both flows ask alike; verifier/online_evm.c and
+ * verifier/online_ebsi.c answer each ledger's own questions through the
+ * table in verifier/online_flow.h.
  */
 #ifndef VERIFIER_ONLINE_H
 #define VERIFIER_ONLINE_H
@@ -52,58 +79,13 @@ struct verify_online_opts {
     uint64_t deadline_ms;               /* rpc_options.deadline_ms for every call (0 = none) */
 };
 
-/* Run the ledger checks of `b` (already checked offline into *r). Replaces
- * the offline "anchor" SKIPPED note; sets r->online, and r->ledger_checked
- * when every ledger check passed. Never fails: every problem becomes a check. */
+/* Run the ledger checks of `b` (already checked offline into *r), for its
+ * anchor.ledger (evm or ebsi; another flow is an UNKNOWN "ledger" check).
+ * Replaces the offline "anchor" SKIPPED note; sets r->online, and
+ * r->ledger_checked when every ledger check passed. Never fails: every
+ * problem becomes a check. */
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r);
-
-/*
- * For the ledger flows (evm here, ebsi in online_ebsi.c): the checks both
- * start with — issuer trust ("anchored by" / "timestamped by" as `verb`),
- * connecting to the verifier's endpoint, and its chain id. Returns true with
- * *l connected (the caller evm_close()s it) when the ledger checks go on;
- * false when the result already says why they cannot.
- */
-bool verify_online_begin(const struct bundle *b, const struct verify_online_opts *opt,
-                         const char *verb, struct verify_result *r, struct evm_ledger *l);
-
-/* The last two ledger checks of both flows: "ledger.block" (the receipt's
- * block is canonical at its height and matches the bundle's number, hash and
- * time — and `record_time`, the contract's own record, when not NULL) and
- * "ledger.confirmations" (depth ≥ opt->confirmations, else UNKNOWN). Sets
- * r->ledger_checked = all_ok when both pass. Returns E_OK, or the ledger's
- * error when it could not be asked (the caller reports it as unreachable). */
-err_code verify_online_block(const struct bundle *b, const struct verify_online_opts *opt,
-                             struct evm_ledger *l, uint64_t block, const struct hash32 *hash,
-                             const uint64_t *record_time, bool all_ok, struct verify_result *r,
-                             struct err *e) MUST_CHECK;
-
-/*
- * A bundle whose block a reorg took away is stale, not forged (docs/
- * proof-format.md §5 items 4 and 7): both flows ask the same questions.
- *   verify_online_stale: is the bundle's own block (anchor.blockNumber,
- *     anchor.blockHash) no longer the canonical block at that height, and
- *     not a block the node knows at another height (an altered number)?
- *   verify_online_stale_check: the UNKNOWN "ledger.block" check saying so,
- *     naming the bundle's block and `now` (where the transaction is now).
- *   verify_online_missing_tx: anchor.txHash is unknown to the ledger:
- *     UNKNOWN (stale) if the bundle's block is gone, else an INVALID
- *     "ledger.transaction" (the block is there without the transaction).
- *   verify_online_pending_tx: anchor.txHash is known but not mined:
- *     UNKNOWN either way, saying whether the bundle's block is gone.
- * They return the ledger's error when it could not be asked.
- */
-err_code verify_online_stale(struct evm_ledger *l, const struct bundle *b, bool *stale,
-                             struct err *e) MUST_CHECK;
-void verify_online_stale_check(struct verify_result *r, const struct bundle *b, const char *now);
-err_code verify_online_missing_tx(struct evm_ledger *l, const struct bundle *b,
-                                  struct verify_result *r, struct err *e) MUST_CHECK;
-err_code verify_online_pending_tx(struct evm_ledger *l, const struct bundle *b,
-                                  struct verify_result *r, struct err *e) MUST_CHECK;
-
-/* The ledger could not be consulted: an UNKNOWN "ledger" check with why. */
-void verify_online_unreachable(struct verify_result *r, const struct err *e);
 
 /* Read a trusted-issuers file: one 0x address per line, '#' comments and
  * blank lines ignored, at most VERIFY_MAX_TRUSTED (else E_LIMIT). Out:

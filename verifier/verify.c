@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "core/merkle.h"
+#include "verifier/report.h"
 
 /* ---- results -------------------------------------------------------------- */
 
@@ -317,11 +318,7 @@ err_code verify_report_text(const struct verify_result *r, const struct bundle *
                             struct buf *out, struct err *e)
 {
     err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(out, __VA_ARGS__);                                                     \
-    } while (0)
+#define P(...) REPORT_PRINTF(rc, out, __VA_ARGS__)
     if (b) {
         char closed[21], root[65];
         bundle_time_format(b->batch.closed_at, closed, NULL);

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_revledger.c — the ebsi variants of verifier/revocation.h's
- * rev_ledger_* functions against a scripted JSON-RPC node (tests/rpc_stub.h):
+ * vrev_ledger_* functions against a scripted JSON-RPC node (tests/rpc_stub.h):
  * eth_getLogs is asked in bounded windows walking back from the head and
  * stops at the window that holds the issuer's checkpoint 0; only the
  * issuer's HashTimestamped events that carry exactly our record count (a
@@ -90,14 +90,14 @@ static char *logs_reply(char *a, char *b, char *c)
     return out;
 }
 
-static bool open_ledger(struct rpc_stub *stub, uint64_t window, struct rev_ledger *l,
+static bool open_ledger(struct rpc_stub *stub, uint64_t window, struct vrev_ledger *l,
                         struct err *e)
 {
     struct rpc_options ro = {.url = rpc_stub_url(stub), .timeout_ms = 5000, .max_attempts = 1};
     struct addr20 contract, issuer;
     if (addr20_from_hex(CONTRACT, &contract, e) || addr20_from_hex(ISSUER, &issuer, e))
         return false;
-    return rev_ledger_open(l, BUNDLE_LEDGER_EBSI, &ro, &contract, &issuer, 1, window, e) == E_OK;
+    return vrev_ledger_open(l, BUNDLE_LEDGER_EBSI, &ro, &contract, &issuer, 1, window, e) == E_OK;
 }
 
 static const char CHAIN[] = REPLY("\"0x539\""), HEAD[] = REPLY("\"0x2ee0\""), /* 12000 */
@@ -113,15 +113,15 @@ TEST(history_walks_back_in_bounded_windows)
     struct rpc_stub *stub = rpc_stub_start(script, 3);
     CHECK(stub);
     struct err e = {0};
-    struct rev_ledger l;
+    struct vrev_ledger l;
     CHECKF(open_ledger(stub, 5000, &l, &e), "%s", e.msg);
     CHECK(l.head == 12000 && l.ledger == BUNDLE_LEDGER_EBSI);
-    struct rev_anchor *v;
+    struct vrev_anchor *v;
     size_t n = 99;
-    CHECK_OK(rev_ledger_history(&l, REGISTRY_KIND_CHECKPOINT, &v, &n, &e), &e);
+    CHECK_OK(vrev_ledger_history(&l, REGISTRY_KIND_CHECKPOINT, &v, &n, &e), &e);
     uint64_t count = 99;
-    CHECK_OK(rev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &count, &e), &e);
-    rev_ledger_close(&l);
+    CHECK_OK(vrev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &count, &e), &e);
+    vrev_ledger_close(&l);
     rpc_stub_stop(stub);
     CHECK(n == 0 && v == NULL && count == 0);
     CHECKF(rpc_stub_requests(stub) == 2 + 3 + 3, "%u requests", rpc_stub_requests(stub));
@@ -153,12 +153,12 @@ TEST(history_stops_at_checkpoint_zero_and_keeps_only_ours)
     struct rpc_stub *stub = rpc_stub_start(script, 7);
     CHECK(stub);
     struct err e = {0};
-    struct rev_ledger l;
+    struct vrev_ledger l;
     CHECKF(open_ledger(stub, 5000, &l, &e), "%s", e.msg);
-    struct rev_anchor *v = NULL;
+    struct vrev_anchor *v = NULL;
     size_t n = 0;
-    err_code rc = rev_ledger_history(&l, REGISTRY_KIND_CHECKPOINT, &v, &n, &e);
-    rev_ledger_close(&l);
+    err_code rc = vrev_ledger_history(&l, REGISTRY_KIND_CHECKPOINT, &v, &n, &e);
+    vrev_ledger_close(&l);
     rpc_stub_stop(stub);
     CHECKF(rc == E_OK, "%s", e.msg);
     CHECKF(rpc_stub_requests(stub) == 6, "%u requests: the walk did not stop at checkpoint 0",
@@ -203,25 +203,25 @@ TEST(anchors_map_both_kinds_and_refuse_what_is_not_the_contracts)
     struct rpc_stub *stub = rpc_stub_start(script, 9);
     CHECK(stub);
     struct err e = {0};
-    struct rev_ledger l;
+    struct vrev_ledger l;
     CHECKF(open_ledger(stub, 5000, &l, &e), "%s", e.msg);
-    struct rev_anchor *v = NULL;
+    struct vrev_anchor *v = NULL;
     size_t n = 0;
-    CHECK_OK(rev_ledger_anchors(&l, 100, 100, &v, &n, &e), &e);
+    CHECK_OK(vrev_ledger_anchors(&l, 100, 100, &v, &n, &e), &e);
     /* the other sender's record is not the issuer's */
     CHECKF(n == 1 && v[0].ev.kind == REGISTRY_KIND_BATCH && v[0].ev.size == 8 &&
                v[0].block_time == 1700000000,
            "%zu anchors", n);
     free(v);
-    CHECK_ERR(rev_ledger_anchors(&l, 200, 200, &v, &n, &e), &e, E_PROTOCOL,
+    CHECK_ERR(vrev_ledger_anchors(&l, 200, 200, &v, &n, &e), &e, E_PROTOCOL,
               "not EBSI's Timestamp contract");
     CHECK(v == NULL && n == 0);
-    CHECK_ERR(rev_ledger_anchors(&l, 300, 300, &v, &n, &e), &e, E_PROTOCOL, "topics");
-    CHECK_ERR(rev_ledger_anchors(&l, 400, 400, &v, &n, &e), &e, E_PROTOCOL, "another contract");
+    CHECK_ERR(vrev_ledger_anchors(&l, 300, 300, &v, &n, &e), &e, E_PROTOCOL, "topics");
+    CHECK_ERR(vrev_ledger_anchors(&l, 400, 400, &v, &n, &e), &e, E_PROTOCOL, "another contract");
     /* not decodable as HashTimestamped: not one of ours, left out */
-    CHECK_OK(rev_ledger_anchors(&l, 500, 500, &v, &n, &e), &e);
+    CHECK_OK(vrev_ledger_anchors(&l, 500, 500, &v, &n, &e), &e);
     CHECK(v == NULL && n == 0);
-    rev_ledger_close(&l);
+    vrev_ledger_close(&l);
     rpc_stub_stop(stub);
     CHECKF(rpc_stub_requests(stub) == 8, "%u requests", rpc_stub_requests(stub));
     rpc_stub_free(stub);
@@ -271,13 +271,13 @@ TEST(record_says_whose_root_it_is)
         struct rpc_stub *stub = rpc_stub_start(script, 3);
         CHECK(stub);
         struct err e = {0};
-        struct rev_ledger l;
-        struct rev_record r = {0};
+        struct vrev_ledger l;
+        struct vrev_record r = {0};
         struct hash32 root = {{0x11}};
         bool opened = open_ledger(stub, 5000, &l, &e);
-        err_code rc = opened ? rev_ledger_record(&l, &root, &r, &e) : E_NETWORK;
+        err_code rc = opened ? vrev_ledger_record(&l, &root, &r, &e) : E_NETWORK;
         if (opened)
-            rev_ledger_close(&l);
+            vrev_ledger_close(&l);
         rpc_stub_stop(stub);
         t_case(rc == E_OK && r.ours == cases[i].ours && r.other == cases[i].other &&
                    (!r.ours || (r.seq == cases[i].seq && r.size == 3 && r.block_number == 42 &&

@@ -1,0 +1,107 @@
+/*
+ * verifier/online_flow.h — the seam between the driver of a bundle's ledger
+ * checks (verifier/online.c) and each ledger flow's own questions
+ * (verifier/online_evm.c: the NotaryRegistry; verifier/online_ebsi.c:
+ * EBSI's Timestamp contract).
+ *
+ * The driver owns the sequence of checks and everything both flows ask the
+ * same way: issuer trust, the endpoint and its chain id, fetching the
+ * transaction and its receipt (missing, pending, reorganised away), the
+ * loop over the receipt's logs, the canonical block and its
+ * confirmations. A flow answers only what differs: is the contract the
+ * right one, is the transaction's input this batch, is one log the batch's
+ * event, does the contract's own record confirm it — and words the detail.
+ *
+ * A flow never adds checks itself and never calls into the driver: each
+ * function returns a verdict (outcome + one-line detail) the driver
+ * records under the check's stable name. Ledger errors (unreachable,
+ * malformed answers) are returned as err_code; the driver reports them as
+ * an UNKNOWN "ledger" check, never as VALID or INVALID.
+ */
+#ifndef VERIFIER_ONLINE_FLOW_H
+#define VERIFIER_ONLINE_FLOW_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "anchor/rpc.h"
+#include "core/bundle.h"
+#include "core/error.h"
+#include "verifier/verify.h"
+
+/* The outcome and detail of one named check, as a flow decides it. */
+struct online_verdict {
+    enum verify_outcome outcome;            /* PASS, FAIL or SKIPPED */
+    char detail[sizeof((struct verify_check *)0)->detail];
+};
+
+/* What the verifier pinned about the contract (--contract, --timestamp-code). */
+struct online_pins {
+    const struct addr20 *contracts; /* n_contracts 0 = none pinned */
+    size_t n_contracts;
+    bool require_timestamp_code;    /* ebsi: must run the committed Timestamp code */
+};
+
+/* What the transaction's input told, for the event check (ebsi: the hash
+ * algorithm id the input named; evm: unused). */
+struct online_tx_facts {
+    uint64_t alg;
+};
+
+struct online_flow {
+    /* "anchored by" / "timestamped by": the issuer check's verb. */
+    const char *verb;
+    /* Ends the PASS detail of "ledger.transaction" after "TXHASH succeeded,
+     * sent by the issuer to ". */
+    const char *tx_to;
+
+    /* ledger.contract for b->anchor.contract under `pins`. v->outcome FAIL
+     * stops the checks; SKIPPED (nothing pinned where the flow allows it)
+     * goes on without counting as a pass. Errors: the ledger's. */
+    err_code (*contract)(struct rpc_client *rpc, const struct bundle *b,
+                         const struct online_pins *pins, struct online_verdict *v,
+                         struct err *e);
+
+    /* The flow's part of "ledger.transaction": is the input of `tx` exactly
+     * this batch? NULL: the flow does not bind the input (the event and
+     * record checks do). On false, *why_tail ends the FAIL detail after
+     * "TXHASH". Fills *facts for event_matches. */
+    bool (*tx_input)(const struct bundle *b, const struct rpc_tx *tx,
+                     struct online_tx_facts *facts, const char **why_tail);
+
+    /* "ledger.event": is `log` (already known to come from
+     * b->anchor.contract, in the receipt of block `rcpt_block`) this
+     * batch's event from the issuer? Malformed logs are simply not it. */
+    bool (*event_matches)(const struct bundle *b, const struct rpc_log *log, uint64_t rcpt_block,
+                          const struct online_tx_facts *facts);
+    /* The "ledger.event" detail for the outcome `ok`. */
+    void (*event_detail)(const struct bundle *b, bool ok, struct online_verdict *v);
+
+    /* "ledger.record": the contract's own record of b->batch.root names
+     * the issuer, block `rcpt_block`, this size and seq. v->outcome FAIL
+     * stops the checks. When the record carries a time the block's time
+     * must equal, the flow sets *has_time and *time (on entry false and 0).
+     * Errors: the ledger's. */
+    err_code (*record)(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
+                       struct online_verdict *v, bool *has_time, uint64_t *time, struct err *e);
+};
+
+/* The flows, one per file (verifier/online_evm.c, verifier/online_ebsi.c). */
+extern const struct online_flow online_flow_evm;
+extern const struct online_flow online_flow_ebsi;
+
+/* Fill v with `outcome` and a printf-style detail (truncated to fit). */
+__attribute__((format(printf, 3, 4))) static inline void
+online_verdict_set(struct online_verdict *v, enum verify_outcome outcome, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    v->outcome = outcome;
+    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
+    va_end(ap);
+}
+
+#endif
