@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "anchor/ebsi.h"
 #include "anchor/eth.h"
 #include "anchor/fetch.h"
