@@ -3,7 +3,7 @@
  * several notary instances on one database.
  *
  * Schema: the same tables, columns and migration numbering as
- * notary/store/store_sqlite.c (BYTEA for BLOB, BIGINT for 64-bit integers, a
+ * notary/store/sqlite_schema.c (BYTEA for BLOB, BIGINT for 64-bit integers, a
  * plpgsql trigger function for the append-only revocation log); the schema
  * version is the one row of `schema_version`. Both lists must have
  * STORE_SCHEMA_VERSION entries (checked at compile time).
@@ -72,7 +72,7 @@ static const struct store_ops PG_OPS;
 static bool session_setup(PGconn *c);
 
 static const char *const MIGRATIONS[] = {
-    /* 1: the initial schema (store_sqlite.c migration 1) */
+    /* 1: the initial schema (sqlite_schema.c migration 1) */
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE credentials("
     "  id BIGINT PRIMARY KEY,"
@@ -91,7 +91,7 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE txs("
     "  tx_hash BYTEA PRIMARY KEY, kind INTEGER NOT NULL, seq BIGINT NOT NULL,"
     "  nonce BIGINT NOT NULL, raw BYTEA NOT NULL, created_at BIGINT NOT NULL);",
-    /* 2: the revocation log, append-only (store_sqlite.c migration 2) */
+    /* 2: the revocation log, append-only (sqlite_schema.c migration 2) */
     "CREATE TABLE revocations("
     "  idx BIGINT PRIMARY KEY,"
     "  hash BYTEA NOT NULL UNIQUE CHECK(length(hash) = 32),"
@@ -106,14 +106,14 @@ static const char *const MIGRATIONS[] = {
     "  FOR EACH ROW EXECUTE FUNCTION revocations_append_only();"
     "CREATE TRIGGER revocations_no_truncate BEFORE TRUNCATE ON revocations"
     "  FOR EACH STATEMENT EXECUTE FUNCTION revocations_append_only();",
-    /* 3: API bearer token hashes (store_sqlite.c migration 3) */
+    /* 3: API bearer token hashes (sqlite_schema.c migration 3) */
     "CREATE TABLE api_tokens("
     "  name TEXT PRIMARY KEY,"
     "  token_hash BYTEA NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
     "  created_at BIGINT NOT NULL);",
-    /* 4: the block a transaction was (re)sent at (store_sqlite.c migration 4) */
+    /* 4: the block a transaction was (re)sent at (sqlite_schema.c migration 4) */
     "ALTER TABLE txs ADD COLUMN sent_block BIGINT;",
-    /* 5: SQLite moved to append-only chunks (store_sqlite.c migration 5);
+    /* 5: SQLite moved to append-only chunks (sqlite_schema.c migration 5);
      * here the rows stay one per hash: PostgreSQL's B-tree + WAL already
      * take a bulk submit at the rate its commits allow. Only a note. */
     "COMMENT ON TABLE credentials IS 'one row per hash; id = batch first_id + leaf index';",

@@ -1,0 +1,142 @@
+/*
+ * notary/store/sqlite_impl.h — the inside of the SQLite engine, shared by its
+ * three files and private to notary/store/ (nothing outside this room
+ * includes it; callers see notary/store/store.h):
+ *   - store_sqlite.c: the engine — statement helpers, write turns and
+ *     transactions, the writer lock, settings, batches, anchoring state,
+ *     the revocation log, API tokens, and the method table;
+ *   - sqlite_schema.c: the file — open, recognition of a foreign file,
+ *     schema migrations, close, and the wording of file errors;
+ *   - sqlite_index.c: the hash index — submissions as chunks, the
+ *     credential_index table, the in-memory index (notary/store/hashidx.h)
+ *     shared by the handles of one process, a batch's leaves, and
+ *     store_index_frozen.
+ * Every function here takes a `struct store *` that is a `struct sq` (made
+ * by store_sqlite_open) and reports failure through `e` (notary/store/store.h
+ * error conventions); none of them takes ownership of its arguments.
+ */
+#ifndef NOTARY_STORE_SQLITE_IMPL_H
+#define NOTARY_STORE_SQLITE_IMPL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "notary/store/store_impl.h"
+
+/* The in-memory part of the hash index, one per database file and process
+ * (see the top of notary/store/sqlite_index.c), and the write turns of that
+ * process. */
+struct sq_shared {
+    char *key; /* realpath of the database */
+    int refs;
+    pthread_rwlock_t lock;
+    struct hashidx *idx; /* NULL until first needed */
+    bool valid;          /* false: rebuild before the next use */
+    bool all;            /* covers every row, not only those after `from` */
+    int64_t from, upto;  /* the rows with ids in [from, upto) are in idx */
+    /* Write transactions of this process take turns in arrival order (a
+     * ticket lock), so the slices that index a frozen batch and notary
+     * serve's submissions alternate instead of one starving the other in
+     * SQLite's busy-wait. */
+    pthread_mutex_t tmu;
+    pthread_cond_t tcv;
+    uint64_t tnext, tserve;
+    struct sq_shared *next;
+};
+
+struct sq {
+    struct store base; /* first: ops */
+    sqlite3 *db;
+    char *path;
+    int lock_fd;
+    struct sq_shared *sh;
+    bool turn; /* holds its process's write turn (sh->tserve) */
+};
+
+#define SQ(s) ((struct sq *)(s))
+
+/* The engine's method table (store_sqlite.c), set on every handle. */
+extern const struct store_ops sq_ops;
+
+/* ---- sqlite_schema.c: the file ------------------------------------------ */
+
+/* A failure to open or write the database file. When SQLite's reason is
+ * that the file, its directory or the file system is read-only, the message
+ * says that and where; otherwise "PATH: WHAT: MESSAGE" with `msg` (or, if
+ * NULL, SQLite's last error) escaped to printable ASCII. Returns E_IO. */
+err_code sq_open_error(struct store *s, struct err *e, const char *what, const char *msg);
+
+/* Close a handle made by store_sqlite_open (partly made ones too): rolls back
+ * an open transaction, gives back the write turn, detaches from the shared
+ * index, releases the writer lock file, frees `s`. NULL is a no-op. */
+void sq_close(struct store *s);
+
+/* ---- store_sqlite.c: statements, turns, transactions -------------------- */
+
+/* sq_open_error(s, e, what, NULL): SQLite's last error. Returns E_IO. */
+err_code sq_dberr(struct store *s, struct err *e, const char *what);
+/* Run SQL text without results. E_IO on failure. */
+err_code sq_exec(struct store *s, const char *sql, struct err *e);
+/* Prepare one statement; on E_OK *st is the caller's to sqlite3_finalize. */
+err_code sq_prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct err *e);
+
+/* Wait for / give back this process's write turn (struct sq_shared); both
+ * are no-ops when the handle already holds / does not hold it. */
+void sq_turn_take(struct store *s);
+void sq_turn_give(struct store *s);
+
+/* BEGIN IMMEDIATE in the write turn; COMMIT (gives the turn back on E_OK
+ * only: the caller then calls sq_rollback); ROLLBACK and give the turn back. */
+err_code sq_begin(struct store *s, struct err *e);
+err_code sq_commit(struct store *s, struct err *e);
+void sq_rollback(struct store *s);
+
+/* One bound value of sq_run: BI integer, BH 32-byte hash, BT text, BB blob,
+ * {.t = B_NONE} SQL NULL. Pointers are borrowed for the call. */
+struct bindv {
+    enum { B_NONE, B_I64, B_BLOB32, B_TEXT, B_BLOB } t;
+    int64_t i;
+    const void *p;
+    size_t len;
+};
+#define BI(v) ((struct bindv){.t = B_I64, .i = (int64_t)(v)})
+#define BH(h) ((struct bindv){.t = B_BLOB32, .p = (h)->b})
+#define BT(s) ((struct bindv){.t = B_TEXT, .p = (s)})
+#define BB(p_, l_) ((struct bindv){.t = B_BLOB, .p = (p_), .len = (l_)})
+
+/* Run one UPDATE/INSERT/DELETE with the `nv` values `v`; *changes (if not
+ * NULL) gets the rows changed. Outside a transaction it waits for the write
+ * turn. E_IO on failure. */
+err_code sq_run(struct store *s, const char *sql, const struct bindv *v, int nv, int *changes,
+                struct err *e);
+
+/* The open batch of `kind` (E_NOT_FOUND "no open batch" if none). */
+err_code sq_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
+                           struct err *e);
+/* Batch or checkpoint `seq` (E_NOT_FOUND "no batch N" / "no checkpoint N"). */
+err_code sq_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
+                      struct store_batch *out, struct err *e);
+/* The next seq of `kind`: one past the highest (0 for the first). */
+err_code sq_next_seq(struct store *s, enum batch_kind kind, uint64_t *seq, struct err *e);
+
+/* ---- sqlite_index.c: submissions and the hash index ---------------------- */
+
+/* Find or create the shared in-memory index record of the handle's file
+ * (keyed by its realpath) and count the handle in; E_NOMEM. */
+err_code sq_shared_attach(struct store *s, struct err *e);
+/* Count a handle out; the last one frees the record. NULL is a no-op. */
+void sq_shared_detach(struct sq_shared *sh);
+
+/* The store_ops methods of the same names (notary/store/store.h). */
+err_code sq_submit(struct store *s, const struct hash32 *hashes,
+                   const enum credential_hashing *hashing, size_t n, struct store_submitted *out,
+                   void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
+                   struct err *e);
+err_code sq_credential_get(struct store *s, const struct hash32 *hash,
+                           struct store_credential *out, struct err *e);
+err_code sq_index_all(struct store *s, struct err *e);
+err_code sq_index_frozen(struct store *s, struct err *e);
+err_code sq_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
+                         uint8_t **hashing, uint64_t *n, struct err *e);
+
+#endif
