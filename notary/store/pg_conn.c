@@ -317,7 +317,7 @@ static err_code migrate(struct pg *g, bool create, struct err *e)
     g->in_tx = true;
     if ((rc = pg_q(g, "SELECT pg_advisory_xact_lock($1)", &p, NULL, "lock schema", e)) ||
         (rc = pg_q(g, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)", NULL,
-                 NULL, "schema", e)) ||
+                   NULL, "schema", e)) ||
         (rc = pg_q(g, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, &r, "schema",
                    e)))
         goto fail;
@@ -346,7 +346,7 @@ static err_code migrate(struct pg *g, bool create, struct err *e)
     if (version < latest &&
         ((rc = pg_q(g, "DELETE FROM schema_version", NULL, NULL, "schema", e)) ||
          (rc = pg_q(g, "INSERT INTO schema_version(version) VALUES($1::bigint)", &pv, NULL,
-                  "schema", e))))
+                    "schema", e))))
         goto fail;
     return pg_commit(g, e);
 fail:

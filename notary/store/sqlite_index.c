@@ -188,8 +188,8 @@ static err_code idx_sync(struct store *s, struct err *e)
          * one statement, so both come from one snapshot. */
         sqlite3_stmt *q;
         if ((rc = sq_prepare(s, "SELECT coalesce((SELECT min(first_id) FROM batches WHERE kind = 0 "
-                             "AND (state = 0 OR indexed < size)), (SELECT id + n FROM chunks "
-                             "ORDER BY id DESC LIMIT 1), 0)", &q, e)))
+                                "AND (state = 0 OR indexed < size)), (SELECT id + n FROM chunks "
+                                "ORDER BY id DESC LIMIT 1), 0)", &q, e)))
             return rc;
         if (sqlite3_step(q) == SQLITE_ROW)
             from = sqlite3_column_int64(q, 0);
@@ -358,7 +358,7 @@ err_code sq_submit(struct store *s, const struct hash32 *hashes,
         sqlite3_stmt *mk;
         if ((rc = sq_next_seq(s, BATCH_ISSUANCE, &seq, e)) || (rc = next_id(s, &first, e)) ||
             (rc = sq_prepare(s, "INSERT INTO batches(kind, seq, state, size, first_id, opened_at) "
-                             "VALUES(0, ?, 0, 0, ?, ?)", &mk, e)))
+                                "VALUES(0, ?, 0, 0, ?, ?)", &mk, e)))
             goto fail;
         sqlite3_bind_int64(mk, 1, (int64_t)seq);
         sqlite3_bind_int64(mk, 2, first);
@@ -432,7 +432,7 @@ err_code sq_submit(struct store *s, const struct hash32 *hashes,
     /* Readers may meet the new rows' index entries before the commit: they
      * confirm each against the table, where the rows are not visible yet. */
     if ((rc = sq_prepare(s, "INSERT INTO chunks(id, batch_seq, n, hashes, hashing, submitted_at) "
-                         "VALUES(?, ?, ?, ?, ?, ?)", &ins, e)))
+                            "VALUES(?, ?, ?, ?, ?, ?)", &ins, e)))
         goto fail;
     for (int64_t at = 0; at < npend; at += CHUNK_MAX) {
         int64_t k = npend - at < CHUNK_MAX ? npend - at : CHUNK_MAX;
@@ -539,7 +539,7 @@ struct leafrow {
  * checking they are exactly those rows. */
 static err_code chunks_walk(struct store *s, uint64_t seq, int64_t first, uint64_t size,
                             void (*each)(void *arg, uint64_t at, const uint8_t *hashes,
-                            const uint8_t *hashing, uint64_t n, int64_t submitted_at),
+                                         const uint8_t *hashing, uint64_t n, int64_t submitted_at),
                             void *arg, struct err *e)
 {
     sqlite3_stmt *st;
@@ -655,7 +655,7 @@ err_code sq_index_frozen(struct store *s, struct err *e)
         sqlite3_stmt *st;
         struct store_batch b = {0};
         err_code rc = sq_prepare(s, "SELECT seq, size, first_id FROM batches WHERE kind = 0 AND "
-                                 "state <> 0 AND indexed < size ORDER BY seq LIMIT 1", &st, e);
+                                    "state <> 0 AND indexed < size ORDER BY seq LIMIT 1", &st, e);
         if (rc)
             return rc;
         int r = sqlite3_step(st);
@@ -684,7 +684,7 @@ err_code sq_index_frozen(struct store *s, struct err *e)
             if ((rc = sq_begin(s, e)))
                 break;
             if ((rc = sq_prepare(s, "SELECT indexed FROM batches WHERE kind = 0 AND seq = ?", &get,
-                              e)))
+                                 e)))
                 goto fail;
             sqlite3_bind_int64(get, 1, (int64_t)b.seq);
             if (sqlite3_step(get) != SQLITE_ROW) {
@@ -701,7 +701,7 @@ err_code sq_index_frozen(struct store *s, struct err *e)
             }
             uint64_t k = b.size - done < INDEX_SLICE ? b.size - done : INDEX_SLICE;
             if ((rc = sq_prepare(s, "INSERT INTO credential_index(hash, id, batch_seq, hashing, "
-                                 "submitted_at) VALUES(?, ?, ?, ?, ?)", &ins, e)))
+                                    "submitted_at) VALUES(?, ?, ?, ?, ?)", &ins, e)))
                 goto fail;
             for (uint64_t i = done; i < done + k; i++) {
                 sqlite3_bind_blob(ins, 1, rows[i].hash.b, 32, SQLITE_STATIC);
@@ -727,7 +727,7 @@ err_code sq_index_frozen(struct store *s, struct err *e)
             ins = NULL;
             struct bindv v[] = {BI(done + k), BI(b.seq)};
             if ((rc = sq_run(s, "UPDATE batches SET indexed = ? WHERE kind = 0 AND seq = ?", v, 2,
-                          NULL, e)) ||
+                             NULL, e)) ||
                 (rc = sq_commit(s, e)))
                 goto fail;
             continue;

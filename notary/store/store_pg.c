@@ -47,8 +47,8 @@ static err_code pg_meta_set(struct store *s, const char *key, const char *value,
     pg_p_text(&p, key);
     pg_p_text(&p, value);
     return pg_q(PG(s), "INSERT INTO meta(key, value) VALUES($1, $2) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &p, NULL,
-              "write setting", e);
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &p, NULL,
+                "write setting", e);
 }
 
 /* ---- batches ----------------------------------------------------------------- */
@@ -126,7 +126,7 @@ static err_code pg_batch_list(struct store *s, enum batch_kind kind, struct stor
     pg_p_i64(&p, kind);
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT " BATCH_COLS " FROM batches WHERE kind = $1 ORDER BY seq", &p,
-                     &r, "list batches", e);
+                       &r, "list batches", e);
     if (rc)
         return rc;
     int rows = PQntuples(r);
@@ -150,7 +150,7 @@ static err_code next_seq(struct pg *g, enum batch_kind kind, uint64_t *seq, stru
     pg_p_i64(&p, kind);
     PGresult *r;
     err_code rc = pg_q(g, "SELECT coalesce(max(seq) + 1, 0) FROM batches WHERE kind = $1", &p, &r,
-                     "next sequence number", e);
+                       "next sequence number", e);
     if (rc)
         return rc;
     *seq = (uint64_t)pg_gi(r, 0, 0);
@@ -208,8 +208,8 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
         pg_p_i64(&p, (int64_t)seq);
         pg_p_i64(&p, now);
         if ((rc = pg_q(g, "INSERT INTO batches(kind, seq, state, size, first_id, opened_at) "
-                        "VALUES(0, $1, 0, 0, (SELECT coalesce(max(id) + 1, 0) FROM credentials), "
-                        "$2)", &p, NULL, "open batch", e)) ||
+                          "VALUES(0, $1, 0, 0, (SELECT coalesce(max(id) + 1, 0) FROM credentials), "
+                          "$2)", &p, NULL, "open batch", e)) ||
             (rc = pg_batch_open_get(s, BATCH_ISSUANCE, &open, e)))
             goto fail;
     } else if (rc) {
@@ -262,7 +262,7 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
     pg_p_i64(&u, (int64_t)next);
     pg_p_i64(&u, (int64_t)open.seq);
     if ((rc = pg_q(g, "UPDATE batches SET size = $1 WHERE kind = 0 AND seq = $2", &u, NULL,
-                 "update batch size", e)) ||
+                   "update batch size", e)) ||
         (rc = pg_commit(g, e)))
         goto fail;
     free(how);
@@ -283,8 +283,9 @@ static err_code pg_credential_get(struct store *s, const struct hash32 *hash,
     pg_p_blob(&p, hash->b, 32);
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT c.hashing, c.batch_seq, c.id - b.first_id, c.submitted_at "
-                            "FROM credentials c JOIN batches b ON b.kind = 0 AND "
-                            "b.seq = c.batch_seq WHERE c.hash = $1", &p, &r, "read credential", e);
+                              "FROM credentials c JOIN batches b ON b.kind = 0 AND "
+                              "b.seq = c.batch_seq WHERE c.hash = $1", &p, &r,
+                       "read credential", e);
     if (rc)
         return rc;
     if (PQntuples(r) == 1) {
@@ -328,7 +329,7 @@ static err_code pg_batch_leaves(struct store *s, uint64_t seq, struct hash32 **h
     pg_p_i64(&p, b.first_id + (int64_t)b.size);
     PGresult *r;
     if ((rc = pg_q(g, "SELECT id - $1, hash, hashing FROM credentials WHERE id >= $1 AND id < $2 "
-                    "ORDER BY id", &p, &r, "read batch leaves", e))) {
+                      "ORDER BY id", &p, &r, "read batch leaves", e))) {
         free(h);
         free(how);
         return rc;
@@ -384,7 +385,7 @@ static err_code pg_batch_freeze(struct store *s, int64_t closed_at, struct store
     pg_p_i64(&p, closed_at);
     pg_p_i64(&p, (int64_t)out->seq);
     if ((rc = pg_q(g, "UPDATE batches SET state = 1, closed_at = $1 WHERE kind = 0 AND seq = $2",
-                 &p, NULL, "freeze batch", e)) ||
+                   &p, NULL, "freeze batch", e)) ||
         (rc = pg_commit(g, e))) {
         pg_rollback(g);
         return rc;
@@ -403,7 +404,7 @@ static err_code pg_batch_set_root(struct store *s, enum batch_kind kind, uint64_
     pg_p_i64(&p, (int64_t)seq);
     long n = 0;
     err_code rc = pg_run(PG(s), "UPDATE batches SET root = $1 WHERE kind = $2 AND seq = $3 AND "
-                             "state = 1 AND root IS NULL", &p, &n, "set root", e);
+                                "state = 1 AND root IS NULL", &p, &n, "set root", e);
     if (!rc && n != 1)
         return err_set(e, E_STATE, "batch %llu is not closed without a root",
                        (unsigned long long)seq);
@@ -427,7 +428,7 @@ static err_code pg_checkpoint_create(struct store *s, uint64_t size, const struc
     pg_p_blob(&p, root->b, 32);
     pg_p_i64(&p, closed_at);
     if ((rc = pg_run(g, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
-                     "VALUES(1, $1, 1, $2, $3, $4, $4)", &p, NULL, "create checkpoint", e)) ||
+                        "VALUES(1, $1, 1, $2, $3, $4, $4)", &p, NULL, "create checkpoint", e)) ||
         (rc = pg_commit(g, e))) {
         pg_rollback(g);
         return rc;
@@ -460,15 +461,15 @@ static err_code pg_tx_record(struct store *s, enum batch_kind kind, uint64_t seq
     pg_p_i64(&b, (int64_t)seq);
     long n = 0;
     if ((rc = pg_run(g, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
-                     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (tx_hash) DO UPDATE SET "
-                     /* adopted earlier (no bytes), signed here now: the same
-                      * deterministic signature gives the same hash */
-                     "raw = EXCLUDED.raw, nonce = EXCLUDED.nonce WHERE length(txs.raw) = 0 "
-                     "AND length(EXCLUDED.raw) > 0", &t, NULL,
-                  "record transaction", e)) ||
+                        "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (tx_hash) DO UPDATE SET "
+                        /* adopted earlier (no bytes), signed here now: the same
+                         * deterministic signature gives the same hash */
+                        "raw = EXCLUDED.raw, nonce = EXCLUDED.nonce WHERE length(txs.raw) = 0 "
+                        "AND length(EXCLUDED.raw) > 0", &t, NULL,
+                     "record transaction", e)) ||
         (rc = pg_run(g, "UPDATE batches SET state = 2, tx_hash = $1, nonce = $2, sent_at = $3, "
-                     "last_error = NULL WHERE kind = $4 AND seq = $5 AND state IN (1, 2)",
-                  &b, &n, "record transaction", e))) {
+                        "last_error = NULL WHERE kind = $4 AND seq = $5 AND state IN (1, 2)",
+                     &b, &n, "record transaction", e))) {
         pg_rollback(g);
         return rc;
     }
@@ -492,8 +493,8 @@ static err_code pg_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
     pg_p_i64(&p, (int64_t)seq);
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT tx_hash, nonce, length(raw)::bigint, sent_block FROM txs "
-                            "WHERE kind = $1 AND seq = $2 ORDER BY created_at, nonce", &p, &r,
-                     "list transactions", e);
+                              "WHERE kind = $1 AND seq = $2 ORDER BY created_at, nonce", &p, &r,
+                       "list transactions", e);
     if (rc)
         return rc;
     int rows = PQntuples(r);
@@ -525,7 +526,7 @@ static err_code pg_tx_set_sent_block(struct store *s, const struct hash32 *tx_ha
     pg_p_blob(&p, tx_hash->b, 32);
     long n = 0;
     err_code rc = pg_run(PG(s), "UPDATE txs SET sent_block = $1 WHERE tx_hash = $2", &p, &n,
-                      "note the send block", e);
+                         "note the send block", e);
     if (!rc && n != 1)
         return err_set(e, E_NOT_FOUND, "transaction not recorded in the store");
     return rc;
@@ -540,7 +541,7 @@ static err_code pg_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t
     pg_p_blob(&p, tx_hash->b, 32);
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT raw FROM txs WHERE tx_hash = $1", &p, &r, "read transaction",
-                     e);
+                       e);
     if (rc)
         return rc;
     if (PQntuples(r) == 1) {
@@ -573,9 +574,10 @@ static err_code pg_batch_anchored(struct store *s, enum batch_kind kind, uint64_
     pg_p_i64(&p, (int64_t)seq);
     long n = 0;
     err_code rc = pg_run(PG(s), "UPDATE batches SET state = 3, tx_hash = $1, block_number = $2, "
-                             "block_hash = $3, block_time = $4, anchored_at = $5, "
-                             "last_error = NULL WHERE kind = $6 AND seq = $7 AND state IN (1, 2)",
-                      &p, &n, "mark anchored", e);
+                                "block_hash = $3, block_time = $4, anchored_at = $5, "
+                                "last_error = NULL WHERE kind = $6 AND seq = $7 AND "
+                                "state IN (1, 2)",
+                         &p, &n, "mark anchored", e);
     if (!rc && n != 1)
         return err_set(e, E_STATE, "batch %llu is not waiting to be anchored",
                        (unsigned long long)seq);
@@ -591,7 +593,7 @@ static err_code pg_batch_set_state(struct store *s, enum batch_kind kind, uint64
     pg_p_i64(&p, kind);
     pg_p_i64(&p, (int64_t)seq);
     return pg_run(PG(s), "UPDATE batches SET state = $1, last_error = $2 WHERE kind = $3 AND "
-                      "seq = $4", &p, NULL, "set batch state", e);
+                         "seq = $4", &p, NULL, "set batch state", e);
 }
 
 static err_code pg_batch_note(struct store *s, enum batch_kind kind, uint64_t seq, const char *why,
@@ -615,7 +617,7 @@ static err_code pg_counts(struct store *s, struct store_counts *out, struct err 
     out->credentials = (uint64_t)pg_gi(r, 0, 0);
     PQclear(r);
     if ((rc = pg_q(PG(s), "SELECT state, count(*), coalesce(sum(size), 0)::bigint FROM batches "
-                        "WHERE kind = 0 GROUP BY state", NULL, &r, "count", e)))
+                          "WHERE kind = 0 GROUP BY state", NULL, &r, "count", e)))
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t state = pg_gi(r, i, 0);
@@ -647,7 +649,7 @@ static err_code pg_revocation_get(struct store *s, const struct hash32 *hash,
     pg_p_blob(&p, hash->b, 32);
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT idx, hash, reason, note, revoked_at FROM revocations "
-                            "WHERE hash = $1", &p, &r, "read revocation", e);
+                              "WHERE hash = $1", &p, &r, "read revocation", e);
     if (rc)
         return rc;
     if (PQntuples(r) == 1)
@@ -690,8 +692,8 @@ static err_code pg_revocation_add(struct store *s, const struct hash32 *hash, ui
     pg_p_text(&p, note ? note : "");
     pg_p_i64(&p, revoked_at);
     if ((rc = pg_run(g, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
-                     "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), $1, $2, $3, $4)",
-                  &p, NULL, "append revocation", e)) ||
+                        "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), $1, $2, $3, $4)",
+                     &p, NULL, "append revocation", e)) ||
         (rc = pg_revocation_get(s, hash, out, e)) || (rc = pg_commit(g, e))) {
         pg_rollback(g);
         return rc;
@@ -703,7 +705,7 @@ static err_code pg_revocation_load(struct store *s, struct revlog *log, struct e
 {
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT idx, hash, reason, note, revoked_at FROM revocations "
-                            "ORDER BY idx", NULL, &r, "read the revocation log", e);
+                              "ORDER BY idx", NULL, &r, "read the revocation log", e);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -746,7 +748,8 @@ static err_code pg_token_add(struct store *s, const char *name, const struct has
     pg_p_i64(&p, (int64_t)time(NULL));
     long n = 0;
     err_code rc = pg_run(PG(s), "INSERT INTO api_tokens(name, token_hash, created_at) "
-                             "VALUES($1, $2, $3) ON CONFLICT DO NOTHING", &p, &n, "add token", e);
+                                "VALUES($1, $2, $3) ON CONFLICT DO NOTHING", &p, &n, "add token",
+                         e);
     if (!rc && n != 1)
         return err_set(e, E_STATE, "a token named '%s' exists already; remove it first or "
                                    "choose another name", name);
@@ -772,7 +775,7 @@ static err_code pg_token_list(struct store *s, struct store_token **out, size_t 
     *n = 0;
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name "
-                            "COLLATE \"C\"", NULL, &r, "list tokens", e);
+                              "COLLATE \"C\"", NULL, &r, "list tokens", e);
     if (rc)
         return rc;
     int rows = PQntuples(r);

@@ -168,7 +168,7 @@ static err_code sq_meta_set(struct store *s, const char *key, const char *value,
 {
     sqlite3_stmt *st;
     err_code rc = sq_prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
-                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st, e);
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st, e);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -337,7 +337,7 @@ static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store
     }
     struct bindv v[] = {BI(closed_at), BI(out->seq)};
     if ((rc = sq_run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
-                  2, NULL, e)) ||
+                     2, NULL, e)) ||
         (rc = sq_commit(s, e))) {
         sq_rollback(s);
         return rc;
@@ -353,7 +353,7 @@ static err_code sq_batch_set_root(struct store *s, enum batch_kind kind, uint64_
     int changes = 0;
     struct bindv v[] = {BH(root), BI(kind), BI(seq)};
     err_code rc = sq_run(s, "UPDATE batches SET root = ? WHERE kind = ? AND seq = ? AND state = 1 "
-                         "AND root IS NULL", v, 3, &changes, e);
+                            "AND root IS NULL", v, 3, &changes, e);
     if (!rc && changes != 1)
         return err_set(e, E_STATE, "batch %llu is not closed without a root",
                        (unsigned long long)seq);
@@ -372,7 +372,7 @@ static err_code sq_checkpoint_create(struct store *s, uint64_t size, const struc
     }
     struct bindv v[] = {BI(*seq), BI(size), BH(root), BI(closed_at), BI(closed_at)};
     if ((rc = sq_run(s, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
-                     "VALUES(1, ?, 1, ?, ?, ?, ?)", v, 5, NULL, e)) ||
+                        "VALUES(1, ?, 1, ?, ?, ?, ?)", v, 5, NULL, e)) ||
         (rc = sq_commit(s, e))) {
         sq_rollback(s);
         return rc;
@@ -397,12 +397,12 @@ static err_code sq_tx_record(struct store *s, enum batch_kind kind, uint64_t seq
     /* A transaction adopted earlier (no bytes) and signed here now gets its
      * bytes: the same deterministic signature gives the same hash. */
     if ((rc = sq_run(s, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
-                     "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(tx_hash) DO UPDATE SET "
-                     "raw = excluded.raw, nonce = excluded.nonce WHERE length(txs.raw) = 0 "
-                     "AND length(excluded.raw) > 0", t, 6, NULL, e)) ||
+                        "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(tx_hash) DO UPDATE SET "
+                        "raw = excluded.raw, nonce = excluded.nonce WHERE length(txs.raw) = 0 "
+                        "AND length(excluded.raw) > 0", t, 6, NULL, e)) ||
         (rc = sq_run(s, "UPDATE batches SET state = 2, tx_hash = ?, nonce = ?, sent_at = ?, "
-                     "last_error = NULL WHERE kind = ? AND seq = ? AND state IN (1, 2)",
-                  b, 5, &changes, e))) {
+                        "last_error = NULL WHERE kind = ? AND seq = ? AND state IN (1, 2)",
+                     b, 5, &changes, e))) {
         sq_rollback(s);
         return rc;
     }
@@ -421,7 +421,7 @@ static err_code sq_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
     *n = 0;
     sqlite3_stmt *st;
     err_code rc = sq_prepare(s, "SELECT tx_hash, nonce, length(raw), sent_block FROM txs "
-                             "WHERE kind = ? AND seq = ? ORDER BY created_at, nonce", &st, e);
+                                "WHERE kind = ? AND seq = ? ORDER BY created_at, nonce", &st, e);
     if (rc)
         return rc;
     sqlite3_bind_int(st, 1, kind);
@@ -504,9 +504,9 @@ static err_code sq_batch_anchored(struct store *s, enum batch_kind kind, uint64_
     struct bindv v[] = {BH(tx_hash), BI(block_number), BH(block_hash), BI(block_time),
                         BI(time(NULL)), BI(kind), BI(seq)};
     err_code rc = sq_run(s, "UPDATE batches SET state = 3, tx_hash = ?, block_number = ?, "
-                         "block_hash = ?, block_time = ?, anchored_at = ?, last_error = NULL "
-                         "WHERE kind = ? AND seq = ? AND state IN (1, 2)",
-                      v, 7, &changes, e);
+                            "block_hash = ?, block_time = ?, anchored_at = ?, last_error = NULL "
+                            "WHERE kind = ? AND seq = ? AND state IN (1, 2)",
+                         v, 7, &changes, e);
     if (!rc && changes != 1)
         return err_set(e, E_STATE, "batch %llu is not waiting to be anchored",
                        (unsigned long long)seq);
@@ -539,7 +539,7 @@ static err_code sq_counts(struct store *s, struct store_counts *out, struct err 
         out->credentials = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if ((rc = sq_prepare(s, "SELECT state, count(*), sum(size) FROM batches WHERE kind = 0 "
-                         "GROUP BY state", &st, e)))
+                            "GROUP BY state", &st, e)))
         return rc;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int state = sqlite3_column_int(st, 0);
@@ -570,7 +570,7 @@ static err_code sq_revocation_get(struct store *s, const struct hash32 *hash,
 {
     sqlite3_stmt *st;
     err_code rc = sq_prepare(s, "SELECT idx, hash, reason, note, revoked_at FROM revocations "
-                             "WHERE hash = ?", &st, e);
+                                "WHERE hash = ?", &st, e);
     if (rc)
         return rc;
     sqlite3_bind_blob(st, 1, hash->b, 32, SQLITE_STATIC);
@@ -610,8 +610,8 @@ static err_code sq_revocation_add(struct store *s, const struct hash32 *hash, ui
     err_clear(e);
     struct bindv v[] = {BH(hash), BI(reason), BT(note ? note : ""), BI(revoked_at)};
     if ((rc = sq_run(s, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
-                     "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), ?, ?, ?, ?)",
-                  v, 4, NULL, e)) ||
+                        "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), ?, ?, ?, ?)",
+                     v, 4, NULL, e)) ||
         (rc = sq_revocation_get(s, hash, out, e)) || (rc = sq_commit(s, e))) {
         sq_rollback(s);
         return rc;
@@ -623,7 +623,7 @@ static err_code sq_revocation_load(struct store *s, struct revlog *log, struct e
 {
     sqlite3_stmt *st;
     err_code rc = sq_prepare(s, "SELECT idx, hash, reason, note, revoked_at FROM revocations "
-                             "ORDER BY idx", &st, e);
+                                "ORDER BY idx", &st, e);
     if (rc)
         return rc;
     uint64_t next = 0;
@@ -670,7 +670,7 @@ static err_code sq_token_add(struct store *s, const char *name, const struct has
     int changes = 0;
     struct bindv v[] = {BT(name), BH(token_hash), BI(time(NULL))};
     err_code rc = sq_run(s, "INSERT OR IGNORE INTO api_tokens(name, token_hash, created_at) "
-                         "VALUES(?, ?, ?)", v, 3, &changes, e);
+                            "VALUES(?, ?, ?)", v, 3, &changes, e);
     if (!rc && changes != 1)
         return err_set(e, E_STATE, "a token named '%s' exists already; remove it first or "
                                    "choose another name", name);
@@ -693,7 +693,7 @@ static err_code sq_token_list(struct store *s, struct store_token **out, size_t 
     *n = 0;
     sqlite3_stmt *st;
     err_code rc = sq_prepare(s, "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name",
-                          &st, e);
+                             &st, e);
     if (rc)
         return rc;
     size_t cap = 0;
