@@ -370,6 +370,7 @@ err_code store_pg_open(const char *url, bool create, struct store **out, struct 
     }
     snprintf(g->where, sizeof g->where, "%s@%s:%s/%s", PQuser(g->c), PQhost(g->c), PQport(g->c),
              PQdb(g->c));
+    snprintf(g->label, sizeof g->label, "postgresql %s", g->where);
     err_code rc = migrate(g, create, e);
     if (rc) {
         pg_close(&g->base);

@@ -27,6 +27,7 @@ struct pg {
     PGconn *lock; /* the session holding LOCK_WRITER, or NULL */
     char *url;    /* with the password: needed to open the lock session */
     char where[300]; /* user@host:port/db for messages (no password) */
+    char label[320]; /* "postgresql " where */
     bool in_tx;      /* between pg_begin() and pg_commit()/pg_rollback() */
 };
 

@@ -113,9 +113,6 @@ err_code sq_run(struct store *s, const char *sql, const struct bindv *v, int nv,
 /* The open batch of `kind` (E_NOT_FOUND "no open batch" if none). */
 err_code sq_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
                            struct err *e);
-/* Batch or checkpoint `seq` (E_NOT_FOUND "no batch N" / "no checkpoint N"). */
-err_code sq_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
-                      struct store_batch *out, struct err *e);
 /* The next seq of `kind`: one past the highest (0 for the first). */
 err_code sq_next_seq(struct store *s, enum batch_kind kind, uint64_t *seq, struct err *e);
 
@@ -127,7 +124,7 @@ err_code sq_shared_attach(struct store *s, struct err *e);
 /* Count a handle out; the last one frees the record. NULL is a no-op. */
 void sq_shared_detach(struct sq_shared *sh);
 
-/* The store_ops methods of the same names (notary/store/store.h). */
+/* The store_ops methods of the same names (notary/store/store_impl.h). */
 err_code sq_submit(struct store *s, const struct hash32 *hashes,
                    const enum credential_hashing *hashing, size_t n, struct store_submitted *out,
                    void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
@@ -136,7 +133,7 @@ err_code sq_credential_get(struct store *s, const struct hash32 *hash,
                            struct store_credential *out, struct err *e);
 err_code sq_index_all(struct store *s, struct err *e);
 err_code sq_index_frozen(struct store *s, struct err *e);
-err_code sq_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
-                         uint8_t **hashing, uint64_t *n, struct err *e);
+err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *hashes,
+                         uint8_t *hashing, struct err *e);
 
 #endif

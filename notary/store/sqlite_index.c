@@ -507,11 +507,8 @@ err_code sq_credential_get(struct store *s, const struct hash32 *hash,
                                              .submitted_at = row.submitted_at};
     }
     sqlite3_finalize(st);
-    if (!rc && !found) {
-        char hex[65];
-        hash32_to_hex(hash, hex);
-        rc = err_set(e, E_NOT_FOUND, "credential %s was never submitted to this notary", hex);
-    }
+    if (!rc && !found)
+        rc = err_set(e, E_NOT_FOUND, "credential never submitted");
     return rc;
 }
 
@@ -590,35 +587,11 @@ static void leaves_each(void *arg, uint64_t at, const uint8_t *hashes, const uin
         memcpy(o->how + at, hashing, n);
 }
 
-err_code sq_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
-                         uint8_t **hashing, uint64_t *n, struct err *e)
+err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *hashes,
+                         uint8_t *hashing, struct err *e)
 {
-    *hashes = NULL;
-    if (hashing)
-        *hashing = NULL;
-    *n = 0;
-    struct store_batch b;
-    err_code rc = sq_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
-    if (rc)
-        return rc;
-    if (b.size == 0)
-        return E_OK;
-    struct leaves_out o = {malloc(b.size * sizeof *o.h), hashing ? malloc(b.size) : NULL};
-    if (!o.h || (hashing && !o.how)) {
-        free(o.h);
-        free(o.how);
-        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
-    }
-    if ((rc = chunks_walk(s, seq, b.first_id, b.size, leaves_each, &o, e))) {
-        free(o.h);
-        free(o.how);
-        return rc;
-    }
-    *hashes = o.h;
-    if (hashing)
-        *hashing = o.how;
-    *n = b.size;
-    return E_OK;
+    struct leaves_out o = {hashes, hashing};
+    return chunks_walk(s, b->seq, b->first_id, b->size, leaves_each, &o, e);
 }
 
 static void rows_each(void *arg, uint64_t at, const uint8_t *hashes, const uint8_t *hashing,

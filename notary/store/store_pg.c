@@ -19,6 +19,19 @@
 /* Hashes per INSERT … SELECT in store_submit: one round trip each. */
 #define SUBMIT_CHUNK 20000
 
+/* ---- store_ops for store.c's transactions ------------------------------------ */
+
+static const char *pg_where(struct store *s) { return PG(s)->label; }
+
+static err_code pg_tx_begin(struct store *s, bool membership, struct err *e)
+{
+    return pg_begin(PG(s), membership, e);
+}
+
+static err_code pg_tx_commit(struct store *s, struct err *e) { return pg_commit(PG(s), e); }
+
+static void pg_tx_rollback(struct store *s) { pg_rollback(PG(s)); }
+
 /* ---- meta ------------------------------------------------------------------ */
 
 static err_code pg_meta_get(struct store *s, const char *key, char **value, struct err *e)
@@ -110,11 +123,7 @@ static err_code pg_batch_get(struct store *s, enum batch_kind kind, uint64_t seq
     struct params p = {0};
     pg_p_i64(&p, kind);
     pg_p_i64(&p, (int64_t)seq);
-    err_code rc = batch_query_one(PG(s), "kind = $1 AND seq = $2", &p, out, "no such batch", e);
-    if (rc == E_NOT_FOUND)
-        err_set(e, E_NOT_FOUND, "no %s %llu", kind == BATCH_ISSUANCE ? "batch" : "checkpoint",
-                (unsigned long long)seq);
-    return rc;
+    return batch_query_one(PG(s), "kind = $1 AND seq = $2", &p, out, "no such batch", e);
 }
 
 static err_code pg_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
@@ -295,51 +304,30 @@ static err_code pg_credential_get(struct store *s, const struct hash32 *hash,
         out->leaf_index = (uint64_t)pg_gi(r, 0, 2);
         out->submitted_at = pg_gi(r, 0, 3);
     } else {
-        char hex[65];
-        hash32_to_hex(hash, hex);
-        rc = err_set(e, E_NOT_FOUND, "credential %s was never submitted to this notary", hex);
+        rc = err_set(e, E_NOT_FOUND, "credential never submitted");
     }
     PQclear(r);
     return rc;
 }
 
-static err_code pg_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
-                                uint8_t **hashing, uint64_t *n, struct err *e)
+static err_code pg_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *h,
+                                uint8_t *how, struct err *e)
 {
     struct pg *g = PG(s);
-    *hashes = NULL;
-    if (hashing)
-        *hashing = NULL;
-    *n = 0;
-    struct store_batch b;
-    err_code rc = pg_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
+    struct params p = {0};
+    pg_p_i64(&p, b->first_id);
+    pg_p_i64(&p, b->first_id + (int64_t)b->size);
+    PGresult *r;
+    err_code rc = pg_q(g, "SELECT id - $1, hash, hashing FROM credentials WHERE id >= $1 AND "
+                          "id < $2 ORDER BY id", &p, &r, "read batch leaves", e);
     if (rc)
         return rc;
-    if (b.size == 0)
-        return E_OK;
-    struct hash32 *h = malloc(b.size * sizeof *h);
-    uint8_t *how = hashing ? malloc(b.size) : NULL;
-    if (!h || (hashing && !how)) {
-        free(h);
-        free(how);
-        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
-    }
-    struct params p = {0};
-    pg_p_i64(&p, b.first_id);
-    pg_p_i64(&p, b.first_id + (int64_t)b.size);
-    PGresult *r;
-    if ((rc = pg_q(g, "SELECT id - $1, hash, hashing FROM credentials WHERE id >= $1 AND id < $2 "
-                      "ORDER BY id", &p, &r, "read batch leaves", e))) {
-        free(h);
-        free(how);
-        return rc;
-    }
     uint64_t rows = (uint64_t)PQntuples(r);
     for (uint64_t i = 0; i < rows && !rc; i++) {
         /* Leaves must be exactly 0..size-1: anything else is a corrupt store. */
-        if (i >= b.size || (uint64_t)pg_gi(r, (int)i, 0) != i || PQgetlength(r, (int)i, 1) != 32) {
+        if (i >= b->size || (uint64_t)pg_gi(r, (int)i, 0) != i || PQgetlength(r, (int)i, 1) != 32) {
             rc = err_set(e, E_STATE, "postgresql %s: batch %llu is inconsistent at leaf %llu",
-                         g->where, (unsigned long long)seq, (unsigned long long)i);
+                         g->where, (unsigned long long)b->seq, (unsigned long long)i);
             break;
         }
         memcpy(h[i].b, PQgetvalue(r, (int)i, 1), 32);
@@ -347,52 +335,21 @@ static err_code pg_batch_leaves(struct store *s, uint64_t seq, struct hash32 **h
             how[i] = (uint8_t)pg_gi(r, (int)i, 2);
     }
     PQclear(r);
-    if (!rc && rows != b.size)
+    if (!rc && rows != b->size)
         rc = err_set(e, E_STATE, "postgresql %s: batch %llu has %llu leaves, expected %llu",
-                     g->where, (unsigned long long)seq, (unsigned long long)rows,
-                     (unsigned long long)b.size);
-    if (rc) {
-        free(h);
-        free(how);
-        return rc;
-    }
-    *hashes = h;
-    if (hashing)
-        *hashing = how;
-    *n = rows;
-    return E_OK;
+                     g->where, (unsigned long long)b->seq, (unsigned long long)rows,
+                     (unsigned long long)b->size);
+    return rc;
 }
 
-static err_code pg_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
-                                struct err *e)
+static err_code pg_batch_mark_closed(struct store *s, uint64_t seq, int64_t closed_at,
+                                     struct err *e)
 {
-    struct pg *g = PG(s);
-    err_code rc = pg_begin(g, true, e);
-    if (rc)
-        return rc;
-    if ((rc = pg_batch_open_get(s, BATCH_ISSUANCE, out, e))) {
-        pg_rollback(g);
-        return rc == E_NOT_FOUND ? err_set(e, E_NOT_FOUND, "nothing to close: no credentials "
-                                                          "were submitted since the last batch")
-                                 : rc;
-    }
-    if (out->size == 0) {
-        pg_rollback(g);
-        return err_set(e, E_NOT_FOUND, "nothing to close: the open batch %llu is empty",
-                       (unsigned long long)out->seq);
-    }
     struct params p = {0};
     pg_p_i64(&p, closed_at);
-    pg_p_i64(&p, (int64_t)out->seq);
-    if ((rc = pg_q(g, "UPDATE batches SET state = 1, closed_at = $1 WHERE kind = 0 AND seq = $2",
-                   &p, NULL, "freeze batch", e)) ||
-        (rc = pg_commit(g, e))) {
-        pg_rollback(g);
-        return rc;
-    }
-    out->state = BATCH_CLOSED;
-    out->closed_at = closed_at;
-    return E_OK;
+    pg_p_i64(&p, (int64_t)seq);
+    return pg_run(PG(s), "UPDATE batches SET state = 1, closed_at = $1 WHERE kind = 0 AND seq = $2",
+                  &p, NULL, "freeze batch", e);
 }
 
 static err_code pg_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
@@ -660,67 +617,34 @@ static err_code pg_revocation_get(struct store *s, const struct hash32 *hash,
     return rc;
 }
 
-static err_code pg_revocation_add(struct store *s, const struct hash32 *hash, uint8_t reason,
-                                  const char *note, int64_t revoked_at,
-                                  struct store_revocation *out, bool *existed, struct err *e)
+static err_code pg_revocation_append(struct store *s, const struct hash32 *hash,
+                                     uint8_t reason, const char *note, int64_t revoked_at,
+                                     struct err *e)
 {
-    struct pg *g = PG(s);
-    *existed = false;
-    /* idx = max + 1 must not be handed out twice: LOCK_MEMBERSHIP. */
-    err_code rc = pg_begin(g, true, e);
-    if (rc)
-        return rc;
-    struct store_credential cred;
-    if ((rc = pg_credential_get(s, hash, &cred, e))) {
-        pg_rollback(g);
-        return rc;
-    }
-    rc = pg_revocation_get(s, hash, out, e);
-    if (rc == E_OK) {
-        *existed = true;
-        pg_rollback(g);
-        return E_OK;
-    }
-    if (rc != E_NOT_FOUND) {
-        pg_rollback(g);
-        return rc;
-    }
-    err_clear(e);
     struct params p = {0};
     pg_p_blob(&p, hash->b, 32);
     pg_p_i64(&p, reason);
-    pg_p_text(&p, note ? note : "");
+    pg_p_text(&p, note);
     pg_p_i64(&p, revoked_at);
-    if ((rc = pg_run(g, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
-                        "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), $1, $2, $3, $4)",
-                     &p, NULL, "append revocation", e)) ||
-        (rc = pg_revocation_get(s, hash, out, e)) || (rc = pg_commit(g, e))) {
-        pg_rollback(g);
-        return rc;
-    }
-    return E_OK;
+    return pg_run(PG(s), "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
+                         "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), $1, $2, $3, $4)",
+                  &p, NULL, "append revocation", e);
 }
 
-static err_code pg_revocation_load(struct store *s, struct revlog *log, struct err *e)
+static err_code pg_revocation_each(struct store *s,
+                                   err_code (*each)(void *arg, struct store_revocation *r,
+                                                    struct err *e),
+                                   void *arg, struct err *e)
 {
     PGresult *r;
     err_code rc = pg_q(PG(s), "SELECT idx, hash, reason, note, revoked_at FROM revocations "
                               "ORDER BY idx", NULL, &r, "read the revocation log", e);
     if (rc)
         return rc;
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
         struct store_revocation sr;
         row_to_revocation(r, i, &sr);
-        /* Positions must be exactly 0..n-1: anything else is a corrupt store. */
-        if (sr.index != (uint64_t)i) {
-            rc = err_set(e, E_STATE, "postgresql %s: the revocation log has no entry %d",
-                         PG(s)->where, i);
-            break;
-        }
-        struct revlog_entry en = {.credential = sr.hash, .reason = sr.reason,
-                                  .time = sr.revoked_at, .note = sr.note[0] ? sr.note : NULL};
-        if ((rc = revlog_add_entry(log, &en, e)))
-            break;
+        rc = each(arg, &sr, e);
     }
     PQclear(r);
     return rc;
@@ -798,6 +722,10 @@ const struct store_ops pg_ops = {
     .name = "postgresql",
     .shared = true,
     .close = pg_close,
+    .where = pg_where,
+    .begin = pg_tx_begin,
+    .commit = pg_tx_commit,
+    .rollback = pg_tx_rollback,
     .lock_writer = pg_lock_writer,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,
@@ -807,7 +735,7 @@ const struct store_ops pg_ops = {
     .batch_get = pg_batch_get,
     .batch_list = pg_batch_list,
     .batch_leaves = pg_batch_leaves,
-    .batch_freeze = pg_batch_freeze,
+    .batch_mark_closed = pg_batch_mark_closed,
     .batch_set_root = pg_batch_set_root,
     .checkpoint_create = pg_checkpoint_create,
     .tx_record = pg_tx_record,
@@ -818,9 +746,9 @@ const struct store_ops pg_ops = {
     .batch_set_state = pg_batch_set_state,
     .batch_note = pg_batch_note,
     .counts = pg_counts,
-    .revocation_add = pg_revocation_add,
+    .revocation_append = pg_revocation_append,
     .revocation_get = pg_revocation_get,
-    .revocation_load = pg_revocation_load,
+    .revocation_each = pg_revocation_each,
     .revocation_count = pg_revocation_count,
     .token_add = pg_token_add,
     .token_remove = pg_token_remove,

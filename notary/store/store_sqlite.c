@@ -122,6 +122,15 @@ err_code sq_run(struct store *s, const char *sql, const struct bindv *v, int nv,
     return rc;
 }
 
+static const char *sq_where(struct store *s) { return SQ(s)->path; }
+
+/* The begin of store_ops: BEGIN IMMEDIATE already orders every writer of the
+ * file, so `membership` needs nothing more here. */
+static err_code sq_tx_begin(struct store *s, bool membership, struct err *e)
+{
+    return sq_begin(s, e);
+}
+
 static err_code sq_lock_writer(struct store *s, struct err *e)
 {
     if (SQ(s)->lock_fd >= 0)
@@ -254,15 +263,11 @@ err_code sq_batch_open_get(struct store *s, enum batch_kind kind, struct store_b
                            "no open batch", e);
 }
 
-err_code sq_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
-                      struct store_batch *out, struct err *e)
+static err_code sq_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
+                             struct store_batch *out, struct err *e)
 {
-    err_code rc = batch_query_one(s, "kind = ?1 AND seq = ?2", kind, (int64_t)seq, true, out,
-                                  "no such batch", e);
-    if (rc == E_NOT_FOUND)
-        err_set(e, E_NOT_FOUND, "no %s %llu", kind == BATCH_ISSUANCE ? "batch" : "checkpoint",
-                (unsigned long long)seq);
-    return rc;
+    return batch_query_one(s, "kind = ?1 AND seq = ?2", kind, (int64_t)seq, true, out,
+                           "no such batch", e);
 }
 
 static err_code sq_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
@@ -318,33 +323,12 @@ err_code sq_next_seq(struct store *s, enum batch_kind kind, uint64_t *seq, struc
     return rc;
 }
 
-static err_code sq_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
-                                struct err *e)
+static err_code sq_batch_mark_closed(struct store *s, uint64_t seq, int64_t closed_at,
+                                     struct err *e)
 {
-    err_code rc = sq_begin(s, e);
-    if (rc)
-        return rc;
-    if ((rc = sq_batch_open_get(s, BATCH_ISSUANCE, out, e))) {
-        sq_rollback(s);
-        return rc == E_NOT_FOUND ? err_set(e, E_NOT_FOUND, "nothing to close: no credentials "
-                                                          "were submitted since the last batch")
-                                 : rc;
-    }
-    if (out->size == 0) {
-        sq_rollback(s);
-        return err_set(e, E_NOT_FOUND, "nothing to close: the open batch %llu is empty",
-                       (unsigned long long)out->seq);
-    }
-    struct bindv v[] = {BI(closed_at), BI(out->seq)};
-    if ((rc = sq_run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
-                     2, NULL, e)) ||
-        (rc = sq_commit(s, e))) {
-        sq_rollback(s);
-        return rc;
-    }
-    out->state = BATCH_CLOSED;
-    out->closed_at = closed_at;
-    return E_OK;
+    struct bindv v[] = {BI(closed_at), BI(seq)};
+    return sq_run(s, "UPDATE batches SET state = 1, closed_at = ? WHERE kind = 0 AND seq = ?", v,
+                  2, NULL, e);
 }
 
 static err_code sq_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
@@ -584,62 +568,31 @@ static err_code sq_revocation_get(struct store *s, const struct hash32 *hash,
     return rc;
 }
 
-static err_code sq_revocation_add(struct store *s, const struct hash32 *hash, uint8_t reason,
-                                  const char *note, int64_t revoked_at,
-                                  struct store_revocation *out, bool *existed, struct err *e)
+static err_code sq_revocation_append(struct store *s, const struct hash32 *hash,
+                                     uint8_t reason, const char *note, int64_t revoked_at,
+                                     struct err *e)
 {
-    *existed = false;
-    err_code rc = sq_begin(s, e);
-    if (rc)
-        return rc;
-    struct store_credential cred;
-    if ((rc = sq_credential_get(s, hash, &cred, e))) {
-        sq_rollback(s);
-        return rc;
-    }
-    rc = sq_revocation_get(s, hash, out, e);
-    if (rc == E_OK) {
-        *existed = true;
-        sq_rollback(s);
-        return E_OK;
-    }
-    if (rc != E_NOT_FOUND) {
-        sq_rollback(s);
-        return rc;
-    }
-    err_clear(e);
-    struct bindv v[] = {BH(hash), BI(reason), BT(note ? note : ""), BI(revoked_at)};
-    if ((rc = sq_run(s, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
-                        "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), ?, ?, ?, ?)",
-                     v, 4, NULL, e)) ||
-        (rc = sq_revocation_get(s, hash, out, e)) || (rc = sq_commit(s, e))) {
-        sq_rollback(s);
-        return rc;
-    }
-    return E_OK;
+    struct bindv v[] = {BH(hash), BI(reason), BT(note), BI(revoked_at)};
+    return sq_run(s, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
+                     "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), ?, ?, ?, ?)",
+                  v, 4, NULL, e);
 }
 
-static err_code sq_revocation_load(struct store *s, struct revlog *log, struct err *e)
+static err_code sq_revocation_each(struct store *s,
+                                   err_code (*each)(void *arg, struct store_revocation *r,
+                                                    struct err *e),
+                                   void *arg, struct err *e)
 {
     sqlite3_stmt *st;
     err_code rc = sq_prepare(s, "SELECT idx, hash, reason, note, revoked_at FROM revocations "
                                 "ORDER BY idx", &st, e);
     if (rc)
         return rc;
-    uint64_t next = 0;
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_revocation sr;
         row_to_revocation(st, &sr);
-        /* Positions must be exactly 0..n-1: anything else is a corrupt store. */
-        if (sr.index != next++) {
-            rc = err_set(e, E_STATE, "%s: the revocation log has no entry %llu", SQ(s)->path,
-                         (unsigned long long)(next - 1));
-            break;
-        }
-        struct revlog_entry en = {.credential = sr.hash, .reason = sr.reason,
-                                  .time = sr.revoked_at, .note = sr.note[0] ? sr.note : NULL};
-        if ((rc = revlog_add_entry(log, &en, e)))
+        if ((rc = each(arg, &sr, e)))
             break;
     }
     if (!rc && r != SQLITE_DONE)
@@ -728,6 +681,10 @@ const struct store_ops sq_ops = {
     .name = "sqlite",
     .shared = false,
     .close = sq_close,
+    .where = sq_where,
+    .begin = sq_tx_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
     .lock_writer = sq_lock_writer,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
@@ -739,7 +696,7 @@ const struct store_ops sq_ops = {
     .batch_get = sq_batch_get,
     .batch_list = sq_batch_list,
     .batch_leaves = sq_batch_leaves,
-    .batch_freeze = sq_batch_freeze,
+    .batch_mark_closed = sq_batch_mark_closed,
     .batch_set_root = sq_batch_set_root,
     .checkpoint_create = sq_checkpoint_create,
     .tx_record = sq_tx_record,
@@ -750,9 +707,9 @@ const struct store_ops sq_ops = {
     .batch_set_state = sq_batch_set_state,
     .batch_note = sq_batch_note,
     .counts = sq_counts,
-    .revocation_add = sq_revocation_add,
+    .revocation_append = sq_revocation_append,
     .revocation_get = sq_revocation_get,
-    .revocation_load = sq_revocation_load,
+    .revocation_each = sq_revocation_each,
     .revocation_count = sq_revocation_count,
     .token_add = sq_token_add,
     .token_remove = sq_token_remove,
