@@ -10,6 +10,7 @@
 #include <postgresql/libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *batch_state_name(enum batch_state s)
 {
@@ -323,14 +324,39 @@ err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t se
 err_code store_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
                                  int64_t closed_at, uint64_t *seq, struct err *e)
 {
-    return s->ops->checkpoint_create(s, size, root, closed_at, seq, e);
+    err_code rc = s->ops->begin(s, true, e);
+    if (rc)
+        return rc;
+    if ((rc = s->ops->checkpoint_insert(s, size, root, closed_at, seq, e)) ||
+        (rc = s->ops->commit(s, e))) {
+        s->ops->rollback(s);
+        return rc;
+    }
+    return E_OK;
 }
 
 err_code store_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
                          const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
                          struct err *e)
 {
-    return s->ops->tx_record(s, kind, seq, nonce, tx_hash, raw, raw_len, e);
+    int64_t now = (int64_t)time(NULL);
+    err_code rc = s->ops->begin(s, false, e);
+    if (rc)
+        return rc;
+    bool recorded = false;
+    if ((rc = s->ops->tx_insert(s, kind, seq, nonce, tx_hash, raw, raw_len, now, &recorded, e)))
+        goto fail;
+    if (!recorded) {
+        rc = err_set(e, E_STATE, "batch %llu is not closed or sent; cannot record a transaction",
+                     (unsigned long long)seq);
+        goto fail;
+    }
+    if ((rc = s->ops->commit(s, e)))
+        goto fail;
+    return E_OK;
+fail:
+    s->ops->rollback(s);
+    return rc;
 }
 
 err_code store_tx_list(struct store *s, enum batch_kind kind, uint64_t seq, struct store_tx **out,

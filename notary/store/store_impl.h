@@ -67,11 +67,17 @@ struct store_ops {
                                   struct err *e);
     err_code (*batch_set_root)(struct store *s, enum batch_kind kind, uint64_t seq,
                                const struct hash32 *root, struct err *e);
-    err_code (*checkpoint_create)(struct store *s, uint64_t size, const struct hash32 *root,
+    /* Inside begin(membership)/commit: insert the next revocation checkpoint
+     * (closed, with its root); *seq gets its number. */
+    err_code (*checkpoint_insert)(struct store *s, uint64_t size, const struct hash32 *root,
                                   int64_t closed_at, uint64_t *seq, struct err *e);
-    err_code (*tx_record)(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+    /* Inside begin/commit: store the transaction (raw NULL: adopted, no
+     * bytes; one stored without bytes gets them now) and mark batch `seq`
+     * sent with it at `now`; *recorded = false (nothing changed in batches)
+     * if that batch is neither closed nor sent. */
+    err_code (*tx_insert)(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
                           const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
-                          struct err *e);
+                          int64_t now, bool *recorded, struct err *e);
     err_code (*tx_list)(struct store *s, enum batch_kind kind, uint64_t seq,
                         struct store_tx **out, size_t *n, struct err *e);
     err_code (*tx_set_sent_block)(struct store *s, const struct hash32 *tx_hash,

@@ -70,8 +70,32 @@ static err_code pg_meta_set(struct store *s, const char *key, const char *value,
     "kind, seq, state, size, root, opened_at, closed_at, tx_hash, nonce, sent_at, block_number, "  \
     "block_hash, block_time, anchored_at, last_error, first_id"
 
-static void row_to_batch(const PGresult *r, int i, struct store_batch *b)
+/* One element of `size` bytes per row of `r`, zeroed, then filled by `fill`,
+ * in an array that is the caller's to free on E_OK (*out; NULL if no rows;
+ * *n elements). Clears `r` in every case. */
+static err_code collect(PGresult *r, size_t size,
+                        void (*fill)(const PGresult *r, int i, void *elem), void **out, size_t *n,
+                        struct err *e)
 {
+    *out = NULL;
+    *n = 0;
+    int rows = PQntuples(r);
+    char *arr = NULL;
+    if (rows > 0 && !(arr = calloc((size_t)rows, size))) {
+        PQclear(r);
+        return err_set(e, E_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < rows; i++)
+        fill(r, i, arr + (size_t)i * size);
+    PQclear(r);
+    *out = arr;
+    *n = (size_t)rows;
+    return E_OK;
+}
+
+static void row_to_batch(const PGresult *r, int i, void *elem)
+{
+    struct store_batch *b = elem;
     memset(b, 0, sizeof *b);
     b->kind = (enum batch_kind)pg_gi(r, i, 0);
     b->seq = (uint64_t)pg_gi(r, i, 1);
@@ -134,21 +158,12 @@ static err_code pg_batch_list(struct store *s, enum batch_kind kind, struct stor
     struct params p = {0};
     pg_p_i64(&p, kind);
     PGresult *r;
+    void *rows;
     err_code rc = pg_q(PG(s), "SELECT " BATCH_COLS " FROM batches WHERE kind = $1 ORDER BY seq", &p,
                        &r, "list batches", e);
-    if (rc)
+    if (rc || (rc = collect(r, sizeof **out, row_to_batch, &rows, n, e)))
         return rc;
-    int rows = PQntuples(r);
-    if (rows > 0) {
-        if (!(*out = calloc((size_t)rows, sizeof **out))) {
-            PQclear(r);
-            return err_set(e, E_NOMEM, "out of memory");
-        }
-        for (int i = 0; i < rows; i++)
-            row_to_batch(r, i, &(*out)[i]);
-    }
-    *n = (size_t)rows;
-    PQclear(r);
+    *out = rows;
     return E_OK;
 }
 
@@ -368,42 +383,29 @@ static err_code pg_batch_set_root(struct store *s, enum batch_kind kind, uint64_
     return rc;
 }
 
-static err_code pg_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
+static err_code pg_checkpoint_insert(struct store *s, uint64_t size, const struct hash32 *root,
                                      int64_t closed_at, uint64_t *seq, struct err *e)
 {
     struct pg *g = PG(s);
-    err_code rc = pg_begin(g, true, e);
+    err_code rc = next_seq(g, BATCH_REVOCATION, seq, e);
     if (rc)
         return rc;
-    if ((rc = next_seq(g, BATCH_REVOCATION, seq, e))) {
-        pg_rollback(g);
-        return rc;
-    }
     struct params p = {0};
     pg_p_i64(&p, (int64_t)*seq);
     pg_p_i64(&p, (int64_t)size);
     pg_p_blob(&p, root->b, 32);
     pg_p_i64(&p, closed_at);
-    if ((rc = pg_run(g, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
-                        "VALUES(1, $1, 1, $2, $3, $4, $4)", &p, NULL, "create checkpoint", e)) ||
-        (rc = pg_commit(g, e))) {
-        pg_rollback(g);
-        return rc;
-    }
-    return E_OK;
+    return pg_run(g, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
+                     "VALUES(1, $1, 1, $2, $3, $4, $4)", &p, NULL, "create checkpoint", e);
 }
 
 /* ---- anchoring state ---------------------------------------------------------- */
 
-static err_code pg_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+static err_code pg_tx_insert(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
                              const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
-                             struct err *e)
+                             int64_t now, bool *recorded, struct err *e)
 {
     struct pg *g = PG(s);
-    int64_t now = (int64_t)time(NULL);
-    err_code rc = pg_begin(g, false, e);
-    if (rc)
-        return rc;
     struct params t = {0}, b = {0};
     pg_p_blob(&t, tx_hash->b, 32);
     pg_p_i64(&t, kind);
@@ -417,6 +419,7 @@ static err_code pg_tx_record(struct store *s, enum batch_kind kind, uint64_t seq
     pg_p_i64(&b, kind);
     pg_p_i64(&b, (int64_t)seq);
     long n = 0;
+    err_code rc;
     if ((rc = pg_run(g, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
                         "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (tx_hash) DO UPDATE SET "
                         /* adopted earlier (no bytes), signed here now: the same
@@ -426,18 +429,20 @@ static err_code pg_tx_record(struct store *s, enum batch_kind kind, uint64_t seq
                      "record transaction", e)) ||
         (rc = pg_run(g, "UPDATE batches SET state = 2, tx_hash = $1, nonce = $2, sent_at = $3, "
                         "last_error = NULL WHERE kind = $4 AND seq = $5 AND state IN (1, 2)",
-                     &b, &n, "record transaction", e))) {
-        pg_rollback(g);
+                     &b, &n, "record transaction", e)))
         return rc;
-    }
-    if (n != 1) {
-        pg_rollback(g);
-        return err_set(e, E_STATE, "batch %llu is not closed or sent; cannot record a transaction",
-                       (unsigned long long)seq);
-    }
-    if ((rc = pg_commit(g, e)))
-        pg_rollback(g);
-    return rc;
+    *recorded = n == 1;
+    return E_OK;
+}
+
+static void row_to_tx(const PGresult *r, int i, void *elem)
+{
+    struct store_tx *t = elem;
+    pg_gblob32(r, i, 0, &t->hash, NULL);
+    t->nonce = (uint64_t)pg_gi(r, i, 1);
+    t->has_raw = pg_gi(r, i, 2) > 0;
+    t->has_sent_block = !PQgetisnull(r, i, 3);
+    t->sent_block = (uint64_t)pg_gi(r, i, 3);
 }
 
 static err_code pg_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
@@ -449,26 +454,13 @@ static err_code pg_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
     pg_p_i64(&p, kind);
     pg_p_i64(&p, (int64_t)seq);
     PGresult *r;
+    void *rows;
     err_code rc = pg_q(PG(s), "SELECT tx_hash, nonce, length(raw)::bigint, sent_block FROM txs "
                               "WHERE kind = $1 AND seq = $2 ORDER BY created_at, nonce", &p, &r,
                        "list transactions", e);
-    if (rc)
+    if (rc || (rc = collect(r, sizeof **out, row_to_tx, &rows, n, e)))
         return rc;
-    int rows = PQntuples(r);
-    if (rows > 0 && !(*out = calloc((size_t)rows, sizeof **out))) {
-        PQclear(r);
-        return err_set(e, E_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < rows; i++) {
-        struct store_tx *t = &(*out)[i];
-        pg_gblob32(r, i, 0, &t->hash, NULL);
-        t->nonce = (uint64_t)pg_gi(r, i, 1);
-        t->has_raw = pg_gi(r, i, 2) > 0;
-        t->has_sent_block = !PQgetisnull(r, i, 3);
-        t->sent_block = (uint64_t)pg_gi(r, i, 3);
-    }
-    *n = (size_t)rows;
-    PQclear(r);
+    *out = rows;
     return E_OK;
 }
 
@@ -692,29 +684,26 @@ static err_code pg_token_remove(struct store *s, const char *name, struct err *e
     return rc;
 }
 
+static void row_to_token(const PGresult *r, int i, void *elem)
+{
+    struct store_token *t = elem;
+    snprintf(t->name, sizeof t->name, "%s", PQgetvalue(r, i, 0));
+    pg_gblob32(r, i, 1, &t->hash, NULL);
+    t->created_at = pg_gi(r, i, 2);
+}
+
 static err_code pg_token_list(struct store *s, struct store_token **out, size_t *n,
                               struct err *e)
 {
     *out = NULL;
     *n = 0;
     PGresult *r;
+    void *rows;
     err_code rc = pg_q(PG(s), "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name "
                               "COLLATE \"C\"", NULL, &r, "list tokens", e);
-    if (rc)
+    if (rc || (rc = collect(r, sizeof **out, row_to_token, &rows, n, e)))
         return rc;
-    int rows = PQntuples(r);
-    if (rows > 0 && !(*out = calloc((size_t)rows, sizeof **out))) {
-        PQclear(r);
-        return err_set(e, E_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < rows; i++) {
-        struct store_token *t = &(*out)[i];
-        snprintf(t->name, sizeof t->name, "%s", PQgetvalue(r, i, 0));
-        pg_gblob32(r, i, 1, &t->hash, NULL);
-        t->created_at = pg_gi(r, i, 2);
-    }
-    *n = (size_t)rows;
-    PQclear(r);
+    *out = rows;
     return E_OK;
 }
 
@@ -737,8 +726,8 @@ const struct store_ops pg_ops = {
     .batch_leaves = pg_batch_leaves,
     .batch_mark_closed = pg_batch_mark_closed,
     .batch_set_root = pg_batch_set_root,
-    .checkpoint_create = pg_checkpoint_create,
-    .tx_record = pg_tx_record,
+    .checkpoint_insert = pg_checkpoint_insert,
+    .tx_insert = pg_tx_insert,
     .tx_list = pg_tx_list,
     .tx_set_sent_block = pg_tx_set_sent_block,
     .tx_raw = pg_tx_raw,

@@ -207,8 +207,49 @@ static void blob32(sqlite3_stmt *st, int col, struct hash32 *out, bool *present)
         *present = ok;
 }
 
-static void row_to_batch(sqlite3_stmt *st, struct store_batch *b)
+/* Step `st` (prepared and bound) to its end, then finalize it: one element
+ * of `size` bytes per row, zeroed, then filled by `fill`, in an array that is
+ * the caller's to free on E_OK (*out; NULL if no rows; *n elements). `what`
+ * names the read in an error. */
+static err_code collect(struct store *s, sqlite3_stmt *st, size_t size,
+                        void (*fill)(sqlite3_stmt *st, void *elem), void **out, size_t *n,
+                        const char *what, struct err *e)
 {
+    *out = NULL;
+    *n = 0;
+    char *arr = NULL;
+    size_t cap = 0, k = 0;
+    err_code rc = E_OK;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == cap) {
+            cap = cap ? cap * 2 : 16;
+            char *p = realloc(arr, cap * size);
+            if (!p) {
+                rc = err_set(e, E_NOMEM, "out of memory");
+                break;
+            }
+            arr = p;
+        }
+        memset(arr + k * size, 0, size);
+        fill(st, arr + k * size);
+        k++;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = sq_dberr(s, e, what);
+    sqlite3_finalize(st);
+    if (rc) {
+        free(arr);
+        return rc;
+    }
+    *out = arr;
+    *n = k;
+    return E_OK;
+}
+
+static void row_to_batch(sqlite3_stmt *st, void *elem)
+{
+    struct store_batch *b = elem;
     memset(b, 0, sizeof *b);
     b->kind = (enum batch_kind)sqlite3_column_int(st, 0);
     b->seq = (uint64_t)sqlite3_column_int64(st, 1);
@@ -276,34 +317,16 @@ static err_code sq_batch_list(struct store *s, enum batch_kind kind, struct stor
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
+    void *rows;
     err_code rc = sq_prepare(s, "SELECT " BATCH_COLS " FROM batches WHERE kind = ? ORDER BY seq",
                              &st, e);
     if (rc)
         return rc;
     sqlite3_bind_int(st, 1, kind);
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct store_batch *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                rc = err_set(e, E_NOMEM, "out of memory");
-                break;
-            }
-            *out = p;
-        }
-        row_to_batch(st, &(*out)[(*n)++]);
-    }
-    if (!rc && r != SQLITE_DONE)
-        rc = sq_dberr(s, e, "list batches");
-    sqlite3_finalize(st);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
+    if ((rc = collect(s, st, sizeof **out, row_to_batch, &rows, n, "list batches", e)))
+        return rc;
+    *out = rows;
+    return E_OK;
 }
 
 /* The next seq of `kind`: one past the highest. */
@@ -344,34 +367,21 @@ static err_code sq_batch_set_root(struct store *s, enum batch_kind kind, uint64_
     return rc;
 }
 
-static err_code sq_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
+static err_code sq_checkpoint_insert(struct store *s, uint64_t size, const struct hash32 *root,
                                      int64_t closed_at, uint64_t *seq, struct err *e)
 {
-    err_code rc = sq_begin(s, e);
+    err_code rc = sq_next_seq(s, BATCH_REVOCATION, seq, e);
     if (rc)
         return rc;
-    if ((rc = sq_next_seq(s, BATCH_REVOCATION, seq, e))) {
-        sq_rollback(s);
-        return rc;
-    }
     struct bindv v[] = {BI(*seq), BI(size), BH(root), BI(closed_at), BI(closed_at)};
-    if ((rc = sq_run(s, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
-                        "VALUES(1, ?, 1, ?, ?, ?, ?)", v, 5, NULL, e)) ||
-        (rc = sq_commit(s, e))) {
-        sq_rollback(s);
-        return rc;
-    }
-    return E_OK;
+    return sq_run(s, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
+                     "VALUES(1, ?, 1, ?, ?, ?, ?)", v, 5, NULL, e);
 }
 
-static err_code sq_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+static err_code sq_tx_insert(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
                              const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
-                             struct err *e)
+                             int64_t now, bool *recorded, struct err *e)
 {
-    int64_t now = (int64_t)time(NULL);
-    err_code rc = sq_begin(s, e);
-    if (rc)
-        return rc;
     int changes = 0;
     /* An adopted transaction (raw NULL) is stored with an empty blob: NULL
      * would meet the NOT NULL of raw, which INSERT OR IGNORE skips silently. */
@@ -380,22 +390,27 @@ static err_code sq_tx_record(struct store *s, enum batch_kind kind, uint64_t seq
     struct bindv b[] = {BH(tx_hash), BI(nonce), BI(now), BI(kind), BI(seq)};
     /* A transaction adopted earlier (no bytes) and signed here now gets its
      * bytes: the same deterministic signature gives the same hash. */
+    err_code rc;
     if ((rc = sq_run(s, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
                         "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(tx_hash) DO UPDATE SET "
                         "raw = excluded.raw, nonce = excluded.nonce WHERE length(txs.raw) = 0 "
                         "AND length(excluded.raw) > 0", t, 6, NULL, e)) ||
         (rc = sq_run(s, "UPDATE batches SET state = 2, tx_hash = ?, nonce = ?, sent_at = ?, "
                         "last_error = NULL WHERE kind = ? AND seq = ? AND state IN (1, 2)",
-                     b, 5, &changes, e))) {
-        sq_rollback(s);
+                     b, 5, &changes, e)))
         return rc;
-    }
-    if (changes != 1) {
-        sq_rollback(s);
-        return err_set(e, E_STATE, "batch %llu is not closed or sent; cannot record a transaction",
-                       (unsigned long long)seq);
-    }
-    return sq_commit(s, e) ? (sq_rollback(s), E_IO) : E_OK;
+    *recorded = changes == 1;
+    return E_OK;
+}
+
+static void row_to_tx(sqlite3_stmt *st, void *elem)
+{
+    struct store_tx *t = elem;
+    blob32(st, 0, &t->hash, NULL);
+    t->nonce = (uint64_t)sqlite3_column_int64(st, 1);
+    t->has_raw = sqlite3_column_int64(st, 2) > 0;
+    t->has_sent_block = sqlite3_column_type(st, 3) != SQLITE_NULL;
+    t->sent_block = (uint64_t)sqlite3_column_int64(st, 3);
 }
 
 static err_code sq_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
@@ -404,41 +419,17 @@ static err_code sq_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
+    void *rows;
     err_code rc = sq_prepare(s, "SELECT tx_hash, nonce, length(raw), sent_block FROM txs "
                                 "WHERE kind = ? AND seq = ? ORDER BY created_at, nonce", &st, e);
     if (rc)
         return rc;
     sqlite3_bind_int(st, 1, kind);
     sqlite3_bind_int64(st, 2, (int64_t)seq);
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct store_tx *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                rc = err_set(e, E_NOMEM, "out of memory");
-                break;
-            }
-            *out = p;
-        }
-        struct store_tx *t = &(*out)[(*n)++];
-        memset(t, 0, sizeof *t);
-        blob32(st, 0, &t->hash, NULL);
-        t->nonce = (uint64_t)sqlite3_column_int64(st, 1);
-        t->has_raw = sqlite3_column_int64(st, 2) > 0;
-        t->has_sent_block = sqlite3_column_type(st, 3) != SQLITE_NULL;
-        t->sent_block = (uint64_t)sqlite3_column_int64(st, 3);
-    }
-    if (!rc && r != SQLITE_DONE)
-        rc = sq_dberr(s, e, "list transactions");
-    sqlite3_finalize(st);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
+    if ((rc = collect(s, st, sizeof **out, row_to_tx, &rows, n, "list transactions", e)))
+        return rc;
+    *out = rows;
+    return E_OK;
 }
 
 static err_code sq_tx_set_sent_block(struct store *s, const struct hash32 *tx_hash,
@@ -640,41 +631,26 @@ static err_code sq_token_remove(struct store *s, const char *name, struct err *e
     return rc;
 }
 
+static void row_to_token(sqlite3_stmt *st, void *elem)
+{
+    struct store_token *t = elem;
+    snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
+    blob32(st, 1, &t->hash, NULL);
+    t->created_at = sqlite3_column_int64(st, 2);
+}
+
 static err_code sq_token_list(struct store *s, struct store_token **out, size_t *n, struct err *e)
 {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
+    void *rows;
     err_code rc = sq_prepare(s, "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name",
                              &st, e);
-    if (rc)
+    if (rc || (rc = collect(s, st, sizeof **out, row_to_token, &rows, n, "list tokens", e)))
         return rc;
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct store_token *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                rc = err_set(e, E_NOMEM, "out of memory");
-                break;
-            }
-            *out = p;
-        }
-        struct store_token *t = &(*out)[(*n)++];
-        snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
-        blob32(st, 1, &t->hash, NULL);
-        t->created_at = sqlite3_column_int64(st, 2);
-    }
-    if (!rc && r != SQLITE_DONE)
-        rc = sq_dberr(s, e, "list tokens");
-    sqlite3_finalize(st);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
+    *out = rows;
+    return E_OK;
 }
 
 const struct store_ops sq_ops = {
@@ -698,8 +674,8 @@ const struct store_ops sq_ops = {
     .batch_leaves = sq_batch_leaves,
     .batch_mark_closed = sq_batch_mark_closed,
     .batch_set_root = sq_batch_set_root,
-    .checkpoint_create = sq_checkpoint_create,
-    .tx_record = sq_tx_record,
+    .checkpoint_insert = sq_checkpoint_insert,
+    .tx_insert = sq_tx_insert,
     .tx_list = sq_tx_list,
     .tx_set_sent_block = sq_tx_set_sent_block,
     .tx_raw = sq_tx_raw,
