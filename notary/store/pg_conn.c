@@ -354,7 +354,8 @@ fail:
     return rc;
 }
 
-err_code store_pg_open(const char *url, bool create, struct store **out, struct err *e)
+err_code pg_open(const char *url, bool create, const struct store_ops *ops, struct store **out,
+                 struct err *e)
 {
     *out = NULL;
     struct pg *g = calloc(1, sizeof *g);
@@ -362,7 +363,7 @@ err_code store_pg_open(const char *url, bool create, struct store **out, struct 
         free(g);
         return err_set(e, E_NOMEM, "out of memory");
     }
-    g->base.ops = &pg_ops;
+    g->base.ops = ops;
     char why[512];
     if (!(g->c = connect_pg(url, why, sizeof why))) {
         pg_close(&g->base);

@@ -4,7 +4,8 @@
  *   - pg_conn.c: the connection — statements and parameters, transactions
  *     and the batch-membership lock, the writer lock, schema migrations,
  *     open and close;
- *   - store_pg.c: the statements of each store_* call, and the method table.
+ *   - store_pg.c: the statements of each store_* call, the method table and
+ *     store_pg_open (it calls pg_conn.c, never the other way).
  * Failures are reported through `e` as "postgresql USER@HOST:PORT/DB: WHAT:
  * SERVER MESSAGE" (E_IO), never with the password. Nothing here takes
  * ownership of its arguments.
@@ -32,9 +33,6 @@ struct pg {
 };
 
 #define PG(s) ((struct pg *)(s))
-
-/* The engine's method table (store_pg.c), set on every handle. */
-extern const struct store_ops pg_ops;
 
 /* Up to 10 parameters of one statement, $1 first; start with `= {0}`. */
 struct params {
@@ -76,7 +74,14 @@ err_code pg_begin(struct pg *g, bool membership, struct err *e);
 err_code pg_commit(struct pg *g, struct err *e);
 void pg_rollback(struct pg *g);
 
-/* The store_ops methods of the same names (notary/store/store.h). */
+/* store_pg_open with the handle's method table `ops`: connect, set
+ * synchronous_commit = on, and (with `create`, or if the schema exists)
+ * migrate the schema under an advisory lock so that instances starting
+ * together migrate once. */
+err_code pg_open(const char *url, bool create, const struct store_ops *ops, struct store **out,
+                 struct err *e);
+
+/* The store_ops methods of the same names (notary/store/store_impl.h). */
 void pg_close(struct store *s);
 err_code pg_lock_writer(struct store *s, struct err *e);
 

@@ -1,16 +1,19 @@
 /*
  * notary/store/sqlite_impl.h — the inside of the SQLite engine, shared by its
- * three files and private to notary/store/ (nothing outside this room
- * includes it; callers see notary/store/store.h):
- *   - store_sqlite.c: the engine — statement helpers, write turns and
- *     transactions, the writer lock, settings, batches, anchoring state,
- *     the revocation log, API tokens, and the method table;
- *   - sqlite_schema.c: the file — open, recognition of a foreign file,
- *     schema migrations, close, and the wording of file errors;
+ * four files and private to notary/store/ (nothing outside this room
+ * includes it; callers see notary/store/store.h). Each file only calls the
+ * ones listed before it:
+ *   - sqlite_db.c: statements — the words for a failed open or write,
+ *     running statements, write turns, transactions, batch rows;
  *   - sqlite_index.c: the hash index — submissions as chunks, the
  *     credential_index table, the in-memory index (notary/store/hashidx.h)
  *     shared by the handles of one process, a batch's leaves, and
- *     store_index_frozen.
+ *     store_index_frozen;
+ *   - sqlite_schema.c: the file — open, recognition of a foreign file,
+ *     schema migrations, close;
+ *   - store_sqlite.c: the engine — the writer lock, settings, batches,
+ *     anchoring state, the revocation log, API tokens, the method table
+ *     and store_sqlite_open.
  * Every function here takes a `struct store *` that is a `struct sq` (made
  * by store_sqlite_open) and reports failure through `e` (notary/store/store.h
  * error conventions); none of them takes ownership of its arguments.
@@ -55,24 +58,18 @@ struct sq {
 
 #define SQ(s) ((struct sq *)(s))
 
-/* The engine's method table (store_sqlite.c), set on every handle. */
-extern const struct store_ops sq_ops;
+/* ---- sqlite_db.c: statements, turns, transactions, batch rows ----------- */
 
-/* ---- sqlite_schema.c: the file ------------------------------------------ */
+/* Copy SQLite's text `in` (NULL: "") into `out` (`max` bytes) for a message:
+ * printable ASCII as is, any other byte as \xNN (SQLite quotes names from
+ * the file, which a damaged or foreign file fills with anything). */
+const char *sq_escaped(const char *in, char *out, size_t max);
 
 /* A failure to open or write the database file. When SQLite's reason is
  * that the file, its directory or the file system is read-only, the message
  * says that and where; otherwise "PATH: WHAT: MESSAGE" with `msg` (or, if
- * NULL, SQLite's last error) escaped to printable ASCII. Returns E_IO. */
+ * NULL, SQLite's last error) escaped. Returns E_IO. */
 err_code sq_open_error(struct store *s, struct err *e, const char *what, const char *msg);
-
-/* Close a handle made by store_sqlite_open (partly made ones too): rolls back
- * an open transaction, gives back the write turn, detaches from the shared
- * index, releases the writer lock file, frees `s`. NULL is a no-op. */
-void sq_close(struct store *s);
-
-/* ---- store_sqlite.c: statements, turns, transactions -------------------- */
-
 /* sq_open_error(s, e, what, NULL): SQLite's last error. Returns E_IO. */
 err_code sq_dberr(struct store *s, struct err *e, const char *what);
 /* Run SQL text without results. E_IO on failure. */
@@ -110,9 +107,21 @@ struct bindv {
 err_code sq_run(struct store *s, const char *sql, const struct bindv *v, int nv, int *changes,
                 struct err *e);
 
+/* Column `col` as a 32-byte value: zeros and *present (if not NULL) false
+ * when NULL or of another length. */
+void sq_blob32(sqlite3_stmt *st, int col, struct hash32 *out, bool *present);
+/* The columns BATCH_COLS of the current row into the struct store_batch
+ * `elem`. */
+#define BATCH_COLS                                                                                 \
+    "kind, seq, state, size, root, opened_at, closed_at, tx_hash, nonce, sent_at, block_number, "  \
+    "block_hash, block_time, anchored_at, last_error, first_id"
+void sq_row_to_batch(sqlite3_stmt *st, void *elem);
 /* The open batch of `kind` (E_NOT_FOUND "no open batch" if none). */
 err_code sq_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
                            struct err *e);
+/* Batch `seq` of `kind` (E_NOT_FOUND if none: the store_ops method). */
+err_code sq_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
+                      struct store_batch *out, struct err *e);
 /* The next seq of `kind`: one past the highest (0 for the first). */
 err_code sq_next_seq(struct store *s, enum batch_kind kind, uint64_t *seq, struct err *e);
 
@@ -135,5 +144,17 @@ err_code sq_index_all(struct store *s, struct err *e);
 err_code sq_index_frozen(struct store *s, struct err *e);
 err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *hashes,
                          uint8_t *hashing, struct err *e);
+
+/* ---- sqlite_schema.c: the file ------------------------------------------- */
+
+/* store_sqlite_open with the handle's method table `ops`: open (or, with
+ * `create`, create) the file, refuse one that is not a notary database,
+ * set WAL / synchronous=FULL, migrate the schema, attach the shared index. */
+err_code sq_open(const char *path, bool create, const struct store_ops *ops, struct store **out,
+                 struct err *e);
+/* Close a handle made by sq_open (partly made ones too): rolls back an open
+ * transaction, gives back the write turn, detaches from the shared index,
+ * releases the writer lock file, frees `s`. NULL is a no-op. */
+void sq_close(struct store *s);
 
 #endif

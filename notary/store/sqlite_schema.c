@@ -3,19 +3,15 @@
  * opening it, recognising a file that is not a notary database before
  * anything writes to it, the schema migrations (keyed by PRAGMA
  * user_version, each in one transaction; migration N here is migration N in
- * notary/store/store_pg.c), closing, and the words for a file that cannot be
- * opened or written.
+ * notary/store/pg_conn.c), and closing.
  */
 #include "notary/store/sqlite_impl.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 static const char *const MIGRATIONS[] = {
@@ -105,66 +101,6 @@ static const char *const MIGRATIONS[] = {
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
               "a migration added to one engine must be added to the other (store_pg.c)");
 
-/* Copy SQLite's text `in` into `out` for a message: printable ASCII as is,
- * any other byte as \xNN. SQLite's messages quote schema text and names from
- * the file itself, which a damaged or foreign file fills with anything. */
-static const char *escaped(const char *in, char *out, size_t max)
-{
-    size_t j = 0;
-    for (; in && *in && j + 5 < max; in++) {
-        unsigned char ch = (unsigned char)*in;
-        if (ch >= 0x20 && ch < 0x7f)
-            out[j++] = (char)ch;
-        else
-            j += (size_t)snprintf(out + j, max - j, "\\x%02x", ch);
-    }
-    out[j] = '\0';
-    return out;
-}
-
-/* The directory part of `path` ("." if none) into `out`. */
-static void dir_of(const char *path, char *out, size_t max)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(out, max, ".");
-    else if (slash == path)
-        snprintf(out, max, "/");
-    else
-        snprintf(out, max, "%.*s", (int)(slash - path), path);
-}
-
-/* A failure to open or write the database file: when the reason is that the
- * file, its directory or the file system is read-only, say that and where
- * (SQLite itself only says "unable to open database file" or "attempt to
- * write a readonly database"); otherwise E_IO with SQLite's words. */
-err_code sq_open_error(struct store *s, struct err *e, const char *what, const char *msg)
-{
-    char text[300], dir[PATH_MAX];
-    int code = SQ(s)->db ? sqlite3_errcode(SQ(s)->db) : SQLITE_NOMEM;
-    if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM ||
-        code == SQLITE_AUTH) {
-        dir_of(SQ(s)->path, dir, sizeof dir);
-        struct statvfs fs;
-        if (statvfs(dir, &fs) == 0 && (fs.f_flag & ST_RDONLY))
-            return err_set(e, E_IO, "%s: the file system holding %s is mounted read-only; the "
-                                    "notary must write its database and the -wal and -shm files "
-                                    "beside it (remount it read-write, or use another --data)",
-                           SQ(s)->path, dir);
-        if (access(dir, W_OK) != 0)
-            return err_set(e, E_IO, "%s: the directory %s is read-only for this user; the notary "
-                                    "must create the -wal and -shm files beside its database "
-                                    "(make %s writable, or run as its owner)",
-                           SQ(s)->path, dir, dir);
-        if (access(SQ(s)->path, W_OK) != 0 && errno != ENOENT)
-            return err_set(e, E_IO, "%s: the database file is read-only for this user (make it "
-                                    "writable, or run as its owner)", SQ(s)->path);
-    }
-    return err_set(e, E_IO, "%s: %s%s%s", SQ(s)->path, what, *what ? ": " : "",
-                   escaped(msg ? msg : SQ(s)->db ? sqlite3_errmsg(SQ(s)->db) : "out of memory",
-                           text, sizeof text));
-}
-
 static err_code migrate(struct store *s, struct err *e)
 {
     sqlite3_stmt *st;
@@ -221,7 +157,7 @@ static err_code recognise(struct store *s, struct err *e)
     if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
         objects = sqlite3_column_int(st, 0);
         meta = sqlite3_column_int(st, 1);
-        escaped((const char *)sqlite3_column_text(st, 2), tables, sizeof tables);
+        sq_escaped((const char *)sqlite3_column_text(st, 2), tables, sizeof tables);
         r = SQLITE_OK;
     }
     sqlite3_finalize(st);
@@ -252,7 +188,8 @@ static err_code recognise(struct store *s, struct err *e)
                    path, what);
 }
 
-err_code store_sqlite_open(const char *path, bool create, struct store **out, struct err *e)
+err_code sq_open(const char *path, bool create, const struct store_ops *ops, struct store **out,
+                 struct err *e)
 {
     *out = NULL;
     bool existed = access(path, F_OK) == 0;
@@ -264,7 +201,7 @@ err_code store_sqlite_open(const char *path, bool create, struct store **out, st
         free(q);
         return err_set(e, E_NOMEM, "out of memory");
     }
-    q->base.ops = &sq_ops;
+    q->base.ops = ops;
     struct store *s = &q->base;
     SQ(s)->lock_fd = -1;
     int flags = SQLITE_OPEN_READWRITE | (create && !existed ? SQLITE_OPEN_CREATE : 0) |

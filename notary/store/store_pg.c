@@ -707,7 +707,7 @@ static err_code pg_token_list(struct store *s, struct store_token **out, size_t 
     return E_OK;
 }
 
-const struct store_ops pg_ops = {
+static const struct store_ops pg_ops = {
     .name = "postgresql",
     .shared = true,
     .close = pg_close,
@@ -743,3 +743,8 @@ const struct store_ops pg_ops = {
     .token_remove = pg_token_remove,
     .token_list = pg_token_list,
 };
+
+err_code store_pg_open(const char *url, bool create, struct store **out, struct err *e)
+{
+    return pg_open(url, create, &pg_ops, out, e);
+}

@@ -1,10 +1,11 @@
 /*
  * notary/store/store_sqlite.c — the SQLite engine of notary/store/store.h (the embedded
- * default; notary/store/store_pg.c is the PostgreSQL one, with the same schema
- * numbering: migration N here is migration N there). Its other parts are
- * notary/store/sqlite_schema.c (open, recognition, migrations) and
- * notary/store/sqlite_index.c (submissions and the hash index), behind the
- * private notary/store/sqlite_impl.h.
+ * default; notary/store/store_pg.c is the PostgreSQL one, with the same
+ * schema): the writer lock, settings, batches, anchoring state, the
+ * revocation log, API tokens, and the method table. Its other parts, behind
+ * the private notary/store/sqlite_impl.h, are sqlite_db.c (statements, write
+ * turns, transactions), sqlite_index.c (submissions and the hash index) and
+ * sqlite_schema.c (open, recognition, migrations).
  *
  * Durability: WAL with synchronous=FULL, so a COMMIT has been fsynced when
  * sqlite3_step returns; every write path runs inside one explicit
@@ -20,107 +21,6 @@
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
-
-err_code sq_dberr(struct store *s, struct err *e, const char *what)
-{
-    return sq_open_error(s, e, what, NULL);
-}
-
-err_code sq_exec(struct store *s, const char *sql, struct err *e)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(SQ(s)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        sq_open_error(s, e, "", msg);
-        sqlite3_free(msg);
-        return E_IO;
-    }
-    return E_OK;
-}
-
-err_code sq_prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct err *e)
-{
-    if (sqlite3_prepare_v2(SQ(s)->db, sql, -1, st, NULL) != SQLITE_OK)
-        return sq_dberr(s, e, "prepare");
-    return E_OK;
-}
-
-void sq_turn_take(struct store *s)
-{
-    struct sq_shared *sh = SQ(s)->sh;
-    if (!sh || SQ(s)->turn)
-        return;
-    pthread_mutex_lock(&sh->tmu);
-    uint64_t t = sh->tnext++;
-    while (t != sh->tserve)
-        pthread_cond_wait(&sh->tcv, &sh->tmu);
-    pthread_mutex_unlock(&sh->tmu);
-    SQ(s)->turn = true;
-}
-
-void sq_turn_give(struct store *s)
-{
-    struct sq_shared *sh = SQ(s)->sh;
-    if (!SQ(s)->turn)
-        return;
-    SQ(s)->turn = false;
-    pthread_mutex_lock(&sh->tmu);
-    sh->tserve++;
-    pthread_cond_broadcast(&sh->tcv);
-    pthread_mutex_unlock(&sh->tmu);
-}
-
-err_code sq_begin(struct store *s, struct err *e)
-{
-    sq_turn_take(s);
-    err_code rc = sq_exec(s, "BEGIN IMMEDIATE", e);
-    if (rc)
-        sq_turn_give(s);
-    return rc;
-}
-
-err_code sq_commit(struct store *s, struct err *e)
-{
-    err_code rc = sq_exec(s, "COMMIT", e);
-    if (!rc)
-        sq_turn_give(s);
-    return rc;
-}
-
-void sq_rollback(struct store *s)
-{
-    sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
-    sq_turn_give(s);
-}
-
-err_code sq_run(struct store *s, const char *sql, const struct bindv *v, int nv, int *changes,
-                struct err *e)
-{
-    sqlite3_stmt *st;
-    err_code rc = sq_prepare(s, sql, &st, e);
-    if (rc)
-        return rc;
-    for (int i = 0; i < nv; i++) {
-        switch (v[i].t) {
-        case B_I64: sqlite3_bind_int64(st, i + 1, v[i].i); break;
-        case B_BLOB32: sqlite3_bind_blob(st, i + 1, v[i].p, 32, SQLITE_STATIC); break;
-        case B_TEXT: sqlite3_bind_text(st, i + 1, v[i].p, -1, SQLITE_STATIC); break;
-        case B_BLOB: sqlite3_bind_blob(st, i + 1, v[i].p, (int)v[i].len, SQLITE_STATIC); break;
-        case B_NONE: sqlite3_bind_null(st, i + 1); break;
-        }
-    }
-    /* A write outside a transaction queues like the transactions do, or
-     * it could starve in SQLite's busy-wait behind back-to-back ones. */
-    bool own = sqlite3_get_autocommit(SQ(s)->db);
-    if (own)
-        sq_turn_take(s);
-    rc = sqlite3_step(st) == SQLITE_DONE ? E_OK : sq_dberr(s, e, "write");
-    if (changes)
-        *changes = sqlite3_changes(SQ(s)->db);
-    if (own)
-        sq_turn_give(s);
-    sqlite3_finalize(st);
-    return rc;
-}
 
 static const char *sq_where(struct store *s) { return SQ(s)->path; }
 
@@ -189,24 +89,6 @@ static err_code sq_meta_set(struct store *s, const char *key, const char *value,
     return rc;
 }
 
-/* ---- batches -------------------------------------------------------------- */
-
-#define BATCH_COLS                                                                                 \
-    "kind, seq, state, size, root, opened_at, closed_at, tx_hash, nonce, sent_at, block_number, "  \
-    "block_hash, block_time, anchored_at, last_error, first_id"
-
-static void blob32(sqlite3_stmt *st, int col, struct hash32 *out, bool *present)
-{
-    const void *p = sqlite3_column_blob(st, col);
-    bool ok = p && sqlite3_column_bytes(st, col) == 32;
-    if (ok)
-        memcpy(out->b, p, 32);
-    else
-        memset(out->b, 0, 32);
-    if (present)
-        *present = ok;
-}
-
 /* Step `st` (prepared and bound) to its end, then finalize it: one element
  * of `size` bytes per row, zeroed, then filled by `fill`, in an array that is
  * the caller's to free on E_OK (*out; NULL if no rows; *n elements). `what`
@@ -247,70 +129,6 @@ static err_code collect(struct store *s, sqlite3_stmt *st, size_t size,
     return E_OK;
 }
 
-static void row_to_batch(sqlite3_stmt *st, void *elem)
-{
-    struct store_batch *b = elem;
-    memset(b, 0, sizeof *b);
-    b->kind = (enum batch_kind)sqlite3_column_int(st, 0);
-    b->seq = (uint64_t)sqlite3_column_int64(st, 1);
-    b->state = (enum batch_state)sqlite3_column_int(st, 2);
-    b->size = (uint64_t)sqlite3_column_int64(st, 3);
-    blob32(st, 4, &b->root, &b->has_root);
-    b->opened_at = sqlite3_column_int64(st, 5);
-    b->closed_at = sqlite3_column_int64(st, 6);
-    blob32(st, 7, &b->tx_hash, &b->has_tx);
-    b->nonce = (uint64_t)sqlite3_column_int64(st, 8);
-    b->sent_at = sqlite3_column_int64(st, 9);
-    b->block_number = (uint64_t)sqlite3_column_int64(st, 10);
-    blob32(st, 11, &b->block_hash, NULL);
-    b->block_time = sqlite3_column_int64(st, 12);
-    b->anchored_at = sqlite3_column_int64(st, 13);
-    const unsigned char *le = sqlite3_column_text(st, 14);
-    if (le)
-        snprintf(b->last_error, sizeof b->last_error, "%s", (const char *)le);
-    b->first_id = sqlite3_column_int64(st, 15);
-}
-
-static err_code batch_query_one(struct store *s, const char *where, enum batch_kind kind,
-                                int64_t arg, bool use_arg, struct store_batch *out,
-                                const char *what, struct err *e)
-{
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT " BATCH_COLS " FROM batches WHERE %s", where);
-    sqlite3_stmt *st;
-    err_code rc = sq_prepare(s, sql, &st, e);
-    if (rc)
-        return rc;
-    sqlite3_bind_int(st, 1, kind);
-    if (use_arg)
-        sqlite3_bind_int64(st, 2, arg);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        row_to_batch(st, out);
-        rc = E_OK;
-    } else if (r == SQLITE_DONE) {
-        rc = err_set(e, E_NOT_FOUND, "%s", what);
-    } else {
-        rc = sq_dberr(s, e, "read batch");
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-err_code sq_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
-                           struct err *e)
-{
-    return batch_query_one(s, "kind = ?1 AND state = 0", kind, 0, false, out,
-                           "no open batch", e);
-}
-
-static err_code sq_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
-                             struct store_batch *out, struct err *e)
-{
-    return batch_query_one(s, "kind = ?1 AND seq = ?2", kind, (int64_t)seq, true, out,
-                           "no such batch", e);
-}
-
 static err_code sq_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
                               size_t *n, struct err *e)
 {
@@ -323,27 +141,10 @@ static err_code sq_batch_list(struct store *s, enum batch_kind kind, struct stor
     if (rc)
         return rc;
     sqlite3_bind_int(st, 1, kind);
-    if ((rc = collect(s, st, sizeof **out, row_to_batch, &rows, n, "list batches", e)))
+    if ((rc = collect(s, st, sizeof **out, sq_row_to_batch, &rows, n, "list batches", e)))
         return rc;
     *out = rows;
     return E_OK;
-}
-
-/* The next seq of `kind`: one past the highest. */
-err_code sq_next_seq(struct store *s, enum batch_kind kind, uint64_t *seq, struct err *e)
-{
-    sqlite3_stmt *st;
-    err_code rc = sq_prepare(s, "SELECT coalesce(max(seq) + 1, 0) FROM batches WHERE kind = ?",
-                             &st, e);
-    if (rc)
-        return rc;
-    sqlite3_bind_int(st, 1, kind);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-    else
-        rc = sq_dberr(s, e, "next sequence number");
-    sqlite3_finalize(st);
-    return rc;
 }
 
 static err_code sq_batch_mark_closed(struct store *s, uint64_t seq, int64_t closed_at,
@@ -406,7 +207,7 @@ static err_code sq_tx_insert(struct store *s, enum batch_kind kind, uint64_t seq
 static void row_to_tx(sqlite3_stmt *st, void *elem)
 {
     struct store_tx *t = elem;
-    blob32(st, 0, &t->hash, NULL);
+    sq_blob32(st, 0, &t->hash, NULL);
     t->nonce = (uint64_t)sqlite3_column_int64(st, 1);
     t->has_raw = sqlite3_column_int64(st, 2) > 0;
     t->has_sent_block = sqlite3_column_type(st, 3) != SQLITE_NULL;
@@ -533,7 +334,7 @@ static void row_to_revocation(sqlite3_stmt *st, struct store_revocation *out)
 {
     memset(out, 0, sizeof *out);
     out->index = (uint64_t)sqlite3_column_int64(st, 0);
-    blob32(st, 1, &out->hash, NULL);
+    sq_blob32(st, 1, &out->hash, NULL);
     out->reason = (uint8_t)sqlite3_column_int(st, 2);
     const unsigned char *note = sqlite3_column_text(st, 3);
     snprintf(out->note, sizeof out->note, "%s", note ? (const char *)note : "");
@@ -635,7 +436,7 @@ static void row_to_token(sqlite3_stmt *st, void *elem)
 {
     struct store_token *t = elem;
     snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
-    blob32(st, 1, &t->hash, NULL);
+    sq_blob32(st, 1, &t->hash, NULL);
     t->created_at = sqlite3_column_int64(st, 2);
 }
 
@@ -653,7 +454,7 @@ static err_code sq_token_list(struct store *s, struct store_token **out, size_t 
     return E_OK;
 }
 
-const struct store_ops sq_ops = {
+static const struct store_ops sq_ops = {
     .name = "sqlite",
     .shared = false,
     .close = sq_close,
@@ -691,3 +492,8 @@ const struct store_ops sq_ops = {
     .token_remove = sq_token_remove,
     .token_list = sq_token_list,
 };
+
+err_code store_sqlite_open(const char *path, bool create, struct store **out, struct err *e)
+{
+    return sq_open(path, create, &sq_ops, out, e);
+}
