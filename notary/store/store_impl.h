@@ -20,6 +20,9 @@
 /* Schema migrations each engine has (the same numbering in both lists). */
 #define STORE_SCHEMA_VERSION 5
 
+/* Unless its comment says otherwise, a method is the store_* function of the
+ * same name in notary/store/store.h (same contract), and store.c only
+ * forwards to it. */
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
     bool shared;      /* several notary processes may use one store at once */
