@@ -91,7 +91,7 @@ lines = open(acked).read().split()
 if only_new >= 0:  # the last only_new lines (this trial's); -1 = all
     lines = lines[len(lines) - only_new:]
 con.executemany("INSERT OR IGNORE INTO m.ack VALUES (?)", ((bytes.fromhex(x),) for x in lines))
-# The store keeps hashes in chunks (notary/store/store_sqlite.c): one row per hash here.
+# The store keeps hashes in chunks (notary/store/sqlite_index.c): one row per hash here.
 con.execute("CREATE TABLE m.cred(id INTEGER PRIMARY KEY, hash BLOB NOT NULL, batch_seq INTEGER)")
 con.executemany("INSERT INTO m.cred VALUES (?, ?, ?)",
     ((cid + i, hs[32 * i:32 * i + 32], seq)

@@ -1,7 +1,7 @@
 /*
  * notary/store/hashidx.h — an in-memory index from a credential hash to the id of
  * the store row that holds it: the SQLite store's duplicate check and its
- * lookup of hashes that are not yet in the on-disk index (notary/store/store_sqlite.c).
+ * lookup of hashes that are not yet in the on-disk index (notary/store/sqlite_index.c).
  *
  * Each slot keeps a 64-bit keyed digest of the whole 32-byte hash and a
  * 32-bit id (12 bytes per slot, at most 70% full: 17-34 bytes per hash).
@@ -11,7 +11,7 @@
  * confirms each against the stored hash, which also makes the index a hint
  * that can never report a hash the store does not hold.
  *
- * Not thread-safe: the owner locks (notary/store/store_sqlite.c shares one index
+ * Not thread-safe: the owner locks (notary/store/sqlite_index.c shares one index
  * between the handles of a process under a rwlock).
  */
 #ifndef NOTARY_HASHIDX_H

@@ -8,7 +8,9 @@
 #include "notary/store/store_impl.h"
 
 #include <postgresql/libpq-fe.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *batch_state_name(enum batch_state s)
 {
@@ -217,7 +219,13 @@ err_code store_index_frozen(struct store *s, struct err *e)
 err_code store_credential_get(struct store *s, const struct hash32 *hash,
                               struct store_credential *out, struct err *e)
 {
-    return s->ops->credential_get(s, hash, out, e);
+    err_code rc = s->ops->credential_get(s, hash, out, e);
+    if (rc == E_NOT_FOUND) {
+        char hex[65];
+        hash32_to_hex(hash, hex);
+        err_set(e, E_NOT_FOUND, "credential %s was never submitted to this notary", hex);
+    }
+    return rc;
 }
 
 err_code store_batch_open_get(struct store *s, enum batch_kind kind, struct store_batch *out,
@@ -229,7 +237,11 @@ err_code store_batch_open_get(struct store *s, enum batch_kind kind, struct stor
 err_code store_batch_get(struct store *s, enum batch_kind kind, uint64_t seq,
                          struct store_batch *out, struct err *e)
 {
-    return s->ops->batch_get(s, kind, seq, out, e);
+    err_code rc = s->ops->batch_get(s, kind, seq, out, e);
+    if (rc == E_NOT_FOUND)
+        err_set(e, E_NOT_FOUND, "no %s %llu", kind == BATCH_ISSUANCE ? "batch" : "checkpoint",
+                (unsigned long long)seq);
+    return rc;
 }
 
 err_code store_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
@@ -238,22 +250,69 @@ err_code store_batch_list(struct store *s, enum batch_kind kind, struct store_ba
     return s->ops->batch_list(s, kind, out, n, e);
 }
 
-err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes, uint64_t *n,
-                            struct err *e)
-{
-    return s->ops->batch_leaves(s, seq, hashes, NULL, n, e);
-}
-
 err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32 **hashes,
                                     uint8_t **hashing, uint64_t *n, struct err *e)
 {
-    return s->ops->batch_leaves(s, seq, hashes, hashing, n, e);
+    *hashes = NULL;
+    if (hashing)
+        *hashing = NULL;
+    *n = 0;
+    struct store_batch b;
+    err_code rc = store_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
+    if (rc)
+        return rc;
+    if (b.size == 0)
+        return E_OK;
+    struct hash32 *h = malloc(b.size * sizeof *h);
+    uint8_t *how = hashing ? malloc(b.size) : NULL;
+    if (!h || (hashing && !how)) {
+        free(h);
+        free(how);
+        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
+    }
+    if ((rc = s->ops->batch_leaves(s, &b, h, how, e))) {
+        free(h);
+        free(how);
+        return rc;
+    }
+    *hashes = h;
+    if (hashing)
+        *hashing = how;
+    *n = b.size;
+    return E_OK;
+}
+
+err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes, uint64_t *n,
+                            struct err *e)
+{
+    return store_batch_leaves_hashing(s, seq, hashes, NULL, n, e);
 }
 
 err_code store_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
                             struct err *e)
 {
-    return s->ops->batch_freeze(s, closed_at, out, e);
+    err_code rc = s->ops->begin(s, true, e);
+    if (rc)
+        return rc;
+    if ((rc = s->ops->batch_open_get(s, BATCH_ISSUANCE, out, e))) {
+        s->ops->rollback(s);
+        return rc == E_NOT_FOUND ? err_set(e, E_NOT_FOUND, "nothing to close: no credentials "
+                                                          "were submitted since the last batch")
+                                 : rc;
+    }
+    if (out->size == 0) {
+        s->ops->rollback(s);
+        return err_set(e, E_NOT_FOUND, "nothing to close: the open batch %llu is empty",
+                       (unsigned long long)out->seq);
+    }
+    if ((rc = s->ops->batch_mark_closed(s, out->seq, closed_at, e)) ||
+        (rc = s->ops->commit(s, e))) {
+        s->ops->rollback(s);
+        return rc;
+    }
+    out->state = BATCH_CLOSED;
+    out->closed_at = closed_at;
+    return E_OK;
 }
 
 err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
@@ -265,14 +324,39 @@ err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t se
 err_code store_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
                                  int64_t closed_at, uint64_t *seq, struct err *e)
 {
-    return s->ops->checkpoint_create(s, size, root, closed_at, seq, e);
+    err_code rc = s->ops->begin(s, true, e);
+    if (rc)
+        return rc;
+    if ((rc = s->ops->checkpoint_insert(s, size, root, closed_at, seq, e)) ||
+        (rc = s->ops->commit(s, e))) {
+        s->ops->rollback(s);
+        return rc;
+    }
+    return E_OK;
 }
 
 err_code store_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
                          const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
                          struct err *e)
 {
-    return s->ops->tx_record(s, kind, seq, nonce, tx_hash, raw, raw_len, e);
+    int64_t now = (int64_t)time(NULL);
+    err_code rc = s->ops->begin(s, false, e);
+    if (rc)
+        return rc;
+    bool recorded = false;
+    if ((rc = s->ops->tx_insert(s, kind, seq, nonce, tx_hash, raw, raw_len, now, &recorded, e)))
+        goto fail;
+    if (!recorded) {
+        rc = err_set(e, E_STATE, "batch %llu is not closed or sent; cannot record a transaction",
+                     (unsigned long long)seq);
+        goto fail;
+    }
+    if ((rc = s->ops->commit(s, e)))
+        goto fail;
+    return E_OK;
+fail:
+    s->ops->rollback(s);
+    return rc;
 }
 
 err_code store_tx_list(struct store *s, enum batch_kind kind, uint64_t seq, struct store_tx **out,
@@ -321,7 +405,30 @@ err_code store_revocation_add(struct store *s, const struct hash32 *hash, uint8_
                               const char *note, int64_t revoked_at, struct store_revocation *out,
                               bool *existed, struct err *e)
 {
-    return s->ops->revocation_add(s, hash, reason, note, revoked_at, out, existed, e);
+    *existed = false;
+    /* The next position must not be handed out twice: the membership lock. */
+    err_code rc = s->ops->begin(s, true, e);
+    if (rc)
+        return rc;
+    struct store_credential cred;
+    if ((rc = store_credential_get(s, hash, &cred, e)))
+        goto fail;
+    rc = s->ops->revocation_get(s, hash, out, e);
+    if (rc == E_OK) {
+        *existed = true;
+        s->ops->rollback(s);
+        return E_OK;
+    }
+    if (rc != E_NOT_FOUND)
+        goto fail;
+    err_clear(e);
+    if ((rc = s->ops->revocation_append(s, hash, reason, note ? note : "", revoked_at, e)) ||
+        (rc = s->ops->revocation_get(s, hash, out, e)) || (rc = s->ops->commit(s, e)))
+        goto fail;
+    return E_OK;
+fail:
+    s->ops->rollback(s);
+    return rc;
 }
 
 err_code store_revocation_get(struct store *s, const struct hash32 *hash,
@@ -330,9 +437,29 @@ err_code store_revocation_get(struct store *s, const struct hash32 *hash,
     return s->ops->revocation_get(s, hash, out, e);
 }
 
+struct revocation_load {
+    struct store *s;
+    struct revlog *log;
+    uint64_t next; /* the position the next entry must have */
+};
+
+static err_code revocation_load_one(void *arg, struct store_revocation *r, struct err *e)
+{
+    struct revocation_load *l = arg;
+    /* Positions must be exactly 0..n-1: anything else is a corrupt store. */
+    if (r->index != l->next)
+        return err_set(e, E_STATE, "%s: the revocation log has no entry %llu",
+                       l->s->ops->where(l->s), (unsigned long long)l->next);
+    l->next++;
+    struct revlog_entry en = {.credential = r->hash, .reason = r->reason,
+                              .time = r->revoked_at, .note = r->note[0] ? r->note : NULL};
+    return revlog_add_entry(l->log, &en, e);
+}
+
 err_code store_revocation_load(struct store *s, struct revlog *log, struct err *e)
 {
-    return s->ops->revocation_load(s, log, e);
+    struct revocation_load l = {s, log, 0};
+    return s->ops->revocation_each(s, revocation_load_one, &l, e);
 }
 
 err_code store_revocation_count(struct store *s, uint64_t *n, struct err *e)

@@ -16,7 +16,7 @@
  *   credentials  hash → (kind 0 batch seq, leaf index, hashing, submitted_at);
  *                a hash is stored once (resubmission returns the record).
  *                (SQLite keeps them as append-only chunks plus a hash index;
- *                see notary/store/store_sqlite.c.)
+ *                see notary/store/sqlite_index.c.)
  *   batches      (kind, seq) → state open → closed → signed/sent → anchored,
  *                size, root, closed_at, the anchoring transaction and block.
  *                kind 0 = issuance batch, kind 1 = revocation checkpoint.

@@ -1,440 +1,36 @@
 /*
  * notary/store/store_pg.c — the PostgreSQL engine of notary/store/store.h (libpq), for
- * several notary instances on one database.
+ * several notary instances on one database: the statements of each store_*
+ * call. The connection, transactions, advisory locks and schema migrations
+ * are in notary/store/pg_conn.c (private header notary/store/pg_impl.h);
+ * pg_conn.c also says how concurrent instances stay correct.
  *
  * Schema: the same tables, columns and migration numbering as
- * notary/store/store_sqlite.c (BYTEA for BLOB, BIGINT for 64-bit integers, a
- * plpgsql trigger function for the append-only revocation log); the schema
- * version is the one row of `schema_version`. Both lists must have
- * STORE_SCHEMA_VERSION entries (checked at compile time).
- *
- * Durability: every connection sets synchronous_commit = on, and every write
- * path runs in one explicit transaction that reports E_OK only after COMMIT
- * returned, i.e. after the commit record is flushed to the server's WAL.
- *
- * Concurrency between processes (several `notary serve` on one database):
- *  - Leaf assignment. A batch's leaves are the credential ids first_id ..
- *    first_id+size-1, contiguous and in submission order, and "the open
- *    batch" must be one row. Two transactions that both read the open batch
- *    and its size under READ COMMITTED would hand out the same ids, and a
- *    freeze that commits between a submitter's read and its insert would let
- *    hashes land in an already frozen batch. So every transaction that reads
- *    and then changes batch membership (submit, freeze, checkpoint,
- *    revocation append) first takes one transaction-scoped advisory lock,
- *    pg_advisory_xact_lock(LOCK_MEMBERSHIP): they run one after another,
- *    and because READ COMMITTED takes a new snapshot per statement, every
- *    statement after the lock sees everything the previous holder committed.
- *    The lock is released by COMMIT/ROLLBACK (or when the session dies), so
- *    a killed process cannot leave it held. Plain reads take no lock. The
- *    hash UNIQUE constraint stays the last line of defence: a hash can never
- *    be in two batches.
- *  - One closer/anchorer. store_lock_writer takes the session advisory lock
- *    LOCK_WRITER on a dedicated connection; it is held until that session
- *    ends, so when the holding process dies the server drops the lock and
- *    another instance's next pg_try_advisory_lock succeeds.
- * Advisory locks are per database, so two notaries in two databases of one
- * server do not contend.
+ * notary/store/sqlite_schema.c (BYTEA for BLOB, BIGINT for 64-bit integers, a
+ * plpgsql trigger function for the append-only revocation log).
  */
-#include "notary/store/store_impl.h"
+#include "notary/store/pg_impl.h"
 
-#include <assert.h>
-#include <postgresql/libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Advisory lock keys ("notary" in ASCII, then a number). */
-#define LOCK_MEMBERSHIP 0x6e6f7461727901LL
-#define LOCK_WRITER 0x6e6f7461727902LL
-#define LOCK_SCHEMA 0x6e6f7461727903LL
-
 /* Hashes per INSERT … SELECT in store_submit: one round trip each. */
 #define SUBMIT_CHUNK 20000
 
-/* PostgreSQL type OIDs (src/include/catalog/pg_type.dat) for parameters. */
-#define OID_BYTEA 17
-#define OID_INT8 20
-#define OID_TEXT 25
+/* ---- store_ops for store.c's transactions ------------------------------------ */
 
-struct pg {
-    struct store base; /* first: ops */
-    PGconn *c;
-    PGconn *lock; /* the session holding LOCK_WRITER, or NULL */
-    char *url;    /* with the password: needed to open the lock session */
-    char where[300]; /* user@host:port/db for messages (no password) */
-    bool in_tx;      /* between begin() and commit()/rollback() */
-};
+static const char *pg_where(struct store *s) { return PG(s)->label; }
 
-#define PG(s) ((struct pg *)(s))
-
-static const struct store_ops PG_OPS;
-static bool session_setup(PGconn *c);
-
-static const char *const MIGRATIONS[] = {
-    /* 1: the initial schema (store_sqlite.c migration 1) */
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE credentials("
-    "  id BIGINT PRIMARY KEY,"
-    "  hash BYTEA NOT NULL UNIQUE CHECK(length(hash) = 32),"
-    "  hashing INTEGER NOT NULL,"
-    "  batch_seq BIGINT NOT NULL,"
-    "  submitted_at BIGINT NOT NULL);"
-    "CREATE TABLE batches("
-    "  kind INTEGER NOT NULL, seq BIGINT NOT NULL, state INTEGER NOT NULL,"
-    "  size BIGINT NOT NULL DEFAULT 0, first_id BIGINT NOT NULL DEFAULT 0,"
-    "  root BYTEA, opened_at BIGINT NOT NULL, closed_at BIGINT,"
-    "  tx_hash BYTEA, nonce BIGINT, sent_at BIGINT,"
-    "  block_number BIGINT, block_hash BYTEA, block_time BIGINT, anchored_at BIGINT,"
-    "  last_error TEXT,"
-    "  PRIMARY KEY(kind, seq));"
-    "CREATE TABLE txs("
-    "  tx_hash BYTEA PRIMARY KEY, kind INTEGER NOT NULL, seq BIGINT NOT NULL,"
-    "  nonce BIGINT NOT NULL, raw BYTEA NOT NULL, created_at BIGINT NOT NULL);",
-    /* 2: the revocation log, append-only (store_sqlite.c migration 2) */
-    "CREATE TABLE revocations("
-    "  idx BIGINT PRIMARY KEY,"
-    "  hash BYTEA NOT NULL UNIQUE CHECK(length(hash) = 32),"
-    "  reason INTEGER NOT NULL CHECK(reason BETWEEN 0 AND 255),"
-    "  note TEXT NOT NULL DEFAULT '',"
-    "  revoked_at BIGINT NOT NULL CHECK(revoked_at >= 0));"
-    "CREATE FUNCTION revocations_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "  $$BEGIN RAISE EXCEPTION 'the revocation log is append-only'; END$$;"
-    "CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations"
-    "  FOR EACH ROW EXECUTE FUNCTION revocations_append_only();"
-    "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations"
-    "  FOR EACH ROW EXECUTE FUNCTION revocations_append_only();"
-    "CREATE TRIGGER revocations_no_truncate BEFORE TRUNCATE ON revocations"
-    "  FOR EACH STATEMENT EXECUTE FUNCTION revocations_append_only();",
-    /* 3: API bearer token hashes (store_sqlite.c migration 3) */
-    "CREATE TABLE api_tokens("
-    "  name TEXT PRIMARY KEY,"
-    "  token_hash BYTEA NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
-    "  created_at BIGINT NOT NULL);",
-    /* 4: the block a transaction was (re)sent at (store_sqlite.c migration 4) */
-    "ALTER TABLE txs ADD COLUMN sent_block BIGINT;",
-    /* 5: SQLite moved to append-only chunks (store_sqlite.c migration 5);
-     * here the rows stay one per hash: PostgreSQL's B-tree + WAL already
-     * take a bulk submit at the rate its commits allow. Only a note. */
-    "COMMENT ON TABLE credentials IS 'one row per hash; id = batch first_id + leaf index';",
-};
-static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
-              "a migration added to one engine must be added to the other");
-
-/* ---- statements ------------------------------------------------------------ */
-
-struct params {
-    int n;
-    Oid type[10];
-    const char *v[10];
-    int len[10];
-    int fmt[10];
-    char num[10][24];
-};
-
-static void p_i64(struct params *p, int64_t x)
+static err_code pg_tx_begin(struct store *s, bool membership, struct err *e)
 {
-    snprintf(p->num[p->n], sizeof p->num[0], "%lld", (long long)x);
-    p->type[p->n] = OID_INT8;
-    p->v[p->n] = p->num[p->n];
-    p->len[p->n] = 0;
-    p->fmt[p->n++] = 0;
+    return pg_begin(PG(s), membership, e);
 }
 
-static void p_blob(struct params *p, const void *b, size_t n)
-{
-    p->type[p->n] = OID_BYTEA;
-    p->v[p->n] = n ? b : "";
-    p->len[p->n] = (int)n;
-    p->fmt[p->n++] = 1;
-}
+static err_code pg_tx_commit(struct store *s, struct err *e) { return pg_commit(PG(s), e); }
 
-static void p_text(struct params *p, const char *t)
-{
-    p->type[p->n] = OID_TEXT;
-    p->v[p->n] = t; /* NULL = SQL NULL */
-    p->len[p->n] = 0;
-    p->fmt[p->n++] = 0;
-}
-
-static err_code pgerr(struct pg *g, struct err *e, const char *what, const PGresult *r)
-{
-    const char *m = r ? PQresultErrorMessage(r) : "";
-    if (!m || !*m)
-        m = PQerrorMessage(g->c);
-    size_t n = strlen(m);
-    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-        n--;
-    return err_set(e, E_IO, "postgresql %s: %s: %.*s", g->where, what, (int)n, m);
-}
-
-/* Run one statement; binary results. *res (if given) is the caller's to PQclear. */
-static err_code pq(struct pg *g, const char *sql, const struct params *p, PGresult **res,
-                   const char *what, struct err *e)
-{
-    if (res)
-        *res = NULL;
-    /* A lost connection (server restart, network cut) is reopened before a
-     * statement that starts no transaction of its own, never in the middle
-     * of one: there the statement fails and the whole call with it. */
-    if (PQstatus(g->c) == CONNECTION_BAD && !g->in_tx) {
-        PQreset(g->c);
-        if (PQstatus(g->c) == CONNECTION_OK && !session_setup(g->c))
-            return pgerr(g, e, what, NULL);
-    }
-    PGresult *r = PQexecParams(g->c, sql, p ? p->n : 0, p ? p->type : NULL, p ? p->v : NULL,
-                               p ? p->len : NULL, p ? p->fmt : NULL, 1);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        err_code rc = pgerr(g, e, what, r);
-        PQclear(r);
-        return rc;
-    }
-    if (res)
-        *res = r;
-    else
-        PQclear(r);
-    return E_OK;
-}
-
-/* Rows changed by a command result. */
-static long changed(PGresult *r) { return strtol(PQcmdTuples(r), NULL, 10); }
-
-static int64_t gi(const PGresult *r, int row, int col)
-{
-    if (PQgetisnull(r, row, col))
-        return 0;
-    const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, col);
-    int n = PQgetlength(r, row, col);
-    uint64_t x = 0;
-    for (int i = 0; i < n && i < 8; i++)
-        x = x << 8 | v[i];
-    switch (n) { /* binary: network byte order, two's complement */
-    case 8: return (int64_t)x;
-    case 4: return (int32_t)(uint32_t)x;
-    case 2: return (int16_t)(uint16_t)x;
-    case 1: return v[0];
-    }
-    return 0;
-}
-
-static void gblob32(const PGresult *r, int row, int col, struct hash32 *out, bool *present)
-{
-    bool ok = !PQgetisnull(r, row, col) && PQgetlength(r, row, col) == 32;
-    if (ok)
-        memcpy(out->b, PQgetvalue(r, row, col), 32);
-    else
-        memset(out->b, 0, 32);
-    if (present)
-        *present = ok;
-}
-
-static void rollback(struct pg *g)
-{
-    PQclear(PQexec(g->c, "ROLLBACK"));
-    g->in_tx = false;
-}
-
-static err_code begin(struct pg *g, bool membership, struct err *e)
-{
-    err_code rc = pq(g, "BEGIN", NULL, NULL, "begin", e);
-    if (rc)
-        return rc;
-    g->in_tx = true;
-    if (!membership)
-        return E_OK;
-    struct params p = {0};
-    p_i64(&p, LOCK_MEMBERSHIP);
-    if ((rc = pq(g, "SELECT pg_advisory_xact_lock($1)", &p, NULL, "lock batch membership", e)))
-        rollback(g);
-    return rc;
-}
-
-/* E_OK only once the server has answered COMMIT (the commit record is
- * flushed: synchronous_commit = on). */
-static err_code commit(struct pg *g, struct err *e)
-{
-    err_code rc = pq(g, "COMMIT", NULL, NULL, "commit", e);
-    g->in_tx = false;
-    return rc;
-}
-
-/* ---- open, migrations, writer lock ------------------------------------------ */
-
-static void pg_close(struct store *s)
-{
-    struct pg *g = PG(s);
-    if (g->c)
-        PQfinish(g->c);
-    if (g->lock) {
-        /* Release the writer lock before hanging up: the server frees a
-         * session's locks only when its backend has finished exiting, so a
-         * successor trying right after PQfinish could still find it held. */
-        char sql[96];
-        snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)", (long long)LOCK_WRITER);
-        PQclear(PQexec(g->lock, sql));
-        PQfinish(g->lock);
-    }
-    if (g->url) {
-        memset(g->url, 0, strlen(g->url)); /* may hold a password */
-        free(g->url);
-    }
-    free(g);
-}
-
-/* Durability is the server's commit flush; never let a session relax it. */
-static bool session_setup(PGconn *c)
-{
-    PGresult *r = PQexec(c, "SET synchronous_commit = on; SET client_min_messages = warning");
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    return ok;
-}
-
-static PGconn *connect_pg(const char *url, char *errbuf, size_t errlen)
-{
-    PGconn *c = PQconnectdb(url);
-    if (!c) {
-        snprintf(errbuf, errlen, "out of memory");
-        return NULL;
-    }
-    if (PQstatus(c) != CONNECTION_OK) {
-        const char *m = PQerrorMessage(c);
-        size_t n = strlen(m);
-        while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-            n--;
-        snprintf(errbuf, errlen, "%.*s", (int)n, m);
-        PQfinish(c);
-        return NULL;
-    }
-    if (!session_setup(c)) {
-        snprintf(errbuf, errlen, "cannot set synchronous_commit: %s", PQerrorMessage(c));
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
-}
-
-static err_code migrate(struct pg *g, bool create, struct err *e)
-{
-    err_code rc;
-    PGresult *r;
-    if ((rc = pq(g, "SELECT to_regclass('schema_version') IS NOT NULL", NULL, &r, "schema", e)))
-        return rc;
-    bool have = gi(r, 0, 0) != 0;
-    PQclear(r);
-    if (!have && !create)
-        return err_set(e, E_NOT_FOUND, "postgresql %s: no notary database here (run `notary "
-                                       "init` first)", g->where);
-    /* Instances starting together: one migrates, the others wait and then
-     * see the new version. */
-    struct params p = {0};
-    p_i64(&p, LOCK_SCHEMA);
-    if ((rc = pq(g, "BEGIN", NULL, NULL, "begin", e)))
-        return rc;
-    g->in_tx = true;
-    if ((rc = pq(g, "SELECT pg_advisory_xact_lock($1)", &p, NULL, "lock schema", e)) ||
-        (rc = pq(g, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)", NULL,
-                 NULL, "schema", e)) ||
-        (rc = pq(g, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, &r, "schema", e)))
-        goto fail;
-    int version = (int)gi(r, 0, 0);
-    PQclear(r);
-    int latest = STORE_SCHEMA_VERSION;
-    if (version > latest) {
-        rc = err_set(e, E_UNSUPPORTED,
-                     "postgresql %s: database schema version %d is newer than this notary (%d); "
-                     "upgrade the notary", g->where, version, latest);
-        goto fail;
-    }
-    for (int v = version; v < latest; v++) {
-        r = PQexec(g->c, MIGRATIONS[v]);
-        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok) {
-            rc = pgerr(g, e, "migration", r);
-            PQclear(r);
-            err_prefix(e, "schema migration %d", v + 1);
-            goto fail;
-        }
-        PQclear(r);
-    }
-    struct params pv = {0};
-    p_i64(&pv, latest);
-    if (version < latest &&
-        ((rc = pq(g, "DELETE FROM schema_version", NULL, NULL, "schema", e)) ||
-         (rc = pq(g, "INSERT INTO schema_version(version) VALUES($1::bigint)", &pv, NULL,
-                  "schema", e))))
-        goto fail;
-    return commit(g, e);
-fail:
-    rollback(g);
-    return rc;
-}
-
-err_code store_pg_open(const char *url, bool create, struct store **out, struct err *e)
-{
-    *out = NULL;
-    struct pg *g = calloc(1, sizeof *g);
-    if (!g || !(g->url = strdup(url))) {
-        free(g);
-        return err_set(e, E_NOMEM, "out of memory");
-    }
-    g->base.ops = &PG_OPS;
-    char why[512];
-    if (!(g->c = connect_pg(url, why, sizeof why))) {
-        pg_close(&g->base);
-        return err_set(e, E_IO, "cannot connect to the PostgreSQL store: %s", why);
-    }
-    snprintf(g->where, sizeof g->where, "%s@%s:%s/%s", PQuser(g->c), PQhost(g->c), PQport(g->c),
-             PQdb(g->c));
-    err_code rc = migrate(g, create, e);
-    if (rc) {
-        pg_close(&g->base);
-        return rc;
-    }
-    *out = &g->base;
-    return E_OK;
-}
-
-static err_code pg_lock_writer(struct store *s, struct err *e)
-{
-    struct pg *g = PG(s);
-    if (g->lock) {
-        /* Still ours only while the session lives (a server restart or a
-         * network cut ends it, and then another instance may hold it). */
-        PGresult *r = PQexec(g->lock, "SELECT 1");
-        bool alive = PQresultStatus(r) == PGRES_TUPLES_OK;
-        PQclear(r);
-        if (alive)
-            return E_OK;
-        PQfinish(g->lock);
-        g->lock = NULL;
-        return err_set(e, E_STATE, "postgresql %s: the writer lock's session ended; another "
-                                   "instance may be the writer now", g->where);
-    }
-    char why[512];
-    PGconn *c = connect_pg(g->url, why, sizeof why);
-    if (!c)
-        return err_set(e, E_IO, "cannot connect to the PostgreSQL store: %s", why);
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)", (long long)LOCK_WRITER);
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        err_set(e, E_IO, "postgresql %s: writer lock: %s", g->where, PQresultErrorMessage(r));
-        PQclear(r);
-        PQfinish(c);
-        return E_IO;
-    }
-    bool got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
-    if (!got) {
-        PQfinish(c);
-        return err_set(e, E_STATE, "postgresql %s: another notary process is anchoring with this "
-                                   "key (one writer per key)", g->where);
-    }
-    g->lock = c;
-    return E_OK;
-}
+static void pg_tx_rollback(struct store *s) { pg_rollback(PG(s)); }
 
 /* ---- meta ------------------------------------------------------------------ */
 
@@ -442,9 +38,9 @@ static err_code pg_meta_get(struct store *s, const char *key, char **value, stru
 {
     *value = NULL;
     struct params p = {0};
-    p_text(&p, key);
+    pg_p_text(&p, key);
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT value FROM meta WHERE key = $1", &p, &r, "read setting", e);
+    err_code rc = pg_q(PG(s), "SELECT value FROM meta WHERE key = $1", &p, &r, "read setting", e);
     if (rc)
         return rc;
     if (PQntuples(r) == 1) {
@@ -461,11 +57,11 @@ static err_code pg_meta_get(struct store *s, const char *key, char **value, stru
 static err_code pg_meta_set(struct store *s, const char *key, const char *value, struct err *e)
 {
     struct params p = {0};
-    p_text(&p, key);
-    p_text(&p, value);
-    return pq(PG(s), "INSERT INTO meta(key, value) VALUES($1, $2) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &p, NULL,
-              "write setting", e);
+    pg_p_text(&p, key);
+    pg_p_text(&p, value);
+    return pg_q(PG(s), "INSERT INTO meta(key, value) VALUES($1, $2) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &p, NULL,
+                "write setting", e);
 }
 
 /* ---- batches ----------------------------------------------------------------- */
@@ -474,26 +70,50 @@ static err_code pg_meta_set(struct store *s, const char *key, const char *value,
     "kind, seq, state, size, root, opened_at, closed_at, tx_hash, nonce, sent_at, block_number, "  \
     "block_hash, block_time, anchored_at, last_error, first_id"
 
-static void row_to_batch(const PGresult *r, int i, struct store_batch *b)
+/* One element of `size` bytes per row of `r`, zeroed, then filled by `fill`,
+ * in an array that is the caller's to free on E_OK (*out; NULL if no rows;
+ * *n elements). Clears `r` in every case. */
+static err_code collect(PGresult *r, size_t size,
+                        void (*fill)(const PGresult *r, int i, void *elem), void **out, size_t *n,
+                        struct err *e)
 {
+    *out = NULL;
+    *n = 0;
+    int rows = PQntuples(r);
+    char *arr = NULL;
+    if (rows > 0 && !(arr = calloc((size_t)rows, size))) {
+        PQclear(r);
+        return err_set(e, E_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < rows; i++)
+        fill(r, i, arr + (size_t)i * size);
+    PQclear(r);
+    *out = arr;
+    *n = (size_t)rows;
+    return E_OK;
+}
+
+static void row_to_batch(const PGresult *r, int i, void *elem)
+{
+    struct store_batch *b = elem;
     memset(b, 0, sizeof *b);
-    b->kind = (enum batch_kind)gi(r, i, 0);
-    b->seq = (uint64_t)gi(r, i, 1);
-    b->state = (enum batch_state)gi(r, i, 2);
-    b->size = (uint64_t)gi(r, i, 3);
-    gblob32(r, i, 4, &b->root, &b->has_root);
-    b->opened_at = gi(r, i, 5);
-    b->closed_at = gi(r, i, 6);
-    gblob32(r, i, 7, &b->tx_hash, &b->has_tx);
-    b->nonce = (uint64_t)gi(r, i, 8);
-    b->sent_at = gi(r, i, 9);
-    b->block_number = (uint64_t)gi(r, i, 10);
-    gblob32(r, i, 11, &b->block_hash, NULL);
-    b->block_time = gi(r, i, 12);
-    b->anchored_at = gi(r, i, 13);
+    b->kind = (enum batch_kind)pg_gi(r, i, 0);
+    b->seq = (uint64_t)pg_gi(r, i, 1);
+    b->state = (enum batch_state)pg_gi(r, i, 2);
+    b->size = (uint64_t)pg_gi(r, i, 3);
+    pg_gblob32(r, i, 4, &b->root, &b->has_root);
+    b->opened_at = pg_gi(r, i, 5);
+    b->closed_at = pg_gi(r, i, 6);
+    pg_gblob32(r, i, 7, &b->tx_hash, &b->has_tx);
+    b->nonce = (uint64_t)pg_gi(r, i, 8);
+    b->sent_at = pg_gi(r, i, 9);
+    b->block_number = (uint64_t)pg_gi(r, i, 10);
+    pg_gblob32(r, i, 11, &b->block_hash, NULL);
+    b->block_time = pg_gi(r, i, 12);
+    b->anchored_at = pg_gi(r, i, 13);
     if (!PQgetisnull(r, i, 14))
         snprintf(b->last_error, sizeof b->last_error, "%s", PQgetvalue(r, i, 14));
-    b->first_id = gi(r, i, 15);
+    b->first_id = pg_gi(r, i, 15);
 }
 
 static err_code batch_query_one(struct pg *g, const char *where, const struct params *p,
@@ -502,7 +122,7 @@ static err_code batch_query_one(struct pg *g, const char *where, const struct pa
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT " BATCH_COLS " FROM batches WHERE %s", where);
     PGresult *r;
-    err_code rc = pq(g, sql, p, &r, "read batch", e);
+    err_code rc = pg_q(g, sql, p, &r, "read batch", e);
     if (rc)
         return rc;
     if (PQntuples(r) >= 1)
@@ -517,7 +137,7 @@ static err_code pg_batch_open_get(struct store *s, enum batch_kind kind, struct 
                                   struct err *e)
 {
     struct params p = {0};
-    p_i64(&p, kind);
+    pg_p_i64(&p, kind);
     return batch_query_one(PG(s), "kind = $1 AND state = 0", &p, out, "no open batch", e);
 }
 
@@ -525,13 +145,9 @@ static err_code pg_batch_get(struct store *s, enum batch_kind kind, uint64_t seq
                              struct store_batch *out, struct err *e)
 {
     struct params p = {0};
-    p_i64(&p, kind);
-    p_i64(&p, (int64_t)seq);
-    err_code rc = batch_query_one(PG(s), "kind = $1 AND seq = $2", &p, out, "no such batch", e);
-    if (rc == E_NOT_FOUND)
-        err_set(e, E_NOT_FOUND, "no %s %llu", kind == BATCH_ISSUANCE ? "batch" : "checkpoint",
-                (unsigned long long)seq);
-    return rc;
+    pg_p_i64(&p, kind);
+    pg_p_i64(&p, (int64_t)seq);
+    return batch_query_one(PG(s), "kind = $1 AND seq = $2", &p, out, "no such batch", e);
 }
 
 static err_code pg_batch_list(struct store *s, enum batch_kind kind, struct store_batch **out,
@@ -540,23 +156,14 @@ static err_code pg_batch_list(struct store *s, enum batch_kind kind, struct stor
     *out = NULL;
     *n = 0;
     struct params p = {0};
-    p_i64(&p, kind);
+    pg_p_i64(&p, kind);
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT " BATCH_COLS " FROM batches WHERE kind = $1 ORDER BY seq", &p,
-                     &r, "list batches", e);
-    if (rc)
+    void *rows;
+    err_code rc = pg_q(PG(s), "SELECT " BATCH_COLS " FROM batches WHERE kind = $1 ORDER BY seq", &p,
+                       &r, "list batches", e);
+    if (rc || (rc = collect(r, sizeof **out, row_to_batch, &rows, n, e)))
         return rc;
-    int rows = PQntuples(r);
-    if (rows > 0) {
-        if (!(*out = calloc((size_t)rows, sizeof **out))) {
-            PQclear(r);
-            return err_set(e, E_NOMEM, "out of memory");
-        }
-        for (int i = 0; i < rows; i++)
-            row_to_batch(r, i, &(*out)[i]);
-    }
-    *n = (size_t)rows;
-    PQclear(r);
+    *out = rows;
     return E_OK;
 }
 
@@ -564,13 +171,13 @@ static err_code pg_batch_list(struct store *s, enum batch_kind kind, struct stor
 static err_code next_seq(struct pg *g, enum batch_kind kind, uint64_t *seq, struct err *e)
 {
     struct params p = {0};
-    p_i64(&p, kind);
+    pg_p_i64(&p, kind);
     PGresult *r;
-    err_code rc = pq(g, "SELECT coalesce(max(seq) + 1, 0) FROM batches WHERE kind = $1", &p, &r,
-                     "next sequence number", e);
+    err_code rc = pg_q(g, "SELECT coalesce(max(seq) + 1, 0) FROM batches WHERE kind = $1", &p, &r,
+                       "next sequence number", e);
     if (rc)
         return rc;
-    *seq = (uint64_t)gi(r, 0, 0);
+    *seq = (uint64_t)pg_gi(r, 0, 0);
     PQclear(r);
     return E_OK;
 }
@@ -608,7 +215,7 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
     uint8_t *how = malloc(SUBMIT_CHUNK);
     if (!how)
         return err_set(e, E_NOMEM, "out of memory");
-    err_code rc = begin(g, true, e);
+    err_code rc = pg_begin(g, true, e);
     if (rc) {
         free(how);
         return rc;
@@ -622,11 +229,11 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
         struct params p = {0};
         if ((rc = next_seq(g, BATCH_ISSUANCE, &seq, e)))
             goto fail;
-        p_i64(&p, (int64_t)seq);
-        p_i64(&p, now);
-        if ((rc = pq(g, "INSERT INTO batches(kind, seq, state, size, first_id, opened_at) "
-                        "VALUES(0, $1, 0, 0, (SELECT coalesce(max(id) + 1, 0) FROM credentials), "
-                        "$2)", &p, NULL, "open batch", e)) ||
+        pg_p_i64(&p, (int64_t)seq);
+        pg_p_i64(&p, now);
+        if ((rc = pg_q(g, "INSERT INTO batches(kind, seq, state, size, first_id, opened_at) "
+                          "VALUES(0, $1, 0, 0, (SELECT coalesce(max(id) + 1, 0) FROM credentials), "
+                          "$2)", &p, NULL, "open batch", e)) ||
             (rc = pg_batch_open_get(s, BATCH_ISSUANCE, &open, e)))
             goto fail;
     } else if (rc) {
@@ -639,24 +246,24 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
             how[i] = (uint8_t)(hashing ? hashing[at + i] : CRED_HASH_GIVEN);
         int64_t first = open.first_id + (int64_t)next;
         struct params p = {0};
-        p_blob(&p, hashes + at, k * 32);
-        p_blob(&p, how, k);
-        p_i64(&p, first);
-        p_i64(&p, (int64_t)open.seq);
-        p_i64(&p, now);
-        p_i64(&p, (int64_t)k);
-        if ((rc = pq(g, SQL_INSERT_CHUNK, &p, &r, "store credentials", e)))
+        pg_p_blob(&p, hashes + at, k * 32);
+        pg_p_blob(&p, how, k);
+        pg_p_i64(&p, first);
+        pg_p_i64(&p, (int64_t)open.seq);
+        pg_p_i64(&p, now);
+        pg_p_i64(&p, (int64_t)k);
+        if ((rc = pg_q(g, SQL_INSERT_CHUNK, &p, &r, "store credentials", e)))
             goto fail;
-        long added = changed(r);
+        long added = pg_changed(r);
         PQclear(r);
         r = NULL;
         if (out) {
             struct params q = {0};
-            p_blob(&q, hashes + at, k * 32);
-            p_i64(&q, (int64_t)k);
-            p_i64(&q, first);
-            p_i64(&q, added);
-            if ((rc = pq(g, SQL_CHUNK_RESULT, &q, &r, "read credentials", e)))
+            pg_p_blob(&q, hashes + at, k * 32);
+            pg_p_i64(&q, (int64_t)k);
+            pg_p_i64(&q, first);
+            pg_p_i64(&q, added);
+            if ((rc = pg_q(g, SQL_CHUNK_RESULT, &q, &r, "read credentials", e)))
                 goto fail;
             if ((size_t)PQntuples(r) != k) {
                 rc = err_set(e, E_STATE, "postgresql %s: %d of %zu submitted hashes found",
@@ -665,9 +272,9 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
             }
             for (size_t i = 0; i < k; i++)
                 out[at + i] = (struct store_submitted){
-                    .batch_seq = (uint64_t)gi(r, (int)i, 1),
-                    .leaf_index = (uint64_t)gi(r, (int)i, 2),
-                    .existed = gi(r, (int)i, 3) != 0};
+                    .batch_seq = (uint64_t)pg_gi(r, (int)i, 1),
+                    .leaf_index = (uint64_t)pg_gi(r, (int)i, 2),
+                    .existed = pg_gi(r, (int)i, 3) != 0};
             PQclear(r);
             r = NULL;
         }
@@ -676,11 +283,11 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
             progress(at + k, n, arg);
     }
     struct params u = {0};
-    p_i64(&u, (int64_t)next);
-    p_i64(&u, (int64_t)open.seq);
-    if ((rc = pq(g, "UPDATE batches SET size = $1 WHERE kind = 0 AND seq = $2", &u, NULL,
-                 "update batch size", e)) ||
-        (rc = commit(g, e)))
+    pg_p_i64(&u, (int64_t)next);
+    pg_p_i64(&u, (int64_t)open.seq);
+    if ((rc = pg_q(g, "UPDATE batches SET size = $1 WHERE kind = 0 AND seq = $2", &u, NULL,
+                   "update batch size", e)) ||
+        (rc = pg_commit(g, e)))
         goto fail;
     free(how);
     if (progress)
@@ -688,7 +295,7 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
     return E_OK;
 fail:
     PQclear(r);
-    rollback(g);
+    pg_rollback(g);
     free(how);
     return rc;
 }
@@ -697,220 +304,145 @@ static err_code pg_credential_get(struct store *s, const struct hash32 *hash,
                                   struct store_credential *out, struct err *e)
 {
     struct params p = {0};
-    p_blob(&p, hash->b, 32);
+    pg_p_blob(&p, hash->b, 32);
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT c.hashing, c.batch_seq, c.id - b.first_id, c.submitted_at "
-                            "FROM credentials c JOIN batches b ON b.kind = 0 AND "
-                            "b.seq = c.batch_seq WHERE c.hash = $1", &p, &r, "read credential", e);
+    err_code rc = pg_q(PG(s), "SELECT c.hashing, c.batch_seq, c.id - b.first_id, c.submitted_at "
+                              "FROM credentials c JOIN batches b ON b.kind = 0 AND "
+                              "b.seq = c.batch_seq WHERE c.hash = $1", &p, &r,
+                       "read credential", e);
     if (rc)
         return rc;
     if (PQntuples(r) == 1) {
         out->hash = *hash;
-        out->hashing = (enum credential_hashing)gi(r, 0, 0);
-        out->batch_seq = (uint64_t)gi(r, 0, 1);
-        out->leaf_index = (uint64_t)gi(r, 0, 2);
-        out->submitted_at = gi(r, 0, 3);
+        out->hashing = (enum credential_hashing)pg_gi(r, 0, 0);
+        out->batch_seq = (uint64_t)pg_gi(r, 0, 1);
+        out->leaf_index = (uint64_t)pg_gi(r, 0, 2);
+        out->submitted_at = pg_gi(r, 0, 3);
     } else {
-        char hex[65];
-        hash32_to_hex(hash, hex);
-        rc = err_set(e, E_NOT_FOUND, "credential %s was never submitted to this notary", hex);
+        rc = err_set(e, E_NOT_FOUND, "credential never submitted");
     }
     PQclear(r);
     return rc;
 }
 
-static err_code pg_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes,
-                                uint8_t **hashing, uint64_t *n, struct err *e)
+static err_code pg_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *h,
+                                uint8_t *how, struct err *e)
 {
     struct pg *g = PG(s);
-    *hashes = NULL;
-    if (hashing)
-        *hashing = NULL;
-    *n = 0;
-    struct store_batch b;
-    err_code rc = pg_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
+    struct params p = {0};
+    pg_p_i64(&p, b->first_id);
+    pg_p_i64(&p, b->first_id + (int64_t)b->size);
+    PGresult *r;
+    err_code rc = pg_q(g, "SELECT id - $1, hash, hashing FROM credentials WHERE id >= $1 AND "
+                          "id < $2 ORDER BY id", &p, &r, "read batch leaves", e);
     if (rc)
         return rc;
-    if (b.size == 0)
-        return E_OK;
-    struct hash32 *h = malloc(b.size * sizeof *h);
-    uint8_t *how = hashing ? malloc(b.size) : NULL;
-    if (!h || (hashing && !how)) {
-        free(h);
-        free(how);
-        return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
-    }
-    struct params p = {0};
-    p_i64(&p, b.first_id);
-    p_i64(&p, b.first_id + (int64_t)b.size);
-    PGresult *r;
-    if ((rc = pq(g, "SELECT id - $1, hash, hashing FROM credentials WHERE id >= $1 AND id < $2 "
-                    "ORDER BY id", &p, &r, "read batch leaves", e))) {
-        free(h);
-        free(how);
-        return rc;
-    }
     uint64_t rows = (uint64_t)PQntuples(r);
     for (uint64_t i = 0; i < rows && !rc; i++) {
         /* Leaves must be exactly 0..size-1: anything else is a corrupt store. */
-        if (i >= b.size || (uint64_t)gi(r, (int)i, 0) != i || PQgetlength(r, (int)i, 1) != 32) {
+        if (i >= b->size || (uint64_t)pg_gi(r, (int)i, 0) != i || PQgetlength(r, (int)i, 1) != 32) {
             rc = err_set(e, E_STATE, "postgresql %s: batch %llu is inconsistent at leaf %llu",
-                         g->where, (unsigned long long)seq, (unsigned long long)i);
+                         g->where, (unsigned long long)b->seq, (unsigned long long)i);
             break;
         }
         memcpy(h[i].b, PQgetvalue(r, (int)i, 1), 32);
         if (how)
-            how[i] = (uint8_t)gi(r, (int)i, 2);
+            how[i] = (uint8_t)pg_gi(r, (int)i, 2);
     }
     PQclear(r);
-    if (!rc && rows != b.size)
+    if (!rc && rows != b->size)
         rc = err_set(e, E_STATE, "postgresql %s: batch %llu has %llu leaves, expected %llu",
-                     g->where, (unsigned long long)seq, (unsigned long long)rows,
-                     (unsigned long long)b.size);
-    if (rc) {
-        free(h);
-        free(how);
-        return rc;
-    }
-    *hashes = h;
-    if (hashing)
-        *hashing = how;
-    *n = rows;
-    return E_OK;
+                     g->where, (unsigned long long)b->seq, (unsigned long long)rows,
+                     (unsigned long long)b->size);
+    return rc;
 }
 
-static err_code pg_batch_freeze(struct store *s, int64_t closed_at, struct store_batch *out,
-                                struct err *e)
+static err_code pg_batch_mark_closed(struct store *s, uint64_t seq, int64_t closed_at,
+                                     struct err *e)
 {
-    struct pg *g = PG(s);
-    err_code rc = begin(g, true, e);
-    if (rc)
-        return rc;
-    if ((rc = pg_batch_open_get(s, BATCH_ISSUANCE, out, e))) {
-        rollback(g);
-        return rc == E_NOT_FOUND ? err_set(e, E_NOT_FOUND, "nothing to close: no credentials "
-                                                          "were submitted since the last batch")
-                                 : rc;
-    }
-    if (out->size == 0) {
-        rollback(g);
-        return err_set(e, E_NOT_FOUND, "nothing to close: the open batch %llu is empty",
-                       (unsigned long long)out->seq);
-    }
     struct params p = {0};
-    p_i64(&p, closed_at);
-    p_i64(&p, (int64_t)out->seq);
-    if ((rc = pq(g, "UPDATE batches SET state = 1, closed_at = $1 WHERE kind = 0 AND seq = $2",
-                 &p, NULL, "freeze batch", e)) ||
-        (rc = commit(g, e))) {
-        rollback(g);
-        return rc;
-    }
-    out->state = BATCH_CLOSED;
-    out->closed_at = closed_at;
-    return E_OK;
-}
-
-/* One UPDATE/INSERT/DELETE in its own (autocommit) transaction; *n rows changed. */
-static err_code run(struct pg *g, const char *sql, const struct params *p, long *n,
-                    const char *what, struct err *e)
-{
-    PGresult *r;
-    err_code rc = pq(g, sql, p, &r, what, e);
-    if (rc)
-        return rc;
-    if (n)
-        *n = changed(r);
-    PQclear(r);
-    return E_OK;
+    pg_p_i64(&p, closed_at);
+    pg_p_i64(&p, (int64_t)seq);
+    return pg_run(PG(s), "UPDATE batches SET state = 1, closed_at = $1 WHERE kind = 0 AND seq = $2",
+                  &p, NULL, "freeze batch", e);
 }
 
 static err_code pg_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
                                   const struct hash32 *root, struct err *e)
 {
     struct params p = {0};
-    p_blob(&p, root->b, 32);
-    p_i64(&p, kind);
-    p_i64(&p, (int64_t)seq);
+    pg_p_blob(&p, root->b, 32);
+    pg_p_i64(&p, kind);
+    pg_p_i64(&p, (int64_t)seq);
     long n = 0;
-    err_code rc = run(PG(s), "UPDATE batches SET root = $1 WHERE kind = $2 AND seq = $3 AND "
-                             "state = 1 AND root IS NULL", &p, &n, "set root", e);
+    err_code rc = pg_run(PG(s), "UPDATE batches SET root = $1 WHERE kind = $2 AND seq = $3 AND "
+                                "state = 1 AND root IS NULL", &p, &n, "set root", e);
     if (!rc && n != 1)
         return err_set(e, E_STATE, "batch %llu is not closed without a root",
                        (unsigned long long)seq);
     return rc;
 }
 
-static err_code pg_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,
+static err_code pg_checkpoint_insert(struct store *s, uint64_t size, const struct hash32 *root,
                                      int64_t closed_at, uint64_t *seq, struct err *e)
 {
     struct pg *g = PG(s);
-    err_code rc = begin(g, true, e);
+    err_code rc = next_seq(g, BATCH_REVOCATION, seq, e);
     if (rc)
         return rc;
-    if ((rc = next_seq(g, BATCH_REVOCATION, seq, e))) {
-        rollback(g);
-        return rc;
-    }
     struct params p = {0};
-    p_i64(&p, (int64_t)*seq);
-    p_i64(&p, (int64_t)size);
-    p_blob(&p, root->b, 32);
-    p_i64(&p, closed_at);
-    if ((rc = run(g, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
-                     "VALUES(1, $1, 1, $2, $3, $4, $4)", &p, NULL, "create checkpoint", e)) ||
-        (rc = commit(g, e))) {
-        rollback(g);
-        return rc;
-    }
-    return E_OK;
+    pg_p_i64(&p, (int64_t)*seq);
+    pg_p_i64(&p, (int64_t)size);
+    pg_p_blob(&p, root->b, 32);
+    pg_p_i64(&p, closed_at);
+    return pg_run(g, "INSERT INTO batches(kind, seq, state, size, root, opened_at, closed_at) "
+                     "VALUES(1, $1, 1, $2, $3, $4, $4)", &p, NULL, "create checkpoint", e);
 }
 
 /* ---- anchoring state ---------------------------------------------------------- */
 
-static err_code pg_tx_record(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
+static err_code pg_tx_insert(struct store *s, enum batch_kind kind, uint64_t seq, uint64_t nonce,
                              const struct hash32 *tx_hash, const uint8_t *raw, size_t raw_len,
-                             struct err *e)
+                             int64_t now, bool *recorded, struct err *e)
 {
     struct pg *g = PG(s);
-    int64_t now = (int64_t)time(NULL);
-    err_code rc = begin(g, false, e);
-    if (rc)
-        return rc;
     struct params t = {0}, b = {0};
-    p_blob(&t, tx_hash->b, 32);
-    p_i64(&t, kind);
-    p_i64(&t, (int64_t)seq);
-    p_i64(&t, (int64_t)nonce);
-    p_blob(&t, raw, raw_len);
-    p_i64(&t, now);
-    p_blob(&b, tx_hash->b, 32);
-    p_i64(&b, (int64_t)nonce);
-    p_i64(&b, now);
-    p_i64(&b, kind);
-    p_i64(&b, (int64_t)seq);
+    pg_p_blob(&t, tx_hash->b, 32);
+    pg_p_i64(&t, kind);
+    pg_p_i64(&t, (int64_t)seq);
+    pg_p_i64(&t, (int64_t)nonce);
+    pg_p_blob(&t, raw, raw_len);
+    pg_p_i64(&t, now);
+    pg_p_blob(&b, tx_hash->b, 32);
+    pg_p_i64(&b, (int64_t)nonce);
+    pg_p_i64(&b, now);
+    pg_p_i64(&b, kind);
+    pg_p_i64(&b, (int64_t)seq);
     long n = 0;
-    if ((rc = run(g, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
-                     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (tx_hash) DO UPDATE SET "
-                     /* adopted earlier (no bytes), signed here now: the same
-                      * deterministic signature gives the same hash */
-                     "raw = EXCLUDED.raw, nonce = EXCLUDED.nonce WHERE length(txs.raw) = 0 "
-                     "AND length(EXCLUDED.raw) > 0", &t, NULL,
-                  "record transaction", e)) ||
-        (rc = run(g, "UPDATE batches SET state = 2, tx_hash = $1, nonce = $2, sent_at = $3, "
-                     "last_error = NULL WHERE kind = $4 AND seq = $5 AND state IN (1, 2)",
-                  &b, &n, "record transaction", e))) {
-        rollback(g);
+    err_code rc;
+    if ((rc = pg_run(g, "INSERT INTO txs(tx_hash, kind, seq, nonce, raw, created_at) "
+                        "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (tx_hash) DO UPDATE SET "
+                        /* adopted earlier (no bytes), signed here now: the same
+                         * deterministic signature gives the same hash */
+                        "raw = EXCLUDED.raw, nonce = EXCLUDED.nonce WHERE length(txs.raw) = 0 "
+                        "AND length(EXCLUDED.raw) > 0", &t, NULL,
+                     "record transaction", e)) ||
+        (rc = pg_run(g, "UPDATE batches SET state = 2, tx_hash = $1, nonce = $2, sent_at = $3, "
+                        "last_error = NULL WHERE kind = $4 AND seq = $5 AND state IN (1, 2)",
+                     &b, &n, "record transaction", e)))
         return rc;
-    }
-    if (n != 1) {
-        rollback(g);
-        return err_set(e, E_STATE, "batch %llu is not closed or sent; cannot record a transaction",
-                       (unsigned long long)seq);
-    }
-    if ((rc = commit(g, e)))
-        rollback(g);
-    return rc;
+    *recorded = n == 1;
+    return E_OK;
+}
+
+static void row_to_tx(const PGresult *r, int i, void *elem)
+{
+    struct store_tx *t = elem;
+    pg_gblob32(r, i, 0, &t->hash, NULL);
+    t->nonce = (uint64_t)pg_gi(r, i, 1);
+    t->has_raw = pg_gi(r, i, 2) > 0;
+    t->has_sent_block = !PQgetisnull(r, i, 3);
+    t->sent_block = (uint64_t)pg_gi(r, i, 3);
 }
 
 static err_code pg_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
@@ -919,29 +451,16 @@ static err_code pg_tx_list(struct store *s, enum batch_kind kind, uint64_t seq,
     *out = NULL;
     *n = 0;
     struct params p = {0};
-    p_i64(&p, kind);
-    p_i64(&p, (int64_t)seq);
+    pg_p_i64(&p, kind);
+    pg_p_i64(&p, (int64_t)seq);
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT tx_hash, nonce, length(raw)::bigint, sent_block FROM txs "
-                            "WHERE kind = $1 AND seq = $2 ORDER BY created_at, nonce", &p, &r,
-                     "list transactions", e);
-    if (rc)
+    void *rows;
+    err_code rc = pg_q(PG(s), "SELECT tx_hash, nonce, length(raw)::bigint, sent_block FROM txs "
+                              "WHERE kind = $1 AND seq = $2 ORDER BY created_at, nonce", &p, &r,
+                       "list transactions", e);
+    if (rc || (rc = collect(r, sizeof **out, row_to_tx, &rows, n, e)))
         return rc;
-    int rows = PQntuples(r);
-    if (rows > 0 && !(*out = calloc((size_t)rows, sizeof **out))) {
-        PQclear(r);
-        return err_set(e, E_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < rows; i++) {
-        struct store_tx *t = &(*out)[i];
-        gblob32(r, i, 0, &t->hash, NULL);
-        t->nonce = (uint64_t)gi(r, i, 1);
-        t->has_raw = gi(r, i, 2) > 0;
-        t->has_sent_block = !PQgetisnull(r, i, 3);
-        t->sent_block = (uint64_t)gi(r, i, 3);
-    }
-    *n = (size_t)rows;
-    PQclear(r);
+    *out = rows;
     return E_OK;
 }
 
@@ -950,13 +469,13 @@ static err_code pg_tx_set_sent_block(struct store *s, const struct hash32 *tx_ha
 {
     struct params p = {0};
     if (block)
-        p_i64(&p, (int64_t)*block);
+        pg_p_i64(&p, (int64_t)*block);
     else
-        p_text(&p, NULL), p.type[0] = OID_INT8;
-    p_blob(&p, tx_hash->b, 32);
+        pg_p_text(&p, NULL), p.type[0] = OID_INT8;
+    pg_p_blob(&p, tx_hash->b, 32);
     long n = 0;
-    err_code rc = run(PG(s), "UPDATE txs SET sent_block = $1 WHERE tx_hash = $2", &p, &n,
-                      "note the send block", e);
+    err_code rc = pg_run(PG(s), "UPDATE txs SET sent_block = $1 WHERE tx_hash = $2", &p, &n,
+                         "note the send block", e);
     if (!rc && n != 1)
         return err_set(e, E_NOT_FOUND, "transaction not recorded in the store");
     return rc;
@@ -968,10 +487,10 @@ static err_code pg_tx_raw(struct store *s, const struct hash32 *tx_hash, uint8_t
     *raw = NULL;
     *len = 0;
     struct params p = {0};
-    p_blob(&p, tx_hash->b, 32);
+    pg_p_blob(&p, tx_hash->b, 32);
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT raw FROM txs WHERE tx_hash = $1", &p, &r, "read transaction",
-                     e);
+    err_code rc = pg_q(PG(s), "SELECT raw FROM txs WHERE tx_hash = $1", &p, &r, "read transaction",
+                       e);
     if (rc)
         return rc;
     if (PQntuples(r) == 1) {
@@ -995,18 +514,19 @@ static err_code pg_batch_anchored(struct store *s, enum batch_kind kind, uint64_
                                   struct err *e)
 {
     struct params p = {0};
-    p_blob(&p, tx_hash->b, 32);
-    p_i64(&p, (int64_t)block_number);
-    p_blob(&p, block_hash->b, 32);
-    p_i64(&p, block_time);
-    p_i64(&p, (int64_t)time(NULL));
-    p_i64(&p, kind);
-    p_i64(&p, (int64_t)seq);
+    pg_p_blob(&p, tx_hash->b, 32);
+    pg_p_i64(&p, (int64_t)block_number);
+    pg_p_blob(&p, block_hash->b, 32);
+    pg_p_i64(&p, block_time);
+    pg_p_i64(&p, (int64_t)time(NULL));
+    pg_p_i64(&p, kind);
+    pg_p_i64(&p, (int64_t)seq);
     long n = 0;
-    err_code rc = run(PG(s), "UPDATE batches SET state = 3, tx_hash = $1, block_number = $2, "
-                             "block_hash = $3, block_time = $4, anchored_at = $5, "
-                             "last_error = NULL WHERE kind = $6 AND seq = $7 AND state IN (1, 2)",
-                      &p, &n, "mark anchored", e);
+    err_code rc = pg_run(PG(s), "UPDATE batches SET state = 3, tx_hash = $1, block_number = $2, "
+                                "block_hash = $3, block_time = $4, anchored_at = $5, "
+                                "last_error = NULL WHERE kind = $6 AND seq = $7 AND "
+                                "state IN (1, 2)",
+                         &p, &n, "mark anchored", e);
     if (!rc && n != 1)
         return err_set(e, E_STATE, "batch %llu is not waiting to be anchored",
                        (unsigned long long)seq);
@@ -1017,43 +537,43 @@ static err_code pg_batch_set_state(struct store *s, enum batch_kind kind, uint64
                                    enum batch_state state, const char *why, struct err *e)
 {
     struct params p = {0};
-    p_i64(&p, state);
-    p_text(&p, why);
-    p_i64(&p, kind);
-    p_i64(&p, (int64_t)seq);
-    return run(PG(s), "UPDATE batches SET state = $1, last_error = $2 WHERE kind = $3 AND "
-                      "seq = $4", &p, NULL, "set batch state", e);
+    pg_p_i64(&p, state);
+    pg_p_text(&p, why);
+    pg_p_i64(&p, kind);
+    pg_p_i64(&p, (int64_t)seq);
+    return pg_run(PG(s), "UPDATE batches SET state = $1, last_error = $2 WHERE kind = $3 AND "
+                         "seq = $4", &p, NULL, "set batch state", e);
 }
 
 static err_code pg_batch_note(struct store *s, enum batch_kind kind, uint64_t seq, const char *why,
                               struct err *e)
 {
     struct params p = {0};
-    p_text(&p, why);
-    p_i64(&p, kind);
-    p_i64(&p, (int64_t)seq);
-    return run(PG(s), "UPDATE batches SET last_error = $1 WHERE kind = $2 AND seq = $3", &p, NULL,
-               "note batch", e);
+    pg_p_text(&p, why);
+    pg_p_i64(&p, kind);
+    pg_p_i64(&p, (int64_t)seq);
+    return pg_run(PG(s), "UPDATE batches SET last_error = $1 WHERE kind = $2 AND seq = $3", &p,
+                  NULL, "note batch", e);
 }
 
 static err_code pg_counts(struct store *s, struct store_counts *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT count(*) FROM credentials", NULL, &r, "count", e);
+    err_code rc = pg_q(PG(s), "SELECT count(*) FROM credentials", NULL, &r, "count", e);
     if (rc)
         return rc;
-    out->credentials = (uint64_t)gi(r, 0, 0);
+    out->credentials = (uint64_t)pg_gi(r, 0, 0);
     PQclear(r);
-    if ((rc = pq(PG(s), "SELECT state, count(*), coalesce(sum(size), 0)::bigint FROM batches "
-                        "WHERE kind = 0 GROUP BY state", NULL, &r, "count", e)))
+    if ((rc = pg_q(PG(s), "SELECT state, count(*), coalesce(sum(size), 0)::bigint FROM batches "
+                          "WHERE kind = 0 GROUP BY state", NULL, &r, "count", e)))
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {
-        int64_t state = gi(r, i, 0);
+        int64_t state = pg_gi(r, i, 0);
         if (state >= 0 && state <= BATCH_FAILED)
-            out->batches[state] = (uint64_t)gi(r, i, 1);
+            out->batches[state] = (uint64_t)pg_gi(r, i, 1);
         if (state == BATCH_OPEN)
-            out->open_size = (uint64_t)gi(r, i, 2);
+            out->open_size = (uint64_t)pg_gi(r, i, 2);
     }
     PQclear(r);
     return E_OK;
@@ -1064,21 +584,21 @@ static err_code pg_counts(struct store *s, struct store_counts *out, struct err 
 static void row_to_revocation(const PGresult *r, int i, struct store_revocation *out)
 {
     memset(out, 0, sizeof *out);
-    out->index = (uint64_t)gi(r, i, 0);
-    gblob32(r, i, 1, &out->hash, NULL);
-    out->reason = (uint8_t)gi(r, i, 2);
+    out->index = (uint64_t)pg_gi(r, i, 0);
+    pg_gblob32(r, i, 1, &out->hash, NULL);
+    out->reason = (uint8_t)pg_gi(r, i, 2);
     snprintf(out->note, sizeof out->note, "%s", PQgetvalue(r, i, 3));
-    out->revoked_at = gi(r, i, 4);
+    out->revoked_at = pg_gi(r, i, 4);
 }
 
 static err_code pg_revocation_get(struct store *s, const struct hash32 *hash,
                                   struct store_revocation *out, struct err *e)
 {
     struct params p = {0};
-    p_blob(&p, hash->b, 32);
+    pg_p_blob(&p, hash->b, 32);
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT idx, hash, reason, note, revoked_at FROM revocations "
-                            "WHERE hash = $1", &p, &r, "read revocation", e);
+    err_code rc = pg_q(PG(s), "SELECT idx, hash, reason, note, revoked_at FROM revocations "
+                              "WHERE hash = $1", &p, &r, "read revocation", e);
     if (rc)
         return rc;
     if (PQntuples(r) == 1)
@@ -1089,67 +609,34 @@ static err_code pg_revocation_get(struct store *s, const struct hash32 *hash,
     return rc;
 }
 
-static err_code pg_revocation_add(struct store *s, const struct hash32 *hash, uint8_t reason,
-                                  const char *note, int64_t revoked_at,
-                                  struct store_revocation *out, bool *existed, struct err *e)
+static err_code pg_revocation_append(struct store *s, const struct hash32 *hash,
+                                     uint8_t reason, const char *note, int64_t revoked_at,
+                                     struct err *e)
 {
-    struct pg *g = PG(s);
-    *existed = false;
-    /* idx = max + 1 must not be handed out twice: LOCK_MEMBERSHIP. */
-    err_code rc = begin(g, true, e);
-    if (rc)
-        return rc;
-    struct store_credential cred;
-    if ((rc = pg_credential_get(s, hash, &cred, e))) {
-        rollback(g);
-        return rc;
-    }
-    rc = pg_revocation_get(s, hash, out, e);
-    if (rc == E_OK) {
-        *existed = true;
-        rollback(g);
-        return E_OK;
-    }
-    if (rc != E_NOT_FOUND) {
-        rollback(g);
-        return rc;
-    }
-    err_clear(e);
     struct params p = {0};
-    p_blob(&p, hash->b, 32);
-    p_i64(&p, reason);
-    p_text(&p, note ? note : "");
-    p_i64(&p, revoked_at);
-    if ((rc = run(g, "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
-                     "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), $1, $2, $3, $4)",
-                  &p, NULL, "append revocation", e)) ||
-        (rc = pg_revocation_get(s, hash, out, e)) || (rc = commit(g, e))) {
-        rollback(g);
-        return rc;
-    }
-    return E_OK;
+    pg_p_blob(&p, hash->b, 32);
+    pg_p_i64(&p, reason);
+    pg_p_text(&p, note);
+    pg_p_i64(&p, revoked_at);
+    return pg_run(PG(s), "INSERT INTO revocations(idx, hash, reason, note, revoked_at) VALUES("
+                         "(SELECT coalesce(max(idx) + 1, 0) FROM revocations), $1, $2, $3, $4)",
+                  &p, NULL, "append revocation", e);
 }
 
-static err_code pg_revocation_load(struct store *s, struct revlog *log, struct err *e)
+static err_code pg_revocation_each(struct store *s,
+                                   err_code (*each)(void *arg, struct store_revocation *r,
+                                                    struct err *e),
+                                   void *arg, struct err *e)
 {
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT idx, hash, reason, note, revoked_at FROM revocations "
-                            "ORDER BY idx", NULL, &r, "read the revocation log", e);
+    err_code rc = pg_q(PG(s), "SELECT idx, hash, reason, note, revoked_at FROM revocations "
+                              "ORDER BY idx", NULL, &r, "read the revocation log", e);
     if (rc)
         return rc;
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
         struct store_revocation sr;
         row_to_revocation(r, i, &sr);
-        /* Positions must be exactly 0..n-1: anything else is a corrupt store. */
-        if (sr.index != (uint64_t)i) {
-            rc = err_set(e, E_STATE, "postgresql %s: the revocation log has no entry %d",
-                         PG(s)->where, i);
-            break;
-        }
-        struct revlog_entry en = {.credential = sr.hash, .reason = sr.reason,
-                                  .time = sr.revoked_at, .note = sr.note[0] ? sr.note : NULL};
-        if ((rc = revlog_add_entry(log, &en, e)))
-            break;
+        rc = each(arg, &sr, e);
     }
     PQclear(r);
     return rc;
@@ -1158,10 +645,10 @@ static err_code pg_revocation_load(struct store *s, struct revlog *log, struct e
 static err_code pg_revocation_count(struct store *s, uint64_t *n, struct err *e)
 {
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT count(*) FROM revocations", NULL, &r, "count revocations", e);
+    err_code rc = pg_q(PG(s), "SELECT count(*) FROM revocations", NULL, &r, "count revocations", e);
     if (rc)
         return rc;
-    *n = (uint64_t)gi(r, 0, 0);
+    *n = (uint64_t)pg_gi(r, 0, 0);
     PQclear(r);
     return E_OK;
 }
@@ -1172,12 +659,13 @@ static err_code pg_token_add(struct store *s, const char *name, const struct has
                              struct err *e)
 {
     struct params p = {0};
-    p_text(&p, name);
-    p_blob(&p, token_hash->b, 32);
-    p_i64(&p, (int64_t)time(NULL));
+    pg_p_text(&p, name);
+    pg_p_blob(&p, token_hash->b, 32);
+    pg_p_i64(&p, (int64_t)time(NULL));
     long n = 0;
-    err_code rc = run(PG(s), "INSERT INTO api_tokens(name, token_hash, created_at) "
-                             "VALUES($1, $2, $3) ON CONFLICT DO NOTHING", &p, &n, "add token", e);
+    err_code rc = pg_run(PG(s), "INSERT INTO api_tokens(name, token_hash, created_at) "
+                                "VALUES($1, $2, $3) ON CONFLICT DO NOTHING", &p, &n, "add token",
+                         e);
     if (!rc && n != 1)
         return err_set(e, E_STATE, "a token named '%s' exists already; remove it first or "
                                    "choose another name", name);
@@ -1187,12 +675,21 @@ static err_code pg_token_add(struct store *s, const char *name, const struct has
 static err_code pg_token_remove(struct store *s, const char *name, struct err *e)
 {
     struct params p = {0};
-    p_text(&p, name);
+    pg_p_text(&p, name);
     long n = 0;
-    err_code rc = run(PG(s), "DELETE FROM api_tokens WHERE name = $1", &p, &n, "remove token", e);
+    err_code rc = pg_run(PG(s), "DELETE FROM api_tokens WHERE name = $1", &p, &n, "remove token",
+                         e);
     if (!rc && n != 1)
         return err_set(e, E_NOT_FOUND, "no token named '%s'", name);
     return rc;
+}
+
+static void row_to_token(const PGresult *r, int i, void *elem)
+{
+    struct store_token *t = elem;
+    snprintf(t->name, sizeof t->name, "%s", PQgetvalue(r, i, 0));
+    pg_gblob32(r, i, 1, &t->hash, NULL);
+    t->created_at = pg_gi(r, i, 2);
 }
 
 static err_code pg_token_list(struct store *s, struct store_token **out, size_t *n,
@@ -1201,30 +698,23 @@ static err_code pg_token_list(struct store *s, struct store_token **out, size_t 
     *out = NULL;
     *n = 0;
     PGresult *r;
-    err_code rc = pq(PG(s), "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name "
-                            "COLLATE \"C\"", NULL, &r, "list tokens", e);
-    if (rc)
+    void *rows;
+    err_code rc = pg_q(PG(s), "SELECT name, token_hash, created_at FROM api_tokens ORDER BY name "
+                              "COLLATE \"C\"", NULL, &r, "list tokens", e);
+    if (rc || (rc = collect(r, sizeof **out, row_to_token, &rows, n, e)))
         return rc;
-    int rows = PQntuples(r);
-    if (rows > 0 && !(*out = calloc((size_t)rows, sizeof **out))) {
-        PQclear(r);
-        return err_set(e, E_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < rows; i++) {
-        struct store_token *t = &(*out)[i];
-        snprintf(t->name, sizeof t->name, "%s", PQgetvalue(r, i, 0));
-        gblob32(r, i, 1, &t->hash, NULL);
-        t->created_at = gi(r, i, 2);
-    }
-    *n = (size_t)rows;
-    PQclear(r);
+    *out = rows;
     return E_OK;
 }
 
-static const struct store_ops PG_OPS = {
+static const struct store_ops pg_ops = {
     .name = "postgresql",
     .shared = true,
     .close = pg_close,
+    .where = pg_where,
+    .begin = pg_tx_begin,
+    .commit = pg_tx_commit,
+    .rollback = pg_tx_rollback,
     .lock_writer = pg_lock_writer,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,
@@ -1234,10 +724,10 @@ static const struct store_ops PG_OPS = {
     .batch_get = pg_batch_get,
     .batch_list = pg_batch_list,
     .batch_leaves = pg_batch_leaves,
-    .batch_freeze = pg_batch_freeze,
+    .batch_mark_closed = pg_batch_mark_closed,
     .batch_set_root = pg_batch_set_root,
-    .checkpoint_create = pg_checkpoint_create,
-    .tx_record = pg_tx_record,
+    .checkpoint_insert = pg_checkpoint_insert,
+    .tx_insert = pg_tx_insert,
     .tx_list = pg_tx_list,
     .tx_set_sent_block = pg_tx_set_sent_block,
     .tx_raw = pg_tx_raw,
@@ -1245,11 +735,16 @@ static const struct store_ops PG_OPS = {
     .batch_set_state = pg_batch_set_state,
     .batch_note = pg_batch_note,
     .counts = pg_counts,
-    .revocation_add = pg_revocation_add,
+    .revocation_append = pg_revocation_append,
     .revocation_get = pg_revocation_get,
-    .revocation_load = pg_revocation_load,
+    .revocation_each = pg_revocation_each,
     .revocation_count = pg_revocation_count,
     .token_add = pg_token_add,
     .token_remove = pg_token_remove,
     .token_list = pg_token_list,
 };
+
+err_code store_pg_open(const char *url, bool create, struct store **out, struct err *e)
+{
+    return pg_open(url, create, &pg_ops, out, e);
+}
