@@ -113,7 +113,7 @@ err_code jfield_hex(const struct jfield *c, const json_t *obj, const char *where
 
 /* For formats whose every number is unsigned with one spelling: refuse a
  * number literal of `text` (`len` bytes that jstrict_parse accepted) written
- * as a negative zero ("-0", "-0.0", "-0e5"), which jansson reads as 0 and
+ * as a negative zero (no digit 1-9: "-0", "-0.0", "-0e0"), which jansson reads as 0 and
  * jfield_uint() cannot tell apart: "PATH must be an unsigned integer written
  * without a sign, got -0". Other negative numbers pass here and are named by
  * jfield_uint(). E_LIMIT past JSTRICT_MAX_DEPTH. */
