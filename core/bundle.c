@@ -47,6 +47,17 @@ const char *bundle_ledger_name(enum bundle_ledger l)
     return "unknown";
 }
 
+bool bundle_ledger_parse(const char *s, enum bundle_ledger *out)
+{
+    static const enum bundle_ledger all[] = {BUNDLE_LEDGER_EVM, BUNDLE_LEDGER_EBSI};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, bundle_ledger_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    return false;
+}
+
 /* ---- RFC 3339 timestamps ------------------------------------------------- */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -278,11 +289,7 @@ static err_code parse_anchor(const struct jfield *c, json_t *a, struct bundle_an
         (rc = jfield_string(c, a, "anchor", "ledger", &ledger)))
         return rc;
     char p[48];
-    if (strcmp(ledger, "evm") == 0)
-        out->ledger = BUNDLE_LEDGER_EVM;
-    else if (strcmp(ledger, "ebsi") == 0)
-        out->ledger = BUNDLE_LEDGER_EBSI;
-    else
+    if (!bundle_ledger_parse(ledger, &out->ledger))
         return jfield_fail(c, E_INVALID, "anchor.ledger is \"%s\"; expected \"evm\" or \"ebsi\"",
                            jfield_printable(ledger, p, sizeof p));
     if ((rc = jfield_uint(c, a, "anchor", "chainId", 1, &out->chain_id)) ||

@@ -361,11 +361,7 @@ static err_code parse_doc(const struct jfield *c, json_t *top, struct revlog *l)
         (rc = jfield_hex(c, top, "log", "issuer", true, l->issuer.b, 20)) ||
         (rc = jfield_string(c, top, "log", "ledger", &ledger)))
         return rc;
-    if (strcmp(ledger, "evm") == 0)
-        l->ledger = BUNDLE_LEDGER_EVM;
-    else if (strcmp(ledger, "ebsi") == 0)
-        l->ledger = BUNDLE_LEDGER_EBSI;
-    else
+    if (!bundle_ledger_parse(ledger, &l->ledger))
         return jfield_fail(c, E_INVALID, "ledger is \"%s\"; expected \"evm\" or \"ebsi\"",
                            jfield_printable(ledger, p, sizeof p));
     if ((rc = jfield_uint(c, top, "log", "chainId", 1, &l->chain_id)) ||
