@@ -19,6 +19,14 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* "0x" and the lowercase hex of `n` bytes: out holds 2n+3 chars. */
+static void hex_encode_0x(const uint8_t *in, size_t n, char *out)
+{
+    out[0] = '0';
+    out[1] = 'x';
+    hex_encode(in, n, out + 2);
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -100,12 +108,7 @@ err_code hash32_from_hex(const char *s, struct hash32 *out, struct err *e)
 
 void hash32_to_hex(const struct hash32 *h, char out[65]) { hex_encode(h->b, 32, out); }
 
-void hash32_to_hex0x(const struct hash32 *h, char out[67])
-{
-    out[0] = '0';
-    out[1] = 'x';
-    hex_encode(h->b, 32, out + 2);
-}
+void hash32_to_hex0x(const struct hash32 *h, char out[67]) { hex_encode_0x(h->b, 32, out); }
 
 bool hash32_eq(const struct hash32 *a, const struct hash32 *b)
 {
@@ -119,12 +122,7 @@ err_code addr20_from_hex(const char *s, struct addr20 *out, struct err *e)
     return hex_decode_exact(s, strlen(s), true, out->b, 20, e);
 }
 
-void addr20_to_hex(const struct addr20 *a, char out[43])
-{
-    out[0] = '0';
-    out[1] = 'x';
-    hex_encode(a->b, 20, out + 2);
-}
+void addr20_to_hex(const struct addr20 *a, char out[43]) { hex_encode_0x(a->b, 20, out); }
 
 bool addr20_eq(const struct addr20 *a, const struct addr20 *b)
 {
