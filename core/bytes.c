@@ -163,22 +163,37 @@ err_code buf_append_byte(struct buf *b, uint8_t c) { return buf_append(b, &c, 1)
 
 err_code buf_append_str(struct buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
 
+static err_code buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    err_code rc = n < 0 ? E_INVALID : buf_reserve(b, (size_t)n);
+    if (!rc) {
+        vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return rc;
+}
+
 err_code buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    err_code rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return E_INVALID;
-    err_code rc = buf_reserve(b, (size_t)n);
-    if (rc)
-        return rc;
+    return rc;
+}
+
+void buf_printf_rc(err_code *rc, struct buf *b, const char *fmt, ...)
+{
+    if (*rc)
+        return;
+    va_list ap;
     va_start(ap, fmt);
-    vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+    *rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
-    b->len += (size_t)n;
-    return E_OK;
 }
 
 void buf_free(struct buf *b)

@@ -422,11 +422,7 @@ err_code revlog_write(const struct revlog *l, struct buf *out, struct err *e)
     addr20_to_hex(&l->contract, contract);
     size_t old = out->len;
     err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(out, __VA_ARGS__);                                                     \
-    } while (0)
+#define P(...) buf_printf_rc(&rc, out, __VA_ARGS__)
     P("{\n  \"type\": \"%s\",\n  \"version\": %d,\n  \"issuer\": \"%s\",\n  \"ledger\": \"%s\",\n"
       "  \"chainId\": %" PRIu64 ",\n  \"contract\": \"%s\",\n  \"exportedAt\": \"%s\",\n"
       "  \"entries\": [",
