@@ -27,7 +27,6 @@
 
 #include "core/fileio.h"
 #include "core/jfield.h"
-#include "core/json.h"
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -362,17 +361,13 @@ err_code bundle_parse(const char *text, size_t len, const char *name, struct bun
     memset(out, 0, sizeof *out);
     if (!text && len)
         return jfield_fail(&c, E_INVALID, "no data");
+    if (len > BUNDLE_MAX_BYTES)
+        return jfield_fail(&c, E_LIMIT, "%zu bytes is larger than the bundle limit of %u bytes",
+                           len, BUNDLE_MAX_BYTES);
+    /* Every number of this format is unsigned with one spelling: jfield_load
+     * refuses "-0" (which jansson reads as 0) by its path. */
     json_t *top = NULL;
-    err_code rc = jstrict_parse(text ? text : "", len, BUNDLE_MAX_BYTES, 0, &top, e);
-    if (rc) {
-        if (rc == E_LIMIT && len > BUNDLE_MAX_BYTES)
-            return jfield_fail(&c, E_LIMIT, "%zu bytes is larger than the bundle limit of %u bytes",
-                               len, BUNDLE_MAX_BYTES);
-        return err_wrap(e, rc, "%s", c.name);
-    }
-    /* "-0" reads as the integer 0: refuse it by its path before the fields
-     * are read (every number of this format is unsigned, one spelling). */
-    rc = jfield_no_signed_zero(&c, text, len);
+    err_code rc = jfield_load(&c, text, len, BUNDLE_MAX_BYTES, &top);
     if (!rc)
         rc = parse_doc(&c, top, out);
     json_decref(top);

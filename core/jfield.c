@@ -258,3 +258,16 @@ err_code jfield_no_signed_zero(const struct jfield *c, const char *text, size_t 
     struct jfield copy = *c; /* the callback's context is not const */
     return jstrict_each_number(text, len, no_signed_zero, &copy, c->e);
 }
+
+err_code jfield_load(const struct jfield *c, const char *text, size_t len, size_t max,
+                     json_t **top)
+{
+    err_code rc = jstrict_parse(text ? text : "", text ? len : 0, max, 0, top, c->e);
+    if (rc)
+        return err_wrap(c->e, rc, "%s", c->name);
+    if ((rc = jfield_no_signed_zero(c, text, len))) {
+        json_decref(*top);
+        *top = NULL;
+    }
+    return rc;
+}

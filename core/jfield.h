@@ -119,4 +119,12 @@ err_code jfield_hex(const struct jfield *c, const json_t *obj, const char *where
  * jfield_uint(). E_LIMIT past JSTRICT_MAX_DEPTH. */
 err_code jfield_no_signed_zero(const struct jfield *c, const char *text, size_t len) MUST_CHECK;
 
+/* Read the document: jstrict_parse(text, len, max, flags 0) with its
+ * failure prefixed "NAME: " (its code kept: E_LIMIT past `max` bytes or
+ * JSTRICT_MAX_DEPTH, E_INVALID, E_NOMEM), then jfield_no_signed_zero().
+ * A NULL `text` reads as empty. On success *top is a new reference the
+ * caller json_decref()s; on failure it is NULL. */
+err_code jfield_load(const struct jfield *c, const char *text, size_t len, size_t max,
+                     json_t **top) MUST_CHECK;
+
 #endif

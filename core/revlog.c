@@ -20,7 +20,6 @@
 
 #include "core/hash.h"
 #include "core/jfield.h"
-#include "core/json.h"
 
 /* ---- reasons -------------------------------------------------------------- */
 
@@ -394,13 +393,10 @@ err_code revlog_parse(const char *text, size_t len, const char *name, struct rev
     if (len > REVLOG_MAX_BYTES)
         return jfield_fail(&c, E_LIMIT, "%zu bytes is larger than the limit of %u bytes", len,
                            REVLOG_MAX_BYTES);
+    /* Every number of this format is unsigned with one spelling: jfield_load
+     * refuses "-0" (which jansson reads as 0) by its path. */
     json_t *top = NULL;
-    err_code rc = jstrict_parse(text ? text : "", text ? len : 0, REVLOG_MAX_BYTES, 0, &top, e);
-    if (rc)
-        return err_wrap(e, rc, "%s", c.name);
-    /* "-0" reads as the integer 0: refuse it by its path before the fields
-     * are read (every number of this format is unsigned, one spelling). */
-    rc = jfield_no_signed_zero(&c, text, len);
+    err_code rc = jfield_load(&c, text, len, REVLOG_MAX_BYTES, &top);
     if (!rc)
         rc = parse_doc(&c, top, out);
     json_decref(top);

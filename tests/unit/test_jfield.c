@@ -202,3 +202,26 @@ TEST(printable_cuts)
     CHECK_STREQ(jfield_printable("ab\x01" "c", out, sizeof out), "ab?c");
     CHECK_STREQ(jfield_printable("0123456789abcdef", out, sizeof out), "01234567...");
 }
+
+/* jfield_load: strict parsing with the document's name, then no "-0". */
+TEST(load_names_the_document)
+{
+    struct err e = {0};
+    struct jfield c = {"t.json", "closed", true, &e};
+    json_t *top = (json_t *)1;
+    const char *dup = "{\"a\":1,\"a\":2}";
+    CHECK_ERR(jfield_load(&c, dup, strlen(dup), 100, &top), &e, E_INVALID,
+              "t.json: duplicate object key at line 1");
+    CHECK(top == NULL);
+    CHECK_ERR(jfield_load(&c, dup, strlen(dup), 5, &top), &e, E_LIMIT, "t.json: JSON document of");
+    CHECK_ERR(jfield_load(&c, NULL, 3, 100, &top), &e, E_INVALID, "t.json: invalid JSON: empty");
+    const char *neg = "{\"a\":[-0]}";
+    top = (json_t *)1;
+    CHECK_ERR(jfield_load(&c, neg, strlen(neg), 100, &top), &e, E_INVALID,
+              "t.json: a[0] must be an unsigned integer written without a sign, got -0");
+    CHECK(top == NULL);
+    const char *ok = "{\"a\":[0,-1]}";
+    CHECK_OK(jfield_load(&c, ok, strlen(ok), 100, &top), &e);
+    CHECK(top && json_array_size(json_object_get(top, "a")) == 2);
+    json_decref(top);
+}
