@@ -289,18 +289,6 @@ static void det_entries(struct hash32 *out, uint64_t n, uint32_t seed)
     }
 }
 
-/* bundle_ledger_parse() reads exactly the names bundle_ledger_name() writes. */
-TEST(ledger_names_round_trip)
-{
-    enum bundle_ledger l = BUNDLE_LEDGER_EBSI;
-    CHECK(bundle_ledger_parse("evm", &l) && l == BUNDLE_LEDGER_EVM);
-    CHECK(bundle_ledger_parse(bundle_ledger_name(BUNDLE_LEDGER_EBSI), &l) &&
-          l == BUNDLE_LEDGER_EBSI);
-    CHECK(!bundle_ledger_parse("EVM", &l) && !bundle_ledger_parse("evm ", &l) &&
-          !bundle_ledger_parse("", &l) && !bundle_ledger_parse("unknown", &l));
-    CHECK(l == BUNDLE_LEDGER_EBSI);
-}
-
 TEST(roundtrip_every_shape)
 {
     enum { N = 70 };
@@ -1128,4 +1116,16 @@ TEST(verify_reports)
          json_is_null(json_object_get(j, "credentialHash"));
     json_decref(j);
     CHECK(ok);
+}
+
+/* bundle_ledger_parse() reads exactly the names bundle_ledger_name() writes. */
+TEST(ledger_names_round_trip)
+{
+    enum bundle_ledger l = BUNDLE_LEDGER_EBSI;
+    CHECK(bundle_ledger_parse("evm", &l) && l == BUNDLE_LEDGER_EVM);
+    CHECK(bundle_ledger_parse(bundle_ledger_name(BUNDLE_LEDGER_EBSI), &l) &&
+          l == BUNDLE_LEDGER_EBSI);
+    CHECK(!bundle_ledger_parse("EVM", &l) && !bundle_ledger_parse("evm ", &l) &&
+          !bundle_ledger_parse("", &l) && !bundle_ledger_parse("unknown", &l));
+    CHECK(l == BUNDLE_LEDGER_EBSI);
 }
