@@ -3,11 +3,12 @@
  * bundle.h and docs/proof-format.md.
  *
  * The parser reads the JSON once (core/json.h: size, duplicate keys, depth),
- * then walks a fixed schema: the type string first (is this a bundle at
- * all?), the version second (so a version 2 bundle gets "unsupported", not a
- * confusing complaint about a field we do not know), then every object's
- * member names against the closed version 1 list, then each field with a
- * message naming it. Numbers are JSON integers only: a "17" or 17.0 in a
+ * then walks a fixed schema with core/jfield.h (the field-reading rules and
+ * messages it shares with the revocation log): the type string first (is
+ * this a bundle at all?), the version second (so a version 2 bundle gets
+ * "unsupported", not a confusing complaint about a field we do not know),
+ * then every object's member names against the closed version 1 list, then
+ * each field with a message naming it. Numbers are JSON integers only: a "17" or 17.0 in a
  * proof is a sign of a producer that does not follow the format, and a
  * verifier that tolerates it invites two readings of one file.
  *
@@ -18,7 +19,6 @@
 #include "core/bundle.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@
 #include <jansson.h>
 
 #include "core/fileio.h"
-#include "core/json.h"
+#include "core/jfield.h"
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -44,6 +44,17 @@ const char *bundle_ledger_name(enum bundle_ledger l)
         return "ebsi";
     }
     return "unknown";
+}
+
+bool bundle_ledger_parse(const char *s, enum bundle_ledger *out)
+{
+    static const enum bundle_ledger all[] = {BUNDLE_LEDGER_EVM, BUNDLE_LEDGER_EBSI};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, bundle_ledger_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    return false;
 }
 
 /* ---- RFC 3339 timestamps ------------------------------------------------- */
@@ -180,316 +191,148 @@ err_code bundle_validate(const struct bundle *b, struct err *e)
 
 /* ---- parsing -------------------------------------------------------------- */
 
-struct pctx {
-    const char *name; /* file name for messages */
-    struct err *e;
-};
+_Static_assert(BUNDLE_MAX_UINT == JFIELD_MAX_UINT, "bundle numbers are jfield_uint's range");
 
-/* Fail with "NAME: message". */
-static err_code perr(struct pctx *c, err_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static err_code perr(struct pctx *c, err_code code, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return err_set(c->e, code, "%s: %s", c->name, msg);
-}
+/* One bundle being read: core/jfield.h in its full wording ("..., got a
+ * string"; unknown members listed with the allowed ones). */
+#define BUNDLE_JFIELD(name, e) {(name), "version 1 is closed", false, (e)}
 
-/* Printable-ASCII copy of an untrusted string (member names, values) for a
- * message; anything else shows as '?', long strings are cut with "...". */
-static const char *printable(const char *s, char *out, size_t outsz)
-{
-    size_t o = 0;
-    for (; *s && o + 4 < outsz; s++)
-        out[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-    if (*s) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static const char *type_words(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a non-integer number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "something else";
-}
-
-/* Reject any member of `obj` not in `known` (NULL-terminated). `where` is
- * the object's path ("" for the top level). */
-static err_code only_known(struct pctx *c, json_t *obj, const char *where,
-                           const char *const *known)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v) {
-        bool found = false;
-        for (size_t i = 0; known[i] && !found; i++)
-            found = strcmp(key, known[i]) == 0;
-        if (!found) {
-            char p[64], list[200] = "";
-            for (size_t i = 0; known[i]; i++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                         known[i]);
-            return perr(c, E_INVALID,
-                        "unknown field \"%s\" %s%s (version 1 is closed; it allows only %s)",
-                        printable(key, p, sizeof p), *where ? "in " : "at the top level",
-                        where, list);
-        }
-    }
-    return E_OK;
-}
-
-/* Fetch member `key` of `obj` (at path `where`), which must exist and be of
- * JSON type `want` (JSON_OBJECT, JSON_ARRAY, JSON_STRING or JSON_INTEGER). */
-static err_code member(struct pctx *c, json_t *obj, const char *where, const char *key,
-                       json_type want, json_t **out)
-{
-    json_t *v = json_object_get(obj, key);
-    const char *dot = *where ? "." : "";
-    if (!v)
-        return perr(c, E_INVALID, "%s%s%s is missing", where, dot, key);
-    if (json_typeof(v) != want) {
-        const char *w = want == JSON_OBJECT   ? "an object"
-                        : want == JSON_ARRAY  ? "an array"
-                        : want == JSON_STRING ? "a string"
-                                              : "a JSON integer";
-        return perr(c, E_INVALID, "%s%s%s must be %s, got %s", where, dot, key, w, type_words(v));
-    }
-    *out = v;
-    return E_OK;
-}
-
-/* A JSON integer in min..2^53 (DESIGN: no strings, no reals, no negatives). */
-static err_code get_uint(struct pctx *c, json_t *obj, const char *where, const char *key,
-                         uint64_t min, uint64_t *out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (v && json_is_real(v))
-        return perr(c, E_INVALID,
-                    "%s.%s must be a JSON integer (no fraction or exponent), got %.17g", where, key,
-                    json_real_value(v));
-    err_code rc = member(c, obj, where, key, JSON_INTEGER, &v);
-    if (rc)
-        return rc;
-    json_int_t i = json_integer_value(v);
-    if (i < 0)
-        return perr(c, E_INVALID, "%s.%s must not be negative, got %" JSON_INTEGER_FORMAT, where,
-                    key, i);
-    if ((uint64_t)i < min || (uint64_t)i > BUNDLE_MAX_UINT)
-        return perr(c, E_INVALID, "%s.%s must be in %" PRIu64 "..2^53, got %" JSON_INTEGER_FORMAT,
-                    where, key, min, i);
-    *out = (uint64_t)i;
-    return E_OK;
-}
-
-static err_code get_string(struct pctx *c, json_t *obj, const char *where, const char *key,
-                           const char **out)
-{
-    json_t *v;
-    err_code rc = member(c, obj, where, key, JSON_STRING, &v);
-    if (!rc)
-        *out = json_string_value(v);
-    return rc;
-}
-
-/* Exactly `n` bytes of lowercase hex in string `s` (path `field`), with a
- * "0x" prefix iff `prefixed`. */
-static err_code hex_field(struct pctx *c, const char *s, size_t slen, const char *field,
-                          bool prefixed, uint8_t *out, size_t n)
-{
-    bool has0x = slen >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    if (prefixed && !(has0x && s[1] == 'x'))
-        return perr(c, E_INVALID, "%s must be \"0x\" followed by %zu hex digits", field, 2 * n);
-    if (!prefixed && has0x)
-        return perr(c, E_INVALID, "%s must be %zu hex digits without a \"0x\" prefix", field,
-                    2 * n);
-    if (prefixed) {
-        s += 2;
-        slen -= 2;
-    }
-    struct err he = {0};
-    if (hex_decode_exact(s, slen, false, out, n, &he))
-        return perr(c, E_INVALID, "%s: %s", field, he.msg);
-    for (size_t i = 0; i < slen; i++)
-        if (s[i] >= 'A' && s[i] <= 'F')
-            return perr(c, E_INVALID, "%s must be lowercase hex (uppercase digit at position %zu)",
-                        field, i + (prefixed ? 2 : 0));
-    return E_OK;
-}
-
-static err_code get_hex(struct pctx *c, json_t *obj, const char *where, const char *key,
-                        bool prefixed, uint8_t *out, size_t n)
-{
-    json_t *v;
-    char field[64];
-    snprintf(field, sizeof field, "%s.%s", where, key);
-    err_code rc = member(c, obj, where, key, JSON_STRING, &v);
-    if (rc)
-        return rc;
-    return hex_field(c, json_string_value(v), json_string_length(v), field, prefixed, out, n);
-}
-
-static err_code parse_credential(struct pctx *c, json_t *top, struct bundle_credential *out)
+static err_code parse_credential(const struct jfield *c, json_t *top,
+                                 struct bundle_credential *out)
 {
     static const char *const known[] = {"hash", "hashing", NULL};
     json_t *o;
     const char *s;
     err_code rc;
-    if ((rc = member(c, top, "", "credential", JSON_OBJECT, &o)) ||
-        (rc = only_known(c, o, "credential", known)) ||
-        (rc = get_hex(c, o, "credential", "hash", false, out->hash.b, 32)) ||
-        (rc = get_string(c, o, "credential", "hashing", &s)))
+    if ((rc = jfield_get(c, top, "", "credential", JSON_OBJECT, &o)) ||
+        (rc = jfield_only_known(c, o, "credential", known)) ||
+        (rc = jfield_hex(c, o, "credential", "hash", false, out->hash.b, 32)) ||
+        (rc = jfield_string(c, o, "credential", "hashing", &s)))
         return rc;
     struct err he = {0};
     if (credential_hashing_parse(s, &out->hashing, &he))
-        return perr(c, E_INVALID, "credential.hashing: %s", he.msg);
+        return jfield_fail(c, E_INVALID, "credential.hashing: %s", he.msg);
     return E_OK;
 }
 
-static err_code parse_batch(struct pctx *c, json_t *top, struct bundle_batch *out)
+static err_code parse_batch(const struct jfield *c, json_t *top, struct bundle_batch *out)
 {
     static const char *const known[] = {"kind", "seq", "size", "root", "closedAt", NULL};
     json_t *o;
     const char *kind, *closed;
     err_code rc;
-    if ((rc = member(c, top, "", "batch", JSON_OBJECT, &o)) ||
-        (rc = only_known(c, o, "batch", known)) ||
-        (rc = get_string(c, o, "batch", "kind", &kind)))
+    if ((rc = jfield_get(c, top, "", "batch", JSON_OBJECT, &o)) ||
+        (rc = jfield_only_known(c, o, "batch", known)) ||
+        (rc = jfield_string(c, o, "batch", "kind", &kind)))
         return rc;
     char p[48];
     if (strcmp(kind, "issuance") != 0)
-        return perr(c, E_INVALID,
-                    "batch.kind is \"%s\"; a credential proof must come from an \"issuance\" "
-                    "batch",
-                    printable(kind, p, sizeof p));
+        return jfield_fail(c, E_INVALID,
+                           "batch.kind is \"%s\"; a credential proof must come from an "
+                           "\"issuance\" batch",
+                           jfield_printable(kind, p, sizeof p));
     out->kind = BUNDLE_KIND_ISSUANCE;
-    if ((rc = get_uint(c, o, "batch", "seq", 0, &out->seq)) ||
-        (rc = get_uint(c, o, "batch", "size", 1, &out->size)) ||
-        (rc = get_hex(c, o, "batch", "root", false, out->root.b, 32)) ||
-        (rc = get_string(c, o, "batch", "closedAt", &closed)))
+    if ((rc = jfield_uint(c, o, "batch", "seq", 0, &out->seq)) ||
+        (rc = jfield_uint(c, o, "batch", "size", 1, &out->size)) ||
+        (rc = jfield_hex(c, o, "batch", "root", false, out->root.b, 32)) ||
+        (rc = jfield_string(c, o, "batch", "closedAt", &closed)))
         return rc;
     struct err te = {0};
     if (bundle_time_parse(closed, &out->closed_at, &te))
-        return perr(c, E_INVALID, "batch.closedAt: %s", te.msg);
+        return jfield_fail(c, E_INVALID, "batch.closedAt: %s", te.msg);
     return E_OK;
 }
 
-static err_code parse_inclusion(struct pctx *c, json_t *top, uint64_t size,
+static err_code parse_inclusion(const struct jfield *c, json_t *top, uint64_t size,
                                 struct bundle_inclusion *out)
 {
     static const char *const known[] = {"leafIndex", "path", NULL};
     json_t *o, *path;
     err_code rc;
-    if ((rc = member(c, top, "", "inclusion", JSON_OBJECT, &o)) ||
-        (rc = only_known(c, o, "inclusion", known)) ||
-        (rc = get_uint(c, o, "inclusion", "leafIndex", 0, &out->leaf_index)) ||
-        (rc = member(c, o, "inclusion", "path", JSON_ARRAY, &path)))
+    if ((rc = jfield_get(c, top, "", "inclusion", JSON_OBJECT, &o)) ||
+        (rc = jfield_only_known(c, o, "inclusion", known)) ||
+        (rc = jfield_uint(c, o, "inclusion", "leafIndex", 0, &out->leaf_index)) ||
+        (rc = jfield_get(c, o, "inclusion", "path", JSON_ARRAY, &path)))
         return rc;
     if (out->leaf_index >= size)
-        return perr(c, E_INVALID,
-                    "inclusion.leafIndex %" PRIu64 " is not below batch.size %" PRIu64
-                    " (leaves are numbered from 0)",
-                    out->leaf_index, size);
+        return jfield_fail(c, E_INVALID,
+                           "inclusion.leafIndex %" PRIu64 " is not below batch.size %" PRIu64
+                           " (leaves are numbered from 0)",
+                           out->leaf_index, size);
     /* The length is fixed by (index, size) (RFC 9162 §2.1.3.1): check it
      * before decoding anything, so a path of a million entries costs nothing. */
     int need = merkle_path_length(out->leaf_index, size);
     size_t have = json_array_size(path);
     if (need < 0 || have != (size_t)need || have > MERKLE_MAX_PATH)
-        return perr(c, E_INVALID,
-                    "inclusion.path has %zu hash%s but index %" PRIu64 " in a tree of %" PRIu64
-                    " needs %d",
-                    have, have == 1 ? "" : "es", out->leaf_index, size, need);
+        return jfield_fail(c, E_INVALID,
+                           "inclusion.path has %zu hash%s but index %" PRIu64
+                           " in a tree of %" PRIu64 " needs %d",
+                           have, have == 1 ? "" : "es", out->leaf_index, size, need);
     for (size_t i = 0; i < have; i++) {
-        json_t *h = json_array_get(path, i);
         char field[40];
         snprintf(field, sizeof field, "inclusion.path[%zu]", i);
-        if (!json_is_string(h))
-            return perr(c, E_INVALID, "%s must be a string, got %s", field, type_words(h));
-        if ((rc = hex_field(c, json_string_value(h), json_string_length(h), field, false,
-                            out->path[i].b, 32)))
+        if ((rc = jfield_hex_value(c, json_array_get(path, i), field, false, out->path[i].b, 32)))
             return rc;
     }
     out->path_len = have;
     return E_OK;
 }
 
-static err_code parse_anchor(struct pctx *c, json_t *a, struct bundle_anchor *out)
+static err_code parse_anchor(const struct jfield *c, json_t *a, struct bundle_anchor *out)
 {
     static const char *const known[] = {"ledger",  "chainId",     "contract",  "issuer", "txHash",
                                         "blockNumber", "blockHash", "blockTime", NULL};
     const char *ledger;
     err_code rc;
-    if ((rc = only_known(c, a, "anchor", known)) ||
-        (rc = get_string(c, a, "anchor", "ledger", &ledger)))
+    if ((rc = jfield_only_known(c, a, "anchor", known)) ||
+        (rc = jfield_string(c, a, "anchor", "ledger", &ledger)))
         return rc;
     char p[48];
-    if (strcmp(ledger, "evm") == 0)
-        out->ledger = BUNDLE_LEDGER_EVM;
-    else if (strcmp(ledger, "ebsi") == 0)
-        out->ledger = BUNDLE_LEDGER_EBSI;
-    else
-        return perr(c, E_INVALID, "anchor.ledger is \"%s\"; expected \"evm\" or \"ebsi\"",
-                    printable(ledger, p, sizeof p));
-    if ((rc = get_uint(c, a, "anchor", "chainId", 1, &out->chain_id)) ||
-        (rc = get_hex(c, a, "anchor", "contract", true, out->contract.b, 20)) ||
-        (rc = get_hex(c, a, "anchor", "issuer", true, out->issuer.b, 20)) ||
-        (rc = get_hex(c, a, "anchor", "txHash", true, out->tx_hash.b, 32)) ||
-        (rc = get_uint(c, a, "anchor", "blockNumber", 0, &out->block_number)) ||
-        (rc = get_hex(c, a, "anchor", "blockHash", true, out->block_hash.b, 32)) ||
-        (rc = get_uint(c, a, "anchor", "blockTime", 0, &out->block_time)))
+    if (!bundle_ledger_parse(ledger, &out->ledger))
+        return jfield_fail(c, E_INVALID, "anchor.ledger is \"%s\"; expected \"evm\" or \"ebsi\"",
+                           jfield_printable(ledger, p, sizeof p));
+    if ((rc = jfield_uint(c, a, "anchor", "chainId", 1, &out->chain_id)) ||
+        (rc = jfield_hex(c, a, "anchor", "contract", true, out->contract.b, 20)) ||
+        (rc = jfield_hex(c, a, "anchor", "issuer", true, out->issuer.b, 20)) ||
+        (rc = jfield_hex(c, a, "anchor", "txHash", true, out->tx_hash.b, 32)) ||
+        (rc = jfield_uint(c, a, "anchor", "blockNumber", 0, &out->block_number)) ||
+        (rc = jfield_hex(c, a, "anchor", "blockHash", true, out->block_hash.b, 32)) ||
+        (rc = jfield_uint(c, a, "anchor", "blockTime", 0, &out->block_time)))
         return rc;
     return E_OK;
 }
 
-static err_code parse_doc(struct pctx *c, json_t *top, struct bundle *out)
+static err_code parse_doc(const struct jfield *c, json_t *top, struct bundle *out)
 {
     static const char *const known[] = {"type",      "version", "credential", "batch",
                                         "inclusion", "anchor",  NULL};
     char p[48];
     if (!json_is_object(top))
-        return perr(c, E_INVALID, "a proof bundle is a JSON object, got %s", type_words(top));
+        return jfield_fail(c, E_INVALID, "a proof bundle is a JSON object, got %s",
+                           jfield_type_words(top));
     /* Identify the document before judging its contents. */
     json_t *t = json_object_get(top, "type");
     if (!t)
-        return perr(c, E_INVALID, "type is missing: not a %s bundle", BUNDLE_TYPE);
+        return jfield_fail(c, E_INVALID, "type is missing: not a %s bundle", BUNDLE_TYPE);
     if (!json_is_string(t))
-        return perr(c, E_INVALID, "type must be a string, got %s", type_words(t));
+        return jfield_fail(c, E_INVALID, "type must be a string, got %s", jfield_type_words(t));
     if (strcmp(json_string_value(t), BUNDLE_TYPE) != 0)
-        return perr(c, E_INVALID, "type is \"%s\", expected \"%s\"",
-                    printable(json_string_value(t), p, sizeof p), BUNDLE_TYPE);
+        return jfield_fail(c, E_INVALID, "type is \"%s\", expected \"%s\"",
+                           jfield_printable(json_string_value(t), p, sizeof p), BUNDLE_TYPE);
     json_t *v = json_object_get(top, "version");
     if (!v)
-        return perr(c, E_INVALID, "version is missing");
+        return jfield_fail(c, E_INVALID, "version is missing");
     if (!json_is_integer(v))
-        return perr(c, E_INVALID, "version must be a JSON integer, got %s", type_words(v));
+        return jfield_fail(c, E_INVALID, "version must be a JSON integer, got %s",
+                           jfield_type_words(v));
     if (json_integer_value(v) != BUNDLE_VERSION)
-        return perr(c, E_UNSUPPORTED,
-                    "bundle version %" JSON_INTEGER_FORMAT
-                    " is not supported (this verifier reads version %d); use a newer verifier",
-                    json_integer_value(v), BUNDLE_VERSION);
+        return jfield_fail(c, E_UNSUPPORTED,
+                           "bundle version %" JSON_INTEGER_FORMAT
+                           " is not supported (this verifier reads version %d); use a newer "
+                           "verifier",
+                           json_integer_value(v), BUNDLE_VERSION);
     err_code rc;
-    if ((rc = only_known(c, top, "", known)) ||
+    if ((rc = jfield_only_known(c, top, "", known)) ||
         (rc = parse_credential(c, top, &out->credential)) ||
         (rc = parse_batch(c, top, &out->batch)) ||
         (rc = parse_inclusion(c, top, out->batch.size, &out->inclusion)))
@@ -497,9 +340,9 @@ static err_code parse_doc(struct pctx *c, json_t *top, struct bundle *out)
     json_t *a = json_object_get(top, "anchor");
     if (a) {
         if (!json_is_object(a))
-            return perr(c, E_INVALID,
-                        "anchor must be an object (omit it in a pending bundle), got %s",
-                        type_words(a));
+            return jfield_fail(c, E_INVALID,
+                               "anchor must be an object (omit it in a pending bundle), got %s",
+                               jfield_type_words(a));
         if ((rc = parse_anchor(c, a, &out->anchor)))
             return rc;
         out->anchored = true;
@@ -507,43 +350,24 @@ static err_code parse_doc(struct pctx *c, json_t *top, struct bundle *out)
     /* Belt and braces: the same rules the writer applies. */
     struct err ve = {0};
     if (bundle_validate(out, &ve))
-        return perr(c, E_INVALID, "%s", ve.msg);
+        return jfield_fail(c, E_INVALID, "%s", ve.msg);
     return E_OK;
-}
-
-/* jansson reads "-0" as the integer 0, so a signed zero would slip past
- * get_uint() (which names every other negative number). Every number of
- * this format is unsigned with one spelling: refuse a negative zero by its
- * path, before the fields are read. */
-static err_code no_sign(const struct jstrict_number *n, void *ctx, struct err *e)
-{
-    if (n->len < 2 || n->lit[0] != '-')
-        return E_OK;
-    for (size_t i = 1; i < n->len; i++)
-        if (n->lit[i] >= '1' && n->lit[i] <= '9')
-            return E_OK; /* a real negative: get_uint() says so */
-    char path[96];
-    return perr(ctx, E_INVALID, "%s must be an unsigned integer written without a sign, got %.*s",
-                jstrict_number_path(n, false, path, sizeof path), n->len > 24 ? 24 : (int)n->len,
-                n->lit);
 }
 
 err_code bundle_parse(const char *text, size_t len, const char *name, struct bundle *out,
                       struct err *e)
 {
-    struct pctx c = {name ? name : "bundle", e};
+    struct jfield c = BUNDLE_JFIELD(name ? name : "bundle", e);
     memset(out, 0, sizeof *out);
     if (!text && len)
-        return perr(&c, E_INVALID, "no data");
+        return jfield_fail(&c, E_INVALID, "no data");
+    if (len > BUNDLE_MAX_BYTES)
+        return jfield_fail(&c, E_LIMIT, "%zu bytes is larger than the bundle limit of %u bytes",
+                           len, BUNDLE_MAX_BYTES);
+    /* Every number of this format is unsigned with one spelling: jfield_load
+     * refuses "-0" (which jansson reads as 0) by its path. */
     json_t *top = NULL;
-    err_code rc = jstrict_parse(text ? text : "", len, BUNDLE_MAX_BYTES, 0, &top, e);
-    if (rc) {
-        if (rc == E_LIMIT && len > BUNDLE_MAX_BYTES)
-            return perr(&c, E_LIMIT, "%zu bytes is larger than the bundle limit of %u bytes", len,
-                        BUNDLE_MAX_BYTES);
-        return err_wrap(e, rc, "%s", c.name);
-    }
-    rc = jstrict_each_number(text, len, no_sign, &c, e);
+    err_code rc = jfield_load(&c, text, len, BUNDLE_MAX_BYTES, &top);
     if (!rc)
         rc = parse_doc(&c, top, out);
     json_decref(top);

@@ -131,6 +131,9 @@ err_code bundle_write_file(const struct bundle *b, const char *path, struct err 
 /* File names of the enums ("issuance"; "evm", "ebsi"); never NULL. */
 const char *bundle_kind_name(enum bundle_kind k);
 const char *bundle_ledger_name(enum bundle_ledger l);
+/* The inverse of bundle_ledger_name(): true and *out set if `s` (not NULL)
+ * is exactly one of its names; false, *out untouched, otherwise. */
+bool bundle_ledger_parse(const char *s, enum bundle_ledger *out);
 
 /*
  * RFC 3339 UTC timestamps in the one form bundles use, "YYYY-MM-DDTHH:MM:SSZ"

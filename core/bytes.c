@@ -19,6 +19,14 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* "0x" and the lowercase hex of `n` bytes: out holds 2n+3 chars. */
+static void hex_encode_0x(const uint8_t *in, size_t n, char *out)
+{
+    out[0] = '0';
+    out[1] = 'x';
+    hex_encode(in, n, out + 2);
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -100,12 +108,7 @@ err_code hash32_from_hex(const char *s, struct hash32 *out, struct err *e)
 
 void hash32_to_hex(const struct hash32 *h, char out[65]) { hex_encode(h->b, 32, out); }
 
-void hash32_to_hex0x(const struct hash32 *h, char out[67])
-{
-    out[0] = '0';
-    out[1] = 'x';
-    hex_encode(h->b, 32, out + 2);
-}
+void hash32_to_hex0x(const struct hash32 *h, char out[67]) { hex_encode_0x(h->b, 32, out); }
 
 bool hash32_eq(const struct hash32 *a, const struct hash32 *b)
 {
@@ -119,12 +122,7 @@ err_code addr20_from_hex(const char *s, struct addr20 *out, struct err *e)
     return hex_decode_exact(s, strlen(s), true, out->b, 20, e);
 }
 
-void addr20_to_hex(const struct addr20 *a, char out[43])
-{
-    out[0] = '0';
-    out[1] = 'x';
-    hex_encode(a->b, 20, out + 2);
-}
+void addr20_to_hex(const struct addr20 *a, char out[43]) { hex_encode_0x(a->b, 20, out); }
 
 bool addr20_eq(const struct addr20 *a, const struct addr20 *b)
 {
@@ -165,22 +163,37 @@ err_code buf_append_byte(struct buf *b, uint8_t c) { return buf_append(b, &c, 1)
 
 err_code buf_append_str(struct buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
 
+static err_code buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    err_code rc = n < 0 ? E_INVALID : buf_reserve(b, (size_t)n);
+    if (!rc) {
+        vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return rc;
+}
+
 err_code buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    err_code rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return E_INVALID;
-    err_code rc = buf_reserve(b, (size_t)n);
-    if (rc)
-        return rc;
+    return rc;
+}
+
+void buf_printf_rc(err_code *rc, struct buf *b, const char *fmt, ...)
+{
+    if (*rc)
+        return;
+    va_list ap;
     va_start(ap, fmt);
-    vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+    *rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
-    b->len += (size_t)n;
-    return E_OK;
 }
 
 void buf_free(struct buf *b)

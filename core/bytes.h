@@ -67,6 +67,11 @@ err_code buf_append_byte(struct buf *b, uint8_t c) MUST_CHECK;
 err_code buf_append_str(struct buf *b, const char *s) MUST_CHECK;
 err_code buf_printf(struct buf *b, const char *fmt, ...) MUST_CHECK
     __attribute__((format(printf, 2, 3)));
+/* buf_printf() for writers that print many pieces and check once: does
+ * nothing if *rc already holds a failure, else appends and stores the
+ * result in *rc (E_NOMEM, or E_INVALID for a format error). */
+void buf_printf_rc(err_code *rc, struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Free the memory (wiping it first if `wipe`); the buffer becomes empty. */
 void buf_free(struct buf *b);
 void buf_free_wipe(struct buf *b);

@@ -156,27 +156,27 @@ err_code jstrict_parse(const char *text, size_t len, size_t max_bytes, unsigned 
     return E_OK;
 }
 
+/* The larger of `max` and the depth of `x`. */
+static int deeper(int max, const json_t *x)
+{
+    int d = jstrict_depth(x);
+    return d > max ? d : max;
+}
+
 int jstrict_depth(const json_t *v)
 {
     int max = 0;
+    size_t i;
+    const char *k;
+    json_t *x;
     if (json_is_array(v)) {
-        size_t i;
-        json_t *x;
-        json_array_foreach((json_t *)v, i, x) {
-            int d = jstrict_depth(x);
-            if (d > max)
-                max = d;
-        }
+        json_array_foreach((json_t *)v, i, x)
+            max = deeper(max, x);
         return max + 1;
     }
     if (json_is_object(v)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)v, k, x) {
-            int d = jstrict_depth(x);
-            if (d > max)
-                max = d;
-        }
+        json_object_foreach((json_t *)v, k, x)
+            max = deeper(max, x);
         return max + 1;
     }
     return 0;

@@ -292,6 +292,24 @@ err_code merkle_tree_consistency_proof(const struct merkle_tree *t, uint64_t siz
 
 /* ---- verification (untrusted input) ------------------------------------ */
 
+/* One level of the walk both RFC 9162 verifiers make (§2.1.3.2 step 4,
+ * §2.1.4.2 step 6), for sn != 0: returns whether this level's proof hash
+ * goes on the left of the running hash (fn odd, or fn == sn), then moves
+ * (fn, sn) up past this level and past any levels where fn is a last node
+ * without a sibling. The callers hash; this is only the index arithmetic. */
+static inline bool walk_step(uint64_t *fn, uint64_t *sn)
+{
+    bool left = (*fn & 1) || *fn == *sn;
+    if (left && !(*fn & 1))
+        while (!(*fn & 1) && *fn != 0) {
+            *fn >>= 1;
+            *sn >>= 1;
+        }
+    *fn >>= 1;
+    *sn >>= 1;
+    return left;
+}
+
 int merkle_path_length(uint64_t index, uint64_t size)
 {
     if (index >= size)
@@ -299,16 +317,8 @@ int merkle_path_length(uint64_t index, uint64_t size)
     /* The iterations of RFC 9162 §2.1.3.2 step 4 until sn reaches 0. */
     uint64_t fn = index, sn = size - 1;
     int len = 0;
-    while (sn != 0) {
-        if (!(fn & 1) && fn == sn)
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
-        len++;
-        fn >>= 1;
-        sn >>= 1;
-    }
+    for (; sn != 0; len++)
+        walk_step(&fn, &sn);
     return len;
 }
 
@@ -331,18 +341,10 @@ err_code merkle_root_from_path(const struct hash32 *leaf_hash, uint64_t index, u
     for (size_t i = 0; i < path_len; i++) {
         if (sn == 0) /* unreachable after the length check; kept as in the RFC */
             return err_set(e, E_VERIFY, "audit path is too long");
-        if ((fn & 1) || fn == sn) {
+        if (walk_step(&fn, &sn))
             node_fast(&path[i], &r, &r);
-            if (!(fn & 1))
-                while (!(fn & 1) && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-        } else {
+        else
             node_fast(&r, &path[i], &r);
-        }
-        fn >>= 1;
-        sn >>= 1;
     }
     if (sn != 0)
         return err_set(e, E_VERIFY, "audit path is too short");
@@ -402,19 +404,12 @@ err_code merkle_verify_consistency(uint64_t size1, uint64_t size2, const struct 
     for (; i < proof_len; i++) { /* step 6 */
         if (sn == 0)
             return err_set(e, E_VERIFY, "consistency proof is too long");
-        if ((fn & 1) || fn == sn) {
+        if (walk_step(&fn, &sn)) {
             node_fast(&proof[i], &fr, &fr);
             node_fast(&proof[i], &sr, &sr);
-            if (!(fn & 1))
-                while (!(fn & 1) && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
         } else {
             node_fast(&sr, &proof[i], &sr);
         }
-        fn >>= 1;
-        sn >>= 1;
     }
     if (sn != 0)
         return err_set(e, E_VERIFY, "consistency proof is too short");

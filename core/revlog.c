@@ -5,13 +5,13 @@
  * The parser follows core/bundle.c: the document is read once through
  * core/json.h (size, duplicate keys, depth), type and version are checked
  * before anything else, every object is closed and every field is checked
- * with a message that names it ("log.json: entries[12].credential: ...").
+ * through core/jfield.h (terse wording) with a message that names it
+ * ("log.json: entries[12].credential: ...").
  * Counts are bounded before anything is allocated for them.
  */
 #include "core/revlog.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "core/hash.h"
-#include "core/json.h"
+#include "core/jfield.h"
 
 /* ---- reasons -------------------------------------------------------------- */
 
@@ -238,263 +238,144 @@ int64_t revlog_find(const struct revlog *l, const struct hash32 *credential)
 
 /* ---- parsing -------------------------------------------------------------- */
 
-struct pctx {
-    const char *name;
-    struct err *e;
-};
+/* One log being read: core/jfield.h in its terse wording. */
+#define REVLOG_JFIELD(name, e) {(name), "version 1 is closed", true, (e)}
 
-static err_code perr(struct pctx *c, err_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static err_code perr(struct pctx *c, err_code code, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return err_set(c->e, code, "%s: %s", c->name, msg);
-}
-
-static const char *printable(const char *s, char *out, size_t outsz)
-{
-    size_t o = 0;
-    for (; *s && o + 4 < outsz; s++)
-        out[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-    if (*s) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static err_code only_known(struct pctx *c, json_t *obj, const char *where,
-                           const char *const *known)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v) {
-        bool found = false;
-        for (size_t i = 0; known[i] && !found; i++)
-            found = strcmp(key, known[i]) == 0;
-        if (!found) {
-            char p[64];
-            return perr(c, E_INVALID, "unknown field \"%s\" in %s (version 1 is closed)",
-                        printable(key, p, sizeof p), where);
-        }
-    }
-    return E_OK;
-}
-
-static err_code member(struct pctx *c, json_t *obj, const char *where, const char *key,
-                       json_type want, json_t **out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return perr(c, E_INVALID, "%s.%s is missing", where, key);
-    if (json_typeof(v) != want || (want == JSON_INTEGER && json_is_real(v))) {
-        const char *w = want == JSON_OBJECT   ? "an object"
-                        : want == JSON_ARRAY  ? "an array"
-                        : want == JSON_STRING ? "a string"
-                                              : "a JSON integer";
-        return perr(c, E_INVALID, "%s.%s must be %s", where, key, w);
-    }
-    *out = v;
-    return E_OK;
-}
-
-static err_code get_uint(struct pctx *c, json_t *obj, const char *where, const char *key,
-                         uint64_t min, uint64_t *out)
-{
-    json_t *v = NULL;
-    err_code rc = member(c, obj, where, key, JSON_INTEGER, &v);
-    if (rc)
-        return rc;
-    json_int_t i = json_integer_value(v);
-    if (i < 0 || (uint64_t)i < min || (uint64_t)i > BUNDLE_MAX_UINT)
-        return perr(c, E_INVALID, "%s.%s must be in %" PRIu64 "..2^53, got %" JSON_INTEGER_FORMAT,
-                    where, key, min, i);
-    *out = (uint64_t)i;
-    return E_OK;
-}
-
-/* Exactly `n` bytes of lowercase hex, "0x"-prefixed iff `prefixed`. */
-static err_code hex_str(struct pctx *c, json_t *v, const char *field, bool prefixed, uint8_t *out,
-                        size_t n)
-{
-    if (!json_is_string(v))
-        return perr(c, E_INVALID, "%s must be a string", field);
-    const char *s = json_string_value(v);
-    size_t slen = json_string_length(v);
-    bool has0x = slen >= 2 && s[0] == '0' && s[1] == 'x';
-    if (prefixed != has0x)
-        return perr(c, E_INVALID, "%s must be %s%zu lowercase hex digits", field,
-                    prefixed ? "\"0x\" and " : "", 2 * n);
-    if (prefixed) {
-        s += 2;
-        slen -= 2;
-    }
-    for (size_t i = 0; i < slen; i++)
-        if (s[i] >= 'A' && s[i] <= 'F')
-            return perr(c, E_INVALID, "%s must be lowercase hex", field);
-    struct err he = {0};
-    if (hex_decode_exact(s, slen, false, out, n, &he))
-        return perr(c, E_INVALID, "%s: %s", field, he.msg);
-    return E_OK;
-}
-
-static err_code get_hex(struct pctx *c, json_t *obj, const char *where, const char *key,
-                        bool prefixed, uint8_t *out, size_t n)
-{
-    json_t *v = NULL;
-    char field[80];
-    snprintf(field, sizeof field, "%s.%s", where, key);
-    err_code rc = member(c, obj, where, key, JSON_STRING, &v);
-    return rc ? rc : hex_str(c, v, field, prefixed, out, n);
-}
-
-static err_code get_time(struct pctx *c, json_t *obj, const char *where, const char *key,
+/* The required member `key`: an RFC 3339 UTC time (bundle_time_parse). */
+static err_code get_time(const struct jfield *c, json_t *obj, const char *where, const char *key,
                          int64_t *out)
 {
-    json_t *v = NULL;
-    err_code rc = member(c, obj, where, key, JSON_STRING, &v);
+    const char *s;
+    err_code rc = jfield_string(c, obj, where, key, &s);
     if (rc)
         return rc;
     struct err te = {0};
-    if (bundle_time_parse(json_string_value(v), out, &te))
-        return perr(c, E_INVALID, "%s.%s: %s", where, key, te.msg);
+    if (bundle_time_parse(s, out, &te))
+        return jfield_fail(c, E_INVALID, "%s.%s: %s", where, key, te.msg);
     return E_OK;
 }
 
-static err_code parse_entry(struct pctx *c, json_t *o, uint64_t i, struct revlog *l)
+static err_code parse_entry(const struct jfield *c, json_t *o, uint64_t i, struct revlog *l)
 {
     static const char *const known[] = {"credential", "reason", "revokedAt", "note", NULL};
     char where[40];
     snprintf(where, sizeof where, "entries[%" PRIu64 "]", i);
-    if (!json_is_object(o))
-        return perr(c, E_INVALID, "%s must be an object", where);
     struct revlog_entry en = {0};
     uint64_t reason;
     err_code rc;
-    if ((rc = only_known(c, o, where, known)) ||
-        (rc = get_hex(c, o, where, "credential", false, en.credential.b, 32)) ||
-        (rc = get_uint(c, o, where, "reason", 0, &reason)) ||
+    if ((rc = jfield_is(c, o, where, JSON_OBJECT)) ||
+        (rc = jfield_only_known(c, o, where, known)) ||
+        (rc = jfield_hex(c, o, where, "credential", false, en.credential.b, 32)) ||
+        (rc = jfield_uint(c, o, where, "reason", 0, &reason)) ||
         (rc = get_time(c, o, where, "revokedAt", &en.time)))
         return rc;
     if (reason > REVLOG_REASON_MAX)
-        return perr(c, E_INVALID, "%s.reason %" PRIu64 " is not a documented code (0..%d)", where,
-                    reason, REVLOG_REASON_MAX);
+        return jfield_fail(c, E_INVALID, "%s.reason %" PRIu64 " is not a documented code (0..%d)",
+                           where, reason, REVLOG_REASON_MAX);
     en.reason = (uint8_t)reason;
-    json_t *note = json_object_get(o, "note");
-    if (note) {
-        if (!json_is_string(note))
-            return perr(c, E_INVALID, "%s.note must be a string", where);
-        size_t n = json_string_length(note);
-        if (n == 0 || n > REVLOG_MAX_NOTE)
-            return perr(c, E_INVALID, "%s.note must be 1..%u bytes (omit it for none), got %zu",
-                        where, REVLOG_MAX_NOTE, n);
-        if (!note_ok(json_string_value(note), n))
-            return perr(c, E_INVALID, "%s.note holds a control character", where);
-        en.note = (char *)json_string_value(note); /* copied by revlog_add_entry */
-    }
+    const char *note;
+    size_t n;
+    if ((rc = jfield_opt_string(c, o, where, "note", 1, REVLOG_MAX_NOTE, &note, &n)))
+        return rc;
+    if (note && !note_ok(note, n))
+        return jfield_fail(c, E_INVALID, "%s.note holds a control character", where);
+    en.note = (char *)note; /* copied by revlog_add_entry */
     struct err ae = {0};
     if (revlog_add_entry(l, &en, &ae))
-        return perr(c, ae.code, "%s: %s", where, ae.msg);
+        return jfield_fail(c, ae.code, "%s: %s", where, ae.msg);
     return E_OK;
 }
 
-static err_code parse_checkpoint(struct pctx *c, json_t *o, size_t i, struct revlog *l)
+static err_code parse_checkpoint(const struct jfield *c, json_t *o, size_t i, struct revlog *l)
 {
     static const char *const known[] = {"seq",       "size",      "root",
                                         "txHash",    "blockNumber", "blockHash",
                                         "blockTime", "consistency", NULL};
     char where[40];
     snprintf(where, sizeof where, "checkpoints[%zu]", i);
-    if (!json_is_object(o))
-        return perr(c, E_INVALID, "%s must be an object", where);
     struct revlog_checkpoint cp = {0};
     json_t *proof;
     err_code rc;
-    if ((rc = only_known(c, o, where, known)) ||
-        (rc = get_uint(c, o, where, "seq", 0, &cp.seq)) ||
-        (rc = get_uint(c, o, where, "size", 1, &cp.size)) ||
-        (rc = get_hex(c, o, where, "root", false, cp.root.b, 32)) ||
-        (rc = get_hex(c, o, where, "txHash", true, cp.tx_hash.b, 32)) ||
-        (rc = get_uint(c, o, where, "blockNumber", 0, &cp.block_number)) ||
-        (rc = get_hex(c, o, where, "blockHash", true, cp.block_hash.b, 32)) ||
-        (rc = get_uint(c, o, where, "blockTime", 0, &cp.block_time)) ||
-        (rc = member(c, o, where, "consistency", JSON_ARRAY, &proof)))
+    if ((rc = jfield_is(c, o, where, JSON_OBJECT)) ||
+        (rc = jfield_only_known(c, o, where, known)) ||
+        (rc = jfield_uint(c, o, where, "seq", 0, &cp.seq)) ||
+        (rc = jfield_uint(c, o, where, "size", 1, &cp.size)) ||
+        (rc = jfield_hex(c, o, where, "root", false, cp.root.b, 32)) ||
+        (rc = jfield_hex(c, o, where, "txHash", true, cp.tx_hash.b, 32)) ||
+        (rc = jfield_uint(c, o, where, "blockNumber", 0, &cp.block_number)) ||
+        (rc = jfield_hex(c, o, where, "blockHash", true, cp.block_hash.b, 32)) ||
+        (rc = jfield_uint(c, o, where, "blockTime", 0, &cp.block_time)) ||
+        (rc = jfield_get(c, o, where, "consistency", JSON_ARRAY, &proof)))
         return rc;
     if (i > 0 && cp.seq <= l->checkpoints[i - 1].seq)
-        return perr(c, E_INVALID, "%s.seq %" PRIu64 " does not follow seq %" PRIu64
-                    " (checkpoints are listed in increasing seq order)",
-                    where, cp.seq, l->checkpoints[i - 1].seq);
+        return jfield_fail(c, E_INVALID, "%s.seq %" PRIu64 " does not follow seq %" PRIu64
+                           " (checkpoints are listed in increasing seq order)",
+                           where, cp.seq, l->checkpoints[i - 1].seq);
     size_t np = json_array_size(proof);
     if (i == 0 && np != 0)
-        return perr(c, E_INVALID, "%s.consistency must be empty for the first checkpoint", where);
+        return jfield_fail(c, E_INVALID, "%s.consistency must be empty for the first checkpoint",
+                           where);
     if (np > MERKLE_MAX_PATH)
-        return perr(c, E_LIMIT, "%s.consistency has %zu hashes; at most %d", where, np,
-                    MERKLE_MAX_PATH);
+        return jfield_fail(c, E_LIMIT, "%s.consistency has %zu hashes; at most %d", where, np,
+                           MERKLE_MAX_PATH);
     struct hash32 p[MERKLE_MAX_PATH];
     for (size_t k = 0; k < np; k++) {
         char field[64];
         snprintf(field, sizeof field, "%s.consistency[%zu]", where, k);
-        if ((rc = hex_str(c, json_array_get(proof, k), field, false, p[k].b, 32)))
+        if ((rc = jfield_hex_value(c, json_array_get(proof, k), field, false, p[k].b, 32)))
             return rc;
     }
     struct err ae = {0};
     if (revlog_add_checkpoint(l, &cp, p, np, &ae))
-        return perr(c, ae.code, "%s: %s", where, ae.msg);
+        return jfield_fail(c, ae.code, "%s: %s", where, ae.msg);
     return E_OK;
 }
 
-static err_code parse_doc(struct pctx *c, json_t *top, struct revlog *l)
+static err_code parse_doc(const struct jfield *c, json_t *top, struct revlog *l)
 {
     static const char *const known[] = {"type",       "version", "issuer",  "ledger",
                                         "chainId",    "contract", "exportedAt", "entries",
                                         "checkpoints", NULL};
     char p[48];
     if (!json_is_object(top))
-        return perr(c, E_INVALID, "a revocation log is a JSON object");
+        return jfield_fail(c, E_INVALID, "a revocation log is a JSON object");
     json_t *t = json_object_get(top, "type");
     if (!json_is_string(t) || strcmp(json_string_value(t), REVLOG_TYPE) != 0)
-        return perr(c, E_INVALID, "type is %s%s%s, expected \"%s\"", t ? "\"" : "missing",
-                    json_is_string(t) ? printable(json_string_value(t), p, sizeof p) : "",
-                    t ? "\"" : "", REVLOG_TYPE);
+        return jfield_fail(c, E_INVALID, "type is %s%s%s, expected \"%s\"", t ? "\"" : "missing",
+                           json_is_string(t) ? jfield_printable(json_string_value(t), p, sizeof p)
+                                             : "",
+                           t ? "\"" : "", REVLOG_TYPE);
     json_t *v = json_object_get(top, "version");
     if (!json_is_integer(v))
-        return perr(c, E_INVALID, "version must be a JSON integer");
+        return jfield_fail(c, E_INVALID, "version must be a JSON integer");
     if (json_integer_value(v) != REVLOG_VERSION)
-        return perr(c, E_UNSUPPORTED,
-                    "revocation log version %" JSON_INTEGER_FORMAT
-                    " is not supported (this reads version %d)",
-                    json_integer_value(v), REVLOG_VERSION);
-    json_t *ledger, *entries, *cps;
+        return jfield_fail(c, E_UNSUPPORTED,
+                           "revocation log version %" JSON_INTEGER_FORMAT
+                           " is not supported (this reads version %d)",
+                           json_integer_value(v), REVLOG_VERSION);
+    const char *ledger;
+    json_t *entries, *cps;
     err_code rc;
-    if ((rc = only_known(c, top, "the top level", known)) ||
-        (rc = get_hex(c, top, "log", "issuer", true, l->issuer.b, 20)) ||
-        (rc = member(c, top, "log", "ledger", JSON_STRING, &ledger)))
+    if ((rc = jfield_only_known(c, top, "the top level", known)) ||
+        (rc = jfield_hex(c, top, "log", "issuer", true, l->issuer.b, 20)) ||
+        (rc = jfield_string(c, top, "log", "ledger", &ledger)))
         return rc;
-    if (strcmp(json_string_value(ledger), "evm") == 0)
-        l->ledger = BUNDLE_LEDGER_EVM;
-    else if (strcmp(json_string_value(ledger), "ebsi") == 0)
-        l->ledger = BUNDLE_LEDGER_EBSI;
-    else
-        return perr(c, E_INVALID, "ledger is \"%s\"; expected \"evm\" or \"ebsi\"",
-                    printable(json_string_value(ledger), p, sizeof p));
-    if ((rc = get_uint(c, top, "log", "chainId", 1, &l->chain_id)) ||
-        (rc = get_hex(c, top, "log", "contract", true, l->contract.b, 20)) ||
+    if (!bundle_ledger_parse(ledger, &l->ledger))
+        return jfield_fail(c, E_INVALID, "ledger is \"%s\"; expected \"evm\" or \"ebsi\"",
+                           jfield_printable(ledger, p, sizeof p));
+    if ((rc = jfield_uint(c, top, "log", "chainId", 1, &l->chain_id)) ||
+        (rc = jfield_hex(c, top, "log", "contract", true, l->contract.b, 20)) ||
         (rc = get_time(c, top, "log", "exportedAt", &l->exported_at)) ||
-        (rc = member(c, top, "log", "entries", JSON_ARRAY, &entries)) ||
-        (rc = member(c, top, "log", "checkpoints", JSON_ARRAY, &cps)))
+        (rc = jfield_get(c, top, "log", "entries", JSON_ARRAY, &entries)) ||
+        (rc = jfield_get(c, top, "log", "checkpoints", JSON_ARRAY, &cps)))
         return rc;
     /* Counts before contents. */
     if (json_array_size(entries) > REVLOG_MAX_ENTRIES)
-        return perr(c, E_LIMIT, "%zu entries; at most %u", json_array_size(entries),
-                    REVLOG_MAX_ENTRIES);
+        return jfield_fail(c, E_LIMIT, "%zu entries; at most %u", json_array_size(entries),
+                           REVLOG_MAX_ENTRIES);
     if (json_array_size(cps) > REVLOG_MAX_CHECKPOINTS)
-        return perr(c, E_LIMIT, "%zu checkpoints; at most %u", json_array_size(cps),
-                    REVLOG_MAX_CHECKPOINTS);
+        return jfield_fail(c, E_LIMIT, "%zu checkpoints; at most %u", json_array_size(cps),
+                           REVLOG_MAX_CHECKPOINTS);
     for (size_t i = 0; i < json_array_size(entries); i++)
         if ((rc = parse_entry(c, json_array_get(entries, i), i, l)))
             return rc;
@@ -504,36 +385,18 @@ static err_code parse_doc(struct pctx *c, json_t *top, struct revlog *l)
     return E_OK;
 }
 
-/* jansson reads "-0" as the integer 0, so a signed zero would slip past
- * get_uint() (which names every other negative number). Every number of
- * this format is unsigned with one spelling: refuse a negative zero by its
- * path, before the fields are read. */
-static err_code no_sign(const struct jstrict_number *n, void *ctx, struct err *e)
-{
-    if (n->len < 2 || n->lit[0] != '-')
-        return E_OK;
-    for (size_t i = 1; i < n->len; i++)
-        if (n->lit[i] >= '1' && n->lit[i] <= '9')
-            return E_OK; /* a real negative: get_uint() says so */
-    char path[96];
-    return perr(ctx, E_INVALID, "%s must be an unsigned integer written without a sign, got %.*s",
-                jstrict_number_path(n, false, path, sizeof path), n->len > 24 ? 24 : (int)n->len,
-                n->lit);
-}
-
 err_code revlog_parse(const char *text, size_t len, const char *name, struct revlog *out,
                       struct err *e)
 {
-    struct pctx c = {name ? name : "revocation log", e};
+    struct jfield c = REVLOG_JFIELD(name ? name : "revocation log", e);
     memset(out, 0, sizeof *out);
     if (len > REVLOG_MAX_BYTES)
-        return perr(&c, E_LIMIT, "%zu bytes is larger than the limit of %u bytes", len,
-                    REVLOG_MAX_BYTES);
+        return jfield_fail(&c, E_LIMIT, "%zu bytes is larger than the limit of %u bytes", len,
+                           REVLOG_MAX_BYTES);
+    /* Every number of this format is unsigned with one spelling: jfield_load
+     * refuses "-0" (which jansson reads as 0) by its path. */
     json_t *top = NULL;
-    err_code rc = jstrict_parse(text ? text : "", text ? len : 0, REVLOG_MAX_BYTES, 0, &top, e);
-    if (rc)
-        return err_wrap(e, rc, "%s", c.name);
-    rc = jstrict_each_number(text, len, no_sign, &c, e);
+    err_code rc = jfield_load(&c, text, len, REVLOG_MAX_BYTES, &top);
     if (!rc)
         rc = parse_doc(&c, top, out);
     json_decref(top);
@@ -555,11 +418,7 @@ err_code revlog_write(const struct revlog *l, struct buf *out, struct err *e)
     addr20_to_hex(&l->contract, contract);
     size_t old = out->len;
     err_code rc = E_OK;
-#define P(...)                                                                                     \
-    do {                                                                                           \
-        if (!rc)                                                                                   \
-            rc = buf_printf(out, __VA_ARGS__);                                                     \
-    } while (0)
+#define P(...) buf_printf_rc(&rc, out, __VA_ARGS__)
     P("{\n  \"type\": \"%s\",\n  \"version\": %d,\n  \"issuer\": \"%s\",\n  \"ledger\": \"%s\",\n"
       "  \"chainId\": %" PRIu64 ",\n  \"contract\": \"%s\",\n  \"exportedAt\": \"%s\",\n"
       "  \"entries\": [",

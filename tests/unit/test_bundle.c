@@ -1107,3 +1107,15 @@ TEST(verify_reports)
     json_decref(j);
     CHECK(ok);
 }
+
+/* bundle_ledger_parse() reads exactly the names bundle_ledger_name() writes. */
+TEST(ledger_names_round_trip)
+{
+    enum bundle_ledger l = BUNDLE_LEDGER_EBSI;
+    CHECK(bundle_ledger_parse("evm", &l) && l == BUNDLE_LEDGER_EVM);
+    CHECK(bundle_ledger_parse(bundle_ledger_name(BUNDLE_LEDGER_EBSI), &l) &&
+          l == BUNDLE_LEDGER_EBSI);
+    CHECK(!bundle_ledger_parse("EVM", &l) && !bundle_ledger_parse("evm ", &l) &&
+          !bundle_ledger_parse("", &l) && !bundle_ledger_parse("unknown", &l));
+    CHECK(l == BUNDLE_LEDGER_EBSI);
+}

@@ -75,6 +75,20 @@ TEST(buf_grows_and_prints)
     CHECK(b.p == NULL && b.len == 0);
 }
 
+/* buf_printf_rc appends while *rc is E_OK and does nothing after a failure. */
+TEST(buf_printf_rc_stops_after_a_failure)
+{
+    struct buf b = {0};
+    err_code rc = E_OK;
+    buf_printf_rc(&rc, &b, "%s-%d", "a", 1);
+    buf_printf_rc(&rc, &b, "%s", ",b");
+    CHECK(rc == E_OK && b.len == 5 && strcmp((char *)b.p, "a-1,b") == 0);
+    rc = E_NOMEM;
+    buf_printf_rc(&rc, &b, "%s", "lost");
+    CHECK(rc == E_NOMEM && b.len == 5 && strcmp((char *)b.p, "a-1,b") == 0);
+    buf_free(&b);
+}
+
 TEST(sha256_known_answers)
 {
     struct hash32 h;
