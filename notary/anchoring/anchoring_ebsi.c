@@ -82,24 +82,15 @@ static err_code api_open(struct anchoring_ctx *c, struct err *e)
     return rc;
 }
 
-/* Does the receipt carry our HashTimestamped event for exactly this batch? */
-static bool ebsi_receipt_ok(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
-                            const struct store_batch *b, const struct rpc_receipt *rc,
-                            struct err *e)
+/* Is the log our HashTimestamped event for exactly this batch? */
+static bool ebsi_log_ours(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
+                          const struct store_batch *b, const struct rpc_log *log)
 {
     struct ebsi_data want = batch_data(b);
-    for (size_t i = 0; i < rc->nlogs; i++) {
-        struct ebsi_event ev;
-        if (!addr20_eq(&rc->logs[i].address, &cfg->contract) ||
-            ebsi_parse_event(&rc->logs[i], &ev, NULL) != E_OK)
-            continue;
-        if (addr20_eq(&ev.from, issuer) && hash32_eq(&ev.root, &b->root) &&
-            data_eq(&ev.data, &want))
-            return true;
-    }
-    err_set(e, E_STATE, "the mined transaction carries no HashTimestamped event for %s %llu",
-            kind_name(b->kind), (unsigned long long)b->seq);
-    return false;
+    struct ebsi_event ev;
+    return !log->removed && addr20_eq(&log->address, &cfg->contract) &&
+           ebsi_parse_event(log, &ev, NULL) == E_OK && addr20_eq(&ev.from, issuer) &&
+           hash32_eq(&ev.root, &b->root) && data_eq(&ev.data, &want);
 }
 
 /*
@@ -145,19 +136,8 @@ static err_code ebsi_look(struct anchoring_ctx *c, const struct store_batch *b, 
                                .ntopics = 2,
                                .from_block = q,
                                .to_block = q};
-    struct rpc_log *logs;
-    size_t n;
-    if ((rc = rpc_get_logs(c->cfg->ledger->rpc, &f, &logs, &n, e)))
+    if ((rc = anchoring_find_log(c, &anchoring_ebsi_flow, &f, b, found, txh, e)))
         return rc;
-    for (size_t i = 0; i < n && !*found; i++) {
-        struct ebsi_event ev;
-        if (!logs[i].removed && ebsi_parse_event(&logs[i], &ev, NULL) == E_OK &&
-            hash32_eq(&ev.root, &b->root) && data_eq(&ev.data, &want)) {
-            *txh = logs[i].tx_hash;
-            *found = true;
-        }
-    }
-    rpc_logs_free(logs, n);
     if (!*found)
         return err_set(e, E_STATE, "the Timestamp contract says %s %llu's root was timestamped "
                                    "in block %llu, but no matching event is there",
@@ -349,7 +329,8 @@ const struct anchoring_flow anchoring_ebsi_flow = {
     .look = ebsi_look,
     .sign = ebsi_sign,
     .broadcast = ebsi_broadcast,
-    .receipt_ok = ebsi_receipt_ok,
+    .log_ours = ebsi_log_ours,
+    .event = "HashTimestamped",
 };
 
 err_code anchoring_ebsi_check_contract(struct evm_ledger *l, const struct addr20 *contract,

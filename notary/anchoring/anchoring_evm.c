@@ -16,23 +16,15 @@
 #define kind_name anchoring_kind_name
 #define say(c, ...) anchoring_say((c)->cfg, __VA_ARGS__)
 
-/* Does the receipt carry our Anchored event for exactly this batch? */
-static bool evm_receipt_ok(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
-                           const struct store_batch *b, const struct rpc_receipt *rc,
-                           struct err *e)
+/* Is the log our Anchored event for exactly this batch? */
+static bool evm_log_ours(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
+                         const struct store_batch *b, const struct rpc_log *log)
 {
-    for (size_t i = 0; i < rc->nlogs; i++) {
-        struct registry_event ev;
-        if (!addr20_eq(&rc->logs[i].address, &cfg->contract) ||
-            registry_parse_event(&rc->logs[i], &ev, NULL) != E_OK)
-            continue;
-        if (addr20_eq(&ev.issuer, issuer) && hash32_eq(&ev.root, &b->root) &&
-            ev.size == b->size && ev.seq == b->seq && (int)ev.kind == (int)b->kind)
-            return true;
-    }
-    err_set(e, E_STATE, "the mined transaction carries no Anchored event for %s %llu",
-            kind_name(b->kind), (unsigned long long)b->seq);
-    return false;
+    struct registry_event ev;
+    return !log->removed && addr20_eq(&log->address, &cfg->contract) &&
+           registry_parse_event(log, &ev, NULL) == E_OK && addr20_eq(&ev.issuer, issuer) &&
+           hash32_eq(&ev.root, &b->root) && ev.size == b->size && ev.seq == b->seq &&
+           (int)ev.kind == (int)b->kind;
 }
 
 /*
@@ -60,19 +52,8 @@ static err_code evm_look(struct anchoring_ctx *c, const struct store_batch *b, b
                                .ntopics = 3,
                                .from_block = q,
                                .to_block = q};
-    struct rpc_log *logs;
-    size_t n;
-    if ((rc = rpc_get_logs(c->cfg->ledger->rpc, &f, &logs, &n, e)))
+    if ((rc = anchoring_find_log(c, &anchoring_evm_flow, &f, b, found, txh, e)))
         return rc;
-    for (size_t i = 0; i < n && !*found; i++) {
-        struct registry_event ev;
-        if (registry_parse_event(&logs[i], &ev, NULL) == E_OK && ev.seq == b->seq &&
-            ev.size == b->size && !logs[i].removed) {
-            *txh = logs[i].tx_hash;
-            *found = true;
-        }
-    }
-    rpc_logs_free(logs, n);
     if (!*found)
         return err_set(e, E_STATE,
                        "the contract says %s %llu's root was anchored in block %llu, but no "
@@ -479,5 +460,6 @@ const struct anchoring_flow anchoring_evm_flow = {
     .watch = evm_watch,
     .pending = evm_pending,
     .underpriced = evm_underpriced,
-    .receipt_ok = evm_receipt_ok,
+    .log_ours = evm_log_ours,
+    .event = "Anchored",
 };

@@ -36,3 +36,22 @@ void anchoring_out_note(struct anchoring_out *out, const char *fmt, ...)
     vsnprintf(out->note, sizeof out->note, fmt, ap);
     va_end(ap);
 }
+
+err_code anchoring_find_log(const struct anchoring_ctx *c, const struct anchoring_flow *f,
+                            const struct rpc_log_filter *filter, const struct store_batch *b,
+                            bool *found, struct hash32 *tx, struct err *e)
+{
+    *found = false;
+    struct rpc_log *logs;
+    size_t n;
+    err_code rc = rpc_get_logs(c->cfg->ledger->rpc, filter, &logs, &n, e);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !*found; i++)
+        if (f->log_ours(c->cfg, &c->issuer, b, &logs[i])) {
+            *tx = logs[i].tx_hash;
+            *found = true;
+        }
+    rpc_logs_free(logs, n);
+    return E_OK;
+}

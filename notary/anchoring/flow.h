@@ -120,10 +120,11 @@ struct anchoring_flow {
     err_code (*underpriced)(struct anchoring_ctx *c, const struct store_batch *b,
                             struct anchoring_out *out, struct err *e);
 
-    /* Does receipt `rc` carry the flow's event by `issuer` for exactly
-     * batch b at cfg->contract? false with the reason in *e (E_STATE). */
-    bool (*receipt_ok)(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
-                       const struct store_batch *b, const struct rpc_receipt *rc, struct err *e);
+    /* Is `log` the flow's event (evm: Anchored; ebsi: HashTimestamped) from
+     * cfg->contract by `issuer` for exactly batch b, and not removed? */
+    bool (*log_ours)(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
+                     const struct store_batch *b, const struct rpc_log *log);
+    const char *event; /* its name, for messages: "Anchored" */
 };
 
 extern const struct anchoring_flow anchoring_evm_flow;  /* anchoring_evm.c */
@@ -142,6 +143,12 @@ void anchoring_fault_point(const char *name);
 
 /* "batch" or "checkpoint", for messages. */
 const char *anchoring_kind_name(enum batch_kind k);
+
+/* The logs that `filter` selects on c's ledger: the first that f->log_ours
+ * accepts for batch b gives its transaction in *tx (*found). */
+err_code anchoring_find_log(const struct anchoring_ctx *c, const struct anchoring_flow *f,
+                            const struct rpc_log_filter *filter, const struct store_batch *b,
+                            bool *found, struct hash32 *tx, struct err *e) MUST_CHECK;
 
 /* printf into out->note. */
 void anchoring_out_note(struct anchoring_out *out, const char *fmt, ...)
