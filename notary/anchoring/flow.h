@@ -50,7 +50,7 @@ struct anchoring_cfg {
 struct anchoring_ctx {
     struct store *s;
     const struct anchoring_cfg *cfg;
-    struct addr20 issuer; /* the signer's address (recheck: the issuer's) */
+    struct addr20 issuer; /* the signer's address: the issuer */
     void *flow;           /* the flow's own state, from open() (may be NULL) */
 };
 
