@@ -23,6 +23,8 @@ struct rpc_stub {
     bool running;
     struct rpc_stub_reply *script;
     size_t n;
+    rpc_stub_fn fn; /* instead of script, if set */
+    void *fn_arg;
     char url[64];
     pthread_mutex_t mu;
     unsigned requests;
@@ -148,12 +150,21 @@ static void serve(struct rpc_stub *s, int fd)
     }
     pthread_mutex_lock(&s->mu);
     unsigned idx = s->requests++;
+    rpc_stub_fn fn = s->fn;
+    void *fn_arg = s->fn_arg;
     memcpy(s->last_auth, auth, sizeof auth);
     free(s->last_body);
     s->last_body = strdup(body);
     pthread_mutex_unlock(&s->mu);
 
-    const struct rpc_stub_reply *r = &s->script[idx < s->n ? idx : s->n - 1];
+    struct rpc_stub_reply computed;
+    const struct rpc_stub_reply *r;
+    if (fn) {
+        computed = fn(fn_arg, body);
+        r = &computed;
+    } else {
+        r = &s->script[idx < s->n ? idx : s->n - 1];
+    }
     if (r->delay_ms && stub_stopped(s, r->delay_ms)) {
         free(req);
         return;
@@ -260,6 +271,19 @@ struct rpc_stub *rpc_stub_start(const struct rpc_stub_reply *script, size_t n)
         return NULL;
     }
     s->running = true;
+    return s;
+}
+
+struct rpc_stub *rpc_stub_start_fn(rpc_stub_fn fn, void *arg)
+{
+    static const struct rpc_stub_reply none = {.status = 0};
+    struct rpc_stub *s = rpc_stub_start(&none, 1);
+    if (s) {
+        pthread_mutex_lock(&s->mu);
+        s->fn_arg = arg;
+        s->fn = fn;
+        pthread_mutex_unlock(&s->mu);
+    }
     return s;
 }
 

@@ -1,8 +1,9 @@
 /*
  * tests/rpc_stub.h — a tiny scripted HTTP/1.1 responder on 127.0.0.1 for
  * testing the JSON-RPC client's failure paths (anchor/rpc.c): it answers the
- * n-th request with the n-th canned reply (the last one repeats), one
- * connection at a time, "Connection: close" always. Runs in a thread.
+ * n-th request with the n-th canned reply (the last one repeats), or with a
+ * reply computed per request (rpc_stub_start_fn), one connection at a time,
+ * "Connection: close" always. Runs in a thread.
  *
  * Reply bodies are templates: "{{id}}" becomes the request's JSON-RPC id and
  * "{{auth}}" the value of its Authorization header (to prove a hostile node
@@ -27,9 +28,18 @@ struct rpc_stub_reply {
 
 struct rpc_stub;
 
+/* A responder computed per request (rpc_stub_start_fn): called on the
+ * stub's thread with the request body, it returns the reply; the strings it
+ * points at must stay valid until the next call. */
+typedef struct rpc_stub_reply (*rpc_stub_fn)(void *arg, const char *body);
+
 /* Start answering with a copy of `script` (the strings must outlive the
  * stub). NULL if the socket or thread cannot be set up. */
 struct rpc_stub *rpc_stub_start(const struct rpc_stub_reply *script, size_t n);
+
+/* Start answering every request with fn(arg, body) (a fake ledger that
+ * looks at the method and parameters). NULL as rpc_stub_start. */
+struct rpc_stub *rpc_stub_start_fn(rpc_stub_fn fn, void *arg);
 
 /* "http://127.0.0.1:PORT/" — owned by the stub. */
 const char *rpc_stub_url(const struct rpc_stub *s);

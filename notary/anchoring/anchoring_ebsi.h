@@ -1,9 +1,10 @@
 /*
- * notary/anchoring/anchoring_ebsi.h — the anchoring state machine for a notary whose
- * ledger is "ebsi" (anchor/ebsi.h): the same guarantees as notary/anchoring/anchoring.c,
- * for a flow in which EBSI's Timestamp API builds the transaction and takes
- * it back signed, and a separate read-only ledger API answers receipts,
- * logs and eth_call.
+ * notary/anchoring/anchoring_ebsi.h — the "ebsi" ledger flow (anchoring_ebsi.c,
+ * driven by notary/anchoring/anchoring.c through flow.h; anchoring_ebsi_run in
+ * anchoring.h): the same guarantees as the "evm" flow, for a notary whose
+ * ledger is "ebsi" (anchor/ebsi.h), in which EBSI's Timestamp API builds the
+ * transaction and takes it back signed, and a separate read-only ledger API
+ * answers receipts, logs and eth_call.
  *
  *   CLOSED ──(getTimestamp(root) on the ledger: already ours → adopt it;
  *             else timestampHashes → check the unsigned transaction → sign →
@@ -33,26 +34,11 @@
 #ifndef NOTARY_ANCHORING_EBSI_H
 #define NOTARY_ANCHORING_EBSI_H
 
-#include "notary/anchoring/anchoring.h"
+#include "anchor/evm.h"
+#include "notary/store/store.h"
 
 /* The environment variable that carries the access token. */
 #define ANCHORING_EBSI_TOKEN_ENV "NOTARY_EBSI_TOKEN"
-
-/*
- * anchoring_run() for an "ebsi" notary: cfg->ledger is the connected ledger
- * (read) API, cfg->contract the Timestamp contract. Returns and reports as
- * anchoring_run(); in addition E_STATE with a message about the token when
- * the Timestamp API refuses it, and E_VERIFY when it offers a transaction
- * we will not sign — in both cases the batch is counted as pending.
- */
-err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, enum batch_kind kind,
-                            struct anchoring_report *rep, struct err *e) MUST_CHECK;
-
-/* anchoring_receipt_ok() for the "ebsi" flow: the HashTimestamped event by
- * `issuer` with this batch's root and record. */
-bool anchoring_ebsi_receipt_ok(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
-                               const struct store_batch *b, const struct rpc_receipt *rc,
-                               struct err *e);
 
 /*
  * For `notary init --ledger ebsi`: is there a contract at `contract` on the
