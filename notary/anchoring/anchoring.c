@@ -212,17 +212,6 @@ static err_code settle_mined(const struct run *r, const struct store_batch *b,
 }
 
 /* Does the receipt carry the flow's event for exactly this batch? */
-static bool receipt_ok(const struct anchoring_flow *f, const struct anchoring_cfg *cfg,
-                       const struct addr20 *issuer, const struct store_batch *b,
-                       const struct rpc_receipt *rc, struct err *e)
-{
-    for (size_t i = 0; i < rc->nlogs; i++)
-        if (f->log_ours(cfg, issuer, b, &rc->logs[i]))
-            return true;
-    err_set(e, E_STATE, "the mined transaction carries no %s event for %s %llu", f->event,
-            kind_name(b->kind), (unsigned long long)b->seq);
-    return false;
-}
 
 /* SENT: drive to ANCHORED, or back to CLOSED when our nonce went elsewhere. */
 static err_code follow(struct run *r, struct store_batch *b, bool *done, struct err *e)
@@ -257,7 +246,7 @@ static err_code follow(struct run *r, struct store_batch *b, bool *done, struct 
                      why);
         break;
     case EVM_TX_MINED:
-        if (!receipt_ok(r->f, r->c.cfg, &r->c.issuer, b, &st.receipt, e)) {
+        if (!anchoring_flow_receipt_ok(r->f, r->c.cfg, &r->c.issuer, b, &st.receipt, e)) {
             set_failed(r, b, e->msg);
             rc = E_STATE;
             break;
@@ -411,20 +400,6 @@ err_code anchoring_ebsi_run(struct store *s, const struct anchoring_cfg *cfg, en
     return run_flow(&anchoring_ebsi_flow, s, cfg, kind, rep, e);
 }
 
-bool anchoring_receipt_ok(const struct anchoring_cfg *cfg, bool ebsi, const struct addr20 *issuer,
-                          const struct store_batch *b, const struct rpc_receipt *rc,
-                          struct err *e)
-{
-    return receipt_ok(ebsi ? &anchoring_ebsi_flow : &anchoring_evm_flow, cfg, issuer, b, rc, e);
-}
-
-bool anchoring_is_ebsi(struct store *s)
-{
-    char *ledger = NULL;
-    bool ebsi = store_meta_get(s, "ledger", &ledger, NULL) == E_OK && strcmp(ledger, "ebsi") == 0;
-    free(ledger);
-    return ebsi;
-}
 
 void anchoring_count_waiting(struct store *s, enum batch_kind kind, struct anchoring_report *rep)
 {

@@ -21,6 +21,10 @@
  * new block: a crash between the two leaves SENT, which the next run settles
  * from the ledger), so the store never holds a block the ledger lost without
  * the batch being re-checked.
+ *
+ * Also here, below the driver so that calls only go one way (anchoring.c ->
+ * finality.c -> the flows -> flow.c): anchoring_receipt_ok and
+ * anchoring_is_ebsi, which both the driver and the re-check use.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,4 +192,22 @@ err_code anchoring_retry_failed(struct store *s, enum batch_kind kind, unsigned 
     }
     free(list);
     return rc;
+}
+
+/* ---- the receipt check and the flow in use (anchoring.h) ---------------- */
+
+bool anchoring_receipt_ok(const struct anchoring_cfg *cfg, bool ebsi, const struct addr20 *issuer,
+                          const struct store_batch *b, const struct rpc_receipt *rc,
+                          struct err *e)
+{
+    return anchoring_flow_receipt_ok(ebsi ? &anchoring_ebsi_flow : &anchoring_evm_flow, cfg, issuer, b,
+                                     rc, e);
+}
+
+bool anchoring_is_ebsi(struct store *s)
+{
+    char *ledger = NULL;
+    bool ebsi = store_meta_get(s, "ledger", &ledger, NULL) == E_OK && strcmp(ledger, "ebsi") == 0;
+    free(ledger);
+    return ebsi;
 }

@@ -55,3 +55,15 @@ err_code anchoring_find_log(const struct anchoring_ctx *c, const struct anchorin
     rpc_logs_free(logs, n);
     return E_OK;
 }
+
+bool anchoring_flow_receipt_ok(const struct anchoring_flow *f, const struct anchoring_cfg *cfg,
+                       const struct addr20 *issuer, const struct store_batch *b,
+                       const struct rpc_receipt *rc, struct err *e)
+{
+    for (size_t i = 0; i < rc->nlogs; i++)
+        if (f->log_ours(cfg, issuer, b, &rc->logs[i]))
+            return true;
+    err_set(e, E_STATE, "the mined transaction carries no %s event for %s %llu", f->event,
+            anchoring_kind_name(b->kind), (unsigned long long)b->seq);
+    return false;
+}

@@ -150,6 +150,12 @@ err_code anchoring_find_log(const struct anchoring_ctx *c, const struct anchorin
                             const struct rpc_log_filter *filter, const struct store_batch *b,
                             bool *found, struct hash32 *tx, struct err *e) MUST_CHECK;
 
+/* Does receipt `rc` carry flow f's event by `issuer` for exactly batch b
+ * (f->log_ours on each log)? false with the reason in *e (E_STATE) if not. */
+bool anchoring_flow_receipt_ok(const struct anchoring_flow *f, const struct anchoring_cfg *cfg,
+                               const struct addr20 *issuer, const struct store_batch *b,
+                               const struct rpc_receipt *rc, struct err *e);
+
 /* printf into out->note. */
 void anchoring_out_note(struct anchoring_out *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
