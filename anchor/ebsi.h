@@ -24,7 +24,7 @@
  * A gateway can refuse us; it cannot make us sign something else.
  *
  * The record data ("timestampData") binds kind, sequence number and size to
- * the root (DESIGN.md "Hashing and proofs"). It is the RFC 8785 canonical
+ * the root (docs/design.md "Hashing and proofs"). It is the RFC 8785 canonical
  * JSON text (docs/proof-format.md §5)
  *     {"kind":"issuance","seq":17,"size":1000,"v":1}
  * ("kind" is "issuance" or "revocation"); its parser accepts exactly the

@@ -1,5 +1,5 @@
 /*
- * core/bundle.h — the proof bundle (DESIGN.md "Proof bundle"; the format is
+ * core/bundle.h — the proof bundle (docs/design.md "Proof bundle"; the format is
  * specified field by field in docs/proof-format.md).
  *
  * A bundle is the one file a verifier receives with a credential: the
@@ -50,7 +50,7 @@ enum bundle_kind {
     BUNDLE_KIND_ISSUANCE, /* "issuance" */
 };
 
-/* How the root was written to the ledger (DESIGN.md: two write paths). */
+/* How the root was written to the ledger (docs/design.md "Two ways to write to the ledger"). */
 enum bundle_ledger {
     BUNDLE_LEDGER_EVM,  /* "evm": the project's registry contract over Ethereum JSON-RPC */
     BUNDLE_LEDGER_EBSI, /* "ebsi": EBSI Timestamp API flow */

@@ -1,5 +1,5 @@
 /*
- * core/credential.c — the credential hash; see credential.h and DESIGN.md
+ * core/credential.c — the credential hash; see credential.h and docs/design.md
  * "Hashing and proofs".
  *
  * The notary and the verifier both call credential_hash(), so the rule that

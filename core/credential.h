@@ -1,6 +1,6 @@
 /*
  * core/credential.h — how a credential becomes the 32-byte hash we notarize
- * (DESIGN.md "Hashing and proofs"), shared by notary and verifier so both
+ * (docs/design.md "Hashing and proofs"), shared by notary and verifier so both
  * sides hash identically:
  *   - a JSON credential (the document is a JSON object or array) is
  *     canonicalized with RFC 8785 (JCS), then SHA-256     → "jcs-sha256"

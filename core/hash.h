@@ -4,7 +4,7 @@
  *
  * sha256() is the general entry point: OpenSSL EVP with the algorithm fetched
  * once per process (OpenSSL 3 re-fetches on every SHA256()/EVP_Digest() call,
- * which costs more than hashing a 65-byte message; see DESIGN.md).
+ * which costs more than hashing a 65-byte message; see docs/design.md "Hashing speed").
  * keccak256() is Ethereum's Keccak-256: the original Keccak padding
  * (0x01 … 0x80), not FIPS 202 SHA3-256 (0x06 … 0x80).
  */

@@ -1,5 +1,5 @@
 /*
- * core/revlog.h — the issuer's revocation log (DESIGN.md "Revocation and
+ * core/revlog.h — the issuer's revocation log (docs/design.md "Revocation and
  * audit"; the file format is specified in docs/revocation-format.md).
  *
  * The log is an append-only list of entries (credential hash, reason code,

@@ -2,7 +2,7 @@
  * tests/ledger.h — a private local ledger (ganache) for C integration tests.
  *
  * t_ledger_start() forks and execs `node node_modules/ganache/dist/node/cli.js`
- * exactly as DESIGN.md says (chain id 1337, --wallet.deterministic, loopback
+ * exactly as docs/design.md says (chain id 1337, --wallet.deterministic, loopback
  * only) on a free port, with its output in a log file under t_tmpdir() (the
  * banner prints the development keys), and waits until eth_chainId answers.
  * t_ledger_stop() stops exactly that PID. A ledger a test forgot to stop

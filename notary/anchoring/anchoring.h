@@ -1,6 +1,6 @@
 /*
- * notary/anchoring/anchoring.h — the anchoring state machine (DESIGN.md "Anchoring must
- * survive the real world"): the public entry points of the driver
+ * notary/anchoring/anchoring.h — the anchoring state machine (docs/design.md "Anchoring
+ * faults"): the public entry points of the driver
  * (anchoring.c: the batch loop, pending reasons, FAILED, settling a mined
  * transaction; finality.c: re-checks after reorgs). What differs per ledger
  * is a flow table (flow.h): anchoring_evm.c (the NotaryRegistry, signed and

@@ -1,5 +1,5 @@
 /*
- * notary/issuance/revocation.h — the issuer's side of revocation (DESIGN.md
+ * notary/issuance/revocation.h — the issuer's side of revocation (docs/design.md
  * "Revocation and audit"): revoke a credential by appending to the
  * append-only RFC 9162 revocation log, cut checkpoints (size, root) of the
  * log for anchoring as kind 1 batches, and export the log with its anchored

@@ -1,6 +1,6 @@
 /*
  * notary/service/serve.h — `notary serve`: the notary as a long-running HTTP service
- * (DESIGN.md "notary/ … scheduler, HTTP API"), with the routes of
+ * (docs/architecture.md "notary/service"), with the routes of
  * docs/openapi.yaml:
  *
  *   issuers (bearer token):  POST /v1/hashes, POST /v1/credentials,

@@ -57,7 +57,7 @@ static const char *const MIGRATIONS[] = {
     "  created_at INTEGER NOT NULL) WITHOUT ROWID;",
     /* 4: the block number the ledger was at when a transaction was (re)sent,
      * so a transaction pending for K blocks can be replaced with a higher
-     * fee at the same nonce (DESIGN.md fault table, "stuck / underpriced"). */
+     * fee at the same nonce (docs/design.md "Anchoring faults", "stuck / underpriced"). */
     "ALTER TABLE txs ADD COLUMN sent_block INTEGER;",
     /* 5: submissions as append-only chunks (see the top of sqlite_index.c): a
      * chunk's id is the row id of its first hash (batch first_id + leaf

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/cli/stuck.sh — stuck and underpriced anchoring transactions on a fee
-# network (issue 7, DESIGN.md fault table "stuck / underpriced"), on a real
+# network (issue 7, docs/design.md "Anchoring faults" "stuck / underpriced"), on a real
 # hardhat node with automine off (tests/lib/hardhat.sh): blocks are mined
 # only when this script says, each with the base fee it sets first, so a
 # transaction can stay pending while blocks pass — which ganache cannot do.

@@ -3,7 +3,7 @@
 //
 // It sits between the notary and a local ganache on a loopback port of its
 // own and forwards every JSON-RPC request, except where a rule says to
-// misbehave the way real nodes, gateways and networks do (issue 7, DESIGN.md
+// misbehave the way real nodes, gateways and networks do (issue 7, docs/design.md
 // "Anchoring must survive the real world"):
 //
 //   delay         wait delayMs, then forward

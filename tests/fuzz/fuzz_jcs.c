@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(c1.len == c2.len && memcmp(c1.p, c2.p, c1.len) == 0);
 
     /* A JSON credential's hash is SHA-256 of exactly this canonical form
-     * (DESIGN.md), when the document is an object or an array. */
+     * (docs/design.md), when the document is an object or an array. */
     size_t i = 0;
     while (i < size && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
         i++;

@@ -10,7 +10,7 @@
 # Call ledger_start directly, not inside $(...) or a pipeline: it exports
 # variables into the calling shell. ledger_rpc METHOD [PARAMS] talks to it.
 #
-# Profiles (DESIGN.md, "Local ledger"):
+# Profiles (docs/design.md, "Local ledger"):
 #   default  ganache's own hardfork (shanghai), fee market on
 #   berlin   --chain.hardfork berlin --miner.defaultGasPrice 0: legacy
 #            transactions with gasPrice 0, as on EBSI/Besu

@@ -762,7 +762,7 @@ TEST(rejects_bad_index_and_path_length)
                "inclusion.path has 0 hashes but index 2 in a tree of 3 needs 1");
     reject_mut("size shrunk to hide a path hash", "batch.size", -1, json_integer(1000),
                E_INVALID, "index 2 in a tree of 1000 needs 10");
-    /* the message of DESIGN.md, exactly */
+    /* a missing path hash in a 1000-leaf tree, named exactly (the design's example) */
     json_t *path = json_array();
     for (int i = 0; i < 9; i++)
         json_array_append_new(path, json_string(EX_NODE01));

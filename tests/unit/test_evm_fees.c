@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_evm_fees.c — evm_bump_fees, the price of a replacement for
- * a stuck transaction (DESIGN.md fault table "stuck / underpriced"), against
+ * a stuck transaction (docs/design.md "Anchoring faults" "stuck / underpriced"), against
  * a scripted JSON-RPC node (tests/rpc_stub.h): every fee ≥ 10% up (geth's
  * and Besu's price bump, both EIP-1559 fees), at least the network's
  * current price, never above the cap, and never for a gas-free network.

@@ -23,7 +23,7 @@
  * of 3 has the path [leaf1, leaf2] and the walk NODE(NODE(leaf0, leaf1),
  * leaf2), exactly as for leaf 0 of a tree of 4 with path [leaf1, NODE(2,3)].
  * That is why the verifier takes the size from the anchored record and never
- * from the bundle alone (DESIGN.md); test `same_walk_sizes_verify_alike`
+ * from the bundle alone (docs/design.md); test `same_walk_sizes_verify_alike`
  * pins this down so nobody "fixes" it by trusting a bundle's size.
  *
  * One counted case per tree size (per n for consistency); a failing case
