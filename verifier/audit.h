@@ -1,6 +1,6 @@
 /*
  * verifier/audit.h — an auditor's check of an issuer's whole anchored
- * history (DESIGN.md "Revocation and audit"), from the ledger and,
+ * history (docs/design.md "Revocation and audit"), from the ledger and,
  * optionally, a copy of the issuer's revocation log from anywhere.
  *
  * What it does:

@@ -1,6 +1,6 @@
 /*
  * verifier/revocation.h — revocation status from the ledger and a copy of
- * the issuer's revocation log (DESIGN.md "Revocation and audit";
+ * the issuer's revocation log (docs/design.md "Revocation and audit";
  * docs/revocation-format.md).
  *
  * Trust comes from the ledger only. The issuer anchors checkpoints (size,
