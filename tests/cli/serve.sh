@@ -114,6 +114,12 @@ EOF
 if [ $? -eq 0 ]; then ok "openapi.yaml documents exactly the $(wc -l < "$tmp/routes.txt") implemented routes"
 else fail "openapi.yaml and the routes differ: $(cat "$tmp/routes.diff")"; fi
 
+# --- a --password-file that cannot be read is named (it was reported as if no
+# password had been given: "set NOTARY_PASSWORD or pass --password-file FILE")
+expect_exit 2 "serve: a --password-file that does not exist is refused" \
+    "$NOTARY" --password-file "$tmp/no-such-password" serve --listen 127.0.0.1:0
+has "... and the error names that file" "no-such-password: cannot open password file"
+
 ledger_start || { fail "ledger start"; finish; }
 (umask 077; printf '%s\n' "$DEV_KEY_0" > "$tmp/key.hex")
 "$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$tmp/key.hex" --kdf-light --json \
