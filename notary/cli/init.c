@@ -193,6 +193,56 @@ static int unfunded(const char *issuer, const char *key, const struct deploy_cos
     return EXIT_PENDING;
 }
 
+/* Where init would create the notary (store URL db, directory dir, its
+ * store.url file), refuse when a notary is there: a SQLite file at db that
+ * opens as one (E_STATE), store.url already present (E_STATE), a
+ * PostgreSQL store that has its issuer (E_STATE). A SQLite file that is not
+ * a notary database is refused (E_NOT_FOUND) unless replace: then
+ * *set_aside is set and init renames it before it creates the store. */
+static err_code init_check_store(const char *db, const char *dir, const char *url_file,
+                                 bool replace, bool *set_aside, struct err *e)
+{
+    bool pg = store_url_is_pg(db);
+    const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+    err_code rc;
+    if (!pg && access(db_file, F_OK) == 0) {
+        /* A notary is never overwritten; a file that is not one (emptied,
+         * foreign, garbage) only with --replace-unrecognised-store, and then
+         * it is set aside, not deleted. */
+        struct store *old = NULL;
+        rc = store_open(db, false, &old, e);
+        store_close(old);
+        if (rc == E_OK || rc == E_UNSUPPORTED)
+            return err_set(e, E_STATE, "%s already holds a notary; use another --data directory",
+                           dir);
+        if (rc != E_NOT_FOUND)
+            return rc;
+        if (!replace) {
+            err_prefix(e, "init will not overwrite %s", db_file);
+            return rc;
+        }
+        err_clear(e);
+        *set_aside = true;
+    }
+    if (access(url_file, F_OK) == 0)
+        return err_set(e, E_STATE, "%s already names a store (store.url); use another --data "
+                                   "directory", dir);
+    if (pg) { /* a notary is there once init has written its issuer */
+        struct store *s = NULL;
+        char *issuer = NULL, shown[300];
+        rc = store_open(db, false, &s, e);
+        if (rc == E_OK && store_meta_get(s, "issuer", &issuer, NULL) == E_OK)
+            rc = err_set(e, E_STATE, "the store %s already holds a notary (issuer %s)",
+                         store_url_redact(db, shown, sizeof shown), issuer);
+        free(issuer);
+        store_close(s);
+        if (rc == E_NOT_FOUND)
+            err_clear(e), rc = E_OK;
+        return rc;
+    }
+    return E_OK;
+}
+
 int cmd_init(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -274,49 +324,9 @@ int cmd_init(int argc, char **argv)
     if (!store_arg && (rc = cli_store_url(&db, &e)))
         goto out;
     dir[strlen(dir) - 1] = '\0';
-    bool pg = store_url_is_pg(db);
     const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
-    if (!pg && access(db_file, F_OK) == 0) {
-        /* A notary is never overwritten; a file that is not one (emptied,
-         * foreign, garbage) only with --replace-unrecognised-store, and then
-         * it is set aside, not deleted. */
-        struct store *old = NULL;
-        rc = store_open(db, false, &old, &e);
-        store_close(old);
-        if (rc == E_OK || rc == E_UNSUPPORTED) {
-            rc = err_set(&e, E_STATE, "%s already holds a notary; use another --data directory",
-                         dir);
-            goto out;
-        }
-        if (rc != E_NOT_FOUND)
-            goto out;
-        if (!replace_store) {
-            err_prefix(&e, "init will not overwrite %s", db_file);
-            goto out;
-        }
-        err_clear(&e);
-        rc = E_OK;
-        set_aside = true;
-    }
-    if (access(url_file, F_OK) == 0) {
-        rc = err_set(&e, E_STATE, "%s already names a store (store.url); use another --data "
-                                  "directory", dir);
+    if ((rc = init_check_store(db, dir, url_file, replace_store, &set_aside, &e)))
         goto out;
-    }
-    if (pg) { /* a notary is there once init has written its issuer */
-        char *issuer = NULL, shown[300];
-        rc = store_open(db, false, &s, &e);
-        if (rc == E_OK && store_meta_get(s, "issuer", &issuer, NULL) == E_OK)
-            rc = err_set(&e, E_STATE, "the store %s already holds a notary (issuer %s)",
-                         store_url_redact(db, shown, sizeof shown), issuer);
-        free(issuer);
-        store_close(s);
-        s = NULL;
-        if (rc == E_NOT_FOUND)
-            err_clear(&e), rc = E_OK;
-        if (rc)
-            goto out;
-    }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         rc = err_set(&e, E_IO, "%s: cannot create: %s", dir, strerror(errno));
         goto out;
