@@ -1,8 +1,7 @@
 /*
- * notary/cli/serve_cmd.c — the `notary serve` and `notary token` commands:
- * argument parsing and output only (the service is notary/service/serve.c, tokens
- * notary/service/tokens.c). Called from notary/cli/main.c's command table with the
- * paths of the notary directory.
+ * notary/cli/serve_cmd.c — `notary serve` and `notary token`
+ * (notary/cli/commands.h): argument parsing and output only; the service is
+ * notary/service/serve.c, the tokens notary/service/tokens.c.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -13,13 +12,12 @@
 
 #include <openssl/crypto.h>
 
-#include "anchor/keystore.h"
+#include "notary/cli/commands.h"
+#include "notary/cli/common.h"
 #include "notary/service/serve.h"
 #include "notary/service/slog.h"
-#include "notary/store/store.h"
 #include "notary/service/tokens.h"
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+#include "notary/store/store.h"
 
 static const char SERVE_USAGE[] =
     "usage: notary serve [--listen HOST:PORT] [options]\n"
@@ -68,26 +66,48 @@ static const char SERVE_USAGE[] =
     "  --access-log            one log line per request\n"
     "  --print-routes          print the route table and exit\n";
 
-static bool parse_num(const char *s, unsigned long long max, unsigned long long *out)
+/* The numeric options of `serve`: the range each takes, and what a usage
+ * error says ("... not 'ARG'"). */
+static const struct serve_num_opt {
+    int val;
+    unsigned long long min, max;
+    const char *msg;
+} SERVE_NUM_OPTS[] = {
+    {'t', 1, 256, "--threads must be 1..256, not"},
+    {'e', 1, 86400 * 366, "--close-every takes seconds > 0, not"},
+    {'c', 0, 1ull << 32, "--batch-cap takes a number of credentials, not"},
+    {'p', 1, 600000, "--poll-ms takes milliseconds > 0, not"},
+    {'F', 1, 1000000, "--final-depth takes blocks 1..1000000, not"},
+    {'B', 1, 86400, "--backoff-max takes seconds > 0, not"},
+    {'b', 100, 1ull << 30, "--max-body takes 100..1073741824 bytes, not"},
+    {'T', 1, 3600, "--timeout takes seconds 1..3600, not"},
+    {'H', 1, 3600, "--head-timeout takes seconds 1..3600, not"},
+    {'m', 1, 1000000, "--max-connections takes a number > 0, not"},
+    {'i', 0, 1000000, "--per-ip-connections takes a number, not"},
+    {'C', 1, 1ull << 34, "--cache-leaves takes a number > 0, not"},
+    {'d', 1, 3600, "--drain-timeout takes seconds 1..3600, not"},
+};
+
+/* If c is a numeric option: parse arg (decimal digits only, in its range)
+ * into *v. Returns CLI_CONTINUE, or the exit status of a usage error. */
+static int serve_num_arg(int c, const char *arg, unsigned long long *v)
 {
-    char *end;
-    if (!s || !*s || *s == '-')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v > max)
-        return false;
-    *out = v;
-    return true;
+    for (size_t i = 0; i < sizeof SERVE_NUM_OPTS / sizeof SERVE_NUM_OPTS[0]; i++) {
+        const struct serve_num_opt *o = &SERVE_NUM_OPTS[i];
+        if (o->val != c)
+            continue;
+        char *end;
+        if (arg && *arg && *arg != '-') {
+            *v = strtoull(arg, &end, 10);
+            if (!*end && *v >= o->min && *v <= o->max)
+                return CLI_CONTINUE;
+        }
+        return cli_usage_error("serve", "%s '%s'", o->msg, arg ? arg : "");
+    }
+    return CLI_CONTINUE;
 }
 
-static int usage(const char *cmd, const char *msg, const char *arg)
-{
-    fprintf(stderr, "notary %s: %s%s%s%s\n(see `notary %s --help`)\n", cmd, msg,
-            arg ? " '" : "", arg ? arg : "", arg ? "'" : "", cmd);
-    return EXIT_USAGE;
-}
-
-int serve_command(int argc, char **argv, const struct serve_paths *p)
+int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"listen", required_argument, 0, 'l'},      {"port-file", required_argument, 0, 'P'},
@@ -104,22 +124,19 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {"final-depth", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
-    struct serve_config cfg = {.db_path = p->db_path, .listen = "127.0.0.1:8080",
-                               .per_ip_connections = 64};
+    struct serve_config cfg = {.listen = "127.0.0.1:8080", .per_ip_connections = 64};
     cfg.sched.close_at_minute = 0;
     cfg.sched.size_cap = 1000000;
     bool no_anchor = false;
-    unsigned long long v;
-    int c;
+    unsigned long long v = 0;
+    int c, code;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if ((code = serve_num_arg(c, optarg, &v)) != CLI_CONTINUE)
+            return code;
         switch (c) {
         case 'l': cfg.listen = optarg; break;
         case 'P': cfg.port_file = optarg; break;
-        case 't':
-            if (!parse_num(optarg, 256, &v) || v == 0)
-                return usage("serve", "--threads must be 1..256, not", optarg);
-            cfg.threads = (unsigned)v;
-            break;
+        case 't': cfg.threads = (unsigned)v; break;
         case 'a':
             if (strcmp(optarg, "none") == 0) {
                 cfg.sched.close_at_minute = -1;
@@ -128,102 +145,55 @@ int serve_command(int argc, char **argv, const struct serve_paths *p)
                 char extra;
                 if (sscanf(optarg, "%2u:%2u%c", &hh, &mm, &extra) != 2 || hh > 23 || mm > 59 ||
                     strlen(optarg) != 5)
-                    return usage("serve", "--close-at takes HH:MM (UTC) or none, not", optarg);
+                    return cli_usage_error(
+                        "serve", "--close-at takes HH:MM (UTC) or none, not '%s'", optarg);
                 cfg.sched.close_at_minute = (int)(hh * 60 + mm);
             }
             break;
-        case 'e':
-            if (!parse_num(optarg, 86400 * 366, &v) || v == 0)
-                return usage("serve", "--close-every takes seconds > 0, not", optarg);
-            cfg.sched.close_every_s = (unsigned)v;
-            break;
-        case 'c':
-            if (!parse_num(optarg, 1ull << 32, &v))
-                return usage("serve", "--batch-cap takes a number of credentials, not", optarg);
-            cfg.sched.size_cap = v;
-            break;
+        case 'e': cfg.sched.close_every_s = (unsigned)v; break;
+        case 'c': cfg.sched.size_cap = v; break;
         case 'N': no_anchor = true; break;
         case 'S': cfg.no_scheduler = true; break;
-        case 'p':
-            if (!parse_num(optarg, 600000, &v) || v == 0)
-                return usage("serve", "--poll-ms takes milliseconds > 0, not", optarg);
-            cfg.sched.poll_ms = (unsigned)v;
-            break;
-        case 'F':
-            if (!parse_num(optarg, 1000000, &v) || v == 0)
-                return usage("serve", "--final-depth takes blocks 1..1000000, not", optarg);
-            cfg.sched.final_depth = v;
-            break;
-        case 'B':
-            if (!parse_num(optarg, 86400, &v) || v == 0)
-                return usage("serve", "--backoff-max takes seconds > 0, not", optarg);
-            cfg.sched.backoff_max_s = (unsigned)v;
-            break;
-        case 'b':
-            if (!parse_num(optarg, 1ull << 30, &v) || v < 100)
-                return usage("serve", "--max-body takes 100..1073741824 bytes, not", optarg);
-            cfg.max_body = (size_t)v;
-            break;
-        case 'T':
-            if (!parse_num(optarg, 3600, &v) || v == 0)
-                return usage("serve", "--timeout takes seconds 1..3600, not", optarg);
-            cfg.timeout_s = (unsigned)v;
-            break;
-        case 'H':
-            if (!parse_num(optarg, 3600, &v) || v == 0)
-                return usage("serve", "--head-timeout takes seconds 1..3600, not", optarg);
-            cfg.head_timeout_s = (unsigned)v;
-            break;
-        case 'm':
-            if (!parse_num(optarg, 1000000, &v) || v == 0)
-                return usage("serve", "--max-connections takes a number > 0, not", optarg);
-            cfg.max_connections = (unsigned)v;
-            break;
-        case 'i':
-            if (!parse_num(optarg, 1000000, &v))
-                return usage("serve", "--per-ip-connections takes a number, not", optarg);
-            cfg.per_ip_connections = (unsigned)v;
-            break;
-        case 'C':
-            if (!parse_num(optarg, 1ull << 34, &v) || v == 0)
-                return usage("serve", "--cache-leaves takes a number > 0, not", optarg);
-            cfg.cache_leaves = v;
-            break;
-        case 'd':
-            if (!parse_num(optarg, 3600, &v) || v == 0)
-                return usage("serve", "--drain-timeout takes seconds 1..3600, not", optarg);
-            cfg.drain_timeout_s = (unsigned)v;
-            break;
+        case 'p': cfg.sched.poll_ms = (unsigned)v; break;
+        case 'F': cfg.sched.final_depth = v; break;
+        case 'B': cfg.sched.backoff_max_s = (unsigned)v; break;
+        case 'b': cfg.max_body = (size_t)v; break;
+        case 'T': cfg.timeout_s = (unsigned)v; break;
+        case 'H': cfg.head_timeout_s = (unsigned)v; break;
+        case 'm': cfg.max_connections = (unsigned)v; break;
+        case 'i': cfg.per_ip_connections = (unsigned)v; break;
+        case 'C': cfg.cache_leaves = v; break;
+        case 'd': cfg.drain_timeout_s = (unsigned)v; break;
         case 'A': cfg.access_log = true; break;
         case 'R': serve_print_routes(stdout, false); return EXIT_OK;
         case 'D': slog_set_debug(true); break;
         case 'h': fputs(SERVE_USAGE, stdout); return EXIT_OK;
-        default: return usage("serve", "unknown option", NULL);
+        default: return cli_usage_error("serve", "unknown option");
         }
     }
     if (optind < argc)
-        return usage("serve", "unexpected argument", argv[optind]);
+        return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 
     struct err e = {0};
     struct signer *sg = NULL;
+    char *db = NULL;
+    err_code rc = cli_store_url(&db, &e);
+    if (rc)
+        return cli_fail(cli_exit_for(rc), &e);
+    cfg.db_path = db;
     if (!cfg.no_scheduler && !no_anchor) {
-        char *pw = NULL;
-        err_code rc = keystore_password_from_env_or_file(
-            p->password_file, p->password_file ? NULL : "NOTARY_PASSWORD", &pw, &e);
-        if (rc == E_NOT_FOUND)
-            rc = err_set(&e, E_INVALID, "anchoring needs the key password: set NOTARY_PASSWORD "
-                                        "or pass --password-file FILE (or run with --no-anchor)");
-        if (!rc)
-            rc = keystore_load_signer(p->key_path, pw, &sg, &e);
-        keystore_password_free(pw);
-        if (rc) {
+        if ((rc = cli_load_signer("anchoring needs the key password: set NOTARY_PASSWORD or "
+                                  "pass --password-file FILE (or run with --no-anchor)",
+                                  &sg, &e))) {
             slog("error", "start_failed", "{s:s}", "error", e.msg);
+            free(db);
             return EXIT_USAGE;
         }
         cfg.sched.signer = sg;
     }
-    err_code rc = serve_run(&cfg, &e);
+    rc = serve_run(&cfg, &e);
     signer_free(sg);
+    free(db);
     if (rc) {
         slog("error", "start_failed", "{s:s}", "error", e.msg);
         return rc == E_INVALID || rc == E_NOT_FOUND ? EXIT_USAGE : EXIT_FAIL;
@@ -244,7 +214,7 @@ static const char TOKEN_USAGE[] =
     "changes within 5 seconds, or at once on SIGHUP. NAME: 1 to 64 letters,\n"
     "digits, '.', '_' or '-' (it appears in logs; the token never does).\n";
 
-int token_command(int argc, char **argv, const struct serve_paths *p)
+int cmd_token(int argc, char **argv)
 {
     bool json = false;
     const char *args[3] = {0};
@@ -255,21 +225,27 @@ int token_command(int argc, char **argv, const struct serve_paths *p)
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return fputs(TOKEN_USAGE, stdout), EXIT_OK;
         else if (argv[i][0] == '-' || nargs == 2)
-            return usage("token", "unexpected argument", argv[i]);
+            return cli_usage_error("token", "unexpected argument '%s'", argv[i]);
         else
             args[nargs++] = argv[i];
     }
     if (nargs == 0)
-        return usage("token", "give add NAME, list or remove NAME", NULL);
+        return cli_usage_error("token", "give add NAME, list or remove NAME");
     const char *sub = args[0], *name = args[1];
     bool add = !strcmp(sub, "add"), list = !strcmp(sub, "list"), rm = !strcmp(sub, "remove");
     if (!add && !list && !rm)
-        return usage("token", "unknown subcommand", sub);
+        return cli_usage_error("token", "unknown subcommand '%s'", sub);
     if ((add || rm) != (nargs == 2))
-        return usage("token", list ? "list takes no NAME" : "this subcommand needs a NAME", NULL);
+        return cli_usage_error("token", "%s",
+                               list ? "list takes no NAME" : "this subcommand needs a NAME");
     struct err e = {0};
-    struct store *s;
-    err_code rc = store_open(p->db_path, false, &s, &e);
+    struct store *s = NULL;
+    char *db = NULL;
+    err_code rc = cli_store_url(&db, &e);
+    if (rc)
+        return cli_fail(cli_exit_for(rc), &e);
+    rc = store_open(db, false, &s, &e);
+    free(db);
     if (rc) {
         fprintf(stderr, "notary: %s\n", e.msg);
         return rc == E_NOT_FOUND ? EXIT_USAGE : EXIT_FAIL;
@@ -316,11 +292,10 @@ int token_command(int argc, char **argv, const struct serve_paths *p)
                     printf("%-24s created %s\n", v[i].name, t);
                 }
             }
-            if (json) {
-                json_dumpf(arr, stdout, JSON_INDENT(2));
-                fputc('\n', stdout);
-            }
-            json_decref(arr);
+            if (json)
+                cli_print_json(arr);
+            else
+                json_decref(arr);
             free(v);
         }
     }

@@ -66,17 +66,4 @@ err_code serve_run(const struct serve_config *cfg, struct err *e) MUST_CHECK;
  * declared), for `notary serve --print-routes` and the OpenAPI check. */
 void serve_print_routes(FILE *f, bool verbose);
 
-/* Where the notary's files are and how to get the key's password; the
- * `notary` command fills this from its global options. */
-struct serve_paths {
-    const char *db_path;       /* .../notary.db */
-    const char *key_path;      /* .../key.json */
-    const char *password_file; /* NULL: $NOTARY_PASSWORD */
-};
-
-/* `notary serve ...` and `notary token ...`: parse the arguments (argv[0]
- * is the command name), run, and return the exit status. */
-int serve_command(int argc, char **argv, const struct serve_paths *p);
-int token_command(int argc, char **argv, const struct serve_paths *p);
-
 #endif

@@ -100,6 +100,12 @@ EOF
 if [ $? -eq 0 ]; then ok "openapi.yaml documents exactly the $(wc -l < "$tmp/routes.txt") implemented routes"
 else fail "openapi.yaml and the routes differ: $(cat "$tmp/routes.diff")"; fi
 
+# --- a --password-file that cannot be read is named (it was reported as if no
+# password had been given: "set NOTARY_PASSWORD or pass --password-file FILE")
+expect_exit 2 "serve: a --password-file that does not exist is refused" \
+    "$NOTARY" --password-file "$tmp/no-such-password" serve --listen 127.0.0.1:0
+has "... and the error names that file" "no-such-password: cannot open password file"
+
 notary_ledger_start
 notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 notary_init_evm "$NOTARY_DATA" "$tmp/key.hex" --json \

@@ -1,0 +1,48 @@
+/*
+ * notary/cli/commands.h — the commands of `notary`, one file per group:
+ *
+ *   init.c      init
+ *   submit.c    submit, close
+ *   anchor.c    anchor, status
+ *   proof.c     proof
+ *   revoke.c    revoke, checkpoint, revocations export
+ *   serve_cmd.c serve, token
+ *
+ * Each cmd_X(argc, argv) parses its own options (argv[0] is the command's
+ * name; getopt's optind is reset to 1 by the caller), prints its --help on
+ * stdout, does the work through the notary library and returns the exit
+ * status (notary/cli/common.h: 0 ok, 1 failed, 2 usage/input, 3 not
+ * finished yet). Errors are reported before returning. main.c holds the
+ * table that maps names to these; checkpoint runs the anchoring of
+ * anchor.c through cli_anchor.
+ */
+#ifndef NOTARY_CLI_COMMANDS_H
+#define NOTARY_CLI_COMMANDS_H
+
+#include <getopt.h>
+#include <jansson.h>
+
+int cmd_init(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_close(int argc, char **argv);
+int cmd_anchor(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_proof(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_revocations(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+
+/* The options of `notary anchor` that `notary checkpoint` also takes and
+ * passes on (how long to wait, ledger requests, fees): a table in anchor.c
+ * both commands build their option lists from. */
+#define CLI_ANCHOR_RUN_OPTS 7
+extern const struct option cli_anchor_run_opts[CLI_ANCHOR_RUN_OPTS];
+
+/* `notary anchor ARGS` whose --json result also holds the members of
+ * `extra` (borrowed; NULL: none) — for `notary checkpoint`, which passes on
+ * its anchor options unchanged (argv[0] "anchor"). */
+int cli_anchor(int argc, char **argv, json_t *extra);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * notary/cli/common.c — the helpers every `notary` command shares
+ * (contracts in common.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "anchor/keystore.h"
+#include "core/bundle.h"
+#include "core/credential.h"
+#include "core/fileio.h"
+#include "notary/cli/common.h"
+#include "notary/issuance/batch.h"
+
+struct cli_globals g_cli;
+
+/* ---- output ---------------------------------------------------------------- */
+
+int cli_fail(int code, const struct err *e)
+{
+    if (g_cli.json)
+        cli_print_json(json_pack("{s:s, s:s}", "error", err_name(e->code), "message", e->msg));
+    fprintf(stderr, "notary: %s\n", e->msg);
+    return code;
+}
+
+int cli_exit_for(err_code rc)
+{
+    switch (rc) {
+    case E_OK: return EXIT_OK;
+    case E_INVALID:
+    case E_LIMIT:
+    case E_NOT_FOUND:
+    case E_UNSUPPORTED: return EXIT_USAGE;
+    case E_NETWORK: return EXIT_PENDING;
+    default: return EXIT_FAIL;
+    }
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "notary %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see `notary %s --help`)\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+void cli_print_json(json_t *o)
+{
+    if (!o)
+        return;
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(o);
+}
+
+static void progress(const char *stage, uint64_t done, uint64_t total)
+{
+    if (!g_cli.tty || total < 10000)
+        return;
+    fprintf(stderr, "\r%s: %llu/%llu (%.0f%%)", stage, (unsigned long long)done,
+            (unsigned long long)total, total ? 100.0 * (double)done / (double)total : 100.0);
+    if (done >= total)
+        fputc('\n', stderr);
+}
+
+void cli_progress_submit(uint64_t done, uint64_t total, void *arg)
+{
+    progress("storing", done, total);
+}
+
+void cli_progress_export(uint64_t done, uint64_t total, void *arg)
+{
+    progress("writing bundles", done, total);
+}
+
+void cli_progress_batch(const char *stage, uint64_t done, uint64_t total, void *arg)
+{
+    progress(stage, done, total);
+}
+
+void cli_log_line(void *arg, const char *fmt, va_list ap)
+{
+    fputs("notary: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_batch_json_fill(json_t *o, const struct store_batch *b)
+{
+    char hex[67], t[21];
+    struct err ignore;
+    json_object_set_new(o, "seq", json_integer((json_int_t)b->seq));
+    json_object_set_new(o, "state", json_string(batch_state_name(b->state)));
+    json_object_set_new(o, "size", json_integer((json_int_t)b->size));
+    if (b->has_root) {
+        hash32_to_hex(&b->root, hex);
+        json_object_set_new(o, "root", json_string(hex));
+    }
+    if (b->closed_at && bundle_time_format(b->closed_at, t, &ignore) == E_OK)
+        json_object_set_new(o, "closedAt", json_string(t));
+    if (b->has_tx) {
+        hash32_to_hex0x(&b->tx_hash, hex);
+        json_object_set_new(o, "txHash", json_string(hex));
+        json_object_set_new(o, "nonce", json_integer((json_int_t)b->nonce));
+    }
+    if (b->state == BATCH_ANCHORED) {
+        json_object_set_new(o, "blockNumber", json_integer((json_int_t)b->block_number));
+        hash32_to_hex0x(&b->block_hash, hex);
+        json_object_set_new(o, "blockHash", json_string(hex));
+        json_object_set_new(o, "blockTime", json_integer((json_int_t)b->block_time));
+    }
+    if (b->last_error[0])
+        json_object_set_new(o, "reason", json_string(b->last_error));
+}
+
+/* ---- arguments --------------------------------------------------------------- */
+
+int cli_parse_json_only(int argc, char **argv, const char *cmd, const char *usage)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            g_cli.json = true;
+        else if (c == 'h')
+            return fputs(usage, stdout), EXIT_OK;
+        else
+            return cli_usage_error(cmd, "unknown option");
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return CLI_CONTINUE;
+}
+
+int cli_parse_final_depth(const char *arg, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || end == arg || arg[0] == '-' || v < 1 || v > 1000000)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_credential_arg(const char *cred, const char *hash, struct hash32 *h)
+{
+    struct err e = {0};
+    enum credential_hashing how;
+    if (cred ? credential_hash_file(cred, &how, h, &e) : hash32_from_hex(hash, h, &e))
+        return cli_fail(EXIT_USAGE, &e);
+    return CLI_CONTINUE;
+}
+
+/* ---- the notary's files ---------------------------------------------------------- */
+
+char *cli_data_path(const char *file)
+{
+    const char *dir = g_cli.data ? g_cli.data : getenv("NOTARY_DATA");
+    if (!dir || !*dir)
+        dir = "notary-data";
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+err_code cli_store_url(char **out, struct err *e)
+{
+    *out = NULL;
+    const char *env = getenv("NOTARY_STORE");
+    if (env && *env)
+        return (*out = strdup(env)) ? E_OK : err_set(e, E_NOMEM, "out of memory");
+    char *file = cli_data_path("store.url");
+    if (!file)
+        return err_set(e, E_NOMEM, "out of memory");
+    err_code rc = E_OK;
+    if (access(file, F_OK) == 0) {
+        struct buf b = {0};
+        if (!(rc = file_read_all(file, 4096, &b, e)) && buf_append(&b, "", 1))
+            rc = err_set(e, E_NOMEM, "out of memory");
+        if (!rc) {
+            char *u = (char *)b.p;
+            u[strcspn(u, "\r\n")] = '\0';
+            if (!*u)
+                rc = err_set(e, E_INVALID, "%s is empty (it should hold the store URL)", file);
+            else if (!(*out = strdup(u)))
+                rc = err_set(e, E_NOMEM, "out of memory");
+        }
+        buf_free_wipe(&b);
+    } else if (!(*out = cli_data_path("notary.db"))) {
+        rc = err_set(e, E_NOMEM, "out of memory");
+    }
+    free(file);
+    return rc;
+}
+
+err_code cli_open_store(bool create, struct store **s, struct err *e)
+{
+    char *db;
+    *s = NULL;
+    err_code rc = cli_store_url(&db, e);
+    if (rc)
+        return rc;
+    rc = store_open(db, create, s, e);
+    free(db);
+    if (rc)
+        return rc;
+    if (!create && (rc = batch_finish_pending(*s, e))) {
+        store_close(*s);
+        *s = NULL;
+    }
+    return rc;
+}
+
+int cli_open(struct cli_ctx *cx)
+{
+    *cx = (struct cli_ctx){0};
+    err_code rc = cli_open_store(false, &cx->store, &cx->e);
+    return rc ? cli_fail(cli_exit_for(rc), &cx->e) : CLI_CONTINUE;
+}
+
+void cli_close(struct cli_ctx *cx)
+{
+    store_close(cx->store);
+    cx->store = NULL;
+}
+
+/* ---- secrets and the ledger ---------------------------------------------------------- */
+
+err_code cli_get_password(const char *missing, char **pw, struct err *e)
+{
+    if (g_cli.password_file)
+        return keystore_password_from_env_or_file(g_cli.password_file, NULL, pw, e);
+    err_code rc = keystore_password_from_env_or_file(NULL, "NOTARY_PASSWORD", pw, e);
+    if (rc == E_NOT_FOUND)
+        return err_set(e, E_INVALID, "%s",
+                       missing ? missing
+                               : "the key password is needed: set NOTARY_PASSWORD or pass "
+                                 "--password-file FILE");
+    return rc;
+}
+
+err_code cli_load_signer(const char *missing, struct signer **sg, struct err *e)
+{
+    char *pw = NULL, *key = cli_data_path("key.json");
+    if (!key)
+        return err_set(e, E_NOMEM, "out of memory");
+    err_code rc = cli_get_password(missing, &pw, e);
+    if (!rc)
+        rc = keystore_load_signer(key, pw, sg, e);
+    keystore_password_free(pw);
+    free(key);
+    return rc;
+}
+
+err_code cli_connect_ledger(struct store *s, unsigned timeout_ms, unsigned attempts,
+                            struct evm_ledger *l, uint64_t *confirmations,
+                            struct addr20 *contract, struct err *e)
+{
+    char *url = NULL, *chain = NULL, *conf = NULL, *addr = NULL;
+    err_code rc;
+    if ((rc = store_meta_get(s, "rpc_url", &url, e)) ||
+        (rc = store_meta_get(s, "chain_id", &chain, e)) ||
+        (rc = store_meta_get(s, "confirmations", &conf, e)) ||
+        (rc = store_meta_get(s, "contract", &addr, e)))
+        goto out;
+    *confirmations = strtoull(conf, NULL, 10);
+    if ((rc = addr20_from_hex(addr, contract, e)))
+        goto out;
+    struct rpc_options opt = {.url = url, .timeout_ms = timeout_ms, .max_attempts = attempts};
+    rc = evm_connect(&opt, strtoull(chain, NULL, 10), l, e);
+out:
+    free(url);
+    free(chain);
+    free(conf);
+    free(addr);
+    return rc;
+}

@@ -1,0 +1,442 @@
+/*
+ * notary/cli/init.c — `notary init`: create the notary (issuer key, ledger,
+ * registry contract, store), or resume one whose key was kept.
+ * Argument parsing and output (notary/cli/commands.h); the work is done
+ * by the notary library.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "anchor/keystore.h"
+#include "core/fileio.h"
+#include "notary/anchoring/anchoring_ebsi.h"
+#include "notary/anchoring/deploy.h"
+#include "notary/cli/commands.h"
+#include "notary/cli/common.h"
+
+static const char INIT_USAGE[] =
+    "usage: notary init --rpc URL (--deploy | --contract ADDR) [options]\n"
+    "       notary init --ledger ebsi --timestamp-api URL --rpc LEDGER_URL\n"
+    "                   --timestamp-contract ADDR [--token-file FILE] [options]\n"
+    "\n"
+    "Create the notary directory: a new or imported issuer key (keystore v3,\n"
+    "mode 0600, encrypted with the password from --password-file or\n"
+    "$NOTARY_PASSWORD), the ledger it anchors to (the chain id is checked), and\n"
+    "the registry contract (deployed now, or an existing one).\n"
+    "\n"
+    "The key is written first (DIR/key.json) and kept if init stops later. A new\n"
+    "key's account holds no funds on a real chain: with --deploy, init then sends\n"
+    "nothing, prints the address and about how much to fund it with (estimated\n"
+    "gas x fee per gas), and exits 3. Fund it, and run the same command again: it\n"
+    "resumes with the kept key (same password) and deploys.\n"
+    "\n"
+    "  --rpc URL            ledger JSON-RPC endpoint (http or https)\n"
+    "  --chain-id N         refuse a ledger whose eth_chainId is not N\n"
+    "  --deploy             deploy the NotaryRegistry contract with the issuer key\n"
+    "  --contract ADDR      use an existing NotaryRegistry at ADDR\n"
+    "  --import-key FILE    issuer key: a file (mode 0600) with the private key in\n"
+    "                       hex, or a keystore v3 file with the same password;\n"
+    "                       default: generate a new key\n"
+    "  --confirmations N    blocks that must include an anchor before it counts (default 1)\n"
+    "  --kdf-light          weak keystore encryption, FOR TESTS ONLY\n"
+    "  --store URL          where the notary's state lives: sqlite:PATH, or\n"
+    "                       postgresql://USER@HOST:PORT/DB (an existing database;\n"
+    "                       several `notary serve` may share it). Kept in\n"
+    "                       DIR/store.url (mode 0600); $NOTARY_STORE overrides it.\n"
+    "                       Default: DIR/notary.db (SQLite)\n"
+    "  --replace-unrecognised-store  a SQLite file at the store's path that is not a\n"
+    "                       notary database (empty, foreign or damaged) is refused;\n"
+    "                       with this, init renames it to PATH.unrecognised-TIME\n"
+    "                       (deleting nothing) and creates the notary. A notary's\n"
+    "                       database is never replaced\n"
+    "  --json               print the result as JSON\n"
+    "\n"
+    "EBSI (--ledger ebsi): transactions are built by EBSI's Timestamp API, checked,\n"
+    "signed here and sent back; --rpc is the (read) ledger API.\n"
+    "  --timestamp-api URL        the Timestamp API JSON-RPC endpoint\n"
+    "  --timestamp-contract ADDR  the Timestamp contract its transactions must call\n"
+    "  --token-file FILE          access token (timestamp_write scope), mode 0600;\n"
+    "                             or $NOTARY_EBSI_TOKEN when anchoring\n"
+    "  --hash-algorithm-id N      the API's id for SHA-256 (default 0)\n";
+
+static err_code import_key(const char *path, const char *pw, struct signer **out, struct err *e)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return err_set(e, E_NOT_FOUND, "%s: %s", path, strerror(errno));
+    if (st.st_mode & 077)
+        return err_set(e, E_STATE, "%s: mode %04o is too open for a key; run chmod 600 %s", path,
+                       (unsigned)(st.st_mode & 0777), path);
+    struct buf b;
+    err_code rc = file_read_all(path, 64 * 1024, &b, e);
+    if (rc)
+        return rc;
+    size_t i = 0;
+    while (i < b.len && (b.p[i] == ' ' || b.p[i] == '\n' || b.p[i] == '\r' || b.p[i] == '\t'))
+        i++;
+    if (i < b.len && b.p[i] == '{') {
+        rc = keystore_load_signer(path, pw, out, e);
+    } else {
+        size_t end = b.len;
+        while (end > i && (b.p[end - 1] == '\n' || b.p[end - 1] == '\r' || b.p[end - 1] == ' '))
+            end--;
+        uint8_t key[32];
+        rc = hex_decode_exact((const char *)b.p + i, end - i, true, key, 32, NULL);
+        if (rc)
+            rc = err_set(e, E_INVALID, "%s: not a keystore and not a 32-byte hex private key",
+                         path);
+        else
+            rc = signer_from_privkey(key, out, e);
+        OPENSSL_cleanse(key, sizeof key);
+    }
+    buf_free_wipe(&b);
+    return rc;
+}
+
+/* Rename the SQLite file `path` that is not a notary database (and any
+ * -wal, -shm or -journal beside it) to PATH.unrecognised-TIME, so that init
+ * can create a notary there without destroying what the file held. */
+static err_code set_aside_store(const char *path, struct err *e)
+{
+    char stamp[32], to[4300];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    snprintf(to, sizeof to, "%s.unrecognised-%s", path, stamp);
+    if (access(to, F_OK) == 0)
+        return err_set(e, E_STATE, "%s already exists; run init again in a second", to);
+    static const char *const suffixes[] = {"-wal", "-shm", "-journal", ""}; /* the file last */
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char a[4300], b[4400];
+        snprintf(a, sizeof a, "%s%s", path, suffixes[i]);
+        snprintf(b, sizeof b, "%s%s", to, suffixes[i]);
+        if (access(a, F_OK) == 0 && rename(a, b) != 0)
+            return err_set(e, E_IO, "cannot set %s aside as %s: %s", a, b, strerror(errno));
+    }
+    fprintf(stderr, "notary: %s was not a notary database: kept as %s\n", path, to);
+    return E_OK;
+}
+
+/* `init` found DIR/key.json, kept by an earlier init that did not finish
+ * (typically: the new account had no funds to deploy). Load it (same
+ * password); an --import-key must be that same key. */
+static err_code resume_key(const char *key, const char *import, const char *pw,
+                           struct signer **sg, struct err *e)
+{
+    err_code rc = keystore_load_signer(key, pw, sg, e);
+    if (rc)
+        return err_wrap(e, rc, "%s, the issuer key kept by an earlier `notary init` here", key);
+    struct addr20 a, b;
+    char ha[43], hb[43];
+    signer_address(*sg, &a);
+    eth_address_checksum(&a, ha);
+    if (import) {
+        struct signer *other = NULL;
+        if ((rc = import_key(import, pw, &other, e)))
+            return rc;
+        signer_address(other, &b);
+        signer_free(other);
+        eth_address_checksum(&b, hb);
+        if (!addr20_eq(&a, &b))
+            return err_set(e, E_STATE, "%s already holds the issuer key %s (kept by an earlier "
+                                       "`notary init` here), not %s from --import-key: use another "
+                                       "--data directory, or move %s away",
+                           key, ha, hb, key);
+    }
+    fprintf(stderr, "notary: resuming with the issuer key kept in %s (%s)\n", key, ha);
+    return E_OK;
+}
+
+static void u128_dec(unsigned __int128 v, char out[48])
+{
+    char w[48], *p = w + sizeof w;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + (int)(v % 10));
+    while ((v /= 10) != 0);
+    snprintf(out, 48, "%s", p);
+}
+
+/* The new issuer's account cannot pay for the deployment: say what to fund
+ * and how to go on; exit 3 (not finished: run again once funded). */
+static int unfunded(const char *issuer, const char *key, const struct deploy_cost *c)
+{
+    char need[64], have[64], need_wei[48], have_wei[48], fee[48];
+    deploy_format_ether(c->need, need);
+    deploy_format_ether(c->balance, have);
+    u128_dec(c->need, need_wei);
+    u128_dec(c->balance, have_wei);
+    u128_dec(c->fee_per_gas, fee);
+    if (g_cli.json) {
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "error", "unfunded",
+                                 "issuer", issuer, "key", key, "needWei", need_wei,
+                                 "balanceWei", have_wei, "gas", (json_int_t)c->gas,
+                                 "feePerGasWei", fee, "message",
+                                 "fund the issuer address, then run the same notary init again"));
+    }
+    fprintf(stderr,
+            "notary: the issuer account %s cannot pay for deploying the registry contract yet:\n"
+            "  it holds   %s ETH\n"
+            "  deploying  about %s ETH (gas %llu x %s wei per gas)\n"
+            "Fund %s with at least that (more leaves room for anchoring: ~70k gas per batch),\n"
+            "then run the same `notary init ... --deploy` again: it resumes with the key kept in\n"
+            "%s (keystore v3, mode 0600; same password).\n",
+            issuer, have, need, (unsigned long long)c->gas, fee, issuer, key);
+    return EXIT_PENDING;
+}
+
+/* Where init would create the notary (store URL db, directory dir, its
+ * store.url file), refuse when a notary is there: a SQLite file at db that
+ * opens as one (E_STATE), store.url already present (E_STATE), a
+ * PostgreSQL store that has its issuer (E_STATE). A SQLite file that is not
+ * a notary database is refused (E_NOT_FOUND) unless replace: then
+ * *set_aside is set and init renames it before it creates the store. */
+static err_code init_check_store(const char *db, const char *dir, const char *url_file,
+                                 bool replace, bool *set_aside, struct err *e)
+{
+    bool pg = store_url_is_pg(db);
+    const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+    err_code rc;
+    if (!pg && access(db_file, F_OK) == 0) {
+        /* A notary is never overwritten; a file that is not one (emptied,
+         * foreign, garbage) only with --replace-unrecognised-store, and then
+         * it is set aside, not deleted. */
+        struct store *old = NULL;
+        rc = store_open(db, false, &old, e);
+        store_close(old);
+        if (rc == E_OK || rc == E_UNSUPPORTED)
+            return err_set(e, E_STATE, "%s already holds a notary; use another --data directory",
+                           dir);
+        if (rc != E_NOT_FOUND)
+            return rc;
+        if (!replace) {
+            err_prefix(e, "init will not overwrite %s", db_file);
+            return rc;
+        }
+        err_clear(e);
+        *set_aside = true;
+    }
+    if (access(url_file, F_OK) == 0)
+        return err_set(e, E_STATE, "%s already names a store (store.url); use another --data "
+                                   "directory", dir);
+    if (pg) { /* a notary is there once init has written its issuer */
+        struct store *s = NULL;
+        char *issuer = NULL, shown[300];
+        rc = store_open(db, false, &s, e);
+        if (rc == E_OK && store_meta_get(s, "issuer", &issuer, NULL) == E_OK)
+            rc = err_set(e, E_STATE, "the store %s already holds a notary (issuer %s)",
+                         store_url_redact(db, shown, sizeof shown), issuer);
+        free(issuer);
+        store_close(s);
+        if (rc == E_NOT_FOUND)
+            err_clear(e), rc = E_OK;
+        return rc;
+    }
+    return E_OK;
+}
+
+int cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"rpc", required_argument, 0, 'r'},        {"chain-id", required_argument, 0, 'c'},
+        {"deploy", no_argument, 0, 'd'},           {"contract", required_argument, 0, 'C'},
+        {"import-key", required_argument, 0, 'k'}, {"confirmations", required_argument, 0, 'n'},
+        {"kdf-light", no_argument, 0, 'L'},        {"json", no_argument, 0, 'j'},
+        {"ledger", required_argument, 0, 'l'},     {"timestamp-api", required_argument, 0, 'a'},
+        {"timestamp-contract", required_argument, 0, 'S'},
+        {"token-file", required_argument, 0, 'T'}, {"hash-algorithm-id", required_argument, 0, 'H'},
+        {"store", required_argument, 0, 'u'},
+        {"replace-unrecognised-store", no_argument, 0, 'R'},
+        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+    const char *rpc = NULL, *contract = NULL, *import = NULL, *store_arg = NULL;
+    const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
+               *hash_alg = NULL;
+    uint64_t chain_id = 0, confirmations = 1;
+    bool deploy = false, light = false, replace_store = false, set_aside = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': rpc = optarg; break;
+        case 'c': chain_id = strtoull(optarg, NULL, 10); break;
+        case 'd': deploy = true; break;
+        case 'C': contract = optarg; break;
+        case 'k': import = optarg; break;
+        case 'n': confirmations = strtoull(optarg, NULL, 10); break;
+        case 'L': light = true; break;
+        case 'j': g_cli.json = true; break;
+        case 'l': ledger_name = optarg; break;
+        case 'a': ts_api = optarg; break;
+        case 'S': ts_contract = optarg; break;
+        case 'T': token_file = optarg; break;
+        case 'H': hash_alg = optarg; break;
+        case 'u': store_arg = optarg; break;
+        case 'R': replace_store = true; break;
+        case 'h': fputs(INIT_USAGE, stdout); return EXIT_OK;
+        default: return cli_usage_error("init", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+    if (!rpc)
+        return cli_usage_error("init", "--rpc URL is required");
+    bool ebsi = strcmp(ledger_name, "ebsi") == 0;
+    if (!ebsi && strcmp(ledger_name, "evm") != 0)
+        return cli_usage_error("init", "--ledger is evm (default) or ebsi");
+    if (ebsi && (!ts_api || !ts_contract || deploy || contract))
+        return cli_usage_error("init", "--ledger ebsi needs --timestamp-api URL and "
+                                   "--timestamp-contract ADDR (not --deploy or --contract)");
+    if (!ebsi && (ts_api || ts_contract || token_file || hash_alg))
+        return cli_usage_error("init", "--timestamp-api, --timestamp-contract, --token-file and "
+                                   "--hash-algorithm-id go with --ledger ebsi");
+    if (ebsi)
+        contract = ts_contract;
+    if (deploy == (contract != NULL))
+        return cli_usage_error("init", "give exactly one of --deploy and --contract ADDR");
+    if (confirmations < 1 || confirmations > 1000)
+        return cli_usage_error("init", "--confirmations must be 1..1000");
+
+    struct err e = {0};
+    struct addr20 contract_addr;
+    if (contract && addr20_from_hex(contract, &contract_addr, &e))
+        return cli_fail(EXIT_USAGE, &e);
+    char *dir = cli_data_path(""), *db = NULL, *key = cli_data_path("key.json");
+    char *url_file = cli_data_path("store.url");
+    struct store *s = NULL;
+    struct signer *sg = NULL;
+    struct evm_ledger l = {0};
+    char *pw = NULL;
+    err_code rc = E_OK;
+    bool created = false, key_kept = false;
+    int code = EXIT_FAIL;
+    if (!dir || !key || !url_file ||
+        (store_arg && !(db = strdup(store_arg)))) {
+        rc = err_set(&e, E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (!store_arg && (rc = cli_store_url(&db, &e)))
+        goto out;
+    dir[strlen(dir) - 1] = '\0';
+    const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+    if ((rc = init_check_store(db, dir, url_file, replace_store, &set_aside, &e)))
+        goto out;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rc = err_set(&e, E_IO, "%s: cannot create: %s", dir, strerror(errno));
+        goto out;
+    }
+    if ((rc = cli_get_password(NULL, &pw, &e)))
+        goto out;
+    struct rpc_options opt = {.url = rpc};
+    if ((rc = evm_connect(&opt, chain_id, &l, &e)))
+        goto out;
+    /* The key is written before anything is asked of the ledger with it, and
+     * kept whatever happens next: a new issuer's account must be funded
+     * before it can deploy, so its address has to survive a refusal. A key
+     * kept by an earlier init in this directory is used again (resuming). */
+    if (access(key, F_OK) == 0) {
+        if ((rc = resume_key(key, import, pw, &sg, &e)))
+            goto out;
+    } else {
+        if ((rc = import ? import_key(import, pw, &sg, &e) : signer_generate(&sg, &e)) ||
+            (rc = keystore_write(key, sg, pw, light ? &KEYSTORE_SCRYPT_LIGHT : NULL, &e)))
+            goto out;
+    }
+    key_kept = true;
+    struct addr20 issuer;
+    signer_address(sg, &issuer);
+    char issuer_hex[43];
+    eth_address_checksum(&issuer, issuer_hex);
+    if (deploy) {
+        struct deploy_cost cost;
+        if ((rc = deploy_registry_cost(&l, &issuer, &cost, &e)))
+            goto out;
+        if (!cost.enough) {
+            code = unfunded(issuer_hex, key, &cost);
+            goto out;
+        }
+        fprintf(stderr, "notary: deploying the registry contract...\n");
+        if ((rc = deploy_registry(&l, sg, confirmations, 120, &contract_addr, &e)))
+            goto out;
+    } else if (ebsi) {
+        bool committed;
+        if ((rc = anchoring_ebsi_check_contract(&l, &contract_addr, &committed, &e)))
+            goto out;
+        if (!committed)
+            fprintf(stderr, "notary: note: the code at --timestamp-contract is not the committed "
+                            "contracts/Timestamp.sol (expected on EBSI itself)\n");
+    } else if ((rc = deploy_check_registry(&l, &contract_addr, &e))) {
+        goto out;
+    }
+    /* From here on a failure removes the store this init wrote (the key
+     * stays), so it can simply be run again. */
+    created = true;
+    if (store_arg && (rc = file_write_atomic(url_file, store_arg, strlen(store_arg), 0600, &e)))
+        goto out;
+    if (set_aside && (rc = set_aside_store(db_file, &e)))
+        goto out;
+    if ((rc = store_open(db, true, &s, &e)))
+        goto out;
+    char chain[24], conf[24], contract_hex[43];
+    snprintf(chain, sizeof chain, "%llu", (unsigned long long)l.chain_id);
+    snprintf(conf, sizeof conf, "%llu", (unsigned long long)confirmations);
+    eth_address_checksum(&contract_addr, contract_hex);
+    if ((rc = store_meta_set(s, "ledger", ebsi ? "ebsi" : "evm", &e)) ||
+        (ebsi && (rc = anchoring_ebsi_configure(s, ts_api, token_file, hash_alg, &e))) ||
+        (rc = store_meta_set(s, "rpc_url", rpc, &e)) ||
+        (rc = store_meta_set(s, "chain_id", chain, &e)) ||
+        (rc = store_meta_set(s, "confirmations", conf, &e)) ||
+        (rc = store_meta_set(s, "contract", contract_hex, &e)) ||
+        (rc = store_meta_set(s, "issuer", issuer_hex, &e)))
+        goto out;
+    if (g_cli.json) {
+        cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:I, s:s}", "data", dir, "chainId",
+                                 (json_int_t)l.chain_id, "contract", contract_hex, "issuer",
+                                 issuer_hex, "confirmations", (json_int_t)confirmations, "key",
+                                 key));
+    } else {
+        printf("notary initialised in %s\n", dir);
+        printf("  issuer address  %s\n", issuer_hex);
+        char shown[300];
+        printf("  ledger          %s (chain %llu)\n", rpc_url_redact(rpc, shown, sizeof shown),
+               (unsigned long long)l.chain_id);
+        printf("  registry        %s%s\n", contract_hex, deploy ? " (deployed now)" : "");
+        printf("  confirmations   %llu\n", (unsigned long long)confirmations);
+        printf("  key             %s (keystore v3, mode 0600)\n", key);
+    }
+    code = EXIT_OK;
+out:
+    if (rc)
+        code = cli_fail(cli_exit_for(rc), &e);
+    keystore_password_free(pw);
+    signer_free(sg);
+    evm_close(&l);
+    store_close(s);
+    if (rc && created) {
+        static const char *const suffixes[] = {"", "-wal", "-shm", ".lock"};
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0] && !store_url_is_pg(db); i++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s%s", strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db,
+                     suffixes[i]);
+            unlink(p);
+        }
+        if (store_arg)
+            unlink(url_file);
+    }
+    if (rc && key_kept)
+        fprintf(stderr, "notary: init did not complete; the issuer key stays in %s for the next "
+                        "`notary init` in %s (same password), which resumes with it\n",
+                key, dir);
+    free(dir);
+    free(db);
+    free(key);
+    free(url_file);
+    return code;
+}
+
