@@ -13,6 +13,7 @@
 #include "notary/anchoring/anchoring.h"
 #include "notary/cli/commands.h"
 #include "notary/cli/common.h"
+#include "notary/issuance/batch_json.h"
 #include "notary/issuance/batch.h"
 
 /* ---- anchor -------------------------------------------------------------- */
@@ -346,7 +347,7 @@ int cmd_status(int argc, char **argv)
         json_t *batches = json_array();
         for (size_t i = 0; i < n; i++) {
             json_t *o = json_object();
-            cli_batch_json_fill(o, &list[i]);
+            batch_info_json_fill(o, &list[i], BATCH_JSON_CLI);
             json_array_append_new(batches, o);
         }
         json_t *o = json_pack("{s:o, s:I, s:I, s:o}", "config", cfg, "credentials",

@@ -93,34 +93,6 @@ void cli_log_line(void *arg, const char *fmt, va_list ap)
     fputc('\n', stderr);
 }
 
-void cli_batch_json_fill(json_t *o, const struct store_batch *b)
-{
-    char hex[67], t[21];
-    struct err ignore;
-    json_object_set_new(o, "seq", json_integer((json_int_t)b->seq));
-    json_object_set_new(o, "state", json_string(batch_state_name(b->state)));
-    json_object_set_new(o, "size", json_integer((json_int_t)b->size));
-    if (b->has_root) {
-        hash32_to_hex(&b->root, hex);
-        json_object_set_new(o, "root", json_string(hex));
-    }
-    if (b->closed_at && bundle_time_format(b->closed_at, t, &ignore) == E_OK)
-        json_object_set_new(o, "closedAt", json_string(t));
-    if (b->has_tx) {
-        hash32_to_hex0x(&b->tx_hash, hex);
-        json_object_set_new(o, "txHash", json_string(hex));
-        json_object_set_new(o, "nonce", json_integer((json_int_t)b->nonce));
-    }
-    if (b->state == BATCH_ANCHORED) {
-        json_object_set_new(o, "blockNumber", json_integer((json_int_t)b->block_number));
-        hash32_to_hex0x(&b->block_hash, hex);
-        json_object_set_new(o, "blockHash", json_string(hex));
-        json_object_set_new(o, "blockTime", json_integer((json_int_t)b->block_time));
-    }
-    if (b->last_error[0])
-        json_object_set_new(o, "reason", json_string(b->last_error));
-}
-
 /* ---- arguments --------------------------------------------------------------- */
 
 int cli_parse_json_only(int argc, char **argv, const char *cmd, const char *usage)

@@ -65,10 +65,6 @@ void cli_progress_batch(const char *stage, uint64_t done, uint64_t total, void *
 /* A library log line ("notary: LINE" on stderr), for anchoring_cfg.log. */
 void cli_log_line(void *arg, const char *fmt, va_list ap);
 
-/* A batch's members as `close`, `status` and `checkpoint` print them (seq,
- * state, size, root, closedAt, txHash, nonce, block*, reason), added to o. */
-void cli_batch_json_fill(json_t *o, const struct store_batch *b);
-
 /* ---- arguments --------------------------------------------------------------- */
 
 /* For commands whose only option is --json: parse argv; returns

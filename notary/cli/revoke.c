@@ -13,6 +13,7 @@
 #include "core/fileio.h"
 #include "notary/cli/commands.h"
 #include "notary/cli/common.h"
+#include "notary/issuance/batch_json.h"
 #include "notary/issuance/revocation.h"
 
 /* ---- revoke ---------------------------------------------------------------- */
@@ -166,7 +167,7 @@ int cmd_checkpoint(int argc, char **argv)
     json_t *cp = json_object();
     json_object_set_new(cp, "created", json_boolean(created));
     if (b.size)
-        cli_batch_json_fill(cp, &b);
+        batch_info_json_fill(cp, &b, BATCH_JSON_CLI);
     if (!g_cli.json) {
         char root[65] = "";
         if (b.has_root)

@@ -12,6 +12,7 @@
 #include "core/fileio.h"
 #include "notary/cli/commands.h"
 #include "notary/cli/common.h"
+#include "notary/issuance/batch_json.h"
 #include "notary/issuance/batch.h"
 
 /* Largest file of hex hashes `submit --file` reads (≈ 1.5M lines). */
@@ -234,7 +235,7 @@ int cmd_close(int argc, char **argv)
         return cli_fail(rc == E_NOT_FOUND ? EXIT_FAIL : cli_exit_for(rc), &cx.e);
     if (g_cli.json) {
         json_t *o = json_object();
-        cli_batch_json_fill(o, &b);
+        batch_info_json_fill(o, &b, BATCH_JSON_CLI);
         cli_print_json(o);
     } else {
         char hex[65];
