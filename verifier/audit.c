@@ -434,13 +434,5 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
                             (json_int_t)r->count[1], "anchors", anchors, "log", log, "findings",
                             findings, "anomalies", (json_int_t)r->anomalies, "result",
                             audit_result_word(r));
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(doc);
-    err_code rc = text ? buf_append_str(out, text) : E_NOMEM;
-    if (!rc)
-        rc = buf_append_byte(out, '\n');
-    free(text);
-    if (rc)
-        return err_set(e, E_NOMEM, "out of memory formatting the report");
-    return E_OK;
+    return report_json(doc, out, e);
 }

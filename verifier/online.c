@@ -200,11 +200,13 @@ static err_code check_block(const struct bundle *b, const struct verify_online_o
     return E_OK;
 }
 
-/* anchor.txHash is unknown to the ledger: UNKNOWN (stale) if the bundle's
- * block is gone, else an INVALID "ledger.transaction" (the block is there
- * without the transaction). */
-static err_code missing_tx(struct evm_ledger *l, const struct bundle *b,
-                           struct verify_result *r, struct err *e)
+/* anchor.txHash is not mined: unknown to the ledger (pending false) or known
+ * but not mined (pending true). Either is UNKNOWN (stale) if the bundle's
+ * block is gone; with the block still there, a missing transaction is an
+ * INVALID "ledger.transaction" (the block is there without it) and a pending
+ * one UNKNOWN. */
+static err_code tx_not_mined(struct evm_ledger *l, const struct bundle *b, bool pending,
+                             struct verify_result *r, struct err *e)
 {
     char hx[67];
     hash32_to_hex0x(&b->anchor.tx_hash, hx);
@@ -214,36 +216,18 @@ static err_code missing_tx(struct evm_ledger *l, const struct bundle *b,
         return rc;
     if (stale) {
         char now[160];
-        snprintf(now, sizeof now, "transaction %s is not on this ledger now", hx);
+        snprintf(now, sizeof now, pending ? "transaction %s is pending again"
+                                          : "transaction %s is not on this ledger now",
+                 hx);
         stale_check(r, b, now);
+    } else if (pending) {
+        verify_add_check(r, "ledger.transaction", VCHECK_UNKNOWN,
+                         "transaction %s is not mined yet", hx);
     } else {
-        /* the bundle's block is there, and the transaction is not in it */
         verify_add_check(r, "ledger.transaction", VCHECK_FAIL,
                          "transaction %s is not on this ledger (the bundle's block %llu is, "
                          "without it)",
                          hx, (unsigned long long)b->anchor.block_number);
-    }
-    return E_OK;
-}
-
-/* anchor.txHash is known but not mined: UNKNOWN either way, saying whether
- * the bundle's block is gone. */
-static err_code pending_tx(struct evm_ledger *l, const struct bundle *b,
-                           struct verify_result *r, struct err *e)
-{
-    char hx[67];
-    hash32_to_hex0x(&b->anchor.tx_hash, hx);
-    bool stale;
-    err_code rc = block_is_stale(l, b, &stale, e);
-    if (rc)
-        return rc;
-    if (stale) {
-        char now[160];
-        snprintf(now, sizeof now, "transaction %s is pending again", hx);
-        stale_check(r, b, now);
-    } else {
-        verify_add_check(r, "ledger.transaction", VCHECK_UNKNOWN,
-                         "transaction %s is not mined yet", hx);
     }
     return E_OK;
 }
@@ -285,12 +269,12 @@ static err_code check_transaction(struct run *x, struct rpc_receipt *rcpt,
     struct rpc_tx tx;
     err_code rc = rpc_get_transaction(x->l.rpc, &a->tx_hash, &tx, e);
     if (rc == E_NOT_FOUND)
-        return missing_tx(&x->l, x->b, x->r, e);
+        return tx_not_mined(&x->l, x->b, false, x->r, e);
     if (rc)
         return rc;
     if (!tx.mined) {
         rpc_tx_free(&tx);
-        return pending_tx(&x->l, x->b, x->r, e);
+        return tx_not_mined(&x->l, x->b, true, x->r, e);
     }
     bool sent_ok = addr20_eq(&tx.from, &a->issuer) && tx.has_to && addr20_eq(&tx.to, &a->contract);
     const char *input_why = "";

@@ -7,6 +7,8 @@
 #ifndef VERIFIER_REPORT_H
 #define VERIFIER_REPORT_H
 
+#include <jansson.h>
+
 #include "core/bytes.h"
 #include "core/error.h"
 
@@ -17,5 +19,10 @@
         if (!(rc))                                                                                 \
             (rc) = buf_printf((out), __VA_ARGS__);                                                 \
     } while (0)
+
+/* Append doc as indented JSON (members in insertion order) and a newline to
+ * out, and drop the reference to doc (which may be NULL: out of memory while
+ * building it). Errors: E_NOMEM. Defined in verify.c. */
+err_code report_json(json_t *doc, struct buf *out, struct err *e) MUST_CHECK;
 
 #endif

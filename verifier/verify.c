@@ -377,6 +377,11 @@ err_code verify_report_json(const struct verify_result *r, struct buf *out, stru
                                      "checks", checks, "error",
                                      r->status == VERIFY_ERROR ? r->error.msg : NULL)
                          : NULL;
+    return report_json(doc, out, e);
+}
+
+err_code report_json(json_t *doc, struct buf *out, struct err *e)
+{
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     err_code rc = text ? buf_append_str(out, text) : E_NOMEM;

@@ -10,16 +10,23 @@
 #include "anchor/registry.h"
 #include "anchor/rpc.h"
 
+/* The registry's creation bytecode, embedded at build time (*code: caller frees). */
+static err_code creation_code(uint8_t **code, size_t *len, struct err *e)
+{
+    err_code rc = hex_decode_alloc(registry_creation_hex, strlen(registry_creation_hex), true,
+                                   TX_MAX_RAW, code, len, e);
+    return rc ? err_wrap(e, rc, "embedded contract bytecode") : E_OK;
+}
+
 err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
                          uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
                          struct err *e)
 {
     uint8_t *code;
     size_t len;
-    err_code rc = hex_decode_alloc(registry_creation_hex, strlen(registry_creation_hex), true,
-                                   TX_MAX_RAW, &code, &len, e);
+    err_code rc = creation_code(&code, &len, e);
     if (rc)
-        return err_wrap(e, rc, "embedded contract bytecode");
+        return rc;
     struct addr20 from;
     signer_address(signer, &from);
     uint64_t nonce;
@@ -95,10 +102,9 @@ err_code deploy_registry_cost(struct evm_ledger *l, const struct addr20 *from,
     memset(out, 0, sizeof *out);
     uint8_t *code;
     size_t len;
-    err_code rc = hex_decode_alloc(registry_creation_hex, strlen(registry_creation_hex), true,
-                                   TX_MAX_RAW, &code, &len, e);
+    err_code rc = creation_code(&code, &len, e);
     if (rc)
-        return err_wrap(e, rc, "embedded contract bytecode");
+        return rc;
     struct tx t;
     rc = evm_build_tx(l, NULL, from, NULL, code, len, 0, &t, e);
     free(code);
