@@ -517,6 +517,69 @@ async function main() {
         assert.notStrictEqual(st[1], NEVER, 'still retired');
     });
 
+    // Mine the transactions that `send` sends into one block, in the order of
+    // their gas prices (ganache orders a block by price); returns the
+    // settled results ({receipt} or {error}) in sending order.
+    async function oneBlock(send) {
+        await provider.send('miner_stop', []);
+        let txs;
+        try {
+            txs = await send();
+            await provider.send('evm_mine', []);
+        } finally {
+            await provider.send('miner_start', []);
+        }
+        const out = [];
+        for (const t of txs) {
+            try {
+                out.push({ receipt: await t.wait() });
+            } catch (e) {
+                out.push({ error: e, receipt: e.receipt });
+            }
+        }
+        return out;
+    }
+
+    test('retirement at a block boundary: an anchor mined before the retirement in its block counts, one after is refused', async () => {
+        const id2 = new ethers.Wallet(ethers.id('registry2 test: second offline identity'));
+        const I2 = id2.address;
+        const ka = wallet('same-block key a');
+        const kb = wallet('same-block key b');
+        for (const w of [ka, kb]) await mined(dev0.sendTransaction({ to: w.address, value: ethers.parseEther('1') }));
+        const signed = async (type, key) => {
+            const nonce = await reg.nonces(I2);
+            const g = await sign(type, { identity: I2, key, nonce }, id2);
+            return [I2, key, nonce, g.v, g.r, g.s];
+        };
+        await mined(by(dev1).authorizeKeyBySig(...(await signed('AuthorizeKey', ka.address))));
+        await mined(by(dev1).authorizeKeyBySig(...(await signed('AuthorizeKey', kb.address))));
+        const high = { type: 0, gasPrice: ethers.parseUnits('20', 'gwei'), gasLimit: 300000 };
+        const low = { type: 0, gasPrice: ethers.parseUnits('10', 'gwei'), gasLimit: 300000 };
+        // ka anchors first (higher price), then ka is retired, in one block.
+        const retireA = await signed('RetireKey', ka.address);
+        let [anchor, retire] = await oneBlock(async () => [
+            await by(ka).anchor(I2, root('sa'), 1, 0, 0, high),
+            await by(dev1).retireKeyBySig(...retireA, low)]);
+        assert.strictEqual(anchor.receipt.status, 1, 'anchor before the retirement');
+        assert.strictEqual(retire.receipt.status, 1);
+        const R = anchor.receipt.blockNumber;
+        assert.strictEqual(retire.receipt.blockNumber, R, 'one block');
+        assert.ok(anchor.receipt.index < retire.receipt.index, 'anchor first in the block');
+        assert.strictEqual((await status(I2, ka.address))[1], BigInt(R) + 1n, 'retiredAt = the next block');
+        assert.strictEqual(await reg.keyCountsAt(I2, ka.address, R), true, 'what the contract accepted counts');
+        // kb is retired first, then tries to anchor, in one block.
+        const retireB = await signed('RetireKey', kb.address);
+        [retire, anchor] = await oneBlock(async () => [
+            await by(dev1).retireKeyBySig(...retireB, high),
+            await by(kb).anchor(I2, root('sb'), 1, 1, 0, low)]);
+        assert.strictEqual(retire.receipt.status, 1);
+        assert.ok(anchor.error, 'the anchor after the retirement must fail');
+        assert.strictEqual(anchor.receipt.status, 0);
+        assert.strictEqual(anchor.receipt.blockNumber, retire.receipt.blockNumber, 'one block');
+        assert.deepStrictEqual([...(await reg.anchoredAt(I2, root('sb')))], [0n, 0n, 0n, 0n, 0n, ethers.ZeroAddress]);
+        assert.strictEqual(await reg.nextSeq(I2, 0), 1n);
+    });
+
     // --- direct calls by an identity with funds ------------------------------
 
     test('direct calls: authorizeKey, retireKey, declareCompromised by the identity; they advance its nonce', async () => {
