@@ -173,6 +173,20 @@ async function main() {
         assert.strictEqual(enc('RetireKey'), 'RetireKey(address identity,address key,uint256 nonce)');
         assert.strictEqual(enc('DeclareCompromised'),
             'DeclareCompromised(address identity,address key,uint64 since,uint256 nonce)');
+        // The worked example of docs/registry-v2.md ("A test vector"), so the
+        // document cannot drift from what ethers computes.
+        const vDom = { name: 'NotaryRegistry', version: '2', chainId: 1337n,
+            verifyingContract: '0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab' };
+        const vFields = { identity: dev0.address, key: dev1.address, nonce: 0n };
+        assert.strictEqual(ethers.TypedDataEncoder.hashDomain(vDom),
+            '0x32b7655c49f9ec8305dfcd773ad4da1f71e811807fce9900046fae2a4377b1fa');
+        assert.strictEqual(ethers.TypedDataEncoder.hashStruct('AuthorizeKey', { AuthorizeKey: TYPES.AuthorizeKey }, vFields),
+            '0xfa6d86e8f39c976400d178a3aff1753a37c1a129b269906269b3e573535c172d');
+        assert.strictEqual(ethers.TypedDataEncoder.hash(vDom, { AuthorizeKey: TYPES.AuthorizeKey }, vFields),
+            '0x572f3db9da8a68396ecd651aee2ba0ce7e2c65fcd2109c75ac10010beaf9c244');
+        const vSig = ethers.Signature.from(await dev0.signTypedData(vDom, { AuthorizeKey: TYPES.AuthorizeKey }, vFields));
+        assert.deepStrictEqual([vSig.r, vSig.s, vSig.v], ['0x0e35373066e92a2ea7477ee1e89ffcdf0d9a2687af86844b55530d273a1baa49',
+            '0x7aaa90e612680b299f8acd0a2841a2e01de71471ad48afcbab5d5cf3853dc4c7', 27]);
         // A different chain id or contract gives a different digest.
         assert.notStrictEqual(ethers.TypedDataEncoder.hashDomain({ ...domain(), chainId: 1n }), await reg.domainSeparator());
     });
