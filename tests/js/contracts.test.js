@@ -14,68 +14,24 @@
 'use strict';
 
 const assert = require('assert');
-const path = require('path');
 const { ethers } = require('ethers');
+const { env, provider: connect, artifact, expectRevert, checkArtifact, signatures, runner } = require('./helpers');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const URL = process.env.LEDGER_URL;
-const PROFILE = process.env.LEDGER_PROFILE || 'default';
+const { url: URL, profile: PROFILE } = env('contracts.test.js');
 const GAS_LIMIT_PER_ANCHOR = 60000n; // DESIGN target, including 21k base + calldata
 
-if (!URL || !process.env.DEV_KEY_0 || !process.env.DEV_KEY_1) {
-    console.error('contracts.test.js: set LEDGER_URL, DEV_KEY_0 and DEV_KEY_1 (source tests/lib/ledger.sh)');
-    process.exit(2);
-}
-
-const artifact = (name) => require(path.join(ROOT, 'contracts', 'build', `${name}.json`));
 const REG = artifact('NotaryRegistry');
 const TS = artifact('Timestamp');
 const regIface = new ethers.Interface(REG.abi);
 const tsIface = new ethers.Interface(TS.abi);
 
-let passed = 0;
-let failed = 0;
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+const { test, run, setupFailed } = runner();
 
 // A fixed but distinct 32-byte root per label.
 const root = (label) => ethers.sha256(ethers.toUtf8Bytes(`root:${label}`));
 
-// The custom error a call reverts with, decoded by ethers from the revert
-// data: {name, args}. Fails the test if the call does not revert.
-async function revertOf(promise) {
-    try {
-        await promise;
-    } catch (e) {
-        if (e.revert) return { name: e.revert.name, args: [...e.revert.args] };
-        throw new Error(`reverted without a decodable custom error: ${e.shortMessage || e.message}`);
-    }
-    throw new Error('call succeeded but was expected to revert');
-}
-
-async function expectRevert(promise, name, args) {
-    const r = await revertOf(promise);
-    assert.strictEqual(r.name, name, `reverted with ${r.name}(${r.args}) instead of ${name}`);
-    if (args) assert.deepStrictEqual(r.args, args, `${name} arguments`);
-}
-
-// Walk EVM bytecode (skipping PUSH data) and list the opcodes used.
-function opcodes(hex) {
-    const code = ethers.getBytes(hex);
-    const ops = new Set();
-    for (let i = 0; i < code.length; i++) {
-        const op = code[i];
-        if (op === 0xfe) break; // INVALID: what follows is the CBOR metadata / data
-        ops.add(op);
-        if (op >= 0x60 && op <= 0x7f) i += op - 0x5f;
-    }
-    return ops;
-}
-
 async function main() {
-    // cacheTimeout -1: ethers otherwise reuses an identical request's answer
-    // for 250 ms, e.g. a stale pending nonce right after a mined transaction.
-    const provider = new ethers.JsonRpcProvider(URL, undefined, { staticNetwork: true, polling: true, pollingInterval: 50, cacheTimeout: -1 });
+    const provider = connect(URL);
     const net = await provider.getNetwork();
     assert.strictEqual(net.chainId, 1337n, 'chain id');
     const issuer0 = new ethers.Wallet(process.env.DEV_KEY_0, provider);
@@ -90,39 +46,22 @@ async function main() {
     const receipts = {};
 
     test('artifacts contain no PUSH0 (berlin) and match their .bin files', async () => {
-        const fs = require('fs');
-        for (const a of [REG, TS]) {
-            assert.strictEqual(a.compiler.evmVersion, 'berlin');
-            assert.ok(a.compiler.version.startsWith('0.8.28+'), a.compiler.version);
-            assert.deepStrictEqual(a.compiler.optimizer, { enabled: true, runs: 200 });
-            const bin = fs.readFileSync(path.join(ROOT, 'contracts', 'build', `${a.contractName}.bin`), 'utf8');
-            assert.strictEqual('0x' + bin.trim(), a.bytecode, `${a.contractName}.bin matches .json`);
-            assert.match(bin, /^[0-9a-f]+\n$/, `${a.contractName}.bin is one line of lowercase hex`);
-            for (const code of [a.bytecode, a.deployedBytecode]) {
-                assert.ok(!opcodes(code).has(0x5f), `${a.contractName} uses PUSH0 (Shanghai)`);
-                assert.ok(!opcodes(code).has(0x48), `${a.contractName} uses BASEFEE (London)`);
-            }
-        }
+        for (const a of [REG, TS]) checkArtifact(a);
     });
 
     test('ABI: functions, event and errors have the agreed signatures', async () => {
-        const sigs = (iface, kind) => {
-            const out = [];
-            iface[`forEach${kind}`]((f) => out.push(f.format('sighash')));
-            return out.sort();
-        };
-        assert.deepStrictEqual(sigs(regIface, 'Function'),
+        assert.deepStrictEqual(signatures(regIface, 'Function'),
             ['anchor(bytes32,uint64,uint64,uint8)', 'anchoredAt(address,bytes32)', 'nextSeq(address,uint8)']);
-        assert.deepStrictEqual(sigs(regIface, 'Event'), ['Anchored(address,bytes32,uint64,uint64,uint8)']);
-        assert.deepStrictEqual(sigs(regIface, 'Error'), ['AlreadyAnchored(bytes32)', 'BadKind(uint8)',
+        assert.deepStrictEqual(signatures(regIface, 'Event'), ['Anchored(address,bytes32,uint64,uint64,uint8)']);
+        assert.deepStrictEqual(signatures(regIface, 'Error'), ['AlreadyAnchored(bytes32)', 'BadKind(uint8)',
             'BadSequence(uint64,uint64)', 'ZeroRoot()', 'ZeroSize()']);
         assert.strictEqual(regIface.getFunction('anchor').selector, '0x18523823');
         const ev = regIface.getEvent('Anchored');
         assert.deepStrictEqual(ev.inputs.map((p) => [p.name, p.indexed]),
             [['issuer', true], ['root', true], ['size', false], ['seq', false], ['kind', false]]);
-        assert.deepStrictEqual(sigs(tsIface, 'Function'),
+        assert.deepStrictEqual(signatures(tsIface, 'Function'),
             ['getTimestamp(bytes)', 'timestampHashes(uint256[],bytes[],bytes[])']);
-        assert.deepStrictEqual(sigs(tsIface, 'Event'), ['HashTimestamped(bytes,uint256,address,uint256,bytes)']);
+        assert.deepStrictEqual(signatures(tsIface, 'Event'), ['HashTimestamped(bytes,uint256,address,uint256,bytes)']);
     });
 
     test('deploy NotaryRegistry: the code on chain is the committed deployedBytecode', async () => {
@@ -385,23 +324,7 @@ async function main() {
         });
     }
 
-    for (const t of tests) {
-        try {
-            await t.fn();
-            passed++;
-            console.log(`ok   ${t.name}`);
-        } catch (e) {
-            failed++;
-            console.log(`FAIL ${t.name}: ${e.message}`);
-        }
-    }
-    provider.destroy();
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
+    await run(provider);
 }
 
-main().catch((e) => {
-    console.log(`FAIL setup: ${e.stack || e.message}`);
-    console.log(`${passed} passed, ${failed + 1} failed`);
-    process.exit(1);
-});
+main().catch(setupFailed);
