@@ -34,7 +34,7 @@
 /* The fragment key of a verifier link: BASE_URL#bundle=<base64url>. */
 #define EMBED_LINK_KEY "bundle="
 /* Longest base URL accepted by embed_link(). */
-#define EMBED_LINK_MAX_BASE 1024u
+#define EMBED_LINK_MAX_BASE 2048u
 
 /* What embed_split() found. */
 struct embed_split {
