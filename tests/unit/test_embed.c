@@ -17,6 +17,7 @@
 #include "core/embed.h"
 #include "core/hash.h"
 #include "core/jcs.h"
+#include "notary/issuance/qrcode.h"
 #include "tests/harness.h"
 
 #define CHECK_ERR(call, errp, code, substr)                                                        \
@@ -359,4 +360,39 @@ TEST(link)
     buf_free(&text);
     buf_free(&canon);
     buf_free(&enc);
+}
+
+/* The link of a bundle from a batch of 2^20 credentials (20 path hashes)
+ * behind a typical page URL fits a QR code (docs/proof-format.md §8). */
+TEST(link_of_a_million_batch_fits_a_qr_code)
+{
+    struct bundle b;
+    struct err e = {0};
+    bundle_for(EX_VC, &b);
+    b.batch.size = (uint64_t)1 << 20;
+    b.batch.seq = 123456;
+    b.inclusion.leaf_index = 987654;
+    b.inclusion.path_len = 20;
+    for (size_t i = 0; i < 20; i++)
+        memset(b.inclusion.path[i].b, (int)(0x11 * (i + 1)), 32);
+    b.anchor.block_number = 45000000;
+    b.anchor.chain_id = 11155111;
+    struct buf url = {0};
+    CHECK_OK(embed_link("https://verify.example-university.org/verify", &b, &url, &e), &e);
+    CHECKF(url.len < QR_MAX_BYTES, "link of %zu bytes", url.len);
+    char path[512];
+    snprintf(path, sizeof path, "%s/million.png", t_tmpdir());
+    struct qr_info qi;
+    CHECK_OK(qr_write_file((const char *)url.p, path, &qi, &e), &e);
+    if (getenv("EMBED_PRINT"))
+        printf("link %zu bytes: QR version %d level %c\n", url.len, qi.version, qi.level);
+    CHECK(qi.level == 'M' || qi.level == 'L');
+    /* Over the limit: refused, nothing written. */
+    char big[QR_MAX_BYTES + 2];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    snprintf(path, sizeof path, "%s/big.svg", t_tmpdir());
+    CHECK_ERR(qr_write_file(big, path, &qi, &e), &e, E_LIMIT, "more than a QR code holds");
+    CHECK_ERR(qr_write_file("x", "code.gif", &qi, &e), &e, E_INVALID, ".png or .svg");
+    buf_free(&url);
 }
