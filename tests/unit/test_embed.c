@@ -20,21 +20,6 @@
 #include "notary/issuance/qrcode.h"
 #include "tests/harness.h"
 
-#define CHECK_ERR(call, errp, code, substr)                                                        \
-    do {                                                                                           \
-        err_code rc_ = (call);                                                                     \
-        if (rc_ != (code)) {                                                                       \
-            t_fail(__FILE__, __LINE__, "%s returned %s, want %s (%s)", #call, err_name(rc_),       \
-                   err_name(code), (errp)->msg);                                                   \
-            return;                                                                                \
-        }                                                                                          \
-        if (!strstr((errp)->msg, (substr))) {                                                      \
-            t_fail(__FILE__, __LINE__, "%s: message \"%s\" lacks \"%s\"", #call, (errp)->msg,      \
-                   (substr));                                                                      \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 /* The worked example of docs/proof-format.md §7. */
 static const char EX_VC[] =
     "{\n"
