@@ -45,7 +45,7 @@ LDFLAGS_ALL = $(LDSAN) $(LDFLAGS)
 # External libraries each part needs (Debian packages in scripts/setup.sh).
 LIBS_CORE     = -ljansson -lnettle -lcrypto -lpthread -lm
 LIBS_ANCHOR   = -lsecp256k1 -lcurl $(LIBS_CORE)
-LIBS_NOTARY   = -lsqlite3 -lpq -lmicrohttpd $(LIBS_ANCHOR)
+LIBS_NOTARY   = -lsqlite3 -lpq -lmicrohttpd -lqrencode -lpng $(LIBS_ANCHOR)
 LIBS_VERIFIER = $(LIBS_ANCHOR)
 
 # --- the parts ---------------------------------------------------------------

@@ -11,7 +11,9 @@ set -euo pipefail
 PKGS=(build-essential pkg-config ca-certificates
       libssl-dev nettle-dev libsecp256k1-dev libcurl4-openssl-dev libjansson-dev
       libsqlite3-dev libmicrohttpd-dev libpq-dev
+      libqrencode-dev libpng-dev # notary proof --qr: QR codes of verifier links, PNG images
       nodejs npm jq python3 procps openssl xxd curl
+      zbar-tools # tests/cli/embed.sh decodes the QR codes with zbarimg, an independent decoder
       sqlite3 fiu-utils # sqlite3: store checks in tests; fiu-utils: fiu-run for tests/cli/durability.sh
       postgresql # the PostgreSQL store's tests start their own server (tests/lib/pg.sh)
       systemd man-db groff-base) # tests/cli/packaging.sh: systemd-analyze verify, systemd-sysusers, man -l, groff

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/bundle.h"
+#include "core/embed.h"
 #include "core/fileio.h"
 #include "verifier/audit.h"
 #include "verifier/online.h"
@@ -40,12 +41,16 @@ static const char VERIFY_USAGE[] =
     "Usage: verifier verify (CREDENTIAL | --hash HEX) --proof BUNDLE --rpc URL\n"
     "                       [--issuer ADDR | --trusted-issuers FILE] [--confirmations N] [--json]\n"
     "       verifier verify (CREDENTIAL | --hash HEX) --proof BUNDLE --offline [--json]\n"
+    "       verifier verify CREDENTIAL (--rpc URL [...] | --offline)   (bundle embedded)\n"
     "\n"
     "Check that CREDENTIAL (a file; '-' reads stdin) is the credential that the proof\n"
     "bundle BUNDLE proves: its hash equals the bundle's credential hash, and that hash\n"
     "is a leaf of the bundle's Merkle tree (RFC 9162 inclusion proof). A JSON credential\n"
     "is canonicalized with RFC 8785 (JCS) before SHA-256, so reformatting or reordering\n"
     "its keys does not change the result; any other file is hashed as raw bytes.\n"
+    "A JSON credential that carries its bundle as a \"CredentialNotaryProof\" entry of\n"
+    "its proof (notary proof --embed) needs no --proof: the entry is the bundle, and\n"
+    "the credential is hashed without it (docs/proof-format.md section 7).\n"
     "\n"
     "Options:\n"
     "  -p, --proof BUNDLE  the proof bundle (JSON, at most 1 MB)\n"
@@ -230,8 +235,8 @@ static int cmd_verify(int argc, char **argv)
         return usage_error("%sgive a CREDENTIAL file or --hash HEX", "");
     if (credential && hash)
         return usage_error("%sgive either a CREDENTIAL file or --hash HEX, not both", "");
-    if (!proof)
-        return usage_error("%s--proof BUNDLE is required", "");
+    if (!proof && !credential)
+        return usage_error("%s--proof BUNDLE is required with --hash", "");
     if (!offline && !rpc)
         return usage_error("%sonline verification needs --rpc URL (a ledger JSON-RPC endpoint); "
                            "use --offline to check only the bundle's own proof",
@@ -280,17 +285,33 @@ static int cmd_verify(int argc, char **argv)
     verify_result_init(&r);
     /* Input errors (exit 2) are reported in the chosen format too, so a
      * script reading --json always gets a JSON document. */
-    if (bundle_read_file(proof, &b, &e)) {
+    /* A credential file may carry its bundle (docs/proof-format.md §7): then
+     * the subject is the document without it, and --proof would be a second
+     * bundle for the same credential. */
+    static struct embed_split sp;
+    err_code rc = credential ? embed_split_file(credential, &sp, &e)
+                             : verify_subject_from_hex(hash, &s, &e);
+    if (!rc && credential) {
+        if (sp.found && proof)
+            return usage_error("%s: the credential carries its proof bundle (embedded); give "
+                               "it without --proof, or give the plain credential with --proof",
+                               credential);
+        if (!sp.found && !proof)
+            return usage_error("--proof BUNDLE is required: %s carries no embedded proof "
+                               "bundle (notary proof --embed)",
+                               credential);
+        s.hash = sp.hash;
+        s.hashing = sp.hashing;
+    }
+    else if (rc && hash)
+        err_prefix(&e, "--hash");
+    if (!rc && proof)
+        rc = bundle_read_file(proof, &b, &e);
+    else if (!rc)
+        b = sp.bundle;
+    if (rc) {
         verify_result_set_error(&r, &e);
         return finish(&r, NULL, json);
-    }
-    err_code rc = credential ? verify_subject_from_file(credential, &s, &e)
-                             : verify_subject_from_hex(hash, &s, &e);
-    if (rc) {
-        if (hash)
-            err_prefix(&e, "--hash");
-        verify_result_set_error(&r, &e);
-        return finish(&r, &b, json);
     }
     verify_offline(&b, &s, &r);
     if (rpc) {

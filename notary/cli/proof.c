@@ -7,20 +7,84 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/bundle.h"
+#include "core/embed.h"
+#include "core/fileio.h"
 #include "notary/cli/commands.h"
 #include "notary/cli/common.h"
 #include "notary/issuance/proof.h"
+#include "notary/issuance/qrcode.h"
 
 static const char PROOF_USAGE[] =
     "usage: notary proof (HASH | --credential FILE) [--out FILE]\n"
+    "       notary proof --credential FILE --embed [--out FILE]\n"
+    "       notary proof (HASH | --credential FILE) --link BASE_URL [--qr FILE.png|FILE.svg]\n"
+    "                    [--out FILE]\n"
     "       notary proof --batch N --dir DIR\n"
     "\n"
     "Write the proof bundle (docs/proof-format.md) of one credential to standard\n"
     "output or FILE, or the bundles of every credential of batch N into DIR as\n"
     "<hash>.json. A batch that is closed but not yet anchored gives *pending*\n"
-    "bundles, which verifiers reject until the batch is anchored.\n";
+    "bundles, which verifiers reject until the batch is anchored.\n"
+    "\n"
+    "  --embed           write the JSON credential FILE with its bundle embedded as a\n"
+    "                    \"CredentialNotaryProof\" entry of its proof: one file for the\n"
+    "                    holder, which `verifier verify FILE` checks without --proof\n"
+    "  --link BASE_URL   print the verifier page link BASE_URL#bundle=<base64url of the\n"
+    "                    bundle>: the bundle rides in the fragment, which browsers never\n"
+    "                    send to a server (with --out, the bundle is written there too)\n"
+    "  --qr FILE         with --link: also write a QR code of the link, PNG or SVG by\n"
+    "                    the name's ending (error correction M, or L for a long link)\n";
+
+/* Write the bundle, or the credential with it embedded, to `outp` (NULL:
+ * standard output). */
+static int write_result(const struct bundle *b, const char *embed_src, const char *outp,
+                        struct err *e)
+{
+    struct buf out = {0}, cred = {0};
+    err_code rc = E_OK;
+    if (embed_src) {
+        if (!(rc = file_read_all(embed_src, CREDENTIAL_MAX_BYTES, &cred, e)) &&
+            (rc = embed_insert(cred.p, cred.len, b, &out, e)))
+            err_prefix(e, "%s: cannot embed the bundle", embed_src);
+    } else {
+        rc = bundle_write(b, &out, e);
+    }
+    if (!rc && outp)
+        rc = file_write_atomic(outp, out.p, out.len, 0644, e);
+    else if (!rc)
+        fwrite(out.p, 1, out.len, stdout);
+    buf_free(&out);
+    buf_free(&cred);
+    if (rc)
+        return cli_fail(rc == E_INVALID || rc == E_LIMIT ? EXIT_USAGE : EXIT_FAIL, e);
+    return EXIT_OK;
+}
+
+/* --link (and --qr): print the link, write its QR code. */
+static int write_link(const struct bundle *b, const char *base, const char *qr, struct err *e)
+{
+    struct buf url = {0};
+    err_code rc = embed_link(base, b, &url, e);
+    if (rc) {
+        err_prefix(e, "--link");
+        return cli_fail(EXIT_USAGE, e);
+    }
+    struct qr_info qi;
+    if (qr && (rc = qr_write_file((const char *)url.p, qr, &qi, e))) {
+        buf_free(&url);
+        return cli_fail(rc == E_INVALID || rc == E_LIMIT ? EXIT_USAGE : EXIT_FAIL, e);
+    }
+    printf("%s\n", (const char *)url.p);
+    if (qr)
+        fprintf(stderr, "notary: wrote %s: QR code version %d, error correction %c, for a link "
+                        "of %zu bytes\n",
+                qr, qi.version, qi.level, url.len);
+    buf_free(&url);
+    return EXIT_OK;
+}
 
 int cmd_proof(int argc, char **argv)
 {
@@ -28,9 +92,13 @@ int cmd_proof(int argc, char **argv)
                                          {"out", required_argument, 0, 'o'},
                                          {"batch", required_argument, 0, 'b'},
                                          {"dir", required_argument, 0, 'd'},
+                                         {"embed", no_argument, 0, 'E'},
+                                         {"link", required_argument, 0, 'L'},
+                                         {"qr", required_argument, 0, 'Q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *cred = NULL, *outp = NULL, *dir = NULL, *batch = NULL;
+    const char *cred = NULL, *outp = NULL, *dir = NULL, *batch = NULL, *link = NULL, *qr = NULL;
+    bool embed = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -38,6 +106,9 @@ int cmd_proof(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 'b': batch = optarg; break;
         case 'd': dir = optarg; break;
+        case 'E': embed = true; break;
+        case 'L': link = optarg; break;
+        case 'Q': qr = optarg; break;
         case 'h': fputs(PROOF_USAGE, stdout); return EXIT_OK;
         default: return cli_usage_error("proof", "unknown option");
         }
@@ -49,7 +120,7 @@ int cmd_proof(int argc, char **argv)
     int code;
     err_code rc;
     if (batch) {
-        if (!dir || cred || hash_arg || outp)
+        if (!dir || cred || hash_arg || outp || embed || link || qr)
             return cli_usage_error("proof", "--batch N goes with --dir DIR only");
         char *end;
         uint64_t seq = strtoull(batch, &end, 10);
@@ -67,6 +138,15 @@ int cmd_proof(int argc, char **argv)
     }
     if ((cred != NULL) == (hash_arg != NULL))
         return cli_usage_error("proof", "give a HASH or --credential FILE");
+    if (embed && !cred)
+        return cli_usage_error("proof", "--embed needs the credential itself: --credential FILE");
+    if (embed && cred && strcmp(cred, "-") == 0)
+        return cli_usage_error("proof", "--embed reads the credential twice: give a file, not '-'");
+    if (qr && !link)
+        return cli_usage_error("proof", "--qr FILE goes with --link BASE_URL");
+    if (embed && link && !outp)
+        return cli_usage_error("proof", "--embed with --link needs --out FILE (standard output "
+                                        "gets the link)");
     struct hash32 h;
     if ((code = cli_credential_arg(cred, hash_arg, &h)) != CLI_CONTINUE ||
         (code = cli_open(&cx)) != CLI_CONTINUE)
@@ -80,16 +160,8 @@ int cmd_proof(int argc, char **argv)
         fprintf(stderr, "notary: batch %llu is not anchored yet: this bundle is pending and "
                         "will not verify until it is (run `notary anchor`)\n",
                 (unsigned long long)b.batch.seq);
-    if (outp) {
-        if (bundle_write_file(&b, outp, &cx.e))
-            return cli_fail(EXIT_FAIL, &cx.e);
-    } else {
-        struct buf out = {0};
-        if (bundle_write(&b, &out, &cx.e))
-            return cli_fail(EXIT_FAIL, &cx.e);
-        fwrite(out.p, 1, out.len, stdout);
-        buf_free(&out);
-    }
-    return EXIT_OK;
+    if ((!link || outp) && (code = write_result(&b, embed ? cred : NULL, outp, &cx.e)) != EXIT_OK)
+        return code;
+    return link ? write_link(&b, link, qr, &cx.e) : EXIT_OK;
 }
 
