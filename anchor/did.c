@@ -248,8 +248,11 @@ err_code did_web_resolve(const char *did, const struct did_web_opts *o, struct d
                                   .n_resolve = o->n_resolve};
     struct buf body;
     rc = fetch_get(&fo, &body, e);
-    if (rc == E_PROTOCOL) /* a redirect: did:web documents are served where the DID says */
-        return err_wrap(e, E_INVALID, "did:web documents are fetched without redirects");
+    if (rc == E_PROTOCOL) { /* a redirect: did:web documents are served where the DID says */
+        if (e)
+            e->code = E_INVALID;
+        return E_INVALID;
+    }
     if (rc)
         return rc;
     rc = did_doc_parse((const char *)body.p, body.len, did, out, e);

@@ -95,7 +95,7 @@ void verify_issuer_check(const struct bundle_anchor *a, const char *verb,
         }
     /* Each DID in turn; the first reason of each kind is kept for the detail. */
     bool unknown = false;
-    char why_unknown[320] = "", why_fail[320] = "";
+    char why_unknown[420] = "", why_fail[420] = "";
     for (size_t i = 0; i < t->n_dids; i++) {
         const char *did = t->dids[i];
         static struct did_doc doc; /* 5 KB; the verifier is single-threaded */
@@ -117,11 +117,11 @@ void verify_issuer_check(const struct bundle_anchor *a, const char *verb,
         if (rc == E_NETWORK || rc == E_NOMEM) {
             unknown = true;
             if (!why_unknown[0])
-                snprintf(why_unknown, sizeof why_unknown, "%.90s could not be resolved: %.190s", did,
+                snprintf(why_unknown, sizeof why_unknown, "%.90s could not be resolved: %.300s", did,
                          e.msg);
         } else if (!why_fail[0]) {
             if (rc)
-                snprintf(why_fail, sizeof why_fail, "%.90s: %.190s", did, e.msg);
+                snprintf(why_fail, sizeof why_fail, "%.90s: %.300s", did, e.msg);
             else
                 snprintf(why_fail, sizeof why_fail,
                          "%s: its DID document lists no %s account %s for chain %llu", did,
