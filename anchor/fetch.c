@@ -89,10 +89,25 @@ err_code fetch_get(const struct fetch_opts *o, struct buf *out, struct err *e)
         noproxy = NULL;
     long code = 0;
     CURLcode cr = CURLE_OK;
+    const char *protos = o->https_only ? "https" : "http,https";
+    struct curl_slist *resolve = NULL;
+    for (size_t i = 0; i < o->n_resolve; i++) {
+        struct curl_slist *t = curl_slist_append(resolve, o->resolve[i]);
+        if (!t) {
+            curl_slist_free_all(resolve);
+            curl_easy_cleanup(h);
+            free(noproxy);
+            return err_set(e, E_NOMEM, "out of memory for a transfer");
+        }
+        resolve = t;
+    }
+    char *location = NULL;
     if ((cr = curl_easy_setopt(h, CURLOPT_URL, o->url)) ||
-        (cr = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) ||
-        (cr = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")) ||
-        (cr = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L)) ||
+        (cr = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protos)) ||
+        (cr = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protos)) ||
+        (cr = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, o->no_redirects ? 0L : 1L)) ||
+        (o->ca_file && (cr = curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file))) ||
+        (resolve && (cr = curl_easy_setopt(h, CURLOPT_RESOLVE, resolve))) ||
         (cr = curl_easy_setopt(h, CURLOPT_MAXREDIRS, FETCH_MAX_REDIRECTS)) ||
         (cr = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L)) ||
         (cr = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, FETCH_CONNECT_TIMEOUT_MS)) ||
@@ -106,14 +121,23 @@ err_code fetch_get(const struct fetch_opts *o, struct buf *out, struct err *e)
         (cr = curl_easy_perform(h)) ||
         (cr = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code))) {
     }
+    char where[256] = "";
+    if (cr == CURLE_OK && o->no_redirects && code >= 300 && code < 400 &&
+        curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
+        fetch_url_for_msg(location, where, sizeof where);
     curl_easy_cleanup(h);
+    curl_slist_free_all(resolve);
     free(noproxy);
     err_code rc = E_OK;
     if (f.too_big || cr == CURLE_FILESIZE_EXCEEDED)
         rc = err_set(e, E_LIMIT, "%s: larger than the %s limit of %zu bytes", shown,
                      o->what ? o->what : "download", o->max_bytes);
     else if (cr == CURLE_UNSUPPORTED_PROTOCOL)
-        rc = err_set(e, E_INVALID, "%s: only http:// and https:// are fetched", shown);
+        rc = err_set(e, E_INVALID, "%s: only %s are fetched", shown,
+                     o->https_only ? "https:// URLs" : "http:// and https://");
+    else if (cr == CURLE_OK && o->no_redirects && code >= 300 && code < 400)
+        rc = err_set(e, E_PROTOCOL, "%s: the server answered HTTP %ld, a redirect%s%s; it is not "
+                     "followed", shown, code, where[0] ? " to " : "", where);
     else if (cr != CURLE_OK)
         rc = err_set(e, E_NETWORK, "%s: cannot fetch: %s", shown,
                      cerr[0] ? cerr : curl_easy_strerror(cr));

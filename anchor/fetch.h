@@ -3,7 +3,8 @@
  * (today: a copy of an issuer's revocation log, verifier/revocation.c).
  *
  * Bounded in every way an untrusted server could abuse: only http:// and
- * https:// (redirects too, at most 3), a size limit enforced while the body
+ * https:// (redirects too, at most 3; or https:// only and no redirect at
+ * all, for did:web, anchor/did.h), a size limit enforced while the body
  * arrives, a per-transfer timeout cut to a shared deadline, a 5 s connect
  * timeout. Loopback is never proxied (a local mirror or test server);
  * otherwise libcurl's usual proxy environment applies. Messages name the
@@ -27,12 +28,20 @@ struct fetch_opts {
     unsigned timeout_ms; /* for the whole transfer (0 = 60 s) */
     uint64_t deadline_ms; /* CLOCK_MONOTONIC ms (rpc_now_ms(), anchor/rpc.h) the transfer must
                              end by, cutting timeout_ms; 0 = none */
+    bool https_only;      /* only https:// (E_INVALID otherwise) */
+    bool no_redirects;    /* a 3xx answer is not followed: E_PROTOCOL naming where it points */
+    const char *ca_file;  /* trust the CAs in this PEM file instead of the system's
+                             (CURLOPT_CAINFO; for tests and private PKI); NULL = system */
+    const char *const *resolve; /* "HOST:PORT:ADDRESS" DNS overrides (CURLOPT_RESOLVE, as
+                                   curl --resolve); n_resolve of them */
+    size_t n_resolve;
 };
 
 /*
  * GET o->url into *out (a fresh buffer the caller frees with buf_free; its
  * length may be 0). Only an HTTP 200 answer is a document.
- * Errors: E_INVALID a scheme other than http/https (also on a redirect);
+ * Errors: E_INVALID a scheme other than http/https (also on a redirect; with
+ * https_only, anything but https); E_PROTOCOL a 3xx answer with no_redirects;
  * E_LIMIT the body is larger than o->max_bytes; E_NETWORK it could not be
  * fetched (DNS, connection, TLS, timeout, an answer other than 200 — the
  * message says which); E_NOMEM. On error *out is left empty.

@@ -39,7 +39,7 @@ static const char MAIN_USAGE[] =
 
 static const char VERIFY_USAGE[] =
     "Usage: verifier verify (CREDENTIAL | --hash HEX) --proof BUNDLE --rpc URL\n"
-    "                       [--issuer ADDR | --trusted-issuers FILE] [--confirmations N] [--json]\n"
+    "                       [--issuer ADDR|DID | --trusted-issuers FILE] [--confirmations N] [--json]\n"
     "       verifier verify (CREDENTIAL | --hash HEX) --proof BUNDLE --offline [--json]\n"
     "       verifier verify CREDENTIAL (--rpc URL [...] | --offline)   (bundle embedded)\n"
     "\n"
@@ -59,9 +59,21 @@ static const char VERIFY_USAGE[] =
     "                      there (chain id, registry code, transaction, Anchored event,\n"
     "                      the contract's record of root and size, canonical block,\n"
     "                      confirmations); nothing comes from the issuer's servers\n"
-    "      --issuer ADDR   the issuer address you trust (repeatable)\n"
-    "      --trusted-issuers FILE  trusted issuer addresses, one per line ('#' comments);\n"
-    "                      a file with no address is refused, never read as 'anyone'\n"
+    "      --issuer ADDR|DID  the issuer you trust (repeatable): an address (0x...) or a\n"
+    "                      did:web DID (did:web:HOST[%3APORT][:PATH...]) whose document,\n"
+    "                      fetched over HTTPS (no redirects, at most 64 KiB, within\n"
+    "                      --timeout), lists the anchoring address for the bundle's\n"
+    "                      chain; the verdict then names the DID. A DID that cannot\n"
+    "                      be fetched gives UNKNOWN; a document that does not list the\n"
+    "                      address, or is malformed, gives INVALID\n"
+    "      --trusted-issuers FILE  trusted issuers (addresses or did:web DIDs), one per\n"
+    "                      line ('#' comments); a file with none is refused, never read\n"
+    "                      as 'anyone'\n"
+    "      --ca-file FILE  trust the CA certificates in FILE (PEM) instead of the\n"
+    "                      system's for did:web documents (default $NOTARY_CA_FILE;\n"
+    "                      for tests and private PKI)\n"
+    "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT when fetching a\n"
+    "                      did:web document, as curl --resolve (repeatable; for tests)\n"
     "      --contract ADDR the registry / Timestamp contract you trust (repeatable); for\n"
     "                      EBSI, its published Timestamp contract address\n"
     "      --timestamp-code  (ebsi bundles) the contract must run the committed\n"
@@ -136,7 +148,8 @@ static int finish(const struct verify_result *r, const struct bundle *b, bool js
 static int cmd_verify(int argc, char **argv)
 {
     enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON, OPT_ISSUER, OPT_TRUSTED, OPT_CONF,
-           OPT_TIMEOUT, OPT_CONTRACT, OPT_TSCODE, OPT_REVOCATIONS, OPT_LOGWIN };
+           OPT_TIMEOUT, OPT_CONTRACT, OPT_TSCODE, OPT_REVOCATIONS, OPT_LOGWIN, OPT_CAFILE,
+           OPT_RESOLVE };
     static const struct option opts[] = {
         {"proof", required_argument, NULL, 'p'}, {"hash", required_argument, NULL, OPT_HASH},
         {"offline", no_argument, NULL, OPT_OFFLINE}, {"rpc", required_argument, NULL, OPT_RPC},
@@ -149,12 +162,16 @@ static int cmd_verify(int argc, char **argv)
         {"log-window", required_argument, NULL, OPT_LOGWIN},
         {"contract", required_argument, NULL, OPT_CONTRACT},
         {"timestamp-code", no_argument, NULL, OPT_TSCODE},
+        {"ca-file", required_argument, NULL, OPT_CAFILE},
+        {"resolve", required_argument, NULL, OPT_RESOLVE},
         {NULL, 0, NULL, 0},
     };
     const char *proof = NULL, *hash = NULL, *rpc = NULL, *trusted_file = NULL;
     bool offline = false, json = false;
-    static struct addr20 trusted[VERIFY_MAX_TRUSTED];
-    size_t n_trusted = 0;
+    static struct verify_trusted trusted;
+    const char *ca_file = getenv("NOTARY_CA_FILE");
+    static const char *resolve[16];
+    size_t n_resolve = 0;
     static struct addr20 contracts[VERIFY_MAX_TRUSTED];
     size_t n_contracts = 0;
     bool timestamp_code = false;
@@ -182,11 +199,21 @@ static int cmd_verify(int argc, char **argv)
             json = true;
             break;
         case OPT_ISSUER:
-            if (n_trusted >= VERIFY_MAX_TRUSTED)
-                return usage_error("%stoo many --issuer options", "");
-            if (addr20_from_hex(optarg, &trusted[n_trusted], &ae))
-                return usage_error("--issuer %s: not an address (0x + 40 hex digits)", optarg);
-            n_trusted++;
+            if (verify_trusted_add(&trusted, optarg, &ae)) {
+                fprintf(stderr, "verifier: --issuer %s: %s\nTry 'verifier verify --help'.\n",
+                        optarg, ae.msg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_CAFILE:
+            ca_file = optarg;
+            break;
+        case OPT_RESOLVE:
+            if (n_resolve >= sizeof resolve / sizeof resolve[0])
+                return usage_error("%stoo many --resolve options (at most 16)", "");
+            if (!strchr(optarg, ':') || strchr(optarg, ':') == strrchr(optarg, ':'))
+                return usage_error("--resolve %s: give HOST:PORT:ADDRESS", optarg);
+            resolve[n_resolve++] = optarg;
             break;
         case OPT_TRUSTED:
             trusted_file = optarg;
@@ -247,7 +274,8 @@ static int cmd_verify(int argc, char **argv)
         return usage_error("%s--revocations needs the ledger (--rpc URL): a log copy proves "
                            "nothing without the anchored checkpoints",
                            "");
-    if (offline && (n_trusted || trusted_file || n_contracts || timestamp_code))
+    if (offline && (trusted.n_addrs || trusted.n_dids || trusted_file || n_contracts ||
+                    timestamp_code))
         return usage_error("%s--issuer/--trusted-issuers/--contract need the ledger (--rpc URL)",
                            "");
     /* Standard input can be read once: two inputs from '-' would give the
@@ -269,14 +297,12 @@ static int cmd_verify(int argc, char **argv)
             first = names[i];
         }
     }
-    if (trusted_file) {
-        size_t n = 0;
-        if (verify_trusted_read(trusted_file, trusted + n_trusted, &n, &ae)) {
-            fprintf(stderr, "verifier: %s\n", ae.msg);
-            return EXIT_USAGE;
-        }
-        n_trusted += n;
+    if (trusted_file && verify_trusted_read(trusted_file, &trusted, &ae)) {
+        fprintf(stderr, "verifier: %s\n", ae.msg);
+        return EXIT_USAGE;
     }
+    if (ca_file && !*ca_file)
+        ca_file = NULL;
 
     static struct verify_result r;
     static struct bundle b;
@@ -319,12 +345,17 @@ static int cmd_verify(int argc, char **argv)
          * shared by every JSON-RPC call, retry and the log copy's fetch. */
         uint64_t deadline = rpc_now_ms() + timeout_s * 1000;
         unsigned per_request_ms = (unsigned)(timeout_s < 10 ? timeout_s : 10) * 1000;
+        const struct did_web_opts dw = {.timeout_ms = per_request_ms,
+                                        .deadline_ms = deadline,
+                                        .ca_file = ca_file,
+                                        .resolve = resolve,
+                                        .n_resolve = n_resolve};
         struct verify_online_opts o = {.rpc_url = rpc,
                                        .contracts = contracts,
                                        .n_contracts = n_contracts,
                                        .require_timestamp_code = timestamp_code,
-                                       .trusted = trusted,
-                                       .n_trusted = n_trusted,
+                                       .trusted = &trusted,
+                                       .did = &dw,
                                        .confirmations = confirmations,
                                        .timeout_ms = per_request_ms,
                                        .max_attempts = 3,

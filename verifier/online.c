@@ -13,7 +13,6 @@
 
 #include "anchor/eth.h"
 #include "anchor/evm.h"
-#include "core/fileio.h"
 #include "verifier/online_flow.h"
 
 static void drop_check(struct verify_result *r, const char *name)
@@ -43,24 +42,12 @@ static bool begin(const struct bundle *b, const struct verify_online_opts *opt,
                   const char *verb, struct verify_result *r, struct evm_ledger *l)
 {
     const struct bundle_anchor *a = &b->anchor;
-    char ad[43];
     struct err e = {0};
-    /* issuer trust does not need the ledger */
-    addr20_to_hex(&a->issuer, ad);
-    if (opt->n_trusted == 0) {
-        verify_add_check(r, "issuer", VCHECK_SKIPPED,
-                         "no trusted issuer given (--issuer/--trusted-issuers): VALID only means "
-                         "the root was %s %s",
-                         verb, ad);
-    } else {
-        bool ok = false;
-        for (size_t i = 0; i < opt->n_trusted && !ok; i++)
-            ok = addr20_eq(&opt->trusted[i], &a->issuer);
-        verify_add_check(r, "issuer", ok ? VCHECK_PASS : VCHECK_FAIL,
-                         ok ? "%s %s, a trusted issuer"
-                            : "%s %s, which is not among the trusted issuers",
-                         verb, ad);
-    }
+    /* issuer trust does not need the ledger (a DID's chain is checked
+     * against the bundle's, which ledger.chainId then checks) */
+    const struct did_web_opts dw0 = {.timeout_ms = opt->timeout_ms,
+                                     .deadline_ms = opt->deadline_ms};
+    verify_issuer_check(a, verb, opt->trusted, opt->did ? opt->did : &dw0, r);
     struct rpc_options ro = {.url = opt->rpc_url, .bearer_token = opt->bearer_token,
                              .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts,
                              .deadline_ms = opt->deadline_ms};
@@ -376,59 +363,4 @@ void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
     if (run_checks(&x, &e))
         unreachable(r, &e);
     evm_close(&x.l);
-}
-
-/* ---- trusted issuers -------------------------------------------------------- */
-
-err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n, struct err *e)
-{
-    struct buf b;
-    *n = 0;
-    err_code rc = file_read_all(path, 64 * 1024, &b, e);
-    if (rc)
-        return rc;
-    /* Split by hand, not with strtok: every line counts, blank and comment
-     * lines too, so an error names the line an editor shows. */
-    unsigned line = 0;
-    char *l = (char *)b.p, *end = (char *)b.p + b.len;
-    while (!rc && l < end) {
-        char *nl = memchr(l, '\n', (size_t)(end - l));
-        char *next = nl ? nl + 1 : end;
-        if (nl)
-            *nl = '\0';
-        line++;
-        if (memchr(l, '\0', (size_t)((nl ? nl : end) - l))) {
-            rc = err_set(e, E_INVALID, "%s: line %u: contains a NUL byte", path, line);
-            break;
-        }
-        char *hash = strchr(l, '#');
-        if (hash)
-            *hash = '\0';
-        char *p = l, *q = l + strlen(l);
-        while (*p == ' ' || *p == '\t')
-            p++;
-        while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
-            q--;
-        *q = '\0';
-        l = next;
-        if (!*p)
-            continue;
-        if (*n >= VERIFY_MAX_TRUSTED)
-            rc = err_set(e, E_LIMIT, "%s: more than %d trusted issuers", path, VERIFY_MAX_TRUSTED);
-        else if (addr20_from_hex(p, &out[*n], e))
-            rc = err_wrap(e, E_INVALID, "%s: line %u", path, line);
-        else
-            (*n)++;
-    }
-    buf_free(&b);
-    /* An empty list must never widen trust to "anyone": a list that failed
-     * to download or was truncated to nothing is an error, not "no trusted
-     * issuer given". */
-    if (!rc && *n == 0)
-        rc = err_set(e, E_INVALID,
-                     "no issuers in %s: the trusted-issuers file lists no address (only blank or "
-                     "comment lines), so nothing could be trusted; give a list with at least one "
-                     "issuer address, or omit --trusted-issuers",
-                     path);
-    return rc;
 }

@@ -5,7 +5,8 @@
  * For an "evm" bundle (contracts/NotaryRegistry.sol), appended as named
  * checks to a verify_result after the offline ones:
  *   ledger.chainId        eth_chainId equals anchor.chainId
- *   issuer                anchor.issuer is one the verifier trusts (skipped,
+ *   issuer                anchor.issuer is one the verifier trusts, by address
+ *                         or by a did:web name (verifier/issuer.h; skipped,
  *                         with a warning, when no trusted issuer was given)
  *   ledger.contract       the code at anchor.contract is exactly the
  *                         NotaryRegistry runtime code (a contract that merely
@@ -61,15 +62,15 @@
 #include "anchor/evm.h"
 #include "anchor/rpc.h"
 #include "core/bundle.h"
+#include "verifier/issuer.h"
 #include "verifier/verify.h"
-
-#define VERIFY_MAX_TRUSTED 256
 
 struct verify_online_opts {
     const char *rpc_url;
     const char *bearer_token;           /* NULL: none */
-    const struct addr20 *trusted;       /* issuers the verifier trusts; n_trusted 0 = none given */
-    size_t n_trusted;
+    const struct verify_trusted *trusted; /* issuers the verifier trusts (issuer.h); NULL or
+                                             empty = none given */
+    const struct did_web_opts *did;     /* how trusted DIDs are resolved (NULL = defaults) */
     const struct addr20 *contracts;     /* contracts the verifier pins (--contract); 0 = none */
     size_t n_contracts;
     bool require_timestamp_code;        /* ebsi: the contract must run the committed Timestamp code */
@@ -86,14 +87,5 @@ struct verify_online_opts {
  * problem becomes a check. */
 void verify_online(const struct bundle *b, const struct verify_online_opts *opt,
                    struct verify_result *r);
-
-/* Read a trusted-issuers file: one 0x address per line, '#' comments and
- * blank lines ignored, at most VERIFY_MAX_TRUSTED (else E_LIMIT). Out:
- * out[0..*n). Errors: a malformed line → E_INVALID naming the file and its
- * line number (blank and comment lines counted); a file with no address at
- * all (empty, only comments, /dev/null) → E_INVALID "no issuers in FILE":
- * an empty list never means "trust everyone"; read errors as file_read_all. */
-err_code verify_trusted_read(const char *path, struct addr20 *out, size_t *n,
-                             struct err *e) MUST_CHECK;
 
 #endif

@@ -80,6 +80,8 @@ struct verify_result {
     size_t n_checks;
     struct verify_check checks[VERIFY_MAX_CHECKS];
     struct err error;              /* the input error when status == VERIFY_ERROR */
+    char issuer_name[256];         /* the DID that names the issuer ("issuer" check passed
+                                      through a did:web document), else "" */
 };
 
 /* Reset *r to an empty result: no checks, status VALID, no error. */
@@ -135,11 +137,13 @@ int verify_exit_code(enum verify_status s);
  * Reports. Both append to `out` (E_NOMEM if it cannot grow).
  * verify_report_text: one line per check with a mark (✓ ✗ ? - when
  *   `unicode`, else [PASS] [FAIL] [ ?? ] [SKIP] [REVK]), then, unless the ledger was
- *   checked, the notice that the ledger was NOT checked, then "Status: ...".
+ *   checked, the notice that the ledger was NOT checked, then "Status: ..."
+ *   (naming the issuer, "issued by DID (0x…)", when issuer_name is set and
+ *   `b` is given).
  *   `b` (may be NULL) adds a line about the bundle.
  * verify_report_json: {"status", "ledgerChecked", "credentialHash" (hex or
  *   null), "checks": [{"name", "ok" (true/false/null; false for revoked),
- *   "outcome", "detail"}],
+ *   "outcome", "detail"}], "issuerName" (the DID, or null),
  *   "error" (message or null)} and a newline.
  */
 err_code verify_report_text(const struct verify_result *r, const struct bundle *b, bool unicode,

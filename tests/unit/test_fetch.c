@@ -120,3 +120,34 @@ TEST(fetch_refuses_other_schemes)
     CHECK_ERR(fetch_get(&o, &b, &e), &e, E_INVALID, "only http:// and https://");
     CHECK(b.len == 0);
 }
+
+/* did:web's mode (anchor/did.h): https only, and a redirect is refused with
+ * E_PROTOCOL naming where it pointed, instead of being followed. Without
+ * no_redirects the same answer is followed (to a closed port here). */
+TEST(fetch_https_only_and_no_redirects)
+{
+    struct err e = {0};
+    struct buf b = {0};
+    struct fetch_opts o = {.url = "http://127.0.0.1:9/did.json", .max_bytes = 64,
+                           .https_only = true};
+    CHECK_ERR(fetch_get(&o, &b, &e), &e, E_INVALID, "only https:// URLs");
+    const struct rpc_stub_reply moved = {
+        .status = 302, .headers = "Location: http://127.0.0.1:9/elsewhere?k=s3cret\r\n", .body = ""};
+    const struct rpc_stub_reply twice[2] = {moved, moved};
+    struct rpc_stub *stub = rpc_stub_start(twice, 2);
+    CHECK(stub);
+    char url[256];
+    snprintf(url, sizeof url, "%sdid.json", rpc_stub_url(stub));
+    struct fetch_opts r = {.url = url, .max_bytes = 64, .no_redirects = true};
+    err_code rc = fetch_get(&r, &b, &e);
+    struct fetch_opts f = {.url = url, .max_bytes = 64, .timeout_ms = 3000};
+    struct err e2 = {0};
+    err_code rc2 = fetch_get(&f, &b, &e2);
+    rpc_stub_stop(stub);
+    rpc_stub_free(stub);
+    CHECKF(rc == E_PROTOCOL && strstr(e.msg, "HTTP 302, a redirect to http://127.0.0.1:9/elsewhere;") &&
+               !strstr(e.msg, "s3cret"),
+           "no_redirects: %d %s", rc, e.msg);
+    CHECKF(rc2 == E_NETWORK && strstr(e2.msg, "cannot fetch"), "followed: %d %s", rc2, e2.msg);
+    CHECK(b.len == 0);
+}

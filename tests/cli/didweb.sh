@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# tests/cli/didweb.sh — the verifier names the issuer by did:web (issue 14
+# item 2), over REAL HTTPS with a certificate authority made by this test.
+#
+# openssl makes a throwaway CA and a server certificate for uni.test; a
+# Python HTTPS server (tests/lib/didweb_server.py) serves DID documents on a
+# free loopback port; the verifier trusts that CA (--ca-file, or
+# $NOTARY_CA_FILE) and reaches uni.test at 127.0.0.1 through --resolve: no
+# system file is touched. A batch is anchored by the notary on a local
+# ganache; then:
+#   VALID naming the DID (text and --json issuerName), by --issuer and by a
+#     trusted-issuers file, with a port and with a path;
+#   INVALID: a document listing another address, or the address for another
+#     chain; an id that is not the DID; a malformed document; a redirect
+#     (to https or to http); a document over 64 KiB;
+#   UNKNOWN (exit 3): 404, connection refused, the --timeout deadline, a
+#     server speaking plain HTTP, a CA the verifier does not trust;
+#   usage (exit 2): a DID that is not did:web or names an IP address.
+# Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/notary.sh
+notary_test_begin didweb
+export NOTARY_DATA=$tmp/data NOTARY_PASSWORD="didweb test"
+unset NOTARY_CA_FILE
+command -v openssl >/dev/null || { fail "openssl is not installed"; finish; }
+
+# --- a test CA and a certificate for uni.test ----------------------------------------
+pki=$tmp/pki
+mkdir -p "$pki"
+(
+    cd "$pki" &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -keyout ca.key -out ca.pem -subj "/CN=didweb test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout srv.key -out srv.csr -subj "/CN=uni.test" &&
+    printf 'subjectAltName=DNS:uni.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
+    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile ext -out srv.pem &&
+    # a second CA the verifier is never told about
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -keyout other.key -out other.pem -subj "/CN=not trusted"
+) >"$tmp/openssl.log" 2>&1 || { fail "openssl: $(tail -3 "$tmp/openssl.log")"; finish; }
+ok "test CA and a server certificate for uni.test made"
+
+# --- the HTTPS server -----------------------------------------------------------------
+www=$tmp/www
+mkdir -p "$www"
+start_server() { # start_server NAME [CERT KEY]: sets PORT_<NAME>
+    python3 tests/lib/didweb_server.py "$www" "$tmp/$1.port" "${@:2}" --lifetime 600 \
+        >"$tmp/$1.log" 2>&1 &
+    local pid=$!
+    notary_on_exit "kill $pid 2>/dev/null"
+    for _ in $(seq 1 100); do [ -s "$tmp/$1.port" ] && break; sleep 0.05; done
+    [ -s "$tmp/$1.port" ] || { fail "server $1 did not start: $(cat "$tmp/$1.log")"; finish; }
+    printf -v "PORT_$1" '%s' "$(cat "$tmp/$1.port")"
+}
+start_server tls "$pki/srv.pem" "$pki/srv.key"
+start_server plain
+P=$PORT_tls
+HOSTDID="did:web:uni.test%3A$P"
+RESOLVE=(--resolve "uni.test:$P:127.0.0.1")
+
+# --- a batch anchored by the notary ------------------------------------------------
+notary_ledger_start
+notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
+notary_init_evm "$NOTARY_DATA" "$tmp/key.hex" --json > "$tmp/init.json" 2>"$tmp/err" ||
+    { fail "init: $(cat "$tmp/err")"; finish; }
+HASH=$(printf 'didweb credential' | sha256sum | cut -c1-64)
+"$NOTARY" submit "$HASH" >/dev/null && "$NOTARY" close >/dev/null &&
+    "$NOTARY" anchor --poll-ms 100 >/dev/null 2>&1 && "$NOTARY" proof "$HASH" > "$tmp/b.json" ||
+    { fail "issue and anchor a batch"; finish; }
+CHAIN=$(json_field anchor.chainId < "$tmp/b.json")
+ISSUER=$(json_field anchor.issuer < "$tmp/b.json")
+OTHER=0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0
+ok "batch anchored by $ISSUER on chain $CHAIN"
+
+# did_doc DIR ID ADDRESS [CHAIN]: write $www/DIR/did.json
+did_doc() {
+    mkdir -p "$www/$1"
+    cat >"$www/$1/did.json" <<JSON
+{"@context":["https://www.w3.org/ns/did/v1"],"id":"$2","alsoKnownAs":["https://uni.test"],
+ "verificationMethod":[
+  {"id":"$2#ed","type":"Ed25519VerificationKey2020","controller":"$2","publicKeyMultibase":"z6Mk"},
+  {"id":"$2#key-1","type":"EcdsaSecp256k1RecoveryMethod2020","controller":"$2",
+   "blockchainAccountId":"eip155:${4:-$CHAIN}:$3"}],
+ "assertionMethod":["$2#key-1"]}
+JSON
+}
+did_doc .well-known "$HOSTDID" "$ISSUER"
+did_doc registrar "$HOSTDID:registrar" "$ISSUER"
+did_doc other "$HOSTDID:other" "$OTHER"
+did_doc otherchain "$HOSTDID:otherchain" "$ISSUER" 1
+did_doc mismatch "did:web:evil.test" "$ISSUER"
+mkdir -p "$www/malformed"
+printf '{"id":"%s","verificationMethod":[{"id":"#k","type":"EcdsaSecp256k1RecoveryMethod2020","blockchainAccountId":"%s"}]}' \
+    "$HOSTDID:malformed" "$ISSUER" >"$www/malformed/did.json"
+
+V=("$VERIFIER" verify --hash "$HASH" --proof "$tmp/b.json" --rpc "$LEDGER_URL" --timeout 5)
+CA=(--ca-file "$pki/ca.pem")
+
+# --- VALID, naming the DID ----------------------------------------------------------
+expect_exit 0 "did:web on a port: VALID" "${V[@]}" --issuer "$HOSTDID" "${CA[@]}" "${RESOLVE[@]}"
+has "the verdict names the DID and the address" "Status: VALID: .*issued by $HOSTDID ($(tr A-F a-f <<<"$ISSUER"))"
+has "the issuer check says how: the document URL and the method" \
+    "issued by $HOSTDID .*https://uni.test:$P/.well-known/did.json lists .*#key-1"
+has "alsoKnownAs is shown" "also known as https://uni.test"
+expect_exit 0 "--json: VALID" "${V[@]}" --json --issuer "$HOSTDID" "${CA[@]}" "${RESOLVE[@]}"
+check "--json issuerName is the DID" test "$(json_field issuerName <<<"$LAST_OUT")" = "$HOSTDID"
+expect_exit 0 "did:web with a path: VALID" "${V[@]}" --issuer "$HOSTDID:registrar" "${CA[@]}" "${RESOLVE[@]}"
+has "the path's document was read" "uni.test:$P/registrar/did.json"
+printf '# trusted\n%s\n%s   # ours\n' "$OTHER" "$HOSTDID:registrar" >"$tmp/trusted.txt"
+expect_exit 0 "a trusted-issuers file listing a DID: VALID" \
+    "${V[@]}" --trusted-issuers "$tmp/trusted.txt" "${CA[@]}" "${RESOLVE[@]}"
+has "named by the file's DID" "issued by $HOSTDID:registrar"
+expect_exit 0 "\$NOTARY_CA_FILE instead of --ca-file: VALID" \
+    env NOTARY_CA_FILE="$pki/ca.pem" "${V[@]}" --issuer "$HOSTDID" "${RESOLVE[@]}"
+expect_exit 0 "an address still works and names no DID" "${V[@]}" --json --issuer "$ISSUER"
+check "--json issuerName is null for an address" test "$(json_field issuerName <<<"$LAST_OUT")" = None
+
+# --- INVALID: the document does not establish the issuer ------------------------------
+expect_exit 1 "a document listing another address: INVALID" \
+    "${V[@]}" --issuer "$HOSTDID:other" "${CA[@]}" "${RESOLVE[@]}"
+has "says the address is not listed" "lists no EcdsaSecp256k1RecoveryMethod2020 account"
+expect_exit 1 "the address listed for another chain: INVALID" \
+    "${V[@]}" --issuer "$HOSTDID:otherchain" "${CA[@]}" "${RESOLVE[@]}"
+has "names the chain" "for chain $CHAIN"
+expect_exit 1 "a document whose id is not the DID: INVALID" \
+    "${V[@]}" --issuer "$HOSTDID:mismatch" "${CA[@]}" "${RESOLVE[@]}"
+has "says the id differs" 'id is "did:web:evil.test", not the DID'
+expect_exit 1 "a malformed account (bad EIP-55 checksum): INVALID" \
+    "${V[@]}" --issuer "$HOSTDID:malformed" "${CA[@]}" "${RESOLVE[@]}"
+has "names the field" "blockchainAccountId"
+expect_exit 1 "a redirect is not followed: INVALID" \
+    "${V[@]}" --issuer "$HOSTDID:redirect" "${CA[@]}" "${RESOLVE[@]}"
+has "says redirect" "a redirect to https://uni.test:$P/.well-known/did.json; it is not followed"
+expect_exit 1 "a redirect to plain http: INVALID" \
+    "${V[@]}" --issuer "$HOSTDID:redirect-http" "${CA[@]}" "${RESOLVE[@]}"
+has "says redirect" "a redirect to http://uni.test:$P/.well-known/did.json; it is not followed"
+expect_exit 1 "a document over 64 KiB: INVALID" \
+    "${V[@]}" --issuer "$HOSTDID:big" "${CA[@]}" "${RESOLVE[@]}"
+has "names the limit" "larger than the DID document limit of 65536 bytes"
+expect_exit 1 "--json INVALID has no issuerName" \
+    "${V[@]}" --json --issuer "$HOSTDID:other" "${CA[@]}" "${RESOLVE[@]}"
+check "issuerName null" test "$(json_field issuerName <<<"$LAST_OUT")" = None
+
+# --- UNKNOWN: the DID could not be resolved ------------------------------------------
+expect_exit 3 "404: UNKNOWN" "${V[@]}" --issuer "$HOSTDID:nobody" "${CA[@]}" "${RESOLVE[@]}"
+has "says HTTP 404" "could not be resolved: .*HTTP 404"
+FREE=$(ledger_free_port)
+expect_exit 3 "connection refused: UNKNOWN" \
+    "${V[@]}" --issuer "did:web:uni.test%3A$FREE" "${CA[@]}" --resolve "uni.test:$FREE:127.0.0.1"
+has "says it could not be fetched" "could not be resolved: .*cannot fetch"
+start=$(date +%s)
+expect_exit 3 "a server slower than --timeout: UNKNOWN" \
+    "${V[@]}" --timeout 3 --issuer "$HOSTDID:slow" "${CA[@]}" "${RESOLVE[@]}"
+took=$(( $(date +%s) - start ))
+check "the deadline held (${took}s for --timeout 3)" test "$took" -le 6
+expect_exit 3 "a server speaking plain HTTP: UNKNOWN (no TLS, nothing read)" \
+    "${V[@]}" --issuer "did:web:uni.test%3A$PORT_plain" "${CA[@]}" --resolve "uni.test:$PORT_plain:127.0.0.1"
+expect_exit 3 "a certificate from a CA the verifier does not trust: UNKNOWN" \
+    "${V[@]}" --issuer "$HOSTDID" --ca-file "$pki/other.pem" "${RESOLVE[@]}"
+has "says the certificate" "could not be resolved: .*[Cc]ertificate"
+expect_exit 3 "the system CAs do not know the test CA: UNKNOWN" \
+    "${V[@]}" --issuer "$HOSTDID" "${RESOLVE[@]}"
+
+# --- usage ------------------------------------------------------------------------
+expect_exit 2 "did:key is refused as --issuer" "${V[@]}" --issuer did:key:z6Mkabc
+has "says only did:web" "not a did:web DID"
+expect_exit 2 "a did:web naming an IP address is refused" "${V[@]}" --issuer did:web:127.0.0.1
+printf 'did:web:uni.test:..\n' >"$tmp/bad.txt"
+expect_exit 2 "a trusted-issuers file with a bad DID is refused, naming the line" \
+    "${V[@]}" --trusted-issuers "$tmp/bad.txt"
+has "names the line" "bad.txt: line 1"
+finish
