@@ -150,7 +150,7 @@ static err_code backup_dir(struct store *s, const char *path, struct err *e)
 {
     struct stat sb;
     if (lstat(path, &sb) == 0)
-        return err_set(e, E_STATE, "%s already exists: a backup never overwrites; name a new one",
+        return err_set(e, E_INVALID, "%s already exists: a backup never overwrites; name a new one",
                        path);
     char suffix[32];
     snprintf(suffix, sizeof suffix, ".tmp-%ld", (long)getpid());

@@ -313,7 +313,7 @@ err_code store_token_list(struct store *s, struct store_token **out, size_t *n,
  * other processes (notary serve) keep writing: SQLite `VACUUM INTO` in one
  * read transaction, into PATH.tmp-PID created 0600, fsynced, renamed over
  * `path`, directory fsynced; on failure nothing is left at `path` (an
- * existing file there is kept unchanged). E_STATE if `path` exists
+ * existing file there is kept unchanged). E_INVALID if `path` exists
  * (nothing overwritten), E_IO, E_UNSUPPORTED for PostgreSQL (the message
  * points to pg_dump, README "Backup"). */
 err_code store_backup(struct store *s, const char *path, struct err *e) MUST_CHECK;

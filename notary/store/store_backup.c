@@ -42,7 +42,7 @@ err_code store_backup(struct store *s, const char *path, struct err *e)
         return unsupported(s, "a backup", e);
     struct stat sb;
     if (lstat(path, &sb) == 0)
-        return err_set(e, E_STATE, "%s already exists: a backup never overwrites a file; name a "
+        return err_set(e, E_INVALID, "%s already exists: a backup never overwrites a file; name a "
                                    "new one", path);
     size_t n = strlen(path) + 32;
     char *tmp = malloc(n), *dir = strdup(path);
@@ -64,7 +64,7 @@ err_code store_backup(struct store *s, const char *path, struct err *e)
     /* link() rather than rename(): a file that appeared at `path` meanwhile
      * is not replaced. */
     if (link(tmp, path) != 0) {
-        rc = err_set(e, errno == EEXIST ? E_STATE : E_IO, "%s: %s", path,
+        rc = err_set(e, errno == EEXIST ? E_INVALID : E_IO, "%s: %s", path,
                      errno == EEXIST ? "appeared while the backup was written; name a new file"
                                      : strerror(errno));
         goto fail;
