@@ -3,7 +3,7 @@
  * which of the issuer's batches the ledger holds that the store does not
  * (anchored after the backup was taken), so that they are named to the
  * issuer and never anchored again, and the store's sequence numbers go on
- * from the registry's (docs/design.md "Backup and restore").
+ * from the registry's (README "Backup, restore, check, upgrade").
  */
 #ifndef NOTARY_ANCHORING_RESTORE_H
 #define NOTARY_ANCHORING_RESTORE_H

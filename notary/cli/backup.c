@@ -38,7 +38,7 @@ static const char BACKUP_USAGE[] =
     "mode 0600, written under a temporary name, fsynced, then renamed). The\n"
     "snapshot holds every credential, batch, transaction, the revocation log,\n"
     "the configuration and the API tokens' hashes. PostgreSQL: use pg_dump\n"
-    "(README, \"Backup and restore\").\n"
+    "(README, \"Backup, restore, check, upgrade\").\n"
     "\n"
     "  --to PATH    where to write it; it must not exist\n"
     "  --with-key   make PATH a directory holding notary.db and the keystore\n"

@@ -315,7 +315,7 @@ err_code store_token_list(struct store *s, struct store_token **out, size_t *n,
  * `path`, directory fsynced; on failure nothing is left at `path` (an
  * existing file there is kept unchanged). E_INVALID if `path` exists
  * (nothing overwritten), E_IO, E_UNSUPPORTED for PostgreSQL (the message
- * points to pg_dump, README "Backup"). */
+ * points to pg_dump, README "Backup, restore, check, upgrade"). */
 err_code store_backup(struct store *s, const char *path, struct err *e) MUST_CHECK;
 
 /* Check the store's file: SQLite `PRAGMA integrity_check` (E_STATE with

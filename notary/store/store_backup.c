@@ -4,7 +4,7 @@
  * file, its fsync and rename; the checks before batches are marked lost.
  * The engine does the database work through its method table
  * (notary/store/store_impl.h); PostgreSQL has none of it (pg_dump does a
- * database's backup: README "Backup and restore").
+ * database's backup: README "Backup, restore, check, upgrade").
  */
 #include "notary/store/store_impl.h"
 
@@ -21,7 +21,7 @@ static err_code unsupported(struct store *s, const char *what, struct err *e)
 {
     return err_set(e, E_UNSUPPORTED,
                    "%s is not done by the notary for a %s store: use pg_dump / pg_restore "
-                   "(README, \"Backup and restore\")",
+                   "(README, \"Backup, restore, check, upgrade\")",
                    what, s->ops->name);
 }
 

@@ -91,7 +91,7 @@ with open(acked, "a") as out:
             pass
 PY
 LOAD_PID=$!
-for _ in $(seq 1 100); do [ "$(wc -l <"$tmp/acked.txt" 2>/dev/null || echo 0)" -ge 2000 ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ "$(cat "$tmp/acked.txt" 2>/dev/null | wc -l)" -ge 2000 ] && break; sleep 0.1; done
 # wait until at least one batch is anchored, so the ledger is ahead later
 for _ in $(seq 1 100); do roots | grep -q anchored && break; sleep 0.2; done
 before1=$(wc -l <"$tmp/acked.txt")
