@@ -432,7 +432,9 @@ int cmd_restore(int argc, char **argv)
         json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "restored", dir, "from", from, "key", key,
                               "ledger_checked", checked);
         json_t *all = lost_json(BATCH_ISSUANCE, &lost[0]);
-        json_array_extend(all, lost_json(BATCH_REVOCATION, &lost[1]));
+        json_t *cps = lost_json(BATCH_REVOCATION, &lost[1]);
+        json_array_extend(all, cps); /* copies: cps is still ours */
+        json_decref(cps);
         json_object_set_new(o, "lost", all);
         if (lost[0].moved_to != UINT64_MAX)
             json_object_set_new(o, "open_batch_moved_to", json_integer((json_int_t)lost[0].moved_to));
