@@ -88,6 +88,7 @@ int main(int argc, char **argv)
         {"revoke", cmd_revoke}, {"checkpoint", cmd_checkpoint},
         {"revocations", cmd_revocations},
         {"serve", cmd_serve}, {"token", cmd_token},
+        {"backup", cmd_backup}, {"restore", cmd_restore},
     };
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (!strcmp(argv[i], cmds[k].name)) {

@@ -1,6 +1,6 @@
 /*
  * notary/store/sqlite_impl.h — the inside of the SQLite engine, shared by its
- * four files and private to notary/store/ (nothing outside this room
+ * five files and private to notary/store/ (nothing outside this room
  * includes it; callers see notary/store/store.h). Each file only calls the
  * ones listed before it:
  *   - sqlite_db.c: statements — the words for a failed open or write,
@@ -9,6 +9,8 @@
  *     credential_index table, the in-memory index (notary/store/hashidx.h)
  *     shared by the handles of one process, a batch's leaves, and
  *     store_index_frozen;
+ *   - sqlite_backup.c: the snapshot (VACUUM INTO), the integrity check,
+ *     the rows of batches lost to an older backup;
  *   - sqlite_schema.c: the file — open, recognition of a foreign file,
  *     schema migrations, close;
  *   - store_sqlite.c: the engine — the writer lock, settings, batches,
@@ -144,6 +146,15 @@ err_code sq_index_all(struct store *s, struct err *e);
 err_code sq_index_frozen(struct store *s, struct err *e);
 err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *hashes,
                          uint8_t *hashing, struct err *e);
+
+/* ---- sqlite_backup.c: backup and restore --------------------------------- */
+
+/* The store_ops methods backup, integrity and batches_lost
+ * (notary/store/store_impl.h). */
+err_code sq_backup(struct store *s, const char *path, struct err *e);
+err_code sq_integrity(struct store *s, struct err *e);
+err_code sq_batches_lost(struct store *s, enum batch_kind kind, const struct store_lost *lost,
+                         size_t n, uint64_t open_seq, uint64_t moved_to, struct err *e);
 
 /* ---- sqlite_schema.c: the file ------------------------------------------- */
 

@@ -20,6 +20,7 @@ const char *batch_state_name(enum batch_state s)
     case BATCH_SENT: return "sent";
     case BATCH_ANCHORED: return "anchored";
     case BATCH_FAILED: return "failed";
+    case BATCH_LOST: return "lost";
     }
     return "unknown";
 }

@@ -53,6 +53,9 @@ enum batch_state {
     BATCH_SENT,      /* a signed transaction is recorded (maybe broadcast) */
     BATCH_ANCHORED,  /* mined, receipt checked, confirmed at the configured depth */
     BATCH_FAILED,    /* fatal ledger answer (revert, no funds); needs an operator */
+    BATCH_LOST,      /* anchored on the ledger after the backup this store was restored
+                      * from: its seq is taken, its leaves are not here; never anchored
+                      * again (store_batches_lost) */
 };
 
 const char *batch_state_name(enum batch_state s);
@@ -254,7 +257,7 @@ err_code store_batch_note(struct store *s, enum batch_kind kind, uint64_t seq, c
 struct store_counts {
     uint64_t credentials;
     uint64_t open_size;
-    uint64_t batches[BATCH_FAILED + 1];
+    uint64_t batches[BATCH_LOST + 1];
 };
 err_code store_counts(struct store *s, struct store_counts *out, struct err *e) MUST_CHECK;
 
@@ -303,5 +306,45 @@ err_code store_token_remove(struct store *s, const char *name, struct err *e) MU
 /* Every token, by name (*out malloc'd, caller frees). */
 err_code store_token_list(struct store *s, struct store_token **out, size_t *n,
                           struct err *e) MUST_CHECK;
+
+/* ---- backup and restore (notary/store/store_backup.c) ------------------------ */
+
+/* Write a consistent snapshot of the store to the new file `path`, while
+ * other processes (notary serve) keep writing: SQLite `VACUUM INTO` in one
+ * read transaction, into PATH.tmp-PID created 0600, fsynced, renamed over
+ * `path`, directory fsynced; on failure nothing is left at `path` (an
+ * existing file there is kept unchanged). E_INVALID if `path` exists
+ * (nothing overwritten), E_IO, E_UNSUPPORTED for PostgreSQL (the message
+ * points to pg_dump, README "Backup, restore, check, upgrade"). */
+err_code store_backup(struct store *s, const char *path, struct err *e) MUST_CHECK;
+
+/* Check the store's file: SQLite `PRAGMA integrity_check` (E_STATE with
+ * SQLite's first findings if it is not "ok"). E_UNSUPPORTED for PostgreSQL. */
+err_code store_integrity_check(struct store *s, struct err *e) MUST_CHECK;
+
+/* A batch of the issuer's that the ledger holds and this store does not
+ * (restored from an older backup): what the ledger says of it. */
+struct store_lost {
+    uint64_t seq;
+    uint64_t size;
+    struct hash32 root;
+    struct hash32 tx_hash;
+    uint64_t block_number;
+    struct hash32 block_hash;
+    int64_t block_time;
+};
+
+/* Record, in one durable transaction, that the seqs of `lost` (n ≥ 1, in
+ * increasing order, each above every batch of `kind` this store holds
+ * with a root) are taken on the ledger: a BATCH_LOST row each, with its
+ * root, size, transaction and block, no leaves, never anchored again. The
+ * open issuance batch, if its seq is among them (its leaves are a prefix
+ * of the lost batch, whose rest came after the backup), moves to the seq
+ * after the last lost one with its leaves, so they are anchored in a new
+ * batch; *moved_to gets that seq (UINT64_MAX: nothing moved; may be NULL).
+ * E_STATE if a seq of `lost` belongs to a batch of this store other than
+ * the open one; E_UNSUPPORTED for PostgreSQL. */
+err_code store_batches_lost(struct store *s, enum batch_kind kind, const struct store_lost *lost,
+                            size_t n, uint64_t *moved_to, struct err *e) MUST_CHECK;
 
 #endif

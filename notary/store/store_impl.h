@@ -114,6 +114,17 @@ struct store_ops {
                           struct err *e);
     err_code (*token_remove)(struct store *s, const char *name, struct err *e);
     err_code (*token_list)(struct store *s, struct store_token **out, size_t *n, struct err *e);
+    /* Backup and restore (notary/store/store_backup.c does the rest); NULL
+     * where the engine has no such thing (store.c then says what to use).
+     * backup: write a consistent snapshot into the existing, empty file
+     * `path` (no fsync: the caller does it). integrity: store_integrity_check.
+     * batches_lost: inside begin(membership)/commit, store_batches_lost
+     * (its checks done by the caller, except that a seq is free). */
+    err_code (*backup)(struct store *s, const char *path, struct err *e);
+    err_code (*integrity)(struct store *s, struct err *e);
+    err_code (*batches_lost)(struct store *s, enum batch_kind kind,
+                             const struct store_lost *lost, size_t n, uint64_t open_seq,
+                             uint64_t moved_to, struct err *e);
 };
 
 struct store {

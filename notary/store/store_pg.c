@@ -570,7 +570,7 @@ static err_code pg_counts(struct store *s, struct store_counts *out, struct err 
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t state = pg_gi(r, i, 0);
-        if (state >= 0 && state <= BATCH_FAILED)
+        if (state >= 0 && state <= BATCH_LOST)
             out->batches[state] = (uint64_t)pg_gi(r, i, 1);
         if (state == BATCH_OPEN)
             out->open_size = (uint64_t)pg_gi(r, i, 2);

@@ -319,7 +319,7 @@ static err_code sq_counts(struct store *s, struct store_counts *out, struct err 
         return rc;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int state = sqlite3_column_int(st, 0);
-        if (state >= 0 && state <= BATCH_FAILED)
+        if (state >= 0 && state <= BATCH_LOST)
             out->batches[state] = (uint64_t)sqlite3_column_int64(st, 1);
         if (state == BATCH_OPEN)
             out->open_size = (uint64_t)sqlite3_column_int64(st, 2);
@@ -491,6 +491,9 @@ static const struct store_ops sq_ops = {
     .token_add = sq_token_add,
     .token_remove = sq_token_remove,
     .token_list = sq_token_list,
+    .backup = sq_backup,
+    .integrity = sq_integrity,
+    .batches_lost = sq_batches_lost,
 };
 
 err_code store_sqlite_open(const char *path, bool create, struct store **out, struct err *e)
