@@ -10,7 +10,7 @@
  * only the store is checked.
  *
  * Findings, by name, and the evidence each rests on (docs/operating.md
- * "notary check" says the same for operators). For an issuance batch:
+ * say the same for operators). For an issuance batch:
  * the rebuilt root R is the RFC 9162 root of the leaves read back
  * (store_batch_scan), S the root stored, L the root anchored on the ledger
  * for this batch (when asked and found); the reference root is L when
