@@ -9,8 +9,8 @@
  * the scheduler of `notary serve`) connects it. Without one (--offline)
  * only the store is checked.
  *
- * Findings, by name, and the evidence each rests on (docs/operating.md
- * say the same for operators). For an issuance batch:
+ * Findings, by name, and the evidence each rests on (man/notary.1 `check`
+ * and README "Operating" say the same for operators). For an issuance batch:
  * the rebuilt root R is the RFC 9162 root of the leaves read back
  * (store_batch_scan), S the root stored, L the root anchored on the ledger
  * for this batch (when asked and found); the reference root is L when
