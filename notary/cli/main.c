@@ -32,11 +32,14 @@ static const char USAGE[] =
     "  anchor    write closed batch roots to the ledger and wait for confirmations\n"
     "  proof     write the proof bundle of a credential, or of a whole batch\n"
     "  status    show configuration, batches and what is pending\n"
+    "  check     re-check every batch in the store against its anchored root\n"
     "  revoke    revoke a credential: append it to the revocation log\n"
     "  checkpoint  cut a checkpoint of the revocation log and anchor it\n"
     "  revocations export  write the revocation log with its anchored checkpoints\n"
     "  serve     run the HTTP API with the batch scheduler (docs/openapi.yaml)\n"
     "  token     add, list or remove issuer tokens for the HTTP API\n"
+    "  backup    write a consistent snapshot of the store (optionally with the key)\n"
+    "  restore   restore a backup into a new directory, listing batches it lost\n"
     "\n"
     "global options:\n"
     "  --data DIR            notary directory (default: $NOTARY_DATA or ./notary-data)\n"
@@ -87,7 +90,7 @@ int main(int argc, char **argv)
         {"anchor", cmd_anchor}, {"proof", cmd_proof},   {"status", cmd_status},
         {"revoke", cmd_revoke}, {"checkpoint", cmd_checkpoint},
         {"revocations", cmd_revocations},
-        {"serve", cmd_serve}, {"token", cmd_token},
+        {"serve", cmd_serve}, {"token", cmd_token}, {"check", cmd_check},
         {"backup", cmd_backup}, {"restore", cmd_restore},
     };
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)

@@ -50,6 +50,9 @@ static const char SERVE_USAGE[] =
     "  --backoff-max SEC       longest wait between anchoring retries (default 300)\n"
     "  --final-depth D         re-check anchored batches for reorgs until D blocks\n"
     "                          deep (default 64; as `notary anchor`)\n"
+    "  --check-every DAYS      run `notary check` against the ledger every DAYS\n"
+    "                          days (a fraction is allowed; default 7; 0 = never);\n"
+    "                          its result is logged and exported to /metrics\n"
     "  --max-body BYTES        largest submission body (default 16777216)\n"
     "  --timeout SEC           idle connection timeout (default 15)\n"
     "  --head-timeout SEC      a request's line and headers must be complete\n"
@@ -123,10 +126,12 @@ int cmd_serve(int argc, char **argv)
         {"access-log", no_argument, 0, 'A'},        {"print-routes", no_argument, 0, 'R'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {"final-depth", required_argument, 0, 'F'},
+        {"check-every", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     struct serve_config cfg = {.listen = "127.0.0.1:8080", .per_ip_connections = 64};
     cfg.sched.close_at_minute = 0;
     cfg.sched.size_cap = 1000000;
+    cfg.sched.check_every_s = 7 * 86400;
     bool no_anchor = false;
     unsigned long long v = 0;
     int c, code;
@@ -156,6 +161,17 @@ int cmd_serve(int argc, char **argv)
         case 'S': cfg.no_scheduler = true; break;
         case 'p': cfg.sched.poll_ms = (unsigned)v; break;
         case 'F': cfg.sched.final_depth = v; break;
+        case 'K': {
+            char *end;
+            double days = strtod(optarg, &end);
+            if (end == optarg || *end || !(days >= 0 && days <= 3650))
+                return cli_usage_error("serve", "--check-every takes days 0..3650 (0 = never), "
+                                                "not '%s'", optarg);
+            cfg.sched.check_every_s = days > 0 ? (uint64_t)(days * 86400 + 0.5) : 0;
+            if (days > 0 && !cfg.sched.check_every_s)
+                cfg.sched.check_every_s = 1;
+            break;
+        }
         case 'B': cfg.sched.backoff_max_s = (unsigned)v; break;
         case 'b': cfg.max_body = (size_t)v; break;
         case 'T': cfg.timeout_s = (unsigned)v; break;

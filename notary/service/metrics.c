@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* HTTP statuses counted one by one; anything else counts as "other". */
 static const unsigned STATUSES[] = {200, 201, 202, 400, 401, 404, 405, 409, 411,
@@ -41,6 +42,7 @@ struct metrics {
     atomic_uint_fast64_t anchor_runs, anchored;
     atomic_uint_fast64_t anchor_fail[METRICS_ANCHOR__COUNT];
     atomic_uint_fast64_t conn_drop[METRICS_CONN__COUNT];
+    atomic_uint_fast64_t check_findings, check_incomplete, check_at; /* check_at 0: never */
 };
 
 static void hist_init(struct hist *h, const double *bounds, size_t nb)
@@ -148,6 +150,15 @@ void metrics_anchor_run_ok(struct metrics *m)
         ADD(m->anchor_runs, 1);
 }
 
+void metrics_check(struct metrics *m, uint64_t findings, bool incomplete, int64_t at)
+{
+    if (!m)
+        return;
+    atomic_store_explicit(&m->check_findings, findings, memory_order_relaxed);
+    atomic_store_explicit(&m->check_incomplete, incomplete, memory_order_relaxed);
+    atomic_store_explicit(&m->check_at, (uint64_t)(at > 0 ? at : 1), memory_order_relaxed);
+}
+
 void metrics_conn_dropped(struct metrics *m, enum metrics_conn_drop why, uint64_t n)
 {
     if (m && why < METRICS_CONN__COUNT && n)
@@ -231,6 +242,21 @@ err_code metrics_render(struct metrics *m, struct buf *out, struct err *e)
     for (size_t i = 0; i < METRICS_CONN__COUNT && !rc; i++)
         rc = buf_printf(out, "notary_http_connections_dropped_total{reason=\"%s\"} %llu\n",
                         drop_names[i], LOAD(m->conn_drop[i]));
+    unsigned long long at = LOAD(m->check_at), t = (unsigned long long)time(NULL);
+    if (at && !rc)
+        rc = gauge(out, "notary_check_findings",
+                   "Findings of the last `notary check` run by the scheduler.",
+                   LOAD(m->check_findings));
+    if (at && !rc)
+        rc = gauge(out, "notary_check_incomplete",
+                   "1 if the last check could not ask the ledger about every anchored batch.",
+                   LOAD(m->check_incomplete));
+    if (at && !rc)
+        rc = gauge(out, "notary_check_last_run_timestamp_seconds",
+                   "When the last check finished (unix seconds).", at);
+    if (at && !rc)
+        rc = gauge(out, "notary_check_age_seconds", "Seconds since the last check finished.",
+                   t > at ? t - at : 0);
     if (!rc)
         rc = buf_printf(out, "# HELP notary_http_requests_total HTTP requests by route and "
                              "status.\n# TYPE notary_http_requests_total counter\n");

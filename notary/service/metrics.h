@@ -5,7 +5,8 @@
  * What is counted: hashes submitted (new and already notarized), submit
  * requests, closed batch sizes (histogram), the open batch's size,
  * anchoring latency from close to confirmed anchor (histogram), anchoring
- * runs and failures by reason, and HTTP requests by route and status with a
+ * runs and failures by reason, the last `notary check` run by the scheduler
+ * (findings, whether it was complete, when it ran), and HTTP requests by route and status with a
  * latency histogram. Every update is a lock-free atomic add, so the hot
  * paths (proof fetches, submissions) pay a few nanoseconds.
  *
@@ -15,6 +16,7 @@
 #ifndef NOTARY_METRICS_H
 #define NOTARY_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +61,13 @@ void metrics_anchored(struct metrics *m, double seconds);
 void metrics_anchor_failure(struct metrics *m, enum metrics_anchor_failure why);
 /* One anchoring run ended without error. */
 void metrics_anchor_run_ok(struct metrics *m);
+
+/* The scheduler's `notary check` (notary/issuance/scrub.h) finished at unix
+ * time `at` with `findings` findings; `incomplete` when the ledger could not
+ * be asked about every anchored batch. Exported as notary_check_findings,
+ * notary_check_incomplete, notary_check_last_run_timestamp_seconds and
+ * notary_check_age_seconds (now - at; all absent until the first run). */
+void metrics_check(struct metrics *m, uint64_t findings, bool incomplete, int64_t at);
 
 /* `n` connections were dropped for `why`. */
 void metrics_conn_dropped(struct metrics *m, enum metrics_conn_drop why, uint64_t n);

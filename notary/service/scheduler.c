@@ -13,8 +13,10 @@
 #include "anchor/evm.h"
 #include "notary/anchoring/anchoring.h"
 #include "notary/anchoring/anchoring_ebsi.h"
+#include "notary/anchoring/ledger_root.h"
 #include "notary/issuance/batch.h"
 #include "notary/issuance/revocation.h"
+#include "notary/issuance/scrub.h"
 #include "notary/service/slog.h"
 #include "notary/store/store.h"
 
@@ -106,6 +108,48 @@ out:
     free(addr);
     free(ledger);
     return rc;
+}
+
+/* The periodic `notary check` (scheduler.h): read-only, so every instance
+ * of a shared store runs it. A stop request ends it between batches. */
+static bool check_go_on(uint64_t done, uint64_t total, void *arg)
+{
+    struct scheduler *s = arg;
+    (void)done, (void)total;
+    pthread_mutex_lock(&s->lock);
+    bool stop = s->stop;
+    pthread_mutex_unlock(&s->lock);
+    return !stop;
+}
+
+static void run_check(struct scheduler *s)
+{
+    struct err e = {0}, se = {0};
+    char *issuer = NULL;
+    struct anchoring_root_ctx rctx = {.ledger = &s->ledger};
+    struct scrub_ledger ledger = {anchoring_root_of, &rctx};
+    bool online = store_meta_get(s->store, "issuer", &issuer, &e) == E_OK &&
+                  addr20_from_hex(issuer, &rctx.issuer, &e) == E_OK && connect(s, &e) == E_OK;
+    free(issuer);
+    rctx.contract = s->contract;
+    rctx.ebsi = s->ebsi;
+    struct scrub_result r;
+    if (scrub_run(s->store, online ? &ledger : NULL, check_go_on, s, &r, &se)) {
+        slog("error", "check_failed", "{s:s}", "error", se.msg);
+        return;
+    }
+    if (!online) {
+        r.incomplete = true;
+        snprintf(r.incomplete_why, sizeof r.incomplete_why, "the ledger: %.200s", e.msg);
+    }
+    if (r.incomplete && s->connected) { /* reconnect next time */
+        evm_close(&s->ledger);
+        s->connected = false;
+    }
+    metrics_check(s->cfg.metrics, r.n, r.incomplete, r.finished_at);
+    slog(r.n ? "error" : r.incomplete ? "warn" : "info", "check", "{s:o*}", "result",
+         scrub_result_json(&r));
+    scrub_result_free(&r);
 }
 
 /* Report batches of `kind` that became anchored since we last looked. */
@@ -330,6 +374,7 @@ static void *run(void *arg)
                              ? scheduler_next_daily(now, s->cfg.close_at_minute) : 0;
     int64_t next_every = s->cfg.close_every_s ? now + s->cfg.close_every_s : 0;
     int64_t next_try = 0, last_check = now, last_frozen_check = now;
+    int64_t next_scrub = s->cfg.check_every_s ? now + (int64_t)s->cfg.check_every_s : 0;
     unsigned failures = 0;
     for (;;) {
         int64_t next_close = next_daily && (!next_every || next_daily < next_every) ? next_daily
@@ -373,6 +418,11 @@ static void *run(void *arg)
         pthread_mutex_lock(&s->lock);
         s->st.open_size = open_size;
         pthread_mutex_unlock(&s->lock);
+        if (next_scrub && now >= next_scrub) {
+            run_check(s);
+            now = (int64_t)time(NULL);
+            next_scrub = now + (int64_t)s->cfg.check_every_s;
+        }
         if (shared && !lead(s, &want_anchor))
             continue; /* another instance closes and anchors */
 

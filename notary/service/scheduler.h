@@ -18,6 +18,9 @@
  *     full jitter, up to backoff_max_s, and never blocks the API;
  *   - at start, finishes what a crash left behind: roots of frozen batches,
  *     and closed or sent batches still to be anchored;
+ *   - every check_every_s (`--check-every DAYS`, weekly by default) runs
+ *     `notary check` over the whole store against the ledger (read-only)
+ *     and exports its result (metrics_check);
  *   - while an anchored batch is less than final_depth blocks deep, runs
  *     the anchoring state machine every PENDING_CHECK_S seconds, whose
  *     first step re-checks it for reorgs (anchoring_recheck).
@@ -47,6 +50,9 @@ struct scheduler_config {
     unsigned backoff_max_s;      /* longest wait between retries (0 = 300) */
     unsigned rpc_timeout_ms;     /* per ledger request (0 = 10000) */
     uint64_t final_depth;        /* re-check anchored batches until this deep (0 = 64) */
+    uint64_t check_every_s;      /* run `notary check` (notary/issuance/scrub.h) every N
+                                  * seconds, first N after the start; 0 = never. The
+                                  * result goes to the log ("check") and the metrics. */
     struct metrics *metrics;     /* may be NULL */
 };
 

@@ -146,6 +146,8 @@ err_code sq_index_all(struct store *s, struct err *e);
 err_code sq_index_frozen(struct store *s, struct err *e);
 err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *hashes,
                          uint8_t *hashing, struct err *e);
+err_code sq_batch_scan(struct store *s, const struct store_batch *b, struct hash32 **hashes,
+                       uint64_t *n, struct err *e);
 
 /* ---- sqlite_backup.c: backup and restore --------------------------------- */
 

@@ -594,6 +594,52 @@ err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct ha
     return chunks_walk(s, b->seq, b->first_id, b->size, leaves_each, &o, e);
 }
 
+err_code sq_batch_scan(struct store *s, const struct store_batch *b, struct hash32 **out,
+                       uint64_t *n, struct err *e)
+{
+    sqlite3_stmt *st;
+    err_code rc = sq_prepare(s, "SELECT hashes FROM chunks WHERE id >= ?1 AND id < ?2 AND "
+                                "batch_seq = ?3 ORDER BY id", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, b->first_id);
+    sqlite3_bind_int64(st, 2, b->first_id + (int64_t)b->size);
+    sqlite3_bind_int64(st, 3, (int64_t)b->seq);
+    struct hash32 *h = NULL;
+    uint64_t k = 0, cap = 0;
+    int r;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(st, 0);
+        uint64_t m = (uint64_t)sqlite3_column_bytes(st, 0) / 32; /* whole hashes only */
+        if (k + m > cap) {
+            uint64_t ncap = cap ? cap : (b->size ? b->size : 1);
+            while (ncap < k + m)
+                ncap *= 2;
+            struct hash32 *nh = realloc(h, ncap * sizeof *nh);
+            if (!nh) {
+                rc = err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)ncap);
+                break;
+            }
+            h = nh;
+            cap = ncap;
+        }
+        if (m)
+            memcpy(h + k, p, 32 * m);
+        k += m;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = sq_dberr(s, e, "read batch leaves");
+    sqlite3_finalize(st);
+    if (rc || !k) {
+        free(h);
+        h = NULL;
+        k = 0;
+    }
+    *out = h;
+    *n = k;
+    return rc;
+}
+
 static void rows_each(void *arg, uint64_t at, const uint8_t *hashes, const uint8_t *hashing,
                       uint64_t n, int64_t submitted_at)
 {

@@ -283,6 +283,14 @@ err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32
     return E_OK;
 }
 
+err_code store_batch_scan(struct store *s, const struct store_batch *b, struct hash32 **hashes,
+                          uint64_t *n, struct err *e)
+{
+    *hashes = NULL;
+    *n = 0;
+    return s->ops->batch_scan(s, b, hashes, n, e);
+}
+
 err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashes, uint64_t *n,
                             struct err *e)
 {

@@ -180,6 +180,16 @@ err_code store_batch_leaves(struct store *s, uint64_t seq, struct hash32 **hashe
 err_code store_batch_leaves_hashing(struct store *s, uint64_t seq, struct hash32 **hashes,
                                     uint8_t **hashing, uint64_t *n, struct err *e) MUST_CHECK;
 
+/* For `notary check` (notary/issuance/scrub.h): the leaves stored in the
+ * place of issuance batch `b` (rows first_id .. first_id + size - 1 that
+ * say they belong to it), in stored order, as they are: unlike
+ * store_batch_leaves nothing is required of their number or positions, so
+ * a damaged store is read rather than refused (*n may differ from
+ * b->size). *hashes malloc'd, caller frees (NULL when *n is 0). E_IO /
+ * E_NOMEM only. */
+err_code store_batch_scan(struct store *s, const struct store_batch *b, struct hash32 **hashes,
+                          uint64_t *n, struct err *e) MUST_CHECK;
+
 /* Freeze the open issuance batch: OPEN → CLOSED with its current size and
  * no root yet; later submissions open the next batch. E_NOT_FOUND if there
  * is no open batch with at least one credential. */

@@ -64,6 +64,9 @@ struct store_ops {
      * exactly its leaves 0 .. size-1. */
     err_code (*batch_leaves)(struct store *s, const struct store_batch *b, struct hash32 *hashes,
                              uint8_t *hashing, struct err *e);
+    /* store_batch_scan: *hashes malloc'd by the engine (NULL if *n is 0). */
+    err_code (*batch_scan)(struct store *s, const struct store_batch *b, struct hash32 **hashes,
+                           uint64_t *n, struct err *e);
     /* Inside begin(membership)/commit: the open issuance batch `seq` becomes
      * closed at `closed_at`. */
     err_code (*batch_mark_closed)(struct store *s, uint64_t seq, int64_t closed_at,

@@ -357,6 +357,40 @@ static err_code pg_batch_leaves(struct store *s, const struct store_batch *b, st
     return rc;
 }
 
+/* store_batch_scan: the rows in the batch's id range that say they are
+ * its, in id order, whatever their number. */
+static err_code pg_batch_scan(struct store *s, const struct store_batch *b, struct hash32 **out,
+                              uint64_t *n, struct err *e)
+{
+    struct pg *g = PG(s);
+    struct params p = {0};
+    pg_p_i64(&p, b->first_id);
+    pg_p_i64(&p, b->first_id + (int64_t)b->size);
+    pg_p_i64(&p, (int64_t)b->seq);
+    PGresult *r;
+    err_code rc = pg_q(g, "SELECT hash FROM credentials WHERE id >= $1 AND id < $2 AND "
+                          "batch_seq = $3 ORDER BY id", &p, &r, "read batch leaves", e);
+    if (rc)
+        return rc;
+    uint64_t rows = (uint64_t)PQntuples(r), k = 0;
+    struct hash32 *h = rows ? malloc(rows * sizeof *h) : NULL;
+    if (rows && !h)
+        rc = err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)rows);
+    for (uint64_t i = 0; i < rows && !rc; i++) {
+        bool ok;
+        pg_gblob32(r, (int)i, 0, &h[k], &ok);
+        k += ok; /* a value that is not 32 bytes is not a leaf */
+    }
+    PQclear(r);
+    if (rc || !k) {
+        free(h);
+        h = NULL;
+    }
+    *out = h;
+    *n = rc ? 0 : k;
+    return rc;
+}
+
 static err_code pg_batch_mark_closed(struct store *s, uint64_t seq, int64_t closed_at,
                                      struct err *e)
 {
@@ -724,6 +758,7 @@ static const struct store_ops pg_ops = {
     .batch_get = pg_batch_get,
     .batch_list = pg_batch_list,
     .batch_leaves = pg_batch_leaves,
+    .batch_scan = pg_batch_scan,
     .batch_mark_closed = pg_batch_mark_closed,
     .batch_set_root = pg_batch_set_root,
     .checkpoint_insert = pg_checkpoint_insert,

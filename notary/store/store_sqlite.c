@@ -473,6 +473,7 @@ static const struct store_ops sq_ops = {
     .batch_get = sq_batch_get,
     .batch_list = sq_batch_list,
     .batch_leaves = sq_batch_leaves,
+    .batch_scan = sq_batch_scan,
     .batch_mark_closed = sq_batch_mark_closed,
     .batch_set_root = sq_batch_set_root,
     .checkpoint_insert = sq_checkpoint_insert,

@@ -1,0 +1,501 @@
+/*
+ * notary/issuance/scrub.c — `notary check`; see scrub.h for the findings and
+ * the evidence each rests on.
+ *
+ * One batch's leaves are in memory at a time (store_batch_scan); the root is
+ * computed by a stack of subtree roots (RFC 9162 §2.1.1 by its compact
+ * range: equal-sized neighbours merge as leaves arrive, the rest fold right
+ * to left at the end), so nothing but the leaves is held. Uniqueness is
+ * checked on 16 bytes per leaf (a 64-bit prefix and where it was): equal
+ * prefixes are confirmed on the full hashes by reading those batches again.
+ */
+#include "notary/issuance/scrub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/merkle.h"
+#include "core/revlog.h"
+
+static const char *const NAMES[SCRUB__COUNT] = {
+    [SCRUB_LEAF_CHANGED] = "leaf-changed",   [SCRUB_LEAF_MISSING] = "leaf-missing",
+    [SCRUB_LEAF_ADDED] = "leaf-added",       [SCRUB_ORDER_CHANGED] = "order-changed",
+    [SCRUB_ROOT_MISMATCH] = "root-mismatch", [SCRUB_NOT_ANCHORED] = "not-anchored",
+    [SCRUB_REVLOG_MISMATCH] = "revlog-mismatch", [SCRUB_DUPLICATE_HASH] = "duplicate-hash",
+};
+
+const char *scrub_kind_name(enum scrub_kind k)
+{
+    return (unsigned)k < SCRUB__COUNT ? NAMES[k] : "?";
+}
+
+void scrub_result_free(struct scrub_result *r)
+{
+    free(r->f);
+    r->f = NULL;
+    r->n = r->cap = 0;
+}
+
+int scrub_exit_status(const struct scrub_result *r)
+{
+    return r->n ? 1 : r->incomplete ? 3 : 0;
+}
+
+/* ---- the decision ---------------------------------------------------------- */
+
+size_t scrub_classify(const struct scrub_evidence *ev, bool index_filled, bool *needs_index,
+                      enum scrub_kind kinds[3])
+{
+    size_t n = 0;
+    if (needs_index)
+        *needs_index = false;
+    bool have_ledger = ev->ledger_asked && ev->ledger_found;
+    if (ev->ledger_asked && !ev->ledger_found)
+        kinds[n++] = SCRUB_NOT_ANCHORED;
+    if (have_ledger && ev->has_stored && !hash32_eq(&ev->stored, &ev->ledger))
+        kinds[n++] = SCRUB_ROOT_MISMATCH;
+    if (!have_ledger && !ev->has_stored)
+        return n; /* nothing to compare with */
+    const struct hash32 *ref = have_ledger ? &ev->ledger : &ev->stored;
+    if (ev->count == ev->size && hash32_eq(&ev->rebuilt, ref))
+        return n;
+    if (ev->kind == BATCH_REVOCATION) {
+        kinds[n++] = SCRUB_REVLOG_MISMATCH;
+        return n;
+    }
+    if (ev->count < ev->size) {
+        kinds[n++] = SCRUB_LEAF_MISSING;
+        return n;
+    }
+    if (ev->count > ev->size) {
+        kinds[n++] = SCRUB_LEAF_ADDED;
+        return n;
+    }
+    if (!index_filled) {
+        if (needs_index)
+            *needs_index = true;
+        return 0;
+    }
+    if (ev->unknown)
+        kinds[n++] = SCRUB_LEAF_CHANGED;
+    else if (ev->moved)
+        kinds[n++] = SCRUB_ORDER_CHANGED;
+    else if (!have_ledger)
+        kinds[n++] = SCRUB_ROOT_MISMATCH; /* leaves and index agree, the stored root does not */
+    else
+        kinds[n++] = SCRUB_LEAF_CHANGED; /* the ledger proves the leaves wrong */
+    return n;
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+struct dup_entry {
+    uint64_t prefix;
+    uint32_t batch; /* index into the batch list */
+    uint32_t leaf;
+};
+
+/* Whether the store holds the leaves of b to check: not an open batch, and
+ * not one a restore marked lost (anchored after the backup: its leaves were
+ * never in this store, and `notary restore` listed it). */
+static bool scrubbed(const struct store_batch *b)
+{
+    return b->state != BATCH_OPEN && b->state != BATCH_LOST;
+}
+
+struct run {
+    struct store *s;
+    const struct scrub_ledger *ledger;
+    scrub_progress_fn progress;
+    void *arg;
+    struct scrub_result *r;
+    uint64_t total, done, next_tick;
+    struct dup_entry *dups;
+    size_t ndups, capdups;
+};
+
+static err_code add(struct run *u, enum scrub_kind k, const struct store_batch *b, int64_t leaf,
+                    struct err *e, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static err_code add(struct run *u, enum scrub_kind k, const struct store_batch *b, int64_t leaf,
+                    struct err *e, const char *fmt, ...)
+{
+    struct scrub_result *r = u->r;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        struct scrub_finding *f = realloc(r->f, cap * sizeof *f);
+        if (!f)
+            return err_set(e, E_NOMEM, "out of memory for findings");
+        r->f = f;
+        r->cap = cap;
+    }
+    struct scrub_finding *f = &r->f[r->n++];
+    f->kind = k;
+    f->batch_kind = b->kind;
+    f->seq = b->seq;
+    f->leaf = leaf;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->detail, sizeof f->detail, fmt, ap);
+    va_end(ap);
+    return E_OK;
+}
+
+static err_code tick(struct run *u, uint64_t more, struct err *e)
+{
+    u->done += more;
+    if (u->progress && u->done >= u->next_tick) {
+        u->next_tick = u->done + (1u << 18);
+        if (!u->progress(u->done, u->total, u->arg))
+            return err_set(e, E_STATE, "the check was stopped");
+    }
+    return E_OK;
+}
+
+/* The RFC 9162 root of `n` entries (leaf hashes computed here). */
+static void root_of(const struct hash32 *h, uint64_t n, struct hash32 *out)
+{
+    if (!n) {
+        merkle_empty_root(out);
+        return;
+    }
+    struct hash32 stack[65];
+    unsigned top = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        merkle_leaf_hash(&h[i], &stack[top++]);
+        /* after leaf i, the subtrees on the stack are the set bits of i + 1 */
+        for (uint64_t c = i + 1; !(c & 1); c >>= 1, top--)
+            merkle_node_hash(&stack[top - 2], &stack[top - 1], &stack[top - 2]);
+    }
+    struct hash32 acc = stack[--top];
+    while (top) {
+        top--;
+        merkle_node_hash(&stack[top], &acc, &acc);
+    }
+    *out = acc;
+}
+
+/* Ask the ledger about an anchored batch, unless it already failed. */
+static void ask_ledger(struct run *u, const struct store_batch *b, struct scrub_evidence *ev)
+{
+    if (!u->ledger || b->state != BATCH_ANCHORED || u->r->incomplete)
+        return;
+    struct err le = {0};
+    err_code rc = u->ledger->root_of(u->ledger->arg, b, &ev->ledger_found, &ev->ledger, &le);
+    if (rc) {
+        u->r->incomplete = true;
+        snprintf(u->r->incomplete_why, sizeof u->r->incomplete_why, "%s %llu: %.200s",
+                 b->kind == BATCH_ISSUANCE ? "batch" : "checkpoint", (unsigned long long)b->seq,
+                 le.msg);
+        ev->ledger_found = false;
+        return;
+    }
+    ev->ledger_asked = true;
+    u->r->anchored_checked++;
+}
+
+/* Where the hash index places each leaf read back (scrub.h: moved, unknown). */
+static err_code fill_index(struct run *u, const struct store_batch *b, const struct hash32 *h,
+                           struct scrub_evidence *ev, struct err *e)
+{
+    ev->first_moved = ev->first_unknown = -1;
+    for (uint64_t i = 0; i < ev->count; i++) {
+        struct store_credential c;
+        err_code rc = store_credential_get(u->s, &h[i], &c, e);
+        if (rc && rc != E_NOT_FOUND)
+            return rc;
+        err_clear(e);
+        if (rc || c.batch_seq != b->seq) {
+            if (!ev->unknown++)
+                ev->first_unknown = (int64_t)i;
+        } else if (c.leaf_index != i) {
+            if (!ev->moved++)
+                ev->first_moved = (int64_t)i;
+        }
+    }
+    return E_OK;
+}
+
+static void hex8(const struct hash32 *h, char out[17])
+{
+    static const char d[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = d[h->b[i] >> 4];
+        out[2 * i + 1] = d[h->b[i] & 15];
+    }
+    out[16] = 0;
+}
+
+/* Turn one batch's evidence into findings. */
+static err_code report(struct run *u, const struct store_batch *b, const struct hash32 *leaves,
+                       struct scrub_evidence *ev, struct err *e)
+{
+    enum scrub_kind kinds[3];
+    bool need = false;
+    size_t nk = scrub_classify(ev, false, &need, kinds);
+    err_code rc;
+    if (need) {
+        if ((rc = fill_index(u, b, leaves, ev, e)))
+            return rc;
+        nk = scrub_classify(ev, true, NULL, kinds);
+    }
+    char rb[17], st[17], lg[17];
+    hex8(&ev->rebuilt, rb);
+    hex8(&ev->stored, st);
+    hex8(&ev->ledger, lg);
+    const char *what = b->kind == BATCH_ISSUANCE ? "leaves" : "log entries";
+    for (size_t i = 0; i < nk && !rc; i++) {
+        switch (kinds[i]) {
+        case SCRUB_NOT_ANCHORED:
+            rc = add(u, kinds[i], b, -1, e, "the store says anchored; the ledger has no anchor of "
+                                            "this %s by the issuer",
+                     b->kind == BATCH_ISSUANCE ? "batch" : "checkpoint");
+            break;
+        case SCRUB_ROOT_MISMATCH:
+            if (ev->ledger_asked && ev->ledger_found)
+                rc = add(u, kinds[i], b, -1, e, "stored root %s… differs from the root anchored on "
+                                                "the ledger %s…", st, lg);
+            else
+                rc = add(u, kinds[i], b, -1, e, "stored root %s… differs from the root of the "
+                                                "stored leaves %s… (offline: the leaves agree "
+                                                "with the hash index)", st, rb);
+            break;
+        case SCRUB_LEAF_MISSING:
+        case SCRUB_LEAF_ADDED:
+            rc = add(u, kinds[i], b, -1, e, "%llu %s stored where the batch has %llu",
+                     (unsigned long long)ev->count, what, (unsigned long long)ev->size);
+            break;
+        case SCRUB_ORDER_CHANGED:
+            rc = add(u, kinds[i], b, ev->first_moved, e, "%llu leaves are not at the position the "
+                                                         "hash index gives them (first: leaf %lld)",
+                     (unsigned long long)ev->moved, (long long)ev->first_moved);
+            break;
+        case SCRUB_LEAF_CHANGED:
+            if (ev->unknown)
+                rc = add(u, kinds[i], b, ev->first_unknown, e,
+                         "%llu leaves are hashes this batch never had (first: leaf %lld); root "
+                         "%s… instead of %s…", (unsigned long long)ev->unknown,
+                         (long long)ev->first_unknown, rb, ev->ledger_found ? lg : st);
+            else
+                rc = add(u, kinds[i], b, -1, e, "the stored leaves give root %s…, the ledger has "
+                                                "%s…", rb, lg);
+            break;
+        case SCRUB_REVLOG_MISMATCH:
+            if (ev->count < ev->size)
+                rc = add(u, kinds[i], b, -1, e, "the revocation log has %llu entries, the "
+                                                "checkpoint covers %llu",
+                         (unsigned long long)ev->count, (unsigned long long)ev->size);
+            else
+                rc = add(u, kinds[i], b, -1, e, "the first %llu entries of the revocation log "
+                                                "give root %s…, not %s…",
+                         (unsigned long long)ev->size, rb, ev->ledger_found ? lg : st);
+            break;
+        default:
+            break;
+        }
+    }
+    return rc;
+}
+
+static err_code note_dups(struct run *u, uint32_t batch, const struct hash32 *h, uint64_t n,
+                          struct err *e)
+{
+    if (u->ndups + n > u->capdups) {
+        size_t cap = u->capdups ? u->capdups : 1024;
+        while (cap < u->ndups + n)
+            cap *= 2;
+        struct dup_entry *d = realloc(u->dups, cap * sizeof *d);
+        if (!d)
+            return err_set(e, E_NOMEM, "out of memory for %zu hashes", cap);
+        u->dups = d;
+        u->capdups = cap;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t p;
+        memcpy(&p, h[i].b, 8);
+        u->dups[u->ndups++] = (struct dup_entry){p, batch, (uint32_t)i};
+    }
+    return E_OK;
+}
+
+static err_code check_batch(struct run *u, const struct store_batch *b, uint32_t index,
+                            struct err *e)
+{
+    struct hash32 *h;
+    struct scrub_evidence ev = {.kind = BATCH_ISSUANCE, .size = b->size, .has_stored = b->has_root,
+                                .stored = b->root, .first_moved = -1, .first_unknown = -1};
+    err_code rc = store_batch_scan(u->s, b, &h, &ev.count, e);
+    if (rc)
+        return err_wrap(e, rc, "batch %llu", (unsigned long long)b->seq);
+    root_of(h, ev.count, &ev.rebuilt);
+    u->r->leaves += ev.count;
+    u->r->batches++;
+    if (!(rc = tick(u, ev.count < b->size ? b->size : ev.count, e)) &&
+        !(rc = note_dups(u, index, h, ev.count, e))) {
+        ask_ledger(u, b, &ev);
+        rc = report(u, b, h, &ev, e);
+    }
+    free(h);
+    return rc;
+}
+
+static err_code check_checkpoints(struct run *u, struct err *e)
+{
+    struct store_batch *list;
+    size_t n;
+    err_code rc = store_batch_list(u->s, BATCH_REVOCATION, &list, &n, e);
+    if (rc || !n) {
+        if (!rc)
+            free(list);
+        return rc;
+    }
+    struct revlog log = {0};
+    struct merkle_tree *t = NULL;
+    struct err le = {0};
+    err_code lrc = store_revocation_load(u->s, &log, &le);
+    if (lrc && lrc != E_STATE) {
+        rc = err_wrap(e, lrc, "%s", le.msg);
+        goto out;
+    }
+    if (lrc == E_STATE) { /* positions are not 0..n-1 */
+        rc = add(u, SCRUB_REVLOG_MISMATCH, &list[n - 1], -1, e, "%s", le.msg);
+        goto out;
+    }
+    if (log.n_entries && (rc = revlog_tree(&log, log.n_entries, &t, e)))
+        goto out;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct store_batch *b = &list[i];
+        if (!scrubbed(b) || !b->has_root)
+            continue;
+        struct scrub_evidence ev = {.kind = BATCH_REVOCATION, .size = b->size,
+                                    .count = b->size <= log.n_entries ? b->size : log.n_entries,
+                                    .has_stored = true, .stored = b->root};
+        if (ev.count == b->size && b->size && (rc = merkle_tree_root_at(t, b->size, &ev.rebuilt, e)))
+            break;
+        if (!b->size)
+            merkle_empty_root(&ev.rebuilt);
+        u->r->checkpoints++;
+        ask_ledger(u, b, &ev);
+        rc = report(u, b, NULL, &ev, e);
+    }
+out:
+    merkle_tree_free(t);
+    revlog_free(&log);
+    free(list);
+    return rc;
+}
+
+static int dup_cmp(const void *a, const void *b)
+{
+    const struct dup_entry *x = a, *y = b;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    if (x->batch != y->batch)
+        return x->batch < y->batch ? -1 : 1;
+    return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
+}
+
+/* The full hash of leaf `leaf` of batch `b` (read again; rare). */
+static err_code leaf_at(struct store *s, const struct store_batch *b, uint32_t leaf,
+                        struct hash32 *out, bool *ok, struct err *e)
+{
+    struct hash32 *h;
+    uint64_t n;
+    err_code rc = store_batch_scan(s, b, &h, &n, e);
+    *ok = !rc && leaf < n;
+    if (*ok)
+        *out = h[leaf];
+    free(h);
+    return rc;
+}
+
+static err_code check_dups(struct run *u, const struct store_batch *list, struct err *e)
+{
+    qsort(u->dups, u->ndups, sizeof *u->dups, dup_cmp);
+    err_code rc = E_OK;
+    for (size_t i = 1; i < u->ndups && !rc; i++) {
+        const struct dup_entry *a = &u->dups[i - 1], *b = &u->dups[i];
+        if (a->prefix != b->prefix)
+            continue;
+        struct hash32 ha, hb;
+        bool oka, okb;
+        if ((rc = leaf_at(u->s, &list[a->batch], a->leaf, &ha, &oka, e)) ||
+            (rc = leaf_at(u->s, &list[b->batch], b->leaf, &hb, &okb, e)))
+            break;
+        if (!oka || !okb || !hash32_eq(&ha, &hb))
+            continue;
+        char hex[65];
+        hash32_to_hex(&hb, hex);
+        rc = add(u, SCRUB_DUPLICATE_HASH, &list[b->batch], b->leaf, e,
+                 "hash %s is also batch %llu leaf %u", hex,
+                 (unsigned long long)list[a->batch].seq, a->leaf);
+    }
+    return rc;
+}
+
+err_code scrub_run(struct store *s, const struct scrub_ledger *ledger, scrub_progress_fn progress,
+                   void *arg, struct scrub_result *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->ledger = ledger != NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct run u = {.s = s, .ledger = ledger, .progress = progress, .arg = arg, .r = out};
+    struct store_batch *list;
+    size_t n;
+    err_code rc = store_batch_list(s, BATCH_ISSUANCE, &list, &n, e);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (scrubbed(&list[i]))
+            u.total += list[i].size;
+    if (n > UINT32_MAX)
+        rc = err_set(e, E_LIMIT, "more than 2^32 batches");
+    for (size_t i = 0; i < n && !rc; i++)
+        if (scrubbed(&list[i]) && list[i].size <= UINT32_MAX)
+            rc = check_batch(&u, &list[i], (uint32_t)i, e);
+    if (!rc)
+        rc = check_dups(&u, list, e);
+    if (!rc)
+        rc = check_checkpoints(&u, e);
+    if (!rc && progress)
+        progress(u.done, u.total, arg);
+    free(u.dups);
+    free(list);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    out->finished_at = (int64_t)time(NULL);
+    if (rc)
+        scrub_result_free(out);
+    return rc;
+}
+
+json_t *scrub_result_json(const struct scrub_result *r)
+{
+    json_t *fs = json_array();
+    for (size_t i = 0; fs && i < r->n; i++) {
+        const struct scrub_finding *f = &r->f[i];
+        json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "finding", scrub_kind_name(f->kind), "kind",
+                              f->batch_kind == BATCH_ISSUANCE ? "batch" : "checkpoint", "seq",
+                              (json_int_t)f->seq, "detail", f->detail);
+        if (o && f->leaf >= 0)
+            json_object_set_new(o, "leaf", json_integer(f->leaf));
+        if (!o || json_array_append_new(fs, o)) {
+            json_decref(fs);
+            return NULL;
+        }
+    }
+    if (!fs)
+        return NULL;
+    int code = scrub_exit_status(r);
+    json_t *o = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:b, s:b, s:f}", "status",
+                          code == 1 ? "findings" : code == 3 ? "incomplete" : "clean", "findings",
+                          fs, "batches", (json_int_t)r->batches, "checkpoints",
+                          (json_int_t)r->checkpoints, "leaves", (json_int_t)r->leaves,
+                          "anchored_checked", (json_int_t)r->anchored_checked, "ledger", r->ledger,
+                          "incomplete", r->incomplete, "seconds", r->seconds);
+    if (o && r->incomplete)
+        json_object_set_new(o, "incomplete_reason", json_string(r->incomplete_why));
+    return o;
+}

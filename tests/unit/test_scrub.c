@@ -1,0 +1,175 @@
+/*
+ * tests/unit/test_scrub.c — `notary check` (notary/issuance/scrub.h): the
+ * classification of one batch's evidence into named findings, and
+ * scrub_run over a real store (tests/store_url.h: SQLite, or PostgreSQL
+ * with NOTARY_TEST_PG) — clean batches of many sizes (the streaming root
+ * must equal the root batch_close stored), the ledger's answers (same root,
+ * another root, no anchor, unreachable) and a stop request. Corruptions of
+ * the store itself are in tests/cli/scrub.sh.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "notary/issuance/batch.h"
+#include "notary/issuance/scrub.h"
+#include "notary/store/store.h"
+#include "tests/harness.h"
+#include "tests/store_url.h"
+
+static struct hash32 H(uint8_t b)
+{
+    struct hash32 h;
+    memset(h.b, b, 32);
+    return h;
+}
+
+/* The findings of `ev` (index filled) as a string "a,b". */
+static const char *classify(struct scrub_evidence ev)
+{
+    static char out[128];
+    enum scrub_kind k[3];
+    bool need = false;
+    size_t n = scrub_classify(&ev, false, &need, k);
+    if (need)
+        n = scrub_classify(&ev, true, NULL, k);
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, scrub_kind_name(k[i]));
+    }
+    return out;
+}
+
+TEST(classify_table)
+{
+    struct scrub_evidence base = {.kind = BATCH_ISSUANCE, .size = 8, .count = 8, .rebuilt = H(1),
+                                  .has_stored = true, .stored = H(1), .first_moved = -1,
+                                  .first_unknown = -1};
+    CHECK_STREQ(classify(base), "");
+    struct scrub_evidence ev = base;
+    ev.ledger_asked = ev.ledger_found = true;
+    ev.ledger = H(1);
+    CHECK_STREQ(classify(ev), ""); /* all three agree */
+    ev.stored = H(2);
+    CHECK_STREQ(classify(ev), "root-mismatch"); /* leaves give the ledger's root */
+    ev = base;
+    ev.ledger_asked = true; /* asked, not found */
+    CHECK_STREQ(classify(ev), "not-anchored");
+    /* the leaves do not give the reference root */
+    ev = base;
+    ev.rebuilt = H(3);
+    ev.count = 7;
+    CHECK_STREQ(classify(ev), "leaf-missing");
+    ev.count = 9;
+    CHECK_STREQ(classify(ev), "leaf-added");
+    ev.count = 8;
+    ev.moved = 2;
+    CHECK_STREQ(classify(ev), "order-changed");
+    ev.unknown = 1;
+    CHECK_STREQ(classify(ev), "leaf-changed"); /* a hash the batch never had wins */
+    ev.moved = ev.unknown = 0;
+    CHECK_STREQ(classify(ev), "root-mismatch"); /* offline, index agrees: the root changed */
+    ev.ledger_asked = ev.ledger_found = true;
+    ev.ledger = H(1);
+    CHECK_STREQ(classify(ev), "leaf-changed"); /* the ledger proves the leaves wrong */
+    ev.stored = H(3);
+    CHECK_STREQ(classify(ev), "root-mismatch,leaf-changed"); /* both rewritten */
+    /* the index is only asked when it decides */
+    enum scrub_kind k[3];
+    bool need = false;
+    ev = base;
+    ev.rebuilt = H(3);
+    CHECK(scrub_classify(&ev, false, &need, k) == 0 && need);
+    ev.count = 7;
+    CHECK(scrub_classify(&ev, false, &need, k) == 1 && !need && k[0] == SCRUB_LEAF_MISSING);
+    /* checkpoints */
+    ev = base;
+    ev.kind = BATCH_REVOCATION;
+    ev.rebuilt = H(4);
+    CHECK_STREQ(classify(ev), "revlog-mismatch");
+    ev.count = 3;
+    CHECK_STREQ(classify(ev), "revlog-mismatch");
+    CHECK_STREQ(scrub_kind_name(SCRUB__COUNT), "?");
+}
+
+/* A ledger answer chosen by the test: the stored root, another one, none,
+ * or unreachable. */
+struct fake_ledger {
+    enum { SAME, OTHER, NONE, DOWN } mode;
+    unsigned calls;
+};
+
+static err_code fake_root(void *arg, const struct store_batch *b, bool *found, struct hash32 *root,
+                          struct err *e)
+{
+    struct fake_ledger *f = arg;
+    f->calls++;
+    *found = f->mode == SAME || f->mode == OTHER;
+    *root = f->mode == OTHER ? H(0xee) : b->root;
+    return f->mode == DOWN ? err_set(e, E_NETWORK, "connection refused") : E_OK;
+}
+
+static bool stop_at_once(uint64_t done, uint64_t total, void *arg)
+{
+    (void)done, (void)total, (void)arg;
+    return false;
+}
+
+TEST(run_on_a_store)
+{
+    char path[512];
+    struct store *s = t_store_fresh("scrub", path, sizeof path);
+    CHECK(s);
+    struct err e = {0};
+    static const uint64_t sizes[] = {1, 2, 3, 5, 8, 13, 33, 70};
+    uint64_t total = 0, k = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        struct hash32 h[70];
+        for (uint64_t j = 0; j < sizes[i]; j++) {
+            uint64_t in[2] = {0x5c0b, k++};
+            CHECK(sha256(in, sizeof in, &h[j]) == E_OK);
+        }
+        CHECK_OK(store_submit(s, h, NULL, sizes[i], NULL, NULL, NULL, &e), &e);
+        struct store_batch b;
+        CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+        total += sizes[i];
+    }
+    struct scrub_result r;
+    CHECK_OK(scrub_run(s, NULL, NULL, NULL, &r, &e), &e);
+    CHECKF(r.n == 0, "%zu findings, first %s", r.n, r.n ? r.f[0].detail : "");
+    CHECK(r.batches == 8 && r.leaves == total && !r.ledger && scrub_exit_status(&r) == 0);
+    scrub_result_free(&r);
+
+    /* batch 2 anchored (as the store says): the ledger is asked about it only */
+    struct hash32 tx = H(0x77), blk = H(0x78);
+    CHECK_OK(store_tx_record(s, BATCH_ISSUANCE, 2, 0, &tx, (const uint8_t *)"x", 1, &e), &e);
+    CHECK_OK(store_batch_anchored(s, BATCH_ISSUANCE, 2, &tx, 5, &blk, 1000, &e), &e);
+    struct fake_ledger f = {SAME, 0};
+    struct scrub_ledger l = {fake_root, &f};
+    CHECK_OK(scrub_run(s, &l, NULL, NULL, &r, &e), &e);
+    CHECK(r.n == 0 && f.calls == 1 && r.anchored_checked == 1 && scrub_exit_status(&r) == 0);
+    scrub_result_free(&r);
+    f = (struct fake_ledger){OTHER, 0};
+    CHECK_OK(scrub_run(s, &l, NULL, NULL, &r, &e), &e);
+    /* stored root != ledger root, and the leaves do not give the ledger's either */
+    CHECK(r.n == 2 && r.f[0].kind == SCRUB_ROOT_MISMATCH && r.f[0].seq == 2 &&
+          r.f[1].kind == SCRUB_LEAF_CHANGED && scrub_exit_status(&r) == 1);
+    json_t *j = scrub_result_json(&r);
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "status")), "findings"));
+    json_decref(j);
+    scrub_result_free(&r);
+    f = (struct fake_ledger){NONE, 0};
+    CHECK_OK(scrub_run(s, &l, NULL, NULL, &r, &e), &e);
+    CHECK(r.n == 1 && r.f[0].kind == SCRUB_NOT_ANCHORED && r.f[0].seq == 2);
+    scrub_result_free(&r);
+    f = (struct fake_ledger){DOWN, 0};
+    CHECK_OK(scrub_run(s, &l, NULL, NULL, &r, &e), &e);
+    CHECK(r.n == 0 && r.incomplete && strstr(r.incomplete_why, "connection refused") &&
+          scrub_exit_status(&r) == 3);
+    scrub_result_free(&r);
+
+    CHECK_ERR(scrub_run(s, NULL, stop_at_once, NULL, &r, &e), &e, E_STATE, "stopped");
+    store_close(s);
+}
