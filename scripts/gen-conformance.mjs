@@ -118,6 +118,13 @@ for (const [size, index] of [[1, 0], [2, 0], [3, 1], [3, 2], [7, 6], [8, 5], [13
 add('valid-ebsi', { credential: vc, bundle: { ...valid, anchor: { ...ANCHOR, ledger: 'ebsi' } } }, 'an ebsi anchor');
 add('valid-big-numbers', { credential: vc, bundle: { ...valid, batch: { ...valid.batch, seq: 9007199254740992 } } }, 'seq = 2^53, the largest allowed');
 
+// Real bundles of `make demo` (notary proof --batch 0 --dir): two holders, and the demo's tampered credential.
+const demo = (f) => fs.readFileSync(path.join(root, 'tests/conformance', f));
+add('valid-notary-demo', { credential: demo('demo-credential-00000.json'), bundle: demo('demo-bundle-00000.json') }, 'a credential and bundle made by `make demo` (notary proof)');
+add('valid-notary-demo-2', { credential: demo('demo-credential-00001.json'), bundle: demo('demo-bundle-00001.json') }, 'another holder of the same demo batch');
+add('invalid-notary-demo-tampered', { credential: demo('demo-tampered-00001.json'), bundle: demo('demo-bundle-00001.json') }, 'the demo\'s tampered credential (ECTS credits raised) with the real bundle');
+add('invalid-notary-demo-swapped', { credential: demo('demo-credential-00000.json'), bundle: demo('demo-bundle-00001.json') }, 'one holder\'s credential with another holder\'s bundle');
+
 // JSON credentials whose canonical form is subtle: the CLI's hash must be verify.js's.
 const tricky = {
   'jcs-numbers': '{"n":[0,-0,1E2,1.5e3,0.1,1e21,1e-7,5e-324,1.7976931348623157e308,123456789012345,-1.25,3e1,100e-2,0.000001]}',
