@@ -104,6 +104,23 @@ try {
   check(/ERROR/.test(ui.status) && /bundle: .*type (is missing|must be a string)/.test(ui.error) && /chose the proof bundle/.test(ui.error),
     'UI: a credential given as the bundle gets a clear error naming the wrong file', `${ui.status} / ${ui.error}`);
 
+  // ---- drop both files at once (in either order): the page tells them apart and verifies ----
+  await page.goto(base + '/', { waitUntil: 'networkidle0' });
+  await page.waitForSelector('html[data-ready=true]');
+  const dd = path.join(casesDir, 'valid-notary-demo');
+  await page.evaluate(async (bundleB64, credB64) => {
+    const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([b64(bundleB64)], 'diploma.proof.json', { type: 'application/json' }));
+    dt.items.add(new File([b64(credB64)], 'diploma.json', { type: 'application/json' }));
+    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, fs.readFileSync(path.join(dd, 'bundle.json')).toString('base64'), fs.readFileSync(path.join(dd, 'credential')).toString('base64'));
+  await page.waitForFunction(() => !document.getElementById('result').hidden, { timeout: 10000 });
+  const dropped = await page.evaluate(() => [document.getElementById('status').textContent,
+    document.getElementById('bundle-name').textContent, document.getElementById('credential-name').textContent]);
+  check(dropped[0] === 'VALID' && /diploma\.proof\.json/.test(dropped[1]) && /diploma\.json/.test(dropped[2]),
+    'drop: both files dropped together are told apart and read VALID', dropped.join(' / '));
+
   // ---- keyboard: type a hash, press Enter ----
   await page.goto(base + '/', { waitUntil: 'networkidle0' });
   await page.waitForSelector('html[data-ready=true]');
