@@ -6,7 +6,9 @@
 # and through verify.js in Node, and both must give the expected status and
 # the same check names and outcomes (tests/js/web_conformance.mjs). Cases too
 # big to commit are made here: a bundle of exactly 1 MiB (read) and one byte
-# more (refused), a credential one byte over 16 MiB (refused).
+# more (refused), a credential one byte over 16 MiB (refused). Then seeded
+# random inputs: mutated bundles and credentials, and number literals of
+# every kind, on which both must agree (tests/js/web_differential.mjs).
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -55,4 +57,14 @@ while read -r l; do
     esac
 done <<<"$out"
 grep -q '^3 passed, 0 failed$' <<<"$out" || fail "limit cases: $(tail -n 1 <<<"$out")"
+
+# --- seeded random inputs (tests/js/web_differential.mjs) ------------------------------
+out=$(node tests/js/web_differential.mjs "$V" 2>&1)
+while read -r l; do
+    case "$l" in
+        ok*) ok "random: ${l#ok   }" ;;
+        FAIL*) fail "random: ${l#FAIL }" ;;
+    esac
+done <<<"$out"
+grep -q '^2 passed, 0 failed$' <<<"$out" || fail "random inputs: $(tail -n 1 <<<"$out")"
 finish
