@@ -76,7 +76,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 DEPS_STAMP = $(BUILD)/.deps-ok
 
-.PHONY: all deps test asan bench fuzz fuzz-build demo install uninstall clean
+.PHONY: all deps test asan bench fuzz fuzz-build demo web install uninstall clean
 .SECONDARY:
 all: $(BINS) $(LIBCORE) $(LIBANCHOR) $(LIBNOTARY) $(LIBVERIFIER)
 
@@ -180,6 +180,11 @@ bench: all $(BENCH_BINS)
 
 demo: all
 	@BUILD=$(BUILD) scripts/demo.sh
+
+# The browser verifier (web/, static files): served on 127.0.0.1:$(WEB_PORT).
+WEB_PORT ?= 8080
+web:
+	@scripts/serve-web.sh $(WEB_PORT)
 
 # Everything below honours DESTDIR (a staging root: then nothing else on the
 # machine is touched) and PREFIX. Only a real install as root (no DESTDIR)

@@ -16,6 +16,7 @@ PKGS=(build-essential pkg-config ca-certificates
       zbar-tools # tests/cli/embed.sh decodes the QR codes with zbarimg, an independent decoder
       sqlite3 fiu-utils # sqlite3: store checks in tests; fiu-utils: fiu-run for tests/cli/durability.sh
       postgresql # the PostgreSQL store's tests start their own server (tests/lib/pg.sh)
+      chromium # the browser verifier's tests (tests/cli/web_browser.sh, puppeteer-core drives it; no browser download)
       systemd man-db groff-base) # tests/cli/packaging.sh: systemd-analyze verify, systemd-sysusers, man -l, groff
 NPM_DIRS=()
 while [ $# -gt 0 ]; do

@@ -1,0 +1,156 @@
+// tests/js/web_browser.mjs — the browser verifier in a real browser: Debian's
+// chromium driven by puppeteer-core (pinned in package-lock.json; no browser
+// is downloaded). Run by tests/cli/web_browser.sh, which serves web/ on a free
+// loopback port:
+//   node tests/js/web_browser.mjs BASE_URL [SCREENSHOT_DIR]
+// Checks: every corpus case through verifyCredential() inside the page gives
+// the expected status and checks; the UI path (choose files → Verify → status
+// text) for VALID, INVALID, UNKNOWN and a wrong file, with screenshots of each
+// state; a hash typed and submitted with the keyboard; the ledger endpoint
+// presets and localStorage; nothing is loaded from anywhere but the page's
+// own server. One line per check, then "N passed, N failed".
+import fs from 'node:fs';
+import path from 'node:path';
+import puppeteer from 'puppeteer-core';
+
+const base = process.argv[2];
+const shots = process.argv[3] || '';
+const casesDir = new URL('../conformance/cases', import.meta.url).pathname;
+let passed = 0, failed = 0;
+const ok = (m) => { passed++; console.log(`ok   ${m}`); };
+const bad = (m) => { failed++; console.log(`FAIL ${m}`); };
+const check = (cond, m, why = '') => (cond ? ok(m) : bad(why ? `${m}: ${why}` : m));
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage'],
+});
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1000, height: 900 });
+  const foreign = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(base + '/', { waitUntil: 'networkidle0' });
+  await page.waitForSelector('html[data-ready=true]', { timeout: 10000 });
+  ok('the page loads and its script runs');
+
+  // ---- the whole corpus through the entry point, in the browser ----
+  const names = fs.readdirSync(casesDir).sort();
+  let same = 0;
+  for (const name of names) {
+    const d = path.join(casesDir, name);
+    const want = JSON.parse(fs.readFileSync(path.join(d, 'expected.json'), 'utf8'));
+    const hashFile = path.join(d, 'hash');
+    const input = { bundle: fs.readFileSync(path.join(d, 'bundle.json')).toString('base64') };
+    if (fs.existsSync(hashFile)) input.hash = fs.readFileSync(hashFile, 'utf8').trim();
+    else input.credential = fs.readFileSync(path.join(d, 'credential')).toString('base64');
+    const got = await page.evaluate(async (inp) => {
+      const { verifyCredential } = await import('./verify.js');
+      const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+      const arg = { bundle: b64(inp.bundle) };
+      if (inp.hash !== undefined) arg.hash = inp.hash;
+      else arg.credential = b64(inp.credential);
+      const r = await verifyCredential(arg);
+      return { status: r.status, checks: r.checks.map(({ name, outcome }) => ({ name, outcome })) };
+    }, input);
+    const g = JSON.stringify(got), w = JSON.stringify({ status: want.status, checks: want.checks });
+    if (g === w) same++;
+    else bad(`corpus case ${name} in the browser: ${g} != ${w}`);
+  }
+  check(same === names.length && names.length >= 100, `all ${names.length} corpus cases give the CLI's verdict in chromium`);
+
+  // ---- the UI path ----
+  async function verifyUi(caseName, { bundleFrom, label }) {
+    await page.goto(base + '/', { waitUntil: 'networkidle0' });
+    await page.waitForSelector('html[data-ready=true]');
+    const d = path.join(casesDir, caseName);
+    const cred = await page.$('#credential');
+    await cred.uploadFile(path.join(d, 'credential'));
+    const bun = await page.$('#bundle');
+    await bun.uploadFile(bundleFrom || path.join(d, 'bundle.json'));
+    await page.waitForFunction(() => document.getElementById('bundle-name').textContent.includes('chosen'));
+    await page.click('#verify');
+    await page.waitForFunction(() => !document.getElementById('result').hidden);
+    const ui = await page.evaluate(() => ({
+      status: document.getElementById('status').textContent,
+      words: document.getElementById('status-words').textContent,
+      next: document.getElementById('next').hidden ? '' : document.getElementById('next').textContent,
+      error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
+      facts: document.getElementById('facts').textContent,
+      rows: [...document.querySelectorAll('#checks tbody tr')].map((tr) => [tr.dataset.check, tr.dataset.outcome]),
+    }));
+    if (shots) await page.screenshot({ path: path.join(shots, `web-${label}.png`), fullPage: true });
+    return ui;
+  }
+  const rowsOf = (name) => JSON.parse(fs.readFileSync(path.join(casesDir, name, 'expected.json'), 'utf8')).checks.map((c) => [c.name, c.outcome]);
+
+  let ui = await verifyUi('valid-notary-demo', { label: 'valid' });
+  check(ui.status === 'VALID', 'UI: a credential and bundle of `make demo` read VALID', ui.status);
+  check(JSON.stringify(ui.rows) === JSON.stringify(rowsOf('valid-notary-demo')), 'UI: every named check is listed with its outcome', JSON.stringify(ui.rows));
+  check(/Issuer \(claimed\)0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1/.test(ui.facts) && /\(UTC\)/.test(ui.facts) && /\(local\)/.test(ui.facts),
+    'UI: issuer, batch and block time (local and UTC) are shown', ui.facts);
+
+  ui = await verifyUi('invalid-notary-demo-tampered', { label: 'invalid' });
+  check(ui.status === 'INVALID', 'UI: a tampered credential reads INVALID', ui.status);
+  check(JSON.stringify(ui.rows) === JSON.stringify(rowsOf('invalid-notary-demo-tampered')), 'UI: the failed check is listed as fail');
+
+  ui = await verifyUi('unknown-pending', { label: 'unknown' });
+  check(ui.status === 'UNKNOWN' && /What to do next/.test(ui.next), 'UI: a pending bundle reads UNKNOWN with what to do next', `${ui.status} / ${ui.next}`);
+
+  ui = await verifyUi('valid-vc', { label: 'wrong-file', bundleFrom: path.join(casesDir, 'valid-vc', 'credential') });
+  check(/ERROR/.test(ui.status) && /bundle: .*type (is missing|must be a string)/.test(ui.error) && /chose the proof bundle/.test(ui.error),
+    'UI: a credential given as the bundle gets a clear error naming the wrong file', `${ui.status} / ${ui.error}`);
+
+  // ---- drop both files at once (in either order): the page tells them apart and verifies ----
+  await page.goto(base + '/', { waitUntil: 'networkidle0' });
+  await page.waitForSelector('html[data-ready=true]');
+  const dd = path.join(casesDir, 'valid-notary-demo');
+  await page.evaluate(async (bundleB64, credB64) => {
+    const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([b64(bundleB64)], 'diploma.proof.json', { type: 'application/json' }));
+    dt.items.add(new File([b64(credB64)], 'diploma.json', { type: 'application/json' }));
+    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, fs.readFileSync(path.join(dd, 'bundle.json')).toString('base64'), fs.readFileSync(path.join(dd, 'credential')).toString('base64'));
+  await page.waitForFunction(() => !document.getElementById('result').hidden, { timeout: 10000 });
+  const dropped = await page.evaluate(() => [document.getElementById('status').textContent,
+    document.getElementById('bundle-name').textContent, document.getElementById('credential-name').textContent]);
+  check(dropped[0] === 'VALID' && /diploma\.proof\.json/.test(dropped[1]) && /diploma\.json/.test(dropped[2]),
+    'drop: both files dropped together are told apart and read VALID', dropped.join(' / '));
+
+  // ---- keyboard: type a hash, press Enter ----
+  await page.goto(base + '/', { waitUntil: 'networkidle0' });
+  await page.waitForSelector('html[data-ready=true]');
+  await (await page.$('#bundle')).uploadFile(path.join(casesDir, 'valid-hash', 'bundle.json'));
+  await page.waitForFunction(() => document.getElementById('bundle-name').textContent.includes('chosen'));
+  await page.focus('#hash');
+  await page.keyboard.type(fs.readFileSync(path.join(casesDir, 'valid-hash', 'hash'), 'utf8').trim());
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !document.getElementById('result').hidden);
+  const st = await page.$eval('#status', (e) => e.textContent);
+  check(st === 'VALID', 'keyboard: a typed hash submitted with Enter reads VALID', st);
+
+  // ---- ledger endpoint: presets from config.json, remembered ----
+  const presets = await page.$$eval('#rpc-presets option', (os) => os.map((o) => o.value));
+  const cfg = JSON.parse(fs.readFileSync(new URL('../../web/config.json', import.meta.url), 'utf8'));
+  check(JSON.stringify(presets) === JSON.stringify(cfg.ledgers.map((l) => l.url)), 'the ledger presets come from config.json', JSON.stringify(presets));
+  await page.focus('#rpc');
+  await page.keyboard.type('http://127.0.0.1:9/rpc');
+  await page.keyboard.press('Tab');
+  await page.reload({ waitUntil: 'networkidle0' });
+  await page.waitForSelector('html[data-ready=true]');
+  const kept = await page.$eval('#rpc', (e) => e.value);
+  check(kept === 'http://127.0.0.1:9/rpc', 'the ledger endpoint is remembered across a reload (localStorage)', kept);
+
+  check(foreign.length === 0, 'the page loads nothing from any other origin', foreign.join(' '));
+  check(pageErrors.length === 0, 'no script errors in the page', pageErrors.join(' | '));
+} catch (e) {
+  bad(`browser test stopped: ${e.stack}`);
+} finally {
+  await browser.close();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,177 @@
+// web/app.js — the page around web/verify.js: picking or dropping the two
+// files, the ledger endpoint field (presets from config.json, remembered in
+// localStorage), and the result in words. All verdicts come from
+// verifyCredential(); this file only reads files and shows what it returns.
+import { verifyCredential, STATUS_WORDS } from './verify.js';
+
+const $ = (id) => document.getElementById(id);
+const RPC_KEY = 'credential-notary.rpc';
+const MARK = { VALID: '✓', INVALID: '✗', REVOKED: '✗', UNKNOWN: '?', ERROR: '!' };
+const OUTCOME_WORDS = { pass: 'pass', fail: 'FAIL', unknown: 'unknown', skipped: 'skipped (not checked)', revoked: 'REVOKED' };
+
+// The files chosen so far (from the inputs or a drop): {name, bytes}.
+const picked = { credential: null, bundle: null };
+
+async function readFile(f) {
+  return { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) };
+}
+
+function showPicked() {
+  $('credential-name').textContent = picked.credential ? `chosen: ${picked.credential.name}` : '';
+  $('bundle-name').textContent = picked.bundle ? `chosen: ${picked.bundle.name}` : '';
+}
+
+// A dropped file is the bundle if it says so ("type": "CredentialNotaryProof"
+// near the start); everything else is the credential.
+function looksLikeBundle(bytes) {
+  const head = new TextDecoder().decode(bytes.subarray(0, 4096));
+  return /"type"\s*:\s*"CredentialNotaryProof"/.test(head);
+}
+
+async function onDrop(ev) {
+  ev.preventDefault();
+  $('drop').classList.remove('over');
+  const files = [...(ev.dataTransfer ? ev.dataTransfer.files : [])];
+  for (const f of files.slice(0, 2)) {
+    const r = await readFile(f);
+    if (looksLikeBundle(r.bytes)) picked.bundle = r;
+    else picked.credential = r;
+  }
+  showPicked();
+  if (picked.bundle && (picked.credential || $('hash').value.trim())) run();
+}
+
+function fact(dl, term, value) {
+  const dt = document.createElement('dt');
+  dt.textContent = term;
+  const dd = document.createElement('dd');
+  dd.textContent = value;
+  dl.append(dt, dd);
+}
+
+function when(seconds) {
+  const d = new Date(Number(seconds) * 1000);
+  return `${d.toLocaleString()} (local) — ${d.toISOString().replace('.000Z', 'Z')} (UTC)`;
+}
+
+function nextSteps(r) {
+  if (r.status !== 'UNKNOWN') return '';
+  if (r.bundle && !r.bundle.anchored)
+    return 'The issuer has closed the batch but not yet written its root to the ledger. Ask the holder (or the issuer) ' +
+      'for the proof bundle again in a little while, once the batch is anchored, and verify again. ' +
+      'Until then, do not treat the credential as verified.';
+  return 'Nothing failed, but something could not be decided. Try again later, or verify with the command-line ' +
+    'verifier against a ledger node you trust. Until then, do not treat the credential as verified.';
+}
+
+function wrongFileHint(msg) {
+  if (/^bundle:/.test(msg))
+    return 'The proof bundle could not be read. Check that you chose the proof bundle (a JSON file with ' +
+      '"type": "CredentialNotaryProof", usually NAME.proof.json) and not the credential, and that it is complete.';
+  if (/^credential|^--hash/.test(msg))
+    return 'The credential could not be read. A JSON credential must be strict JSON (no duplicate keys, no ' +
+      'comments, numbers a double can hold exactly); any other file is checked byte for byte.';
+  return '';
+}
+
+function show(r) {
+  const sec = $('result');
+  sec.hidden = false;
+  sec.className = r.status;
+  $('status').textContent = r.status === 'ERROR' ? 'ERROR — could not verify' : r.status;
+  $('status-mark').textContent = MARK[r.status] || '';
+  $('status-words').textContent = STATUS_WORDS[r.status] ? `${r.status}: ${STATUS_WORDS[r.status]}.` : '';
+  $('notice').textContent = r.status === 'ERROR' ? '' :
+    'The ledger was NOT checked (offline): the batch root is only as trustworthy as the bundle itself, and the ' +
+    'anchor details below are the bundle\'s claims. Verify online to confirm that the issuer anchored this root.';
+  const next = nextSteps(r);
+  $('next').hidden = !next;
+  $('next').textContent = next ? `What to do next: ${next}` : '';
+  $('error').hidden = !r.error;
+  $('error').textContent = r.error ? `${r.error}\n\n${wrongFileHint(r.error)}` : '';
+
+  const dl = $('facts');
+  dl.replaceChildren();
+  const b = r.bundle;
+  if (r.credentialHash) fact(dl, 'Credential hash', `${r.credentialHash} (${r.hashing})`);
+  if (b) {
+    fact(dl, 'Batch', `issuance batch number ${b.batch.seq} (${b.batch.size} credential${b.batch.size === 1n ? '' : 's'}), ` +
+      `leaf ${b.inclusion.leafIndex}, closed ${when(b.batch.closedAt)}`);
+    fact(dl, 'Batch root', b.batch.root);
+    if (b.anchor) {
+      const a = b.anchor;
+      fact(dl, 'Issuer (claimed)', a.issuer);
+      fact(dl, 'Ledger (claimed)', `${a.ledger}, chain id ${a.chainId}, contract ${a.contract}`);
+      fact(dl, 'Block (claimed)', `${a.blockNumber} ${a.blockHash}`);
+      fact(dl, 'Block time (claimed)', when(a.blockTime));
+      fact(dl, 'Transaction (claimed)', a.txHash);
+    } else {
+      fact(dl, 'Anchor', 'none yet: the bundle is pending');
+    }
+  }
+  const body = $('checks').tBodies[0];
+  body.replaceChildren();
+  for (const c of r.checks) {
+    const tr = document.createElement('tr');
+    tr.dataset.check = c.name;
+    tr.dataset.outcome = c.outcome;
+    for (const [text, cls] of [[c.name, ''], [OUTCOME_WORDS[c.outcome] || c.outcome, `o-${c.outcome}`], [c.detail, '']]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      if (cls) td.className = cls;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  $('checks').hidden = r.checks.length === 0;
+}
+
+async function run() {
+  const hash = $('hash').value.trim();
+  const errorOnly = (msg) => show({ status: 'ERROR', checks: [], error: msg, bundle: null });
+  if (!picked.bundle) return errorOnly('Choose the proof bundle (the JSON file that came with the credential).');
+  if (!picked.credential && !hash) return errorOnly('Choose the credential file, or type its hash.');
+  if (picked.credential && hash) return errorOnly('Give either the credential file or its hash, not both: clear the hash field.');
+  $('verify').disabled = true;
+  try {
+    const input = { bundle: picked.bundle.bytes };
+    if (hash) input.hash = hash;
+    else input.credential = picked.credential.bytes;
+    show(await verifyCredential(input));
+  } catch (e) {
+    errorOnly(`The page could not verify: ${e.message}`);
+  } finally {
+    $('verify').disabled = false;
+  }
+}
+
+async function loadPresets() {
+  const rpc = $('rpc');
+  rpc.value = localStorage.getItem(RPC_KEY) || '';
+  rpc.addEventListener('change', () => localStorage.setItem(RPC_KEY, rpc.value.trim()));
+  try {
+    const cfg = await (await fetch('config.json')).json();
+    for (const l of cfg.ledgers || []) {
+      const o = document.createElement('option');
+      o.value = l.url;
+      o.label = l.name;
+      $('rpc-presets').append(o);
+    }
+  } catch {
+    /* no presets: the field still takes any URL */
+  }
+}
+
+for (const which of ['credential', 'bundle'])
+  $(which).addEventListener('change', async (ev) => {
+    const f = ev.target.files[0];
+    picked[which] = f ? await readFile(f) : null;
+    showPicked();
+  });
+const drop = $('drop');
+for (const t of ['dragenter', 'dragover']) drop.addEventListener(t, (ev) => { ev.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', onDrop);
+$('form').addEventListener('submit', (ev) => { ev.preventDefault(); run(); });
+loadPresets();
+document.documentElement.dataset.ready = 'true';
