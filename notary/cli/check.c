@@ -63,27 +63,13 @@ static void print_table(const struct scrub_result *r)
 
 int cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {{"offline", no_argument, 0, 'o'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bool offline = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'o')
-            offline = true;
-        else if (c == 'j')
-            g_cli.json = true;
-        else if (c == 'h')
-            return fputs(CHECK_USAGE, stdout), EXIT_OK;
-        else
-            return cli_usage_error("check", "unknown option");
-    }
-    if (optind < argc)
-        return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
+    const struct cli_opt opts[] = {CLI_FLAG("offline", &offline), CLI_JSON, CLI_HELP, {0}};
+    struct cli_args args = {"check", CHECK_USAGE, opts, CLI_CONTINUE, NULL};
     struct cli_ctx cx;
-    int code = cli_open(&cx);
-    if (code != CLI_CONTINUE)
+    int code;
+    if ((code = cli_parse(&args, argc, argv, 0)) != CLI_CONTINUE ||
+        (code = cli_open(&cx)) != CLI_CONTINUE)
         return code;
     struct evm_ledger l = {0};
     struct anchoring_root_ctx rctx = {.ledger = &l, .ebsi = anchoring_is_ebsi(cx.store)};
