@@ -121,6 +121,17 @@ static bool number_in(const char *s, unsigned long long lo, unsigned long long h
     return !*end && end != s && *v >= lo && *v <= hi;
 }
 
+/* The last arms of a command's option switch: --help/-h (c == 'h') prints
+ * usage and returns 0; anything else (getopt has said what) points to
+ * `verifier CMD --help` and returns EXIT_USAGE. */
+static int help_or_try(int c, const char *cmd, const char *usage)
+{
+    if (c == 'h')
+        return fputs(usage, stdout), 0;
+    fprintf(stderr, "Try 'verifier %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "verifier: ");
@@ -255,11 +266,8 @@ static int cmd_verify(int argc, char **argv)
                 return usage_error("--timeout %s: give seconds from 1 to 600", optarg);
             break;
         case 'h':
-            fputs(VERIFY_USAGE, stdout);
-            return 0;
         default:
-            fprintf(stderr, "Try 'verifier verify --help'.\n");
-            return EXIT_USAGE;
+            return help_or_try(c, "verify", VERIFY_USAGE);
         }
     }
     const char *credential = optind < argc ? argv[optind] : NULL;
@@ -494,11 +502,8 @@ static int cmd_audit(int argc, char **argv)
                 o.timeout_ms = (unsigned)v * 1000;
             break;
         case 'h':
-            fputs(AUDIT_USAGE, stdout);
-            return 0;
         default:
-            fprintf(stderr, "Try 'verifier audit --help'.\n");
-            return EXIT_USAGE;
+            return help_or_try(c, "audit", AUDIT_USAGE);
         }
     }
     if (optind < argc)
