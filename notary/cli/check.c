@@ -75,7 +75,7 @@ int cmd_check(int argc, char **argv)
     struct anchoring_root_ctx rctx = {.ledger = &l, .ebsi = anchoring_is_ebsi(cx.store)};
     struct scrub_ledger ledger = {anchoring_root_of, &rctx};
     bool use_ledger = !offline;
-    char why[300] = "";
+    char why[sizeof ((struct scrub_result *)0)->incomplete_why] = ""; /* as it is kept */
     if (use_ledger) {
         char *issuer = NULL;
         uint64_t conf;
@@ -85,7 +85,7 @@ int cmd_check(int argc, char **argv)
             (rc = addr20_from_hex(issuer, &rctx.issuer, &le)) ||
             (rc = cli_connect_ledger(cx.store, 0, 0, &l, &conf, &rctx.contract, &le))) {
             /* The store is still checked; the result says it is incomplete. */
-            snprintf(why, sizeof why, "the ledger: %.250s", le.msg);
+            snprintf(why, sizeof why, "the ledger: %.243s", le.msg);
             use_ledger = false;
         }
         free(issuer);
