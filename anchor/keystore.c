@@ -378,16 +378,11 @@ out:
 static err_code read_keyfile(const char *path, int check_mode, struct buf *out, struct err *e)
 {
     *out = (struct buf){0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return err_set(e, errno == ENOENT ? E_NOT_FOUND : E_IO, "%s: cannot open: %s", path,
-                       strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
-        close(fd);
-        return err_set(e, E_IO, "%s: cannot stat: %s", path, strerror(saved));
-    }
+    err_code rc = file_open_stat(path, 0, &fd, &st, e);
+    if (rc)
+        return rc;
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return err_set(e, E_STATE, "%s: not a regular file", path);
@@ -403,15 +398,7 @@ static err_code read_keyfile(const char *path, int check_mode, struct buf *out, 
         return err_set(e, E_LIMIT, "%s: %lld bytes is larger than the keystore limit of %d bytes",
                        path, (long long)st.st_size, KEYSTORE_MAX_BYTES);
     }
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        int saved = errno;
-        close(fd);
-        return err_set(e, E_IO, "%s: cannot open: %s", path, strerror(saved));
-    }
-    err_code rc = file_read_stream(f, path, KEYSTORE_MAX_BYTES, out, e);
-    fclose(f);
-    return rc;
+    return file_read_fd(fd, path, KEYSTORE_MAX_BYTES, out, e);
 }
 
 err_code keystore_read(const char *path, const char *password, uint8_t privkey[32],

@@ -61,16 +61,11 @@ err_code file_read_all(const char *path, size_t max, struct buf *out, struct err
         return file_read_stream(stdin, "<stdin>", max, out, e);
     /* O_NONBLOCK: opening a FIFO nobody writes to must not block; the type
      * is checked on the open descriptor (no race with a rename). */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return err_set(e, errno == ENOENT ? E_NOT_FOUND : E_IO, "%s: cannot open: %s", path,
-                       strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
-        close(fd);
-        return err_set(e, E_IO, "%s: cannot stat: %s", path, strerror(saved));
-    }
+    err_code rc = file_open_stat(path, O_NONBLOCK, &fd, &st, e);
+    if (rc)
+        return rc;
     if (!S_ISREG(st.st_mode) && !is_dev_null(&st)) {
         close(fd);
         return err_set(e, E_INVALID,
@@ -78,6 +73,26 @@ err_code file_read_all(const char *path, size_t max, struct buf *out, struct err
                        "pipe, give '-' and send the data to standard input)",
                        path, kind_of(st.st_mode));
     }
+    return file_read_fd(fd, path, max, out, e);
+}
+
+err_code file_open_stat(const char *path, int flags, int *fd, struct stat *st, struct err *e)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
+    if (*fd < 0)
+        return err_set(e, errno == ENOENT ? E_NOT_FOUND : E_IO, "%s: cannot open: %s", path,
+                       strerror(errno));
+    if (fstat(*fd, st) != 0) {
+        int saved = errno;
+        close(*fd);
+        *fd = -1;
+        return err_set(e, E_IO, "%s: cannot stat: %s", path, strerror(saved));
+    }
+    return E_OK;
+}
+
+err_code file_read_fd(int fd, const char *path, size_t max, struct buf *out, struct err *e)
+{
     int fl = fcntl(fd, F_GETFL);
     FILE *f = fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
@@ -90,28 +105,32 @@ err_code file_read_all(const char *path, size_t max, struct buf *out, struct err
     return rc;
 }
 
+int file_sync_path(const char *path, int flags, bool whole_fs, bool *opened)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    *opened = fd >= 0;
+    if (fd < 0)
+        return errno;
+    int r = whole_fs ? syncfs(fd) : fsync(fd);
+    int saved = errno;
+    close(fd);
+    return r ? saved : 0;
+}
+
 static err_code fsync_dir_of(const char *path, struct err *e)
 {
     char *copy = strdup(path);
     if (!copy)
         return err_set(e, E_NOMEM, "out of memory");
     const char *dir = dirname(copy);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) {
-        err_set(e, E_IO, "%s: cannot open directory: %s", dir, strerror(errno));
-        free(copy);
-        return E_IO;
-    }
-    int r = fsync(fd);
-    int saved = errno;
-    close(fd);
-    if (r != 0) {
-        err_set(e, E_IO, "%s: fsync of directory failed: %s", dir, strerror(saved));
-        free(copy);
-        return E_IO;
-    }
+    bool opened;
+    int er = file_sync_path(dir, O_RDONLY | O_DIRECTORY, false, &opened);
+    if (er)
+        err_set(e, E_IO,
+                opened ? "%s: fsync of directory failed: %s" : "%s: cannot open directory: %s",
+                dir, strerror(er));
     free(copy);
-    return E_OK;
+    return er ? E_IO : E_OK;
 }
 
 static err_code write_atomic(const char *path, const void *data, size_t len, mode_t mode,
@@ -179,13 +198,10 @@ err_code file_write_atomic_nosync(const char *path, const void *data, size_t len
 
 err_code file_sync_fs(const char *dir, struct err *e)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return err_set(e, E_IO, "%s: cannot open directory: %s", dir, strerror(errno));
-    int r = syncfs(fd);
-    int saved = errno;
-    close(fd);
-    if (r != 0)
-        return err_set(e, E_IO, "%s: syncfs failed: %s", dir, strerror(saved));
+    bool opened;
+    int er = file_sync_path(dir, O_RDONLY | O_DIRECTORY, true, &opened);
+    if (er)
+        return err_set(e, E_IO, opened ? "%s: syncfs failed: %s" : "%s: cannot open directory: %s",
+                       dir, strerror(er));
     return E_OK;
 }

@@ -10,8 +10,10 @@
 #ifndef CORE_FILEIO_H
 #define CORE_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "core/bytes.h"
@@ -24,6 +26,27 @@
  * (a FIFO nobody writes to would block forever; the open itself never
  * blocks). Missing → E_NOT_FOUND; other open/read errors → E_IO. */
 err_code file_read_all(const char *path, size_t max, struct buf *out, struct err *e) MUST_CHECK;
+
+/* Open `path` for reading with O_CLOEXEC | O_NOCTTY | `flags` (e.g.
+ * O_NONBLOCK) and fstat the descriptor into *st, so a check of the file's
+ * type or mode is made on what is then read. On success *fd is the
+ * caller's to close. Errors (nothing left open): E_NOT_FOUND or E_IO
+ * "PATH: cannot open: WHY"; E_IO "PATH: cannot stat: WHY". */
+err_code file_open_stat(const char *path, int flags, int *fd, struct stat *st,
+                        struct err *e) MUST_CHECK;
+
+/* Read all of the open file `fd` (blocking, whatever its flags were) with
+ * file_read_stream's limit rule, and close it (also on an error). `path`
+ * names it in messages; E_IO "PATH: cannot open: WHY" when no stream can
+ * be made of it. */
+err_code file_read_fd(int fd, const char *path, size_t max, struct buf *out,
+                      struct err *e) MUST_CHECK;
+
+/* fsync (whole_fs: syncfs, the whole file system) what `path` names, opened
+ * with O_CLOEXEC | `flags` (O_RDONLY | O_DIRECTORY for a directory).
+ * Returns 0, or the errno of the step that failed with *opened saying
+ * whether the open succeeded — callers word their own messages. */
+int file_sync_path(const char *path, int flags, bool whole_fs, bool *opened);
 
 /* Read all of an open stream (not closed) with the same limit rule. `name` is
  * used in messages only. */

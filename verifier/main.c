@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,27 @@ static const char VERIFY_USAGE[] =
     "  4  REVOKED  the credential was issued and anchored, and the issuer's anchored\n"
     "              revocation log revokes it\n";
 
+/* An option's decimal value in lo..hi into *v (as strtoull reads it: the
+ * whole of s, at least one digit). False when s is not that. */
+static bool number_in(const char *s, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *v)
+{
+    char *end;
+    *v = strtoull(s, &end, 10);
+    return !*end && end != s && *v >= lo && *v <= hi;
+}
+
+/* The last arms of a command's option switch: --help/-h (c == 'h') prints
+ * usage and returns 0; anything else (getopt has said what) points to
+ * `verifier CMD --help` and returns EXIT_USAGE. */
+static int help_or_try(int c, const char *cmd, const char *usage)
+{
+    if (c == 'h')
+        return fputs(usage, stdout), 0;
+    fprintf(stderr, "Try 'verifier %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "verifier: ");
@@ -178,7 +200,6 @@ static int cmd_verify(int argc, char **argv)
     const char *revocations = NULL;
     unsigned long long confirmations = 1, timeout_s = 30, log_window = 0;
     struct err ae = {0};
-    char *end;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
@@ -219,8 +240,7 @@ static int cmd_verify(int argc, char **argv)
             trusted_file = optarg;
             break;
         case OPT_CONF:
-            confirmations = strtoull(optarg, &end, 10);
-            if (*end || end == optarg || confirmations < 1 || confirmations > 100000)
+            if (!number_in(optarg, 1, 100000, &confirmations))
                 return usage_error("--confirmations %s: give a number from 1 to 100000", optarg);
             break;
         case OPT_CONTRACT:
@@ -237,22 +257,17 @@ static int cmd_verify(int argc, char **argv)
             revocations = optarg;
             break;
         case OPT_LOGWIN:
-            log_window = strtoull(optarg, &end, 10);
-            if (*end || end == optarg || log_window < 1 || log_window > 1000000)
+            if (!number_in(optarg, 1, 1000000, &log_window))
                 return usage_error("--log-window %s: give a number of blocks from 1 to 1000000",
                                    optarg);
             break;
         case OPT_TIMEOUT:
-            timeout_s = strtoull(optarg, &end, 10);
-            if (*end || end == optarg || timeout_s < 1 || timeout_s > 600)
+            if (!number_in(optarg, 1, 600, &timeout_s))
                 return usage_error("--timeout %s: give seconds from 1 to 600", optarg);
             break;
         case 'h':
-            fputs(VERIFY_USAGE, stdout);
-            return 0;
         default:
-            fprintf(stderr, "Try 'verifier verify --help'.\n");
-            return EXIT_USAGE;
+            return help_or_try(c, "verify", VERIFY_USAGE);
         }
     }
     const char *credential = optind < argc ? argv[optind] : NULL;
@@ -440,7 +455,6 @@ static int cmd_audit(int argc, char **argv)
     bool have_issuer = false, json = false;
     const char *html = NULL;
     struct err e = {0};
-    char *end;
     unsigned long long v;
     int c;
     optind = 1;
@@ -474,8 +488,7 @@ static int cmd_audit(int argc, char **argv)
         case OPT_WIN:
         case OPT_CONF:
         case OPT_TIMEOUT:
-            v = strtoull(optarg, &end, 10);
-            if (*end || end == optarg || (c != OPT_FROM && (v < 1 || v > 1000000)))
+            if (!number_in(optarg, c != OPT_FROM, c == OPT_FROM ? ULLONG_MAX : 1000000, &v))
                 return usage_error("option value %s: give a positive number", optarg);
             if (c == OPT_FROM)
                 o.from_block = v;
@@ -489,11 +502,8 @@ static int cmd_audit(int argc, char **argv)
                 o.timeout_ms = (unsigned)v * 1000;
             break;
         case 'h':
-            fputs(AUDIT_USAGE, stdout);
-            return 0;
         default:
-            fprintf(stderr, "Try 'verifier audit --help'.\n");
-            return EXIT_USAGE;
+            return help_or_try(c, "audit", AUDIT_USAGE);
         }
     }
     if (optind < argc)

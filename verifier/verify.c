@@ -98,36 +98,18 @@ void verify_result_set_error(struct verify_result *r, const struct err *e)
 
 const char *verify_status_name(enum verify_status s)
 {
-    switch (s) {
-    case VERIFY_VALID:
-        return "VALID";
-    case VERIFY_INVALID:
-        return "INVALID";
-    case VERIFY_UNKNOWN:
-        return "UNKNOWN";
-    case VERIFY_ERROR:
-        return "ERROR";
-    case VERIFY_REVOKED:
-        return "REVOKED";
-    }
-    return "ERROR";
+    static const char *const names[] = {[VERIFY_VALID] = "VALID", [VERIFY_INVALID] = "INVALID",
+                                        [VERIFY_UNKNOWN] = "UNKNOWN", [VERIFY_ERROR] = "ERROR",
+                                        [VERIFY_REVOKED] = "REVOKED"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "ERROR";
 }
 
 const char *verify_outcome_name(enum verify_outcome o)
 {
-    switch (o) {
-    case VCHECK_PASS:
-        return "pass";
-    case VCHECK_FAIL:
-        return "fail";
-    case VCHECK_UNKNOWN:
-        return "unknown";
-    case VCHECK_SKIPPED:
-        return "skipped";
-    case VCHECK_REVOKED:
-        return "revoked";
-    }
-    return "unknown";
+    static const char *const names[] = {[VCHECK_PASS] = "pass", [VCHECK_FAIL] = "fail",
+                                        [VCHECK_UNKNOWN] = "unknown", [VCHECK_SKIPPED] = "skipped",
+                                        [VCHECK_REVOKED] = "revoked"};
+    return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
 }
 
 int verify_exit_code(enum verify_status s)

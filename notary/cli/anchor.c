@@ -54,29 +54,29 @@ static const char ANCHOR_USAGE[] =
     "                       says; an anchor already on the ledger is adopted)\n"
     "  --json               print the result as JSON\n";
 
-const struct option cli_anchor_run_opts[CLI_ANCHOR_RUN_OPTS] = {
-    {"timeout", required_argument, 0, 't'},
-    {"poll-ms", required_argument, 0, 'p'},
-    {"confirmations", required_argument, 0, 'n'},
-    {"rpc-timeout-ms", required_argument, 0, 'T'},
-    {"rpc-attempts", required_argument, 0, 'A'},
-    {"replace-after-blocks", required_argument, 0, 'R'},
-    {"max-fee-gwei", required_argument, 0, 'F'}};
+const struct cli_opt cli_anchor_run_opts[CLI_ANCHOR_RUN_OPTS] = {
+    CLI_OPT("timeout", required_argument, 't'),
+    CLI_OPT("poll-ms", required_argument, 'p'),
+    CLI_OPT("confirmations", required_argument, 'n'),
+    CLI_OPT("rpc-timeout-ms", required_argument, 'T'),
+    CLI_OPT("rpc-attempts", required_argument, 'A'),
+    CLI_OPT("replace-after-blocks", required_argument, 'R'),
+    CLI_OPT("max-fee-gwei", required_argument, 'F')};
 
 int cmd_anchor(int argc, char **argv) { return cli_anchor(argc, argv, NULL); }
 
 int cli_anchor(int argc, char **argv, json_t *extra)
 {
-    struct option opts[4 + CLI_ANCHOR_RUN_OPTS + 1] = {{"final-depth", required_argument, 0, 'D'},
-                                                       {"retry-failed", no_argument, 0, 'r'},
-                                                       {"json", no_argument, 0, 'j'},
-                                                       {"help", no_argument, 0, 'h'}};
-    memcpy(opts + 4, cli_anchor_run_opts, sizeof cli_anchor_run_opts);
     unsigned timeout = 300, poll = 1000, rpc_timeout = 0, rpc_attempts = 0;
     uint64_t conf_override = 0, replace_after = 0, max_fee_gwei = 0, final_depth = 0;
     bool retry = false;
+    struct cli_opt opts[4 + CLI_ANCHOR_RUN_OPTS + 1] = {
+        CLI_OPT("final-depth", required_argument, 'D'), CLI_FLAG("retry-failed", &retry), CLI_JSON,
+        CLI_HELP};
+    memcpy(opts + 4, cli_anchor_run_opts, sizeof cli_anchor_run_opts);
+    struct cli_args args = {"anchor", ANCHOR_USAGE, opts, CLI_CONTINUE, NULL};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_next(&args, argc, argv)) != -1) {
         switch (c) {
         case 't': timeout = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'p': poll = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -98,14 +98,10 @@ int cli_anchor(int argc, char **argv, json_t *extra)
             if (cli_parse_final_depth(optarg, &final_depth))
                 return cli_usage_error("anchor", "--final-depth must be 1..1000000");
             break;
-        case 'r': retry = true; break;
-        case 'j': g_cli.json = true; break;
-        case 'h': fputs(ANCHOR_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("anchor", "unknown option");
         }
     }
-    if (optind < argc)
-        return cli_usage_error("anchor", "unexpected argument '%s'", argv[optind]);
+    if ((c = cli_args_end(&args, argc, argv, 0)) != CLI_CONTINUE)
+        return c;
     struct err e = {0};
     struct store *s = NULL;
     struct signer *sg = NULL;
@@ -286,28 +282,17 @@ static void status_print_batches(const struct store_batch *list, size_t n)
 
 int cmd_status(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"check", no_argument, 0, 'c'},
-                                         {"final-depth", required_argument, 0, 'D'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bool check = false;
     uint64_t final_depth = 0;
+    const struct cli_opt opts[] = {CLI_JSON, CLI_FLAG("check", &check),
+                                   CLI_OPT("final-depth", required_argument, 'D'), CLI_HELP, {0}};
+    struct cli_args args = {"status", STATUS_USAGE, opts, CLI_CONTINUE, NULL};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': g_cli.json = true; break;
-        case 'c': check = true; break;
-        case 'D':
-            if (cli_parse_final_depth(optarg, &final_depth))
-                return cli_usage_error("status", "--final-depth must be 1..1000000");
-            break;
-        case 'h': fputs(STATUS_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("status", "unknown option");
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+    while (cli_next(&args, argc, argv) != -1) /* --final-depth */
+        if (cli_parse_final_depth(optarg, &final_depth))
+            return cli_usage_error("status", "--final-depth must be 1..1000000");
+    if ((c = cli_args_end(&args, argc, argv, 0)) != CLI_CONTINUE)
+        return c;
     if (final_depth && !check)
         return cli_usage_error("status", "--final-depth goes with --check");
     struct cli_ctx cx;

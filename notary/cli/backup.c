@@ -194,25 +194,14 @@ out:
 
 int cmd_backup(int argc, char **argv)
 {
-    static const struct option opts[] = {{"to", required_argument, 0, 't'},
-                                         {"with-key", no_argument, 0, 'k'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *to = NULL;
     bool with_key = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': to = optarg; break;
-        case 'k': with_key = true; break;
-        case 'j': g_cli.json = true; break;
-        case 'h': fputs(BACKUP_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("backup", "unknown option");
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("backup", "unexpected argument '%s'", argv[optind]);
+    const struct cli_opt opts[] = {CLI_VALUE("to", &to), CLI_FLAG("with-key", &with_key),
+                                   CLI_JSON, CLI_HELP, {0}};
+    struct cli_args args = {"backup", BACKUP_USAGE, opts, CLI_CONTINUE, NULL};
+    int code = cli_parse(&args, argc, argv, 0);
+    if (code != CLI_CONTINUE)
+        return code;
     if (!to || !*to)
         return cli_usage_error("backup", "--to PATH is needed");
     /* Not cli_open: a backup only reads (it does not finish an interrupted
@@ -397,23 +386,17 @@ out:
 
 int cmd_restore(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': g_cli.data = optarg; break;
-        case 'j': g_cli.json = true; break;
-        case 'h': fputs(RESTORE_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("restore", "unknown option");
-        }
-    }
+    const struct cli_opt opts[] = {CLI_VALUE("data", &g_cli.data), CLI_JSON, CLI_HELP, {0}};
+    struct cli_args args = {"restore", RESTORE_USAGE, opts, CLI_CONTINUE, NULL};
+    while (cli_next(&args, argc, argv) != -1)
+        ;
+    if (args.code != CLI_CONTINUE)
+        return args.code;
     if (optind >= argc)
         return cli_usage_error("restore", "which backup? (notary restore BACKUP --data DIR)");
-    if (optind + 1 < argc)
-        return cli_usage_error("restore", "unexpected argument '%s'", argv[optind + 1]);
+    int code = cli_args_end(&args, argc, argv, 1);
+    if (code != CLI_CONTINUE)
+        return code;
     const char *from = argv[optind];
     struct err e = {0};
     char *dir = cli_data_path(".");
@@ -425,7 +408,7 @@ int cmd_restore(int argc, char **argv)
     err_code rc = target_dir(dir, &e);
     if (!rc && (rc = restore(from, dir, lost, &checked, &key, &e)) && made)
         rmdir(dir); /* leave nothing behind but what was there */
-    int code = EXIT_OK;
+    code = EXIT_OK;
     if (rc) {
         code = cli_fail(cli_exit_for(rc), &e);
     } else if (g_cli.json) {

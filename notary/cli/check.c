@@ -63,33 +63,19 @@ static void print_table(const struct scrub_result *r)
 
 int cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {{"offline", no_argument, 0, 'o'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bool offline = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'o')
-            offline = true;
-        else if (c == 'j')
-            g_cli.json = true;
-        else if (c == 'h')
-            return fputs(CHECK_USAGE, stdout), EXIT_OK;
-        else
-            return cli_usage_error("check", "unknown option");
-    }
-    if (optind < argc)
-        return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
+    const struct cli_opt opts[] = {CLI_FLAG("offline", &offline), CLI_JSON, CLI_HELP, {0}};
+    struct cli_args args = {"check", CHECK_USAGE, opts, CLI_CONTINUE, NULL};
     struct cli_ctx cx;
-    int code = cli_open(&cx);
-    if (code != CLI_CONTINUE)
+    int code;
+    if ((code = cli_parse(&args, argc, argv, 0)) != CLI_CONTINUE ||
+        (code = cli_open(&cx)) != CLI_CONTINUE)
         return code;
     struct evm_ledger l = {0};
     struct anchoring_root_ctx rctx = {.ledger = &l, .ebsi = anchoring_is_ebsi(cx.store)};
     struct scrub_ledger ledger = {anchoring_root_of, &rctx};
     bool use_ledger = !offline;
-    char why[300] = "";
+    char why[sizeof ((struct scrub_result *)0)->incomplete_why] = ""; /* as it is kept */
     if (use_ledger) {
         char *issuer = NULL;
         uint64_t conf;
@@ -99,7 +85,7 @@ int cmd_check(int argc, char **argv)
             (rc = addr20_from_hex(issuer, &rctx.issuer, &le)) ||
             (rc = cli_connect_ledger(cx.store, 0, 0, &l, &conf, &rctx.contract, &le))) {
             /* The store is still checked; the result says it is incomplete. */
-            snprintf(why, sizeof why, "the ledger: %.250s", le.msg);
+            snprintf(why, sizeof why, "the ledger: %.243s", le.msg);
             use_ledger = false;
         }
         free(issuer);

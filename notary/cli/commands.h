@@ -24,6 +24,8 @@
 #include <getopt.h>
 #include <jansson.h>
 
+#include "notary/cli/common.h"
+
 int cmd_init(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_close(int argc, char **argv);
@@ -43,7 +45,7 @@ int cmd_check(int argc, char **argv);
  * passes on (how long to wait, ledger requests, fees): a table in anchor.c
  * both commands build their option lists from. */
 #define CLI_ANCHOR_RUN_OPTS 7
-extern const struct option cli_anchor_run_opts[CLI_ANCHOR_RUN_OPTS];
+extern const struct cli_opt cli_anchor_run_opts[CLI_ANCHOR_RUN_OPTS];
 
 /* `notary anchor ARGS` whose --json result also holds the members of
  * `extra` (borrowed; NULL: none) — for `notary checkpoint`, which passes on

@@ -95,22 +95,62 @@ void cli_log_line(void *arg, const char *fmt, va_list ap)
 
 /* ---- arguments --------------------------------------------------------------- */
 
+int cli_next(struct cli_args *a, int argc, char **argv)
+{
+    struct option lo[48];
+    size_t n = 0;
+    for (; a->opts[n].name && n < sizeof lo / sizeof lo[0] - 1; n++) {
+        const struct cli_opt *o = &a->opts[n];
+        bool mine = o->flag || o->value; /* handled here: told apart by its index */
+        lo[n] = (struct option){o->name, o->value ? required_argument : o->has_arg, NULL,
+                                mine ? 256 + (int)n : o->val};
+    }
+    lo[n] = (struct option){0, 0, 0, 0};
+    int c;
+    while (a->code == CLI_CONTINUE && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        if (c >= 256 && c < 256 + (int)n) {
+            const struct cli_opt *o = &a->opts[c - 256];
+            if (o->flag)
+                *o->flag = true;
+            else
+                *o->value = optarg;
+        } else if (c == 'h') {
+            fputs(a->usage, stdout);
+            a->code = EXIT_OK;
+        } else if (c == '?' || c == ':') {
+            a->code = cli_usage_error(a->cmd, "unknown option");
+        } else {
+            a->name = NULL;
+            for (size_t k = 0; k < n; k++)
+                if (lo[k].val == c)
+                    a->name = lo[k].name;
+            return c;
+        }
+    }
+    return -1;
+}
+
+int cli_args_end(struct cli_args *a, int argc, char **argv, int nargs)
+{
+    if (a->code != CLI_CONTINUE)
+        return a->code;
+    if (argc - optind > nargs)
+        return cli_usage_error(a->cmd, "unexpected argument '%s'", argv[optind + nargs]);
+    return CLI_CONTINUE;
+}
+
+int cli_parse(struct cli_args *a, int argc, char **argv, int nargs)
+{
+    while (cli_next(a, argc, argv) != -1)
+        ; /* a table of flags and values only: nothing is handed back */
+    return cli_args_end(a, argc, argv, nargs);
+}
+
 int cli_parse_json_only(int argc, char **argv, const char *cmd, const char *usage)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'j')
-            g_cli.json = true;
-        else if (c == 'h')
-            return fputs(usage, stdout), EXIT_OK;
-        else
-            return cli_usage_error(cmd, "unknown option");
-    }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    return CLI_CONTINUE;
+    const struct cli_opt opts[] = {CLI_JSON, CLI_HELP, {0}};
+    struct cli_args a = {cmd, usage, opts, CLI_CONTINUE, NULL};
+    return cli_parse(&a, argc, argv, 0);
 }
 
 int cli_parse_final_depth(const char *arg, uint64_t *out)

@@ -67,6 +67,52 @@ void cli_log_line(void *arg, const char *fmt, va_list ap);
 
 /* ---- arguments --------------------------------------------------------------- */
 
+/* One option of a command, in a table that ends with {0}. An option with
+ * `flag` is set true when given; one with `value` takes an argument and
+ * keeps the last one given (a pointer into argv); any other is handed to
+ * the command by cli_next with its `val` (a value from `optarg` when
+ * has_arg is required_argument). Build entries with the macros below;
+ * the table's order is the order getopt_long sees them in. */
+struct cli_opt {
+    const char *name; /* the long name, without "--" */
+    int has_arg;      /* no_argument or required_argument (getopt.h) */
+    int val;          /* for the command's switch (neither flag nor value) */
+    bool *flag;
+    const char **value;
+};
+#define CLI_FLAG(name, ptr) {(name), 0, 0, (ptr), NULL}
+#define CLI_VALUE(name, ptr) {(name), 1, 0, NULL, (ptr)}
+#define CLI_OPT(name, has_arg, val) {(name), (has_arg), (val), NULL, NULL}
+#define CLI_JSON CLI_FLAG("json", &g_cli.json)
+#define CLI_HELP CLI_OPT("help", 0, 'h')
+
+/* Parsing one command's argv with a cli_opt table: what every command does
+ * the same way. Fill cmd, usage and opts; code starts as CLI_CONTINUE. */
+struct cli_args {
+    const char *cmd;             /* "anchor": for "notary anchor: ..." usage errors */
+    const char *usage;           /* printed on stdout by --help / -h */
+    const struct cli_opt *opts;  /* at most 47 entries before the {0} */
+    int code;                    /* CLI_CONTINUE, or the exit status to end with */
+    const char *name;            /* the long name of the option cli_next returned */
+};
+
+/* The next option of argv (getopt_long with short options "h"; optind as
+ * getopt leaves it). Flags and values are stored and skipped; --help/-h
+ * prints a->usage (a->code = EXIT_OK); an unknown option or a missing value
+ * is cli_usage_error(cmd, "unknown option") (a->code = 2). Returns the val
+ * of an option for the command to handle (optarg set), or -1 when the
+ * options end or a->code says to end. */
+int cli_next(struct cli_args *a, int argc, char **argv);
+
+/* After the options: a->code if it is not CLI_CONTINUE; else the usage
+ * error "unexpected argument 'ARG'" when more than `nargs` arguments follow
+ * the options; else CLI_CONTINUE. */
+int cli_args_end(struct cli_args *a, int argc, char **argv, int nargs);
+
+/* For a table of only flags and values (and help): every option, then
+ * cli_args_end(nargs). */
+int cli_parse(struct cli_args *a, int argc, char **argv, int nargs);
+
 /* For commands whose only option is --json: parse argv; returns
  * CLI_CONTINUE to go on, or the exit status (help shown, usage error). */
 int cli_parse_json_only(int argc, char **argv, const char *cmd, const char *usage);

@@ -245,46 +245,34 @@ static err_code init_check_store(const char *db, const char *dir, const char *ur
 
 int cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"rpc", required_argument, 0, 'r'},        {"chain-id", required_argument, 0, 'c'},
-        {"deploy", no_argument, 0, 'd'},           {"contract", required_argument, 0, 'C'},
-        {"import-key", required_argument, 0, 'k'}, {"confirmations", required_argument, 0, 'n'},
-        {"kdf-light", no_argument, 0, 'L'},        {"json", no_argument, 0, 'j'},
-        {"ledger", required_argument, 0, 'l'},     {"timestamp-api", required_argument, 0, 'a'},
-        {"timestamp-contract", required_argument, 0, 'S'},
-        {"token-file", required_argument, 0, 'T'}, {"hash-algorithm-id", required_argument, 0, 'H'},
-        {"store", required_argument, 0, 'u'},
-        {"replace-unrecognised-store", no_argument, 0, 'R'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     const char *rpc = NULL, *contract = NULL, *import = NULL, *store_arg = NULL;
     const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
                *hash_alg = NULL;
     uint64_t chain_id = 0, confirmations = 1;
     bool deploy = false, light = false, replace_store = false, set_aside = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': rpc = optarg; break;
-        case 'c': chain_id = strtoull(optarg, NULL, 10); break;
-        case 'd': deploy = true; break;
-        case 'C': contract = optarg; break;
-        case 'k': import = optarg; break;
-        case 'n': confirmations = strtoull(optarg, NULL, 10); break;
-        case 'L': light = true; break;
-        case 'j': g_cli.json = true; break;
-        case 'l': ledger_name = optarg; break;
-        case 'a': ts_api = optarg; break;
-        case 'S': ts_contract = optarg; break;
-        case 'T': token_file = optarg; break;
-        case 'H': hash_alg = optarg; break;
-        case 'u': store_arg = optarg; break;
-        case 'R': replace_store = true; break;
-        case 'h': fputs(INIT_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("init", "unknown option");
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+    const struct cli_opt opts[] = {CLI_VALUE("rpc", &rpc),
+                                   CLI_OPT("chain-id", required_argument, 'c'),
+                                   CLI_FLAG("deploy", &deploy),
+                                   CLI_VALUE("contract", &contract),
+                                   CLI_VALUE("import-key", &import),
+                                   CLI_OPT("confirmations", required_argument, 'n'),
+                                   CLI_FLAG("kdf-light", &light),
+                                   CLI_JSON,
+                                   CLI_VALUE("ledger", &ledger_name),
+                                   CLI_VALUE("timestamp-api", &ts_api),
+                                   CLI_VALUE("timestamp-contract", &ts_contract),
+                                   CLI_VALUE("token-file", &token_file),
+                                   CLI_VALUE("hash-algorithm-id", &hash_alg),
+                                   CLI_VALUE("store", &store_arg),
+                                   CLI_FLAG("replace-unrecognised-store", &replace_store),
+                                   CLI_HELP,
+                                   {0}};
+    struct cli_args args = {"init", INIT_USAGE, opts, CLI_CONTINUE, NULL};
+    int c, code;
+    while ((c = cli_next(&args, argc, argv)) != -1)
+        *(c == 'c' ? &chain_id : &confirmations) = strtoull(optarg, NULL, 10);
+    if ((code = cli_args_end(&args, argc, argv, 0)) != CLI_CONTINUE)
+        return code;
     if (!rpc)
         return cli_usage_error("init", "--rpc URL is required");
     bool ebsi = strcmp(ledger_name, "ebsi") == 0;
@@ -315,7 +303,7 @@ int cmd_init(int argc, char **argv)
     char *pw = NULL;
     err_code rc = E_OK;
     bool created = false, key_kept = false;
-    int code = EXIT_FAIL;
+    code = EXIT_FAIL;
     if (!dir || !key || !url_file ||
         (store_arg && !(db = strdup(store_arg)))) {
         rc = err_set(&e, E_NOMEM, "out of memory");

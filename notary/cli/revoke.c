@@ -51,27 +51,14 @@ static json_t *revocation_json(const struct store_revocation *r, bool existed)
 
 int cmd_revoke(int argc, char **argv)
 {
-    static const struct option opts[] = {{"credential", required_argument, 0, 'c'},
-                                         {"reason", required_argument, 0, 'r'},
-                                         {"note", required_argument, 0, 'N'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *cred = NULL, *reason = NULL, *note = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': cred = optarg; break;
-        case 'r': reason = optarg; break;
-        case 'N': note = optarg; break;
-        case 'j': g_cli.json = true; break;
-        case 'h': fputs(REVOKE_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("revoke", "unknown option");
-        }
-    }
+    const struct cli_opt opts[] = {CLI_VALUE("credential", &cred), CLI_VALUE("reason", &reason),
+                                   CLI_VALUE("note", &note), CLI_JSON, CLI_HELP, {0}};
+    struct cli_args args = {"revoke", REVOKE_USAGE, opts, CLI_CONTINUE, NULL};
+    int code = cli_parse(&args, argc, argv, 1);
+    if (code != CLI_CONTINUE)
+        return code;
     const char *hash_arg = optind < argc ? argv[optind] : NULL;
-    if (optind + 1 < argc)
-        return cli_usage_error("revoke", "unexpected argument '%s'", argv[optind + 1]);
     if ((cred != NULL) == (hash_arg != NULL))
         return cli_usage_error("revoke", "give a HASH or --credential FILE");
     if (!reason)
@@ -80,7 +67,6 @@ int cmd_revoke(int argc, char **argv)
     enum revlog_reason reason_code;
     struct hash32 h;
     struct cli_ctx cx;
-    int code;
     if (revlog_reason_parse(reason, &reason_code, &e))
         return cli_fail(EXIT_USAGE, &e);
     if ((code = cli_credential_arg(cred, hash_arg, &h)) != CLI_CONTINUE ||
@@ -128,35 +114,26 @@ static const char CHECKPOINT_USAGE[] =
 
 int cmd_checkpoint(int argc, char **argv)
 {
-    struct option opts[3 + CLI_ANCHOR_RUN_OPTS + 1] = {{"no-anchor", no_argument, 0, 'x'},
-                                                       {"json", no_argument, 0, 'j'},
-                                                       {"help", no_argument, 0, 'h'}};
-    memcpy(opts + 3, cli_anchor_run_opts, sizeof cli_anchor_run_opts);
     bool no_anchor = false;
+    struct cli_opt opts[3 + CLI_ANCHOR_RUN_OPTS + 1] = {CLI_FLAG("no-anchor", &no_anchor),
+                                                        CLI_JSON, CLI_HELP};
+    memcpy(opts + 3, cli_anchor_run_opts, sizeof cli_anchor_run_opts);
+    struct cli_args args = {"checkpoint", CHECKPOINT_USAGE, opts, CLI_CONTINUE, NULL};
     /* Anchor options are passed on to `notary anchor` unchanged. */
     char *fwd[16] = {"anchor"}, names[8][32];
-    int nfwd = 1, c, idx;
-    while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
-        switch (c) {
-        case 'x': no_anchor = true; break;
-        case 'j': g_cli.json = true; break;
-        case 'h': fputs(CHECKPOINT_USAGE, stdout); return EXIT_OK;
-        case '?': return cli_usage_error("checkpoint", "unknown option");
-        default: /* one of cli_anchor_run_opts */
-            if (nfwd + 2 < (int)(sizeof fwd / sizeof fwd[0])) {
-                char *name = names[nfwd / 2];
-                snprintf(name, sizeof names[0], "--%s", opts[idx].name);
-                fwd[nfwd++] = name;
-                fwd[nfwd++] = optarg;
-            }
-            break;
+    int nfwd = 1;
+    while (cli_next(&args, argc, argv) != -1) { /* one of cli_anchor_run_opts */
+        if (nfwd + 2 < (int)(sizeof fwd / sizeof fwd[0])) {
+            char *name = names[nfwd / 2];
+            snprintf(name, sizeof names[0], "--%s", args.name);
+            fwd[nfwd++] = name;
+            fwd[nfwd++] = optarg;
         }
     }
-    if (optind < argc)
-        return cli_usage_error("checkpoint", "unexpected argument '%s'", argv[optind]);
     struct cli_ctx cx;
-    int code = cli_open(&cx);
-    if (code != CLI_CONTINUE)
+    int code;
+    if ((code = cli_args_end(&args, argc, argv, 0)) != CLI_CONTINUE ||
+        (code = cli_open(&cx)) != CLI_CONTINUE)
         return code;
     struct store_batch b;
     bool created;
@@ -211,27 +188,20 @@ static const char REVOCATIONS_USAGE[] =
 
 int cmd_revocations(int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    const struct cli_opt opts[] = {CLI_OPT("out", required_argument, 'o'), CLI_JSON, CLI_HELP,
+                                   {0}};
+    struct cli_args args = {"revocations", REVOCATIONS_USAGE, opts, CLI_CONTINUE, NULL};
     const char *outp = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': outp = outp ? outp : optarg; break;
-        case 'j': g_cli.json = true; break;
-        case 'h': fputs(REVOCATIONS_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("revocations", "unknown option");
-        }
-    }
+    while (cli_next(&args, argc, argv) != -1)
+        outp = outp ? outp : optarg; /* the first --out counts */
+    if (args.code != CLI_CONTINUE)
+        return args.code;
     if (optind >= argc || strcmp(argv[optind], "export") != 0)
         return cli_usage_error("revocations", "give a subcommand: export");
-    if (optind + 1 < argc)
-        return cli_usage_error("revocations", "unexpected argument '%s'", argv[optind + 1]);
     struct cli_ctx cx;
-    int code = cli_open(&cx);
-    if (code != CLI_CONTINUE)
+    int code;
+    if ((code = cli_args_end(&args, argc, argv, 1)) != CLI_CONTINUE ||
+        (code = cli_open(&cx)) != CLI_CONTINUE)
         return code;
     struct buf out = {0};
     uint64_t n = 0;

@@ -112,35 +112,42 @@ static int serve_num_arg(int c, const char *arg, unsigned long long *v)
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, 0, 'l'},      {"port-file", required_argument, 0, 'P'},
-        {"threads", required_argument, 0, 't'},     {"close-at", required_argument, 0, 'a'},
-        {"close-every", required_argument, 0, 'e'}, {"batch-cap", required_argument, 0, 'c'},
-        {"no-anchor", no_argument, 0, 'N'},         {"no-scheduler", no_argument, 0, 'S'},
-        {"poll-ms", required_argument, 0, 'p'},     {"backoff-max", required_argument, 0, 'B'},
-        {"max-body", required_argument, 0, 'b'},    {"timeout", required_argument, 0, 'T'},
-        {"max-connections", required_argument, 0, 'm'},
-        {"head-timeout", required_argument, 0, 'H'},
-        {"per-ip-connections", required_argument, 0, 'i'},
-        {"cache-leaves", required_argument, 0, 'C'}, {"drain-timeout", required_argument, 0, 'd'},
-        {"access-log", no_argument, 0, 'A'},        {"print-routes", no_argument, 0, 'R'},
-        {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
-        {"final-depth", required_argument, 0, 'F'},
-        {"check-every", required_argument, 0, 'K'},
-        {0, 0, 0, 0}};
     struct serve_config cfg = {.listen = "127.0.0.1:8080", .per_ip_connections = 64};
     cfg.sched.close_at_minute = 0;
     cfg.sched.size_cap = 1000000;
     cfg.sched.check_every_s = 7 * 86400;
     bool no_anchor = false;
+    const struct cli_opt opts[] = {CLI_VALUE("listen", &cfg.listen),
+                                   CLI_VALUE("port-file", &cfg.port_file),
+                                   CLI_OPT("threads", required_argument, 't'),
+                                   CLI_OPT("close-at", required_argument, 'a'),
+                                   CLI_OPT("close-every", required_argument, 'e'),
+                                   CLI_OPT("batch-cap", required_argument, 'c'),
+                                   CLI_FLAG("no-anchor", &no_anchor),
+                                   CLI_FLAG("no-scheduler", &cfg.no_scheduler),
+                                   CLI_OPT("poll-ms", required_argument, 'p'),
+                                   CLI_OPT("backoff-max", required_argument, 'B'),
+                                   CLI_OPT("max-body", required_argument, 'b'),
+                                   CLI_OPT("timeout", required_argument, 'T'),
+                                   CLI_OPT("max-connections", required_argument, 'm'),
+                                   CLI_OPT("head-timeout", required_argument, 'H'),
+                                   CLI_OPT("per-ip-connections", required_argument, 'i'),
+                                   CLI_OPT("cache-leaves", required_argument, 'C'),
+                                   CLI_OPT("drain-timeout", required_argument, 'd'),
+                                   CLI_FLAG("access-log", &cfg.access_log),
+                                   CLI_OPT("print-routes", no_argument, 'R'),
+                                   CLI_OPT("debug", no_argument, 'D'),
+                                   CLI_HELP,
+                                   CLI_OPT("final-depth", required_argument, 'F'),
+                                   CLI_OPT("check-every", required_argument, 'K'),
+                                   {0}};
+    struct cli_args args = {"serve", SERVE_USAGE, opts, CLI_CONTINUE, NULL};
     unsigned long long v = 0;
     int c, code;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_next(&args, argc, argv)) != -1) {
         if ((code = serve_num_arg(c, optarg, &v)) != CLI_CONTINUE)
             return code;
         switch (c) {
-        case 'l': cfg.listen = optarg; break;
-        case 'P': cfg.port_file = optarg; break;
         case 't': cfg.threads = (unsigned)v; break;
         case 'a':
             if (strcmp(optarg, "none") == 0) {
@@ -157,8 +164,6 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'e': cfg.sched.close_every_s = (unsigned)v; break;
         case 'c': cfg.sched.size_cap = v; break;
-        case 'N': no_anchor = true; break;
-        case 'S': cfg.no_scheduler = true; break;
         case 'p': cfg.sched.poll_ms = (unsigned)v; break;
         case 'F': cfg.sched.final_depth = v; break;
         case 'K': {
@@ -180,15 +185,12 @@ int cmd_serve(int argc, char **argv)
         case 'i': cfg.per_ip_connections = (unsigned)v; break;
         case 'C': cfg.cache_leaves = v; break;
         case 'd': cfg.drain_timeout_s = (unsigned)v; break;
-        case 'A': cfg.access_log = true; break;
         case 'R': serve_print_routes(stdout, false); return EXIT_OK;
         case 'D': slog_set_debug(true); break;
-        case 'h': fputs(SERVE_USAGE, stdout); return EXIT_OK;
-        default: return cli_usage_error("serve", "unknown option");
         }
     }
-    if (optind < argc)
-        return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if ((code = cli_args_end(&args, argc, argv, 0)) != CLI_CONTINUE)
+        return code;
 
     struct err e = {0};
     struct signer *sg = NULL;

@@ -8,6 +8,8 @@
  */
 #include "notary/store/store_impl.h"
 
+#include "core/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -27,13 +29,12 @@ static err_code unsupported(struct store *s, const char *what, struct err *e)
 
 static err_code fsync_path(const char *path, int flags, struct err *e)
 {
-    int fd = open(path, flags | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(e, E_IO, "%s: cannot open: %s", path, strerror(errno));
-    int r = fsync(fd);
-    int saved = errno;
-    close(fd);
-    return r ? err_set(e, E_IO, "%s: fsync: %s", path, strerror(saved)) : E_OK;
+    bool opened;
+    int er = file_sync_path(path, flags, false, &opened);
+    if (er)
+        return err_set(e, E_IO, opened ? "%s: fsync: %s" : "%s: cannot open: %s", path,
+                       strerror(er));
+    return E_OK;
 }
 
 err_code store_backup(struct store *s, const char *path, struct err *e)

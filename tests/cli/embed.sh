@@ -20,10 +20,7 @@ require_built "$NOTARY" "$VERIFIER"
 command -v zbarimg >/dev/null || { fail "zbarimg is not installed (scripts/setup.sh: zbar-tools)"; finish; }
 
 notary_ledger_start default
-d=$tmp/n
-mkdir -p "$d"
-export NOTARY_DATA=$d/data
-notary_key_file "$d/key.hex" "$DEV_KEY_0"
+notary_dir
 expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
 issuer=$DEV_ADDR_0
 

@@ -63,10 +63,7 @@ out=$(ledger_rpc eth_chainId '[]' "$GATEWAY_LEDGER")
 expect_grep "ledger API answers eth_chainId" '"0x539"' "$out"
 
 # --- init ------------------------------------------------------------------------
-d=$tmp/n0
-mkdir -p "$d"
-notary_key_file "$d/key.hex" "$DEV_KEY_0"
-export NOTARY_DATA=$d/data
+notary_dir n0
 expect_exit 2 "init --ledger ebsi without --timestamp-api is a usage error" \
     "$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-contract "$GATEWAY_CONTRACT" --import-key "$d/key.hex" --kdf-light
 expect_exit 2 "init --ledger ebsi with --deploy is a usage error" \

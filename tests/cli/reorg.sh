@@ -40,10 +40,7 @@ one_anchor_per_seq() {
 verify() { "$VERIFIER" verify --hash "$(hash_of "$1")" --proof "$2" --rpc "$LEDGER_URL" --issuer "$issuer"; }
 
 notary_ledger_start default
-d=$tmp/n
-mkdir -p "$d"
-export NOTARY_DATA=$d/data
-notary_key_file "$d/key.hex" "$DEV_KEY_0"
+notary_dir
 notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json > "$d/init.json" 2> "$d/init.err" \
     || { fail "init: $(cat "$d/init.err")"; finish; }
 issuer=$(json_field issuer < "$d/init.json")

@@ -42,10 +42,7 @@ const { ethers } = require("ethers");
 }
 
 notary_ledger_start default
-d=$tmp/n
-mkdir -p "$d"
-export NOTARY_DATA=$d/data
-notary_key_file "$d/key.hex" "$DEV_KEY_0"
+notary_dir
 expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
 contract=$(json_field contract <<<"$LAST_OUT")
 issuer=$DEV_ADDR_0
@@ -159,12 +156,8 @@ has "verify says the copy is INVALID against checkpoint 3" "INVALID against chec
 
 # --- HTML report -------------------------------------------------------------------------
 expect_exit 1 "audit --html" A --revocations "$d/log.json" --html "$d/audit.html"
-if [ -s "$d/audit.html" ] && grep -q '<svg' "$d/audit.html" && grep -q 'checkpoint-inconsistent' "$d/audit.html" \
-    && grep -q '</html>' "$d/audit.html" && ! grep -Eq '(src|href)=' "$d/audit.html"; then
-    ok "HTML is one self-contained page with the chart and the findings"
-else
-    fail "HTML report"
-fi
+rev_html_ok "$d/audit.html" "HTML is one self-contained page with the chart and the findings" \
+    checkpoint-inconsistent '</html>'
 grep -q 'exam misconduct' "$d/audit.html" && ok "HTML lists the revocations" || fail "HTML revocations"
 
 ledger_stop

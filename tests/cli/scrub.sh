@@ -23,11 +23,8 @@ h() { hash_of "$1"; }
 jqc() { jq -e "$@" >/dev/null; }
 
 notary_ledger_start default
-d=$tmp/n
-mkdir -p "$d"
-export NOTARY_DATA=$d/data
+notary_dir
 db=$NOTARY_DATA/notary.db
-notary_key_file "$d/key.hex" "$DEV_KEY_0"
 expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
 # batch 0: one hash per commit (one chunk each); batch 1: eight in one chunk
 for i in 0 1 2 3; do "$NOTARY" submit "$(h a$i)" >/dev/null; done

@@ -77,6 +77,13 @@ expect() {
     fi
 }
 
+# voff NAME WANT PATTERN ARGS...: expect NAME WANT PATTERN -- verify ARGS --offline
+voff() {
+    local name=$1 want=$2 pat=$3
+    shift 3
+    expect "$name" "$want" "$pat" -- verify "$@" --offline
+}
+
 # --- fixture 1: one JSON credential, a tree of size 1 (root = leaf) ---------------
 printf '%s' '{"name":"Ada Lovelace","degree":"MSc","credits":120,"tags":["a","b"]}' >"$tmp/cred.json"
 cat >"$tmp/cred-reformatted.json" <<'EOF'
@@ -93,26 +100,26 @@ hj=$(printf '%s' "$canon" | sha)
 lj=$(leaf "$hj")
 mkbundle "$tmp/json.proof" "$hj" jcs-sha256 1 "$lj" 0 '[]'
 
-expect "JSON credential is VALID" 0 'Status: VALID' -- verify "$tmp/cred.json" --proof "$tmp/json.proof" --offline
-expect "output says the ledger was not checked" 0 'ledger was not checked' \
-    -- verify "$tmp/cred.json" --proof "$tmp/json.proof" --offline
-expect "anchor details are printed, marked unverified" 0 'NOT CHECKED.*0xe78a0f7e598cc8b0bb87894b0f60dd2a88d6a8ab' \
-    -- verify "$tmp/cred.json" --proof "$tmp/json.proof" --offline
-expect "reformatted, reordered JSON credential is VALID" 0 'Status: VALID' \
-    -- verify "$tmp/cred-reformatted.json" --proof "$tmp/json.proof" --offline
+voff "JSON credential is VALID" 0 'Status: VALID' "$tmp/cred.json" --proof "$tmp/json.proof"
+voff "output says the ledger was not checked" 0 'ledger was not checked' \
+    "$tmp/cred.json" --proof "$tmp/json.proof"
+voff "anchor details are printed, marked unverified" 0 'NOT CHECKED.*0xe78a0f7e598cc8b0bb87894b0f60dd2a88d6a8ab' \
+    "$tmp/cred.json" --proof "$tmp/json.proof"
+voff "reformatted, reordered JSON credential is VALID" 0 'Status: VALID' \
+    "$tmp/cred-reformatted.json" --proof "$tmp/json.proof"
 expect "credential from stdin" 0 'Status: VALID' \
     -- verify - --proof "$tmp/json.proof" --offline <"$tmp/cred-reformatted.json"
 sed 's/MSc/PhD/' "$tmp/cred.json" >"$tmp/cred-edited.json"
-expect "edited JSON credential is INVALID" 1 'credential.hash.*differs' \
-    -- verify "$tmp/cred-edited.json" --proof "$tmp/json.proof" --offline
-expect "INVALID output also says the ledger was not checked" 1 'ledger was not checked' \
-    -- verify "$tmp/cred-edited.json" --proof "$tmp/json.proof" --offline
+voff "edited JSON credential is INVALID" 1 'credential.hash.*differs' \
+    "$tmp/cred-edited.json" --proof "$tmp/json.proof"
+voff "INVALID output also says the ledger was not checked" 1 'ledger was not checked' \
+    "$tmp/cred-edited.json" --proof "$tmp/json.proof"
 mkbundle "$tmp/json-as-raw.proof" "$hj" sha256 1 "$lj" 0 '[]'
-expect "JSON credential under a bundle that says sha256 is INVALID" 1 'credential.hashing' \
-    -- verify "$tmp/cred.json" --proof "$tmp/json-as-raw.proof" --offline
+voff "JSON credential under a bundle that says sha256 is INVALID" 1 'credential.hashing' \
+    "$tmp/cred.json" --proof "$tmp/json-as-raw.proof"
 printf '{"a":1,"a":2}' >"$tmp/dup.json"
-expect "JSON credential with a duplicate key is an input error" 2 'duplicate' \
-    -- verify "$tmp/dup.json" --proof "$tmp/json.proof" --offline
+voff "JSON credential with a duplicate key is an input error" 2 'duplicate' \
+    "$tmp/dup.json" --proof "$tmp/json.proof"
 
 # --- fixture 2: a raw file and another hash, a tree of size 2 -----------------------
 printf 'not json: a PDF, say\n\x00\xff' >"$tmp/diploma.bin"
@@ -124,26 +131,26 @@ r2=$(node "$l0" "$l1")
 mkbundle "$tmp/raw.proof" "$h1" sha256 2 "$r2" 1 "[\"$l0\"]"
 mkbundle "$tmp/given.proof" "$h0" given 2 "$r2" 0 "[\"$l1\"]"
 
-expect "raw file is VALID" 0 'Status: VALID' -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof" --offline
-expect "--hash is VALID" 0 'Status: VALID' -- verify --hash "$h0" --proof "$tmp/given.proof" --offline
-expect "--hash with 0x and upper case is VALID" 0 'Status: VALID' \
-    -- verify --hash "0x${h1^^}" -p "$tmp/raw.proof" --offline
-expect "--hash of another credential is INVALID" 1 'Status: INVALID' \
-    -- verify --hash "$h0" --proof "$tmp/raw.proof" --offline
-expect "a different credential is INVALID" 1 'Status: INVALID' \
-    -- verify "$tmp/cred.json" --proof "$tmp/raw.proof" --offline
+voff "raw file is VALID" 0 'Status: VALID' "$tmp/diploma.bin" --proof "$tmp/raw.proof"
+voff "--hash is VALID" 0 'Status: VALID' --hash "$h0" --proof "$tmp/given.proof"
+voff "--hash with 0x and upper case is VALID" 0 'Status: VALID' \
+    --hash "0x${h1^^}" -p "$tmp/raw.proof"
+voff "--hash of another credential is INVALID" 1 'Status: INVALID' \
+    --hash "$h0" --proof "$tmp/raw.proof"
+voff "a different credential is INVALID" 1 'Status: INVALID' \
+    "$tmp/cred.json" --proof "$tmp/raw.proof"
 mkbundle "$tmp/tampered.proof" "$h1" sha256 2 "$(leaf "$h0")" 1 "[\"$l0\"]"
-expect "tampered root is INVALID" 1 'inclusion.*not to batch.root' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/tampered.proof" --offline
+voff "tampered root is INVALID" 1 'inclusion.*not to batch.root' \
+    "$tmp/diploma.bin" --proof "$tmp/tampered.proof"
 mkbundle "$tmp/wrong-index.proof" "$h1" sha256 2 "$r2" 0 "[\"$l0\"]"
-expect "wrong leaf index is INVALID" 1 'Status: INVALID' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/wrong-index.proof" --offline
+voff "wrong leaf index is INVALID" 1 'Status: INVALID' \
+    "$tmp/diploma.bin" --proof "$tmp/wrong-index.proof"
 mkbundle "$tmp/own-sibling.proof" "$h1" sha256 2 "$r2" 1 "[\"$l1\"]"
-expect "own leaf as sibling is INVALID" 1 'Status: INVALID' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/own-sibling.proof" --offline
+voff "own leaf as sibling is INVALID" 1 'Status: INVALID' \
+    "$tmp/diploma.bin" --proof "$tmp/own-sibling.proof"
 mkbundle "$tmp/pending.proof" "$h1" sha256 2 "$r2" 1 "[\"$l0\"]" pending
-expect "pending bundle is UNKNOWN (exit 3)" 3 'Status: UNKNOWN' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/pending.proof" --offline
+voff "pending bundle is UNKNOWN (exit 3)" 3 'Status: UNKNOWN' \
+    "$tmp/diploma.bin" --proof "$tmp/pending.proof"
 
 # --- fixture 3: a tree of size 3, index 0 (path of two) -----------------------------
 h2=$(printf 'third' | sha)
@@ -151,44 +158,44 @@ l2=$(leaf "$h2")
 r3=$(node "$(node "$l0" "$l1")" "$l2")
 mkbundle "$tmp/three.proof" "$h0" given 3 "$r3" 0 "[\"$l1\", \"$l2\"]"
 mkbundle "$tmp/swapped.proof" "$h0" given 3 "$r3" 0 "[\"$l2\", \"$l1\"]"
-expect "3-leaf tree, index 0 is VALID" 0 'Status: VALID' -- verify --hash "$h0" --proof "$tmp/three.proof" --offline
-expect "swapped siblings are INVALID" 1 'Status: INVALID' \
-    -- verify --hash "$h0" --proof "$tmp/swapped.proof" --offline
+voff "3-leaf tree, index 0 is VALID" 0 'Status: VALID' --hash "$h0" --proof "$tmp/three.proof"
+voff "swapped siblings are INVALID" 1 'Status: INVALID' \
+    --hash "$h0" --proof "$tmp/swapped.proof"
 
 # --- malformed bundles: exit 2 with a message naming the problem ------------------
 mkbundle "$tmp/short-path.proof" "$h0" given 3 "$r3" 0 "[\"$l1\"]"
-expect "missing path hash is exit 2" 2 'inclusion.path has 1 hash but index 0 in a tree of 3 needs 2' \
-    -- verify --hash "$h0" --proof "$tmp/short-path.proof" --offline
+voff "missing path hash is exit 2" 2 'inclusion.path has 1 hash but index 0 in a tree of 3 needs 2' \
+    --hash "$h0" --proof "$tmp/short-path.proof"
 mkbundle "$tmp/long-path.proof" "$h1" sha256 2 "$r2" 1 "[\"$l0\", \"$l0\"]"
-expect "extra path hash is exit 2" 2 'has 2 hashes but index 1 in a tree of 2 needs 1' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/long-path.proof" --offline
+voff "extra path hash is exit 2" 2 'has 2 hashes but index 1 in a tree of 2 needs 1' \
+    "$tmp/diploma.bin" --proof "$tmp/long-path.proof"
 mkbundle "$tmp/index-size.proof" "$h1" sha256 2 "$r2" 2 "[\"$l0\"]"
-expect "index >= size is exit 2" 2 'leafIndex 2 is not below batch.size 2' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/index-size.proof" --offline
+voff "index >= size is exit 2" 2 'leafIndex 2 is not below batch.size 2' \
+    "$tmp/diploma.bin" --proof "$tmp/index-size.proof"
 sed 's/"version": 1/"version": 1, "version": 1/' "$tmp/raw.proof" >"$tmp/dup.proof"
-expect "duplicate key is exit 2" 2 'duplicate' -- verify "$tmp/diploma.bin" --proof "$tmp/dup.proof" --offline
+voff "duplicate key is exit 2" 2 'duplicate' "$tmp/diploma.bin" --proof "$tmp/dup.proof"
 sed 's/"version": 1/"version": 2/' "$tmp/raw.proof" >"$tmp/v2.proof"
-expect "version 2 is exit 2, unsupported" 2 'version 2 is not supported' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/v2.proof" --offline
+voff "version 2 is exit 2, unsupported" 2 'version 2 is not supported' \
+    "$tmp/diploma.bin" --proof "$tmp/v2.proof"
 sed "s/$r2/${r2}00/" "$tmp/raw.proof" >"$tmp/33.proof"
-expect "33-byte root is exit 2" 2 'batch.root: expected 32 bytes' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/33.proof" --offline
+voff "33-byte root is exit 2" 2 'batch.root: expected 32 bytes' \
+    "$tmp/diploma.bin" --proof "$tmp/33.proof"
 sed 's/"size": 2/"size": "2"/' "$tmp/raw.proof" >"$tmp/strnum.proof"
-expect "size as a string is exit 2" 2 'batch.size must be a JSON integer, got a string' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/strnum.proof" --offline
+voff "size as a string is exit 2" 2 'batch.size must be a JSON integer, got a string' \
+    "$tmp/diploma.bin" --proof "$tmp/strnum.proof"
 sed 's/"kind": "issuance",/"kind": "issuance", "extra": true,/' "$tmp/raw.proof" >"$tmp/unknown.proof"
-expect "unknown field is exit 2" 2 'unknown field "extra" in batch' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/unknown.proof" --offline
+voff "unknown field is exit 2" 2 'unknown field "extra" in batch' \
+    "$tmp/diploma.bin" --proof "$tmp/unknown.proof"
 printf 'this is not json' >"$tmp/garbage.proof"
-expect "garbage bundle is exit 2" 2 'garbage.proof' -- verify "$tmp/diploma.bin" --proof "$tmp/garbage.proof" --offline
+voff "garbage bundle is exit 2" 2 'garbage.proof' "$tmp/diploma.bin" --proof "$tmp/garbage.proof"
 head -c 1048577 /dev/zero | tr '\0' ' ' >"$tmp/big.proof"
-expect "bundle over 1 MB is exit 2" 2 'larger than the bundle limit' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/big.proof" --offline
-expect "missing bundle file is exit 2" 2 'cannot open' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/nope.proof" --offline
-expect "missing credential file is exit 2" 2 'cannot open' \
-    -- verify "$tmp/nope.bin" --proof "$tmp/raw.proof" --offline
-expect "bad --hash is exit 2" 2 '--hash.*64 hex digits' -- verify --hash abc --proof "$tmp/raw.proof" --offline
+voff "bundle over 1 MB is exit 2" 2 'larger than the bundle limit' \
+    "$tmp/diploma.bin" --proof "$tmp/big.proof"
+voff "missing bundle file is exit 2" 2 'cannot open' \
+    "$tmp/diploma.bin" --proof "$tmp/nope.proof"
+voff "missing credential file is exit 2" 2 'cannot open' \
+    "$tmp/nope.bin" --proof "$tmp/raw.proof"
+voff "bad --hash is exit 2" 2 '--hash.*64 hex digits' --hash abc --proof "$tmp/raw.proof"
 
 # --- --json ------------------------------------------------------------------------
 out=$("$V" verify "$tmp/cred-reformatted.json" --proof "$tmp/json.proof" --offline --json)
@@ -230,14 +237,14 @@ fi
 # --- usage -------------------------------------------------------------------------
 expect "without --offline: needs --rpc, exit 2" 2 'online verification needs --rpc URL' \
     -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof"
-expect "--rpc and --offline exclude each other, exit 2" 2 'exclude each other' \
-    -- verify "$tmp/diploma.bin" --proof "$tmp/raw.proof" --rpc http://127.0.0.1:1 --offline
-expect "no --proof is exit 2" 2 '--proof BUNDLE is required' -- verify "$tmp/diploma.bin" --offline
-expect "credential and --hash together is exit 2" 2 'not both' \
-    -- verify "$tmp/diploma.bin" --hash "$h1" --proof "$tmp/raw.proof" --offline
-expect "neither credential nor --hash is exit 2" 2 'CREDENTIAL file or --hash' -- verify --proof "$tmp/raw.proof" --offline
-expect "two credentials is exit 2" 2 'unexpected argument' \
-    -- verify "$tmp/diploma.bin" "$tmp/cred.json" --proof "$tmp/raw.proof" --offline
+voff "--rpc and --offline exclude each other, exit 2" 2 'exclude each other' \
+    "$tmp/diploma.bin" --proof "$tmp/raw.proof" --rpc http://127.0.0.1:1
+voff "no --proof is exit 2" 2 '--proof BUNDLE is required' "$tmp/diploma.bin"
+voff "credential and --hash together is exit 2" 2 'not both' \
+    "$tmp/diploma.bin" --hash "$h1" --proof "$tmp/raw.proof"
+voff "neither credential nor --hash is exit 2" 2 'CREDENTIAL file or --hash' --proof "$tmp/raw.proof"
+voff "two credentials is exit 2" 2 'unexpected argument' \
+    "$tmp/diploma.bin" "$tmp/cred.json" --proof "$tmp/raw.proof"
 expect "unknown option is exit 2" 2 'unrecognized option' -- verify --frobnicate
 expect "unknown command is exit 2" 2 "unknown command 'frob'" -- frob
 expect "no command is exit 2" 2 'Usage: verifier COMMAND' --

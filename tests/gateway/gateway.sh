@@ -74,14 +74,7 @@ gateway_stop() {
     local pid=${GATEWAY_PID:-}
     [ -n "$pid" ] || return 0
     unset GATEWAY_PID
-    kill -TERM "$pid" 2>/dev/null
-    local i
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    pid_stop "$pid" # tests/lib/ledger.sh
     [ -n "${GATEWAY_LOG:-}" ] && rm -f "$GATEWAY_LOG"
     return 0
 }

@@ -134,20 +134,28 @@ _ledger_launch() {
     return 1
 }
 
-# ledger_stop: stop the ledger this shell started (SIGTERM, then SIGKILL after
-# ~5 s) and wait for it. Safe to call twice or when none is running.
-ledger_stop() {
-    local pid=${LEDGER_PID:-}
-    [ -n "$pid" ] || return 0
-    unset LEDGER_PID LEDGER_PORT LEDGER_URL LEDGER_PROFILE
-    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    local i
+# pid_stop PID: stop a process this shell started, by its PID: SIGTERM, then
+# SIGKILL after ~5 s, and wait for it. Returns 1 when it was already gone
+# (it is still reaped), else 0. Used by ledger_stop and gateway_stop.
+pid_stop() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 1; }
     for i in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+    return 0
+}
+
+# ledger_stop: stop the ledger this shell started (SIGTERM, then SIGKILL after
+# ~5 s) and wait for it. Safe to call twice or when none is running.
+ledger_stop() {
+    local pid=${LEDGER_PID:-}
+    [ -n "$pid" ] || return 0
+    unset LEDGER_PID LEDGER_PORT LEDGER_URL LEDGER_PROFILE
+    pid_stop "$pid" || return 0
     [ -n "${LEDGER_LOG:-}" ] && [ -z "${LEDGER_KEEP_LOG:-}" ] && rm -f "$LEDGER_LOG"
     unset LEDGER_LOG
     return 0

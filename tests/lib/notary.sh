@@ -76,6 +76,16 @@ notary_ledger_start() { ledger_start "$@" || { fail "ledger start"; finish; }; }
 # from the start (a key or token file as an operator would keep it).
 notary_key_file() { (umask 077; printf '%s\n' "$2" >"$1"); }
 
+# notary_dir [NAME]: the usual setting of a test's notary: d=$tmp/NAME
+# (default n) made, NOTARY_DATA=$d/data exported, and the issuer key
+# $DEV_KEY_0 in $d/key.hex (0600) for notary_init_evm / notary_init_ebsi.
+notary_dir() {
+    d=$tmp/${1:-n}
+    mkdir -p "$d"
+    export NOTARY_DATA=$d/data
+    notary_key_file "$d/key.hex" "$DEV_KEY_0"
+}
+
 # notary_init_evm DATA KEYFILE [ARGS...]: `notary init` of a new EVM notary
 # in DATA with the key in KEYFILE, deploying its own registry on
 # $LEDGER_URL (light KDF: tests only). Its output and exit status are

@@ -146,3 +146,13 @@ rev_foreign_checkpoint() {
     rev_foreign_copy "$@"
     audit_names foreign foreign-checkpoint
 }
+
+# rev_html_ok FILE OKMSG TEXT...: the audit's HTML report FILE is one
+# self-contained page (nothing loaded: no src= or href=) with the chart
+# (<svg) and every TEXT: ok OKMSG, else fail "HTML report".
+rev_html_ok() {
+    local f=$1 msg=$2 t good=1; shift 2
+    [ -s "$f" ] && grep -q '<svg' "$f" && ! grep -Eq '(src|href)=' "$f" || good=
+    for t in "$@"; do grep -q "$t" "$f" 2>/dev/null || good=; done
+    if [ -n "$good" ]; then ok "$msg"; else fail "HTML report"; fi
+}

@@ -159,7 +159,71 @@ static uint64_t n_inc_proofs, n_inc_mut, n_con_proofs, n_con_mut, n_same_walk;
         }                                                                                          \
     } while (0)
 
+/* A proof under test for the mutations of its hashes both kinds share:
+ * verify(ctx, p, len) runs the verifier on a mutated list; a mutation it
+ * accepts is reported as "<who> <id>: ...", counted in *counter. */
+struct mut_target {
+    err_code (*verify)(const void *ctx, const struct hash32 *p, size_t len);
+    const void *ctx;
+    const char *who, *list; /* "index" and "path", or "m" and "proof" */
+    uint64_t id;
+    uint64_t *counter;
+};
+
+/* Mutations 2 to 4 of a proof's `len` hashes: an extra hash appended and
+ * prepended, the last and the first dropped, adjacent hashes swapped.
+ * Returns false with `why` filled on the first one accepted. */
+static bool shape_mutations(const struct mut_target *t, const struct hash32 *list, size_t len,
+                            char *why, size_t whylen)
+{
+    struct hash32 m[MERKLE_MAX_PATH + 1];
+#define REJECT_SHAPE(p, l, ...)                                                                    \
+    do {                                                                                           \
+        (*t->counter)++;                                                                           \
+        if (t->verify(t->ctx, (p), (l)) != E_VERIFY) {                                             \
+            int k_ = snprintf(why, whylen, "%s %llu: ", t->who, (unsigned long long)t->id);        \
+            snprintf(why + k_, whylen - (size_t)k_, __VA_ARGS__);                                  \
+            return false;                                                                          \
+        }                                                                                          \
+    } while (0)
+    /* 2. an extra hash, appended and prepended */
+    memcpy(m, list, len * sizeof *m);
+    m[len] = g_d[0];
+    REJECT_SHAPE(m, len + 1, "extra hash appended accepted");
+    m[0] = g_d[1];
+    memcpy(m + 1, list, len * sizeof *m);
+    REJECT_SHAPE(m, len + 1, "extra hash prepended accepted");
+    /* 3. a missing hash, last and first */
+    if (len > 0) {
+        REJECT_SHAPE(list, len - 1, "last hash dropped accepted");
+        REJECT_SHAPE(list + 1, len - 1, "first hash dropped accepted");
+    }
+    /* 4. adjacent hashes swapped */
+    for (size_t j = 0; j + 1 < len; j++) {
+        if (hash32_eq(&list[j], &list[j + 1]))
+            continue; /* the swap changes nothing */
+        memcpy(m, list, len * sizeof *m);
+        m[j] = list[j + 1];
+        m[j + 1] = list[j];
+        REJECT_SHAPE(m, len, "%s[%zu] and %s[%zu] swapped accepted", t->list, j, t->list, j + 1);
+    }
+#undef REJECT_SHAPE
+    return true;
+}
+
 /* ---- inclusion ------------------------------------------------------------ */
+
+struct inc_args {
+    const struct hash32 *leaf, *root;
+    uint64_t index, size;
+    struct err *e;
+};
+
+static err_code inc_verify(const void *ctx, const struct hash32 *p, size_t len)
+{
+    const struct inc_args *a = ctx;
+    return merkle_verify_inclusion(a->leaf, a->index, a->size, p, len, a->root, a->e);
+}
 
 /* Every mutation of the proof for (index, size); returns false and fills
  * `why` on the first one that is accepted (or a good proof rejected). */
@@ -186,33 +250,11 @@ static bool inclusion_case(uint64_t index, uint64_t size, char *why, size_t whyl
         REJECT(merkle_verify_inclusion(leaf, index, size, m, len, root, &e),
                "index %llu: bit flip in path[%zu] accepted", (unsigned long long)index, j);
     }
-    /* 2. an extra hash, appended and prepended */
-    memcpy(m, path, len * sizeof *m);
-    m[len] = g_d[0];
-    REJECT(merkle_verify_inclusion(leaf, index, size, m, len + 1, root, &e),
-           "index %llu: extra hash appended accepted", (unsigned long long)index);
-    m[0] = g_d[1];
-    memcpy(m + 1, path, len * sizeof *m);
-    REJECT(merkle_verify_inclusion(leaf, index, size, m, len + 1, root, &e),
-           "index %llu: extra hash prepended accepted", (unsigned long long)index);
-    /* 3. a missing hash, last and first */
-    if (len > 0) {
-        REJECT(merkle_verify_inclusion(leaf, index, size, path, len - 1, root, &e),
-               "index %llu: last hash dropped accepted", (unsigned long long)index);
-        REJECT(merkle_verify_inclusion(leaf, index, size, path + 1, len - 1, root, &e),
-               "index %llu: first hash dropped accepted", (unsigned long long)index);
-    }
-    /* 4. adjacent siblings swapped */
-    for (size_t j = 0; j + 1 < len; j++) {
-        if (hash32_eq(&path[j], &path[j + 1]))
-            continue; /* the swap changes nothing */
-        memcpy(m, path, len * sizeof *m);
-        m[j] = path[j + 1];
-        m[j + 1] = path[j];
-        REJECT(merkle_verify_inclusion(leaf, index, size, m, len, root, &e),
-               "index %llu: path[%zu] and path[%zu] swapped accepted", (unsigned long long)index,
-               j, j + 1);
-    }
+    /* 2 to 4: extra, missing and swapped siblings */
+    struct inc_args args = {leaf, root, index, size, &e};
+    struct mut_target t = {inc_verify, &args, "index", "path", index, &n_inc_mut};
+    if (!shape_mutations(&t, path, len, why, whylen))
+        return false;
     /* 5. index ± 1 (the same leaf and path claimed at the neighbouring index) */
     if (index > 0)
         REJECT(merkle_verify_inclusion(leaf, index - 1, size, path, len, root, &e),
@@ -267,6 +309,18 @@ TEST(every_inclusion_proof_and_all_six_mutations)
 
 /* ---- consistency ------------------------------------------------------------ */
 
+struct con_args {
+    const struct hash32 *r1, *r2;
+    uint64_t m1, n;
+    struct err *e;
+};
+
+static err_code con_verify(const void *ctx, const struct hash32 *p, size_t len)
+{
+    const struct con_args *a = ctx;
+    return merkle_verify_consistency(a->m1, a->n, a->r1, a->r2, p, len, a->e);
+}
+
 static bool consistency_case(uint64_t m1, uint64_t n, char *why, size_t whylen)
 {
     struct hash32 proof[MERKLE_MAX_PATH], m[MERKLE_MAX_PATH + 1];
@@ -303,33 +357,11 @@ static bool consistency_case(uint64_t m1, uint64_t n, char *why, size_t whylen)
            "m %llu: bit flip in the first root accepted", (unsigned long long)m1);
     REJECT(merkle_verify_consistency(m1, n, r1, &bad2, proof, len, &e),
            "m %llu: bit flip in the second root accepted", (unsigned long long)m1);
-    /* 2. an extra hash, appended and prepended */
-    memcpy(m, proof, len * sizeof *m);
-    m[len] = g_d[0];
-    REJECT(merkle_verify_consistency(m1, n, r1, r2, m, len + 1, &e),
-           "m %llu: extra hash appended accepted", (unsigned long long)m1);
-    m[0] = g_d[1];
-    memcpy(m + 1, proof, len * sizeof *m);
-    REJECT(merkle_verify_consistency(m1, n, r1, r2, m, len + 1, &e),
-           "m %llu: extra hash prepended accepted", (unsigned long long)m1);
-    /* 3. a missing hash, last and first */
-    if (len > 0) {
-        REJECT(merkle_verify_consistency(m1, n, r1, r2, proof, len - 1, &e),
-               "m %llu: last hash dropped accepted", (unsigned long long)m1);
-        REJECT(merkle_verify_consistency(m1, n, r1, r2, proof + 1, len - 1, &e),
-               "m %llu: first hash dropped accepted", (unsigned long long)m1);
-    }
-    /* 4. adjacent hashes swapped */
-    for (size_t j = 0; j + 1 < len; j++) {
-        if (hash32_eq(&proof[j], &proof[j + 1]))
-            continue;
-        memcpy(m, proof, len * sizeof *m);
-        m[j] = proof[j + 1];
-        m[j + 1] = proof[j];
-        REJECT(merkle_verify_consistency(m1, n, r1, r2, m, len, &e),
-               "m %llu: proof[%zu] and proof[%zu] swapped accepted", (unsigned long long)m1, j,
-               j + 1);
-    }
+    /* 2 to 4: extra, missing and swapped hashes */
+    struct con_args args = {r1, r2, m1, n, &e};
+    struct mut_target t = {con_verify, &args, "m", "proof", m1, &n_con_mut};
+    if (!shape_mutations(&t, proof, len, why, whylen))
+        return false;
     /* 5. m ± 1: the proof claimed for a neighbouring first size with that
      *    size's true root; and with the old first root for the nearest
      *    first sizes whose walk differs (a size with the same walk computes

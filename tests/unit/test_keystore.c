@@ -84,7 +84,9 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* --- the shared vectors -------------------------------------------------------- */
 
-TEST(every_shared_vector_opens_to_its_key_and_address)
+/* fn(v, i, name) for each shared vector v (the i-th), name "WHAT i";
+ * fn reports with t_case. */
+static void each_vector(const char *what, void (*fn)(json_t *v, size_t i, const char *name))
 {
     json_t *vs = load_vectors();
     CHECK(vs);
@@ -92,54 +94,61 @@ TEST(every_shared_vector_opens_to_its_key_and_address)
     json_t *v;
     json_array_foreach(vs, i, v) {
         char name[48];
-        snprintf(name, sizeof name, "keystore vector %zu", i);
-        struct err e = {0};
-        uint8_t key[32], want[32];
-        struct addr20 a;
-        if (hex_decode_exact(vstr(v, "privateKey"), strlen(vstr(v, "privateKey")), true, want, 32,
-                             &e)) {
-            t_case(false, name, "bad privateKey in vector: %s", e.msg);
-            continue;
-        }
-        err_code rc = decrypt_obj(json_object_get(v, "keystore"), vstr(v, "password"), key, &a, &e);
-        char got[43];
-        eth_address_checksum(&a, got);
-        t_case(rc == E_OK && memcmp(key, want, 32) == 0 && strcmp(got, vstr(v, "address")) == 0,
-               name, "rc %s (%s), address %s want %s, key %s", err_name(rc), e.msg,
-               rc ? "-" : got, vstr(v, "address"), rc ? "-" : (memcmp(key, want, 32) ? "differs" : "ok"));
-        OPENSSL_cleanse(key, 32);
+        snprintf(name, sizeof name, "%s %zu", what, i);
+        fn(v, i, name);
     }
     json_decref(vs);
 }
 
+static void opens_to_key_and_address(json_t *v, size_t i, const char *name)
+{
+    struct err e = {0};
+    uint8_t key[32], want[32];
+    struct addr20 a;
+    if (hex_decode_exact(vstr(v, "privateKey"), strlen(vstr(v, "privateKey")), true, want, 32,
+                         &e)) {
+        t_case(false, name, "bad privateKey in vector: %s", e.msg);
+        return;
+    }
+    err_code rc = decrypt_obj(json_object_get(v, "keystore"), vstr(v, "password"), key, &a, &e);
+    char got[43];
+    eth_address_checksum(&a, got);
+    t_case(rc == E_OK && memcmp(key, want, 32) == 0 && strcmp(got, vstr(v, "address")) == 0,
+           name, "rc %s (%s), address %s want %s, key %s", err_name(rc), e.msg,
+           rc ? "-" : got, vstr(v, "address"), rc ? "-" : (memcmp(key, want, 32) ? "differs" : "ok"));
+    OPENSSL_cleanse(key, 32);
+}
+
+TEST(every_shared_vector_opens_to_its_key_and_address)
+{
+    each_vector("keystore vector", opens_to_key_and_address);
+}
+
+static void loads_as_signer(json_t *v, size_t i, const char *name)
+{
+    char file[32];
+    snprintf(file, sizeof file, "vec%zu.json", i);
+    char *path = tmp_path(file);
+    char *text = json_dumps(json_object_get(v, "keystore"), JSON_INDENT(1));
+    write_file(path, text, 0600);
+    free(text);
+    struct err e = {0};
+    struct signer *s = NULL;
+    err_code rc = keystore_load_signer(path, vstr(v, "password"), &s, &e);
+    char got[43] = "-";
+    if (rc == E_OK) {
+        struct addr20 a;
+        signer_address(s, &a);
+        eth_address_checksum(&a, got);
+    }
+    signer_free(s);
+    t_case(rc == E_OK && strcmp(got, vstr(v, "address")) == 0, name, "rc %s (%s), address %s",
+           err_name(rc), e.msg, got);
+}
+
 TEST(every_shared_vector_loads_as_a_signer_from_a_0600_file)
 {
-    json_t *vs = load_vectors();
-    CHECK(vs);
-    size_t i;
-    json_t *v;
-    json_array_foreach(vs, i, v) {
-        char name[48], file[32];
-        snprintf(name, sizeof name, "keystore file %zu", i);
-        snprintf(file, sizeof file, "vec%zu.json", i);
-        char *path = tmp_path(file);
-        char *text = json_dumps(json_object_get(v, "keystore"), JSON_INDENT(1));
-        write_file(path, text, 0600);
-        free(text);
-        struct err e = {0};
-        struct signer *s = NULL;
-        err_code rc = keystore_load_signer(path, vstr(v, "password"), &s, &e);
-        char got[43] = "-";
-        if (rc == E_OK) {
-            struct addr20 a;
-            signer_address(s, &a);
-            eth_address_checksum(&a, got);
-        }
-        signer_free(s);
-        t_case(rc == E_OK && strcmp(got, vstr(v, "address")) == 0, name, "rc %s (%s), address %s",
-               err_name(rc), e.msg, got);
-    }
-    json_decref(vs);
+    each_vector("keystore file", loads_as_signer);
 }
 
 /* The Web3 Secret Storage definition's test vectors

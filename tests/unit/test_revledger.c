@@ -90,14 +90,26 @@ static char *logs_reply(char *a, char *b, char *c)
     return out;
 }
 
-static bool open_ledger(struct rpc_stub *stub, uint64_t window, struct vrev_ledger *l,
-                        struct err *e)
+/* A stub answering with `script` and the issuer's EBSI ledger on it
+ * (windows of 5000 blocks) in *l. Returns the stub (the caller closes *l,
+ * then stops and frees it), or NULL with e saying why (nothing left). */
+static struct rpc_stub *ledger_on(const struct rpc_stub_reply *script, size_t n,
+                                  struct vrev_ledger *l, struct err *e)
 {
+    struct rpc_stub *stub = rpc_stub_start(script, n);
+    if (!stub) {
+        err_set(e, E_IO, "the stub did not start");
+        return NULL;
+    }
     struct rpc_options ro = {.url = rpc_stub_url(stub), .timeout_ms = 5000, .max_attempts = 1};
     struct addr20 contract, issuer;
-    if (addr20_from_hex(CONTRACT, &contract, e) || addr20_from_hex(ISSUER, &issuer, e))
-        return false;
-    return vrev_ledger_open(l, BUNDLE_LEDGER_EBSI, &ro, &contract, &issuer, 1, window, e) == E_OK;
+    if (addr20_from_hex(CONTRACT, &contract, e) || addr20_from_hex(ISSUER, &issuer, e) ||
+        vrev_ledger_open(l, BUNDLE_LEDGER_EBSI, &ro, &contract, &issuer, 1, 5000, e) != E_OK) {
+        rpc_stub_stop(stub);
+        rpc_stub_free(stub);
+        return NULL;
+    }
+    return stub;
 }
 
 static const char CHAIN[] = REPLY("\"0x539\""), HEAD[] = REPLY("\"0x2ee0\""), /* 12000 */
@@ -110,11 +122,10 @@ TEST(history_walks_back_in_bounded_windows)
 {
     /* No checkpoint at all: three windows of 5000 back to block 0, no more. */
     struct rpc_stub_reply script[] = {{.status = 200, .body = CHAIN}, {.status = 200, .body = HEAD}, {.status = 200, .body = NONE}};
-    struct rpc_stub *stub = rpc_stub_start(script, 3);
-    CHECK(stub);
     struct err e = {0};
     struct vrev_ledger l;
-    CHECKF(open_ledger(stub, 5000, &l, &e), "%s", e.msg);
+    struct rpc_stub *stub = ledger_on(script, 3, &l, &e);
+    CHECKF(stub, "%s", e.msg);
     CHECK(l.head == 12000 && l.ledger == BUNDLE_LEDGER_EBSI);
     struct vrev_anchor *v;
     size_t n = 99;
@@ -150,11 +161,10 @@ TEST(history_stops_at_checkpoint_zero_and_keeps_only_ours)
     struct rpc_stub_reply script[] = {{.status = 200, .body = CHAIN}, {.status = 200, .body = HEAD}, {.status = 200, .body = w1},
                                       {.status = 200, .body = b9000}, {.status = 200, .body = w2}, {.status = 200, .body = b3000},
                                       {.status = 200, .body = NONE}};
-    struct rpc_stub *stub = rpc_stub_start(script, 7);
-    CHECK(stub);
     struct err e = {0};
     struct vrev_ledger l;
-    CHECKF(open_ledger(stub, 5000, &l, &e), "%s", e.msg);
+    struct rpc_stub *stub = ledger_on(script, 7, &l, &e);
+    CHECKF(stub, "%s", e.msg);
     struct vrev_anchor *v = NULL;
     size_t n = 0;
     err_code rc = vrev_ledger_history(&l, REGISTRY_KIND_CHECKPOINT, &v, &n, &e);
@@ -200,11 +210,10 @@ TEST(anchors_map_both_kinds_and_refuse_what_is_not_the_contracts)
         {.status = 200, .body = CHAIN}, {.status = 200, .body = HEAD},  {.status = 200, .body = w},
         {.status = 200, .body = b100},  {.status = 200, .body = lie},   {.status = 200, .body = other},
         {.status = 200, .body = emitter}, {.status = 200, .body = bad}, {.status = 200, .body = NONE}};
-    struct rpc_stub *stub = rpc_stub_start(script, 9);
-    CHECK(stub);
     struct err e = {0};
     struct vrev_ledger l;
-    CHECKF(open_ledger(stub, 5000, &l, &e), "%s", e.msg);
+    struct rpc_stub *stub = ledger_on(script, 9, &l, &e);
+    CHECKF(stub, "%s", e.msg);
     struct vrev_anchor *v = NULL;
     size_t n = 0;
     CHECK_OK(vrev_ledger_anchors(&l, 100, 100, &v, &n, &e), &e);
@@ -268,16 +277,14 @@ TEST(record_says_whose_root_it_is)
         char *rec = record_reply(cases[i].from, 42, 1700000042, cases[i].text);
         CHECK(rec);
         struct rpc_stub_reply script[] = {{.status = 200, .body = CHAIN}, {.status = 200, .body = HEAD}, {.status = 200, .body = rec}};
-        struct rpc_stub *stub = rpc_stub_start(script, 3);
-        CHECK(stub);
         struct err e = {0};
         struct vrev_ledger l;
         struct vrev_record r = {0};
         struct hash32 root = {{0x11}};
-        bool opened = open_ledger(stub, 5000, &l, &e);
-        err_code rc = opened ? vrev_ledger_record(&l, &root, &r, &e) : E_NETWORK;
-        if (opened)
-            vrev_ledger_close(&l);
+        struct rpc_stub *stub = ledger_on(script, 3, &l, &e);
+        CHECKF(stub, "%s", e.msg);
+        err_code rc = vrev_ledger_record(&l, &root, &r, &e);
+        vrev_ledger_close(&l);
         rpc_stub_stop(stub);
         t_case(rc == E_OK && r.ours == cases[i].ours && r.other == cases[i].other &&
                    (!r.ours || (r.seq == cases[i].seq && r.size == 3 && r.block_number == 42 &&

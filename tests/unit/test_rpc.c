@@ -322,42 +322,34 @@ TEST(rpc_backoff_full_jitter)
 
 TEST(rpc_retry_after_honoured)
 {
-    struct fx f;
-    CHECK(fx_start(&f, SCRIPT({.status = 429, .headers = "Retry-After: 3\r\n"}, {.status = 200, .body = OK("\"0x1\"")}),
-                   5, NULL));
-    uint64_t v;
-    CHECK_OK(rpc_chain_id(f.c, &v, &f.e), &f.e);
-    CHECK(f.h.nsleeps == 1 && f.h.sleeps[0] == 3000); /* not the 100 ms backoff */
-    fx_end(&f);
-
-    CHECK(fx_start(&f, SCRIPT({.status = 503, .headers = "Retry-After:  2 \r\n"}, {.status = 200, .body = OK("\"0x1\"")}),
-                   5, NULL));
-    CHECK_OK(rpc_chain_id(f.c, &v, &f.e), &f.e);
-    CHECK(f.h.nsleeps == 1 && f.h.sleeps[0] == 2000);
-    fx_end(&f);
-
-    /* Retry-After smaller than the backoff: the backoff stands. */
-    CHECK(fx_start(&f, SCRIPT({.status = 429, .headers = "Retry-After: 0\r\n"}, {.status = 200, .body = OK("\"0x1\"")}),
-                   5, NULL));
-    CHECK_OK(rpc_chain_id(f.c, &v, &f.e), &f.e);
-    CHECK(f.h.nsleeps == 1 && f.h.sleeps[0] == 100);
-    fx_end(&f);
-
-    /* The HTTP-date form is not honoured: plain backoff. */
-    CHECK(fx_start(&f,
-                   SCRIPT({.status = 503, .headers = "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"},
-                          {.status = 200, .body = OK("\"0x1\"")}),
-                   5, NULL));
-    CHECK_OK(rpc_chain_id(f.c, &v, &f.e), &f.e);
-    CHECK(f.h.nsleeps == 1 && f.h.sleeps[0] == 100);
-    fx_end(&f);
-
-    /* Retry-After on a 500 is not a 429/503: ignored. */
-    CHECK(fx_start(&f, SCRIPT({.status = 500, .headers = "Retry-After: 9\r\n"}, {.status = 200, .body = OK("\"0x1\"")}),
-                   5, NULL));
-    CHECK_OK(rpc_chain_id(f.c, &v, &f.e), &f.e);
-    CHECK(f.h.nsleeps == 1 && f.h.sleeps[0] == 100);
-    fx_end(&f);
+    static const struct {
+        const char *name;
+        int status;
+        const char *headers;
+        uint64_t sleep_ms; /* the one wait before the answer */
+    } cases[] = {
+        {"429 Retry-After 3: not the 100 ms backoff", 429, "Retry-After: 3\r\n", 3000},
+        {"503 Retry-After 2 (spaces)", 503, "Retry-After:  2 \r\n", 2000},
+        /* smaller than the backoff: the backoff stands */
+        {"Retry-After 0: the backoff", 429, "Retry-After: 0\r\n", 100},
+        /* the HTTP-date form is not honoured: plain backoff */
+        {"HTTP-date: the backoff", 503, "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n", 100},
+        /* a 500 is not a 429/503: ignored */
+        {"500 Retry-After 9: ignored", 500, "Retry-After: 9\r\n", 100},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fx f;
+        CHECK(fx_start(&f,
+                       SCRIPT({.status = cases[i].status, .headers = cases[i].headers},
+                              {.status = 200, .body = OK("\"0x1\"")}),
+                       5, NULL));
+        uint64_t v;
+        err_code rc = rpc_chain_id(f.c, &v, &f.e);
+        t_case(rc == E_OK && f.h.nsleeps == 1 && f.h.sleeps[0] == cases[i].sleep_ms,
+               cases[i].name, "rc %s (%s), %u sleeps, first %llu ms", err_name(rc), f.e.msg,
+               f.h.nsleeps, (unsigned long long)f.h.sleeps[0]);
+        fx_end(&f);
+    }
 }
 
 TEST(rpc_retry_after_beyond_limit_stops)
