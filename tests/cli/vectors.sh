@@ -66,8 +66,12 @@ fixed = [re.compile(p) for p in (r'\.\./+shared\b', r'(?<![\w.$])/work/', r'/sha
 # a run of ../ (with any final ..) and what comes just before it
 run = re.compile(r'(?P<pre>.{0,24}?)(?P<run>(?:\.\./+)+(?:\.\.(?![\w.]))?|\.\.(?=["\'`)\s]|$))')
 own_dir = re.compile(r'(dirname\s*"?\$\{?0\}?"?\)?"?|__dirname\s*,\s*[\'"`]?|import\.meta[\w.]*\s*\)?\s*,?\s*[\'"`]?)/?$')
-# path.join(__dirname, '..', '..', ...): quoted components after the file's folder
-js_up = re.compile(r'__dirname\s*,\s*((?:([\'"`])\.\.\2\s*,?\s*)+)')
+# ES modules resolve these against the file itself, like the file's folder:
+# import ... from '../x', import('../x'), new URL('../x', import.meta.url)
+module_rel = re.compile(r'(\bfrom\s*|\bimport\s*\(\s*|\bnew URL\(\s*)[\'"`]$')
+# path.join(__dirname, '..', '..', ...) or path.resolve(path.dirname(new
+# URL(import.meta.url).pathname), '..'): quoted components after the file's folder
+js_up = re.compile(r'(?:__dirname|import\.meta\.url\)?(?:\.pathname)?\)?)\s*,\s*((?:([\'"`])\.\.\2\s*,?\s*)+)')
 quoted_up = re.compile(r'([\'"`])\.\.\1')
 for f in files:
     rel = os.path.relpath(f, root)
@@ -89,7 +93,7 @@ for f in files:
         for m in run.finditer(line):
             r, pre = m.group('run'), m.group('pre')
             ups = r.count('..')
-            if own_dir.search(pre):
+            if own_dir.search(pre) or module_rel.search(pre):
                 bad = bad or ups > depth
             elif '/' in r and (not pre or pre[-1] in ' \t"\'`=(:,<>'):
                 bad = True  # a path that starts with ../: relative to the root
@@ -112,24 +116,30 @@ printf '%s\n' 'VECTORS=/work/shared/vectors make test' >"$plant/tests/cli/b.sh"
 printf '%s\n' 'cd "$(dirname "$0")/../../.."' >"$plant/tests/cli/c.sh"
 printf '%s\n' 'fopen("../vectors/x.json", "r");' >"$plant/tests/cli/d.c"
 printf '%s\n' "require(path.join(__dirname, '..', '..', '..', 'x'));" >"$plant/tests/cli/f.js"
+printf '%s\n' "import { x } from '../../../x.js';" >"$plant/tests/cli/g.mjs"
+printf '%s\n' "const d = new URL('../../../../shared/', import.meta.url);" >"$plant/tests/cli/h.mjs"
 ln -s /etc/hostname "$plant/tests/cli/e.json"
 printf '%s\n' 'cd "$(dirname "$0")/../.."' '# CI has ../shared, users do not' \
     'snprintf(p, n, "%s/../output/%s", dir, name);' "path.resolve(__dirname, '..', '..')" \
     'x = a .. "/?.lua;" .. b' 'echo "waiting..."' >"$plant/tests/cli/fine.sh"
+printf '%s\n' "import { v } from '../../web/verify.js';" "const c = new URL('../lib/x', import.meta.url);" \
+    "const r = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');" \
+    >"$plant/tests/cli/fine.mjs"
 found=$(escapes "$plant" "$plant"/tests/cli/*)
-for f in a.sh b.sh c.sh d.c e.json f.js; do
+for f in a.sh b.sh c.sh d.c e.json f.js g.mjs h.mjs; do
     expect_grep "the scanner catches the planted escape in $f" "^tests/cli/$f" "$found"
 done
-if grep -q '^tests/cli/fine.sh' <<<"$found"; then
-    fail "the scanner flags legitimate paths: $(grep '^tests/cli/fine.sh' <<<"$found")"
+if grep -q '^tests/cli/fine\.' <<<"$found"; then
+    fail "the scanner flags legitimate paths: $(grep '^tests/cli/fine\.' <<<"$found")"
 else
-    ok "the scanner passes a file's own ../.. to the root, comments, dir/../x, Lua's .., ellipses"
+    ok "the scanner passes a file's own ../.. to the root (also ES module paths), comments, dir/../x, Lua's .., ellipses"
 fi
 
 # The repository itself: tracked files (a clone has nothing else), minus the
-# vector data (test input, not code that opens files) and this script (its
+# vector data and the fuzz dictionaries and seeds (test input, not code that
+# opens files) and this script (its
 # planted escapes and patterns are escapes by design).
-skip='^tests/vectors/.*\.\(json\|txt\)$\|^tests/cli/vectors\.sh$'
+skip='^tests/vectors/.*\.\(json\|txt\)$\|^tests/cli/vectors\.sh$\|^tests/fuzz/.*\.dict$\|^tests/fuzz/corpus/'
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     mapfile -t scope < <(git ls-files -- tests scripts bench .ci Makefile | grep -v "$skip")
 else
