@@ -4,9 +4,11 @@
  * Argument parsing and output (notary/cli/commands.h); the work is done
  * by the notary library.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/bundle.h"
 #include "notary/cli/commands.h"
@@ -15,12 +17,13 @@
 
 static const char PROOF_USAGE[] =
     "usage: notary proof (HASH | --credential FILE) [--out FILE]\n"
-    "       notary proof --batch N --dir DIR\n"
+    "       notary proof --batch N (--dir DIR | --jsonl FILE)\n"
     "\n"
     "Write the proof bundle (docs/proof-format.md) of one credential to standard\n"
     "output or FILE, or the bundles of every credential of batch N into DIR as\n"
-    "<hash>.json. A batch that is closed but not yet anchored gives *pending*\n"
-    "bundles, which verifiers reject until the batch is anchored.\n";
+    "<hash>.json, or into FILE as JSON Lines (one compact bundle per line, in leaf\n"
+    "order; FILE - is standard output). A batch that is closed but not yet anchored\n"
+    "gives *pending* bundles, which verifiers reject until the batch is anchored.\n";
 
 int cmd_proof(int argc, char **argv)
 {
@@ -28,9 +31,10 @@ int cmd_proof(int argc, char **argv)
                                          {"out", required_argument, 0, 'o'},
                                          {"batch", required_argument, 0, 'b'},
                                          {"dir", required_argument, 0, 'd'},
+                                         {"jsonl", required_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *cred = NULL, *outp = NULL, *dir = NULL, *batch = NULL;
+    const char *cred = NULL, *outp = NULL, *dir = NULL, *batch = NULL, *jsonl = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -38,6 +42,7 @@ int cmd_proof(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 'b': batch = optarg; break;
         case 'd': dir = optarg; break;
+        case 'j': jsonl = optarg; break;
         case 'h': fputs(PROOF_USAGE, stdout); return EXIT_OK;
         default: return cli_usage_error("proof", "unknown option");
         }
@@ -49,8 +54,8 @@ int cmd_proof(int argc, char **argv)
     int code;
     err_code rc;
     if (batch) {
-        if (!dir || cred || hash_arg || outp)
-            return cli_usage_error("proof", "--batch N goes with --dir DIR only");
+        if (!dir == !jsonl || cred || hash_arg || outp)
+            return cli_usage_error("proof", "--batch N goes with one of --dir DIR or --jsonl FILE");
         char *end;
         uint64_t seq = strtoull(batch, &end, 10);
         if (*end || end == batch)
@@ -58,11 +63,29 @@ int cmd_proof(int argc, char **argv)
         if ((code = cli_open(&cx)) != CLI_CONTINUE)
             return code;
         uint64_t written;
-        rc = proof_export_batch(cx.store, seq, dir, &written, cli_progress_export, NULL, &cx.e);
+        if (dir) {
+            rc = proof_export_batch(cx.store, seq, dir, &written, cli_progress_export, NULL,
+                                    &cx.e);
+        } else {
+            bool out_std = strcmp(jsonl, "-") == 0;
+            FILE *f = out_std ? stdout : fopen(jsonl, "w");
+            if (!f) {
+                rc = err_set(&cx.e, E_IO, "%s: cannot create: %s", jsonl, strerror(errno));
+            } else {
+                rc = proof_export_jsonl(cx.store, seq, f, &written,
+                                        out_std ? NULL : cli_progress_export, NULL, &cx.e);
+                if (!out_std && fclose(f) != 0 && !rc)
+                    rc = err_set(&cx.e, E_IO, "%s: %s", jsonl, strerror(errno));
+            }
+        }
         cli_close(&cx);
         if (rc)
             return cli_fail(rc == E_STATE ? EXIT_FAIL : cli_exit_for(rc), &cx.e);
-        printf("wrote %llu bundles to %s\n", (unsigned long long)written, dir);
+        if (dir)
+            printf("wrote %llu bundles to %s\n", (unsigned long long)written, dir);
+        else
+            fprintf(stderr, "notary: wrote %llu bundles to %s\n", (unsigned long long)written,
+                    strcmp(jsonl, "-") == 0 ? "standard output" : jsonl);
         return EXIT_OK;
     }
     if ((cred != NULL) == (hash_arg != NULL))

@@ -144,6 +144,10 @@ err_code sq_index_all(struct store *s, struct err *e);
 err_code sq_index_frozen(struct store *s, struct err *e);
 err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *hashes,
                          uint8_t *hashing, struct err *e);
+/* store_ops.batch_leaves_range: leaves [from, from + count) of batch `b`. */
+err_code sq_batch_leaves_range(struct store *s, const struct store_batch *b, uint64_t from,
+                               uint64_t count, struct hash32 *hashes, uint8_t *hashing,
+                               struct err *e);
 
 /* ---- sqlite_schema.c: the file ------------------------------------------- */
 
