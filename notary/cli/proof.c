@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/bundle.h"
 #include "notary/cli/commands.h"
@@ -24,6 +25,32 @@ static const char PROOF_USAGE[] =
     "<hash>.json, or into FILE as JSON Lines (one compact bundle per line, in leaf\n"
     "order; FILE - is standard output). A batch that is closed but not yet anchored\n"
     "gives *pending* bundles, which verifiers reject until the batch is anchored.\n";
+
+/* `--jsonl FILE`: the lines go to FILE.tmp.PID, which becomes FILE (fsynced,
+ * renamed) only when every bundle is written: a failed export leaves an
+ * earlier FILE as it was. `-`: standard output. */
+static err_code export_jsonl(struct store *s, uint64_t seq, const char *file, uint64_t *written,
+                             struct err *e)
+{
+    if (strcmp(file, "-") == 0)
+        return proof_export_jsonl(s, seq, stdout, written, NULL, NULL, e);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", file, (int)getpid()) >= (int)sizeof tmp)
+        return err_set(e, E_INVALID, "--jsonl: the file name is too long");
+    FILE *f = fopen(tmp, "wx");
+    if (!f)
+        return err_set(e, E_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    err_code rc = proof_export_jsonl(s, seq, f, written, cli_progress_export, NULL, e);
+    if (!rc && fsync(fileno(f)) != 0)
+        rc = err_set(e, E_IO, "%s: %s", tmp, strerror(errno));
+    if (fclose(f) != 0 && !rc)
+        rc = err_set(e, E_IO, "%s: %s", tmp, strerror(errno));
+    if (!rc && rename(tmp, file) != 0)
+        rc = err_set(e, E_IO, "%s: cannot rename to %s: %s", tmp, file, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
 
 int cmd_proof(int argc, char **argv)
 {
@@ -67,16 +94,7 @@ int cmd_proof(int argc, char **argv)
             rc = proof_export_batch(cx.store, seq, dir, &written, cli_progress_export, NULL,
                                     &cx.e);
         } else {
-            bool out_std = strcmp(jsonl, "-") == 0;
-            FILE *f = out_std ? stdout : fopen(jsonl, "w");
-            if (!f) {
-                rc = err_set(&cx.e, E_IO, "%s: cannot create: %s", jsonl, strerror(errno));
-            } else {
-                rc = proof_export_jsonl(cx.store, seq, f, &written,
-                                        out_std ? NULL : cli_progress_export, NULL, &cx.e);
-                if (!out_std && fclose(f) != 0 && !rc)
-                    rc = err_set(&cx.e, E_IO, "%s: %s", jsonl, strerror(errno));
-            }
+            rc = export_jsonl(cx.store, seq, jsonl, &written, &cx.e);
         }
         cli_close(&cx);
         if (rc)

@@ -160,17 +160,17 @@ static err_code sink_put(struct sink *k, const struct bundle *bun, struct buf *o
     return file_write_atomic_nosync(k->path, out->p, out->len, 0644, e);
 }
 
-/* Every bundle of closed batch `seq` into `k`, from one tree pass: the leaves
- * and their hashing modes are read once, every path taken from the tree. */
-static err_code export_batch(struct store *s, uint64_t seq, struct sink *k, uint64_t *written,
+/* Every bundle of batch `b` (closed_batch) into `k`, from one tree pass: the
+ * leaves and their hashing modes are read once, every path taken from the
+ * tree. */
+static err_code export_batch(struct store *s, const struct store_batch *bp, struct sink *k,
+                             uint64_t *written,
                              void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
                              struct err *e)
 {
-    *written = 0;
-    struct store_batch b;
-    err_code rc = closed_batch(s, seq, &b, e);
-    if (rc)
-        return rc;
+    const struct store_batch b = *bp;
+    const uint64_t seq = b.seq;
+    err_code rc;
     struct hash32 *leaves;
     uint8_t *how;
     uint64_t n;
@@ -226,7 +226,7 @@ err_code proof_export_batch(struct store *s, uint64_t seq, const char *dir, uint
     struct sink k = {.dir = dir, .dlen = strlen(dir)};
     if (!(k.path = malloc(k.dlen + 80)))
         return err_set(e, E_NOMEM, "out of memory");
-    rc = export_batch(s, seq, &k, written, progress, arg, e);
+    rc = export_batch(s, &b, &k, written, progress, arg, e);
     free(k.path);
     if (!rc) /* one flush for the whole directory instead of an fsync per file */
         rc = file_sync_fs(dir, e);
@@ -237,8 +237,12 @@ err_code proof_export_jsonl(struct store *s, uint64_t seq, FILE *f, uint64_t *wr
                             void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
                             struct err *e)
 {
+    *written = 0;
     struct sink k = {.f = f};
-    err_code rc = export_batch(s, seq, &k, written, progress, arg, e);
+    struct store_batch b;
+    err_code rc = closed_batch(s, seq, &b, e);
+    if (!rc)
+        rc = export_batch(s, &b, &k, written, progress, arg, e);
     if (!rc && fflush(f) != 0)
         rc = err_set(e, E_IO, "writing the bundles: %s", strerror(errno));
     return rc;

@@ -322,6 +322,27 @@ static bool subroots_fit(unsigned shift, uint64_t count, uint64_t size)
     return shift <= 32 && size > 0 && count == ((size - 1) >> shift) + 1;
 }
 
+/* E_INVALID unless `sub` fits issuance batch `b`. */
+static err_code check_fit(const struct store_batch *b, const struct store_subroots *sub,
+                          struct err *e)
+{
+    if (b->kind == BATCH_ISSUANCE && subroots_fit(sub->shift, sub->count, b->size))
+        return E_OK;
+    return err_set(e, E_INVALID, "%llu subtree roots of 2^%u leaves do not fit batch %llu of %llu "
+                                 "leaves",
+                   (unsigned long long)sub->count, sub->shift, (unsigned long long)b->seq,
+                   (unsigned long long)b->size);
+}
+
+/* Issuance batch `seq`, which must have its root (E_NOT_FOUND otherwise). */
+static err_code rooted_batch(struct store *s, uint64_t seq, struct store_batch *b, struct err *e)
+{
+    err_code rc = store_batch_get(s, BATCH_ISSUANCE, seq, b, e);
+    if (!rc && !b->has_root)
+        rc = err_set(e, E_NOT_FOUND, "batch %llu has no root yet", (unsigned long long)seq);
+    return rc;
+}
+
 err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
                               const struct hash32 *root, const struct store_subroots *sub,
                               struct err *e)
@@ -329,13 +350,8 @@ err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t se
     if (sub) {
         struct store_batch b;
         err_code rc = store_batch_get(s, kind, seq, &b, e);
-        if (rc)
+        if (rc || (rc = check_fit(&b, sub, e)))
             return rc;
-        if (kind != BATCH_ISSUANCE || !subroots_fit(sub->shift, sub->count, b.size))
-            return err_set(e, E_INVALID, "%llu subtree roots of 2^%u leaves do not fit batch %llu "
-                                         "of %llu leaves",
-                           (unsigned long long)sub->count, sub->shift, (unsigned long long)seq,
-                           (unsigned long long)b.size);
     }
     return s->ops->batch_set_root(s, kind, seq, root, sub, e);
 }
@@ -345,11 +361,9 @@ err_code store_batch_subroots(struct store *s, uint64_t seq, struct store_subroo
 {
     memset(out, 0, sizeof *out);
     struct store_batch b;
-    err_code rc = store_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
+    err_code rc = rooted_batch(s, seq, &b, e);
     if (rc)
         return rc;
-    if (!b.has_root)
-        return err_set(e, E_NOT_FOUND, "batch %llu has no root yet", (unsigned long long)seq);
     unsigned shift;
     uint8_t *blob;
     size_t len;
@@ -373,16 +387,9 @@ err_code store_batch_set_subroots(struct store *s, uint64_t seq, const struct st
                                   struct err *e)
 {
     struct store_batch b;
-    err_code rc = store_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
-    if (rc)
+    err_code rc = rooted_batch(s, seq, &b, e);
+    if (rc || (rc = check_fit(&b, sub, e)))
         return rc;
-    if (!b.has_root)
-        return err_set(e, E_NOT_FOUND, "batch %llu has no root yet", (unsigned long long)seq);
-    if (!subroots_fit(sub->shift, sub->count, b.size))
-        return err_set(e, E_INVALID, "%llu subtree roots of 2^%u leaves do not fit batch %llu "
-                                     "of %llu leaves",
-                       (unsigned long long)sub->count, sub->shift, (unsigned long long)seq,
-                       (unsigned long long)b.size);
     return s->ops->batch_subroots_set(s, seq, sub, e);
 }
 

@@ -105,6 +105,10 @@ profile_run() {
         && ok "$p: a --jsonl line is the single proof's bundle" || fail "$p: the single proof is not among the lines"
     "$NOTARY" proof --batch 0 --jsonl - > "$d/all-stdout.jsonl" 2>/dev/null
     cmp -s "$d/all.jsonl" "$d/all-stdout.jsonl" && ok "$p: --jsonl - writes the same to stdout" || fail "$p: --jsonl - differs"
+    echo keep > "$d/keep.jsonl"
+    expect_exit 2 "$p: --jsonl of a batch that does not exist fails" "$NOTARY" proof --batch 99 --jsonl "$d/keep.jsonl"
+    [ "$(cat "$d/keep.jsonl")" = keep ] && ! ls "$d" | grep -q 'keep.jsonl.tmp' \
+        && ok "$p: a failed --jsonl export leaves the file as it was, no temporary file" || fail "$p: failed export touched $d/keep.jsonl"
     expect_exit 2 "$p: --dir and --jsonl together are refused" "$NOTARY" proof --batch 0 --dir "$d/x" --jsonl "$d/y"
     expect_exit 0 "$p: JSON credential VALID online" "$VERIFIER" verify "$d/creds/c0.json" --proof "$d/b0.json" --rpc "$LEDGER_URL" --issuer "$issuer"
     grep -q "ledger.event" <<<"$LAST_OUT" && ok "$p: checks are named" || fail "$p: no named checks in: $LAST_OUT"

@@ -126,19 +126,42 @@ static bool downgrade(const char *url)
     return ok;
 }
 
+/* A fresh store (its URL into url[512]) holding one batch of n hashes made
+ * with `seed` (*h, malloc'd), frozen; closed (root and subroots) if `close`.
+ * NULL, with the failure reported, if any step fails. */
+static struct store *one_batch(const char *name, char *url, uint64_t n, uint32_t seed, bool close,
+                               struct hash32 **h, struct store_batch *b)
+{
+    struct err e = {0};
+    struct store *s = t_store_fresh(name, url, 512);
+    *h = malloc(n * sizeof **h);
+    if (!s || !*h) {
+        t_fail(__FILE__, __LINE__, "%s: no store or memory", name);
+        store_close(s);
+        return NULL;
+    }
+    mk(*h, n, seed);
+    if (store_submit(s, *h, NULL, n, NULL, NULL, NULL, &e) ||
+        (close ? batch_close(s, b, NULL, NULL, &e) : store_batch_freeze(s, 1700000000, b, &e))) {
+        t_fail(__FILE__, __LINE__, "%s: %s", name, e.msg);
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
 TEST(batch_closed_before_the_migration_still_gives_proofs)
 {
     char url[512];
-    struct store *s = t_store_fresh("premigration", url, sizeof url);
-    CHECK(s);
     struct err e = {0};
     enum { N = 2500 };
-    struct hash32 *h = malloc(N * sizeof *h);
-    CHECK(h);
-    mk(h, N, 17);
+    struct hash32 *h = NULL;
     struct store_batch b;
-    CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
-    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+    struct store *s = one_batch("premigration", url, N, 17, true, &h, &b);
+    if (!s) {
+        free(h);
+        return;
+    }
     store_close(s);
     CHECK(downgrade(url));
     CHECK_OK(store_open(url, false, &s, &e), &e); /* migration 6 again: NULL subroots */
@@ -155,16 +178,15 @@ TEST(batch_closed_before_the_migration_still_gives_proofs)
 TEST(a_wrong_stored_subroot_is_refused)
 {
     char url[512];
-    struct store *s = t_store_fresh("wrongsub", url, sizeof url);
-    CHECK(s);
     struct err e = {0};
     enum { N = 3000 };
-    struct hash32 *h = malloc(N * sizeof *h);
-    CHECK(h);
-    mk(h, N, 18);
+    struct hash32 *h = NULL;
     struct store_batch b;
-    CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
-    CHECK_OK(store_batch_freeze(s, 1700000000, &b, &e), &e);
+    struct store *s = one_batch("wrongsub", url, N, 18, false, &h, &b);
+    if (!s) {
+        free(h);
+        return;
+    }
     struct merkle_tree *t;
     CHECK_OK(merkle_tree_build(h, N, NULL, &t, &e), &e);
     struct hash32 root;
