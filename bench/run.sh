@@ -175,6 +175,10 @@ echo "== notary store: submit and close a batch of 1,000,000 =="
 "$BUILD/bench/notary_close" 1000000 "${TMPDIR:-/tmp}"
 
 echo ""
+echo "== proofs out of a batch of 1,000,000: one proof, and the export of every bundle (issue 16) =="
+"$BUILD/bench/notary_proof" 1000000 "${TMPDIR:-/tmp}" "$BUILD/bin/notary"
+
+echo ""
 echo "== the same on PostgreSQL (issue 8; a server of our own, tests/lib/pg.sh) =="
 (
     . tests/lib/pg.sh

@@ -125,6 +125,10 @@ err_code bundle_validate(const struct bundle *b, struct err *e) MUST_CHECK;
  */
 err_code bundle_write(const struct bundle *b, struct buf *out, struct err *e) MUST_CHECK;
 
+/* The same bundle as one compact line (no whitespace, members in the same
+ * order, a final newline): one record of a JSON Lines export. Same errors. */
+err_code bundle_write_line(const struct bundle *b, struct buf *out, struct err *e) MUST_CHECK;
+
 /* bundle_write() to `path`, atomically and durably (core/fileio.h), mode 0644. */
 err_code bundle_write_file(const struct bundle *b, const char *path, struct err *e) MUST_CHECK;
 

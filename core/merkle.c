@@ -193,6 +193,13 @@ void merkle_tree_leaf(const struct merkle_tree *t, uint64_t index, struct hash32
     *out = t->nodes[index];
 }
 
+uint64_t merkle_tree_level(const struct merkle_tree *t, unsigned level, const struct hash32 **nodes)
+{
+    int h = level < (unsigned)t->levels ? (int)level : t->levels - 1;
+    *nodes = t->nodes + t->off[h];
+    return t->cnt[h];
+}
+
 /* ---- subtree hashes ----------------------------------------------------- */
 
 /*

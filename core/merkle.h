@@ -59,6 +59,13 @@ void merkle_tree_root(const struct merkle_tree *t, struct hash32 *out);
 /* Leaf hash at `index` (< size). */
 void merkle_tree_leaf(const struct merkle_tree *t, uint64_t index, struct hash32 *out);
 
+/* The nodes of level `level` (0 = leaf hashes; a level above the root is
+ * the root's): node j is MTH of leaves [j·2^level, min((j+1)·2^level, size)),
+ * a node of the RFC 9162 tree, for j < the count returned, which is
+ * ceil(size / 2^level). *nodes points into the tree (valid until it is freed). */
+uint64_t merkle_tree_level(const struct merkle_tree *t, unsigned level,
+                           const struct hash32 **nodes);
+
 /* Root of the tree formed by the first `size` leaves (1 ≤ size ≤ tree size);
  * this is how the root of an earlier checkpoint of a log is recomputed. */
 err_code merkle_tree_root_at(const struct merkle_tree *t, uint64_t size, struct hash32 *out,

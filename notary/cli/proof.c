@@ -4,10 +4,12 @@
  * Argument parsing and output (notary/cli/commands.h); the work is done
  * by the notary library.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/bundle.h"
 #include "core/embed.h"
@@ -22,12 +24,13 @@ static const char PROOF_USAGE[] =
     "       notary proof --credential FILE --embed [--out FILE]\n"
     "       notary proof (HASH | --credential FILE) --link BASE_URL [--qr FILE.png|FILE.svg]\n"
     "                    [--out FILE]\n"
-    "       notary proof --batch N --dir DIR\n"
+    "       notary proof --batch N (--dir DIR | --jsonl FILE)\n"
     "\n"
     "Write the proof bundle (docs/proof-format.md) of one credential to standard\n"
     "output or FILE, or the bundles of every credential of batch N into DIR as\n"
-    "<hash>.json. A batch that is closed but not yet anchored gives *pending*\n"
-    "bundles, which verifiers reject until the batch is anchored.\n"
+    "<hash>.json, or into FILE as JSON Lines (one compact bundle per line, in leaf\n"
+    "order; FILE - is standard output). A batch that is closed but not yet anchored\n"
+    "gives *pending* bundles, which verifiers reject until the batch is anchored.\n"
     "\n"
     "  --embed           write the JSON credential FILE with its bundle embedded as a\n"
     "                    \"CredentialNotaryProof\" entry of its proof: one file for the\n"
@@ -37,6 +40,32 @@ static const char PROOF_USAGE[] =
     "                    send to a server (with --out, the bundle is written there too)\n"
     "  --qr FILE         with --link: also write a QR code of the link, PNG or SVG by\n"
     "                    the name's ending (error correction M, or L for a long link)\n";
+
+/* `--jsonl FILE`: the lines go to FILE.tmp.PID, which becomes FILE (fsynced,
+ * renamed) only when every bundle is written: a failed export leaves an
+ * earlier FILE as it was. `-`: standard output. */
+static err_code export_jsonl(struct store *s, uint64_t seq, const char *file, uint64_t *written,
+                             struct err *e)
+{
+    if (strcmp(file, "-") == 0)
+        return proof_export_jsonl(s, seq, stdout, written, NULL, NULL, e);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", file, (int)getpid()) >= (int)sizeof tmp)
+        return err_set(e, E_INVALID, "--jsonl: the file name is too long");
+    FILE *f = fopen(tmp, "wx");
+    if (!f)
+        return err_set(e, E_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    err_code rc = proof_export_jsonl(s, seq, f, written, cli_progress_export, NULL, e);
+    if (!rc && fsync(fileno(f)) != 0)
+        rc = err_set(e, E_IO, "%s: %s", tmp, strerror(errno));
+    if (fclose(f) != 0 && !rc)
+        rc = err_set(e, E_IO, "%s: %s", tmp, strerror(errno));
+    if (!rc && rename(tmp, file) != 0)
+        rc = err_set(e, E_IO, "%s: cannot rename to %s: %s", tmp, file, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
 
 /* Write the bundle, or the credential with it embedded, to `outp` (NULL:
  * standard output). */
@@ -95,9 +124,11 @@ int cmd_proof(int argc, char **argv)
                                          {"embed", no_argument, 0, 'E'},
                                          {"link", required_argument, 0, 'L'},
                                          {"qr", required_argument, 0, 'Q'},
+                                         {"jsonl", required_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *cred = NULL, *outp = NULL, *dir = NULL, *batch = NULL, *link = NULL, *qr = NULL;
+    const char *cred = NULL, *outp = NULL, *dir = NULL, *batch = NULL, *link = NULL, *qr = NULL,
+               *jsonl = NULL;
     bool embed = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -106,6 +137,7 @@ int cmd_proof(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 'b': batch = optarg; break;
         case 'd': dir = optarg; break;
+        case 'j': jsonl = optarg; break;
         case 'E': embed = true; break;
         case 'L': link = optarg; break;
         case 'Q': qr = optarg; break;
@@ -120,8 +152,8 @@ int cmd_proof(int argc, char **argv)
     int code;
     err_code rc;
     if (batch) {
-        if (!dir || cred || hash_arg || outp || embed || link || qr)
-            return cli_usage_error("proof", "--batch N goes with --dir DIR only");
+        if (!dir == !jsonl || cred || hash_arg || outp || embed || link || qr)
+            return cli_usage_error("proof", "--batch N goes with one of --dir DIR or --jsonl FILE");
         char *end;
         uint64_t seq = strtoull(batch, &end, 10);
         if (*end || end == batch)
@@ -129,11 +161,20 @@ int cmd_proof(int argc, char **argv)
         if ((code = cli_open(&cx)) != CLI_CONTINUE)
             return code;
         uint64_t written;
-        rc = proof_export_batch(cx.store, seq, dir, &written, cli_progress_export, NULL, &cx.e);
+        if (dir) {
+            rc = proof_export_batch(cx.store, seq, dir, &written, cli_progress_export, NULL,
+                                    &cx.e);
+        } else {
+            rc = export_jsonl(cx.store, seq, jsonl, &written, &cx.e);
+        }
         cli_close(&cx);
         if (rc)
             return cli_fail(rc == E_STATE ? EXIT_FAIL : cli_exit_for(rc), &cx.e);
-        printf("wrote %llu bundles to %s\n", (unsigned long long)written, dir);
+        if (dir)
+            printf("wrote %llu bundles to %s\n", (unsigned long long)written, dir);
+        else
+            fprintf(stderr, "notary: wrote %llu bundles to %s\n", (unsigned long long)written,
+                    strcmp(jsonl, "-") == 0 ? "standard output" : jsonl);
         return EXIT_OK;
     }
     if ((cred != NULL) == (hash_arg != NULL))

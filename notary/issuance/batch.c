@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "notary/issuance/levels.h"
+
 err_code batch_tree(struct store *s, uint64_t seq, struct merkle_tree *reuse,
                     struct merkle_tree **out, struct err *e)
 {
@@ -30,8 +32,16 @@ static err_code root_batch(struct store *s, struct store_batch *b, batch_progres
     if (rc)
         return err_wrap(e, rc, "batch %llu", (unsigned long long)b->seq);
     merkle_tree_root(t, &b->root);
+    /* The subtree roots go with the root, in one write: one proof then reads
+     * one subtree (notary/issuance/levels.h). */
+    struct store_subroots sub;
+    rc = levels_from_tree(t, &sub, e);
     merkle_tree_free(t);
-    if ((rc = store_batch_set_root(s, BATCH_ISSUANCE, b->seq, &b->root, e))) {
+    if (rc)
+        return rc;
+    rc = store_batch_set_root(s, BATCH_ISSUANCE, b->seq, &b->root, &sub, e);
+    free(sub.roots);
+    if (rc) {
         /* Another notary instance on a shared store finished this batch
          * first: fine if it found the same root (the tree is a function of
          * the frozen leaves). */

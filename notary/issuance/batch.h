@@ -3,9 +3,11 @@
  *
  * Closing freezes the open batch (later submissions go to the next one),
  * builds the RFC 9162 tree over its credential hashes in submission order
- * and stores the root. Proofs are not stored: they are derived again from
- * the stored leaves whenever a bundle is asked for (a 1M-leaf tree rebuilds
- * in a fraction of a second), so the store holds 32 bytes per credential.
+ * and stores the root together with the roots of its subtrees of 1,024
+ * leaves (one durable write; notary/issuance/levels.h). Proofs are not
+ * stored: one is derived from its subtree's leaves and those subtree roots
+ * when a bundle is asked for, so the store holds 32 bytes per credential
+ * plus 32 per 1,024.
  * A crash between freezing and storing the root is repaired by
  * batch_finish_pending(), which every command calls first; it also finishes
  * adding frozen batches to the store's hash index (store_index_frozen).

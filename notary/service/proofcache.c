@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notary/issuance/levels.h"
 #include "notary/service/slog.h"
 
 static void cached_free(struct cached *c)
@@ -167,6 +168,30 @@ out:
     return rc;
 }
 
+bool pcache_should_load(struct pcache *c, const struct store_batch *rec)
+{
+    if (rec->size > c->max_leaves)
+        return false;
+    pthread_mutex_lock(&c->miss_lock);
+    struct pcache_misses *m = &c->misses[0];
+    for (size_t i = 0; i < PCACHE_MISS_SLOTS; i++) {
+        if (c->misses[i].seq == rec->seq && c->misses[i].count) {
+            m = &c->misses[i];
+            break;
+        }
+        if (c->misses[i].count < m->count)
+            m = &c->misses[i]; /* the least missed slot is taken over */
+    }
+    if (m->seq != rec->seq)
+        *m = (struct pcache_misses){.seq = rec->seq, .count = 0};
+    m->count++;
+    bool load = m->count << LEVELS_SHIFT >= rec->size;
+    if (load)
+        m->count = 0;
+    pthread_mutex_unlock(&c->miss_lock);
+    return load;
+}
+
 void pcache_free(struct pcache *c)
 {
     for (size_t i = 0; i < c->n; i++)
@@ -174,6 +199,7 @@ void pcache_free(struct pcache *c)
     free(c->v);
     pthread_rwlock_destroy(&c->lock);
     pthread_mutex_destroy(&c->load_lock);
+    pthread_mutex_destroy(&c->miss_lock);
 }
 
 void pcache_init(struct pcache *c, uint64_t max_leaves)
@@ -181,5 +207,6 @@ void pcache_init(struct pcache *c, uint64_t max_leaves)
     memset(c, 0, sizeof *c);
     pthread_rwlock_init(&c->lock, NULL);
     pthread_mutex_init(&c->load_lock, NULL);
+    pthread_mutex_init(&c->miss_lock, NULL);
     c->max_leaves = max_leaves;
 }

@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/merkle.h"
 #include "notary/issuance/batch_json.h"
+#include "notary/issuance/proof.h"
 #include "notary/issuance/revocation.h"
 #include "notary/service/serve_impl.h"
 #include "notary/service/slog.h"
@@ -244,6 +245,88 @@ static void h_submit_credential(struct http_req *r, void *app)
 
 /* ---- GET /v1/proofs/{hash} ---------------------------------------------------- */
 
+/* The bundle of a cached proof `f` for credential `h` (the anchor from the
+ * serve's ledger settings); false, with the reply sent, if it cannot be. */
+static bool bundle_from_cache(struct http_req *r, struct serve *sv, const struct hash32 *h,
+                              const struct pcache_found *f, struct bundle *bun)
+{
+    memset(bun, 0, sizeof *bun);
+    bun->credential.hash = *h;
+    bun->credential.hashing = (enum credential_hashing)f->how;
+    bun->batch.kind = BUNDLE_KIND_ISSUANCE;
+    bun->batch.seq = f->rec.seq;
+    bun->batch.size = f->rec.size;
+    bun->batch.root = f->rec.root;
+    bun->batch.closed_at = f->rec.closed_at;
+    bun->inclusion.leaf_index = f->index;
+    bun->inclusion.path_len = f->path_len;
+    memcpy(bun->inclusion.path, f->path, f->path_len * sizeof f->path[0]);
+    bun->anchored = f->rec.state == BATCH_ANCHORED;
+    if (!bun->anchored)
+        return true;
+    if (!sv->have_ledger) {
+        http_reply_error(r, 500, "internal", "the ledger settings are missing from the store");
+        return false;
+    }
+    bun->anchor = (struct bundle_anchor){.ledger = sv->ledger.ledger,
+                                         .chain_id = sv->ledger.chain_id,
+                                         .contract = sv->ledger.contract,
+                                         .issuer = sv->ledger.issuer,
+                                         .tx_hash = f->rec.tx_hash,
+                                         .block_number = f->rec.block_number,
+                                         .block_hash = f->rec.block_hash,
+                                         .block_time = (uint64_t)f->rec.block_time};
+    return true;
+}
+
+/* A cache miss. A batch is loaded into the cache (its whole tree) only once
+ * the proofs asked of it would have cost as much (pcache_should_load); until
+ * then each is answered as `notary proof` answers it, from the batch's
+ * stored subtree roots and one subtree (proof_for_credential,
+ * notary/issuance/levels.h). True with *bun set, or true with *cached set
+ * when the batch is now cached (look again); false when the reply is sent. */
+static bool proof_miss(struct http_req *r, struct serve *sv, const struct hash32 *h,
+                       struct bundle *bun, bool *cached)
+{
+    struct err e = {0};
+    struct store *s = readpool_get(&sv->pool);
+    struct store_credential c;
+    struct store_batch b;
+    *cached = false;
+    err_code rc = store_credential_get(s, h, &c, &e);
+    if (!rc)
+        rc = store_batch_get(s, BATCH_ISSUANCE, c.batch_seq, &b, &e);
+    bool ready = !rc && b.state != BATCH_OPEN && b.has_root;
+    if (ready && pcache_should_load(&sv->cache, &b)) {
+        rc = pcache_load(&sv->cache, s, &b, &e);
+        *cached = true;
+    } else if (ready) {
+        rc = proof_for_credential(s, h, bun, &e);
+    }
+    readpool_put(&sv->pool, s);
+    if (rc) {
+        if (rc == E_NOT_FOUND)
+            http_reply_error(r, 404, "not_found", "%s", e.msg);
+        else
+            reply_store_error(r, rc, &e);
+        return false;
+    }
+    if (!ready) {
+        char hex[65];
+        hash32_to_hex(h, hex);
+        http_add_header(r, "Retry-After", "60");
+        http_reply_json(r, 202,
+                        json_pack("{s:s, s:s, s:I, s:I, s:s}", "status", "pending", "hash", hex,
+                                  "batch", (json_int_t)c.batch_seq, "leafIndex",
+                                  (json_int_t)c.leaf_index, "message",
+                                  b.state == BATCH_OPEN
+                                      ? "submitted; waiting for its batch to close"
+                                      : "its batch is closing; the proof is ready shortly"));
+        return false;
+    }
+    return true;
+}
+
 static void h_proof(struct http_req *r, void *app)
 {
     struct serve *sv = app;
@@ -255,44 +338,18 @@ static void h_proof(struct http_req *r, void *app)
     }
     merkle_leaf_hash(&h, &leaf);
     struct pcache_found f;
-    bool hit = pcache_lookup(&sv->cache, &leaf, &f);
+    struct bundle bun;
+    bool hit = pcache_lookup(&sv->cache, &leaf, &f), cached = false;
     if (!hit) {
-        struct store *s = readpool_get(&sv->pool);
-        struct store_credential c;
-        struct store_batch b;
-        err_code rc = store_credential_get(s, &h, &c, &e);
-        if (!rc)
-            rc = store_batch_get(s, BATCH_ISSUANCE, c.batch_seq, &b, &e);
-        if (!rc && b.state != BATCH_OPEN && b.has_root)
-            rc = pcache_load(&sv->cache, s, &b, &e);
-        readpool_put(&sv->pool, s);
-        if (rc) {
-            if (rc == E_NOT_FOUND)
-                http_reply_error(r, 404, "not_found", "%s", e.msg);
-            else
-                reply_store_error(r, rc, &e);
+        if (!proof_miss(r, sv, &h, &bun, &cached))
             return;
-        }
-        if (b.state == BATCH_OPEN || !b.has_root) {
-            char hex[65];
-            hash32_to_hex(&h, hex);
-            http_add_header(r, "Retry-After", "60");
-            http_reply_json(r, 202,
-                            json_pack("{s:s, s:s, s:I, s:I, s:s}", "status", "pending", "hash",
-                                      hex, "batch", (json_int_t)c.batch_seq, "leafIndex",
-                                      (json_int_t)c.leaf_index, "message",
-                                      b.state == BATCH_OPEN
-                                          ? "submitted; waiting for its batch to close"
-                                          : "its batch is closing; the proof is ready shortly"));
-            return;
-        }
-        if (!pcache_lookup(&sv->cache, &leaf, &f)) {
-            http_reply_error(r, 500, "internal", "batch %llu is loaded but lacks the credential",
-                             (unsigned long long)b.seq);
+        if (cached && !(hit = pcache_lookup(&sv->cache, &leaf, &f))) {
+            http_reply_error(r, 500, "internal", "the batch of %s is loaded but lacks it",
+                             http_req_param(r, "hash"));
             return;
         }
     }
-    if (f.rec.state != BATCH_ANCHORED) { /* it may have been anchored since it was cached */
+    if (hit && f.rec.state != BATCH_ANCHORED) { /* it may have been anchored since it was cached */
         struct store *s = readpool_get(&sv->pool);
         struct store_batch b;
         err_code rc = store_batch_get(s, BATCH_ISSUANCE, f.rec.seq, &b, &e);
@@ -306,33 +363,8 @@ static void h_proof(struct http_req *r, void *app)
             pcache_update_rec(&sv->cache, &b);
         }
     }
-    struct bundle bun;
-    memset(&bun, 0, sizeof bun);
-    bun.credential.hash = h;
-    bun.credential.hashing = (enum credential_hashing)f.how;
-    bun.batch.kind = BUNDLE_KIND_ISSUANCE;
-    bun.batch.seq = f.rec.seq;
-    bun.batch.size = f.rec.size;
-    bun.batch.root = f.rec.root;
-    bun.batch.closed_at = f.rec.closed_at;
-    bun.inclusion.leaf_index = f.index;
-    bun.inclusion.path_len = f.path_len;
-    memcpy(bun.inclusion.path, f.path, f.path_len * sizeof f.path[0]);
-    bun.anchored = f.rec.state == BATCH_ANCHORED;
-    if (bun.anchored) {
-        if (!sv->have_ledger) {
-            http_reply_error(r, 500, "internal", "the ledger settings are missing from the store");
-            return;
-        }
-        bun.anchor = (struct bundle_anchor){.ledger = sv->ledger.ledger,
-                                            .chain_id = sv->ledger.chain_id,
-                                            .contract = sv->ledger.contract,
-                                            .issuer = sv->ledger.issuer,
-                                            .tx_hash = f.rec.tx_hash,
-                                            .block_number = f.rec.block_number,
-                                            .block_hash = f.rec.block_hash,
-                                            .block_time = (uint64_t)f.rec.block_time};
-    }
+    if (hit && !bundle_from_cache(r, sv, &h, &f, &bun))
+        return;
     struct buf out = {0};
     if (bundle_write(&bun, &out, &e)) {
         buf_free(&out);
@@ -340,7 +372,7 @@ static void h_proof(struct http_req *r, void *app)
         return;
     }
     char seq[24];
-    snprintf(seq, sizeof seq, "%llu", (unsigned long long)f.rec.seq);
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)bun.batch.seq);
     http_add_header(r, "Notary-Anchored", bun.anchored ? "true" : "false");
     http_add_header(r, "Notary-Batch", seq);
     http_reply(r, 200, "application/json", out.p, out.len);

@@ -157,6 +157,10 @@ err_code sq_backup(struct store *s, const char *path, struct err *e);
 err_code sq_integrity(struct store *s, struct err *e);
 err_code sq_batches_lost(struct store *s, enum batch_kind kind, const struct store_lost *lost,
                          size_t n, uint64_t open_seq, uint64_t moved_to, struct err *e);
+/* store_ops.batch_leaves_range: leaves [from, from + count) of batch `b`. */
+err_code sq_batch_leaves_range(struct store *s, const struct store_batch *b, uint64_t from,
+                               uint64_t count, struct hash32 *hashes, uint8_t *hashing,
+                               struct err *e);
 
 /* ---- sqlite_schema.c: the file ------------------------------------------- */
 

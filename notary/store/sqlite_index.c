@@ -640,6 +640,46 @@ err_code sq_batch_scan(struct store *s, const struct store_batch *b, struct hash
     return rc;
 }
 
+err_code sq_batch_leaves_range(struct store *s, const struct store_batch *b, uint64_t from,
+                               uint64_t count, struct hash32 *hashes, uint8_t *hashing,
+                               struct err *e)
+{
+    int64_t lo = b->first_id + (int64_t)from, hi = lo + (int64_t)count;
+    sqlite3_stmt *st;
+    /* From the chunk holding row `lo` (the last that starts at or before it). */
+    err_code rc = sq_prepare(s, "SELECT id, n, hashes, hashing, batch_seq FROM chunks WHERE id >= "
+                                "coalesce((SELECT id FROM chunks WHERE id <= ?1 ORDER BY id DESC "
+                                "LIMIT 1), ?1) AND id < ?2 ORDER BY id", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    int64_t at = lo; /* the next row we need */
+    int r = SQLITE_ROW;
+    while (at < hi && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+        const uint8_t *h = sqlite3_column_blob(st, 2);
+        const uint8_t *how = sqlite3_column_blob(st, 3);
+        /* The rows must be exactly the batch's, without a gap. */
+        if (id > at || n <= 0 || id + n <= at || !h || sqlite3_column_bytes(st, 2) != 32 * n ||
+            !how || sqlite3_column_bytes(st, 3) != n ||
+            (uint64_t)sqlite3_column_int64(st, 4) != b->seq)
+            break;
+        int64_t end = id + n < hi ? id + n : hi;
+        memcpy(hashes + (at - lo), h + 32 * (at - id), (size_t)(32 * (end - at)));
+        if (hashing)
+            memcpy(hashing + (at - lo), how + (at - id), (size_t)(end - at));
+        at = end;
+    }
+    if (at < hi && r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = sq_dberr(s, e, "read batch leaves");
+    else if (at < hi)
+        rc = err_set(e, E_STATE, "%s: batch %llu is inconsistent at leaf %llu", SQ(s)->path,
+                     (unsigned long long)b->seq, (unsigned long long)(at - b->first_id));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static void rows_each(void *arg, uint64_t at, const uint8_t *hashes, const uint8_t *hashing,
                       uint64_t n, int64_t submitted_at)
 {

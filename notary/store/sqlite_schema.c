@@ -96,6 +96,13 @@ static const char *const MIGRATIONS[] = {
     "  SELECT c.id + leaf.i, substr(c.hashes, 32 * leaf.i + 1, 32),"
     "         instr(x'000102', substr(c.hashing, leaf.i + 1, 1)) - 1, c.batch_seq, c.submitted_at"
     "  FROM leaf JOIN chunks c ON c.id = leaf.cid;",
+    /* 6: the roots of each issuance batch's subtrees of 2^sub_shift leaves,
+     * written with the root in one UPDATE (store_batch_set_root), so one
+     * proof reads one subtree's leaves instead of rebuilding the tree
+     * (notary/issuance/levels.h). NULL for a batch closed before: they are
+     * computed once from its leaves when a proof first needs them. */
+    "ALTER TABLE batches ADD COLUMN sub_shift INTEGER;"
+    "ALTER TABLE batches ADD COLUMN subroots BLOB;",
 };
 
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,

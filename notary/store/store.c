@@ -324,10 +324,96 @@ err_code store_batch_freeze(struct store *s, int64_t closed_at, struct store_bat
     return E_OK;
 }
 
-err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
-                              const struct hash32 *root, struct err *e)
+/* Subroots fit a batch of `size` leaves: shift ≤ 32 and one root per
+ * 2^shift leaves, the last one for the remainder. */
+static bool subroots_fit(unsigned shift, uint64_t count, uint64_t size)
 {
-    return s->ops->batch_set_root(s, kind, seq, root, e);
+    return shift <= 32 && size > 0 && count == ((size - 1) >> shift) + 1;
+}
+
+/* E_INVALID unless `sub` fits issuance batch `b`. */
+static err_code check_fit(const struct store_batch *b, const struct store_subroots *sub,
+                          struct err *e)
+{
+    if (b->kind == BATCH_ISSUANCE && subroots_fit(sub->shift, sub->count, b->size))
+        return E_OK;
+    return err_set(e, E_INVALID, "%llu subtree roots of 2^%u leaves do not fit batch %llu of %llu "
+                                 "leaves",
+                   (unsigned long long)sub->count, sub->shift, (unsigned long long)b->seq,
+                   (unsigned long long)b->size);
+}
+
+/* Issuance batch `seq`, which must have its root (E_NOT_FOUND otherwise). */
+static err_code rooted_batch(struct store *s, uint64_t seq, struct store_batch *b, struct err *e)
+{
+    err_code rc = store_batch_get(s, BATCH_ISSUANCE, seq, b, e);
+    if (!rc && !b->has_root)
+        rc = err_set(e, E_NOT_FOUND, "batch %llu has no root yet", (unsigned long long)seq);
+    return rc;
+}
+
+err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
+                              const struct hash32 *root, const struct store_subroots *sub,
+                              struct err *e)
+{
+    if (sub) {
+        struct store_batch b;
+        err_code rc = store_batch_get(s, kind, seq, &b, e);
+        if (rc || (rc = check_fit(&b, sub, e)))
+            return rc;
+    }
+    return s->ops->batch_set_root(s, kind, seq, root, sub, e);
+}
+
+err_code store_batch_subroots(struct store *s, uint64_t seq, struct store_subroots *out,
+                              struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    struct store_batch b;
+    err_code rc = rooted_batch(s, seq, &b, e);
+    if (rc)
+        return rc;
+    unsigned shift;
+    uint8_t *blob;
+    size_t len;
+    if ((rc = s->ops->batch_subroots_get(s, seq, &shift, &blob, &len, e)))
+        return rc == E_NOT_FOUND ? err_set(e, E_NOT_FOUND, "batch %llu has no stored subtree roots",
+                                           (unsigned long long)seq)
+                                 : rc;
+    if (len % 32 || !subroots_fit(shift, len / 32, b.size)) {
+        free(blob);
+        return err_set(e, E_STATE, "store is inconsistent: the subtree roots of batch %llu "
+                                   "(%zu bytes, 2^%u leaves each) do not fit its %llu leaves",
+                       (unsigned long long)seq, len, shift, (unsigned long long)b.size);
+    }
+    out->shift = shift;
+    out->count = len / 32;
+    out->roots = (struct hash32 *)blob; /* struct hash32 is 32 bytes, byte-aligned */
+    return E_OK;
+}
+
+err_code store_batch_set_subroots(struct store *s, uint64_t seq, const struct store_subroots *sub,
+                                  struct err *e)
+{
+    struct store_batch b;
+    err_code rc = rooted_batch(s, seq, &b, e);
+    if (rc || (rc = check_fit(&b, sub, e)))
+        return rc;
+    return s->ops->batch_subroots_set(s, seq, sub, e);
+}
+
+err_code store_batch_leaves_range(struct store *s, uint64_t seq, uint64_t from, uint64_t count,
+                                  struct hash32 *hashes, uint8_t *hashing, struct err *e)
+{
+    struct store_batch b;
+    err_code rc = store_batch_get(s, BATCH_ISSUANCE, seq, &b, e);
+    if (rc)
+        return rc;
+    if (b.state == BATCH_OPEN || count == 0 || from >= b.size || count > b.size - from)
+        return err_set(e, E_INVALID, "leaves %llu..%llu are not in closed batch %llu of %llu",
+                       (unsigned long long)from, (unsigned long long)(from + count),
+                       (unsigned long long)seq, (unsigned long long)b.size);
+    return s->ops->batch_leaves_range(s, &b, from, count, hashes, hashing, e);
 }
 
 err_code store_checkpoint_create(struct store *s, uint64_t size, const struct hash32 *root,

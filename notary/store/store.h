@@ -203,9 +203,46 @@ err_code store_batch_freeze(struct store *s, int64_t closed_at, struct store_bat
  * PostgreSQL: nothing to do (its rows are indexed as they are stored). */
 err_code store_index_frozen(struct store *s, struct err *e) MUST_CHECK;
 
-/* Set the root of a frozen batch (once: E_STATE if it already has one). */
+/* The roots of an issuance batch's subtrees of 2^shift leaves: roots[i] is
+ * the RFC 9162 root of leaves [i << shift, min((i + 1) << shift, size)), and
+ * count = ceil(size / 2^shift). Each is a node of the batch's tree, so one
+ * audit path is the path inside one subtree (its leaves read with
+ * store_batch_leaves_range) followed by the path of that subtree among the
+ * roots (notary/issuance/levels.h). */
+struct store_subroots {
+    unsigned shift;
+    uint64_t count;
+    struct hash32 *roots; /* malloc'd when returned by the store */
+};
+
+/* Set the root of a frozen batch (once: E_STATE if it already has one),
+ * with its subtree roots `sub` (NULL: none) in the same durable write: a
+ * batch with a root has its subroots, or (closed before migration 6) none. */
 err_code store_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
-                              const struct hash32 *root, struct err *e) MUST_CHECK;
+                              const struct hash32 *root, const struct store_subroots *sub,
+                              struct err *e) MUST_CHECK;
+
+/* The subtree roots of issuance batch `seq` (out->roots malloc'd, caller
+ * frees). E_NOT_FOUND if none are stored (a batch closed before migration
+ * 6, or without a root yet); E_STATE if the stored ones do not fit the
+ * batch's size. */
+err_code store_batch_subroots(struct store *s, uint64_t seq, struct store_subroots *out,
+                              struct err *e) MUST_CHECK;
+
+/* Store the subtree roots of issuance batch `seq`, which has its root but
+ * none (computed once for a batch closed before migration 6). E_OK too if
+ * another process stored them first; E_INVALID if `sub` does not fit the
+ * batch's size; E_NOT_FOUND if the batch has no root. */
+err_code store_batch_set_subroots(struct store *s, uint64_t seq, const struct store_subroots *sub,
+                                  struct err *e) MUST_CHECK;
+
+/* Leaves [from, from + count) of closed issuance batch `seq` into hashes[]
+ * (and hashing[], one byte per leaf, unless NULL), caller buffers of
+ * `count`. E_INVALID if the range is not inside the batch; E_STATE if the
+ * stored rows are not those leaves. */
+err_code store_batch_leaves_range(struct store *s, uint64_t seq, uint64_t from, uint64_t count,
+                                  struct hash32 *hashes, uint8_t *hashing,
+                                  struct err *e) MUST_CHECK;
 
 /* Create a CLOSED revocation checkpoint batch directly (size, root of the
  * revocation log); its seq is the next of kind 1. */

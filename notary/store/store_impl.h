@@ -18,7 +18,7 @@
 #include "notary/store/store.h"
 
 /* Schema migrations each engine has (the same numbering in both lists). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Unless its comment says otherwise, a method is the store_* function of the
  * same name in notary/store/store.h (same contract), and store.c only
@@ -71,8 +71,24 @@ struct store_ops {
      * closed at `closed_at`. */
     err_code (*batch_mark_closed)(struct store *s, uint64_t seq, int64_t closed_at,
                                   struct err *e);
+    /* `sub` may be NULL; store.c checked that it fits. */
     err_code (*batch_set_root)(struct store *s, enum batch_kind kind, uint64_t seq,
-                               const struct hash32 *root, struct err *e);
+                               const struct hash32 *root, const struct store_subroots *sub,
+                               struct err *e);
+    /* The stored subroots of issuance batch `seq` as (shift, blob of 32-byte
+     * roots, *blob malloc'd); E_NOT_FOUND (any message) if NULL. store.c
+     * checks them against the batch. */
+    err_code (*batch_subroots_get)(struct store *s, uint64_t seq, unsigned *shift,
+                                   uint8_t **blob, size_t *len, struct err *e);
+    /* Set them where the batch has a root and none yet (0 rows changed is
+     * not an error: store.c looks again). */
+    err_code (*batch_subroots_set)(struct store *s, uint64_t seq, const struct store_subroots *sub,
+                                   struct err *e);
+    /* Like batch_leaves, for leaves [from, from + count) of `b` (store.c
+     * checked the range). */
+    err_code (*batch_leaves_range)(struct store *s, const struct store_batch *b, uint64_t from,
+                                   uint64_t count, struct hash32 *hashes, uint8_t *hashing,
+                                   struct err *e);
     /* Inside begin(membership)/commit: insert the next revocation checkpoint
      * (closed, with its root); *seq gets its number. */
     err_code (*checkpoint_insert)(struct store *s, uint64_t size, const struct hash32 *root,

@@ -325,13 +325,14 @@ static err_code pg_credential_get(struct store *s, const struct hash32 *hash,
     return rc;
 }
 
-static err_code pg_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *h,
-                                uint8_t *how, struct err *e)
+static err_code pg_batch_leaves_range(struct store *s, const struct store_batch *b,
+                                      uint64_t from, uint64_t count, struct hash32 *h,
+                                      uint8_t *how, struct err *e)
 {
     struct pg *g = PG(s);
     struct params p = {0};
-    pg_p_i64(&p, b->first_id);
-    pg_p_i64(&p, b->first_id + (int64_t)b->size);
+    pg_p_i64(&p, b->first_id + (int64_t)from);
+    pg_p_i64(&p, b->first_id + (int64_t)(from + count));
     PGresult *r;
     err_code rc = pg_q(g, "SELECT id - $1, hash, hashing FROM credentials WHERE id >= $1 AND "
                           "id < $2 ORDER BY id", &p, &r, "read batch leaves", e);
@@ -340,9 +341,9 @@ static err_code pg_batch_leaves(struct store *s, const struct store_batch *b, st
     uint64_t rows = (uint64_t)PQntuples(r);
     for (uint64_t i = 0; i < rows && !rc; i++) {
         /* Leaves must be exactly 0..size-1: anything else is a corrupt store. */
-        if (i >= b->size || (uint64_t)pg_gi(r, (int)i, 0) != i || PQgetlength(r, (int)i, 1) != 32) {
+        if (i >= count || (uint64_t)pg_gi(r, (int)i, 0) != i || PQgetlength(r, (int)i, 1) != 32) {
             rc = err_set(e, E_STATE, "postgresql %s: batch %llu is inconsistent at leaf %llu",
-                         g->where, (unsigned long long)b->seq, (unsigned long long)i);
+                         g->where, (unsigned long long)b->seq, (unsigned long long)(from + i));
             break;
         }
         memcpy(h[i].b, PQgetvalue(r, (int)i, 1), 32);
@@ -350,10 +351,11 @@ static err_code pg_batch_leaves(struct store *s, const struct store_batch *b, st
             how[i] = (uint8_t)pg_gi(r, (int)i, 2);
     }
     PQclear(r);
-    if (!rc && rows != b->size)
-        rc = err_set(e, E_STATE, "postgresql %s: batch %llu has %llu leaves, expected %llu",
+    if (!rc && rows != count)
+        rc = err_set(e, E_STATE, "postgresql %s: batch %llu has %llu leaves from %llu, expected "
+                                 "%llu",
                      g->where, (unsigned long long)b->seq, (unsigned long long)rows,
-                     (unsigned long long)b->size);
+                     (unsigned long long)from, (unsigned long long)count);
     return rc;
 }
 
@@ -391,6 +393,12 @@ static err_code pg_batch_scan(struct store *s, const struct store_batch *b, stru
     return rc;
 }
 
+static err_code pg_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *h,
+                                uint8_t *how, struct err *e)
+{
+    return pg_batch_leaves_range(s, b, 0, b->size, h, how, e);
+}
+
 static err_code pg_batch_mark_closed(struct store *s, uint64_t seq, int64_t closed_at,
                                      struct err *e)
 {
@@ -402,19 +410,68 @@ static err_code pg_batch_mark_closed(struct store *s, uint64_t seq, int64_t clos
 }
 
 static err_code pg_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
-                                  const struct hash32 *root, struct err *e)
+                                  const struct hash32 *root, const struct store_subroots *sub,
+                                  struct err *e)
 {
     struct params p = {0};
     pg_p_blob(&p, root->b, 32);
     pg_p_i64(&p, kind);
     pg_p_i64(&p, (int64_t)seq);
+    if (sub) {
+        pg_p_i64(&p, sub->shift);
+        pg_p_blob(&p, sub->roots, 32 * sub->count);
+    }
     long n = 0;
-    err_code rc = pg_run(PG(s), "UPDATE batches SET root = $1 WHERE kind = $2 AND seq = $3 AND "
-                                "state = 1 AND root IS NULL", &p, &n, "set root", e);
+    err_code rc = pg_run(PG(s),
+                         sub ? "UPDATE batches SET root = $1, sub_shift = $4, subroots = $5 WHERE "
+                               "kind = $2 AND seq = $3 AND state = 1 AND root IS NULL"
+                             : "UPDATE batches SET root = $1 WHERE kind = $2 AND seq = $3 AND "
+                               "state = 1 AND root IS NULL",
+                         &p, &n, "set root", e);
     if (!rc && n != 1)
         return err_set(e, E_STATE, "batch %llu is not closed without a root",
                        (unsigned long long)seq);
     return rc;
+}
+
+static err_code pg_batch_subroots_get(struct store *s, uint64_t seq, unsigned *shift,
+                                      uint8_t **blob, size_t *len, struct err *e)
+{
+    *blob = NULL;
+    *len = 0;
+    struct params p = {0};
+    pg_p_i64(&p, (int64_t)seq);
+    PGresult *r;
+    err_code rc = pg_q(PG(s), "SELECT sub_shift, subroots FROM batches WHERE kind = 0 AND "
+                              "seq = $1 AND subroots IS NOT NULL", &p, &r, "read subtree roots", e);
+    if (rc)
+        return rc;
+    if (PQntuples(r) < 1) {
+        rc = err_set(e, E_NOT_FOUND, "no subroots");
+    } else {
+        int64_t sh = pg_gi(r, 0, 0);
+        int n = PQgetlength(r, 0, 1);
+        *shift = sh < 0 || sh > 64 ? 64 : (unsigned)sh; /* out of range: store.c says so */
+        if (!(*blob = malloc(n > 0 ? (size_t)n : 1)))
+            rc = err_set(e, E_NOMEM, "out of memory");
+        else if (n > 0)
+            memcpy(*blob, PQgetvalue(r, 0, 1), (size_t)n);
+        *len = (size_t)(n > 0 ? n : 0);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static err_code pg_batch_subroots_set(struct store *s, uint64_t seq,
+                                      const struct store_subroots *sub, struct err *e)
+{
+    struct params p = {0};
+    pg_p_i64(&p, sub->shift);
+    pg_p_blob(&p, sub->roots, 32 * sub->count);
+    pg_p_i64(&p, (int64_t)seq);
+    return pg_run(PG(s), "UPDATE batches SET sub_shift = $1, subroots = $2 WHERE kind = 0 AND "
+                         "seq = $3 AND root IS NOT NULL AND subroots IS NULL",
+                  &p, NULL, "store subtree roots", e);
 }
 
 static err_code pg_checkpoint_insert(struct store *s, uint64_t size, const struct hash32 *root,
@@ -761,6 +818,9 @@ static const struct store_ops pg_ops = {
     .batch_scan = pg_batch_scan,
     .batch_mark_closed = pg_batch_mark_closed,
     .batch_set_root = pg_batch_set_root,
+    .batch_subroots_get = pg_batch_subroots_get,
+    .batch_subroots_set = pg_batch_subroots_set,
+    .batch_leaves_range = pg_batch_leaves_range,
     .checkpoint_insert = pg_checkpoint_insert,
     .tx_insert = pg_tx_insert,
     .tx_list = pg_tx_list,

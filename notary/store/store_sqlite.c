@@ -156,16 +156,59 @@ static err_code sq_batch_mark_closed(struct store *s, uint64_t seq, int64_t clos
 }
 
 static err_code sq_batch_set_root(struct store *s, enum batch_kind kind, uint64_t seq,
-                                  const struct hash32 *root, struct err *e)
+                                  const struct hash32 *root, const struct store_subroots *sub,
+                                  struct err *e)
 {
     int changes = 0;
-    struct bindv v[] = {BH(root), BI(kind), BI(seq)};
-    err_code rc = sq_run(s, "UPDATE batches SET root = ? WHERE kind = ? AND seq = ? AND state = 1 "
-                            "AND root IS NULL", v, 3, &changes, e);
+    struct bindv none = {.t = B_NONE};
+    struct bindv v[] = {BH(root), sub ? BI(sub->shift) : none,
+                        sub ? BB(sub->roots, 32 * sub->count) : none, BI(kind), BI(seq)};
+    err_code rc = sq_run(s, "UPDATE batches SET root = ?, sub_shift = ?, subroots = ? WHERE "
+                            "kind = ? AND seq = ? AND state = 1 AND root IS NULL", v, 5, &changes,
+                         e);
     if (!rc && changes != 1)
         return err_set(e, E_STATE, "batch %llu is not closed without a root",
                        (unsigned long long)seq);
     return rc;
+}
+
+static err_code sq_batch_subroots_get(struct store *s, uint64_t seq, unsigned *shift,
+                                      uint8_t **blob, size_t *len, struct err *e)
+{
+    *blob = NULL;
+    *len = 0;
+    sqlite3_stmt *st;
+    err_code rc = sq_prepare(s, "SELECT sub_shift, subroots FROM batches WHERE kind = 0 AND "
+                                "seq = ? AND subroots IS NOT NULL", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, (int64_t)seq);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        int64_t sh = sqlite3_column_int64(st, 0);
+        int n = sqlite3_column_bytes(st, 1);
+        const void *p = sqlite3_column_blob(st, 1);
+        *shift = sh < 0 || sh > 64 ? 64 : (unsigned)sh; /* out of range: store.c says so */
+        if (!(*blob = malloc(n > 0 ? (size_t)n : 1)))
+            rc = err_set(e, E_NOMEM, "out of memory");
+        else if (n > 0)
+            memcpy(*blob, p, (size_t)n);
+        *len = (size_t)(n > 0 ? n : 0);
+    } else if (r == SQLITE_DONE) {
+        rc = err_set(e, E_NOT_FOUND, "no subroots");
+    } else {
+        rc = sq_dberr(s, e, "read subtree roots");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static err_code sq_batch_subroots_set(struct store *s, uint64_t seq,
+                                      const struct store_subroots *sub, struct err *e)
+{
+    struct bindv v[] = {BI(sub->shift), BB(sub->roots, 32 * sub->count), BI(seq)};
+    return sq_run(s, "UPDATE batches SET sub_shift = ?, subroots = ? WHERE kind = 0 AND seq = ? "
+                     "AND root IS NOT NULL AND subroots IS NULL", v, 3, NULL, e);
 }
 
 static err_code sq_checkpoint_insert(struct store *s, uint64_t size, const struct hash32 *root,
@@ -476,6 +519,9 @@ static const struct store_ops sq_ops = {
     .batch_scan = sq_batch_scan,
     .batch_mark_closed = sq_batch_mark_closed,
     .batch_set_root = sq_batch_set_root,
+    .batch_subroots_get = sq_batch_subroots_get,
+    .batch_subroots_set = sq_batch_subroots_set,
+    .batch_leaves_range = sq_batch_leaves_range,
     .checkpoint_insert = sq_checkpoint_insert,
     .tx_insert = sq_tx_insert,
     .tx_list = sq_tx_list,

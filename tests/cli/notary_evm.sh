@@ -90,6 +90,26 @@ profile_run() {
     "$NOTARY" proof --credential "$d/creds/c0.json" > "$d/b0.json"
     "$NOTARY" proof --credential "$d/creds/raw.bin" > "$d/braw.json"
     "$NOTARY" proof "$given" > "$d/bgiven.json"
+    # --- the whole batch as JSON Lines: one bundle a line, each verifies --------
+    expect_exit 0 "$p: proof --batch --jsonl" "$NOTARY" proof --batch 0 --jsonl "$d/all.jsonl"
+    [ "$(wc -l < "$d/all.jsonl")" = 6 ] && ok "$p: 6 lines for 6 credentials" || fail "$p: jsonl lines: $(wc -l < "$d/all.jsonl")"
+    local line n=0 bad=0 h
+    while IFS= read -r line; do
+        n=$((n + 1))
+        printf '%s\n' "$line" > "$d/line.json"
+        h=$(json_field credential.hash < "$d/line.json")
+        "$VERIFIER" verify --hash "$h" --proof "$d/line.json" --offline > /dev/null 2>&1 || bad=$((bad + 1))
+    done < "$d/all.jsonl"
+    [ "$n" = 6 ] && [ "$bad" = 0 ] && ok "$p: every --jsonl line verifies --offline" || fail "$p: $bad of $n lines do not verify"
+    python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=[json.loads(l) for l in open(sys.argv[2])]; sys.exit(0 if a in b else 1)' "$d/bgiven.json" "$d/all.jsonl" \
+        && ok "$p: a --jsonl line is the single proof's bundle" || fail "$p: the single proof is not among the lines"
+    "$NOTARY" proof --batch 0 --jsonl - > "$d/all-stdout.jsonl" 2>/dev/null
+    cmp -s "$d/all.jsonl" "$d/all-stdout.jsonl" && ok "$p: --jsonl - writes the same to stdout" || fail "$p: --jsonl - differs"
+    echo keep > "$d/keep.jsonl"
+    expect_exit 2 "$p: --jsonl of a batch that does not exist fails" "$NOTARY" proof --batch 99 --jsonl "$d/keep.jsonl"
+    [ "$(cat "$d/keep.jsonl")" = keep ] && ! ls "$d" | grep -q 'keep.jsonl.tmp' \
+        && ok "$p: a failed --jsonl export leaves the file as it was, no temporary file" || fail "$p: failed export touched $d/keep.jsonl"
+    expect_exit 2 "$p: --dir and --jsonl together are refused" "$NOTARY" proof --batch 0 --dir "$d/x" --jsonl "$d/y"
     expect_exit 0 "$p: JSON credential VALID online" "$VERIFIER" verify "$d/creds/c0.json" --proof "$d/b0.json" --rpc "$LEDGER_URL" --issuer "$issuer"
     grep -q "ledger.event" <<<"$LAST_OUT" && ok "$p: checks are named" || fail "$p: no named checks in: $LAST_OUT"
     expect_exit 0 "$p: raw credential VALID" "$VERIFIER" verify "$d/creds/raw.bin" --proof "$d/braw.json" --rpc "$LEDGER_URL" --issuer "$issuer"

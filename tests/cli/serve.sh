@@ -412,6 +412,16 @@ for l in lines:
 assert {"listening", "batch_closed", "batch_anchored", "stopping", "stopped"} <= events, events
 EOF
 
+# --- a batch larger than the proof cache: proofs from its stored subtree roots ----------------
+start_serve "$tmp/serve-nocache.log" --no-scheduler --cache-leaves 1 || finish
+"${CURL[@]}" -o "$tmp/b1-fast.json" "$URL/v1/proofs/$H1"
+"${CURL[@]}" -o "$tmp/b2-fast.json" "$URL/v1/proofs/$H2"
+"$NOTARY" proof "$H2" > "$tmp/b2-cli.json" 2>/dev/null
+cmp -s "$tmp/b1-fast.json" "$tmp/b1-cli.json" && cmp -s "$tmp/b2-fast.json" "$tmp/b2-cli.json" \
+    && ok "uncached proofs (--cache-leaves 1) are byte-identical to the CLI's" || fail "uncached HTTP bundle differs: $(head -c 300 "$tmp/b1-fast.json")"
+stop_serve
+[ "$SERVE_RC" = 0 ] && ok "stops cleanly after the uncached proofs" || fail "exit status $SERVE_RC (uncached proofs)"
+
 # --- SIGTERM during a burst: nothing acknowledged is lost ------------------------------------
 start_serve "$tmp/serve2.log" --close-at none --batch-cap 0 --no-anchor || finish
 workers=()

@@ -14,7 +14,7 @@ if ! pg_start; then
     fail "cannot start a PostgreSQL server"
     finish
 fi
-for t in test_store test_store_txs; do
+for t in test_store test_store_txs test_levels; do
     out=$(NOTARY_TEST_PG=$PG_URL "$BUILD/tests/$t" 2>&1); rc=$?
     printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed'
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)

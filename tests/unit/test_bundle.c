@@ -279,6 +279,69 @@ TEST(document_pathlen_and_topic)
 
 /* ---- round trips ------------------------------------------------------------ */
 
+/* The bundle as jansson prints it (the writer's former implementation): the
+ * oracle that bundle_write's own emitter must match byte for byte, indented
+ * (bundle_write) and compact (bundle_write_line). Caller frees. */
+static char *jansson_text(const struct bundle *b, size_t flags)
+{
+    char hash[65], root[65], closed[21], h[65];
+    hash32_to_hex(&b->credential.hash, hash);
+    hash32_to_hex(&b->batch.root, root);
+    if (bundle_time_format(b->batch.closed_at, closed, NULL))
+        return NULL;
+    json_t *path = json_array();
+    for (size_t i = 0; i < b->inclusion.path_len; i++) {
+        hash32_to_hex(&b->inclusion.path[i], h);
+        json_array_append_new(path, json_string(h));
+    }
+    json_t *doc = json_pack("{s:s, s:i, s:{s:s, s:s}, s:{s:s, s:I, s:I, s:s, s:s}, s:{s:I, s:o}}",
+                            "type", BUNDLE_TYPE, "version", BUNDLE_VERSION, "credential", "hash",
+                            hash, "hashing", credential_hashing_name(b->credential.hashing),
+                            "batch", "kind", bundle_kind_name(b->batch.kind), "seq",
+                            (json_int_t)b->batch.seq, "size", (json_int_t)b->batch.size, "root",
+                            root, "closedAt", closed, "inclusion", "leafIndex",
+                            (json_int_t)b->inclusion.leaf_index, "path", path);
+    if (b->anchored) {
+        const struct bundle_anchor *a = &b->anchor;
+        char contract[43], issuer[43], tx[67], block[67];
+        addr20_to_hex(&a->contract, contract);
+        addr20_to_hex(&a->issuer, issuer);
+        hash32_to_hex0x(&a->tx_hash, tx);
+        hash32_to_hex0x(&a->block_hash, block);
+        json_object_set_new(doc, "anchor",
+                            json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s, s:I}", "ledger",
+                                      bundle_ledger_name(a->ledger), "chainId",
+                                      (json_int_t)a->chain_id, "contract", contract, "issuer",
+                                      issuer, "txHash", tx, "blockNumber",
+                                      (json_int_t)a->block_number, "blockHash", block,
+                                      "blockTime", (json_int_t)a->block_time));
+    }
+    char *text = json_dumps(doc, flags | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    return text;
+}
+
+/* bundle_write and bundle_write_line against the jansson oracle; the line
+ * parses back to the same bundle. */
+static bool writers_match_oracle(const struct bundle *b)
+{
+    struct buf pretty = {0}, line = {0};
+    struct err e = {0};
+    char *want = jansson_text(b, JSON_INDENT(2)), *want_line = jansson_text(b, JSON_COMPACT);
+    struct bundle back;
+    bool ok = want && want_line && !bundle_write(b, &pretty, &e) &&
+              !bundle_write_line(b, &line, &e) && pretty.len == strlen(want) + 1 &&
+              memcmp(pretty.p, want, pretty.len - 1) == 0 && line.len == strlen(want_line) + 1 &&
+              memcmp(line.p, want_line, line.len - 1) == 0 && line.p[line.len - 1] == '\n' &&
+              !memchr(line.p, '\n', line.len - 1) &&
+              !bundle_parse((char *)line.p, line.len, "line", &back, &e) && bundle_eq(b, &back);
+    free(want);
+    free(want_line);
+    buf_free(&pretty);
+    buf_free(&line);
+    return ok;
+}
+
 TEST(roundtrip_every_shape)
 {
     enum { N = 70 };
@@ -323,7 +386,7 @@ TEST(roundtrip_every_shape)
             if (!rc)
                 rc = bundle_parse((char *)t2.p, t2.len, "rt", &q, &e);
             bool same = !rc && bundle_eq(&b, &p) && bundle_eq(&b, &q) && t1.len == t2.len &&
-                        memcmp(t1.p, t2.p, t1.len) == 0;
+                        memcmp(t1.p, t2.p, t1.len) == 0 && writers_match_oracle(&b);
             /* and the verifier accepts every one of them */
             static struct verify_result r;
             verify_result_init(&r);

@@ -22,6 +22,7 @@
 #include "core/bytes.h"
 #include "notary/service/http.h"
 #include "notary/service/metrics.h"
+#include "notary/service/proofcache.h"
 #include "notary/service/scheduler.h"
 #include "notary/service/slog.h"
 #include "notary/store/store.h"
@@ -114,6 +115,25 @@ TEST(tokens_check_and_reload)
     CHECK(tokens_check(tk, t2, strlen(t2), NULL));
     tokens_free(tk);
     store_close(s);
+}
+
+/* A cache miss loads a batch whole only once its misses would have cost as
+ * much as loading it (each ~2^LEVELS_SHIFT leaves), never one larger than
+ * the cache; other batches' misses are counted apart. */
+TEST(proof_cache_loads_when_worth_it)
+{
+    struct pcache c;
+    pcache_init(&c, 5000);
+    struct store_batch small = {.seq = 1, .size = 1000}, mid = {.seq = 2, .size = 3000},
+                       huge = {.seq = 3, .size = 5001};
+    bool ok = pcache_should_load(&c, &small);          /* 1 miss costs a whole load */
+    ok = ok && !pcache_should_load(&c, &mid) && !pcache_should_load(&c, &mid);
+    ok = ok && pcache_should_load(&c, &small);          /* counted apart */
+    ok = ok && pcache_should_load(&c, &mid);           /* 3 x 1024 >= 3000 */
+    for (int i = 0; i < 20 && ok; i++)
+        ok = !pcache_should_load(&c, &huge);           /* larger than the cache */
+    pcache_free(&c);
+    CHECK(ok);
 }
 
 TEST(scheduler_daily_time)

@@ -83,7 +83,7 @@ TEST(close_builds_the_right_root_and_opens_the_next_batch)
     CHECK_OK(store_submit(s, h + 36, NULL, 2, out, NULL, NULL, &e), &e);
     CHECK(out[0].existed && out[0].batch_seq == 0);
     CHECK(!out[1].existed && out[1].batch_seq == 1 && out[1].leaf_index == 0);
-    CHECK_ERR(store_batch_set_root(s, BATCH_ISSUANCE, 0, &want, &e), &e, E_STATE, "not closed");
+    CHECK_ERR(store_batch_set_root(s, BATCH_ISSUANCE, 0, &want, NULL, &e), &e, E_STATE, "not closed");
     struct store_batch b1;
     CHECK_OK(batch_close(s, &b1, NULL, NULL, &e), &e);
     CHECK(b1.seq == 1 && b1.size == 1);
