@@ -175,6 +175,16 @@ static void nodes_free(struct hash32 *p, uint64_t cap)
     free(p);
 }
 
+void merkle_drop_spare(void)
+{
+    pthread_mutex_lock(&g_spare_lock);
+    struct hash32 *p = g_spare;
+    g_spare = NULL;
+    g_spare_cap = 0;
+    pthread_mutex_unlock(&g_spare_lock);
+    free(p);
+}
+
 unsigned merkle_default_threads(void)
 {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
