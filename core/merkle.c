@@ -24,6 +24,7 @@
 #include <openssl/sha.h>
 
 #include "core/hash.h"
+#include "core/sha256_x2.h"
 
 struct merkle_tree {
     uint64_t n;                  /* leaves */
@@ -38,7 +39,19 @@ struct merkle_tree {
 
 static SHA256_CTX g_iv; /* SHA-256 initial state, set up once */
 static pthread_once_t g_iv_once = PTHREAD_ONCE_INIT;
-static void iv_init(void) { SHA256_Init(&g_iv); }
+static bool g_x2;       /* build with sha256_x2 (SHA-NI, two messages at once) */
+static void iv_init(void)
+{
+    SHA256_Init(&g_iv);
+    g_x2 = sha256_x2_available();
+}
+
+bool merkle_use_sha_ni(bool on)
+{
+    pthread_once(&g_iv_once, iv_init);
+    g_x2 = on && sha256_x2_available();
+    return g_x2;
+}
 
 static inline void ctx_out(const SHA256_CTX *c, struct hash32 *out)
 {
@@ -79,6 +92,51 @@ static inline void node_fast(const struct hash32 *l, const struct hash32 *r, str
     SHA256_Transform(&c, blk);
     SHA256_Transform(&c, blk + 64);
     ctx_out(&c, out);
+}
+
+/* The same two messages for sha256_x2, two at a time: out[0..1] = leaf
+ * hashes of e[0..1], or node hashes of (l[0], l[1]) and (l[2], l[3]). */
+static inline void words_out(const uint32_t h[8], struct hash32 *out)
+{
+    for (int i = 0; i < 8; i++) {
+        out->b[4 * i] = (uint8_t)(h[i] >> 24);
+        out->b[4 * i + 1] = (uint8_t)(h[i] >> 16);
+        out->b[4 * i + 2] = (uint8_t)(h[i] >> 8);
+        out->b[4 * i + 3] = (uint8_t)h[i];
+    }
+}
+
+static inline void leaf_x2(const struct hash32 *e, struct hash32 *out)
+{
+    uint8_t blk[2][64] = {{0}};
+    uint32_t st[2][8];
+    for (int k = 0; k < 2; k++) {
+        memcpy(blk[k] + 1, e[k].b, 32);
+        blk[k][33] = 0x80;
+        blk[k][62] = 0x01; /* 264 bits */
+        blk[k][63] = 0x08;
+        memcpy(st[k], g_iv.h, sizeof st[k]);
+    }
+    sha256_x2_blocks(st[0], blk[0], st[1], blk[1], 1);
+    words_out(st[0], &out[0]);
+    words_out(st[1], &out[1]);
+}
+
+static inline void node_x2(const struct hash32 *l, struct hash32 *out)
+{
+    uint8_t blk[2][128] = {{0}};
+    uint32_t st[2][8];
+    for (int k = 0; k < 2; k++) {
+        blk[k][0] = 0x01;
+        memcpy(blk[k] + 1, l[2 * k].b, 64); /* left || right, adjacent */
+        blk[k][65] = 0x80;
+        blk[k][126] = 0x02; /* 520 bits */
+        blk[k][127] = 0x08;
+        memcpy(st[k], g_iv.h, sizeof st[k]);
+    }
+    sha256_x2_blocks(st[0], blk[0], st[1], blk[1], 2);
+    words_out(st[0], &out[0]);
+    words_out(st[1], &out[1]);
 }
 
 void merkle_leaf_hash(const struct hash32 *entry, struct hash32 *out)
@@ -204,7 +262,11 @@ static void build_levels(struct merkle_tree *t, const struct hash32 *entries, in
                          uint64_t a, uint64_t b, bool last)
 {
     if (h_from == 0) {
-        for (uint64_t i = a; i < b; i++)
+        uint64_t i = a;
+        if (g_x2)
+            for (; i + 1 < b; i += 2)
+                leaf_x2(&entries[i], &t->nodes[i]);
+        for (; i < b; i++)
             leaf_fast(&entries[i], &t->nodes[i]);
         h_from = 1;
     }
@@ -213,7 +275,11 @@ static void build_levels(struct merkle_tree *t, const struct hash32 *entries, in
         struct hash32 *cur = t->nodes + t->off[h];
         uint64_t nb = t->cnt[h - 1];
         uint64_t lo = a >> h, hi = last ? t->cnt[h] : b >> h;
-        for (uint64_t j = lo; j < hi; j++) {
+        uint64_t j = lo;
+        if (g_x2)
+            for (; j + 1 < hi && 2 * j + 3 < nb; j += 2)
+                node_x2(&below[2 * j], &cur[j]);
+        for (; j < hi; j++) {
             if (2 * j + 1 < nb)
                 node_fast(&below[2 * j], &below[2 * j + 1], &cur[j]);
             else /* odd node: carried up, never duplicated */

@@ -83,6 +83,13 @@ unsigned merkle_default_threads(void);
  * does not pay first-touch page faults again. */
 void merkle_tree_free(struct merkle_tree *t);
 
+/* Whether builds use the SHA-NI path (core/sha256_x2.c: two messages per
+ * compression call) — on by default where the CPU has SHA-NI. `on` false
+ * forces OpenSSL's SHA256_Transform, one message at a time (tests compare
+ * the two; a benchmark shows the difference). Returns the path now in use.
+ * Call it only while no build runs. */
+bool merkle_use_sha_ni(bool on);
+
 /* Frees the node buffer merkle_tree_free kept, if any (a long-lived process
  * that is done building trees gives the memory back; a benchmark measures a
  * cold build). Thread-safe. */
