@@ -563,9 +563,12 @@ static void print_table(FILE *o, const struct result *rs, int nr, int runs, cons
     unsigned T = g_threads;
     fprintf(o, "Merkle benchmark: RFC 9162 tree over N 32-byte entries (core/merkle.c), 1 and %u "
                "threads\n", T);
-    fprintf(o, "%s%s, %s, %ld online CPUs, load average %.2f at start; best of %d runs\n\n", cpu,
+    fprintf(o, "%s%s, %s, %ld online CPUs, load average %.2f at start; best of %d runs\n", cpu,
             sha_ni ? " (SHA-NI)" : "", OpenSSL_version(OPENSSL_VERSION),
             sysconf(_SC_NPROCESSORS_ONLN), load, runs);
+    fprintf(o, "tree hashing: %s\n\n",
+            merkle_use_sha_ni(true) ? "SHA-NI, two messages per call (core/sha256_x2.c)"
+                                    : "OpenSSL SHA256_Transform, one message per call");
     char h1[24], h2[24];
     snprintf(h1, sizeof h1, "cold %uT", T);
     snprintf(h2, sizeof h2, "warm %uT", T);

@@ -91,12 +91,14 @@ TARGET void sha256_x2_blocks(uint32_t state_a[8], const uint8_t *a, uint32_t sta
     for (size_t blk = 0; blk < nblocks; blk++, a += 64, b += 64) {
         __m128i sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;
         __m128i wa[4], wb[4];
+#pragma GCC unroll 4
         for (int g = 0; g < 4; g++) {
             wa[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(a + 16 * g)), bswap);
             wb[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 16 * g)), bswap);
             ROUNDS4(a0, a1, wa[g], g);
             ROUNDS4(b0, b1, wb[g], g);
         }
+#pragma GCC unroll 12 /* fully: the wa/wb indices become registers */
         for (int g = 4; g < 16; g++) {
             /* wa[g % 4] holds W[4(g-4)..]: replaced by W[4g..] */
             __m128i na = NEXT_W(wa[g & 3], wa[(g + 1) & 3], wa[(g + 2) & 3], wa[(g + 3) & 3]);
