@@ -10,6 +10,7 @@
 # BENCH_PEER_TIMEOUT seconds per peer run (default 150; a peer that exceeds
 # it is skipped with a message, and so are its larger N), BENCH_OA_MAX_N
 # (default 10000: open-attestation's wrapDocuments is O(N^2), see peers.js),
+# BENCH_RUNS (default 5): best of that many runs of each of our figures;
 # BENCH_PEER_RUNS (default 3): each (peer, N) runs in that many fresh
 # processes, best kept (cold, like our cold column), unless one run takes
 # over 20 s; BENCH_ONLY=merkle stops after the Merkle comparison.
@@ -23,6 +24,7 @@ SIZES=${BENCH_SIZES:-10000,100000,1000000}
 PEERS=${BENCH_PEERS:-merkletreejs openzeppelin open-attestation}
 PEER_TIMEOUT=${BENCH_PEER_TIMEOUT:-150}
 OA_MAX_N=${BENCH_OA_MAX_N:-10000}
+RUNS=${BENCH_RUNS:-5}
 PEER_RUNS=${BENCH_PEER_RUNS:-3}
 ONLY=${BENCH_ONLY:-}
 
@@ -36,7 +38,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 # Ours: the table goes to our stdout, the JSON to a file.
-"$BUILD/bench/merkle" --sizes "$SIZES" --json 2>&1 >"$out/ours.json"
+"$BUILD/bench/merkle" --sizes "$SIZES" --runs "$RUNS" --json 2>&1 >"$out/ours.json"
 echo
 
 # Peers, one process per (peer, N), each under a timeout.
@@ -195,7 +197,8 @@ for (const r of ours.results) {
 }
 console.log('');
 for (const n of notes) console.log('  ' + n);
-const pr = peers.filter((p) => p.proofs_timed && p.proofs_timed < p.n);
+const pr = peers.filter((p, i) => p.proofs_timed && p.proofs_timed < p.n &&
+                                 peers.findIndex((q) => q.peer === p.peer && q.n === p.n) === i);
 for (const p of pr)
     console.log(`  ${label[p.peer]} proofs at N=${p.n}: timed on ${p.proofs_timed} leaves, scaled to N`);
 console.log(mismatch ? '  WARNING: a peer hashed different entries than ours (entries_sha256 differs)'
