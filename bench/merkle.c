@@ -150,10 +150,39 @@ struct rss_report {
     char root_hex[65];
 };
 
+/* Runs child(arg, fd) in a child forked for it, which writes exactly `len`
+ * bytes of report to fd and exits 0; reads them into `rep` and, if `ru` is
+ * not NULL, the child's resource usage. Dies if any of that fails. */
+static void in_child(void (*child)(void *arg, int fd), void *arg, void *rep, size_t len,
+                     struct rusage *ru)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        die("pipe failed", NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed", NULL);
+    if (pid == 0) {
+        close(p[0]);
+        child(arg, p[1]);
+        _exit(1); /* a child function that returns has failed */
+    }
+    close(p[1]);
+    ssize_t got = read(p[0], rep, len);
+    close(p[0]);
+    int status;
+    struct rusage ru0;
+    if (wait4(pid, &status, 0, ru ? ru : &ru0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0 || got != (ssize_t)len)
+        die("a measuring child failed", NULL);
+}
+
 /* In the child: what the notary holds for a batch of n — the entries, the
  * tree, and every proof made one after another into one buffer. */
-static void rss_child(uint64_t n, int fd)
+static void rss_child(void *arg, int fd)
 {
+    uint64_t n = *(const uint64_t *)arg;
     struct rss_report rep = {0};
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -180,26 +209,9 @@ static void rss_child(uint64_t n, int fd)
 
 static void measure_rss(struct result *r)
 {
-    int p[2];
-    if (pipe(p) != 0)
-        die("pipe failed", NULL);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork failed", NULL);
-    if (pid == 0) {
-        close(p[0]);
-        rss_child(r->n, p[1]);
-    }
-    close(p[1]);
     struct rss_report rep;
-    ssize_t got = read(p[0], &rep, sizeof rep);
-    close(p[0]);
-    int status;
     struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        got != (ssize_t)sizeof rep)
-        die("the peak-memory child failed", NULL);
+    in_child(rss_child, &r->n, &rep, sizeof rep, &ru);
     r->rss_mb = maxrss_mb(&ru);
     r->rss_base_mb = rep.base_mb;
     memcpy(r->root_hex, rep.root_hex, sizeof r->root_hex);
@@ -362,40 +374,38 @@ static double min2(double a, double b) { return a < b ? a : b; }
  * recycled node memory (dropped first, and the child starts with none), so
  * the tree's pages are first touched by the build, as in a fresh process.
  * The child's root must equal `root_hex` (the memory child's). */
+struct cold_job {
+    const struct hash32 *d;
+    uint64_t n;
+    unsigned threads;
+};
+struct cold_report {
+    double s;
+    char root_hex[65];
+};
+
+static void cold_child(void *arg, int fd)
+{
+    const struct cold_job *j = arg;
+    struct cold_report rep = {0};
+    struct merkle_tree *t = NULL;
+    struct err e;
+    double t0 = now_s();
+    if (merkle_tree_build_threads(j->d, j->n, j->threads, NULL, &t, &e))
+        die("merkle_tree_build", &e);
+    rep.s = now_s() - t0;
+    struct hash32 root;
+    merkle_tree_root(t, &root);
+    hash32_to_hex(&root, rep.root_hex);
+    _exit(write(fd, &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 1);
+}
+
 static double cold_build(const struct hash32 *d, uint64_t n, unsigned threads, const char *root_hex)
 {
-    struct report {
-        double s;
-        char root_hex[65];
-    } rep = {0};
-    int p[2];
+    struct cold_job j = {.d = d, .n = n, .threads = threads};
+    struct cold_report rep;
     merkle_drop_spare();
-    if (pipe(p) != 0)
-        die("pipe failed", NULL);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork failed", NULL);
-    if (pid == 0) {
-        close(p[0]);
-        struct merkle_tree *t = NULL;
-        struct err e;
-        double t0 = now_s();
-        if (merkle_tree_build_threads(d, n, threads, NULL, &t, &e))
-            die("merkle_tree_build", &e);
-        rep.s = now_s() - t0;
-        struct hash32 root;
-        merkle_tree_root(t, &root);
-        hash32_to_hex(&root, rep.root_hex);
-        _exit(write(p[1], &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 1);
-    }
-    close(p[1]);
-    ssize_t got = read(p[0], &rep, sizeof rep);
-    close(p[0]);
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        got != (ssize_t)sizeof rep)
-        die("a cold-build child failed", NULL);
+    in_child(cold_child, &j, &rep, sizeof rep, NULL);
     if (root_hex[0] && strcmp(root_hex, rep.root_hex) != 0)
         die("a cold build's root differs from the memory child's", NULL);
     return rep.s;

@@ -94,8 +94,6 @@ static inline void node_fast(const struct hash32 *l, const struct hash32 *r, str
     ctx_out(&c, out);
 }
 
-/* The same two messages for sha256_x2, two at a time: out[0..1] = leaf
- * hashes of e[0..1], or node hashes of (l[0], l[1]) and (l[2], l[3]). */
 static inline void words_out(const uint32_t h[8], struct hash32 *out)
 {
     for (int i = 0; i < 8; i++) {
@@ -106,35 +104,26 @@ static inline void words_out(const uint32_t h[8], struct hash32 *out)
     }
 }
 
-static inline void leaf_x2(const struct hash32 *e, struct hash32 *out)
+/* Two messages at once, prefix || src[k·len .. (k+1)·len - 1] for k = 0, 1
+ * (len 32: two leaves from two entries; len 64: two nodes from four adjacent
+ * children), padded as FIPS 180-4 §5.1.1 says: 1 block for 33 bytes, 2 for
+ * 65. Their hashes go to out[0..1]. */
+__attribute__((always_inline)) /* len then folds to a constant: fixed-size copies */
+static inline void pair_x2(const struct hash32 *src, size_t len, uint8_t prefix,
+                           struct hash32 *out)
 {
-    uint8_t blk[2][64] = {{0}};
-    uint32_t st[2][8];
-    for (int k = 0; k < 2; k++) {
-        memcpy(blk[k] + 1, e[k].b, 32);
-        blk[k][33] = 0x80;
-        blk[k][62] = 0x01; /* 264 bits */
-        blk[k][63] = 0x08;
-        memcpy(st[k], g_iv.h, sizeof st[k]);
-    }
-    sha256_x2_blocks(st[0], blk[0], st[1], blk[1], 1);
-    words_out(st[0], &out[0]);
-    words_out(st[1], &out[1]);
-}
-
-static inline void node_x2(const struct hash32 *l, struct hash32 *out)
-{
+    const size_t nblk = len == 32 ? 1 : 2, bits = (1 + len) * 8;
     uint8_t blk[2][128] = {{0}};
     uint32_t st[2][8];
     for (int k = 0; k < 2; k++) {
-        blk[k][0] = 0x01;
-        memcpy(blk[k] + 1, l[2 * k].b, 64); /* left || right, adjacent */
-        blk[k][65] = 0x80;
-        blk[k][126] = 0x02; /* 520 bits */
-        blk[k][127] = 0x08;
+        blk[k][0] = prefix;
+        memcpy(blk[k] + 1, (const uint8_t *)src + k * len, len);
+        blk[k][1 + len] = 0x80;
+        blk[k][64 * nblk - 2] = (uint8_t)(bits >> 8);
+        blk[k][64 * nblk - 1] = (uint8_t)bits;
         memcpy(st[k], g_iv.h, sizeof st[k]);
     }
-    sha256_x2_blocks(st[0], blk[0], st[1], blk[1], 2);
+    sha256_x2_blocks(st[0], blk[0], st[1], blk[1], nblk);
     words_out(st[0], &out[0]);
     words_out(st[1], &out[1]);
 }
@@ -265,7 +254,7 @@ static void build_levels(struct merkle_tree *t, const struct hash32 *entries, in
         uint64_t i = a;
         if (g_x2)
             for (; i + 1 < b; i += 2)
-                leaf_x2(&entries[i], &t->nodes[i]);
+                pair_x2(&entries[i], 32, 0x00, &t->nodes[i]);
         for (; i < b; i++)
             leaf_fast(&entries[i], &t->nodes[i]);
         h_from = 1;
@@ -278,7 +267,7 @@ static void build_levels(struct merkle_tree *t, const struct hash32 *entries, in
         uint64_t j = lo;
         if (g_x2)
             for (; j + 1 < hi && 2 * j + 3 < nb; j += 2)
-                node_x2(&below[2 * j], &cur[j]);
+                pair_x2(&below[2 * j], 64, 0x01, &cur[j]);
         for (; j < hi; j++) {
             if (2 * j + 1 < nb)
                 node_fast(&below[2 * j], &below[2 * j + 1], &cur[j]);
