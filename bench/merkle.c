@@ -6,17 +6,22 @@
  *
  * For each N: N deterministic 32-byte entries (the same generator as
  * bench/peers.js, so the peers hash the same bytes; both print the SHA-256 of
- * the entries to prove it), then, timed with CLOCK_MONOTONIC, best of --runs:
- *   - merkle_tree_build: once cold (fresh memory, first-touch page faults),
- *     then warm, passing the previous tree as `reuse` as the notary does
+ * the entries to prove it), then, timed with CLOCK_MONOTONIC, best of --runs,
+ * on 1 thread and on T threads (T = merkle_default_threads(), at least 2):
+ *   - merkle_tree_build_threads cold: each run in a child forked for it, with
+ *     no recycled memory (merkle_drop_spare), so the tree lands in fresh pages
+ *     as in a fresh process — like the peers, which run one process each;
+ *   - the same warm, passing the previous tree as `reuse`, as the notary does
  *     batch after batch;
  *   - merkle_tree_inclusion_proof for every index;
  *   - merkle_verify_inclusion on 10k proofs made beforehand;
- *   - the SHA-256 bound: N messages of 33 bytes and N−1 of 65 bytes (exactly
- *     the tree's 3N−2 compressions) through SHA256_Transform on blocks
- *     padded once (core/merkle.c's method, minus its per-node formatting and
- *     memory traffic), and for reference OpenSSL's bulk rate, EVP_Digest with
- *     a pre-fetched EVP_MD, and OpenSSL 3's SHA256(), which re-fetches.
+ *   - the SHA-256 bounds for exactly the tree's 3N−2 compressions: OpenSSL's
+ *     multi-block rate (one long message fed in 64 KiB pieces to the SHA-NI
+ *     code, no per-message cost: the tightest known), on one core and split
+ *     over T threads at once (the cores used); SHA256_Transform on N messages
+ *     of 33 bytes and N−1 of 65 padded once (core/merkle.c's method, minus its
+ *     per-node formatting and memory traffic); and for reference EVP_Digest
+ *     with a pre-fetched EVP_MD, and OpenSSL 3's SHA256(), which re-fetches.
  * Peak RSS is measured per N in a child forked before the parent has touched
  * any large buffer (wait4's ru_maxrss of a child that only builds the tree
  * and makes all its proofs), so it is not the high-water mark of the whole
@@ -44,6 +49,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 
 #include "core/bytes.h"
 #include "core/merkle.h"
@@ -52,16 +58,18 @@
 #define VERIFY_COUNT 10000
 #define TARGET_N 1000000
 
-/* The issue's targets at one million leaves. */
-#define T_BUILD_S 0.200
+/* The issues' targets at one million leaves (issue 16 for the build). */
+#define T_BUILD_WARM_S 0.070 /* on T threads */
+#define T_BUILD_COLD_S 0.100 /* on T threads */
 #define T_BOUND_RATIO 1.3
 #define T_RSS_MB 150.0
 #define T_PROOFS_S 1.0
 #define T_VERIFY_S 0.030
 
 struct bound {
-    double transform_s; /* SHA256_Transform on pre-padded blocks: the bound */
-    double bulk_s;      /* the same 3N−2 blocks as one long EVP message */
+    double transform_s; /* SHA256_Transform on pre-padded blocks, one core */
+    double bulk_s;      /* the same 3N−2 blocks as one long EVP message, one core */
+    double bulk_t_s;    /* the same, split over T threads at once (wall time) */
     double evp_s;       /* EVP_Digest per message, EVP_MD fetched once */
     double sha256_s;    /* SHA256() per message (re-fetches in OpenSSL 3) */
 };
@@ -69,11 +77,14 @@ struct bound {
 struct result {
     uint64_t n;
     char entries_hex[65], root_hex[65];
-    double build_cold_s, build_s, proofs_s, verify_s;
+    double cold_s[2], warm_s[2]; /* [0]: 1 thread, [1]: T threads */
+    double proofs_s, verify_s;
     uint64_t verify_n;
     double rss_mb, rss_base_mb;
     struct bound b;
 };
+
+static unsigned g_threads = 2; /* T */
 
 static volatile uint64_t g_sink; /* keeps measured work observable */
 
@@ -139,10 +150,39 @@ struct rss_report {
     char root_hex[65];
 };
 
+/* Runs child(arg, fd) in a child forked for it, which writes exactly `len`
+ * bytes of report to fd and exits 0; reads them into `rep` and, if `ru` is
+ * not NULL, the child's resource usage. Dies if any of that fails. */
+static void in_child(void (*child)(void *arg, int fd), void *arg, void *rep, size_t len,
+                     struct rusage *ru)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        die("pipe failed", NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed", NULL);
+    if (pid == 0) {
+        close(p[0]);
+        child(arg, p[1]);
+        _exit(1); /* a child function that returns has failed */
+    }
+    close(p[1]);
+    ssize_t got = read(p[0], rep, len);
+    close(p[0]);
+    int status;
+    struct rusage ru0;
+    if (wait4(pid, &status, 0, ru ? ru : &ru0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0 || got != (ssize_t)len)
+        die("a measuring child failed", NULL);
+}
+
 /* In the child: what the notary holds for a batch of n — the entries, the
  * tree, and every proof made one after another into one buffer. */
-static void rss_child(uint64_t n, int fd)
+static void rss_child(void *arg, int fd)
 {
+    uint64_t n = *(const uint64_t *)arg;
     struct rss_report rep = {0};
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -169,26 +209,9 @@ static void rss_child(uint64_t n, int fd)
 
 static void measure_rss(struct result *r)
 {
-    int p[2];
-    if (pipe(p) != 0)
-        die("pipe failed", NULL);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork failed", NULL);
-    if (pid == 0) {
-        close(p[0]);
-        rss_child(r->n, p[1]);
-    }
-    close(p[1]);
     struct rss_report rep;
-    ssize_t got = read(p[0], &rep, sizeof rep);
-    close(p[0]);
-    int status;
     struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        got != (ssize_t)sizeof rep)
-        die("the peak-memory child failed", NULL);
+    in_child(rss_child, &r->n, &rep, sizeof rep, &ru);
     r->rss_mb = maxrss_mb(&ru);
     r->rss_base_mb = rep.base_mb;
     memcpy(r->root_hex, rep.root_hex, sizeof r->root_hex);
@@ -262,6 +285,54 @@ static double bound_bulk(uint64_t n, const EVP_MD *md)
     return dt;
 }
 
+struct bulk_job {
+    uint64_t blocks;
+    const EVP_MD *md;
+    pthread_t tid;
+};
+
+static void *bulk_main(void *arg)
+{
+    struct bulk_job *j = arg;
+    enum { PIECE = 1 << 16 };
+    uint8_t *piece = calloc(1, PIECE); /* per thread: no shared cache lines */
+    uint64_t bytes = j->blocks * 64;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    struct hash32 out;
+    if (!piece || !ctx || EVP_DigestInit_ex(ctx, j->md, NULL) != 1)
+        die("EVP_DigestInit_ex failed", NULL);
+    for (uint64_t done = 0; done < bytes;) {
+        size_t k = bytes - done < PIECE ? (size_t)(bytes - done) : PIECE;
+        if (EVP_DigestUpdate(ctx, piece, k) != 1)
+            die("EVP_DigestUpdate failed", NULL);
+        done += k;
+    }
+    if (EVP_DigestFinal_ex(ctx, out.b, NULL) != 1)
+        die("EVP_DigestFinal_ex failed", NULL);
+    EVP_MD_CTX_free(ctx);
+    free(piece);
+    g_sink += out.b[0];
+    return NULL;
+}
+
+/* OpenSSL's bulk rate on `threads` cores at once: the 3N−2 blocks split
+ * evenly, wall time from the first start to the last finish. */
+static double bound_bulk_threads(uint64_t n, const EVP_MD *md, unsigned threads)
+{
+    struct bulk_job j[16];
+    uint64_t blocks = 3 * n - 2;
+    double t0 = now_s();
+    for (unsigned i = 0; i < threads; i++) {
+        j[i] = (struct bulk_job){.blocks = blocks * (i + 1) / threads - blocks * i / threads,
+                                 .md = md};
+        if (pthread_create(&j[i].tid, NULL, bulk_main, &j[i]) != 0)
+            die("pthread_create failed", NULL);
+    }
+    for (unsigned i = 0; i < threads; i++)
+        pthread_join(j[i].tid, NULL);
+    return now_s() - t0;
+}
+
 /* One one-shot digest of msg: EVP_Digest with `md` (pre-fetched), or
  * SHA256() when md is NULL. Returns its first byte (for the sink). */
 static uint8_t oneshot_digest(const uint8_t *msg, size_t len, const EVP_MD *md)
@@ -299,6 +370,47 @@ static double bound_oneshot(uint64_t n, const EVP_MD *md)
 
 static double min2(double a, double b) { return a < b ? a : b; }
 
+/* One cold build on `threads` threads, in a child forked for it: no
+ * recycled node memory (dropped first, and the child starts with none), so
+ * the tree's pages are first touched by the build, as in a fresh process.
+ * The child's root must equal `root_hex` (the memory child's). */
+struct cold_job {
+    const struct hash32 *d;
+    uint64_t n;
+    unsigned threads;
+};
+struct cold_report {
+    double s;
+    char root_hex[65];
+};
+
+static void cold_child(void *arg, int fd)
+{
+    const struct cold_job *j = arg;
+    struct cold_report rep = {0};
+    struct merkle_tree *t = NULL;
+    struct err e;
+    double t0 = now_s();
+    if (merkle_tree_build_threads(j->d, j->n, j->threads, NULL, &t, &e))
+        die("merkle_tree_build", &e);
+    rep.s = now_s() - t0;
+    struct hash32 root;
+    merkle_tree_root(t, &root);
+    hash32_to_hex(&root, rep.root_hex);
+    _exit(write(fd, &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 1);
+}
+
+static double cold_build(const struct hash32 *d, uint64_t n, unsigned threads, const char *root_hex)
+{
+    struct cold_job j = {.d = d, .n = n, .threads = threads};
+    struct cold_report rep;
+    merkle_drop_spare();
+    in_child(cold_child, &j, &rep, sizeof rep, NULL);
+    if (root_hex[0] && strcmp(root_hex, rep.root_hex) != 0)
+        die("a cold build's root differs from the memory child's", NULL);
+    return rep.s;
+}
+
 static void measure(struct result *r, int runs, EVP_MD *md)
 {
     uint64_t n = r->n;
@@ -308,23 +420,33 @@ static void measure(struct result *r, int runs, EVP_MD *md)
     digest_hex(d, n * sizeof *d, entries_hex);
     memcpy(r->entries_hex, entries_hex, sizeof entries_hex);
 
-    /* (a) build: first into fresh memory, then recycling the last tree. */
+    /* (a) build: cold, each run in a fresh child; then warm, recycling the
+     * last tree, on 1 and on T threads. The bounds are timed alternately
+     * with the warm builds so that a busy machine disturbs both alike and
+     * their ratio stays meaningful. */
+    unsigned tc[2] = {1, g_threads};
+    for (int w = 0; w < 2; w++) {
+        r->cold_s[w] = 1e30;
+        for (int k = 0; k < runs; k++)
+            r->cold_s[w] = min2(r->cold_s[w], cold_build(d, n, tc[w], r->root_hex));
+    }
     struct merkle_tree *t = NULL;
-    double t0 = now_s();
-    if (merkle_tree_build(d, n, NULL, &t, &e))
+    double t0;
+    if (merkle_tree_build_threads(d, n, 1, NULL, &t, &e))
         die("merkle_tree_build", &e);
-    r->build_cold_s = now_s() - t0;
-    /* The bound is timed alternately with the build so that a busy machine
-     * disturbs both alike and their ratio stays meaningful. */
-    r->build_s = r->b.transform_s = 1e30;
+    r->warm_s[0] = r->warm_s[1] = r->b.transform_s = r->b.bulk_s = r->b.bulk_t_s = 1e30;
     for (int k = 0; k < runs; k++) {
-        struct merkle_tree *next;
-        t0 = now_s();
-        if (merkle_tree_build(d, n, t, &next, &e))
-            die("merkle_tree_build", &e);
-        r->build_s = min2(r->build_s, now_s() - t0);
-        t = next;
+        for (int w = 0; w < 2; w++) {
+            struct merkle_tree *next;
+            t0 = now_s();
+            if (merkle_tree_build_threads(d, n, tc[w], t, &next, &e))
+                die("merkle_tree_build", &e);
+            r->warm_s[w] = min2(r->warm_s[w], now_s() - t0);
+            t = next;
+        }
         r->b.transform_s = min2(r->b.transform_s, bound_transform(n));
+        r->b.bulk_s = min2(r->b.bulk_s, bound_bulk(n, md));
+        r->b.bulk_t_s = min2(r->b.bulk_t_s, bound_bulk_threads(n, md, g_threads));
     }
     struct hash32 root;
     merkle_tree_root(t, &root);
@@ -395,9 +517,8 @@ static void measure(struct result *r, int runs, EVP_MD *md)
     free(d);
 
     /* (e) the references for the SHA-256 bound (taken with the builds above). */
-    r->b.bulk_s = r->b.evp_s = r->b.sha256_s = 1e30;
+    r->b.evp_s = r->b.sha256_s = 1e30;
     for (int k = 0; k < runs; k++) {
-        r->b.bulk_s = min2(r->b.bulk_s, bound_bulk(n, md));
         r->b.evp_s = min2(r->b.evp_s, bound_oneshot(n, md));
         r->b.sha256_s = min2(r->b.sha256_s, bound_oneshot(n, NULL));
     }
@@ -448,33 +569,55 @@ static void print_mark(FILE *o, const char *what, const char *got, bool pass)
 static void print_table(FILE *o, const struct result *rs, int nr, int runs, const char *cpu,
                         bool sha_ni, double load)
 {
-    char a[32], b[32], c[32], d[32], f[32];
-    fprintf(o, "Merkle benchmark: RFC 9162 tree over N 32-byte entries (core/merkle.c), one core\n");
-    fprintf(o, "%s%s, %s, load average %.2f at start; best of %d runs\n\n", cpu,
-            sha_ni ? " (SHA-NI)" : "", OpenSSL_version(OPENSSL_VERSION), load, runs);
-    fprintf(o, "%10s %11s %11s %9s %12s %14s %10s\n", "N", "build cold", "build warm",
-            "vs bound", "all N proofs", "verify", "peak RSS");
+    char a[32], b[32], c[32], d[32], f[32], g[32];
+    unsigned T = g_threads;
+    fprintf(o, "Merkle benchmark: RFC 9162 tree over N 32-byte entries (core/merkle.c), 1 and %u "
+               "threads\n", T);
+    fprintf(o, "%s%s, %s, %ld online CPUs, load average %.2f at start; best of %d runs\n", cpu,
+            sha_ni ? " (SHA-NI)" : "", OpenSSL_version(OPENSSL_VERSION),
+            sysconf(_SC_NPROCESSORS_ONLN), load, runs);
+    fprintf(o, "tree hashing: %s\n\n",
+            merkle_use_sha_ni(true) ? "SHA-NI, two messages per call (core/sha256_x2.c)"
+                                    : "OpenSSL SHA256_Transform, one message per call");
+    char h1[24], h2[24];
+    snprintf(h1, sizeof h1, "cold %uT", T);
+    snprintf(h2, sizeof h2, "warm %uT", T);
+    fprintf(o, "%10s %10s %10s %10s %10s %9s %9s %12s %14s %10s\n", "N", "cold 1T", h1,
+            "warm 1T", h2, "bulk 1c", "bulk Tc", "all N proofs", "verify", "peak RSS");
     for (int i = 0; i < nr; i++) {
         const struct result *r = &rs[i];
-        char vbuf[40];
+        char vbuf[40], w1[32], w2[32];
         snprintf(vbuf, sizeof vbuf, "%s/%" PRIu64 "k", fmt_s(r->verify_s, d, sizeof d),
                  r->verify_n / 1000);
         if (r->verify_n % 1000)
             snprintf(vbuf, sizeof vbuf, "%s/%" PRIu64, fmt_s(r->verify_s, d, sizeof d),
                      r->verify_n);
-        fprintf(o, "%10" PRIu64 " %11s %11s %8.2fx %12s %14s %7.1f MB\n", r->n,
-                fmt_s(r->build_cold_s, a, sizeof a), fmt_s(r->build_s, b, sizeof b),
-                r->build_s / r->b.transform_s, fmt_s(r->proofs_s, c, sizeof c), vbuf, r->rss_mb);
+        fprintf(o, "%10" PRIu64 " %10s %10s %10s %10s %9s %9s %12s %14s %7.1f MB\n", r->n,
+                fmt_s(r->cold_s[0], a, sizeof a), fmt_s(r->cold_s[1], b, sizeof b),
+                fmt_s(r->warm_s[0], w1, sizeof w1), fmt_s(r->warm_s[1], w2, sizeof w2),
+                fmt_s(r->b.bulk_s, f, sizeof f), fmt_s(r->b.bulk_t_s, g, sizeof g),
+                fmt_s(r->proofs_s, c, sizeof c), vbuf, r->rss_mb);
     }
-    fprintf(o, "\n  build warm = rebuild recycling the previous tree (`reuse`), as batch after "
-               "batch; cold = into fresh memory.\n"
-               "  vs bound = build warm / the SHA256_Transform bound below. peak RSS = a forked child "
-               "holding the entries\n  and the tree and making every proof (its start-up RSS was "
-               "%.1f MB).\n\n",
-            nr ? rs[0].rss_base_mb : 0.0);
+    fprintf(o, "\n  cold = into fresh memory, each run in a child forked for it (first-touch page "
+               "faults included),\n  as a fresh process; warm = rebuild recycling the previous tree "
+               "(`reuse`), as batch after batch.\n  1T/%uT = 1 or %u threads. bulk 1c/%uc = "
+               "OpenSSL's multi-block SHA-256 rate for the same 3N-2\n  compressions on 1 core / "
+               "split over %u threads at once: the tightest known bound. peak RSS = a\n  forked "
+               "child holding the entries and the tree (default threads) and making every proof\n"
+               "  (its start-up RSS was %.1f MB).\n\n",
+            T, T, T, T, nr ? rs[0].rss_base_mb : 0.0);
 
-    fprintf(o, "SHA-256 bound: N messages of 33 bytes + N-1 of 65 bytes (= 3N-2 compressions, "
-               "as in the tree)\n");
+    fprintf(o, "Our build over the bound (1.00x = the tree costs only its hashing):\n");
+    fprintf(o, "%10s %14s %14s %14s %14s\n", "N", "warm 1T/bulk", "cold 1T/bulk", "warm T/bulk T",
+            "cold T/bulk T");
+    for (int i = 0; i < nr; i++) {
+        const struct result *r = &rs[i];
+        fprintf(o, "%10" PRIu64 " %13.2fx %13.2fx %13.2fx %13.2fx\n", r->n,
+                r->warm_s[0] / r->b.bulk_s, r->cold_s[0] / r->b.bulk_s,
+                r->warm_s[1] / r->b.bulk_t_s, r->cold_s[1] / r->b.bulk_t_s);
+    }
+    fprintf(o, "\nOther SHA-256 rates for the 3N-2 compressions (one core): N messages of 33 bytes "
+               "+ N-1 of 65\n");
     fprintf(o, "%10s %14s %14s %14s %14s %10s\n", "N", "Transform", "bulk EVP",
             "EVP_Digest", "SHA256()", "ns/block");
     for (int i = 0; i < nr; i++) {
@@ -482,57 +625,61 @@ static void print_table(FILE *o, const struct result *rs, int nr, int runs, cons
         fprintf(o, "%10" PRIu64 " %14s %14s %14s %14s %10.1f\n", r->n,
                 fmt_s(r->b.transform_s, a, sizeof a), fmt_s(r->b.bulk_s, b, sizeof b),
                 fmt_s(r->b.evp_s, c, sizeof c), fmt_s(r->b.sha256_s, d, sizeof d),
-                r->b.transform_s * 1e9 / (double)(3 * r->n - 2));
+                r->b.bulk_s * 1e9 / (double)(3 * r->n - 2));
     }
-    fprintf(o, "\n  Transform = SHA256_Transform on blocks padded once (the bound; core/merkle.c's "
-               "method);\n  bulk EVP = the same blocks as one long message (OpenSSL's multi-block "
-               "rate); EVP_Digest =\n  one-shot per message with the EVP_MD fetched once; SHA256() "
-               "= OpenSSL 3's one-shot,\n  which fetches the algorithm on every call.\n\n");
+    fprintf(o, "\n  Transform = SHA256_Transform on blocks padded once (core/merkle.c's method);\n"
+               "  bulk EVP = the same blocks as one long message (OpenSSL's multi-block rate; "
+               "ns/block is its);\n  EVP_Digest = one-shot per message with the EVP_MD fetched "
+               "once; SHA256() = OpenSSL 3's one-shot,\n  which fetches the algorithm on every "
+               "call.\n\n");
 
     const struct result *m = NULL;
     for (int i = 0; i < nr; i++)
         if (rs[i].n == TARGET_N)
             m = &rs[i];
-    fprintf(o, "Targets (issue) at N = 1,000,000 (reported, never enforced):\n");
+    fprintf(o, "Targets (issue 16) at N = 1,000,000 (reported, never enforced):\n");
     if (!m) {
         fprintf(o, "  (N = 1000000 is not among --sizes)\n");
         return;
     }
-    print_mark(o, "tree build, warm <= 0.2 s", fmt_s(m->build_s, a, sizeof a),
-               m->build_s <= T_BUILD_S);
-    print_mark(o, "tree build, cold (first touch) <= 0.2 s", fmt_s(m->build_cold_s, a, sizeof a),
-               m->build_cold_s <= T_BUILD_S);
-    snprintf(f, sizeof f, "%.2fx", m->build_s / m->b.transform_s);
-    print_mark(o, "tree build <= 1.3x the SHA-256 bound", f,
-               m->build_s / m->b.transform_s <= T_BOUND_RATIO);
+    char what[64];
+    snprintf(what, sizeof what, "tree build, warm, %u threads <= 70 ms", T);
+    print_mark(o, what, fmt_s(m->warm_s[1], a, sizeof a), m->warm_s[1] <= T_BUILD_WARM_S);
+    snprintf(what, sizeof what, "tree build, cold, %u threads <= 100 ms", T);
+    print_mark(o, what, fmt_s(m->cold_s[1], a, sizeof a), m->cold_s[1] <= T_BUILD_COLD_S);
+    snprintf(f, sizeof f, "%.2fx", m->warm_s[0] / m->b.bulk_s);
+    print_mark(o, "tree build, warm 1T <= 1.3x the bulk bound", f,
+               m->warm_s[0] / m->b.bulk_s <= T_BOUND_RATIO);
     snprintf(f, sizeof f, "%.1f MB", m->rss_mb);
     print_mark(o, "peak RSS <= 150 MB", f, m->rss_mb <= T_RSS_MB);
     print_mark(o, "all 1M inclusion proofs <= 1 s", fmt_s(m->proofs_s, a, sizeof a),
                m->proofs_s <= T_PROOFS_S);
     print_mark(o, "verify 10k proofs <= 0.03 s", fmt_s(m->verify_s, a, sizeof a),
                m->verify_s <= T_VERIFY_S);
-    fprintf(o, "  %-44s %12s  (bench/run.sh compares)\n", ">= 50x faster than merkletreejs", "-");
+    fprintf(o, "  %-44s %12s  (bench/run.sh compares)\n", ">= 50x merkletreejs, cold vs cold", "-");
 }
 
 static void print_json(FILE *o, const struct result *rs, int nr, int runs, const char *cpu,
                        bool sha_ni, double load)
 {
     fprintf(o, "{\"tool\":\"bench/merkle\",\"cpu\":\"%s\",\"sha_ni\":%s,\"openssl\":\"%s\","
-               "\"load_avg\":%.2f,\"runs\":%d,\"results\":[",
-            cpu, sha_ni ? "true" : "false", OpenSSL_version(OPENSSL_VERSION), load, runs);
+               "\"load_avg\":%.2f,\"runs\":%d,\"threads\":%u,\"results\":[",
+            cpu, sha_ni ? "true" : "false", OpenSSL_version(OPENSSL_VERSION), load, runs,
+            g_threads);
     for (int i = 0; i < nr; i++) {
         const struct result *r = &rs[i];
         fprintf(o,
                 "%s\n{\"n\":%" PRIu64 ",\"entries_sha256\":\"%s\",\"root\":\"%s\","
-                "\"build_cold_s\":%.6f,\"build_s\":%.6f,\"proofs_s\":%.6f,"
+                "\"build_cold_1t_s\":%.6f,\"build_cold_s\":%.6f,\"build_1t_s\":%.6f,"
+                "\"build_s\":%.6f,\"proofs_s\":%.6f,"
                 "\"verify_n\":%" PRIu64 ",\"verify_s\":%.6f,\"rss_mb\":%.1f,"
                 "\"rss_base_mb\":%.1f,\"bound\":{\"blocks\":%" PRIu64 ",\"transform_s\":%.6f,"
-                "\"bulk_s\":%.6f,\"evp_digest_s\":%.6f,\"sha256_s\":%.6f},"
-                "\"tree_over_bound\":%.3f}",
-                i ? "," : "", r->n, r->entries_hex, r->root_hex, r->build_cold_s, r->build_s,
-                r->proofs_s, r->verify_n, r->verify_s, r->rss_mb, r->rss_base_mb, 3 * r->n - 2,
-                r->b.transform_s, r->b.bulk_s, r->b.evp_s, r->b.sha256_s,
-                r->build_s / r->b.transform_s);
+                "\"bulk_s\":%.6f,\"bulk_threads_s\":%.6f,\"evp_digest_s\":%.6f,"
+                "\"sha256_s\":%.6f}}",
+                i ? "," : "", r->n, r->entries_hex, r->root_hex, r->cold_s[0], r->cold_s[1],
+                r->warm_s[0], r->warm_s[1], r->proofs_s, r->verify_n, r->verify_s, r->rss_mb,
+                r->rss_base_mb, 3 * r->n - 2, r->b.transform_s, r->b.bulk_s, r->b.bulk_t_s,
+                r->b.evp_s, r->b.sha256_s);
     }
     fprintf(o, "\n]}\n");
 }
@@ -614,6 +761,7 @@ int main(int argc, char **argv)
         rs[i].n = sizes[i];
         measure_rss(&rs[i]);
     }
+    g_threads = merkle_default_threads() < 2 ? 2 : merkle_default_threads();
     EVP_MD *md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
     if (!md)
         die("EVP_MD_fetch(SHA2-256) failed", NULL);

@@ -18,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 
 #include "core/hash.h"
+#include "core/sha256_x2.h"
 
 struct merkle_tree {
     uint64_t n;                  /* leaves */
@@ -36,7 +39,19 @@ struct merkle_tree {
 
 static SHA256_CTX g_iv; /* SHA-256 initial state, set up once */
 static pthread_once_t g_iv_once = PTHREAD_ONCE_INIT;
-static void iv_init(void) { SHA256_Init(&g_iv); }
+static bool g_x2;       /* build with sha256_x2 (SHA-NI, two messages at once) */
+static void iv_init(void)
+{
+    SHA256_Init(&g_iv);
+    g_x2 = sha256_x2_available();
+}
+
+bool merkle_use_sha_ni(bool on)
+{
+    pthread_once(&g_iv_once, iv_init);
+    g_x2 = on && sha256_x2_available();
+    return g_x2;
+}
 
 static inline void ctx_out(const SHA256_CTX *c, struct hash32 *out)
 {
@@ -79,6 +94,40 @@ static inline void node_fast(const struct hash32 *l, const struct hash32 *r, str
     ctx_out(&c, out);
 }
 
+static inline void words_out(const uint32_t h[8], struct hash32 *out)
+{
+    for (int i = 0; i < 8; i++) {
+        out->b[4 * i] = (uint8_t)(h[i] >> 24);
+        out->b[4 * i + 1] = (uint8_t)(h[i] >> 16);
+        out->b[4 * i + 2] = (uint8_t)(h[i] >> 8);
+        out->b[4 * i + 3] = (uint8_t)h[i];
+    }
+}
+
+/* Two messages at once, prefix || src[k·len .. (k+1)·len - 1] for k = 0, 1
+ * (len 32: two leaves from two entries; len 64: two nodes from four adjacent
+ * children), padded as FIPS 180-4 §5.1.1 says: 1 block for 33 bytes, 2 for
+ * 65. Their hashes go to out[0..1]. */
+__attribute__((always_inline)) /* len then folds to a constant: fixed-size copies */
+static inline void pair_x2(const struct hash32 *src, size_t len, uint8_t prefix,
+                           struct hash32 *out)
+{
+    const size_t nblk = len == 32 ? 1 : 2, bits = (1 + len) * 8;
+    uint8_t blk[2][128] = {{0}};
+    uint32_t st[2][8];
+    for (int k = 0; k < 2; k++) {
+        blk[k][0] = prefix;
+        memcpy(blk[k] + 1, (const uint8_t *)src + k * len, len);
+        blk[k][1 + len] = 0x80;
+        blk[k][64 * nblk - 2] = (uint8_t)(bits >> 8);
+        blk[k][64 * nblk - 1] = (uint8_t)bits;
+        memcpy(st[k], g_iv.h, sizeof st[k]);
+    }
+    sha256_x2_blocks(st[0], blk[0], st[1], blk[1], nblk);
+    words_out(st[0], &out[0]);
+    words_out(st[1], &out[1]);
+}
+
 void merkle_leaf_hash(const struct hash32 *entry, struct hash32 *out)
 {
     pthread_once(&g_iv_once, iv_init);
@@ -111,8 +160,143 @@ static inline int ceil_log2(uint64_t n) /* n ≥ 1 */
     return n == 1 ? 0 : 64 - __builtin_clzll(n - 1);
 }
 
-err_code merkle_tree_build(const struct hash32 *entries, uint64_t n, struct merkle_tree *reuse,
-                           struct merkle_tree **out, struct err *e)
+/*
+ * Node memory. A 1M-leaf tree is 64 MB; first-touching it in 4 KiB pages
+ * costs more than hashing it on some virtual machines (~18 µs per fault), so
+ * large buffers are 2 MiB-aligned and marked MADV_HUGEPAGE (32 faults instead
+ * of 16,000 where transparent huge pages are on), and the last large buffer
+ * freed is kept (one slot) for the next build in the process, so a proof
+ * service that rebuilds tree after tree, or a build after a free, finds its
+ * memory already mapped.
+ */
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+static pthread_mutex_t g_spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hash32 *g_spare;  /* one recycled node buffer, or NULL */
+static uint64_t g_spare_cap;    /* its capacity, in hashes */
+
+static struct hash32 *nodes_alloc(uint64_t want, uint64_t *cap)
+{
+    pthread_mutex_lock(&g_spare_lock);
+    struct hash32 *p = NULL;
+    if (g_spare && g_spare_cap >= want) {
+        p = g_spare;
+        *cap = g_spare_cap;
+        g_spare = NULL;
+        g_spare_cap = 0;
+    }
+    pthread_mutex_unlock(&g_spare_lock);
+    if (p)
+        return p;
+    size_t bytes = (size_t)want * sizeof *p;
+    if (bytes < HUGE_ALIGN) {
+        p = malloc(bytes);
+        *cap = p ? want : 0;
+        return p;
+    }
+    bytes = (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+    void *m = NULL;
+    if (posix_memalign(&m, HUGE_ALIGN, bytes) != 0) {
+        *cap = 0;
+        return NULL;
+    }
+    (void)madvise(m, bytes, MADV_HUGEPAGE); /* advice only: 4 KiB pages still work */
+    *cap = bytes / sizeof *p;
+    return m;
+}
+
+static void nodes_free(struct hash32 *p, uint64_t cap)
+{
+    if (!p)
+        return;
+    if ((size_t)cap * sizeof *p >= HUGE_ALIGN) {
+        pthread_mutex_lock(&g_spare_lock);
+        if (!g_spare || g_spare_cap < cap) { /* keep the larger of the two */
+            struct hash32 *old = g_spare;
+            g_spare = p;
+            g_spare_cap = cap;
+            p = old;
+        }
+        pthread_mutex_unlock(&g_spare_lock);
+    }
+    free(p);
+}
+
+void merkle_drop_spare(void)
+{
+    pthread_mutex_lock(&g_spare_lock);
+    struct hash32 *p = g_spare;
+    g_spare = NULL;
+    g_spare_cap = 0;
+    pthread_mutex_unlock(&g_spare_lock);
+    free(p);
+}
+
+unsigned merkle_default_threads(void)
+{
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    if (c < 1)
+        return 2;
+    return c > MERKLE_MAX_THREADS ? MERKLE_MAX_THREADS : (unsigned)c;
+}
+
+/*
+ * Levels h_from..h_to of the nodes over leaves [a, b) (level 0 = the leaf
+ * hashes of entries[a..b-1]). a and b are multiples of 2^h_to, or b is n
+ * (`last`): then level h's share is exactly nodes [a >> h, b >> h), whose
+ * children all lie in this share one level down, so shares built by
+ * different threads never touch each other's nodes.
+ */
+static void build_levels(struct merkle_tree *t, const struct hash32 *entries, int h_from, int h_to,
+                         uint64_t a, uint64_t b, bool last)
+{
+    if (h_from == 0) {
+        uint64_t i = a;
+        if (g_x2)
+            for (; i + 1 < b; i += 2)
+                pair_x2(&entries[i], 32, 0x00, &t->nodes[i]);
+        for (; i < b; i++)
+            leaf_fast(&entries[i], &t->nodes[i]);
+        h_from = 1;
+    }
+    for (int h = h_from; h <= h_to; h++) {
+        const struct hash32 *below = t->nodes + t->off[h - 1];
+        struct hash32 *cur = t->nodes + t->off[h];
+        uint64_t nb = t->cnt[h - 1];
+        uint64_t lo = a >> h, hi = last ? t->cnt[h] : b >> h;
+        uint64_t j = lo;
+        if (g_x2)
+            for (; j + 1 < hi && 2 * j + 3 < nb; j += 2)
+                pair_x2(&below[2 * j], 64, 0x01, &cur[j]);
+        for (; j < hi; j++) {
+            if (2 * j + 1 < nb)
+                node_fast(&below[2 * j], &below[2 * j + 1], &cur[j]);
+            else /* odd node: carried up, never duplicated */
+                cur[j] = below[2 * j];
+        }
+    }
+}
+
+struct share {
+    struct merkle_tree *t;
+    const struct hash32 *entries;
+    int top;
+    uint64_t a, b;
+    bool last;
+    pthread_t tid;
+    bool started;
+};
+
+static void *share_main(void *arg)
+{
+    struct share *s = arg;
+    build_levels(s->t, s->entries, 0, s->top, s->a, s->b, s->last);
+    return NULL;
+}
+
+err_code merkle_tree_build_threads(const struct hash32 *entries, uint64_t n, unsigned threads,
+                                   struct merkle_tree *reuse, struct merkle_tree **out,
+                                   struct err *e)
 {
     *out = NULL;
     if (n == 0) {
@@ -148,35 +332,66 @@ err_code merkle_tree_build(const struct hash32 *entries, uint64_t n, struct merk
     t->levels = levels;
     t->n = n;
     if (total > t->cap) {
-        free(t->nodes);
-        t->nodes = malloc(total * sizeof *t->nodes);
-        t->cap = t->nodes ? total : 0;
+        nodes_free(t->nodes, t->cap);
+        t->nodes = nodes_alloc(total, &t->cap);
         if (!t->nodes) {
             merkle_tree_free(t);
             return err_set(e, E_NOMEM, "out of memory for a tree of %llu leaves",
                            (unsigned long long)n);
         }
     }
-    struct hash32 *lvl = t->nodes;
-    for (uint64_t i = 0; i < n; i++)
-        leaf_fast(&entries[i], &lvl[i]);
-    for (int h = 1; h < levels; h++) {
-        const struct hash32 *below = t->nodes + t->off[h - 1];
-        struct hash32 *cur = t->nodes + t->off[h];
-        uint64_t pairs = t->cnt[h - 1] / 2;
-        for (uint64_t j = 0; j < pairs; j++)
-            node_fast(&below[2 * j], &below[2 * j + 1], &cur[j]);
-        if (t->cnt[h - 1] & 1) /* odd node: carried up, never duplicated */
-            cur[pairs] = below[2 * pairs];
+
+    /* Shares: contiguous runs of whole 2^k-leaf subtrees, about 8 subtrees
+     * per thread so the shares stay even; each thread builds levels 0..k of
+     * its share, then this thread builds the few levels above k. */
+    if (threads == 0)
+        threads = 1;
+    if (threads > MERKLE_MAX_THREADS)
+        threads = MERKLE_MAX_THREADS;
+    int k = levels - 1;
+    uint64_t chunks = 1;
+    if (threads > 1) {
+        uint64_t per = n / (8 * (uint64_t)threads);
+        k = per ? 63 - __builtin_clzll(per) : 0;
+        chunks = (n + ((uint64_t)1 << k) - 1) >> k;
+        if (chunks < threads)
+            threads = (unsigned)chunks;
     }
+    struct share sh[MERKLE_MAX_THREADS];
+    for (unsigned i = 0; i < threads; i++) {
+        sh[i] = (struct share){.t = t, .entries = entries, .top = k, .last = i + 1 == threads,
+                               .a = (chunks * i / threads) << k};
+        sh[i].b = sh[i].last ? n : (chunks * (i + 1) / threads) << k;
+    }
+    /* Threads for shares 1.., this thread takes share 0; a share whose
+     * thread cannot be started is built here, so the result never depends
+     * on how many threads ran. */
+    for (unsigned i = 1; i < threads; i++)
+        sh[i].started = pthread_create(&sh[i].tid, NULL, share_main, &sh[i]) == 0;
+    share_main(&sh[0]);
+    for (unsigned i = 1; i < threads; i++) {
+        if (sh[i].started)
+            pthread_join(sh[i].tid, NULL);
+        else
+            share_main(&sh[i]);
+    }
+    if (k + 1 < levels)
+        build_levels(t, entries, k + 1, levels - 1, 0, n, true);
     *out = t;
     return E_OK;
+}
+
+err_code merkle_tree_build(const struct hash32 *entries, uint64_t n, struct merkle_tree *reuse,
+                           struct merkle_tree **out, struct err *e)
+{
+    unsigned threads = n >= MERKLE_PARALLEL_MIN ? merkle_default_threads() : 1;
+    return merkle_tree_build_threads(entries, n, threads, reuse, out, e);
 }
 
 void merkle_tree_free(struct merkle_tree *t)
 {
     if (t) {
-        free(t->nodes);
+        nodes_free(t->nodes, t->cap);
         free(t);
     }
 }

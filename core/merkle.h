@@ -47,11 +47,53 @@ struct merkle_tree;
  * `reuse` may be a tree from an earlier build whose memory is recycled (it is
  * consumed: do not use or free it afterwards; NULL for none) — closing batch
  * after batch then costs no fresh page faults.
+ * A tree of MERKLE_PARALLEL_MIN leaves or more is built on
+ * merkle_default_threads() threads (see merkle_tree_build_threads).
  * Errors: E_INVALID (n == 0), E_LIMIT (n > MERKLE_MAX_LEAVES), E_NOMEM.
  */
 err_code merkle_tree_build(const struct hash32 *entries, uint64_t n, struct merkle_tree *reuse,
                            struct merkle_tree **out, struct err *e) MUST_CHECK;
+
+/* Below this many leaves a build stays on the calling thread (starting a
+ * thread costs more than hashing the other half). */
+#define MERKLE_PARALLEL_MIN ((uint64_t)1 << 16)
+/* Most threads one build uses. */
+#define MERKLE_MAX_THREADS 8u
+
+/*
+ * merkle_tree_build on exactly `threads` threads (0 or 1: the calling thread
+ * only; capped at MERKLE_MAX_THREADS and at the number of subtrees). The
+ * leaves are cut into whole power-of-two subtrees (2^k leaves, ~8 per thread,
+ * the last one possibly partial); each thread hashes a contiguous run of them
+ * into the shared level arrays, then the caller builds the levels above.
+ * Same tree, same root and proofs for every thread count (RFC 9162 splits at
+ * powers of two too). A thread that cannot be started is replaced by the
+ * calling thread. In/out/errors/ownership as merkle_tree_build.
+ */
+err_code merkle_tree_build_threads(const struct hash32 *entries, uint64_t n, unsigned threads,
+                                   struct merkle_tree *reuse, struct merkle_tree **out,
+                                   struct err *e) MUST_CHECK;
+
+/* Threads a large build uses: the online CPUs, at most MERKLE_MAX_THREADS
+ * (2 if the count is unknown). */
+unsigned merkle_default_threads(void);
+
+/* Frees the tree. Its node memory, if 2 MiB or more, is kept for the next
+ * build in this process (one buffer at most, the largest), so a later build
+ * does not pay first-touch page faults again. */
 void merkle_tree_free(struct merkle_tree *t);
+
+/* Whether builds use the SHA-NI path (core/sha256_x2.c: two messages per
+ * compression call) — on by default where the CPU has SHA-NI. `on` false
+ * forces OpenSSL's SHA256_Transform, one message at a time (tests compare
+ * the two; a benchmark shows the difference). Returns the path now in use.
+ * Call it only while no build runs. */
+bool merkle_use_sha_ni(bool on);
+
+/* Frees the node buffer merkle_tree_free kept, if any (a long-lived process
+ * that is done building trees gives the memory back; a benchmark measures a
+ * cold build). Thread-safe. */
+void merkle_drop_spare(void);
 
 uint64_t merkle_tree_size(const struct merkle_tree *t);
 /* Root of the whole tree. */

@@ -28,6 +28,12 @@
  *
  * One counted case per tree size (per n for consistency); a failing case
  * names the first offending mutation. Counts are printed at the end.
+ *
+ * The tree is built on 1 thread first; the inclusion and consistency suites
+ * then run again over the same leaves built on 2 and on 3 threads
+ * (merkle_tree_build_threads: shares of 16- and 8-leaf subtrees, so share
+ * boundaries fall inside every size above 16), after checking that every
+ * prefix root equals the 1-thread tree's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +60,26 @@ static void teardown(void)
     merkle_tree_free(g_tree);
 }
 
+/* Rebuild g_tree over the same leaves on `threads` threads; true if every
+ * prefix root equals the 1-thread tree's (g_root). */
+static bool rebuild_on(unsigned threads)
+{
+    struct err e = {0};
+    struct merkle_tree *t = NULL;
+    /* Into fresh memory while the old tree still holds its own, so no node
+     * can be left over from the earlier build. */
+    if (merkle_tree_build_threads(g_d, NLEAVES, threads, NULL, &t, &e) != E_OK)
+        return false;
+    merkle_tree_free(g_tree);
+    g_tree = t;
+    for (uint64_t s = 1; s <= NLEAVES; s++) {
+        struct hash32 r;
+        if (merkle_tree_root_at(g_tree, s, &r, &e) != E_OK || !hash32_eq(&r, &g_root[s]))
+            return false;
+    }
+    return true;
+}
+
 static bool setup(void)
 {
     if (g_tree)
@@ -66,7 +92,7 @@ static bool setup(void)
         merkle_leaf_hash(&g_d[i], &g_leaf[i]);
     }
     struct err e = {0};
-    if (merkle_tree_build(g_d, NLEAVES, NULL, &g_tree, &e) != E_OK)
+    if (merkle_tree_build_threads(g_d, NLEAVES, 1, NULL, &g_tree, &e) != E_OK)
         return false;
     atexit(teardown);
     for (uint64_t s = 1; s <= NLEAVES; s++)
@@ -301,10 +327,13 @@ static void every_case(const char *what, const char *size_name, uint64_t max, ui
     }
 }
 
+static unsigned n_inc_passes, n_con_passes;
+
 TEST(every_inclusion_proof_and_all_six_mutations)
 {
     CHECK(setup());
     every_case("inclusion", "size", MAX_INC, 0, inclusion_case);
+    n_inc_passes++;
 }
 
 /* ---- consistency ------------------------------------------------------------ */
@@ -404,6 +433,21 @@ TEST(every_consistency_proof_and_all_six_mutations)
 {
     CHECK(setup());
     every_case("consistency", "n", MAX_CON, 1, consistency_case);
+    n_con_passes++;
+}
+
+/* The same two suites over the tree built on 2, then 3 threads. */
+TEST(every_proof_again_on_2_and_3_threads)
+{
+    CHECK(setup());
+    for (unsigned threads = 2; threads <= 3; threads++) {
+        CHECKF(rebuild_on(threads), "the %u-thread tree's prefix roots differ", threads);
+        every_case("inclusion", "size", MAX_INC, 0, inclusion_case);
+        n_inc_passes++;
+        every_case("consistency", "n", MAX_CON, 1, consistency_case);
+        n_con_passes++;
+    }
+    CHECK(rebuild_on(1));
 }
 
 /* ---- why the size must come from the anchor ---------------------------------- */
@@ -431,8 +475,10 @@ TEST(report_counts)
            (unsigned long long)n_inc_proofs, (unsigned long long)n_inc_mut,
            (unsigned long long)n_con_proofs, (unsigned long long)n_con_mut,
            (unsigned long long)n_same_walk);
+    printf("exhaustive: inclusion suite run %u times, consistency suite %u times (1, 2, 3 threads)\n",
+           n_inc_passes, n_con_passes);
     if (n_inc_proofs)
-        CHECK(n_inc_proofs == (uint64_t)MAX_INC * (MAX_INC + 1) / 2);
+        CHECK(n_inc_proofs == (uint64_t)n_inc_passes * MAX_INC * (MAX_INC + 1) / 2);
     if (n_con_proofs)
-        CHECK(n_con_proofs == (uint64_t)MAX_CON * (MAX_CON + 1) / 2);
+        CHECK(n_con_proofs == (uint64_t)n_con_passes * MAX_CON * (MAX_CON + 1) / 2);
 }

@@ -146,6 +146,140 @@ TEST(every_consistency_proof_verifies_in_small_trees)
     merkle_tree_free(t);
 }
 
+/* Every thread count (and either hashing path) builds the same tree: root, prefix roots and audit
+ * paths equal to the 1-thread build's, for a few indices in every 2^k-leaf
+ * share and at every share edge. */
+static void same_tree_on_threads(const struct hash32 *d, uint64_t n, unsigned threads,
+                                 const struct merkle_tree *one)
+{
+    struct merkle_tree *t = NULL;
+    struct err e = {0};
+    CHECK_OK(merkle_tree_build_threads(d, n, threads, NULL, &t, &e), &e);
+    if (!t)
+        return;
+    struct hash32 a, b, pa[MERKLE_MAX_PATH], pb[MERKLE_MAX_PATH];
+    merkle_tree_root(one, &a);
+    merkle_tree_root(t, &b);
+    CHECKF(hash32_eq(&a, &b), "root differs: n=%llu threads=%u", (unsigned long long)n, threads);
+    uint64_t step = n < 600 ? 1 : n / 97 + 1;
+    for (uint64_t m = 1; m <= n; m = m + step > n && m != n ? n : m + step) {
+        CHECK_OK(merkle_tree_root_at(one, m, &a, &e), &e);
+        CHECK_OK(merkle_tree_root_at(t, m, &b, &e), &e);
+        CHECKF(hash32_eq(&a, &b), "root_at(%llu) differs: n=%llu threads=%u",
+               (unsigned long long)m, (unsigned long long)n, threads);
+    }
+    for (uint64_t i = 0; i < n; i = i + step > n - 1 && i != n - 1 ? n - 1 : i + step) {
+        /* i and its neighbours: share edges are multiples of a power of two */
+        for (uint64_t j = i ? i - 1 : 0; j <= i + 1 && j < n; j++) {
+            size_t la, lb;
+            CHECK_OK(merkle_tree_inclusion_proof(one, j, n, pa, &la, &e), &e);
+            CHECK_OK(merkle_tree_inclusion_proof(t, j, n, pb, &lb, &e), &e);
+            CHECKF(la == lb && memcmp(pa, pb, la * sizeof *pa) == 0,
+                   "audit path of %llu differs: n=%llu threads=%u", (unsigned long long)j,
+                   (unsigned long long)n, threads);
+        }
+        for (uint64_t j = 1; j <= 16 && i + j < n; j <<= 1) {
+            uint64_t edge = (i + j) & ~(j - 1);
+            size_t la, lb;
+            CHECK_OK(merkle_tree_inclusion_proof(one, edge, n, pa, &la, &e), &e);
+            CHECK_OK(merkle_tree_inclusion_proof(t, edge, n, pb, &lb, &e), &e);
+            CHECK(la == lb && memcmp(pa, pb, la * sizeof *pa) == 0);
+        }
+    }
+    merkle_tree_free(t);
+}
+
+TEST(thread_counts_build_the_same_tree)
+{
+    printf("SHA-NI path (core/sha256_x2.c): %s\n",
+           merkle_use_sha_ni(true) ? "in use, compared with SHA256_Transform"
+                                   : "not available on this CPU");
+    /* Every size to 600, then sizes around powers of two and around the
+     * points where the share size (about n / 8 per thread) doubles, up past
+     * MERKLE_PARALLEL_MIN so merkle_tree_build's own choice is covered. */
+    enum { SMALL = 600 };
+    static const uint64_t big[] = {1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193,
+                                   16383, 16384, 16385, 24575, 24576, 24577, 65535, 65536,
+                                   65537, 98304, 98305, 100003, 131071, 131072, 131073};
+    const uint64_t maxn = 131073;
+    struct hash32 *d = malloc(maxn * sizeof *d);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    t_det_entries(d, maxn, 11);
+    static const unsigned threads[] = {2, 3, 4, 8, 64};
+    struct merkle_tree *one = NULL;
+    struct err e = {0};
+    for (size_t s = 0; s < SMALL + sizeof big / sizeof *big; s++) {
+        uint64_t n = s < SMALL ? s + 1 : big[s - SMALL];
+        /* The reference: 1 thread, OpenSSL's SHA256_Transform one message
+         * at a time; the others use SHA-NI two at a time where the CPU can. */
+        merkle_use_sha_ni(false);
+        CHECK_OK(merkle_tree_build_threads(d, n, 1, one, &one, &e), &e);
+        merkle_use_sha_ni(true);
+        if (!one)
+            break;
+        same_tree_on_threads(d, n, 1, one);
+        if (n <= 64) { /* and against the RFC's definition */
+            struct hash32 got, want;
+            merkle_tree_root(one, &got);
+            ref_mth(d, n, &want);
+            CHECK(hash32_eq(&got, &want));
+        }
+        for (size_t k = 0; k < sizeof threads / sizeof *threads; k++)
+            if (n < 8192 || threads[k] <= 4)
+                same_tree_on_threads(d, n, threads[k], one);
+        if (n >= MERKLE_PARALLEL_MIN) { /* the default path, on the default threads */
+            struct merkle_tree *t = NULL;
+            struct hash32 a, b;
+            CHECK_OK(merkle_tree_build(d, n, NULL, &t, &e), &e);
+            merkle_tree_root(one, &a);
+            merkle_tree_root(t, &b);
+            CHECK(hash32_eq(&a, &b));
+            merkle_tree_free(t);
+        }
+    }
+    merkle_tree_free(one);
+    free(d);
+}
+
+TEST(freed_memory_is_recycled_by_the_next_build)
+{
+    /* A large tree's nodes go to the one-slot spare on free; the next build
+     * of any size that fits takes them, and its root is still right. */
+    enum { N = 70000 };
+    struct hash32 *d = malloc(N * sizeof *d);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    t_det_entries(d, N, 12);
+    struct merkle_tree *t = NULL, *u = NULL;
+    struct err e = {0};
+    struct hash32 a, b;
+    CHECK_OK(merkle_tree_build_threads(d, N, 2, NULL, &t, &e), &e);
+    merkle_tree_root(t, &a);
+    merkle_tree_free(t);
+    CHECK_OK(merkle_tree_build_threads(d, N, 1, NULL, &u, &e), &e);
+    merkle_tree_root(u, &b);
+    CHECK(hash32_eq(&a, &b));
+    merkle_tree_free(u);
+    CHECK_OK(merkle_tree_build(d, N - 1, NULL, &u, &e), &e);
+    merkle_tree_root(u, &b);
+    CHECK(!hash32_eq(&a, &b));
+    struct hash32 want;
+    ref_mth(d, 1000, &want);
+    CHECK_OK(merkle_tree_root_at(u, 1000, &b, &e), &e);
+    CHECK(hash32_eq(&want, &b));
+    merkle_tree_free(u);
+    merkle_drop_spare(); /* the next build maps fresh memory */
+    CHECK_OK(merkle_tree_build_threads(d, N, 2, NULL, &u, &e), &e);
+    merkle_tree_root(u, &b);
+    CHECK(hash32_eq(&a, &b));
+    merkle_tree_free(u);
+    merkle_drop_spare();
+    free(d);
+}
+
 TEST(path_length_errors_are_precise)
 {
     struct err e = {0};
