@@ -106,23 +106,23 @@ $(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) $(BUILD)/obj/gen/registry_bytecode.o \
 		$(BUILD)/obj/gen/timestamp_bytecode.o | $(BUILD)/.empty.o
 	$(archive)
 
-# The committed contract artifact, embedded so the C tools need no Node at run time.
-# The runtime code lets a verifier recognise a genuine registry by its code.
-$(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin contracts/build/NotaryRegistry.json
+# The committed contract artifacts, embedded so the C tools need no Node at run
+# time: $(call embed_contract,HEADER,PREFIX) writes PREFIX_creation_hex (the .bin,
+# first prerequisite) and PREFIX_runtime_hex (deployedBytecode of the .json,
+# second), which lets a verifier recognise a genuine contract by its code.
+define embed_contract
 	@mkdir -p $(@D)
-	@{ echo '/* generated from $^ */'; echo '#include "anchor/registry.h"'; \
-	   printf 'const char registry_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; \
-	   printf 'const char registry_runtime_hex[] = "%s";\n' \
-	     "$$(grep -o '"deployedBytecode": *"0x[0-9a-f]*"' contracts/build/NotaryRegistry.json | sed 's/.*"0x//; s/"$$//')"; \
+	@{ echo '/* generated from $^ */'; echo '#include "$(1)"'; \
+	   printf 'const char $(2)_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; \
+	   printf 'const char $(2)_runtime_hex[] = "%s";\n' \
+	     "$$(grep -o '"deployedBytecode": *"0x[0-9a-f]*"' $(word 2,$^) | sed 's/.*"0x//; s/"$$//')"; \
 	 } > $@
+endef
+$(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin contracts/build/NotaryRegistry.json
+	$(call embed_contract,anchor/registry.h,registry)
 # The EBSI-style Timestamp contract (anchor/ebsi.h): a verifier may insist on its code.
 $(BUILD)/gen/timestamp_bytecode.c: contracts/build/Timestamp.bin contracts/build/Timestamp.json
-	@mkdir -p $(@D)
-	@{ echo '/* generated from $^ */'; echo '#include "anchor/ebsi.h"'; \
-	   printf 'const char ebsi_timestamp_creation_hex[] = "%s";\n' "$$(tr -d ' \n' < $<)"; \
-	   printf 'const char ebsi_timestamp_runtime_hex[] = "%s";\n' \
-	     "$$(grep -o '"deployedBytecode": *"0x[0-9a-f]*"' contracts/build/Timestamp.json | sed 's/.*"0x//; s/"$$//')"; \
-	 } > $@
+	$(call embed_contract,anchor/ebsi.h,ebsi_timestamp)
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@

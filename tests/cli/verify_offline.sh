@@ -15,9 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
 
-BUILD=${BUILD:-build}
-V="$BUILD/bin/verifier"
-require_built "$V"
+require_verifier
 for tool in openssl xxd jq; do
     if ! command -v "$tool" >/dev/null; then
         fail "$tool is not installed"

@@ -14,9 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
 
-BUILD=${BUILD:-build}
-V="$BUILD/bin/verifier"
-require_built "$V"
+require_verifier
 command -v node >/dev/null || { fail "node is not installed (scripts/setup.sh)"; finish; }
 
 # --- the committed corpus ----------------------------------------------------------

@@ -85,6 +85,14 @@ require_built() {
     done
 }
 
+# require_verifier: V is the built verifier ($BUILD/bin/verifier; BUILD
+# defaults to build), or the test fails and finishes.
+require_verifier() {
+    BUILD=${BUILD:-build}
+    V="$BUILD/bin/verifier"
+    require_built "$V"
+}
+
 # require_node_tools: install the pinned Node tools (scripts/setup.sh --npm .,
 # only when missing), or fail the test and finish.
 require_node_tools() {
