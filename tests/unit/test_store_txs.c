@@ -119,9 +119,11 @@ static bool hashes(struct hash32 *h, uint32_t n, uint32_t seed)
     return true;
 }
 
-/* SQL that undoes migration 5 (chunks) on a SQLite store, through its
- * compatibility view: one row per hash, hash UNIQUE, as before. */
+/* SQL that undoes migrations 6 (stored subtree roots) and 5 (chunks) on a
+ * SQLite store, the latter through its compatibility view: one row per hash,
+ * hash UNIQUE, as before. */
 #define TO_VERSION_4                                                                               \
+    "ALTER TABLE batches DROP COLUMN sub_shift; ALTER TABLE batches DROP COLUMN subroots;"        \
     "CREATE TABLE old AS SELECT * FROM credentials;"                                              \
     "DROP VIEW credentials; DROP TABLE chunks; DROP TABLE credential_index;"                      \
     "CREATE TABLE credentials(id INTEGER PRIMARY KEY,"                                            \
