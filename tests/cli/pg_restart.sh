@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # tests/cli/pg_restart.sh — `notary serve` outlives restarts of its PostgreSQL
-# server (issue 17 item 4). A serve (--no-anchor) on a PostgreSQL store of our
-# own (tests/lib/pg.sh); a client submits batches of hashes continuously over
-# loopback (bounded in count and time); the PostgreSQL server is stopped (fast
-# shutdown) and started again on the same port mid-load, twice. Asserts:
+# server (issue 17 item 4). A serve on a PostgreSQL store of our own
+# (tests/lib/pg.sh), anchoring on a local ledger; a client submits batches of
+# hashes continuously over loopback (bounded in count and time); the
+# PostgreSQL server is stopped (fast shutdown) and started again on the same
+# port mid-load, twice. Asserts:
 #   - serve keeps running, the same PID, through both restarts;
 #   - while the database is down, health and submissions answer 5xx, never 2xx
 #     (no request that started and ended in the outage was acknowledged);
 #   - within a few seconds of the server being back, health is ok and
 #     submissions are 2xx again (the recovery time is printed);
-#   - every hash acknowledged with a 2xx is in the store afterwards, once.
+#   - every hash acknowledged with a 2xx is in the store afterwards, once;
+#   - every batch closed is anchored afterwards, none failed (the scheduler
+#     and its writer lock recover too).
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +37,10 @@ NOTARY_DATA=$NOTARY_DATA notary_init_evm "$NOTARY_DATA" "$d/key.hex" --store "$D
 TOKEN=$("$NOTARY" token add loader 2>/dev/null)
 [[ "$TOKEN" =~ ^ntk_ ]] || { fail "token add"; finish; }
 
-"$NOTARY" serve --no-anchor --listen 127.0.0.1:0 --port-file "$tmp/port" 2>"$tmp/serve.log" &
+# Anchoring on (the local ledger): a batch closed every 2 s, so closes and
+# anchors also meet the outages; the writer lock's session dies with them.
+"$NOTARY" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --close-every 2 --close-at none \
+    --batch-cap 0 --poll-ms 100 2>"$tmp/serve.log" &
 SERVE_PID=$!
 wait_port_file "$tmp/port" "$SERVE_PID" || { fail "serve did not start: $(tail -n 3 "$tmp/serve.log")"; finish; }
 URL="http://127.0.0.1:$(cat "$tmp/port")"
@@ -156,6 +162,19 @@ read -r _ nacked _ nstored _ nmiss _ ntwice < "$tmp/store.out"
 [ "${nacked:-0}" -gt 0 ] && [ "$nmiss" = 0 ] && [ "$ntwice" = 0 ] \
     && ok "every acknowledged hash is stored once ($nacked acknowledged, $nstored stored)" \
     || fail "store: $(cat "$tmp/store.out")"
+
+# The scheduler recovered too: everything closed gets anchored, nothing failed.
+done_=
+for _ in $(seq 1 300); do
+    left=$(psqlq "SELECT count(*) FROM batches WHERE kind = 0 AND (state IN (1, 2) OR (state = 0 AND size > 0))")
+    [ "$left" = 0 ] && { done_=1; break; }
+    sleep 0.1
+done
+nanch=$(psqlq "SELECT count(*) FROM batches WHERE kind = 0 AND state = 3")
+[ -n "$done_" ] && [ "$nanch" -ge 3 ] && ok "after the restarts every batch was closed and anchored ($nanch batches)" \
+    || fail "batches: $(psqlq 'SELECT seq, state, size, last_error FROM batches WHERE kind = 0 ORDER BY seq')"
+[ "$(psqlq "SELECT count(*) FROM batches WHERE kind = 0 AND state = 4")" = 0 ] && ok "no batch failed" \
+    || fail "failed batches"
 
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; rc=$?; SERVE_PID=
 [ "$rc" = 0 ] && ok "serve stops cleanly after the restarts" || fail "serve exit $rc: $(tail -n 5 "$tmp/serve.log")"
