@@ -4,6 +4,8 @@
 #                       loopback port; exports PG_URL (postgresql://notary@127.0.0.1:PORT/postgres),
 #                       PG_PORT, PG_PID, PG_DIR, PG_LOG
 #   pg_createdb NAME    create database NAME; prints its URL
+#   pg_halt             fast shutdown by PID, keeping the data directory and the port
+#   pg_resume           start the halted server again on the same port (sets PG_PID)
 #   pg_stop             fast shutdown by PID, then remove the directory
 #
 # Debian's postgresql package (/usr/lib/postgresql/N/bin). PostgreSQL refuses to run as
@@ -67,13 +69,40 @@ pg_createdb() { # NAME -> prints the database URL
     echo "postgresql://notary@127.0.0.1:$PG_PORT/$1"
 }
 
+_pg_shutdown() { # fast shutdown of PG_PID, SIGKILL after 10 s
+    local i
+    kill -INT "$PG_PID" 2>/dev/null
+    for i in $(seq 1 100); do kill -0 "$PG_PID" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$PG_PID" 2>/dev/null
+}
+
+pg_halt() {
+    [ -n "${PG_PID:-}" ] || { echo "pg_halt: no server running" >&2; return 1; }
+    _pg_shutdown
+    kill -0 "$PG_PID" 2>/dev/null && return 1
+    PG_PID= # gone: never signal a reused PID later
+}
+
+pg_resume() {
+    [ -n "${PG_DIR:-}" ] && [ -n "${PG_PORT:-}" ] || { echo "pg_resume: no halted server" >&2; return 1; }
+    (cd "$PG_DIR" && _pg_as "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -k "$PG_DIR" \
+        -c listen_addresses=127.0.0.1 -c max_connections=200 -c synchronous_commit=on \
+        </dev/null >>"$PG_LOG" 2>&1 &)
+    local i
+    for i in $(seq 1 200); do
+        if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; then
+            PG_PID=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null)
+            export PG_PID
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "pg_resume: postgres did not start on port $PG_PORT; log $PG_LOG:" >&2; tail -n 20 "$PG_LOG" >&2
+    return 1
+}
+
 pg_stop() {
-    if [ -n "${PG_PID:-}" ]; then
-        kill -INT "$PG_PID" 2>/dev/null # fast shutdown
-        local i
-        for i in $(seq 1 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$PG_PID" 2>/dev/null && kill -KILL "$PG_PID" 2>/dev/null
-    fi
+    [ -n "${PG_PID:-}" ] && _pg_shutdown
     [ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
     PG_PID=; PG_DIR=
 }
