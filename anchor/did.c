@@ -259,3 +259,52 @@ err_code did_web_resolve(const char *did, const struct did_web_opts *o, struct d
     buf_free(&body);
     return rc;
 }
+
+err_code did_web_from_domain(const char *domain, char did[DID_MAX_LEN], char url[DID_URL_MAX],
+                             struct err *e)
+{
+    char shown[80], u[DID_URL_MAX];
+    did[0] = '\0';
+    if (url)
+        url[0] = '\0';
+    size_t len = strnlen(domain, DID_MAX_LEN);
+    jfield_printable(domain, shown, sizeof shown);
+    if (len >= DID_MAX_LEN)
+        return err_set(e, E_LIMIT, "a did:web domain is at most %d bytes", DID_MAX_LEN - 9);
+    if (strstr(domain, "://"))
+        return err_set(e, E_INVALID, "%s: give the domain without a scheme (uni.example, "
+                       "uni.example:8443 or uni.example/issuers)", shown);
+    size_t hl = strcspn(domain, "/");
+    const char *colon = memchr(domain, ':', hl);
+    size_t host_len = colon ? (size_t)(colon - domain) : hl;
+    char out[DID_MAX_LEN + 16];
+    size_t at = (size_t)snprintf(out, sizeof out, "did:web:%.*s", (int)host_len, domain);
+    if (colon) {
+        size_t pl = hl - host_len - 1;
+        if (pl == 0 || pl > 5 || strspn(colon + 1, "0123456789") < pl)
+            return err_set(e, E_INVALID, "%s: after HOST: only a port (1..65535) may follow",
+                           shown);
+        at += (size_t)snprintf(out + at, sizeof out - at, "%%3A%.*s", (int)pl, colon + 1);
+    }
+    for (const char *s = domain + hl; *s == '/';) {
+        s++;
+        size_t sl = strcspn(s, "/:");
+        if (sl == 0 || s[sl] == ':')
+            return err_set(e, E_INVALID, "%s: the path must be /SEGMENT/... with no empty "
+                           "segment, no trailing '/' and no ':'", shown);
+        if (at + 1 + sl >= DID_MAX_LEN)
+            return err_set(e, E_LIMIT, "%s: the DID would be over %d bytes", shown,
+                           DID_MAX_LEN - 1);
+        at += (size_t)snprintf(out + at, sizeof out - at, ":%.*s", (int)sl, s);
+        s += sl;
+    }
+    if (at >= DID_MAX_LEN)
+        return err_set(e, E_LIMIT, "%s: the DID would be over %d bytes", shown, DID_MAX_LEN - 1);
+    err_code rc = did_web_url(out, u, e); /* the verifier's own rules decide */
+    if (rc)
+        return rc;
+    memcpy(did, out, at + 1);
+    if (url)
+        memcpy(url, u, DID_URL_MAX);
+    return E_OK;
+}

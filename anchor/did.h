@@ -3,7 +3,9 @@
  * method), their DID documents, and the Ethereum accounts a document lists.
  *
  * Three steps, each usable alone:
- *   did_web_url()      the DID → the HTTPS URL of its document (no I/O);
+ *   did_web_url()      the DID → the HTTPS URL of its document (no I/O;
+ *                      did_web_from_domain() goes the other way, for the
+ *                      issuer publishing its document);
  *   did_doc_parse()    a document's text → the accounts it lists (no I/O;
  *                      strict and bounded: the document is hostile input);
  *   did_web_resolve()  both, with a bounded HTTPS GET (anchor/fetch.h) in
@@ -66,6 +68,18 @@ bool did_looks_like(const char *s);
  * E_INVALID naming what is wrong (not did:web, bad host, port or segment),
  * E_LIMIT longer than DID_MAX_LEN - 1. */
 err_code did_web_url(const char *did, char url[DID_URL_MAX], struct err *e) MUST_CHECK;
+
+/* The inverse of did_web_url(): the did:web DID of a document published
+ * under `domain`, "HOST[:PORT][/SEGMENT...]" (no scheme, no trailing '/'),
+ * into did[0..DID_MAX_LEN) as "did:web:HOST[%3APORT][:SEGMENT...]", and the
+ * URL it must be served at into url[0..DID_URL_MAX) (may be NULL). The
+ * result is checked by did_web_url() itself, so every DID made here is one
+ * the verifier resolves. Errors: E_INVALID naming what is wrong (a scheme,
+ * an empty segment, a port that is not 1..65535, a host that is not a DNS
+ * name, a segment with other characters than did_web_url() takes);
+ * E_LIMIT the DID would exceed DID_MAX_LEN - 1 bytes. */
+err_code did_web_from_domain(const char *domain, char did[DID_MAX_LEN], char url[DID_URL_MAX],
+                             struct err *e) MUST_CHECK;
 
 /* Parse `len` bytes of `text`, the document of `did`, into *out. Errors
  * (messages start "DID document: "): E_LIMIT over DID_DOC_MAX_BYTES or too

@@ -6,6 +6,7 @@
  * go through locate() and embed_split(), so the rule that says which entry
  * is ours and what the document looks like without it exists once.
  */
+#define _GNU_SOURCE /* memmem */
 #include "core/embed.h"
 
 #include <string.h>
@@ -382,5 +383,52 @@ err_code embed_link(const char *base, const struct bundle *b, struct buf *out, s
     }
     buf_free(&text);
     buf_free(&canon);
+    return rc;
+}
+
+err_code embed_notarize_hash(const uint8_t *data, size_t len, enum credential_hashing *how,
+                             struct hash32 *out, bool *embedded, struct err *e)
+{
+    if (embedded)
+        *embedded = false;
+    err_code rc = credential_hash(data, len, how, out, e);
+    if (rc || *how != CRED_HASH_JCS_SHA256)
+        return rc;
+    /* The type can only be spelled literally or with a \u escape: without
+     * either, there is no entry and no second parse. */
+    if (!memmem(data, len, BUNDLE_TYPE, strlen(BUNDLE_TYPE)) && !memmem(data, len, "\\u", 2))
+        return E_OK;
+    json_t *doc = NULL, *entry = NULL;
+    size_t index;
+    struct err le = {0};
+    if ((rc = jstrict_parse((const char *)data, len, CREDENTIAL_MAX_BYTES, JSTRICT_INTS_AS_REALS,
+                            &doc, e)))
+        return rc;
+    bool found = json_is_object(doc) && (locate(doc, &entry, &index, &le) != E_OK || entry);
+    json_decref(doc);
+    if (!found)
+        return E_OK;
+    if (embedded)
+        *embedded = true;
+    memset(out, 0, sizeof *out);
+    return err_set(e, E_INVALID,
+                   "the credential already carries an embedded notary proof (a \"proof\" entry "
+                   "of type \"%s\"): submit the credential as it was before `notary proof "
+                   "--embed` (verifiers remove that entry before hashing, so this document "
+                   "could never verify)",
+                   BUNDLE_TYPE);
+}
+
+err_code embed_notarize_hash_file(const char *path, enum credential_hashing *how,
+                                  struct hash32 *out, struct err *e)
+{
+    struct buf b;
+    err_code rc = file_read_all(path, CREDENTIAL_MAX_BYTES, &b, e);
+    if (rc)
+        return rc; /* the message already names the file */
+    rc = embed_notarize_hash(b.p, b.len, how, out, NULL, e);
+    buf_free(&b);
+    if (rc)
+        err_prefix(e, "%s", strcmp(path, "-") == 0 ? "<stdin>" : path);
     return rc;
 }

@@ -64,6 +64,24 @@ struct embed_split {
 err_code embed_split(const uint8_t *data, size_t len, const char *name, struct embed_split *out,
                      struct err *e) MUST_CHECK;
 
+/* The hash the notary notarizes for a credential document (both `notary
+ * submit --credential` and POST /v1/credentials call this): credential_hash()
+ * with all its rules and errors, except that a JSON object whose `proof`
+ * already holds an entry naming BUNDLE_TYPE (an object or an array entry of
+ * that type, as embed_split() finds it, valid bundle or not) is refused:
+ * E_INVALID "...already carries an embedded notary proof..." and *embedded
+ * set true (embedded may be NULL; false on every other outcome). Such a
+ * document can never verify: verifiers strip that entry before hashing.
+ * Documents without "CredentialNotaryProof" in their text and without a
+ * \u escape are not parsed a second time. */
+err_code embed_notarize_hash(const uint8_t *data, size_t len, enum credential_hashing *how,
+                             struct hash32 *out, bool *embedded, struct err *e) MUST_CHECK;
+
+/* Read the file at `path` ("-" = stdin, at most CREDENTIAL_MAX_BYTES) and
+ * embed_notarize_hash() it; errors are prefixed with the path. */
+err_code embed_notarize_hash_file(const char *path, enum credential_hashing *how,
+                                  struct hash32 *out, struct err *e) MUST_CHECK;
+
 /* Read the file at `path` ("-" = stdin, at most CREDENTIAL_MAX_BYTES) and
  * embed_split() it; errors are prefixed with the path. */
 err_code embed_split_file(const char *path, struct embed_split *out, struct err *e) MUST_CHECK;

@@ -9,6 +9,7 @@
  *   serve_cmd.c serve, token
  *   backup.c    backup, restore
  *   check.c     check
+ *   identity.c  identity did-web
  *
  * Each cmd_X(argc, argv) parses its own options (argv[0] is the command's
  * name; getopt's optind is reset to 1 by the caller), prints its --help on
@@ -40,6 +41,7 @@ int cmd_token(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_identity(int argc, char **argv);
 
 /* The options of `notary anchor` that `notary checkpoint` also takes and
  * passes on (how long to wait, ledger requests, fees): a table in anchor.c

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/embed.h"
 #include "core/fileio.h"
 #include "notary/cli/commands.h"
 #include "notary/cli/common.h"
@@ -118,7 +119,7 @@ int cmd_submit(int argc, char **argv)
         case 'c': {
             struct hash32 h;
             enum credential_hashing how;
-            if (!(rc = credential_hash_file(optarg, &how, &h, &e)))
+            if (!(rc = embed_notarize_hash_file(optarg, &how, &h, &e)))
                 rc = hashes_add(&hs, &h, how, &e);
             break;
         }

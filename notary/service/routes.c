@@ -15,6 +15,7 @@
 
 #include "core/bundle.h"
 #include "core/credential.h"
+#include "core/embed.h"
 #include "core/json.h"
 #include "core/merkle.h"
 #include "notary/issuance/batch_json.h"
@@ -230,13 +231,15 @@ static void h_submit_credential(struct http_req *r, void *app)
         return;
     }
     struct err e = {0};
-    err_code rc = credential_hash(body, len, &j->how[0], &j->h[0], &e);
+    bool embedded;
+    err_code rc = embed_notarize_hash(body, len, &j->how[0], &j->h[0], &embedded, &e);
     if (rc) {
         writer_job_free(j);
         unsigned status;
         const char *code;
-        submit_body_json_refusal((const char *)body, len, rc, "invalid_credential", &status, &code,
-                                 &e);
+        submit_body_json_refusal((const char *)body, len, rc,
+                                 embedded ? "embedded_proof" : "invalid_credential", &status,
+                                 &code, &e);
         http_reply_error(r, status, code, "%s", e.msg);
         return;
     }

@@ -119,6 +119,26 @@ expect_exit 0 "\$NOTARY_CA_FILE instead of --ca-file: VALID" \
 expect_exit 0 "an address still works and names no DID" "${V[@]}" --json --issuer "$ISSUER"
 check "--json issuerName is null for an address" test "$(json_field issuerName <<<"$LAST_OUT")" = None
 
+# --- the notary's own document (`notary identity did-web`) -------------------------
+mkdir -p "$www/gen"
+expect_exit 0 "notary identity did-web writes the document" "$NOTARY" identity did-web \
+    --domain "uni.test:$P/gen" --name "University of Test" --out "$www/gen/did.json"
+has "says where to publish it" "at https://uni.test:$P/gen/did.json"
+has "and the DID verifiers pass" "--issuer $HOSTDID:gen"
+check "its id is the DID" test "$(json_field id < "$www/gen/did.json")" = "$HOSTDID:gen"
+expect_exit 0 "the generated document makes the bundle VALID" \
+    "${V[@]}" --issuer "$HOSTDID:gen" "${CA[@]}" "${RESOLVE[@]}"
+has "named by the generated DID and its name" "issued by $HOSTDID:gen .*also known as University of Test"
+expect_exit 0 "to stdout without --out" "$NOTARY" identity did-web --domain "uni.test:$P"
+ACCT=$(json_field verificationMethod.0.blockchainAccountId <<<"$LAST_OUT")
+check "the account is eip155:CHAIN:the issuer" test "${ACCT,,}" = "eip155:$CHAIN:${ISSUER,,}"
+check "the address is EIP-55 mixed case" grep -q '[A-F]' <<<"$ACCT"
+expect_exit 2 "a domain with a scheme is refused" "$NOTARY" identity did-web --domain https://uni.test
+has "says without a scheme" "without a scheme"
+expect_exit 2 "an IP address is refused" "$NOTARY" identity did-web --domain 127.0.0.1
+expect_exit 2 "a '..' segment is refused" "$NOTARY" identity did-web --domain uni.test/a/../b
+expect_exit 2 "--domain is required" "$NOTARY" identity did-web
+
 # --- INVALID: the document does not establish the issuer ------------------------------
 expect_exit 1 "a document listing another address: INVALID" \
     "${V[@]}" --issuer "$HOSTDID:other" "${CA[@]}" "${RESOLVE[@]}"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # tests/cli/embed.sh — the holder's one-file credential and the verifier link
+# (and `notary submit` refusing a credential that already carries its bundle)
 # (issue 13 item 3; docs/proof-format.md §7-8), on a real local ganache:
 #   - notary proof --embed → verifier verify FILE (no --proof) VALID online and
 #     --offline; the embedded file's hash (verifier --json) equals the plain
@@ -92,6 +93,18 @@ has "says to give the bundle separately" "separate file"
 check "nothing written for the refused embed" test ! -e "$d/raw.out"
 expect_exit 2 "--embed needs --credential" "$NOTARY" proof "$(sha256sum <"$d/raw.bin" | cut -c1-64)" --embed
 expect_exit 2 "--embed of an embedded file refused" "$NOTARY" proof --credential "$d/vc.embedded.json" --embed
+# A credential that already carries its bundle can never verify as submitted (the
+# verifier strips the entry before hashing): submit refuses it and stores nothing.
+before=$("$NOTARY" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["credentials"])')
+expect_exit 2 "submit of an embedded credential refused" "$NOTARY" submit --credential "$d/vc.embedded.json"
+has "says why and what to submit" "already carries an embedded notary proof.*as it was before"
+has "names the file" "vc.embedded.json"
+sed 's/"CredentialNotaryProof"/"Credential\\u004eotaryProof"/' "$d/vc.embedded.json" >"$d/vc.escaped.json"
+check "the escaped copy spells the type with \\u" grep -q 'u004eotaryProof' "$d/vc.escaped.json"
+expect_exit 2 "submit of an embedded credential refused with the type \\u-escaped" \
+    "$NOTARY" submit --credential "$d/vc.escaped.json"
+after=$("$NOTARY" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["credentials"])')
+check "nothing was stored ($before -> $after credentials)" test "$before" = "$after"
 expect_exit 2 "--qr without --link" "$NOTARY" proof --credential "$d/vc.json" --qr "$d/x.png"
 
 # --- link and QR -----------------------------------------------------------------

@@ -179,6 +179,8 @@ req "revoke with a bad reason" 400 invalid_request -X POST "${AUTH[@]}" "${JSON[
 req "credential with duplicate keys" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"a":1,"a":2}' "$URL/v1/credentials"
 req "credential with a number a double cannot hold (issue 19)" 400 invalid_credential -X POST "${AUTH[@]}" --data-binary '{"studentId":12345678901234567}' "$URL/v1/credentials" &&
     expect_grep "the API names the member" 'member \\"studentId\\": 12345678901234567 cannot be represented exactly' "$BODY"
+req "credential already carrying an embedded notary proof" 400 embedded_proof -X POST "${AUTH[@]}" --data-binary '{"a":1,"proof":[{"type":"DataIntegrityProof"},{"type":"CredentialNotaryProof"}]}' "$URL/v1/credentials" &&
+    expect_grep "the API says what to submit" "as it was before" "$BODY"
 # Strict requests: Host required on HTTP/1.1, no escaped NUL, one spelling of numbers.
 req "HTTP/1.1 without Host" 400 invalid_request -H 'Host:' "$URL/v1/health"
 req "HTTP/1.0 without Host is fine" 200 - --http1.0 -H 'Host:' "$URL/v1/health"

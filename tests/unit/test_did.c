@@ -66,6 +66,58 @@ TEST(did_web_url_derivation)
     CHECK_ERR(did_web_url(longdid, url, &e), &e, E_LIMIT, "at most 255 bytes");
 }
 
+/* did_web_from_domain: the issuer's domain → the DID the verifier resolves
+ * back to the same URL; what the verifier would refuse is refused here. */
+TEST(did_web_from_domain_round_trip)
+{
+    struct {
+        const char *domain, *did, *url;
+    } ok[] = {
+        {"uni.example", "did:web:uni.example", "https://uni.example/.well-known/did.json"},
+        {"uni.example:8443", "did:web:uni.example%3A8443",
+         "https://uni.example:8443/.well-known/did.json"},
+        {"uni.example/issuers/diplomas", "did:web:uni.example:issuers:diplomas",
+         "https://uni.example/issuers/diplomas/did.json"},
+        {"localhost:1/a_b.c-d", "did:web:localhost%3A1:a_b.c-d", "https://localhost:1/a_b.c-d/did.json"},
+    };
+    char did[DID_MAX_LEN], url[DID_URL_MAX], back[DID_URL_MAX];
+    struct err e = {0};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        err_code rc = did_web_from_domain(ok[i].domain, did, url, &e);
+        t_case(rc == E_OK && !strcmp(did, ok[i].did) && !strcmp(url, ok[i].url) &&
+                   did_web_url(did, back, &e) == E_OK && !strcmp(back, url),
+               ok[i].domain, "rc %d did \"%s\" url \"%s\" (%s)", rc, did, url, e.msg);
+    }
+    struct {
+        const char *domain, *why;
+    } bad[] = {
+        {"https://uni.example", "without a scheme"},
+        {"", "DNS name"},
+        {"127.0.0.1", "DNS name"},
+        {"uni.example:", "a port"},
+        {"uni.example:0", "1..65535"},
+        {"uni.example:65536", "1..65535"},
+        {"uni.example:123456", "a port"},
+        {"uni.example:80x", "a port"},
+        {"uni.example/", "empty segment"},
+        {"uni.example//a", "empty segment"},
+        {"uni.example/a:b", "no ':'"},
+        {"uni.example/..", "path segment"},
+        {"uni.example/a%2Fb", "path segment"},
+        {"user@uni.example", "DNS name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err_code rc = did_web_from_domain(bad[i].domain, did, url, &e);
+        t_case(rc == E_INVALID && strstr(e.msg, bad[i].why) && !did[0] && !url[0],
+               bad[i].domain, "rc %d \"%s\"", rc, e.msg);
+    }
+    char longd[400];
+    snprintf(longd, sizeof longd, "a.example/%0240d", 0); /* 250 bytes: the DID 258 */
+    CHECK_ERR(did_web_from_domain(longd, did, NULL, &e), &e, E_LIMIT, "over 255 bytes");
+    snprintf(longd, sizeof longd, "a.example/%0300d", 0);
+    CHECK_ERR(did_web_from_domain(longd, did, NULL, &e), &e, E_LIMIT, "at most 247 bytes");
+}
+
 #define DID "did:web:uni.example"
 #define ADDR "0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1"
 
