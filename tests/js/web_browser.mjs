@@ -30,7 +30,10 @@ try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1000, height: 900 });
   const foreign = [];
-  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  // Same origin, not same folder: under `notary serve` the page is at
+  // /verify/ and the browser still asks the origin for /favicon.ico.
+  const origin = new URL(base).origin;
+  page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('data:')) foreign.push(r.url()); });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   // A Content-Security-Policy (the page's meta tag, and the header of
