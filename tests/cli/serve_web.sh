@@ -18,7 +18,8 @@ cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
 notary_test_begin notary-serve-web --abs
 SERVE_PID=
-stop_serve() { [ -z "$SERVE_PID" ] || { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }; }
+SERVE_RC=
+stop_serve() { [ -z "$SERVE_PID" ] || { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_RC=$?; SERVE_PID=; }; }
 notary_on_exit stop_serve
 export NOTARY_DATA=$tmp/data
 CURL=(curl -s --noproxy '*' --max-time 20)
@@ -116,4 +117,6 @@ else
     fi
 fi
 stop_serve
+check "serve stops cleanly on SIGTERM (exit $SERVE_RC)" test "$SERVE_RC" = 0
+grep -qE 'Sanitizer|runtime error' "$tmp/serve.log" && fail "serve's log has a sanitizer report" || ok "... with no sanitizer report in its log"
 finish
