@@ -123,10 +123,28 @@ $(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin contracts/b
 # The EBSI-style Timestamp contract (anchor/ebsi.h): a verifier may insist on its code.
 $(BUILD)/gen/timestamp_bytecode.c: contracts/build/Timestamp.bin contracts/build/Timestamp.json
 	$(call embed_contract,anchor/ebsi.h,ebsi_timestamp)
+# The browser verifier (web/, docs/web-verifier.md), embedded so that
+# `notary serve` serves it at /verify with no web/ folder installed
+# (notary/service/webpage.h): each file's bytes and the table of names.
+# The page's files by kind; package.json is for Node's tests, not the page.
+WEB_FILES = $(filter-out web/package.json,$(sort $(wildcard $(addprefix web/*.,html css js json wasm svg png))))
+$(BUILD)/gen/webpage_files.c: $(WEB_FILES) Makefile
+	@mkdir -p $(@D)
+	@{ echo '/* generated from $(WEB_FILES) */'; echo '#include "notary/service/webpage.h"'; \
+	   i=0; for f in $(WEB_FILES); do \
+	     echo "static const unsigned char f$$i[] = {"; \
+	     od -An -v -tx1 "$$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; i=$$((i+1)); \
+	   done; \
+	   echo 'const struct webpage_file webpage_files[] = {'; \
+	   i=0; for f in $(WEB_FILES); do \
+	     echo "    {\"$${f#web/}\", f$$i, sizeof f$$i},"; i=$$((i+1)); \
+	   done; \
+	   echo '};'; echo "const size_t webpage_nfiles = $$i;"; \
+	 } > $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
-$(LIBNOTARY): $(call obj,$(NOTARY_SRC)) | $(BUILD)/.empty.o
+$(LIBNOTARY): $(call obj,$(NOTARY_SRC)) $(BUILD)/obj/gen/webpage_files.o | $(BUILD)/.empty.o
 	$(archive)
 $(LIBVERIFIER): $(call obj,$(VERIFIER_SRC)) | $(BUILD)/.empty.o
 	$(archive)

@@ -184,9 +184,13 @@ static enum MHD_Result queue(struct http_req *r)
         return MHD_NO;
     r->rbody = NULL; /* the response owns it now */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    for (size_t i = 0; i < r->nhdr; i++)
+    bool cache_set = false; /* a handler's Cache-Control replaces the default */
+    for (size_t i = 0; i < r->nhdr; i++) {
         MHD_add_response_header(resp, r->hdr[i][0], r->hdr[i][1]);
+        cache_set |= strcasecmp(r->hdr[i][0], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+    }
+    if (!cache_set)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (atomic_load(&r->srv->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);

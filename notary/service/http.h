@@ -130,7 +130,8 @@ void http_reply_json(struct http_req *r, unsigned status, json_t *v);
 /* Answer {"error": code, "message": printf(fmt, ...)}. */
 void http_reply_error(struct http_req *r, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Add a response header (copied; at most 4 per answer). */
+/* Add a response header (copied; at most 4 per answer). Every answer has
+ * Cache-Control: no-store unless the handler adds its own Cache-Control. */
 void http_add_header(struct http_req *r, const char *name, const char *value);
 
 /* Suspend this request when the handler returns without an answer; call

@@ -24,6 +24,7 @@
 #include "notary/service/serve_impl.h"
 #include "notary/service/slog.h"
 #include "notary/service/submit_body.h"
+#include "notary/service/webpage.h"
 
 /* Submissions of up to this many hashes get one result item per hash. */
 #define ITEMS_MAX 1000
@@ -587,6 +588,9 @@ static struct http_route ROUTES[] = {
     {"GET", "/v1/checkpoints", h_checkpoints, false, 0, "revocation log checkpoints"},
     {"GET", "/v1/health", h_health, false, 0, "liveness and scheduler state"},
     {"GET", "/metrics", h_metrics, false, 0, "Prometheus metrics"},
+    {"GET", "/verify", webpage_h_redirect, false, 0, "308 to /verify/ (the browser verifier)"},
+    {"GET", "/verify/", webpage_h_index, false, 0, "the browser verifier page (web/, embedded)"},
+    {"GET", "/verify/{file}", webpage_h_file, false, 0, "one file of the browser verifier page"},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
