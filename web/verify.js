@@ -15,15 +15,19 @@
 //     credential  the credential file: Uint8Array, ArrayBuffer or string
 //                 (a string is taken as its UTF-8 bytes); or give `hash`
 //     hash        a credential hash, 64 hex digits (optional 0x, any case)
-//     bundle      the proof bundle file: Uint8Array, ArrayBuffer or string
+//     bundle      the proof bundle file: Uint8Array, ArrayBuffer or string;
+//                 leave it out for a credential that carries its bundle
+//                 (notary proof --embed, docs/proof-format.md §7); giving
+//                 both is an input error, as in `verifier verify`
 //     rpc, issuer, revocations   online checks: not implemented in this
 //                 version; giving `rpc` is refused (an Error), so the page
 //                 never reports an offline result as a ledger-checked one.
 //   → Promise<{status, ledgerChecked, credentialHash, hashing,
-//              checks: [{name, ok, outcome, detail}], error, bundle}>
+//              checks: [{name, ok, outcome, detail}], error, bundle, embedded}>
 //     status: "VALID" | "INVALID" | "UNKNOWN" | "REVOKED" | "ERROR"
 //     outcome: "pass" | "fail" | "unknown" | "skipped" | "revoked"
 //     bundle: the parsed bundle (null when it could not be read)
+//     embedded: true when the bundle came from inside the credential
 
 export const BUNDLE_MAX_BYTES = 1024 * 1024;
 export const CREDENTIAL_MAX_BYTES = 16 * 1024 * 1024;
@@ -612,6 +616,89 @@ export function subjectFromHex(h) {
   return { hash: m[1].toLowerCase(), hashing: 'given' };
 }
 
+// ---- a credential that carries its bundle (core/embed.c, proof-format.md §7) ----------
+
+// 1: `v` is our entry; 0: it is not; -1: it names our type in a `type` array (refused).
+function isOurs(v) {
+  if (v.t !== 'obj') return 0;
+  const t = v.m.get('type');
+  if (t && t.t === 'str') return t.s === BUNDLE_TYPE ? 1 : 0;
+  if (t && t.t === 'arr' && t.a.some((x) => x.t === 'str' && x.s === BUNDLE_TYPE)) return -1;
+  return 0;
+}
+
+// Where our entry is in the document `doc` (an object): {entry, index}, index -1
+// when `proof` is the entry itself; entry null when there is none (embed.c locate).
+function locateEntry(doc) {
+  const badType = () => fail(`a proof entry names "${BUNDLE_TYPE}" in a type array: an embedded bundle's type must be exactly the string "${BUNDLE_TYPE}"`);
+  const p = doc.m.get('proof');
+  if (p && p.t === 'obj') {
+    const o = isOurs(p);
+    if (o < 0) badType();
+    return { entry: o ? p : null, index: -1 };
+  }
+  let entry = null, index = -1;
+  if (!p || p.t !== 'arr') return { entry, index };
+  p.a.forEach((x, i) => {
+    const o = isOurs(x);
+    if (o < 0) badType();
+    if (!o) return;
+    if (entry) fail(`proof has more than one "${BUNDLE_TYPE}" entry (entries ${index} and ${i}): a credential carries at most one embedded bundle`);
+    entry = x;
+    index = i;
+  });
+  return { entry, index };
+}
+
+/**
+ * Look for an embedded bundle in a credential file and compute its credential
+ * hash, exactly as core/embed.c embed_split does: {found, bundle, hash,
+ * hashing}. No JSON object, no `proof`, or no entry of our type → found false
+ * and the plain credentialHash(). Otherwise the entry (in RFC 8785 form, so
+ * read by value) is parsed as a bundle and the hash is jcs-sha256 of the
+ * document with the entry stripped. InputError for what embed_split refuses.
+ */
+export async function embedSplit(data, name = 'credential') {
+  const bytes = toBytes(data, 'credential');
+  const plain = await credentialHash(bytes);
+  const none = { found: false, bundle: null, ...plain };
+  if (plain.hashing !== 'jcs-sha256') return none;
+  const { top } = parseStrict(bytes, { max: CREDENTIAL_MAX_BYTES, intsAsReals: true, anyTop: true, name });
+  if (top.t !== 'obj') return none;
+  let loc;
+  try {
+    loc = locateEntry(top);
+  } catch (e) {
+    if (e instanceof InputError) fail(`${name}: ${e.message}`);
+    throw e;
+  }
+  if (!loc.entry) return none;
+  const text = new TextEncoder().encode(jcsSerialize(loc.entry));
+  if (text.length > BUNDLE_MAX_BYTES)
+    fail(`${name}: the embedded bundle has ${text.length} bytes, more than the bundle limit of ${BUNDLE_MAX_BYTES}`);
+  const bundle = parseBundle(text, `${name}: embedded proof`);
+  // Strip (embed.c strip): an array left empty goes, one left with one entry becomes it.
+  const m = new Map(top.m);
+  if (loc.index < 0) m.delete('proof');
+  else {
+    const a = top.m.get('proof').a.filter((_, i) => i !== loc.index);
+    if (a.length === 0) m.delete('proof');
+    else m.set('proof', a.length === 1 ? a[0] : { t: 'arr', a });
+  }
+  const hash = toHex(await sha256(new TextEncoder().encode(jcsSerialize({ t: 'obj', m }))));
+  return { found: true, bundle, hash, hashing: 'jcs-sha256' };
+}
+
+/** Does this file carry an embedded bundle? (true/false; false too when it cannot be read) */
+export async function hasEmbeddedBundle(data) {
+  try {
+    return (await embedSplit(data)).found;
+  } catch (e) {
+    if (e instanceof InputError) return false;
+    throw e;
+  }
+}
+
 /** See the top of this file. */
 export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations } = {}) {
   if (rpc || issuer || revocations)
@@ -619,11 +706,24 @@ export async function verifyCredential({ credential, bundle, hash, rpc, issuer, 
       'verify offline here and online with `verifier verify --rpc URL`');
   if (credential == null && hash == null) throw new TypeError('give a credential or a hash');
   if (credential != null && hash != null) throw new TypeError('give either a credential or a hash, not both');
-  if (bundle == null) throw new TypeError('give the proof bundle');
-  const result = { status: 'ERROR', ledgerChecked: false, credentialHash: null, hashing: null, checks: [], error: null, bundle: null };
+  if (bundle == null && hash != null) throw new TypeError('give the proof bundle');
+  const result = { status: 'ERROR', ledgerChecked: false, credentialHash: null, hashing: null, checks: [], error: null, bundle: null, embedded: false };
   try {
-    result.bundle = parseBundle(bundle);
-    const subject = credential != null ? await credentialHash(credential) : subjectFromHex(hash);
+    // As verifier/main.c: the credential first (it may carry the bundle), then the bundle file.
+    let subject;
+    if (credential != null) {
+      const sp = await embedSplit(credential);
+      if (sp.found && bundle != null)
+        fail('credential: the credential carries its proof bundle (embedded); give it without a separate bundle, or give the plain credential with its bundle');
+      if (!sp.found && bundle == null)
+        fail('credential: this credential carries no embedded proof bundle (notary proof --embed); give its proof bundle too');
+      subject = { hash: sp.hash, hashing: sp.hashing };
+      result.embedded = sp.found;
+      if (sp.found) result.bundle = sp.bundle;
+    } else {
+      subject = subjectFromHex(hash);
+    }
+    if (bundle != null) result.bundle = parseBundle(bundle);
     result.credentialHash = subject.hash;
     result.hashing = subject.hashing;
     result.checks = await verifyOffline(result.bundle, subject);
