@@ -689,14 +689,44 @@ export async function embedSplit(data, name = 'credential') {
   return { found: true, bundle, hash, hashing: 'jcs-sha256' };
 }
 
-/** Does this file carry an embedded bundle? (true/false; false too when it cannot be read) */
-export async function hasEmbeddedBundle(data) {
-  try {
-    return (await embedSplit(data)).found;
-  } catch (e) {
-    if (e instanceof InputError) return false;
-    throw e;
+// ---- the verifier link (notary proof --link, proof-format.md §8) ----------------------
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Bytes of strict base64url (RFC 4648 §5): no padding, no other characters, zero unused bits. */
+export function base64urlDecode(s, what = 'base64url') {
+  if (s.length > Math.ceil((BUNDLE_MAX_BYTES * 4) / 3)) fail(`${what}: longer than a bundle of ${BUNDLE_MAX_BYTES} bytes can be`);
+  if (s.length === 0) fail(`${what}: empty`);
+  const bad = /[^A-Za-z0-9_-]/.exec(s);
+  if (bad) fail(`${what}: character ${JSON.stringify(bad[0])} at position ${bad.index} is not base64url (A-Z a-z 0-9 - _, no "=" padding)`);
+  if (s.length % 4 === 1) fail(`${what}: ${s.length} characters cannot be base64url (truncated?)`);
+  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+  let acc = 0, bits = 0, o = 0;
+  for (const ch of s) {
+    acc = (acc << 6) | B64URL.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+    acc &= (1 << bits) - 1;
   }
+  if (acc !== 0) fail(`${what}: the last character has bits set beyond the data (not canonical base64url; the link was altered?)`);
+  return out;
+}
+
+/**
+ * The bundle a verifier link carries: `fragment` is location.hash
+ * ("#bundle=<base64url>"). Returns null when the fragment is empty, else
+ * {bytes, bundle} (bytes: the bundle file, bundle: parsed by every rule of
+ * parseBundle). InputError for anything else, saying what is wrong.
+ */
+export function bundleFromFragment(fragment) {
+  const f = String(fragment || '').replace(/^#/, '');
+  if (f === '') return null;
+  if (!f.startsWith('bundle=')) fail('link: the part after "#" must be bundle=<base64url> (made by notary proof --link)');
+  const bytes = base64urlDecode(f.slice(7), 'link: bundle');
+  return { bytes, bundle: parseBundle(bytes, 'link: bundle') };
 }
 
 /** See the top of this file. */
