@@ -179,9 +179,9 @@ async function loadPresets() {
 
 // A verifier link (notary proof --link) carries the bundle in the fragment,
 // which the browser never sends to any server; it is read here only, parsed
-// by every bundle rule, and pre-fills the bundle. A bundle of a hash given
-// directly ("given") is checked at once against its own hash; otherwise the
-// visitor drops the credential.
+// by every bundle rule, and pre-fills the bundle. The visitor then drops the
+// credential, or for a bundle of a hash given directly ("given") types the
+// hash: a link alone never gives a verdict (docs/proof-format.md §8).
 function fromLink() {
   let got;
   try {
@@ -198,11 +198,13 @@ function fromLink() {
   picked.bundle = { name: 'the proof bundle from the link', bytes: got.bytes };
   showPicked();
   $('link-note').hidden = false;
-  if (got.bundle.credential.hashing === 'given' && !picked.credential) {
-    $('hash').value = got.bundle.credential.hash;
-    $('link-note').textContent = 'The link carries the proof bundle of a credential hash given directly; it is checked ' +
-      'against that hash below. Compare the hash with the one of the document you were shown.';
-    run();
+  if (got.bundle.credential.hashing === 'given') {
+    // The link carries the hash too: checking the bundle against its own hash
+    // proves nothing about the document in front of the visitor (§8: without
+    // a credential, never VALID). The visitor types or pastes it.
+    $('link-note').textContent = 'The link carries the proof bundle of a credential hash given directly. Type or ' +
+      'paste the hash of the document you were shown in the hash field, then Verify.';
+    $('hash').focus();
   } else {
     $('link-note').textContent = 'The link carries the proof bundle (it stays in this browser). Now drop or choose the credential file.';
   }
