@@ -5,8 +5,8 @@
 //   node scripts/gen-conformance.mjs [BUILD_DIR]      (default: build)
 //
 // Each case is a folder tests/conformance/cases/NAME/ holding `credential`
-// (the file, any bytes) or `hash` (a typed hash, one line), `bundle.json`,
-// and `expected.json`: the status, exit code and per-check names/outcomes
+// (the file, any bytes) or `hash` (a typed hash, one line), `bundle.json`
+// (absent: the credential carries its bundle, docs/proof-format.md §7), and `expected.json`: the status, exit code and per-check names/outcomes
 // that `verifier verify --offline --json` printed for them. Credential
 // hashes come from the CLI's own report ("credentialHash") and trees are
 // built here with Node's SHA-256 and the RFC 9162 rules, so web/verify.js
@@ -73,12 +73,31 @@ function bundleFor(h, hashing, { size = 5, index = 3, pending = false, seq = 4 }
 }
 
 // Run the CLI: the report as JSON and the exit code.
+// A case without bundle.json gives the credential alone (an embedded bundle,
+// docs/proof-format.md §7). A usage error (exit 2: embedded bundle and a
+// separate one, or neither) prints no JSON: it counts as ERROR, no checks.
 function cli(dir) {
-  const args = ['verify', '--offline', '--json', '--proof', path.join(dir, 'bundle.json')];
+  const args = ['verify', '--offline', '--json'];
+  if (fs.existsSync(path.join(dir, 'bundle.json'))) args.push('--proof', path.join(dir, 'bundle.json'));
   if (fs.existsSync(path.join(dir, 'hash'))) args.push('--hash', fs.readFileSync(path.join(dir, 'hash'), 'utf8').trim());
   else args.push(path.join(dir, 'credential'));
   const r = spawnSync(V, args, { encoding: 'utf8' });
+  if (r.status === 2 && r.stdout.trim() === '') return { exit: 2, report: { status: 'ERROR', checks: [], error: r.stderr.trim() } };
   return { exit: r.status, report: JSON.parse(r.stdout) };
+}
+
+// The credential object `doc` with bundle `b` embedded by the table of
+// docs/proof-format.md §7 (as core/embed.c embed_insert), written with sorted
+// members and a two-space indent like `notary proof --embed`; the CLI reads
+// it in the corpus, so the table is checked by the C verifier, not by this.
+function embed(doc, b) {
+  const d = { ...doc };
+  if (d.proof === undefined) d.proof = b;
+  else if (Array.isArray(d.proof)) d.proof = [...d.proof, b];
+  else d.proof = [d.proof, b];
+  const sorted = (v) => (Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object'
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v);
+  return Buffer.from(JSON.stringify(sorted(d), null, 2) + '\n');
 }
 
 // The hash and hashing the CLI computes for a credential file.
@@ -257,6 +276,50 @@ function reorder(o) {
   return JSON.stringify(rev(o), null, 4).replace(/"credits": (\d+)/, (_, n) => `"credits": ${n}.0e0`);
 }
 
+// ---- credentials that carry their bundle (notary proof --embed, §7) --------------------
+const diProof = { type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofValue: 'z3FXQjecWufY46' };
+const demoCred = JSON.parse(demo('demo-credential-00000.json'));
+const demoBundle = JSON.parse(demo('demo-bundle-00000.json'));
+add('valid-embedded-notary-demo', { credential: embed(demoCred, demoBundle) }, 'the demo credential with its real bundle (notary proof) embedded, given alone');
+add('valid-embedded', { credential: embed(vcObj, valid) }, 'embedded bundle, the credential had no proof');
+{
+  const withDi = bundleFor(cliHash(Buffer.from(JSON.stringify({ ...vcObj, proof: diProof }))).hash, 'jcs-sha256');
+  add('valid-embedded-next-to-proof', { credential: embed({ ...vcObj, proof: diProof }, withDi) }, 'proof: [P, BUNDLE] strips back to proof: P');
+  const two = [diProof, { ...diProof, proofValue: 'z2' }];
+  const withTwo = bundleFor(cliHash(Buffer.from(JSON.stringify({ ...vcObj, proof: two }))).hash, 'jcs-sha256', { size: 2, index: 0 });
+  add('valid-embedded-proof-set', { credential: embed({ ...vcObj, proof: two }, withTwo) }, 'proof: [P1, P2, BUNDLE] strips back to the same array');
+  const first = Buffer.from(JSON.stringify({ ...vcObj, proof: [bundleFor(withTwo.credential.hash, 'jcs-sha256', { size: 2, index: 0 }), ...two] }));
+  add('valid-embedded-first-in-set', { credential: first }, 'the entry first in a proof set: stripped, the other two stay in order');
+  add('invalid-embedded-wrong-strip', { credential: embed({ ...vcObj, proof: diProof }, valid) },
+    'proof: [P, BUNDLE] with a bundle for the credential without P: stripping keeps P, so the hash differs');
+}
+{ // inside a credential the bundle is read by value: 1.0 is 1, 5e0 is 5
+  const t = embed(vcObj, valid).toString().replace('"version": 1', '"version": 1.0').replace('"size": 5', '"size": 5e0');
+  add('valid-embedded-numbers-by-value', { credential: Buffer.from(t) }, 'the entry written with 1.0 and 5e0: the same numbers by value');
+}
+add('invalid-embedded-tampered', { credential: Buffer.from(embed(demoCred, demoBundle).toString().replace(/"ectsCredits": (\d+)/, (_, n) => `"ectsCredits": ${Number(n) + 1}`)) },
+  'the embedded demo credential with one value changed');
+add('invalid-embedded-edited-credential', { credential: Buffer.from(embed(vcObj, valid).toString().replace('Master', 'Doctor')) }, 'one word of an embedded credential changed');
+add('invalid-embedded-tampered-root', { credential: embed(vcObj, { ...valid, batch: { ...valid.batch, root: hx(sha('another root')) } }) }, 'the embedded bundle\'s batch.root replaced');
+add('unknown-embedded-pending', { credential: embed(vcObj, bundleFor(vcH.hash, vcH.hashing, { pending: true })) }, 'a pending bundle embedded');
+add('error-embedded-and-bundle', { credential: embed(vcObj, valid), bundle: valid }, 'an embedded bundle and a separate one: two bundles for one credential');
+add('error-embedded-none', { credential: vc }, 'a plain credential without a bundle');
+add('error-embedded-raw-alone', { credential: raw }, 'a raw file carries no entry: it needs its bundle');
+add('error-embedded-nested-proof', { credential: Buffer.from(JSON.stringify({ ...vcObj, credentialSubject: { ...vcObj.credentialSubject, proof: valid } })) },
+  'only the top-level proof is read: a bundle inside credentialSubject is not an entry');
+add('error-embedded-top-array', { credential: Buffer.from(JSON.stringify([vcObj, valid])) }, 'a top-level array carries no entry');
+add('error-embedded-proof-string', { credential: Buffer.from(JSON.stringify({ ...vcObj, proof: 'CredentialNotaryProof' })) }, 'proof a string: no entry');
+add('error-embedded-duplicate', { credential: Buffer.from(JSON.stringify({ ...vcObj, proof: [valid, diProof, valid] })) }, 'two entries of our type');
+add('error-embedded-duplicate-with-bundle', { credential: Buffer.from(JSON.stringify({ ...vcObj, proof: [valid, valid] })), bundle: valid }, 'two entries, and a separate bundle');
+add('error-embedded-type-array', { credential: Buffer.from(JSON.stringify({ ...vcObj, proof: { ...valid, type: ['CredentialNotaryProof'] } })) }, 'the entry\'s type an array naming our type');
+add('error-embedded-type-array-in-set', { credential: Buffer.from(JSON.stringify({ ...vcObj, proof: [diProof, { ...diProof, type: ['DataIntegrityProof', 'CredentialNotaryProof'] }] })), bundle: valid },
+  'a proof set entry names our type in an array: refused even with a separate bundle');
+add('error-embedded-unknown-field', { credential: embed(vcObj, { ...valid, note: 'hi' }) }, 'the entry has a field version 1 does not allow');
+add('error-embedded-version-2', { credential: embed(vcObj, { ...valid, version: 2 }) }, 'the entry is version 2');
+add('error-embedded-no-inclusion', { credential: embed(vcObj, { ...valid, inclusion: undefined }) }, 'the entry lacks inclusion');
+add('error-embedded-duplicate-key', { credential: Buffer.from(embed(vcObj, valid).toString().replace('"version": 1', '"version": 1,\n    "version": 1')) }, 'a duplicate key inside the entry');
+add('error-embedded-inexact-number', { credential: Buffer.from(embed(vcObj, valid).toString().replace('"seq": 4', '"seq": 9007199254740993')) }, 'a number a double cannot hold, inside the entry');
+
 // ---- write ------------------------------------------------------------------------
 fs.rmSync(out, { recursive: true, force: true });
 const index = [];
@@ -266,7 +329,7 @@ for (const c of cases) {
   if (c.hash !== undefined) fs.writeFileSync(path.join(dir, 'hash'), c.hash + '\n');
   else fs.writeFileSync(path.join(dir, 'credential'), c.credential);
   const b = c.bundle;
-  fs.writeFileSync(path.join(dir, 'bundle.json'), Buffer.isBuffer(b) ? b : JSON.stringify(b, null, 2) + '\n');
+  if (b !== undefined) fs.writeFileSync(path.join(dir, 'bundle.json'), Buffer.isBuffer(b) ? b : JSON.stringify(b, null, 2) + '\n');
   const { exit, report } = cli(dir);
   const expected = { why: c.why, status: report.status, exit, checks: report.checks.map(({ name, outcome }) => ({ name, outcome })) };
   fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(expected, null, 2) + '\n');

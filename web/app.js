@@ -2,7 +2,7 @@
 // files, the ledger endpoint field (presets from config.json, remembered in
 // localStorage), and the result in words. All verdicts come from
 // verifyCredential(); this file only reads files and shows what it returns.
-import { verifyCredential, STATUS_WORDS } from './verify.js';
+import { verifyCredential, STATUS_WORDS, bundleFromFragment, InputError } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
 const RPC_KEY = 'credential-notary.rpc';
@@ -21,11 +21,24 @@ function showPicked() {
   $('bundle-name').textContent = picked.bundle ? `chosen: ${picked.bundle.name}` : '';
 }
 
-// A dropped file is the bundle if it says so ("type": "CredentialNotaryProof"
-// near the start); everything else is the credential.
+// A dropped file is the bundle if its top-level "type" is
+// "CredentialNotaryProof"; everything else (a credential that carries its
+// bundle inside `proof` too) is the credential.
 function looksLikeBundle(bytes) {
-  const head = new TextDecoder().decode(bytes.subarray(0, 4096));
-  return /"type"\s*:\s*"CredentialNotaryProof"/.test(head);
+  if (bytes.length > 1024 * 1024) return false;
+  try {
+    const v = JSON.parse(new TextDecoder().decode(bytes));
+    return !!v && !Array.isArray(v) && v.type === 'CredentialNotaryProof';
+  } catch {
+    return /^\s*\{\s*"type"\s*:\s*"CredentialNotaryProof"/.test(new TextDecoder().decode(bytes.subarray(0, 4096)));
+  }
+}
+
+// Verify after a drop? Whenever there is a credential (alone it must carry its
+// bundle, notary proof --embed; if not, the result asks for the bundle), or a
+// bundle and a typed hash. A bundle alone waits for the credential.
+function ready() {
+  return !!picked.credential || !!(picked.bundle && $('hash').value.trim());
 }
 
 async function onDrop(ev) {
@@ -38,7 +51,7 @@ async function onDrop(ev) {
     else picked.credential = r;
   }
   showPicked();
-  if (picked.bundle && (picked.credential || $('hash').value.trim())) run();
+  if (ready()) run();
 }
 
 function fact(dl, term, value) {
@@ -65,6 +78,7 @@ function nextSteps(r) {
 }
 
 function wrongFileHint(msg) {
+  if (/^credential: (the|this) credential carries/.test(msg) || /^link:/.test(msg)) return '';
   if (/^bundle:/.test(msg))
     return 'The proof bundle could not be read. Check that you chose the proof bundle (a JSON file with ' +
       '"type": "CredentialNotaryProof", usually NAME.proof.json) and not the credential, and that it is complete.';
@@ -129,12 +143,13 @@ function show(r) {
 async function run() {
   const hash = $('hash').value.trim();
   const errorOnly = (msg) => show({ status: 'ERROR', checks: [], error: msg, bundle: null });
-  if (!picked.bundle) return errorOnly('Choose the proof bundle (the JSON file that came with the credential).');
   if (!picked.credential && !hash) return errorOnly('Choose the credential file, or type its hash.');
   if (picked.credential && hash) return errorOnly('Give either the credential file or its hash, not both: clear the hash field.');
+  if (!picked.bundle && hash) return errorOnly('Choose the proof bundle (the JSON file that came with the credential).');
   $('verify').disabled = true;
   try {
-    const input = { bundle: picked.bundle.bytes };
+    // No bundle chosen: the credential must carry it (verifyCredential says so if not).
+    const input = picked.bundle ? { bundle: picked.bundle.bytes } : {};
     if (hash) input.hash = hash;
     else input.credential = picked.credential.bytes;
     show(await verifyCredential(input));
@@ -162,6 +177,39 @@ async function loadPresets() {
   }
 }
 
+// A verifier link (notary proof --link) carries the bundle in the fragment,
+// which the browser never sends to any server; it is read here only, parsed
+// by every bundle rule, and pre-fills the bundle. The visitor then drops the
+// credential, or for a bundle of a hash given directly ("given") types the
+// hash: a link alone never gives a verdict (docs/proof-format.md §8).
+function fromLink() {
+  let got;
+  try {
+    got = bundleFromFragment(location.hash);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    picked.bundle = null;
+    showPicked();
+    show({ status: 'ERROR', checks: [], bundle: null,
+      error: `${e.message}. The link is damaged or incomplete: open it again exactly as printed or sent, or ask the holder for the proof bundle file.` });
+    return;
+  }
+  if (!got) return;
+  picked.bundle = { name: 'the proof bundle from the link', bytes: got.bytes };
+  showPicked();
+  $('link-note').hidden = false;
+  if (got.bundle.credential.hashing === 'given') {
+    // The link carries the hash too: checking the bundle against its own hash
+    // proves nothing about the document in front of the visitor (§8: without
+    // a credential, never VALID). The visitor types or pastes it.
+    $('link-note').textContent = 'The link carries the proof bundle of a credential hash given directly. Type or ' +
+      'paste the hash of the document you were shown in the hash field, then Verify.';
+    $('hash').focus();
+  } else {
+    $('link-note').textContent = 'The link carries the proof bundle (it stays in this browser). Now drop or choose the credential file.';
+  }
+}
+
 for (const which of ['credential', 'bundle'])
   $(which).addEventListener('change', async (ev) => {
     const f = ev.target.files[0];
@@ -174,4 +222,6 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', onDrop);
 $('form').addEventListener('submit', (ev) => { ev.preventDefault(); run(); });
 loadPresets();
+window.addEventListener('hashchange', fromLink);
+fromLink();
 document.documentElement.dataset.ready = 'true';

@@ -15,15 +15,19 @@
 //     credential  the credential file: Uint8Array, ArrayBuffer or string
 //                 (a string is taken as its UTF-8 bytes); or give `hash`
 //     hash        a credential hash, 64 hex digits (optional 0x, any case)
-//     bundle      the proof bundle file: Uint8Array, ArrayBuffer or string
+//     bundle      the proof bundle file: Uint8Array, ArrayBuffer or string;
+//                 leave it out for a credential that carries its bundle
+//                 (notary proof --embed, docs/proof-format.md §7); giving
+//                 both is an input error, as in `verifier verify`
 //     rpc, issuer, revocations   online checks: not implemented in this
 //                 version; giving `rpc` is refused (an Error), so the page
 //                 never reports an offline result as a ledger-checked one.
 //   → Promise<{status, ledgerChecked, credentialHash, hashing,
-//              checks: [{name, ok, outcome, detail}], error, bundle}>
+//              checks: [{name, ok, outcome, detail}], error, bundle, embedded}>
 //     status: "VALID" | "INVALID" | "UNKNOWN" | "REVOKED" | "ERROR"
 //     outcome: "pass" | "fail" | "unknown" | "skipped" | "revoked"
 //     bundle: the parsed bundle (null when it could not be read)
+//     embedded: true when the bundle came from inside the credential
 
 export const BUNDLE_MAX_BYTES = 1024 * 1024;
 export const CREDENTIAL_MAX_BYTES = 16 * 1024 * 1024;
@@ -612,6 +616,119 @@ export function subjectFromHex(h) {
   return { hash: m[1].toLowerCase(), hashing: 'given' };
 }
 
+// ---- a credential that carries its bundle (core/embed.c, proof-format.md §7) ----------
+
+// 1: `v` is our entry; 0: it is not; -1: it names our type in a `type` array (refused).
+function isOurs(v) {
+  if (v.t !== 'obj') return 0;
+  const t = v.m.get('type');
+  if (t && t.t === 'str') return t.s === BUNDLE_TYPE ? 1 : 0;
+  if (t && t.t === 'arr' && t.a.some((x) => x.t === 'str' && x.s === BUNDLE_TYPE)) return -1;
+  return 0;
+}
+
+// Where our entry is in the document `doc` (an object): {entry, index}, index -1
+// when `proof` is the entry itself; entry null when there is none (embed.c locate).
+function locateEntry(doc) {
+  const badType = () => fail(`a proof entry names "${BUNDLE_TYPE}" in a type array: an embedded bundle's type must be exactly the string "${BUNDLE_TYPE}"`);
+  const p = doc.m.get('proof');
+  if (p && p.t === 'obj') {
+    const o = isOurs(p);
+    if (o < 0) badType();
+    return { entry: o ? p : null, index: -1 };
+  }
+  let entry = null, index = -1;
+  if (!p || p.t !== 'arr') return { entry, index };
+  p.a.forEach((x, i) => {
+    const o = isOurs(x);
+    if (o < 0) badType();
+    if (!o) return;
+    if (entry) fail(`proof has more than one "${BUNDLE_TYPE}" entry (entries ${index} and ${i}): a credential carries at most one embedded bundle`);
+    entry = x;
+    index = i;
+  });
+  return { entry, index };
+}
+
+/**
+ * Look for an embedded bundle in a credential file and compute its credential
+ * hash, exactly as core/embed.c embed_split does: {found, bundle, hash,
+ * hashing}. No JSON object, no `proof`, or no entry of our type → found false
+ * and the plain credentialHash(). Otherwise the entry (in RFC 8785 form, so
+ * read by value) is parsed as a bundle and the hash is jcs-sha256 of the
+ * document with the entry stripped. InputError for what embed_split refuses.
+ */
+export async function embedSplit(data, name = 'credential') {
+  const bytes = toBytes(data, 'credential');
+  const plain = await credentialHash(bytes);
+  const none = { found: false, bundle: null, ...plain };
+  if (plain.hashing !== 'jcs-sha256') return none;
+  const { top } = parseStrict(bytes, { max: CREDENTIAL_MAX_BYTES, intsAsReals: true, anyTop: true, name });
+  if (top.t !== 'obj') return none;
+  let loc;
+  try {
+    loc = locateEntry(top);
+  } catch (e) {
+    if (e instanceof InputError) fail(`${name}: ${e.message}`);
+    throw e;
+  }
+  if (!loc.entry) return none;
+  const text = new TextEncoder().encode(jcsSerialize(loc.entry));
+  if (text.length > BUNDLE_MAX_BYTES)
+    fail(`${name}: the embedded bundle has ${text.length} bytes, more than the bundle limit of ${BUNDLE_MAX_BYTES}`);
+  const bundle = parseBundle(text, `${name}: embedded proof`);
+  // Strip (embed.c strip): an array left empty goes, one left with one entry becomes it.
+  const m = new Map(top.m);
+  if (loc.index < 0) m.delete('proof');
+  else {
+    const a = top.m.get('proof').a.filter((_, i) => i !== loc.index);
+    if (a.length === 0) m.delete('proof');
+    else m.set('proof', a.length === 1 ? a[0] : { t: 'arr', a });
+  }
+  const hash = toHex(await sha256(new TextEncoder().encode(jcsSerialize({ t: 'obj', m }))));
+  return { found: true, bundle, hash, hashing: 'jcs-sha256' };
+}
+
+// ---- the verifier link (notary proof --link, proof-format.md §8) ----------------------
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Bytes of strict base64url (RFC 4648 §5): no padding, no other characters, zero unused bits. */
+export function base64urlDecode(s, what = 'base64url') {
+  if (s.length > Math.ceil((BUNDLE_MAX_BYTES * 4) / 3)) fail(`${what}: longer than a bundle of ${BUNDLE_MAX_BYTES} bytes can be`);
+  if (s.length === 0) fail(`${what}: empty`);
+  const bad = /[^A-Za-z0-9_-]/.exec(s);
+  if (bad) fail(`${what}: character ${JSON.stringify(bad[0])} at position ${bad.index} is not base64url (A-Z a-z 0-9 - _, no "=" padding)`);
+  if (s.length % 4 === 1) fail(`${what}: ${s.length} characters cannot be base64url (truncated?)`);
+  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+  let acc = 0, bits = 0, o = 0;
+  for (const ch of s) {
+    acc = (acc << 6) | B64URL.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (acc !== 0) fail(`${what}: the last character has bits set beyond the data (not canonical base64url; the link was altered?)`);
+  return out;
+}
+
+/**
+ * The bundle a verifier link carries: `fragment` is location.hash
+ * ("#bundle=<base64url>"). Returns null when the fragment is empty, else
+ * {bytes, bundle} (bytes: the bundle file, bundle: parsed by every rule of
+ * parseBundle). InputError for anything else, saying what is wrong.
+ */
+export function bundleFromFragment(fragment) {
+  const f = String(fragment || '').replace(/^#/, '');
+  if (f === '') return null;
+  if (!f.startsWith('bundle=')) fail('link: the part after "#" must be bundle=<base64url> (made by notary proof --link)');
+  const bytes = base64urlDecode(f.slice(7), 'link: bundle');
+  return { bytes, bundle: parseBundle(bytes, 'link: bundle') };
+}
+
 /** See the top of this file. */
 export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations } = {}) {
   if (rpc || issuer || revocations)
@@ -619,11 +736,24 @@ export async function verifyCredential({ credential, bundle, hash, rpc, issuer, 
       'verify offline here and online with `verifier verify --rpc URL`');
   if (credential == null && hash == null) throw new TypeError('give a credential or a hash');
   if (credential != null && hash != null) throw new TypeError('give either a credential or a hash, not both');
-  if (bundle == null) throw new TypeError('give the proof bundle');
-  const result = { status: 'ERROR', ledgerChecked: false, credentialHash: null, hashing: null, checks: [], error: null, bundle: null };
+  if (bundle == null && hash != null) throw new TypeError('give the proof bundle');
+  const result = { status: 'ERROR', ledgerChecked: false, credentialHash: null, hashing: null, checks: [], error: null, bundle: null, embedded: false };
   try {
-    result.bundle = parseBundle(bundle);
-    const subject = credential != null ? await credentialHash(credential) : subjectFromHex(hash);
+    // As verifier/main.c: the credential first (it may carry the bundle), then the bundle file.
+    let subject;
+    if (credential != null) {
+      const sp = await embedSplit(credential);
+      if (sp.found && bundle != null)
+        fail('credential: the credential carries its proof bundle (embedded); give it without a separate bundle, or give the plain credential with its bundle');
+      if (!sp.found && bundle == null)
+        fail('credential: this credential carries no embedded proof bundle (notary proof --embed); give its proof bundle too');
+      subject = { hash: sp.hash, hashing: sp.hashing };
+      result.embedded = sp.found;
+      if (sp.found) result.bundle = sp.bundle;
+    } else {
+      subject = subjectFromHex(hash);
+    }
+    if (bundle != null) result.bundle = parseBundle(bundle);
     result.credentialHash = subject.hash;
     result.hashing = subject.hashing;
     result.checks = await verifyOffline(result.bundle, subject);

@@ -4,7 +4,9 @@
 # kernel picks it, so no race), then tests/js/web_browser.mjs drives Debian's
 # chromium with puppeteer-core (pinned in package-lock.json): the corpus
 # through verifyCredential() in the page, the UI path for VALID, INVALID,
-# UNKNOWN and a wrong file, the keyboard, the ledger endpoint field.
+# UNKNOWN and a wrong file, a credential with its bundle embedded dropped
+# alone, a verifier link (#bundle=, notary proof --link) with the credential
+# dropped and malformed links, the keyboard, the ledger endpoint field.
 # Screenshots go to a scratch folder; WEB_SCREENSHOTS=docs/img refreshes the
 # committed ones shown in README.md.
 # Ends with one line "N passed, N failed".
@@ -43,7 +45,11 @@ if [ -z "$line" ]; then
 else
     passed=$((passed + $(cut -d' ' -f1 <<<"$line"))); failed=$((failed + $(cut -d' ' -f3 <<<"$line")))
 fi
-for s in valid invalid unknown wrong-file; do
+# The verifier link's fragment (#bundle=...) never reaches the server: its
+# request log shows the page's paths without it.
+check "the server log shows requests" grep -q 'GET / ' "$tmp/serve.log"
+check "no request to the server carries the bundle of a link" bash -c "! grep -q 'bundle=' '$tmp/serve.log'"
+for s in valid invalid unknown wrong-file link; do
     check "screenshot of the $s state" test -s "$shots/web-$s.png"
 done
 finish

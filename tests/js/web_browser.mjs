@@ -51,13 +51,14 @@ try {
     const d = path.join(casesDir, name);
     const want = JSON.parse(fs.readFileSync(path.join(d, 'expected.json'), 'utf8'));
     const hashFile = path.join(d, 'hash');
-    const input = { bundle: fs.readFileSync(path.join(d, 'bundle.json')).toString('base64') };
+    const bf = path.join(d, 'bundle.json'); // absent: the credential carries its bundle
+    const input = fs.existsSync(bf) ? { bundle: fs.readFileSync(bf).toString('base64') } : {};
     if (fs.existsSync(hashFile)) input.hash = fs.readFileSync(hashFile, 'utf8').trim();
     else input.credential = fs.readFileSync(path.join(d, 'credential')).toString('base64');
     const got = await page.evaluate(async (inp) => {
       const { verifyCredential } = await import('./verify.js');
       const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-      const arg = { bundle: b64(inp.bundle) };
+      const arg = inp.bundle !== undefined ? { bundle: b64(inp.bundle) } : {};
       if (inp.hash !== undefined) arg.hash = inp.hash;
       else arg.credential = b64(inp.credential);
       const r = await verifyCredential(arg);
@@ -127,6 +128,77 @@ try {
     document.getElementById('bundle-name').textContent, document.getElementById('credential-name').textContent]);
   check(dropped[0] === 'VALID' && /diploma\.proof\.json/.test(dropped[1]) && /diploma\.json/.test(dropped[2]),
     'drop: both files dropped together are told apart and read VALID', dropped.join(' / '));
+
+  // ---- a credential that carries its bundle, dropped alone ----
+  async function dropFiles(files) {
+    await page.evaluate(async (fs_) => {
+      const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      for (const [name, data] of fs_) dt.items.add(new File([b64(data)], name, { type: 'application/json' }));
+      document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, files.map(([n, f]) => [n, fs.readFileSync(f).toString('base64')]));
+    await page.waitForFunction(() => !document.getElementById('result').hidden, { timeout: 10000 });
+    return page.evaluate(() => ({ status: document.getElementById('status').textContent,
+      error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
+      rows: [...document.querySelectorAll('#checks tbody tr')].map((tr) => [tr.dataset.check, tr.dataset.outcome]) }));
+  }
+  const openPage = async (url) => {
+    await page.goto('about:blank'); // a fresh document, not a same-document fragment change
+    await page.goto(url, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('html[data-ready=true]');
+  };
+  await openPage(base + '/');
+  let r = await dropFiles([['diploma.embedded.json', path.join(casesDir, 'valid-embedded-notary-demo', 'credential')]]);
+  check(r.status === 'VALID' && JSON.stringify(r.rows) === JSON.stringify(rowsOf('valid-embedded-notary-demo')),
+    'drop: the demo credential with its bundle embedded, dropped alone, reads VALID with the CLI\'s checks', JSON.stringify(r));
+  await openPage(base + '/');
+  r = await dropFiles([['diploma.embedded.json', path.join(casesDir, 'invalid-embedded-tampered', 'credential')]]);
+  check(r.status === 'INVALID', 'drop: an edited embedded credential reads INVALID', r.status);
+  await openPage(base + '/');
+  r = await dropFiles([['diploma.embedded.json', path.join(casesDir, 'valid-embedded', 'credential')], ['x.proof.json', path.join(casesDir, 'valid-vc', 'bundle.json')]]);
+  check(/ERROR/.test(r.status) && /carries its proof bundle/.test(r.error), 'drop: an embedded credential with a separate bundle is refused, as by the CLI', `${r.status} / ${r.error}`);
+
+  // ---- a verifier link: the bundle in the fragment (notary proof --link) ----
+  const link = process.env.WEB_LINK_FRAGMENT ||
+    '#bundle=' + Buffer.from(JSON.stringify(JSON.parse(fs.readFileSync(path.join(casesDir, 'valid-notary-demo', 'bundle.json'))))).toString('base64url');
+  const seen = [];
+  const onReq = (q) => seen.push(q.url());
+  page.on('request', onReq);
+  await openPage(base + '/' + link);
+  page.off('request', onReq);
+  // (the server's own log is checked too, by web_browser.sh)
+  check(seen.slice(1).every((u) => !u.includes('bundle=')), 'link: no request the page makes carries the bundle', seen.join(' '));
+  const note = await page.$eval('#link-note', (e) => (e.hidden ? '' : e.textContent));
+  const bname = await page.$eval('#bundle-name', (e) => e.textContent);
+  check(/drop or choose the credential/.test(note) && /from the link/.test(bname), 'link: the page pre-fills the bundle and asks for the credential', `${note} / ${bname}`);
+  r = await dropFiles([['diploma.json', path.join(casesDir, 'valid-notary-demo', 'credential')]]);
+  check(r.status === 'VALID', `link: ${process.env.WEB_LINK_FRAGMENT ? 'a link made by notary proof --link' : 'a link'} plus the dropped credential reads VALID`, JSON.stringify(r));
+  if (shots) await page.screenshot({ path: path.join(shots, 'web-link.png'), fullPage: true });
+  await openPage(base + '/');
+  r = await dropFiles([['diploma.json', path.join(casesDir, 'valid-notary-demo', 'credential')]]);
+  check(/ERROR/.test(r.status) && /no embedded proof bundle/.test(r.error), 'drop: a plain credential alone asks for its bundle', `${r.status} / ${r.error}`);
+  for (const [frag, why, re] of [
+    [link + '=', 'padding', /not base64url/], [link.slice(0, -7), 'truncated', /link: bundle: /], ['#bundle=Zm9v!', 'bad character', /not base64url/],
+    ['#proof=abc', 'another key', /bundle=<base64url>/], ['#bundle=' + Buffer.from('{"type":"x"}').toString('base64url'), 'not a bundle', /link: bundle: type is/]]) {
+    await openPage(base + '/' + frag);
+    const e = await page.evaluate(() => [document.getElementById('status').textContent, document.getElementById('error').textContent, document.getElementById('result').hidden]);
+    check(!e[2] && /ERROR/.test(e[0]) && re.test(e[1]) && /link is damaged/.test(e[1]), `link: a malformed fragment (${why}) gives a clear error, no verdict`, e.join(' / '));
+  }
+  { // a bundle of a hash given directly: no verdict from the link alone (§8); the visitor types the hash
+    const hb = JSON.stringify(JSON.parse(fs.readFileSync(path.join(casesDir, 'valid-given', 'bundle.json'))));
+    await openPage(base + '/#bundle=' + Buffer.from(hb).toString('base64url'));
+    const before = await page.evaluate(() => [document.getElementById('result').hidden, document.getElementById('hash').value,
+      document.getElementById('link-note').textContent]);
+    check(before[0] && before[1] === '' && /Type or paste the hash/.test(before[2]),
+      'link: a hash-only ("given") bundle gives no verdict until the visitor types the hash', before.join(' / '));
+    const given = JSON.parse(hb).credential.hash;
+    await page.click('#hash');
+    await page.keyboard.type(given);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.getElementById('result').hidden, { timeout: 10000 });
+    const st2 = await page.evaluate(() => document.getElementById('status').textContent + ' ' + document.getElementById('error').textContent);
+    check(/^VALID/.test(st2), 'link: ... and with the typed hash it is VALID', st2);
+  }
 
   // ---- keyboard: type a hash, press Enter ----
   await page.goto(base + '/', { waitUntil: 'networkidle0' });
