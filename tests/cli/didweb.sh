@@ -136,7 +136,7 @@ check "the address is EIP-55 mixed case" grep -q '[A-F]' <<<"$ACCT"
 expect_exit 2 "a domain with a scheme is refused" "$NOTARY" identity did-web --domain https://uni.test
 has "says without a scheme" "without a scheme"
 expect_exit 2 "an IP address is refused" "$NOTARY" identity did-web --domain 127.0.0.1
-expect_exit 2 "a '..' segment is refused" "$NOTARY" identity did-web --domain uni.test/a/../b
+expect_exit 2 "a '..' segment is refused" "$NOTARY" identity did-web --domain uni.test/a/../b  # path-scan: test input
 expect_exit 2 "--domain is required" "$NOTARY" identity did-web
 
 # --- INVALID: the document does not establish the issuer ------------------------------

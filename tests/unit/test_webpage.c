@@ -48,7 +48,8 @@ TEST(the_embedded_bytes_are_web_s)
 
 TEST(names_are_matched_exactly)
 {
-    static const char *const refused[] = {"",           "..",          "../index.html",
+    /* hostile names, not paths this test opens */
+    static const char *const refused[] = {"", "..", "../index.html", /* path-scan: test input */
                                           "./app.js",   "/app.js",     "app.js/",
                                           "APP.JS",     "app.js ",     "app",
                                           "index.html/..", "web/app.js", "%2e%2e"};
