@@ -137,11 +137,7 @@ grep -q '"leader_acquired"' "$tmp/serve.B.log" && ok "takeover logged (leader_ac
 
 # Wait until everything acknowledged is closed and anchored.
 done_=
-for _ in $(seq 1 300); do
-    left=$(psqlq "SELECT count(*) FROM batches WHERE kind = 0 AND (state IN (1, 2) OR (state = 0 AND size > 0))")
-    [ "$left" = 0 ] && { done_=1; break; }
-    sleep 0.2
-done
+pg_wait_anchored "$DB" 300 0.2 && done_=1
 [ -n "$done_" ] && ok "the new leader closed and anchored every batch" || fail "batches left: $(psqlq 'SELECT seq, state, size FROM batches WHERE kind = 0 ORDER BY seq')"
 [ "$(psqlq "SELECT count(*) FROM batches WHERE kind = 0 AND state = 4")" = 0 ] && ok "no batch failed" || fail "failed batches"
 kill -TERM "$PID_B"; wait "$PID_B"; rc=$?

@@ -165,11 +165,7 @@ read -r _ nacked _ nstored _ nmiss _ ntwice < "$tmp/store.out"
 
 # The scheduler recovered too: everything closed gets anchored, nothing failed.
 done_=
-for _ in $(seq 1 300); do
-    left=$(psqlq "SELECT count(*) FROM batches WHERE kind = 0 AND (state IN (1, 2) OR (state = 0 AND size > 0))")
-    [ "$left" = 0 ] && { done_=1; break; }
-    sleep 0.1
-done
+pg_wait_anchored "$DB" 300 0.1 && done_=1
 nanch=$(psqlq "SELECT count(*) FROM batches WHERE kind = 0 AND state = 3")
 [ -n "$done_" ] && [ "$nanch" -ge 3 ] && ok "after the restarts every batch was closed and anchored ($nanch batches)" \
     || fail "batches: $(psqlq 'SELECT seq, state, size, last_error FROM batches WHERE kind = 0 ORDER BY seq')"

@@ -106,3 +106,18 @@ pg_stop() {
     [ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
     PG_PID=; PG_DIR=
 }
+
+# pg_wait_anchored DB TRIES PAUSE: wait until store DB (a postgresql:// URL)
+# holds no issuance batch that is closed, sent, or open with credentials in
+# it — every acknowledged hash closed and anchored; checks TRIES times, PAUSE
+# seconds apart. Status 0 when it got there.
+pg_wait_anchored() {
+    local db=$1 tries=$2 pause=$3 left _
+    for _ in $(seq 1 "$tries"); do
+        left=$(psql -X -q -At -v ON_ERROR_STOP=1 "$db" -c \
+            "SELECT count(*) FROM batches WHERE kind = 0 AND (state IN (1, 2) OR (state = 0 AND size > 0))")
+        [ "$left" = 0 ] && return 0
+        sleep "$pause"
+    done
+    return 1
+}
