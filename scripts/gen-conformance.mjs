@@ -268,6 +268,12 @@ for (const [name, text] of Object.entries(badCreds))
   add(`error-credential-${name}`, { credential: Buffer.from(text), bundle: valid }, `malformed credential: ${name}`);
 add('error-credential-invalid-utf8', { credential: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]), bundle: valid }, 'UTF-8-encoded surrogate in a JSON string');
 add('error-hash-short', { hash: 'abc', bundle: valid }, '--hash of 3 digits');
+// Names every JavaScript object inherits are not hashing words either (a
+// lookup with `in` would take them; the C parser knows three words only).
+for (const word of ['constructor', '__proto__', 'toString'])
+  add(`error-bundle-hashing-inherited-${word.replace(/_/g, '')}`,
+    { hash: vcH.hash, bundle: { ...valid, credential: { hash: vcH.hash, hashing: word } } },
+    `typed hash, bundle hashing "${word}" (a name JS objects inherit)`);
 add('error-hash-nonhex', { hash: 'g'.repeat(64), bundle: valid }, '--hash not hex');
 
 function reorder(o) {

@@ -507,7 +507,7 @@ function parseDoc(top) {
   onlyKnown(c, 'credential', ['hash', 'hashing']);
   const credential = { hash: hexField(c, 'credential', 'hash', false, 32) };
   credential.hashing = get(c, 'credential', 'hashing', 'str').s;
-  if (!(credential.hashing in HASHING_WORDS))
+  if (typeof credential.hashing !== 'string' || !Object.hasOwn(HASHING_WORDS, credential.hashing))
     fail(`credential.hashing: unknown credential hashing "${printable(credential.hashing)}": expected jcs-sha256, sha256 or given`);
 
   const b = get(top, '', 'batch', 'obj');
