@@ -98,8 +98,7 @@ static const char *const MIGRATIONS[] = {
     "COMMENT ON TABLE credentials IS 'one row per hash; id = batch first_id + leaf index';",
     /* 6: each issuance batch's subtree roots, written with its root
      * (sqlite_schema.c migration 6) */
-    "ALTER TABLE batches ADD COLUMN sub_shift INTEGER;"
-    "ALTER TABLE batches ADD COLUMN subroots BYTEA;",
+    "ALTER TABLE batches ADD COLUMN sub_shift INTEGER, ADD COLUMN subroots BYTEA;",
 };
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
               "a migration added to one engine must be added to the other");

@@ -101,8 +101,8 @@ static const char *const MIGRATIONS[] = {
      * proof reads one subtree's leaves instead of rebuilding the tree
      * (notary/issuance/levels.h). NULL for a batch closed before: they are
      * computed once from its leaves when a proof first needs them. */
-    "ALTER TABLE batches ADD COLUMN sub_shift INTEGER;"
-    "ALTER TABLE batches ADD COLUMN subroots BLOB;",
+    ("ALTER TABLE batches ADD COLUMN sub_shift INTEGER;"
+     "ALTER TABLE batches ADD COLUMN subroots BLOB;"),
 };
 
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
