@@ -44,7 +44,8 @@ LDFLAGS_ALL = $(LDSAN) $(LDFLAGS)
 
 # External libraries each part needs (Debian packages in scripts/setup.sh).
 LIBS_CORE     = -ljansson -lnettle -lcrypto -lpthread -lm
-LIBS_ANCHOR   = -lsecp256k1 -lcurl $(LIBS_CORE)
+# libcurl is not linked: anchor/net.c loads it on first network use (dlopen).
+LIBS_ANCHOR   = -lsecp256k1 -ldl $(LIBS_CORE)
 LIBS_NOTARY   = -lsqlite3 -lpq -lmicrohttpd -lqrencode -lpng $(LIBS_ANCHOR)
 LIBS_VERIFIER = $(LIBS_ANCHOR)
 

@@ -30,6 +30,7 @@
 
 #include "core/bytes.h"
 #include "core/json.h"
+#include "anchor/rpc_memo.h"
 
 struct rpc_client {
     CURL *h;
@@ -54,6 +55,7 @@ struct rpc_client {
     bool over_limit;
     struct buf canned; /* rpc_set_response_for_test(): answer from here, not the network */
     bool use_canned;
+    struct rpc_memo *memo; /* rpc_options.memo: read-only answers shared for a run */
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -315,6 +317,7 @@ err_code rpc_client_new(const struct rpc_options *opt, struct rpc_client **out, 
     c->jitter = opt->jitter ? opt->jitter : real_jitter;
     c->hook_ctx = opt->hook_ctx;
     c->deadline_ms = opt->deadline_ms;
+    c->memo = opt->memo;
     c->next_id = 1;
 
     err_code rc = parse_url(c, opt->url, e);
@@ -737,8 +740,8 @@ static uint64_t backoff_cap(const struct rpc_client *c, unsigned retry_index)
     return cap < c->max_delay_ms ? cap : c->max_delay_ms;
 }
 
-err_code rpc_call_ex(struct rpc_client *c, const char *method, json_t *params,
-                     const struct rpc_call_opts *opts, json_t **result, struct err *e)
+static err_code call_node(struct rpc_client *c, const char *method, json_t *params,
+                          const struct rpc_call_opts *opts, json_t **result, struct err *e)
 {
     *result = NULL;
     last_reset(c);
@@ -840,6 +843,26 @@ err_code rpc_call_ex(struct rpc_client *c, const char *method, json_t *params,
         break;
     }
     return finish(c, rc, e);
+}
+
+/* With a memo, a read-only question is asked once per run (rpc_memo.h). */
+err_code rpc_call_ex(struct rpc_client *c, const char *method, json_t *params,
+                     const struct rpc_call_opts *opts, json_t **result, struct err *e)
+{
+    char *key = c->memo && !c->use_canned && params && method && rpc_memo_cacheable(method)
+                    ? rpc_memo_key(c->url, method, params) : NULL;
+    if (!key)
+        return call_node(c, method, params, opts, result, e);
+    if (rpc_memo_begin(c->memo, key, result)) {
+        last_reset(c);
+        json_decref(params);
+        free(key);
+        return E_OK;
+    }
+    err_code rc = call_node(c, method, params, opts, result, e);
+    rpc_memo_end(c->memo, key, rc ? NULL : *result);
+    free(key);
+    return rc;
 }
 
 err_code rpc_call(struct rpc_client *c, const char *method, json_t *params, json_t **result,

@@ -83,6 +83,9 @@ struct rpc_options {
      * what is left; a call started after it, or whose next retry would end
      * after it, fails E_NETWORK saying the time limit ran out. 0 = none. */
     uint64_t deadline_ms;
+    /* Answers of read-only calls shared for a run (anchor/rpc_memo.h), or
+     * NULL. Not owned: it must outlive the client. */
+    struct rpc_memo *memo;
     /* Test hooks (NULL = real ones). sleep_ms is called for every backoff
      * wait; jitter returns a value in [0, cap_ms] (default: uniform random). */
     void (*sleep_ms)(void *ctx, uint64_t ms);

@@ -17,7 +17,9 @@
 #include "core/fileio.h"
 #include "verifier/audit.h"
 #include "verifier/online.h"
+#include "verifier/batch.h"
 #include "verifier/revocation.h"
+#include "verifier/run.h"
 #include "verifier/verify.h"
 
 #define EXIT_USAGE 2
@@ -43,6 +45,7 @@ static const char VERIFY_USAGE[] =
     "                       [--issuer ADDR|DID | --trusted-issuers FILE] [--confirmations N] [--json]\n"
     "       verifier verify (CREDENTIAL | --hash HEX) --proof BUNDLE --offline [--json]\n"
     "       verifier verify CREDENTIAL (--rpc URL [...] | --offline)   (bundle embedded)\n"
+    "       verifier verify --batch DIR|LIST|- (--rpc URL [...] | --offline) [--jobs N]\n"
     "\n"
     "Check that CREDENTIAL (a file; '-' reads stdin) is the credential that the proof\n"
     "bundle BUNDLE proves: its hash equals the bundle's credential hash, and that hash\n"
@@ -95,6 +98,17 @@ static const char VERIFY_USAGE[] =
     "                      status is UNKNOWN\n"
     "      --offline       check only the bundle's own proof, not the ledger: the root\n"
     "                      is then only as trustworthy as the bundle\n"
+    "      --batch DIR|LIST|-  verify many credentials in one run: DIR holds credentials\n"
+    "                      (NAME with NAME.proof.json, or embedded); LIST (or '-',\n"
+    "                      stdin) has one entry a line: {\"credential\": PATH, \"proof\":\n"
+    "                      PATH}, {\"hash\": HEX, \"proof\": PATH}, PATH (embedded) or\n"
+    "                      PATH<TAB>BUNDLE. Each verdict is the one a single verify\n"
+    "                      gives; ledger answers are shared for the run. Prints one\n"
+    "                      --json object a line (plus \"input\"), counts per status on\n"
+    "                      stderr; exit: any INVALID 1, else any ERROR 2, else any\n"
+    "                      UNKNOWN 3, else any REVOKED 4, else 0 (none: 2)\n"
+    "      --jobs N        --batch: verifications (ledger requests) at a time (1-64,\n"
+    "                      default 8; 1 with did:web issuers); --timeout is per entry\n"
     "      --json          print the result as JSON: {status, ledgerChecked,\n"
     "                      credentialHash, hashing, checks[{name, ok, outcome, detail}],\n"
     "                      error}\n"
@@ -171,7 +185,7 @@ static int cmd_verify(int argc, char **argv)
 {
     enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON, OPT_ISSUER, OPT_TRUSTED, OPT_CONF,
            OPT_TIMEOUT, OPT_CONTRACT, OPT_TSCODE, OPT_REVOCATIONS, OPT_LOGWIN, OPT_CAFILE,
-           OPT_RESOLVE };
+           OPT_RESOLVE, OPT_BATCH, OPT_JOBS };
     static const struct option opts[] = {
         {"proof", required_argument, NULL, 'p'}, {"hash", required_argument, NULL, OPT_HASH},
         {"offline", no_argument, NULL, OPT_OFFLINE}, {"rpc", required_argument, NULL, OPT_RPC},
@@ -186,6 +200,8 @@ static int cmd_verify(int argc, char **argv)
         {"timestamp-code", no_argument, NULL, OPT_TSCODE},
         {"ca-file", required_argument, NULL, OPT_CAFILE},
         {"resolve", required_argument, NULL, OPT_RESOLVE},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"jobs", required_argument, NULL, OPT_JOBS},
         {NULL, 0, NULL, 0},
     };
     const char *proof = NULL, *hash = NULL, *rpc = NULL, *trusted_file = NULL;
@@ -197,8 +213,8 @@ static int cmd_verify(int argc, char **argv)
     static struct addr20 contracts[VERIFY_MAX_TRUSTED];
     size_t n_contracts = 0;
     bool timestamp_code = false;
-    const char *revocations = NULL;
-    unsigned long long confirmations = 1, timeout_s = 30, log_window = 0;
+    const char *revocations = NULL, *batch = NULL;
+    unsigned long long confirmations = 1, timeout_s = 30, log_window = 0, jobs = 8;
     struct err ae = {0};
     int c;
     optind = 1;
@@ -261,6 +277,13 @@ static int cmd_verify(int argc, char **argv)
                 return usage_error("--log-window %s: give a number of blocks from 1 to 1000000",
                                    optarg);
             break;
+        case OPT_BATCH:
+            batch = optarg;
+            break;
+        case OPT_JOBS:
+            if (!number_in(optarg, 1, VERIFY_BATCH_MAX_JOBS, &jobs))
+                return usage_error("--jobs %s: give a number from 1 to 64", optarg);
+            break;
         case OPT_TIMEOUT:
             if (!number_in(optarg, 1, 600, &timeout_s))
                 return usage_error("--timeout %s: give seconds from 1 to 600", optarg);
@@ -271,13 +294,16 @@ static int cmd_verify(int argc, char **argv)
         }
     }
     const char *credential = optind < argc ? argv[optind] : NULL;
+    if (batch && (credential || hash || proof))
+        return usage_error("%s--batch names every credential and bundle: give no CREDENTIAL, "
+                           "--hash or --proof with it", "");
     if (optind + 1 < argc)
         return usage_error("unexpected argument '%s': give one credential", argv[optind + 1]);
-    if (!credential && !hash)
+    if (!credential && !hash && !batch)
         return usage_error("%sgive a CREDENTIAL file or --hash HEX", "");
     if (credential && hash)
         return usage_error("%sgive either a CREDENTIAL file or --hash HEX, not both", "");
-    if (!proof && !credential)
+    if (!proof && !credential && !batch)
         return usage_error("%s--proof BUNDLE is required with --hash", "");
     if (!offline && !rpc)
         return usage_error("%sonline verification needs --rpc URL (a ledger JSON-RPC endpoint); "
@@ -296,10 +322,11 @@ static int cmd_verify(int argc, char **argv)
     /* Standard input can be read once: two inputs from '-' would give the
      * second one nothing (and a confusing "empty document" error). */
     {
-        const char *names[] = {"CREDENTIAL", "--proof", "--trusted-issuers", "--revocations"};
-        const char *vals[] = {credential, proof, trusted_file, revocations};
+        const char *names[] = {"CREDENTIAL", "--proof", "--trusted-issuers", "--revocations",
+                               "--batch"};
+        const char *vals[] = {credential, proof, trusted_file, revocations, batch};
         const char *first = NULL;
-        for (size_t i = 0; i < 4; i++) {
+        for (size_t i = 0; i < 5; i++) {
             if (!vals[i] || strcmp(vals[i], "-") != 0)
                 continue;
             if (first) {
@@ -319,73 +346,22 @@ static int cmd_verify(int argc, char **argv)
     if (ca_file && !*ca_file)
         ca_file = NULL;
 
-    static struct verify_result r;
-    static struct bundle b;
-    struct err e = {0};
-    struct verify_subject s;
-    verify_result_init(&r);
+    const struct verify_run_opts ro = {.rpc_url = rpc, .trusted = &trusted, .ca_file = ca_file,
+                                       .resolve = resolve, .n_resolve = n_resolve,
+                                       .contracts = contracts, .n_contracts = n_contracts,
+                                       .timestamp_code = timestamp_code,
+                                       .revocations = revocations,
+                                       .confirmations = confirmations, .log_window = log_window,
+                                       .timeout_s = (unsigned)timeout_s};
+    if (batch)
+        return verify_batch_main(batch, &ro, (unsigned)jobs);
     /* Input errors (exit 2) are reported in the chosen format too, so a
      * script reading --json always gets a JSON document. */
-    /* A credential file may carry its bundle (docs/proof-format.md §7): then
-     * the subject is the document without it, and --proof would be a second
-     * bundle for the same credential. */
-    static struct embed_split sp;
-    err_code rc = credential ? embed_split_file(credential, &sp, &e)
-                             : verify_subject_from_hex(hash, &s, &e);
-    if (!rc && credential) {
-        if (sp.found && proof)
-            return usage_error("%s: the credential carries its proof bundle (embedded); give "
-                               "it without --proof, or give the plain credential with --proof",
-                               credential);
-        if (!sp.found && !proof)
-            return usage_error("--proof BUNDLE is required: %s carries no embedded proof "
-                               "bundle (notary proof --embed)",
-                               credential);
-        s.hash = sp.hash;
-        s.hashing = sp.hashing;
-    }
-    else if (rc && hash)
-        err_prefix(&e, "--hash");
-    if (!rc && proof)
-        rc = bundle_read_file(proof, &b, &e);
-    else if (!rc)
-        b = sp.bundle;
-    if (rc) {
-        verify_result_set_error(&r, &e);
-        return finish(&r, NULL, json);
-    }
-    verify_offline(&b, &s, &r);
-    if (rpc) {
-        /* --timeout bounds the whole online verification: one deadline
-         * shared by every JSON-RPC call, retry and the log copy's fetch. */
-        uint64_t deadline = rpc_now_ms() + timeout_s * 1000;
-        unsigned per_request_ms = (unsigned)(timeout_s < 10 ? timeout_s : 10) * 1000;
-        const struct did_web_opts dw = {.timeout_ms = per_request_ms,
-                                        .deadline_ms = deadline,
-                                        .ca_file = ca_file,
-                                        .resolve = resolve,
-                                        .n_resolve = n_resolve};
-        struct verify_online_opts o = {.rpc_url = rpc,
-                                       .contracts = contracts,
-                                       .n_contracts = n_contracts,
-                                       .require_timestamp_code = timestamp_code,
-                                       .trusted = &trusted,
-                                       .did = &dw,
-                                       .confirmations = confirmations,
-                                       .timeout_ms = per_request_ms,
-                                       .max_attempts = 3,
-                                       .deadline_ms = deadline};
-        verify_online(&b, &o, &r);
-        struct vrev_opts ro = {.rpc_url = rpc,
-                                     .source = revocations,
-                                     .confirmations = confirmations,
-                                     .window = log_window,
-                                     .timeout_ms = per_request_ms,
-                                     .max_attempts = 3,
-                                     .deadline_ms = deadline};
-        verify_revocation(&b, &ro, &r);
-    }
-    return finish(&r, &b, json);
+    static struct verify_work w;
+    const struct verify_input in = {.credential = credential, .hash = hash, .proof = proof};
+    if (verify_run_one(&ro, &in, &w) == VRUN_USAGE)
+        return usage_error("%s", w.r.error.msg);
+    return finish(&w.r, w.r.status == VERIFY_ERROR ? NULL : &w.b, json);
 }
 
 /* ---- audit (issue 5) ------------------------------------------------------ */

@@ -50,7 +50,7 @@ static bool begin(const struct bundle *b, const struct verify_online_opts *opt,
     verify_issuer_check(a, verb, opt->trusted, opt->did ? opt->did : &dw0, r);
     struct rpc_options ro = {.url = opt->rpc_url, .bearer_token = opt->bearer_token,
                              .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts,
-                             .deadline_ms = opt->deadline_ms};
+                             .deadline_ms = opt->deadline_ms, .memo = opt->memo};
     err_code rc = evm_connect(&ro, 0, l, &e);
     if (rc) {
         if (rc == E_INVALID)

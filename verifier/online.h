@@ -78,6 +78,8 @@ struct verify_online_opts {
     unsigned timeout_ms;                /* per request (0 = default) */
     unsigned max_attempts;              /* per request (0 = default) */
     uint64_t deadline_ms;               /* rpc_options.deadline_ms for every call (0 = none) */
+    struct rpc_memo *memo;              /* rpc_options.memo: ledger answers shared for a run
+                                           (verify --batch; NULL = none) */
 };
 
 /* Run the ledger checks of `b` (already checked offline into *r), for its

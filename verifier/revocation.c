@@ -130,7 +130,7 @@ static bool count_checkpoints(struct revcheck *x)
     struct err e = {0};
     struct rpc_options ro = {.url = o->rpc_url, .bearer_token = o->bearer_token,
                              .timeout_ms = o->timeout_ms, .max_attempts = o->max_attempts,
-                             .deadline_ms = o->deadline_ms};
+                             .deadline_ms = o->deadline_ms, .memo = o->memo};
     err_code rc = vrev_ledger_open(&x->l, a->ledger, &ro, &a->contract, &a->issuer,
                                    o->confirmations, o->window, &e);
     if (!rc)

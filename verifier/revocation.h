@@ -64,6 +64,7 @@ struct vrev_opts {
     unsigned timeout_ms;       /* per request (0 = default) */
     unsigned max_attempts;     /* per request (0 = default) */
     uint64_t deadline_ms;      /* rpc_options.deadline_ms for every call and the log fetch (0 = none) */
+    struct rpc_memo *memo;     /* rpc_options.memo: ledger answers shared for a run (NULL = none) */
 };
 
 /*

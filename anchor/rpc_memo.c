@@ -1,0 +1,189 @@
+/* anchor/rpc_memo.c — see rpc_memo.h. A chained hash table under one mutex;
+ * answers are copied in and out under it (jansson values are not safe to
+ * share between threads). */
+#include "anchor/rpc_memo.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct memo_entry {
+    struct memo_entry *next;
+    char *key;
+    json_t *answer; /* NULL while its owner fetches it */
+};
+
+struct rpc_memo {
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    struct memo_entry **slot;
+    size_t nslot, n;
+    uint64_t hits, misses;
+};
+
+err_code rpc_memo_new(struct rpc_memo **out, struct err *e)
+{
+    *out = NULL;
+    struct rpc_memo *m = calloc(1, sizeof *m);
+    if (m)
+        m->slot = calloc(m->nslot = 1024, sizeof *m->slot);
+    if (!m || !m->slot) {
+        free(m);
+        return err_set(e, E_NOMEM, "out of memory for the ledger answers' memo");
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->done, NULL);
+    *out = m;
+    return E_OK;
+}
+
+void rpc_memo_free(struct rpc_memo *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nslot; i++)
+        for (struct memo_entry *x = m->slot[i], *nx; x; x = nx) {
+            nx = x->next;
+            json_decref(x->answer);
+            free(x->key);
+            free(x);
+        }
+    free(m->slot);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->done);
+    free(m);
+}
+
+void rpc_memo_stats(struct rpc_memo *m, uint64_t *hits, uint64_t *misses)
+{
+    pthread_mutex_lock(&m->lock);
+    *hits = m->hits;
+    *misses = m->misses;
+    pthread_mutex_unlock(&m->lock);
+}
+
+bool rpc_memo_cacheable(const char *method)
+{
+    static const char *const ro[] = {"eth_chainId", "eth_getCode", "eth_call",
+                                     "eth_getTransactionByHash", "eth_getTransactionReceipt",
+                                     "eth_getBlockByNumber", "eth_getBlockByHash",
+                                     "eth_blockNumber", "eth_getLogs"};
+    for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++)
+        if (strcmp(method, ro[i]) == 0)
+            return true;
+    return false;
+}
+
+char *rpc_memo_key(const char *url, const char *method, const json_t *params)
+{
+    char *p = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!p)
+        return NULL;
+    size_t lu = strlen(url), lm = strlen(method), lp = strlen(p);
+    char *k = malloc(lu + lm + lp + 3);
+    if (k) {
+        /* '\n' cannot occur in a URL we accept, a method name, or compact JSON */
+        memcpy(k, url, lu);
+        k[lu] = '\n';
+        memcpy(k + lu + 1, method, lm);
+        k[lu + 1 + lm] = '\n';
+        memcpy(k + lu + lm + 2, p, lp + 1);
+    }
+    free(p);
+    return k;
+}
+
+/* FNV-1a */
+static size_t slot_of(const struct rpc_memo *m, const char *key)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *s = (const unsigned char *)key; *s; s++)
+        h = (h ^ *s) * 1099511628211ull;
+    return (size_t)(h % m->nslot);
+}
+
+static struct memo_entry **find(struct rpc_memo *m, const char *key)
+{
+    struct memo_entry **pp = &m->slot[slot_of(m, key)];
+    while (*pp && strcmp((*pp)->key, key) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Double the table when it is full on average (under the lock). */
+static void grow(struct rpc_memo *m)
+{
+    if (m->n < m->nslot || m->nslot > (SIZE_MAX / sizeof *m->slot) / 2)
+        return;
+    size_t old = m->nslot;
+    struct memo_entry **ns = calloc(old * 2, sizeof *ns);
+    if (!ns)
+        return; /* longer chains, still correct */
+    struct memo_entry **os = m->slot;
+    m->slot = ns;
+    m->nslot = old * 2;
+    for (size_t i = 0; i < old; i++)
+        for (struct memo_entry *x = os[i], *nx; x; x = nx) {
+            nx = x->next;
+            struct memo_entry **pp = &m->slot[slot_of(m, x->key)];
+            x->next = *pp;
+            *pp = x;
+        }
+    free(os);
+}
+
+bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
+{
+    *result = NULL;
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+        struct memo_entry **pp = find(m, key);
+        if (*pp && (*pp)->answer) {
+            *result = json_deep_copy((*pp)->answer);
+            if (*result)
+                m->hits++;
+            pthread_mutex_unlock(&m->lock);
+            return *result != NULL;
+        }
+        if (*pp) { /* someone fetches it now */
+            pthread_cond_wait(&m->done, &m->lock);
+            continue;
+        }
+        struct memo_entry *x = calloc(1, sizeof *x);
+        if (x && !(x->key = strdup(key))) {
+            free(x);
+            x = NULL;
+        }
+        if (x) {
+            x->next = m->slot[slot_of(m, key)];
+            m->slot[slot_of(m, key)] = x;
+            m->n++;
+            grow(m);
+        }
+        /* without memory the question is asked unremembered: rpc_memo_end
+         * then finds no entry and only wakes the others */
+        m->misses++;
+        pthread_mutex_unlock(&m->lock);
+        return false;
+    }
+}
+
+void rpc_memo_end(struct rpc_memo *m, const char *key, const json_t *answer)
+{
+    pthread_mutex_lock(&m->lock);
+    struct memo_entry **pp = find(m, key);
+    if (*pp && !(*pp)->answer) {
+        json_t *copy = answer ? json_deep_copy(answer) : NULL;
+        if (copy)
+            (*pp)->answer = copy;
+        else { /* failed (or no memory): forget the question, the next asks again */
+            struct memo_entry *x = *pp;
+            *pp = x->next;
+            free(x->key);
+            free(x);
+            m->n--;
+        }
+    }
+    pthread_cond_broadcast(&m->done);
+    pthread_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,70 @@
+/*
+ * anchor/rpc_memo.h — answers of read-only JSON-RPC calls remembered for a
+ * run, shared by the clients (and threads) of one process: `verifier verify
+ * --batch` asks the ledger once for the facts many bundles of the same
+ * anchor share (chain id, contract code, transaction, receipt, record,
+ * block, confirmations' head, checkpoints), not once per bundle.
+ *
+ * The key is the whole request: the ledger URL, the method and its
+ * parameters (canonical JSON, keys sorted). Two requests share an answer
+ * only when they are the same question to the same node — a bundle's facts
+ * can never answer for another anchor (other contract, chain, root or
+ * transaction hash means other parameters, or another URL). Only successful
+ * answers are kept; a failure is asked again by the next caller. Only
+ * read-only methods are remembered (rpc_memo_cacheable); sending a
+ * transaction never goes through here.
+ *
+ * The ledger is read as of the first time each question was asked in the
+ * run: e.g. the head block for the confirmation depth is the one seen first,
+ * which can only make a depth smaller than a later look, never larger.
+ *
+ * Concurrency: one memo serves many threads. While one caller fetches an
+ * answer, others asking the same question wait for it (one request on the
+ * wire); if the fetch fails, the next waiter fetches in turn.
+ *
+ * Ownership: the creator frees the memo after every client that uses it
+ * (struct rpc_options.memo) is done.
+ */
+#ifndef ANCHOR_RPC_MEMO_H
+#define ANCHOR_RPC_MEMO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct rpc_memo;
+
+/* A new, empty memo. E_NOMEM. */
+err_code rpc_memo_new(struct rpc_memo **out, struct err *e) MUST_CHECK;
+
+/* Free the memo and every answer in it. NULL is fine. */
+void rpc_memo_free(struct rpc_memo *m);
+
+/* Counters: answers given from the memo, and questions sent to a node. */
+void rpc_memo_stats(struct rpc_memo *m, uint64_t *hits, uint64_t *misses);
+
+/* --- for anchor/rpc.c ------------------------------------------------------ */
+
+/* Is `method` one whose answer may be remembered (eth_chainId, eth_getCode,
+ * eth_call, eth_getTransactionByHash, eth_getTransactionReceipt,
+ * eth_getBlockByNumber, eth_getBlockByHash, eth_blockNumber, eth_getLogs)? */
+bool rpc_memo_cacheable(const char *method);
+
+/* The key of a request (malloc'd; NULL when out of memory: then do not use
+ * the memo for it). `params` is only read. */
+char *rpc_memo_key(const char *url, const char *method, const json_t *params);
+
+/* Look `key` up. True: *result is a new reference to a copy of the
+ * remembered answer (the caller json_decref()s it). False: the caller now
+ * owns the question — it must fetch the answer and call rpc_memo_end() with
+ * the same key exactly once, whatever happens (others asking wait). If
+ * *result cannot be copied (no memory), the caller owns the question too. */
+bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result);
+
+/* End an owned question: `answer` (only read; NULL = the fetch failed) is
+ * remembered (a copy), and waiters wake. */
+void rpc_memo_end(struct rpc_memo *m, const char *key, const json_t *answer);
+
+#endif

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tests/cli/verify_batch.sh — `verifier verify --batch` (issue 16 item 1) and
+# the verifier's lazy libcurl (item 6), against a local ganache started here:
+#   - a mixed batch (valid, embedded, given hash, tampered credential,
+#     pending, revoked, a transaction hash of another batch, a transaction
+#     that is not on this ledger, a missing bundle, a malformed line): every
+#     entry's verdict (status, checks, error) is the one `verifier verify
+#     --json` gives for it alone — with 1 worker and with 8;
+#   - output in input order, one JSON line each, naming its input;
+#   - ledger answers shared: far fewer questions than entries × calls;
+#   - exit status = the worst (INVALID 1 > ERROR 2 > UNKNOWN 3 > REVOKED 4 >
+#     VALID 0), an empty batch is 2, a directory works, usage errors are 2;
+#   - an offline verify loads no libcurl; an online one does.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/notary.sh
+notary_test_begin verify-batch
+h() { hash_of "$1"; }
+
+notary_ledger_start default
+notary_dir
+expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
+issuer=$DEV_ADDR_0
+mkdir -p "$d/c"
+for i in 0 1 2 3 4 5 6; do
+    printf '{"credentialSubject": {"name": "Holder %d"}, "type": ["VerifiableCredential"]}\n' "$i" > "$d/c/c$i.json"
+done
+"$NOTARY" submit --credential "$d/c/c0.json" --credential "$d/c/c1.json" --credential "$d/c/c2.json" \
+    --credential "$d/c/c3.json" "$(h given)" >/dev/null
+"$NOTARY" close >/dev/null
+"$NOTARY" submit --credential "$d/c/c4.json" --credential "$d/c/c5.json" >/dev/null
+"$NOTARY" close >/dev/null
+expect_exit 0 "anchor two batches" "$NOTARY" anchor --poll-ms 100
+"$NOTARY" submit --credential "$d/c/c6.json" >/dev/null
+"$NOTARY" close >/dev/null   # batch 2 stays pending
+for i in 0 1 2 3 4 5 6; do "$NOTARY" proof --credential "$d/c/c$i.json" > "$d/c/c$i.json.proof.json"; done
+"$NOTARY" proof "$(h given)" > "$d/given.proof.json"
+expect_exit 0 "embed c5" "$NOTARY" proof --credential "$d/c/c5.json" --embed --out "$d/c5.embedded.json"
+expect_exit 0 "revoke c1" "$NOTARY" revoke --credential "$d/c/c1.json" --reason fraud
+expect_exit 0 "checkpoint" "$NOTARY" checkpoint --poll-ms 100
+"$NOTARY" revocations export --out "$d/log.json" >/dev/null
+# tampered credential; bundle of batch 1 pointing at batch 0's transaction;
+# a transaction this ledger never saw
+sed 's/Holder 2/Holder 9/' "$d/c/c2.json" > "$d/c2-tampered.json"
+python3 - "$d/c/c0.json.proof.json" "$d/c/c4.json.proof.json" "$d/swapped.json" "$d/c/c3.json.proof.json" "$d/ghost.json" <<'PY'
+import json, sys
+b0, b4 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+b4["anchor"]["txHash"] = b0["anchor"]["txHash"]
+json.dump(b4, open(sys.argv[3], "w"))
+b3 = json.load(open(sys.argv[4]))
+b3["anchor"]["txHash"] = "0x" + "ab" * 32
+json.dump(b3, open(sys.argv[5], "w"))
+PY
+
+# the entries, as a list file: JSON Lines, plain paths, a comment, junk
+{
+    echo '# a mixed batch'
+    printf '{"credential": "%s", "proof": "%s"}\n' "$d/c/c0.json" "$d/c/c0.json.proof.json"
+    printf '%s\t%s\n' "$d/c/c1.json" "$d/c/c1.json.proof.json"
+    printf '{"hash": "%s", "proof": "%s"}\n' "$(h given)" "$d/given.proof.json"
+    printf '%s\t%s\n' "$d/c2-tampered.json" "$d/c/c2.json.proof.json"
+    printf '%s\n' "$d/c5.embedded.json"
+    printf '%s\t%s\n' "$d/c/c6.json" "$d/c/c6.json.proof.json"
+    printf '%s\t%s\n' "$d/c/c4.json" "$d/swapped.json"
+    printf '%s\t%s\n' "$d/c/c3.json" "$d/ghost.json"
+    printf '%s\t%s\n' "$d/c/c3.json" "$d/c/c3.json.proof.json"
+    printf '%s\t%s\n' "$d/c/c0.json" "$d/missing.json"
+    echo '{"credential": "x", "credential": "y"}'
+    echo '{"hash": "00"}'
+    printf '%s\t%s\n' "$d/c/c4.json" "$d/c/c4.json.proof.json"
+} > "$d/list.txt"
+n_entries=13
+OPTS=(--rpc "$LEDGER_URL" --issuer "$issuer" --revocations "$d/log.json")
+for jobs in 1 8; do
+    expect_exit 1 "--batch list, $jobs worker(s): the worst is INVALID" \
+        "$VERIFIER" verify --batch "$d/list.txt" "${OPTS[@]}" --jobs "$jobs"
+    printf '%s\n' "$LAST_OUT" > "$d/out$jobs.jsonl"
+    printf '%s\n' "$LAST_ERR" > "$d/err$jobs.txt"
+done
+[ "$(wc -l < "$d/out1.jsonl")" = $n_entries ] && ok "one line per entry" || fail "lines: $(wc -l < "$d/out1.jsonl")"
+cmp -s "$d/out1.jsonl" "$d/out8.jsonl" && ok "1 worker and 8 give the same lines, in input order" \
+    || fail "1 and 8 workers differ: $(diff "$d/out1.jsonl" "$d/out8.jsonl" | head -5)"
+
+# every entry alone, through the single path
+python3 - "$d/list.txt" "$d/out8.jsonl" "$VERIFIER" "${OPTS[@]}" <<'PY' > "$d/compare.txt"
+import json, subprocess, sys
+lst, out, verifier, opts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+lines = [json.loads(l) for l in open(out)]
+entries = []
+for no, raw in enumerate(open(lst), 1):
+    raw = raw.rstrip("\n")
+    if not raw or raw.startswith("#"):
+        continue
+    entries.append((no, raw))
+assert len(entries) == len(lines), (len(entries), len(lines))
+seen = set()
+for (no, raw), got in zip(entries, lines):
+    inp = got.pop("input")
+    assert inp.get("line") == no, (inp, no)
+    if raw.startswith("{"):
+        try:
+            e = json.loads(raw)
+        except ValueError:
+            e = None
+        if not e or ("proof" not in e) or ("credential" in e) == ("hash" in e):
+            ok = got["status"] == "ERROR" and got["error"]
+            print(("same" if ok else "DIFF"), no, "malformed entry ->", got["status"], got.get("error"))
+            continue
+        args = (["--hash", e["hash"]] if "hash" in e else [e["credential"]]) + ["--proof", e["proof"]]
+    else:
+        parts = raw.split("\t")
+        args = [parts[0]] + (["--proof", parts[1]] if len(parts) > 1 else [])
+    p = subprocess.run([verifier, "verify", *args, *opts, "--json"], capture_output=True, text=True)
+    alone = json.loads(p.stdout)
+    same = alone == got
+    print(("same" if same else "DIFF"), no, got["status"], "exit", p.returncode, "" if same else json.dumps([alone, got]))
+    seen.add(got["status"])
+print("statuses", " ".join(sorted(seen)))
+PY
+cat "$d/compare.txt" | sed 's/^/     /' | cut -c1-160
+grep -q DIFF "$d/compare.txt" && fail "a batch verdict differs from verify alone" \
+    || ok "every batch verdict is the one verify gives alone ($n_entries entries)"
+for s in VALID INVALID UNKNOWN REVOKED ERROR; do
+    grep -q "^statuses.* $s\( \|$\)" "$d/compare.txt" && ok "the set has $s" || fail "no $s in the set"
+done
+grep -q '"status":"INVALID"' <(sed -n 7p "$d/out8.jsonl") && ok "another batch's transaction hash: INVALID, the memo did not answer for it" \
+    || fail "swapped tx: $(sed -n 7p "$d/out8.jsonl" | cut -c1-200)"
+asked=$(sed -n 's/.*ledger: \([0-9]*\) questions asked, \([0-9]*\) answered.*/\1 \2/p' "$d/err8.txt")
+read -r q a <<<"$asked"
+[ -n "$q" ] && [ "$a" -gt "$q" ] && ok "ledger answers shared ($q asked, $a from the memo)" || fail "memo: $asked / $(cat "$d/err8.txt")"
+grep -q "VALID" "$d/err8.txt" && grep -q "exit 1" "$d/err8.txt" && ok "summary table on stderr" || fail "summary: $(cat "$d/err8.txt")"
+
+# the worst status decides the exit
+only() { sed -n "$1p" "$d/list.txt"; }
+only 2 > "$d/l-valid.txt"; only 2,3 > "$d/l-revoked.txt"; { only 2; only 7; } > "$d/l-pending.txt"; { only 2; only 11; } > "$d/l-error.txt"
+expect_exit 0 "all VALID: 0" "$VERIFIER" verify --batch "$d/l-valid.txt" "${OPTS[@]}"
+expect_exit 4 "VALID + REVOKED: 4" "$VERIFIER" verify --batch "$d/l-revoked.txt" "${OPTS[@]}"
+expect_exit 3 "VALID + pending: 3" "$VERIFIER" verify --batch "$d/l-pending.txt" "${OPTS[@]}"
+expect_exit 2 "VALID + a missing bundle: 2" "$VERIFIER" verify --batch "$d/l-error.txt" "${OPTS[@]}"
+: > "$d/empty.txt"
+expect_exit 2 "an empty batch is never VALID" "$VERIFIER" verify --batch "$d/empty.txt" "${OPTS[@]}"
+has "says there is nothing" "no entries"
+expect_exit 0 "JSON Lines on stdin" "$VERIFIER" verify --batch - "${OPTS[@]}" < "$d/l-valid.txt"
+expect_exit 2 "--batch with a CREDENTIAL is a usage error" "$VERIFIER" verify --batch "$d/l-valid.txt" "$d/c/c0.json" "${OPTS[@]}"
+expect_exit 2 "--jobs 0 is refused" "$VERIFIER" verify --batch "$d/l-valid.txt" --jobs 0 "${OPTS[@]}"
+expect_exit 2 "a missing list is an input error" "$VERIFIER" verify --batch "$d/nope.txt" "${OPTS[@]}"
+
+# a directory: NAME + NAME.proof.json, or an embedded credential
+mkdir -p "$d/dir"
+cp "$d/c/c0.json" "$d/c/c0.json.proof.json" "$d/c/c3.json" "$d/c/c3.json.proof.json" "$d/c5.embedded.json" "$d/dir/"
+expect_exit 0 "--batch DIR: pairs and an embedded credential, all VALID" "$VERIFIER" verify --batch "$d/dir" "${OPTS[@]}"
+[ "$(grep -c '"status":"VALID"' <<<"$LAST_OUT")" = 3 ] && ok "three entries from the directory" || fail "dir: $LAST_OUT"
+cp "$d/c/c4.json.proof.json" "$d/dir/orphan.json.proof.json"
+expect_exit 2 "a bundle without its credential is an ERROR entry" "$VERIFIER" verify --batch "$d/dir" "${OPTS[@]}"
+grep -q "without its credential" <<<"$LAST_OUT" && ok "says which bundle lacks its credential" || fail "orphan: $LAST_OUT"
+expect_exit 0 "offline batch" "$VERIFIER" verify --batch "$d/l-valid.txt" --offline
+
+# item 6: libcurl is loaded on first network use only
+if readelf -d "$VERIFIER" | grep -q 'libcurl'; then fail "the verifier links libcurl"; else ok "the verifier does not link libcurl"; fi
+LD_DEBUG=files "$VERIFIER" verify "$d/c/c0.json" --proof "$d/c/c0.json.proof.json" --offline >/dev/null 2>"$d/ld-off.txt"
+grep -q 'libcurl' "$d/ld-off.txt" && fail "an offline verify loaded libcurl" || ok "an offline verify loads no libcurl"
+LD_DEBUG=files "$VERIFIER" verify "$d/c/c0.json" --proof "$d/c/c0.json.proof.json" --rpc "$LEDGER_URL" --issuer "$issuer" >/dev/null 2>"$d/ld-on.txt"
+grep -q 'libcurl' "$d/ld-on.txt" && ok "an online verify loads libcurl" || fail "online verify did not load libcurl"
+finish
