@@ -371,6 +371,7 @@ static int cmd_verify(int argc, char **argv)
                                        .require_timestamp_code = timestamp_code,
                                        .trusted = &trusted,
                                        .did = &dw,
+                                       .claim = credential ? &sp.issuer : NULL,
                                        .confirmations = confirmations,
                                        .timeout_ms = per_request_ms,
                                        .max_attempts = 3,
