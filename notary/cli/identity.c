@@ -28,9 +28,9 @@ static const char IDENTITY_USAGE[] =
     "\n"
     "options:\n"
     "  --domain D   where the document is served: HOST, HOST:PORT, HOST/PATH...\n"
-    "  --name NAME  the issuer's name (e.g. "University of Helsinki"), written as a
-               service of type CredentialNotaryIssuer whose serviceEndpoint is
-               {"name": NAME}; verifiers show it ("issued by DID - NAME")\n"
+    "  --name NAME  the issuer's name (e.g. University of Helsinki), written as a\n"
+    "               service of type CredentialNotaryIssuer whose serviceEndpoint is\n"
+    "               {\"name\": NAME}; verifiers show it (issued by DID - NAME)\n"
     "  --out FILE   write the document to FILE instead of stdout\n"
     "\n"
     "exit status: 0 ok, 1 failed, 2 usage or input error.\n";
