@@ -151,6 +151,86 @@ static err_code read_account(const struct jfield *c, const char *where, const ch
     return E_OK;
 }
 
+/* A URI as DID Core's alsoKnownAs wants it, checked enough to show it as
+ * one: RFC 3986 scheme (ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")), ':',
+ * then at least one printable ASCII character and no space. */
+static bool is_uri(const char *s)
+{
+    size_t i = 0;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return false;
+    while (is_alnum(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+        i++;
+    if (s[i++] != ':' || !s[i])
+        return false;
+    for (; s[i]; i++)
+        if (s[i] <= 0x20 || s[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+/* Does a service's "type" (a string or an array of strings) name ours? */
+static bool is_name_service(const json_t *type)
+{
+    if (json_is_string(type))
+        return strcmp(json_string_value(type), DID_NAME_SERVICE_TYPE) == 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(type, i, t)
+    {
+        if (json_is_string(t) && strcmp(json_string_value(t), DID_NAME_SERVICE_TYPE) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The display name from the document's DID_NAME_SERVICE_TYPE service, if
+ * any (did.h). */
+static err_code read_name(const struct jfield *c, json_t *top, struct did_doc *out)
+{
+    json_t *svcs = json_object_get(top, "service"), *svc;
+    if (!svcs)
+        return E_OK;
+    err_code rc = jfield_is(c, svcs, "service", JSON_ARRAY);
+    if (rc)
+        return rc;
+    if (json_array_size(svcs) > DID_MAX_METHODS)
+        return jfield_fail(c, E_INVALID, "service has %zu entries, at most %d are read",
+                           json_array_size(svcs), DID_MAX_METHODS);
+    bool seen = false;
+    size_t i;
+    json_array_foreach(svcs, i, svc)
+    {
+        char where[40];
+        json_t *ep;
+        const char *name;
+        snprintf(where, sizeof where, "service[%zu]", i);
+        if ((rc = jfield_is(c, svc, where, JSON_OBJECT)))
+            return rc;
+        if (!is_name_service(json_object_get(svc, "type")))
+            continue;
+        if (seen)
+            return jfield_fail(c, E_INVALID, "%s: a second %s service (one name only)", where,
+                               DID_NAME_SERVICE_TYPE);
+        seen = true;
+        if ((rc = jfield_get(c, svc, where, "serviceEndpoint", JSON_OBJECT, &ep)))
+            return rc;
+        snprintf(where + strlen(where), sizeof where - strlen(where), ".serviceEndpoint");
+        if ((rc = jfield_string(c, ep, where, "name", &name)))
+            return rc;
+        size_t n = strlen(name);
+        bool ok = n > 0 && n < DID_NAME_MAX && n == json_string_length(json_object_get(ep, "name"));
+        for (size_t k = 0; ok && k < n; k++)
+            ok = (unsigned char)name[k] >= 0x20 && name[k] != 0x7f;
+        if (!ok)
+            return jfield_fail(c, E_INVALID,
+                               "%s.name must be 1..%d bytes of text without control characters",
+                               where, DID_NAME_MAX - 1);
+        jfield_printable(name, out->name, sizeof out->name);
+    }
+    return E_OK;
+}
+
 err_code did_doc_parse(const char *text, size_t len, const char *did, struct did_doc *out,
                        struct err *e)
 {
@@ -175,11 +255,19 @@ err_code did_doc_parse(const char *text, size_t len, const char *did, struct did
     if ((aka = json_object_get(top, "alsoKnownAs"))) {
         if ((rc = jfield_is(&c, aka, "alsoKnownAs", JSON_ARRAY)))
             goto done;
-        json_t *first = json_array_get(aka, 0);
-        if (first && json_is_string(first))
-            jfield_printable(json_string_value(first), out->also_known_as,
-                             sizeof out->also_known_as);
+        size_t k;
+        json_t *item;
+        json_array_foreach(aka, k, item)
+        {
+            if (json_is_string(item) && is_uri(json_string_value(item))) {
+                jfield_printable(json_string_value(item), out->also_known_as,
+                                 sizeof out->also_known_as);
+                break;
+            }
+        }
     }
+    if ((rc = read_name(&c, top, out)))
+        goto done;
     if (!json_object_get(top, "verificationMethod"))
         goto done; /* no accounts: the caller says what is missing */
     if ((rc = jfield_get(&c, top, "", "verificationMethod", JSON_ARRAY, &vms)))

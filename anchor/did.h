@@ -27,9 +27,18 @@
  *          "eip155:CHAIN:0xADDRESS" (CAIP-10; CHAIN a decimal chain id
  *          1..2^53 without leading zeros; a mixed-case ADDRESS must carry a
  *          valid EIP-55 checksum). A malformed entry of that type makes the
- *          whole document invalid; entries of other types are ignored. The
- *          first string of the optional "alsoKnownAs" is kept as a display
- *          name. Other members are ignored (DID documents are open).
+ *          whole document invalid; entries of other types are ignored.
+ *          The issuer's display name: the optional "service" (an array, at
+ *          most DID_MAX_METHODS entries, each an object) may hold one entry
+ *          whose "type" is, or is an array containing, DID_NAME_SERVICE_TYPE;
+ *          its "serviceEndpoint" must be an object with a string "name"
+ *          (1..DID_NAME_MAX - 1 bytes, no control character), else the
+ *          document is invalid; two such entries are invalid too. DID Core
+ *          §5.1.3 makes every "alsoKnownAs" item a URI, so it is never read
+ *          as a name: its first item that is a URI (RFC 3986 scheme ":" and
+ *          printable ASCII without spaces) is kept and shown as a URI; other
+ *          items are ignored. Other members are ignored (DID documents are
+ *          open).
  */
 #ifndef ANCHOR_DID_H
 #define ANCHOR_DID_H
@@ -46,6 +55,8 @@
 #define DID_DOC_MAX_BYTES (64 * 1024)  /* a DID document */
 #define DID_MAX_METHODS 32             /* verificationMethod entries */
 #define DID_ACCOUNT_TYPE "EcdsaSecp256k1RecoveryMethod2020"
+#define DID_NAME_SERVICE_TYPE "CredentialNotaryIssuer" /* the service naming the issuer */
+#define DID_NAME_MAX 128                               /* bytes of a name, with its NUL */
 
 /* One account a DID document lists. */
 struct did_account {
@@ -57,7 +68,9 @@ struct did_account {
 struct did_doc {
     size_t n_accounts;
     struct did_account accounts[DID_MAX_METHODS];
-    char also_known_as[128]; /* "" when absent; printable ASCII, cut with "..." */
+    char name[DID_NAME_MAX];  /* the DID_NAME_SERVICE_TYPE service's name, "" when absent;
+                                 printable ASCII (other bytes shown as '?') */
+    char also_known_as[128];  /* the first alsoKnownAs URI, "" when none; cut with "..." */
 };
 
 /* Is `s` spelled like a DID at all ("did:" + method)? Lets a caller choose

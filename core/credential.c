@@ -12,11 +12,14 @@
  */
 #include "core/credential.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/fileio.h"
 #include "core/hash.h"
 #include "core/jcs.h"
+#include "core/json.h"
 
 static const char *const g_names[] = {
     [CRED_HASH_JCS_SHA256] = "jcs-sha256",
@@ -114,4 +117,48 @@ err_code credential_hash_file(const char *path, enum credential_hashing *how, st
     if (rc)
         err_prefix(e, "%s", strcmp(path, "-") == 0 ? "<stdin>" : path);
     return rc;
+}
+
+void credential_issuer_read(const uint8_t *data, size_t len, struct credential_issuer *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t i = 0;
+    while (i < len && is_ws(data[i]))
+        i++;
+    if (i >= len || data[i] != '{')
+        return; /* not a JSON object: a raw file or an array names no issuer */
+    json_t *top = NULL;
+    struct err e = {0};
+    if (jstrict_parse((const char *)data, len, CREDENTIAL_MAX_BYTES, 0, &top, &e))
+        return;
+    json_t *iss = json_object_get(top, "issuer");
+    if (!iss) {
+        json_decref(top);
+        return; /* no issuer named */
+    }
+    if (json_is_object(iss))
+        iss = json_object_get(iss, "id");
+    const char *id = iss && json_is_string(iss) ? json_string_value(iss) : NULL;
+    size_t n = id ? json_string_length(iss) : 0;
+    if (!id) {
+        out->kind = CRED_ISSUER_UNUSABLE;
+        snprintf(out->why, sizeof out->why,
+                 "its \"issuer\" is neither a string nor an object with a string \"id\"");
+    } else if (n == 0 || n >= CREDENTIAL_ISSUER_MAX || strlen(id) != n) {
+        out->kind = CRED_ISSUER_UNUSABLE;
+        snprintf(out->why, sizeof out->why, "its issuer id is empty or longer than %d bytes",
+                 CREDENTIAL_ISSUER_MAX - 1);
+    } else {
+        bool printable = true;
+        for (size_t k = 0; k < n; k++)
+            printable = printable && (unsigned char)id[k] >= 0x20 && id[k] != 0x7f;
+        if (printable) {
+            out->kind = CRED_ISSUER_ID;
+            memcpy(out->id, id, n + 1);
+        } else {
+            out->kind = CRED_ISSUER_UNUSABLE;
+            snprintf(out->why, sizeof out->why, "its issuer id contains a control character");
+        }
+    }
+    json_decref(top);
 }

@@ -45,6 +45,33 @@ err_code credential_hashing_parse(const char *name, enum credential_hashing *out
 err_code credential_hash(const uint8_t *data, size_t len, enum credential_hashing *how,
                          struct hash32 *out, struct err *e) MUST_CHECK;
 
+/* The issuer a JSON credential names (W3C VC Data Model 1.1 and 2.0: the
+ * top-level member "issuer", a URL string or an object whose "id" is one).
+ * Only read, never trusted: the verifier resolves it (verifier/issuer.h). */
+#define CREDENTIAL_ISSUER_MAX 256 /* bytes of an issuer id, with its NUL */
+
+enum credential_issuer_kind {
+    CRED_ISSUER_NONE,     /* not a JSON object, or no "issuer" member */
+    CRED_ISSUER_ID,       /* id holds the issuer's id, as the document spells it */
+    CRED_ISSUER_UNUSABLE, /* an "issuer" member that gives no id: not a string nor an
+                             object with a string "id", empty, longer than
+                             CREDENTIAL_ISSUER_MAX - 1 bytes, or with a control
+                             character; why says which */
+};
+
+struct credential_issuer {
+    enum credential_issuer_kind kind;
+    char id[CREDENTIAL_ISSUER_MAX]; /* CRED_ISSUER_ID: the id (printable, no NUL inside) */
+    char why[96];                   /* CRED_ISSUER_UNUSABLE: what is wrong, for a person */
+};
+
+/* Read the issuer of the credential document `data` (`len` bytes) into
+ * *out. Bounded like credential_hash() (at most CREDENTIAL_MAX_BYTES, strict
+ * JSON, depth-limited); a document that is not a strict JSON object (a raw
+ * file, an array, malformed JSON) has no issuer: kind NONE. Never fails and
+ * allocates nothing the caller frees. */
+void credential_issuer_read(const uint8_t *data, size_t len, struct credential_issuer *out);
+
 /* Read and hash a credential file ("-" = stdin), at most CREDENTIAL_MAX_BYTES;
  * errors are prefixed with the path. */
 err_code credential_hash_file(const char *path, enum credential_hashing *how, struct hash32 *out,

@@ -154,6 +154,8 @@ err_code embed_split_file(const char *path, struct embed_split *out, struct err 
         return rc; /* the message already names the file */
     const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     rc = embed_split(b.p, b.len, name, out, e);
+    if (!rc)
+        credential_issuer_read(b.p, b.len, &out->issuer);
     buf_free(&b);
     if (rc && !strstr(e->msg, name))
         err_prefix(e, "%s", name);

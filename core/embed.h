@@ -43,6 +43,8 @@ struct embed_split {
     enum credential_hashing hashing; /* how `hash` was made */
     struct hash32 hash;             /* the credential hash: of the document without
                                        the entry when found, else credential_hash() */
+    struct credential_issuer issuer; /* the issuer the document names
+                                        (credential_issuer_read); embed_split_file only */
 };
 
 /*

@@ -439,9 +439,6 @@ int verify_batch_main(const char *source, const struct verify_run_opts *opts, un
         fprintf(stderr, "verifier: %s\n", e.msg);
         goto out;
     }
-    /* verifier/issuer.c resolves a DID into one static document: one at a time */
-    if (o.trusted && o.trusted->n_dids)
-        jobs = 1;
     if (jobs > it.n)
         jobs = (unsigned)it.n;
     struct run R = {.o = &o, .it = &it};

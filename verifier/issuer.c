@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "core/jfield.h"
 
 err_code verify_trusted_add(struct verify_trusted *t, const char *s, struct err *e)
 {
@@ -59,8 +60,13 @@ err_code verify_trusted_read(const char *path, struct verify_trusted *t, struct 
             q--;
         *q = '\0';
         l = next;
+        size_t na = t->n_addrs, nd = t->n_dids;
         if (*p && (rc = verify_trusted_add(t, p, e)))
             rc = err_wrap(e, rc, "%s: line %u", path, line);
+        if (t->n_addrs > na)
+            t->addr_listed[na] = true;
+        if (t->n_dids > nd)
+            t->did_listed[nd] = true;
     }
     buf_free(&b);
     /* An empty list must never widen trust to "anyone": a list that failed
@@ -75,22 +81,186 @@ err_code verify_trusted_read(const char *path, struct verify_trusted *t, struct 
     return rc;
 }
 
-void verify_issuer_check(const struct bundle_anchor *a, const char *verb,
-                         const struct verify_trusted *t, const struct did_web_opts *dw,
-                         struct verify_result *r)
+/* ---- resolving a DID, by method ------------------------------------------ */
+
+typedef err_code (*did_resolve_fn)(const char *did, const struct did_web_opts *o,
+                                   struct did_doc *out, char url[DID_URL_MAX], struct err *e);
+
+/* The DID methods this verifier knows. A method with a resolver fills a
+ * struct did_doc (the accounts its document lists, its name); one without
+ * is recognised but not resolved yet, and its DIDs give UNKNOWN with `why`.
+ * did:ebsi plugs in here: a resolver reading the EBSI DID Registry into the
+ * same struct did_doc, nothing else changes. */
+static const struct did_method {
+    const char *prefix;
+    did_resolve_fn resolve;
+    const char *why;
+} g_methods[] = {
+    {"did:web:", did_web_resolve, NULL},
+    {"did:ebsi:", NULL, "did:ebsi resolution is not supported yet"},
+};
+
+/* Resolve `did` by its method into *doc. Errors: those of the resolver;
+ * E_UNSUPPORTED for a method not resolved (why in e). */
+static err_code resolve_did(const char *did, const struct did_web_opts *dw, struct did_doc *doc,
+                            char url[DID_URL_MAX], struct err *e)
 {
-    char ad[43];
+    url[0] = '\0';
+    for (size_t i = 0; i < sizeof g_methods / sizeof g_methods[0]; i++) {
+        const struct did_method *m = &g_methods[i];
+        if (strncmp(did, m->prefix, strlen(m->prefix)) != 0)
+            continue;
+        if (!m->resolve)
+            return err_set(e, E_UNSUPPORTED, "%s", m->why);
+        return m->resolve(did, dw, doc, url, e);
+    }
+    return err_set(e, E_UNSUPPORTED, "a DID method this verifier does not resolve (did:web)");
+}
+
+/* Resolution errors that leave the question open (UNKNOWN), as opposed to
+ * an answer that the DID does not name this address (FAIL). */
+static bool undecided(err_code rc)
+{
+    return rc == E_NETWORK || rc == E_NOMEM || rc == E_UNSUPPORTED;
+}
+
+static _Thread_local struct did_doc g_doc; /* 5 KB, one per thread: verify --batch runs workers */
+
+/* Resolve `did` and find the anchor's account in it: its index in
+ * g_doc.accounts, or -1 with *rc the resolution error (E_OK: resolved, the
+ * account not listed) and `e` its message. */
+static int did_lists(const char *did, const struct bundle_anchor *a, const struct did_web_opts *dw,
+                     char url[DID_URL_MAX], err_code *rc, struct err *e)
+{
+    *rc = resolve_did(did, dw, &g_doc, url, e);
+    return *rc ? -1 : did_doc_find(&g_doc, a->chain_id, &a->issuer);
+}
+
+/* PASS: the DID's document (g_doc, from `url`) lists the address as
+ * account k. `note` ends the detail. */
+static void pass_did(struct verify_result *r, const char *did, const char *url, int k,
+                     const char *basis, const char *ad, const char *note)
+{
+    const struct did_account *acc = &g_doc.accounts[k];
+    snprintf(r->issuer_name, sizeof r->issuer_name, "%s", did);
+    snprintf(r->issuer_display, sizeof r->issuer_display, "%s", g_doc.name);
+    r->issuer_basis = basis;
+    verify_add_check(r, "issuer", VCHECK_PASS,
+                     "issued by %s%s%s (%s)%s%s: %s; its DID document %s lists %s as %s (%s, "
+                     "eip155:%llu)%s",
+                     did, g_doc.name[0] ? " \u2014 " : "", g_doc.name, ad,
+                     g_doc.also_known_as[0] ? ", also known as " : "", g_doc.also_known_as, basis,
+                     url, ad, acc->vm_id, DID_ACCOUNT_TYPE, (unsigned long long)acc->chain_id,
+                     note);
+}
+
+/* The "issuer not established" UNKNOWN, with `why` (may be "") after it. */
+static void not_established(struct verify_result *r, const char *verb, const char *ad,
+                            const char *why)
+{
+    verify_add_check(r, "issuer", VCHECK_UNKNOWN,
+                     "issuer not established: the bundle's root was %s %s but nothing names who "
+                     "that is; give --issuer ADDRESS|DID or --trusted-issuers FILE%s",
+                     verb, ad, why);
+}
+
+/* ---- 2. nothing pinned: the issuer the credential names ------------------- */
+
+static void check_claim(const struct bundle_anchor *a, const char *verb,
+                        const struct credential_issuer *claim, const struct did_web_opts *dw,
+                        struct verify_result *r, const char *ad)
+{
+    char why[400], shown[100];
+    if (!claim) {
+        not_established(r, verb, ad, " (a hash was given: no credential names its issuer)");
+        return;
+    }
+    if (claim->kind == CRED_ISSUER_NONE) {
+        not_established(r, verb, ad, " (the credential names no issuer: not a JSON "
+                                     "credential with an \"issuer\")");
+        return;
+    }
+    if (claim->kind == CRED_ISSUER_UNUSABLE) {
+        snprintf(why, sizeof why, " (the credential names no usable issuer: %s)", claim->why);
+        not_established(r, verb, ad, why);
+        return;
+    }
+    jfield_printable(claim->id, shown, sizeof shown);
+    if (!did_looks_like(claim->id)) {
+        snprintf(why, sizeof why, " (the credential's issuer \"%s\" is not a DID)", shown);
+        not_established(r, verb, ad, why);
+        return;
+    }
+    char url[DID_URL_MAX];
+    struct err e = {0};
+    err_code rc;
+    /* A did:web DID this verifier cannot even turn into a URL is not an
+     * answer about the address: UNKNOWN, as an unresolved one. */
+    if (strncmp(claim->id, "did:web:", 8) == 0 && (rc = did_web_url(claim->id, url, &e)))
+        rc = E_UNSUPPORTED;
+    else {
+        int k = did_lists(claim->id, a, dw, url, &rc, &e);
+        if (k >= 0) {
+            pass_did(r, claim->id, url, k, "DID from the credential", ad, "");
+            return;
+        }
+    }
+    if (undecided(rc))
+        verify_add_check(r, "issuer", VCHECK_UNKNOWN,
+                         "the credential names its issuer as %s, which could not be resolved: "
+                         "%.240s. The issuer is not established (the root was %s %s): try again "
+                         "later, or give --issuer ADDRESS|DID",
+                         shown, e.msg, verb, ad);
+    else if (rc)
+        verify_add_check(r, "issuer", VCHECK_FAIL,
+                         "the credential names its issuer as %s, but %.240s: the issuer is not "
+                         "established as %s %s",
+                         shown, e.msg, verb, ad);
+    else
+        verify_add_check(r, "issuer", VCHECK_FAIL,
+                         "the credential names its issuer as %s, but its DID document %s lists "
+                         "no %s account %s for chain %llu: the root was %s %s, not by that "
+                         "issuer",
+                         shown, url, DID_ACCOUNT_TYPE, ad, (unsigned long long)a->chain_id, verb,
+                         ad);
+}
+
+/* ---- 1. pinned by the verifier --------------------------------------------- */
+
+/* What the detail says about the credential's own claim when a pin decided:
+ * into note[0..n). */
+static void claim_note(const struct credential_issuer *claim, const char *matched_did, char *note,
+                       size_t n)
+{
+    char shown[100];
+    note[0] = '\0';
+    if (!claim || claim->kind != CRED_ISSUER_ID)
+        return;
+    jfield_printable(claim->id, shown, sizeof shown);
+    if (matched_did && strcmp(claim->id, matched_did) == 0)
+        snprintf(note, n, "; the credential names the same issuer");
+    else
+        snprintf(note, n, "; the credential names its issuer as %s, not checked: the pinned "
+                          "issuer decides", shown);
+}
+
+void verify_issuer_check(const struct bundle_anchor *a, const char *verb,
+                         const struct verify_trusted *t, const struct credential_issuer *claim,
+                         const struct did_web_opts *dw, struct verify_result *r)
+{
+    char ad[43], note[200];
     addr20_to_hex(&a->issuer, ad);
+    r->issuer_basis = NULL;
     if (!t || t->n_addrs + t->n_dids == 0) {
-        verify_add_check(r, "issuer", VCHECK_SKIPPED,
-                         "no trusted issuer given (--issuer/--trusted-issuers): VALID only means "
-                         "the root was %s %s",
-                         verb, ad);
+        check_claim(a, verb, claim, dw, r, ad);
         return;
     }
     for (size_t i = 0; i < t->n_addrs; i++)
         if (addr20_eq(&t->addrs[i], &a->issuer)) {
-            verify_add_check(r, "issuer", VCHECK_PASS, "%s %s, a trusted issuer", verb, ad);
+            claim_note(claim, NULL, note, sizeof note);
+            r->issuer_basis = t->addr_listed[i] ? "trusted list" : "pinned address";
+            verify_add_check(r, "issuer", VCHECK_PASS, "%s %s, a trusted issuer: %s%s", verb, ad,
+                             r->issuer_basis, note);
             return;
         }
     /* Each DID in turn; the first reason of each kind is kept for the detail. */
@@ -98,23 +268,18 @@ void verify_issuer_check(const struct bundle_anchor *a, const char *verb,
     char why_unknown[420] = "", why_fail[420] = "";
     for (size_t i = 0; i < t->n_dids; i++) {
         const char *did = t->dids[i];
-        static struct did_doc doc; /* 5 KB; the verifier is single-threaded */
         char url[DID_URL_MAX];
         struct err e = {0};
-        err_code rc = did_web_resolve(did, dw, &doc, url, &e);
-        int k = rc ? -1 : did_doc_find(&doc, a->chain_id, &a->issuer);
+        err_code rc;
+        int k = did_lists(did, a, dw, url, &rc, &e);
         if (k >= 0) {
-            const struct did_account *acc = &doc.accounts[k];
-            snprintf(r->issuer_name, sizeof r->issuer_name, "%s", did);
-            verify_add_check(r, "issuer", VCHECK_PASS,
-                             "issued by %s (%s)%s%s: its DID document %s lists %s as %s "
-                             "(%s, eip155:%llu)",
-                             did, ad, doc.also_known_as[0] ? ", also known as " : "",
-                             doc.also_known_as, url, ad, acc->vm_id, DID_ACCOUNT_TYPE,
-                             (unsigned long long)acc->chain_id);
+            claim_note(claim, did, note, sizeof note);
+            pass_did(r, did, url, k, t->did_listed[i] ? "DID from the trusted list"
+                                                      : "DID from --issuer",
+                     ad, note);
             return;
         }
-        if (rc == E_NETWORK || rc == E_NOMEM) {
+        if (undecided(rc)) {
             unknown = true;
             if (!why_unknown[0])
                 snprintf(why_unknown, sizeof why_unknown, "%.90s could not be resolved: %.300s", did,

@@ -47,7 +47,7 @@ static bool begin(const struct bundle *b, const struct verify_online_opts *opt,
      * against the bundle's, which ledger.chainId then checks) */
     const struct did_web_opts dw0 = {.timeout_ms = opt->timeout_ms,
                                      .deadline_ms = opt->deadline_ms};
-    verify_issuer_check(a, verb, opt->trusted, opt->did ? opt->did : &dw0, r);
+    verify_issuer_check(a, verb, opt->trusted, opt->claim, opt->did ? opt->did : &dw0, r);
     struct rpc_options ro = {.url = opt->rpc_url, .bearer_token = opt->bearer_token,
                              .timeout_ms = opt->timeout_ms, .max_attempts = opt->max_attempts,
                              .deadline_ms = opt->deadline_ms, .memo = opt->memo};

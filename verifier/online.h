@@ -5,9 +5,10 @@
  * For an "evm" bundle (contracts/NotaryRegistry.sol), appended as named
  * checks to a verify_result after the offline ones:
  *   ledger.chainId        eth_chainId equals anchor.chainId
- *   issuer                anchor.issuer is one the verifier trusts, by address
- *                         or by a did:web name (verifier/issuer.h; skipped,
- *                         with a warning, when no trusted issuer was given)
+ *   issuer                anchor.issuer is one the verifier pins, by address
+ *                         or by a did:web name, or, with nothing pinned, the
+ *                         DID the credential names as its issuer lists it
+ *                         (verifier/issuer.h); UNKNOWN when neither names it
  *   ledger.contract       the code at anchor.contract is exactly the
  *                         NotaryRegistry runtime code (a contract that merely
  *                         emits look-alike events is refused)
@@ -71,6 +72,8 @@ struct verify_online_opts {
     const struct verify_trusted *trusted; /* issuers the verifier trusts (issuer.h); NULL or
                                              empty = none given */
     const struct did_web_opts *did;     /* how trusted DIDs are resolved (NULL = defaults) */
+    const struct credential_issuer *claim; /* the issuer the credential names (core/
+                                              credential.h); NULL = none (a hash given) */
     const struct addr20 *contracts;     /* contracts the verifier pins (--contract); 0 = none */
     size_t n_contracts;
     bool require_timestamp_code;        /* ebsi: the contract must run the committed Timestamp code */

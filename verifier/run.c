@@ -65,6 +65,7 @@ enum verify_run_rc verify_run_one(const struct verify_run_opts *o, const struct 
                                     .require_timestamp_code = o->timestamp_code,
                                     .trusted = o->trusted,
                                     .did = &dw,
+                                    .claim = in->credential ? &w->sp.issuer : NULL,
                                     .confirmations = o->confirmations,
                                     .timeout_ms = per_request_ms,
                                     .max_attempts = 3,

@@ -324,12 +324,17 @@ err_code verify_report_text(const struct verify_result *r, const struct bundle *
         P("NOTE: the ledger was NOT checked (offline mode). The batch root is only as trustworthy "
           "as the bundle itself; the anchor details above are unverified. Verify online "
           "(--rpc URL) to confirm that the issuer anchored this root.\n");
-    if (r->issuer_name[0] && b &&
-        (r->status == VERIFY_VALID || r->status == VERIFY_REVOKED)) {
+    if (r->issuer_basis && b && (r->status == VERIFY_VALID || r->status == VERIFY_REVOKED)) {
         char ad[43];
         addr20_to_hex(&b->anchor.issuer, ad);
-        P("Status: %s: %s, issued by %s (%s)\n", verify_status_name(r->status), status_words(r),
-          r->issuer_name, ad);
+        if (r->issuer_name[0])
+            P("Status: %s: %s, issued by %s%s%s (%s, %s)\n", verify_status_name(r->status),
+              status_words(r), r->issuer_name,
+              !r->issuer_display[0] ? "" : unicode ? " \u2014 " : " - ", r->issuer_display, ad,
+              r->issuer_basis);
+        else
+            P("Status: %s: %s, issued by %s (%s)\n", verify_status_name(r->status),
+              status_words(r), ad, r->issuer_basis);
     } else {
         P("Status: %s: %s\n", verify_status_name(r->status), status_words(r));
     }
@@ -358,14 +363,18 @@ err_code verify_report_json(const struct verify_result *r, struct buf *out, stru
     char h[65];
     if (r->have_subject)
         hash32_to_hex(&r->subject.hash, h);
-    json_t *doc = checks ? json_pack("{s:s, s:b, s:s?, s:s?, s:o, s:s?, s:s?}", "status",
+    json_t *doc = checks ? json_pack("{s:s, s:b, s:s?, s:s?, s:o, s:s?, s:s?, s:s?, s:s?}",
+                                     "status",
                                      verify_status_name(r->status), "ledgerChecked",
                                      r->ledger_checked, "credentialHash",
                                      r->have_subject ? h : NULL, "hashing",
                                      r->have_subject ? credential_hashing_name(r->subject.hashing)
                                                      : NULL,
                                      "checks", checks, "issuerName",
-                                     r->issuer_name[0] ? r->issuer_name : NULL, "error",
+                                     r->issuer_name[0] ? r->issuer_name : NULL,
+                                     "issuerDisplayName",
+                                     r->issuer_display[0] ? r->issuer_display : NULL,
+                                     "issuerBasis", r->issuer_basis, "error",
                                      r->status == VERIFY_ERROR ? r->error.msg : NULL)
                          : NULL;
     return report_json(doc, out, e);

@@ -82,6 +82,11 @@ struct verify_result {
     struct err error;              /* the input error when status == VERIFY_ERROR */
     char issuer_name[256];         /* the DID that names the issuer ("issuer" check passed
                                       through a did:web document), else "" */
+    char issuer_display[128];      /* the name that DID's document gives (did.h), else "" */
+    const char *issuer_basis;      /* how the issuer was established when the "issuer"
+                                      check passed (a static string: "pinned address",
+                                      "trusted list", "DID from --issuer", "DID from the
+                                      trusted list", "DID from the credential"), else NULL */
 };
 
 /* Reset *r to an empty result: no checks, status VALID, no error. */
@@ -138,12 +143,16 @@ int verify_exit_code(enum verify_status s);
  * verify_report_text: one line per check with a mark (✓ ✗ ? - when
  *   `unicode`, else [PASS] [FAIL] [ ?? ] [SKIP] [REVK]), then, unless the ledger was
  *   checked, the notice that the ledger was NOT checked, then "Status: ..."
- *   (naming the issuer, "issued by DID (0x…)", when issuer_name is set and
- *   `b` is given).
+ *   (when the "issuer" check passed and `b` is given, naming the issuer and
+ *   how it was established: "issued by DID — NAME (0x…, DID from the
+ *   credential)" or "issued by 0x… (pinned address)"; " - " for the dash
+ *   unless `unicode`).
  *   `b` (may be NULL) adds a line about the bundle.
  * verify_report_json: {"status", "ledgerChecked", "credentialHash" (hex or
  *   null), "checks": [{"name", "ok" (true/false/null; false for revoked),
  *   "outcome", "detail"}], "issuerName" (the DID, or null),
+ *   "issuerDisplayName" (its document's name, or null), "issuerBasis" (how
+ *   the issuer was established, as above, or null when it was not),
  *   "error" (message or null)} and a newline.
  */
 err_code verify_report_text(const struct verify_result *r, const struct bundle *b, bool unicode,

@@ -28,13 +28,16 @@ static const char IDENTITY_USAGE[] =
     "\n"
     "options:\n"
     "  --domain D   where the document is served: HOST, HOST:PORT, HOST/PATH...\n"
-    "  --name NAME  the issuer's name, listed in alsoKnownAs (shown by the verifier)\n"
+    "  --name NAME  the issuer's name (e.g. University of Helsinki), written as a\n"
+    "               service of type CredentialNotaryIssuer whose serviceEndpoint is\n"
+    "               {\"name\": NAME}; verifiers show it (issued by DID - NAME)\n"
     "  --out FILE   write the document to FILE instead of stdout\n"
     "\n"
     "exit status: 0 ok, 1 failed, 2 usage or input error.\n";
 
-/* NAME for alsoKnownAs: 1..120 bytes of valid UTF-8 without control
- * characters (the verifier shows the first 127 bytes). */
+/* NAME for the name service: 1..120 bytes of valid UTF-8 without control
+ * characters (the verifier reads up to 127 bytes and shows printable ASCII,
+ * other bytes as '?'). */
 static bool name_ok(const char *n)
 {
     size_t len = strlen(n);
@@ -61,8 +64,17 @@ static json_t *did_document(const char *did, const char *chain, const struct add
         "https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/secp256k1recovery-2020/v2",
         "id", did, "verificationMethod", "id", vm_id, "type", DID_ACCOUNT_TYPE, "controller", did,
         "blockchainAccountId", account, "assertionMethod", vm_id, "authentication", vm_id);
-    if (doc && name)
-        json_object_set_new(doc, "alsoKnownAs", json_pack("[s]", name));
+    /* DID Core's alsoKnownAs holds URIs only: the name goes in a service
+     * entry of our documented type (docs/proof-format.md "Issuer identity"). */
+    char svc_id[DID_MAX_LEN + 16];
+    snprintf(svc_id, sizeof svc_id, "%s#name", did);
+    if (doc && name &&
+        json_object_set_new(doc, "service",
+                            json_pack("[{s:s, s:s, s:{s:s}}]", "id", svc_id, "type",
+                                      DID_NAME_SERVICE_TYPE, "serviceEndpoint", "name", name))) {
+        json_decref(doc);
+        doc = NULL;
+    }
     return doc;
 }
 

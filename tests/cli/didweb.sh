@@ -15,7 +15,11 @@
 #     (to https or to http); a document over 64 KiB;
 #   UNKNOWN (exit 3): 404, connection refused, the --timeout deadline, a
 #     server speaking plain HTTP, a CA the verifier does not trust;
-#   usage (exit 2): a DID that is not did:web or names an IP address.
+#   usage (exit 2): a DID that is not did:web or names an IP address;
+#   no pin: a VC whose "issuer" did:web lists the address → VALID naming it
+#     ("DID from the credential", with the name of `notary identity did-web
+#     --name`); lists another → INVALID; unreachable, did:ebsi, did:key, a
+#     URL, none, a raw file, a bare hash → UNKNOWN; a pin beats the VC's claim.
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -68,9 +72,31 @@ notary_key_file "$tmp/key.hex" "$DEV_KEY_0"
 notary_init_evm "$NOTARY_DATA" "$tmp/key.hex" --json > "$tmp/init.json" 2>"$tmp/err" ||
     { fail "init: $(cat "$tmp/err")"; finish; }
 HASH=$(printf 'didweb credential' | sha256sum | cut -c1-64)
-"$NOTARY" submit "$HASH" >/dev/null && "$NOTARY" close >/dev/null &&
+# VCs that name their issuer (W3C VC "issuer": a string or an object's "id");
+# the DIDs' documents are written below
+FREE=$(ledger_free_port)
+vc() { # vc NAME ISSUER-JSON: $tmp/vc-NAME.json
+    printf '{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":%s,"credentialSubject":{"id":"did:example:student","degree":"MSc %s"}}\n' \
+        "$2" "$1" >"$tmp/vc-$1.json"
+}
+vc listed "{\"id\":\"$HOSTDID\",\"name\":\"Uni\"}"
+vc named "\"$HOSTDID:gen\""
+vc other "\"$HOSTDID:other\""
+vc down "\"did:web:uni.test%3A$FREE\""
+vc url '"https://uni.test"'
+vc ebsi '"did:ebsi:zvHWX359A3CvfJnCYaAiAde"'
+vc key '"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"'
+vc none '"" '
+printf 'not JSON: a raw diploma scan\n' >"$tmp/vc-raw.json"
+SUBMIT=()
+for f in "$tmp"/vc-*.json; do SUBMIT+=(--credential "$f"); done
+"$NOTARY" submit "$HASH" "${SUBMIT[@]}" >/dev/null && "$NOTARY" close >/dev/null &&
     "$NOTARY" anchor --poll-ms 100 >/dev/null 2>&1 && "$NOTARY" proof "$HASH" > "$tmp/b.json" ||
     { fail "issue and anchor a batch"; finish; }
+for n in listed named other down url ebsi key none raw; do
+    "$NOTARY" proof --credential "$tmp/vc-$n.json" > "$tmp/vc-$n.bundle" ||
+        { fail "proof of vc-$n"; finish; }
+done
 CHAIN=$(json_field anchor.chainId < "$tmp/b.json")
 ISSUER=$(json_field anchor.issuer < "$tmp/b.json")
 OTHER=0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0
@@ -102,22 +128,26 @@ CA=(--ca-file "$pki/ca.pem")
 
 # --- VALID, naming the DID ----------------------------------------------------------
 expect_exit 0 "did:web on a port: VALID" "${V[@]}" --issuer "$HOSTDID" "${CA[@]}" "${RESOLVE[@]}"
-has "the verdict names the DID and the address" "Status: VALID: .*issued by $HOSTDID ($(tr A-F a-f <<<"$ISSUER"))"
+has "the verdict names the DID, the address and how" "Status: VALID: .*issued by $HOSTDID ($(tr A-F a-f <<<"$ISSUER"), DID from --issuer)"
 has "the issuer check says how: the document URL and the method" \
     "issued by $HOSTDID .*https://uni.test:$P/.well-known/did.json lists .*#key-1"
-has "alsoKnownAs is shown" "also known as https://uni.test"
+has "alsoKnownAs is shown as a URI" "also known as https://uni.test"
+check "--json issuerBasis says the DID came from --issuer" grep -q 'DID from --issuer' <<<"$LAST_OUT"
 expect_exit 0 "--json: VALID" "${V[@]}" --json --issuer "$HOSTDID" "${CA[@]}" "${RESOLVE[@]}"
 check "--json issuerName is the DID" test "$(json_field issuerName <<<"$LAST_OUT")" = "$HOSTDID"
+check "--json issuerBasis" test "$(json_field issuerBasis <<<"$LAST_OUT")" = "DID from --issuer"
 expect_exit 0 "did:web with a path: VALID" "${V[@]}" --issuer "$HOSTDID:registrar" "${CA[@]}" "${RESOLVE[@]}"
 has "the path's document was read" "uni.test:$P/registrar/did.json"
 printf '# trusted\n%s\n%s   # ours\n' "$OTHER" "$HOSTDID:registrar" >"$tmp/trusted.txt"
 expect_exit 0 "a trusted-issuers file listing a DID: VALID" \
     "${V[@]}" --trusted-issuers "$tmp/trusted.txt" "${CA[@]}" "${RESOLVE[@]}"
 has "named by the file's DID" "issued by $HOSTDID:registrar"
+has "established by the trusted list" "DID from the trusted list"
 expect_exit 0 "\$NOTARY_CA_FILE instead of --ca-file: VALID" \
     env NOTARY_CA_FILE="$pki/ca.pem" "${V[@]}" --issuer "$HOSTDID" "${RESOLVE[@]}"
 expect_exit 0 "an address still works and names no DID" "${V[@]}" --json --issuer "$ISSUER"
 check "--json issuerName is null for an address" test "$(json_field issuerName <<<"$LAST_OUT")" = None
+check "--json issuerBasis: pinned address" test "$(json_field issuerBasis <<<"$LAST_OUT")" = "pinned address"
 
 # --- the notary's own document (`notary identity did-web`) -------------------------
 mkdir -p "$www/gen"
@@ -128,7 +158,10 @@ has "and the DID verifiers pass" "--issuer $HOSTDID:gen"
 check "its id is the DID" test "$(json_field id < "$www/gen/did.json")" = "$HOSTDID:gen"
 expect_exit 0 "the generated document makes the bundle VALID" \
     "${V[@]}" --issuer "$HOSTDID:gen" "${CA[@]}" "${RESOLVE[@]}"
-has "named by the generated DID and its name" "issued by $HOSTDID:gen .*also known as University of Test"
+has "named by the generated DID and its name" "issued by $HOSTDID:gen — University of Test"
+check "the name is a CredentialNotaryIssuer service, not alsoKnownAs (DID Core: URIs only)" \
+    test "$(json_field service.0.type < "$www/gen/did.json")/$(json_field service.0.serviceEndpoint.name < "$www/gen/did.json")/$(grep -c alsoKnownAs "$www/gen/did.json")" = "CredentialNotaryIssuer/University of Test/0"
+check "the Status line names it too" grep -q "Status: VALID: .*issued by $HOSTDID:gen .*University of Test" <<<"$LAST_OUT"
 expect_exit 0 "to stdout without --out" "$NOTARY" identity did-web --domain "uni.test:$P"
 ACCT=$(json_field verificationMethod.0.blockchainAccountId <<<"$LAST_OUT")
 check "the account is eip155:CHAIN:the issuer" test "${ACCT,,}" = "eip155:$CHAIN:${ISSUER,,}"
@@ -138,6 +171,41 @@ has "says without a scheme" "without a scheme"
 expect_exit 2 "an IP address is refused" "$NOTARY" identity did-web --domain 127.0.0.1
 expect_exit 2 "a '..' segment is refused" "$NOTARY" identity did-web --domain uni.test/a/../b  # path-scan: test input
 expect_exit 2 "--domain is required" "$NOTARY" identity did-web
+
+# --- no pin: the issuer named by the credential (VC "issuer") -------------------------
+VC() { "$VERIFIER" verify "$tmp/vc-$1.json" --proof "$tmp/vc-$1.bundle" --rpc "$LEDGER_URL" --timeout 5 \
+    "${CA[@]}" "${RESOLVE[@]}" --resolve "uni.test:$FREE:127.0.0.1" "${@:2}"; }
+expect_exit 0 "a VC whose issuer object's id is a did:web listing the address: VALID" VC listed
+has "named, and how: DID from the credential" "issued by $HOSTDID ($(tr A-F a-f <<<"$ISSUER"), DID from the credential)"
+expect_exit 0 "a VC whose issuer string is the generated DID: VALID naming it" VC named --json
+check "--json issuerName is the VC's DID" test "$(json_field issuerName <<<"$LAST_OUT")" = "$HOSTDID:gen"
+check "--json issuerDisplayName is the document's name" test "$(json_field issuerDisplayName <<<"$LAST_OUT")" = "University of Test"
+check "--json issuerBasis: DID from the credential" test "$(json_field issuerBasis <<<"$LAST_OUT")" = "DID from the credential"
+expect_exit 1 "a VC whose issuer's document lists another address: INVALID" VC other
+has "says the credential's issuer does not list the address" "the credential names its issuer as $HOSTDID:other, but its DID document .* lists no EcdsaSecp256k1RecoveryMethod2020 account"
+expect_exit 3 "a VC whose issuer's host is unreachable: UNKNOWN" VC down
+has "says it could not be resolved" "the credential names its issuer as did:web:uni.test%3A$FREE, which could not be resolved"
+expect_exit 3 "a VC whose issuer is a URL, not a DID: UNKNOWN" VC url
+has "issuer not established, and why" "issuer not established: the bundle's root was anchored by .* give --issuer ADDRESS|DID or --trusted-issuers FILE (the credential's issuer \"https://uni.test\" is not a DID)"
+expect_exit 3 "a VC whose issuer is did:ebsi: UNKNOWN (not resolved yet)" VC ebsi
+has "says did:ebsi is not supported yet" "did:ebsi resolution is not supported yet"
+expect_exit 3 "a VC whose issuer is did:key: UNKNOWN" VC key
+has "says the method is not resolved" "a DID method this verifier does not resolve"
+expect_exit 3 "a VC with an empty issuer: UNKNOWN" VC none
+has "says the issuer is unusable" "names no usable issuer"
+expect_exit 3 "a raw (non-JSON) credential: UNKNOWN" VC raw
+has "says nothing names the issuer" "issuer not established"
+check "UNKNOWN never prints VALID" bash -c '! grep -q "Status: VALID" <<<"$1"' _ "$LAST_OUT"
+expect_exit 3 "a hash (no credential) with no pin: UNKNOWN" "${V[@]}"
+has "says a hash names no issuer" "issuer not established: .*a hash was given"
+# a pin decides, whatever the credential claims
+expect_exit 1 "the VC names a DID listing the address, but the pin is another address: INVALID" \
+    VC listed --issuer "$OTHER"
+expect_exit 0 "the VC names another DID, the pin is the anchoring address: VALID" VC other --issuer "$ISSUER"
+has "the detail mentions the credential's claim, not checked" "the credential names its issuer as $HOSTDID:other, not checked: the pinned issuer decides"
+has "established by the pinned address" "issued by $(tr A-F a-f <<<"$ISSUER") (pinned address)"
+expect_exit 0 "the pinned DID is the VC's own: VALID, says it is the same" VC listed --issuer "$HOSTDID"
+has "says the same issuer" "the credential names the same issuer"
 
 # --- INVALID: the document does not establish the issuer ------------------------------
 expect_exit 1 "a document listing another address: INVALID" \
@@ -168,7 +236,6 @@ check "issuerName null" test "$(json_field issuerName <<<"$LAST_OUT")" = None
 # --- UNKNOWN: the DID could not be resolved ------------------------------------------
 expect_exit 3 "404: UNKNOWN" "${V[@]}" --issuer "$HOSTDID:nobody" "${CA[@]}" "${RESOLVE[@]}"
 has "says HTTP 404" "could not be resolved: .*HTTP 404"
-FREE=$(ledger_free_port)
 expect_exit 3 "connection refused: UNKNOWN" \
     "${V[@]}" --issuer "did:web:uni.test%3A$FREE" "${CA[@]}" --resolve "uni.test:$FREE:127.0.0.1"
 has "says it could not be fetched" "could not be resolved: .*cannot fetch"

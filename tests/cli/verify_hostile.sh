@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# tests/cli/verify_hostile.sh — hostile-user findings of issue 19 against the
-# verifier and `notary submit`, on a real local ledger:
-#   - a forger anchors his own credential with his own key and registry; an
-#     EMPTY trusted-issuers file (empty, comments only, /dev/null) must be
+# tests/cli/verify_hostile.sh — hostile-user findings of issues 19 and 14 against
+# the verifier and `notary submit`, on a real local ledger:
+#   - issue 14: a forger runs his own `notary init` against the real issuer's
+#     registry and anchors a forged diploma: without --issuer it is UNKNOWN
+#     ("issuer not established", exit 3), never VALID; with the real issuer
+#     pinned it is INVALID;
+#   - an EMPTY trusted-issuers file (empty, comments only, /dev/null) must be
 #     refused (exit 2 "no issuers in FILE"), never VALID; a bad line is named
 #     by its real line number (blank and comment lines counted);
 #   - numbers beyond double precision: `notary submit --credential` and
@@ -23,20 +26,38 @@ export NOTARY_DATA=$tmp/forger NOTARY_PASSWORD="verify hostile test"
 
 notary_ledger_start
 
-# --- a forger's own key and registry anchor a credential -----------------------------
+# --- the attacker of issue 14: his own `notary init` against the REAL issuer's registry --
+notary_key_file "$tmp/real.hex" "$DEV_KEY_0"
+notary_init_evm "$tmp/real" "$tmp/real.hex" --json > "$tmp/real-init.json" 2>"$tmp/err" ||
+    { fail "real issuer init: $(cat "$tmp/err")"; finish; }
+REGISTRY=$(json_field contract < "$tmp/real-init.json")
 notary_key_file "$tmp/forger.hex" "$DEV_KEY_1"
-notary_init_evm "$NOTARY_DATA" "$tmp/forger.hex" --json \
-    > "$tmp/init.json" 2>"$tmp/err" || { fail "forger init: $(cat "$tmp/err")"; finish; }
+"$NOTARY" init --rpc "$LEDGER_URL" --contract "$REGISTRY" --import-key "$tmp/forger.hex" --kdf-light \
+    --json > "$tmp/init.json" 2>"$tmp/err" || { fail "forger init on the same registry: $(cat "$tmp/err")"; finish; }
 printf '{"name":"Forged Diploma","grade":1.7,"ects":30}\n' > "$tmp/forged.json"
 "$NOTARY" submit --credential "$tmp/forged.json" >/dev/null 2>"$tmp/err" &&
     "$NOTARY" close >/dev/null && "$NOTARY" anchor --poll-ms 100 >/dev/null 2>&1 &&
     "$NOTARY" proof --credential "$tmp/forged.json" > "$tmp/forged.bundle.json" ||
     { fail "forger anchors a batch: $(cat "$tmp/err")"; finish; }
+check "the forged bundle names the real issuer's registry" \
+    test "$(json_field anchor.contract < "$tmp/forged.bundle.json" | tr A-F a-f)" = "$(tr A-F a-f <<<"$REGISTRY")"
 vfy() { "$VERIFIER" verify "$tmp/forged.json" --proof "$tmp/forged.bundle.json" --rpc "$LEDGER_URL" "$@"; }
 
-# the control: anchored by the forger, so VALID with no trust list (and only that)
-expect_exit 0 "control: the forged bundle is VALID when no issuer is required" vfy
-has "control: it warns that no trusted issuer was given" "no trusted issuer given"
+# no --issuer: the forgery must not be VALID (it was VALID, exit 0, before issue 14)
+expect_exit 3 "no --issuer: the forged diploma is UNKNOWN, not VALID" vfy
+has "says the issuer is not established and how to pin it" \
+    "issuer not established: the bundle's root was anchored by $(tr A-F a-f <<<"$DEV_ADDR_1") but nothing names who that is; give --issuer ADDRESS|DID or --trusted-issuers FILE"
+if grep -q "Status: VALID" <<<"$LAST_OUT"; then fail "no --issuer: printed VALID"; else ok "no --issuer: no VALID printed"; fi
+expect_exit 3 "no --issuer, --json: UNKNOWN" vfy --json
+check "--json: status UNKNOWN, issuer check unknown, no issuerBasis" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+c = [x for x in d["checks"] if x["name"] == "issuer"][0]
+sys.exit(0 if d["status"] == "UNKNOWN" and c["outcome"] == "unknown" and d["issuerBasis"] is None else 1)' "$LAST_OUT"
+expect_exit 1 "the real issuer pinned: the forged diploma is INVALID" vfy --issuer "$DEV_ADDR_0"
+has "says the anchoring address is not the trusted issuer" "not among the trusted issuers"
+expect_exit 0 "the forger's own address pinned: VALID (the pin is the verifier's choice)" vfy --issuer "$DEV_ADDR_1"
+has "the verdict says how the issuer was established" "issued by $(tr A-F a-f <<<"$DEV_ADDR_1") (pinned address)"
 
 # --- item 1: an empty trusted-issuers file never widens trust -----------------------
 : > "$tmp/empty.txt"
@@ -66,7 +87,8 @@ has "submit: the message names the member and says to use strings" \
     'member "studentId": 12345678901234567 cannot be represented exactly.*hashes it as 12345678901234568.*put such identifiers in strings'
 printf '{"name":"Forged Diploma","grade":1.70,"ects":3e1}' > "$tmp/lossless.json"
 expect_exit 0 "lossless spellings (1.70, 3e1) still verify VALID" \
-    "$VERIFIER" verify "$tmp/lossless.json" --proof "$tmp/forged.bundle.json" --rpc "$LEDGER_URL"
+    "$VERIFIER" verify "$tmp/lossless.json" --proof "$tmp/forged.bundle.json" --rpc "$LEDGER_URL" \
+    --issuer "$DEV_ADDR_1"
 
 # --- a FIFO (or directory) is refused, never waited on; an empty credential too -------
 mkfifo "$tmp/fifo"

@@ -68,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     REQUIRE(d.n_accounts <= DID_MAX_METHODS);
     REQUIRE(memchr(d.also_known_as, '\0', sizeof d.also_known_as));
+    REQUIRE(memchr(d.name, '\0', sizeof d.name));
     for (size_t i = 0; i < d.n_accounts; i++) {
         const struct did_account *a = &d.accounts[i];
         REQUIRE(a->chain_id >= 1 && a->chain_id <= JFIELD_MAX_UINT);

@@ -25,6 +25,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* The credential's issuer (core/credential.h): never crashes; an id is
+     * non-empty, NUL-terminated and free of control characters. */
+    struct credential_issuer ci;
+    credential_issuer_read(data, size, &ci);
+    if (ci.kind == CRED_ISSUER_ID) {
+        size_t n = strnlen(ci.id, sizeof ci.id);
+        REQUIRE(n > 0 && n < sizeof ci.id);
+        for (size_t i = 0; i < n; i++)
+            REQUIRE((unsigned char)ci.id[i] >= 0x20 && ci.id[i] != 0x7f);
+    }
     struct buf c1 = {0}, c2 = {0};
     struct err e = {0};
     err_code rc = jcs_canonicalize((const char *)data, size, MAX_TEXT, &c1, &e);

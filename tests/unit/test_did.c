@@ -155,6 +155,41 @@ TEST(did_doc_lists_accounts)
     CHECK(d.n_accounts == 0 && d.also_known_as[0] == '\0');
 }
 
+/* The display name: a CredentialNotaryIssuer service, never alsoKnownAs
+ * (DID Core: its items are URIs; the first URI is kept as a URI). */
+TEST(did_doc_name_service)
+{
+    struct did_doc d;
+    struct err e = {0};
+    CHECK_OK(parse("{\"id\":\"" DID "\",\"alsoKnownAs\":[\"University of Test\",\"https://uni.example\"],"
+                   "\"service\":[{\"id\":\"" DID "#lk\",\"type\":\"LinkedDomains\","
+                   "\"serviceEndpoint\":\"https://uni.example\"},"
+                   "{\"id\":\"" DID "#name\",\"type\":[\"X\",\"CredentialNotaryIssuer\"],"
+                   "\"serviceEndpoint\":{\"name\":\"University of Test\"}}]}",
+                   &d, &e),
+             &e);
+    CHECK_STREQ(d.name, "University of Test");
+    CHECK_STREQ(d.also_known_as, "https://uni.example"); /* the plain name is no URI */
+    CHECK_OK(parse("{\"id\":\"" DID "\",\"alsoKnownAs\":[\"University of Test\"]}", &d, &e), &e);
+    CHECK(d.name[0] == '\0' && d.also_known_as[0] == '\0');
+    /* our service, malformed: the document is invalid */
+    const char *bad_endpoint = "{\"id\":\"" DID "\",\"service\":[{\"type\":\"CredentialNotaryIssuer\","
+                               "\"serviceEndpoint\":\"University\"}]}";
+    CHECK(parse(bad_endpoint, &d, &e) == E_INVALID && strstr(e.msg, "serviceEndpoint"));
+    const char *no_name = "{\"id\":\"" DID "\",\"service\":[{\"type\":\"CredentialNotaryIssuer\","
+                          "\"serviceEndpoint\":{}}]}";
+    CHECK(parse(no_name, &d, &e) == E_INVALID && strstr(e.msg, "name is missing"));
+    const char *ctl = "{\"id\":\"" DID "\",\"service\":[{\"type\":\"CredentialNotaryIssuer\","
+                      "\"serviceEndpoint\":{\"name\":\"a\\nb\"}}]}";
+    CHECK(parse(ctl, &d, &e) == E_INVALID && strstr(e.msg, "control"));
+    const char *two = "{\"id\":\"" DID "\",\"service\":[{\"type\":\"CredentialNotaryIssuer\","
+                      "\"serviceEndpoint\":{\"name\":\"A\"}},{\"type\":\"CredentialNotaryIssuer\","
+                      "\"serviceEndpoint\":{\"name\":\"B\"}}]}";
+    CHECK(parse(two, &d, &e) == E_INVALID && strstr(e.msg, "second"));
+    const char *not_array = "{\"id\":\"" DID "\",\"service\":{}}";
+    CHECK(parse(not_array, &d, &e) == E_INVALID && strstr(e.msg, "must be an array"));
+}
+
 TEST(did_doc_refuses)
 {
     struct did_doc d;

@@ -392,6 +392,37 @@ TEST(credential_rejects_broken_json)
     CHECK(how == CRED_HASH_SHA256);
 }
 
+/* The issuer a credential names (W3C VC "issuer"), read, never trusted. */
+static enum credential_issuer_kind issuer_of(const char *doc, struct credential_issuer *ci)
+{
+    credential_issuer_read((const uint8_t *)doc, strlen(doc), ci);
+    return ci->kind;
+}
+
+TEST(credential_issuer_read_vc)
+{
+    struct credential_issuer ci;
+    CHECK(issuer_of("{\"issuer\":\"did:web:uni.example\"}", &ci) == CRED_ISSUER_ID);
+    CHECK_STREQ(ci.id, "did:web:uni.example");
+    CHECK(issuer_of(" {\"issuer\":{\"id\":\"did:web:uni.example:x\",\"name\":\"U\"}}", &ci) ==
+          CRED_ISSUER_ID);
+    CHECK_STREQ(ci.id, "did:web:uni.example:x");
+    CHECK(issuer_of("{\"name\":\"no issuer\"}", &ci) == CRED_ISSUER_NONE);
+    CHECK(issuer_of("[{\"issuer\":\"did:web:uni.example\"}]", &ci) == CRED_ISSUER_NONE);
+    CHECK(issuer_of("raw bytes", &ci) == CRED_ISSUER_NONE);
+    CHECK(issuer_of("{\"issuer\":\"a\",\"issuer\":\"b\"}", &ci) == CRED_ISSUER_NONE); /* not strict */
+    CHECK(issuer_of("{\"issuer\":7}", &ci) == CRED_ISSUER_UNUSABLE);
+    CHECK(strstr(ci.why, "neither a string"));
+    CHECK(issuer_of("{\"issuer\":{\"name\":\"U\"}}", &ci) == CRED_ISSUER_UNUSABLE);
+    CHECK(issuer_of("{\"issuer\":\"\"}", &ci) == CRED_ISSUER_UNUSABLE);
+    CHECK(issuer_of("{\"issuer\":\"did:web:a\\u0000b\"}", &ci) != CRED_ISSUER_ID);
+    CHECK(issuer_of("{\"issuer\":\"did:web:a\\nb\"}", &ci) == CRED_ISSUER_UNUSABLE);
+    char big[400] = "{\"issuer\":\"did:web:";
+    memset(big + strlen(big), 'a', 300);
+    strcat(big, "\"}");
+    CHECK(issuer_of(big, &ci) == CRED_ISSUER_UNUSABLE && strstr(ci.why, "longer than 255"));
+}
+
 TEST(credential_size_limit)
 {
     size_t n = CREDENTIAL_MAX_BYTES + 1;
