@@ -60,7 +60,7 @@ contract Timestamp {
         string multiHash
     );
 
-    address private immutable _admin;
+    address private _admin; // not immutable: the runtime code must equal the committed artifact
     mapping(bytes32 => Entry) private _entries;
     bytes32[] private _ids;
     mapping(uint256 => Algorithm) private _algorithms;
