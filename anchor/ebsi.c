@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "anchor/abi.h"
+#include "core/hash.h"
 #include "core/fileio.h"
 #include "core/json.h"
 
@@ -174,54 +175,176 @@ err_code ebsi_parse_calldata(const uint8_t *p, size_t n, uint64_t *alg, struct h
 
 void ebsi_event_topic(struct hash32 *out) { abi_event_topic(EBSI_EVENT_SIG, out); }
 
+void ebsi_timestamp_id(const uint8_t *value, size_t len, struct hash32 *out)
+{
+    if (sha256(value, len, out) != E_OK)
+        memset(out->b, 0, 32); /* OpenSSL failure: an id no real hash has */
+}
+
+/* The canonical ABI encoding of TimestampedHashes data for one hash. */
+static err_code event_encode(const struct hash32 *id, uint64_t alg, const struct hash32 *root,
+                             const struct ebsi_data *d, struct buf *out, struct err *e)
+{
+    struct buf jd = {0};
+    err_code rc = ebsi_data_encode(d, &jd, e);
+    if (rc)
+        return rc;
+    struct u256 ids[1], algs[1];
+    memcpy(ids[0].b, id->b, 32); /* a bytes32 item is one word, as a uint256 */
+    u256_from_u64(alg, &algs[0]);
+    struct abi_bytes hv[1] = {{root->b, 32}}, dv[1] = {{jd.p, jd.len}};
+    struct abi_arg args[4] = {abi_arg_uint_array(ids, 1), abi_arg_uint_array(algs, 1),
+                              abi_arg_bytes_array(hv, 1), abi_arg_bytes_array(dv, 1)};
+    rc = abi_encode_args(args, 4, out, e);
+    buf_free(&jd);
+    return rc;
+}
+
 err_code ebsi_parse_event(const struct rpc_log *log, struct ebsi_event *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     struct hash32 topic;
     ebsi_event_topic(&topic);
-    if (log->ntopics != 2 || !hash32_eq(&log->topics[0], &topic))
-        return err_set(e, E_INVALID, "log is not a HashTimestamped event (topics differ)");
-    if (log->data_len > 4096)
-        return err_set(e, E_INVALID, "HashTimestamped data too long");
+    if (log->ntopics != 1 || !hash32_eq(&log->topics[0], &topic))
+        return err_set(e, E_INVALID, "log is not a TimestampedHashes event (topics differ)");
+    const uint8_t *p = log->data;
+    size_t n = log->data_len;
+    if (n > 4096)
+        return err_set(e, E_INVALID, "TimestampedHashes data too long");
+    size_t w[4];
+    uint64_t c[4];
+    err_code rc = E_OK;
+    for (size_t i = 0; i < 4 && !rc; i++)
+        if (!(rc = array_at(p, n, i, &w[i], e)))
+            rc = abi_get_uint(p, n, w[i], 32, &c[i], e);
+    if (rc)
+        return err_wrap(e, rc, "TimestampedHashes event");
+    if (c[0] != 1 || c[1] != 1 || c[2] != 1 || c[3] != 1)
+        return err_set(e, E_INVALID, "TimestampedHashes event of %" PRIu64 " hashes, not exactly "
+                                     "one",
+                       c[2]);
     const uint8_t *hv, *dv;
     size_t hl, dl;
-    err_code rc;
-    if ((rc = abi_get_address(log->topics[1].b, 32, 0, &out->from, e)) ||
-        (rc = abi_get_bytes(log->data, log->data_len, 0, &hv, &hl, e)) ||
-        (rc = abi_get_uint(log->data, log->data_len, 1, 64, &out->alg, e)) ||
-        (rc = abi_get_uint(log->data, log->data_len, 2, 64, &out->block_number, e)) ||
-        (rc = abi_get_bytes(log->data, log->data_len, 3, &dv, &dl, e)))
-        return err_wrap(e, rc, "HashTimestamped event");
+    struct hash32 id, want_id;
+    if ((rc = abi_get_bytes32(p, n, w[0] + 1, &id, e)) ||
+        (rc = abi_get_uint(p, n, w[1] + 1, 64, &out->alg, e)) ||
+        (rc = abi_get_bytes(p + (w[2] + 1) * 32, n - (w[2] + 1) * 32, 0, &hv, &hl, e)) ||
+        (rc = abi_get_bytes(p + (w[3] + 1) * 32, n - (w[3] + 1) * 32, 0, &dv, &dl, e)))
+        return err_wrap(e, rc, "TimestampedHashes event");
     if (hl != 32)
-        return err_set(e, E_INVALID, "HashTimestamped hash value has %zu bytes, not 32", hl);
+        return err_set(e, E_INVALID, "TimestampedHashes hash value has %zu bytes, not 32", hl);
     memcpy(out->root.b, hv, 32);
+    ebsi_timestamp_id(out->root.b, 32, &want_id);
+    if (!hash32_eq(&id, &want_id))
+        return err_set(e, E_INVALID, "TimestampedHashes timestampId is not sha256 of the hash "
+                                     "value");
     if ((rc = ebsi_data_parse(dv, dl, &out->data, e)))
         return rc;
-    /* canonical encoding only */
-    struct buf want = {0}, jd = {0};
-    if ((rc = ebsi_data_encode(&out->data, &jd, e)))
+    struct buf c2 = {0};
+    if ((rc = same_as_canonical(event_encode(&id, out->alg, &out->root, &out->data, &c2, e), &c2,
+                                p, n, "TimestampedHashes data is not in canonical ABI form", e)))
         return rc;
-    struct abi_arg args[4] = {abi_arg_bytes(out->root.b, 32), abi_arg_uint(out->alg),
-                              abi_arg_uint(out->block_number), abi_arg_bytes(jd.p, jd.len)};
-    rc = abi_encode_args(args, 4, &want, e);
-    bool same = !rc && want.len == log->data_len && memcmp(want.p, log->data, want.len) == 0;
-    buf_free(&want);
-    buf_free(&jd);
-    if (rc)
-        return rc;
-    if (!same)
-        return err_set(e, E_INVALID, "HashTimestamped data is not in canonical ABI form");
+    out->timestamp_id = id;
     out->contract = log->address;
     out->tx_hash = log->tx_hash;
     out->block_hash = log->block_hash;
     out->log_block = log->block_number;
+    out->log_index = log->log_index;
     return E_OK;
 }
 
-bool ebsi_record_exists(const struct ebsi_record *r)
+bool ebsi_record_exists(const struct ebsi_record *r) { return r->exists; }
+
+static err_code put_word(struct buf *b, uint64_t v)
 {
-    static const struct addr20 zero;
-    return !addr20_eq(&r->from, &zero);
+    uint8_t w[32] = {0};
+    for (int i = 0; i < 8; i++)
+        w[31 - i] = (uint8_t)(v >> (8 * i));
+    return buf_append(b, w, 32);
+}
+
+/* length word, bytes, zero padding to a word */
+static err_code put_bytes(struct buf *b, const uint8_t *p, size_t n)
+{
+    static const uint8_t zero[32];
+    err_code rc = put_word(b, n);
+    if (!rc && n)
+        rc = buf_append(b, p, n);
+    if (!rc && n % 32)
+        rc = buf_append(b, zero, 32 - n % 32);
+    return rc;
+}
+
+err_code ebsi_decode_record(const uint8_t *p, size_t n, const struct hash32 *root,
+                            struct ebsi_record *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (n > 8192)
+        return err_set(e, E_INVALID, "answer too long");
+    /* ((uint256 algorithm, bytes value) hash, address timestampedBy,
+     *  uint256 blockNumber, bytes data): head of 4 words, then the tuple
+     *  (algorithm, offset of value, value), then data. */
+    uint64_t toff, doff, voff;
+    const uint8_t *hv, *dv;
+    size_t hl, dl;
+    err_code rc;
+    if ((rc = abi_get_uint(p, n, 0, 32, &toff, e)) ||
+        (rc = abi_get_address(p, n, 1, &out->from, e)) ||
+        (rc = abi_get_uint(p, n, 2, 64, &out->block_number, e)) ||
+        (rc = abi_get_uint(p, n, 3, 32, &doff, e)) || toff > n ||
+        (rc = abi_get_uint(p + toff, n - toff, 0, 64, &out->alg, e)) ||
+        (rc = abi_get_uint(p + toff, n - toff, 1, 32, &voff, e)) ||
+        (rc = abi_get_bytes(p + toff, n - toff, 1, &hv, &hl, e)) ||
+        (rc = abi_get_bytes(p, n, 3, &dv, &dl, e)))
+        return rc ? err_wrap(e, rc, "getTimestamp answer")
+                  : err_set(e, E_INVALID, "getTimestamp answer: bad tuple offset");
+    if (hl != 32 || memcmp(hv, root->b, 32) != 0)
+        return err_set(e, E_INVALID, "getTimestamp answer is about another hash value");
+    /* The one canonical encoding of those values, byte for byte. */
+    struct buf c = {0};
+    size_t tuple = 64 + 32 + 32;
+    struct hash32 by = {{0}};
+    memcpy(by.b + 12, out->from.b, 20);
+    rc = put_word(&c, 128);
+    if (!rc)
+        rc = buf_append(&c, by.b, 32);
+    if (!rc)
+        rc = put_word(&c, out->block_number);
+    if (!rc)
+        rc = put_word(&c, 128 + tuple);
+    if (!rc)
+        rc = put_word(&c, out->alg);
+    if (!rc)
+        rc = put_word(&c, 64);
+    if (!rc)
+        rc = put_bytes(&c, root->b, 32);
+    if (!rc)
+        rc = put_bytes(&c, dv, dl);
+    if (rc) {
+        buf_free(&c);
+        return err_set(e, E_NOMEM, "out of memory");
+    }
+    if ((rc = same_as_canonical(E_OK, &c, p, n, "getTimestamp answer is not in canonical ABI "
+                                                "form",
+                                e)))
+        return rc;
+    out->exists = true;
+    out->has_data = dl > 0 && ebsi_data_parse(dv, dl, &out->data, NULL) == E_OK;
+    return E_OK;
+}
+
+bool ebsi_revert_is_unknown(const uint8_t *revert, size_t n)
+{
+    /* Error(string): selector 08c379a0, offset 0x20, length, the text. */
+    static const uint8_t sel[4] = {0x08, 0xc3, 0x79, 0xa0};
+    const size_t rl = sizeof EBSI_UNKNOWN_REASON - 1;
+    const uint8_t *s;
+    size_t sl;
+    uint64_t off;
+    return revert && n == 4 + 32 * 3 && memcmp(revert, sel, 4) == 0 &&
+           abi_get_uint(revert + 4, n - 4, 0, 32, &off, NULL) == E_OK && off == 32 &&
+           abi_get_bytes(revert + 4, n - 4, 0, &s, &sl, NULL) == E_OK && sl == rl &&
+           memcmp(s, EBSI_UNKNOWN_REASON, rl) == 0;
 }
 
 err_code ebsi_get_timestamp(struct rpc_client *ledger, const struct addr20 *contract,
@@ -239,25 +362,30 @@ err_code ebsi_get_timestamp(struct rpc_client *ledger, const struct addr20 *cont
     size_t n = 0;
     rc = rpc_eth_call(ledger, &msg, block ? block : "latest", &ret, &n, e);
     buf_free(&call);
+    char ad[43];
+    addr20_to_hex(contract, ad);
+    if (rc == E_PROTOCOL) {
+        const struct rpc_error *re = rpc_last_error(ledger);
+        if (re->failure == RPC_FAIL_JSONRPC && re->reason == RPC_REASON_REVERT) {
+            if (re->has_data && ebsi_revert_is_unknown(re->data, re->data_len)) {
+                err_clear(e);
+                return E_OK; /* never timestamped */
+            }
+            return err_set(e, E_PROTOCOL, "getTimestamp at %s reverted, but not with \""
+                                          EBSI_UNKNOWN_REASON "\" (%.120s): is it EBSI's "
+                                          "Timestamp contract?",
+                           ad, re->message);
+        }
+    }
     if (rc)
         return rc;
-    const uint8_t *dv;
-    size_t dl;
-    if (n > 8192 || (rc = abi_get_address(ret, n, 0, &out->from, e)) ||
-        (rc = abi_get_uint(ret, n, 1, 64, &out->block_number, e)) ||
-        (rc = abi_get_uint(ret, n, 2, 64, &out->timestamp, e)) ||
-        (rc = abi_get_uint(ret, n, 3, 64, &out->alg, e)) ||
-        (rc = abi_get_bytes(ret, n, 4, &dv, &dl, e))) {
-        free(ret);
-        char ad[43], why[200];
-        addr20_to_hex(contract, ad);
-        snprintf(why, sizeof why, "%.190s", n > 8192 ? "answer too long" : e ? e->msg : "bad encoding");
-        return err_set(e, E_PROTOCOL, "getTimestamp at %s did not answer as the Timestamp "
-                                      "contract does (%s)",
-                       ad, why);
-    }
-    out->has_data = dl > 0 && ebsi_data_parse(dv, dl, &out->data, NULL) == E_OK;
+    struct err de = {0};
+    rc = ebsi_decode_record(ret, n, root, out, &de);
     free(ret);
+    if (rc)
+        return err_set(e, E_PROTOCOL, "getTimestamp at %s did not answer as the Timestamp "
+                                      "contract does (%.190s)",
+                       ad, de.msg);
     return E_OK;
 }
 
@@ -270,23 +398,33 @@ err_code ebsi_code_matches(struct rpc_client *ledger, const struct addr20 *contr
 
 /* ---- the unsigned transaction ------------------------------------------ */
 
-/* A strict QUANTITY of up to 256 bits: "0x", 1..64 hex digits, no leading zero. */
-static err_code qty256(const char *s, struct u256 *out, struct err *e)
+/* A hex quantity as EBSI's Timestamp API writes it (ethers' BigNumber
+ * toHexString: "0x" and an even number of lower-case digits, "0x00",
+ * "0x0222e0"; or literal strings such as "0x0" and the gas fallback
+ * "0x1000000"): "0x" then 1..maxdigits lower-case hex digits, leading zeros
+ * allowed. Only the unsigned transaction EBSI returns is read with this;
+ * standard JSON-RPC answers keep the strict rpc_parse_quantity. */
+static err_code ebsi_qty(const char *s, size_t maxdigits, struct u256 *out, struct err *e)
 {
     size_t n = strlen(s);
-    if (n < 3 || n > 66 || s[0] != '0' || s[1] != 'x')
-        return err_set(e, E_INVALID, "not a hex quantity (0x + 1..64 digits)");
-    if (s[2] == '0' && n > 3)
-        return err_set(e, E_INVALID, "hex quantity with a leading zero");
+    if (n < 3 || n > 2 + maxdigits || s[0] != '0' || s[1] != 'x')
+        return err_set(e, E_INVALID, "not a hex quantity (0x + 1..%zu digits)", maxdigits);
     char pad[65];
     size_t d = n - 2;
     memset(pad, '0', 64 - d);
     memcpy(pad + 64 - d, s + 2, d);
     pad[64] = '\0';
     for (size_t i = 0; i < 64; i++)
-        if (pad[i] >= 'A' && pad[i] <= 'F')
-            return err_set(e, E_INVALID, "upper-case hex in a quantity");
+        if (!((pad[i] >= '0' && pad[i] <= '9') || (pad[i] >= 'a' && pad[i] <= 'f')))
+            return err_set(e, E_INVALID, "a quantity has a character other than 0-9 a-f");
     return hex_decode_exact(pad, 64, false, out->b, 32, e);
+}
+
+static err_code ebsi_qty64(const char *s, uint64_t *out, struct err *e)
+{
+    struct u256 v;
+    err_code rc = ebsi_qty(s, 16, &v, e);
+    return rc ? rc : u256_to_u64(&v, out, e);
 }
 
 static const char *const UNSIGNED_KEYS[] = {"from",    "to",       "data",     "nonce",
@@ -329,15 +467,15 @@ err_code ebsi_unsigned_parse(const json_t *obj, struct tx *out, struct addr20 *f
     else if (strncmp(s[2], "0x", 2) != 0 ||
              hex_decode_alloc(s[2] + 2, strlen(s[2]) - 2, false, TX_MAX_RAW, &data, &dlen, &fe))
         bad = "data";
-    else if (rpc_parse_quantity(s[3], &out->nonce, &fe))
+    else if (ebsi_qty64(s[3], &out->nonce, &fe))
         bad = "nonce";
-    else if (rpc_parse_quantity(s[4], &out->chain_id, &fe))
+    else if (ebsi_qty64(s[4], &out->chain_id, &fe))
         bad = "chainId";
-    else if (rpc_parse_quantity(s[5], &out->gas_limit, &fe))
+    else if (ebsi_qty64(s[5], &out->gas_limit, &fe))
         bad = "gasLimit";
-    else if (qty256(s[6], &out->gas_price, &fe))
+    else if (ebsi_qty(s[6], 64, &out->gas_price, &fe))
         bad = "gasPrice";
-    else if (qty256(s[7], &out->value, &fe))
+    else if (ebsi_qty(s[7], 64, &out->value, &fe))
         bad = "value";
     if (bad) {
         free(data);
@@ -391,6 +529,15 @@ err_code ebsi_unsigned_check(const struct tx *t, const struct addr20 *from,
                                     "(%zu bytes: our root, kind, seq and size); refusing to sign",
                        t->data_len, x->calldata_len);
     uint64_t max_gas = x->max_gas ? x->max_gas : EBSI_DEFAULT_MAX_GAS;
+    if (t->gas_limit == EBSI_GAS_FALLBACK && t->gas_limit > max_gas)
+        return err_set(e, E_VERIFY, "the Timestamp API returned its fallback gas limit 0x1000000 "
+                                    "(%" PRIu64 "), which it sends when its gas estimation "
+                                    "failed: the call would most likely revert (hash algorithm "
+                                    "revoked or unknown, contract paused?); refusing to sign "
+                                    "above the cap %" PRIu64 ". Check GET "
+                                    "/timestamp/v4/hash-algorithms/ID and run again; the batch "
+                                    "stays CLOSED",
+                       t->gas_limit, max_gas);
     if (t->gas_limit < 21000 || t->gas_limit > max_gas)
         return err_set(e, E_VERIFY, "the Timestamp API returned a gas limit of %" PRIu64
                                     " (accepted: 21000..%" PRIu64 "); refusing to sign",

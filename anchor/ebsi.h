@@ -30,13 +30,19 @@
  * ("kind" is "issuance" or "revocation"); its parser accepts exactly the
  * bytes the encoder produces for the values it finds, nothing else.
  *
- * The contract is contracts/Timestamp.sol (EBSI's interface):
+ * The contract is EBSI's Timestamp contract (timestamp-v4); contracts/Timestamp.sol
+ * is our own stand-in with the same interface (docs/ebsi.md):
  *   timestampHashes(uint256[] hashAlgorithmIds, bytes[] hashValues, bytes[] timestampData)
- *   event HashTimestamped(bytes hashValue, uint256 hashAlgorithmId,
- *                         address indexed from, uint256 blockNumber, bytes data)
- *   getTimestamp(bytes hashValue) returns (address from, uint256 blockNumber,
- *                         uint256 timestamp, uint256 hashAlgorithmId, bytes data)
- * First write wins: a hash already timestamped keeps its first record.
+ *   event TimestampedHashes(bytes32[] timestampIds, uint256[] hashAlgorithmIds,
+ *                           bytes[] hashValues, bytes[] timestampData)   (nothing indexed)
+ *   getTimestamp(bytes hashValue) returns ((uint256 algorithm, bytes value) hash,
+ *                           address timestampedBy, uint256 blockNumber, bytes data)
+ *     and reverts "timestamp unknown" for a hash never written
+ * timestampId = sha256(hashValue). First write wins, but the event is emitted
+ * by every call and lists every hash of it, repeats too: an event says that
+ * its transaction's sender (not named in the event) asked for the hash; who
+ * wrote it first is getTimestamp's timestampedBy. There is no block time in
+ * the record: it is the block's.
  *
  * Secrets: the access token is read from a file (mode 0600, like a key) or
  * an environment variable by the caller, handed to the JSON-RPC client
@@ -61,8 +67,10 @@
 #include "core/error.h"
 
 #define EBSI_TIMESTAMP_SIG "timestampHashes(uint256[],bytes[],bytes[])"
-#define EBSI_EVENT_SIG "HashTimestamped(bytes,uint256,address,uint256,bytes)"
+#define EBSI_EVENT_SIG "TimestampedHashes(bytes32[],uint256[],bytes[],bytes[])"
 #define EBSI_GET_SIG "getTimestamp(bytes)"
+/* The revert reason of getTimestamp for a hash never timestamped. */
+#define EBSI_UNKNOWN_REASON "timestamp unknown"
 
 /* Default hash algorithm id sent with our roots. The ids are the Timestamp
  * API's own registry (GET /timestamp/v4/hash-algorithms); check the id of
@@ -74,6 +82,9 @@
 /* Largest gas limit we sign for by default (one timestampHashes of one
  * 32-byte hash costs about 100,000). */
 #define EBSI_DEFAULT_MAX_GAS 2000000u
+/* The gas limit EBSI's Timestamp API puts in a transaction when its gas
+ * estimation failed (jsonrpc.service.ts buildTransaction). */
+#define EBSI_GAS_FALLBACK 0x1000000u
 /* Longest token file we read. */
 #define EBSI_MAX_TOKEN_FILE (RPC_MAX_TOKEN + 64)
 
@@ -115,45 +126,63 @@ err_code ebsi_calldata(uint64_t alg, const struct hash32 *root, const struct ebs
 err_code ebsi_parse_calldata(const uint8_t *p, size_t n, uint64_t *alg, struct hash32 *root,
                              struct ebsi_data *d, struct err *e) MUST_CHECK;
 
-/* topic0 of HashTimestamped(bytes,uint256,address,uint256,bytes). */
+/* topic0 of TimestampedHashes(bytes32[],uint256[],bytes[],bytes[]). */
 void ebsi_event_topic(struct hash32 *out);
 
-/* A decoded HashTimestamped event of one of our roots. */
+/* timestampId of a hash value: sha256(value). */
+void ebsi_timestamp_id(const uint8_t *value, size_t len, struct hash32 *out);
+
+/* A decoded TimestampedHashes event of one of our roots. The event does not
+ * name its sender: that is the transaction's `from` (rpc_get_transaction). */
 struct ebsi_event {
-    struct addr20 contract; /* the log's emitter */
-    struct addr20 from;
-    struct hash32 root;     /* hashValue: exactly 32 bytes */
+    struct addr20 contract;     /* the log's emitter */
+    struct hash32 timestamp_id; /* = sha256(root), checked */
+    struct hash32 root;         /* hashValue: exactly 32 bytes */
     uint64_t alg;
-    uint64_t block_number;  /* as the event states it */
     struct ebsi_data data;
     struct hash32 tx_hash;
     struct hash32 block_hash;
-    uint64_t log_block;     /* the log's own block number */
+    uint64_t log_block;         /* the log's block number */
+    uint64_t log_index;
 };
 
-/* Decode `log` as a HashTimestamped event carrying a 32-byte hash and our
- * record data, canonically encoded (re-encoded and compared). E_INVALID
- * (why) otherwise; the caller still checks log->address. */
+/* Decode `log` as a TimestampedHashes event of exactly one hash, of 32
+ * bytes, with our record data, canonically encoded (re-encoded and
+ * compared), its timestampId sha256 of the hash. E_INVALID (why)
+ * otherwise; the caller still checks log->address and the sender. */
 err_code ebsi_parse_event(const struct rpc_log *log, struct ebsi_event *out,
                           struct err *e) MUST_CHECK;
 
-/* getTimestamp(root) from the contract. `from` zero: never timestamped.
- * has_data is false when the stored data is not our record format (e.g.
- * somebody else's timestamp of the same bytes). */
+/* getTimestamp(root) from the contract. exists false: the contract reverted
+ * "timestamp unknown" (never timestamped). has_data is false when the
+ * stored data is not our record format (e.g. somebody else's timestamp of
+ * the same bytes). No time: read the block's. */
 struct ebsi_record {
-    struct addr20 from;
+    bool exists;
+    struct addr20 from;     /* timestampedBy: the first writer */
     uint64_t block_number;
-    uint64_t timestamp;
     uint64_t alg;
     bool has_data;
     struct ebsi_data data;
 };
 bool ebsi_record_exists(const struct ebsi_record *r);
 /* eth_call getTimestamp(root) at `block` ("latest" if NULL) through the
- * ledger endpoint. E_PROTOCOL if the answer is not its ABI encoding. */
+ * ledger endpoint. A revert with the reason "timestamp unknown" is E_OK
+ * with !exists; any other revert, or an answer that is not the canonical
+ * ABI encoding of the return tuple with hash.value = root, E_PROTOCOL;
+ * transport errors as rpc_eth_call. */
 err_code ebsi_get_timestamp(struct rpc_client *ledger, const struct addr20 *contract,
                             const struct hash32 *root, const char *block, struct ebsi_record *out,
                             struct err *e) MUST_CHECK;
+
+/* Decode the return data of getTimestamp / getTimestampById (exposed for
+ * the unit tests and the fuzz target): the canonical encoding only, at most
+ * 8 KiB; `root` must be the stored hash value. E_INVALID (why) otherwise. */
+err_code ebsi_decode_record(const uint8_t *p, size_t n, const struct hash32 *root,
+                            struct ebsi_record *out, struct err *e) MUST_CHECK;
+
+/* Is `revert` (the revert bytes of an eth_call) exactly Error("timestamp unknown")? */
+bool ebsi_revert_is_unknown(const uint8_t *revert, size_t n);
 
 /* Is the code at `contract` exactly the committed Timestamp runtime code? */
 err_code ebsi_code_matches(struct rpc_client *ledger, const struct addr20 *contract, bool *match,
@@ -175,14 +204,18 @@ struct ebsi_expect {
 /* Parse the unsignedTransaction object a gateway returned: exactly the
  * members from, to, data, nonce, chainId, gasLimit, gasPrice, value, each a
  * string (addresses 0x + 40 hex, EIP-55 checked when mixed-case; data 0x +
- * even hex; the rest strict QUANTITYs, value up to 256 bits). `out` is
+ * even hex; the rest hex quantities as EBSI writes them: ethers' BigNumber
+ * toHexString pads to an even number of digits ("0x00", "0x05", "0x0222e0"),
+ * so leading zeros are accepted here — and only here — up to 16 digits
+ * (nonce, chainId, gasLimit) or 64 (gasPrice, value), lower-case). `out` is
  * initialised here (legacy); the caller tx_clear()s it. E_PROTOCOL naming
  * the offending member. */
 err_code ebsi_unsigned_parse(const json_t *obj, struct tx *out, struct addr20 *from,
                              struct err *e) MUST_CHECK;
 
 /* Check a parsed unsigned transaction against `x`. E_VERIFY naming the
- * field and both values ("the Timestamp API returned a transaction to
+ * field and both values (a gas limit above the cap says whether it is EBSI's
+ * fallback 0x1000000, sent when its gas estimation failed, and what to do) ("the Timestamp API returned a transaction to
  * 0x…, not the configured Timestamp contract 0x…; refusing to sign"). */
 err_code ebsi_unsigned_check(const struct tx *t, const struct addr20 *from,
                              const struct ebsi_expect *x, struct err *e) MUST_CHECK;

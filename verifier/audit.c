@@ -2,7 +2,7 @@
  * verifier/audit.c — the auditor; see audit.h and docs/revocation-format.md.
  *
  * Everything is derived from the ledger (evm: the registry's Anchored
- * events, its nextSeq counters and code; ebsi: the issuer's HashTimestamped
+ * events, its nextSeq counters and code; ebsi: the issuer's TimestampedHashes (sender read from each transaction)
  * records on the pinned Timestamp contract) and, when given, one copy of the
  * revocation log; the copy is judged by vrev_analyse(), the same code
  * `verifier verify` uses, so a verifier and an auditor cannot disagree on
@@ -196,7 +196,7 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
     if (ebsi && !o->have_contract)
         return err_set(e, E_INVALID, "an ebsi audit needs --contract ADDR: EBSI's published "
                                      "Timestamp contract (any contract can emit look-alike "
-                                     "HashTimestamped events, so the auditor pins it)");
+                                     "TimestampedHashes events, so the auditor pins it)");
     if (o->have_contract)
         r->contract = o->contract;
     else if (r->have_copy)
@@ -359,7 +359,7 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out, struct
           r->from_block, r->head);
     P("Anchored:  %" PRIu64 " issuance batches, %" PRIu64 " revocation checkpoints (%s)\n",
       r->count[0], r->count[1],
-      ebsi ? "highest seq + 1 in the HashTimestamped records" : "registry counters");
+      ebsi ? "highest seq + 1 in the issuer's TimestampedHashes records" : "registry counters");
     if (r->have_copy)
         P("Log copy:  %s: %" PRIu64 " entries, %zu checkpoints listed; %s\n", r->source,
           r->copy.n_entries, r->copy.n_checkpoints,

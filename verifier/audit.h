@@ -23,7 +23,7 @@
  *     (not anomalies): unanchored-entries, no-checkpoints, no-log-copy,
  *     partial-range.
  * On the ebsi flow (EBSI's Timestamp contract, pinned by the auditor with
- * --contract) the history is the issuer's HashTimestamped events carrying
+ * --contract) the history is the issuer's TimestampedHashes events (sent by the issuer: each transaction's from) carrying
  * our record; the contract keeps no counter, so the counts are 1 + the
  * highest seq per kind in the events and "seq-gap"/"seq-repeat" come from
  * the events alone; "contract-not-timestamp" replaces contract-not-registry

@@ -42,7 +42,7 @@
  *   ledger.transaction    as above, and its input is exactly
  *                         timestampHashes([id], [batch.root], [record]) with
  *                         record = {"kind":"issuance","seq":…,"size":…,"v":1}
- *   ledger.event          its receipt has HashTimestamped from the contract
+ *   ledger.event          its receipt has TimestampedHashes from the contract
  *                         with from = issuer, hashValue = root, the same
  *                         record and the receipt's block number
  *   ledger.record         getTimestamp(root) names the issuer, the same block

@@ -5,8 +5,12 @@
  * and/or runs the committed code; the transaction's input is exactly
  * timestampHashes([id], [batch.root], [record]) with record =
  * {"kind":"issuance","seq":…,"size":…,"v":1}; the receipt carries
- * HashTimestamped with the same record; getTimestamp(root) names the
- * issuer, the block and the record (first write wins). The sequence of
+ * TimestampedHashes([sha256(root)], [id], [root], [record]) (the event names
+ * no sender: the transaction's `from`, checked by the driver, is the
+ * issuer); getTimestamp(root) names the first writer (timestampedBy), the
+ * block and the record (first write wins) — or reverts "timestamp
+ * unknown", and then the root is certainly not timestamped: INVALID. The
+ * record has no time; the block's is checked by the driver. The sequence of
  * checks is the driver's (verifier/online.c); the check names and
  * outcomes: verifier/online.h.
  */
@@ -77,8 +81,9 @@ static bool ebsi_event_matches(const struct bundle *b, const struct rpc_log *log
     struct ebsi_event ev;
     if (ebsi_parse_event(log, &ev, NULL) != E_OK)
         return false;
-    return addr20_eq(&ev.from, &b->anchor.issuer) && hash32_eq(&ev.root, &b->batch.root) &&
-           record_is_batch(&ev.data, b) && ev.alg == facts->alg && ev.block_number == rcpt_block;
+    (void)rcpt_block; /* the log is the receipt's: same block */
+    return hash32_eq(&ev.root, &b->batch.root) && record_is_batch(&ev.data, b) &&
+           ev.alg == facts->alg;
 }
 
 static void ebsi_event_detail(const struct bundle *b, bool ok, struct online_verdict *v)
@@ -86,10 +91,10 @@ static void ebsi_event_detail(const struct bundle *b, bool ok, struct online_ver
     char want[65];
     hash32_to_hex(&b->batch.root, want);
     online_verdict_set(v, ok ? VCHECK_PASS : VCHECK_FAIL,
-                       ok ? "HashTimestamped(root %.16s…, from the issuer, issuance seq %llu size "
-                            "%llu) emitted by the Timestamp contract"
-                          : "no HashTimestamped event for root %.16s… (seq %llu, size %llu) from "
-                            "the issuer in that transaction",
+                       ok ? "TimestampedHashes(root %.16s…, issuance seq %llu size %llu) emitted "
+                            "by the Timestamp contract in the issuer's transaction"
+                          : "no TimestampedHashes event for root %.16s… (seq %llu, size %llu) in "
+                            "that transaction",
                        want, (unsigned long long)b->batch.seq, (unsigned long long)b->batch.size);
 }
 
@@ -102,6 +107,13 @@ static err_code ebsi_record(struct rpc_client *rpc, const struct bundle *b, uint
     err_code rc = ebsi_get_timestamp(rpc, &a->contract, &b->batch.root, NULL, &rec, e);
     if (rc)
         return rc;
+    *has_time = false; /* no time in EBSI's record: the block's is checked */
+    *time = 0;
+    if (!ebsi_record_exists(&rec)) {
+        online_verdict_set(v, VCHECK_FAIL, "getTimestamp(root) reverts \"timestamp unknown\": "
+                                           "the Timestamp contract has no record of this root");
+        return E_OK;
+    }
     bool ok = addr20_eq(&rec.from, &a->issuer) && rec.block_number == rcpt_block &&
               rec.has_data && record_is_batch(&rec.data, b);
     char ad[43];
@@ -112,9 +124,6 @@ static err_code ebsi_record(struct rpc_client *rpc, const struct bundle *b, uint
                           : "getTimestamp(root) names block %llu by %s, not this issuer's record "
                             "of this batch",
                        (unsigned long long)rec.block_number, ok ? "" : ad);
-    /* the contract's recorded time must be the block's (ledger.block) */
-    *has_time = true;
-    *time = rec.timestamp;
     return E_OK;
 }
 

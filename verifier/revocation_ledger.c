@@ -2,8 +2,12 @@
  * verifier/revocation_ledger.c — reading an issuer's anchored records
  * (issuance batches, revocation checkpoints) from the ledger; see
  * revocation_ledger.h. evm: the NotaryRegistry's Anchored events and views;
- * ebsi: EBSI's Timestamp contract's HashTimestamped events carrying our
- * record, and getTimestamp.
+ * ebsi: EBSI's Timestamp contract's TimestampedHashes events carrying our
+ * record, and getTimestamp. EBSI's event indexes nothing and names no
+ * sender, so the issuer's are found by reading the contract's events in
+ * bounded block windows (topic0 only) and, for each event that carries our
+ * record format, the sender (`from`) of its transaction
+ * (docs/revocation-format.md "Finding the checkpoints").
  */
 #include "verifier/revocation_ledger.h"
 
@@ -63,10 +67,46 @@ err_code vrev_ledger_count(struct vrev_ledger *l, enum registry_kind kind, uint6
     return rc;
 }
 
+/* The sender of transaction `h`, cached for the window's logs of one
+ * transaction. */
+struct sender_cache {
+    bool valid;
+    struct hash32 tx;
+    struct addr20 from;
+};
+
+static err_code tx_sender(const struct vrev_ledger *l, const struct rpc_log *log,
+                          struct sender_cache *sc, struct addr20 *from, struct err *e)
+{
+    if (!sc->valid || !hash32_eq(&sc->tx, &log->tx_hash)) {
+        struct rpc_tx tx;
+        err_code rc = rpc_get_transaction(l->rpc, &log->tx_hash, &tx, e);
+        if (rc == E_NOT_FOUND)
+            return err_set(e, E_NETWORK, "block %" PRIu64 ": the node has a log of transaction "
+                                         "it does not know (a reorg?): try again",
+                           log->block_number);
+        if (rc)
+            return rc;
+        bool same_block = tx.mined && tx.block_number == log->block_number &&
+                          hash32_eq(&tx.block_hash, &log->block_hash);
+        sc->valid = true;
+        sc->tx = log->tx_hash;
+        sc->from = tx.from;
+        rpc_tx_free(&tx);
+        if (!same_block)
+            return err_set(e, E_NETWORK, "block %" PRIu64 ": a transaction moved while it was "
+                                         "read (a reorg): try again",
+                           log->block_number);
+    }
+    *from = sc->from;
+    return E_OK;
+}
+
 /* Decode one log of the contract as a record of the issuer. *mine false:
- * not one of ours (ebsi: the issuer's key timestamped something else). */
+ * not one of ours (ebsi: another sender's event, or not our record). */
 static err_code parse_record(const struct vrev_ledger *l, const struct rpc_log *log,
-                             struct registry_event *ev, bool *mine, struct err *e)
+                             struct sender_cache *sc, struct registry_event *ev, bool *mine,
+                             struct err *e)
 {
     *mine = false;
     if (l->ledger == BUNDLE_LEDGER_EVM) {
@@ -78,18 +118,17 @@ static err_code parse_record(const struct vrev_ledger *l, const struct rpc_log *
         return E_OK;
     }
     struct ebsi_event x;
-    if (ebsi_parse_event(log, &x, NULL) != E_OK || !addr20_eq(&x.from, &l->issuer))
+    struct addr20 from;
+    err_code rc;
+    if (ebsi_parse_event(log, &x, NULL) != E_OK)
+        return E_OK; /* somebody else's timestamp, in another format */
+    if ((rc = tx_sender(l, log, sc, &from, e)))
+        return rc;
+    if (!addr20_eq(&from, &l->issuer))
         return E_OK;
-    /* The contract writes block.number into the event: a log that states
-     * another block is not the Timestamp contract's. */
-    if (x.block_number != log->block_number)
-        return err_set(e, E_PROTOCOL, "block %" PRIu64 ": a HashTimestamped event of the "
-                                      "contract states block %" PRIu64 ": not EBSI's Timestamp "
-                                      "contract",
-                       log->block_number, x.block_number);
     memset(ev, 0, sizeof *ev);
     ev->contract = log->address;
-    ev->issuer = x.from;
+    ev->issuer = from;
     ev->root = x.root;
     ev->size = x.data.size;
     ev->seq = x.data.seq;
@@ -107,15 +146,16 @@ static err_code anchors_window(struct vrev_ledger *l, uint64_t from, uint64_t to
                                struct vrev_anchor **out, size_t *n, size_t *cap, struct err *e)
 {
     struct hash32 topic, who = {{0}};
-    if (l->ledger == BUNDLE_LEDGER_EVM)
+    const bool evm = l->ledger == BUNDLE_LEDGER_EVM;
+    if (evm)
         registry_anchored_topic(&topic);
     else
-        ebsi_event_topic(&topic);
+        ebsi_event_topic(&topic); /* nothing indexed: every event of the contract */
     memcpy(who.b + 12, l->issuer.b, 20); /* an indexed address is a left-padded word */
     char qf[RPC_QTY_BUF], qt[RPC_QTY_BUF];
     struct rpc_log_filter flt = {.address = &l->contract,
                                  .topics = {&topic, &who},
-                                 .ntopics = 2,
+                                 .ntopics = evm ? 2 : 1,
                                  .from_block = rpc_format_quantity(from, qf),
                                  .to_block = rpc_format_quantity(to, qt)};
     struct rpc_log *logs;
@@ -126,11 +166,12 @@ static err_code anchors_window(struct vrev_ledger *l, uint64_t from, uint64_t to
                        "more than %u %s events in blocks %" PRIu64 "..%" PRIu64
                        ": use a smaller window",
                        RPC_MAX_LOGS,
-                       l->ledger == BUNDLE_LEDGER_EVM ? "Anchored" : "HashTimestamped", from, to);
+                       evm ? "Anchored" : "TimestampedHashes", from, to);
     if (rc)
         return rc;
     uint64_t cached_block = UINT64_MAX, cached_time = 0;
     struct hash32 cached_hash;
+    struct sender_cache sc = {0};
     for (size_t i = 0; i < nl && !rc; i++) {
         struct vrev_anchor a = {0};
         bool mine;
@@ -138,7 +179,7 @@ static err_code anchors_window(struct vrev_ledger *l, uint64_t from, uint64_t to
             continue; /* reorged away */
         if (!addr20_eq(&logs[i].address, &l->contract))
             continue; /* the filter should have excluded it */
-        if ((rc = parse_record(l, &logs[i], &a.ev, &mine, e)))
+        if ((rc = parse_record(l, &logs[i], &sc, &a.ev, &mine, e)))
             break;
         if (!mine)
             continue;
@@ -315,7 +356,13 @@ err_code vrev_ledger_record(struct vrev_ledger *l, const struct hash32 *root,
         out->seq = rec.data.seq;
         out->size = rec.data.size;
         out->block_number = rec.block_number;
-        out->block_time = rec.timestamp;
+        /* EBSI's record has no time: the block's */
+        struct rpc_block blk;
+        char qb[RPC_QTY_BUF];
+        if ((rc = rpc_get_block_by_number(l->rpc, rpc_format_quantity(rec.block_number, qb),
+                                          &blk, e)))
+            return rc;
+        out->block_time = blk.timestamp;
     }
     return E_OK;
 }

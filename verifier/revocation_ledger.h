@@ -5,7 +5,9 @@
  *     block windows, and its nextSeq/anchoredAt views (the registry refuses
  *     a gap or a repeat in an issuer's sequence numbers);
  *   - ebsi: EBSI's Timestamp contract (anchor/ebsi.h): the issuer's
- *     HashTimestamped events (topic1 = from = the issuer) whose
+ *     TimestampedHashes events (nothing indexed: every event of the
+ *     contract in the window, kept when its transaction's from is the
+ *     issuer) whose
  *     timestampData is our record {"kind":…,"seq":…,"size":…,"v":1}, and
  *     getTimestamp(root) for the contract's own record. The contract keeps
  *     no counter and does not enforce sequence numbers, so the count and
@@ -66,7 +68,8 @@ err_code vrev_ledger_count(struct vrev_ledger *l, enum registry_kind kind, uint6
 /* Every record of the issuer on the contract in blocks [from, min(to,
  * head)], both kinds, in chain order, with block times; eth_getLogs is
  * asked l->window blocks at a time. evm: the Anchored events. ebsi: the
- * HashTimestamped events with from = the issuer whose hash is 32 bytes and
+ * TimestampedHashes events whose transaction's sender (one
+ * eth_getTransactionByHash per candidate transaction) is the issuer, whose hash is 32 bytes and
  * whose data is exactly our record (anything else the issuer's key
  * timestamped is not ours and is left out), mapped onto struct
  * registry_event (kind issuance → batch, revocation → checkpoint). *out

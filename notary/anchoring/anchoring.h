@@ -103,7 +103,8 @@ err_code anchoring_retry_failed(struct store *s, enum batch_kind kind, unsigned 
                                 struct err *e) MUST_CHECK;
 
 /* Does receipt `rc` carry the flow's event (evm: Anchored; ebsi:
- * HashTimestamped) by `issuer` for exactly batch `b` at cfg->contract?
+ * TimestampedHashes, whose sender is the receipt's transaction's) by `issuer` for
+ * exactly batch `b` at cfg->contract?
  * false with the reason in *e (E_STATE) if not. */
 bool anchoring_receipt_ok(const struct anchoring_cfg *cfg, bool ebsi, const struct addr20 *issuer,
                           const struct store_batch *b, const struct rpc_receipt *rc,

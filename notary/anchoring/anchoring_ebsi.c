@@ -83,21 +83,63 @@ static err_code api_open(struct anchoring_ctx *c, struct err *e)
     return rc;
 }
 
-/* Is the log our HashTimestamped event for exactly this batch? */
+/* Is the log a TimestampedHashes event of the contract for exactly this
+ * batch (root and record)? The event does not name its sender: `issuer` is
+ * checked by the callers — a receipt is of a transaction the issuer signed,
+ * and ebsi_look reads the sender of the transaction it finds. */
 static bool ebsi_log_ours(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
                           const struct store_batch *b, const struct rpc_log *log)
 {
+    (void)issuer;
     struct ebsi_data want = batch_data(b);
     struct ebsi_event ev;
     return !log->removed && addr20_eq(&log->address, &cfg->contract) &&
-           ebsi_parse_event(log, &ev, NULL) == E_OK && addr20_eq(&ev.from, issuer) &&
-           hash32_eq(&ev.root, &b->root) && data_eq(&ev.data, &want);
+           ebsi_parse_event(log, &ev, NULL) == E_OK && hash32_eq(&ev.root, &b->root) &&
+           data_eq(&ev.data, &want);
+}
+
+/* In block `block`, the transaction of the issuer whose TimestampedHashes
+ * event is this batch's: the events of that block (topic0 only: nothing is
+ * indexed), then the sender of each candidate's transaction. */
+static err_code find_own_tx(struct anchoring_ctx *c, const struct store_batch *b, uint64_t block,
+                            bool *found, struct hash32 *txh, struct err *e)
+{
+    *found = false;
+    struct hash32 topic;
+    ebsi_event_topic(&topic);
+    char q[RPC_QTY_BUF];
+    rpc_format_quantity(block, q);
+    struct rpc_log_filter f = {.address = &c->cfg->contract,
+                               .topics = {&topic},
+                               .ntopics = 1,
+                               .from_block = q,
+                               .to_block = q};
+    struct rpc_log *logs;
+    size_t n;
+    err_code rc = rpc_get_logs(c->cfg->ledger->rpc, &f, &logs, &n, e);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !*found && !rc; i++) {
+        if (!ebsi_log_ours(c->cfg, &c->issuer, b, &logs[i]))
+            continue;
+        struct rpc_tx tx;
+        if ((rc = rpc_get_transaction(c->cfg->ledger->rpc, &logs[i].tx_hash, &tx, e)))
+            break;
+        if (addr20_eq(&tx.from, &c->issuer)) {
+            *txh = logs[i].tx_hash;
+            *found = true;
+        }
+        rpc_tx_free(&tx);
+    }
+    rpc_logs_free(logs, n);
+    return rc;
 }
 
 /*
- * What does the ledger say about our root? *found with the transaction when
- * it is timestamped by us with this batch's record (the driver adopts it);
- * not found when it is not timestamped; a record by someone else, or with
+ * What does the ledger say about our root? getTimestamp's timestampedBy is
+ * the first writer. *found with the transaction when it is timestamped by us
+ * with this batch's record (the driver adopts it); not found when it is not
+ * timestamped (the contract reverts "timestamp unknown": not an error); a record by someone else, or with
  * other data, FAILS the batch (E_STATE, out->fail).
  */
 static err_code ebsi_look(struct anchoring_ctx *c, const struct store_batch *b, bool *found,
@@ -126,18 +168,8 @@ static err_code ebsi_look(struct anchoring_ctx *c, const struct store_batch *b, 
         return err_set(e, E_STATE, "%s %llu: %s", kind_name(b->kind), (unsigned long long)b->seq,
                        out->note);
     }
-    /* Ours: find the event in that block to learn the transaction. */
-    struct hash32 topic, from_topic = {{0}};
-    ebsi_event_topic(&topic);
-    memcpy(from_topic.b + 12, c->issuer.b, 20);
-    char q[RPC_QTY_BUF];
-    rpc_format_quantity(rec.block_number, q);
-    struct rpc_log_filter f = {.address = &c->cfg->contract,
-                               .topics = {&topic, &from_topic},
-                               .ntopics = 2,
-                               .from_block = q,
-                               .to_block = q};
-    if ((rc = anchoring_find_log(c, &anchoring_ebsi_flow, &f, b, found, txh, e)))
+    /* Ours: find the issuer's transaction in that block. */
+    if ((rc = find_own_tx(c, b, rec.block_number, found, txh, e)))
         return rc;
     if (!*found)
         return err_set(e, E_STATE, "the Timestamp contract says %s %llu's root was timestamped "
@@ -331,7 +363,7 @@ const struct anchoring_flow anchoring_ebsi_flow = {
     .sign = ebsi_sign,
     .broadcast = ebsi_broadcast,
     .log_ours = ebsi_log_ours,
-    .event = "HashTimestamped",
+    .event = "TimestampedHashes",
 };
 
 err_code anchoring_ebsi_check_contract(struct evm_ledger *l, const struct addr20 *contract,

@@ -10,7 +10,7 @@
  *             else timestampHashes → check the unsigned transaction → sign →
  *             record raw tx + hash + nonce + the unsigned JSON)──▶ SENT
  *   SENT   ──(sendSignedTransaction with the stored bytes; receipt status 1
- *             with our HashTimestamped event in a block canonical at the
+ *             with our TimestampedHashes event in a block canonical at the
  *             configured depth)──▶ ANCHORED
  *
  * The transaction is stored before it leaves the process, so a crash, a

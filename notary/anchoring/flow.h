@@ -120,7 +120,7 @@ struct anchoring_flow {
     err_code (*underpriced)(struct anchoring_ctx *c, const struct store_batch *b,
                             struct anchoring_out *out, struct err *e);
 
-    /* Is `log` the flow's event (evm: Anchored; ebsi: HashTimestamped) from
+    /* Is `log` the flow's event (evm: Anchored; ebsi: TimestampedHashes) from
      * cfg->contract by `issuer` for exactly batch b, and not removed? */
     bool (*log_ours)(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
                      const struct store_batch *b, const struct rpc_log *log);

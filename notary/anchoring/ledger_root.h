@@ -8,7 +8,8 @@
  *   1. the receipt of the batch's stored transaction (eth_getTransactionReceipt):
  *      the flow's event from the contract by the issuer for this (kind, seq)
  *      — evm: Anchored(issuer, root, size, seq, kind); ebsi:
- *      HashTimestamped(from, root, data {kind, seq, size}) — names the root;
+ *      TimestampedHashes([sha256(root)], [alg], [root], [data {kind, seq, size}])
+ *      — names the root (the event names no sender: the transaction is ours);
  *      without a receipt (no transaction stored, or the node does not know
  *      it) the stored root is the candidate;
  *   2. the contract's record of that root (evm: anchoredAt(issuer, root);

@@ -31,6 +31,19 @@
 //   down-after-build  answer the next timestampHashes, then go down
 //   down-after-send   submit the next signed transaction, then go down without
 //                     answering
+//   gas-fallback      timestampHashes answers as EBSI does when its gas
+//                     estimation fails: gasLimit "0x1000000"
+//   revoked-algorithm GET /timestamp/v4/hash-algorithms/0 says status "revoked"
+//
+// Numbers are written as EBSI's Timestamp API writes them (jsonrpc.service.ts
+// buildTransaction, ethers v5 BigNumber.toHexString): nonce, chainId and
+// gasLimit with an even number of hex digits ("0x00", "0x05", "0x0539",
+// "0x0222e0"), value and gasPrice the literal "0x0", gasLimit = ceil(1.4 ×
+// estimate), or "0x1000000" when the estimate fails.
+//
+//   GET /timestamp/v4/hash-algorithms/{id}   {outputLengthBits, ianaName, oid,
+//       status: "active"|"revoked", multihash} from the contract's
+//       getHashAlgorithmById (hash-algorithms.service.ts); 404 if unknown
 //
 // Usage: node tests/gateway/gateway.js --ledger URL --tokens FILE --ready FILE
 //                                      [--contract ADDR]
@@ -110,6 +123,9 @@ function authFailure(req, scope) {
     return null;
 }
 
+// ethers v5 BigNumber.toHexString(): "0x" + an even number of digits.
+const toHexString = (n) => { const h = BigInt(n).toString(16); return `0x${h.length % 2 ? '0' : ''}${h}`; };
+
 const isHex = (s, bytes) => typeof s === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(s) && (bytes === undefined || s.length === 2 + 2 * bytes);
 
 async function timestampHashes(params) {
@@ -136,19 +152,21 @@ async function timestampHashes(params) {
     const from = ethers.getAddress(p.from);
     const to = fault === 'wrong-to' ? '0x000000000000000000000000000000000000dEaD' : contract;
     const nonce = BigInt(await ledger('eth_getTransactionCount', [from, 'pending']));
-    let gas;
-    try {
-        gas = BigInt(await ledger('eth_estimateGas', [{ from, to: contract, data: calldata }]));
-    } catch (err) {
-        throw new RpcError(-32000, `execution reverted: ${err.message}`);
+    // EBSI: the estimate × 1.4, or 0x1000000 when the estimation fails.
+    let gasLimit = '0x1000000';
+    if (fault !== 'gas-fallback') {
+        try {
+            const gas = BigInt(await ledger('eth_estimateGas', [{ from, to: contract, data: calldata }]));
+            gasLimit = toHexString((gas * 14n + 9n) / 10n);
+        } catch (err) { /* the fallback, as EBSI */ }
     }
     const unsigned = {
         from, to, data: calldata,
-        nonce: ethers.toQuantity(nonce),
-        chainId: ethers.toQuantity(fault === 'wrong-chain' ? chainId + 1n : chainId),
-        gasLimit: ethers.toQuantity((gas * 5n) / 4n),
-        gasPrice: '0x0',
         value: '0x0',
+        nonce: toHexString(nonce),
+        chainId: toHexString(fault === 'wrong-chain' ? chainId + 1n : chainId),
+        gasLimit,
+        gasPrice: '0x0',
     };
     stats.built++;
     if (fault === 'down-after-build') { fault = 'none'; down = true; }
@@ -253,12 +271,26 @@ async function handleAdmin(req, res) {
     if (req.method === 'POST') {
         let body;
         try { body = JSON.parse(await readBody(req)); } catch (err) { return send(res, 400, { error: 'bad json' }); }
-        const known = ['none', 'wrong-to', 'wrong-root', 'wrong-chain', 'mangle-signature', 'down', 'down-after-build', 'down-after-send'];
+        const known = ['none', 'wrong-to', 'wrong-root', 'wrong-chain', 'mangle-signature', 'down', 'down-after-build', 'down-after-send', 'gas-fallback', 'revoked-algorithm'];
         if (!known.includes(body.fault)) return send(res, 400, { error: `unknown fault; one of ${known.join(', ')}` });
         down = body.fault === 'down';
         fault = down ? 'none' : body.fault;
     }
     send(res, 200, { fault, down, contract, chainId: Number(chainId), stats });
+}
+
+async function handleHashAlgorithm(req, res, id) {
+    if (down) { req.socket.destroy(); return; }
+    const call = { to: contract, data: iface.encodeFunctionData('getHashAlgorithmById', [id]) };
+    let r;
+    try {
+        r = iface.decodeFunctionResult('getHashAlgorithmById', await ledger('eth_call', [call, 'latest']));
+    } catch (err) {
+        return send(res, 404, { title: 'Hash algorithm Not Found', status: 404, detail: `Hash algorithm ${id} not found` });
+    }
+    const revoked = fault === 'revoked-algorithm' || Number(r.status) !== 1;
+    send(res, 200, { outputLengthBits: Number(r.outputLength), ianaName: r.ianaName, oid: r.oid,
+        status: revoked ? 'revoked' : 'active', multihash: r.multiHash });
 }
 
 async function main() {
@@ -278,6 +310,8 @@ async function main() {
     const server = http.createServer((req, res) => {
         const url = req.url.split('?')[0];
         if (url === '/admin') return handleAdmin(req, res);
+        const ha = /^\/timestamp\/v4\/hash-algorithms\/(0|[1-9][0-9]{0,8})$/.exec(url);
+        if (ha && req.method === 'GET') return handleHashAlgorithm(req, res, Number(ha[1]));
         if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
         if (url === '/timestamp/v4/jsonrpc') return handleRpc(req, res, 'api');
         if (url === '/ledger/v4/blockchains/besu/rpc') return handleRpc(req, res, 'ledger');

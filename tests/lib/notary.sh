@@ -145,16 +145,29 @@ ANCHORED_TOPIC=0x44073773c3302df727dabefe604d8b96c27a2615d89d0f9f7a83f923285ed1f
 # directly (not through the notary).
 anchored_logs() { ledger_logs "$2" "$ANCHORED_TOPIC" "$(topic_of_address "$1")"; }
 
-# The topic of the Timestamp contract's HashTimestamped(bytes, uint256,
-# address indexed from, uint256, bytes) event (keccak-256 of that signature,
-# as ethers.id gives it).
-HASHTIMESTAMPED_TOPIC=0xd8442ca1cbb1e50a29e0d25d1b4d081d0912083fefd73a83aea7e5819a3c6822
+# The topic of the Timestamp contract's TimestampedHashes(bytes32[] timestampIds,
+# uint256[] hashAlgorithmIds, bytes[] hashValues, bytes[] timestampData) event
+# (EBSI's timestamp-v4; keccak-256 of that signature, as ethers.id gives it).
+# Nothing is indexed and the event names no sender.
+HASHTIMESTAMPED_TOPIC=0x306c2544c45d1ccf2ebbd744e9396906704a33212d781f5ba3f92dd7cc8b4d5b
 
-# timestamped_count FROM [URL]: how many HashTimestamped events sent by FROM
-# the gateway's Timestamp contract ($GATEWAY_CONTRACT) holds, asked of URL
-# (default: the ledger directly, not through the gateway).
+# timestamped_count FROM [URL]: how many TimestampedHashes events of the
+# gateway's Timestamp contract ($GATEWAY_CONTRACT) were emitted by
+# transactions sent by FROM (each log's transaction read with
+# eth_getTransactionByHash), asked of URL (default: the ledger directly).
 timestamped_count() {
-    ledger_logs "$GATEWAY_CONTRACT" "$HASHTIMESTAMPED_TOPIC" "$(topic_of_address "$1")" "${2:-}" | count_results
+    local url=${2:-${LEDGER_URL:-}} logs
+    logs=$(ledger_rpc eth_getLogs "[{\"address\":\"$GATEWAY_CONTRACT\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$HASHTIMESTAMPED_TOPIC\"]}]" "$url")
+    python3 -c 'import json, sys, urllib.request as u
+u.install_opener(u.build_opener(u.ProxyHandler({})))
+url, who = sys.argv[1], sys.argv[2].lower()
+n = 0
+for log in json.loads(sys.argv[3])["result"]:
+    req = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionByHash", "params": [log["transactionHash"]]})
+    r = u.Request(url, data=req.encode(), headers={"Content-Type": "application/json"})
+    tx = json.loads(u.urlopen(r, timeout=10).read().decode())["result"]
+    n += tx["from"].lower() == who
+print(n)' "$url" "$1" "$logs"
 }
 
 # batch_field SEQ FIELD: FIELD of batch SEQ in `notary status --json` of the

@@ -16,6 +16,7 @@
 #include "anchor/abi.h"
 #include "anchor/ebsi.h"
 #include "anchor/eth.h"
+#include "core/hash.h"
 #include "tests/harness.h"
 #include "tests/ledger.h"
 #include "tests/rpc_stub.h"
@@ -139,30 +140,36 @@ TEST(event_topic_is_the_compiled_one)
 {
     struct hash32 t;
     ebsi_event_topic(&t);
-    /* keccak256("HashTimestamped(bytes,uint256,address,uint256,bytes)"), as
-     * ethers computes it (tests/cli/notary_ebsi.sh counts events with it) */
+    /* keccak256 of EBSI's event signature, as ethers computes it
+     * (tests/lib/notary.sh HASHTIMESTAMPED_TOPIC) */
     char hex[67];
     hash32_to_hex0x(&t, hex);
-    struct hash32 want;
-    abi_event_topic("HashTimestamped(bytes,uint256,address,uint256,bytes)", &want);
-    CHECK(hash32_eq(&t, &want));
+    CHECK(strcmp(hex, "0x306c2544c45d1ccf2ebbd744e9396906704a33212d781f5ba3f92dd7cc8b4d5b") == 0);
     CHECK(strlen(ebsi_timestamp_runtime_hex) > 1000);
     /* the runtime code carries the timestampHashes selector */
     CHECK(strstr(ebsi_timestamp_runtime_hex, "04bb4722") != NULL);
 }
 
-/* A HashTimestamped log for `root` with record `json` (data built canonically,
- * then `extra` zero bytes appended). */
+/* A TimestampedHashes log (EBSI's shape: nothing indexed) for `root` with
+ * record `json`: timestampId sha256(root) (or `bad_id`), then `extra` zero
+ * bytes appended. */
 static void make_log(struct rpc_log *l, const struct hash32 *root, size_t root_len,
-                     const char *json, size_t extra, struct buf *store)
+                     const char *json, size_t extra, bool bad_id, struct buf *store)
 {
     memset(l, 0, sizeof *l);
     ebsi_event_topic(&l->topics[0]);
-    memset(l->topics[1].b + 12, 0xab, 20);
-    l->ntopics = 2;
-    struct abi_arg args[4] = {abi_arg_bytes(root->b, root_len), abi_arg_uint(0),
-                              abi_arg_uint(42),
-                              abi_arg_bytes((const uint8_t *)json, strlen(json))};
+    l->ntopics = 1;
+    struct hash32 id;
+    ebsi_timestamp_id(root->b, root_len, &id);
+    if (bad_id)
+        id.b[0] ^= 1;
+    struct u256 ids[1], algs[1];
+    memcpy(ids[0].b, id.b, 32);
+    u256_from_u64(0, &algs[0]);
+    struct abi_bytes hv[1] = {{root->b, root_len}},
+                     dv[1] = {{(const uint8_t *)json, strlen(json)}};
+    struct abi_arg args[4] = {abi_arg_uint_array(ids, 1), abi_arg_uint_array(algs, 1),
+                              abi_arg_bytes_array(hv, 1), abi_arg_bytes_array(dv, 1)};
     struct err e;
     if (abi_encode_args(args, 4, store, &e) != E_OK)
         return;
@@ -177,31 +184,102 @@ static void make_log(struct rpc_log *l, const struct hash32 *root, size_t root_l
 TEST(event_parse_is_strict)
 {
     struct err e = {0};
-    struct hash32 root = root_of(0x77);
+    struct hash32 root = root_of(0x77), id;
     const char *json = "{\"kind\":\"issuance\",\"seq\":17,\"size\":1000,\"v\":1}";
     struct rpc_log l;
     struct buf s = {0};
     struct ebsi_event ev;
-    make_log(&l, &root, 32, json, 0, &s);
+    make_log(&l, &root, 32, json, 0, false, &s);
     CHECK_OK(ebsi_parse_event(&l, &ev, &e), &e);
-    CHECK(hash32_eq(&ev.root, &root) && ev.block_number == 42 && ev.data.seq == 17 &&
-          ev.from.b[0] == 0xab);
-    l.ntopics = 3;
+    CHECK_OK(sha256(root.b, 32, &id), &e);
+    CHECK(hash32_eq(&ev.root, &root) && hash32_eq(&ev.timestamp_id, &id) && ev.data.seq == 17 &&
+          ev.log_block == 42);
+    l.ntopics = 2; /* an indexed member: not EBSI's event */
     CHECK_ERR(ebsi_parse_event(&l, &ev, &e), &e, E_INVALID, "topics");
     buf_free(&s);
-    make_log(&l, &root, 32, json, 32, &s);
+    make_log(&l, &root, 32, json, 32, false, &s);
     CHECK_ERR(ebsi_parse_event(&l, &ev, &e), &e, E_INVALID, "canonical");
     buf_free(&s);
-    make_log(&l, &root, 31, json, 0, &s);
+    make_log(&l, &root, 31, json, 0, false, &s);
     CHECK_ERR(ebsi_parse_event(&l, &ev, &e), &e, E_INVALID, "31 bytes");
     buf_free(&s);
-    make_log(&l, &root, 32, "{\"kind\":\"issuance\",\"seq\":17,\"size\":1000}", 0, &s);
+    make_log(&l, &root, 32, "{\"kind\":\"issuance\",\"seq\":17,\"size\":1000}", 0, false, &s);
     CHECK_ERR(ebsi_parse_event(&l, &ev, &e), &e, E_INVALID, "");
     buf_free(&s);
-    make_log(&l, &root, 32, json, 0, &s);
-    l.topics[1].b[0] = 1; /* not an address word */
-    CHECK_ERR(ebsi_parse_event(&l, &ev, &e), &e, E_INVALID, "");
+    make_log(&l, &root, 32, json, 0, true, &s);
+    CHECK_ERR(ebsi_parse_event(&l, &ev, &e), &e, E_INVALID, "sha256");
     buf_free(&s);
+}
+
+/* getTimestamp's answer: ((alg, value), timestampedBy, blockNumber, data). */
+static void make_record(struct buf *b, const struct hash32 *root, const char *json)
+{
+    size_t dl = strlen(json), pad = (32 - dl % 32) % 32;
+    uint8_t w[32];
+#define WORD(v)                                                                                    \
+    do {                                                                                           \
+        memset(w, 0, 32);                                                                          \
+        uint64_t x_ = (v);                                                                         \
+        for (int i_ = 0; i_ < 8; i_++)                                                             \
+            w[31 - i_] = (uint8_t)(x_ >> (8 * i_));                                                \
+        if (buf_append(b, w, 32))                                                                  \
+            return;                                                                                \
+    } while (0)
+    WORD(128);
+    memset(w, 0, 32);
+    memset(w + 12, 0xab, 20);
+    if (buf_append(b, w, 32))
+        return;
+    WORD(42);
+    WORD(128 + 128);
+    WORD(0);
+    WORD(64);
+    WORD(32);
+    if (buf_append(b, root->b, 32))
+        return;
+    WORD(dl);
+    if (buf_append(b, json, dl))
+        return;
+    memset(w, 0, 32);
+    if (pad && buf_append(b, w, pad))
+        return;
+#undef WORD
+}
+
+TEST(record_decode_is_strict)
+{
+    struct err e = {0};
+    struct hash32 root = root_of(0x55), other = root_of(0x56);
+    const char *json = "{\"kind\":\"revocation\",\"seq\":3,\"size\":9,\"v\":1}";
+    struct buf b = {0};
+    make_record(&b, &root, json);
+    struct ebsi_record r;
+    CHECK_OK(ebsi_decode_record(b.p, b.len, &root, &r, &e), &e);
+    CHECK(r.exists && r.from.b[0] == 0xab && r.block_number == 42 && r.alg == 0 && r.has_data &&
+          r.data.kind == EBSI_KIND_REVOCATION && r.data.seq == 3);
+    CHECK_ERR(ebsi_decode_record(b.p, b.len, &other, &r, &e), &e, E_INVALID, "another hash");
+    CHECK(!r.exists);
+    CHECK_OK(buf_append_byte(&b, 0), &e);
+    CHECK_ERR(ebsi_decode_record(b.p, b.len, &root, &r, &e), &e, E_INVALID, "canonical");
+    CHECK_ERR(ebsi_decode_record(b.p, 100, &root, &r, &e), &e, E_INVALID, "");
+    buf_free(&b);
+}
+
+TEST(revert_timestamp_unknown_is_recognised_exactly)
+{
+    /* Error("timestamp unknown") as Solidity encodes a require message */
+    uint8_t r[4 + 96] = {0x08, 0xc3, 0x79, 0xa0};
+    r[4 + 31] = 32;
+    r[4 + 63] = 17;
+    memcpy(r + 4 + 64, "timestamp unknown", 17);
+    CHECK(ebsi_revert_is_unknown(r, sizeof r));
+    r[4 + 64] = 'T';
+    CHECK(!ebsi_revert_is_unknown(r, sizeof r)); /* another reason: not "not timestamped" */
+    r[4 + 64] = 't';
+    CHECK(!ebsi_revert_is_unknown(r, sizeof r - 1));
+    r[0] = 0;
+    CHECK(!ebsi_revert_is_unknown(r, sizeof r));
+    CHECK(!ebsi_revert_is_unknown(NULL, 0));
 }
 
 /* ---- the unsigned transaction ---------------------------------------------------- */
@@ -282,6 +360,36 @@ TEST(unsigned_tx_good_one_is_accepted)
     fixture_free(&f);
 }
 
+/* EBSI writes quantities with ethers' BigNumber.toHexString(): an even
+ * number of digits, so leading zeros ("0x05", "0x0539", "0x01d4c0"). */
+TEST(unsigned_tx_ebsi_even_digit_quantities_are_accepted)
+{
+    struct fixture f;
+    CHECK(fixture_init(&f));
+    struct err e = {0};
+    json_t *o = json_deep_copy(f.good);
+    json_object_set_new(o, "nonce", json_string("0x05"));
+    json_object_set_new(o, "chainId", json_string("0x0539"));
+    json_object_set_new(o, "gasLimit", json_string("0x01d4c0"));
+    json_object_set_new(o, "gasPrice", json_string("0x00"));
+    json_object_set_new(o, "value", json_string("0x0"));
+    struct tx t;
+    struct addr20 from;
+    CHECK_OK(ebsi_unsigned_parse(o, &t, &from, &e), &e);
+    CHECK_OK(ebsi_unsigned_check(&t, &from, &f.x, &e), &e);
+    CHECK(t.nonce == 5 && t.chain_id == 1337 && t.gas_limit == 120000);
+    tx_clear(&t);
+    json_object_set_new(o, "nonce", json_string("0x00"));
+    CHECK_OK(ebsi_unsigned_parse(o, &t, &from, &e), &e);
+    CHECK(t.nonce == 0);
+    tx_clear(&t);
+    json_decref(o);
+    /* the strict JSON-RPC parser is unchanged: standard answers still refuse them */
+    uint64_t v;
+    CHECK_ERR(rpc_parse_quantity("0x05", &v, &e), &e, E_INVALID, "");
+    fixture_free(&f);
+}
+
 TEST(unsigned_tx_hostile_gateway_cannot_make_us_sign_anything_else)
 {
     struct fixture f;
@@ -327,10 +435,13 @@ TEST(unsigned_tx_hostile_gateway_cannot_make_us_sign_anything_else)
         {"gas limit below 21000", "gasLimit", json_string("0x5207"), E_VERIFY, "gas limit"},
         {"gas limit too high", "gasLimit", json_string("0x1e8481"), E_VERIFY, "gas limit"},
         {"a gas price", "gasPrice", json_string("0x1"), E_VERIFY, "gas price"},
-        {"nonce with a leading zero", "nonce", json_string("0x05"), E_PROTOCOL, "nonce"},
+        {"EBSI's gas fallback", "gasLimit", json_string("0x1000000"), E_VERIFY,
+         "fallback gas limit 0x1000000"},
+        {"nonce of 17 digits", "nonce", json_string("0x00000000000000005"), E_PROTOCOL, "nonce"},
         {"nonce as a number", "nonce", json_integer(5), E_PROTOCOL, "nonce"},
         {"chain id without 0x", "chainId", json_string("539"), E_PROTOCOL, "chainId"},
         {"upper-case quantity", "gasPrice", json_string("0xA"), E_PROTOCOL, "gasPrice"},
+        {"upper-case padded quantity", "nonce", json_string("0x0A"), E_PROTOCOL, "nonce"},
         {"value of 65 digits", "value",
          json_string("0x10000000000000000000000000000000000000000000000000000000000000000"),
          E_PROTOCOL, "value"},
