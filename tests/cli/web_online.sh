@@ -16,6 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
 notary_test_begin web-online
+HTTP_PID=
 command -v node >/dev/null || { fail "node is not installed (scripts/setup.sh)"; finish; }
 check "web/vendor and web/registry.json are what scripts/vendor-web.mjs makes" node scripts/vendor-web.mjs --check
 
@@ -119,4 +120,33 @@ mk valid VALID 0 0 "" revocations=log.json
 mk valid-tampered-root INVALID 0 0 "b['batch']['root'] = '$Z'" revocations=log.json
 mk unreachable-with-log UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)" revocations=log.json
 run_cases "$cases"
+
+# --- in chromium: the cases through the page, and the UI path (tests/js/web_browser_online.mjs) ---
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+    fail "$CHROMIUM is missing: scripts/setup.sh installs Debian's chromium"; finish
+fi
+shots=${WEB_SCREENSHOTS:-$tmp/shots}
+mkdir -p "$shots"
+PYTHONUNBUFFERED=1 scripts/serve-web.sh 0 >"$tmp/serve.log" 2>&1 &
+HTTP_PID=$!
+notary_on_exit 'kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null'
+port=
+for _ in $(seq 1 100); do
+    port=$(sed -nE 's/.*Serving HTTP on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$tmp/serve.log" | head -n 1)
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { fail "the static server did not start: $(cat "$tmp/serve.log")"; finish; }
+out=$(CHROMIUM="$CHROMIUM" timeout 300 node tests/js/web_browser_online.mjs "http://127.0.0.1:$port" "$cases" "$LEDGER_URL" "$shots" 2>&1)
+while IFS= read -r l; do
+    case "$l" in
+        ok*) ok "chromium: ${l#ok   }" ;;
+        FAIL*) fail "chromium: ${l#FAIL }" ;;
+    esac
+done <<<"$out"
+grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "the browser test: $(tail -n 3 <<<"$out")"
+for s in valid invalid revoked unknown; do
+    check "screenshot of the $s state against ganache" test -s "$shots/web-online-$s.png"
+done
 finish
