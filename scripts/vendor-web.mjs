@@ -1,10 +1,14 @@
 // scripts/vendor-web.mjs — the files the browser verifier (web/) takes from
 // elsewhere, made reproducibly from pinned sources:
-//   web/vendor/noble-hashes/  Keccak-256 (sha3.js and the three modules it
-//       imports) copied from @noble/hashes, pinned in package-lock.json
-//       (npm ci checks its integrity hash), with its LICENSE; the one bare
-//       import ('@noble/hashes/crypto') is pointed at the copied crypto.js so
-//       the browser loads it without a bundler or a CDN.
+//   web/noble-*.js  Keccak-256 (sha3.js and the four modules it imports)
+//       copied from @noble/hashes, pinned in package-lock.json (npm ci checks
+//       its integrity hash), each with its MIT licence text at the top (a .txt
+//       file would not be served by `notary serve`, which embeds only the
+//       page's kinds of file).
+//       Flat, prefixed names (web/noble-sha3.js ...), with the imports
+//       rewritten to them (also the bare '@noble/hashes/crypto'), so the
+//       browser loads them without a bundler or a CDN, and `notary serve`,
+//       which serves the files of web/ itself by exact name, serves them too.
 //   web/registry.json  keccak-256 of the NotaryRegistry runtime code
 //       (contracts/build/NotaryRegistry.json, deployedBytecode — the code
 //       the C verifier embeds), so the page recognises the registry by its
@@ -18,7 +22,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const check = process.argv.includes('--check');
 const PIN = '1.3.2';
 const src = path.join(root, 'node_modules/@noble/hashes');
-const dst = path.join(root, 'web/vendor/noble-hashes');
+const dst = path.join(root, 'web');
 const pkg = JSON.parse(fs.readFileSync(path.join(src, 'package.json'), 'utf8'));
 if (pkg.version !== PIN) {
   console.error(`vendor-web: node_modules has @noble/hashes ${pkg.version}, expected ${PIN}: run scripts/setup.sh --npm .`);
@@ -27,10 +31,11 @@ if (pkg.version !== PIN) {
 const files = {};
 for (const f of ['sha3.js', '_assert.js', '_u64.js', 'utils.js', 'crypto.js']) {
   let t = fs.readFileSync(path.join(src, 'esm', f), 'utf8');
-  t = t.replace("from '@noble/hashes/crypto'", "from './crypto.js'").replace(/\n?\/\/# sourceMappingURL=.*\n?$/, '\n');
-  files[path.join(dst, f)] = `// vendored from @noble/hashes ${PIN} (MIT, see LICENSE) by scripts/vendor-web.mjs; do not edit\n` + t;
+  t = t.replace("from '@noble/hashes/crypto'", "from './noble-crypto.js'").replace(/from '\.\/([a-z_0-9]+\.js)'/g, "from './noble-$1'")
+    .replace(/\n?\/\/# sourceMappingURL=.*\n?$/, '\n');
+  const lic = fs.readFileSync(path.join(src, 'LICENSE'), 'utf8').trimEnd().split('\n').map((l) => ('// ' + l).trimEnd()).join('\n');
+  files[path.join(dst, 'noble-' + f)] = `// vendored from @noble/hashes ${PIN} by scripts/vendor-web.mjs; do not edit. Its licence:\n${lic}\n` + t;
 }
-files[path.join(dst, 'LICENSE')] = fs.readFileSync(path.join(src, 'LICENSE'), 'utf8');
 const { keccak_256 } = await import(path.join(src, 'esm/sha3.js'));
 const art = JSON.parse(fs.readFileSync(path.join(root, 'contracts/build/NotaryRegistry.json'), 'utf8'));
 const code = Buffer.from(art.deployedBytecode.replace(/^0x/, ''), 'hex');

@@ -4,7 +4,7 @@
 // Same check names, order and outcomes as the CLI; details may be worded
 // differently. The revocation check is web/revocation.js. Used by
 // verifyCredential() in web/verify.js, never on its own.
-import { keccak_256 } from './vendor/noble-hashes/sha3.js';
+import { keccak_256 } from './noble-sha3.js';
 import { check, formatTime } from './verify.js';
 
 const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');

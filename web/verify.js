@@ -1,8 +1,8 @@
-// web/verify.js — the verifier's offline checks in JavaScript, for the page
+// web/verify.js — the verifier's checks in JavaScript, for the page
 // (web/index.html) and for Node (tests). An ES module with no dependencies
 // but WebCrypto's SHA-256 (globalThis.crypto.subtle, also in Node 20).
 //
-// It reaches the same decisions as `verifier verify --offline --json`
+// It reaches the same decisions as `verifier verify [--offline|--rpc] --json`
 // (verifier/verify.c, core/bundle.c, core/jcs.c, core/credential.c,
 // core/json.c, core/jfield.c): the same status, the same named checks with
 // the same outcomes, and an input error (status "ERROR", no checks) for
@@ -19,10 +19,15 @@
 //                 leave it out for a credential that carries its bundle
 //                 (notary proof --embed, docs/proof-format.md §7); giving
 //                 both is an input error, as in `verifier verify`
-//     rpc, issuer, revocations   online checks: not implemented in this
-//                 version; giving `rpc` is refused (an Error), so the page
-//                 never reports an offline result as a ledger-checked one.
-//   → Promise<{status, ledgerChecked, credentialHash, hashing,
+//     rpc         a JSON-RPC URL: then the ledger checks (web/online.js)
+//                 and the revocation check (web/revocation.js) run too, as
+//                 `verifier verify --rpc URL --json`
+//     issuer      an address or did:web DID (or an array): --issuer; none
+//                 given → the "issuer" check is unknown (never VALID)
+//     revocations the revocation log copy: bytes or an http(s) URL
+//     confirmations, contracts, timeoutSeconds   --confirmations,
+//                 --contract, --timeout
+//   → Promise<{status, online, ledgerChecked, credentialHash, hashing,
 //              checks: [{name, ok, outcome, detail}], error, bundle, embedded}>
 //     status: "VALID" | "INVALID" | "UNKNOWN" | "REVOKED" | "ERROR"
 //     outcome: "pass" | "fail" | "unknown" | "skipped" | "revoked"

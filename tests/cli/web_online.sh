@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 notary_test_begin web-online
 HTTP_PID=
 command -v node >/dev/null || { fail "node is not installed (scripts/setup.sh)"; finish; }
-check "web/vendor and web/registry.json are what scripts/vendor-web.mjs makes" node scripts/vendor-web.mjs --check
+check "web/noble-*.js and web/registry.json are what scripts/vendor-web.mjs makes" node scripts/vendor-web.mjs --check
 
 notary_ledger_start default
 notary_dir
