@@ -6,11 +6,13 @@ import { verifyCredential, STATUS_WORDS, bundleFromFragment, InputError } from '
 
 const $ = (id) => document.getElementById(id);
 const RPC_KEY = 'credential-notary.rpc';
+const ISSUER_KEY = 'credential-notary.issuer';
+const REVOCATIONS_KEY = 'credential-notary.revocations';
 const MARK = { VALID: '✓', INVALID: '✗', REVOKED: '✗', UNKNOWN: '?', ERROR: '!' };
 const OUTCOME_WORDS = { pass: 'pass', fail: 'FAIL', unknown: 'unknown', skipped: 'skipped (not checked)', revoked: 'REVOKED' };
 
 // The files chosen so far (from the inputs or a drop): {name, bytes}.
-const picked = { credential: null, bundle: null };
+const picked = { credential: null, bundle: null, revocations: null };
 
 async function readFile(f) {
   return { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) };
@@ -19,20 +21,24 @@ async function readFile(f) {
 function showPicked() {
   $('credential-name').textContent = picked.credential ? `chosen: ${picked.credential.name}` : '';
   $('bundle-name').textContent = picked.bundle ? `chosen: ${picked.bundle.name}` : '';
+  $('revocations-name').textContent = picked.revocations ? `chosen: ${picked.revocations.name} (used instead of the URL)` : '';
 }
 
 // A dropped file is the bundle if its top-level "type" is
 // "CredentialNotaryProof"; everything else (a credential that carries its
 // bundle inside `proof` too) is the credential.
-function looksLikeBundle(bytes) {
-  if (bytes.length > 1024 * 1024) return false;
+function topType(bytes) {
+  if (bytes.length > 64 * 1024 * 1024) return '';
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes));
-    return !!v && !Array.isArray(v) && v.type === 'CredentialNotaryProof';
+    return !!v && !Array.isArray(v) && typeof v.type === 'string' ? v.type : '';
   } catch {
-    return /^\s*\{\s*"type"\s*:\s*"CredentialNotaryProof"/.test(new TextDecoder().decode(bytes.subarray(0, 4096)));
+    const m = /^\s*\{\s*"type"\s*:\s*"([A-Za-z]+)"/.exec(new TextDecoder().decode(bytes.subarray(0, 4096)));
+    return m ? m[1] : '';
   }
 }
+const looksLikeBundle = (bytes) => bytes.length <= 1024 * 1024 && topType(bytes) === 'CredentialNotaryProof';
+const looksLikeRevlog = (bytes) => topType(bytes) === 'CredentialNotaryRevocationLog';
 
 // Verify after a drop? Whenever there is a credential (alone it must carry its
 // bundle, notary proof --embed; if not, the result asks for the bundle), or a
@@ -45,9 +51,10 @@ async function onDrop(ev) {
   ev.preventDefault();
   $('drop').classList.remove('over');
   const files = [...(ev.dataTransfer ? ev.dataTransfer.files : [])];
-  for (const f of files.slice(0, 2)) {
+  for (const f of files.slice(0, 3)) {
     const r = await readFile(f);
-    if (looksLikeBundle(r.bytes)) picked.bundle = r;
+    if (looksLikeRevlog(r.bytes)) picked.revocations = r;
+    else if (looksLikeBundle(r.bytes)) picked.bundle = r;
     else picked.credential = r;
   }
   showPicked();
@@ -73,8 +80,20 @@ function nextSteps(r) {
     return 'The issuer has closed the batch but not yet written its root to the ledger. Ask the holder (or the issuer) ' +
       'for the proof bundle again in a little while, once the batch is anchored, and verify again. ' +
       'Until then, do not treat the credential as verified.';
-  return 'Nothing failed, but something could not be decided. Try again later, or verify with the command-line ' +
-    'verifier against a ledger node you trust. Until then, do not treat the credential as verified.';
+  const steps = [];
+  const o = (n) => (r.checks.find((c) => c.name === n) || {}).outcome;
+  if (o('ledger') === 'unknown')
+    steps.push('The ledger endpoint could not be consulted: check the URL, that the node is up and that it allows requests from this page (CORS), or choose another endpoint, then verify again.');
+  if (o('issuer') === 'unknown')
+    steps.push('Enter the issuer\'s address (from the issuer\'s own website, a trust list or a register you trust) in the Issuer field, then verify again.');
+  if (o('ledger.confirmations') === 'unknown' || o('ledger.transaction') === 'unknown')
+    steps.push('The anchor is too recent or not yet mined: wait a few minutes and verify again.');
+  if (o('ledger.block') === 'unknown')
+    steps.push('The bundle\'s block was reorganised away: ask the holder or the issuer for a fresh proof bundle.');
+  if (o('revocation') === 'unknown')
+    steps.push('The revocation status is open: give a copy of the issuer\'s revocation log (its URL, or the file), or ask the issuer for it, then verify again. If the copy was refused, get it from the issuer\'s own site.');
+  if (!steps.length) steps.push('Nothing failed, but something could not be decided. Try again later, or verify with the command-line verifier against a ledger node you trust.');
+  return steps.join(' ') + ' Until then, do not treat the credential as verified.';
 }
 
 function wrongFileHint(msg) {
@@ -94,10 +113,14 @@ function show(r) {
   sec.className = r.status;
   $('status').textContent = r.status === 'ERROR' ? 'ERROR — could not verify' : r.status;
   $('status-mark').textContent = MARK[r.status] || '';
-  $('status-words').textContent = STATUS_WORDS[r.status] ? `${r.status}: ${STATUS_WORDS[r.status]}.` : '';
-  $('notice').textContent = r.status === 'ERROR' ? '' :
-    'The ledger was NOT checked (offline): the batch root is only as trustworthy as the bundle itself, and the ' +
-    'anchor details below are the bundle\'s claims. Verify online to confirm that the issuer anchored this root.';
+  const words = r.online && r.status === 'VALID'
+    ? 'the credential is in a batch the issuer anchored on the ledger, confirmed by your endpoint, and not revoked'
+    : STATUS_WORDS[r.status];
+  $('status-words').textContent = words ? `${r.status}: ${words}.` : '';
+  $('notice').textContent = r.status === 'ERROR' ? '' : r.online
+    ? `Checked against the ledger at ${r.rpcOrigin} (your choice of endpoint).`
+    : 'The ledger was NOT checked (offline: no ledger endpoint given): the batch root is only as trustworthy as the ' +
+      'bundle itself, and the anchor details below are the bundle\'s claims. Give a ledger endpoint to confirm that the issuer anchored this root.';
   const next = nextSteps(r);
   $('next').hidden = !next;
   $('next').textContent = next ? `What to do next: ${next}` : '';
@@ -114,11 +137,14 @@ function show(r) {
     fact(dl, 'Batch root', b.batch.root);
     if (b.anchor) {
       const a = b.anchor;
-      fact(dl, 'Issuer (claimed)', a.issuer);
-      fact(dl, 'Ledger (claimed)', `${a.ledger}, chain id ${a.chainId}, contract ${a.contract}`);
-      fact(dl, 'Block (claimed)', `${a.blockNumber} ${a.blockHash}`);
-      fact(dl, 'Block time (claimed)', when(a.blockTime));
-      fact(dl, 'Transaction (claimed)', a.txHash);
+      // "(claimed)" until the ledger checks of that fact passed.
+      const ok = (...names) => r.online && names.every((n) => (r.checks.find((c) => c.name === n) || {}).outcome === 'pass');
+      const tag = (good) => (good ? '' : ' (claimed)');
+      fact(dl, 'Issuer' + tag(ok('issuer', 'ledger.event')), a.issuer);
+      fact(dl, 'Ledger' + tag(ok('ledger.chainId', 'ledger.contract')), `${a.ledger}, chain id ${a.chainId}, contract ${a.contract}`);
+      fact(dl, 'Block' + tag(ok('ledger.block')), `${a.blockNumber} ${a.blockHash}`);
+      fact(dl, 'Block time' + tag(ok('ledger.block')), when(a.blockTime));
+      fact(dl, 'Transaction' + tag(ok('ledger.transaction')), a.txHash);
     } else {
       fact(dl, 'Anchor', 'none yet: the bundle is pending');
     }
@@ -152,7 +178,18 @@ async function run() {
     const input = picked.bundle ? { bundle: picked.bundle.bytes } : {};
     if (hash) input.hash = hash;
     else input.credential = picked.credential.bytes;
-    show(await verifyCredential(input));
+    const rpc = $('rpc').value.trim();
+    if (rpc) {
+      input.rpc = rpc;
+      const iss = $('issuer').value.trim();
+      if (iss) input.issuer = iss;
+      const rev = picked.revocations ? picked.revocations.bytes : $('revocations').value.trim();
+      if (rev && rev.length) input.revocations = rev;
+    }
+    $('status').textContent = rpc ? 'Checking the ledger…' : '…';
+    const r = await verifyCredential(input);
+    try { r.rpcOrigin = rpc ? new URL(rpc).origin : ''; } catch { r.rpcOrigin = rpc; }
+    show(r);
   } catch (e) {
     errorOnly(`The page could not verify: ${e.message}`);
   } finally {
@@ -160,17 +197,36 @@ async function run() {
   }
 }
 
+function remember(id, key) {
+  const el = $(id);
+  el.value = localStorage.getItem(key) || '';
+  el.addEventListener('change', () => localStorage.setItem(key, el.value.trim()));
+}
+
+function preset(list, value, label) {
+  const o = document.createElement('option');
+  o.value = value;
+  o.label = label;
+  $(list).append(o);
+}
+
 async function loadPresets() {
-  const rpc = $('rpc');
-  rpc.value = localStorage.getItem(RPC_KEY) || '';
-  rpc.addEventListener('change', () => localStorage.setItem(RPC_KEY, rpc.value.trim()));
+  remember('rpc', RPC_KEY);
+  remember('issuer', ISSUER_KEY);
+  remember('revocations', REVOCATIONS_KEY);
   try {
     const cfg = await (await fetch('config.json')).json();
-    for (const l of cfg.ledgers || []) {
-      const o = document.createElement('option');
-      o.value = l.url;
-      o.label = l.name;
-      $('rpc-presets').append(o);
+    for (const l of cfg.ledgers || []) preset('rpc-presets', l.url, l.name);
+    for (const i of cfg.issuers || []) {
+      preset('issuer-presets', i.issuer, i.name);
+      // Choosing a preset issuer fills its revocation log URL when the field is empty.
+      if (i.revocations)
+        $('issuer').addEventListener('change', () => {
+          if ($('issuer').value.trim() === i.issuer && !$('revocations').value.trim()) {
+            $('revocations').value = i.revocations;
+            localStorage.setItem(REVOCATIONS_KEY, i.revocations);
+          }
+        });
     }
   } catch {
     /* no presets: the field still takes any URL */
@@ -210,8 +266,8 @@ function fromLink() {
   }
 }
 
-for (const which of ['credential', 'bundle'])
-  $(which).addEventListener('change', async (ev) => {
+for (const [id, which] of [['credential', 'credential'], ['bundle', 'bundle'], ['revocations-file', 'revocations']])
+  $(id).addEventListener('change', async (ev) => {
     const f = ev.target.files[0];
     picked[which] = f ? await readFile(f) : null;
     showPicked();

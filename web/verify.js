@@ -1,8 +1,8 @@
-// web/verify.js — the verifier's offline checks in JavaScript, for the page
+// web/verify.js — the verifier's checks in JavaScript, for the page
 // (web/index.html) and for Node (tests). An ES module with no dependencies
 // but WebCrypto's SHA-256 (globalThis.crypto.subtle, also in Node 20).
 //
-// It reaches the same decisions as `verifier verify --offline --json`
+// It reaches the same decisions as `verifier verify [--offline|--rpc] --json`
 // (verifier/verify.c, core/bundle.c, core/jcs.c, core/credential.c,
 // core/json.c, core/jfield.c): the same status, the same named checks with
 // the same outcomes, and an input error (status "ERROR", no checks) for
@@ -19,15 +19,23 @@
 //                 leave it out for a credential that carries its bundle
 //                 (notary proof --embed, docs/proof-format.md §7); giving
 //                 both is an input error, as in `verifier verify`
-//     rpc, issuer, revocations   online checks: not implemented in this
-//                 version; giving `rpc` is refused (an Error), so the page
-//                 never reports an offline result as a ledger-checked one.
-//   → Promise<{status, ledgerChecked, credentialHash, hashing,
+//     rpc         a JSON-RPC URL: then the ledger checks (web/online.js)
+//                 and the revocation check (web/revocation.js) run too, as
+//                 `verifier verify --rpc URL --json`
+//     issuer      an address or did:web DID (or an array): --issuer; none
+//                 given → the "issuer" check is unknown (never VALID)
+//     revocations the revocation log copy: bytes or an http(s) URL
+//     confirmations, contracts, timeoutSeconds   --confirmations,
+//                 --contract, --timeout
+//   → Promise<{status, online, ledgerChecked, credentialHash, hashing,
 //              checks: [{name, ok, outcome, detail}], error, bundle, embedded}>
 //     status: "VALID" | "INVALID" | "UNKNOWN" | "REVOKED" | "ERROR"
 //     outcome: "pass" | "fail" | "unknown" | "skipped" | "revoked"
 //     bundle: the parsed bundle (null when it could not be read)
 //     embedded: true when the bundle came from inside the credential
+
+import { verifyOnline, normalizeIssuers } from './online.js';
+import { verifyRevocation } from './revocation.js';
 
 export const BUNDLE_MAX_BYTES = 1024 * 1024;
 export const CREDENTIAL_MAX_BYTES = 16 * 1024 * 1024;
@@ -38,11 +46,11 @@ const BUNDLE_TYPE = 'CredentialNotaryProof';
 /** An input the verifier refuses (the CLI's exit 2, status "ERROR"). */
 export class InputError extends Error {}
 
-function fail(msg) {
+export function fail(msg) {
   throw new InputError(msg);
 }
 
-function toBytes(x, what) {
+export function toBytes(x, what) {
   if (x instanceof Uint8Array) return x;
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
   if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
@@ -233,7 +241,7 @@ export function parseStrict(bytes, { max, intsAsReals = false, anyTop = false, n
   return { top, numbers };
 }
 
-function printable(k) {
+export function printable(k) {
   const p = k.replace(/[^\x20-\x7e]/g, '?');
   return p.length > 40 ? p.slice(0, 40) + '...' : p;
 }
@@ -325,17 +333,17 @@ function pointer(path) {
 
 // ---- SHA-256 and RFC 9162 (core/merkle.c) -------------------------------------
 
-async function sha256(bytes) {
+export async function sha256(bytes) {
   const subtle = globalThis.crypto && globalThis.crypto.subtle;
   if (!subtle)
     throw new Error('SHA-256 is unavailable: WebCrypto needs a secure context (open the page over https or from localhost)');
   return new Uint8Array(await subtle.digest('SHA-256', bytes));
 }
 
-const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const fromHex = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
+export const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+export const fromHex = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
 
-async function prefixHash(prefix, ...parts) {
+export async function prefixHash(prefix, ...parts) {
   const n = parts.reduce((a, p) => a + p.length, 1);
   const buf = new Uint8Array(n);
   buf[0] = prefix;
@@ -422,13 +430,13 @@ export async function credentialHash(data) {
 const TYPE_WORDS = { obj: 'an object', arr: 'an array', str: 'a string', true: 'a boolean', false: 'a boolean', null: 'null' };
 const typeWords = (v) => (v.t === 'num' ? (v.int ? 'an integer' : 'a non-integer number') : TYPE_WORDS[v.t]);
 
-function onlyKnown(o, where, known) {
+export function onlyKnown(o, where, known) {
   for (const k of o.m.keys())
     if (!known.includes(k))
       fail(`unknown field "${printable(k)}" ${where ? 'in ' + where : 'at the top level'} (version 1 is closed; it allows only ${known.join(', ')})`);
 }
 
-function get(o, where, key, t) {
+export function get(o, where, key, t) {
   const path = where ? `${where}.${key}` : key;
   const v = o.m.get(key);
   if (!v) fail(`${path} is missing`);
@@ -437,7 +445,7 @@ function get(o, where, key, t) {
   return v;
 }
 
-function uint(o, where, key, min) {
+export function uint(o, where, key, min) {
   const v = o.m.get(key);
   if (v && v.t === 'num' && !v.int) fail(`${where}.${key} must be a JSON integer (no fraction or exponent), got ${v.lit}`);
   const n = get(o, where, key, 'int').big;
@@ -445,7 +453,7 @@ function uint(o, where, key, min) {
   return n;
 }
 
-function hexValue(v, path, prefixed, n) {
+export function hexValue(v, path, prefixed, n) {
   if (v.t !== 'str') fail(`${path} must be a string, got ${typeWords(v)}`);
   const re = new RegExp(`^${prefixed ? '0x' : ''}[0-9a-f]{${2 * n}}$`);
   if (!re.test(v.s))
@@ -453,7 +461,7 @@ function hexValue(v, path, prefixed, n) {
   return prefixed ? v.s.slice(2) : v.s;
 }
 
-const hexField = (o, where, key, prefixed, n) => hexValue(get(o, where, key, 'str'), `${where}.${key}`, prefixed, n);
+export const hexField = (o, where, key, prefixed, n) => hexValue(get(o, where, key, 'str'), `${where}.${key}`, prefixed, n);
 
 /** Seconds since 1970 of "YYYY-MM-DDTHH:MM:SSZ" (bundle.c bundle_time_parse). */
 export function parseTime(s) {
@@ -572,7 +580,7 @@ export function statusOf(checks) {
   return has('fail') ? 'INVALID' : has('unknown') ? 'UNKNOWN' : has('revoked') ? 'REVOKED' : 'VALID';
 }
 
-function check(name, outcome, detail) {
+export function check(name, outcome, detail) {
   return { name, ok: outcome === 'pass' ? true : outcome === 'fail' || outcome === 'revoked' ? false : null, outcome, detail };
 }
 
@@ -730,15 +738,24 @@ export function bundleFromFragment(fragment) {
 }
 
 /** See the top of this file. */
-export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations } = {}) {
-  if (rpc || issuer || revocations)
-    throw new Error('online checks (rpc, issuer, revocations) are not implemented in this version of verify.js; ' +
-      'verify offline here and online with `verifier verify --rpc URL`');
+export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations, confirmations = 1, contracts = [], timeoutSeconds = 30 } = {}) {
+  const online = rpc != null && rpc !== '';
+  if (!online && ((issuer != null && issuer !== '' && !(Array.isArray(issuer) && !issuer.length)) || (revocations != null && revocations !== '')))
+    throw new TypeError('issuer and revocations need the ledger: give rpc (a JSON-RPC URL) too');
   if (credential == null && hash == null) throw new TypeError('give a credential or a hash');
   if (credential != null && hash != null) throw new TypeError('give either a credential or a hash, not both');
   if (bundle == null && hash != null) throw new TypeError('give the proof bundle');
-  const result = { status: 'ERROR', ledgerChecked: false, credentialHash: null, hashing: null, checks: [], error: null, bundle: null, embedded: false };
+  const result = { status: 'ERROR', ledgerChecked: false, online, credentialHash: null, hashing: null, checks: [], error: null, bundle: null, embedded: false };
   try {
+    let issuers = null;
+    if (online) {
+      try {
+        issuers = normalizeIssuers(issuer);
+      } catch (e) {
+        fail(`issuer: ${e.message}`);
+      }
+      if (!Number.isInteger(confirmations) || confirmations < 1 || confirmations > 100000) fail('confirmations: give a number from 1 to 100000');
+    }
     // As verifier/main.c: the credential first (it may carry the bundle), then the bundle file.
     let subject;
     if (credential != null) {
@@ -757,10 +774,19 @@ export async function verifyCredential({ credential, bundle, hash, rpc, issuer, 
     result.credentialHash = subject.hash;
     result.hashing = subject.hashing;
     result.checks = await verifyOffline(result.bundle, subject);
+    if (online) {
+      // verifier/main.c: verify_online, then verify_revocation, one deadline for both.
+      const opt = { rpc, issuers, contracts: contracts.map((c) => String(c).toLowerCase()), confirmations: BigInt(confirmations),
+        deadlineMs: Date.now() + timeoutSeconds * 1000, revocations };
+      const confirmed = await verifyOnline(result.bundle, opt, result.checks);
+      await verifyRevocation(result.bundle, opt, result.checks, statusOf(result.checks));
+      result.ledgerChecked = confirmed && statusOf(result.checks) !== 'INVALID';
+    }
     result.status = statusOf(result.checks);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     result.error = e.message;
+    result.checks = [];
   }
   return result;
 }

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# tests/cli/web_online.sh — the browser verifier's ledger checks (web/verify.js
+# with rpc, web/online.js, web/revocation.js) reach the CLI's verdicts on a
+# real local ledger (ganache, started here on a free loopback port and stopped
+# by its PID): a notary anchors a batch, revokes and checkpoints; the cases are
+# its real bundles, each tampered ledger kind (root, transaction, block number,
+# block hash — stale, block time, chain, contract), a wrong issuer, too few
+# confirmations, a pending bundle, revoked / not revoked / no log copy /
+# pending revocation / a tampered copy, and an unreachable ledger. Each case
+# goes through `verifier verify --rpc URL --issuer ADDR --json` and through
+# verifyCredential() in Node (tests/js/web_online.mjs): same status, same
+# check names and outcomes. Also: ganache answers the page's CORS preflight.
+# The cases are left in $WEB_ONLINE_CASES when set (tests/cli/web_browser.sh
+# runs them in chromium). Ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/notary.sh
+notary_test_begin web-online
+HTTP_PID=
+command -v node >/dev/null || { fail "node is not installed (scripts/setup.sh)"; finish; }
+check "web/noble-*.js and web/registry.json are what scripts/vendor-web.mjs makes" node scripts/vendor-web.mjs --check
+
+notary_ledger_start default
+notary_dir
+expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
+contract=$(json_field contract <<<"$LAST_OUT")
+issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_0")
+for i in 0 1 2 3 4; do printf 'credential %s' "$i" >"$d/c$i.txt"; "$NOTARY" submit --credential "$d/c$i.txt" >/dev/null; done
+"$NOTARY" close >/dev/null
+expect_exit 0 "anchor the batch" "$NOTARY" anchor --poll-ms 100
+h() { sha256sum "$d/c$1.txt" | cut -c1-64; }
+for i in 0 1 2 3 4; do "$NOTARY" proof "$(h "$i")" >"$d/b$i.json"; done
+printf 'credential 9' >"$d/c9.txt"; "$NOTARY" submit --credential "$d/c9.txt" >/dev/null; "$NOTARY" close >/dev/null
+"$NOTARY" proof "$(h 9)" >"$d/b9.json"
+grep -q '"anchor"' "$d/b9.json" && fail "the batch of c9 should be pending" || ok "c9's bundle is pending"
+
+# run_cases DIR: every case of DIR through the CLI and verify.js (tests/js/web_online.mjs).
+run_cases() {
+    local out l
+    out=$(node tests/js/web_online.mjs "$VERIFIER" "$1" "$LEDGER_URL" 2>&1)
+    while IFS= read -r l; do
+        case "$l" in
+            ok*) ok "${l#ok   }" ;;
+            FAIL*) fail "${l#FAIL }" ;;
+            "       "*) echo "$l" ;;
+        esac
+    done <<<"$out"
+    grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "online cases in $1: $(tail -n 1 <<<"$out")"
+}
+# Before any revocation checkpoint: VALID without a log copy.
+cases=$tmp/before
+mkdir -p "$cases"
+# mk NAME EXPECT CRED BUNDLE [JSON-EDIT-PY] [k=v options for case.json]
+mk() {
+    local name=$1 expect=$2 cred=$3 bundle=$4 edit=${5:-}; shift 5 2>/dev/null || shift $#
+    local c=$cases/$name; mkdir -p "$c"
+    cp "$d/c$cred.txt" "$c/credential"
+    python3 - "$d/b$bundle.json" "$c/bundle.json" "$edit" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(b, open(sys.argv[2], "w"), indent=2)
+PY
+    python3 - "$c/case.json" "$expect" "$issuer" "$@" <<'PY'
+import json, sys
+o = {"expect": sys.argv[2], "issuer": sys.argv[3]}
+for kv in sys.argv[4:]:
+    k, v = kv.split("=", 1)
+    o[k] = int(v) if v.isdigit() else v
+json.dump(o, open(sys.argv[1], "w"))
+PY
+}
+Z=0000000000000000000000000000000000000000000000000000000000000001
+mk valid-never-checkpointed VALID 0 0 ""
+mk other-valid-never-checkpointed VALID 2 2 ""
+mk tampered-credential INVALID 1 0 ""
+mk wrong-root INVALID 0 0 "b['batch']['root'] = '$Z'"
+mk wrong-tx INVALID 0 0 "b['anchor']['txHash'] = '0x$Z'"
+mk wrong-block-number INVALID 0 0 "b['anchor']['blockNumber'] = 1"
+mk wrong-block-hash-stale UNKNOWN 0 0 "b['anchor']['blockHash'] = '0x$Z'"
+mk wrong-block-time INVALID 0 0 "b['anchor']['blockTime'] += 1"
+mk wrong-chain INVALID 0 0 "b['anchor']['chainId'] = 1"
+mk wrong-contract INVALID 0 0 "b['anchor']['contract'] = '$issuer'"
+mk wrong-issuer INVALID 0 0 "" "issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")"
+mk too-few-confirmations UNKNOWN 0 0 "" confirmations=1000
+mk pending UNKNOWN 9 9 ""
+mk unreachable UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)"
+mk bad-ledger-url UNKNOWN 0 0 "" "rpc=ftp://127.0.0.1/"
+run_cases "$cases"
+
+# After a checkpoint (the state the browser test sees: $WEB_ONLINE_CASES).
+cases=${WEB_ONLINE_CASES:-$tmp/cases}
+rm -rf "$cases"; mkdir -p "$cases"
+
+# --- revocations: c1 revoked and checkpointed; c3 revoked after the checkpoint ---
+expect_exit 0 "revoke c1" "$NOTARY" revoke "$(h 1)" --reason fraud --note "exam misconduct"
+expect_exit 0 "checkpoint" "$NOTARY" checkpoint --poll-ms 100
+expect_exit 0 "revoke c3 (not checkpointed)" "$NOTARY" revoke "$(h 3)" --reason withdrawn
+"$NOTARY" revocations export --out "$d/log.json" >/dev/null
+python3 - "$d/log.json" "$d/log-tampered.json" <<'PY'
+import json, sys
+l = json.load(open(sys.argv[1])); l["entries"][0]["reason"] = 1
+json.dump(l, open(sys.argv[2], "w"))
+PY
+for f in log log-tampered; do cp "$d/$f.json" "$cases/$f.json"; done
+mk revoked REVOKED 1 1 "" revocations=log.json
+mk not-revoked VALID 0 0 "" revocations=log.json
+mk no-log-copy UNKNOWN 0 0 ""
+mk pending-revocation UNKNOWN 3 3 "" revocations=log.json
+mk tampered-log-copy UNKNOWN 1 1 "" revocations=log-tampered.json
+mk revoked-tampered-credential INVALID 0 1 "" revocations=log.json
+
+# --- CORS: the page (another origin) may call the ledger ------------------------------
+pre=$(curl -s -i --noproxy '*' -X OPTIONS -H 'Origin: http://127.0.0.1:9' -H 'Access-Control-Request-Method: POST' \
+      -H 'Access-Control-Request-Headers: content-type' "$LEDGER_URL" | tr -d '\r')
+grep -qi '^access-control-allow-origin: \(\*\|http://127.0.0.1:9\)' <<<"$pre" \
+    && ok "ganache allows the page's origin (CORS preflight)" || fail "ganache's preflight answer: $pre"
+
+mk valid VALID 0 0 "" revocations=log.json
+mk valid-tampered-root INVALID 0 0 "b['batch']['root'] = '$Z'" revocations=log.json
+mk unreachable-with-log UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)" revocations=log.json
+run_cases "$cases"
+
+# --- in chromium: the cases through the page, and the UI path (tests/js/web_browser_online.mjs) ---
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+    fail "$CHROMIUM is missing: scripts/setup.sh installs Debian's chromium"; finish
+fi
+shots=${WEB_SCREENSHOTS:-$tmp/shots}
+mkdir -p "$shots"
+PYTHONUNBUFFERED=1 scripts/serve-web.sh 0 >"$tmp/serve.log" 2>&1 &
+HTTP_PID=$!
+notary_on_exit 'kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null'
+port=
+for _ in $(seq 1 100); do
+    port=$(sed -nE 's/.*Serving HTTP on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$tmp/serve.log" | head -n 1)
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { fail "the static server did not start: $(cat "$tmp/serve.log")"; finish; }
+out=$(CHROMIUM="$CHROMIUM" timeout 300 node tests/js/web_browser_online.mjs "http://127.0.0.1:$port" "$cases" "$LEDGER_URL" "$shots" 2>&1)
+while IFS= read -r l; do
+    case "$l" in
+        ok*) ok "chromium: ${l#ok   }" ;;
+        FAIL*) fail "chromium: ${l#FAIL }" ;;
+    esac
+done <<<"$out"
+grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "the browser test: $(tail -n 3 <<<"$out")"
+for s in valid invalid revoked unknown; do
+    check "screenshot of the $s state against ganache" test -s "$shots/web-online-$s.png"
+done
+finish
