@@ -38,7 +38,7 @@ err_code ebsi_token_configure(struct store *s, const char *did, const char *vp_k
     jwt_key_free(k);
     if (rc)
         return rc;
-    char *derived = NULL, *abs = NULL;
+    char *derived = NULL, *abs = NULL, *cache_abs = NULL;
     if (!auth_api) {
         size_t n = strlen(ts_api), m = strlen(TS_SUFFIX);
         if (n <= m || strcmp(ts_api + n - m, TS_SUFFIX) != 0) {
@@ -61,6 +61,18 @@ err_code ebsi_token_configure(struct store *s, const char *did, const char *vp_k
         rc = err_set(e, E_IO, "%s: %s", vp_key, strerror(errno));
         goto out;
     }
+    /* the cache's directory made absolute: `serve` may run elsewhere */
+    const char *slash = strrchr(cache_file, '/');
+    char *cdir = slash ? strndup(cache_file, (size_t)(slash - cache_file)) : strdup(".");
+    char *cabs = cdir ? realpath(cdir, NULL) : NULL;
+    free(cdir);
+    if (!cabs || asprintf(&cache_abs, "%s/%s", cabs, slash ? slash + 1 : cache_file) < 0) {
+        cache_abs = NULL;
+        free(cabs);
+        rc = err_set(e, E_IO, "%s: cannot resolve its directory", cache_file);
+        goto out;
+    }
+    free(cabs);
     size_t al = strlen(auth_api);
     char *trimmed = strndup(auth_api, al && auth_api[al - 1] == '/' ? al - 1 : al);
     if (!trimmed) {
@@ -70,12 +82,13 @@ err_code ebsi_token_configure(struct store *s, const char *did, const char *vp_k
     if ((rc = store_meta_set(s, "ebsi_did", did, e)) ||
         (rc = store_meta_set(s, "ebsi_vp_key", abs, e)) ||
         (rc = store_meta_set(s, "ebsi_auth_api", trimmed, e)) ||
-        (rc = store_meta_set(s, "ebsi_token_cache", cache_file, e))) {
+        (rc = store_meta_set(s, "ebsi_token_cache", cache_abs, e))) {
     }
     free(trimmed);
 out:
     free(derived);
     free(abs);
+    free(cache_abs);
     if (rc) {
         free(*kid);
         *kid = NULL;
