@@ -23,6 +23,18 @@ static err_code check_url(const char *u, struct err *e)
     return E_OK;
 }
 
+err_code ebsi_token_check_args(const char *did, const char *vp_key, struct err *e)
+{
+    err_code rc = ebsi_auth_check_did(did, e);
+    if (rc)
+        return rc;
+    struct jwt_key *k = NULL;
+    if ((rc = jwt_key_read_file(vp_key, &k, e)))
+        return err_wrap(e, rc, "--vp-key");
+    jwt_key_free(k);
+    return E_OK;
+}
+
 err_code ebsi_token_configure(struct store *s, const char *did, const char *vp_key,
                               const char *auth_api, const char *ts_api, const char *cache_file,
                               char **kid, struct err *e)

@@ -35,6 +35,10 @@ err_code ebsi_token_configure(struct store *s, const char *did, const char *vp_k
                               const char *auth_api, const char *ts_api, const char *cache_file,
                               char **kid, struct err *e) MUST_CHECK;
 
+/* The checks of ebsi_token_configure() on the arguments alone (the DID's
+ * syntax, the key file), for init to run before it writes anything. */
+err_code ebsi_token_check_args(const char *did, const char *vp_key, struct err *e) MUST_CHECK;
+
 /*
  * A token from the DID. E_NOT_FOUND (nothing set in `e`) when this notary
  * has no DID configured; `fresh` drops the cached one first. Errors as

@@ -312,6 +312,9 @@ int cmd_init(int argc, char **argv)
         return cli_usage_error("init", "--confirmations must be 1..1000");
 
     struct err e = {0};
+    err_code early = did ? ebsi_token_check_args(did, vp_key, &e) : E_OK;
+    if (early)
+        return cli_fail(cli_exit_for(early), &e);
     struct addr20 contract_addr;
     if (contract && addr20_from_hex(contract, &contract_addr, &e))
         return cli_fail(EXIT_USAGE, &e);

@@ -15,7 +15,9 @@
 //   POST /ledger/v4/blockchains/besu/rpc   the ledger API: read methods only
 //   GET|POST /admin              fault injection and counters (tests only)
 //
-// Tokens come from --tokens FILE (or $GATEWAY_TOKENS, the same JSON):
+// POST /authorisation/v4/token (tests/gateway/auth.js) issues tokens for the
+// DIDs of --dids FILE (or $GATEWAY_DIDS) after checking their presentation.
+// Static tokens come from --tokens FILE (or $GATEWAY_TOKENS, the same JSON):
 //   {"tokens": [{"token": "...", "scopes": ["timestamp_write"], "exp": 1999999999}]}
 // A missing/unknown/expired token is HTTP 401, a token without the
 // timestamp_write scope HTTP 403 — as EBSI's APIs answer.
