@@ -153,8 +153,9 @@ TEST(keys_refused)
     CHECK(jwt_key_read_file("/nonexistent/k.pem", &k, &e) == E_NOT_FOUND);
     /* JWKs */
     static const char *const bad_jwk[] = {
-        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AIIyZk4OaDpweegthEVqeFJCL4drsY-Mzo7vhC0Uk8c\","
-        "\"y\":\"AIIyZk4OaDpweegthEVqeFJCL4drsY-Mzo7vhC0Uk8c\"}",
+        /* (x, x): not on the curve */
+        ("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AIIyZk4OaDpweegthEVqeFJCL4drsY-Mzo7vhC0Uk8c\","
+         "\"y\":\"AIIyZk4OaDpweegthEVqeFJCL4drsY-Mzo7vhC0Uk8c\"}"),
         "{\"kty\":\"EC\",\"crv\":\"secp256k1\",\"x\":\"AA\",\"y\":\"AA\"}",
         "{\"kty\":\"RSA\"}",
         "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}",
