@@ -13,14 +13,18 @@
 #include <string.h>
 
 #include "anchor/ebsi.h"
+#include "anchor/ebsi_auth.h"
 #include "anchor/eth.h"
 #include "anchor/tx.h"
+#include "notary/anchoring/ebsi_token.h"
 #include "notary/anchoring/flow.h"
 
 /* The flow's state for one run (anchoring_ctx.flow). */
 struct ebsi_state {
     uint64_t alg;
     struct ebsi_api *api; /* created when first needed (needs the token) */
+    bool from_did;        /* the token came from the DID (ebsi_token.h) ... */
+    bool renewed;         /* ... and was renewed after a 401 in this run */
 };
 
 #define say(c, ...) anchoring_say((c)->cfg, __VA_ARGS__)
@@ -44,8 +48,8 @@ static void unsigned_key(const struct hash32 *txh, char out[96])
     snprintf(out, 96, "ebsi_unsigned:%s", hex);
 }
 
-/* Connect to the Timestamp API with the token (env, else the token file). */
-/* Connect to the Timestamp API with the token (env, else the token file). */
+/* Connect to the Timestamp API with the token (env, else the token file,
+ * else one from the DID). */
 static err_code api_open(struct anchoring_ctx *c, struct err *e)
 {
     struct ebsi_state *st = c->flow;
@@ -68,10 +72,12 @@ static err_code api_open(struct anchoring_ctx *c, struct err *e)
             rc = err_set(e, E_STATE, "no EBSI access token: the token file %s is missing; put a "
                                      "token with the timestamp_write scope there or set %s",
                          file, ANCHORING_EBSI_TOKEN_ENV);
-    } else {
-        rc = err_set(e, E_STATE, "no EBSI access token: set %s or configure a token file "
-                                 "(notary init --token-file); it needs the timestamp_write scope",
+    } else if ((rc = ebsi_token_from_did(c->s, false, &token, e)) == E_NOT_FOUND) {
+        rc = err_set(e, E_STATE, "no EBSI access token: configure the DID (notary init --did "
+                                 "--vp-key), a token file (--token-file) or set %s",
                      ANCHORING_EBSI_TOKEN_ENV);
+    } else {
+        st->from_did = true;
     }
     if (!rc) {
         struct rpc_options o = {.url = url, .bearer_token = token, .max_attempts = 3};
@@ -81,6 +87,32 @@ static err_code api_open(struct anchoring_ctx *c, struct err *e)
     free(url);
     free(file);
     return rc;
+}
+
+/* The Timestamp API refused the token with HTTP 401: one from the DID is
+ * renewed once per run (true: st->api is open again with a fresh token). */
+static bool renew_token(struct anchoring_ctx *c, struct err *e)
+{
+    struct ebsi_state *st = c->flow;
+    if (!st->from_did || st->renewed || ebsi_api_last_error(st->api)->http_status != 401)
+        return false;
+    st->renewed = true;
+    ebsi_api_free(st->api);
+    st->api = NULL;
+    char *token = NULL;
+    err_code rc = ebsi_token_from_did(c->s, true, &token, e);
+    ebsi_auth_secret_free(token);
+    return rc == E_OK && api_open(c, e) == E_OK;
+}
+
+static err_code refused_again(struct err *e)
+{
+    char was[200];
+    snprintf(was, sizeof was, "%.199s", e->msg);
+    return err_set(e, E_STATE, "the Timestamp API refused a token just renewed from the DID as "
+                               "well (%.120s...): the DID's token does not allow timestamp_write "
+                               "here; check the Authorisation API (setting ebsi_auth_api)",
+                   was);
 }
 
 /* Is the log a TimestampedHashes event of the contract for exactly this
@@ -201,6 +233,9 @@ static err_code ebsi_sign(struct anchoring_ctx *c, const struct store_batch *b, 
                             .calldata_len = call.len};
     struct ebsi_prepared p;
     rc = ebsi_request_tx(st->api, &x, st->alg, &b->root, &d, &p, e);
+    if (rc == E_STATE && renew_token(c, e) &&
+        (rc = ebsi_request_tx(st->api, &x, st->alg, &b->root, &d, &p, e)) == E_STATE)
+        rc = refused_again(e);
     buf_free(&call);
     if (rc) {
         anchoring_out_note(out, "%s", rc == E_NETWORK
@@ -268,6 +303,9 @@ static err_code ebsi_broadcast(struct anchoring_ctx *c, const struct store_batch
     }
     struct hash32 got;
     rc = ebsi_send(st->api, uj, raw, len, &got, e);
+    if (rc == E_STATE && renew_token(c, e) &&
+        (rc = ebsi_send(st->api, uj, raw, len, &got, e)) == E_STATE)
+        rc = refused_again(e);
     free(uj);
     if (rc == E_OK)
         anchoring_fault_point("after-send");

@@ -29,7 +29,8 @@
  * Settings read from the store's meta table (written by `notary init
  * --ledger ebsi`): timestamp_api (URL), token_file (optional),
  * hash_algorithm_id (optional, default EBSI_DEFAULT_HASH_ALG); the access
- * token is $NOTARY_EBSI_TOKEN if set, else the token file's content.
+ * token is $NOTARY_EBSI_TOKEN if set, else the token file's content, else
+ * one obtained from the issuer's DID (ebsi_token.h; renewed once on a 401).
  */
 #ifndef NOTARY_ANCHORING_EBSI_H
 #define NOTARY_ANCHORING_EBSI_H

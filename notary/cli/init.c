@@ -19,13 +19,15 @@
 #include "core/fileio.h"
 #include "notary/anchoring/anchoring_ebsi.h"
 #include "notary/anchoring/deploy.h"
+#include "notary/anchoring/ebsi_token.h"
 #include "notary/cli/commands.h"
 #include "notary/cli/common.h"
 
 static const char INIT_USAGE[] =
     "usage: notary init --rpc URL (--deploy | --contract ADDR) [options]\n"
     "       notary init --ledger ebsi --timestamp-api URL --rpc LEDGER_URL\n"
-    "                   --timestamp-contract ADDR [--token-file FILE] [options]\n"
+    "                   --timestamp-contract ADDR (--did DID --vp-key FILE |\n"
+    "                   --token-file FILE) [options]\n"
     "\n"
     "Create the notary directory: a new or imported issuer key (keystore v3,\n"
     "mode 0600, encrypted with the password from --password-file or\n"
@@ -65,7 +67,16 @@ static const char INIT_USAGE[] =
     "  --timestamp-contract ADDR  the Timestamp contract its transactions must call\n"
     "  --token-file FILE          access token (timestamp_write scope), mode 0600;\n"
     "                             or $NOTARY_EBSI_TOKEN when anchoring\n"
-    "  --hash-algorithm-id N      the API's id for SHA-256 (default 0)\n";
+    "  --hash-algorithm-id N      the API's id for SHA-256 (default 0)\n"
+    "  --did DID                  the issuer's did:ebsi: anchoring obtains its own\n"
+    "                             timestamp_write token from EBSI's Authorisation API\n"
+    "                             with a presentation signed by --vp-key (cached in\n"
+    "                             DIR/ebsi-token.json, mode 0600, renewed before expiry)\n"
+    "  --vp-key FILE              the DID's P-256 private key, PEM (PKCS#8 or SEC1,\n"
+    "                             unencrypted), mode 0600; stays where it is\n"
+    "  --authorisation-api URL    the Authorisation API (default: --timestamp-api with\n"
+    "                             /timestamp/v4/jsonrpc replaced by /authorisation/v4)\n"
+    "A token file or $NOTARY_EBSI_TOKEN overrides the DID's token.\n";
 
 static err_code import_key(const char *path, const char *pw, struct signer **out, struct err *e)
 {
@@ -247,7 +258,7 @@ int cmd_init(int argc, char **argv)
 {
     const char *rpc = NULL, *contract = NULL, *import = NULL, *store_arg = NULL;
     const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
-               *hash_alg = NULL;
+               *hash_alg = NULL, *did = NULL, *vp_key = NULL, *auth_api = NULL;
     uint64_t chain_id = 0, confirmations = 1;
     bool deploy = false, light = false, replace_store = false, set_aside = false;
     const struct cli_opt opts[] = {CLI_VALUE("rpc", &rpc),
@@ -263,6 +274,9 @@ int cmd_init(int argc, char **argv)
                                    CLI_VALUE("timestamp-contract", &ts_contract),
                                    CLI_VALUE("token-file", &token_file),
                                    CLI_VALUE("hash-algorithm-id", &hash_alg),
+                                   CLI_VALUE("did", &did),
+                                   CLI_VALUE("vp-key", &vp_key),
+                                   CLI_VALUE("authorisation-api", &auth_api),
                                    CLI_VALUE("store", &store_arg),
                                    CLI_FLAG("replace-unrecognised-store", &replace_store),
                                    CLI_HELP,
@@ -284,6 +298,12 @@ int cmd_init(int argc, char **argv)
     if (!ebsi && (ts_api || ts_contract || token_file || hash_alg))
         return cli_usage_error("init", "--timestamp-api, --timestamp-contract, --token-file and "
                                    "--hash-algorithm-id go with --ledger ebsi");
+    if (!ebsi && (did || vp_key || auth_api))
+        return cli_usage_error("init", "--did, --vp-key and --authorisation-api go with --ledger "
+                                   "ebsi");
+    if ((did != NULL) != (vp_key != NULL) || (auth_api && !did))
+        return cli_usage_error("init", "--did and --vp-key go together (the DID and its P-256 "
+                                   "key); --authorisation-api needs them");
     if (ebsi)
         contract = ts_contract;
     if (deploy == (contract != NULL))
@@ -292,11 +312,15 @@ int cmd_init(int argc, char **argv)
         return cli_usage_error("init", "--confirmations must be 1..1000");
 
     struct err e = {0};
+    err_code early = did ? ebsi_token_check_args(did, vp_key, &e) : E_OK;
+    if (early)
+        return cli_fail(cli_exit_for(early), &e);
     struct addr20 contract_addr;
     if (contract && addr20_from_hex(contract, &contract_addr, &e))
         return cli_fail(EXIT_USAGE, &e);
     char *dir = cli_data_path(""), *db = NULL, *key = cli_data_path("key.json");
-    char *url_file = cli_data_path("store.url");
+    char *url_file = cli_data_path("store.url"), *token_cache = cli_data_path("ebsi-token.json");
+    char *kid = NULL;
     struct store *s = NULL;
     struct signer *sg = NULL;
     struct evm_ledger l = {0};
@@ -304,7 +328,7 @@ int cmd_init(int argc, char **argv)
     err_code rc = E_OK;
     bool created = false, key_kept = false;
     code = EXIT_FAIL;
-    if (!dir || !key || !url_file ||
+    if (!dir || !key || !url_file || !token_cache ||
         (store_arg && !(db = strdup(store_arg)))) {
         rc = err_set(&e, E_NOMEM, "out of memory");
         goto out;
@@ -377,6 +401,8 @@ int cmd_init(int argc, char **argv)
     eth_address_checksum(&contract_addr, contract_hex);
     if ((rc = store_meta_set(s, "ledger", ebsi ? "ebsi" : "evm", &e)) ||
         (ebsi && (rc = anchoring_ebsi_configure(s, ts_api, token_file, hash_alg, &e))) ||
+        (did && (rc = ebsi_token_configure(s, did, vp_key, auth_api, ts_api, token_cache, &kid,
+                                           &e))) ||
         (rc = store_meta_set(s, "rpc_url", rpc, &e)) ||
         (rc = store_meta_set(s, "chain_id", chain, &e)) ||
         (rc = store_meta_set(s, "confirmations", conf, &e)) ||
@@ -398,6 +424,17 @@ int cmd_init(int argc, char **argv)
         printf("  confirmations   %llu\n", (unsigned long long)confirmations);
         printf("  key             %s (keystore v3, mode 0600)\n", key);
     }
+    if (did)
+        fprintf(g_cli.json ? stderr : stdout,
+                "\nEBSI: tokens come from %s, signed with its key %s.\n"
+                "Before anchoring, the DID document in EBSI's DID Registry must list\n"
+                "  - that key (JsonWebKey2020, P-256) as a verification method with the\n"
+                "    authentication relationship (the Authorisation API checks the VP with it);\n"
+                "  - the transaction key's address %s as a controller\n"
+                "    (sendSignedTransaction refuses a sender that does not control the DID):\n"
+                "    with EBSI's DID Registry API, addController / addVerificationMethod on\n"
+                "    the DID signed by a key that already controls it (docs/ebsi.md).\n",
+                did, kid ? kid : "?", issuer_hex);
     code = EXIT_OK;
 out:
     if (rc)
@@ -425,6 +462,8 @@ out:
     free(db);
     free(key);
     free(url_file);
+    free(token_cache);
+    free(kid);
     return code;
 }
 

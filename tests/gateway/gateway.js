@@ -15,7 +15,9 @@
 //   POST /ledger/v4/blockchains/besu/rpc   the ledger API: read methods only
 //   GET|POST /admin              fault injection and counters (tests only)
 //
-// Tokens come from --tokens FILE (or $GATEWAY_TOKENS, the same JSON):
+// POST /authorisation/v4/token (tests/gateway/auth.js) issues tokens for the
+// DIDs of --dids FILE (or $GATEWAY_DIDS) after checking their presentation.
+// Static tokens come from --tokens FILE (or $GATEWAY_TOKENS, the same JSON):
 //   {"tokens": [{"token": "...", "scopes": ["timestamp_write"], "exp": 1999999999}]}
 // A missing/unknown/expired token is HTTP 401, a token without the
 // timestamp_write scope HTTP 403 — as EBSI's APIs answer.
@@ -58,11 +60,14 @@ const { ethers } = require('ethers');
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-if (!args.ledger || !args.ready || (!args.tokens && !process.env.GATEWAY_TOKENS)) {
-    console.error('usage: gateway.js --ledger URL --tokens FILE --ready FILE [--contract ADDR]');
+if (!args.ledger || !args.ready || (!args.tokens && !process.env.GATEWAY_TOKENS && !args.dids && !process.env.GATEWAY_DIDS)) {
+    console.error('usage: gateway.js --ledger URL (--tokens FILE | --dids FILE) --ready FILE [--contract ADDR]');
     process.exit(2);
 }
-const tokens = JSON.parse(args.tokens ? fs.readFileSync(args.tokens, 'utf8') : process.env.GATEWAY_TOKENS).tokens;
+const tokenText = args.tokens ? fs.readFileSync(args.tokens, 'utf8') : process.env.GATEWAY_TOKENS;
+const tokens = tokenText ? JSON.parse(tokenText).tokens : [];
+// the token endpoint and the bearer check: tests/gateway/auth.js
+const auth = require('./auth')({ tokens, dids: args.dids });
 const artifact = JSON.parse(fs.readFileSync(path.join(__dirname, '../../contracts/build/Timestamp.json'), 'utf8'));
 const iface = new ethers.Interface(artifact.abi);
 
@@ -111,17 +116,8 @@ function readBody(req) {
     });
 }
 
-// Bearer token check: null if fine, else [status, message].
-function authFailure(req, scope) {
-    const h = req.headers.authorization || '';
-    const m = /^Bearer (\S+)$/.exec(h);
-    if (!m) return [401, 'missing bearer token'];
-    const t = tokens.find((x) => x.token === m[1]);
-    if (!t) return [401, 'invalid token'];
-    if (t.exp !== undefined && t.exp <= Math.floor(Date.now() / 1000)) return [401, 'token expired'];
-    if (!(t.scopes || []).includes(scope)) return [403, `token lacks the ${scope} scope`];
-    return null;
-}
+// Bearer token check: null if fine, else [status, message] (auth.js).
+const authFailure = (req, scope) => auth.authFailure(req, scope);
 
 // ethers v5 BigNumber.toHexString(): "0x" + an even number of digits.
 const toHexString = (n) => { const h = BigInt(n).toString(16); return `0x${h.length % 2 ? '0' : ''}${h}`; };
@@ -271,12 +267,13 @@ async function handleAdmin(req, res) {
     if (req.method === 'POST') {
         let body;
         try { body = JSON.parse(await readBody(req)); } catch (err) { return send(res, 400, { error: 'bad json' }); }
+        if (auth.fault(body.fault)) return send(res, 200, { fault: body.fault, stats: { ...stats, ...auth.stats } });
         const known = ['none', 'wrong-to', 'wrong-root', 'wrong-chain', 'mangle-signature', 'down', 'down-after-build', 'down-after-send', 'gas-fallback', 'revoked-algorithm'];
         if (!known.includes(body.fault)) return send(res, 400, { error: `unknown fault; one of ${known.join(', ')}` });
         down = body.fault === 'down';
         fault = down ? 'none' : body.fault;
     }
-    send(res, 200, { fault, down, contract, chainId: Number(chainId), stats });
+    send(res, 200, { fault, down, contract, chainId: Number(chainId), stats: { ...stats, ...auth.stats } });
 }
 
 async function handleHashAlgorithm(req, res, id) {
@@ -314,11 +311,13 @@ async function main() {
         if (ha && req.method === 'GET') return handleHashAlgorithm(req, res, Number(ha[1]));
         if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
         if (url === '/timestamp/v4/jsonrpc') return handleRpc(req, res, 'api');
+        if (url === '/authorisation/v4/token') return down ? req.socket.destroy() : auth.handleToken(req, res, readBody);
         if (url === '/ledger/v4/blockchains/besu/rpc') return handleRpc(req, res, 'ledger');
         send(res, 404, { error: 'not found' });
     });
     server.listen(0, '127.0.0.1', () => {
         const base = `http://127.0.0.1:${server.address().port}`;
+        auth.setIssuer(`${base}/authorisation/v4`);
         const info = { api: `${base}/timestamp/v4/jsonrpc`, ledger: `${base}/ledger/v4/blockchains/besu/rpc`,
             admin: `${base}/admin`, contract, chainId: Number(chainId) };
         fs.writeFileSync(`${args.ready}.tmp`, JSON.stringify(info));
