@@ -256,7 +256,12 @@ static int key_rotate(struct key_ctx *k, bool light, json_t *out)
         goto out;
     }
     free(oldpath);
-    if ((rc = change(k, k->anchoring, REGISTRY2_RETIRE, &old, 0, &res, out))) {
+    /* a key already retired or declared compromised is not retired on top
+     * (the contract refuses it: the compromise is the stronger statement) */
+    if ((rc = registry2_key_status(k->l.rpc, &k->contract, &k->id, &old, NULL, &st, e)))
+        goto out;
+    if (st.retired_at == REGISTRY2_NEVER && st.compromised_since == REGISTRY2_NEVER &&
+        (rc = change(k, k->anchoring, REGISTRY2_RETIRE, &old, 0, &res, out))) {
         err_prefix(e, "the new key is authorized and in use; retiring the old key %s failed "
                       "(run `notary key retire %s`)", oldhex, oldhex);
         goto out;
@@ -305,10 +310,13 @@ static err_code parse_since(struct key_ctx *k, const char *s, uint64_t *block, s
     return rc;
 }
 
+/* The key's status for its next anchor: the rule (registry2_key_counts) at
+ * the block after the latest — a key retired in the latest block counts for
+ * that block's earlier anchors but for no new one. */
 static const char *status_word(const struct registry2_key_entry *en, uint64_t latest)
 {
     enum registry2_reason why;
-    if (registry2_key_counts(&en->status, latest, &why))
+    if (registry2_key_counts(&en->status, latest + 1, &why))
         return "active";
     switch (why) {
     case REGISTRY2_RETIRED: return "retired";
