@@ -252,24 +252,20 @@ static const struct custom_error ERRORS[] = {
      "IdentityIsCompromised: identity %s declared itself compromised since block %s"},
     {"ZeroKey()", "", "ZeroKey: the zero address is no key"},
     {"KeyAlreadyAuthorized(address,address)", "aa",
-     "KeyAlreadyAuthorized: identity %s already authorized key %s once (or it is the identity): "
-     "use a fresh key"},
+     "KeyAlreadyAuthorized: identity %s already authorized key %s once (or it is the identity): use a fresh key"},
     {"TooManyKeys(address)", "a", "TooManyKeys: identity %s has authorized 2^24-1 keys"},
     {"SinceInFuture(uint64,uint64)", "uu",
      "SinceInFuture: block %s is after the current block %s"},
     {"SinceBeforeAuthorization(uint64,uint64)", "uu",
      "SinceBeforeAuthorization: block %s is before the key's authorization at block %s"},
     {"AlreadyCompromised(address,address,uint64)", "aau",
-     "AlreadyCompromised: identity %s already declared key %s compromised since block %s; only "
-     "an earlier block can be declared"},
+     "AlreadyCompromised: identity %s already declared key %s compromised since block %s; only an earlier block can be declared"},
     {"BadNonce(address,uint256,uint256)", "aUU",
-     "BadNonce: identity %s expects nonce %s, the signature has %s (another key change came "
-     "first: sign again)"},
+     "BadNonce: identity %s expects nonce %s, the signature has %s (another key change came first: sign again)"},
     {"BadSignatureV(uint8)", "u", "BadSignatureV: v %s is not 27 or 28"},
     {"MalleableSignature(bytes32)", "b", "MalleableSignature: s %s is above secp256k1n/2"},
     {"WrongSigner(address,address)", "aa",
-     "WrongSigner: the signature is not identity %s's (it recovers to %s): wrong identity key, "
-     "chain or contract"},
+     "WrongSigner: the signature is not identity %s's (it recovers to %s): wrong identity key, chain or contract"},
 };
 
 bool registry2_revert_text(const uint8_t *data, size_t len, char *out, size_t max)
