@@ -13,6 +13,7 @@
 #   - key compromised --since TIME, and its refusals decoded from the
 #     contract's errors (SinceBeforeAuthorization, NotAuthorized, KeyIsRetired);
 #   - key retire of the current key; a TIME in the future is refused;
+#   - restore of a backup from before the rotation finds the later batch;
 #   - the identity key and its password never appear in argv, logs or the store.
 # Ends with one line "N passed, N failed".
 set -uo pipefail
@@ -114,6 +115,8 @@ run proof --credential "$d/first-a.json" >"$d/first.bundle" 2>/dev/null
 bi=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["anchor"]["issuer"])' "$d/first.bundle" 2>/dev/null)
 [ "${bi,,}" = "${IDADDR,,}" ] && ok "the bundle's anchor.issuer is the identity" || fail "bundle issuer $bi"
 
+run backup --to "$d/b1.db" >/dev/null 2>&1 || fail "backup after the first batch"
+
 # --- list --------------------------------------------------------------------
 expect_exit 0 "key list --json" run key list --json
 printf '%s' "$LAST_OUT" >"$d/list1.json"
@@ -149,6 +152,15 @@ keys = ["0x" + l["data"][2 + 64 * 3 + 24:2 + 64 * 4].lower() for l in r]
 assert keys == [sys.argv[1].lower(), sys.argv[2].lower()], keys
 EOF
 blk2=$(python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"][-1]["blockNumber"],16))' <<<"$logs")
+
+# --- restore of the backup before the rotation finds the second batch --------
+expect_exit 0 "restore of the backup taken before the rotation" run restore "$d/b1.db" --data "$d/r1" --json
+printf '%s' "$LAST_OUT" >"$d/r1.json"
+python3 - "$d/r1.json" <<'EOF' && ok "restore lists the batch anchored for the identity by the new key" || fail "restore: $(head -c 600 "$d/r1.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [x["seq"] for x in r["lost"] if x["kind"] == "batch"] == [1], r["lost"]
+EOF
 
 # --- refusals decoded from the contract ------------------------------------
 ID=(--identity-key "$d/identity.json" --identity-password-file "$d/idpw")
