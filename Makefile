@@ -104,6 +104,7 @@ $(BUILD)/.empty.o: | $(DEPS_STAMP)
 $(LIBCORE): $(call obj,$(CORE_SRC)) | $(BUILD)/.empty.o
 	$(archive)
 $(LIBANCHOR): $(call obj,$(ANCHOR_SRC)) $(BUILD)/obj/gen/registry_bytecode.o \
+		$(BUILD)/obj/gen/registry2_bytecode.o \
 		$(BUILD)/obj/gen/timestamp_bytecode.o | $(BUILD)/.empty.o
 	$(archive)
 
@@ -121,6 +122,9 @@ define embed_contract
 endef
 $(BUILD)/gen/registry_bytecode.c: contracts/build/NotaryRegistry.bin contracts/build/NotaryRegistry.json
 	$(call embed_contract,anchor/registry.h,registry)
+# NotaryRegistry2 (docs/registry-v2.md): issuer identity and anchoring keys.
+$(BUILD)/gen/registry2_bytecode.c: contracts/build/NotaryRegistry2.bin contracts/build/NotaryRegistry2.json
+	$(call embed_contract,anchor/registry2.h,registry2)
 # The EBSI-style Timestamp contract (anchor/ebsi.h): a verifier may insist on its code.
 $(BUILD)/gen/timestamp_bytecode.c: contracts/build/Timestamp.bin contracts/build/Timestamp.json
 	$(call embed_contract,anchor/ebsi.h,ebsi_timestamp)

@@ -10,21 +10,98 @@
 #include <string.h>
 
 #include "anchor/registry.h"
+#include "anchor/registry2.h"
 #include "anchor/tx.h"
 #include "notary/anchoring/flow.h"
 
 #define kind_name anchoring_kind_name
 #define say(c, ...) anchoring_say((c)->cfg, __VA_ARGS__)
 
-/* Is the log our Anchored event for exactly this batch? */
+/* The flow's state: which registry, and who sends. On NotaryRegistry (v1)
+ * the signer is the issuer. On NotaryRegistry2 (store meta "registry" = 2,
+ * docs/registry-v2.md) the issuer c->issuer is the identity (store meta
+ * "issuer") and the signer is its anchoring key, which sends and pays. */
+struct evm_state {
+    bool v2;
+    struct addr20 sender;
+};
+
+static err_code evm_flow_open(struct anchoring_ctx *c, struct err *e)
+{
+    struct evm_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return err_set(e, E_NOMEM, "out of memory");
+    signer_address(c->cfg->signer, &st->sender);
+    c->flow = st;
+    if (!anchoring_is_registry2(c->s))
+        return E_OK;
+    st->v2 = true;
+    char *id = NULL;
+    err_code rc = store_meta_get(c->s, "issuer", &id, e);
+    if (!rc)
+        rc = addr20_from_hex(id, &c->issuer, e);
+    free(id);
+    if (rc) {
+        free(st);
+        c->flow = NULL;
+    }
+    return rc;
+}
+
+static void evm_flow_close(struct anchoring_ctx *c)
+{
+    free(c->flow);
+    c->flow = NULL;
+}
+
+static bool is_v2(const struct anchoring_ctx *c)
+{
+    return c->flow && ((const struct evm_state *)c->flow)->v2;
+}
+
+static const struct addr20 *sender(const struct anchoring_ctx *c)
+{
+    return c->flow ? &((const struct evm_state *)c->flow)->sender : &c->issuer;
+}
+
+/* Is the log our Anchored event for exactly this batch? Either registry's
+ * event: the contract at cfg->contract is one or the other, and their
+ * topics differ. On NotaryRegistry2 `issuer` is the identity and any of its
+ * keys may have sent it (a batch anchored before a rotation). */
 static bool evm_log_ours(const struct anchoring_cfg *cfg, const struct addr20 *issuer,
                          const struct store_batch *b, const struct rpc_log *log)
 {
+    if (log->removed || !addr20_eq(&log->address, &cfg->contract))
+        return false;
     struct registry_event ev;
-    return !log->removed && addr20_eq(&log->address, &cfg->contract) &&
-           registry_parse_event(log, &ev, NULL) == E_OK && addr20_eq(&ev.issuer, issuer) &&
-           hash32_eq(&ev.root, &b->root) && ev.size == b->size && ev.seq == b->seq &&
-           (int)ev.kind == (int)b->kind;
+    struct registry2_anchored ev2;
+    if (registry_parse_event(log, &ev, NULL) == E_OK)
+        return addr20_eq(&ev.issuer, issuer) && hash32_eq(&ev.root, &b->root) &&
+               ev.size == b->size && ev.seq == b->seq && (int)ev.kind == (int)b->kind;
+    return registry2_parse_anchored(log, &ev2, NULL) == E_OK &&
+           addr20_eq(&ev2.identity, issuer) && hash32_eq(&ev2.root, &b->root) &&
+           ev2.size == b->size && ev2.seq == b->seq && (int)ev2.kind == (int)b->kind;
+}
+
+/* The block in which the contract recorded (issuer, root); 0 if none. */
+static err_code anchored_block(struct anchoring_ctx *c, const struct hash32 *root, uint64_t *block,
+                               struct err *e)
+{
+    err_code rc;
+    if (is_v2(c)) {
+        struct registry2_record r2;
+        rc = registry2_anchored_at(c->cfg->ledger->rpc, &c->cfg->contract, &c->issuer, root,
+                                   NULL, &r2, e);
+        *block = r2.block_number;
+    } else {
+        struct registry_record r1;
+        rc = registry_anchored_at(c->cfg->ledger->rpc, &c->cfg->contract, &c->issuer, root, NULL,
+                                  &r1, e);
+        *block = r1.block_number;
+    }
+    if (rc)
+        *block = 0;
+    return rc;
 }
 
 /*
@@ -37,13 +114,15 @@ static err_code evm_look(struct anchoring_ctx *c, const struct store_batch *b, b
 {
     (void)out;
     *found = false;
-    struct registry_record rec;
-    err_code rc = registry_anchored_at(c->cfg->ledger->rpc, &c->cfg->contract, &c->issuer,
-                                       &b->root, NULL, &rec, e);
+    struct { uint64_t block_number; } rec;
+    err_code rc = anchored_block(c, &b->root, &rec.block_number, e);
     if (rc || rec.block_number == 0)
         return rc;
     struct hash32 topic, issuer_topic = {{0}};
-    registry_anchored_topic(&topic);
+    if (is_v2(c))
+        registry2_anchored_topic(&topic);
+    else
+        registry_anchored_topic(&topic);
     memcpy(issuer_topic.b + 12, c->issuer.b, 20);
     char q[RPC_QTY_BUF];
     rpc_format_quantity(rec.block_number, q);
@@ -109,14 +188,16 @@ static err_code evm_sign(struct anchoring_ctx *c, const struct store_batch *b, b
         return err_set(e, E_STATE, "%s", out->note);
     }
     uint64_t nonce;
-    if ((rc = rpc_get_transaction_count(l->rpc, &c->issuer, "pending", &nonce, e)))
+    if ((rc = rpc_get_transaction_count(l->rpc, sender(c), "pending", &nonce, e)))
         return rc;
     struct buf data = {0};
     struct tx t;
     tx_init(&t);
-    if ((rc = registry_anchor_calldata(&b->root, b->size, b->seq, (enum registry_kind)b->kind,
-                                       &data, e)) ||
-        (rc = evm_build_tx(l, &c->cfg->fees, &c->issuer, &c->cfg->contract, data.p, data.len,
+    if ((rc = is_v2(c) ? registry2_anchor_calldata(&c->issuer, &b->root, b->size, b->seq,
+                                                   (enum registry_kind)b->kind, &data, e)
+                       : registry_anchor_calldata(&b->root, b->size, b->seq,
+                                                  (enum registry_kind)b->kind, &data, e)) ||
+        (rc = evm_build_tx(l, &c->cfg->fees, sender(c), &c->cfg->contract, data.p, data.len,
                            nonce, &t, e))) {
         buf_free(&data);
         tx_clear(&t);
@@ -450,6 +531,8 @@ static err_code evm_watch(struct anchoring_ctx *c, const struct store_batch *b, 
 
 const struct anchoring_flow anchoring_evm_flow = {
     .name = "evm",
+    .open = evm_flow_open,
+    .close = evm_flow_close,
     .signed_as = "recorded",
     .mined_as = "anchored",
     .found_as = "anchoring transaction",

@@ -8,23 +8,51 @@
 
 #include "anchor/eth.h"
 #include "anchor/registry.h"
+#include "anchor/registry2.h"
 #include "anchor/rpc.h"
 
 /* The registry's creation bytecode, embedded at build time (*code: caller frees). */
-static err_code creation_code(uint8_t **code, size_t *len, struct err *e)
+/* Gas of the last deployment mined by this process (deploy_registry2 reports it). */
+static __thread uint64_t g_last_deploy_gas;
+
+static err_code creation_code(const char *hex, uint8_t **code, size_t *len, struct err *e)
 {
-    err_code rc = hex_decode_alloc(registry_creation_hex, strlen(registry_creation_hex), true,
-                                   TX_MAX_RAW, code, len, e);
+    err_code rc = hex_decode_alloc(hex, strlen(hex), true, TX_MAX_RAW, code, len, e);
     return rc ? err_wrap(e, rc, "embedded contract bytecode") : E_OK;
 }
+
+static err_code deploy_code(struct evm_ledger *l, const struct signer *signer, const char *hex,
+                            uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
+                            struct err *e);
 
 err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
                          uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
                          struct err *e)
 {
+    return deploy_code(l, signer, registry_creation_hex, confirmations, timeout_s, out, e);
+}
+
+err_code deploy_registry2(struct evm_ledger *l, const struct signer *signer,
+                          uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
+                          uint64_t *gas_used, struct err *e)
+{
+    err_code rc =
+        deploy_code(l, signer, registry2_creation_hex, confirmations, timeout_s, out, e);
+    bool match = false;
+    if (!rc && !(rc = registry2_code_matches(l->rpc, out, &match, e)) && !match)
+        rc = err_set(e, E_STATE, "the deployed contract's code is not NotaryRegistry2's");
+    if (gas_used)
+        *gas_used = rc ? 0 : g_last_deploy_gas;
+    return rc;
+}
+
+static err_code deploy_code(struct evm_ledger *l, const struct signer *signer, const char *hex,
+                            uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
+                            struct err *e)
+{
     uint8_t *code;
     size_t len;
-    err_code rc = creation_code(&code, &len, e);
+    err_code rc = creation_code(hex, &code, &len, e);
     if (rc)
         return rc;
     struct addr20 from;
@@ -63,6 +91,7 @@ err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
         }
         if (st.status == EVM_TX_MINED && st.confirmations >= confirmations) {
             bool has = st.receipt.has_contract_address;
+            g_last_deploy_gas = st.gas_used;
             if (has)
                 *out = st.receipt.contract_address;
             evm_tx_state_free(&st);
@@ -99,10 +128,17 @@ static unsigned __int128 u256_to_u128_sat(const struct u256 *v)
 err_code deploy_registry_cost(struct evm_ledger *l, const struct addr20 *from,
                               struct deploy_cost *out, struct err *e)
 {
+    return deploy_registry_version_cost(l, from, 1, out, e);
+}
+
+err_code deploy_registry_version_cost(struct evm_ledger *l, const struct addr20 *from,
+                                      int version, struct deploy_cost *out, struct err *e)
+{
     memset(out, 0, sizeof *out);
     uint8_t *code;
     size_t len;
-    err_code rc = creation_code(&code, &len, e);
+    err_code rc = creation_code(version == 2 ? registry2_creation_hex : registry_creation_hex,
+                                &code, &len, e);
     if (rc)
         return rc;
     struct tx t;

@@ -16,6 +16,13 @@ err_code deploy_registry(struct evm_ledger *l, const struct signer *signer,
                          uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
                          struct err *e) MUST_CHECK;
 
+/* The same for NotaryRegistry2 (docs/registry-v2.md); its runtime code must
+ * then be exactly the embedded one. *gas_used (may be NULL): the creation
+ * transaction's gas. */
+err_code deploy_registry2(struct evm_ledger *l, const struct signer *signer,
+                          uint64_t confirmations, unsigned timeout_s, struct addr20 *out,
+                          uint64_t *gas_used, struct err *e) MUST_CHECK;
+
 /* What deploying the registry would cost `from`, asked of the ledger
  * without sending anything: the gas limit deploy_registry would give the
  * creation transaction (eth_estimateGas + 25%), the fee per gas it would
@@ -30,6 +37,11 @@ struct deploy_cost {
 };
 err_code deploy_registry_cost(struct evm_ledger *l, const struct addr20 *from,
                               struct deploy_cost *out, struct err *e) MUST_CHECK;
+
+/* The same for NotaryRegistry `version` 1 or 2. */
+err_code deploy_registry_version_cost(struct evm_ledger *l, const struct addr20 *from,
+                                      int version, struct deploy_cost *out,
+                                      struct err *e) MUST_CHECK;
 
 /* Write `wei` as ether with up to 18 decimals ("0.0035", "100") into out. */
 void deploy_format_ether(unsigned __int128 wei, char out[64]);

@@ -67,3 +67,12 @@ bool anchoring_flow_receipt_ok(const struct anchoring_flow *f, const struct anch
             anchoring_kind_name(b->kind), (unsigned long long)b->seq);
     return false;
 }
+
+bool anchoring_is_registry2(struct store *s)
+{
+    char *v = NULL;
+    struct err ignore;
+    bool yes = store_meta_get(s, "registry", &v, &ignore) == E_OK && strcmp(v, "2") == 0;
+    free(v);
+    return yes;
+}

@@ -160,4 +160,10 @@ bool anchoring_flow_receipt_ok(const struct anchoring_flow *f, const struct anch
 void anchoring_out_note(struct anchoring_out *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Does this notary anchor on NotaryRegistry2 (store meta "registry" = "2",
+ * written by `notary init --identity-key`; docs/registry-v2.md)? Then the
+ * store's "issuer" is the identity and DIR/key.json its anchoring key.
+ * false when absent (NotaryRegistry, the signer is the issuer) or unreadable. */
+bool anchoring_is_registry2(struct store *s);
+
 #endif

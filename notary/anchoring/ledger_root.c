@@ -4,6 +4,7 @@
 #include "anchor/ebsi.h"
 #include "anchor/eth.h"
 #include "anchor/registry.h"
+#include "anchor/registry2.h"
 
 /* The root our event in the receipt names for (kind, seq), if any. */
 static bool event_root(const struct anchoring_root_ctx *c, const struct store_batch *b,
@@ -20,6 +21,14 @@ static bool event_root(const struct anchoring_root_ctx *c, const struct store_ba
             struct ebsi_event ev;
             if (ebsi_parse_event(log, &ev, NULL) == E_OK &&
                 (int)ev.data.kind == (int)b->kind && ev.data.seq == b->seq) {
+                *root = ev.root;
+                return true;
+            }
+        } else if (c->registry2) {
+            struct registry2_anchored ev;
+            if (registry2_parse_anchored(log, &ev, NULL) == E_OK &&
+                addr20_eq(&ev.identity, &c->issuer) && (int)ev.kind == (int)b->kind &&
+                ev.seq == b->seq) {
                 *root = ev.root;
                 return true;
             }
@@ -47,6 +56,12 @@ static err_code record_ok(const struct anchoring_root_ctx *c, const struct store
             return rc;
         *ok = ebsi_record_exists(&r) && addr20_eq(&r.from, &c->issuer) && r.has_data &&
               (int)r.data.kind == (int)b->kind && r.data.seq == b->seq;
+    } else if (c->registry2) {
+        struct registry2_record r;
+        if ((rc = registry2_anchored_at(c->ledger->rpc, &c->contract, &c->issuer, root, NULL, &r,
+                                        e)))
+            return rc;
+        *ok = r.block_number != 0 && (int)r.kind == (int)b->kind && r.seq == b->seq;
     } else {
         struct registry_record r;
         if ((rc = registry_anchored_at(c->ledger->rpc, &c->contract, &c->issuer, root, NULL, &r,

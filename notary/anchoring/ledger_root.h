@@ -29,6 +29,7 @@ struct anchoring_root_ctx {
     struct addr20 contract;    /* NotaryRegistry (evm) / Timestamp contract (ebsi) */
     struct addr20 issuer;
     bool ebsi;
+    bool registry2; /* evm on NotaryRegistry2: `issuer` is the identity */
 };
 
 /* The root the ledger holds for batch `b` (evidence above): *found and

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "anchor/registry.h"
+#include "anchor/registry2.h"
 #include "notary/anchoring/flow.h"
 
 /* The first seq of `kind` this store has no rooted batch for, and the
@@ -36,10 +37,14 @@ static err_code store_frontier(struct store *s, enum batch_kind kind, uint64_t *
 /* Fill out->lost[seq - first] from the issuer's Anchored events. */
 static err_code read_events(struct evm_ledger *l, const struct addr20 *contract,
                             const struct addr20 *issuer, enum batch_kind kind, uint64_t first,
-                            uint64_t from_block, struct anchoring_lost *out, struct err *e)
+                            uint64_t from_block, bool v2, struct anchoring_lost *out,
+                            struct err *e)
 {
     struct hash32 topic, issuer_topic = {{0}};
-    registry_anchored_topic(&topic);
+    if (v2)
+        registry2_anchored_topic(&topic);
+    else
+        registry_anchored_topic(&topic);
     memcpy(issuer_topic.b + 12, issuer->b, 20);
     char q[RPC_QTY_BUF];
     rpc_format_quantity(from_block, q);
@@ -57,8 +62,17 @@ static err_code read_events(struct evm_ledger *l, const struct addr20 *contract,
     }
     for (size_t i = 0; i < nl; i++) {
         struct registry_event ev;
-        if (logs[i].removed || !addr20_eq(&logs[i].address, contract) ||
-            registry_parse_event(&logs[i], &ev, NULL) != E_OK || !addr20_eq(&ev.issuer, issuer) ||
+        struct registry2_anchored ev2;
+        bool parsed = false;
+        if (v2 && registry2_parse_anchored(&logs[i], &ev2, NULL) == E_OK) {
+            parsed = true; /* on NotaryRegistry2 the issuer is the identity */
+            ev = (struct registry_event){.issuer = ev2.identity, .root = ev2.root,
+                                         .size = ev2.size, .seq = ev2.seq, .kind = ev2.kind};
+        } else if (!v2 && registry_parse_event(&logs[i], &ev, NULL) == E_OK) {
+            parsed = true;
+        }
+        if (logs[i].removed || !addr20_eq(&logs[i].address, contract) || !parsed ||
+            !addr20_eq(&ev.issuer, issuer) ||
             (int)ev.kind != (int)kind || ev.seq < first || ev.seq >= first + out->n)
             continue;
         struct store_lost *x = &out->lost[ev.seq - first];
@@ -82,8 +96,12 @@ static err_code read_events(struct evm_ledger *l, const struct addr20 *contract,
     /* The block's time, as the registry recorded it. */
     for (size_t i = 0; i < out->n && !rc; i++) {
         struct registry_record rec;
-        if (!(rc = registry_anchored_at(l->rpc, contract, issuer, &out->lost[i].root, NULL, &rec,
-                                        e)))
+        struct registry2_record rec2;
+        if (v2 && !(rc = registry2_anchored_at(l->rpc, contract, issuer, &out->lost[i].root, NULL,
+                                               &rec2, e)))
+            out->lost[i].block_time = (int64_t)rec2.timestamp;
+        else if (!v2 && !(rc = registry_anchored_at(l->rpc, contract, issuer, &out->lost[i].root,
+                                                    NULL, &rec, e)))
             out->lost[i].block_time = (int64_t)rec.timestamp;
     }
     return rc;
@@ -106,7 +124,8 @@ err_code anchoring_find_lost(struct store *s, struct evm_ledger *ledger,
         out->n = 0;
         return err_set(e, E_NOMEM, "out of memory");
     }
-    if (!(rc = read_events(ledger, contract, issuer, kind, first, from_block, out, e)))
+    if (!(rc = read_events(ledger, contract, issuer, kind, first, from_block,
+                           anchoring_is_registry2(s), out, e)))
         rc = store_batches_lost(s, kind, out->lost, out->n, &out->moved_to, e);
     if (rc) {
         free(out->lost);

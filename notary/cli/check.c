@@ -72,7 +72,8 @@ int cmd_check(int argc, char **argv)
         (code = cli_open(&cx)) != CLI_CONTINUE)
         return code;
     struct evm_ledger l = {0};
-    struct anchoring_root_ctx rctx = {.ledger = &l, .ebsi = anchoring_is_ebsi(cx.store)};
+    struct anchoring_root_ctx rctx = {.ledger = &l, .ebsi = anchoring_is_ebsi(cx.store),
+                                      .registry2 = anchoring_is_registry2(cx.store)};
     struct scrub_ledger ledger = {anchoring_root_of, &rctx};
     bool use_ledger = !offline;
     char why[sizeof ((struct scrub_result *)0)->incomplete_why] = ""; /* as it is kept */

@@ -10,6 +10,7 @@
  *   backup.c    backup, restore
  *   check.c     check
  *   identity.c  identity did-web
+ *   key.c       key rotate, retire, compromised, list
  *
  * Each cmd_X(argc, argv) parses its own options (argv[0] is the command's
  * name; getopt's optind is reset to 1 by the caller), prints its --help on
@@ -42,6 +43,15 @@ int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_identity(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+
+/* The identity's key (NotaryRegistry2, docs/registry-v2.md) from the keystore
+ * v3 file `path` (mode 0600, else E_STATE), its password from `pw_file` or
+ * else $NOTARY_IDENTITY_PASSWORD (E_INVALID saying so when neither), never
+ * argv. *out: free with signer_free. Messages name the file, never the
+ * password. Defined in key.c; init.c uses it too. */
+err_code cli_load_identity(const char *path, const char *pw_file, struct signer **out,
+                           struct err *e) MUST_CHECK;
 
 /* The options of `notary anchor` that `notary checkpoint` also takes and
  * passes on (how long to wait, ledger requests, fees): a table in anchor.c

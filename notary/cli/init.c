@@ -16,10 +16,12 @@
 #include <openssl/crypto.h>
 
 #include "anchor/keystore.h"
+#include "anchor/registry2.h"
 #include "core/fileio.h"
 #include "notary/anchoring/anchoring_ebsi.h"
 #include "notary/anchoring/deploy.h"
 #include "notary/anchoring/ebsi_token.h"
+#include "notary/anchoring/keychange.h"
 #include "notary/cli/commands.h"
 #include "notary/cli/common.h"
 
@@ -44,6 +46,15 @@ static const char INIT_USAGE[] =
     "  --chain-id N         refuse a ledger whose eth_chainId is not N\n"
     "  --deploy             deploy the NotaryRegistry contract with the issuer key\n"
     "  --contract ADDR      use an existing NotaryRegistry at ADDR\n"
+    "  --identity-key FILE  split the issuer in two (NotaryRegistry2, docs/registry-v2.md):\n"
+    "                       FILE is the identity's keystore v3 (mode 0600; kept offline,\n"
+    "                       needs no funds); its password from --identity-password-file\n"
+    "                       or $NOTARY_IDENTITY_PASSWORD. The notary's key becomes its\n"
+    "                       anchoring key, authorized by the identity's signature now;\n"
+    "                       bundles name the identity as anchor.issuer. --deploy then\n"
+    "                       deploys NotaryRegistry2, --contract must be one. Without it:\n"
+    "                       NotaryRegistry, the notary's key is the issuer (as before)\n"
+    "  --identity-password-file FILE  the identity key's password\n"
     "  --import-key FILE    issuer key: a file (mode 0600) with the private key in\n"
     "                       hex, or a keystore v3 file with the same password;\n"
     "                       default: generate a new key\n"
@@ -258,7 +269,8 @@ int cmd_init(int argc, char **argv)
 {
     const char *rpc = NULL, *contract = NULL, *import = NULL, *store_arg = NULL;
     const char *ledger_name = "evm", *ts_api = NULL, *ts_contract = NULL, *token_file = NULL,
-               *hash_alg = NULL, *did = NULL, *vp_key = NULL, *auth_api = NULL;
+               *hash_alg = NULL, *did = NULL, *vp_key = NULL, *auth_api = NULL,
+               *identity_key = NULL, *identity_pw = NULL;
     uint64_t chain_id = 0, confirmations = 1;
     bool deploy = false, light = false, replace_store = false, set_aside = false;
     const struct cli_opt opts[] = {CLI_VALUE("rpc", &rpc),
@@ -266,6 +278,8 @@ int cmd_init(int argc, char **argv)
                                    CLI_FLAG("deploy", &deploy),
                                    CLI_VALUE("contract", &contract),
                                    CLI_VALUE("import-key", &import),
+                                   CLI_VALUE("identity-key", &identity_key),
+                                   CLI_VALUE("identity-password-file", &identity_pw),
                                    CLI_OPT("confirmations", required_argument, 'n'),
                                    CLI_FLAG("kdf-light", &light),
                                    CLI_JSON,
@@ -304,6 +318,10 @@ int cmd_init(int argc, char **argv)
     if ((did != NULL) != (vp_key != NULL) || (auth_api && !did))
         return cli_usage_error("init", "--did and --vp-key go together (the DID and its P-256 "
                                    "key); --authorisation-api needs them");
+    if (ebsi && identity_key)
+        return cli_usage_error("init", "--identity-key is for the evm ledger (NotaryRegistry2)");
+    if (identity_pw && !identity_key)
+        return cli_usage_error("init", "--identity-password-file goes with --identity-key");
     if (ebsi)
         contract = ts_contract;
     if (deploy == (contract != NULL))
@@ -322,8 +340,9 @@ int cmd_init(int argc, char **argv)
     char *url_file = cli_data_path("store.url"), *token_cache = cli_data_path("ebsi-token.json");
     char *kid = NULL;
     struct store *s = NULL;
-    struct signer *sg = NULL;
+    struct signer *sg = NULL, *identity = NULL;
     struct evm_ledger l = {0};
+    uint64_t deploy_gas = 0, authorize_gas = 0;
     char *pw = NULL;
     err_code rc = E_OK;
     bool created = false, key_kept = false;
@@ -343,6 +362,9 @@ int cmd_init(int argc, char **argv)
         rc = err_set(&e, E_IO, "%s: cannot create: %s", dir, strerror(errno));
         goto out;
     }
+    /* the identity first: a wrong password or file fails before anything is made */
+    if (identity_key && (rc = cli_load_identity(identity_key, identity_pw, &identity, &e)))
+        goto out;
     if ((rc = cli_get_password(NULL, &pw, &e)))
         goto out;
     struct rpc_options opt = {.url = rpc};
@@ -363,18 +385,32 @@ int cmd_init(int argc, char **argv)
     key_kept = true;
     struct addr20 issuer;
     signer_address(sg, &issuer);
-    char issuer_hex[43];
+    char issuer_hex[43], key_hex[43];
     eth_address_checksum(&issuer, issuer_hex);
-    if (deploy) {
-        struct deploy_cost cost;
-        if ((rc = deploy_registry_cost(&l, &issuer, &cost, &e)))
-            goto out;
-        if (!cost.enough) {
-            code = unfunded(issuer_hex, key, &cost);
+    memcpy(key_hex, issuer_hex, sizeof key_hex);
+    struct addr20 id_addr;
+    if (identity) {
+        signer_address(identity, &id_addr);
+        if (addr20_eq(&id_addr, &issuer)) {
+            rc = err_set(&e, E_INVALID, "--identity-key holds the same key as the notary's "
+                                        "anchoring key: the identity's key must be another one");
             goto out;
         }
-        fprintf(stderr, "notary: deploying the registry contract...\n");
-        if ((rc = deploy_registry(&l, sg, confirmations, 120, &contract_addr, &e)))
+        eth_address_checksum(&id_addr, issuer_hex); /* the issuer is the identity */
+    }
+    if (deploy) {
+        struct deploy_cost cost;
+        if ((rc = deploy_registry_version_cost(&l, &issuer, identity ? 2 : 1, &cost, &e)))
+            goto out;
+        if (!cost.enough) {
+            code = unfunded(key_hex, key, &cost);
+            goto out;
+        }
+        fprintf(stderr, "notary: deploying the %s contract...\n",
+                identity ? "NotaryRegistry2" : "registry");
+        if ((rc = identity ? deploy_registry2(&l, sg, confirmations, 120, &contract_addr,
+                                              &deploy_gas, &e)
+                           : deploy_registry(&l, sg, confirmations, 120, &contract_addr, &e)))
             goto out;
     } else if (ebsi) {
         bool committed;
@@ -385,6 +421,35 @@ int cmd_init(int argc, char **argv)
                             "contracts/Timestamp.sol (expected on EBSI itself)\n");
     } else if ((rc = deploy_check_registry(&l, &contract_addr, &e))) {
         goto out;
+    } else if (identity) {
+        bool v2 = false;
+        if ((rc = registry2_code_matches(l.rpc, &contract_addr, &v2, &e)))
+            goto out;
+        if (!v2) {
+            rc = err_set(&e, E_STATE, "--identity-key needs a NotaryRegistry2 contract; the code "
+                                      "at --contract is not (deploy one with --deploy)");
+            goto out;
+        }
+    }
+    if (identity) { /* the identity authorizes the anchoring key (once) */
+        struct registry2_key_status st;
+        if ((rc = registry2_key_status(l.rpc, &contract_addr, &id_addr, &issuer, NULL, &st, &e)))
+            goto out;
+        if (st.authorized_from == REGISTRY2_NEVER) {
+            struct registry2_change ch = {.kind = REGISTRY2_AUTHORIZE, .identity = id_addr,
+                                          .key = issuer};
+            struct keychange_result res;
+            rc = keychange_submit(&l, sg, identity, &contract_addr, &ch, confirmations, 120, &res,
+                                  &e);
+            if (rc) {
+                char c_hex[43];
+                eth_address_checksum(&contract_addr, c_hex);
+                err_prefix(&e, "authorizing the anchoring key on NotaryRegistry2 %s (run init "
+                               "again with --contract %s)", c_hex, c_hex);
+                goto out;
+            }
+            authorize_gas = res.gas_used;
+        }
     }
     /* From here on a failure removes the store this init wrote (the key
      * stays), so it can simply be run again. */
@@ -407,20 +472,33 @@ int cmd_init(int argc, char **argv)
         (rc = store_meta_set(s, "chain_id", chain, &e)) ||
         (rc = store_meta_set(s, "confirmations", conf, &e)) ||
         (rc = store_meta_set(s, "contract", contract_hex, &e)) ||
-        (rc = store_meta_set(s, "issuer", issuer_hex, &e)))
+        (rc = store_meta_set(s, "issuer", issuer_hex, &e)) ||
+        (identity && (rc = store_meta_set(s, "registry", "2", &e))))
         goto out;
     if (g_cli.json) {
-        cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:I, s:s}", "data", dir, "chainId",
-                                 (json_int_t)l.chain_id, "contract", contract_hex, "issuer",
-                                 issuer_hex, "confirmations", (json_int_t)confirmations, "key",
-                                 key));
+        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s}", "data", dir, "chainId",
+                              (json_int_t)l.chain_id, "contract", contract_hex, "issuer",
+                              issuer_hex, "confirmations", (json_int_t)confirmations, "key", key);
+        if (identity && o) {
+            json_object_set_new(o, "registry", json_integer(2));
+            json_object_set_new(o, "anchoringKey", json_string(key_hex));
+            json_object_set_new(o, "deployGas", json_integer((json_int_t)deploy_gas));
+            json_object_set_new(o, "authorizeGas", json_integer((json_int_t)authorize_gas));
+        }
+        cli_print_json(o);
     } else {
         printf("notary initialised in %s\n", dir);
-        printf("  issuer address  %s\n", issuer_hex);
+        printf("  issuer address  %s%s\n", issuer_hex, identity ? " (identity)" : "");
+        if (identity)
+            printf("  anchoring key   %s (authorized by the identity; gas used %llu)\n", key_hex,
+                   (unsigned long long)authorize_gas);
         char shown[300];
         printf("  ledger          %s (chain %llu)\n", rpc_url_redact(rpc, shown, sizeof shown),
                (unsigned long long)l.chain_id);
-        printf("  registry        %s%s\n", contract_hex, deploy ? " (deployed now)" : "");
+        printf("  registry        %s%s%s\n", contract_hex, identity ? " NotaryRegistry2" : "",
+               deploy ? " (deployed now)" : "");
+        if (identity && deploy)
+            printf("  deploy gas      %llu\n", (unsigned long long)deploy_gas);
         printf("  confirmations   %llu\n", (unsigned long long)confirmations);
         printf("  key             %s (keystore v3, mode 0600)\n", key);
     }
@@ -441,6 +519,7 @@ out:
         code = cli_fail(cli_exit_for(rc), &e);
     keystore_password_free(pw);
     signer_free(sg);
+    signer_free(identity);
     evm_close(&l);
     store_close(s);
     if (rc && created) {

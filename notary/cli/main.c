@@ -41,6 +41,7 @@ static const char USAGE[] =
     "  backup    write a consistent snapshot of the store (optionally with the key)\n"
     "  restore   restore a backup into a new directory, listing batches it lost\n"
     "  identity did-web  print the did:web DID document naming the issuer address\n"
+    "  key       rotate, retire, declare compromised or list the anchoring keys\n"
     "\n"
     "global options:\n"
     "  --data DIR            notary directory (default: $NOTARY_DATA or ./notary-data)\n"
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
         {"revocations", cmd_revocations},
         {"serve", cmd_serve}, {"token", cmd_token}, {"check", cmd_check},
         {"backup", cmd_backup}, {"restore", cmd_restore},
-        {"identity", cmd_identity},
+        {"identity", cmd_identity}, {"key", cmd_key},
     };
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (!strcmp(argv[i], cmds[k].name)) {

@@ -1,0 +1,434 @@
+/* anchor/registry2.c — see registry2.h: encoding, EIP-712, events, views. The
+ * rule, the key history and the revert words are in registry2_keys.c. */
+#include "anchor/registry2.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anchor/abi.h"
+#include "core/hash.h"
+
+#define SIG_ANCHOR "anchor(address,bytes32,uint64,uint64,uint8)"
+#define SIG_ANCHORED "Anchored(address,bytes32,uint64,uint64,uint8,address)"
+
+static const char *const SIG_DIRECT[] = {"authorizeKey(address)", "retireKey(address)",
+                                         "declareCompromised(address,uint64)"};
+static const char *const SIG_BYSIG[] = {
+    "authorizeKeyBySig(address,address,uint256,uint8,bytes32,bytes32)",
+    "retireKeyBySig(address,address,uint256,uint8,bytes32,bytes32)",
+    "declareCompromisedBySig(address,address,uint64,uint256,uint8,bytes32,bytes32)"};
+static const char *const SIG_DIGEST[] = {"authorizeKeyDigest(address,address,uint256)",
+                                         "retireKeyDigest(address,address,uint256)",
+                                         "declareCompromisedDigest(address,address,uint64,uint256)"};
+static const char *const SIG_TYPE[] = {
+    "AuthorizeKey(address identity,address key,uint256 nonce)",
+    "RetireKey(address identity,address key,uint256 nonce)",
+    "DeclareCompromised(address identity,address key,uint64 since,uint256 nonce)"};
+static const char *const SIG_EVENT[] = {"KeyAuthorized(address,address,uint64,uint32)",
+                                        "KeyRetired(address,address,uint64)",
+                                        "KeyCompromised(address,address,uint64)"};
+
+static bool kind_ok(enum registry2_change_kind k)
+{
+    return k == REGISTRY2_AUTHORIZE || k == REGISTRY2_RETIRE || k == REGISTRY2_COMPROMISED;
+}
+
+err_code registry2_code_matches(struct rpc_client *c, const struct addr20 *contract, bool *match,
+                                struct err *e)
+{
+    return rpc_code_matches(c, contract, registry2_runtime_hex,
+                            "embedded NotaryRegistry2 runtime code", match, e);
+}
+
+err_code registry2_anchor_calldata(const struct addr20 *identity, const struct hash32 *root,
+                                   uint64_t size, uint64_t seq, enum registry_kind kind,
+                                   struct buf *out, struct err *e)
+{
+    if (kind != REGISTRY_KIND_BATCH && kind != REGISTRY_KIND_CHECKPOINT)
+        return err_set(e, E_INVALID, "anchor kind %d is neither 0 nor 1", (int)kind);
+    struct abi_arg args[] = {abi_arg_address(identity), abi_arg_bytes32(root), abi_arg_uint(size),
+                             abi_arg_uint(seq), abi_arg_uint((uint64_t)kind)};
+    return abi_encode_call(SIG_ANCHOR, args, 5, out, e);
+}
+
+err_code registry2_parse_anchor_calldata(const uint8_t *data, size_t len, struct addr20 *identity,
+                                         struct hash32 *root, uint64_t *size, uint64_t *seq,
+                                         enum registry_kind *kind, struct err *e)
+{
+    uint8_t sel[4];
+    abi_selector(SIG_ANCHOR, sel);
+    if (len != REGISTRY2_ANCHOR_CALLDATA_LEN || memcmp(data, sel, 4) != 0)
+        return err_set(e, E_INVALID, "transaction input is not an " SIG_ANCHOR " call");
+    uint64_t k = 0;
+    err_code rc;
+    const uint8_t *a = data + 4;
+    size_t n = len - 4;
+    if ((rc = abi_get_address(a, n, 0, identity, e)) || (rc = abi_get_bytes32(a, n, 1, root, e)) ||
+        (rc = abi_get_uint(a, n, 2, 64, size, e)) || (rc = abi_get_uint(a, n, 3, 64, seq, e)) ||
+        (rc = abi_get_uint(a, n, 4, 8, &k, e)))
+        return rc;
+    if (k > 1)
+        return err_set(e, E_INVALID, "anchor kind %llu is neither 0 nor 1", (unsigned long long)k);
+    *kind = (enum registry_kind)k;
+    return E_OK;
+}
+
+err_code registry2_change_calldata(const struct registry2_change *ch, struct buf *out,
+                                   struct err *e)
+{
+    if (!kind_ok(ch->kind))
+        return err_set(e, E_INVALID, "unknown key change %d", (int)ch->kind);
+    struct abi_arg args[] = {abi_arg_address(&ch->key), abi_arg_uint(ch->since)};
+    return abi_encode_call(SIG_DIRECT[ch->kind], args, ch->kind == REGISTRY2_COMPROMISED ? 2 : 1,
+                           out, e);
+}
+
+err_code registry2_change_bysig_calldata(const struct registry2_change *ch,
+                                         const struct registry2_sig *sig, struct buf *out,
+                                         struct err *e)
+{
+    if (!kind_ok(ch->kind))
+        return err_set(e, E_INVALID, "unknown key change %d", (int)ch->kind);
+    struct abi_arg args[7];
+    size_t n = 0;
+    args[n++] = abi_arg_address(&ch->identity);
+    args[n++] = abi_arg_address(&ch->key);
+    if (ch->kind == REGISTRY2_COMPROMISED)
+        args[n++] = abi_arg_uint(ch->since);
+    args[n++] = abi_arg_uint(ch->nonce);
+    args[n++] = abi_arg_uint(sig->v);
+    args[n++] = abi_arg_bytes32(&sig->r);
+    args[n++] = abi_arg_bytes32(&sig->s);
+    return abi_encode_call(SIG_BYSIG[ch->kind], args, n, out, e);
+}
+
+/* ---- EIP-712 ---------------------------------------------------------------- */
+
+static void word_u64(uint8_t w[32], uint64_t v)
+{
+    memset(w, 0, 32);
+    for (int i = 0; i < 8; i++)
+        w[31 - i] = (uint8_t)(v >> (8 * i));
+}
+
+static void word_addr(uint8_t w[32], const struct addr20 *a)
+{
+    memset(w, 0, 12);
+    memcpy(w + 12, a->b, 20);
+}
+
+void registry2_domain_separator(uint64_t chain_id, const struct addr20 *contract,
+                                struct hash32 *out)
+{
+    static const char T[] =
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
+    uint8_t m[5 * 32];
+    struct hash32 h;
+    keccak256(T, strlen(T), &h);
+    memcpy(m, h.b, 32);
+    keccak256("NotaryRegistry", 14, &h);
+    memcpy(m + 32, h.b, 32);
+    keccak256("2", 1, &h);
+    memcpy(m + 64, h.b, 32);
+    word_u64(m + 96, chain_id);
+    word_addr(m + 128, contract);
+    keccak256(m, sizeof m, out);
+}
+
+void registry2_change_hash_struct(const struct registry2_change *ch, struct hash32 *out)
+{
+    uint8_t m[5 * 32];
+    size_t n = 0;
+    struct hash32 th;
+    enum registry2_change_kind k = kind_ok(ch->kind) ? ch->kind : REGISTRY2_AUTHORIZE;
+    keccak256(SIG_TYPE[k], strlen(SIG_TYPE[k]), &th);
+    memcpy(m, th.b, 32), n += 32;
+    word_addr(m + n, &ch->identity), n += 32;
+    word_addr(m + n, &ch->key), n += 32;
+    if (k == REGISTRY2_COMPROMISED)
+        word_u64(m + n, ch->since), n += 32;
+    word_u64(m + n, ch->nonce), n += 32;
+    keccak256(m, n, out);
+}
+
+void registry2_change_digest(uint64_t chain_id, const struct addr20 *contract,
+                             const struct registry2_change *ch, struct hash32 *out)
+{
+    uint8_t m[2 + 64];
+    struct hash32 d, s;
+    registry2_domain_separator(chain_id, contract, &d);
+    registry2_change_hash_struct(ch, &s);
+    m[0] = 0x19;
+    m[1] = 0x01;
+    memcpy(m + 2, d.b, 32);
+    memcpy(m + 34, s.b, 32);
+    keccak256(m, sizeof m, out);
+}
+
+err_code registry2_sign_change(const struct signer *identity, uint64_t chain_id,
+                               const struct addr20 *contract, const struct registry2_change *ch,
+                               struct registry2_sig *out, struct err *e)
+{
+    struct addr20 who, back;
+    signer_address(identity, &who);
+    if (!addr20_eq(&who, &ch->identity))
+        return err_set(e, E_INVALID, "the identity key given is not the identity of this change");
+    struct hash32 digest;
+    registry2_change_digest(chain_id, contract, ch, &digest);
+    struct eth_sig sig;
+    err_code rc = signer_sign_digest(identity, &digest, &sig, e);
+    if (rc)
+        return rc;
+    if ((rc = eth_recover_address(&digest, &sig, &back, e)))
+        return rc;
+    if (!addr20_eq(&back, &who))
+        return err_set(e, E_CRYPTO, "the identity signature does not recover to the identity");
+    out->v = (uint8_t)(27 + sig.y_parity);
+    memcpy(out->r.b, sig.r, 32);
+    memcpy(out->s.b, sig.s, 32);
+    return E_OK;
+}
+
+/* ---- views ------------------------------------------------------------------ */
+
+/* eth_call of `sig`(args) whose answer must be exactly `want` bytes. */
+static err_code call_view(struct rpc_client *c, const struct addr20 *contract, const char *sig,
+                          const struct abi_arg *args, size_t nargs, const char *block, size_t want,
+                          uint8_t **ret, struct err *e)
+{
+    *ret = NULL;
+    struct buf data = {0};
+    err_code rc = abi_encode_call(sig, args, nargs, &data, e);
+    if (rc) {
+        buf_free(&data);
+        return rc;
+    }
+    struct rpc_callmsg msg = {.to = contract, .data = data.p, .data_len = data.len};
+    size_t n;
+    rc = rpc_eth_call(c, &msg, block ? block : "latest", ret, &n, e);
+    buf_free(&data);
+    if (rc)
+        return rc;
+    if (n != want) {
+        free(*ret);
+        *ret = NULL;
+        return err_set(e, E_PROTOCOL,
+                       "contract answered %zu bytes to %s where %zu were expected: is it a "
+                       "NotaryRegistry2?",
+                       n, sig, want);
+    }
+    return E_OK;
+}
+
+static err_code out_of_range(err_code rc, const char *what, struct err *e)
+{
+    if (!rc)
+        return E_OK;
+    if (e)
+        e->code = E_PROTOCOL;
+    err_prefix(e, "%s answer out of range", what);
+    return E_PROTOCOL;
+}
+
+err_code registry2_change_digest_view(struct rpc_client *c, const struct addr20 *contract,
+                                      const struct registry2_change *ch, struct hash32 *out,
+                                      struct err *e)
+{
+    if (!kind_ok(ch->kind))
+        return err_set(e, E_INVALID, "unknown key change %d", (int)ch->kind);
+    struct abi_arg args[4];
+    size_t n = 0;
+    args[n++] = abi_arg_address(&ch->identity);
+    args[n++] = abi_arg_address(&ch->key);
+    if (ch->kind == REGISTRY2_COMPROMISED)
+        args[n++] = abi_arg_uint(ch->since);
+    args[n++] = abi_arg_uint(ch->nonce);
+    uint8_t *ret;
+    err_code rc = call_view(c, contract, SIG_DIGEST[ch->kind], args, n, NULL, 32, &ret, e);
+    if (rc)
+        return rc;
+    memcpy(out->b, ret, 32);
+    free(ret);
+    return E_OK;
+}
+
+err_code registry2_anchored_at(struct rpc_client *c, const struct addr20 *contract,
+                               const struct addr20 *identity, const struct hash32 *root,
+                               const char *block, struct registry2_record *out, struct err *e)
+{
+    struct abi_arg args[] = {abi_arg_address(identity), abi_arg_bytes32(root)};
+    uint8_t *ret;
+    err_code rc =
+        call_view(c, contract, "anchoredAt(address,bytes32)", args, 2, block, 192, &ret, e);
+    if (rc)
+        return rc;
+    uint64_t k = 0;
+    memset(out, 0, sizeof *out);
+    if (!(rc = abi_get_uint(ret, 192, 0, 64, &out->block_number, e)) &&
+        !(rc = abi_get_uint(ret, 192, 1, 64, &out->timestamp, e)) &&
+        !(rc = abi_get_uint(ret, 192, 2, 64, &out->size, e)) &&
+        !(rc = abi_get_uint(ret, 192, 3, 64, &out->seq, e)) &&
+        !(rc = abi_get_uint(ret, 192, 4, 8, &k, e)) &&
+        !(rc = abi_get_address(ret, 192, 5, &out->key, e)) && k > 1)
+        rc = err_set(e, E_INVALID, "kind %llu", (unsigned long long)k);
+    out->kind = (enum registry_kind)k;
+    free(ret);
+    return out_of_range(rc, "anchoredAt", e);
+}
+
+err_code registry2_next_seq(struct rpc_client *c, const struct addr20 *contract,
+                            const struct addr20 *identity, enum registry_kind kind,
+                            const char *block, uint64_t *out, struct err *e)
+{
+    struct abi_arg args[] = {abi_arg_address(identity), abi_arg_uint((uint64_t)kind)};
+    uint8_t *ret;
+    err_code rc = call_view(c, contract, "nextSeq(address,uint8)", args, 2, block, 32, &ret, e);
+    if (rc)
+        return rc;
+    rc = abi_get_uint(ret, 32, 0, 64, out, e);
+    free(ret);
+    return out_of_range(rc, "nextSeq", e);
+}
+
+err_code registry2_key_status(struct rpc_client *c, const struct addr20 *contract,
+                              const struct addr20 *identity, const struct addr20 *key,
+                              const char *block, struct registry2_key_status *out, struct err *e)
+{
+    struct abi_arg args[] = {abi_arg_address(identity), abi_arg_address(key)};
+    uint8_t *ret;
+    err_code rc =
+        call_view(c, contract, "keyStatus(address,address)", args, 2, block, 128, &ret, e);
+    if (rc)
+        return rc;
+    if (!(rc = abi_get_uint(ret, 128, 0, 64, &out->authorized_from, e)) &&
+        !(rc = abi_get_uint(ret, 128, 1, 64, &out->retired_at, e)) &&
+        !(rc = abi_get_uint(ret, 128, 2, 64, &out->compromised_since, e)))
+        rc = abi_get_uint(ret, 128, 3, 64, &out->identity_compromised_since, e);
+    free(ret);
+    return out_of_range(rc, "keyStatus", e);
+}
+
+err_code registry2_key_count(struct rpc_client *c, const struct addr20 *contract,
+                             const struct addr20 *identity, const char *block, uint32_t *out,
+                             struct err *e)
+{
+    struct abi_arg args[] = {abi_arg_address(identity)};
+    uint8_t *ret;
+    err_code rc = call_view(c, contract, "keyCount(address)", args, 1, block, 32, &ret, e);
+    if (rc)
+        return rc;
+    uint64_t v = 0;
+    rc = abi_get_uint(ret, 32, 0, 32, &v, e);
+    free(ret);
+    *out = (uint32_t)v;
+    return out_of_range(rc, "keyCount", e);
+}
+
+err_code registry2_key_at(struct rpc_client *c, const struct addr20 *contract,
+                          const struct addr20 *identity, uint32_t index, const char *block,
+                          struct addr20 *out, struct err *e)
+{
+    struct abi_arg args[] = {abi_arg_address(identity), abi_arg_uint(index)};
+    uint8_t *ret;
+    err_code rc = call_view(c, contract, "keyAt(address,uint256)", args, 2, block, 32, &ret, e);
+    if (rc)
+        return rc;
+    rc = abi_get_address(ret, 32, 0, out, e);
+    free(ret);
+    return out_of_range(rc, "keyAt", e);
+}
+
+err_code registry2_nonce(struct rpc_client *c, const struct addr20 *contract,
+                         const struct addr20 *identity, const char *block, uint64_t *out,
+                         struct err *e)
+{
+    struct abi_arg args[] = {abi_arg_address(identity)};
+    uint8_t *ret;
+    err_code rc = call_view(c, contract, "nonces(address)", args, 1, block, 32, &ret, e);
+    if (rc)
+        return rc;
+    rc = abi_get_uint(ret, 32, 0, 64, out, e);
+    free(ret);
+    return out_of_range(rc, "nonces", e);
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+void registry2_anchored_topic(struct hash32 *out) { abi_event_topic(SIG_ANCHORED, out); }
+
+void registry2_key_topic(enum registry2_change_kind kind, struct hash32 *out)
+{
+    abi_event_topic(SIG_EVENT[kind_ok(kind) ? kind : REGISTRY2_AUTHORIZE], out);
+}
+
+err_code registry2_parse_anchored(const struct rpc_log *log, struct registry2_anchored *out,
+                                  struct err *e)
+{
+    struct hash32 topic;
+    registry2_anchored_topic(&topic);
+    if (log->ntopics != 3 || !hash32_eq(&log->topics[0], &topic))
+        return err_set(e, E_INVALID, "log is not a NotaryRegistry2 Anchored event (topics differ)");
+    if (log->data_len != 128)
+        return err_set(e, E_INVALID, "Anchored event data has %zu bytes, expected 128",
+                       log->data_len);
+    memset(out, 0, sizeof *out);
+    uint64_t k = 0;
+    err_code rc;
+    if ((rc = abi_get_address(log->topics[1].b, 32, 0, &out->identity, e)) ||
+        (rc = abi_get_uint(log->data, 128, 0, 64, &out->size, e)) ||
+        (rc = abi_get_uint(log->data, 128, 1, 64, &out->seq, e)) ||
+        (rc = abi_get_uint(log->data, 128, 2, 8, &k, e)) ||
+        (rc = abi_get_address(log->data, 128, 3, &out->key, e)))
+        return rc;
+    if (k > 1)
+        return err_set(e, E_INVALID, "Anchored event kind %llu is neither 0 nor 1",
+                       (unsigned long long)k);
+    out->contract = log->address;
+    out->root = log->topics[2];
+    out->kind = (enum registry_kind)k;
+    out->block_number = log->block_number;
+    out->block_hash = log->block_hash;
+    out->tx_hash = log->tx_hash;
+    out->log_index = log->log_index;
+    return E_OK;
+}
+
+err_code registry2_parse_key_event(const struct rpc_log *log, struct registry2_key_event *out,
+                                   struct err *e)
+{
+    if (log->ntopics != 3)
+        return err_set(e, E_INVALID, "log has %u topics; a key event has 3", log->ntopics);
+    memset(out, 0, sizeof *out);
+    struct hash32 t;
+    int kind = -1;
+    for (int k = REGISTRY2_AUTHORIZE; k <= REGISTRY2_COMPROMISED; k++) {
+        registry2_key_topic((enum registry2_change_kind)k, &t);
+        if (hash32_eq(&t, &log->topics[0]))
+            kind = k;
+    }
+    if (kind < 0)
+        return err_set(e, E_INVALID, "log is not a KeyAuthorized, KeyRetired or KeyCompromised "
+                                     "event (topic0 differs)");
+    size_t want = kind == REGISTRY2_AUTHORIZE ? 64 : 32;
+    if (log->data_len != want)
+        return err_set(e, E_INVALID, "%s event data has %zu bytes, expected %zu",
+                       SIG_EVENT[kind], log->data_len, want);
+    err_code rc;
+    uint64_t idx = 0;
+    if ((rc = abi_get_address(log->topics[1].b, 32, 0, &out->identity, e)) ||
+        (rc = abi_get_address(log->topics[2].b, 32, 0, &out->key, e)) ||
+        (rc = abi_get_uint(log->data, want, 0, 64, &out->value, e)) ||
+        (kind == REGISTRY2_AUTHORIZE && (rc = abi_get_uint(log->data, want, 1, 32, &idx, e))))
+        return rc;
+    if (kind == REGISTRY2_AUTHORIZE && (idx == 0 || idx >= (1u << 24)))
+        return err_set(e, E_INVALID, "KeyAuthorized index %llu is outside 1..2^24-2",
+                       (unsigned long long)idx);
+    out->kind = (enum registry2_change_kind)kind;
+    out->index = (uint32_t)idx;
+    out->contract = log->address;
+    out->block_number = log->block_number;
+    out->tx_hash = log->tx_hash;
+    out->log_index = log->log_index;
+    return E_OK;
+}
