@@ -267,7 +267,9 @@ static err_code read_dir(const char *dir, struct items *it, struct err *e)
             rc = err_set(e, E_NOMEM, "out of memory");
             break;
         }
-        if (!is_regular(path)) {
+        struct stat st;
+        bool dir_entry = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        if (dir_entry) { /* a subdirectory holds no credential of this batch */
             free(path);
             continue;
         }
@@ -278,6 +280,19 @@ static err_code read_dir(const char *dir, struct items *it, struct err *e)
             break;
         }
         t->file = strdup(names[i]);
+        if (!is_regular(path)) {
+            /* a dangling link, a FIFO, a device: an entry that cannot be
+             * read is an ERROR, never silently left out of the batch */
+            t->is_bad = true;
+            err_set(&t->bad, E_INVALID,
+                    "%s is not a regular file (a dangling link, a FIFO or a device): a batch "
+                    "directory holds credentials and their bundles only",
+                    path);
+            free(path);
+            if (!t->file)
+                rc = err_set(e, E_NOMEM, "out of memory");
+            continue;
+        }
         if (ends_with(names[i], PROOF_SUFFIX)) {
             /* a bundle: its credential's entry names it; alone, it is an error */
             size_t cl = strlen(names[i]) - strlen(PROOF_SUFFIX);
