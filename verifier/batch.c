@@ -148,20 +148,40 @@ static struct item *push(struct items *it, struct err *e)
     return x;
 }
 
+/* Read one line of at most `max` bytes (without its '\n') into line[],
+ * whatever its length: the bytes past `max` are read and dropped, never
+ * stored (a list holding one endless line cannot exhaust memory), and *len
+ * is then max + 1. False at the end of the input with nothing read, or on a
+ * read error (ferror). */
+static bool read_line(FILE *f, char *line, size_t max, size_t *len)
+{
+    size_t n = 0;
+    int c;
+    bool any = false;
+    while ((c = getc(f)) != EOF) {
+        any = true;
+        if (c == '\n')
+            break;
+        if (n < max)
+            line[n] = (char)c;
+        if (n <= max)
+            n++;
+    }
+    *len = n;
+    return any && !ferror(f);
+}
+
 static err_code read_list(FILE *f, const char *name, struct items *it, struct err *e)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
+    char *line = malloc(VBATCH_MAX_LINE + 1);
+    size_t len;
     unsigned long no = 0;
-    err_code rc = E_OK;
-    while (!rc && (got = getline(&line, &cap, f)) >= 0) {
+    err_code rc = line ? E_OK : err_set(e, E_NOMEM, "out of memory");
+    while (!rc && read_line(f, line, VBATCH_MAX_LINE, &len)) {
         no++;
-        size_t len = (size_t)got;
-        if (len && line[len - 1] == '\n')
-            len--;
         struct vbatch_entry x;
         struct err pe = {0};
+        /* an over-long line (len == max + 1) is refused by the parser */
         err_code prc = vbatch_parse_line(line, len, &x, &pe);
         if (prc == E_NOT_FOUND)
             continue;
@@ -179,8 +199,10 @@ static err_code read_list(FILE *f, const char *name, struct items *it, struct er
             err_prefix(&t->bad, "%s line %lu", name, no);
         }
     }
+    /* A read error ends the list early: an error for the whole batch, never
+     * a shorter list whose entries could all be VALID. */
     if (!rc && ferror(f))
-        rc = err_set(e, E_IO, "%s: read error: %s", name, strerror(errno));
+        rc = err_set(e, E_IO, "%s: read error after line %lu: %s", name, no, strerror(errno));
     free(line);
     return rc;
 }
@@ -245,7 +267,9 @@ static err_code read_dir(const char *dir, struct items *it, struct err *e)
             rc = err_set(e, E_NOMEM, "out of memory");
             break;
         }
-        if (!is_regular(path)) {
+        struct stat st;
+        bool dir_entry = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        if (dir_entry) { /* a subdirectory holds no credential of this batch */
             free(path);
             continue;
         }
@@ -256,6 +280,19 @@ static err_code read_dir(const char *dir, struct items *it, struct err *e)
             break;
         }
         t->file = strdup(names[i]);
+        if (!is_regular(path)) {
+            /* a dangling link, a FIFO, a device: an entry that cannot be
+             * read is an ERROR, never silently left out of the batch */
+            t->is_bad = true;
+            err_set(&t->bad, E_INVALID,
+                    "%s is not a regular file (a dangling link, a FIFO or a device): a batch "
+                    "directory holds credentials and their bundles only",
+                    path);
+            free(path);
+            if (!t->file)
+                rc = err_set(e, E_NOMEM, "out of memory");
+            continue;
+        }
         if (ends_with(names[i], PROOF_SUFFIX)) {
             /* a bundle: its credential's entry names it; alone, it is an error */
             size_t cl = strlen(names[i]) - strlen(PROOF_SUFFIX);

@@ -6,8 +6,10 @@
  * requests) at a time.
  *
  * Inputs (SOURCE):
- *   a directory   every regular file not starting with '.' is a credential,
- *                 in name order; NAME.proof.json next to NAME is its bundle,
+ *   a directory   every file not starting with '.' is a credential, in
+ *                 name order (subdirectories are not read; anything else
+ *                 that is not a regular file, e.g. a dangling link or a
+ *                 FIFO, is an ERROR entry); NAME.proof.json next to NAME is its bundle,
  *                 else the credential must carry its bundle (embedded);
  *   a file, or '-' for standard input: one entry per line (at most
  *                 VBATCH_MAX_LINE bytes), blank lines and '#' comments skipped:

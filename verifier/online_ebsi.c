@@ -9,7 +9,9 @@
  * no sender: the transaction's `from`, checked by the driver, is the
  * issuer); getTimestamp(root) names the first writer (timestampedBy), the
  * block and the record (first write wins) — or reverts "timestamp
- * unknown", and then the root is certainly not timestamped: INVALID. The
+ * unknown", at the head and again at the receipt's block, and then the
+ * root is certainly not timestamped: INVALID (a node that cannot answer
+ * for that block, or knows the root there, is the ledger's error). The
  * record has no time; the block's is checked by the driver. The sequence of
  * checks is the driver's (verifier/online.c); the check names and
  * outcomes: verifier/online.h.
@@ -110,8 +112,26 @@ static err_code ebsi_record(struct rpc_client *rpc, const struct bundle *b, uint
     *has_time = false; /* no time in EBSI's record: the block's is checked */
     *time = 0;
     if (!ebsi_record_exists(&rec)) {
-        online_verdict_set(v, VCHECK_FAIL, "getTimestamp(root) reverts \"timestamp unknown\": "
-                                           "the Timestamp contract has no record of this root");
+        /* The receipt of the issuer's transaction, with its event, is on
+         * this ledger, yet the head's state has no record: a node behind
+         * the one that answered the receipt (a load-balanced endpoint), or
+         * a reorg, not an answer. Only a contract that says "timestamp
+         * unknown" at the very block of its own event has no record. */
+        char q[RPC_QTY_BUF];
+        if ((rc = ebsi_get_timestamp(rpc, &a->contract, &b->batch.root,
+                                     rpc_format_quantity(rcpt_block, q), &rec, e)))
+            return err_wrap(e, rc, "getTimestamp(root) says \"timestamp unknown\" at the head, "
+                                   "and at the transaction's block %llu",
+                            (unsigned long long)rcpt_block);
+        if (ebsi_record_exists(&rec))
+            return err_set(e, E_NETWORK,
+                           "getTimestamp(root) says \"timestamp unknown\" at the head but knows "
+                           "the root at the transaction's block %llu: the node is behind or "
+                           "reorganising",
+                           (unsigned long long)rcpt_block);
+        online_verdict_set(v, VCHECK_FAIL, "getTimestamp(root) reverts \"timestamp unknown\", "
+                                           "even at the block of the transaction's event: the "
+                                           "Timestamp contract has no record of this root");
         return E_OK;
     }
     bool ok = addr20_eq(&rec.from, &a->issuer) && rec.block_number == rcpt_block &&

@@ -154,6 +154,25 @@ cp "$d/c/c4.json.proof.json" "$d/dir/orphan.json.proof.json"
 expect_exit 2 "a bundle without its credential is an ERROR entry" "$VERIFIER" verify --batch "$d/dir" "${OPTS[@]}"
 grep -q "without its credential" <<<"$LAST_OUT" && ok "says which bundle lacks its credential" || fail "orphan: $LAST_OUT"
 expect_exit 0 "offline batch" "$VERIFIER" verify --batch "$d/l-valid.txt" --offline
+# a directory entry that is not a regular file is an ERROR entry, never
+# silently left out (before: skipped, and the batch exited 0, all VALID)
+mkdir -p "$d/dir2"
+cp "$d/c/c0.json" "$d/c/c0.json.proof.json" "$d/dir2/"
+ln -s "$d/dir2/gone.json" "$d/dir2/c9.json"
+mkfifo "$d/dir2/fifo.json"
+mkdir "$d/dir2/sub"
+expect_exit 2 "--batch DIR with a dangling link and a FIFO: ERROR entries" "$VERIFIER" verify --batch "$d/dir2" --offline
+[ "$(grep -c 'not a regular file' <<<"$LAST_OUT")" = 2 ] && [ "$(grep -c '"status"' <<<"$LAST_OUT")" = 3 ] \
+    && ok "both named, the subdirectory not read" || fail "dir2: $(cut -c1-300 <<<"$LAST_OUT")"
+# an endless line in a list: read in bounded memory and reported as an ERROR
+# entry, and the entries after it are still verified (before: the line was
+# read whole, so a memory limit ended the list there, silently, exit 0)
+printf '%s\t%s\n' "$d/c2-tampered.json" "$d/c/c2.json.proof.json" > "$d/l-tampered.txt"
+expect_exit 1 "a 300 MB line: ERROR, the tampered entry after it still INVALID" bash -c \
+    'ulimit -v 400000; { cat "$1"; head -c 300000000 /dev/zero | tr "\0" a; echo; cat "$2"; } | "$0" verify --batch - --offline' \
+    "$VERIFIER" "$d/l-valid.txt" "$d/l-tampered.txt"
+[ "$(grep -c '"status"' <<<"$LAST_OUT")" = 3 ] && grep -q 'longer than 8192' <<<"$LAST_OUT" \
+    && ok "three entries, the long one named as too long" || fail "long line: $(cut -c1-300 <<<"$LAST_OUT")"
 
 # item 6: libcurl is loaded on first network use only
 if readelf -d "$VERIFIER" | grep -q 'libcurl'; then fail "the verifier links libcurl"; else ok "the verifier does not link libcurl"; fi
