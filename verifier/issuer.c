@@ -148,13 +148,14 @@ static void pass_did(struct verify_result *r, const char *did, const char *url, 
     snprintf(r->issuer_name, sizeof r->issuer_name, "%s", did);
     snprintf(r->issuer_display, sizeof r->issuer_display, "%s", g_doc.name);
     r->issuer_basis = basis;
-    if (acc->chain_id == 0) { /* did:ebsi: a controller key in EBSI's DID Registry */
+    if (acc->chain_id == 0) { /* did:ebsi: a controller key in EBSI's DID Registry, and the TIR */
         verify_add_check(r, "issuer", VCHECK_PASS,
-                         "issued by %s%s%s (%s)%s: %s; EBSI's DID Registry (%s) makes %s a "
-                         "controller of it (capabilityInvocation secp256k1 key %s); %s%s",
-                         did, g_doc.name[0] ? " \u2014 " : "", g_doc.name, ad,
-                         g_doc.detail[0] ? ", accredited" : "", basis, url, ad, acc->vm_id,
-                         g_doc.detail, note);
+                         "issued by %s%s%s (%s): %s; EBSI's DID Registry %s makes %s a controller "
+                         "of it (capabilityInvocation secp256k1 key %s)%s",
+                         did, g_doc.name[0] ? " \u2014 " : "", g_doc.name, ad, basis, url, ad,
+                         acc->vm_id, note);
+        if (g_doc.detail[0])
+            verify_add_check(r, "issuer.accreditation", VCHECK_PASS, "%s", g_doc.detail);
         return;
     }
     verify_add_check(r, "issuer", VCHECK_PASS,
