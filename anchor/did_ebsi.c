@@ -266,7 +266,8 @@ err_code did_ebsi_jwt_payload(const char *jwt, size_t len, struct buf *out, stru
     if (!d1 || !d2 || d1 == jwt || d2 == d1 + 1 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jwt)))
         return err_set(e, E_INVALID, "not a compact JWS (HEADER.PAYLOAD.SIGNATURE in base64url)");
     size_t pl = (size_t)(d2 - d1 - 1), n = 0;
-    uint8_t *p = malloc(pl * 3 / 4 + 4), tmp[4];
+    size_t cap = pl * 3 / 4 + 4;
+    uint8_t *p = malloc(cap), tmp[4];
     if (!p)
         return err_set(e, E_NOMEM, "out of memory");
     size_t hn = 0;
@@ -282,8 +283,10 @@ err_code did_ebsi_jwt_payload(const char *jwt, size_t len, struct buf *out, stru
         free(p);
         return err_set(e, E_INVALID, "not a compact JWS: a part is not base64url");
     }
+    p[n] = '\0'; /* struct buf's promise: NUL-terminated, not counted */
     out->p = p;
     out->len = n;
+    out->cap = cap;
     return E_OK;
 }
 
