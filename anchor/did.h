@@ -72,7 +72,7 @@ struct did_doc {
     char name[DID_NAME_MAX];  /* the DID_NAME_SERVICE_TYPE service's name, "" when absent;
                                  printable ASCII (other bytes shown as '?') */
     char also_known_as[128];  /* the first alsoKnownAs URI, "" when none; cut with "..." */
-    char detail[360];         /* what else the method established, shown after the account
+    char detail[420];         /* what else the method established, shown after the account
                                  (did:ebsi: the Trusted Issuers Registry accreditation); "" none */
 };
 
