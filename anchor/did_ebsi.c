@@ -544,10 +544,12 @@ err_code did_ebsi_resolve(const char *did, const struct did_web_opts *o, struct 
             continue; /* its own keys were read with its document */
         snprintf(u, sizeof u, "%.*s/did-registry/v5/identifiers/%s", (int)bl, base, who);
         snprintf(gone, sizeof gone, "%s is not in EBSI's DID Registry", who);
-        if ((rc = get(o, u, DID_DOC_MAX_BYTES, "DID document", gone, &body, e)))
-            return rc;
-        rc = did_ebsi_doc_parse((const char *)body.p, body.len, who, &g_edoc, e);
-        buf_free(&body);
+        if (!(rc = get(o, u, DID_DOC_MAX_BYTES, "DID document", gone, &body, e))) {
+            rc = did_ebsi_doc_parse((const char *)body.p, body.len, who, &g_edoc, e);
+            buf_free(&body);
+        }
+        if (rc == E_INVALID && c > 0)
+            continue; /* another controller the registry does not know, or garbled: controls nothing */
         if (rc)
             return rc;
         if (c == 0) {

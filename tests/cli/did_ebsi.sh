@@ -52,7 +52,7 @@ pub_of() { node -e 'const {SigningKey}=require("ethers"); console.log(new Signin
 PUB0=$(pub_of "$DEV_KEY_0") && PUB1=$(pub_of "$DEV_KEY_1") || { fail "public keys (node, ethers)"; finish; }
 UNI=$(did_ebsi) PARENT=$(did_ebsi) CHILD=$(did_ebsi) OTHER=$(did_ebsi) NOCAP=$(did_ebsi)
 NOTIR=$(did_ebsi) REVOKED=$(did_ebsi) EXPIRED=$(did_ebsi) WRONGSUB=$(did_ebsi) NOBODY=$(did_ebsi)
-TAO=$(did_ebsi) ROOT=$(did_ebsi)
+TAO=$(did_ebsi) ROOT=$(did_ebsi) GHOSTCTL=$(did_ebsi)
 NOW=$(date +%s)
 
 # The fixture the double serves (tests/gateway/registries.js): DID documents and TIR entries.
@@ -80,6 +80,7 @@ dids = {
   "$UNI": {"controllers": ["$UNI"], "keys": [key("$PUB0")]},
   "$PARENT": {"controllers": ["$PARENT"], "keys": [key("$PUB0")]},
   "$CHILD": {"controllers": ["$CHILD", "$PARENT"], "keys": [key("$PUB1")]},
+  "$GHOSTCTL": {"controllers": ["$NOBODY", "$GHOSTCTL"], "keys": [key("$PUB0")]},
   "$OTHER": {"controllers": ["$OTHER"], "keys": [key("$PUB1")]},
   "$NOCAP": {"controllers": ["$NOCAP"], "keys": [key("$PUB0", ("authentication",))]},
   "$NOTIR": {"controllers": ["$NOTIR"], "keys": [key("$PUB0")]},
@@ -90,6 +91,7 @@ dids = {
 tir = {
   "$UNI": [accr("$UNI", name="University of Tartu Test")],
   "$CHILD": [accr("$CHILD", typ="TAO")],
+  "$GHOSTCTL": [accr("$GHOSTCTL")],
   "$OTHER": [accr("$OTHER")],
   "$NOCAP": [accr("$NOCAP")],
   "$REVOKED": [dict(accr("$REVOKED"), issuerType="Revoked")],
@@ -167,6 +169,10 @@ expect_exit 0 "controller through another controller DID (the child lists the pa
     V uni --issuer "$CHILD" "${E[@]}"
 has "names the child and the parent's key" "issued by $CHILD .*key $PARENT#keys-1"
 has "and the child's TAO accreditation" "issuer.accreditation .*Trusted Issuers Registry: TAO"
+
+expect_exit 0 "a controller DID the registry does not know controls nothing, the DID's own key still does: VALID" \
+    V uni --issuer "$GHOSTCTL" "${E[@]}"
+has "named by its own key" "issued by $GHOSTCTL .*key $GHOSTCTL#keys-1"
 
 # --- INVALID, with the reason ---------------------------------------------------------
 expect_exit 1 "a DID EBSI's registry does not know: INVALID" V uni --issuer "$NOBODY" "${E[@]}"
