@@ -307,7 +307,8 @@ done:
 int did_doc_find(const struct did_doc *d, uint64_t chain_id, const struct addr20 *addr)
 {
     for (size_t i = 0; i < d->n_accounts; i++)
-        if (d->accounts[i].chain_id == chain_id && addr20_eq(&d->accounts[i].addr, addr))
+        if ((d->accounts[i].chain_id == chain_id || d->accounts[i].chain_id == 0) &&
+            addr20_eq(&d->accounts[i].addr, addr))
             return (int)i;
     return -1;
 }

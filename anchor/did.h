@@ -60,7 +60,8 @@
 
 /* One account a DID document lists. */
 struct did_account {
-    uint64_t chain_id;   /* eip155 chain id */
+    uint64_t chain_id;   /* eip155 chain id; 0 = the DID registry's own ledger, any chain the
+                            verifier reads it through (did:ebsi controllers, anchor/did_ebsi.h) */
     struct addr20 addr;
     char vm_id[128];     /* the verification method's id, printable ASCII, cut with "..." */
 };
@@ -71,6 +72,8 @@ struct did_doc {
     char name[DID_NAME_MAX];  /* the DID_NAME_SERVICE_TYPE service's name, "" when absent;
                                  printable ASCII (other bytes shown as '?') */
     char also_known_as[128];  /* the first alsoKnownAs URI, "" when none; cut with "..." */
+    char detail[420];         /* what else the method established, shown after the account
+                                 (did:ebsi: the Trusted Issuers Registry accreditation); "" none */
 };
 
 /* Is `s` spelled like a DID at all ("did:" + method)? Lets a caller choose
@@ -102,7 +105,8 @@ err_code did_web_from_domain(const char *domain, char did[DID_MAX_LEN], char url
 err_code did_doc_parse(const char *text, size_t len, const char *did, struct did_doc *out,
                        struct err *e) MUST_CHECK;
 
-/* The index in d->accounts of (chain_id, addr), or -1. */
+/* The index in d->accounts of (chain_id, addr), or -1. An account whose
+ * chain_id is 0 matches `addr` on any chain. */
 int did_doc_find(const struct did_doc *d, uint64_t chain_id, const struct addr20 *addr);
 
 /* How a resolution is made. */
@@ -112,6 +116,8 @@ struct did_web_opts {
     const char *ca_file;              /* trust these CAs instead of the system's (NULL = system) */
     const char *const *resolve;       /* curl-style "HOST:PORT:ADDRESS" overrides of DNS */
     size_t n_resolve;
+    const char *ebsi_api;             /* did:ebsi: EBSI's API base URL, https:// (NULL =
+                                         DID_EBSI_DEFAULT_API, anchor/did_ebsi.h) */
 };
 
 /* Resolve `did`: did_web_url(), an HTTPS GET of it (no redirect followed:

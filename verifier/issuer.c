@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "anchor/did_ebsi.h"
 #include "core/fileio.h"
 #include "core/jfield.h"
 
@@ -11,7 +12,7 @@ err_code verify_trusted_add(struct verify_trusted *t, const char *s, struct err 
 {
     if (did_looks_like(s)) {
         char url[DID_URL_MAX];
-        err_code rc = did_web_url(s, url, e);
+        err_code rc = strncmp(s, "did:ebsi:", 9) == 0 ? did_ebsi_check(s, e) : did_web_url(s, url, e);
         if (rc)
             return rc;
         if (t->n_dids >= VERIFY_MAX_DIDS)
@@ -23,8 +24,8 @@ err_code verify_trusted_add(struct verify_trusted *t, const char *s, struct err 
         return err_set(e, E_LIMIT, "more than %d trusted issuer addresses", VERIFY_MAX_TRUSTED);
     if (addr20_from_hex(s, &t->addrs[t->n_addrs], e))
         return err_set(e, E_INVALID,
-                       "not an address (0x + 40 hex digits) or a did:web DID "
-                       "(did:web:HOST[%%3APORT][:PATH...])");
+                       "not an address (0x + 40 hex digits), a did:web DID "
+                       "(did:web:HOST[%%3APORT][:PATH...]) or a did:ebsi DID (did:ebsi:z...)");
     t->n_addrs++;
     return E_OK;
 }
@@ -89,15 +90,16 @@ typedef err_code (*did_resolve_fn)(const char *did, const struct did_web_opts *o
 /* The DID methods this verifier knows. A method with a resolver fills a
  * struct did_doc (the accounts its document lists, its name); one without
  * is recognised but not resolved yet, and its DIDs give UNKNOWN with `why`.
- * did:ebsi plugs in here: a resolver reading the EBSI DID Registry into the
- * same struct did_doc, nothing else changes. */
+ * did:ebsi reads EBSI's DID Registry (its controllers' capabilityInvocation
+ * keys become accounts valid on any chain) and the Trusted Issuers Registry
+ * (the accreditation, in doc->detail) into the same struct did_doc. */
 static const struct did_method {
     const char *prefix;
     did_resolve_fn resolve;
     const char *why;
 } g_methods[] = {
     {"did:web:", did_web_resolve, NULL},
-    {"did:ebsi:", NULL, "did:ebsi resolution is not supported yet"},
+    {"did:ebsi:", did_ebsi_resolve, NULL},
 };
 
 /* Resolve `did` by its method into *doc. Errors: those of the resolver;
@@ -114,7 +116,8 @@ static err_code resolve_did(const char *did, const struct did_web_opts *dw, stru
             return err_set(e, E_UNSUPPORTED, "%s", m->why);
         return m->resolve(did, dw, doc, url, e);
     }
-    return err_set(e, E_UNSUPPORTED, "a DID method this verifier does not resolve (did:web)");
+    return err_set(e, E_UNSUPPORTED,
+                   "a DID method this verifier does not resolve (did:web, did:ebsi)");
 }
 
 /* Resolution errors that leave the question open (UNKNOWN), as opposed to
@@ -145,6 +148,16 @@ static void pass_did(struct verify_result *r, const char *did, const char *url, 
     snprintf(r->issuer_name, sizeof r->issuer_name, "%s", did);
     snprintf(r->issuer_display, sizeof r->issuer_display, "%s", g_doc.name);
     r->issuer_basis = basis;
+    if (acc->chain_id == 0) { /* did:ebsi: a controller key in EBSI's DID Registry, and the TIR */
+        verify_add_check(r, "issuer", VCHECK_PASS,
+                         "issued by %s%s%s (%s): %s; EBSI's DID Registry %s makes %s a controller "
+                         "of it (capabilityInvocation secp256k1 key %s)%s",
+                         did, g_doc.name[0] ? " \u2014 " : "", g_doc.name, ad, basis, url, ad,
+                         acc->vm_id, note);
+        if (g_doc.detail[0])
+            verify_add_check(r, "issuer.accreditation", VCHECK_PASS, "%s", g_doc.detail);
+        return;
+    }
     verify_add_check(r, "issuer", VCHECK_PASS,
                      "issued by %s%s%s (%s)%s%s: %s; its DID document %s lists %s as %s (%s, "
                      "eip155:%llu)%s",
@@ -152,6 +165,20 @@ static void pass_did(struct verify_result *r, const char *did, const char *url, 
                      g_doc.also_known_as[0] ? ", also known as " : "", g_doc.also_known_as, basis,
                      url, ad, acc->vm_id, DID_ACCOUNT_TYPE, (unsigned long long)acc->chain_id,
                      note);
+}
+
+/* Why a resolved DID does not establish address `ad`, into why[0..n). */
+static void not_listed(const char *did, const char *url, const char *ad, uint64_t chain,
+                       char *why, size_t n)
+{
+    if (strncmp(did, "did:ebsi:", 9) == 0)
+        snprintf(why, n,
+                 "%s is not a controller of it in EBSI's DID Registry (no capabilityInvocation "
+                 "secp256k1 key of its controllers has that address)",
+                 ad);
+    else
+        snprintf(why, n, "its DID document %.120s lists no %s account %s for chain %llu", url,
+                 DID_ACCOUNT_TYPE, ad, (unsigned long long)chain);
 }
 
 /* The "issuer not established" UNKNOWN, with `why` (may be "") after it. */
@@ -196,7 +223,8 @@ static void check_claim(const struct bundle_anchor *a, const char *verb,
     err_code rc;
     /* A did:web DID this verifier cannot even turn into a URL is not an
      * answer about the address: UNKNOWN, as an unresolved one. */
-    if (strncmp(claim->id, "did:web:", 8) == 0 && (rc = did_web_url(claim->id, url, &e)))
+    if ((strncmp(claim->id, "did:web:", 8) == 0 && (rc = did_web_url(claim->id, url, &e))) ||
+        (strncmp(claim->id, "did:ebsi:", 9) == 0 && (rc = did_ebsi_check(claim->id, &e))))
         rc = E_UNSUPPORTED;
     else {
         int k = did_lists(claim->id, a, dw, url, &rc, &e);
@@ -216,13 +244,14 @@ static void check_claim(const struct bundle_anchor *a, const char *verb,
                          "the credential names its issuer as %s, but %.240s: the issuer is not "
                          "established as %s %s",
                          shown, e.msg, verb, ad);
-    else
+    else {
+        char nl[300];
+        not_listed(claim->id, url, ad, a->chain_id, nl, sizeof nl);
         verify_add_check(r, "issuer", VCHECK_FAIL,
-                         "the credential names its issuer as %s, but its DID document %s lists "
-                         "no %s account %s for chain %llu: the root was %s %s, not by that "
-                         "issuer",
-                         shown, url, DID_ACCOUNT_TYPE, ad, (unsigned long long)a->chain_id, verb,
-                         ad);
+                         "the credential names its issuer as %s, but %s: the root was %s %s, not "
+                         "by that issuer",
+                         shown, nl, verb, ad);
+    }
 }
 
 /* ---- 1. pinned by the verifier --------------------------------------------- */
@@ -287,10 +316,11 @@ void verify_issuer_check(const struct bundle_anchor *a, const char *verb,
         } else if (!why_fail[0]) {
             if (rc)
                 snprintf(why_fail, sizeof why_fail, "%.90s: %.300s", did, e.msg);
-            else
-                snprintf(why_fail, sizeof why_fail,
-                         "%s: its DID document lists no %s account %s for chain %llu", did,
-                         DID_ACCOUNT_TYPE, ad, (unsigned long long)a->chain_id);
+            else {
+                char why[300];
+                not_listed(did, url, ad, a->chain_id, why, sizeof why);
+                snprintf(why_fail, sizeof why_fail, "%.90s: %s", did, why);
+            }
         }
     }
     if (unknown)

@@ -10,7 +10,10 @@
  *    check passes when the address is a pinned one, or a pinned did:web
  *    DID resolves to a DID document that lists the address, for the
  *    bundle's chain, as an EcdsaSecp256k1RecoveryMethod2020
- *    blockchainAccountId. Addresses are matched first, without any
+ *    blockchainAccountId, or a pinned did:ebsi DID has the address as a
+ *    controller in EBSI's DID Registry and an accreditation in force in its
+ *    Trusted Issuers Registry (anchor/did_ebsi.h; the accreditation is a
+ *    second check, "issuer.accreditation"). Addresses are matched first, without any
  *    network; DIDs are resolved in the order given, until one lists the
  *    address. The credential's own "issuer" never widens a pin: the pin
  *    decides, and the detail mentions what the credential claimed.
@@ -25,8 +28,9 @@
  *      the document does not list it, or is
  *      malformed, a redirect, oversize           FAIL
  *      not fetched (DNS, TLS, timeout, HTTP
- *      status), or a DID method this verifier
- *      does not resolve (did:ebsi for now)       UNKNOWN
+ *      status), a malformed did:web/did:ebsi
+ *      DID, or a DID method this verifier
+ *      does not resolve (not web, not ebsi)      UNKNOWN
  *    No DID issuer at all (a hash given with --hash, a raw file, a JSON
  *    credential without "issuer" or whose issuer is not a DID) → UNKNOWN
  *    "issuer not established: …": never a bare VALID.
@@ -58,13 +62,14 @@ struct verify_trusted {
     bool did_listed[VERIFY_MAX_DIDS];     /* not from --issuer */
 };
 
-/* Add `s`: "0x" + 40 hex digits, or a did:web DID (checked with
- * did_web_url(), not resolved). Errors: E_INVALID naming what is wrong;
+/* Add `s`: "0x" + 40 hex digits, a did:web DID (checked with
+ * did_web_url(), not resolved) or a did:ebsi DID (did_ebsi_check()). Errors: E_INVALID naming what is wrong;
  * E_LIMIT past VERIFY_MAX_TRUSTED addresses or VERIFY_MAX_DIDS DIDs. */
 err_code verify_trusted_add(struct verify_trusted *t, const char *s, struct err *e) MUST_CHECK;
 
 /* Read a trusted-issuers file into *t (added to what it holds): one
- * address or did:web DID per line, '#' comments and blank lines ignored.
+ * address, did:web or did:ebsi DID per line, '#' comments and blank lines
+ * ignored.
  * Errors: a malformed line → E_INVALID naming the file and its line number
  * (blank and comment lines counted); more entries than fit → E_LIMIT; a
  * file with no entry at all (empty, only comments, /dev/null) → E_INVALID

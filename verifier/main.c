@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anchor/did_ebsi.h"
 #include "core/bundle.h"
 #include "core/embed.h"
 #include "core/fileio.h"
@@ -72,15 +73,25 @@ static const char VERIFY_USAGE[] =
     "                      address, or is malformed, gives INVALID. Without --issuer\n"
     "                      and --trusted-issuers, a JSON credential's own did:web\n"
     "                      \"issuer\" is resolved the same way; when nothing names the\n"
-    "                      issuer the status is UNKNOWN (issuer not established)\n"
-    "      --trusted-issuers FILE  trusted issuers (addresses or did:web DIDs), one per\n"
-    "                      line ('#' comments); a file with none is refused, never read\n"
-    "                      as 'anyone'\n"
+    "                      issuer the status is UNKNOWN (issuer not established).\n"
+    "                      A did:ebsi DID (did:ebsi:z...) is resolved through EBSI's\n"
+    "                      APIs instead (--ebsi-api): the verdict names its legal\n"
+    "                      entity and accreditation\n"
+    "      --trusted-issuers FILE  trusted issuers (addresses, did:web or did:ebsi DIDs),\n"
+    "                      one per line ('#' comments); a file with none is refused,\n"
+    "                      never read as 'anyone'\n"
     "      --ca-file FILE  trust the CA certificates in FILE (PEM) instead of the\n"
-    "                      system's for did:web documents (default $NOTARY_CA_FILE;\n"
-    "                      for tests and private PKI)\n"
+    "                      system's for did:web documents and EBSI's APIs (default\n"
+    "                      $NOTARY_CA_FILE; for tests and private PKI)\n"
     "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT when fetching a\n"
-    "                      did:web document, as curl --resolve (repeatable; for tests)\n"
+    "                      did:web document or EBSI's APIs, as curl --resolve\n"
+    "                      (repeatable; for tests)\n"
+    "      --ebsi-api URL  EBSI's API base (https://) for did:ebsi issuers: the DID\n"
+    "                      Registry v5 document (the anchoring address must be a\n"
+    "                      controller: a capabilityInvocation secp256k1 key) and the\n"
+    "                      Trusted Issuers Registry v5 accreditation (RootTAO, TAO or\n"
+    "                      TI, in force; its signature is not verified) (default\n"
+    "                      " DID_EBSI_DEFAULT_API ")\n"
     "      --contract ADDR the registry / Timestamp contract you trust (repeatable); for\n"
     "                      EBSI, its published Timestamp contract address\n"
     "      --timestamp-code  (ebsi bundles) the contract must run the committed\n"
@@ -189,7 +200,7 @@ static int cmd_verify(int argc, char **argv)
 {
     enum { OPT_HASH = 256, OPT_OFFLINE, OPT_RPC, OPT_JSON, OPT_ISSUER, OPT_TRUSTED, OPT_CONF,
            OPT_TIMEOUT, OPT_CONTRACT, OPT_TSCODE, OPT_REVOCATIONS, OPT_LOGWIN, OPT_CAFILE,
-           OPT_RESOLVE, OPT_BATCH, OPT_JOBS };
+           OPT_RESOLVE, OPT_BATCH, OPT_JOBS, OPT_EBSI_API };
     static const struct option opts[] = {
         {"proof", required_argument, NULL, 'p'}, {"hash", required_argument, NULL, OPT_HASH},
         {"offline", no_argument, NULL, OPT_OFFLINE}, {"rpc", required_argument, NULL, OPT_RPC},
@@ -204,6 +215,7 @@ static int cmd_verify(int argc, char **argv)
         {"timestamp-code", no_argument, NULL, OPT_TSCODE},
         {"ca-file", required_argument, NULL, OPT_CAFILE},
         {"resolve", required_argument, NULL, OPT_RESOLVE},
+        {"ebsi-api", required_argument, NULL, OPT_EBSI_API},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"jobs", required_argument, NULL, OPT_JOBS},
         {NULL, 0, NULL, 0},
@@ -211,7 +223,7 @@ static int cmd_verify(int argc, char **argv)
     const char *proof = NULL, *hash = NULL, *rpc = NULL, *trusted_file = NULL;
     bool offline = false, json = false;
     static struct verify_trusted trusted;
-    const char *ca_file = getenv("NOTARY_CA_FILE");
+    const char *ca_file = getenv("NOTARY_CA_FILE"), *ebsi_api = NULL;
     static const char *resolve[16];
     size_t n_resolve = 0;
     static struct addr20 contracts[VERIFY_MAX_TRUSTED];
@@ -248,6 +260,11 @@ static int cmd_verify(int argc, char **argv)
             break;
         case OPT_CAFILE:
             ca_file = optarg;
+            break;
+        case OPT_EBSI_API:
+            if (strncmp(optarg, "https://", 8) != 0 || strlen(optarg) >= DID_EBSI_API_MAX)
+                return usage_error("--ebsi-api %s: give an https:// URL (EBSI's API base)", optarg);
+            ebsi_api = optarg;
             break;
         case OPT_RESOLVE:
             if (n_resolve >= sizeof resolve / sizeof resolve[0])
@@ -351,6 +368,7 @@ static int cmd_verify(int argc, char **argv)
         ca_file = NULL;
 
     const struct verify_run_opts ro = {.rpc_url = rpc, .trusted = &trusted, .ca_file = ca_file,
+                                       .ebsi_api = ebsi_api,
                                        .resolve = resolve, .n_resolve = n_resolve,
                                        .contracts = contracts, .n_contracts = n_contracts,
                                        .timestamp_code = timestamp_code,

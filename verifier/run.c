@@ -57,6 +57,7 @@ enum verify_run_rc verify_run_one(const struct verify_run_opts *o, const struct 
     const struct did_web_opts dw = {.timeout_ms = per_request_ms,
                                     .deadline_ms = deadline,
                                     .ca_file = o->ca_file,
+                                    .ebsi_api = o->ebsi_api,
                                     .resolve = o->resolve,
                                     .n_resolve = o->n_resolve};
     struct verify_online_opts vo = {.rpc_url = o->rpc_url,

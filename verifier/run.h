@@ -24,6 +24,7 @@ struct verify_run_opts {
     const char *rpc_url;                  /* NULL: offline (check only the bundle's own proof) */
     const struct verify_trusted *trusted; /* --issuer / --trusted-issuers (may be empty) */
     const char *ca_file;                  /* did:web CA file, NULL = system's */
+    const char *ebsi_api;                 /* did:ebsi: EBSI's API base, NULL = default */
     const char *const *resolve;           /* --resolve HOST:PORT:ADDR entries */
     size_t n_resolve;
     const struct addr20 *contracts;       /* --contract */

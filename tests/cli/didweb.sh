@@ -20,6 +20,7 @@
 #     ("DID from the credential", with the name of `notary identity did-web
 #     --name`); lists another → INVALID; unreachable, did:ebsi, did:key, a
 #     URL, none, a raw file, a bare hash → UNKNOWN; a pin beats the VC's claim.
+#     (did:ebsi itself: tests/cli/did_ebsi.sh)
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -187,8 +188,9 @@ expect_exit 3 "a VC whose issuer's host is unreachable: UNKNOWN" VC down
 has "says it could not be resolved" "the credential names its issuer as did:web:uni.test%3A$FREE, which could not be resolved"
 expect_exit 3 "a VC whose issuer is a URL, not a DID: UNKNOWN" VC url
 has "issuer not established, and why" "issuer not established: the bundle's root was anchored by .* give --issuer ADDRESS|DID or --trusted-issuers FILE (the credential's issuer \"https://uni.test\" is not a DID)"
-expect_exit 3 "a VC whose issuer is did:ebsi: UNKNOWN (not resolved yet)" VC ebsi
-has "says did:ebsi is not supported yet" "did:ebsi resolution is not supported yet"
+expect_exit 3 "a VC whose issuer is did:ebsi, EBSI's API unreachable: UNKNOWN" \
+    VC ebsi --ebsi-api "https://uni.test:$FREE"
+has "says the did:ebsi could not be resolved" "the credential names its issuer as did:ebsi:zvHWX359A3CvfJnCYaAiAde, which could not be resolved: .*cannot fetch"
 expect_exit 3 "a VC whose issuer is did:key: UNKNOWN" VC key
 has "says the method is not resolved" "a DID method this verifier does not resolve"
 expect_exit 3 "a VC with an empty issuer: UNKNOWN" VC none
@@ -254,7 +256,7 @@ expect_exit 3 "the system CAs do not know the test CA: UNKNOWN" \
 
 # --- usage ------------------------------------------------------------------------
 expect_exit 2 "did:key is refused as --issuer" "${V[@]}" --issuer did:key:z6Mkabc
-has "says only did:web" "not a did:web DID"
+has "says which DIDs are taken" "not a did:web DID"
 expect_exit 2 "a did:web naming an IP address is refused" "${V[@]}" --issuer did:web:127.0.0.1
 printf 'did:web:uni.test:..\n' >"$tmp/bad.txt"
 expect_exit 2 "a trusted-issuers file with a bad DID is refused, naming the line" \

@@ -47,8 +47,14 @@
 //       status: "active"|"revoked", multihash} from the contract's
 //       getHashAlgorithmById (hash-algorithms.service.ts); 404 if unknown
 //
+//   GET /did-registry/v5/identifiers/{did}, /trusted-issuers-registry/v5/issuers/{did}
+//       EBSI's read-only DID Registry and TIR (tests/gateway/registries.js), over
+//       HTTPS on a second port when --tls-cert, --tls-key and --registries
+//       FIXTURE are given (READY then also has tlsPort); "down" applies too
+//
 // Usage: node tests/gateway/gateway.js --ledger URL --tokens FILE --ready FILE
 //                                      [--contract ADDR]
+//                                      [--tls-cert PEM --tls-key PEM --registries FILE]
 // Without --contract it deploys contracts/build/Timestamp.json from the
 // ledger's last unlocked account. When listening, it writes READY (JSON:
 // api, ledger, admin, contract, chainId) atomically; it runs until SIGTERM.
@@ -315,15 +321,22 @@ async function main() {
         if (url === '/ledger/v4/blockchains/besu/rpc') return handleRpc(req, res, 'ledger');
         send(res, 404, { error: 'not found' });
     });
+    let tls = null;
+    if (args['tls-cert'] && args['tls-key'] && args.registries) {
+        const registries = require('./registries.js')({ fixture: args.registries, isDown: () => down });
+        tls = require('https').createServer({ cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key']) },
+            (req, res) => { if (!registries(req, res, req.url.split('?')[0])) send(res, 404, { error: 'not found' }); });
+        await new Promise((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    }
     server.listen(0, '127.0.0.1', () => {
         const base = `http://127.0.0.1:${server.address().port}`;
         auth.setIssuer(`${base}/authorisation/v4`);
         const info = { api: `${base}/timestamp/v4/jsonrpc`, ledger: `${base}/ledger/v4/blockchains/besu/rpc`,
-            admin: `${base}/admin`, contract, chainId: Number(chainId) };
+            admin: `${base}/admin`, contract, chainId: Number(chainId), tlsPort: tls ? tls.address().port : 0 };
         fs.writeFileSync(`${args.ready}.tmp`, JSON.stringify(info));
         fs.renameSync(`${args.ready}.tmp`, args.ready);
     });
-    process.on('SIGTERM', () => { server.close(); process.exit(0); });
+    process.on('SIGTERM', () => { server.close(); if (tls) tls.close(); process.exit(0); });
 }
 
 main().catch((err) => { console.error(`gateway: ${err.message}`); process.exit(1); });

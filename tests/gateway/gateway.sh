@@ -6,6 +6,8 @@
 #   ledger_start berlin
 #   gateway_start TOKENS_FILE      # exports GATEWAY_API, GATEWAY_LEDGER,
 #                                  # GATEWAY_ADMIN, GATEWAY_CONTRACT, GATEWAY_PID
+#   (with GATEWAY_TLS_CERT, GATEWAY_TLS_KEY and GATEWAY_REGISTRIES set, it also
+#    serves EBSI's DID Registry and TIR over HTTPS: exports GATEWAY_TLS_PORT)
 #   gateway_fault wrong-to         # see gateway.js for the fault names
 #   gateway_stat sendAccepted      # a counter
 #   gateway_stop
@@ -26,6 +28,8 @@ gateway_start() {
     log=$(mktemp "$dir/gateway-log.XXXXXX")
     local extra=()
     [ -n "$contract" ] && extra=(--contract "$contract")
+    [ -n "${GATEWAY_REGISTRIES:-}" ] &&
+        extra+=(--tls-cert "$GATEWAY_TLS_CERT" --tls-key "$GATEWAY_TLS_KEY" --registries "$GATEWAY_REGISTRIES")
     node tests/gateway/gateway.js --ledger "$LEDGER_URL" --tokens "$tokens" --ready "$ready" "${extra[@]}" \
         </dev/null >"$log" 2>&1 &
     local pid=$! i
@@ -36,7 +40,8 @@ gateway_start() {
             GATEWAY_LEDGER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ledger"])' "$ready")
             GATEWAY_ADMIN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["admin"])' "$ready")
             GATEWAY_CONTRACT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["contract"])' "$ready")
-            export GATEWAY_PID GATEWAY_LOG GATEWAY_API GATEWAY_LEDGER GATEWAY_ADMIN GATEWAY_CONTRACT
+            GATEWAY_TLS_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tlsPort"])' "$ready")
+            export GATEWAY_PID GATEWAY_LOG GATEWAY_API GATEWAY_LEDGER GATEWAY_ADMIN GATEWAY_CONTRACT GATEWAY_TLS_PORT
             rm -f "$ready"
             return 0
         fi

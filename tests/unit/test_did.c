@@ -255,8 +255,9 @@ TEST(trusted_list_takes_addresses_and_dids)
     CHECK_OK(verify_trusted_add(&t, "did:web:uni.example%3A8443:x", &e), &e);
     CHECK(t.n_addrs == 1 && t.n_dids == 1);
     CHECK_ERR(verify_trusted_add(&t, "did:web:127.0.0.1", &e), &e, E_INVALID, "DNS name");
-    CHECK_ERR(verify_trusted_add(&t, "did:ebsi:zabc", &e), &e, E_INVALID, "not a did:web");
-    CHECK_ERR(verify_trusted_add(&t, "uni.example", &e), &e, E_INVALID, "or a did:web DID");
+    CHECK_ERR(verify_trusted_add(&t, "did:key:zabc", &e), &e, E_INVALID, "not a did:web");
+    CHECK_ERR(verify_trusted_add(&t, "did:ebsi:zabc", &e), &e, E_INVALID, "version byte 0x01");
+    CHECK_ERR(verify_trusted_add(&t, "uni.example", &e), &e, E_INVALID, "or a did:ebsi DID");
     char path[512];
     snprintf(path, sizeof path, "%s/trusted.txt", t_tmpdir());
     FILE *f = fopen(path, "w");
