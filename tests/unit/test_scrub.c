@@ -4,13 +4,16 @@
  * scrub_run over a real store (tests/store_url.h: SQLite, or PostgreSQL
  * with NOTARY_TEST_PG) — clean batches of many sizes (the streaming root
  * must equal the root batch_close stored), the ledger's answers (same root,
- * another root, no anchor, unreachable) and a stop request. Corruptions of
+ * another root, no anchor, unreachable) and a stop request; scrub_root (the
+ * chunked, threaded re-hash) equal to a one-thread merkle_tree_build at
+ * and around the chunk boundaries, with and without SHA-NI. Corruptions of
  * the store itself are in tests/cli/scrub.sh.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/merkle.h"
 #include "notary/issuance/batch.h"
 #include "notary/issuance/scrub.h"
 #include "notary/store/store.h"
@@ -172,4 +175,44 @@ TEST(run_on_a_store)
 
     CHECK_ERR(scrub_run(s, NULL, stop_at_once, NULL, &r, &e), &e, E_STATE, "stopped");
     store_close(s);
+}
+
+/* scrub_root cuts a batch into SCRUB_CHUNK-leaf trees built on every CPU and
+ * folds their roots: the result must be the RFC 9162 root of the whole, for
+ * sizes below, at and across chunk boundaries (1, 2, 3 and 4 chunks, an odd
+ * partial last chunk), with the scratch tree reused from size to size. */
+TEST(scrub_root_equals_whole_tree)
+{
+    const uint64_t C = SCRUB_CHUNK;
+    const uint64_t sizes[] = {1, 2, 3, 7, C - 1, C, C + 1, 2 * C, 2 * C + 3, 3 * C, 3 * C + 1,
+                              4 * C, 4 * C + 12345};
+    uint64_t max = 4 * C + 12345;
+    struct hash32 *h = malloc(max * sizeof *h);
+    CHECK(h != NULL);
+    for (uint64_t i = 0; i < max; i++) {
+        uint64_t in[2] = {0x5c4b, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    struct err e = {0};
+    struct merkle_tree *scratch = NULL;
+    bool sha_ni = merkle_use_sha_ni(true);
+    for (int pass = 0; pass < 2; pass++) {
+        merkle_use_sha_ni(pass == 0 && sha_ni);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            struct merkle_tree *t;
+            struct hash32 want, got;
+            CHECK_OK(merkle_tree_build_threads(h, sizes[k], 1, NULL, &t, &e), &e);
+            merkle_tree_root(t, &want);
+            merkle_tree_free(t);
+            CHECK_OK(scrub_root(h, sizes[k], &scratch, &got, &e), &e);
+            CHECK(hash32_eq(&want, &got));
+        }
+    }
+    merkle_use_sha_ni(sha_ni);
+    struct hash32 empty, got;
+    merkle_empty_root(&empty);
+    CHECK_OK(scrub_root(h, 0, &scratch, &got, &e), &e);
+    CHECK(hash32_eq(&empty, &got));
+    merkle_tree_free(scratch);
+    free(h);
 }
