@@ -11,9 +11,14 @@
 #     size, root and transaction are kept;
 #   - `notary check` (online) is clean: the leaves give the anchored roots;
 #   - a proof of an old leaf verifies VALID against the ledger;
-#   - the closed batch is anchored and the open one closed and anchored
-#     after the upgrade, the sequence continuing (seq 0..3, each anchored
-#     once), and check is clean again;
+#   - the closed batch is anchored and the open one (one more hash added)
+#     closed and anchored after the upgrade, the sequence continuing (seq
+#     0..3, each anchored once), and check is clean again;
+#   - the version-1 file restored as a backup by the new binary (`notary
+#     restore`), the ledger having moved on: migrated, leaves kept, batch 3
+#     listed as lost, the open batch moved to seq 4; then batch 2 is adopted
+#     from the ledger (not anchored again), batch 4 anchored, one Anchored
+#     event per root;
 #   - a store whose schema is newer than the binary is refused with a message
 #     that says to upgrade the notary, and is left unchanged (rollback is
 #     restoring the backup taken before the upgrade).
@@ -30,6 +35,7 @@ notary_dir
 db=$NOTARY_DATA/notary.db
 expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
 ISSUER=$(json_field issuer <<<"$LAST_OUT")
+CONTRACT=$(json_field contract <<<"$LAST_OUT")
 for i in 0 1 2 3 4; do h a$i; done >"$d/a.txt"
 "$NOTARY" submit --file "$d/a.txt" >/dev/null && "$NOTARY" close >/dev/null
 for i in 0 1 2 3 4 5 6; do h b$i; done >"$d/b.txt"
@@ -82,21 +88,41 @@ expect_exit 0 "the old leaf's bundle verifies VALID" "$VERIFIER" verify --hash "
     --rpc "$LEDGER_URL" --issuer "$ISSUER"
 
 # --- it goes on from there -----------------------------------------------------------------
+expect_exit 0 "submit one more hash after the upgrade" "$NOTARY" submit "$(h e0)"
 expect_exit 0 "close the open batch" "$NOTARY" close
 expect_exit 0 "anchor the batches closed before and after the upgrade" "$NOTARY" anchor --poll-ms 100
 check "the sequence continues: batches 0..3, all anchored" \
     test "$(sqlite3 "$db" "SELECT group_concat(seq || ':' || state, ' ') FROM (SELECT seq, state FROM batches WHERE kind = 0 ORDER BY seq)")" = "0:3 1:3 2:3 3:3"
 check "the new batches' leaves are the ones submitted" \
-    test "$(sqlite3 "$db" "SELECT count(*) FROM credentials WHERE batch_seq IN (2, 3)")" = 6
+    test "$(sqlite3 "$db" "SELECT count(*) FROM credentials WHERE batch_seq IN (2, 3)")" = 7
 expect_exit 0 "notary check: clean, 4 batches" "$NOTARY" check --json
-check "--json: 4 batches, 18 leaves, 4 compared with the ledger" \
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(not (r["status"] == "clean" and r["batches"] == 4 and r["leaves"] == 18 and r["anchored_checked"] == 4))' "$LAST_OUT"
+check "--json: 4 batches, 19 leaves, 4 compared with the ledger" \
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(not (r["status"] == "clean" and r["batches"] == 4 and r["leaves"] == 19 and r["anchored_checked"] == 4))' "$LAST_OUT"
+
+# --- the version-1 file as a backup restored by the new binary, the ledger moved on ---------
+expect_exit 0 "restore the version-1 backup into a new directory" "$NOTARY" restore "$old" --data "$d/restored" --json
+cp "$NOTARY_DATA/key.json" "$d/restored/key.json"
+rdb=$d/restored/notary.db
+check "restored: migrated to user_version $latest" test "$(sqlite3 "$rdb" "PRAGMA user_version")" = "$latest"
+check "restored: the leaves of batches 0 and 1 kept" \
+    test "$(sqlite3 "$rdb" "SELECT batch_seq, id, hex(hash), hashing FROM credentials WHERE batch_seq < 2 ORDER BY id")" = \
+         "$(grep -E '^[01]\|' "$d/leaves.before")"
+check "restore lists batch 3 as lost (anchored after this backup, its hashes then in the open batch) and moves the open batch to seq 4" \
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(not ([(l["kind"], l["seq"]) for l in r["lost"]] == [("batch", 3)] and r["open_batch_moved_to"] == 4))' "$LAST_OUT"
+expect_exit 0 "restored: check clean" "$NOTARY" --data "$d/restored" check
+expect_exit 0 "restored: close the moved open batch" "$NOTARY" --data "$d/restored" close
+expect_exit 0 "restored: anchor (batch 2 found on the ledger, batch 4 new)" "$NOTARY" --data "$d/restored" anchor --poll-ms 100
+check "restored: batches 0..4 are anchored, anchored, anchored, lost, anchored" \
+    test "$(sqlite3 "$rdb" "SELECT group_concat(state, ' ') FROM (SELECT state FROM batches WHERE kind = 0 ORDER BY seq)")" = "3 3 3 5 3"
+check "nothing anchored twice: one Anchored event per root on the ledger, 5 in all" python3 -c '
+import sys; sys.path.insert(0, "tests/lib"); from anchored import anchored_by_root
+r = anchored_by_root(*sys.argv[1:4]); sys.exit(not (len(r) == 5 and all(len(v) == 1 for v in r.values())))' \
+    "$LEDGER_URL" "$CONTRACT" "$ISSUER"
 
 # --- a schema newer than the binary ------------------------------------------------------
 sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA user_version = $((latest + 1));" >/dev/null
 sum=$(sha256sum "$db" | cut -d' ' -f1)
-expect_exit_not0() { "$@" >"$d/out" 2>&1; [ $? -ne 0 ]; }
-check "a store newer than the binary is refused" expect_exit_not0 "$NOTARY" status
-check "the message says to upgrade the notary" grep -q "newer than this notary.*upgrade the notary" "$d/out"
+expect_exit 2 "a store newer than the binary is refused (exit 2)" "$NOTARY" status
+has "the message says to upgrade the notary" "newer than this notary.*upgrade the notary"
 check "the newer store is left unchanged" test "$(sha256sum "$db" | cut -d' ' -f1)" = "$sum"
 finish
