@@ -92,13 +92,15 @@ int main(int argc, char **argv)
         }
     }
     merkle_tree_free(scratch);
+    double load[1] = {-1};
+    (void)getloadavg(load, 1); /* how busy the machine was: the figures depend on it */
     printf("notary check, %llu leaves in %llu batches (%s), best of %d: %.2f s, %.2fM leaves/s "
            "(reading and uniqueness included); re-hash alone %.2fM leaves/s (%u CPUs, SHA-NI %s) "
-           "— target >= 5M/s re-hashed: %s; %zu findings (%02x)\n",
+           "— target >= 5M/s re-hashed: %s; %zu findings (%02x); load average %.1f\n",
            (unsigned long long)r.leaves, (unsigned long long)r.batches, store_engine(s), rounds,
            secs, best_whole / 1e6, best_rehash / 1e6, merkle_default_threads(),
            merkle_use_sha_ni(true) ? "on" : "off",
-           best_whole >= 5e6 && best_rehash >= 5e6 ? "PASS" : "MISS", r.n, acc.b[0]);
+           best_whole >= 5e6 && best_rehash >= 5e6 ? "PASS" : "MISS", r.n, acc.b[0], load[0]);
     int bad = r.n != 0 || r.leaves != n;
     scrub_result_free(&r);
     store_close(s);
