@@ -14,8 +14,9 @@
  *    size, so the chunk roots are the nodes one level up of the same tree);
  *    memory stays one chunk's tree however large the batch;
  *  - uniqueness is checked on 16 bytes per leaf (a 64-bit prefix and where
- *    it was), sorted by a bucket pass on the top 16 bits of the prefix and
- *    a sort of each bucket; equal prefixes are confirmed on the full hashes
+ *    it was): a bucket pass on the top bits of the prefix and a small hash
+ *    set per bucket find the prefixes seen twice, without sorting them all
+ *    (repeated_prefixes); equal prefixes are confirmed on the full hashes
  *    by reading those batches again.
  * Only the leaves of the batches in flight are in memory.
  */
@@ -573,41 +574,89 @@ static err_code leaf_at(struct store *s, const struct store_batch *b, uint32_t l
     return rc;
 }
 
-/* Sort the entries by dup_cmp: a pass into 2^16 buckets by the top 16 bits
- * of the prefix, then each bucket sorted (qsort: a bucket that submitted
- * hashes crowd stays O(m log m)). Falls back to one qsort when the
- * scratch memory is not there. */
-#define BUCKET_BITS 16
-static void sort_dups(struct dup_entry *d, size_t n)
+/* Keep, in d[0..return), only the entries whose 64-bit prefix occurs more
+ * than once, sorted by dup_cmp — the entries a sort of all of them by
+ * dup_cmp would show next to an equal prefix, in the same order; check_dups
+ * then looks at those alone. How: one pass scatters the entries into 2^12
+ * buckets by the top 12 bits of the prefix (stable, so a bucket stays in
+ * (batch, leaf) order), a small hash set per bucket (it fits the cache)
+ * marks the prefixes seen twice, and only those are sorted. The set's
+ * slots come from a multiplier drawn per run, so hashes chosen to collide in
+ * it cannot be prepared in advance. Falls back to sorting everything when
+ * the scratch memory is not there. */
+#define BUCKET_BITS 12
+static size_t repeated_prefixes(struct dup_entry *d, size_t n)
 {
-    size_t nb = (size_t)1 << BUCKET_BITS;
+    size_t nb = (size_t)1 << BUCKET_BITS, kept = 0;
     struct dup_entry *tmp = n >= nb ? malloc(n * sizeof *tmp) : NULL;
     size_t *at = tmp ? calloc(nb + 1, sizeof *at) : NULL;
-    if (!at) {
-        free(tmp);
-        qsort(d, n, sizeof *d, dup_cmp);
-        return;
+    uint32_t *slot = NULL;
+    bool *twice = NULL;
+    size_t big = 0, cap = 0;
+    if (at) {
+        for (size_t i = 0; i < n; i++)
+            at[(d[i].prefix >> (64 - BUCKET_BITS)) + 1]++;
+        for (size_t k = 0; k < nb; k++) {
+            if (at[k + 1] > big)
+                big = at[k + 1];
+            at[k + 1] += at[k];
+        }
+        for (cap = 1; cap < 2 * big; cap *= 2)
+            ;
+        slot = big <= UINT32_MAX / 2 ? malloc(cap * sizeof *slot) : NULL;
+        twice = calloc(big ? big : 1, sizeof *twice);
     }
-    for (size_t i = 0; i < n; i++)
-        at[(d[i].prefix >> (64 - BUCKET_BITS)) + 1]++;
-    for (size_t k = 0; k < nb; k++)
-        at[k + 1] += at[k];
+    if (!slot || !twice) {
+        free(tmp);
+        free(at);
+        free(slot);
+        free(twice);
+        qsort(d, n, sizeof *d, dup_cmp);
+        return n;
+    }
     for (size_t i = 0; i < n; i++)
         tmp[at[d[i].prefix >> (64 - BUCKET_BITS)]++] = d[i];
     /* at[k] is now the end of bucket k (the start of bucket k + 1) */
-    for (size_t k = 0, from = 0; k < nb; from = at[k++])
-        if (at[k] - from > 1)
-            qsort(tmp + from, at[k] - from, sizeof *tmp, dup_cmp);
-    memcpy(d, tmp, n * sizeof *d);
-    free(at);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t mult = (0x9e3779b97f4a7c15ull ^ ((uint64_t)ts.tv_nsec << 17) ^ (uint64_t)ts.tv_sec) | 1;
+    for (size_t k = 0, from = 0; k < nb; from = at[k++]) {
+        size_t m = at[k] - from;
+        if (m < 2)
+            continue;
+        size_t c = 1;
+        while (c < 2 * m)
+            c *= 2;
+        unsigned sh = 64 - (unsigned)__builtin_ctzll(c); /* slot = the top log2(c) bits */
+        memset(slot, 0, c * sizeof *slot);
+        memset(twice, 0, m * sizeof *twice);
+        const struct dup_entry *bk = tmp + from;
+        for (size_t i = 0; i < m; i++) {
+            size_t j = (size_t)((bk[i].prefix * mult) >> sh);
+            while (slot[j] && bk[slot[j] - 1].prefix != bk[i].prefix)
+                j = (j + 1) & (c - 1);
+            if (slot[j])
+                twice[slot[j] - 1] = twice[i] = true;
+            else
+                slot[j] = (uint32_t)(i + 1);
+        }
+        for (size_t i = 0; i < m; i++)
+            if (twice[i])
+                d[kept++] = bk[i];
+    }
     free(tmp);
+    free(at);
+    free(slot);
+    free(twice);
+    qsort(d, kept, sizeof *d, dup_cmp);
+    return kept;
 }
 
 static err_code check_dups(struct run *u, const struct store_batch *list, struct err *e)
 {
-    sort_dups(u->dups, u->ndups);
+    size_t n = repeated_prefixes(u->dups, u->ndups);
     err_code rc = E_OK;
-    for (size_t i = 1; i < u->ndups && !rc; i++) {
+    for (size_t i = 1; i < n && !rc; i++) {
         const struct dup_entry *a = &u->dups[i - 1], *b = &u->dups[i];
         if (a->prefix != b->prefix)
             continue;

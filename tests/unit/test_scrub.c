@@ -6,9 +6,12 @@
  * must equal the root batch_close stored), the ledger's answers (same root,
  * another root, no anchor, unreachable) and a stop request; scrub_root (the
  * chunked, threaded re-hash) equal to a one-thread merkle_tree_build at
- * and around the chunk boundaries, with and without SHA-NI. Corruptions of
+ * and around the chunk boundaries, with and without SHA-NI; duplicates found
+ * among more leaves than the uniqueness check's buckets (a copied leaf is a
+ * duplicate-hash, a leaf sharing only the 64-bit prefix is not). Corruptions of
  * the store itself are in tests/cli/scrub.sh.
  */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,4 +218,98 @@ TEST(scrub_root_equals_whole_tree)
     CHECK(hash32_eq(&empty, &got));
     merkle_tree_free(scratch);
     free(h);
+}
+
+/* Overwrite leaf `leaf` of batch `seq` in its chunk (SQLite file at path). */
+static bool poke_leaf(const char *path, uint64_t seq, uint64_t leaf, const struct hash32 *h)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
+              sqlite3_prepare_v2(db, "SELECT id, hashes FROM chunks WHERE batch_seq = ?1 ORDER BY id",
+                                 -1, &st, NULL) == SQLITE_OK;
+    int64_t id = -1, first = -1;
+    uint8_t *blob = NULL;
+    int len = 0;
+    if (ok) {
+        sqlite3_bind_int64(st, 1, (int64_t)seq);
+        while (sqlite3_step(st) == SQLITE_ROW && id < 0) {
+            int64_t cid = sqlite3_column_int64(st, 0);
+            if (first < 0)
+                first = cid;
+            len = sqlite3_column_bytes(st, 1);
+            if ((uint64_t)(cid - first) <= leaf && leaf < (uint64_t)(cid - first) + (uint64_t)len / 32) {
+                id = cid;
+                blob = malloc((size_t)len);
+                memcpy(blob, sqlite3_column_blob(st, 1), (size_t)len);
+                memcpy(blob + 32 * (leaf - (uint64_t)(cid - first)), h->b, 32);
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    ok = ok && blob && sqlite3_prepare_v2(db, "UPDATE chunks SET hashes = ?1 WHERE id = ?2", -1, &st,
+                                          NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_blob(st, 1, blob, len, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, id);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(blob);
+    return ok;
+}
+
+TEST(duplicates_among_many_leaves)
+{
+    if (t_store_pg())
+        return; /* PostgreSQL's UNIQUE(hash) refuses a copied leaf */
+    char url[512];
+    struct store *s = t_store_fresh("scrub_dups", url, sizeof url);
+    CHECK(s);
+    if (!s)
+        return;
+    struct err e = {0};
+    enum { PER = 3000 }; /* 3 batches: 9000 leaves, past the 2^12 buckets */
+    static struct hash32 h[3][PER];
+    for (uint64_t b = 0; b < 3; b++) {
+        for (uint64_t j = 0; j < PER; j++) {
+            uint64_t in[2] = {0xd0b5, b * PER + j};
+            CHECK(sha256(in, sizeof in, &h[b][j]) == E_OK);
+        }
+        CHECK_OK(store_submit(s, h[b], NULL, PER, NULL, NULL, NULL, &e), &e);
+        struct store_batch bt;
+        CHECK_OK(batch_close(s, &bt, NULL, NULL, &e), &e);
+    }
+    struct scrub_result r;
+    CHECK_OK(scrub_run(s, NULL, NULL, NULL, &r, &e), &e);
+    CHECK(r.n == 0 && r.leaves == 3 * PER);
+    scrub_result_free(&r);
+    store_close(s);
+    const char *path = url + strlen("sqlite:");
+    struct hash32 near = h[0][9];
+    near.b[31] ^= 1; /* the same 64-bit prefix as batch 0 leaf 9, another hash */
+    CHECK(poke_leaf(path, 2, 7, &h[0][5]));
+    CHECK(poke_leaf(path, 1, 3, &near));
+    CHECK_OK(store_open(url, false, &s, &e), &e);
+    if (!s)
+        return;
+    CHECK_OK(scrub_run(s, NULL, NULL, NULL, &r, &e), &e);
+    size_t dup = 0, changed = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        const struct scrub_finding *f = &r.f[i];
+        if (f->kind == SCRUB_DUPLICATE_HASH) {
+            dup++;
+            CHECKF(f->seq == 2 && f->leaf == 7 && strstr(f->detail, "also batch 0 leaf 5"), "%s",
+                   f->detail);
+        } else if (f->kind == SCRUB_LEAF_CHANGED) {
+            changed++;
+            CHECK((f->seq == 2 && f->leaf == 7) || (f->seq == 1 && f->leaf == 3));
+        }
+    }
+    CHECKF(r.n == 3 && dup == 1 && changed == 2, "%zu findings: %zu duplicate, %zu changed", r.n,
+           dup, changed);
+    scrub_result_free(&r);
+    store_close(s);
 }
