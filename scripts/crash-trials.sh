@@ -34,7 +34,9 @@
 # store/ledger mismatch and a gap in the sequence (each on a tampered copy of
 # the store): "self-test: caught 3 of 3".
 # Needs a built notary and verifier ($BUILD or --build, default build), node
-# with the pinned ganache (scripts/setup.sh --npm .) and python3.
+# with the pinned ganache (scripts/setup.sh --npm .), python3 and the sqlite3
+# CLI (--self-test); --store pg also the PostgreSQL server binaries
+# (tests/lib/pg.sh) and psql.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,7 +60,7 @@ while [ $# -gt 0 ]; do
         --keep) KEEP=1; shift ;;
         --self-test) SELF_TEST=1; shift ;;
         --store) ENGINE=$2; shift 2 ;;
-        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
         *) echo "crash-trials: unknown option $1" >&2; exit 2 ;;
     esac
 done
