@@ -2,15 +2,27 @@
  * notary/issuance/scrub.c — `notary check`; see scrub.h for the findings and
  * the evidence each rests on.
  *
- * One batch's leaves are in memory at a time (store_batch_scan); the root is
- * computed by a stack of subtree roots (RFC 9162 §2.1.1 by its compact
- * range: equal-sized neighbours merge as leaves arrive, the rest fold right
- * to left at the end), so nothing but the leaves is held. Uniqueness is
- * checked on 16 bytes per leaf (a 64-bit prefix and where it was): equal
- * prefixes are confirmed on the full hashes by reading those batches again.
+ * Speed (issue 17: >= 5M leaves/s; bench/notary_check.c measures it):
+ *  - a reader thread reads the batches from the store one ahead
+ *    (store_batch_scan) while this thread re-hashes the one before, so the
+ *    store's read time hides behind the hashing; the two never use the
+ *    store at the same time (store_mu);
+ *  - a batch is re-hashed in power-of-two chunks of its leaves, each by
+ *    merkle_tree_build (every CPU, two messages per SHA-NI call), and the
+ *    chunk roots are folded by a stack of subtree roots (RFC 9162 §2.1.1
+ *    by its compact range: chunk boundaries are multiples of the chunk
+ *    size, so the chunk roots are the nodes one level up of the same tree);
+ *    memory stays one chunk's tree however large the batch;
+ *  - uniqueness is checked on 16 bytes per leaf (a 64-bit prefix and where
+ *    it was): a bucket pass on the top bits of the prefix and a small hash
+ *    set per bucket find the prefixes seen twice, without sorting them all
+ *    (repeated_prefixes); equal prefixes are confirmed on the full hashes
+ *    by reading those batches again.
+ * Only the leaves of the batches in flight are in memory.
  */
 #include "notary/issuance/scrub.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +126,22 @@ struct run {
     uint64_t total, done, next_tick;
     struct dup_entry *dups;
     size_t ndups, capdups;
+    struct merkle_tree *tree;  /* one chunk's tree, its memory reused chunk after chunk */
+    pthread_mutex_t *store_mu; /* held while this thread uses the store (the reader may run) */
 };
+
+/* This thread uses the store: the reader thread waits meanwhile. */
+static void store_enter(struct run *u)
+{
+    if (u->store_mu)
+        pthread_mutex_lock(u->store_mu);
+}
+
+static void store_leave(struct run *u)
+{
+    if (u->store_mu)
+        pthread_mutex_unlock(u->store_mu);
+}
 
 static err_code add(struct run *u, enum scrub_kind k, const struct store_batch *b, int64_t leaf,
                     struct err *e, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -153,19 +180,28 @@ static err_code tick(struct run *u, uint64_t more, struct err *e)
     return E_OK;
 }
 
-/* The RFC 9162 root of `n` entries (leaf hashes computed here). */
-static void root_of(const struct hash32 *h, uint64_t n, struct hash32 *out)
+#define CHUNK SCRUB_CHUNK /* scrub.h */
+
+/* The roots of the chunks, folded as a compact range (scrub.h). */
+err_code scrub_root(const struct hash32 *h, uint64_t n, struct merkle_tree **scratch,
+                    struct hash32 *out, struct err *e)
 {
     if (!n) {
         merkle_empty_root(out);
-        return;
+        return E_OK;
     }
     struct hash32 stack[65];
     unsigned top = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        merkle_leaf_hash(&h[i], &stack[top++]);
-        /* after leaf i, the subtrees on the stack are the set bits of i + 1 */
-        for (uint64_t c = i + 1; !(c & 1); c >>= 1, top--)
+    for (uint64_t off = 0, c = 0; off < n; off += CHUNK, c++) {
+        uint64_t m = n - off < CHUNK ? n - off : CHUNK;
+        struct merkle_tree *reuse = *scratch;
+        *scratch = NULL;
+        err_code rc = merkle_tree_build(h + off, m, reuse, scratch, e);
+        if (rc)
+            return rc;
+        merkle_tree_root(*scratch, &stack[top++]);
+        /* after chunk c, the subtrees on the stack are the set bits of c + 1 */
+        for (uint64_t k = c + 1; !(k & 1); k >>= 1, top--)
             merkle_node_hash(&stack[top - 2], &stack[top - 1], &stack[top - 2]);
     }
     struct hash32 acc = stack[--top];
@@ -174,6 +210,7 @@ static void root_of(const struct hash32 *h, uint64_t n, struct hash32 *out)
         merkle_node_hash(&stack[top], &acc, &acc);
     }
     *out = acc;
+    return E_OK;
 }
 
 /* Ask the ledger about an anchored batch, unless it already failed. */
@@ -234,9 +271,12 @@ static err_code report(struct run *u, const struct store_batch *b, const struct 
     enum scrub_kind kinds[3];
     bool need = false;
     size_t nk = scrub_classify(ev, false, &need, kinds);
-    err_code rc;
+    err_code rc = E_OK;
     if (need) {
-        if ((rc = fill_index(u, b, leaves, ev, e)))
+        store_enter(u);
+        rc = fill_index(u, b, leaves, ev, e);
+        store_leave(u);
+        if (rc)
             return rc;
         nk = scrub_classify(ev, true, NULL, kinds);
     }
@@ -319,16 +359,16 @@ static err_code note_dups(struct run *u, uint32_t batch, const struct hash32 *h,
     return E_OK;
 }
 
+/* One batch, its leaves read back in h[0..count-1] (owned by the caller). */
 static err_code check_batch(struct run *u, const struct store_batch *b, uint32_t index,
-                            struct err *e)
+                            const struct hash32 *h, uint64_t count, struct err *e)
 {
-    struct hash32 *h;
     struct scrub_evidence ev = {.kind = BATCH_ISSUANCE, .size = b->size, .has_stored = b->has_root,
-                                .stored = b->root, .first_moved = -1, .first_unknown = -1};
-    err_code rc = store_batch_scan(u->s, b, &h, &ev.count, e);
+                                .stored = b->root, .count = count, .first_moved = -1,
+                                .first_unknown = -1};
+    err_code rc = scrub_root(h, ev.count, &u->tree, &ev.rebuilt, e);
     if (rc)
         return err_wrap(e, rc, "batch %llu", (unsigned long long)b->seq);
-    root_of(h, ev.count, &ev.rebuilt);
     u->r->leaves += ev.count;
     u->r->batches++;
     if (!(rc = tick(u, ev.count < b->size ? b->size : ev.count, e)) &&
@@ -336,8 +376,132 @@ static err_code check_batch(struct run *u, const struct store_batch *b, uint32_t
         ask_ledger(u, b, &ev);
         rc = report(u, b, h, &ev, e);
     }
-    free(h);
     return rc;
+}
+
+/* ---- reading one batch ahead ------------------------------------------------- */
+
+struct scan { /* one batch read back */
+    size_t index; /* into the batch list */
+    struct hash32 *h;
+    uint64_t n;
+    err_code rc;
+    struct err e;
+};
+
+/* The reader thread reads the batches to check, in list order, into `slot`
+ * (one batch ahead of the one being hashed); the checking thread takes
+ * them with next_scan. Without a thread (none could be started),
+ * next_scan reads itself. */
+struct reader {
+    struct store *s;
+    const struct store_batch *list;
+    size_t n;
+    size_t next;              /* the next list index to look at (reader side) */
+    pthread_mutex_t store_mu; /* held by whichever thread uses the store */
+    pthread_mutex_t mu;       /* guards slot, full, done, stop */
+    pthread_cond_t cv;
+    struct scan slot;
+    bool full, done, stop;
+    bool started;
+    pthread_t tid;
+};
+
+/* Whether the scrub reads batch b's leaves (and can number them). */
+static bool to_read(const struct store_batch *b)
+{
+    return scrubbed(b) && b->size <= UINT32_MAX;
+}
+
+/* Read the next batch to check into *sc; false when none is left. */
+static bool read_one(struct reader *r, struct scan *sc)
+{
+    while (r->next < r->n && !to_read(&r->list[r->next]))
+        r->next++;
+    if (r->next == r->n)
+        return false;
+    *sc = (struct scan){.index = r->next++};
+    pthread_mutex_lock(&r->store_mu);
+    sc->rc = store_batch_scan(r->s, &r->list[sc->index], &sc->h, &sc->n, &sc->e);
+    pthread_mutex_unlock(&r->store_mu);
+    return true;
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    struct scan sc;
+    bool more = true;
+    while (more) {
+        pthread_mutex_lock(&r->mu);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop || !read_one(r, &sc))
+            break;
+        more = !sc.rc;
+        pthread_mutex_lock(&r->mu);
+        while (r->full && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->stop) {
+            free(sc.h);
+            more = false;
+        } else {
+            r->slot = sc;
+            r->full = true;
+            pthread_cond_broadcast(&r->cv);
+        }
+        pthread_mutex_unlock(&r->mu);
+    }
+    pthread_mutex_lock(&r->mu);
+    r->done = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* The next batch read back, in list order; false when none is left. */
+static bool next_scan(struct reader *r, struct scan *out)
+{
+    if (!r->started)
+        return read_one(r, out);
+    pthread_mutex_lock(&r->mu);
+    while (!r->full && !r->done)
+        pthread_cond_wait(&r->cv, &r->mu);
+    bool got = r->full;
+    if (got) {
+        *out = r->slot;
+        r->full = false;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return got;
+}
+
+static void reader_start(struct reader *r, struct store *s, const struct store_batch *list,
+                         size_t n)
+{
+    *r = (struct reader){.s = s, .list = list, .n = n};
+    pthread_mutex_init(&r->store_mu, NULL);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->started = pthread_create(&r->tid, NULL, reader_main, r) == 0;
+}
+
+/* Stop the reader (whatever it still had to read) and free what it read. */
+static void reader_end(struct reader *r)
+{
+    if (r->started) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = true;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->tid, NULL);
+        if (r->full)
+            free(r->slot.h);
+    }
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->store_mu);
 }
 
 static err_code check_checkpoints(struct run *u, struct err *e)
@@ -410,11 +574,89 @@ static err_code leaf_at(struct store *s, const struct store_batch *b, uint32_t l
     return rc;
 }
 
+/* Keep, in d[0..return), only the entries whose 64-bit prefix occurs more
+ * than once, sorted by dup_cmp — the entries a sort of all of them by
+ * dup_cmp would show next to an equal prefix, in the same order; check_dups
+ * then looks at those alone. How: one pass scatters the entries into 2^12
+ * buckets by the top 12 bits of the prefix (stable, so a bucket stays in
+ * (batch, leaf) order), a small hash set per bucket (it fits the cache)
+ * marks the prefixes seen twice, and only those are sorted. The set's
+ * slots come from a multiplier drawn per run, so hashes chosen to collide in
+ * it cannot be prepared in advance. Falls back to sorting everything when
+ * the scratch memory is not there. */
+#define BUCKET_BITS 12
+static size_t repeated_prefixes(struct dup_entry *d, size_t n)
+{
+    size_t nb = (size_t)1 << BUCKET_BITS, kept = 0;
+    struct dup_entry *tmp = n >= nb ? malloc(n * sizeof *tmp) : NULL;
+    size_t *at = tmp ? calloc(nb + 1, sizeof *at) : NULL;
+    uint32_t *slot = NULL;
+    bool *twice = NULL;
+    size_t big = 0, cap = 0;
+    if (at) {
+        for (size_t i = 0; i < n; i++)
+            at[(d[i].prefix >> (64 - BUCKET_BITS)) + 1]++;
+        for (size_t k = 0; k < nb; k++) {
+            if (at[k + 1] > big)
+                big = at[k + 1];
+            at[k + 1] += at[k];
+        }
+        for (cap = 1; cap < 2 * big; cap *= 2)
+            ;
+        slot = big <= UINT32_MAX / 2 ? malloc(cap * sizeof *slot) : NULL;
+        twice = calloc(big ? big : 1, sizeof *twice);
+    }
+    if (!slot || !twice) {
+        free(tmp);
+        free(at);
+        free(slot);
+        free(twice);
+        qsort(d, n, sizeof *d, dup_cmp);
+        return n;
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[at[d[i].prefix >> (64 - BUCKET_BITS)]++] = d[i];
+    /* at[k] is now the end of bucket k (the start of bucket k + 1) */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t mult = (0x9e3779b97f4a7c15ull ^ ((uint64_t)ts.tv_nsec << 17) ^ (uint64_t)ts.tv_sec) | 1;
+    for (size_t k = 0, from = 0; k < nb; from = at[k++]) {
+        size_t m = at[k] - from;
+        if (m < 2)
+            continue;
+        size_t c = 1;
+        while (c < 2 * m)
+            c *= 2;
+        unsigned sh = 64 - (unsigned)__builtin_ctzll(c); /* slot = the top log2(c) bits */
+        memset(slot, 0, c * sizeof *slot);
+        memset(twice, 0, m * sizeof *twice);
+        const struct dup_entry *bk = tmp + from;
+        for (size_t i = 0; i < m; i++) {
+            size_t j = (size_t)((bk[i].prefix * mult) >> sh);
+            while (slot[j] && bk[slot[j] - 1].prefix != bk[i].prefix)
+                j = (j + 1) & (c - 1);
+            if (slot[j])
+                twice[slot[j] - 1] = twice[i] = true;
+            else
+                slot[j] = (uint32_t)(i + 1);
+        }
+        for (size_t i = 0; i < m; i++)
+            if (twice[i])
+                d[kept++] = bk[i];
+    }
+    free(tmp);
+    free(at);
+    free(slot);
+    free(twice);
+    qsort(d, kept, sizeof *d, dup_cmp);
+    return kept;
+}
+
 static err_code check_dups(struct run *u, const struct store_batch *list, struct err *e)
 {
-    qsort(u->dups, u->ndups, sizeof *u->dups, dup_cmp);
+    size_t n = repeated_prefixes(u->dups, u->ndups);
     err_code rc = E_OK;
-    for (size_t i = 1; i < u->ndups && !rc; i++) {
+    for (size_t i = 1; i < n && !rc; i++) {
         const struct dup_entry *a = &u->dups[i - 1], *b = &u->dups[i];
         if (a->prefix != b->prefix)
             continue;
@@ -431,6 +673,30 @@ static err_code check_dups(struct run *u, const struct store_batch *list, struct
                  "hash %s is also batch %llu leaf %u", hex,
                  (unsigned long long)list[a->batch].seq, a->leaf);
     }
+    return rc;
+}
+
+/* Every issuance batch, read by the reader thread, re-hashed here. */
+static err_code check_batches(struct run *u, const struct store_batch *list, size_t n,
+                              struct err *e)
+{
+    struct reader rd;
+    reader_start(&rd, u->s, list, n);
+    u->store_mu = rd.started ? &rd.store_mu : NULL;
+    err_code rc = E_OK;
+    struct scan sc;
+    while (!rc && next_scan(&rd, &sc)) {
+        const struct store_batch *b = &list[sc.index];
+        if (sc.rc) {
+            *e = sc.e;
+            rc = err_wrap(e, sc.rc, "batch %llu", (unsigned long long)b->seq);
+        } else {
+            rc = check_batch(u, b, (uint32_t)sc.index, sc.h, sc.n, e);
+        }
+        free(sc.h);
+    }
+    reader_end(&rd);
+    u->store_mu = NULL;
     return rc;
 }
 
@@ -452,9 +718,8 @@ err_code scrub_run(struct store *s, const struct scrub_ledger *ledger, scrub_pro
             u.total += list[i].size;
     if (n > UINT32_MAX)
         rc = err_set(e, E_LIMIT, "more than 2^32 batches");
-    for (size_t i = 0; i < n && !rc; i++)
-        if (scrubbed(&list[i]) && list[i].size <= UINT32_MAX)
-            rc = check_batch(&u, &list[i], (uint32_t)i, e);
+    if (!rc)
+        rc = check_batches(&u, list, n, e);
     if (!rc)
         rc = check_dups(&u, list, e);
     if (!rc)
@@ -462,6 +727,7 @@ err_code scrub_run(struct store *s, const struct scrub_ledger *ledger, scrub_pro
     if (!rc && progress)
         progress(u.done, u.total, arg);
     free(u.dups);
+    merkle_tree_free(u.tree);
     free(list);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -118,6 +118,27 @@ typedef bool (*scrub_progress_fn)(uint64_t done, uint64_t total, void *arg);
 err_code scrub_run(struct store *s, const struct scrub_ledger *ledger, scrub_progress_fn progress,
                    void *arg, struct scrub_result *out, struct err *e) MUST_CHECK;
 
+/* Leaves per chunk of the re-hash (scrub_root): large enough that
+ * merkle_tree_build shares a chunk among the CPUs (>= MERKLE_PARALLEL_MIN)
+ * and the threads' start is lost in the hashing, small enough that its
+ * tree (2 hashes per leaf, 16 MiB) stays near the caches. A power of two. */
+#define SCRUB_CHUNK ((uint64_t)1 << 18)
+
+struct merkle_tree;
+
+/*
+ * The RFC 9162 root of the n entries h[0..n-1] (credential hashes; the
+ * empty root for n == 0), as `notary check` rebuilds it: chunks of
+ * SCRUB_CHUNK leaves each by merkle_tree_build (every CPU, SHA-NI two at a
+ * time), their roots folded as a compact range — the same root as
+ * merkle_tree_build over all n, in one chunk's memory.
+ * *scratch: a tree whose memory is reused (NULL the first time); on return
+ * it holds the last chunk's tree, which the caller frees with
+ * merkle_tree_free (or passes again). Errors: E_NOMEM, E_LIMIT.
+ */
+err_code scrub_root(const struct hash32 *h, uint64_t n, struct merkle_tree **scratch,
+                    struct hash32 *out, struct err *e) MUST_CHECK;
+
 /* The exit status of `notary check` for a result: 1 findings, 3
  * incomplete (without findings), 0 clean. */
 int scrub_exit_status(const struct scrub_result *r);

@@ -4,13 +4,19 @@
  * scrub_run over a real store (tests/store_url.h: SQLite, or PostgreSQL
  * with NOTARY_TEST_PG) — clean batches of many sizes (the streaming root
  * must equal the root batch_close stored), the ledger's answers (same root,
- * another root, no anchor, unreachable) and a stop request. Corruptions of
+ * another root, no anchor, unreachable) and a stop request; scrub_root (the
+ * chunked, threaded re-hash) equal to a one-thread merkle_tree_build at
+ * and around the chunk boundaries, with and without SHA-NI; duplicates found
+ * among more leaves than the uniqueness check's buckets (a copied leaf is a
+ * duplicate-hash, a leaf sharing only the 64-bit prefix is not). Corruptions of
  * the store itself are in tests/cli/scrub.sh.
  */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/merkle.h"
 #include "notary/issuance/batch.h"
 #include "notary/issuance/scrub.h"
 #include "notary/store/store.h"
@@ -171,5 +177,139 @@ TEST(run_on_a_store)
     scrub_result_free(&r);
 
     CHECK_ERR(scrub_run(s, NULL, stop_at_once, NULL, &r, &e), &e, E_STATE, "stopped");
+    store_close(s);
+}
+
+/* scrub_root cuts a batch into SCRUB_CHUNK-leaf trees built on every CPU and
+ * folds their roots: the result must be the RFC 9162 root of the whole, for
+ * sizes below, at and across chunk boundaries (1, 2, 3 and 4 chunks, an odd
+ * partial last chunk), with the scratch tree reused from size to size. */
+TEST(scrub_root_equals_whole_tree)
+{
+    const uint64_t C = SCRUB_CHUNK;
+    const uint64_t sizes[] = {1, 2, 3, 7, C - 1, C, C + 1, 2 * C, 2 * C + 3, 3 * C, 3 * C + 1,
+                              4 * C, 4 * C + 12345};
+    uint64_t max = 4 * C + 12345;
+    struct hash32 *h = malloc(max * sizeof *h);
+    CHECK(h != NULL);
+    for (uint64_t i = 0; i < max; i++) {
+        uint64_t in[2] = {0x5c4b, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    struct err e = {0};
+    struct merkle_tree *scratch = NULL;
+    bool sha_ni = merkle_use_sha_ni(true);
+    for (int pass = 0; pass < 2; pass++) {
+        merkle_use_sha_ni(pass == 0 && sha_ni);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            struct merkle_tree *t;
+            struct hash32 want, got;
+            CHECK_OK(merkle_tree_build_threads(h, sizes[k], 1, NULL, &t, &e), &e);
+            merkle_tree_root(t, &want);
+            merkle_tree_free(t);
+            CHECK_OK(scrub_root(h, sizes[k], &scratch, &got, &e), &e);
+            CHECK(hash32_eq(&want, &got));
+        }
+    }
+    merkle_use_sha_ni(sha_ni);
+    struct hash32 empty, got;
+    merkle_empty_root(&empty);
+    CHECK_OK(scrub_root(h, 0, &scratch, &got, &e), &e);
+    CHECK(hash32_eq(&empty, &got));
+    merkle_tree_free(scratch);
+    free(h);
+}
+
+/* Overwrite leaf `leaf` of batch `seq` in its chunk (SQLite file at path). */
+static bool poke_leaf(const char *path, uint64_t seq, uint64_t leaf, const struct hash32 *h)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
+              sqlite3_prepare_v2(db, "SELECT id, hashes FROM chunks WHERE batch_seq = ?1 ORDER BY id",
+                                 -1, &st, NULL) == SQLITE_OK;
+    int64_t id = -1, first = -1;
+    uint8_t *blob = NULL;
+    int len = 0;
+    if (ok) {
+        sqlite3_bind_int64(st, 1, (int64_t)seq);
+        while (sqlite3_step(st) == SQLITE_ROW && id < 0) {
+            int64_t cid = sqlite3_column_int64(st, 0);
+            if (first < 0)
+                first = cid;
+            len = sqlite3_column_bytes(st, 1);
+            if ((uint64_t)(cid - first) <= leaf && leaf < (uint64_t)(cid - first) + (uint64_t)len / 32) {
+                id = cid;
+                blob = malloc((size_t)len);
+                memcpy(blob, sqlite3_column_blob(st, 1), (size_t)len);
+                memcpy(blob + 32 * (leaf - (uint64_t)(cid - first)), h->b, 32);
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    ok = ok && blob && sqlite3_prepare_v2(db, "UPDATE chunks SET hashes = ?1 WHERE id = ?2", -1, &st,
+                                          NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_blob(st, 1, blob, len, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, id);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(blob);
+    return ok;
+}
+
+TEST(duplicates_among_many_leaves)
+{
+    if (t_store_pg())
+        return; /* PostgreSQL's UNIQUE(hash) refuses a copied leaf */
+    char url[512];
+    struct store *s = t_store_fresh("scrub_dups", url, sizeof url);
+    CHECK(s);
+    if (!s)
+        return;
+    struct err e = {0};
+    enum { PER = 3000 }; /* 3 batches: 9000 leaves, past the 2^12 buckets */
+    static struct hash32 h[3][PER];
+    for (uint64_t b = 0; b < 3; b++) {
+        for (uint64_t j = 0; j < PER; j++) {
+            uint64_t in[2] = {0xd0b5, b * PER + j};
+            CHECK(sha256(in, sizeof in, &h[b][j]) == E_OK);
+        }
+        CHECK_OK(store_submit(s, h[b], NULL, PER, NULL, NULL, NULL, &e), &e);
+        struct store_batch bt;
+        CHECK_OK(batch_close(s, &bt, NULL, NULL, &e), &e);
+    }
+    struct scrub_result r;
+    CHECK_OK(scrub_run(s, NULL, NULL, NULL, &r, &e), &e);
+    CHECK(r.n == 0 && r.leaves == 3 * PER);
+    scrub_result_free(&r);
+    store_close(s);
+    const char *path = url + strlen("sqlite:");
+    struct hash32 near = h[0][9];
+    near.b[31] ^= 1; /* the same 64-bit prefix as batch 0 leaf 9, another hash */
+    CHECK(poke_leaf(path, 2, 7, &h[0][5]));
+    CHECK(poke_leaf(path, 1, 3, &near));
+    CHECK_OK(store_open(url, false, &s, &e), &e);
+    if (!s)
+        return;
+    CHECK_OK(scrub_run(s, NULL, NULL, NULL, &r, &e), &e);
+    size_t dup = 0, changed = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        const struct scrub_finding *f = &r.f[i];
+        if (f->kind == SCRUB_DUPLICATE_HASH) {
+            dup++;
+            CHECKF(f->seq == 2 && f->leaf == 7 && strstr(f->detail, "also batch 0 leaf 5"), "%s",
+                   f->detail);
+        } else if (f->kind == SCRUB_LEAF_CHANGED) {
+            changed++;
+            CHECK((f->seq == 2 && f->leaf == 7) || (f->seq == 1 && f->leaf == 3));
+        }
+    }
+    CHECKF(r.n == 3 && dup == 1 && changed == 2, "%zu findings: %zu duplicate, %zu changed", r.n,
+           dup, changed);
+    scrub_result_free(&r);
     store_close(s);
 }
