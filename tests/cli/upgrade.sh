@@ -117,6 +117,8 @@ check "restored: batches 2 and 3 carry the ledger's transactions and blocks" \
 expect_exit 0 "restored: check clean, every batch compared with the ledger" "$NOTARY" --data "$d/restored" check --json
 check "restored check: 4 batches, 18 leaves, 4 compared with the ledger" \
     python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(not (r["status"] == "clean" and r["batches"] == 4 and r["leaves"] == 18 and r["anchored_checked"] == 4))' "$LAST_OUT"
+expect_exit 1 "restored: the morning close finds nothing open (the backup's open batch is batch 3, recovered)" \
+    "$NOTARY" --data "$d/restored" close
 expect_exit 0 "restored: anchor finishes (nothing to anchor)" timeout 60 "$NOTARY" --data "$d/restored" anchor --poll-ms 100
 expect_exit 0 "restored: submit a new hash" "$NOTARY" --data "$d/restored" submit "$(h f0)"
 expect_exit 0 "restored: close it" "$NOTARY" --data "$d/restored" close
