@@ -52,11 +52,14 @@ static const char RESTORE_USAGE[] =
     "into DIR, which must be new or empty. The copy is checked (SQLite's\n"
     "integrity check, the notary's schema) before it is put in place as\n"
     "DIR/notary.db. The ledger is then asked which batches this issuer\n"
-    "anchored after the backup was taken: their leaves are not in the backup,\n"
-    "so they are listed (seq, root, block, transaction) for the credentials in\n"
-    "them to be issued again, and recorded as `lost` so that they are never\n"
-    "anchored again and the next batch takes the registry's next sequence\n"
-    "number. Credentials of the backup's open batch move to that next batch.\n"
+    "anchored after the backup was taken. One whose leaves the backup holds\n"
+    "(a batch it had closed, or its open batch closed since with nothing\n"
+    "added) is recovered: anchored as on the ledger, listed as `recovered`.\n"
+    "The others' leaves are not in the backup: they are listed (seq, root,\n"
+    "block, transaction) as `lost`, for the credentials in them to be issued\n"
+    "again, and recorded so. None is anchored again; the next batch takes the\n"
+    "registry's next sequence number, and credentials of the backup's open\n"
+    "batch not recovered move to it.\n"
     "\n"
     "  --data DIR   the new notary directory (also as the global --data)\n"
     "  --json       print the result as JSON\n"
@@ -250,20 +253,38 @@ static err_code target_dir(const char *dir, struct err *e)
                                          "(nothing was changed)", dir);
 }
 
-static json_t *lost_json(enum batch_kind kind, const struct anchoring_lost *l)
+/* The batches x[0..n) of `kind` as JSON objects appended to `a`. */
+static void batches_json(json_t *a, enum batch_kind kind, const struct store_lost *x, size_t n)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; i < l->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         char root[67] = "0x", tx[67] = "0x";
-        hex_encode(l->lost[i].root.b, 32, root + 2);
-        hex_encode(l->lost[i].tx_hash.b, 32, tx + 2);
+        hex_encode(x[i].root.b, 32, root + 2);
+        hex_encode(x[i].tx_hash.b, 32, tx + 2);
         json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s}", "kind",
-                                           anchoring_kind_name(kind), "seq",
-                                           (json_int_t)l->lost[i].seq, "root", root, "size",
-                                           (json_int_t)l->lost[i].size, "block",
-                                           (json_int_t)l->lost[i].block_number, "tx", tx));
+                                           anchoring_kind_name(kind), "seq", (json_int_t)x[i].seq,
+                                           "root", root, "size", (json_int_t)x[i].size, "block",
+                                           (json_int_t)x[i].block_number, "tx", tx));
     }
-    return a;
+}
+
+/* Recovered batches: anchored after the backup, their leaves in it. */
+static void print_recovered(enum batch_kind kind, const struct anchoring_lost *l)
+{
+    for (size_t i = 0; i < l->nrec; i++) {
+        char root[65], tx[65];
+        hex_encode(l->recovered[i].root.b, 32, root);
+        hex_encode(l->recovered[i].tx_hash.b, 32, tx);
+        printf("recovered %s %llu: root 0x%s, %llu leaves, block %llu, tx 0x%s\n",
+               anchoring_kind_name(kind), (unsigned long long)l->recovered[i].seq, root,
+               (unsigned long long)l->recovered[i].size,
+               (unsigned long long)l->recovered[i].block_number, tx);
+    }
+    if (l->nrec)
+        fprintf(stderr, "notary: %zu %s%s anchored after this backup was taken with leaves it "
+                        "holds: %s anchored as on the ledger, with %s leaves (never anchored "
+                        "again)\n",
+                l->nrec, anchoring_kind_name(kind), l->nrec == 1 ? " was" : "es were",
+                l->nrec == 1 ? "it is" : "they are", l->nrec == 1 ? "its" : "their");
 }
 
 static void print_lost(enum batch_kind kind, const struct anchoring_lost *l)
@@ -282,6 +303,11 @@ static void print_lost(enum batch_kind kind, const struct anchoring_lost *l)
                (unsigned long long)l->lost[i].size, (unsigned long long)l->lost[i].block_number,
                tx);
     }
+    if (l->superset_of != UINT64_MAX)
+        fprintf(stderr, "notary: the leaves of lost batch %llu are the first of the backup's open "
+                        "batch, which holds more: all of them are anchored again in batch %llu "
+                        "(no need to issue those again)\n",
+                (unsigned long long)l->superset_of, (unsigned long long)l->moved_to);
     fprintf(stderr, "notary: %s\n",
             kind == BATCH_ISSUANCE
                 ? "issue the credentials of the lost batches again (their holders' proofs cannot "
@@ -403,7 +429,8 @@ int cmd_restore(int argc, char **argv)
     if (!dir)
         return err_set(&e, E_NOMEM, "out of memory"), cli_fail(EXIT_FAIL, &e);
     dir[strlen(dir) - 2] = '\0'; /* DIR, without the "/." */
-    struct anchoring_lost lost[2] = {{.moved_to = UINT64_MAX}, {.moved_to = UINT64_MAX}};
+    struct anchoring_lost lost[2] = {{.moved_to = UINT64_MAX, .superset_of = UINT64_MAX},
+                                     {.moved_to = UINT64_MAX, .superset_of = UINT64_MAX}};
     bool checked = false, key = false, made = access(dir, F_OK) != 0;
     err_code rc = target_dir(dir, &e);
     if (!rc && (rc = restore(from, dir, lost, &checked, &key, &e)) && made)
@@ -414,16 +441,22 @@ int cmd_restore(int argc, char **argv)
     } else if (g_cli.json) {
         json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "restored", dir, "from", from, "key", key,
                               "ledger_checked", checked);
-        json_t *all = lost_json(BATCH_ISSUANCE, &lost[0]);
-        json_t *cps = lost_json(BATCH_REVOCATION, &lost[1]);
-        json_array_extend(all, cps); /* copies: cps is still ours */
-        json_decref(cps);
+        json_t *all = json_array(), *rec = json_array();
+        for (int k = 0; k < 2; k++) {
+            batches_json(all, (enum batch_kind)k, lost[k].lost, lost[k].n);
+            batches_json(rec, (enum batch_kind)k, lost[k].recovered, lost[k].nrec);
+        }
         json_object_set_new(o, "lost", all);
+        json_object_set_new(o, "recovered", rec);
         if (lost[0].moved_to != UINT64_MAX)
             json_object_set_new(o, "open_batch_moved_to", json_integer((json_int_t)lost[0].moved_to));
+        if (lost[0].superset_of != UINT64_MAX)
+            json_object_set_new(o, "open_batch_holds_lost", json_integer((json_int_t)lost[0].superset_of));
         cli_print_json(o);
     } else {
         printf("restored: %s/notary.db from %s%s\n", dir, from, key ? " (with key.json)" : "");
+        print_recovered(BATCH_ISSUANCE, &lost[0]);
+        print_recovered(BATCH_REVOCATION, &lost[1]);
         print_lost(BATCH_ISSUANCE, &lost[0]);
         print_lost(BATCH_REVOCATION, &lost[1]);
         if (lost[0].moved_to != UINT64_MAX)
@@ -433,8 +466,8 @@ int cmd_restore(int argc, char **argv)
             fprintf(stderr, "notary: the ledger was not asked for batches anchored after the "
                             "backup (EBSI timestamps carry no sequence numbers)\n");
     }
-    free(lost[0].lost);
-    free(lost[1].lost);
+    anchoring_lost_free(&lost[0]);
+    anchoring_lost_free(&lost[1]);
     free(dir);
     return code;
 }

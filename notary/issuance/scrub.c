@@ -17,7 +17,7 @@
  *    it was): a bucket pass on the top bits of the prefix and a small hash
  *    set per bucket find the prefixes seen twice, without sorting them all
  *    (repeated_prefixes); equal prefixes are confirmed on the full hashes
- *    by reading those batches again.
+ *    by reading those batches again, each once (full_hashes).
  * Only the leaves of the batches in flight are in memory.
  */
 #include "notary/issuance/scrub.h"
@@ -561,19 +561,6 @@ static int dup_cmp(const void *a, const void *b)
 }
 
 /* The full hash of leaf `leaf` of batch `b` (read again; rare). */
-static err_code leaf_at(struct store *s, const struct store_batch *b, uint32_t leaf,
-                        struct hash32 *out, bool *ok, struct err *e)
-{
-    struct hash32 *h;
-    uint64_t n;
-    err_code rc = store_batch_scan(s, b, &h, &n, e);
-    *ok = !rc && leaf < n;
-    if (*ok)
-        *out = h[leaf];
-    free(h);
-    return rc;
-}
-
 /* Keep, in d[0..return), only the entries whose 64-bit prefix occurs more
  * than once, sorted by dup_cmp — the entries a sort of all of them by
  * dup_cmp would show next to an equal prefix, in the same order; check_dups
@@ -652,27 +639,75 @@ static size_t repeated_prefixes(struct dup_entry *d, size_t n)
     return kept;
 }
 
+/* Where one repeated-prefix entry is, and its position among them. */
+struct place {
+    uint32_t batch, leaf;
+    size_t at;
+};
+
+static int place_cmp(const void *a, const void *b)
+{
+    const struct place *x = a, *y = b;
+    if (x->batch != y->batch)
+        return x->batch < y->batch ? -1 : 1;
+    return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
+}
+
+/* The full hashes of the entries d[0..n) (their prefixes repeat): each
+ * batch they are in is read once, whatever the number of entries in it
+ * (hashes sharing a prefix are cheap to make: a read per pair would let a
+ * submitter make the check as slow as they like). ok[i] false: the leaf is
+ * no longer there. */
+static err_code full_hashes(struct run *u, const struct store_batch *list,
+                            const struct dup_entry *d, size_t n, struct hash32 *full, bool *ok,
+                            struct err *e)
+{
+    struct place *order = malloc(n * sizeof *order);
+    if (!order)
+        return err_set(e, E_NOMEM, "out of memory for %zu hashes", n);
+    for (size_t i = 0; i < n; i++)
+        order[i] = (struct place){d[i].batch, d[i].leaf, i};
+    qsort(order, n, sizeof *order, place_cmp);
+    err_code rc = E_OK;
+    for (size_t i = 0; i < n && !rc;) {
+        uint32_t batch = order[i].batch;
+        struct hash32 *h;
+        uint64_t count;
+        u->r->dup_reads++;
+        rc = store_batch_scan(u->s, &list[batch], &h, &count, e);
+        for (; i < n && order[i].batch == batch; i++) {
+            size_t k = order[i].at;
+            ok[k] = !rc && d[k].leaf < count;
+            if (ok[k])
+                full[k] = h[d[k].leaf];
+        }
+        free(h);
+    }
+    free(order);
+    return rc;
+}
+
 static err_code check_dups(struct run *u, const struct store_batch *list, struct err *e)
 {
     size_t n = repeated_prefixes(u->dups, u->ndups);
-    err_code rc = E_OK;
+    if (n == 0)
+        return E_OK;
+    struct hash32 *full = malloc(n * sizeof *full);
+    bool *ok = calloc(n, sizeof *ok);
+    err_code rc = full && ok ? full_hashes(u, list, u->dups, n, full, ok, e)
+                             : err_set(e, E_NOMEM, "out of memory for %zu hashes", n);
     for (size_t i = 1; i < n && !rc; i++) {
         const struct dup_entry *a = &u->dups[i - 1], *b = &u->dups[i];
-        if (a->prefix != b->prefix)
-            continue;
-        struct hash32 ha, hb;
-        bool oka, okb;
-        if ((rc = leaf_at(u->s, &list[a->batch], a->leaf, &ha, &oka, e)) ||
-            (rc = leaf_at(u->s, &list[b->batch], b->leaf, &hb, &okb, e)))
-            break;
-        if (!oka || !okb || !hash32_eq(&ha, &hb))
+        if (a->prefix != b->prefix || !ok[i - 1] || !ok[i] || !hash32_eq(&full[i - 1], &full[i]))
             continue;
         char hex[65];
-        hash32_to_hex(&hb, hex);
+        hash32_to_hex(&full[i], hex);
         rc = add(u, SCRUB_DUPLICATE_HASH, &list[b->batch], b->leaf, e,
                  "hash %s is also batch %llu leaf %u", hex,
                  (unsigned long long)list[a->batch].seq, a->leaf);
     }
+    free(full);
+    free(ok);
     return rc;
 }
 

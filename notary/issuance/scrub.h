@@ -85,6 +85,8 @@ struct scrub_result {
     uint64_t checkpoints;    /* revocation checkpoints checked */
     uint64_t leaves;         /* leaves re-hashed */
     uint64_t anchored_checked; /* batches and checkpoints compared with the ledger */
+    uint64_t dup_reads;      /* batches read again to compare in full the hashes that share
+                              * their first 8 bytes: at most one read per batch */
     bool ledger;             /* a ledger callback was given */
     bool incomplete;         /* the ledger could not be asked about every anchored batch */
     char incomplete_why[256];

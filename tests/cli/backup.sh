@@ -206,6 +206,67 @@ expect_exit 2 "another SQLite database is refused" "$NOTARY" restore "$tmp/other
 has "it says so" "without the notary's schema"
 expect_exit 2 "a missing backup is refused" "$NOTARY" restore "$tmp/no-such.db" --data "$tmp/rnone"
 
+# --- a backup at night, the batch closed in the morning with nothing added ----------------------
+# (issue 17 item 1: the backup's open batch holds exactly the leaves of the
+# batch anchored after it) and a backup whose open batch holds a lost batch's
+# leaves and more (a history the ledger does not share). A new registry, so
+# the seqs start at 0.
+export NOTARY_DATA=$tmp/n3
+notary_init_evm "$NOTARY_DATA" "$tmp/key.hex" --json >"$tmp/init3.json" 2>"$tmp/err" || { fail "init n3: $(cat "$tmp/err")"; finish; }
+CONTRACT=$(json_field contract <"$tmp/init3.json")
+n3_events() { anchored_seqs | sort -n; }
+for i in 0 1 2; do "$NOTARY" submit "$(hash_of night-$i)" >/dev/null; done
+expect_exit 0 "the night's backup (batch 0 open, 3 hashes)" "$NOTARY" backup --to "$tmp/night.db"
+"$NOTARY" close >/dev/null 2>&1
+expect_exit 0 "the morning: batch 0 closed as it was and anchored" timeout 60 "$NOTARY" anchor --poll-ms 100
+expect_exit 0 "restore the night's backup" "$NOTARY" restore "$tmp/night.db" --data "$tmp/r3" --json
+echo "$LAST_OUT" >"$tmp/r3.json"
+python3 - "$tmp/r3.json" "$(n3_events | head -n 1)" <<'PY' && ok "batch 0 is recovered (its leaves were the open batch), with the ledger's root and tx; nothing lost or moved" || fail "restore: $(head -c 600 "$tmp/r3.json")"
+import json, sys
+r = json.load(open(sys.argv[1])); seq, root = sys.argv[2].split()
+assert [(x["kind"], x["seq"], x["root"], x["size"]) for x in r["recovered"]] == [("batch", 0, root, 3)], r
+assert r["lost"] == [] and "open_batch_moved_to" not in r, r
+PY
+cp "$NOTARY_DATA/key.json" "$tmp/r3/"
+check "the restored batch 0 is anchored with the original's root, tx and block" \
+    test "$(NOTARY_DATA=$tmp/r3 "$NOTARY" status --json | json_field batches.0.state) $(sqlite3 "$tmp/r3/notary.db" "SELECT hex(root), hex(tx_hash), block_number FROM batches WHERE kind = 0 AND seq = 0")" = \
+         "anchored $(sqlite3 "$NOTARY_DATA/notary.db" "SELECT hex(root), hex(tx_hash), block_number FROM batches WHERE kind = 0 AND seq = 0")"
+expect_exit 1 "the restored notary has nothing open to close" env NOTARY_DATA="$tmp/r3" "$NOTARY" close
+expect_exit 0 "its anchor finishes (it used to stop on 'no matching event')" env NOTARY_DATA="$tmp/r3" timeout 60 "$NOTARY" anchor --poll-ms 100
+expect_exit 0 "its proof of a night hash" env NOTARY_DATA="$tmp/r3" "$NOTARY" proof "$(hash_of night-1)" --out "$tmp/night.proof"
+expect_exit 0 "verifies VALID against the ledger" "$VERIFIER" verify --hash "$(hash_of night-1)" --proof "$tmp/night.proof" --rpc "$LEDGER_URL" --issuer "$ISSUER"
+NOTARY_DATA=$tmp/r3 "$NOTARY" submit "$(hash_of day-0)" >/dev/null 2>&1
+NOTARY_DATA=$tmp/r3 "$NOTARY" close >/dev/null 2>&1
+expect_exit 0 "the restored notary anchors its next batch" env NOTARY_DATA="$tmp/r3" timeout 60 "$NOTARY" anchor --poll-ms 100
+check "as seq 1; one Anchored event per seq and per root" \
+    test "$(n3_events | cut -d' ' -f1 | tr '\n' ' ')|$(n3_events | cut -d' ' -f2 | sort | uniq -d)" = "0 1 |"
+# The superset: two backups of one store, with 2 and then 3 hashes open; the
+# first restored elsewhere anchors batch 2 with its 2; the second restored.
+export NOTARY_DATA=$tmp/r3
+for i in 0 1; do "$NOTARY" submit "$(hash_of sup-$i)" >/dev/null; done
+expect_exit 0 "backup with 2 hashes open" "$NOTARY" backup --to "$tmp/sup2.db"
+"$NOTARY" submit "$(hash_of sup-2)" >/dev/null
+expect_exit 0 "backup with the same 2 and 1 more open" "$NOTARY" backup --to "$tmp/sup3.db"
+expect_exit 0 "the first restored elsewhere" "$NOTARY" restore "$tmp/sup2.db" --data "$tmp/r4"
+cp "$tmp/r3/key.json" "$tmp/r4/"
+NOTARY_DATA=$tmp/r4 "$NOTARY" close >/dev/null 2>&1
+expect_exit 0 "which anchors batch 2 with the 2 hashes" env NOTARY_DATA="$tmp/r4" timeout 60 "$NOTARY" anchor --poll-ms 100
+expect_exit 0 "restore the backup whose open batch holds them and 1 more" "$NOTARY" restore "$tmp/sup3.db" --data "$tmp/r5" --json
+echo "$LAST_OUT" >"$tmp/r5.json"
+python3 - "$tmp/r5.json" <<'PY' && ok "batch 2 is lost, the open batch holding its leaves and more moves to 3 and says so" || fail "superset restore: $(head -c 600 "$tmp/r5.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [(x["seq"], x["size"]) for x in r["lost"]] == [(2, 2)] and r["recovered"] == [], r
+assert r["open_batch_moved_to"] == 3 and r["open_batch_holds_lost"] == 2, r
+PY
+cp "$tmp/r3/key.json" "$tmp/r5/"
+NOTARY_DATA=$tmp/r5 "$NOTARY" close >/dev/null 2>&1
+expect_exit 0 "its 3 hashes are anchored as batch 3" env NOTARY_DATA="$tmp/r5" timeout 60 "$NOTARY" anchor --poll-ms 100
+check "seqs 0..3 anchored once each, no root twice" \
+    test "$(n3_events | cut -d' ' -f1 | tr '\n' ' ')|$(n3_events | cut -d' ' -f2 | sort | uniq -d)" = "0 1 2 3 |"
+expect_exit 0 "a proof of sup-0 from the restored store" env NOTARY_DATA="$tmp/r5" "$NOTARY" proof "$(hash_of sup-0)" --out "$tmp/sup.proof"
+expect_exit 0 "verifies VALID (batch 3)" "$VERIFIER" verify --hash "$(hash_of sup-0)" --proof "$tmp/sup.proof" --rpc "$LEDGER_URL" --issuer "$ISSUER"
+
 # --- PostgreSQL: the notary points to pg_dump; pg_dump / pg_restore round-trip ------------------------
 . tests/lib/pg.sh
 if pg_available && pg_start >/dev/null 2>&1; then
