@@ -84,8 +84,11 @@ function nextSteps(r) {
   const o = (n) => (r.checks.find((c) => c.name === n) || {}).outcome;
   if (o('ledger') === 'unknown')
     steps.push('The ledger endpoint could not be consulted: check the URL, that the node is up and that it allows requests from this page (CORS), or choose another endpoint, then verify again.');
-  if (o('issuer') === 'unknown')
-    steps.push('Enter the issuer\'s address (from the issuer\'s own website, a trust list or a register you trust) in the Issuer field, then verify again.');
+  const iss = r.checks.find((c) => c.name === 'issuer');
+  if (iss && iss.outcome === 'unknown' && /could not be resolved/.test(iss.detail))
+    steps.push('The issuer\'s DID document could not be read: its host may be down, or may not allow this page to read it (a did:web host must send the header Access-Control-Allow-Origin). Try again later, or enter the issuer\'s address instead, or verify with the command-line verifier.');
+  else if (iss && iss.outcome === 'unknown')
+    steps.push('Enter the issuer\'s address or did:web DID (from the issuer\'s own website, a trust list or a register you trust) in the Issuer field, then verify again.');
   if (o('ledger.confirmations') === 'unknown' || o('ledger.transaction') === 'unknown')
     steps.push('The anchor is too recent or not yet mined: wait a few minutes and verify again.');
   if (o('ledger.block') === 'unknown')
@@ -140,7 +143,8 @@ function show(r) {
       // "(claimed)" until the ledger checks of that fact passed.
       const ok = (...names) => r.online && names.every((n) => (r.checks.find((c) => c.name === n) || {}).outcome === 'pass');
       const tag = (good) => (good ? '' : ' (claimed)');
-      fact(dl, 'Issuer' + tag(ok('issuer', 'ledger.event')), a.issuer);
+      fact(dl, 'Issuer' + tag(ok('issuer', 'ledger.event')), r.issuerName
+        ? `${r.issuerName}${r.issuerDisplay ? ' — ' + r.issuerDisplay : ''} (${a.issuer}; ${r.issuerBasis})` : a.issuer);
       fact(dl, 'Ledger' + tag(ok('ledger.chainId', 'ledger.contract')), `${a.ledger}, chain id ${a.chainId}, contract ${a.contract}`);
       fact(dl, 'Block' + tag(ok('ledger.block')), `${a.blockNumber} ${a.blockHash}`);
       fact(dl, 'Block time' + tag(ok('ledger.block')), when(a.blockTime));

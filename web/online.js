@@ -6,6 +6,7 @@
 // verifyCredential() in web/verify.js, never on its own.
 import { keccak_256 } from './noble-sha3.js';
 import { check, formatTime } from './verify.js';
+import { issuerCheck, checkDidArg } from './did.js';
 
 const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -155,36 +156,17 @@ async function blockCanonical(rpc, number, hash) {
 // ---- the issuer (verifier/issuer.c, with the rule of docs/web-verifier.md) ------------
 
 const ADDR = /^0x[0-9a-fA-F]{40}$/;
-/** The issuers given: an address, a did:web DID, or an array of them. Throws InputError-like TypeError for anything else. */
+/** The issuers given: an address, a did:web DID, or an array of them (verify_trusted_add). TypeError for anything else. */
 export function normalizeIssuers(issuer) {
   const list = issuer == null || issuer === '' ? [] : Array.isArray(issuer) ? issuer : [issuer];
   const addrs = [], dids = [];
   for (const x of list) {
     const s = String(x).trim();
-    if (ADDR.test(s)) addrs.push(s.toLowerCase());
-    else if (/^did:web:[A-Za-z0-9.%:_-]{1,247}$/.test(s)) dids.push(s);
-    else throw new TypeError(`issuer "${s.slice(0, 80)}": not an address (0x + 40 hex digits) or a did:web DID`);
+    if (s.startsWith('did:')) { checkDidArg(s); dids.push(s); }
+    else if (ADDR.test(s)) addrs.push(s.toLowerCase());
+    else throw new TypeError(`issuer "${s.slice(0, 80)}": not an address (0x + 40 hex digits) or a did:web DID (did:web:HOST[%3APORT][:PATH...])`);
   }
   return { addrs, dids };
-}
-
-async function issuerCheck(a, verb, trusted, checks) {
-  if (trusted.addrs.length + trusted.dids.length === 0) {
-    checks.push(check('issuer', 'unknown', `no issuer given: the root was ${verb} ${a.issuer}, but nothing says that address is the issuer you mean. ` +
-      'Give the issuer\'s address (or DID) to decide; until then the credential is not verified'));
-    return;
-  }
-  if (trusted.addrs.includes(a.issuer)) {
-    checks.push(check('issuer', 'pass', `${verb} ${a.issuer}, a trusted issuer`));
-    return;
-  }
-  if (trusted.dids.length) {
-    // did:web is not resolved by the page (yet): undecided, never a pass.
-    checks.push(check('issuer', 'unknown', `${verb} ${a.issuer}, not a trusted address; did:web DIDs (${trusted.dids.join(', ')}) are not resolved ` +
-      'by this page: give the issuer\'s address, or verify with `verifier verify --issuer DID`'));
-    return;
-  }
-  checks.push(check('issuer', 'fail', `${verb} ${a.issuer}, which is not among the trusted issuers`));
 }
 
 // ---- the sequence of checks (online.c) -----------------------------------------------
@@ -301,11 +283,11 @@ export async function verifyOnline(b, opt, checks) {
   const a = b.anchor;
   const verb = a.ledger === 'ebsi' ? 'timestamped by' : 'anchored by';
   if (a.ledger !== 'evm') {
-    await issuerCheck(a, verb, opt.issuers, checks);
+    await issuerCheck(a, verb, opt.issuers, opt.claim, { deadlineMs: opt.deadlineMs }, checks, opt.result);
     checks.push(check('ledger', 'unknown', 'this page checks "evm" (NotaryRegistry) anchors only; verify an "ebsi" bundle with `verifier verify --rpc URL`'));
     return false;
   }
-  await issuerCheck(a, verb, opt.issuers, checks);
+  await issuerCheck(a, verb, opt.issuers, opt.claim, { deadlineMs: opt.deadlineMs }, checks, opt.result);
   let rpc;
   try {
     await loadRegistry();
