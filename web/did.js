@@ -244,6 +244,16 @@ export async function resolveDidWeb(did, { deadlineMs = Date.now() + 30000, time
 
 /** Resolve a DID by its method (issuer.c resolve_did): did:web only; others DidUnresolved. */
 async function resolveDid(did, o) {
+  if (did.startsWith('did:web:') && o.memo) {
+    // a run's memo (web/batch.js): one fetch per DID per run; failures are asked again
+    let p = o.memo.dids.get(did);
+    if (!p) {
+      p = resolveDidWeb(did, o);
+      o.memo.dids.set(did, p);
+      p.catch(() => { if (o.memo.dids.get(did) === p) o.memo.dids.delete(did); });
+    }
+    return p;
+  }
   if (did.startsWith('did:web:')) return resolveDidWeb(did, o);
   if (did.startsWith('did:ebsi:')) throw new DidUnresolved('did:ebsi resolution is not supported yet');
   throw new DidUnresolved('a DID method this verifier does not resolve (did:web)');

@@ -44,7 +44,7 @@ export async function loadRegistry() {
  * network errors and HTTP 429/5xx, one overall deadline. Every failure is a
  * LedgerError. A URL that is not http(s) is one too ("bad ledger URL").
  */
-export function rpcClient(url, { timeoutMs = 10000, deadlineMs = Date.now() + 30000, attempts = 3 } = {}) {
+export function rpcClient(url, { timeoutMs = 10000, deadlineMs = Date.now() + 30000, attempts = 3, memo = null } = {}) {
   let u;
   try {
     u = new URL(url);
@@ -81,7 +81,33 @@ export function rpcClient(url, { timeoutMs = 10000, deadlineMs = Date.now() + 30
     }
     throw new LedgerError(last || `${method}: no answer`);
   };
-  return { call, origin: u.origin };
+  if (!memo) return { call, origin: u.origin };
+  // A run's memo (web/batch.js, anchor/rpc_memo.c): read-only questions asked once per run,
+  // keyed by the whole request (endpoint, method, parameters), failures never kept.
+  const memoCall = (method, params = []) => {
+    if (!MEMO_METHODS.has(method)) return call(method, params);
+    const key = `${u.href}\n${method}\n${canonicalJson(params)}`;
+    let p = memo.rpc.get(key);
+    if (p) memo.hits++;
+    else {
+      memo.misses++;
+      p = call(method, params);
+      memo.rpc.set(key, p);
+      p.catch(() => { if (memo.rpc.get(key) === p) memo.rpc.delete(key); });
+    }
+    return p.then((r) => structuredClone(r));
+  };
+  return { call: memoCall, origin: u.origin };
+}
+
+// anchor/rpc_memo.c rpc_memo_cacheable: the read-only methods.
+const MEMO_METHODS = new Set(['eth_chainId', 'eth_getCode', 'eth_call', 'eth_getTransactionByHash', 'eth_getTransactionReceipt',
+  'eth_getBlockByNumber', 'eth_getBlockByHash', 'eth_blockNumber', 'eth_getLogs']);
+/** JSON with object keys sorted (the memo's key of a request's parameters). */
+export function canonicalJson(v) {
+  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
+  if (v && typeof v === 'object') return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(v[k])).join(',') + '}';
+  return JSON.stringify(v);
 }
 
 const bad = (what) => { throw new LedgerError(`malformed answer: ${what}`); };
@@ -283,15 +309,15 @@ export async function verifyOnline(b, opt, checks) {
   const a = b.anchor;
   const verb = a.ledger === 'ebsi' ? 'timestamped by' : 'anchored by';
   if (a.ledger !== 'evm') {
-    await issuerCheck(a, verb, opt.issuers, opt.claim, { deadlineMs: opt.deadlineMs }, checks, opt.result);
+    await issuerCheck(a, verb, opt.issuers, opt.claim, { deadlineMs: opt.deadlineMs, memo: opt.memo }, checks, opt.result);
     checks.push(check('ledger', 'unknown', 'this page checks "evm" (NotaryRegistry) anchors only; verify an "ebsi" bundle with `verifier verify --rpc URL`'));
     return false;
   }
-  await issuerCheck(a, verb, opt.issuers, opt.claim, { deadlineMs: opt.deadlineMs }, checks, opt.result);
+  await issuerCheck(a, verb, opt.issuers, opt.claim, { deadlineMs: opt.deadlineMs, memo: opt.memo }, checks, opt.result);
   let rpc;
   try {
     await loadRegistry();
-    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs });
+    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs, memo: opt.memo });
     const id = qty(await rpc.call('eth_chainId'), 'eth_chainId');
     if (id !== a.chainId) {
       checks.push(check('ledger.chainId', 'fail', `the ledger is chain ${id} but the bundle was anchored on chain ${a.chainId}`));

@@ -100,12 +100,24 @@ export async function revlogRoot(log, size) {
   return toHex(await mth(leaves));
 }
 
-async function loadCopy(src, deadlineMs) {
+async function loadCopy(src, deadlineMs, memo) {
   if (src instanceof Uint8Array || src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return parseRevlog(toBytes(src, 'revocations'));
   const s = String(src);
   let u;
   try { u = new URL(s, globalThis.location ? globalThis.location.href : undefined); } catch { fail(`${s.slice(0, 80)}: not a URL`); }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`${s.slice(0, 80)}: only http(s):// URLs are read`);
+  if (!memo) return parseRevlog(await fetchCopy(u, deadlineMs), u.href.slice(0, 120));
+  // a run's memo (web/batch.js): the copy at one URL is fetched once per run; a failure is fetched again
+  let p = memo.copies.get(u.href);
+  if (!p) {
+    p = fetchCopy(u, deadlineMs);
+    memo.copies.set(u.href, p);
+    p.catch(() => { if (memo.copies.get(u.href) === p) memo.copies.delete(u.href); });
+  }
+  return parseRevlog(await p, u.href.slice(0, 120));
+}
+
+async function fetchCopy(u, deadlineMs) {
   let res;
   try {
     res = await fetch(u, { cache: 'no-store', credentials: 'omit', redirect: 'follow', signal: AbortSignal.timeout(Math.max(1, Math.min(10000, deadlineMs - Date.now()))) });
@@ -117,7 +129,7 @@ async function loadCopy(src, deadlineMs) {
   if (n > REVLOG_MAX_BYTES) fail(`${u.href.slice(0, 120)}: larger than the limit of ${REVLOG_MAX_BYTES} bytes`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length > REVLOG_MAX_BYTES) fail(`${u.href.slice(0, 120)}: larger than the limit of ${REVLOG_MAX_BYTES} bytes`);
-  return parseRevlog(bytes, u.href.slice(0, 120));
+  return bytes;
 }
 
 // revocation_ledger.c vrev_ledger_find: the Anchored event of (kind 1, seq) of the issuer, at the hint, then back from head.
@@ -167,7 +179,7 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
   let copy = null;
   if (opt.revocations != null && opt.revocations !== '') {
     try {
-      copy = await loadCopy(opt.revocations, opt.deadlineMs);
+      copy = await loadCopy(opt.revocations, opt.deadlineMs, opt.memo);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       checks.push(check(N, 'unknown', `the revocation log copy is unusable (${e.message}): status UNKNOWN`));
@@ -184,7 +196,7 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
   }
   let rpc, head, count;
   try {
-    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs });
+    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs, memo: opt.memo });
     qty(await rpc.call('eth_chainId'), 'eth_chainId');
     const latest = qty(await rpc.call('eth_blockNumber'), 'eth_blockNumber');
     const conf = opt.confirmations < 1n ? 1n : opt.confirmations;

@@ -739,7 +739,7 @@ export function bundleFromFragment(fragment) {
 }
 
 /** See the top of this file. */
-export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations, confirmations = 1, contracts = [], timeoutSeconds = 30 } = {}) {
+export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations, confirmations = 1, contracts = [], timeoutSeconds = 30, memo = null } = {}) {
   const online = rpc != null && rpc !== '';
   if (!online && ((issuer != null && issuer !== '' && !(Array.isArray(issuer) && !issuer.length)) || (revocations != null && revocations !== '')))
     throw new TypeError('issuer and revocations need the ledger: give rpc (a JSON-RPC URL) too');
@@ -779,7 +779,7 @@ export async function verifyCredential({ credential, bundle, hash, rpc, issuer, 
     if (online) {
       // verifier/main.c: verify_online, then verify_revocation, one deadline for both.
       const opt = { rpc, issuers, contracts: contracts.map((c) => String(c).toLowerCase()), confirmations: BigInt(confirmations),
-        deadlineMs: Date.now() + timeoutSeconds * 1000, revocations, claim, result };
+        deadlineMs: Date.now() + timeoutSeconds * 1000, revocations, claim, result, memo };
       const confirmed = await verifyOnline(result.bundle, opt, result.checks);
       await verifyRevocation(result.bundle, opt, result.checks, statusOf(result.checks));
       result.ledgerChecked = confirmed && statusOf(result.checks) !== 'INVALID';

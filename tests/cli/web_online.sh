@@ -86,6 +86,9 @@ printf 'credential 9' >"$d/c9.txt"; "$NOTARY" submit --credential "$d/c9.txt" >/
 "$NOTARY" proof "$(h 9)" >"$d/b9.json"
 grep -q '"anchor"' "$d/b9.json" && fail "the batch of c9 should be pending" || ok "c9's bundle is pending"
 for n in vlisted vpath vother vdown vmalformed vredirect vbig vmissing vebsi vurl vnone vnocors; do "$NOTARY" proof --credential "$d/c$n.txt" >"$d/b$n.json"; done
+# c9's batch anchored after its pending bundle was taken: a second anchor for the batch runs
+expect_exit 0 "anchor the second batch" "$NOTARY" anchor --poll-ms 100
+"$NOTARY" proof "$(h 9)" >"$d/b9a.json"
 CHAIN=$(json_field anchor.chainId <"$d/b0.json")
 OTHER=0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0
 did_doc .well-known "$DID" "$DEV_ADDR_0" "$CHAIN"
@@ -110,6 +113,15 @@ run_cases() {
         esac
     done <<<"$out"
     grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "online cases in $1: $(tail -n 1 <<<"$out")"
+    # the same cases in batch runs (web/batch.js verifyCredentials): each result as verifyCredential's alone
+    out=$(node tests/js/web_batch.mjs "$1" "$LEDGER_URL" 2>&1)
+    while IFS= read -r l; do
+        case "$l" in
+            ok*) ok "batch: ${l#ok   }" ;;
+            FAIL*) fail "batch: ${l#FAIL }" ;;
+        esac
+    done <<<"$out"
+    grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "batch runs of $1: $(tail -n 3 <<<"$out")"
 }
 # Before any revocation checkpoint: VALID without a log copy.
 cases=$tmp/before
@@ -150,6 +162,8 @@ mk too-few-confirmations UNKNOWN 0 0 "" confirmations=1000
 mk pending UNKNOWN 9 9 ""
 mk unreachable UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)"
 mk bad-ledger-url UNKNOWN 0 0 "" "rpc=ftp://127.0.0.1/"
+mk second-batch-valid VALID 9 9a ""
+mk second-batch-tampered-root INVALID 9 9a "b['batch']['root'] = '$Z'"
 # The issuer (verifier/issuer.c, docs/proof-format.md §5.0.1): nothing pinned → the VC's own did:web issuer, else UNKNOWN.
 mk no-issuer-raw-file UNKNOWN 0 0 "" "issuer="
 mk no-issuer-vc-without-issuer UNKNOWN vnone vnone "" "issuer="

@@ -113,6 +113,41 @@ try {
   const u3 = await ui('unreachable-with-log', 'unknown-ledger', 'UNKNOWN');
   check(/endpoint could not be consulted/.test(u3.next), 'UI unreachable ledger: says to check the endpoint', u3.next);
 
+  // ---- the UI path for a did:web issuer typed in the Issuer field: VALID naming the DID and its name ----
+  const dv = await ui('did-listed-with-log', 'did-web', 'VALID');
+  check(/did:web:localhost%3A\d+ — University of Testing/.test(dv.facts), 'UI did:web: the issuer is shown by its DID and name', dv.facts);
+
+  // ---- many at once (web/batch.js): several credentials and bundles → a table with counts per status ----
+  {
+    const many = fs.mkdtempSync(path.join(path.dirname(dir), 'many-'));
+    const cp = (c, f, to) => fs.copyFileSync(path.join(dir, c, f), path.join(many, to));
+    cp('valid', 'credential', 'c0.txt'); cp('valid', 'bundle.json', 'c0.proof.json');
+    cp('revoked', 'credential', 'c1.txt'); cp('revoked', 'bundle.json', 'c1.proof.json');
+    cp('pending-revocation', 'credential', 'c3.txt'); cp('pending-revocation', 'bundle.json', 'c3.proof.json');
+    cp('valid-tampered-root', 'bundle.json', 'c0.tampered.proof.json'); // a second bundle for c0: reported, not verified
+    // a forged pair: a new file and the valid bundle with its credential.hash: the inclusion proof fails
+    fs.writeFileSync(path.join(many, 'forged.txt'), 'forged credential');
+    const fb = JSON.parse(fs.readFileSync(path.join(dir, 'valid', 'bundle.json'), 'utf8'));
+    fb.credential.hash = (await import('node:crypto')).createHash('sha256').update('forged credential').digest('hex');
+    fs.writeFileSync(path.join(many, 'forged.proof.json'), JSON.stringify(fb));
+    await page.goto(base + '/', { waitUntil: 'networkidle0' });
+    await page.waitForSelector('html[data-ready=true]');
+    const c = JSON.parse(fs.readFileSync(path.join(dir, 'valid', 'case.json'), 'utf8'));
+    await page.$eval('#rpc', (el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }, ledger);
+    await page.$eval('#issuer', (el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }, c.issuer);
+    await (await page.$('#revocations-file')).uploadFile(path.join(dir, c.revocations));
+    await (await page.$('#many')).uploadFile(...fs.readdirSync(many).sort().map((f) => path.join(many, f)));
+    await page.waitForFunction(() => !document.querySelector('#batch').hidden && / verified/.test(document.querySelector('#batch-summary').textContent), { timeout: 60000 });
+    const t = await page.evaluate(() => ({
+      summary: document.querySelector('#batch-summary').textContent,
+      rows: [...document.querySelectorAll('#batch-results tbody tr')].map((tr) => `${tr.querySelector('.name').textContent}=${tr.dataset.status}`),
+    }));
+    check(/^4 verified: 1 VALID, 1 INVALID, 1 REVOKED, 1 UNKNOWN, 0 ERROR; 1 file not verified/.test(t.summary), 'UI many files: the counts per status', t.summary);
+    const want = ['c0.txt + c0.proof.json=VALID', 'c1.txt + c1.proof.json=REVOKED', 'c3.txt + c3.proof.json=UNKNOWN', 'forged.txt + forged.proof.json=INVALID', 'c0.tampered.proof.json=NOT VERIFIED'];
+    check(want.every((w) => t.rows.includes(w)) && t.rows.length === 5, 'UI many files: each credential paired with its bundle by hash, with its status', t.rows.join(' '));
+    if (shots) await page.screenshot({ path: path.join(shots, 'web-online-many.png'), fullPage: true });
+  }
+
   // ---- remembered in localStorage ----
   await page.$eval('#issuer', (el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }, '0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1');
   await page.goto(base + '/', { waitUntil: 'networkidle0' });
