@@ -23,9 +23,9 @@ const groups = new Map();
 for (const name of fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'case.json'))).sort()) {
   const d = path.join(dir, name);
   const c = JSON.parse(fs.readFileSync(path.join(d, 'case.json'), 'utf8'));
-  const run = { rpc: c.rpc || ledger, issuer: c.issuer || undefined, confirmations: c.confirmations || 1, timeoutSeconds: 20,
+  const run = { rpc: c.rpc || ledger, issuer: c.issuer || undefined, confirmations: c.confirmations || 1, timeoutSeconds: 20, contracts: c.contracts ? [c.contracts] : [],
     revocations: c.revocations ? fs.readFileSync(path.join(dir, c.revocations)) : undefined };
-  const key = JSON.stringify([run.rpc, run.issuer, run.confirmations, c.revocations || '']);
+  const key = JSON.stringify([run.rpc, run.issuer, run.confirmations, c.revocations || '', c.contracts || '']);
   if (!groups.has(key)) groups.set(key, { run, items: [] });
   groups.get(key).items.push({ name, credential: fs.readFileSync(path.join(d, 'credential')), bundle: fs.readFileSync(path.join(d, 'bundle.json')) });
 }

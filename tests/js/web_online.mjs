@@ -23,6 +23,7 @@ for (const name of names) {
   if (c.issuer) args.push('--issuer', c.issuer);
   if (process.env.WEB_DID_CA) args.push('--ca-file', process.env.WEB_DID_CA);
   if (c.confirmations) args.push('--confirmations', String(c.confirmations));
+  if (c.contracts) args.push('--contract', c.contracts); // a pinned contract (registry or Timestamp)
   if (c.revocations) args.push('--revocations', path.join(dir, c.revocations));
   const r = spawnSync(V, args, { encoding: 'utf8' });
   const problems = [];
@@ -31,7 +32,7 @@ for (const name of names) {
   const t0 = Date.now();
   const js = await verifyCredential({
     credential: fs.readFileSync(path.join(d, 'credential')), bundle: fs.readFileSync(path.join(d, 'bundle.json')),
-    rpc, issuer: c.issuer || undefined, confirmations: c.confirmations || 1, timeoutSeconds: 20,
+    rpc, issuer: c.issuer || undefined, confirmations: c.confirmations || 1, timeoutSeconds: 20, contracts: c.contracts ? [c.contracts] : [],
     revocations: c.revocations ? fs.readFileSync(path.join(dir, c.revocations)) : undefined,
   });
   const ms = Date.now() - t0;
