@@ -117,6 +117,23 @@ mk wrong-contract INVALID 0 0 "b['anchor']['contract'] = '$issuer'"
 mk too-few-confirmations UNKNOWN 0 0 "" confirmations=1000
 mk pending UNKNOWN 9 9 ""
 mk unreachable UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)"
+# getTimestamp in the page's code: the "timestamp unknown" revert for a root never written (no record, not an
+# error), the record of the batch's root, and a contract that is not the Timestamp contract (an error: UNKNOWN)
+gt=$(node --input-type=module -e '
+import "./web/verify.js";
+import { getTimestamp } from "./web/ebsi.js";
+import { rpcClient, LedgerError } from "./web/online.js";
+const [url, contract, root, issuer] = process.argv.slice(1);
+const rpc = rpcClient(url);
+const none = await getTimestamp(rpc, contract, "00".repeat(31) + "01");
+const rec = await getTimestamp(rpc, contract, root);
+let other = "";
+try { await getTimestamp(rpc, issuer, root); } catch (e) { other = e instanceof LedgerError ? "LedgerError" : String(e); }
+console.log(JSON.stringify({ none, from: rec && rec.from, kind: rec && rec.data && rec.data.kind, other }));
+' "$GATEWAY_LEDGER" "$contract" "$(json_field batch.root <"$d/b0.json")" "$issuer" 2>&1)
+[ "$gt" = "{\"none\":null,\"from\":\"$issuer\",\"kind\":\"issuance\",\"other\":\"LedgerError\"}" ] \
+    && ok "getTimestamp: the revert \"timestamp unknown\" is no record; the batch's record names the issuer; not a Timestamp contract: an error" \
+    || fail "getTimestamp through the gateway: $gt"
 expect_exit 0 "revoke c1 (fraud, with a note)" "$NOTARY" revoke "$(h 1)" --reason fraud --note "exam misconduct"
 "$NOTARY" revocations export --out "$d/log0.json" >/dev/null; cp "$d/log0.json" "$cases/log0.json"
 mk pending-revocation-no-checkpoint UNKNOWN 1 1 "" revocations=log0.json
