@@ -191,6 +191,11 @@ mk did-unreachable UNKNOWN 0 0 "" "issuer=did:web:localhost%3A$(ledger_free_port
 mk did-redirect INVALID 0 0 "" "issuer=$DID:redirect"
 mk did-too-big INVALID 0 0 "" "issuer=$DID:big"
 run_cases "$cases"
+# DID documents probing each rule, and mutated ones: the page's parser decides as anchor/did.c (tests/js/web_diddiff.mjs)
+out=$(node tests/js/web_diddiff.mjs "$VERIFIER" "$cases/valid-never-checkpointed" "$LEDGER_URL" "$www" "$DID" "$DEV_ADDR_0" "$CHAIN" 2>&1)
+grep '^FAIL' <<<"$out" | while IFS= read -r l; do echo "       $l"; done
+grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" && ok "DID documents: the page's rules are the CLI's ($(tail -n 1 <<<"$out"))" \
+    || fail "DID documents: $(tail -n 1 <<<"$out")"
 
 # After a checkpoint (the state the browser test sees: $WEB_ONLINE_CASES).
 cases=${WEB_ONLINE_CASES:-$tmp/cases}
