@@ -3,6 +3,7 @@
 // localStorage), and the result in words. All verdicts come from
 // verifyCredential(); this file only reads files and shows what it returns.
 import { verifyCredential, STATUS_WORDS, bundleFromFragment, InputError } from './verify.js';
+import { verifyCredentials, countStatuses, pairFiles } from './batch.js';
 
 const $ = (id) => document.getElementById(id);
 const RPC_KEY = 'credential-notary.rpc';
@@ -47,12 +48,92 @@ function ready() {
   return !!picked.credential || !!(picked.bundle && $('hash').value.trim());
 }
 
+// ---- many at once: a folder or many files → one run (web/batch.js), a table with counts per status ----
+const MAX_FILES = 10000;
+
+// The files of a drop, folders walked (webkitGetAsEntry), at most MAX_FILES.
+async function droppedFiles(dt) {
+  const out = [];
+  const entries = [...(dt.items || [])].map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
+  if (!entries.length || entries.some((e) => !e)) return [...dt.files];
+  const walk = async (e) => {
+    if (out.length >= MAX_FILES) return;
+    if (e.isFile) out.push(await new Promise((res, rej) => e.file(res, rej)));
+    else if (e.isDirectory) {
+      const r = e.createReader();
+      for (;;) {
+        const batch = await new Promise((res, rej) => r.readEntries(res, rej));
+        if (!batch.length) break;
+        for (const x of batch) await walk(x);
+      }
+    }
+  };
+  for (const e of entries) await walk(e);
+  return out;
+}
+
+async function runMany(read) {
+  const logs = read.filter((r) => looksLikeRevlog(r.bytes));
+  if (logs.length) picked.revocations = logs[0];
+  showPicked();
+  const { items, unmatched } = await pairFiles(read.filter((r) => !looksLikeRevlog(r.bytes)), looksLikeBundle);
+  const run = {};
+  const rpc = $('rpc').value.trim();
+  if (rpc) {
+    run.rpc = rpc;
+    const iss = $('issuer').value.trim();
+    if (iss) run.issuer = iss;
+    const rev = picked.revocations ? picked.revocations.bytes : $('revocations').value.trim();
+    if (rev && rev.length) run.revocations = rev;
+  }
+  $('result').hidden = true;
+  const sec = $('batch');
+  sec.hidden = false;
+  const tbody = sec.querySelector('tbody');
+  tbody.textContent = '';
+  $('batch-summary').textContent = `Verifying ${items.length} credential${items.length === 1 ? '' : 's'}…`;
+  let results;
+  try {
+    results = await verifyCredentials(items, { ...run, concurrency: 8 });
+  } catch (e) {
+    $('batch-summary').textContent = `The page could not verify: ${e.message}`;
+    return;
+  }
+  const row = (name, status, detail) => {
+    const tr = document.createElement('tr');
+    tr.dataset.status = status;
+    for (const [k, v] of [['name', name], ['status', status], ['detail', detail]]) {
+      const td = document.createElement('td');
+      td.className = k;
+      td.textContent = v;
+      tr.append(td);
+    }
+    tbody.append(tr);
+  };
+  for (const r of results) {
+    const bad = r.checks.find((c) => c.outcome === 'fail') || r.checks.find((c) => c.outcome === 'unknown') || r.checks.find((c) => c.outcome === 'revoked');
+    const name = items[r.index].bundleName ? `${r.name} + ${items[r.index].bundleName}` : r.name;
+    row(name, r.status, r.error || (bad ? `${bad.name}: ${bad.detail}` : `${r.checks.length} checks passed${r.online ? '' : ' (offline: the ledger was NOT checked)'}`));
+  }
+  for (const u of unmatched) row(u.name, 'NOT VERIFIED', u.why);
+  const c = countStatuses(results);
+  $('batch-summary').textContent = `${results.length} verified${rpc ? '' : ' offline (the ledger was NOT checked)'}: ` +
+    ['VALID', 'INVALID', 'REVOKED', 'UNKNOWN', 'ERROR'].map((k) => `${c[k]} ${k}`).join(', ') +
+    (unmatched.length ? `; ${unmatched.length} file${unmatched.length === 1 ? '' : 's'} not verified (no pair)` : '');
+}
+
 async function onDrop(ev) {
   ev.preventDefault();
   $('drop').classList.remove('over');
-  const files = [...(ev.dataTransfer ? ev.dataTransfer.files : [])];
-  for (const f of files.slice(0, 3)) {
-    const r = await readFile(f);
+  const folder = !!ev.dataTransfer && [...(ev.dataTransfer.items || [])].some((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()?.isDirectory);
+  const files = ev.dataTransfer ? await droppedFiles(ev.dataTransfer) : [];
+  const read = [];
+  for (const f of files.slice(0, MAX_FILES)) read.push(await readFile(f));
+  // A folder, or more than one credential or bundle: many at once.
+  const nb = read.filter((r) => looksLikeBundle(r.bytes)).length, nc = read.filter((r) => !looksLikeBundle(r.bytes) && !looksLikeRevlog(r.bytes)).length;
+  if (folder || nb > 1 || nc > 1) return runMany(read);
+  $('batch').hidden = true;
+  for (const r of read) {
     if (looksLikeRevlog(r.bytes)) picked.revocations = r;
     else if (looksLikeBundle(r.bytes)) picked.bundle = r;
     else picked.credential = r;
@@ -84,8 +165,11 @@ function nextSteps(r) {
   const o = (n) => (r.checks.find((c) => c.name === n) || {}).outcome;
   if (o('ledger') === 'unknown')
     steps.push('The ledger endpoint could not be consulted: check the URL, that the node is up and that it allows requests from this page (CORS), or choose another endpoint, then verify again.');
-  if (o('issuer') === 'unknown')
-    steps.push('Enter the issuer\'s address (from the issuer\'s own website, a trust list or a register you trust) in the Issuer field, then verify again.');
+  const iss = r.checks.find((c) => c.name === 'issuer');
+  if (iss && iss.outcome === 'unknown' && /could not be resolved/.test(iss.detail))
+    steps.push('The issuer\'s DID document could not be read: its host may be down, or may not allow this page to read it (a did:web host must send the header Access-Control-Allow-Origin). Try again later, or enter the issuer\'s address instead, or verify with the command-line verifier.');
+  else if (iss && iss.outcome === 'unknown')
+    steps.push('Enter the issuer\'s address or did:web DID (from the issuer\'s own website, a trust list or a register you trust) in the Issuer field, then verify again.');
   if (o('ledger.confirmations') === 'unknown' || o('ledger.transaction') === 'unknown')
     steps.push('The anchor is too recent or not yet mined: wait a few minutes and verify again.');
   if (o('ledger.block') === 'unknown')
@@ -110,6 +194,7 @@ function wrongFileHint(msg) {
 function show(r) {
   const sec = $('result');
   sec.hidden = false;
+  $('batch').hidden = true;
   sec.className = r.status;
   $('status').textContent = r.status === 'ERROR' ? 'ERROR — could not verify' : r.status;
   $('status-mark').textContent = MARK[r.status] || '';
@@ -140,7 +225,8 @@ function show(r) {
       // "(claimed)" until the ledger checks of that fact passed.
       const ok = (...names) => r.online && names.every((n) => (r.checks.find((c) => c.name === n) || {}).outcome === 'pass');
       const tag = (good) => (good ? '' : ' (claimed)');
-      fact(dl, 'Issuer' + tag(ok('issuer', 'ledger.event')), a.issuer);
+      fact(dl, 'Issuer' + tag(ok('issuer', 'ledger.event')), r.issuerName
+        ? `${r.issuerName}${r.issuerDisplay ? ' — ' + r.issuerDisplay : ''} (${a.issuer}; ${r.issuerBasis})` : a.issuer);
       fact(dl, 'Ledger' + tag(ok('ledger.chainId', 'ledger.contract')), `${a.ledger}, chain id ${a.chainId}, contract ${a.contract}`);
       fact(dl, 'Block' + tag(ok('ledger.block')), `${a.blockNumber} ${a.blockHash}`);
       fact(dl, 'Block time' + tag(ok('ledger.block')), when(a.blockTime));
@@ -272,6 +358,11 @@ for (const [id, which] of [['credential', 'credential'], ['bundle', 'bundle'], [
     picked[which] = f ? await readFile(f) : null;
     showPicked();
   });
+$('many').addEventListener('change', async (ev) => {
+  const read = [];
+  for (const f of [...ev.target.files].slice(0, MAX_FILES)) read.push(await readFile(f));
+  if (read.length) runMany(read);
+});
 const drop = $('drop');
 for (const t of ['dragenter', 'dragover']) drop.addEventListener(t, (ev) => { ev.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));

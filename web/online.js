@@ -6,6 +6,8 @@
 // verifyCredential() in web/verify.js, never on its own.
 import { keccak_256 } from './noble-sha3.js';
 import { check, formatTime } from './verify.js';
+import { issuerCheck, checkDidArg } from './did.js';
+import { ebsiFlow } from './ebsi.js';
 
 const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -43,7 +45,7 @@ export async function loadRegistry() {
  * network errors and HTTP 429/5xx, one overall deadline. Every failure is a
  * LedgerError. A URL that is not http(s) is one too ("bad ledger URL").
  */
-export function rpcClient(url, { timeoutMs = 10000, deadlineMs = Date.now() + 30000, attempts = 3 } = {}) {
+export function rpcClient(url, { timeoutMs = 10000, deadlineMs = Date.now() + 30000, attempts = 3, memo = null } = {}) {
   let u;
   try {
     u = new URL(url);
@@ -74,13 +76,43 @@ export function rpcClient(url, { timeoutMs = 10000, deadlineMs = Date.now() + 30
       if (text.length > 32 * 1024 * 1024) throw new LedgerError(`${method}: answer larger than 32 MiB`);
       let j;
       try { j = JSON.parse(text); } catch { throw new LedgerError(`${method}: the answer is not JSON`); }
-      if (j && j.error) throw new LedgerError(`${method}: ${String(j.error.message || JSON.stringify(j.error)).slice(0, 200)}`);
+      if (j && j.error) {
+        const err = new LedgerError(`${method}: ${String(j.error.message || JSON.stringify(j.error)).slice(0, 200)}`);
+        err.rpcError = j.error; // {code, message, data}: a revert's bytes (web/ebsi.js getTimestamp)
+        throw err;
+      }
       if (!j || typeof j !== 'object' || !('result' in j)) throw new LedgerError(`${method}: the answer has no result`);
       return j.result;
     }
     throw new LedgerError(last || `${method}: no answer`);
   };
-  return { call, origin: u.origin };
+  if (!memo) return { call, origin: u.origin };
+  // A run's memo (web/batch.js, anchor/rpc_memo.c): read-only questions asked once per run,
+  // keyed by the whole request (endpoint, method, parameters), failures never kept.
+  const memoCall = (method, params = []) => {
+    if (!MEMO_METHODS.has(method)) return call(method, params);
+    const key = `${u.href}\n${method}\n${canonicalJson(params)}`;
+    let p = memo.rpc.get(key);
+    if (p) memo.hits++;
+    else {
+      memo.misses++;
+      p = call(method, params);
+      memo.rpc.set(key, p);
+      p.catch(() => { if (memo.rpc.get(key) === p) memo.rpc.delete(key); });
+    }
+    return p.then((r) => structuredClone(r));
+  };
+  return { call: memoCall, origin: u.origin };
+}
+
+// anchor/rpc_memo.c rpc_memo_cacheable: the read-only methods.
+const MEMO_METHODS = new Set(['eth_chainId', 'eth_getCode', 'eth_call', 'eth_getTransactionByHash', 'eth_getTransactionReceipt',
+  'eth_getBlockByNumber', 'eth_getBlockByHash', 'eth_blockNumber', 'eth_getLogs']);
+/** JSON with object keys sorted (the memo's key of a request's parameters). */
+export function canonicalJson(v) {
+  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
+  if (v && typeof v === 'object') return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(v[k])).join(',') + '}';
+  return JSON.stringify(v);
 }
 
 const bad = (what) => { throw new LedgerError(`malformed answer: ${what}`); };
@@ -155,36 +187,17 @@ async function blockCanonical(rpc, number, hash) {
 // ---- the issuer (verifier/issuer.c, with the rule of docs/web-verifier.md) ------------
 
 const ADDR = /^0x[0-9a-fA-F]{40}$/;
-/** The issuers given: an address, a did:web DID, or an array of them. Throws InputError-like TypeError for anything else. */
+/** The issuers given: an address, a did:web DID, or an array of them (verify_trusted_add). TypeError for anything else. */
 export function normalizeIssuers(issuer) {
   const list = issuer == null || issuer === '' ? [] : Array.isArray(issuer) ? issuer : [issuer];
   const addrs = [], dids = [];
   for (const x of list) {
     const s = String(x).trim();
-    if (ADDR.test(s)) addrs.push(s.toLowerCase());
-    else if (/^did:web:[A-Za-z0-9.%:_-]{1,247}$/.test(s)) dids.push(s);
-    else throw new TypeError(`issuer "${s.slice(0, 80)}": not an address (0x + 40 hex digits) or a did:web DID`);
+    if (s.startsWith('did:')) { checkDidArg(s); dids.push(s); }
+    else if (ADDR.test(s)) addrs.push(s.toLowerCase());
+    else throw new TypeError(`issuer "${s.slice(0, 80)}": not an address (0x + 40 hex digits) or a did:web DID (did:web:HOST[%3APORT][:PATH...])`);
   }
   return { addrs, dids };
-}
-
-async function issuerCheck(a, verb, trusted, checks) {
-  if (trusted.addrs.length + trusted.dids.length === 0) {
-    checks.push(check('issuer', 'unknown', `no issuer given: the root was ${verb} ${a.issuer}, but nothing says that address is the issuer you mean. ` +
-      'Give the issuer\'s address (or DID) to decide; until then the credential is not verified'));
-    return;
-  }
-  if (trusted.addrs.includes(a.issuer)) {
-    checks.push(check('issuer', 'pass', `${verb} ${a.issuer}, a trusted issuer`));
-    return;
-  }
-  if (trusted.dids.length) {
-    // did:web is not resolved by the page (yet): undecided, never a pass.
-    checks.push(check('issuer', 'unknown', `${verb} ${a.issuer}, not a trusted address; did:web DIDs (${trusted.dids.join(', ')}) are not resolved ` +
-      'by this page: give the issuer\'s address, or verify with `verifier verify --issuer DID`'));
-    return;
-  }
-  checks.push(check('issuer', 'fail', `${verb} ${a.issuer}, which is not among the trusted issuers`));
 }
 
 // ---- the sequence of checks (online.c) -----------------------------------------------
@@ -211,17 +224,52 @@ async function txNotMined(rpc, a, pending, checks) {
   else checks.push(check('ledger.transaction', 'fail', `transaction ${a.txHash} is not on this ledger (the bundle's block ${a.blockNumber} is, without it)`));
 }
 
-async function runEvm(rpc, b, opt, checks) {
+// ---- the flows (online_flow.h): each ledger kind's own questions -----------------------
+
+/** The "evm" flow (verifier/online_evm.c): the NotaryRegistry contract, its Anchored event and anchoredAt record. */
+export const evmFlow = {
+  txTo: 'the registry',
+  // ledger.contract: the NotaryRegistry runtime code (compared by its keccak-256), and the pins.
+  async contract(rpc, b, opt) {
+    const a = b.anchor;
+    const code = data(await rpc.call('eth_getCode', [a.contract, 'latest']), 'eth_getCode');
+    const codeOk = code.length > 2 && '0x' + keccakHex(hexBytes(code)) === REGISTRY.runtimeCodeKeccak;
+    const pinOk = !opt.contracts.length || opt.contracts.includes(a.contract);
+    return codeOk && pinOk ? ['pass', `${a.contract} runs the NotaryRegistry code`]
+      : ['fail', !pinOk ? `${a.contract} is not a registry you pinned` : `${a.contract} does not run the NotaryRegistry code: its events prove nothing`];
+  },
+  txInput: null,
+  eventMatches(b, log) {
+    const a = b.anchor, ev = parseAnchored(log);
+    return !!ev && ev.issuer === a.issuer && ev.root === b.batch.root && ev.size === b.batch.size && ev.seq === b.batch.seq && ev.kind === 0n;
+  },
+  eventDetail(b, ok) {
+    const r16 = b.batch.root.slice(0, 16);
+    return ok ? `Anchored(issuer, root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq}, issuance) emitted by the registry`
+      : `no Anchored event for root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq} in that transaction`;
+  },
+  // ledger.record: anchoredAt(issuer, root)
+  async record(rpc, b, rcBlock) {
+    const a = b.anchor;
+    const rec = await anchoredAt(rpc, a.contract, a.issuer, b.batch.root, 'latest');
+    const ok = rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
+    return [ok ? 'pass' : 'fail', ok ? `the registry records this root for the issuer: block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}`
+      : `the registry's record (block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}) does not match the bundle`];
+  },
+};
+
+/**
+ * The checks after ledger.chainId, in order (online.c run_checks), with a
+ * flow's own questions; each stops the run when it fails. Returns true when
+ * every ledger check passed (ledgerChecked). LedgerError when the ledger
+ * could not be asked.
+ */
+export async function runFlow(rpc, b, opt, checks, flow) {
   const a = b.anchor;
-  // ledger.contract: the NotaryRegistry runtime code (compared by its keccak-256).
-  const code = data(await rpc.call('eth_getCode', [a.contract, 'latest']), 'eth_getCode');
-  const codeOk = code.length > 2 && '0x' + keccakHex(hexBytes(code)) === REGISTRY.runtimeCodeKeccak;
-  const pinOk = !opt.contracts.length || opt.contracts.includes(a.contract);
-  const cOk = codeOk && pinOk;
-  checks.push(check('ledger.contract', cOk ? 'pass' : 'fail', !pinOk ? `${a.contract} is not a registry you pinned`
-    : codeOk ? `${a.contract} runs the NotaryRegistry code` : `${a.contract} does not run the NotaryRegistry code: its events prove nothing`));
-  if (!cOk) return;
   let allOk = true;
+  const [co, cd] = await flow.contract(rpc, b, opt);
+  checks.push(check('ledger.contract', co, cd));
+  if (co === 'fail') return false;
 
   // ledger.transaction
   const tx = await rpc.call('eth_getTransactionByHash', [a.txHash]);
@@ -229,13 +277,16 @@ async function runEvm(rpc, b, opt, checks) {
   if (!tx || typeof tx !== 'object') bad('transaction');
   if (tx.blockNumber === null || tx.blockNumber === undefined) return txNotMined(rpc, a, true, checks);
   const sentOk = data(tx.from, 'tx.from', 20) === a.issuer && tx.to != null && data(tx.to, 'tx.to', 20) === a.contract;
+  const facts = {};
+  const inputOk = !flow.txInput || (await flow.txInput(b, data(tx.input, 'tx.input'), facts));
   const rc = await rpc.call('eth_getTransactionReceipt', [a.txHash]);
   if (rc !== null && (!rc || typeof rc !== 'object')) bad('receipt');
   const minedOk = rc !== null && rc.status !== undefined && qty(rc.status, 'receipt.status') === 1n;
-  const ok = sentOk && minedOk;
-  checks.push(check('ledger.transaction', ok ? 'pass' : 'fail', ok ? `${a.txHash} succeeded, sent by the issuer to the registry`
-    : !sentOk ? `${a.txHash} was not sent by the bundle's issuer to its contract` : `${a.txHash} did not succeed (reverted or no receipt)`));
-  if (!ok) return;
+  const ok = sentOk && inputOk && minedOk;
+  checks.push(check('ledger.transaction', ok ? 'pass' : 'fail', ok ? `${a.txHash} succeeded, sent by the issuer to ${flow.txTo}`
+    : !sentOk ? `${a.txHash} was not sent by the bundle's issuer to its contract`
+      : !inputOk ? `${a.txHash}${flow.txInputWhy}` : `${a.txHash} did not succeed (reverted or no receipt)`));
+  if (!ok) return false;
   const rcBlock = qty(rc.blockNumber, 'receipt.blockNumber'), rcHash = data(rc.blockHash, 'receipt.blockHash', 32);
   if (!Array.isArray(rc.logs)) bad('receipt.logs');
 
@@ -244,41 +295,36 @@ async function runEvm(rpc, b, opt, checks) {
   for (const log of rc.logs) {
     if (evOk) break;
     if (!log || typeof log !== 'object' || data(log.address, 'log.address', 20) !== a.contract) continue;
-    const ev = parseAnchored(log);
-    evOk = !!ev && ev.issuer === a.issuer && ev.root === b.batch.root && ev.size === b.batch.size && ev.seq === b.batch.seq && ev.kind === 0n;
+    evOk = await flow.eventMatches(b, log, facts);
   }
-  const r16 = b.batch.root.slice(0, 16);
-  checks.push(check('ledger.event', evOk ? 'pass' : 'fail', evOk ? `Anchored(issuer, root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq}, issuance) emitted by the registry`
-    : `no Anchored event for root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq} in that transaction`));
-  if (!evOk) return;
+  checks.push(check('ledger.event', evOk ? 'pass' : 'fail', flow.eventDetail(b, evOk)));
+  if (!evOk) return false;
 
-  // ledger.record: anchoredAt(issuer, root)
-  const rec = await anchoredAt(rpc, a.contract, a.issuer, b.batch.root, 'latest');
-  const recOk = rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
-  checks.push(check('ledger.record', recOk ? 'pass' : 'fail', recOk ? `the registry records this root for the issuer: block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}`
-    : `the registry's record (block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}) does not match the bundle`));
-  if (!recOk) { allOk = false; return; }
+  const [ro, rd] = await flow.record(rpc, b, rcBlock);
+  checks.push(check('ledger.record', ro, rd));
+  if (ro === 'fail') return false;
 
   // ledger.block and ledger.confirmations (online.c check_block)
   const c = await blockCanonical(rpc, rcBlock, rcHash);
   if (!c.canonical) {
     checks.push(check('ledger.block', 'unknown', `block ${rcHash} is no longer canonical at height ${rcBlock} (reorg): wait and retry`));
-    return;
+    return false;
   }
   if (rcBlock !== a.blockNumber || rcHash !== a.blockHash) {
     if (await blockIsStale(rpc, a)) staleCheck(checks, a, `the transaction was mined again in block ${rcBlock} (${rcHash.slice(0, 20)}…)`);
     else checks.push(check('ledger.block', 'fail', `the bundle says block ${a.blockNumber} (${a.blockHash}), but the transaction is in block ${rcBlock} (${rcHash})`));
-    return;
+    return false;
   }
   const blkOk = c.time === a.blockTime;
   checks.push(check('ledger.block', blkOk ? 'pass' : 'fail', blkOk ? `block ${rcBlock} ${rcHash} is canonical; block time ${c.time} (${formatTime(c.time)}) matches`
     : `block ${rcBlock} ${rcHash} is canonical, but its time ${c.time} is not the bundle's (or the contract's record)`));
-  if (!blkOk) return;
+  if (!blkOk) return false;
   if (c.depth >= opt.confirmations) {
     checks.push(check('ledger.confirmations', 'pass', `${c.depth} confirmations (${opt.confirmations} required)`));
     return allOk;
   }
   checks.push(check('ledger.confirmations', 'unknown', `only ${c.depth} of ${opt.confirmations} required confirmations: pending, not yet valid`));
+  return false;
 }
 
 export function hexBytes(h) {
@@ -299,24 +345,24 @@ export async function verifyOnline(b, opt, checks) {
   const i = checks.findIndex((c) => c.name === 'anchor' && c.outcome === 'skipped');
   if (i >= 0) checks.splice(i, 1);
   const a = b.anchor;
-  const verb = a.ledger === 'ebsi' ? 'timestamped by' : 'anchored by';
-  if (a.ledger !== 'evm') {
-    await issuerCheck(a, verb, opt.issuers, checks);
-    checks.push(check('ledger', 'unknown', 'this page checks "evm" (NotaryRegistry) anchors only; verify an "ebsi" bundle with `verifier verify --rpc URL`'));
+  const flow = a.ledger === 'evm' ? evmFlow : a.ledger === 'ebsi' ? ebsiFlow : null;
+  if (!flow) {
+    checks.push(check('ledger', 'unknown', `bundles anchored with the '${a.ledger}' flow are not supported by this verifier`));
     return false;
   }
-  await issuerCheck(a, verb, opt.issuers, checks);
+  const verb = a.ledger === 'ebsi' ? 'timestamped by' : 'anchored by';
+  await issuerCheck(a, verb, opt.issuers, opt.claim, { deadlineMs: opt.deadlineMs, memo: opt.memo }, checks, opt.result);
   let rpc;
   try {
     await loadRegistry();
-    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs });
+    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs, memo: opt.memo });
     const id = qty(await rpc.call('eth_chainId'), 'eth_chainId');
     if (id !== a.chainId) {
       checks.push(check('ledger.chainId', 'fail', `the ledger is chain ${id} but the bundle was anchored on chain ${a.chainId}`));
       return false;
     }
     checks.push(check('ledger.chainId', 'pass', `ledger is chain ${id}, as the bundle says`));
-    return !!(await runEvm(rpc, b, opt, checks));
+    return !!(await runFlow(rpc, b, opt, checks, flow));
   } catch (e) {
     if (!(e instanceof LedgerError)) throw e;
     checks.push(check('ledger', 'unknown', /^bad ledger URL/.test(e.message) ? e.message

@@ -9,6 +9,7 @@ import {
   check, fail, toBytes, parseStrict, onlyKnown, get, uint, hexField, hexValue, parseTime, InputError,
   sha256, prefixHash, toHex, fromHex, formatTime,
 } from './verify.js';
+import { checkpointHistory, historyNumbered, ledgerRecord } from './ebsi.js';
 import { LedgerError, rpcClient, qty, data, hexq, ethCall, addrWord, selector, parseAnchored, anchoredAt, ANCHORED_TOPIC } from './online.js';
 
 export const REVLOG_MAX_BYTES = 64 * 1024 * 1024;
@@ -100,12 +101,24 @@ export async function revlogRoot(log, size) {
   return toHex(await mth(leaves));
 }
 
-async function loadCopy(src, deadlineMs) {
+async function loadCopy(src, deadlineMs, memo) {
   if (src instanceof Uint8Array || src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return parseRevlog(toBytes(src, 'revocations'));
   const s = String(src);
   let u;
   try { u = new URL(s, globalThis.location ? globalThis.location.href : undefined); } catch { fail(`${s.slice(0, 80)}: not a URL`); }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`${s.slice(0, 80)}: only http(s):// URLs are read`);
+  if (!memo) return parseRevlog(await fetchCopy(u, deadlineMs), u.href.slice(0, 120));
+  // a run's memo (web/batch.js): the copy at one URL is fetched once per run; a failure is fetched again
+  let p = memo.copies.get(u.href);
+  if (!p) {
+    p = fetchCopy(u, deadlineMs);
+    memo.copies.set(u.href, p);
+    p.catch(() => { if (memo.copies.get(u.href) === p) memo.copies.delete(u.href); });
+  }
+  return parseRevlog(await p, u.href.slice(0, 120));
+}
+
+async function fetchCopy(u, deadlineMs) {
   let res;
   try {
     res = await fetch(u, { cache: 'no-store', credentials: 'omit', redirect: 'follow', signal: AbortSignal.timeout(Math.max(1, Math.min(10000, deadlineMs - Date.now()))) });
@@ -117,7 +130,7 @@ async function loadCopy(src, deadlineMs) {
   if (n > REVLOG_MAX_BYTES) fail(`${u.href.slice(0, 120)}: larger than the limit of ${REVLOG_MAX_BYTES} bytes`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length > REVLOG_MAX_BYTES) fail(`${u.href.slice(0, 120)}: larger than the limit of ${REVLOG_MAX_BYTES} bytes`);
-  return parseRevlog(bytes, u.href.slice(0, 120));
+  return bytes;
 }
 
 // revocation_ledger.c vrev_ledger_find: the Anchored event of (kind 1, seq) of the issuer, at the hint, then back from head.
@@ -167,7 +180,7 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
   let copy = null;
   if (opt.revocations != null && opt.revocations !== '') {
     try {
-      copy = await loadCopy(opt.revocations, opt.deadlineMs);
+      copy = await loadCopy(opt.revocations, opt.deadlineMs, opt.memo);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       checks.push(check(N, 'unknown', `the revocation log copy is unusable (${e.message}): status UNKNOWN`));
@@ -178,24 +191,34 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
       return;
     }
   }
-  if (a.ledger !== 'evm') {
-    checks.push(check(N, 'unknown', 'this page reads revocation checkpoints of "evm" anchors only; use `verifier verify --revocations` for an "ebsi" bundle: status UNKNOWN'));
-    return;
-  }
-  let rpc, head, count;
+  const ebsi = a.ledger === 'ebsi';
+  let rpc, head, count, hist = null;
   try {
-    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs });
+    rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs, memo: opt.memo });
     qty(await rpc.call('eth_chainId'), 'eth_chainId');
     const latest = qty(await rpc.call('eth_blockNumber'), 'eth_blockNumber');
     const conf = opt.confirmations < 1n ? 1n : opt.confirmations;
     head = latest + 1n >= conf ? latest + 1n - conf : 0n;
-    const ret = await ethCall(rpc, a.contract, selector('nextSeq(address,uint8)') + addrWord(a.issuer) + '0'.repeat(63) + '1', hexq(head), 32);
-    count = BigInt('0x' + ret);
-    if (count >= 2n ** 64n) throw new LedgerError('nextSeq answer out of range');
+    if (ebsi) {
+      // no counter on EBSI's contract: the issuer's events are the history (web/ebsi.js)
+      hist = await checkpointHistory(rpc, a, head, WINDOW);
+    } else {
+      const ret = await ethCall(rpc, a.contract, selector('nextSeq(address,uint8)') + addrWord(a.issuer) + '0'.repeat(63) + '1', hexq(head), 32);
+      count = BigInt('0x' + ret);
+      if (count >= 2n ** 64n) throw new LedgerError('nextSeq answer out of range');
+    }
   } catch (e) {
     if (!(e instanceof LedgerError)) throw e;
     checks.push(check(N, 'unknown', `could not read the issuer's revocation checkpoints from the ledger (${e.message}): status UNKNOWN, not revoked and not valid`));
     return;
+  }
+  if (ebsi) {
+    const bad = historyNumbered(hist);
+    if (bad) {
+      checks.push(check(N, 'unknown', `${bad[0]}: ${bad[1]} — which checkpoint is the issuer's newest cannot be decided: status UNKNOWN`));
+      return;
+    }
+    count = BigInt(hist.length);
   }
   const cred = b.credential.hash;
   const idxOf = () => copy.entries.findIndex((en) => en.credential === cred);
@@ -208,7 +231,23 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
   }
   const seq = count - 1n;
   let newest;
-  try {
+  if (ebsi) {
+    // the last of the history, confirmed by the contract's own record (getTimestamp at head)
+    newest = hist[hist.length - 1];
+    let rec;
+    try {
+      rec = await ledgerRecord(rpc, a, newest.root, head);
+    } catch (e) {
+      if (!(e instanceof LedgerError)) throw e;
+      checks.push(check(N, 'unknown', `could not read getTimestamp of checkpoint ${seq} (${e.message}): status UNKNOWN`));
+      return;
+    }
+    if (!rec || !rec.ours || rec.kind !== 'revocation' || rec.seq !== seq || rec.size !== newest.size || rec.blockNumber !== newest.blockNumber || rec.blockTime !== newest.blockTime) {
+      checks.push(check(N, 'unknown', `the Timestamp contract's record of checkpoint ${seq} (block ${newest.blockNumber}) does not confirm its event ` +
+        `(getTimestamp names block ${rec ? rec.blockNumber : 0n}): status UNKNOWN`));
+      return;
+    }
+  } else try {
     const hint = copy ? (copy.checkpoints.find((c) => c.seq === seq) || {}).blockNumber : undefined;
     newest = await findCheckpoint(rpc, a, seq, hint, head);
   } catch (e) {
@@ -243,8 +282,11 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
     return;
   }
   // The tightest bound: the first earlier checkpoint the copy lists that covers the entry, confirmed by the registry.
+  // ebsi: the first of the issuer's earlier checkpoints that covers it, if the copy reproduces its root.
   let bound = { seq, blockNumber: newest.blockNumber, blockTime: newest.blockTime };
-  const c = copy.checkpoints.find((x) => x.size > BigInt(idx) && x.seq < seq);
+  const h = ebsi ? hist.slice(0, -1).find((x) => x.size > BigInt(idx)) : null;
+  if (h && (await revlogRoot(copy, h.size)) === h.root) bound = { seq: h.seq, blockNumber: h.blockNumber, blockTime: h.blockTime };
+  const c = ebsi ? null : copy.checkpoints.find((x) => x.size > BigInt(idx) && x.seq < seq);
   if (c) {
     try {
       if ((await revlogRoot(copy, c.size)) === c.root) {

@@ -36,6 +36,7 @@
 
 import { verifyOnline, normalizeIssuers } from './online.js';
 import { verifyRevocation } from './revocation.js';
+import { credentialIssuer } from './did.js';
 
 export const BUNDLE_MAX_BYTES = 1024 * 1024;
 export const CREDENTIAL_MAX_BYTES = 16 * 1024 * 1024;
@@ -738,16 +739,16 @@ export function bundleFromFragment(fragment) {
 }
 
 /** See the top of this file. */
-export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations, confirmations = 1, contracts = [], timeoutSeconds = 30 } = {}) {
+export async function verifyCredential({ credential, bundle, hash, rpc, issuer, revocations, confirmations = 1, contracts = [], timeoutSeconds = 30, memo = null } = {}) {
   const online = rpc != null && rpc !== '';
   if (!online && ((issuer != null && issuer !== '' && !(Array.isArray(issuer) && !issuer.length)) || (revocations != null && revocations !== '')))
     throw new TypeError('issuer and revocations need the ledger: give rpc (a JSON-RPC URL) too');
   if (credential == null && hash == null) throw new TypeError('give a credential or a hash');
   if (credential != null && hash != null) throw new TypeError('give either a credential or a hash, not both');
   if (bundle == null && hash != null) throw new TypeError('give the proof bundle');
-  const result = { status: 'ERROR', ledgerChecked: false, online, credentialHash: null, hashing: null, checks: [], error: null, bundle: null, embedded: false };
+  const result = { status: 'ERROR', ledgerChecked: false, online, credentialHash: null, hashing: null, checks: [], error: null, bundle: null, embedded: false, issuerName: null, issuerDisplay: null, issuerBasis: null };
   try {
-    let issuers = null;
+    let issuers = null, claim = null;
     if (online) {
       try {
         issuers = normalizeIssuers(issuer);
@@ -765,6 +766,7 @@ export async function verifyCredential({ credential, bundle, hash, rpc, issuer, 
       if (!sp.found && bundle == null)
         fail('credential: this credential carries no embedded proof bundle (notary proof --embed); give its proof bundle too');
       subject = { hash: sp.hash, hashing: sp.hashing };
+      if (online) claim = credentialIssuer(toBytes(credential, 'credential'));
       result.embedded = sp.found;
       if (sp.found) result.bundle = sp.bundle;
     } else {
@@ -777,7 +779,7 @@ export async function verifyCredential({ credential, bundle, hash, rpc, issuer, 
     if (online) {
       // verifier/main.c: verify_online, then verify_revocation, one deadline for both.
       const opt = { rpc, issuers, contracts: contracts.map((c) => String(c).toLowerCase()), confirmations: BigInt(confirmations),
-        deadlineMs: Date.now() + timeoutSeconds * 1000, revocations };
+        deadlineMs: Date.now() + timeoutSeconds * 1000, revocations, claim, result, memo };
       const confirmed = await verifyOnline(result.bundle, opt, result.checks);
       await verifyRevocation(result.bundle, opt, result.checks, statusOf(result.checks));
       result.ledgerChecked = confirmed && statusOf(result.checks) !== 'INVALID';

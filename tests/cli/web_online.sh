@@ -26,6 +26,58 @@ expect_exit 0 "init" notary_init_evm "$NOTARY_DATA" "$d/key.hex" --json
 contract=$(json_field contract <<<"$LAST_OUT")
 issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_0")
 for i in 0 1 2 3 4; do printf 'credential %s' "$i" >"$d/c$i.txt"; "$NOTARY" submit --credential "$d/c$i.txt" >/dev/null; done
+
+# --- a did:web host: HTTPS with a CA made here, CORS headers (tests/js/web_didhost.mjs) ---
+pki=$tmp/pki; www=$tmp/www; mkdir -p "$pki" "$www"
+(
+    cd "$pki" &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -keyout ca.key -out ca.pem -subj "/CN=web did:web test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr -subj "/CN=localhost" &&
+    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
+    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext -out srv.pem
+) >"$tmp/openssl.log" 2>&1 || { fail "openssl: $(tail -3 "$tmp/openssl.log")"; finish; }
+node tests/js/web_didhost.mjs "$www" "$tmp/did.port" "$pki/srv.pem" "$pki/srv.key" 900 >"$tmp/didhost.log" 2>&1 &
+DIDHOST_PID=$!
+notary_on_exit 'kill "$DIDHOST_PID" 2>/dev/null; wait "$DIDHOST_PID" 2>/dev/null'
+for _ in $(seq 1 100); do [ -s "$tmp/did.port" ] && break; sleep 0.05; done
+[ -s "$tmp/did.port" ] || { fail "the did:web host did not start: $(cat "$tmp/didhost.log")"; finish; }
+DIDP=$(cat "$tmp/did.port")
+DID="did:web:localhost%3A$DIDP"
+# the verifiers trust the test CA for this test only: the CLI by --ca-file, Node by
+# NODE_EXTRA_CA_CERTS, chromium by the server key's SPKI hash
+export WEB_DID_CA=$pki/ca.pem NODE_EXTRA_CA_CERTS=$pki/ca.pem
+WEB_DID_SPKI=$(openssl x509 -in "$pki/srv.pem" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+export WEB_DID_SPKI
+# VCs naming their issuer (W3C VC "issuer": a string, or an object's "id")
+vc() { # vc NAME ISSUER-JSON: $d/cNAME.txt, submitted to the batch
+    printf '{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":%s,"credentialSubject":{"id":"did:example:student","degree":"MSc %s"}}\n' \
+        "$2" "$1" >"$d/c$1.txt"
+    "$NOTARY" submit --credential "$d/c$1.txt" >/dev/null
+}
+vc vlisted "{\"id\":\"$DID\",\"name\":\"Uni\"}"
+vc vpath "\"$DID:registrar\""
+vc vother "\"$DID:other\""
+vc vdown "\"did:web:localhost%3A$(ledger_free_port)\""
+vc vmalformed "\"$DID:malformed\""
+vc vredirect "\"$DID:redirect\""
+vc vbig "\"$DID:big\""
+vc vmissing "\"$DID:missing\""
+vc vebsi '"did:ebsi:zvHWX359A3CvfJnCYaAiAde"'
+vc vurl '"https://uni.example"'
+vc vnone '""'
+vc vnocors "\"$DID:nocors\""
+did_doc() { # did_doc DIR ID ADDRESS [CHAIN]: $www/DIR/did.json, with the issuer's name service
+    mkdir -p "$www/$1"
+    cat >"$www/$1/did.json" <<JSON
+{"@context":["https://www.w3.org/ns/did/v1"],"id":"$2","alsoKnownAs":["https://uni.example"],
+ "verificationMethod":[
+  {"id":"$2#ed","type":"Ed25519VerificationKey2020","controller":"$2","publicKeyMultibase":"z6Mk"},
+  {"id":"$2#key-1","type":"EcdsaSecp256k1RecoveryMethod2020","controller":"$2","blockchainAccountId":"eip155:${4:-1337}:$3"}],
+ "service":[{"id":"$2#name","type":"CredentialNotaryIssuer","serviceEndpoint":{"name":"University of Testing"}}]}
+JSON
+}
 "$NOTARY" close >/dev/null
 expect_exit 0 "anchor the batch" "$NOTARY" anchor --poll-ms 100
 h() { sha256sum "$d/c$1.txt" | cut -c1-64; }
@@ -33,6 +85,21 @@ for i in 0 1 2 3 4; do "$NOTARY" proof "$(h "$i")" >"$d/b$i.json"; done
 printf 'credential 9' >"$d/c9.txt"; "$NOTARY" submit --credential "$d/c9.txt" >/dev/null; "$NOTARY" close >/dev/null
 "$NOTARY" proof "$(h 9)" >"$d/b9.json"
 grep -q '"anchor"' "$d/b9.json" && fail "the batch of c9 should be pending" || ok "c9's bundle is pending"
+for n in vlisted vpath vother vdown vmalformed vredirect vbig vmissing vebsi vurl vnone vnocors; do "$NOTARY" proof --credential "$d/c$n.txt" >"$d/b$n.json"; done
+# c9's batch anchored after its pending bundle was taken: a second anchor for the batch runs
+expect_exit 0 "anchor the second batch" "$NOTARY" anchor --poll-ms 100
+"$NOTARY" proof "$(h 9)" >"$d/b9a.json"
+CHAIN=$(json_field anchor.chainId <"$d/b0.json")
+OTHER=0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0
+did_doc .well-known "$DID" "$DEV_ADDR_0" "$CHAIN"
+did_doc registrar "$DID:registrar" "$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_0")" "$CHAIN"
+did_doc other "$DID:other" "$OTHER" "$CHAIN"
+did_doc otherchain "$DID:otherchain" "$DEV_ADDR_0" 1
+did_doc nocors "$DID:nocors" "$DEV_ADDR_0" "$CHAIN"
+did_doc mismatch "did:web:evil.example" "$DEV_ADDR_0" "$CHAIN"
+mkdir -p "$www/malformed"
+printf '{"id":"%s","verificationMethod":[{"id":"#k","type":"EcdsaSecp256k1RecoveryMethod2020","blockchainAccountId":"%s"}]}' \
+    "$DID:malformed" "$DEV_ADDR_0" >"$www/malformed/did.json"
 
 # run_cases DIR: every case of DIR through the CLI and verify.js (tests/js/web_online.mjs).
 run_cases() {
@@ -46,6 +113,15 @@ run_cases() {
         esac
     done <<<"$out"
     grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "online cases in $1: $(tail -n 1 <<<"$out")"
+    # the same cases in batch runs (web/batch.js verifyCredentials): each result as verifyCredential's alone
+    out=$(node tests/js/web_batch.mjs "$1" "$LEDGER_URL" 2>&1)
+    while IFS= read -r l; do
+        case "$l" in
+            ok*) ok "batch: ${l#ok   }" ;;
+            FAIL*) fail "batch: ${l#FAIL }" ;;
+        esac
+    done <<<"$out"
+    grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "batch runs of $1: $(tail -n 3 <<<"$out")"
 }
 # Before any revocation checkpoint: VALID without a log copy.
 cases=$tmp/before
@@ -86,7 +162,40 @@ mk too-few-confirmations UNKNOWN 0 0 "" confirmations=1000
 mk pending UNKNOWN 9 9 ""
 mk unreachable UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)"
 mk bad-ledger-url UNKNOWN 0 0 "" "rpc=ftp://127.0.0.1/"
+mk second-batch-valid VALID 9 9a ""
+mk second-batch-tampered-root INVALID 9 9a "b['batch']['root'] = '$Z'"
+# The issuer (verifier/issuer.c, docs/proof-format.md §5.0.1): nothing pinned → the VC's own did:web issuer, else UNKNOWN.
+mk no-issuer-raw-file UNKNOWN 0 0 "" "issuer="
+mk no-issuer-vc-without-issuer UNKNOWN vnone vnone "" "issuer="
+mk vc-did-listed VALID vlisted vlisted "" "issuer="
+mk vc-did-path-listed VALID vpath vpath "" "issuer="
+mk vc-did-lists-another INVALID vother vother "" "issuer="
+mk vc-did-malformed-document INVALID vmalformed vmalformed "" "issuer="
+mk vc-did-redirect INVALID vredirect vredirect "" "issuer="
+mk vc-did-too-big INVALID vbig vbig "" "issuer="
+mk vc-did-404 UNKNOWN vmissing vmissing "" "issuer="
+mk vc-did-unreachable UNKNOWN vdown vdown "" "issuer="
+mk vc-did-ebsi UNKNOWN vebsi vebsi "" "issuer="
+mk vc-issuer-url UNKNOWN vurl vurl "" "issuer="
+mk vc-pinned-address-beats-claim VALID vother vother ""
+mk vc-pinned-did-listed VALID vother vother "" "issuer=$DID"
+# given did:web DIDs (--issuer DID)
+mk did-listed VALID 0 0 "" "issuer=$DID"
+mk did-path-listed VALID 0 0 "" "issuer=$DID:registrar"
+mk did-lists-another INVALID 0 0 "" "issuer=$DID:other"
+mk did-other-chain INVALID 0 0 "" "issuer=$DID:otherchain"
+mk did-id-mismatch INVALID 0 0 "" "issuer=$DID:mismatch"
+mk did-malformed INVALID 0 0 "" "issuer=$DID:malformed"
+mk did-404 UNKNOWN 0 0 "" "issuer=$DID:missing"
+mk did-unreachable UNKNOWN 0 0 "" "issuer=did:web:localhost%3A$(ledger_free_port)"
+mk did-redirect INVALID 0 0 "" "issuer=$DID:redirect"
+mk did-too-big INVALID 0 0 "" "issuer=$DID:big"
 run_cases "$cases"
+# DID documents probing each rule, and mutated ones: the page's parser decides as anchor/did.c (tests/js/web_diddiff.mjs)
+out=$(node tests/js/web_diddiff.mjs "$VERIFIER" "$cases/valid-never-checkpointed" "$LEDGER_URL" "$www" "$DID" "$DEV_ADDR_0" "$CHAIN" 2>&1)
+grep '^FAIL' <<<"$out" | while IFS= read -r l; do echo "       $l"; done
+grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" && ok "DID documents: the page's rules are the CLI's ($(tail -n 1 <<<"$out"))" \
+    || fail "DID documents: $(tail -n 1 <<<"$out")"
 
 # After a checkpoint (the state the browser test sees: $WEB_ONLINE_CASES).
 cases=${WEB_ONLINE_CASES:-$tmp/cases}
@@ -119,6 +228,20 @@ grep -qi '^access-control-allow-origin: \(\*\|http://127.0.0.1:9\)' <<<"$pre" \
 mk valid VALID 0 0 "" revocations=log.json
 mk valid-tampered-root INVALID 0 0 "b['batch']['root'] = '$Z'" revocations=log.json
 mk unreachable-with-log UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)" revocations=log.json
+# did:web after the checkpoint too (these run in chromium as well)
+mk vc-did-listed-with-log VALID vlisted vlisted "" "issuer=" revocations=log.json
+mk vc-did-lists-another-with-log INVALID vother vother "" "issuer=" revocations=log.json
+mk vc-did-redirect-with-log INVALID vredirect vredirect "" "issuer=" revocations=log.json
+mk no-issuer-with-log UNKNOWN 0 0 "" "issuer=" revocations=log.json
+mk did-listed-with-log VALID 0 0 "" "issuer=$DID" revocations=log.json
+mk did-lists-another-with-log INVALID 0 0 "" "issuer=$DID:other" revocations=log.json
+mk did-404-with-log UNKNOWN 0 0 "" "issuer=$DID:missing" revocations=log.json
+# A did:web host without Access-Control-Allow-Origin: the CLI reads it (VALID), the page cannot (UNKNOWN, saying why).
+nocors=$tmp/nocors; mkdir -p "$nocors"; cp "$d/cvnocors.txt" "$nocors/credential"; cp "$d/bvnocors.json" "$nocors/bundle.json"
+cp "$d/log.json" "$nocors/log.json"
+expect_exit 0 "the CLI reads a did:web host that sends no CORS header (VALID)" "$VERIFIER" verify "$nocors/credential" \
+    --proof "$nocors/bundle.json" --rpc "$LEDGER_URL" --revocations "$nocors/log.json" --ca-file "$WEB_DID_CA" --timeout 20
+export WEB_NOCORS_CASE=$nocors
 run_cases "$cases"
 
 # --- in chromium: the cases through the page, and the UI path (tests/js/web_browser_online.mjs) ---

@@ -18,8 +18,12 @@ for (const name of names) {
   const d = path.join(dir, name);
   const c = JSON.parse(fs.readFileSync(path.join(d, 'case.json'), 'utf8'));
   const rpc = c.rpc || ledger;
-  const args = ['verify', path.join(d, 'credential'), '--proof', path.join(d, 'bundle.json'), '--rpc', rpc, '--issuer', c.issuer, '--json', '--timeout', '20'];
+  // issuer "" = none given (the credential's own did:web issuer, or UNKNOWN); the DID host's test CA: $WEB_DID_CA
+  const args = ['verify', path.join(d, 'credential'), '--proof', path.join(d, 'bundle.json'), '--rpc', rpc, '--json', '--timeout', '20'];
+  if (c.issuer) args.push('--issuer', c.issuer);
+  if (process.env.WEB_DID_CA) args.push('--ca-file', process.env.WEB_DID_CA);
   if (c.confirmations) args.push('--confirmations', String(c.confirmations));
+  if (c.contracts) args.push('--contract', c.contracts); // a pinned contract (registry or Timestamp)
   if (c.revocations) args.push('--revocations', path.join(dir, c.revocations));
   const r = spawnSync(V, args, { encoding: 'utf8' });
   const problems = [];
@@ -28,7 +32,7 @@ for (const name of names) {
   const t0 = Date.now();
   const js = await verifyCredential({
     credential: fs.readFileSync(path.join(d, 'credential')), bundle: fs.readFileSync(path.join(d, 'bundle.json')),
-    rpc, issuer: c.issuer, confirmations: c.confirmations || 1, timeoutSeconds: 20,
+    rpc, issuer: c.issuer || undefined, confirmations: c.confirmations || 1, timeoutSeconds: 20, contracts: c.contracts ? [c.contracts] : [],
     revocations: c.revocations ? fs.readFileSync(path.join(dir, c.revocations)) : undefined,
   });
   const ms = Date.now() - t0;
@@ -37,6 +41,7 @@ for (const name of names) {
   if (js.status !== c.expect) problems.push(`verify.js says ${js.status}, expected ${c.expect}${js.error ? ' (' + js.error + ')' : ''}`);
   if (cli && shape(cli) !== shape(js)) problems.push(`CLI ${shape(cli)} != verify.js ${shape(js)}`);
   if (cli && js.credentialHash !== cli.credentialHash) problems.push('credential hashes differ');
+  if (cli && js.issuerName && js.issuerName !== cli.issuerName) problems.push(`issuerName: CLI ${cli.issuerName}, verify.js ${js.issuerName}`);
   if (problems.length) {
     failed++;
     console.log(`FAIL online ${name}: ${problems.join('; ')}`);
