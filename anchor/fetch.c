@@ -122,6 +122,8 @@ err_code fetch_get(const struct fetch_opts *o, struct buf *out, struct err *e)
         (cr = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code))) {
     }
     char where[256] = "";
+    if (o->status)
+        *o->status = cr == CURLE_OK ? code : 0;
     if (cr == CURLE_OK && o->no_redirects && code >= 300 && code < 400 &&
         curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
         fetch_url_for_msg(location, where, sizeof where);

@@ -35,6 +35,8 @@ struct fetch_opts {
     const char *const *resolve; /* "HOST:PORT:ADDRESS" DNS overrides (CURLOPT_RESOLVE, as
                                    curl --resolve); n_resolve of them */
     size_t n_resolve;
+    long *status;         /* when not NULL: receives the HTTP status of the answer (0 = none),
+                             so a caller can tell 404 "no such thing" from "unreachable" */
 };
 
 /*
