@@ -36,6 +36,28 @@ static int printable(int c) { return c >= 0x20 && c < 0x7f; }
 static int lower_letter(int c) { return c >= 'a' && c <= 'z'; }
 static int multihash_char(int c) { return lower_letter(c) || (c >= '0' && c <= '9') || c == '-'; }
 
+/* Read the members of the answer object `top` into *out; NULL, or what is
+ * wrong with them. */
+static const char *read_members(const json_t *top, struct ebsi_alg *out)
+{
+    const json_t *bits = json_object_get(top, "outputLengthBits");
+    const json_t *lower = json_object_get(top, "multihash"), *upper = json_object_get(top, "multiHash");
+    if (!json_is_integer(bits) || json_integer_value(bits) < 0 || json_integer_value(bits) > 65536)
+        return "outputLengthBits must be an integer of 0..65536";
+    out->output_bits = (uint64_t)json_integer_value(bits);
+    if (!text_member(json_object_get(top, "ianaName"), 0, printable, out->iana_name))
+        return "ianaName must be a string of at most 64 printable ASCII characters";
+    if (!text_member(json_object_get(top, "oid"), 0, printable, out->oid))
+        return "oid must be a string of at most 64 printable ASCII characters";
+    if (!text_member(json_object_get(top, "status"), 1, lower_letter, out->status))
+        return "status must be a word of 1..64 lower-case letters (\"active\", \"revoked\")";
+    if ((lower != NULL) == (upper != NULL))
+        return "must have exactly one of multihash and multiHash";
+    if (!text_member(lower ? lower : upper, 1, multihash_char, out->multihash))
+        return "multihash must be a name of 1..64 characters [a-z0-9-] (e.g. \"sha2-256\")";
+    return NULL;
+}
+
 err_code ebsi_alg_parse(const char *body, size_t len, struct ebsi_alg *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
@@ -43,33 +65,12 @@ err_code ebsi_alg_parse(const char *body, size_t len, struct ebsi_alg *out, stru
     err_code rc = jstrict_parse(body, len, EBSI_ALG_MAX_ANSWER, 0, &top, e);
     if (rc)
         return err_wrap(e, rc == E_NOMEM ? rc : E_PROTOCOL, "hash algorithm answer");
-    const json_t *bits = json_object_get(top, "outputLengthBits"),
-                 *mh_lower = json_object_get(top, "multihash"),
-                 *mh_upper = json_object_get(top, "multiHash");
-    const char *what = NULL;
-    if (!json_is_object(top))
-        what = "is not a JSON object";
-    else if (!json_is_integer(bits) || json_integer_value(bits) < 0 ||
-             json_integer_value(bits) > 65536)
-        what = "outputLengthBits must be an integer of 0..65536";
-    else if (!text_member(json_object_get(top, "ianaName"), 0, printable, out->iana_name))
-        what = "ianaName must be a string of at most 64 printable ASCII characters";
-    else if (!text_member(json_object_get(top, "oid"), 0, printable, out->oid))
-        what = "oid must be a string of at most 64 printable ASCII characters";
-    else if (!text_member(json_object_get(top, "status"), 1, lower_letter, out->status))
-        what = "status must be a word of 1..64 lower-case letters (\"active\", \"revoked\")";
-    else if ((mh_lower != NULL) == (mh_upper != NULL))
-        what = "must have exactly one of multihash and multiHash";
-    else if (!text_member(mh_lower ? mh_lower : mh_upper, 1, multihash_char, out->multihash))
-        what = "multihash must be a name of 1..64 characters [a-z0-9-] (e.g. \"sha2-256\")";
-    if (!what)
-        out->output_bits = (uint64_t)json_integer_value(bits);
+    const char *why = json_is_object(top) ? read_members(top, out) : "is not a JSON object";
     json_decref(top);
-    if (what) {
-        memset(out, 0, sizeof *out);
-        return err_set(e, E_PROTOCOL, "hash algorithm answer: %s", what);
-    }
-    return E_OK;
+    if (!why)
+        return E_OK;
+    memset(out, 0, sizeof *out);
+    return err_set(e, E_PROTOCOL, "hash algorithm answer: %s", why);
 }
 
 err_code ebsi_alg_check(const struct ebsi_alg *a, uint64_t id, struct err *e)

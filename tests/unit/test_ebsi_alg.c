@@ -114,25 +114,30 @@ TEST(parse_is_strict)
 
 TEST(check_refuses_what_is_not_active_sha256)
 {
-    struct err e = {0};
-    struct ebsi_alg a = {.output_bits = 256};
-    strcpy(a.multihash, "sha2-256");
-    strcpy(a.iana_name, "sha-256");
-    strcpy(a.status, "revoked");
-    CHECK_ERR(ebsi_alg_check(&a, 0, &e), &e, E_STATE, "status \"revoked\", not \"active\"");
-    CHECK(strstr(e.msg, "--hash-algorithm-id"));
-    strcpy(a.status, "undefined");
-    CHECK_ERR(ebsi_alg_check(&a, 0, &e), &e, E_STATE, "\"undefined\"");
-    strcpy(a.status, "active");
-    strcpy(a.multihash, "sha3-256");
-    strcpy(a.iana_name, "sha3-256");
-    CHECK_ERR(ebsi_alg_check(&a, 1, &e), &e, E_INVALID, "hash algorithm 1 is sha3-256");
-    CHECK(strstr(e.msg, "--hash-algorithm-id"));
-    strcpy(a.multihash, "sha2-256");
-    a.output_bits = 512;
-    CHECK_ERR(ebsi_alg_check(&a, 0, &e), &e, E_PROTOCOL, "512 output bits");
-    a.output_bits = 256;
-    CHECK_OK(ebsi_alg_check(&a, 0, &e), &e);
+    static const struct {
+        const char *multihash, *status;
+        uint64_t bits, id;
+        err_code want;
+        const char *says;
+    } cases[] = {
+        {"sha2-256", "active", 256, 0, E_OK, ""},
+        {"sha2-256", "revoked", 256, 0, E_STATE, "status \"revoked\", not \"active\""},
+        {"sha2-256", "undefined", 256, 0, E_STATE, "\"undefined\""},
+        {"sha3-256", "active", 256, 1, E_INVALID, "hash algorithm 1 is sha3-256"},
+        {"sha2-256", "active", 512, 0, E_PROTOCOL, "512 output bits"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct err e = {0};
+        struct ebsi_alg a = {.output_bits = cases[i].bits};
+        strcpy(a.multihash, cases[i].multihash);
+        strcpy(a.status, cases[i].status);
+        strcpy(a.iana_name, "sha-256");
+        err_code rc = ebsi_alg_check(&a, cases[i].id, &e);
+        t_case(rc == cases[i].want && strstr(e.msg, cases[i].says) &&
+                   (rc == E_OK || rc == E_PROTOCOL || strstr(e.msg, "--hash-algorithm-id")),
+               cases[i].says[0] ? cases[i].says : "sha2-256 active", "rc %s, \"%s\"", err_name(rc),
+               e.msg);
+    }
 }
 
 TEST(url_from_the_jsonrpc_endpoint)
