@@ -73,9 +73,9 @@
 #define EBSI_UNKNOWN_REASON "timestamp unknown"
 
 /* Default hash algorithm id sent with our roots. The ids are the Timestamp
- * API's own registry (GET /timestamp/v4/hash-algorithms); check the id of
- * SHA-256 on the target network and set it with `notary init
- * --hash-algorithm-id` (setting "hash_algorithm_id") if it is not 0. The
+ * API's own registry (GET /timestamp/v4/hash-algorithms); `notary init`
+ * confirms that the id (--hash-algorithm-id, setting "hash_algorithm_id")
+ * is sha2-256 and active there (anchor/ebsi_alg.h). The
  * verifier takes the id from the transaction; the root is an RFC 9162
  * SHA-256 tree head whatever the id says. */
 #define EBSI_DEFAULT_HASH_ALG 0

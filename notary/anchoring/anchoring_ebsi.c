@@ -423,19 +423,38 @@ err_code anchoring_ebsi_check_contract(struct evm_ledger *l, const struct addr20
     return ebsi_code_matches(l->rpc, contract, committed, e);
 }
 
+/* The --hash-algorithm-id text (NULL: the default) as a number. */
+static err_code hash_alg_id(const char *hash_alg, uint64_t *id, struct err *e)
+{
+    *id = EBSI_DEFAULT_HASH_ALG;
+    if (!hash_alg)
+        return E_OK;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(hash_alg, &end, 10);
+    if (errno || *end || end == hash_alg || hash_alg[0] < '0' || hash_alg[0] > '9' ||
+        x > 0xffffffffull)
+        return err_set(e, E_INVALID, "--hash-algorithm-id %.40s: give a small number", hash_alg);
+    *id = x;
+    return E_OK;
+}
+
+err_code anchoring_ebsi_confirm_hash_algorithm(const char *api_url, const char *hash_alg,
+                                               uint64_t *id, struct ebsi_alg *out, struct err *e)
+{
+    err_code rc = hash_alg_id(hash_alg, id, e);
+    return rc ? rc : ebsi_alg_confirm(api_url, *id, 0, out, e);
+}
+
 err_code anchoring_ebsi_configure(struct store *s, const char *api_url, const char *token_file,
                                   const char *hash_alg, struct err *e)
 {
     if (strncmp(api_url, "http://", 7) != 0 && strncmp(api_url, "https://", 8) != 0)
         return err_set(e, E_INVALID, "--timestamp-api must be an http:// or https:// URL");
-    if (hash_alg) {
-        char *end;
-        errno = 0;
-        unsigned long long x = strtoull(hash_alg, &end, 10);
-        if (errno || *end || end == hash_alg || hash_alg[0] == '-' || x > 0xffffffffull)
-            return err_set(e, E_INVALID, "--hash-algorithm-id %s: give a small number", hash_alg);
-    }
-    err_code rc;
+    uint64_t id;
+    err_code rc = hash_alg_id(hash_alg, &id, e);
+    if (rc)
+        return rc;
     char *abs = NULL;
     if (token_file) {
         char *token;

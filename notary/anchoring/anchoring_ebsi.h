@@ -35,6 +35,7 @@
 #ifndef NOTARY_ANCHORING_EBSI_H
 #define NOTARY_ANCHORING_EBSI_H
 
+#include "anchor/ebsi_alg.h"
 #include "anchor/evm.h"
 #include "notary/store/store.h"
 
@@ -48,6 +49,19 @@
  */
 err_code anchoring_ebsi_check_contract(struct evm_ledger *l, const struct addr20 *contract,
                                        bool *committed, struct err *e) MUST_CHECK;
+
+/*
+ * For `notary init --ledger ebsi`, before anything is written: does the
+ * Timestamp API at `api_url` say that hash algorithm `hash_alg` (the
+ * --hash-algorithm-id text; NULL = EBSI_DEFAULT_HASH_ALG) is sha2-256 and
+ * active (anchor/ebsi_alg.h)? *id gets the number, *out the API's answer
+ * when there was one. E_INVALID a malformed id, or another algorithm;
+ * otherwise errors as ebsi_alg_confirm (E_NOT_FOUND unknown id, E_STATE
+ * revoked, E_NETWORK unreachable, E_PROTOCOL malformed answer).
+ */
+err_code anchoring_ebsi_confirm_hash_algorithm(const char *api_url, const char *hash_alg,
+                                               uint64_t *id, struct ebsi_alg *out,
+                                               struct err *e) MUST_CHECK;
 
 /*
  * Store the "ebsi" settings: the Timestamp API URL (http/https), the token

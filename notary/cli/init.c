@@ -78,7 +78,9 @@ static const char INIT_USAGE[] =
     "  --timestamp-contract ADDR  the Timestamp contract its transactions must call\n"
     "  --token-file FILE          access token (timestamp_write scope), mode 0600;\n"
     "                             or $NOTARY_EBSI_TOKEN when anchoring\n"
-    "  --hash-algorithm-id N      the API's id for SHA-256 (default 0)\n"
+    "  --hash-algorithm-id N      the API's id for SHA-256 (default 0); init checks\n"
+    "                             GET .../timestamp/v4/hash-algorithms/N says\n"
+    "                             multihash sha2-256, status active\n"
     "  --did DID                  the issuer's did:ebsi: anchoring obtains its own\n"
     "                             timestamp_write token from EBSI's Authorisation API\n"
     "                             with a presentation signed by --vp-key (cached in\n"
@@ -358,6 +360,11 @@ int cmd_init(int argc, char **argv)
     const char *db_file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
     if ((rc = init_check_store(db, dir, url_file, replace_store, &set_aside, &e)))
         goto out;
+    /* EBSI: the hash algorithm id is SHA-256 and active, before anything is written */
+    uint64_t alg_id = 0;
+    struct ebsi_alg alg;
+    if (ebsi && (rc = anchoring_ebsi_confirm_hash_algorithm(ts_api, hash_alg, &alg_id, &alg, &e)))
+        goto out;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         rc = err_set(&e, E_IO, "%s: cannot create: %s", dir, strerror(errno));
         goto out;
@@ -479,6 +486,10 @@ int cmd_init(int argc, char **argv)
         json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s}", "data", dir, "chainId",
                               (json_int_t)l.chain_id, "contract", contract_hex, "issuer",
                               issuer_hex, "confirmations", (json_int_t)confirmations, "key", key);
+        if (ebsi && o)
+            json_object_set_new(o, "hashAlgorithm",
+                                json_pack("{s:I, s:s, s:s}", "id", (json_int_t)alg_id,
+                                          "multihash", alg.multihash, "status", alg.status));
         if (identity && o) {
             json_object_set_new(o, "registry", json_integer(2));
             json_object_set_new(o, "anchoringKey", json_string(key_hex));
@@ -499,6 +510,9 @@ int cmd_init(int argc, char **argv)
                deploy ? " (deployed now)" : "");
         if (identity && deploy)
             printf("  deploy gas      %llu\n", (unsigned long long)deploy_gas);
+        if (ebsi)
+            printf("  hash algorithm  %llu = %s (%s, confirmed by the Timestamp API)\n",
+                   (unsigned long long)alg_id, alg.multihash, alg.status);
         printf("  confirmations   %llu\n", (unsigned long long)confirmations);
         printf("  key             %s (keystore v3, mode 0600)\n", key);
     }

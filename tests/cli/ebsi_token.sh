@@ -17,33 +17,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
+. tests/lib/ebsi_did.sh
 notary_test_begin ebsi-token
 TEST_JWT=$BUILD/tests/test_jwt
 # (built here for the default build; other builds bring their own, e.g. make asan)
 if [ "$BUILD" = build ]; then make -s "$TEST_JWT" >/dev/null || { fail "build test_jwt"; finish; }; fi
 [ -x "$TEST_JWT" ] || { fail "no $TEST_JWT"; finish; }
 
-# --- keys and DID documents --------------------------------------------------------
-(umask 077
- openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/vp.pem" 2>/dev/null
- openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/other.pem" 2>/dev/null
- openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out "$tmp/k1.pem" 2>/dev/null)
+# --- keys and DID documents (tests/lib/ebsi_did.sh) ------------------------------------
 DID=did:ebsi:zTestIssuer000000000000001
 DID_BADSIG=did:ebsi:zTestIssuer000000000000002
-# documents.json: DID → its key; DID_BADSIG lists other.pem's kid with vp.pem's public key
-node -e '
-const fs = require("fs"), crypto = require("crypto"), jose = require("jose");
-(async () => {
-  const [vp, other, did, bad, out] = process.argv.slice(1);
-  const jwkOf = (f) => jose.exportJWK(crypto.createPublicKey(fs.readFileSync(f)));
-  const a = await jwkOf(vp), b = await jwkOf(other);
-  const ta = await jose.calculateJwkThumbprint(a), tb = await jose.calculateJwkThumbprint(b);
-  const doc = (id, kid, jwk) => ({ id, verificationMethod: [{ id: kid, type: "JsonWebKey2020", controller: id, publicKeyJwk: jwk }], authentication: [kid] });
-  fs.writeFileSync(out, JSON.stringify({ documents: [doc(did, `${did}#${ta}`, a), doc(bad, `${bad}#${tb}`, a)] }));
-  console.log(`${did}#${ta}`);
-})();' "$tmp/vp.pem" "$tmp/other.pem" "$DID" "$DID_BADSIG" "$tmp/dids.json" > "$tmp/kid" || { fail "DID documents"; finish; }
-KID=$(cat "$tmp/kid")
-export GATEWAY_DIDS; GATEWAY_DIDS=$(cat "$tmp/dids.json")
+ebsi_did_fixture "$DID" "$DID_BADSIG"
 
 notary_gateway_start '{"tokens": [{"token": "static-token-1", "scopes": ["timestamp_write"], "exp": 4102444800}]}'
 AUTH_API=${GATEWAY_API%/timestamp/v4/jsonrpc}/authorisation/v4

@@ -44,8 +44,12 @@
 // estimate), or "0x1000000" when the estimate fails.
 //
 //   GET /timestamp/v4/hash-algorithms/{id}   {outputLengthBits, ianaName, oid,
-//       status: "active"|"revoked", multihash} from the contract's
-//       getHashAlgorithmById (hash-algorithms.service.ts); 404 if unknown
+//       status: "active"|"revoked", multiHash} from the contract's
+//       getHashAlgorithmById (hash-algorithms.service.ts: status 1 is "active",
+//       anything else "revoked"); the member is spelled "multiHash" as on the
+//       published API page (hub.ebsi.eu pilot timestamp v4 get-hash-algorithm;
+//       the source spells it "multihash": the notary accepts either);
+//       404 problem+json if unknown, 400 if the id is not a number
 //
 //   GET /did-registry/v5/identifiers/{did}, /trusted-issuers-registry/v5/issuers/{did}
 //       EBSI's read-only DID Registry and TIR (tests/gateway/registries.js), over
@@ -102,9 +106,9 @@ class RpcError extends Error {
     constructor(code, message, data) { super(message); this.code = code; this.data = data; }
 }
 
-function send(res, status, obj) {
+function send(res, status, obj, type = 'application/json') {
     const body = JSON.stringify(obj);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
 }
 
@@ -289,11 +293,12 @@ async function handleHashAlgorithm(req, res, id) {
     try {
         r = iface.decodeFunctionResult('getHashAlgorithmById', await ledger('eth_call', [call, 'latest']));
     } catch (err) {
-        return send(res, 404, { title: 'Hash algorithm Not Found', status: 404, detail: `Hash algorithm ${id} not found` });
+        return send(res, 404, { title: 'Hash algorithm Not Found', status: 404, detail: `Hash algorithm ${id} not found` },
+            'application/problem+json');
     }
     const revoked = fault === 'revoked-algorithm' || Number(r.status) !== 1;
     send(res, 200, { outputLengthBits: Number(r.outputLength), ianaName: r.ianaName, oid: r.oid,
-        status: revoked ? 'revoked' : 'active', multihash: r.multiHash });
+        status: revoked ? 'revoked' : 'active', multiHash: r.multiHash });
 }
 
 async function main() {
@@ -315,6 +320,9 @@ async function main() {
         if (url === '/admin') return handleAdmin(req, res);
         const ha = /^\/timestamp\/v4\/hash-algorithms\/(0|[1-9][0-9]{0,8})$/.exec(url);
         if (ha && req.method === 'GET') return handleHashAlgorithm(req, res, Number(ha[1]));
+        if (req.method === 'GET' && url.startsWith('/timestamp/v4/hash-algorithms/'))
+            return send(res, 400, { title: 'Bad Request', status: 400, detail: 'The format of {hashAlgorithmId} parameter is not valid' },
+                'application/problem+json');
         if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
         if (url === '/timestamp/v4/jsonrpc') return handleRpc(req, res, 'api');
         if (url === '/authorisation/v4/token') return down ? req.socket.destroy() : auth.handleToken(req, res, readBody);

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# tests/cli/ebsi_e2e.sh — issue 15's "done when", through the local EBSI double
+# (tests/gateway/: Timestamp API, Ledger API, Authorisation API with jose) in
+# front of ganache, with no token file anywhere:
+#   - init --ledger ebsi --did --vp-key confirms GET /timestamp/v4/hash-algorithms/ID
+#     is sha2-256 and active; a revoked algorithm, an unknown id, another
+#     algorithm (sha3-256 inserted by the contract's admin) and an unreachable
+#     API are refused with a clear message and nothing written;
+#   - token (from the DID) → anchor → proof → verifier verify --issuer 0x… → VALID;
+#   - EBSI's gas-estimation fallback (gasLimit 0x1000000): the notary refuses
+#     to sign and says why and what to do, the batch stays pending and nothing
+#     is sent; the fault cleared, `notary anchor` anchors it;
+#   - revoke → the token expires mid-run → checkpoint renews it once and is
+#     timestamped; verify says REVOKED / VALID as of the checkpoint, and
+#     `verifier audit --ledger ebsi` is clean, all read from the real event
+#     shape (TimestampedHashes, nothing indexed: counted by sender).
+# Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/notary.sh
+. tests/lib/ebsi_did.sh
+notary_test_begin ebsi-e2e
+
+DID=did:ebsi:zE2eIssuer00000000000001
+ebsi_did_fixture "$DID"
+notary_gateway_start '{"tokens": []}'
+rm -f "$tmp/token" # no static token: every token comes from the DID
+issuer=$DEV_ADDR_0
+notary_dir n
+INIT=("$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API"
+      --timestamp-contract "$GATEWAY_CONTRACT" --did "$DID" --vp-key "$tmp/vp.pem"
+      --import-key "$d/key.hex" --kdf-light)
+nothing_written() { # nothing_written NAME: init left no trace in $d/data
+    [ ! -e "$d/data" ] && ok "$1: nothing written" || { fail "$1: init wrote $(ls -A "$d/data")"; rm -rf "$d/data"; }
+}
+state_of() { "$NOTARY" status --json | python3 -c 'import json,sys
+b=[x for x in json.load(sys.stdin)["batches"] if x["seq"]==int(sys.argv[1]) and x.get("kind","issuance")==sys.argv[2]][0]
+print(b[sys.argv[3]] if len(sys.argv) > 3 else b["state"])' "$@"; }
+credential() { # credential TAG: submit one credential (kept as $tmp/TAG.json) and close its batch
+    printf '{"credentialSubject": {"name": "Holder %s"}, "type": ["VerifiableCredential"]}\n' "$1" >"$tmp/$1.json"
+    "$NOTARY" submit --credential "$tmp/$1.json" >/dev/null && "$NOTARY" close >/dev/null
+}
+ANCHOR=("$NOTARY" anchor --poll-ms 100 --timeout 60 --rpc-attempts 2)
+V() { # V TAG [ARGS...]: verify credential TAG with its proof through the Ledger API
+    "$VERIFIER" verify "$tmp/$1.json" --proof "$tmp/$1.proof.json" --rpc "$GATEWAY_LEDGER" --issuer "$issuer" \
+        --contract "$GATEWAY_CONTRACT" "${@:2}"
+}
+
+# --- init: the hash algorithm --------------------------------------------------------------
+out=$(curl -s --noproxy '*' --max-time 10 "${GATEWAY_API%/jsonrpc}/hash-algorithms/0")
+[ "$(json_field multiHash <<<"$out")" = sha2-256 ] && [ "$(json_field status <<<"$out")" = active ] \
+    && ok "the API says algorithm 0 is sha2-256, active ($out)" || fail "hash-algorithms/0: $out"
+gateway_fault revoked-algorithm
+expect_exit 1 "init refuses a revoked hash algorithm" "${INIT[@]}"
+has "... says it is revoked and what to do" 'status "revoked", not "active".*--hash-algorithm-id'
+nothing_written "revoked"
+gateway_fault none
+expect_exit 2 "init refuses an unknown hash algorithm id" "${INIT[@]}" --hash-algorithm-id 7
+has "... says the API knows no such id" "knows no hash algorithm 7 (.*HTTP 404)"
+nothing_written "unknown id"
+# the contract's admin (the gateway's deployer) adds sha3-256 as algorithm 1
+node -e '
+const { ethers } = require("ethers");
+(async () => {
+  const p = new ethers.JsonRpcProvider(process.env.LEDGER_URL, undefined, { staticNetwork: true });
+  const accounts = await p.send("eth_accounts", []);
+  const admin = await p.getSigner(accounts[accounts.length - 1]);
+  const c = new ethers.Contract(process.env.GATEWAY_CONTRACT,
+      ["function insertHashAlgorithm(uint256,string,string,uint8,string)"], admin);
+  await (await c.insertHashAlgorithm(256, "sha3-256", "2.16.840.1.101.3.4.2.8", 1, "sha3-256", { type: 0, gasPrice: 0 })).wait();
+})().catch((e) => { console.error(e.shortMessage || e.message); process.exit(1); });' \
+    && ok "algorithm 1 = sha3-256 inserted" || fail "insertHashAlgorithm"
+expect_exit 2 "init refuses another algorithm (sha3-256)" "${INIT[@]}" --hash-algorithm-id 1
+has "... names it and asks for the id of sha2-256" "hash algorithm 1 is sha3-256.*not sha2-256.*--hash-algorithm-id"
+nothing_written "sha3-256"
+gateway_fault down
+expect_exit 3 "init with the Timestamp API unreachable: exit 3" "${INIT[@]}"
+has "... says it could not confirm the algorithm" "could not confirm that hash algorithm 0 is sha2-256"
+nothing_written "unreachable"
+gateway_fault none
+expect_exit 0 "init --did --vp-key (no token file)" "${INIT[@]}" --json
+[ "$(json_field hashAlgorithm.multihash <<<"$LAST_OUT")" = sha2-256 ] && [ "$(json_field hashAlgorithm.id <<<"$LAST_OUT")" = 0 ] \
+    && ok "init reports algorithm 0 = sha2-256" || fail "init json: $LAST_OUT"
+has "init names the transaction key to register as the DID's controller" "$issuer as a controller"
+[ "$(gateway_stat tokensIssued)" = 0 ] && ok "init asked for no token" || fail "tokensIssued $(gateway_stat tokensIssued)"
+
+# --- token → anchor → proof → VALID --------------------------------------------------------
+credential c0
+expect_exit 0 "anchor: a token from the DID, then timestampHashes" "${ANCHOR[@]}"
+[ "$(gateway_stat tokensIssued)" = 1 ] && ok "one token issued" || fail "tokensIssued $(gateway_stat tokensIssued)"
+[ "$(state_of 0 issuance)" = anchored ] && ok "batch 0 anchored" || fail "batch 0 $(state_of 0 issuance)"
+"$NOTARY" proof --credential "$tmp/c0.json" >"$tmp/c0.proof.json"
+expect_exit 0 "verifier verify --issuer 0x…: VALID" V c0 --timestamp-code --json
+[ "$(json_field status <<<"$LAST_OUT")" = VALID ] && ok "JSON status VALID" || fail "verify: $LAST_OUT"
+
+# --- EBSI's gas-estimation fallback ----------------------------------------------------------
+credential c1
+sent=$(gateway_stat sendReceived)
+gateway_fault gas-fallback
+expect_exit 1 "gas fallback: anchor refuses to sign" "${ANCHOR[@]}"
+has "... says why (EBSI's gas estimation failed)" "fallback gas limit 0x1000000.*gas estimation failed"
+has "... and what to do" "Check GET /timestamp/v4/hash-algorithms/ID and run again"
+[ "$(state_of 1 issuance)" = closed ] && ok "gas fallback: batch 1 stays pending (closed)" || fail "batch 1 $(state_of 1 issuance)"
+expect_grep "gas fallback: the reason is in status" "0x1000000" "$(state_of 1 issuance reason)"
+[ "$(gateway_stat sendReceived)" = "$sent" ] && ok "gas fallback: nothing sent" || fail "sendReceived $(gateway_stat sendReceived)"
+[ "$(timestamped_count "$issuer" "$GATEWAY_LEDGER")" = 1 ] && ok "gas fallback: nothing timestamped" || fail "events"
+gateway_fault none
+expect_exit 0 "fault cleared: anchor anchors batch 1" "${ANCHOR[@]}"
+[ "$(state_of 1 issuance)" = anchored ] && ok "batch 1 anchored" || fail "batch 1 $(state_of 1 issuance)"
+"$NOTARY" proof --credential "$tmp/c1.json" >"$tmp/c1.proof.json"
+expect_exit 0 "batch 1: VALID" V c1
+
+# --- revocation checkpoint with the token expiring mid-run, then audit ----------------------
+expect_exit 0 "revoke c0" "$NOTARY" revoke --credential "$tmp/c0.json" --reason superseded
+gateway_fault expire-tokens
+refused=$(gateway_stat authRefused)
+expect_exit 0 "checkpoint: the token expired mid-run, renewed once, timestamped" \
+    "$NOTARY" checkpoint --poll-ms 100 --timeout 60
+[ "$(gateway_stat authRefused)" -gt "$refused" ] && ok "the expired token was refused (401) first" || fail "authRefused $(gateway_stat authRefused)"
+[ "$(gateway_stat tokensIssued)" = 2 ] && ok "exactly one new token" || fail "tokensIssued $(gateway_stat tokensIssued)"
+[ "$(timestamped_count "$issuer" "$GATEWAY_LEDGER")" = 3 ] \
+    && ok "three TimestampedHashes events sent by the issuer (two batches, one checkpoint)" || fail "events"
+"$NOTARY" revocations export --out "$tmp/log.json" >/dev/null
+expect_exit 4 "c0: REVOKED" V c0 --revocations "$tmp/log.json"
+has "... bound by checkpoint 0" "no later than checkpoint 0"
+expect_exit 0 "c1: VALID as of checkpoint 0" V c1 --revocations "$tmp/log.json"
+has "... as of checkpoint 0" "not revoked as of checkpoint 0"
+expect_exit 0 "verifier audit --ledger ebsi: clean" "$VERIFIER" audit --issuer "$issuer" --rpc "$GATEWAY_LEDGER" \
+    --ledger ebsi --contract "$GATEWAY_CONTRACT" --revocations "$tmp/log.json" --timestamp-code --json
+[ "$(findings <<<"$LAST_OUT")" = "" ] && [ "$(json_field counts.batches <<<"$LAST_OUT")" = 2 ] \
+    && [ "$(json_field counts.checkpoints <<<"$LAST_OUT")" = 1 ] \
+    && ok "audit: no findings, 2 batches and 1 checkpoint found on the ledger" || fail "audit: $LAST_OUT"
+
+finish
