@@ -3,7 +3,11 @@
  * two parallel arrays: the digests (8 bytes, scanned by every probe, eight to
  * a cache line) and the ids (4 bytes, read only on a digest match). The
  * table doubles at 70% load; a digest's top bits are its home slot, so a
- * resize needs nothing but the digests.
+ * resize needs nothing but the digests. A resize is incremental: each add
+ * copies MOVE_STEP slots of the old table into the new one, and lookups
+ * probe both until the old one is empty, so no single add pays for
+ * rehashing the whole index (that stalled notary serve's writer, holding
+ * the index lock, for as long as a rehash of millions of entries took).
  */
 #include "notary/store/hashidx.h"
 
@@ -14,14 +18,29 @@
 
 #include <openssl/rand.h>
 
-struct hashidx {
+/* One open-addressing table: 2^bits slots. */
+struct tab {
     uint64_t *digest; /* 0 = empty slot */
     uint32_t *id;
-    unsigned bits;    /* 2^bits slots */
-    uint64_t count;
+    unsigned bits;
+};
+
+/* While `moving`, `old` is the table being emptied into `cur`: its slots
+ * below `cursor` have been copied (they stay in place, unread, so the probe
+ * chains through them are intact), the others are still only there. */
+struct hashidx {
+    struct tab cur, old;
+    bool moving;
+    uint64_t cursor;
+    uint64_t count; /* entries in cur plus those of old not yet copied */
 };
 
 #define MIN_BITS 10
+/* Old slots copied per add while a table is being moved: with the move
+ * started at 70% load into a table at least twice as large, the move ends
+ * after (old slots / MOVE_STEP) adds, by when the new table holds at most
+ * 0.7 + 1/MOVE_STEP of the old one's slots: below its own 70%. */
+#define MOVE_STEP 4
 
 static uint64_t g_key[4];
 static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
@@ -64,17 +83,42 @@ static uint64_t digest_of(const struct hash32 *h)
 
 static inline uint64_t home(uint64_t digest, unsigned bits) { return digest >> (64 - bits); }
 
+static void tab_free(struct tab *t)
+{
+    free(t->digest);
+    free(t->id);
+    *t = (struct tab){0};
+}
+
+/* A zeroed table of 2^bits slots (calloc: large ones come from mmap, so the
+ * pages are zeroed as they are first touched, not all at once here). */
+static err_code tab_new(struct tab *t, unsigned bits, struct err *e)
+{
+    if (bits >= 40)
+        return err_set(e, E_LIMIT, "hash index too large");
+    size_t slots = (size_t)1 << bits;
+    t->digest = calloc(slots, sizeof *t->digest);
+    t->id = malloc(slots * sizeof *t->id);
+    t->bits = bits;
+    if (!t->digest || !t->id) {
+        tab_free(t);
+        return err_set(e, E_NOMEM, "out of memory for a hash index of %zu slots", slots);
+    }
+    return E_OK;
+}
+
 err_code hashidx_new(struct hashidx **out, struct err *e)
 {
     pthread_once(&g_key_once, key_init);
     *out = NULL;
     struct hashidx *x = calloc(1, sizeof *x);
-    if (!x || !(x->digest = calloc((size_t)1 << MIN_BITS, sizeof *x->digest)) ||
-        !(x->id = malloc(((size_t)1 << MIN_BITS) * sizeof *x->id))) {
-        hashidx_free(x);
+    if (!x)
         return err_set(e, E_NOMEM, "out of memory for a hash index");
+    err_code rc = tab_new(&x->cur, MIN_BITS, e);
+    if (rc) {
+        free(x);
+        return rc;
     }
-    x->bits = MIN_BITS;
     *out = x;
     return E_OK;
 }
@@ -83,47 +127,60 @@ void hashidx_free(struct hashidx *x)
 {
     if (!x)
         return;
-    free(x->digest);
-    free(x->id);
+    tab_free(&x->cur);
+    tab_free(&x->old);
     free(x);
 }
 
 void hashidx_clear(struct hashidx *x)
 {
-    memset(x->digest, 0, ((size_t)1 << x->bits) * sizeof *x->digest);
+    if (x->moving) {
+        tab_free(&x->old);
+        x->moving = false;
+    }
+    memset(x->cur.digest, 0, ((size_t)1 << x->cur.bits) * sizeof *x->cur.digest);
     x->count = 0;
 }
 
-static void place(uint64_t *digest, uint32_t *id, unsigned bits, uint64_t d, uint32_t v)
+static void place(struct tab *t, uint64_t d, uint32_t v)
 {
-    uint64_t mask = ((uint64_t)1 << bits) - 1, i = home(d, bits);
-    while (digest[i])
+    uint64_t mask = ((uint64_t)1 << t->bits) - 1, i = home(d, t->bits);
+    while (t->digest[i])
         i = (i + 1) & mask;
-    digest[i] = d;
-    id[i] = v;
+    t->digest[i] = d;
+    t->id[i] = v;
 }
 
-static err_code grow_to(struct hashidx *x, unsigned bits, struct err *e)
+/* Copy up to `k` more slots of the old table; free it when all are. */
+static void move_some(struct hashidx *x, uint64_t k)
 {
-    if (bits >= 40)
-        return err_set(e, E_LIMIT, "hash index too large");
-    size_t slots = (size_t)1 << bits;
-    uint64_t *d = calloc(slots, sizeof *d);
-    uint32_t *id = malloc(slots * sizeof *id);
-    if (!d || !id) {
-        free(d);
-        free(id);
-        return err_set(e, E_NOMEM, "out of memory for a hash index of %zu slots", slots);
+    uint64_t slots = (uint64_t)1 << x->old.bits, end = x->cursor + k;
+    if (end > slots || end < x->cursor)
+        end = slots;
+    for (uint64_t i = x->cursor; i < end; i++)
+        if (x->old.digest[i])
+            place(&x->cur, x->old.digest[i], x->old.id[i]);
+    x->cursor = end;
+    if (end == slots) {
+        tab_free(&x->old);
+        x->moving = false;
     }
-    size_t old = (size_t)1 << x->bits;
-    for (size_t i = 0; i < old; i++)
-        if (x->digest[i])
-            place(d, id, bits, x->digest[i], x->id[i]);
-    free(x->digest);
-    free(x->id);
-    x->digest = d;
-    x->id = id;
-    x->bits = bits;
+}
+
+/* Start moving into a new table of 2^bits slots (finishing a move under
+ * way first: only when one table grows past another's size in one go). */
+static err_code start_move(struct hashidx *x, unsigned bits, struct err *e)
+{
+    struct tab t;
+    err_code rc = tab_new(&t, bits, e);
+    if (rc)
+        return rc;
+    if (x->moving)
+        move_some(x, UINT64_MAX);
+    x->old = x->cur;
+    x->cur = t;
+    x->cursor = 0;
+    x->moving = true;
     return E_OK;
 }
 
@@ -141,7 +198,7 @@ err_code hashidx_reserve(struct hashidx *x, uint64_t more, struct err *e)
     if (more > UINT64_MAX / 16 - x->count)
         return err_set(e, E_LIMIT, "hash index too large");
     unsigned bits = bits_for(x->count + more);
-    return bits > x->bits ? grow_to(x, bits, e) : E_OK;
+    return bits > x->cur.bits ? start_move(x, bits, e) : E_OK;
 }
 
 err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, struct err *e)
@@ -151,9 +208,12 @@ err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, stru
                        (long long)id);
     /* Full (70%)? Only then work out the new size: this runs per hash. */
     err_code rc;
-    if ((x->count + 1) * 10 > ((uint64_t)1 << x->bits) * 7 && (rc = hashidx_reserve(x, 1, e)))
+    if ((x->count + 1) * 10 > ((uint64_t)1 << x->cur.bits) * 7 &&
+        (rc = start_move(x, x->cur.bits + 1, e)))
         return rc;
-    place(x->digest, x->id, x->bits, digest_of(h), (uint32_t)id);
+    if (x->moving)
+        move_some(x, MOVE_STEP);
+    place(&x->cur, digest_of(h), (uint32_t)id);
     x->count++;
     return E_OK;
 }
@@ -161,26 +221,38 @@ err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, stru
 void hashidx_find(const struct hashidx *x, const struct hash32 *h, struct hashidx_iter *it)
 {
     it->digest = digest_of(h);
-    it->slot = home(it->digest, x->bits);
+    it->slot = home(it->digest, x->cur.bits);
+    it->in_old = false;
 }
 
 bool hashidx_next(const struct hashidx *x, struct hashidx_iter *it, int64_t *id)
 {
-    uint64_t mask = ((uint64_t)1 << x->bits) - 1;
-    for (uint64_t d; (d = x->digest[it->slot]) != 0;) {
-        uint64_t i = it->slot;
-        it->slot = (it->slot + 1) & mask;
-        if (d == it->digest) {
-            *id = x->id[i];
-            return true;
+    for (;;) {
+        const struct tab *t = it->in_old ? &x->old : &x->cur;
+        uint64_t mask = ((uint64_t)1 << t->bits) - 1;
+        for (uint64_t d; (d = t->digest[it->slot]) != 0;) {
+            uint64_t i = it->slot;
+            it->slot = (it->slot + 1) & mask;
+            /* An old slot below the cursor was copied: cur yielded it. */
+            if (d == it->digest && (!it->in_old || i >= x->cursor)) {
+                *id = t->id[i];
+                return true;
+            }
         }
+        if (it->in_old || !x->moving)
+            return false;
+        it->in_old = true;
+        it->slot = home(it->digest, x->old.bits);
     }
-    return false;
 }
 
 uint64_t hashidx_count(const struct hashidx *x) { return x->count; }
 
+bool hashidx_moving(const struct hashidx *x) { return x->moving; }
+
 size_t hashidx_bytes(const struct hashidx *x)
 {
-    return sizeof *x + ((size_t)1 << x->bits) * (sizeof *x->digest + sizeof *x->id);
+    size_t per = sizeof *x->cur.digest + sizeof *x->cur.id;
+    return sizeof *x + ((size_t)1 << x->cur.bits) * per +
+           (x->moving ? ((size_t)1 << x->old.bits) * per : 0);
 }
