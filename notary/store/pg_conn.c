@@ -99,6 +99,9 @@ static const char *const MIGRATIONS[] = {
     /* 6: each issuance batch's subtree roots, written with its root
      * (sqlite_schema.c migration 6) */
     "ALTER TABLE batches ADD COLUMN sub_shift INTEGER, ADD COLUMN subroots BYTEA;",
+    /* 7: SQLite's sorted runs (sqlite_schema.c migration 7); PostgreSQL
+     * indexes each row as it is stored. Only a note. */
+    "COMMENT ON TABLE batches IS 'issuance (kind 0) and revocation (kind 1) batches';",
 };
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
               "a migration added to one engine must be added to the other");

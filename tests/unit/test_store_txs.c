@@ -123,6 +123,7 @@ static bool hashes(struct hash32 *h, uint32_t n, uint32_t seed)
  * SQLite store, the latter through its compatibility view: one row per hash,
  * hash UNIQUE, as before. */
 #define TO_VERSION_4                                                                               \
+    "DROP INDEX batches_unindexed; DROP TABLE runs;"                                               \
     "ALTER TABLE batches DROP COLUMN sub_shift; ALTER TABLE batches DROP COLUMN subroots;"        \
     "CREATE TABLE old AS SELECT * FROM credentials;"                                              \
     "DROP VIEW credentials; DROP TABLE chunks; DROP TABLE credential_index;"                      \
@@ -279,10 +280,12 @@ TEST(indexing_a_frozen_batch_resumes_after_a_crash)
     store_close(s);
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     sqlite3_stmt *st;
-    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM credential_index), (SELECT "
+    /* Batch 0 had its sorted run (it is larger than SQ_RUN_MIN) and a merge
+     * under way: the merge finished and took the run away. */
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM runs), (SELECT "
                                  "group_concat(indexed) FROM batches WHERE kind = 0)", -1, &st,
                              NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == N + 1);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0);
     CHECK_STREQ((const char *)sqlite3_column_text(st, 1), "100000,1");
     sqlite3_finalize(st);
     sqlite3_close(db);
