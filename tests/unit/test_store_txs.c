@@ -292,6 +292,57 @@ TEST(indexing_a_frozen_batch_resumes_after_a_crash)
     free(h);
 }
 
+/* A batch larger than SQ_RUN_MIN is made findable at its close by its
+ * sorted run alone (credential_index stays empty): a new handle, with no
+ * in-memory index, finds every hash and refuses it as a duplicate. */
+TEST(a_closed_batch_is_found_through_its_sorted_run)
+{
+    if (t_store_pg())
+        return; /* SQLite's runs */
+    char path[512];
+    struct store *s = sqlite_fresh("runs.db", path, sizeof path);
+    CHECK(s);
+    if (!s)
+        return;
+    enum { N = 40000 };
+    struct hash32 *h = malloc(N * sizeof *h);
+    struct err e = {0};
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t in[2] = {0x52554e, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    struct store_batch b;
+    CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+    store_close(s);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM credential_index), "
+                                 "(SELECT sum(n) FROM runs)", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0 &&
+          sqlite3_column_int(st, 1) == N);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    size_t lost = 0;
+    struct store_credential c;
+    for (uint32_t i = 0; i < N; i += 7)
+        lost += store_credential_get(s, &h[i], &c, &e) != E_OK || c.batch_seq != 0 ||
+                c.leaf_index != i || !hash32_eq(&c.hash, &h[i]);
+    CHECKF(lost == 0, "%zu hashes of the closed batch not found", lost);
+    struct hash32 absent = {{0x77}};
+    CHECK_ERR(store_credential_get(s, &absent, &c, &e), &e, E_NOT_FOUND, "never submitted");
+    struct store_submitted out[3];
+    struct hash32 in[3] = {h[0], h[N - 1], absent};
+    CHECK_OK(store_submit(s, in, NULL, 3, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[0].batch_seq == 0 && out[0].leaf_index == 0);
+    CHECK(out[1].existed && out[1].batch_seq == 0 && out[1].leaf_index == N - 1);
+    CHECK(!out[2].existed && out[2].batch_seq == 1 && out[2].leaf_index == 0);
+    store_close(s);
+    free(h);
+}
+
 TEST(in_memory_index_full_falls_back_to_the_rows_not_on_disk)
 {
     if (t_store_pg())
