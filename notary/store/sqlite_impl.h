@@ -1,14 +1,16 @@
 /*
  * notary/store/sqlite_impl.h — the inside of the SQLite engine, shared by its
- * five files and private to notary/store/ (nothing outside this room
+ * six files and private to notary/store/ (nothing outside this room
  * includes it; callers see notary/store/store.h). Each file only calls the
  * ones listed before it:
  *   - sqlite_db.c: statements — the words for a failed open or write,
  *     running statements, write turns, transactions, batch rows;
  *   - sqlite_index.c: the hash index — submissions as chunks, the
- *     credential_index table, the in-memory index (notary/store/hashidx.h)
- *     shared by the handles of one process, a batch's leaves, and
- *     store_index_frozen;
+ *     lookups in credential_index and the sorted runs, the in-memory index
+ *     (notary/store/hashidx.h) shared by the handles of one process, a
+ *     batch's leaves;
+ *   - sqlite_runs.c: store_index_frozen — writing sorted runs and merging
+ *     them into credential_index;
  *   - sqlite_backup.c: the snapshot (VACUUM INTO), the integrity check,
  *     the rows of batches lost to an older backup;
  *   - sqlite_schema.c: the file — open, recognition of a foreign file,

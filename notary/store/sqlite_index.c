@@ -7,24 +7,26 @@
  * commit writes about 33 bytes per hash, sequentially. Random inserts into a
  * B-tree keyed by hash (the UNIQUE column this replaced) dirtied about one
  * 4 KB page per hash once the index outgrew a commit, which capped bulk
- * submission at ~90k hashes/s. The hash → row index now has two parts:
- *   - credential_index, on disk, for frozen batches: a batch's rows are
- *     inserted in hash order after it is frozen, in slices of INDEX_SLICE
- *     rows per transaction (store_index_frozen, which batch_close calls
- *     once the root is stored; batches.indexed = progress);
- *   - an in-memory index (notary/store/hashidx.h) of the rows not in it yet —
- *     the open batch and any frozen batch not fully indexed — or of every
- *     row once store_index_all was called;
- *     built from the chunks when a process first needs it, shared by
- *     all handles of one process on one file, caught up from the chunks
- *     table (ids are contiguous and only grow) before every use, and only
- *     a hint: each candidate is confirmed against the stored hash.
- * The cost moved to the close: merging a batch into credential_index in
- * hash order dirties every index page that receives a key, so once the
- * index is much larger than the batch, indexing writes about one page per
- * hash to the WAL (as submissions did before) — once per batch, in slices,
- * off the submission path. A log-structured index (sorted runs merged in
- * the background) would remove that; not needed at daily batch sizes.
+ * submission at ~90k hashes/s. The hash → row index has three parts, and
+ * a row only ever moves forward through them:
+ *   - an in-memory index (notary/store/hashidx.h) of the rows in no on-disk
+ *     part yet — the open batch and any frozen batch without a run that is
+ *     not fully in credential_index — or of every row once store_index_all
+ *     was called; built from the chunks when a process first needs it,
+ *     shared by all handles of one process on one file, caught up from the
+ *     chunks table (ids are contiguous and only grow) before every use, and
+ *     only a hint: each candidate is confirmed against the stored hash;
+ *   - sorted runs (table `runs`, sqlite_runs.c): at close, after the root
+ *     is stored, a batch's hashes and leaf indexes sorted, in blocks, in
+ *     one sequential transaction (1M hashes: ~36 MB, a fraction of a
+ *     second); a lookup seeks one block per run;
+ *   - credential_index, a B-tree keyed by hash: small batches go straight
+ *     into it; runs are merged into it, oldest first, in slices of
+ *     INDEX_SLICE rows (batches.indexed = progress), only while more than
+ *     SQ_RUNS_KEEP runs wait, and a run is deleted in the commit that
+ *     completes its merge. Merging dirties about one index page per hash
+ *     once the index is much larger than the batch: that cost is what the
+ *     runs keep out of the close.
  * The in-memory index keeps 32-bit ids relative to its first row: past 2^32
  * rows in all, store_index_all falls back to the rows not yet on disk.
  */
