@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include <openssl/rand.h>
@@ -23,16 +24,23 @@ struct tab {
     uint64_t *digest; /* 0 = empty slot */
     uint32_t *id;
     unsigned bits;
+    bool mapped; /* from mmap (large tables), else from calloc/malloc */
 };
 
 /* While `moving`, `old` is the table being emptied into `cur`: its slots
  * below `cursor` have been copied (they stay in place, unread, so the probe
  * chains through them are intact), the others are still only there. */
+/* Before a move, from PREPARE_AT load on, the next (larger) table is
+ * allocated and its pages are touched a few per add (`next`, `touched`
+ * bytes of it so far): the first write to a fresh page costs a page fault
+ * (~18 µs per 4 KiB measured here), and the move's scattered writes into an
+ * untouched table of hundreds of MB faulted on nearly every add. */
 struct hashidx {
-    struct tab cur, old;
+    struct tab cur, old, next;
     bool moving;
     uint64_t cursor;
     uint64_t count; /* entries in cur plus those of old not yet copied */
+    uint64_t touched, prep_from; /* bytes of next touched; count when it was allocated */
 };
 
 #define MIN_BITS 10
@@ -41,6 +49,12 @@ struct hashidx {
  * after (old slots / MOVE_STEP) adds, by when the new table holds at most
  * 0.7 + 1/MOVE_STEP of the old one's slots: below its own 70%. */
 #define MOVE_STEP 4
+/* The load (in tenths) at which the next table is prepared. */
+#define PREPARE_AT 5
+/* Tables whose digest array has at least this many bytes come from mmap, marked for
+ * transparent huge pages (one fault per 2 MiB where the kernel allows). */
+#define MAP_MIN ((size_t)2 << 20)
+#define PAGE 4096
 
 static uint64_t g_key[4];
 static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
@@ -83,25 +97,50 @@ static uint64_t digest_of(const struct hash32 *h)
 
 static inline uint64_t home(uint64_t digest, unsigned bits) { return digest >> (64 - bits); }
 
+static void *arr_alloc(size_t bytes, bool map)
+{
+    if (!map)
+        return calloc(1, bytes);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+#endif
+    return p;
+}
+
+static void arr_free(void *p, size_t bytes, bool mapped)
+{
+    if (p && mapped)
+        munmap(p, bytes);
+    else
+        free(p);
+}
+
 static void tab_free(struct tab *t)
 {
-    free(t->digest);
-    free(t->id);
+    size_t slots = (size_t)1 << t->bits;
+    arr_free(t->digest, slots * sizeof *t->digest, t->mapped);
+    arr_free(t->id, slots * sizeof *t->id, t->mapped);
     *t = (struct tab){0};
 }
 
-/* A zeroed table of 2^bits slots (calloc: large ones come from mmap, so the
- * pages are zeroed as they are first touched, not all at once here). */
+/* A zeroed table of 2^bits slots (large ones from mmap: the pages are
+ * zeroed as they are first touched, not all at once here). */
 static err_code tab_new(struct tab *t, unsigned bits, struct err *e)
 {
     if (bits >= 40)
         return err_set(e, E_LIMIT, "hash index too large");
     size_t slots = (size_t)1 << bits;
-    t->digest = calloc(slots, sizeof *t->digest);
-    t->id = malloc(slots * sizeof *t->id);
-    t->bits = bits;
+    bool map = slots * sizeof *t->digest >= MAP_MIN;
+    *t = (struct tab){.bits = bits, .mapped = map};
+    t->digest = arr_alloc(slots * sizeof *t->digest, map);
+    t->id = arr_alloc(slots * sizeof *t->id, map);
     if (!t->digest || !t->id) {
-        tab_free(t);
+        arr_free(t->digest, slots * sizeof *t->digest, map);
+        arr_free(t->id, slots * sizeof *t->id, map);
+        *t = (struct tab){0};
         return err_set(e, E_NOMEM, "out of memory for a hash index of %zu slots", slots);
     }
     return E_OK;
@@ -129,6 +168,7 @@ void hashidx_free(struct hashidx *x)
         return;
     tab_free(&x->cur);
     tab_free(&x->old);
+    tab_free(&x->next);
     free(x);
 }
 
@@ -138,6 +178,7 @@ void hashidx_clear(struct hashidx *x)
         tab_free(&x->old);
         x->moving = false;
     }
+    tab_free(&x->next);
     memset(x->cur.digest, 0, ((size_t)1 << x->cur.bits) * sizeof *x->cur.digest);
     x->count = 0;
 }
@@ -168,13 +209,20 @@ static void move_some(struct hashidx *x, uint64_t k)
 }
 
 /* Start moving into a new table of 2^bits slots (finishing a move under
- * way first: only when one table grows past another's size in one go). */
+ * way first: only when one table grows past another's size in one go);
+ * the prepared next table if it has that size. */
 static err_code start_move(struct hashidx *x, unsigned bits, struct err *e)
 {
     struct tab t;
-    err_code rc = tab_new(&t, bits, e);
-    if (rc)
-        return rc;
+    err_code rc;
+    if (x->next.digest && x->next.bits == bits) {
+        t = x->next;
+        x->next = (struct tab){0};
+    } else {
+        tab_free(&x->next);
+        if ((rc = tab_new(&t, bits, e)))
+            return rc;
+    }
     if (x->moving)
         move_some(x, UINT64_MAX);
     x->old = x->cur;
@@ -182,6 +230,37 @@ static err_code start_move(struct hashidx *x, unsigned bits, struct err *e)
     x->cursor = 0;
     x->moving = true;
     return E_OK;
+}
+
+/* From PREPARE_AT load on (no move under way): allocate the next table,
+ * then touch its pages in step with the adds, so that all are touched by
+ * the time the current table is 60% full (before the move starts at 70%).
+ * Best effort: without memory for it now, the move allocates later. */
+static void prepare_some(struct hashidx *x)
+{
+    uint64_t slots = (uint64_t)1 << x->cur.bits;
+    if (x->moving || x->count * 10 < slots * PREPARE_AT)
+        return;
+    if (!x->next.digest) {
+        struct err ignored = {0};
+        if (tab_new(&x->next, x->cur.bits + 1, &ignored))
+            return;
+        x->touched = 0;
+        x->prep_from = x->count;
+    }
+    size_t dbytes = ((size_t)1 << x->next.bits) * sizeof *x->next.digest;
+    size_t total = dbytes + ((size_t)1 << x->next.bits) * sizeof *x->next.id;
+    if (x->touched >= total)
+        return;
+    /* The share of the adds from prep_from to 60% load done so far. */
+    uint64_t span = slots * 6 / 10 - x->prep_from, done = x->count - x->prep_from;
+    uint64_t want = span && done < span ? (uint64_t)((double)total * done / span) : total;
+    for (; x->touched < want && x->touched < total; x->touched += PAGE) {
+        volatile uint8_t *p = x->touched < dbytes
+                                  ? (volatile uint8_t *)x->next.digest + x->touched
+                                  : (volatile uint8_t *)x->next.id + (x->touched - dbytes);
+        *p = 0; /* a fresh mapping reads as zero: writing one keeps it so */
+    }
 }
 
 /* Slots needed for n entries at 70% load. */
@@ -213,6 +292,8 @@ err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, stru
         return rc;
     if (x->moving)
         move_some(x, MOVE_STEP);
+    else
+        prepare_some(x);
     place(&x->cur, digest_of(h), (uint32_t)id);
     x->count++;
     return E_OK;
@@ -254,5 +335,6 @@ size_t hashidx_bytes(const struct hashidx *x)
 {
     size_t per = sizeof *x->cur.digest + sizeof *x->cur.id;
     return sizeof *x + ((size_t)1 << x->cur.bits) * per +
-           (x->moving ? ((size_t)1 << x->old.bits) * per : 0);
+           (x->moving ? ((size_t)1 << x->old.bits) * per : 0) +
+           (x->next.digest ? ((size_t)1 << x->next.bits) * per : 0);
 }

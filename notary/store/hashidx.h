@@ -4,7 +4,12 @@
  * lookup of hashes that are not yet in the on-disk index (notary/store/sqlite_index.c).
  *
  * Each slot keeps a 64-bit keyed digest of the whole 32-byte hash and a
- * 32-bit id (12 bytes per slot, at most 70% full: 17-34 bytes per hash).
+ * 32-bit id (12 bytes per slot, at most 70% full: 17-34 bytes per hash;
+ * from 50% full the next, twice larger table is allocated and its pages
+ * touched a few per add, and while a resize moves entries into it a few
+ * per add both tables are held: up to three times that in between). No
+ * add or reserve stalls for a whole rehash or for faulting in a whole
+ * new table.
  * Slot and digest come from a keyed mix of all 32 bytes with a per-process
  * random key, so hashes an issuer chooses freely cannot be made to share a
  * probe chain. A lookup yields *candidate* ids (equal digests); the caller
