@@ -60,6 +60,12 @@ err_code pg_run(struct pg *g, const char *sql, const struct params *p, long *n, 
                 struct err *e);
 /* Rows changed by a command result. */
 long pg_changed(PGresult *r);
+/* Run `sql`, a COPY … FROM STDIN, and send it the `len` bytes at `data`
+ * (already in the COPY's format) in pieces of 1 MiB; the error of the
+ * statement or of the connection as `what` (in the current transaction:
+ * a failure leaves it to be rolled back). */
+err_code pg_copy_in(struct pg *g, const char *sql, const void *data, size_t len,
+                    const char *what, struct err *e);
 
 /* Column `col` of row `row` of a binary result: an integer (0 if NULL); a
  * 32-byte value (zeros and *present = false if NULL or of another length). */
