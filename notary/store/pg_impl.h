@@ -84,6 +84,18 @@ void pg_rollback(struct pg *g);
  * synchronous_commit = on, and (with `create`, or if the schema exists)
  * migrate the schema under an advisory lock so that instances starting
  * together migrate once. */
+/* ---- pg_submit.c ---- */
+
+/* The rows of store_submit in the open transaction (which holds the
+ * membership lock), for the open issuance batch `open`: each new hash
+ * stored with id open->first_id + open->size + k in input order, k from 0;
+ * *added = how many. out (if not NULL) gets n records as store_submit
+ * describes them. E_LIMIT past INT32_MAX hashes, E_NOMEM, or the server's
+ * error: the caller rolls back. */
+err_code pg_submit_rows(struct pg *g, const struct store_batch *open, const struct hash32 *hashes,
+                        const enum credential_hashing *hashing, size_t n, int64_t now,
+                        struct store_submitted *out, uint64_t *added, struct err *e);
+
 err_code pg_open(const char *url, bool create, const struct store_ops *ops, struct store **out,
                  struct err *e);
 

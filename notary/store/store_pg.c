@@ -181,66 +181,6 @@ static err_code next_seq(struct pg *g, enum batch_kind kind, uint64_t *seq, stru
 
 /* ---- submissions ------------------------------------------------------------- */
 
-/* A submission goes to the server in one binary COPY into a temporary
- * table of this session (emptied at every commit), then one INSERT … SELECT
- * stores its new hashes: instead of one statement per 20,000 hashes, each
- * parsing its parameters with substring() and generate_series() (1M
- * hashes: 8.9 s before, see bench/notary_close.c with a PostgreSQL URL). */
-static const char SQL_SUBMIT_TABLE[] =
-    "CREATE TEMP TABLE IF NOT EXISTS notary_submit(i INTEGER NOT NULL, h BYTEA NOT NULL, "
-    "hw SMALLINT NOT NULL) ON COMMIT DELETE ROWS";
-
-/* New hashes (first occurrence in the submission, not stored yet) get ids
- * $1 .. in input order (row_number() runs after WHERE). */
-static const char SQL_INSERT_NEW[] =
-    "INSERT INTO credentials(id, hash, hashing, batch_seq, submitted_at) "
-    "SELECT $1 + row_number() OVER (ORDER BY ord) - 1, h, hw, $2, $3 FROM ("
-    "  SELECT DISTINCT ON (h) h, hw, i AS ord FROM notary_submit ORDER BY h, i) u "
-    "WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.hash = u.h)";
-
-/* Each input's record, in input order; `existed` unless it is the first
- * occurrence of a hash this submission inserted (ids $1 .. $1+$2-1). */
-static const char SQL_SUBMIT_RESULT[] =
-    "SELECT t.i, c.batch_seq, c.id - b.first_id,"
-    "  (c.id < $1 OR c.id >= $1 + $2 OR t.i <> min(t.i) OVER (PARTITION BY t.h)) "
-    "FROM notary_submit t JOIN credentials c ON c.hash = t.h "
-    "JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq ORDER BY t.i";
-
-/* Bytes of one row of the COPY: field count, then (length, value) for
- * i (int4), h (32 bytes) and hw (int2). */
-#define COPY_ROW (2 + 4 + 4 + 4 + 32 + 4 + 2)
-
-static uint8_t *be(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int k = bytes - 1; k >= 0; k--)
-        *p++ = (uint8_t)(v >> (8 * k));
-    return p;
-}
-
-/* The binary COPY stream of the submission (header, rows, trailer): *len
- * bytes, the caller's to free; NULL if out of memory. */
-static uint8_t *copy_rows(const struct hash32 *hashes, const enum credential_hashing *hashing,
-                          size_t n, size_t *len)
-{
-    static const uint8_t header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
-    *len = sizeof header + n * COPY_ROW + 2;
-    uint8_t *buf = malloc(*len), *p = buf;
-    if (!buf)
-        return NULL;
-    memcpy(p, header, sizeof header); /* signature, flags 0, no extension */
-    p += sizeof header;
-    for (size_t i = 0; i < n; i++) {
-        p = be(p, 3, 2);
-        p = be(be(p, 4, 4), i, 4);
-        p = be(p, 32, 4);
-        memcpy(p, hashes[i].b, 32);
-        p += 32;
-        p = be(be(p, 2, 4), (uint64_t)(hashing ? hashing[i] : CRED_HASH_GIVEN), 2);
-    }
-    be(p, 0xffff, 2); /* -1: the end */
-    return buf;
-}
-
 static err_code pg_submit(struct store *s, const struct hash32 *hashes,
                           const enum credential_hashing *hashing, size_t n,
                           struct store_submitted *out,
@@ -249,19 +189,10 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
 {
     struct pg *g = PG(s);
     int64_t now = (int64_t)time(NULL);
-    if (n > INT32_MAX)
-        return err_set(e, E_LIMIT, "%zu hashes in one submission: at most %d", n, INT32_MAX);
-    size_t len;
-    uint8_t *rows = copy_rows(hashes, hashing, n, &len);
-    if (!rows)
-        return err_set(e, E_NOMEM, "out of memory for %zu hashes", n);
     err_code rc = pg_begin(g, true, e);
-    if (rc) {
-        free(rows);
+    if (rc)
         return rc;
-    }
     struct store_batch open;
-    PGresult *r = NULL;
     rc = pg_batch_open_get(s, BATCH_ISSUANCE, &open, e);
     if (rc == E_NOT_FOUND) {
         err_clear(e);
@@ -279,58 +210,21 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
     } else if (rc) {
         goto fail;
     }
-    int64_t first = open.first_id + (int64_t)open.size;
-    /* DELETE: an enclosing transaction may have submitted before. */
-    /* Sorts of a large submission in memory, not in temporary files. */
-    if ((n > 10000 && (rc = pg_q(g, "SET LOCAL work_mem = '256MB'", NULL, NULL,
-                                 "store credentials", e))) ||
-        (rc = pg_q(g, SQL_SUBMIT_TABLE, NULL, NULL, "store credentials", e)) ||
-        (rc = pg_q(g, "DELETE FROM notary_submit", NULL, NULL, "store credentials", e)) ||
-        (rc = pg_copy_in(g, "COPY notary_submit(i, h, hw) FROM STDIN (FORMAT binary)", rows, len,
-                         "store credentials", e)))
+    uint64_t added;
+    if ((rc = pg_submit_rows(g, &open, hashes, hashing, n, now, out, &added, e)))
         goto fail;
-    struct params p = {0};
-    pg_p_i64(&p, first);
-    pg_p_i64(&p, (int64_t)open.seq);
-    pg_p_i64(&p, now);
-    if ((rc = pg_q(g, SQL_INSERT_NEW, &p, &r, "store credentials", e)))
-        goto fail;
-    long added = pg_changed(r);
-    PQclear(r);
-    r = NULL;
-    if (out && n) {
-        struct params q = {0};
-        pg_p_i64(&q, first);
-        pg_p_i64(&q, added);
-        if ((rc = pg_q(g, SQL_SUBMIT_RESULT, &q, &r, "read credentials", e)))
-            goto fail;
-        if ((size_t)PQntuples(r) != n) {
-            rc = err_set(e, E_STATE, "postgresql %s: %d of %zu submitted hashes found",
-                         g->where, PQntuples(r), n);
-            goto fail;
-        }
-        for (size_t i = 0; i < n; i++)
-            out[i] = (struct store_submitted){.batch_seq = (uint64_t)pg_gi(r, (int)i, 1),
-                                              .leaf_index = (uint64_t)pg_gi(r, (int)i, 2),
-                                              .existed = pg_gi(r, (int)i, 3) != 0};
-        PQclear(r);
-        r = NULL;
-    }
     struct params u = {0};
-    pg_p_i64(&u, (int64_t)open.size + added);
+    pg_p_i64(&u, (int64_t)(open.size + added));
     pg_p_i64(&u, (int64_t)open.seq);
     if ((rc = pg_q(g, "UPDATE batches SET size = $1 WHERE kind = 0 AND seq = $2", &u, NULL,
                    "update batch size", e)) ||
         (rc = pg_commit(g, e)))
         goto fail;
-    free(rows);
     if (progress)
         progress(n, n, arg);
     return E_OK;
 fail:
-    PQclear(r);
     pg_rollback(g);
-    free(rows);
     return rc;
 }
 
