@@ -343,6 +343,54 @@ TEST(a_closed_batch_is_found_through_its_sorted_run)
     free(h);
 }
 
+/* Runs beyond SQ_RUNS_KEEP are merged into credential_index, oldest
+ * first, and each merged run is gone; every hash stays findable. */
+TEST(runs_beyond_four_are_merged_oldest_first)
+{
+    if (t_store_pg())
+        return;
+    char path[512];
+    struct store *s = sqlite_fresh("runs6.db", path, sizeof path);
+    CHECK(s);
+    if (!s)
+        return;
+    enum { B = 6, N = 33000 };
+    struct hash32 *h = malloc((size_t)B * N * sizeof *h);
+    struct err e = {0};
+    for (uint32_t i = 0; i < B * N; i++) {
+        uint64_t in[2] = {0x4d52, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    for (int b = 0; b < B; b++) {
+        struct store_batch bt;
+        CHECK_OK(store_submit(s, h + (size_t)b * N, NULL, N, NULL, NULL, NULL, &e), &e);
+        CHECK_OK(batch_close(s, &bt, NULL, NULL, &e), &e);
+    }
+    store_close(s);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT group_concat(s) FROM (SELECT DISTINCT batch_seq "
+                                 "AS s FROM runs ORDER BY s)), (SELECT count(*) FROM "
+                                 "credential_index), (SELECT group_concat(indexed) FROM batches "
+                                 "WHERE kind = 0)", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK_STREQ((const char *)sqlite3_column_text(st, 0), "2,3,4,5");
+    CHECK(sqlite3_column_int(st, 1) == 2 * N);
+    CHECK_STREQ((const char *)sqlite3_column_text(st, 2), "33000,33000,0,0,0,0");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    size_t lost = 0;
+    struct store_credential c;
+    for (uint32_t i = 0; i < B * N; i += 11)
+        lost += store_credential_get(s, &h[i], &c, &e) != E_OK || c.batch_seq != i / N ||
+                c.leaf_index != i % N;
+    CHECKF(lost == 0, "%zu hashes not found", lost);
+    store_close(s);
+    free(h);
+}
+
 TEST(in_memory_index_full_falls_back_to_the_rows_not_on_disk)
 {
     if (t_store_pg())
