@@ -39,9 +39,40 @@ static void keys_each(void *arg, uint64_t at, const uint8_t *hashes, const uint8
 
 static int key_cmp(const void *a, const void *b) { return memcmp(a, b, 32); }
 
+/* Bytes 2..9 of a key as a big-endian number: orders keys of one bucket
+ * as memcmp does, up to a tie. */
+static inline uint64_t key_mid(const struct key *k)
+{
+    uint64_t v = 0;
+    for (int i = 2; i < 10; i++)
+        v = v << 8 | k->b[i];
+    return v;
+}
+
+/* Sort one bucket: insertion sort for the few keys random hashes put in
+ * one, qsort for a large one (chosen hashes that share their first bytes). */
+static void bucket_sort(struct key *k, uint64_t n)
+{
+    if (n > 64) {
+        qsort(k, n, sizeof *k, key_cmp);
+        return;
+    }
+    for (uint64_t i = 1; i < n; i++) {
+        struct key x = k[i];
+        uint64_t mx = key_mid(&x), j = i;
+        while (j > 0) {
+            uint64_t mj = key_mid(&k[j - 1]);
+            if (mj < mx || (mj == mx && memcmp(k[j - 1].b, x.b, 32) <= 0))
+                break;
+            k[j] = k[j - 1];
+            j--;
+        }
+        k[j] = x;
+    }
+}
+
 /* Sort n keys by hash: one counting pass on the first two bytes into `tmp`,
- * then each bucket (a few keys for hashes that look random) sorted alone.
- * Chosen hashes that share their first bytes only make one bucket larger. */
+ * then each bucket (a few keys for hashes that look random) sorted alone. */
 static err_code keys_sort(struct key *k, uint64_t n, struct err *e)
 {
     struct key *tmp = malloc((n ? n : 1) * sizeof *tmp);
@@ -58,11 +89,9 @@ static err_code keys_sort(struct key *k, uint64_t n, struct err *e)
     for (uint64_t i = 0; i < n; i++)
         tmp[at[(unsigned)k[i].b[0] << 8 | k[i].b[1]]++] = k[i];
     /* at[b] is now the end of bucket b (the start of b + 1). */
-    for (unsigned b = 0, from = 0; b < 65536; from = (unsigned)0, b++) {
-        uint64_t lo = b ? at[b - 1] : 0, hi = at[b];
-        (void)from;
-        if (hi - lo > 1)
-            qsort(tmp + lo, hi - lo, sizeof *tmp, key_cmp);
+    for (unsigned b = 0; b < 65536; b++) {
+        uint64_t lo = b ? at[b - 1] : 0;
+        bucket_sort(tmp + lo, at[b] - lo);
     }
     memcpy(k, tmp, n * sizeof *k);
     free(tmp);
