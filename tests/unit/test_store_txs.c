@@ -391,6 +391,40 @@ TEST(runs_beyond_four_are_merged_oldest_first)
     free(h);
 }
 
+/* A run of chosen hashes: all share their first 24 bytes (one bucket of
+ * the sort, ties on its 8-byte prefix), or only their first 2: every one
+ * is still found through the run. */
+TEST(a_run_of_hashes_sharing_a_prefix_is_sorted_and_found)
+{
+    if (t_store_pg())
+        return;
+    char path[512];
+    struct store *s = sqlite_fresh("runs_prefix.db", path, sizeof path);
+    CHECK(s);
+    if (!s)
+        return;
+    enum { N = 40000 };
+    struct hash32 *h = malloc(N * sizeof *h);
+    struct err e = {0};
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t in[2] = {0x5052, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+        memset(h[i].b, 0xab, i % 2 ? 24 : 2); /* odd: 24 shared bytes; even: 2 */
+    }
+    struct store_batch b;
+    CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+    store_close(s);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    size_t lost = 0;
+    struct store_credential c;
+    for (uint32_t i = 0; i < N; i++)
+        lost += store_credential_get(s, &h[i], &c, &e) != E_OK || c.leaf_index != i;
+    CHECKF(lost == 0, "%zu of %d hashes with a shared prefix not found", lost, N);
+    store_close(s);
+    free(h);
+}
+
 TEST(in_memory_index_full_falls_back_to_the_rows_not_on_disk)
 {
     if (t_store_pg())
