@@ -2,8 +2,11 @@
  * bench/notary_close.c — the notary's store at batch scale: N credential
  * hashes submitted in one durable transaction (SQLite WAL, synchronous=FULL),
  * then the batch closed (leaves read back in order, RFC 9162 tree built,
- * root stored durably), then all N bundles derived. Target (issue 3): a batch
- * of 1,000,000 closes in ≤ 3 s including the durable store. Then many small
+ * root stored durably, then the batch's hashes made findable on disk: its
+ * sorted run on SQLite), then all N bundles derived. Target (issue 16): a
+ * batch of 1,000,000 closes in ≤ 1 s including the durable store and the
+ * hash index (issue 3 asked ≤ 3 s); a submit of 1,000,000 to PostgreSQL in
+ * ≤ 3 s (issue 16). Then many small
  * durable submissions (SMALL_TX transactions of SMALL_N hashes), as the
  * HTTP service makes them.
  *
@@ -115,10 +118,13 @@ int main(int argc, char **argv)
            pg ? "PostgreSQL, synchronous_commit=on" : "SQLite WAL, synchronous=FULL");
     printf("  submit (one durable transaction)  %7.2f s  (%.0f hashes/s)\n", t1 - t0,
            (double)n / (t1 - t0));
-    printf("  close (read back, tree, root)     %7.2f s  target <= 3 s: %s\n", t2 - t1,
-           t2 - t1 <= 3.0 ? "PASS" : "MISS");
+    if (pg)
+        printf("    target (issue 16) <= 3 s for 1,000,000: %s\n",
+               n >= 1000000 && t1 - t0 <= 3.0 ? "PASS" : "MISS");
+    printf("  close (read back, tree, root, index) %5.2f s  target <= 1 s: %s\n", t2 - t1,
+           t2 - t1 <= 1.0 ? "PASS" : "MISS");
     if (g_indexing_from > 0)
-        printf("    of which: root stored after %.2f s, hash index (in slices) %.2f s\n",
+        printf("    of which: root stored after %.2f s, hash index %.2f s\n",
                g_indexing_from - t1, t2 - g_indexing_from);
     printf("  every proof re-derived            %7.2f s\n", t3 - t2);
     if (small)

@@ -3,25 +3,58 @@
  * two parallel arrays: the digests (8 bytes, scanned by every probe, eight to
  * a cache line) and the ids (4 bytes, read only on a digest match). The
  * table doubles at 70% load; a digest's top bits are its home slot, so a
- * resize needs nothing but the digests.
+ * resize needs nothing but the digests. A resize is incremental: each add
+ * copies MOVE_STEP slots of the old table into the new one, and lookups
+ * probe both until the old one is empty, so no single add pays for
+ * rehashing the whole index (that stalled notary serve's writer, holding
+ * the index lock, for as long as a rehash of millions of entries took).
  */
 #include "notary/store/hashidx.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include <openssl/rand.h>
 
-struct hashidx {
+/* One open-addressing table: 2^bits slots. */
+struct tab {
     uint64_t *digest; /* 0 = empty slot */
     uint32_t *id;
-    unsigned bits;    /* 2^bits slots */
-    uint64_t count;
+    unsigned bits;
+    bool mapped; /* from mmap (large tables), else from calloc/malloc */
+};
+
+/* While `moving`, `old` is the table being emptied into `cur`: its slots
+ * below `cursor` have been copied (they stay in place, unread, so the probe
+ * chains through them are intact), the others are still only there. */
+/* Before a move, from PREPARE_AT load on, the next (larger) table is
+ * allocated and its pages are touched a few per add (`next`, `touched`
+ * bytes of it so far): the first write to a fresh page costs a page fault
+ * (~18 µs per 4 KiB measured here), and the move's scattered writes into an
+ * untouched table of hundreds of MB faulted on nearly every add. */
+struct hashidx {
+    struct tab cur, old, next;
+    bool moving;
+    uint64_t cursor;
+    uint64_t count; /* entries in cur plus those of old not yet copied */
+    uint64_t touched, prep_from; /* bytes of next touched; count when it was allocated */
 };
 
 #define MIN_BITS 10
+/* Old slots copied per add while a table is being moved: with the move
+ * started at 70% load into a table at least twice as large, the move ends
+ * after (old slots / MOVE_STEP) adds, by when the new table holds at most
+ * 0.7 + 1/MOVE_STEP of the old one's slots: below its own 70%. */
+#define MOVE_STEP 4
+/* The load (in tenths) at which the next table is prepared. */
+#define PREPARE_AT 5
+/* Tables whose digest array has at least this many bytes come from mmap, marked for
+ * transparent huge pages (one fault per 2 MiB where the kernel allows). */
+#define MAP_MIN ((size_t)2 << 20)
+#define PAGE 4096
 
 static uint64_t g_key[4];
 static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
@@ -64,17 +97,67 @@ static uint64_t digest_of(const struct hash32 *h)
 
 static inline uint64_t home(uint64_t digest, unsigned bits) { return digest >> (64 - bits); }
 
+static void *arr_alloc(size_t bytes, bool map)
+{
+    if (!map)
+        return calloc(1, bytes);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+#endif
+    return p;
+}
+
+static void arr_free(void *p, size_t bytes, bool mapped)
+{
+    if (p && mapped)
+        munmap(p, bytes);
+    else
+        free(p);
+}
+
+static void tab_free(struct tab *t)
+{
+    size_t slots = (size_t)1 << t->bits;
+    arr_free(t->digest, slots * sizeof *t->digest, t->mapped);
+    arr_free(t->id, slots * sizeof *t->id, t->mapped);
+    *t = (struct tab){0};
+}
+
+/* A zeroed table of 2^bits slots (large ones from mmap: the pages are
+ * zeroed as they are first touched, not all at once here). */
+static err_code tab_new(struct tab *t, unsigned bits, struct err *e)
+{
+    if (bits >= 40)
+        return err_set(e, E_LIMIT, "hash index too large");
+    size_t slots = (size_t)1 << bits;
+    bool map = slots * sizeof *t->digest >= MAP_MIN;
+    *t = (struct tab){.bits = bits, .mapped = map};
+    t->digest = arr_alloc(slots * sizeof *t->digest, map);
+    t->id = arr_alloc(slots * sizeof *t->id, map);
+    if (!t->digest || !t->id) {
+        arr_free(t->digest, slots * sizeof *t->digest, map);
+        arr_free(t->id, slots * sizeof *t->id, map);
+        *t = (struct tab){0};
+        return err_set(e, E_NOMEM, "out of memory for a hash index of %zu slots", slots);
+    }
+    return E_OK;
+}
+
 err_code hashidx_new(struct hashidx **out, struct err *e)
 {
     pthread_once(&g_key_once, key_init);
     *out = NULL;
     struct hashidx *x = calloc(1, sizeof *x);
-    if (!x || !(x->digest = calloc((size_t)1 << MIN_BITS, sizeof *x->digest)) ||
-        !(x->id = malloc(((size_t)1 << MIN_BITS) * sizeof *x->id))) {
-        hashidx_free(x);
+    if (!x)
         return err_set(e, E_NOMEM, "out of memory for a hash index");
+    err_code rc = tab_new(&x->cur, MIN_BITS, e);
+    if (rc) {
+        free(x);
+        return rc;
     }
-    x->bits = MIN_BITS;
     *out = x;
     return E_OK;
 }
@@ -83,48 +166,101 @@ void hashidx_free(struct hashidx *x)
 {
     if (!x)
         return;
-    free(x->digest);
-    free(x->id);
+    tab_free(&x->cur);
+    tab_free(&x->old);
+    tab_free(&x->next);
     free(x);
 }
 
 void hashidx_clear(struct hashidx *x)
 {
-    memset(x->digest, 0, ((size_t)1 << x->bits) * sizeof *x->digest);
+    if (x->moving) {
+        tab_free(&x->old);
+        x->moving = false;
+    }
+    tab_free(&x->next);
+    memset(x->cur.digest, 0, ((size_t)1 << x->cur.bits) * sizeof *x->cur.digest);
     x->count = 0;
 }
 
-static void place(uint64_t *digest, uint32_t *id, unsigned bits, uint64_t d, uint32_t v)
+static void place(struct tab *t, uint64_t d, uint32_t v)
 {
-    uint64_t mask = ((uint64_t)1 << bits) - 1, i = home(d, bits);
-    while (digest[i])
+    uint64_t mask = ((uint64_t)1 << t->bits) - 1, i = home(d, t->bits);
+    while (t->digest[i])
         i = (i + 1) & mask;
-    digest[i] = d;
-    id[i] = v;
+    t->digest[i] = d;
+    t->id[i] = v;
 }
 
-static err_code grow_to(struct hashidx *x, unsigned bits, struct err *e)
+/* Copy up to `k` more slots of the old table; free it when all are. */
+static void move_some(struct hashidx *x, uint64_t k)
 {
-    if (bits >= 40)
-        return err_set(e, E_LIMIT, "hash index too large");
-    size_t slots = (size_t)1 << bits;
-    uint64_t *d = calloc(slots, sizeof *d);
-    uint32_t *id = malloc(slots * sizeof *id);
-    if (!d || !id) {
-        free(d);
-        free(id);
-        return err_set(e, E_NOMEM, "out of memory for a hash index of %zu slots", slots);
+    uint64_t slots = (uint64_t)1 << x->old.bits, end = x->cursor + k;
+    if (end > slots || end < x->cursor)
+        end = slots;
+    for (uint64_t i = x->cursor; i < end; i++)
+        if (x->old.digest[i])
+            place(&x->cur, x->old.digest[i], x->old.id[i]);
+    x->cursor = end;
+    if (end == slots) {
+        tab_free(&x->old);
+        x->moving = false;
     }
-    size_t old = (size_t)1 << x->bits;
-    for (size_t i = 0; i < old; i++)
-        if (x->digest[i])
-            place(d, id, bits, x->digest[i], x->id[i]);
-    free(x->digest);
-    free(x->id);
-    x->digest = d;
-    x->id = id;
-    x->bits = bits;
+}
+
+/* Start moving into a new table of 2^bits slots (finishing a move under
+ * way first: only when one table grows past another's size in one go);
+ * the prepared next table if it has that size. */
+static err_code start_move(struct hashidx *x, unsigned bits, struct err *e)
+{
+    struct tab t;
+    err_code rc;
+    if (x->next.digest && x->next.bits == bits) {
+        t = x->next;
+        x->next = (struct tab){0};
+    } else {
+        tab_free(&x->next);
+        if ((rc = tab_new(&t, bits, e)))
+            return rc;
+    }
+    if (x->moving)
+        move_some(x, UINT64_MAX);
+    x->old = x->cur;
+    x->cur = t;
+    x->cursor = 0;
+    x->moving = true;
     return E_OK;
+}
+
+/* From PREPARE_AT load on (no move under way): allocate the next table,
+ * then touch its pages in step with the adds, so that all are touched by
+ * the time the current table is 60% full (before the move starts at 70%).
+ * Best effort: without memory for it now, the move allocates later. */
+static void prepare_some(struct hashidx *x)
+{
+    uint64_t slots = (uint64_t)1 << x->cur.bits;
+    if (x->moving || x->count * 10 < slots * PREPARE_AT)
+        return;
+    if (!x->next.digest) {
+        struct err ignored = {0};
+        if (tab_new(&x->next, x->cur.bits + 1, &ignored))
+            return;
+        x->touched = 0;
+        x->prep_from = x->count;
+    }
+    size_t dbytes = ((size_t)1 << x->next.bits) * sizeof *x->next.digest;
+    size_t total = dbytes + ((size_t)1 << x->next.bits) * sizeof *x->next.id;
+    if (x->touched >= total)
+        return;
+    /* The share of the adds from prep_from to 60% load done so far. */
+    uint64_t span = slots * 6 / 10 - x->prep_from, done = x->count - x->prep_from;
+    uint64_t want = span && done < span ? (uint64_t)((double)total * done / span) : total;
+    for (; x->touched < want && x->touched < total; x->touched += PAGE) {
+        volatile uint8_t *p = x->touched < dbytes
+                                  ? (volatile uint8_t *)x->next.digest + x->touched
+                                  : (volatile uint8_t *)x->next.id + (x->touched - dbytes);
+        *p = 0; /* a fresh mapping reads as zero: writing one keeps it so */
+    }
 }
 
 /* Slots needed for n entries at 70% load. */
@@ -141,7 +277,7 @@ err_code hashidx_reserve(struct hashidx *x, uint64_t more, struct err *e)
     if (more > UINT64_MAX / 16 - x->count)
         return err_set(e, E_LIMIT, "hash index too large");
     unsigned bits = bits_for(x->count + more);
-    return bits > x->bits ? grow_to(x, bits, e) : E_OK;
+    return bits > x->cur.bits ? start_move(x, bits, e) : E_OK;
 }
 
 err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, struct err *e)
@@ -151,9 +287,14 @@ err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, stru
                        (long long)id);
     /* Full (70%)? Only then work out the new size: this runs per hash. */
     err_code rc;
-    if ((x->count + 1) * 10 > ((uint64_t)1 << x->bits) * 7 && (rc = hashidx_reserve(x, 1, e)))
+    if ((x->count + 1) * 10 > ((uint64_t)1 << x->cur.bits) * 7 &&
+        (rc = start_move(x, x->cur.bits + 1, e)))
         return rc;
-    place(x->digest, x->id, x->bits, digest_of(h), (uint32_t)id);
+    if (x->moving)
+        move_some(x, MOVE_STEP);
+    else
+        prepare_some(x);
+    place(&x->cur, digest_of(h), (uint32_t)id);
     x->count++;
     return E_OK;
 }
@@ -161,26 +302,39 @@ err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id, stru
 void hashidx_find(const struct hashidx *x, const struct hash32 *h, struct hashidx_iter *it)
 {
     it->digest = digest_of(h);
-    it->slot = home(it->digest, x->bits);
+    it->slot = home(it->digest, x->cur.bits);
+    it->in_old = false;
 }
 
 bool hashidx_next(const struct hashidx *x, struct hashidx_iter *it, int64_t *id)
 {
-    uint64_t mask = ((uint64_t)1 << x->bits) - 1;
-    for (uint64_t d; (d = x->digest[it->slot]) != 0;) {
-        uint64_t i = it->slot;
-        it->slot = (it->slot + 1) & mask;
-        if (d == it->digest) {
-            *id = x->id[i];
-            return true;
+    for (;;) {
+        const struct tab *t = it->in_old ? &x->old : &x->cur;
+        uint64_t mask = ((uint64_t)1 << t->bits) - 1;
+        for (uint64_t d; (d = t->digest[it->slot]) != 0;) {
+            uint64_t i = it->slot;
+            it->slot = (it->slot + 1) & mask;
+            /* An old slot below the cursor was copied: cur yielded it. */
+            if (d == it->digest && (!it->in_old || i >= x->cursor)) {
+                *id = t->id[i];
+                return true;
+            }
         }
+        if (it->in_old || !x->moving)
+            return false;
+        it->in_old = true;
+        it->slot = home(it->digest, x->old.bits);
     }
-    return false;
 }
 
 uint64_t hashidx_count(const struct hashidx *x) { return x->count; }
 
+bool hashidx_moving(const struct hashidx *x) { return x->moving; }
+
 size_t hashidx_bytes(const struct hashidx *x)
 {
-    return sizeof *x + ((size_t)1 << x->bits) * (sizeof *x->digest + sizeof *x->id);
+    size_t per = sizeof *x->cur.digest + sizeof *x->cur.id;
+    return sizeof *x + ((size_t)1 << x->cur.bits) * per +
+           (x->moving ? ((size_t)1 << x->old.bits) * per : 0) +
+           (x->next.digest ? ((size_t)1 << x->next.bits) * per : 0);
 }

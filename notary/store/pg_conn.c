@@ -99,6 +99,9 @@ static const char *const MIGRATIONS[] = {
     /* 6: each issuance batch's subtree roots, written with its root
      * (sqlite_schema.c migration 6) */
     "ALTER TABLE batches ADD COLUMN sub_shift INTEGER, ADD COLUMN subroots BYTEA;",
+    /* 7: SQLite's sorted runs (sqlite_schema.c migration 7); PostgreSQL
+     * indexes each row as it is stored. Only a note. */
+    "COMMENT ON TABLE batches IS 'issuance (kind 0) and revocation (kind 1) batches';",
 };
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
               "a migration added to one engine must be added to the other");
@@ -166,6 +169,35 @@ err_code pg_q(struct pg *g, const char *sql, const struct params *p, PGresult **
     else
         PQclear(r);
     return E_OK;
+}
+
+err_code pg_copy_in(struct pg *g, const char *sql, const void *data, size_t len,
+                    const char *what, struct err *e)
+{
+    PGresult *r = PQexec(g->c, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        err_code rc = pgerr(g, e, what, r);
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    const char *p = data;
+    bool ok = true;
+    for (size_t at = 0; at < len && ok;) {
+        size_t k = len - at < ((size_t)1 << 20) ? len - at : ((size_t)1 << 20);
+        ok = PQputCopyData(g->c, p + at, (int)k) == 1;
+        at += k;
+    }
+    /* On a failed send, end the COPY with an error so the server drops it. */
+    if (PQputCopyEnd(g->c, ok ? NULL : "notary: the data could not be sent") != 1)
+        ok = false;
+    err_code rc = E_OK;
+    while ((r = PQgetResult(g->c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
+            rc = pgerr(g, e, what, r);
+        PQclear(r);
+    }
+    return rc ? rc : ok ? E_OK : pgerr(g, e, what, NULL);
 }
 
 /* Rows changed by a command result. */

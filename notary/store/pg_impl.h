@@ -60,6 +60,12 @@ err_code pg_run(struct pg *g, const char *sql, const struct params *p, long *n, 
                 struct err *e);
 /* Rows changed by a command result. */
 long pg_changed(PGresult *r);
+/* Run `sql`, a COPY … FROM STDIN, and send it the `len` bytes at `data`
+ * (already in the COPY's format) in pieces of 1 MiB; the error of the
+ * statement or of the connection as `what` (in the current transaction:
+ * a failure leaves it to be rolled back). */
+err_code pg_copy_in(struct pg *g, const char *sql, const void *data, size_t len,
+                    const char *what, struct err *e);
 
 /* Column `col` of row `row` of a binary result: an integer (0 if NULL); a
  * 32-byte value (zeros and *present = false if NULL or of another length). */
@@ -78,6 +84,18 @@ void pg_rollback(struct pg *g);
  * synchronous_commit = on, and (with `create`, or if the schema exists)
  * migrate the schema under an advisory lock so that instances starting
  * together migrate once. */
+/* ---- pg_submit.c ---- */
+
+/* The rows of store_submit in the open transaction (which holds the
+ * membership lock), for the open issuance batch `open`: each new hash
+ * stored with id open->first_id + open->size + k in input order, k from 0;
+ * *added = how many. out (if not NULL) gets n records as store_submit
+ * describes them. E_LIMIT past INT32_MAX hashes, E_NOMEM, or the server's
+ * error: the caller rolls back. */
+err_code pg_submit_rows(struct pg *g, const struct store_batch *open, const struct hash32 *hashes,
+                        const enum credential_hashing *hashing, size_t n, int64_t now,
+                        struct store_submitted *out, uint64_t *added, struct err *e);
+
 err_code pg_open(const char *url, bool create, const struct store_ops *ops, struct store **out,
                  struct err *e);
 

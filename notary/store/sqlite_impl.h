@@ -1,14 +1,16 @@
 /*
  * notary/store/sqlite_impl.h — the inside of the SQLite engine, shared by its
- * five files and private to notary/store/ (nothing outside this room
+ * six files and private to notary/store/ (nothing outside this room
  * includes it; callers see notary/store/store.h). Each file only calls the
  * ones listed before it:
  *   - sqlite_db.c: statements — the words for a failed open or write,
  *     running statements, write turns, transactions, batch rows;
  *   - sqlite_index.c: the hash index — submissions as chunks, the
- *     credential_index table, the in-memory index (notary/store/hashidx.h)
- *     shared by the handles of one process, a batch's leaves, and
- *     store_index_frozen;
+ *     lookups in credential_index and the sorted runs, the in-memory index
+ *     (notary/store/hashidx.h) shared by the handles of one process, a
+ *     batch's leaves;
+ *   - sqlite_runs.c: store_index_frozen — writing sorted runs and merging
+ *     them into credential_index;
  *   - sqlite_backup.c: the snapshot (VACUUM INTO), the integrity check,
  *     the rows of batches lost to an older backup;
  *   - sqlite_schema.c: the file — open, recognition of a foreign file,
@@ -47,6 +49,25 @@ struct sq_shared {
     pthread_cond_t tcv;
     uint64_t tnext, tserve;
     struct sq_shared *next;
+};
+
+/* A sorted run's key: the 32-byte hash, then the leaf index (4 bytes,
+ * big-endian), RUN_BLOCK keys per row of `runs` at most. */
+#define RUN_KEY 36
+#define RUN_BLOCK 128
+/* Batches of at most SQ_RUN_MIN rows go straight into credential_index;
+ * at most SQ_RUNS_KEEP larger ones stay as runs (each costs every lookup
+ * that misses credential_index one seek). */
+#define SQ_RUN_MIN 32768
+#define SQ_RUNS_KEEP 4
+
+/* The frozen batches whose rows are not all in credential_index. */
+struct sq_run {
+    int64_t seq, first;
+};
+struct sq_runs {
+    struct sq_run *v;
+    size_t n;
 };
 
 struct sq {
@@ -143,11 +164,26 @@ err_code sq_submit(struct store *s, const struct hash32 *hashes,
 err_code sq_credential_get(struct store *s, const struct hash32 *hash,
                            struct store_credential *out, struct err *e);
 err_code sq_index_all(struct store *s, struct err *e);
-err_code sq_index_frozen(struct store *s, struct err *e);
 err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct hash32 *hashes,
                          uint8_t *hashing, struct err *e);
 err_code sq_batch_scan(struct store *s, const struct store_batch *b, struct hash32 **hashes,
                        uint64_t *n, struct err *e);
+/* Call `each` for every chunk of the rows [first, first + size) of batch
+ * `seq`, in order (`at` = leaf index of the chunk's first row); E_STATE if
+ * they are not exactly those rows. */
+err_code sq_chunks_walk(struct store *s, uint64_t seq, int64_t first, uint64_t size,
+                        void (*each)(void *arg, uint64_t at, const uint8_t *hashes,
+                                     const uint8_t *hashing, uint64_t n, int64_t submitted_at),
+                        void *arg, struct err *e);
+
+/* ---- sqlite_runs.c: sorted runs and credential_index ---------------------- */
+
+/* store_ops.index_frozen (see the top of sqlite_index.c): write the sorted
+ * run of every frozen batch that has neither a run nor its rows in
+ * credential_index, in one transaction each, then merge the oldest runs
+ * into credential_index while more than SQ_RUNS_KEEP are left (and every
+ * batch of at most SQ_RUN_MIN rows directly, without a run). */
+err_code sq_index_frozen(struct store *s, struct err *e);
 
 /* ---- sqlite_backup.c: backup and restore --------------------------------- */
 

@@ -7,24 +7,26 @@
  * commit writes about 33 bytes per hash, sequentially. Random inserts into a
  * B-tree keyed by hash (the UNIQUE column this replaced) dirtied about one
  * 4 KB page per hash once the index outgrew a commit, which capped bulk
- * submission at ~90k hashes/s. The hash → row index now has two parts:
- *   - credential_index, on disk, for frozen batches: a batch's rows are
- *     inserted in hash order after it is frozen, in slices of INDEX_SLICE
- *     rows per transaction (store_index_frozen, which batch_close calls
- *     once the root is stored; batches.indexed = progress);
- *   - an in-memory index (notary/store/hashidx.h) of the rows not in it yet —
- *     the open batch and any frozen batch not fully indexed — or of every
- *     row once store_index_all was called;
- *     built from the chunks when a process first needs it, shared by
- *     all handles of one process on one file, caught up from the chunks
- *     table (ids are contiguous and only grow) before every use, and only
- *     a hint: each candidate is confirmed against the stored hash.
- * The cost moved to the close: merging a batch into credential_index in
- * hash order dirties every index page that receives a key, so once the
- * index is much larger than the batch, indexing writes about one page per
- * hash to the WAL (as submissions did before) — once per batch, in slices,
- * off the submission path. A log-structured index (sorted runs merged in
- * the background) would remove that; not needed at daily batch sizes.
+ * submission at ~90k hashes/s. The hash → row index has three parts, and
+ * a row only ever moves forward through them:
+ *   - an in-memory index (notary/store/hashidx.h) of the rows in no on-disk
+ *     part yet — the open batch and any frozen batch without a run that is
+ *     not fully in credential_index — or of every row once store_index_all
+ *     was called; built from the chunks when a process first needs it,
+ *     shared by all handles of one process on one file, caught up from the
+ *     chunks table (ids are contiguous and only grow) before every use, and
+ *     only a hint: each candidate is confirmed against the stored hash;
+ *   - sorted runs (table `runs`, sqlite_runs.c): at close, after the root
+ *     is stored, a batch's hashes and leaf indexes sorted, in blocks, in
+ *     one sequential transaction (1M hashes: ~36 MB, a fraction of a
+ *     second); a lookup seeks one block per run;
+ *   - credential_index, a B-tree keyed by hash: small batches go straight
+ *     into it; runs are merged into it, oldest first, in slices of
+ *     INDEX_SLICE rows (batches.indexed = progress), only while more than
+ *     SQ_RUNS_KEEP runs wait, and a run is deleted in the commit that
+ *     completes its merge. Merging dirties about one index page per hash
+ *     once the index is much larger than the batch: that cost is what the
+ *     runs keep out of the close.
  * The in-memory index keeps 32-bit ids relative to its first row: past 2^32
  * rows in all, store_index_all falls back to the rows not yet on disk.
  */
@@ -188,7 +190,8 @@ static err_code idx_sync(struct store *s, struct err *e)
          * one statement, so both come from one snapshot. */
         sqlite3_stmt *q;
         if ((rc = sq_prepare(s, "SELECT coalesce((SELECT min(first_id) FROM batches WHERE kind = 0 "
-                                "AND (state = 0 OR indexed < size)), (SELECT id + n FROM chunks "
+                                "AND (state = 0 OR (indexed < size AND NOT EXISTS (SELECT 1 FROM runs WHERE "
+                                "runs.batch_seq = batches.seq)))), (SELECT id + n FROM chunks "
                                 "ORDER BY id DESC LIMIT 1), 0)", &q, e)))
             return rc;
         if (sqlite3_step(q) == SQLITE_ROW)
@@ -329,6 +332,98 @@ static void idx_invalidate(struct store *s)
     pthread_rwlock_unlock(&SQ(s)->sh->lock);
 }
 
+/* ---- sorted runs ---------------------------------------------------------- */
+
+/* The frozen batches not (fully) in credential_index: each has a sorted run
+ * (its rows are not in the in-memory index) unless it is older than the
+ * in-memory index's first row. *out is the caller's to free. */
+static err_code runs_load(struct store *s, struct sq_runs *out, struct err *e)
+{
+    free(out->v);
+    *out = (struct sq_runs){0};
+    sqlite3_stmt *st;
+    err_code rc = sq_prepare(s, "SELECT seq, first_id FROM batches WHERE kind = 0 AND state <> 0 "
+                                "AND indexed < size ORDER BY seq", &st, e);
+    if (rc)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n % 16 == 0) {
+            struct sq_run *v = realloc(out->v, (out->n + 16) * sizeof *v);
+            if (!v) {
+                rc = err_set(e, E_NOMEM, "out of memory");
+                break;
+            }
+            out->v = v;
+        }
+        out->v[out->n++] = (struct sq_run){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = sq_dberr(s, e, "read batches");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The row holding `h` in one of the runs `rl` lists (*found = false if
+ * none): one seek per run to the block that would hold it, a binary search
+ * in that block, and the row it names confirmed against the stored hash.
+ * *stp is a statement kept between calls (the caller finalizes it). */
+static err_code runs_get(struct store *s, sqlite3_stmt **stp, const struct sq_runs *rl,
+                         const struct hash32 *h, struct store_credential *out, bool *found,
+                         struct err *e)
+{
+    err_code rc;
+    *found = false;
+    if (!rl->n)
+        return E_OK;
+    if (!*stp && (rc = sq_prepare(s, "SELECT keys FROM runs WHERE batch_seq = ?1 AND lo <= ?2 "
+                                     "ORDER BY lo DESC LIMIT 1", stp, e)))
+        return rc;
+    sqlite3_stmt *st = *stp;
+    for (size_t k = 0; k < rl->n && !*found; k++) {
+        sqlite3_bind_int64(st, 1, rl->v[k].seq);
+        sqlite3_bind_blob(st, 2, h->b, 32, SQLITE_STATIC);
+        int r = sqlite3_step(st);
+        int64_t leaf = -1;
+        if (r == SQLITE_ROW) {
+            const uint8_t *keys = sqlite3_column_blob(st, 0);
+            uint64_t n = (uint64_t)sqlite3_column_bytes(st, 0) / RUN_KEY, lo = 0, hi = n;
+            while (lo < hi) {
+                uint64_t mid = lo + (hi - lo) / 2;
+                if (memcmp(keys + RUN_KEY * mid, h->b, 32) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < n && memcmp(keys + RUN_KEY * lo, h->b, 32) == 0) {
+                const uint8_t *p = keys + RUN_KEY * lo + 32;
+                leaf = (int64_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                                 (uint32_t)p[2] << 8 | p[3]);
+            }
+        } else if (r != SQLITE_DONE) {
+            rc = sq_dberr(s, e, "read the hash index");
+            sqlite3_reset(st);
+            return rc;
+        }
+        sqlite3_reset(st);
+        if (leaf < 0)
+            continue;
+        struct row row;
+        bool there;
+        if ((rc = row_at(s, rl->v[k].first + leaf, &row, &there, e)))
+            return rc;
+        if (there && hash32_eq(&row.hash, h) && row.batch_seq == (uint64_t)rl->v[k].seq) {
+            *out = (struct store_credential){.hash = *h,
+                                             .hashing = (enum credential_hashing)row.hashing,
+                                             .batch_seq = row.batch_seq,
+                                             .leaf_index = (uint64_t)leaf,
+                                             .submitted_at = row.submitted_at};
+            *found = true;
+        }
+    }
+    return E_OK;
+}
+
 err_code sq_submit(struct store *s, const struct hash32 *hashes,
                    const enum credential_hashing *hashing, size_t n,
                    struct store_submitted *out,
@@ -344,7 +439,8 @@ err_code sq_submit(struct store *s, const struct hash32 *hashes,
         return err_set(e, E_NOMEM, "out of memory for %zu hashes", n);
     }
     bool locked = false, touched = false;
-    sqlite3_stmt *ins = NULL, *get = NULL, *upd = NULL;
+    sqlite3_stmt *ins = NULL, *get = NULL, *upd = NULL, *rget = NULL;
+    struct sq_runs runs = {0};
     err_code rc = sq_begin(s, e);
     if (rc)
         goto out;
@@ -388,7 +484,8 @@ err_code sq_submit(struct store *s, const struct hash32 *hashes,
     }
     /* Rows before sh->from (frozen batches) are looked up on disk unless the
      * in-memory index covers everything. */
-    if (sh->from > 0 && (rc = sq_prepare(s, INDEX_GET_SQL, &get, e)))
+    if (sh->from > 0 && ((rc = sq_prepare(s, INDEX_GET_SQL, &get, e)) ||
+                         (rc = runs_load(s, &runs, e))))
         goto fail;
     int64_t npend = 0;
     for (size_t i = 0; i < n; i++) {
@@ -406,7 +503,8 @@ err_code sq_submit(struct store *s, const struct hash32 *hashes,
             r.leaf_index = (uint64_t)(id - row.batch_first_id);
         } else if (get) {
             struct store_credential c;
-            if ((rc = index_get(s, get, &hashes[i], &c, &found, e)))
+            if ((rc = index_get(s, get, &hashes[i], &c, &found, e)) ||
+                (!found && (rc = runs_get(s, &rget, &runs, &hashes[i], &c, &found, e))))
                 goto fail;
             r.batch_seq = c.batch_seq;
             r.leaf_index = c.leaf_index;
@@ -473,6 +571,8 @@ out:
     sqlite3_finalize(ins);
     sqlite3_finalize(get);
     sqlite3_finalize(upd);
+    sqlite3_finalize(rget);
+    free(runs.v);
     free(pend);
     free(pend_how);
     return rc;
@@ -481,12 +581,15 @@ out:
 err_code sq_credential_get(struct store *s, const struct hash32 *hash,
                            struct store_credential *out, struct err *e)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st, *rget = NULL;
+    struct sq_runs runs = {0};
     bool found = false;
     err_code rc = sq_prepare(s, INDEX_GET_SQL, &st, e);
     if (rc)
         return rc;
     rc = index_get(s, st, hash, out, &found, e);
+    if (!rc && !found && !(rc = runs_load(s, &runs, e)))
+        rc = runs_get(s, &rget, &runs, hash, out, &found, e);
     if (!rc && !found) { /* not in a frozen batch: maybe in the open one */
         struct sq_shared *sh = SQ(s)->sh;
         int64_t id;
@@ -495,18 +598,25 @@ err_code sq_credential_get(struct store *s, const struct hash32 *hash,
         if (!(rc = idx_fit(s, 0, e)))
             rc = idx_lookup(s, hash, NULL, 0, 0, &id, &row, &found, e);
         pthread_rwlock_unlock(&sh->lock);
-        /* Rows only move from the in-memory part to the disk index: one that
-         * was indexed between the two looks is on disk now. */
-        if (!rc && !found)
-            rc = index_get(s, st, hash, out, &found, e);
-        else if (!rc && found)
+        /* Rows only move forward: from the in-memory part to a sorted run,
+         * from a run to credential_index (the run is deleted in the same
+         * commit as its last rows reach the index). One that moved since
+         * the looks above is found by looking again in that order. */
+        if (!rc && !found) {
+            if (!(rc = runs_load(s, &runs, e)) &&
+                !(rc = runs_get(s, &rget, &runs, hash, out, &found, e)) && !found)
+                rc = index_get(s, st, hash, out, &found, e);
+        } else if (!rc && found) {
             *out = (struct store_credential){.hash = *hash,
                                              .hashing = (enum credential_hashing)row.hashing,
                                              .batch_seq = row.batch_seq,
                                              .leaf_index = (uint64_t)(id - row.batch_first_id),
                                              .submitted_at = row.submitted_at};
+        }
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(rget);
+    free(runs.v);
     if (!rc && !found)
         rc = err_set(e, E_NOT_FOUND, "credential never submitted");
     return rc;
@@ -525,16 +635,9 @@ err_code sq_index_all(struct store *s, struct err *e)
     return rc;
 }
 
-/* One leaf of a batch, as freezing it needs it. */
-struct leafrow {
-    struct hash32 hash;
-    int64_t id, submitted_at;
-    uint8_t hashing;
-};
-
 /* Call `each` for every chunk of rows [first, first + size), in order,
  * checking they are exactly those rows. */
-static err_code chunks_walk(struct store *s, uint64_t seq, int64_t first, uint64_t size,
+err_code sq_chunks_walk(struct store *s, uint64_t seq, int64_t first, uint64_t size,
                             void (*each)(void *arg, uint64_t at, const uint8_t *hashes,
                                          const uint8_t *hashing, uint64_t n, int64_t submitted_at),
                             void *arg, struct err *e)
@@ -591,7 +694,7 @@ err_code sq_batch_leaves(struct store *s, const struct store_batch *b, struct ha
                          uint8_t *hashing, struct err *e)
 {
     struct leaves_out o = {hashes, hashing};
-    return chunks_walk(s, b->seq, b->first_id, b->size, leaves_each, &o, e);
+    return sq_chunks_walk(s, b->seq, b->first_id, b->size, leaves_each, &o, e);
 }
 
 err_code sq_batch_scan(struct store *s, const struct store_batch *b, struct hash32 **out,
@@ -680,124 +783,3 @@ err_code sq_batch_leaves_range(struct store *s, const struct store_batch *b, uin
     return rc;
 }
 
-static void rows_each(void *arg, uint64_t at, const uint8_t *hashes, const uint8_t *hashing,
-                      uint64_t n, int64_t submitted_at)
-{
-    struct leafrow *rows = arg;
-    for (uint64_t i = 0; i < n; i++) {
-        struct leafrow *r = &rows[at + i];
-        memcpy(r->hash.b, hashes + 32 * i, 32);
-        r->id = (int64_t)(at + i); /* leaf index; the caller adds first_id */
-        r->submitted_at = submitted_at;
-        r->hashing = hashing[i];
-    }
-}
-
-static int leafrow_cmp(const void *a, const void *b)
-{
-    return memcmp(((const struct leafrow *)a)->hash.b, ((const struct leafrow *)b)->hash.b, 32);
-}
-
-/* Rows of a frozen batch added to credential_index per transaction. */
-#define INDEX_SLICE 32768
-
-/* store_index_frozen: add every frozen batch's rows to credential_index, in
- * hash order (a sorted insert touches each B-tree page once), INDEX_SLICE
- * rows per transaction: a 1M batch would otherwise hold the write lock for
- * over a second, and notary serve's submissions wait for it.
- * batches.indexed records the progress, so a crash resumes where it
- * stopped; until a batch is fully indexed its rows stay in the in-memory
- * index (idx_sync). */
-err_code sq_index_frozen(struct store *s, struct err *e)
-{
-    for (;;) {
-        sqlite3_stmt *st;
-        struct store_batch b = {0};
-        err_code rc = sq_prepare(s, "SELECT seq, size, first_id FROM batches WHERE kind = 0 AND "
-                                    "state <> 0 AND indexed < size ORDER BY seq LIMIT 1", &st, e);
-        if (rc)
-            return rc;
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            b.seq = (uint64_t)sqlite3_column_int64(st, 0);
-            b.size = (uint64_t)sqlite3_column_int64(st, 1);
-            b.first_id = sqlite3_column_int64(st, 2);
-        }
-        sqlite3_finalize(st);
-        if (r == SQLITE_DONE)
-            return E_OK;
-        if (r != SQLITE_ROW)
-            return sq_dberr(s, e, "read batches");
-        /* Frozen rows never change: read and sort them once, outside any
-         * transaction. */
-        struct leafrow *rows = malloc(b.size * sizeof *rows);
-        if (!rows)
-            return err_set(e, E_NOMEM, "out of memory for %llu leaves", (unsigned long long)b.size);
-        if ((rc = chunks_walk(s, b.seq, b.first_id, b.size, rows_each, rows, e))) {
-            free(rows);
-            return rc;
-        }
-        qsort(rows, b.size, sizeof *rows, leafrow_cmp);
-        sqlite3_stmt *ins = NULL, *get = NULL;
-        for (uint64_t done = 0; !rc;) {
-            if ((rc = sq_begin(s, e)))
-                break;
-            if ((rc = sq_prepare(s, "SELECT indexed FROM batches WHERE kind = 0 AND seq = ?", &get,
-                                 e)))
-                goto fail;
-            sqlite3_bind_int64(get, 1, (int64_t)b.seq);
-            if (sqlite3_step(get) != SQLITE_ROW) {
-                rc = sq_dberr(s, e, "read batches");
-                goto fail;
-            }
-            done = (uint64_t)sqlite3_column_int64(get, 0); /* another process may be ahead */
-            sqlite3_finalize(get);
-            get = NULL;
-            if (done >= b.size) {
-                if ((rc = sq_commit(s, e)))
-                    sq_rollback(s);
-                break;
-            }
-            uint64_t k = b.size - done < INDEX_SLICE ? b.size - done : INDEX_SLICE;
-            if ((rc = sq_prepare(s, "INSERT INTO credential_index(hash, id, batch_seq, hashing, "
-                                    "submitted_at) VALUES(?, ?, ?, ?, ?)", &ins, e)))
-                goto fail;
-            for (uint64_t i = done; i < done + k; i++) {
-                sqlite3_bind_blob(ins, 1, rows[i].hash.b, 32, SQLITE_STATIC);
-                sqlite3_bind_int64(ins, 2, b.first_id + rows[i].id);
-                sqlite3_bind_int64(ins, 3, (int64_t)b.seq);
-                sqlite3_bind_int(ins, 4, rows[i].hashing);
-                sqlite3_bind_int64(ins, 5, rows[i].submitted_at);
-                int ir = sqlite3_step(ins);
-                sqlite3_reset(ins);
-                if (ir == SQLITE_CONSTRAINT) {
-                    char hex[65];
-                    hash32_to_hex(&rows[i].hash, hex);
-                    rc = err_set(e, E_STATE, "%s: credential %s is stored twice (batch %llu)",
-                                 SQ(s)->path, hex, (unsigned long long)b.seq);
-                    goto fail;
-                }
-                if (ir != SQLITE_DONE) {
-                    rc = sq_dberr(s, e, "index the batch's credentials");
-                    goto fail;
-                }
-            }
-            sqlite3_finalize(ins);
-            ins = NULL;
-            struct bindv v[] = {BI(done + k), BI(b.seq)};
-            if ((rc = sq_run(s, "UPDATE batches SET indexed = ? WHERE kind = 0 AND seq = ?", v, 2,
-                             NULL, e)) ||
-                (rc = sq_commit(s, e)))
-                goto fail;
-            continue;
-        fail:
-            sqlite3_finalize(ins);
-            sqlite3_finalize(get);
-            ins = get = NULL;
-            sq_rollback(s);
-        }
-        free(rows);
-        if (rc)
-            return rc;
-    }
-}

@@ -103,6 +103,17 @@ static const char *const MIGRATIONS[] = {
      * computed once from its leaves when a proof first needs them. */
     ("ALTER TABLE batches ADD COLUMN sub_shift INTEGER;"
      "ALTER TABLE batches ADD COLUMN subroots BLOB;"),
+    /* 7: sorted runs (see the top of sqlite_index.c): a frozen batch's
+     * hashes in hash order, written in one sequential transaction at its
+     * close, in blocks of up to RUN_BLOCK keys (32-byte hash, 4-byte
+     * big-endian leaf index) that start at `lo`; merged into
+     * credential_index later and then deleted. */
+    ("CREATE TABLE runs("
+     "  batch_seq INTEGER NOT NULL, lo BLOB NOT NULL CHECK(length(lo) = 32),"
+     "  n INTEGER NOT NULL CHECK(n > 0), keys BLOB NOT NULL CHECK(length(keys) = 36 * n),"
+     "  PRIMARY KEY(batch_seq, lo));"
+     "CREATE INDEX batches_unindexed ON batches(seq) WHERE kind = 0 AND state <> 0 AND "
+     "indexed < size;"),
 };
 
 static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,

@@ -18,7 +18,7 @@
 #include "notary/store/store.h"
 
 /* Schema migrations each engine has (the same numbering in both lists). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Unless its comment says otherwise, a method is the store_* function of the
  * same name in notary/store/store.h (same contract), and store.c only

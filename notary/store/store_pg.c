@@ -16,9 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Hashes per INSERT … SELECT in store_submit: one round trip each. */
-#define SUBMIT_CHUNK 20000
-
 /* ---- store_ops for store.c's transactions ------------------------------------ */
 
 static const char *pg_where(struct store *s) { return PG(s)->label; }
@@ -184,26 +181,6 @@ static err_code next_seq(struct pg *g, enum batch_kind kind, uint64_t *seq, stru
 
 /* ---- submissions ------------------------------------------------------------- */
 
-/* One chunk: new hashes (first occurrence in the chunk, not stored yet) get
- * ids first..first+k-1 in input order (row_number() runs after WHERE). */
-static const char SQL_INSERT_CHUNK[] =
-    "INSERT INTO credentials(id, hash, hashing, batch_seq, submitted_at) "
-    "SELECT $3 + row_number() OVER (ORDER BY ord) - 1, h, hw, $4, $5 FROM ("
-    "  SELECT DISTINCT ON (h) h, hw, ord FROM ("
-    "    SELECT substring($1 FROM i * 32 + 1 FOR 32) AS h, get_byte($2, i) AS hw, i AS ord"
-    "    FROM generate_series(0, $6::int - 1) AS i) t ORDER BY h, ord) u "
-    "WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.hash = u.h)";
-
-/* Each input's record, in input order; `existed` unless it is the first
- * occurrence of a hash this chunk inserted (ids $3 .. $3+$7-1). */
-static const char SQL_CHUNK_RESULT[] =
-    "SELECT t.i, c.batch_seq, c.id - b.first_id,"
-    "  (c.id < $3 OR c.id >= $3 + $4 OR t.i <> min(t.i) OVER (PARTITION BY t.h)) "
-    "FROM (SELECT i, substring($1 FROM i * 32 + 1 FOR 32) AS h"
-    "      FROM generate_series(0, $2::int - 1) AS i) t "
-    "JOIN credentials c ON c.hash = t.h JOIN batches b ON b.kind = 0 AND b.seq = c.batch_seq "
-    "ORDER BY t.i";
-
 static err_code pg_submit(struct store *s, const struct hash32 *hashes,
                           const enum credential_hashing *hashing, size_t n,
                           struct store_submitted *out,
@@ -212,16 +189,10 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
 {
     struct pg *g = PG(s);
     int64_t now = (int64_t)time(NULL);
-    uint8_t *how = malloc(SUBMIT_CHUNK);
-    if (!how)
-        return err_set(e, E_NOMEM, "out of memory");
     err_code rc = pg_begin(g, true, e);
-    if (rc) {
-        free(how);
+    if (rc)
         return rc;
-    }
     struct store_batch open;
-    PGresult *r = NULL;
     rc = pg_batch_open_get(s, BATCH_ISSUANCE, &open, e);
     if (rc == E_NOT_FOUND) {
         err_clear(e);
@@ -239,64 +210,21 @@ static err_code pg_submit(struct store *s, const struct hash32 *hashes,
     } else if (rc) {
         goto fail;
     }
-    uint64_t next = open.size;
-    for (size_t at = 0; at < n; at += SUBMIT_CHUNK) {
-        size_t k = n - at < SUBMIT_CHUNK ? n - at : SUBMIT_CHUNK;
-        for (size_t i = 0; i < k; i++)
-            how[i] = (uint8_t)(hashing ? hashing[at + i] : CRED_HASH_GIVEN);
-        int64_t first = open.first_id + (int64_t)next;
-        struct params p = {0};
-        pg_p_blob(&p, hashes + at, k * 32);
-        pg_p_blob(&p, how, k);
-        pg_p_i64(&p, first);
-        pg_p_i64(&p, (int64_t)open.seq);
-        pg_p_i64(&p, now);
-        pg_p_i64(&p, (int64_t)k);
-        if ((rc = pg_q(g, SQL_INSERT_CHUNK, &p, &r, "store credentials", e)))
-            goto fail;
-        long added = pg_changed(r);
-        PQclear(r);
-        r = NULL;
-        if (out) {
-            struct params q = {0};
-            pg_p_blob(&q, hashes + at, k * 32);
-            pg_p_i64(&q, (int64_t)k);
-            pg_p_i64(&q, first);
-            pg_p_i64(&q, added);
-            if ((rc = pg_q(g, SQL_CHUNK_RESULT, &q, &r, "read credentials", e)))
-                goto fail;
-            if ((size_t)PQntuples(r) != k) {
-                rc = err_set(e, E_STATE, "postgresql %s: %d of %zu submitted hashes found",
-                             g->where, PQntuples(r), k);
-                goto fail;
-            }
-            for (size_t i = 0; i < k; i++)
-                out[at + i] = (struct store_submitted){
-                    .batch_seq = (uint64_t)pg_gi(r, (int)i, 1),
-                    .leaf_index = (uint64_t)pg_gi(r, (int)i, 2),
-                    .existed = pg_gi(r, (int)i, 3) != 0};
-            PQclear(r);
-            r = NULL;
-        }
-        next += (uint64_t)added;
-        if (progress && at + k < n)
-            progress(at + k, n, arg);
-    }
+    uint64_t added;
+    if ((rc = pg_submit_rows(g, &open, hashes, hashing, n, now, out, &added, e)))
+        goto fail;
     struct params u = {0};
-    pg_p_i64(&u, (int64_t)next);
+    pg_p_i64(&u, (int64_t)(open.size + added));
     pg_p_i64(&u, (int64_t)open.seq);
     if ((rc = pg_q(g, "UPDATE batches SET size = $1 WHERE kind = 0 AND seq = $2", &u, NULL,
                    "update batch size", e)) ||
         (rc = pg_commit(g, e)))
         goto fail;
-    free(how);
     if (progress)
         progress(n, n, arg);
     return E_OK;
 fail:
-    PQclear(r);
     pg_rollback(g);
-    free(how);
     return rc;
 }
 

@@ -4,7 +4,7 @@
  * schema): the writer lock, settings, batches, anchoring state, the
  * revocation log, API tokens, and the method table. Its other parts, behind
  * the private notary/store/sqlite_impl.h, are sqlite_db.c (statements, write
- * turns, transactions), sqlite_index.c (submissions and the hash index) and
+ * turns, transactions), sqlite_index.c (submissions and the hash index), sqlite_runs.c (sorted runs) and
  * sqlite_schema.c (open, recognition, migrations).
  *
  * Durability: WAL with synchronous=FULL, so a COMMIT has been fsynced when

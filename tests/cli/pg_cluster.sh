@@ -48,7 +48,7 @@ CONTRACT=$(json_field contract < "$tmp/init.json")
 [ ! -e "$A/notary.db" ] && ok "no SQLite file beside it" || fail "notary.db created"
 [ "$(psqlq "SELECT value FROM meta WHERE key = 'issuer'")" = "$ISSUER" ] \
     && ok "the settings are in the PostgreSQL database" || fail "meta not in PostgreSQL"
-[ "$(psqlq "SELECT version FROM schema_version")" = 6 ] && ok "schema version 6 (migrations 1-6)" \
+[ "$(psqlq "SELECT version FROM schema_version")" = 7 ] && ok "schema version 7 (migrations 1-7)" \
     || fail "schema_version: $(psqlq 'SELECT * FROM schema_version')"
 NOTARY_DATA=$tmp/again "$NOTARY" init --store "$DB" --rpc "$LEDGER_URL" --contract "$CONTRACT" \
     --import-key "$tmp/key.hex" --kdf-light >/dev/null 2>"$tmp/again.err"

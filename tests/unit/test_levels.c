@@ -117,7 +117,8 @@ static bool downgrade(const char *url)
     }
     sqlite3 *db;
     bool ok = sqlite3_open(url + strlen("sqlite:"), &db) == SQLITE_OK &&
-              sqlite3_exec(db, "ALTER TABLE batches DROP COLUMN subroots;"
+              sqlite3_exec(db, "DROP INDEX batches_unindexed; DROP TABLE runs;"
+                               "ALTER TABLE batches DROP COLUMN subroots;"
                                "ALTER TABLE batches DROP COLUMN sub_shift;"
                                "PRAGMA user_version = 5", NULL, NULL, NULL) == SQLITE_OK;
     if (!ok)

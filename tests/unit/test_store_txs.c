@@ -123,6 +123,7 @@ static bool hashes(struct hash32 *h, uint32_t n, uint32_t seed)
  * SQLite store, the latter through its compatibility view: one row per hash,
  * hash UNIQUE, as before. */
 #define TO_VERSION_4                                                                               \
+    "DROP INDEX batches_unindexed; DROP TABLE runs;"                                               \
     "ALTER TABLE batches DROP COLUMN sub_shift; ALTER TABLE batches DROP COLUMN subroots;"        \
     "CREATE TABLE old AS SELECT * FROM credentials;"                                              \
     "DROP VIEW credentials; DROP TABLE chunks; DROP TABLE credential_index;"                      \
@@ -279,13 +280,148 @@ TEST(indexing_a_frozen_batch_resumes_after_a_crash)
     store_close(s);
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     sqlite3_stmt *st;
-    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM credential_index), (SELECT "
+    /* Batch 0 had its sorted run (it is larger than SQ_RUN_MIN) and a merge
+     * under way: the merge finished and took the run away. */
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM runs), (SELECT "
                                  "group_concat(indexed) FROM batches WHERE kind = 0)", -1, &st,
                              NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == N + 1);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0);
     CHECK_STREQ((const char *)sqlite3_column_text(st, 1), "100000,1");
     sqlite3_finalize(st);
     sqlite3_close(db);
+    free(h);
+}
+
+/* A batch larger than SQ_RUN_MIN is made findable at its close by its
+ * sorted run alone (credential_index stays empty): a new handle, with no
+ * in-memory index, finds every hash and refuses it as a duplicate. */
+TEST(a_closed_batch_is_found_through_its_sorted_run)
+{
+    if (t_store_pg())
+        return; /* SQLite's runs */
+    char path[512];
+    struct store *s = sqlite_fresh("runs.db", path, sizeof path);
+    CHECK(s);
+    if (!s)
+        return;
+    enum { N = 40000 };
+    struct hash32 *h = malloc(N * sizeof *h);
+    struct err e = {0};
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t in[2] = {0x52554e, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    struct store_batch b;
+    CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+    store_close(s);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM credential_index), "
+                                 "(SELECT sum(n) FROM runs)", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0 &&
+          sqlite3_column_int(st, 1) == N);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    size_t lost = 0;
+    struct store_credential c;
+    for (uint32_t i = 0; i < N; i += 7)
+        lost += store_credential_get(s, &h[i], &c, &e) != E_OK || c.batch_seq != 0 ||
+                c.leaf_index != i || !hash32_eq(&c.hash, &h[i]);
+    CHECKF(lost == 0, "%zu hashes of the closed batch not found", lost);
+    struct hash32 absent = {{0x77}};
+    CHECK_ERR(store_credential_get(s, &absent, &c, &e), &e, E_NOT_FOUND, "never submitted");
+    struct store_submitted out[3];
+    struct hash32 in[3] = {h[0], h[N - 1], absent};
+    CHECK_OK(store_submit(s, in, NULL, 3, out, NULL, NULL, &e), &e);
+    CHECK(out[0].existed && out[0].batch_seq == 0 && out[0].leaf_index == 0);
+    CHECK(out[1].existed && out[1].batch_seq == 0 && out[1].leaf_index == N - 1);
+    CHECK(!out[2].existed && out[2].batch_seq == 1 && out[2].leaf_index == 0);
+    store_close(s);
+    free(h);
+}
+
+/* Runs beyond SQ_RUNS_KEEP are merged into credential_index, oldest
+ * first, and each merged run is gone; every hash stays findable. */
+TEST(runs_beyond_four_are_merged_oldest_first)
+{
+    if (t_store_pg())
+        return;
+    char path[512];
+    struct store *s = sqlite_fresh("runs6.db", path, sizeof path);
+    CHECK(s);
+    if (!s)
+        return;
+    enum { B = 6, N = 33000 };
+    struct hash32 *h = malloc((size_t)B * N * sizeof *h);
+    struct err e = {0};
+    for (uint32_t i = 0; i < B * N; i++) {
+        uint64_t in[2] = {0x4d52, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+    }
+    for (int b = 0; b < B; b++) {
+        struct store_batch bt;
+        CHECK_OK(store_submit(s, h + (size_t)b * N, NULL, N, NULL, NULL, NULL, &e), &e);
+        CHECK_OK(batch_close(s, &bt, NULL, NULL, &e), &e);
+    }
+    store_close(s);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT group_concat(s) FROM (SELECT DISTINCT batch_seq "
+                                 "AS s FROM runs ORDER BY s)), (SELECT count(*) FROM "
+                                 "credential_index), (SELECT group_concat(indexed) FROM batches "
+                                 "WHERE kind = 0)", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK_STREQ((const char *)sqlite3_column_text(st, 0), "2,3,4,5");
+    CHECK(sqlite3_column_int(st, 1) == 2 * N);
+    CHECK_STREQ((const char *)sqlite3_column_text(st, 2), "33000,33000,0,0,0,0");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    size_t lost = 0;
+    struct store_credential c;
+    for (uint32_t i = 0; i < B * N; i += 11)
+        lost += store_credential_get(s, &h[i], &c, &e) != E_OK || c.batch_seq != i / N ||
+                c.leaf_index != i % N;
+    CHECKF(lost == 0, "%zu hashes not found", lost);
+    store_close(s);
+    free(h);
+}
+
+/* A run of chosen hashes: all share their first 24 bytes (one bucket of
+ * the sort, ties on its 8-byte prefix), or only their first 2: every one
+ * is still found through the run. */
+TEST(a_run_of_hashes_sharing_a_prefix_is_sorted_and_found)
+{
+    if (t_store_pg())
+        return;
+    char path[512];
+    struct store *s = sqlite_fresh("runs_prefix.db", path, sizeof path);
+    CHECK(s);
+    if (!s)
+        return;
+    enum { N = 40000 };
+    struct hash32 *h = malloc(N * sizeof *h);
+    struct err e = {0};
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t in[2] = {0x5052, i};
+        CHECK(sha256(in, sizeof in, &h[i]) == E_OK);
+        memset(h[i].b, 0xab, i % 2 ? 24 : 2); /* odd: 24 shared bytes; even: 2 */
+    }
+    struct store_batch b;
+    CHECK_OK(store_submit(s, h, NULL, N, NULL, NULL, NULL, &e), &e);
+    CHECK_OK(batch_close(s, &b, NULL, NULL, &e), &e);
+    store_close(s);
+    CHECK_OK(store_open(path, false, &s, &e), &e);
+    size_t lost = 0;
+    struct store_credential c;
+    for (uint32_t i = 0; i < N; i++)
+        lost += store_credential_get(s, &h[i], &c, &e) != E_OK || c.leaf_index != i;
+    CHECKF(lost == 0, "%zu of %d hashes with a shared prefix not found", lost, N);
+    store_close(s);
     free(h);
 }
 
