@@ -88,6 +88,12 @@ fund "$key2"
 anchor_batch k2 && ok "batch k2 anchored by key 2" || fail "batch k2"
 anchor_batch k2x && ok "batch k2x anchored by key 2" || fail "batch k2x"
 C=$(bfield "$d/k2x-a.bundle" blockNumber)
+# a revocation checkpoint by key 2 at a block the coming compromise covers
+chash() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credential"]["hash"])' "$d/$1.bundle"; }
+"$NOTARY" revoke "$(chash k1-b)" --reason fraud >/dev/null && "$NOTARY" checkpoint --poll-ms 100 >/dev/null &&
+    "$NOTARY" revocations export --out "$d/log1.json" >/dev/null && ok "k1-b revoked, checkpoint 0 by key 2" ||
+    fail "revoke and checkpoint by key 2"
+expect_exit 4 "k1-b REVOKED by key 2's checkpoint while key 2 counts" V k1-b --revocations "$d/log1.json"
 "$NOTARY" key compromised "${ID[@]}" --since "$C" >/dev/null && ok "key 2 declared compromised since block $C" ||
     fail "key compromised --since $C"
 "$NOTARY" key rotate "${ID[@]}" --kdf-light --json >"$d/rot2.json" && ok "key rotate (to key 3)" || fail "rotate 2"
@@ -107,6 +113,17 @@ verdict 1 INVALID k2x-a "key 2's anchor at the compromise block"
 expect_grep "issuer.key names the compromise" "fail key ${key2,,} was declared compromised since block $C" "$(key_detail)"
 verdict 1 INVALID k2x-b "the other credential of that batch"
 verdict 0 VALID k3-a "key 3's anchor"
+
+# --- revocation checkpoints follow the key history ---------------------------------
+expect_exit 3 "k1-b: key 2's checkpoint no longer counts (the revocation is not proven: UNKNOWN)" \
+    V k1-b --revocations "$d/log1.json"
+has "says the identity has no counting checkpoint" "never anchored a revocation checkpoint"
+"$NOTARY" revoke "$(chash k2x-b)" --reason withdrawn >/dev/null &&
+    "$NOTARY" checkpoint --poll-ms 100 >/dev/null && "$NOTARY" revocations export --out "$d/log2.json" >/dev/null &&
+    ok "k2x-b revoked, checkpoint 1 by key 3" || fail "checkpoint by key 3"
+expect_exit 4 "k1-b REVOKED by key 3's checkpoint" V k1-b --revocations "$d/log2.json"
+expect_exit 0 "k3-a VALID as of key 3's checkpoint" V k3-a --revocations "$d/log2.json"
+has "as of checkpoint 1" "not revoked as of checkpoint 1"
 
 # --- forgeries naming the identity -----------------------------------------------
 ATT=$(ledger_rpc eth_accounts | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"][5])')
