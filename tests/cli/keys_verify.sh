@@ -13,8 +13,10 @@
 #     ones VALID;
 #   - a NotaryRegistry (v1) bundle still VALID;
 #   - verify --batch gives the same verdicts as verify, one by one;
-#   - verifier audit lists the key history and flags the anchors that do not
-#     count.
+#   - revocation checkpoints: one by a key later declared compromised stops
+#     counting; the next key's checkpoint counts;
+#   - verifier audit lists the key history (table, JSON, HTML) and flags the
+#     anchors whose key does not count (key-not-counting).
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -203,5 +205,43 @@ for v in sys.argv[3:]:
         print("  %s: want %s, got %s" % (t, want, ss), file=sys.stderr); bad += 1
 sys.exit(1 if bad else 0)
 EOF
+
+# --- the audit: key history and the anchors that do not count ---------------------
+A() { "$VERIFIER" audit --issuer "$IDADDR" --rpc "$LEDGER_URL" --contract "$contract" "$@"; }
+expect_exit 1 "audit of the identity: anomalies (exit 1)" A --json --html "$d/audit.html"
+printf '%s' "$LAST_OUT" >"$d/audit.json"
+python3 - "$d/audit.json" "$IDADDR" "$DEV_ADDR_1" "$key2" "$key3" "$C" "$X" <<'EOF2' && ok "audit JSON: registry 2, the keys' statuses, 6 key events in order" || fail "audit JSON keys: $(head -c 1500 "$d/audit.json")"
+import json, sys
+r = json.load(open(sys.argv[1])); I, k1, k2, k3 = [a.lower() for a in sys.argv[2:6]]; C, X = int(sys.argv[6]), int(sys.argv[7])
+assert r["registryVersion"] == 2 and r["registry"] is True
+ks = r["keys"]["keys"]
+assert [k["address"] for k in ks] == [I, k1, k2, k3], ks
+assert ks[0]["identityCompromisedSince"] == X and ks[1]["retiredAt"] and ks[2]["compromisedSince"] == C
+assert ks[3]["retiredAt"] is None and ks[3]["compromisedSince"] is None
+ev = [(e["change"], e["key"]) for e in r["keys"]["events"]]
+assert ev == [("authorized", k1), ("authorized", k2), ("retired", k1), ("compromised", k2),
+              ("authorized", k3), ("compromised", I)], ev
+assert all(e["time"].endswith("Z") and e["blockNumber"] > 0 for e in r["keys"]["events"])
+EOF2
+python3 - "$d/audit.json" "$key2" "$key3" "$C" "$X" <<'EOF2' && ok "audit flags exactly the anchors whose key does not count (key-not-counting)" || fail "audit flags: $(head -c 3000 "$d/audit.json")"
+import json, sys
+r = json.load(open(sys.argv[1])); k2, k3 = sys.argv[2].lower(), sys.argv[3].lower(); C, X = int(sys.argv[4]), int(sys.argv[5])
+void = [(a["kind"], a["key"], a["blockNumber"], a["reason"]) for a in r["anchors"] if not a["counts"]]
+want = [a for a in void if a[1] == k2 and a[2] >= C and a[3] == "key-compromised"] + \
+       [a for a in void if a[2] >= X and a[3] == "identity-compromised"]
+assert void and sorted(void) == sorted(want), void
+assert all(a["counts"] for a in r["anchors"] if a["blockNumber"] < C), r["anchors"]
+f = [x for x in r["findings"] if x["name"] == "key-not-counting"]
+assert len(f) == len(void) and all(x["anomaly"] for x in f), f
+assert any("declared compromised since block %d" % C in x["detail"] for x in f), f
+assert any("declared itself compromised since block %d" % X in x["detail"] for x in f), f
+EOF2
+grep -q "<h2>Key history</h2>" "$d/audit.html" && grep -q "does not count" "$d/audit.html" &&
+    grep -q "declared compromised since block $C" "$d/audit.html" &&
+    ok "the HTML report has the key-history timeline and the flags" || fail "audit HTML"
+expect_exit 1 "audit (table)" A
+has "the table lists the key history" "Key history (NotaryRegistry2"
+has "the table marks the anchors that do not count" "DOES NOT COUNT"
+has "the table names the rotation" "retired: its anchors count no more"
 
 finish
