@@ -39,11 +39,6 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-const char *audit_kind_word(enum registry_kind k)
-{
-    return k == REGISTRY_KIND_CHECKPOINT ? "checkpoint" : "issuance";
-}
-
 /* Sequence numbers of `kind` must be exactly 0..count-1, each once. */
 static err_code check_seqs(struct audit_report *r, enum registry_kind kind, struct err *e)
 {
@@ -338,11 +333,6 @@ out:
 }
 
 /* ---- reports ---------------------------------------------------------------- */
-
-void audit_time_str(uint64_t t, char out[21])
-{
-    bundle_time_format(t <= BUNDLE_MAX_UINT ? (int64_t)t : -1, out, NULL);
-}
 
 void audit_anchor_text(const struct vrev_anchor *a, struct audit_anchor_text *out)
 {
