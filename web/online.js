@@ -6,10 +6,11 @@
 // verifyCredential() in web/verify.js, never on its own.
 import { keccak_256 } from './noble-sha3.js';
 import { check, formatTime } from './verify.js';
+import { parseAnchored2, anchoredAt2, issuerKeyCheck } from './keyhistory.js';
 
 const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-export const REGISTRY = { runtimeCodeKeccak: null }; // filled from registry.json by loadRegistry()
+export const REGISTRY = { runtimeCodeKeccak: null, runtime2CodeKeccak: null }; // filled from registry.json by loadRegistry()
 const ZERO_WORD = '0'.repeat(24);
 
 /** A ledger that could not be consulted (unreachable, malformed answer): UNKNOWN, never VALID or INVALID. */
@@ -33,6 +34,7 @@ export async function loadRegistry() {
   }
   if (!/^0x[0-9a-f]{64}$/.test(j.runtimeCodeKeccak)) throw new Error('registry.json: no runtimeCodeKeccak');
   REGISTRY.runtimeCodeKeccak = j.runtimeCodeKeccak;
+  REGISTRY.runtime2CodeKeccak = j.runtime2CodeKeccak || null; // NotaryRegistry2 (web/keyhistory.js)
   return REGISTRY;
 }
 
@@ -215,11 +217,14 @@ async function runEvm(rpc, b, opt, checks) {
   const a = b.anchor;
   // ledger.contract: the NotaryRegistry runtime code (compared by its keccak-256).
   const code = data(await rpc.call('eth_getCode', [a.contract, 'latest']), 'eth_getCode');
-  const codeOk = code.length > 2 && '0x' + keccakHex(hexBytes(code)) === REGISTRY.runtimeCodeKeccak;
+  const codeHash = code.length > 2 ? '0x' + keccakHex(hexBytes(code)) : '';
+  // NotaryRegistry2: the issuer is an identity, the sender one of its keys (web/keyhistory.js)
+  const v2 = !!REGISTRY.runtime2CodeKeccak && codeHash === REGISTRY.runtime2CodeKeccak;
+  const codeOk = v2 || codeHash === REGISTRY.runtimeCodeKeccak;
   const pinOk = !opt.contracts.length || opt.contracts.includes(a.contract);
   const cOk = codeOk && pinOk;
   checks.push(check('ledger.contract', cOk ? 'pass' : 'fail', !pinOk ? `${a.contract} is not a registry you pinned`
-    : codeOk ? `${a.contract} runs the NotaryRegistry code` : `${a.contract} does not run the NotaryRegistry code: its events prove nothing`));
+    : codeOk ? `${a.contract} runs the NotaryRegistry${v2 ? '2' : ''} code` : `${a.contract} runs neither the NotaryRegistry nor the NotaryRegistry2 code: its events prove nothing`));
   if (!cOk) return;
   let allOk = true;
 
@@ -228,7 +233,8 @@ async function runEvm(rpc, b, opt, checks) {
   if (tx === null) return txNotMined(rpc, a, false, checks);
   if (!tx || typeof tx !== 'object') bad('transaction');
   if (tx.blockNumber === null || tx.blockNumber === undefined) return txNotMined(rpc, a, true, checks);
-  const sentOk = data(tx.from, 'tx.from', 20) === a.issuer && tx.to != null && data(tx.to, 'tx.to', 20) === a.contract;
+  const key = data(tx.from, 'tx.from', 20); // v2: any key here; the event, record and issuer.key bind it
+  const sentOk = (v2 || key === a.issuer) && tx.to != null && data(tx.to, 'tx.to', 20) === a.contract;
   const rc = await rpc.call('eth_getTransactionReceipt', [a.txHash]);
   if (rc !== null && (!rc || typeof rc !== 'object')) bad('receipt');
   const minedOk = rc !== null && rc.status !== undefined && qty(rc.status, 'receipt.status') === 1n;
@@ -244,8 +250,8 @@ async function runEvm(rpc, b, opt, checks) {
   for (const log of rc.logs) {
     if (evOk) break;
     if (!log || typeof log !== 'object' || data(log.address, 'log.address', 20) !== a.contract) continue;
-    const ev = parseAnchored(log);
-    evOk = !!ev && ev.issuer === a.issuer && ev.root === b.batch.root && ev.size === b.batch.size && ev.seq === b.batch.seq && ev.kind === 0n;
+    const ev = v2 ? parseAnchored2(log) : parseAnchored(log);
+    evOk = !!ev && ev.issuer === a.issuer && (!v2 || ev.key === key) && ev.root === b.batch.root && ev.size === b.batch.size && ev.seq === b.batch.seq && ev.kind === 0n;
   }
   const r16 = b.batch.root.slice(0, 16);
   checks.push(check('ledger.event', evOk ? 'pass' : 'fail', evOk ? `Anchored(issuer, root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq}, issuance) emitted by the registry`
@@ -253,11 +259,16 @@ async function runEvm(rpc, b, opt, checks) {
   if (!evOk) return;
 
   // ledger.record: anchoredAt(issuer, root)
-  const rec = await anchoredAt(rpc, a.contract, a.issuer, b.batch.root, 'latest');
-  const recOk = rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
+  const rec = await (v2 ? anchoredAt2 : anchoredAt)(rpc, a.contract, a.issuer, b.batch.root, 'latest');
+  const recOk = (!v2 || (rec.blockNumber !== 0n && rec.key === key)) && rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
   checks.push(check('ledger.record', recOk ? 'pass' : 'fail', recOk ? `the registry records this root for the issuer: block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}`
     : `the registry's record (block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}) does not match the bundle`));
   if (!recOk) { allOk = false; return; }
+  if (v2) { // issuer.key: the key-history rule with B = the anchor's block
+    const k = await issuerKeyCheck(rpc, a.contract, a.issuer, key, rcBlock);
+    checks.push(check('issuer.key', k.outcome, k.detail));
+    if (k.outcome !== 'pass') return;
+  }
 
   // ledger.block and ledger.confirmations (online.c check_block)
   const c = await blockCanonical(rpc, rcBlock, rcHash);
@@ -270,7 +281,7 @@ async function runEvm(rpc, b, opt, checks) {
     else checks.push(check('ledger.block', 'fail', `the bundle says block ${a.blockNumber} (${a.blockHash}), but the transaction is in block ${rcBlock} (${rcHash})`));
     return;
   }
-  const blkOk = c.time === a.blockTime;
+  const blkOk = c.time === a.blockTime && (!v2 || rec.timestamp === c.time);
   checks.push(check('ledger.block', blkOk ? 'pass' : 'fail', blkOk ? `block ${rcBlock} ${rcHash} is canonical; block time ${c.time} (${formatTime(c.time)}) matches`
     : `block ${rcBlock} ${rcHash} is canonical, but its time ${c.time} is not the bundle's (or the contract's record)`));
   if (!blkOk) return;
