@@ -103,3 +103,54 @@ export async function issuerKeyCheck(rpc, contract, identity, key, block) {
   }
   return { outcome: 'fail', detail: `${reasonWords(why, st, identity, key, block)}: this anchor does not count for the issuer` };
 }
+
+// ---- revocation checkpoints on NotaryRegistry2 (verifier/revocation_ledger.c on v2) ----------
+
+/** Does `contract` run the NotaryRegistry2 code (keccak-256 of eth_getCode, as web/registry.json says)? */
+export async function isRegistry2(rpc, contract) {
+  const { loadRegistry, REGISTRY, keccakHex, hexBytes } = await import('./online.js');
+  await loadRegistry();
+  if (!REGISTRY.runtime2CodeKeccak) return false;
+  const code = data(await rpc.call('eth_getCode', [contract, 'latest']), 'eth_getCode');
+  return code.length > 2 && '0x' + keccakHex(hexBytes(code)) === REGISTRY.runtime2CodeKeccak;
+}
+
+/**
+ * The key-history rule for the identity's checkpoints: counts(key, block)
+ * reads keyStatus(identity, key) at the latest block once per key.
+ */
+export function keyRule(rpc, contract, identity) {
+  const cache = new Map();
+  return async (key, block) => {
+    if (!cache.has(key)) cache.set(key, await keyStatus(rpc, contract, identity, key, 'latest'));
+    return keyCountsReason(cache.get(key), block) === null;
+  };
+}
+
+/**
+ * How many checkpoints of the identity count (revocation_ledger.c
+ * vrev_ledger_count on v2): 1 + the highest seq among its v2 Anchored
+ * events of kind 1 whose key counts at their block, read back from `head`
+ * `window` blocks at a time until a counting checkpoint 0 (or block 0).
+ * nextSeq is not used: it also counts checkpoints whose key does not count.
+ */
+export async function countCheckpoints2(rpc, a, head, window, counts) {
+  const who = '0x' + addrWord(a.issuer);
+  let n = 0n;
+  for (let hi = head; ;) {
+    const lo = hi >= window - 1n ? hi - (window - 1n) : 0n;
+    const logs = await rpc.call('eth_getLogs', [{ address: a.contract, topics: [ANCHORED2_TOPIC, who], fromBlock: '0x' + lo.toString(16), toBlock: '0x' + hi.toString(16) }]);
+    if (!Array.isArray(logs)) throw new LedgerError('malformed answer: eth_getLogs');
+    let zero = false;
+    for (const log of logs) {
+      if (!log || log.removed === true || data(log.address, 'log.address', 20) !== a.contract) continue;
+      const ev = parseAnchored2(log);
+      if (!ev) throw new LedgerError(`block ${log.blockNumber}: a log of the registry is not a well-formed NotaryRegistry2 Anchored event`);
+      if (ev.issuer !== a.issuer || ev.kind !== 1n || !(await counts(ev.key, BigInt(log.blockNumber)))) continue;
+      if (ev.seq + 1n > n) n = ev.seq + 1n;
+      zero = zero || ev.seq === 0n;
+    }
+    if (zero || lo === 0n) return n;
+    hi = lo - 1n;
+  }
+}

@@ -10,6 +10,7 @@ import {
   sha256, prefixHash, toHex, fromHex, formatTime,
 } from './verify.js';
 import { LedgerError, rpcClient, qty, data, hexq, ethCall, addrWord, selector, parseAnchored, anchoredAt, ANCHORED_TOPIC } from './online.js';
+import { isRegistry2, keyRule, countCheckpoints2, parseAnchored2, anchoredAt2, ANCHORED2_TOPIC } from './keyhistory.js';
 
 export const REVLOG_MAX_BYTES = 64 * 1024 * 1024;
 const REASONS = ['unspecified', 'superseded', 'issued-in-error', 'fraud', 'holder-request', 'withdrawn'];
@@ -121,17 +122,19 @@ async function loadCopy(src, deadlineMs) {
 }
 
 // revocation_ledger.c vrev_ledger_find: the Anchored event of (kind 1, seq) of the issuer, at the hint, then back from head.
-async function findCheckpoint(rpc, a, seq, hint, head) {
+// kh (NotaryRegistry2, web/keyhistory.js): {counts(key, block)}: v2 events, and only checkpoints whose key counts.
+async function findCheckpoint(rpc, a, seq, hint, head, kh) {
   const who = '0x' + addrWord(a.issuer);
   const inWindow = async (from, to) => {
-    const logs = await rpc.call('eth_getLogs', [{ address: a.contract, topics: [ANCHORED_TOPIC, who], fromBlock: hexq(from), toBlock: hexq(to) }]);
+    const logs = await rpc.call('eth_getLogs', [{ address: a.contract, topics: [kh ? ANCHORED2_TOPIC : ANCHORED_TOPIC, who], fromBlock: hexq(from), toBlock: hexq(to) }]);
     if (!Array.isArray(logs)) throw new LedgerError('malformed answer: eth_getLogs');
     for (const log of logs) {
       if (!log || log.removed === true || data(log.address, 'log.address', 20) !== a.contract) continue;
-      const ev = parseAnchored(log);
+      const ev = kh ? parseAnchored2(log) : parseAnchored(log);
       if (!ev) throw new LedgerError(`block ${log.blockNumber}: a log of the registry is not a well-formed Anchored event`);
       if (ev.issuer !== a.issuer || ev.kind !== 1n || ev.seq !== seq) continue;
       const bn = qty(log.blockNumber, 'log.blockNumber');
+      if (kh && !(await kh.counts(ev.key, bn))) continue;
       const blk = await rpc.call('eth_getBlockByNumber', [hexq(bn), false]);
       if (!blk || data(blk.hash, 'block.hash', 32) !== data(log.blockHash, 'log.blockHash', 32))
         throw new LedgerError(`block ${bn} changed while it was read (a reorg): try again`);
@@ -182,16 +185,21 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
     checks.push(check(N, 'unknown', 'this page reads revocation checkpoints of "evm" anchors only; use `verifier verify --revocations` for an "ebsi" bundle: status UNKNOWN'));
     return;
   }
-  let rpc, head, count;
+  let rpc, head, count, kh = null;
   try {
     rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs });
     qty(await rpc.call('eth_chainId'), 'eth_chainId');
     const latest = qty(await rpc.call('eth_blockNumber'), 'eth_blockNumber');
     const conf = opt.confirmations < 1n ? 1n : opt.confirmations;
     head = latest + 1n >= conf ? latest + 1n - conf : 0n;
-    const ret = await ethCall(rpc, a.contract, selector('nextSeq(address,uint8)') + addrWord(a.issuer) + '0'.repeat(63) + '1', hexq(head), 32);
-    count = BigInt('0x' + ret);
-    if (count >= 2n ** 64n) throw new LedgerError('nextSeq answer out of range');
+    if (await isRegistry2(rpc, a.contract)) {
+      kh = { counts: keyRule(rpc, a.contract, a.issuer) };
+      count = await countCheckpoints2(rpc, a, head, WINDOW, kh.counts);
+    } else {
+      const ret = await ethCall(rpc, a.contract, selector('nextSeq(address,uint8)') + addrWord(a.issuer) + '0'.repeat(63) + '1', hexq(head), 32);
+      count = BigInt('0x' + ret);
+      if (count >= 2n ** 64n) throw new LedgerError('nextSeq answer out of range');
+    }
   } catch (e) {
     if (!(e instanceof LedgerError)) throw e;
     checks.push(check(N, 'unknown', `could not read the issuer's revocation checkpoints from the ledger (${e.message}): status UNKNOWN, not revoked and not valid`));
@@ -210,7 +218,7 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
   let newest;
   try {
     const hint = copy ? (copy.checkpoints.find((c) => c.seq === seq) || {}).blockNumber : undefined;
-    newest = await findCheckpoint(rpc, a, seq, hint, head);
+    newest = await findCheckpoint(rpc, a, seq, hint, head, kh);
   } catch (e) {
     if (!(e instanceof LedgerError)) throw e;
     checks.push(check(N, 'unknown', `the registry counts ${count} checkpoints of ${a.issuer} but checkpoint ${seq} could not be read (${e.message}): status UNKNOWN`));
@@ -248,8 +256,8 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
   if (c) {
     try {
       if ((await revlogRoot(copy, c.size)) === c.root) {
-        const rec = await anchoredAt(rpc, a.contract, a.issuer, c.root, hexq(head));
-        if (rec.blockNumber !== 0n && rec.kind === 1n && rec.seq === c.seq && rec.size === c.size)
+        const rec = await (kh ? anchoredAt2 : anchoredAt)(rpc, a.contract, a.issuer, c.root, hexq(head));
+        if (rec.blockNumber !== 0n && rec.kind === 1n && rec.seq === c.seq && rec.size === c.size && (!kh || (await kh.counts(rec.key, rec.blockNumber))))
           bound = { seq: c.seq, blockNumber: rec.blockNumber, blockTime: rec.timestamp };
       }
     } catch (e) {

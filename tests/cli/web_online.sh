@@ -8,7 +8,8 @@
 # confirmations, a pending bundle, revoked / not revoked / no log copy /
 # pending revocation / a tampered copy, an unreachable ledger, and on
 # NotaryRegistry2 the bundles of a rotated, a current and a compromised key,
-# a key pinned as the issuer, a bundle naming the key. Each case
+# a key pinned as the issuer, a bundle naming the key, revoked / not revoked,
+# a copy of a checkpoint whose key no longer counts. Each case
 # goes through `verifier verify --rpc URL --issuer ADDR --json` and through
 # verifyCredential() in Node (tests/js/web_online.mjs): same status, same
 # check names and outcomes. Also: ganache answers the page's CORS preflight.
@@ -92,8 +93,10 @@ run_cases "$cases"
 
 # --- NotaryRegistry2 (issue 14): an identity, a rotation, a compromise -------------------
 # A second notary on the same ledger with an identity (a keystore without funds):
-# key 1 anchors c20, is rotated out; key 2 anchors c21 and c22 and is declared
-# compromised since c22's block. Same harness, a case list of its own.
+# key 1 anchors c20, is rotated out; key 2 anchors c21, c23 and c22, revokes c23
+# in checkpoint 0 and is declared compromised since c22's block (so checkpoint 0
+# no longer counts); key 3 revokes c22 in checkpoint 1. Same harness, a case
+# list of its own.
 v2cases() {
     local IDPW="identity $RANDOM" ID k2 blk
     notary_key_file "$d/idpw" "$IDPW"
@@ -107,7 +110,7 @@ v2cases() {
     export NOTARY_DATA=$d/v2
     NOTARY_IDENTITY_PASSWORD=$IDPW "$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$d/key1.hex" --kdf-light \
         --identity-key "$d/identity.json" >/dev/null || return 1
-    for i in 20 21 22; do
+    for i in 20 21 23 22; do
         printf 'credential %s' "$i" >"$d/c$i.txt"
         "$NOTARY" submit --credential "$d/c$i.txt" >/dev/null && "$NOTARY" close >/dev/null &&
             "$NOTARY" anchor --poll-ms 100 >/dev/null && "$NOTARY" proof "$(h "$i")" >"$d/b$i.json" || return 1
@@ -117,16 +120,24 @@ v2cases() {
         fi
     done
     blk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["anchor"]["blockNumber"])' "$d/b22.json")
+    "$NOTARY" revoke "$(h 23)" --reason fraud >/dev/null && "$NOTARY" checkpoint --poll-ms 100 >/dev/null &&
+        "$NOTARY" revocations export --out "$cases/v2log1.json" >/dev/null || return 1
     "$NOTARY" key compromised "${IDK[@]}" --since "$blk" >/dev/null || return 1
+    k2=$("$NOTARY" key rotate "${IDK[@]}" --kdf-light --json | json_field anchoringKey) || return 1
+    ledger_rpc evm_setAccountBalance "[\"$k2\",\"0x56BC75E2D63100000\"]" >/dev/null
+    "$NOTARY" revoke "$(h 22)" --reason withdrawn >/dev/null && "$NOTARY" checkpoint --poll-ms 100 >/dev/null &&
+        "$NOTARY" revocations export --out "$cases/v2log2.json" >/dev/null || return 1
     export NOTARY_DATA=$d/data
     local issuer=$ID
-    mk v2-rotated-key VALID 20 20 ""
-    mk v2-current-key VALID 21 21 ""
+    mk v2-rotated-key VALID 20 20 "" revocations=v2log2.json
+    mk v2-current-key VALID 21 21 "" revocations=v2log2.json
     mk v2-compromised-key INVALID 22 22 ""
     mk v2-key-as-issuer INVALID 21 21 "" "issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")"
     mk v2-bundle-names-the-key INVALID 20 20 "b['anchor']['issuer'] = '$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")'" \
         "issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")"
     mk v2-wrong-root INVALID 21 21 "b['batch']['root'] = '$Z'"
+    mk v2-revoked REVOKED 23 23 "" revocations=v2log2.json
+    mk v2-copy-of-a-void-checkpoint UNKNOWN 23 23 "" revocations=v2log1.json
 }
 cases=$tmp/keys
 mkdir -p "$cases"
