@@ -9,10 +9,10 @@
 //       rewritten to them (also the bare '@noble/hashes/crypto'), so the
 //       browser loads them without a bundler or a CDN, and `notary serve`,
 //       which serves the files of web/ itself by exact name, serves them too.
-//   web/registry.json  keccak-256 of the NotaryRegistry runtime code
-//       (contracts/build/NotaryRegistry.json, deployedBytecode — the code
-//       the C verifier embeds), so the page recognises the registry by its
-//       code without shipping the code.
+//   web/registry.json  keccak-256 of the NotaryRegistry and NotaryRegistry2
+//       runtime code (contracts/build/NotaryRegistry{,2}.json,
+//       deployedBytecode — the code the C verifier embeds), so the page
+//       recognises either registry by its code without shipping the code.
 // Usage: node scripts/vendor-web.mjs          (write)
 //        node scripts/vendor-web.mjs --check  (exit 1 if a file differs)
 import fs from 'node:fs';
@@ -40,10 +40,14 @@ const { keccak_256 } = await import(path.join(src, 'esm/sha3.js'));
 const art = JSON.parse(fs.readFileSync(path.join(root, 'contracts/build/NotaryRegistry.json'), 'utf8'));
 const code = Buffer.from(art.deployedBytecode.replace(/^0x/, ''), 'hex');
 const hex = (b) => Buffer.from(b).toString('hex');
+const art2 = JSON.parse(fs.readFileSync(path.join(root, 'contracts/build/NotaryRegistry2.json'), 'utf8'));
+const code2 = Buffer.from(art2.deployedBytecode.replace(/^0x/, ''), 'hex');
 files[path.join(root, 'web/registry.json')] = JSON.stringify({
-  about: 'keccak-256 of the NotaryRegistry runtime code (contracts/build/NotaryRegistry.json); written by scripts/vendor-web.mjs',
+  about: 'keccak-256 of the NotaryRegistry and NotaryRegistry2 runtime code (contracts/build/NotaryRegistry{,2}.json); written by scripts/vendor-web.mjs',
   runtimeCodeKeccak: '0x' + hex(keccak_256(code)),
   runtimeCodeBytes: code.length,
+  runtime2CodeKeccak: '0x' + hex(keccak_256(code2)),
+  runtime2CodeBytes: code2.length,
 }, null, 2) + '\n';
 let bad = 0;
 for (const [f, t] of Object.entries(files)) {

@@ -20,11 +20,14 @@
 #include "anchor/ebsi.h"
 #include "anchor/eth.h"
 #include "anchor/registry.h"
+#include "anchor/registry2.h"
 #include "verifier/report.h"
 
 void audit_report_free(struct audit_report *r)
 {
     free(r->anchors);
+    free(r->keys);
+    free(r->key_events);
     revlog_free(&r->copy);
     vrev_findings_free(&r->findings);
     memset(r, 0, sizeof *r);
@@ -34,11 +37,6 @@ static int cmp_u64(const void *x, const void *y)
 {
     uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
     return a < b ? -1 : a > b;
-}
-
-const char *audit_kind_word(enum registry_kind k)
-{
-    return k == REGISTRY_KIND_CHECKPOINT ? "checkpoint" : "issuance";
 }
 
 /* Sequence numbers of `kind` must be exactly 0..count-1, each once. */
@@ -236,12 +234,15 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
                                            : "does not run the committed Timestamp code");
             goto out;
         }
+    } else if ((r->v2 = r->registry_ok = l.v2)) {
+        /* NotaryRegistry2 (vrev_ledger_open told it by the code) */
     } else if ((rc = registry_code_matches(l.rpc, &r->contract, &r->registry_ok, e))) {
         goto out;
     }
     if (!r->registry_ok) {
         rc = vrev_finding_add(&r->findings, "contract-not-registry", true,
-                              "%s does not run the NotaryRegistry code: its events prove nothing",
+                              "%s runs neither the NotaryRegistry nor the NotaryRegistry2 code: "
+                              "its events prove nothing",
                               ad);
         goto out;
     }
@@ -261,9 +262,19 @@ err_code audit_run(const struct audit_opts *o, struct audit_report *r, struct er
         if (rc)
             goto out;
     }
-    if ((!ebsi && (rc = vrev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e))) ||
-        (!ebsi && (rc = vrev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e))) ||
-        (rc = vrev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)))
+    char q[RPC_QTY_BUF];
+    rpc_format_quantity(l.head, q);
+    /* v2: the registry's own counters (every anchor, counting or not: the
+     * sequence is the contract's; the key rule is a finding of its own) */
+    if ((r->v2 && ((rc = registry2_next_seq(l.rpc, &r->contract, &r->issuer, REGISTRY_KIND_BATCH,
+                                            q, &r->count[0], e)) ||
+                   (rc = registry2_next_seq(l.rpc, &r->contract, &r->issuer,
+                                            REGISTRY_KIND_CHECKPOINT, q, &r->count[1], e)))) ||
+        (!ebsi && !r->v2 && (rc = vrev_ledger_count(&l, REGISTRY_KIND_BATCH, &r->count[0], e))) ||
+        (!ebsi && !r->v2 &&
+         (rc = vrev_ledger_count(&l, REGISTRY_KIND_CHECKPOINT, &r->count[1], e))) ||
+        (rc = vrev_ledger_anchors(&l, o->from_block, l.head, &r->anchors, &r->n_anchors, e)) ||
+        (rc = audit_keys_load(r, &l, e)))
         goto out;
     /* ebsi: no counter on the contract; the events claim 0..highest. */
     for (size_t i = 0; ebsi && i < r->n_anchors; i++) {
@@ -323,11 +334,6 @@ out:
 
 /* ---- reports ---------------------------------------------------------------- */
 
-void audit_time_str(uint64_t t, char out[21])
-{
-    bundle_time_format(t <= BUNDLE_MAX_UINT ? (int64_t)t : -1, out, NULL);
-}
-
 void audit_anchor_text(const struct vrev_anchor *a, struct audit_anchor_text *out)
 {
     hash32_to_hex(&a->ev.root, out->root);
@@ -355,7 +361,10 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out, struct
           r->chain_id, r->registry_ok ? "pinned" : "NO usable contract", r->from_block, r->head);
     else
         P("Registry:  %s on chain %" PRIu64 " (%s), blocks %" PRIu64 "..%" PRIu64 "\n", co,
-          r->chain_id, r->registry_ok ? "NotaryRegistry code" : "NOT the NotaryRegistry code",
+          r->chain_id,
+          r->v2 ? "NotaryRegistry2 code: the issuer is an identity with anchoring keys"
+          : r->registry_ok ? "NotaryRegistry code"
+                           : "NOT the NotaryRegistry code",
           r->from_block, r->head);
     P("Anchored:  %" PRIu64 " issuance batches, %" PRIu64 " revocation checkpoints (%s)\n",
       r->count[0], r->count[1],
@@ -373,12 +382,17 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out, struct
         const struct vrev_anchor *a = &r->anchors[i];
         struct audit_anchor_text x;
         audit_anchor_text(a, &x);
-        P("%-10s %6" PRIu64 " %9" PRIu64 "  %.16s %9" PRIu64 "  %-20s  %.18s…\n",
+        char k[43];
+        addr20_to_hex(&a->key, k);
+        P("%-10s %6" PRIu64 " %9" PRIu64 "  %.16s %9" PRIu64 "  %-20s  %.18s…%s%s%s\n",
           audit_kind_word(a->ev.kind), a->ev.seq, a->ev.size, x.root, a->ev.block_number, x.time,
-          x.tx);
+          x.tx, r->v2 ? "  key " : "", r->v2 ? k : "",
+          r->v2 && !a->counts ? "  DOES NOT COUNT" : "");
     }
     if (!r->n_anchors)
         P("(no anchors)\n");
+    if (!rc)
+        rc = audit_keys_text(r, out);
     P("\nFindings:\n");
     for (size_t i = 0; i < r->findings.n; i++)
         P("  %-8s %s: %s\n", r->findings.v[i].anomaly ? "ANOMALY" : "note", r->findings.v[i].name,
@@ -408,13 +422,27 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
         const struct vrev_anchor *a = &r->anchors[i];
         struct audit_anchor_text x;
         audit_anchor_text(a, &x);
-        json_array_append_new(
-            anchors, json_pack("{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "kind",
-                               audit_kind_word(a->ev.kind), "seq", (json_int_t)a->ev.seq, "size",
-                               (json_int_t)a->ev.size, "root", x.root, "blockNumber",
-                               (json_int_t)a->ev.block_number, "blockHash", x.block_hash,
-                               "blockTime", (json_int_t)a->block_time, "time", x.time, "txHash",
-                               x.tx));
+        json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "kind",
+                              audit_kind_word(a->ev.kind), "seq", (json_int_t)a->ev.seq, "size",
+                              (json_int_t)a->ev.size, "root", x.root, "blockNumber",
+                              (json_int_t)a->ev.block_number, "blockHash", x.block_hash,
+                              "blockTime", (json_int_t)a->block_time, "time", x.time, "txHash",
+                              x.tx);
+        if (o && r->v2) {
+            char k[43];
+            addr20_to_hex(&a->key, k);
+            json_object_set_new(o, "key", json_string(k));
+            json_object_set_new(o, "counts", json_boolean(a->counts));
+            json_object_set_new(o, "reason", a->counts ? json_null()
+                                              : json_string(a->why == REGISTRY2_NOT_AUTHORIZED
+                                                                ? "not-authorized"
+                                                            : a->why == REGISTRY2_RETIRED
+                                                                ? "retired"
+                                                            : a->why == REGISTRY2_KEY_COMPROMISED
+                                                                ? "key-compromised"
+                                                                : "identity-compromised"));
+        }
+        json_array_append_new(anchors, o);
     }
     for (size_t i = 0; findings && i < r->findings.n; i++)
         json_array_append_new(findings, json_pack("{s:s, s:b, s:s}", "name", r->findings.v[i].name,
@@ -434,5 +462,9 @@ err_code audit_report_json(const struct audit_report *r, struct buf *out, struct
                             (json_int_t)r->count[1], "anchors", anchors, "log", log, "findings",
                             findings, "anomalies", (json_int_t)r->anomalies, "result",
                             audit_result_word(r));
+    if (doc && r->ledger == BUNDLE_LEDGER_EVM)
+        json_object_set_new(doc, "registryVersion", json_integer(r->v2 ? 2 : 1));
+    if (doc)
+        json_object_set_new(doc, "keys", audit_keys_json(r));
     return report_json(doc, out, e);
 }

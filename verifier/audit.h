@@ -28,6 +28,13 @@
  * highest seq per kind in the events and "seq-gap"/"seq-repeat" come from
  * the events alone; "contract-not-timestamp" replaces contract-not-registry
  * (no code at the address, or not the committed code with timestamp_code).
+ * On NotaryRegistry2 (docs/registry-v2.md, told apart by the code) the
+ * issuer is the identity: the history is its v2 Anchored events, each with
+ * its anchoring key; the key history (authorizations, retirements,
+ * compromises, from the key events, with blocks and times) is listed in
+ * every report, and every anchor whose key does not count at its block by
+ * the rule of §2 (registry2_key_counts) is the anomaly "key-not-counting"
+ * with the reason in words (verifier/audit_keys.c).
  * Reports: a readable table, JSON, and one self-contained HTML page
  * (inline CSS and an inline SVG timeline of issuance and revocations per
  * day) for an auditor's file.
@@ -41,6 +48,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "anchor/registry2.h"
 #include "core/bytes.h"
 #include "core/revlog.h"
 #include "verifier/revocation.h"
@@ -60,6 +70,16 @@ struct audit_opts {
     uint64_t from_block;       /* first block to scan (0 = genesis) */
     unsigned timeout_ms;
     unsigned max_attempts;
+};
+
+/* One key event of the identity (NotaryRegistry2), in chain order. */
+struct audit_key_event {
+    enum registry2_change_kind kind; /* authorized, retired, compromised */
+    struct addr20 key;               /* == the identity: the identity's own event */
+    uint32_t index;                  /* the key's index (0: the identity) */
+    uint64_t block;                  /* the block of the event's transaction */
+    uint64_t time;                   /* that block's time */
+    uint64_t value;                  /* authorizedFrom / retiredAt (next block) / since */
 };
 
 struct audit_report {
@@ -82,7 +102,34 @@ struct audit_report {
     struct vrev_findings findings;
     size_t anomalies;          /* findings that are anomalies */
     bool incomplete;           /* a log copy was given but could not be fetched */
+    bool v2;                   /* evm: the contract runs NotaryRegistry2 */
+    struct registry2_key_entry *keys; /* v2: the identity's keys (entry 0 itself) */
+    size_t n_keys;
+    struct audit_key_event *key_events; /* v2: the key history, chain order */
+    size_t n_key_events;
 };
+
+/* ---- NotaryRegistry2's key history (verifier/audit_keys.c) ---------------- */
+
+/* v2: take the key history l read at open into r (keys copied), list its
+ * events with their blocks' times, and add the finding "key-not-counting"
+ * for every anchor in r->anchors whose key does not count at its block.
+ * Errors: the ledger's (block times), E_NOMEM. */
+struct vrev_ledger;
+err_code audit_keys_load(struct audit_report *r, struct vrev_ledger *l,
+                         struct err *e) MUST_CHECK;
+/* The words of one key event, e.g. "authorized", and of an anchor's key
+ * status for the reports: "counts" or the reason (registry2_reason_format). */
+const char *audit_key_event_word(enum registry2_change_kind k);
+/* Append the key-history part of the text report (nothing unless r->v2). */
+err_code audit_keys_text(const struct audit_report *r, struct buf *out) MUST_CHECK;
+/* The JSON "keys" member: {identity, keys[{address, index, authorizedFrom,
+ * retiredAt, compromisedSince, identityCompromisedSince}] (block numbers,
+ * null = never), events[{change, key, index, blockNumber, time, value}]};
+ * NULL (→ JSON null) unless r->v2. */
+json_t *audit_keys_json(const struct audit_report *r);
+/* Append the HTML "Key history" section (a timeline of the key events). */
+err_code audit_keys_html(const struct audit_report *r, struct buf *out) MUST_CHECK;
 
 /*
  * Run the audit. Ledger problems (unreachable, malformed answers) are
@@ -101,7 +148,9 @@ err_code audit_report_text(const struct audit_report *r, struct buf *out,
                            struct err *e) MUST_CHECK;
 /* Append the JSON report: {ledger, issuer, contract, chainId, headBlock, fromBlock,
  * registry, counts{batches, checkpoints}, anchors[{kind, seq, size, root,
- * blockNumber, blockHash, blockTime, time, txHash}], log{source, entries,
+ * blockNumber, blockHash, blockTime, time, txHash, and on v2 key, counts,
+ * reason (null when it counts)}], registryVersion (1 or 2; evm), keys (v2:
+ * audit_keys_json, else null), log{source, entries,
  * checkpoints, matchesNewest} | null, findings[{name, anomaly, detail}],
  * anomalies, result: "clean" | "anomalies" | "incomplete"} and a newline. */
 err_code audit_report_json(const struct audit_report *r, struct buf *out,

@@ -237,7 +237,9 @@ err_code audit_report_html(const struct audit_report *r, struct buf *out, struct
           r->registry_ok ? "pinned by the auditor" : "NO usable contract");
     else
         P("<dl>\n<dt>Registry contract</dt><dd class=\"mono\">%s (%s)</dd>\n", co,
-          r->registry_ok ? "runs the NotaryRegistry code" : "NOT the NotaryRegistry code");
+          r->v2              ? "runs the NotaryRegistry2 code: identity and anchoring keys"
+          : r->registry_ok ? "runs the NotaryRegistry code"
+                           : "NOT the NotaryRegistry code");
     P("<dt>Blocks scanned</dt><dd>%" PRIu64 " to %" PRIu64 "</dd>\n", r->from_block, r->head);
     const char *counted = r->ledger == BUNDLE_LEDGER_EBSI ? "highest seq + 1 in the records"
                                                           : "registry counter";
@@ -273,17 +275,27 @@ err_code audit_report_html(const struct audit_report *r, struct buf *out, struct
     if (!rc)
         rc = timeline_svg(r, out);
 
+    if (!rc)
+        rc = audit_keys_html(r, out);
     P("<h2>Anchored history</h2>\n<table>\n<tr><th>kind</th><th>seq</th><th>size</th>"
-      "<th>root</th><th>block</th><th>block time (UTC)</th><th>transaction</th></tr>\n");
+      "<th>root</th><th>block</th><th>block time (UTC)</th><th>transaction</th>%s</tr>\n",
+      r->v2 ? "<th>anchoring key</th>" : "");
     for (size_t i = 0; i < r->n_anchors; i++) {
         const struct vrev_anchor *a = &r->anchors[i];
         struct audit_anchor_text x;
         audit_anchor_text(a, &x);
         P("<tr class=\"%s\"><td>%s</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
           PRIu64 "</td><td class=\"mono\" title=\"%s\">%.16s…</td><td class=\"num\">%" PRIu64
-          "</td><td>%s</td><td class=\"mono\" title=\"%s\">%.18s…</td></tr>\n",
+          "</td><td>%s</td><td class=\"mono\" title=\"%s\">%.18s…</td>",
           audit_kind_word(a->ev.kind), audit_kind_word(a->ev.kind), a->ev.seq, a->ev.size, x.root,
           x.root, a->ev.block_number, x.time, x.tx, x.tx);
+        if (r->v2) {
+            char k[43];
+            addr20_to_hex(&a->key, k);
+            P("<td class=\"mono\">%s%s</td>", k,
+              a->counts ? "" : " <b>does not count</b>");
+        }
+        P("</tr>\n");
     }
     if (!r->n_anchors)
         P("<tr><td colspan=\"7\" class=\"muted\">no anchors</td></tr>\n");

@@ -263,7 +263,12 @@ static err_code check_transaction(struct run *x, struct rpc_receipt *rcpt,
         rpc_tx_free(&tx);
         return tx_not_mined(&x->l, x->b, true, x->r, e);
     }
-    bool sent_ok = addr20_eq(&tx.from, &a->issuer) && tx.has_to && addr20_eq(&tx.to, &a->contract);
+    /* NotaryRegistry2: any sender here; the event, record and key checks
+     * bind it to the issuer's key history */
+    if (facts->sent_by_key)
+        facts->key = tx.from;
+    bool sent_ok = (facts->sent_by_key || addr20_eq(&tx.from, &a->issuer)) && tx.has_to &&
+                   addr20_eq(&tx.to, &a->contract);
     const char *input_why = "";
     bool input_ok = !x->flow->tx_input || x->flow->tx_input(x->b, &tx, facts, &input_why);
     rpc_tx_free(&tx);
@@ -272,9 +277,17 @@ static err_code check_transaction(struct run *x, struct rpc_receipt *rcpt,
         return rc;
     bool mined_ok = rc == E_OK && rcpt->has_status && rcpt->status_ok;
     bool ok = sent_ok && input_ok && mined_ok;
-    if (ok)
+    char kx[43];
+    addr20_to_hex(&facts->key, kx);
+    if (ok && facts->sent_by_key)
+        verify_add_check(x->r, "ledger.transaction", VCHECK_PASS,
+                         "%s succeeded, sent by key %s to %s", hx, kx, x->flow->tx_to);
+    else if (ok)
         verify_add_check(x->r, "ledger.transaction", VCHECK_PASS,
                          "%s succeeded, sent by the issuer to %s", hx, x->flow->tx_to);
+    else if (!sent_ok && facts->sent_by_key)
+        verify_add_check(x->r, "ledger.transaction", VCHECK_FAIL,
+                         "%s was not sent to the bundle's contract", hx);
     else if (!sent_ok)
         verify_add_check(x->r, "ledger.transaction", VCHECK_FAIL,
                          "%s was not sent by the bundle's issuer to its contract", hx);
@@ -314,12 +327,12 @@ static err_code run_checks(struct run *x, struct err *e)
                                      .n_contracts = x->opt->n_contracts,
                                      .require_timestamp_code = x->opt->require_timestamp_code};
     struct online_verdict v;
-    err_code rc = x->flow->contract(x->l.rpc, x->b, &pins, &v, e);
+    struct online_tx_facts facts = {0};
+    err_code rc = x->flow->contract(x->l.rpc, x->b, &pins, &facts, &v, e);
     if (rc || !record_verdict(x, "ledger.contract", &v))
         return rc;
 
     struct rpc_receipt rcpt;
-    struct online_tx_facts facts = {0};
     bool go;
     if ((rc = check_transaction(x, &rcpt, &facts, &go, e)) || !go)
         return rc;
@@ -332,8 +345,13 @@ static err_code run_checks(struct run *x, struct err *e)
 
     bool has_time = false;
     uint64_t rtime = 0;
-    if ((rc = x->flow->record(x->l.rpc, x->b, block, &v, &has_time, &rtime, e)) ||
+    if ((rc = x->flow->record(x->l.rpc, x->b, block, &facts, &v, &has_time, &rtime, e)) ||
         !record_verdict(x, "ledger.record", &v))
+        return rc;
+    bool applies = false;
+    if (x->flow->key &&
+        ((rc = x->flow->key(x->l.rpc, x->b, block, &facts, &applies, &v, e)) ||
+         (applies && !record_verdict(x, "issuer.key", &v))))
         return rc;
     return check_block(x->b, x->opt, &x->l, block, &hash, has_time ? &rtime : NULL, x->all_ok,
                        x->r, e);

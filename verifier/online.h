@@ -20,6 +20,13 @@
  *   ledger.record         the contract's anchoredAt(issuer, root) names the
  *                         same block, size and seq: the size is bound by the
  *                         anchored record, not by the bundle alone
+ *   issuer.key            NotaryRegistry2 only (docs/proof-format.md §5.2):
+ *                         the issuer is an identity, the transaction's sender
+ *                         K one of its keys (the event and the record name K,
+ *                         not the sender check); keyStatus(issuer, K) at the
+ *                         latest block and registry2_key_counts with the
+ *                         anchor's block: INVALID with the reason when the
+ *                         key does not count
  *   ledger.block          the receipt's block is the canonical block at that
  *                         height and matches anchor.blockNumber, blockHash and
  *                         blockTime; a bundle whose own block a reorg took

@@ -30,7 +30,9 @@ static bool record_is_batch(const struct ebsi_data *d, const struct bundle *b)
 }
 
 static err_code ebsi_contract(struct rpc_client *rpc, const struct bundle *b,
-                              const struct online_pins *pins, struct online_verdict *v,
+                              const struct online_pins *pins,
+                              struct online_tx_facts *facts __attribute__((unused)),
+                              struct online_verdict *v,
                               struct err *e)
 {
     const struct bundle_anchor *a = &b->anchor;
@@ -101,6 +103,7 @@ static void ebsi_event_detail(const struct bundle *b, bool ok, struct online_ver
 }
 
 static err_code ebsi_record(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
+                            const struct online_tx_facts *facts __attribute__((unused)),
                             struct online_verdict *v, bool *has_time, uint64_t *time,
                             struct err *e)
 {

@@ -1,35 +1,47 @@
 /*
  * verifier/online_evm.c — the "evm" flow's answers to the ledger checks
  * (verifier/online_flow.h): the contract must run the NotaryRegistry
- * runtime code (contracts/NotaryRegistry.sol), the receipt must carry its
- * Anchored event for this batch, and anchoredAt(issuer, root) must record
- * the same block, size and seq. The sequence of checks is the driver's
- * (verifier/online.c); the check names and outcomes: verifier/online.h.
+ * runtime code (contracts/NotaryRegistry.sol) or NotaryRegistry2's
+ * (contracts/NotaryRegistry2.sol, docs/registry-v2.md §6), the receipt must
+ * carry that version's Anchored event for this batch, and anchoredAt(issuer,
+ * root) must record the same block, size and seq. On NotaryRegistry2 the
+ * bundle's issuer is the identity, the transaction is sent by an anchoring
+ * key K (the event's and the record's `key`), and "issuer.key" applies the
+ * key-history rule (registry2_key_counts) to keyStatus(identity, K) read at
+ * the latest block with the anchor's block. The sequence of checks is the
+ * driver's (verifier/online.c); the check names and outcomes:
+ * verifier/online.h.
  */
 #include <string.h>
 
 #include "anchor/registry.h"
+#include "anchor/registry2.h"
 #include "verifier/online_flow.h"
 
 static err_code evm_contract(struct rpc_client *rpc, const struct bundle *b,
-                             const struct online_pins *pins, struct online_verdict *v,
-                             struct err *e)
+                             const struct online_pins *pins, struct online_tx_facts *facts,
+                             struct online_verdict *v, struct err *e)
 {
     const struct bundle_anchor *a = &b->anchor;
     char ad[43];
-    bool code_ok;
+    bool v1 = false, v2 = false;
     addr20_to_hex(&a->contract, ad);
-    err_code rc = registry_code_matches(rpc, &a->contract, &code_ok, e);
+    err_code rc = registry_code_matches(rpc, &a->contract, &v1, e);
+    if (!rc && !v1)
+        rc = registry2_code_matches(rpc, &a->contract, &v2, e);
     if (rc)
         return rc;
+    facts->registry = v1 ? 1 : v2 ? 2 : 0;
+    facts->sent_by_key = v2;
     bool pin_ok = pins->n_contracts == 0;
     for (size_t i = 0; i < pins->n_contracts && !pin_ok; i++)
         pin_ok = addr20_eq(&pins->contracts[i], &a->contract);
-    online_verdict_set(v, code_ok && pin_ok ? VCHECK_PASS : VCHECK_FAIL,
-                       !pin_ok   ? "%s is not a registry you pinned (--contract)"
-                       : code_ok ? "%s runs the NotaryRegistry code"
-                                 : "%s does not run the NotaryRegistry code: its events prove "
-                                   "nothing",
+    online_verdict_set(v, (v1 || v2) && pin_ok ? VCHECK_PASS : VCHECK_FAIL,
+                       !pin_ok ? "%s is not a registry you pinned (--contract)"
+                       : v1    ? "%s runs the NotaryRegistry code"
+                       : v2    ? "%s runs the NotaryRegistry2 code (issuer identity and key history)"
+                               : "%s runs neither the NotaryRegistry nor the NotaryRegistry2 code: "
+                                 "its events prove nothing",
                        ad);
     return E_OK;
 }
@@ -38,7 +50,14 @@ static bool evm_event_matches(const struct bundle *b, const struct rpc_log *log,
                               uint64_t rcpt_block, const struct online_tx_facts *facts)
 {
     (void)rcpt_block;
-    (void)facts;
+    if (facts->registry == 2) {
+        struct registry2_anchored ev;
+        if (registry2_parse_anchored(log, &ev, NULL) != E_OK)
+            return false;
+        return addr20_eq(&ev.identity, &b->anchor.issuer) && hash32_eq(&ev.root, &b->batch.root) &&
+               ev.size == b->batch.size && ev.seq == b->batch.seq &&
+               ev.kind == REGISTRY_KIND_BATCH && addr20_eq(&ev.key, &facts->key);
+    }
     struct registry_event ev;
     if (registry_parse_event(log, &ev, NULL) != E_OK)
         return false;
@@ -59,10 +78,38 @@ static void evm_event_detail(const struct bundle *b, bool ok, struct online_verd
 }
 
 static err_code evm_record(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
-                           struct online_verdict *v, bool *has_time, uint64_t *time,
-                           struct err *e)
+                           const struct online_tx_facts *facts, struct online_verdict *v,
+                           bool *has_time, uint64_t *time, struct err *e)
 {
     const struct bundle_anchor *a = &b->anchor;
+    if (facts->registry == 2) {
+        struct registry2_record rec;
+        err_code rc =
+            registry2_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec, e);
+        if (rc)
+            return rc;
+        bool ok = rec.block_number != 0 && rec.block_number == rcpt_block &&
+                  rec.size == b->batch.size && rec.seq == b->batch.seq &&
+                  rec.kind == REGISTRY_KIND_BATCH && addr20_eq(&rec.key, &facts->key);
+        char kx[43];
+        addr20_to_hex(&rec.key, kx);
+        if (ok) {
+            *has_time = true; /* the record's time is the block's: checked by the driver */
+            *time = rec.timestamp;
+        }
+        if (rec.block_number == 0)
+            online_verdict_set(v, VCHECK_FAIL, "anchoredAt(identity, root) is empty: the registry "
+                                               "has no record of this root for the identity");
+        else
+            online_verdict_set(v, ok ? VCHECK_PASS : VCHECK_FAIL,
+                               ok ? "the registry records this root for the identity: key %s, "
+                                    "block %llu, size %llu, seq %llu"
+                                  : "the registry's record (key %s, block %llu, size %llu, seq "
+                                    "%llu) does not match the bundle and its transaction",
+                               kx, (unsigned long long)rec.block_number,
+                               (unsigned long long)rec.size, (unsigned long long)rec.seq);
+        return E_OK;
+    }
     struct registry_record rec;
     err_code rc =
         registry_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec, e);
@@ -80,6 +127,44 @@ static err_code evm_record(struct rpc_client *rpc, const struct bundle *b, uint6
     return E_OK;
 }
 
+/* issuer.key (NotaryRegistry2 only): keyStatus(identity, key) at the latest
+ * block and the rule of docs/registry-v2.md §2 with B = the anchor's block. */
+static err_code evm_key(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
+                        const struct online_tx_facts *facts, bool *applies,
+                        struct online_verdict *v, struct err *e)
+{
+    *applies = facts->registry == 2;
+    if (!*applies)
+        return E_OK;
+    const struct bundle_anchor *a = &b->anchor;
+    struct registry2_key_status st;
+    err_code rc = registry2_key_status(rpc, &a->contract, &a->issuer, &facts->key, NULL, &st, e);
+    if (rc)
+        return rc;
+    enum registry2_reason why;
+    char kx[43], ix[43];
+    addr20_to_hex(&facts->key, kx);
+    addr20_to_hex(&a->issuer, ix);
+    if (registry2_key_counts(&st, rcpt_block, &why)) {
+        if (addr20_eq(&facts->key, &a->issuer))
+            online_verdict_set(v, VCHECK_PASS,
+                               "anchored by the identity %s itself (its own key, neither retired "
+                               "nor declared compromised at block %llu)",
+                               ix, (unsigned long long)rcpt_block);
+        else
+            online_verdict_set(v, VCHECK_PASS,
+                               "anchored by key %s, authorized by identity %s from block %llu; "
+                               "it counts at the anchor's block %llu",
+                               kx, ix, (unsigned long long)st.authorized_from,
+                               (unsigned long long)rcpt_block);
+        return E_OK;
+    }
+    char words[sizeof v->detail - 64];
+    registry2_reason_format(why, &st, &a->issuer, &facts->key, rcpt_block, words, sizeof words);
+    online_verdict_set(v, VCHECK_FAIL, "%s: this anchor does not count for the issuer", words);
+    return E_OK;
+}
+
 const struct online_flow online_flow_evm = {
     .verb = "anchored by",
     .tx_to = "the registry",
@@ -88,4 +173,5 @@ const struct online_flow online_flow_evm = {
     .event_matches = evm_event_matches,
     .event_detail = evm_event_detail,
     .record = evm_record,
+    .key = evm_key,
 };

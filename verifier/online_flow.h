@@ -45,10 +45,17 @@ struct online_pins {
     bool require_timestamp_code;    /* ebsi: must run the committed Timestamp code */
 };
 
-/* What the transaction's input told, for the event check (ebsi: the hash
- * algorithm id the input named; evm: unused). */
+/* What the flow learned along the checks, handed from one hook to the
+ * next (zeroed by the driver before ledger.contract). */
 struct online_tx_facts {
-    uint64_t alg;
+    uint64_t alg;      /* ebsi: the hash algorithm id the input named */
+    unsigned registry; /* evm: set by contract(): 1 NotaryRegistry, 2 NotaryRegistry2 */
+    /* Set by contract(): the transaction may be sent by an anchoring key of
+     * the issuer rather than the issuer itself (NotaryRegistry2); the driver
+     * then puts the sender in `key`, and the event, record and key checks
+     * bind it. false: the sender must be anchor.issuer. */
+    bool sent_by_key;
+    struct addr20 key; /* the transaction's sender, when sent_by_key */
 };
 
 struct online_flow {
@@ -62,8 +69,8 @@ struct online_flow {
      * stops the checks; SKIPPED (nothing pinned where the flow allows it)
      * goes on without counting as a pass. Errors: the ledger's. */
     err_code (*contract)(struct rpc_client *rpc, const struct bundle *b,
-                         const struct online_pins *pins, struct online_verdict *v,
-                         struct err *e);
+                         const struct online_pins *pins, struct online_tx_facts *facts,
+                         struct online_verdict *v, struct err *e);
 
     /* The flow's part of "ledger.transaction": is the input of `tx` exactly
      * this batch? NULL: the flow does not bind the input (the event and
@@ -86,7 +93,17 @@ struct online_flow {
      * must equal, the flow sets *has_time and *time (on entry false and 0).
      * Errors: the ledger's. */
     err_code (*record)(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
-                       struct online_verdict *v, bool *has_time, uint64_t *time, struct err *e);
+                       const struct online_tx_facts *facts, struct online_verdict *v,
+                       bool *has_time, uint64_t *time, struct err *e);
+
+    /* Optional (NULL: no such check). "issuer.key": does the key that sent
+     * the anchor (facts->key) count for the issuer at block `rcpt_block`
+     * by the ledger's key history? *applies false: no check for this
+     * contract (NotaryRegistry). v->outcome FAIL stops the checks. Errors:
+     * the ledger's. */
+    err_code (*key)(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
+                    const struct online_tx_facts *facts, bool *applies, struct online_verdict *v,
+                    struct err *e);
 };
 
 /* The flows, one per file (verifier/online_evm.c, verifier/online_ebsi.c). */

@@ -7,7 +7,9 @@
  * sender, so the issuer's are found by reading the contract's events in
  * bounded block windows (topic0 only) and, for each event that carries our
  * record format, the sender (`from`) of its transaction
- * (docs/revocation-format.md "Finding the checkpoints").
+ * (docs/revocation-format.md "Finding the checkpoints"). NotaryRegistry2:
+ * the v2 Anchored events for the identity, each judged by the key-history
+ * rule (registry2_key_counts) with the statuses read at open.
  */
 #include "verifier/revocation_ledger.h"
 
@@ -39,6 +41,14 @@ err_code vrev_ledger_open(struct vrev_ledger *l, enum bundle_ledger ledger,
     if (confirmations < 1)
         confirmations = 1;
     l->head = latest + 1 >= confirmations ? latest + 1 - confirmations : 0;
+    if (ledger == BUNDLE_LEDGER_EVM &&
+        ((rc = registry2_code_matches(l->rpc, &l->contract, &l->v2, e)) ||
+         (l->v2 && (rc = registry2_key_history(l->rpc, &l->contract, &l->issuer, 0,
+                                               REGISTRY2_NEVER, l->window, &l->keys,
+                                               &l->n_keys, e))))) {
+        vrev_ledger_close(l);
+        return rc;
+    }
     return E_OK;
 }
 
@@ -46,6 +56,36 @@ void vrev_ledger_close(struct vrev_ledger *l)
 {
     rpc_client_free(l->rpc);
     l->rpc = NULL;
+    free(l->keys);
+    l->keys = NULL;
+    l->n_keys = 0;
+}
+
+void vrev_ledger_key_status(const struct vrev_ledger *l, const struct addr20 *key,
+                            struct registry2_key_status *out)
+{
+    *out = (struct registry2_key_status){.authorized_from = l->v2 ? REGISTRY2_NEVER : 0,
+                                         .retired_at = REGISTRY2_NEVER,
+                                         .compromised_since = REGISTRY2_NEVER,
+                                         .identity_compromised_since = REGISTRY2_NEVER};
+    if (!l->v2)
+        return;
+    if (l->n_keys > 0)
+        out->identity_compromised_since = l->keys[0].status.identity_compromised_since;
+    for (size_t i = 0; i < l->n_keys; i++)
+        if (addr20_eq(&l->keys[i].key, key)) {
+            *out = l->keys[i].status;
+            return;
+        }
+}
+
+/* v2: does a record by `key` at `block` count for the issuer? */
+static bool key_counts(const struct vrev_ledger *l, const struct addr20 *key, uint64_t block,
+                       enum registry2_reason *why)
+{
+    struct registry2_key_status st;
+    vrev_ledger_key_status(l, key, &st);
+    return registry2_key_counts(&st, block, why);
 }
 
 err_code vrev_ledger_count(struct vrev_ledger *l, enum registry_kind kind, uint64_t *n,
@@ -53,10 +93,11 @@ err_code vrev_ledger_count(struct vrev_ledger *l, enum registry_kind kind, uint6
 {
     char q[RPC_QTY_BUF];
     *n = 0;
-    if (l->ledger == BUNDLE_LEDGER_EVM)
+    if (l->ledger == BUNDLE_LEDGER_EVM && !l->v2)
         return registry_next_seq(l->rpc, &l->contract, &l->issuer, kind,
                                  rpc_format_quantity(l->head, q), n, e);
-    /* ebsi: no counter on the contract; the events are the history. */
+    /* ebsi: no counter on the contract; the events are the history. v2:
+     * nextSeq also counts records whose key does not count. */
     struct vrev_anchor *v;
     size_t nv;
     err_code rc = vrev_ledger_history(l, kind, &v, &nv, e);
@@ -105,10 +146,29 @@ static err_code tx_sender(const struct vrev_ledger *l, const struct rpc_log *log
 /* Decode one log of the contract as a record of the issuer. *mine false:
  * not one of ours (ebsi: another sender's event, or not our record). */
 static err_code parse_record(const struct vrev_ledger *l, const struct rpc_log *log,
-                             struct sender_cache *sc, struct registry_event *ev, bool *mine,
+                             struct sender_cache *sc, struct vrev_anchor *a, bool *mine,
                              struct err *e)
 {
+    struct registry_event *ev = &a->ev;
     *mine = false;
+    a->counts = true;
+    a->key = l->issuer;
+    if (l->v2) {
+        struct registry2_anchored x;
+        if (registry2_parse_anchored(log, &x, e))
+            return err_set(e, E_PROTOCOL, "block %" PRIu64 ": a log of the registry is not a "
+                                          "well-formed NotaryRegistry2 Anchored event",
+                           log->block_number);
+        *ev = (struct registry_event){.contract = x.contract, .issuer = x.identity,
+                                      .root = x.root, .size = x.size, .seq = x.seq,
+                                      .kind = x.kind, .block_number = x.block_number,
+                                      .block_hash = x.block_hash, .tx_hash = x.tx_hash,
+                                      .log_index = x.log_index};
+        a->key = x.key;
+        a->counts = key_counts(l, &x.key, x.block_number, &a->why);
+        *mine = addr20_eq(&x.identity, &l->issuer);
+        return E_OK;
+    }
     if (l->ledger == BUNDLE_LEDGER_EVM) {
         if (registry_parse_event(log, ev, e))
             return err_set(e, E_PROTOCOL, "block %" PRIu64 ": a log of the registry is not a "
@@ -147,7 +207,9 @@ static err_code anchors_window(struct vrev_ledger *l, uint64_t from, uint64_t to
 {
     struct hash32 topic, who = {{0}};
     const bool evm = l->ledger == BUNDLE_LEDGER_EVM;
-    if (evm)
+    if (l->v2)
+        registry2_anchored_topic(&topic);
+    else if (evm)
         registry_anchored_topic(&topic);
     else
         ebsi_event_topic(&topic); /* nothing indexed: every event of the contract */
@@ -179,7 +241,7 @@ static err_code anchors_window(struct vrev_ledger *l, uint64_t from, uint64_t to
             continue; /* reorged away */
         if (!addr20_eq(&logs[i].address, &l->contract))
             continue; /* the filter should have excluded it */
-        if ((rc = parse_record(l, &logs[i], &sc, &a.ev, &mine, e)))
+        if ((rc = parse_record(l, &logs[i], &sc, &a, &mine, e)))
             break;
         if (!mine)
             continue;
@@ -250,7 +312,7 @@ static err_code find_in(struct vrev_ledger *l, enum registry_kind kind, uint64_t
     *found = false;
     err_code rc = anchors_window(l, from, to, &v, &n, &cap, e);
     for (size_t i = 0; !rc && i < n && !*found; i++)
-        if (v[i].ev.kind == kind && v[i].ev.seq == seq) {
+        if (v[i].ev.kind == kind && v[i].ev.seq == seq && v[i].counts) {
             *out = v[i];
             *found = true;
         }
@@ -303,7 +365,7 @@ err_code vrev_ledger_history(struct vrev_ledger *l, enum registry_kind kind,
         bool first_seen = false;
         size_t k = before;
         for (size_t i = before; i < *n; i++) {
-            if ((*out)[i].ev.kind != kind)
+            if ((*out)[i].ev.kind != kind || !(*out)[i].counts)
                 continue;
             first_seen = first_seen || (*out)[i].ev.seq == 0;
             (*out)[k++] = (*out)[i];
@@ -331,6 +393,17 @@ err_code vrev_ledger_record(struct vrev_ledger *l, const struct hash32 *root,
     char q[RPC_QTY_BUF];
     rpc_format_quantity(l->head, q);
     err_code rc;
+    if (l->v2) {
+        struct registry2_record rec;
+        if ((rc = registry2_anchored_at(l->rpc, &l->contract, &l->issuer, root, q, &rec, e)))
+            return rc;
+        if (rec.block_number != 0 && key_counts(l, &rec.key, rec.block_number, NULL))
+            *out = (struct vrev_record){.ours = true, .by = rec.key, .kind = rec.kind,
+                                       .seq = rec.seq, .size = rec.size,
+                                       .block_number = rec.block_number,
+                                       .block_time = rec.timestamp};
+        return E_OK;
+    }
     if (l->ledger == BUNDLE_LEDGER_EVM) {
         struct registry_record rec;
         if ((rc = registry_anchored_at(l->rpc, &l->contract, &l->issuer, root, q, &rec, e)))

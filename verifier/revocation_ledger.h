@@ -13,6 +13,14 @@
  *     no counter and does not enforce sequence numbers, so the count and
  *     the contiguity of an issuer's history come from its events alone
  *     (vrev_ledger_history, vrev_history_numbered).
+ *   - evm on NotaryRegistry2 (docs/registry-v2.md; found by the contract's
+ *     code at open): the issuer is the identity; its v2 Anchored events
+ *     (topic1 = identity) carry the anchoring key, and each record is judged
+ *     by the key-history rule (registry2_key_counts with the key's status
+ *     rebuilt from the events at open, B = the record's block). A record
+ *     whose key does not count is returned by vrev_ledger_anchors flagged
+ *     (counts false, for the auditor) and is never used by count, find,
+ *     history or record: a checkpoint by a non-counting key does not count.
  * Used by the "revocation" check (verifier/revocation.h) and the auditor
  * (verifier/audit.h). Every function that asks the ledger returns its
  * error (E_NETWORK, E_PROTOCOL, E_LIMIT, ...) with a message; nothing here
@@ -26,6 +34,7 @@
 #include <stdint.h>
 
 #include "anchor/registry.h"
+#include "anchor/registry2.h"
 #include "anchor/rpc.h"
 #include "core/bundle.h"
 
@@ -36,6 +45,9 @@
 struct vrev_anchor {
     struct registry_event ev; /* kind, seq, size, root, block, tx, log index */
     uint64_t block_time;
+    struct addr20 key;        /* the anchoring key (NotaryRegistry2), else the issuer */
+    bool counts;              /* the key counted at ev.block_number (always true but on v2) */
+    enum registry2_reason why; /* when !counts */
 };
 
 struct vrev_ledger {
@@ -46,20 +58,33 @@ struct vrev_ledger {
     struct addr20 issuer;
     uint64_t head;           /* newest block considered: latest − confirmations + 1 */
     uint64_t window;         /* blocks per eth_getLogs */
+    bool v2;                 /* evm: the contract runs NotaryRegistry2 */
+    struct registry2_key_entry *keys; /* v2: the identity's key history (entry 0 itself) */
+    size_t n_keys;
 };
 
 /* Connect to the ledger of flow `ledger` (evm: `contract` is the
- * NotaryRegistry; ebsi: EBSI's Timestamp contract) — no chain id is
- * imposed; l->chain_id is what the node says — and fix the head block at
- * `confirmations` (≥ 1) below the latest. */
+ * NotaryRegistry or NotaryRegistry2 — told apart by its code, and on v2 the
+ * issuer's key history is read from the events up to the latest block;
+ * ebsi: EBSI's Timestamp contract) — no chain id is imposed; l->chain_id is
+ * what the node says — and fix the head block at `confirmations` (≥ 1)
+ * below the latest. */
 err_code vrev_ledger_open(struct vrev_ledger *l, enum bundle_ledger ledger,
                           const struct rpc_options *ro, const struct addr20 *contract,
                           const struct addr20 *issuer, uint64_t confirmations, uint64_t window,
                           struct err *e) MUST_CHECK;
 void vrev_ledger_close(struct vrev_ledger *l);
 
+/* v2: the status of `key` for the issuer by the history read at open (a key
+ * the identity never authorized: authorized_from REGISTRY2_NEVER, with the
+ * identity's own compromise). Not v2: every field REGISTRY2_NEVER but
+ * authorized_from 0 (counts at every block). */
+void vrev_ledger_key_status(const struct vrev_ledger *l, const struct addr20 *key,
+                            struct registry2_key_status *out);
+
 /* How many records of `kind` the issuer has anchored as of the head block.
- * evm: the registry's nextSeq. ebsi: 1 + the highest seq among the issuer's
+ * evm: the registry's nextSeq (v2: 1 + the highest seq among the records
+ * that count, from vrev_ledger_history). ebsi: 1 + the highest seq among the issuer's
  * records of `kind` (vrev_ledger_history; 0 if none) — a count the events
  * claim, not one the contract enforces. */
 err_code vrev_ledger_count(struct vrev_ledger *l, enum registry_kind kind, uint64_t *n,
@@ -94,12 +119,12 @@ err_code vrev_ledger_history(struct vrev_ledger *l, enum registry_kind kind,
                              struct vrev_anchor **out, size_t *n, struct err *e) MUST_CHECK;
 
 /* The contract's own record of `root` as of the head block. evm:
- * anchoredAt(issuer, root). ebsi: getTimestamp(root) — the first write of
+ * anchoredAt(issuer, root) (v2: ours only when its key counts at its block). ebsi: getTimestamp(root) — the first write of
  * those bytes, by whomever. */
 struct vrev_record {
     bool ours;               /* anchored by the issuer, as one of our records */
     bool other;              /* ebsi: first timestamped by another address */
-    struct addr20 by;        /* who wrote it (when ours or other) */
+    struct addr20 by;        /* who wrote it (when ours or other; v2: the anchoring key) */
     enum registry_kind kind; /* when ours: */
     uint64_t seq, size, block_number, block_time;
 };

@@ -8,10 +8,11 @@ import { keccak_256 } from './noble-sha3.js';
 import { check, formatTime } from './verify.js';
 import { issuerCheck, checkDidArg } from './did.js';
 import { ebsiFlow } from './ebsi.js';
+import { parseAnchored2, anchoredAt2, issuerKeyCheck } from './keyhistory.js';
 
 const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-export const REGISTRY = { runtimeCodeKeccak: null }; // filled from registry.json by loadRegistry()
+export const REGISTRY = { runtimeCodeKeccak: null, runtime2CodeKeccak: null }; // filled from registry.json by loadRegistry()
 const ZERO_WORD = '0'.repeat(24);
 
 /** A ledger that could not be consulted (unreachable, malformed answer): UNKNOWN, never VALID or INVALID. */
@@ -35,6 +36,7 @@ export async function loadRegistry() {
   }
   if (!/^0x[0-9a-f]{64}$/.test(j.runtimeCodeKeccak)) throw new Error('registry.json: no runtimeCodeKeccak');
   REGISTRY.runtimeCodeKeccak = j.runtimeCodeKeccak;
+  REGISTRY.runtime2CodeKeccak = j.runtime2CodeKeccak || null; // NotaryRegistry2 (web/keyhistory.js)
   return REGISTRY;
 }
 
@@ -230,18 +232,23 @@ async function txNotMined(rpc, a, pending, checks) {
 export const evmFlow = {
   txTo: 'the registry',
   // ledger.contract: the NotaryRegistry runtime code (compared by its keccak-256), and the pins.
-  async contract(rpc, b, opt) {
+  // NotaryRegistry2 (facts.v2): the issuer is an identity, the sender one of its keys (web/keyhistory.js).
+  async contract(rpc, b, opt, facts) {
     const a = b.anchor;
     const code = data(await rpc.call('eth_getCode', [a.contract, 'latest']), 'eth_getCode');
-    const codeOk = code.length > 2 && '0x' + keccakHex(hexBytes(code)) === REGISTRY.runtimeCodeKeccak;
+    const codeHash = code.length > 2 ? '0x' + keccakHex(hexBytes(code)) : '';
+    facts.v2 = !!REGISTRY.runtime2CodeKeccak && codeHash === REGISTRY.runtime2CodeKeccak;
+    const codeOk = facts.v2 || codeHash === REGISTRY.runtimeCodeKeccak;
     const pinOk = !opt.contracts.length || opt.contracts.includes(a.contract);
-    return codeOk && pinOk ? ['pass', `${a.contract} runs the NotaryRegistry code`]
-      : ['fail', !pinOk ? `${a.contract} is not a registry you pinned` : `${a.contract} does not run the NotaryRegistry code: its events prove nothing`];
+    return codeOk && pinOk ? ['pass', `${a.contract} runs the NotaryRegistry${facts.v2 ? '2' : ''} code`]
+      : ['fail', !pinOk ? `${a.contract} is not a registry you pinned` : `${a.contract} runs neither the NotaryRegistry nor the NotaryRegistry2 code: its events prove nothing`];
   },
+  // v2: any key may send; the event, the record and issuer.key bind it to the identity
+  senderOk(b, key, facts) { return facts.v2 || key === b.anchor.issuer; },
   txInput: null,
-  eventMatches(b, log) {
-    const a = b.anchor, ev = parseAnchored(log);
-    return !!ev && ev.issuer === a.issuer && ev.root === b.batch.root && ev.size === b.batch.size && ev.seq === b.batch.seq && ev.kind === 0n;
+  eventMatches(b, log, facts) {
+    const a = b.anchor, ev = facts.v2 ? parseAnchored2(log) : parseAnchored(log);
+    return !!ev && ev.issuer === a.issuer && (!facts.v2 || ev.key === facts.key) && ev.root === b.batch.root && ev.size === b.batch.size && ev.seq === b.batch.seq && ev.kind === 0n;
   },
   eventDetail(b, ok) {
     const r16 = b.batch.root.slice(0, 16);
@@ -249,12 +256,19 @@ export const evmFlow = {
       : `no Anchored event for root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq} in that transaction`;
   },
   // ledger.record: anchoredAt(issuer, root)
-  async record(rpc, b, rcBlock) {
-    const a = b.anchor;
-    const rec = await anchoredAt(rpc, a.contract, a.issuer, b.batch.root, 'latest');
-    const ok = rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
+  async record(rpc, b, rcBlock, facts) {
+    const a = b.anchor, v2 = facts.v2;
+    const rec = await (v2 ? anchoredAt2 : anchoredAt)(rpc, a.contract, a.issuer, b.batch.root, 'latest');
+    if (v2) facts.recordTime = rec.timestamp;
+    const ok = (!v2 || (rec.blockNumber !== 0n && rec.key === facts.key)) && rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
     return [ok ? 'pass' : 'fail', ok ? `the registry records this root for the issuer: block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}`
       : `the registry's record (block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}) does not match the bundle`];
+  },
+  // issuer.key (v2 only): the key-history rule with B = the anchor's block
+  async keyCheck(rpc, b, rcBlock, facts) {
+    if (!facts.v2) return null;
+    const k = await issuerKeyCheck(rpc, b.anchor.contract, b.anchor.issuer, facts.key, rcBlock);
+    return [k.outcome, k.detail];
   },
 };
 
@@ -267,7 +281,8 @@ export const evmFlow = {
 export async function runFlow(rpc, b, opt, checks, flow) {
   const a = b.anchor;
   let allOk = true;
-  const [co, cd] = await flow.contract(rpc, b, opt);
+  const facts = {};
+  const [co, cd] = await flow.contract(rpc, b, opt, facts);
   checks.push(check('ledger.contract', co, cd));
   if (co === 'fail') return false;
 
@@ -276,8 +291,8 @@ export async function runFlow(rpc, b, opt, checks, flow) {
   if (tx === null) return txNotMined(rpc, a, false, checks);
   if (!tx || typeof tx !== 'object') bad('transaction');
   if (tx.blockNumber === null || tx.blockNumber === undefined) return txNotMined(rpc, a, true, checks);
-  const sentOk = data(tx.from, 'tx.from', 20) === a.issuer && tx.to != null && data(tx.to, 'tx.to', 20) === a.contract;
-  const facts = {};
+  facts.key = data(tx.from, 'tx.from', 20);
+  const sentOk = (flow.senderOk ? flow.senderOk(b, facts.key, facts) : facts.key === a.issuer) && tx.to != null && data(tx.to, 'tx.to', 20) === a.contract;
   const inputOk = !flow.txInput || (await flow.txInput(b, data(tx.input, 'tx.input'), facts));
   const rc = await rpc.call('eth_getTransactionReceipt', [a.txHash]);
   if (rc !== null && (!rc || typeof rc !== 'object')) bad('receipt');
@@ -300,9 +315,14 @@ export async function runFlow(rpc, b, opt, checks, flow) {
   checks.push(check('ledger.event', evOk ? 'pass' : 'fail', flow.eventDetail(b, evOk)));
   if (!evOk) return false;
 
-  const [ro, rd] = await flow.record(rpc, b, rcBlock);
+  const [ro, rd] = await flow.record(rpc, b, rcBlock, facts);
   checks.push(check('ledger.record', ro, rd));
   if (ro === 'fail') return false;
+  const kc = flow.keyCheck ? await flow.keyCheck(rpc, b, rcBlock, facts) : null;
+  if (kc) {
+    checks.push(check('issuer.key', kc[0], kc[1]));
+    if (kc[0] !== 'pass') return false;
+  }
 
   // ledger.block and ledger.confirmations (online.c check_block)
   const c = await blockCanonical(rpc, rcBlock, rcHash);
@@ -315,7 +335,7 @@ export async function runFlow(rpc, b, opt, checks, flow) {
     else checks.push(check('ledger.block', 'fail', `the bundle says block ${a.blockNumber} (${a.blockHash}), but the transaction is in block ${rcBlock} (${rcHash})`));
     return false;
   }
-  const blkOk = c.time === a.blockTime;
+  const blkOk = c.time === a.blockTime && (!v2 || rec.timestamp === c.time);
   checks.push(check('ledger.block', blkOk ? 'pass' : 'fail', blkOk ? `block ${rcBlock} ${rcHash} is canonical; block time ${c.time} (${formatTime(c.time)}) matches`
     : `block ${rcBlock} ${rcHash} is canonical, but its time ${c.time} is not the bundle's (or the contract's record)`));
   if (!blkOk) return false;

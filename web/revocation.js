@@ -11,6 +11,7 @@ import {
 } from './verify.js';
 import { checkpointHistory, historyNumbered, ledgerRecord } from './ebsi.js';
 import { LedgerError, rpcClient, qty, data, hexq, ethCall, addrWord, selector, parseAnchored, anchoredAt, ANCHORED_TOPIC } from './online.js';
+import { isRegistry2, keyRule, countCheckpoints2, parseAnchored2, anchoredAt2, ANCHORED2_TOPIC } from './keyhistory.js';
 
 export const REVLOG_MAX_BYTES = 64 * 1024 * 1024;
 const REASONS = ['unspecified', 'superseded', 'issued-in-error', 'fraud', 'holder-request', 'withdrawn'];
@@ -134,17 +135,19 @@ async function fetchCopy(u, deadlineMs) {
 }
 
 // revocation_ledger.c vrev_ledger_find: the Anchored event of (kind 1, seq) of the issuer, at the hint, then back from head.
-async function findCheckpoint(rpc, a, seq, hint, head) {
+// kh (NotaryRegistry2, web/keyhistory.js): {counts(key, block)}: v2 events, and only checkpoints whose key counts.
+async function findCheckpoint(rpc, a, seq, hint, head, kh) {
   const who = '0x' + addrWord(a.issuer);
   const inWindow = async (from, to) => {
-    const logs = await rpc.call('eth_getLogs', [{ address: a.contract, topics: [ANCHORED_TOPIC, who], fromBlock: hexq(from), toBlock: hexq(to) }]);
+    const logs = await rpc.call('eth_getLogs', [{ address: a.contract, topics: [kh ? ANCHORED2_TOPIC : ANCHORED_TOPIC, who], fromBlock: hexq(from), toBlock: hexq(to) }]);
     if (!Array.isArray(logs)) throw new LedgerError('malformed answer: eth_getLogs');
     for (const log of logs) {
       if (!log || log.removed === true || data(log.address, 'log.address', 20) !== a.contract) continue;
-      const ev = parseAnchored(log);
+      const ev = kh ? parseAnchored2(log) : parseAnchored(log);
       if (!ev) throw new LedgerError(`block ${log.blockNumber}: a log of the registry is not a well-formed Anchored event`);
       if (ev.issuer !== a.issuer || ev.kind !== 1n || ev.seq !== seq) continue;
       const bn = qty(log.blockNumber, 'log.blockNumber');
+      if (kh && !(await kh.counts(ev.key, bn))) continue;
       const blk = await rpc.call('eth_getBlockByNumber', [hexq(bn), false]);
       if (!blk || data(blk.hash, 'block.hash', 32) !== data(log.blockHash, 'log.blockHash', 32))
         throw new LedgerError(`block ${bn} changed while it was read (a reorg): try again`);
@@ -192,7 +195,7 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
     }
   }
   const ebsi = a.ledger === 'ebsi';
-  let rpc, head, count, hist = null;
+  let rpc, head, count, hist = null, kh = null;
   try {
     rpc = rpcClient(opt.rpc, { deadlineMs: opt.deadlineMs, memo: opt.memo });
     qty(await rpc.call('eth_chainId'), 'eth_chainId');
@@ -202,6 +205,9 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
     if (ebsi) {
       // no counter on EBSI's contract: the issuer's events are the history (web/ebsi.js)
       hist = await checkpointHistory(rpc, a, head, WINDOW);
+    } else if (await isRegistry2(rpc, a.contract)) {
+      kh = { counts: keyRule(rpc, a.contract, a.issuer) };
+      count = await countCheckpoints2(rpc, a, head, WINDOW, kh.counts);
     } else {
       const ret = await ethCall(rpc, a.contract, selector('nextSeq(address,uint8)') + addrWord(a.issuer) + '0'.repeat(63) + '1', hexq(head), 32);
       count = BigInt('0x' + ret);
@@ -249,7 +255,7 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
     }
   } else try {
     const hint = copy ? (copy.checkpoints.find((c) => c.seq === seq) || {}).blockNumber : undefined;
-    newest = await findCheckpoint(rpc, a, seq, hint, head);
+    newest = await findCheckpoint(rpc, a, seq, hint, head, kh);
   } catch (e) {
     if (!(e instanceof LedgerError)) throw e;
     checks.push(check(N, 'unknown', `the registry counts ${count} checkpoints of ${a.issuer} but checkpoint ${seq} could not be read (${e.message}): status UNKNOWN`));
@@ -290,8 +296,8 @@ export async function verifyRevocation(b, opt, checks, statusSoFar) {
   if (c) {
     try {
       if ((await revlogRoot(copy, c.size)) === c.root) {
-        const rec = await anchoredAt(rpc, a.contract, a.issuer, c.root, hexq(head));
-        if (rec.blockNumber !== 0n && rec.kind === 1n && rec.seq === c.seq && rec.size === c.size)
+        const rec = await (kh ? anchoredAt2 : anchoredAt)(rpc, a.contract, a.issuer, c.root, hexq(head));
+        if (rec.blockNumber !== 0n && rec.kind === 1n && rec.seq === c.seq && rec.size === c.size && (!kh || (await kh.counts(rec.key, rec.blockNumber))))
           bound = { seq: c.seq, blockNumber: rec.blockNumber, blockTime: rec.timestamp };
       }
     } catch (e) {

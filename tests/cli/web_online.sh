@@ -6,7 +6,10 @@
 # its real bundles, each tampered ledger kind (root, transaction, block number,
 # block hash — stale, block time, chain, contract), a wrong issuer, too few
 # confirmations, a pending bundle, revoked / not revoked / no log copy /
-# pending revocation / a tampered copy, and an unreachable ledger. Each case
+# pending revocation / a tampered copy, an unreachable ledger, and on
+# NotaryRegistry2 the bundles of a rotated, a current and a compromised key,
+# a key pinned as the issuer, a bundle naming the key, revoked / not revoked,
+# a copy of a checkpoint whose key no longer counts. Each case
 # goes through `verifier verify --rpc URL --issuer ADDR --json` and through
 # verifyCredential() in Node (tests/js/web_online.mjs): same status, same
 # check names and outcomes. Also: ganache answers the page's CORS preflight.
@@ -196,6 +199,61 @@ out=$(node tests/js/web_diddiff.mjs "$VERIFIER" "$cases/valid-never-checkpointed
 grep '^FAIL' <<<"$out" | while IFS= read -r l; do echo "       $l"; done
 grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" && ok "DID documents: the page's rules are the CLI's ($(tail -n 1 <<<"$out"))" \
     || fail "DID documents: $(tail -n 1 <<<"$out")"
+
+# --- NotaryRegistry2 (issue 14): an identity, a rotation, a compromise -------------------
+# A second notary on the same ledger with an identity (a keystore without funds):
+# key 1 anchors c20, is rotated out; key 2 anchors c21, c23 and c22, revokes c23
+# in checkpoint 0 and is declared compromised since c22's block (so checkpoint 0
+# no longer counts); key 3 revokes c22 in checkpoint 1. Same harness, a case
+# list of its own.
+v2cases() {
+    local IDPW="identity $RANDOM" ID k2 blk
+    notary_key_file "$d/idpw" "$IDPW"
+    notary_key_file "$d/key1.hex" "$DEV_KEY_1"
+    ID=$(node -e '
+        const { ethers } = require("ethers"); const w = ethers.Wallet.createRandom();
+        require("fs").writeFileSync(process.argv[2], ethers.encryptKeystoreJsonSync({ address: w.address, privateKey: w.privateKey },
+            process.argv[1], { scrypt: { N: 4096 } }), { mode: 0o600 });
+        console.log(w.address.toLowerCase());' "$IDPW" "$d/identity.json") || return 1
+    local IDK=(--identity-key "$d/identity.json" --identity-password-file "$d/idpw")
+    export NOTARY_DATA=$d/v2
+    NOTARY_IDENTITY_PASSWORD=$IDPW "$NOTARY" init --rpc "$LEDGER_URL" --deploy --import-key "$d/key1.hex" --kdf-light \
+        --identity-key "$d/identity.json" >/dev/null || return 1
+    for i in 20 21 23 22; do
+        printf 'credential %s' "$i" >"$d/c$i.txt"
+        "$NOTARY" submit --credential "$d/c$i.txt" >/dev/null && "$NOTARY" close >/dev/null &&
+            "$NOTARY" anchor --poll-ms 100 >/dev/null && "$NOTARY" proof "$(h "$i")" >"$d/b$i.json" || return 1
+        if [ "$i" = 20 ]; then
+            k2=$("$NOTARY" key rotate "${IDK[@]}" --kdf-light --json | json_field anchoringKey) || return 1
+            ledger_rpc evm_setAccountBalance "[\"$k2\",\"0x56BC75E2D63100000\"]" >/dev/null
+        fi
+    done
+    blk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["anchor"]["blockNumber"])' "$d/b22.json")
+    "$NOTARY" revoke "$(h 23)" --reason fraud >/dev/null && "$NOTARY" checkpoint --poll-ms 100 >/dev/null &&
+        "$NOTARY" revocations export --out "$cases/v2log1.json" >/dev/null || return 1
+    "$NOTARY" key compromised "${IDK[@]}" --since "$blk" >/dev/null || return 1
+    k2=$("$NOTARY" key rotate "${IDK[@]}" --kdf-light --json | json_field anchoringKey) || return 1
+    ledger_rpc evm_setAccountBalance "[\"$k2\",\"0x56BC75E2D63100000\"]" >/dev/null
+    "$NOTARY" revoke "$(h 22)" --reason withdrawn >/dev/null && "$NOTARY" checkpoint --poll-ms 100 >/dev/null &&
+        "$NOTARY" revocations export --out "$cases/v2log2.json" >/dev/null || return 1
+    export NOTARY_DATA=$d/data
+    local issuer=$ID
+    mk v2-rotated-key VALID 20 20 "" revocations=v2log2.json
+    mk v2-current-key VALID 21 21 "" revocations=v2log2.json
+    mk v2-compromised-key INVALID 22 22 ""
+    mk v2-key-as-issuer INVALID 21 21 "" "issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")"
+    mk v2-bundle-names-the-key INVALID 20 20 "b['anchor']['issuer'] = '$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")'" \
+        "issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")"
+    mk v2-wrong-root INVALID 21 21 "b['batch']['root'] = '$Z'"
+    mk v2-revoked REVOKED 23 23 "" revocations=v2log2.json
+    mk v2-copy-of-a-void-checkpoint UNKNOWN 23 23 "" revocations=v2log1.json
+}
+cases=$tmp/keys
+mkdir -p "$cases"
+saved_data=$NOTARY_DATA
+v2cases && ok "a NotaryRegistry2 history: rotation and compromise" || fail "the NotaryRegistry2 history"
+export NOTARY_DATA=$saved_data
+run_cases "$cases"
 
 # After a checkpoint (the state the browser test sees: $WEB_ONLINE_CASES).
 cases=${WEB_ONLINE_CASES:-$tmp/cases}
