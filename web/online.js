@@ -335,7 +335,7 @@ export async function runFlow(rpc, b, opt, checks, flow) {
     else checks.push(check('ledger.block', 'fail', `the bundle says block ${a.blockNumber} (${a.blockHash}), but the transaction is in block ${rcBlock} (${rcHash})`));
     return false;
   }
-  const blkOk = c.time === a.blockTime && (!v2 || rec.timestamp === c.time);
+  const blkOk = c.time === a.blockTime && (facts.recordTime === undefined || facts.recordTime === c.time);
   checks.push(check('ledger.block', blkOk ? 'pass' : 'fail', blkOk ? `block ${rcBlock} ${rcHash} is canonical; block time ${c.time} (${formatTime(c.time)}) matches`
     : `block ${rcBlock} ${rcHash} is canonical, but its time ${c.time} is not the bundle's (or the contract's record)`));
   if (!blkOk) return false;
