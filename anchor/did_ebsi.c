@@ -292,23 +292,34 @@ err_code did_ebsi_jwt_payload(const char *jwt, size_t len, struct buf *out, stru
 
 /* ---- the TIR answer -------------------------------------------------------------- */
 
+/* The validity bound `claim` (payload, integer) / vc.`k1` / vc.`k2` (times):
+ * each one stated must be after 1970; *out the latest of them (later = true,
+ * a start) or the earliest (an end), 0 when none is stated. A JWT VC states
+ * them twice (nbf/validFrom, exp/validUntil or expirationDate): the
+ * strictest counts, so a far "exp" cannot outlive an expired validUntil. */
 static err_code vc_time(const struct jfield *c, json_t *vc, json_t *pl, const char *where,
-                        const char *claim, const char *k1, const char *k2, int64_t *out)
+                        const char *claim, const char *k1, const char *k2, bool later,
+                        int64_t *out)
 {
-    json_t *v = json_object_get(pl, claim);
     *out = 0;
+    json_t *v = json_object_get(pl, claim);
     if (v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return jfield_fail(c, E_INVALID, "%s: %s must be a non-negative integer", where, claim);
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return jfield_fail(c, E_INVALID, "%s: %s must be a positive integer", where, claim);
         *out = (int64_t)json_integer_value(v);
-        return E_OK;
     }
-    if (!(v = json_object_get(vc, k1)) && !(v = json_object_get(vc, k2)))
-        return E_OK;
-    struct err te = {0};
-    if (!json_is_string(v) || bundle_time_parse(json_string_value(v), out, &te))
-        return jfield_fail(c, E_INVALID, "%s: vc.%s must be a time YYYY-MM-DDTHH:MM:SSZ", where,
-                           json_object_get(vc, k1) ? k1 : k2);
+    const char *keys[2] = {k1, k2};
+    for (int i = 0; i < 2; i++) {
+        int64_t t = 0;
+        struct err te = {0};
+        if (!(v = json_object_get(vc, keys[i])))
+            continue;
+        if (!json_is_string(v) || bundle_time_parse(json_string_value(v), &t, &te) || t <= 0)
+            return jfield_fail(c, E_INVALID, "%s: vc.%s must be a time YYYY-MM-DDTHH:MM:SSZ "
+                               "after 1970", where, keys[i]);
+        if (!*out || (later ? t > *out : t < *out))
+            *out = t;
+    }
     return E_OK;
 }
 
@@ -380,8 +391,10 @@ static err_code read_accreditation(const struct jfield *c, const char *where, co
         iss = json_object_get(top, "iss");
     if (json_is_string(iss))
         jfield_printable(json_string_value(iss), a->by, sizeof a->by);
-    if ((rc = vc_time(&pc, vc, top, w, "nbf", "validFrom", "issuanceDate", &a->valid_from)) ||
-        (rc = vc_time(&pc, vc, top, w, "exp", "validUntil", "expirationDate", &a->valid_until)))
+    if ((rc = vc_time(&pc, vc, top, w, "nbf", "validFrom", "issuanceDate", true,
+                          &a->valid_from)) ||
+        (rc = vc_time(&pc, vc, top, w, "exp", "validUntil", "expirationDate", false,
+                      &a->valid_until)))
         goto done;
 done:
     json_decref(top);

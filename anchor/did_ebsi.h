@@ -45,9 +45,10 @@
  *           string}]}. A body of a RootTAO/TAO/TI attribute is decoded: its
  *           payload must hold "vc" with "type" an array of strings including
  *           "VerifiableAccreditation", "credentialSubject" with "id" the DID;
- *           validity from the payload's "nbf"/"exp" (integers) or else the
- *           VC's validFrom/issuanceDate and validUntil/expirationDate
- *           ("YYYY-MM-DDTHH:MM:SSZ"). The first such attribute valid at
+ *           validity from the payload's "nbf"/"exp" (positive integers) and
+ *           the VC's validFrom/issuanceDate and validUntil/expirationDate
+ *           ("YYYY-MM-DDTHH:MM:SSZ" after 1970), the strictest of those
+ *           stated (the latest start, the earliest end). The first such attribute valid at
  *           `now` is the accreditation. None: E_INVALID saying why
  *           (expired, not yet valid, revoked, none at all).
  */

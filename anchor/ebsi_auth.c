@@ -240,17 +240,17 @@ static uint64_t margin_for(uint64_t expires_in)
  * DID or API, unreadable by mode or content: fetched anew and rewritten). */
 static char *cache_read(const struct ebsi_auth_cfg *cfg, uint64_t now)
 {
-    struct stat st;
-    if (!cfg->cache_file || stat(cfg->cache_file, &st) != 0 || !S_ISREG(st.st_mode))
+    if (!cfg->cache_file)
         return NULL;
-    if (st.st_mode & 077) { /* someone else may have read it: never use it */
-        unlink(cfg->cache_file);
-        return NULL;
-    }
     struct buf b = {0};
     json_t *top = NULL;
     char *tok = NULL;
-    if (file_read_all(cfg->cache_file, CACHE_MAX_BYTES, &b, NULL) == E_OK &&
+    err_code rc = file_read_private(cfg->cache_file, CACHE_MAX_BYTES, &b, NULL);
+    if (rc == E_STATE) { /* someone else may have read it: never use it */
+        unlink(cfg->cache_file);
+        return NULL;
+    }
+    if (rc == E_OK &&
         jstrict_parse((const char *)b.p, b.len, CACHE_MAX_BYTES, 0, &top, NULL) == E_OK) {
         const char *did = json_string_value(json_object_get(top, "did"));
         const char *aud = json_string_value(json_object_get(top, "aud"));

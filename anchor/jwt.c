@@ -155,18 +155,10 @@ err_code jwt_key_from_pem(const char *pem, size_t len, struct jwt_key **out, str
 err_code jwt_key_read_file(const char *path, struct jwt_key **out, struct err *e)
 {
     *out = NULL;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return err_set(e, errno == ENOENT ? E_NOT_FOUND : E_IO, "key file %s: %s", path,
-                       strerror(errno));
-    if (st.st_mode & 077)
-        return err_set(e, E_STATE, "key file %s: mode %04o lets others read the private key; "
-                                   "chmod 600 %s",
-                       path, (unsigned)(st.st_mode & 07777), path);
     struct buf b = {0};
-    err_code rc = file_read_all(path, JWT_MAX_KEY_FILE, &b, e);
+    err_code rc = file_read_private(path, JWT_MAX_KEY_FILE, &b, e);
     if (rc)
-        return err_wrap(e, rc, "key file %s", path);
+        return err_wrap(e, rc, "key file");
     rc = jwt_key_from_pem((const char *)b.p, b.len, out, e);
     buf_free_wipe(&b);
     return rc ? err_wrap(e, rc, "key file %s", path) : E_OK;

@@ -76,6 +76,26 @@ err_code file_read_all(const char *path, size_t max, struct buf *out, struct err
     return file_read_fd(fd, path, max, out, e);
 }
 
+err_code file_read_private(const char *path, size_t max, struct buf *out, struct err *e)
+{
+    *out = (struct buf){0};
+    int fd;
+    struct stat st;
+    err_code rc = file_open_stat(path, O_NONBLOCK, &fd, &st, e);
+    if (rc)
+        return rc;
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(e, E_INVALID, "%s is %s, not a regular file", path, kind_of(st.st_mode));
+    }
+    if (st.st_mode & 077) {
+        close(fd);
+        return err_set(e, E_STATE, "%s: mode %04o is too open (others may read it); run chmod 600 %s", path,
+                       (unsigned)(st.st_mode & 07777), path);
+    }
+    return file_read_fd(fd, path, max, out, e);
+}
+
 err_code file_open_stat(const char *path, int flags, int *fd, struct stat *st, struct err *e)
 {
     *fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);

@@ -42,6 +42,16 @@ err_code file_open_stat(const char *path, int flags, int *fd, struct stat *st,
 err_code file_read_fd(int fd, const char *path, size_t max, struct buf *out,
                       struct err *e) MUST_CHECK;
 
+/* Read all of `path`, a secret (a private key, a token): like
+ * file_read_all() but the file must be a regular file whose mode lets no
+ * group or other in, both checked with fstat on the descriptor then read
+ * (no swap between the check and the read). Errors: those of
+ * file_open_stat(); E_INVALID not a regular file; E_STATE "PATH: mode NNNN
+ * is too open (...); run chmod 600 PATH"; E_LIMIT over `max`. The caller
+ * wipes and frees *out (buf_free_wipe). */
+err_code file_read_private(const char *path, size_t max, struct buf *out,
+                           struct err *e) MUST_CHECK;
+
 /* fsync (whole_fs: syncfs, the whole file system) what `path` names, opened
  * with O_CLOEXEC | `flags` (O_RDONLY | O_DIRECTORY for a directory).
  * Returns 0, or the errno of the step that failed with *opened saying

@@ -93,14 +93,8 @@ static const char INIT_USAGE[] =
 
 static err_code import_key(const char *path, const char *pw, struct signer **out, struct err *e)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return err_set(e, E_NOT_FOUND, "%s: %s", path, strerror(errno));
-    if (st.st_mode & 077)
-        return err_set(e, E_STATE, "%s: mode %04o is too open for a key; run chmod 600 %s", path,
-                       (unsigned)(st.st_mode & 0777), path);
     struct buf b;
-    err_code rc = file_read_all(path, 64 * 1024, &b, e);
+    err_code rc = file_read_private(path, 64 * 1024, &b, e);
     if (rc)
         return rc;
     size_t i = 0;

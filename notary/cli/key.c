@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE 1 /* strptime, timegm */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,8 @@ static const char KEY_USAGE[] =
     "\n"
     "  rotate       a new anchoring key (DIR/key.json, mode 0600, same password; the\n"
     "               old one is kept as DIR/key-ADDRESS.json), authorized by the\n"
-    "               identity; then the old key is retired. Refused (exit 3) while a\n"
+    "               identity; the old key is retired, then DIR/key.json switched\n"
+    "               (run it again to finish an interrupted one). Refused (exit 3) while a\n"
     "               batch is sent but not anchored: run `notary anchor` first. The\n"
     "               new key must be funded before the next anchor.\n"
     "  retire       retire ADDRESS (default: the current anchoring key): what it\n"
@@ -200,6 +202,36 @@ static int finish(struct key_ctx *k, err_code rc, json_t *out)
     return code;
 }
 
+/* DIR/key.json becomes the key in DIR/key-next.json, the old one kept as
+ * DIR/key-OLDHEX.json. DIR/key.json exists at every instant (a copy, then one
+ * atomic rename over it, then the directory synced): a crash leaves either
+ * the old key in place with key-next.json beside it (rotate resumes) or the
+ * new key in place. */
+static err_code switch_key(const char *key, const char *next, const char *oldhex, struct err *e)
+{
+    char oldname[80];
+    snprintf(oldname, sizeof oldname, "key-%s.json", oldhex);
+    char *oldpath = cli_data_path(oldname), *dir = cli_data_path(".");
+    struct buf b = {0};
+    err_code rc = oldpath && dir ? file_read_all(key, KEYSTORE_MAX_BYTES, &b, e)
+                                 : err_set(e, E_NOMEM, "out of memory");
+    if (!rc)
+        rc = file_write_atomic(oldpath, b.p, b.len, 0600, e);
+    buf_free_wipe(&b);
+    if (!rc && rename(next, key) != 0)
+        rc = err_set(e, E_IO, "%s: %s", next, strerror(errno));
+    bool opened;
+    int err;
+    if (!rc && (err = file_sync_path(dir, O_RDONLY | O_DIRECTORY, false, &opened)) != 0)
+        rc = err_set(e, E_IO, "%s: sync: %s", dir, strerror(err));
+    if (rc)
+        err_prefix(e, "switching %s to the new key (the old key is still in use; run `notary key "
+                      "rotate` again to finish)", key);
+    free(oldpath);
+    free(dir);
+    return rc;
+}
+
 static int key_rotate(struct key_ctx *k, bool light, json_t *out)
 {
     struct err *e = &k->cx.e;
@@ -245,27 +277,23 @@ static int key_rotate(struct key_ctx *k, bool light, json_t *out)
     if (st.authorized_from == REGISTRY2_NEVER &&
         (rc = change(k, k->anchoring, REGISTRY2_AUTHORIZE, &new_addr, 0, &res, out)))
         goto out;
-    /* switch DIR/key.json to the new key; the old one stays beside it */
-    char oldhex[43], oldname[80];
+    /* Retire the old key before DIR/key.json changes: every step is then
+     * resumable by running rotate again (the old key stays DIR/key.json and
+     * pays until the switch, the new one waits in DIR/key-next.json). A key
+     * already retired or declared compromised is not retired on top (the
+     * contract refuses it: the compromise is the stronger statement). */
+    char oldhex[43];
     eth_address_checksum(&old, oldhex);
-    snprintf(oldname, sizeof oldname, "key-%s.json", oldhex);
-    char *oldpath = cli_data_path(oldname);
-    if (!oldpath || rename(key, oldpath) != 0 || rename(next, key) != 0) {
-        rc = err_set(e, E_IO, "switching %s to the new key: %s", key, strerror(errno));
-        free(oldpath);
-        goto out;
-    }
-    free(oldpath);
-    /* a key already retired or declared compromised is not retired on top
-     * (the contract refuses it: the compromise is the stronger statement) */
     if ((rc = registry2_key_status(k->l.rpc, &k->contract, &k->id, &old, NULL, &st, e)))
         goto out;
     if (st.retired_at == REGISTRY2_NEVER && st.compromised_since == REGISTRY2_NEVER &&
         (rc = change(k, k->anchoring, REGISTRY2_RETIRE, &old, 0, &res, out))) {
-        err_prefix(e, "the new key is authorized and in use; retiring the old key %s failed "
-                      "(run `notary key retire %s`)", oldhex, oldhex);
+        err_prefix(e, "the new key is authorized; retiring the old key %s failed (run `notary "
+                      "key rotate` again to finish)", oldhex);
         goto out;
     }
+    if ((rc = switch_key(key, next, oldhex, e)))
+        goto out;
     char newhex[43];
     eth_address_checksum(&new_addr, newhex);
     if (out) {

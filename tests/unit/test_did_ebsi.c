@@ -122,7 +122,26 @@ TEST(did_ebsi_tir_accreditation)
     CHECK_ERR(tir("Boss", VC(DID, "\"sub\":\"x\""), now, &a, &e), &e, E_INVALID, "issuerType must be");
     CHECK_ERR(tir("TI", "{\"vc\":{\"type\":[\"VerifiableCredential\"],\"credentialSubject\":{\"id\":\"" DID
                         "\"}}}", now, &a, &e), &e, E_INVALID, "does not include VerifiableAccreditation");
-    CHECK_ERR(tir("TI", VC(DID, "\"exp\":-1"), now, &a, &e), &e, E_INVALID, "non-negative");
+    CHECK_ERR(tir("TI", VC(DID, "\"exp\":-1"), now, &a, &e), &e, E_INVALID, "positive integer");
+    /* a JWT VC states its validity twice: the strictest of the claims and the VC's dates counts */
+#define VCT(claims, dates)                                                                         \
+    "{" claims "\"vc\":{\"type\":[\"VerifiableAccreditation\"]," dates                        \
+    "\"credentialSubject\":{\"id\":\"" DID "\"}}}"
+    CHECK_ERR(tir("TI", VCT("\"exp\":1800000000,", "\"expirationDate\":\"2025-01-01T00:00:00Z\","),
+                  now, &a, &e), &e, E_INVALID, "expired at 2025-01-01T00:00:00Z");
+    CHECK_ERR(tir("TI", VCT("", "\"validUntil\":\"2030-01-01T00:00:00Z\",\"expirationDate\":"
+                                "\"2025-01-01T00:00:00Z\","), now, &a, &e), &e, E_INVALID, "expired");
+    CHECK_ERR(tir("TI", VCT("\"nbf\":1700000000,", "\"validFrom\":\"2026-01-01T00:00:00Z\","),
+                  now, &a, &e), &e, E_INVALID, "not valid yet");
+    CHECK_OK(tir("TI", VCT("\"nbf\":1700000000,\"exp\":1800000000,",
+                           "\"issuanceDate\":\"2024-01-01T00:00:00Z\",\"validUntil\":"
+                           "\"2026-01-01T00:00:00Z\","), now, &a, &e), &e);
+    CHECK(a.valid_from == 1704067200 && a.valid_until == 1767225600);
+    /* an end at the epoch is an end, not "none stated" */
+    CHECK_ERR(tir("TI", VCT("\"exp\":0,", ""), now, &a, &e), &e, E_INVALID, "positive");
+    CHECK_ERR(tir("TI", VCT("", "\"expirationDate\":\"1970-01-01T00:00:00Z\","), now, &a, &e), &e,
+              E_INVALID, "after 1970");
+#undef VCT
     const char *empty = "{\"did\":\"" DID "\",\"attributes\":[]}";
     CHECK_ERR(did_ebsi_tir_parse(empty, strlen(empty), DID, now, &a, &e), &e, E_INVALID, "0 attributes");
 }

@@ -3,10 +3,14 @@
  * (tests/vectors/jwt/jose.json, made by tests/vectors/jwt/generate.mjs).
  * With $JWT_CROSS_OUT set, jwt_cross writes a JWT signed by our C code with
  * the vector key there, for tests/cli/ebsi_token.sh to verify with jose. */
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "anchor/ebsi_auth.h"
 #include "anchor/jwt.h"
@@ -28,6 +32,28 @@ static json_t *vec(void)
     return v;
 }
 static const char *vs(const char *k) { return json_string_value(json_object_get(vec(), k)); }
+
+/* The race a mode check on the path loses: this open() (the executable's,
+ * so libcore's calls come here) first renames g_swap_from over g_swap_to
+ * when it is asked for g_swap_to, as another process could between a
+ * stat() and the open(). */
+static const char *g_swap_from, *g_swap_to;
+int open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (flags & O_CREAT) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    if (g_swap_to && strcmp(path, g_swap_to) == 0) {
+        if (rename(g_swap_from, g_swap_to) != 0)
+            abort();
+        g_swap_to = NULL;
+    }
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
 
 static struct jwt_key *pem_key(const char *member)
 {
@@ -151,6 +177,18 @@ TEST(keys_refused)
     CHECK(jwt_key_has_private(k));
     jwt_key_free(k);
     CHECK(jwt_key_read_file("/nonexistent/k.pem", &k, &e) == E_NOT_FOUND);
+    /* the mode is judged on what is read: a 0600 file swapped for a 0644 one
+     * between a check of the path and the open is refused */
+    char swap[560];
+    snprintf(swap, sizeof swap, "%s.swap", path);
+    CHECK_OK(file_write_atomic(swap, pem, strlen(pem), 0644, &e), &e);
+    g_swap_from = swap;
+    g_swap_to = path;
+    k = NULL;
+    err_code swapped = jwt_key_read_file(path, &k, &e);
+    jwt_key_free(k);
+    CHECK(g_swap_to == NULL && swapped == E_STATE && strstr(e.msg, "chmod 600"));
+    g_swap_to = NULL;
     /* JWKs */
     static const char *const bad_jwk[] = {
         /* (x, x): not on the curve */
