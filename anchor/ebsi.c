@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "anchor/abi.h"
+#include "anchor/net.h"
 #include "core/hash.h"
 #include "core/fileio.h"
 #include "core/json.h"
@@ -591,6 +592,8 @@ struct ebsi_api {
 err_code ebsi_api_new(const struct rpc_options *opt, struct ebsi_api **out, struct err *e)
 {
     *out = NULL;
+    if (opt->bearer_token && net_url_may_carry_secret(opt->url, "the Timestamp API token", e))
+        return E_INVALID;
     struct ebsi_api *a = calloc(1, sizeof *a);
     if (!a)
         return err_set(e, E_NOMEM, "out of memory");

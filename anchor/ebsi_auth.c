@@ -396,6 +396,9 @@ static err_code request_token(const struct ebsi_auth_cfg *cfg, uint64_t now,
     struct buf ans = {0};
     long status = 0;
     err_code rc;
+    if ((rc = net_url_may_carry_secret(cfg->auth_url,
+                                       "the signed presentation (replayable until it expires)", e)))
+        return err_wrap(e, rc, "Authorisation API");
     if ((rc = jwt_key_read_file(cfg->key_file, &k, e)))
         return err_wrap(e, rc, "the DID's key (--vp-key)");
     if (asprintf(&url, "%s/token", cfg->auth_url) < 0)

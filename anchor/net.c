@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define NET_CURL_SONAME "libcurl.so.4"
 
@@ -229,4 +230,36 @@ void curl_free(void *p)
 {
     if (p && loaded())
         g_fn.free_(p);
+}
+
+/* Is the authority (up to '/', '?', '#' or the end) a loopback host,
+ * optionally with a port? Userinfo ('@') is never loopback. */
+static bool loopback_authority(const char *a)
+{
+    size_t n = strcspn(a, "/?#");
+    if (memchr(a, '@', n))
+        return false;
+    if (n >= 5 && strncmp(a, "[::1]", 5) == 0)
+        return n == 5 || a[5] == ':';
+    size_t h = strcspn(a, ":/?#");
+    if (h == 9 && strncasecmp(a, "localhost", 9) == 0)
+        return true;
+    if (h < 4 || h > 15 || strncmp(a, "127.", 4) != 0)
+        return false;
+    for (size_t i = 4; i < h; i++)
+        if (!((a[i] >= '0' && a[i] <= '9') || a[i] == '.'))
+            return false;
+    return true;
+}
+
+err_code net_url_may_carry_secret(const char *url, const char *what, struct err *e)
+{
+    if (strncasecmp(url, "https://", 8) == 0)
+        return E_OK;
+    if (strncasecmp(url, "http://", 7) == 0 && loopback_authority(url + 7))
+        return E_OK;
+    return err_set(e, E_INVALID,
+                   "%s would cross the network in clear: use an https:// URL (plain http:// "
+                   "only to this machine: localhost, 127.0.0.0/8 or [::1])",
+                   what);
 }

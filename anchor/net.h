@@ -16,4 +16,12 @@
  * Nothing to free: the state lives until the process exits. */
 err_code net_global_init(struct err *e);
 
+/* May `url` carry a secret (a bearer token, a signed presentation that can
+ * be replayed until it expires)? Yes for https://; for plain http:// only
+ * when the host is this machine (localhost, 127.0.0.0/8, [::1]), as for a
+ * test double or a TLS-terminating proxy on the same host. `what` names the
+ * secret in the message ("the Timestamp API token").
+ * Errors: E_INVALID, saying to use https://. Pure: no network, no state. */
+err_code net_url_may_carry_secret(const char *url, const char *what, struct err *e);
+
 #endif
