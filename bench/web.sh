@@ -90,6 +90,8 @@ try {
   console.log(`page load (to ready): ${loadMs} ms; result: ${res.status}`);
   console.log(`verify online in the page (${res.times.length} runs): first ${first.toFixed(1)} ms, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms  [target < 300 ms (median): ${pf(median < 300)}]`);
   console.log(`page assets loaded by the browser: ${sizes.size} files, ${served} bytes; all of web/: ${all} bytes  [target < 1,500,000 bytes: ${pf(Math.max(served, all) < 1500000)}]`);
+  console.log(`#target|web_verify|median ${median.toFixed(1)} ms (first ${first.toFixed(1)}, worst ${worst.toFixed(1)})|${pf(median < 300)}`);
+  console.log(`#target|web_assets|${(Math.max(served, all) / 1e6).toFixed(2)} MB (${sizes.size} files loaded)|${pf(Math.max(served, all) < 1500000)}`);
   if (!/^VALID/.test(res.status)) { console.error('bench/web.sh: the credential did not verify VALID'); code = 1; }
 } finally {
   await browser.close();
