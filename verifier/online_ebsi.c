@@ -102,6 +102,16 @@ static void ebsi_event_detail(const struct bundle *b, bool ok, struct online_ver
                        want, (unsigned long long)b->batch.seq, (unsigned long long)b->batch.size);
 }
 
+/* online_record_reader: getTimestamp(root) at `block`. */
+static err_code ebsi_read_record(struct rpc_client *rpc, const struct bundle *b, const char *block,
+                                 void *rec, bool *found, struct err *e)
+{
+    struct ebsi_record *r = rec;
+    err_code rc = ebsi_get_timestamp(rpc, &b->anchor.contract, &b->batch.root, block, r, e);
+    *found = !rc && ebsi_record_exists(r);
+    return rc;
+}
+
 static err_code ebsi_record(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
                             const struct online_tx_facts *facts __attribute__((unused)),
                             struct online_verdict *v, bool *has_time, uint64_t *time,
@@ -109,29 +119,16 @@ static err_code ebsi_record(struct rpc_client *rpc, const struct bundle *b, uint
 {
     const struct bundle_anchor *a = &b->anchor;
     struct ebsi_record rec;
-    err_code rc = ebsi_get_timestamp(rpc, &a->contract, &b->batch.root, NULL, &rec, e);
+    bool found;
+    /* "timestamp unknown" at the head is asked again at the receipt's
+     * block (online_record_read): only the same revert there is INVALID */
+    err_code rc = online_record_read(rpc, b, rcpt_block, ebsi_read_record, &rec,
+                                     "getTimestamp(root) says \"timestamp unknown\"", &found, e);
     if (rc)
         return rc;
     *has_time = false; /* no time in EBSI's record: the block's is checked */
     *time = 0;
-    if (!ebsi_record_exists(&rec)) {
-        /* The receipt of the issuer's transaction, with its event, is on
-         * this ledger, yet the head's state has no record: a node behind
-         * the one that answered the receipt (a load-balanced endpoint), or
-         * a reorg, not an answer. Only a contract that says "timestamp
-         * unknown" at the very block of its own event has no record. */
-        char q[RPC_QTY_BUF];
-        if ((rc = ebsi_get_timestamp(rpc, &a->contract, &b->batch.root,
-                                     rpc_format_quantity(rcpt_block, q), &rec, e)))
-            return err_wrap(e, rc, "getTimestamp(root) says \"timestamp unknown\" at the head, "
-                                   "and at the transaction's block %llu",
-                            (unsigned long long)rcpt_block);
-        if (ebsi_record_exists(&rec))
-            return err_set(e, E_NETWORK,
-                           "getTimestamp(root) says \"timestamp unknown\" at the head but knows "
-                           "the root at the transaction's block %llu: the node is behind or "
-                           "reorganising",
-                           (unsigned long long)rcpt_block);
+    if (!found) {
         online_verdict_set(v, VCHECK_FAIL, "getTimestamp(root) reverts \"timestamp unknown\", "
                                            "even at the block of the transaction's event: the "
                                            "Timestamp contract has no record of this root");

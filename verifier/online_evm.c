@@ -4,7 +4,8 @@
  * runtime code (contracts/NotaryRegistry.sol) or NotaryRegistry2's
  * (contracts/NotaryRegistry2.sol, docs/registry-v2.md §6), the receipt must
  * carry that version's Anchored event for this batch, and anchoredAt(issuer,
- * root) must record the same block, size and seq. On NotaryRegistry2 the
+ * root) must record the same block, size and seq (empty at the head is asked
+ * again at the receipt's block: online_record_read). On NotaryRegistry2 the
  * bundle's issuer is the identity, the transaction is sent by an anchoring
  * key K (the event's and the record's `key`), and "issuer.key" applies the
  * key-history rule (registry2_key_counts) to keyStatus(identity, K) read at
@@ -77,53 +78,82 @@ static void evm_event_detail(const struct bundle *b, bool ok, struct online_verd
                        want, (unsigned long long)b->batch.size, (unsigned long long)b->batch.seq);
 }
 
+/* The registry's record of a root: anchoredAt of NotaryRegistry or
+ * NotaryRegistry2 (which also names the key). */
+struct evm_record {
+    bool v2;
+    struct registry_record r1;
+    struct registry2_record r2;
+};
+
+/* online_record_reader: anchoredAt(issuer, root) at `block`; an empty
+ * record (blockNumber 0) is "none". */
+static err_code evm_read_record(struct rpc_client *rpc, const struct bundle *b, const char *block,
+                                void *rec, bool *found, struct err *e)
+{
+    struct evm_record *r = rec;
+    const struct bundle_anchor *a = &b->anchor;
+    err_code rc = r->v2 ? registry2_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root,
+                                                block, &r->r2, e)
+                        : registry_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root,
+                                               block, &r->r1, e);
+    *found = !rc && (r->v2 ? r->r2.block_number : r->r1.block_number) != 0;
+    return rc;
+}
+
 static err_code evm_record(struct rpc_client *rpc, const struct bundle *b, uint64_t rcpt_block,
                            const struct online_tx_facts *facts, struct online_verdict *v,
                            bool *has_time, uint64_t *time, struct err *e)
 {
-    const struct bundle_anchor *a = &b->anchor;
-    if (facts->registry == 2) {
-        struct registry2_record rec;
-        err_code rc =
-            registry2_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec, e);
-        if (rc)
-            return rc;
-        bool ok = rec.block_number != 0 && rec.block_number == rcpt_block &&
-                  rec.size == b->batch.size && rec.seq == b->batch.seq &&
-                  rec.kind == REGISTRY_KIND_BATCH && addr20_eq(&rec.key, &facts->key);
-        char kx[43];
-        addr20_to_hex(&rec.key, kx);
-        if (ok) {
-            *has_time = true; /* the record's time is the block's: checked by the driver */
-            *time = rec.timestamp;
-        }
-        if (rec.block_number == 0)
-            online_verdict_set(v, VCHECK_FAIL, "anchoredAt(identity, root) is empty: the registry "
-                                               "has no record of this root for the identity");
-        else
-            online_verdict_set(v, ok ? VCHECK_PASS : VCHECK_FAIL,
-                               ok ? "the registry records this root for the identity: key %s, "
-                                    "block %llu, size %llu, seq %llu"
-                                  : "the registry's record (key %s, block %llu, size %llu, seq "
-                                    "%llu) does not match the bundle and its transaction",
-                               kx, (unsigned long long)rec.block_number,
-                               (unsigned long long)rec.size, (unsigned long long)rec.seq);
-        return E_OK;
-    }
-    struct registry_record rec;
-    err_code rc =
-        registry_anchored_at(rpc, &a->contract, &a->issuer, &b->batch.root, NULL, &rec, e);
+    struct evm_record r = {.v2 = facts->registry == 2};
+    bool found;
+    /* empty at the head is asked again at the receipt's block
+     * (online_record_read): only empty there too is INVALID */
+    err_code rc = online_record_read(rpc, b, rcpt_block, evm_read_record, &r,
+                                     r.v2 ? "anchoredAt(identity, root) is empty"
+                                          : "anchoredAt(issuer, root) is empty",
+                                     &found, e);
     if (rc)
         return rc;
-    bool ok = rec.block_number == rcpt_block && rec.size == b->batch.size &&
-              rec.seq == b->batch.seq && rec.kind == REGISTRY_KIND_BATCH;
+    if (!found) {
+        online_verdict_set(v, VCHECK_FAIL,
+                           "%s, even at the block of the transaction's event: the registry has "
+                           "no record of this root for the %s",
+                           r.v2 ? "anchoredAt(identity, root) is empty"
+                                : "anchoredAt(issuer, root) is empty",
+                           r.v2 ? "identity" : "issuer");
+        return E_OK;
+    }
+    if (r.v2) {
+        const struct registry2_record *rec = &r.r2;
+        bool ok = rec->block_number == rcpt_block && rec->size == b->batch.size &&
+                  rec->seq == b->batch.seq && rec->kind == REGISTRY_KIND_BATCH &&
+                  addr20_eq(&rec->key, &facts->key);
+        char kx[43];
+        addr20_to_hex(&rec->key, kx);
+        if (ok) {
+            *has_time = true; /* the record's time is the block's: checked by the driver */
+            *time = rec->timestamp;
+        }
+        online_verdict_set(v, ok ? VCHECK_PASS : VCHECK_FAIL,
+                           ok ? "the registry records this root for the identity: key %s, "
+                                "block %llu, size %llu, seq %llu"
+                              : "the registry's record (key %s, block %llu, size %llu, seq "
+                                "%llu) does not match the bundle and its transaction",
+                           kx, (unsigned long long)rec->block_number,
+                           (unsigned long long)rec->size, (unsigned long long)rec->seq);
+        return E_OK;
+    }
+    const struct registry_record *rec = &r.r1;
+    bool ok = rec->block_number == rcpt_block && rec->size == b->batch.size &&
+              rec->seq == b->batch.seq && rec->kind == REGISTRY_KIND_BATCH;
     online_verdict_set(v, ok ? VCHECK_PASS : VCHECK_FAIL,
                        ok ? "the registry records this root for the issuer: block %llu, size "
                             "%llu, seq %llu"
                           : "the registry's record (block %llu, size %llu, seq %llu) does not "
                             "match the bundle",
-                       (unsigned long long)rec.block_number, (unsigned long long)rec.size,
-                       (unsigned long long)rec.seq);
+                       (unsigned long long)rec->block_number, (unsigned long long)rec->size,
+                       (unsigned long long)rec->seq);
     return E_OK;
 }
 

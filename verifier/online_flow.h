@@ -121,4 +121,50 @@ online_verdict_set(struct online_verdict *v, enum verify_outcome outcome, const 
     va_end(ap);
 }
 
+/* Read the contract's own record of b->batch.root at `block` (an RPC block
+ * parameter; NULL = "latest") into the flow's `rec`; *found false: the
+ * contract has none there (anchoredAt is empty, getTimestamp reverts
+ * "timestamp unknown"). Errors: the ledger's. */
+typedef err_code (*online_record_reader)(struct rpc_client *rpc, const struct bundle *b,
+                                         const char *block, void *rec, bool *found,
+                                         struct err *e);
+
+/*
+ * The record check's one rule for "no record" (both flows; docs/
+ * proof-format.md §5 item 6): it runs after the issuer's receipt, with its
+ * event, was found in block `rcpt_block`, so a head that has no record is
+ * not an answer yet — a load-balanced endpoint whose node is behind the
+ * one that gave the receipt, or a reorg, says the same. The record is read
+ * at the head; when there is none, it is read again at `rcpt_block`.
+ *   *found true: the head's record is in `rec` (the flow judges it).
+ *   *found false, E_OK: none at the head and none at the receipt's block:
+ *     the contract has no record of the root (the flow's INVALID).
+ *   Errors (UNKNOWN, never INVALID): the ledger's at the head; at
+ *     `rcpt_block` the node's own error (no state for that block), wrapped
+ *     with "`none` at the head, and at the transaction's block N"; a record
+ *     at `rcpt_block` but none at the head: E_NETWORK ("the node is behind
+ *     or reorganising").
+ * `none` words the empty answer ("anchoredAt(issuer, root) is empty").
+ */
+static inline err_code online_record_read(struct rpc_client *rpc, const struct bundle *b,
+                                          uint64_t rcpt_block, online_record_reader read,
+                                          void *rec, const char *none, bool *found,
+                                          struct err *e)
+{
+    err_code rc = read(rpc, b, NULL, rec, found, e);
+    if (rc || *found)
+        return rc;
+    char q[RPC_QTY_BUF];
+    bool there = false;
+    if ((rc = read(rpc, b, rpc_format_quantity(rcpt_block, q), rec, &there, e)))
+        return err_wrap(e, rc, "%s at the head, and at the transaction's block %llu", none,
+                        (unsigned long long)rcpt_block);
+    if (there)
+        return err_set(e, E_NETWORK,
+                       "%s at the head but has the root at the transaction's block %llu: the "
+                       "node is behind or reorganising",
+                       none, (unsigned long long)rcpt_block);
+    return E_OK;
+}
+
 #endif

@@ -13,7 +13,7 @@
 // only exactly our record passes. The block and its confirmations are the
 // driver's (web/online.js runFlow). Used through verifyCredential(), never alone.
 import { keccak_256 } from './noble-sha3.js';
-import { LedgerError, data, selector, hexBytes, qty as qtyOf } from './online.js';
+import { LedgerError, data, selector, hexBytes, qty as qtyOf, recordRead } from './online.js';
 import { sha256 } from './verify.js';
 
 const MAX_DATA = 256; // EBSI_MAX_DATA
@@ -179,8 +179,9 @@ export const ebsiFlow = {
   },
   async record(rpc, b, rcBlock) {
     const a = b.anchor;
-    const rec = await getTimestamp(rpc, a.contract, b.batch.root);
-    if (!rec) return ['fail', `getTimestamp(root) reverts "${UNKNOWN_REASON}": the Timestamp contract has no record of this root`];
+    // "timestamp unknown" at the head is asked again at the receipt's block (online.js recordRead)
+    const rec = await recordRead((block) => getTimestamp(rpc, a.contract, b.batch.root, block), rcBlock, `getTimestamp(root) says "${UNKNOWN_REASON}"`);
+    if (!rec) return ['fail', `getTimestamp(root) reverts "${UNKNOWN_REASON}", even at the block of the transaction's event: the Timestamp contract has no record of this root`];
     const d = rec.data;
     const ok = rec.from === a.issuer && rec.blockNumber === rcBlock && !!d && d.kind === 'issuance' && d.seq === b.batch.seq && d.size === b.batch.size;
     return [ok ? 'pass' : 'fail', ok ? `getTimestamp(root): first timestamped by the issuer in block ${rec.blockNumber} with this seq and size`

@@ -228,6 +228,31 @@ async function txNotMined(rpc, a, pending, checks) {
 
 // ---- the flows (online_flow.h): each ledger kind's own questions -----------------------
 
+/**
+ * The record check's one rule for "no record" (verifier/online_flow.h
+ * online_record_read; both flows): it runs after the issuer's receipt, with
+ * its event, was found in block rcBlock, so a head without a record is not an
+ * answer yet (a load-balanced endpoint whose node is behind, or a reorg).
+ * `read(block)` gives the contract's record at a block tag, or null when it
+ * has none there. Returns the head's record; null only when the contract has
+ * none at the receipt's block either (the flow's INVALID). LedgerError
+ * (UNKNOWN) when the node cannot answer for that block, or has the record
+ * there but not at the head. `none` words the empty answer.
+ */
+export async function recordRead(read, rcBlock, none) {
+  const rec = await read('latest');
+  if (rec) return rec;
+  let there;
+  try {
+    there = await read(hexq(rcBlock));
+  } catch (e) {
+    if (e instanceof LedgerError) throw new LedgerError(`${none} at the head, and at the transaction's block ${rcBlock}: ${e.message}`);
+    throw e;
+  }
+  if (there) throw new LedgerError(`${none} at the head but has the root at the transaction's block ${rcBlock}: the node is behind or reorganising`);
+  return null;
+}
+
 /** The "evm" flow (verifier/online_evm.c): the NotaryRegistry contract, its Anchored event and anchoredAt record. */
 export const evmFlow = {
   txTo: 'the registry',
@@ -255,13 +280,19 @@ export const evmFlow = {
     return ok ? `Anchored(issuer, root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq}, issuance) emitted by the registry`
       : `no Anchored event for root ${r16}…, size ${b.batch.size}, seq ${b.batch.seq} in that transaction`;
   },
-  // ledger.record: anchoredAt(issuer, root)
+  // ledger.record: anchoredAt(issuer, root); empty at the head is asked again at the receipt's block (recordRead)
   async record(rpc, b, rcBlock, facts) {
-    const a = b.anchor, v2 = facts.v2;
-    const rec = await (v2 ? anchoredAt2 : anchoredAt)(rpc, a.contract, a.issuer, b.batch.root, 'latest');
+    const a = b.anchor, v2 = facts.v2, who = v2 ? 'identity' : 'issuer';
+    const none = `anchoredAt(${who}, root) is empty`;
+    const read = async (block) => {
+      const r = await (v2 ? anchoredAt2 : anchoredAt)(rpc, a.contract, a.issuer, b.batch.root, block);
+      return r.blockNumber === 0n ? null : r;
+    };
+    const rec = await recordRead(read, rcBlock, none);
+    if (!rec) return ['fail', `${none}, even at the block of the transaction's event: the registry has no record of this root for the ${who}`];
     if (v2) facts.recordTime = rec.timestamp;
-    const ok = (!v2 || (rec.blockNumber !== 0n && rec.key === facts.key)) && rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
-    return [ok ? 'pass' : 'fail', ok ? `the registry records this root for the issuer: block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}`
+    const ok = (!v2 || rec.key === facts.key) && rec.blockNumber === rcBlock && rec.size === b.batch.size && rec.seq === b.batch.seq && rec.kind === 0n;
+    return [ok ? 'pass' : 'fail', ok ? `the registry records this root for the ${who}: block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}`
       : `the registry's record (block ${rec.blockNumber}, size ${rec.size}, seq ${rec.seq}) does not match the bundle`];
   },
   // issuer.key (v2 only): the key-history rule with B = the anchor's block

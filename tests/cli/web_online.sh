@@ -9,7 +9,8 @@
 # pending revocation / a tampered copy, an unreachable ledger, and on
 # NotaryRegistry2 the bundles of a rotated, a current and a compromised key,
 # a key pinned as the issuer, a bundle naming the key, revoked / not revoked,
-# a copy of a checkpoint whose key no longer counts. Each case
+# a copy of a checkpoint whose key no longer counts, a node behind the others
+# (anchoredAt empty at its head: UNKNOWN). Each case
 # goes through `verifier verify --rpc URL --issuer ADDR --json` and through
 # verifyCredential() in Node (tests/js/web_online.mjs): same status, same
 # check names and outcomes. Also: ganache answers the page's CORS preflight.
@@ -193,7 +194,20 @@ mk did-404 UNKNOWN 0 0 "" "issuer=$DID:missing"
 mk did-unreachable UNKNOWN 0 0 "" "issuer=did:web:localhost%3A$(ledger_free_port)"
 mk did-redirect INVALID 0 0 "" "issuer=$DID:redirect"
 mk did-too-big INVALID 0 0 "" "issuer=$DID:big"
+# A load-balanced node behind the others (tests/faultproxy "behind"): its head is the block before
+# batch 0's anchor, so anchoredAt at "latest" is empty while the receipt and its event are there;
+# asked again at the receipt's block the record is there: the ledger's inconsistency, UNKNOWN, not
+# INVALID (verifier/online_flow.h online_record_read, web/online.js recordRead).
+. tests/faultproxy/proxy.sh
+proxy_start || fail "the fault proxy did not start"
+notary_on_exit proxy_stop
+b0block=$(json_field anchor.blockNumber <"$d/b0.json")
+proxy_fault "{\"method\":\"eth_call\",\"action\":\"behind\",\"block\":\"$(printf '0x%x' $((b0block - 1)))\",\"count\":-1}"
+mk lagging-node-record UNKNOWN 0 0 "" "rpc=$PROXY_URL"
 run_cases "$cases"
+behind=$(proxy_stat rules.0.hits)
+[ "$behind" -gt 0 ] 2>/dev/null && ok "the lagging node answered $behind eth_call at latest from block $((b0block - 1))" \
+    || fail "the fault proxy never played the lagging node (rule hits: $behind)"
 # DID documents probing each rule, and mutated ones: the page's parser decides as anchor/did.c (tests/js/web_diddiff.mjs)
 out=$(node tests/js/web_diddiff.mjs "$VERIFIER" "$cases/valid-never-checkpointed" "$LEDGER_URL" "$www" "$DID" "$DEV_ADDR_0" "$CHAIN" 2>&1)
 grep '^FAIL' <<<"$out" | while IFS= read -r l; do echo "       $l"; done

@@ -27,6 +27,8 @@
 //                 and mines mineAfter (default 0) empty blocks
 //   mine          evm_mine one block before forwarding (confirmations grow
 //                 while a client polls)
+//   behind        eth_call at "latest": forwarded at block `block` (hex)
+//                 instead, as a load-balanced node behind the others answers
 //
 // A rule is {"method": "eth_sendRawTransaction" | "*", "action": ...,
 // "count": N (default 1; -1 = every matching request), "skip": N (let the
@@ -68,7 +70,7 @@ const portFile = opt('--port-file', '');
 const rulesFile = opt('--rules', '');
 
 const ACTIONS = new Set(['delay', 'timeout', 'http500', 'http503', 'http429', 'truncate', 'corrupt',
-    'wrongChainId', 'drop', 'reorg', 'mine']);
+    'wrongChainId', 'drop', 'reorg', 'mine', 'behind']);
 
 let rules = [];
 // sent: distinct transaction hashes seen in eth_sendRawTransaction (a client
@@ -82,6 +84,8 @@ const reorgs = new Map();
 function addRule(r) {
     if (typeof r !== 'object' || r === null || !ACTIONS.has(r.action))
         throw new Error(`bad rule ${JSON.stringify(r)}: action must be one of ${[...ACTIONS].join(', ')}`);
+    if (r.action === 'behind' && !/^0x(0|[1-9a-f][0-9a-f]*)$/.test(String(r.block)))
+        throw new Error(`bad rule ${JSON.stringify(r)}: "behind" needs "block", a hex block number`);
     rules.push(Object.assign({ method: '*', count: 1, skip: 0 }, r, { hits: 0, seen: 0 }));
 }
 
@@ -231,6 +235,10 @@ async function handleRpc(req, res, body) {
     }
     case 'mine':
         await ledger('evm_mine', []);
+        break;
+    case 'behind':
+        if (method === 'eth_call' && Array.isArray(params) && (params[1] === undefined || params[1] === 'latest'))
+            body = JSON.stringify(Object.assign({}, msg, { params: [params[0], rule.block] }));
         break;
     default:
         break;

@@ -107,12 +107,13 @@ static err_code run(enum at_block mode, struct online_verdict *v, struct fake *f
     struct rpc_options o = {.url = rpc_stub_url(stub), .max_attempts = 1, .timeout_ms = 5000};
     struct rpc_client *c = NULL;
     err_code rc = rpc_client_new(&o, &c, e);
+    struct online_tx_facts facts = {0};
     bool has_time = true;
     uint64_t t = 1;
     memset(v, 0, sizeof *v);
     v->outcome = VCHECK_SKIPPED;
     if (!rc)
-        rc = online_flow_ebsi.record(c, &b, BLOCK, v, &has_time, &t, e);
+        rc = online_flow_ebsi.record(c, &b, BLOCK, &facts, v, &has_time, &t, e);
     rpc_client_free(c);
     rpc_stub_stop(stub);
     rpc_stub_free(stub);
