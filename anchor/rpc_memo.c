@@ -1,8 +1,11 @@
 /* anchor/rpc_memo.c — see rpc_memo.h. A chained hash table under one mutex;
- * answers are copied in and out under it (jansson values are not safe to
- * share between threads). */
+ * an answer is parsed once and handed out as a shared, read-only reference
+ * (jansson counts references atomically, and reading a value never writes
+ * it: no copy per hit). */
+#define _GNU_SOURCE
 #include "anchor/rpc_memo.h"
 
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,21 +77,14 @@ bool rpc_memo_cacheable(const char *method)
     return false;
 }
 
-char *rpc_memo_key(const char *url, const char *method, const json_t *params)
+char *rpc_memo_key(const char *url, size_t max_response, const char *method,
+                   const json_t *params)
 {
     char *p = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    if (!p)
-        return NULL;
-    size_t lu = strlen(url), lm = strlen(method), lp = strlen(p);
-    char *k = malloc(lu + lm + lp + 3);
-    if (k) {
-        /* '\n' cannot occur in a URL we accept, a method name, or compact JSON */
-        memcpy(k, url, lu);
-        k[lu] = '\n';
-        memcpy(k + lu + 1, method, lm);
-        k[lu + 1 + lm] = '\n';
-        memcpy(k + lu + lm + 2, p, lp + 1);
-    }
+    char *k = NULL;
+    /* '\n' cannot occur in a URL we accept, a method name, or compact JSON */
+    if (p && asprintf(&k, "%s\n%zu\n%s\n%s", url, max_response, method, p) < 0)
+        k = NULL;
     free(p);
     return k;
 }
@@ -139,11 +135,10 @@ bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
     for (;;) {
         struct memo_entry **pp = find(m, key);
         if (*pp && (*pp)->answer) {
-            *result = json_deep_copy((*pp)->answer);
-            if (*result)
-                m->hits++;
+            *result = json_incref((*pp)->answer);
+            m->hits++;
             pthread_mutex_unlock(&m->lock);
-            return *result != NULL;
+            return true;
         }
         if (*pp) { /* someone fetches it now */
             pthread_cond_wait(&m->done, &m->lock);
@@ -168,15 +163,14 @@ bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
     }
 }
 
-void rpc_memo_end(struct rpc_memo *m, const char *key, const json_t *answer)
+void rpc_memo_end(struct rpc_memo *m, const char *key, json_t *answer)
 {
     pthread_mutex_lock(&m->lock);
     struct memo_entry **pp = find(m, key);
     if (*pp && !(*pp)->answer) {
-        json_t *copy = answer ? json_deep_copy(answer) : NULL;
-        if (copy)
-            (*pp)->answer = copy;
-        else { /* failed (or no memory): forget the question, the next asks again */
+        if (answer)
+            (*pp)->answer = json_incref(answer);
+        else { /* failed: forget the question, the next asks again */
             struct memo_entry *x = *pp;
             *pp = x->next;
             free(x->key);
