@@ -13,7 +13,8 @@
 struct memo_entry {
     struct memo_entry *next;
     char *key;
-    json_t *answer; /* NULL while its owner fetches it */
+    void *value;              /* NULL while its owner fetches it */
+    void (*free_fn)(void *);  /* releases value */
 };
 
 struct rpc_memo {
@@ -47,7 +48,8 @@ void rpc_memo_free(struct rpc_memo *m)
     for (size_t i = 0; i < m->nslot; i++)
         for (struct memo_entry *x = m->slot[i], *nx; x; x = nx) {
             nx = x->next;
-            json_decref(x->answer);
+            if (x->value)
+                x->free_fn(x->value);
             free(x->key);
             free(x);
         }
@@ -128,17 +130,21 @@ static void grow(struct rpc_memo *m)
     free(os);
 }
 
-bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
+/* Look `key` up (see rpc_memo_begin): the remembered value, or NULL when the
+ * caller now owns the question. `json` says which counters count it. */
+static void *begin(struct rpc_memo *m, const char *key, bool json)
 {
-    *result = NULL;
     pthread_mutex_lock(&m->lock);
     for (;;) {
         struct memo_entry **pp = find(m, key);
-        if (*pp && (*pp)->answer) {
-            *result = json_incref((*pp)->answer);
-            m->hits++;
+        if (*pp && (*pp)->value) {
+            void *v = (*pp)->value;
+            if (json) {
+                json_incref(v);
+                m->hits++;
+            }
             pthread_mutex_unlock(&m->lock);
-            return true;
+            return v;
         }
         if (*pp) { /* someone fetches it now */
             pthread_cond_wait(&m->done, &m->lock);
@@ -155,29 +161,62 @@ bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
             m->n++;
             grow(m);
         }
-        /* without memory the question is asked unremembered: rpc_memo_end
-         * then finds no entry and only wakes the others */
-        m->misses++;
+        /* without memory the question is asked unremembered: end() then
+         * finds no entry and only wakes the others */
+        if (json)
+            m->misses++;
         pthread_mutex_unlock(&m->lock);
-        return false;
+        return NULL;
     }
+}
+
+/* End an owned question with `value` (NULL: the fetch failed), released by
+ * free_fn with the memo. True when the memo took it; false: the caller keeps
+ * it. */
+static bool end(struct rpc_memo *m, const char *key, void *value, void (*free_fn)(void *))
+{
+    bool kept = false;
+    pthread_mutex_lock(&m->lock);
+    struct memo_entry **pp = find(m, key);
+    if (*pp && !(*pp)->value && value) {
+        (*pp)->value = value;
+        (*pp)->free_fn = free_fn;
+        kept = true;
+    } else if (*pp && !(*pp)->value) { /* failed: forget the question, the next asks again */
+        struct memo_entry *x = *pp;
+        *pp = x->next;
+        free(x->key);
+        free(x);
+        m->n--;
+    }
+    pthread_cond_broadcast(&m->done);
+    pthread_mutex_unlock(&m->lock);
+    return kept;
+}
+
+static void free_json(void *v) { json_decref(v); }
+
+bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
+{
+    *result = begin(m, key, true);
+    return *result != NULL;
 }
 
 void rpc_memo_end(struct rpc_memo *m, const char *key, json_t *answer)
 {
-    pthread_mutex_lock(&m->lock);
-    struct memo_entry **pp = find(m, key);
-    if (*pp && !(*pp)->answer) {
-        if (answer)
-            (*pp)->answer = json_incref(answer);
-        else { /* failed: forget the question, the next asks again */
-            struct memo_entry *x = *pp;
-            *pp = x->next;
-            free(x->key);
-            free(x);
-            m->n--;
-        }
-    }
-    pthread_cond_broadcast(&m->done);
-    pthread_mutex_unlock(&m->lock);
+    if (answer && !end(m, key, json_incref(answer), free_json))
+        json_decref(answer);
+    else if (!answer)
+        end(m, key, NULL, free_json);
+}
+
+const void *rpc_memo_value_begin(struct rpc_memo *m, const char *key)
+{
+    return begin(m, key, false);
+}
+
+bool rpc_memo_value_end(struct rpc_memo *m, const char *key, void *value,
+                        void (*free_fn)(void *))
+{
+    return end(m, key, value, free_fn);
 }

@@ -72,4 +72,24 @@ bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result);
  * caller too — and waiters wake. */
 void rpc_memo_end(struct rpc_memo *m, const char *key, json_t *answer);
 
+/* --- other answers of the run (verifier: DID documents, log copies) --------
+ * The same once-per-run discipline for any value a caller builds: the key
+ * must hold every input that changes the answer (the caller's tag first,
+ * "did\n" or "revlog\n", which no ledger URL begins with, so these keys
+ * never meet the JSON-RPC ones). */
+
+/* The remembered value of `key` — shared, read-only, valid until
+ * rpc_memo_free() — or NULL: the caller now owns the question and must call
+ * rpc_memo_value_end() with the same key exactly once (others asking
+ * wait). */
+const void *rpc_memo_value_begin(struct rpc_memo *m, const char *key);
+
+/* End an owned question with `value` (the caller's, malloc'd; NULL = the
+ * fetch failed, and the next caller asks again). True: the memo took it —
+ * from now on it is shared and read-only, for the caller too, released by
+ * free_fn in rpc_memo_free(). False: not kept (no memory, or NULL given):
+ * the caller still owns it. */
+bool rpc_memo_value_end(struct rpc_memo *m, const char *key, void *value,
+                        void (*free_fn)(void *));
+
 #endif
