@@ -110,6 +110,8 @@ err_code did_doc_parse(const char *text, size_t len, const char *did, struct did
 int did_doc_find(const struct did_doc *d, uint64_t chain_id, const struct addr20 *addr);
 
 /* How a resolution is made. */
+struct rpc_memo;
+
 struct did_web_opts {
     unsigned timeout_ms;              /* for the GET (0 = fetch's default) */
     uint64_t deadline_ms;             /* CLOCK_MONOTONIC ms it must end by (0 = none) */
@@ -118,6 +120,8 @@ struct did_web_opts {
     size_t n_resolve;
     const char *ebsi_api;             /* did:ebsi: EBSI's API base URL, https:// (NULL =
                                          DID_EBSI_DEFAULT_API, anchor/did_ebsi.h) */
+    struct rpc_memo *memo;            /* documents resolved once per run (verifier/issuer.c;
+                                         anchor/rpc_memo.h), NULL = none */
 };
 
 /* Resolve `did`: did_web_url(), an HTTPS GET of it (no redirect followed:

@@ -691,17 +691,23 @@ err_code rpc_code_matches(struct rpc_client *c, const struct addr20 *addr, const
                           const char *what, bool *match, struct err *e)
 {
     *match = false;
-    uint8_t *code, *want;
-    size_t len, wlen;
-    err_code rc =
-        hex_decode_alloc(runtime_hex, strlen(runtime_hex), false, 1 << 20, &want, &wlen, e);
+    uint8_t *code, *want = NULL;
+    size_t len, wlen = 0;
+    err_code rc = rpc_get_code(c, addr, "latest", &code, &len, e);
     if (rc)
-        return err_wrap(e, rc, "%s", what);
-    if ((rc = rpc_get_code(c, addr, "latest", &code, &len, e))) {
-        free(want);
         return rc;
+    /* Code of another length is not this code: the expected code is decoded
+     * only when it could match (a batch asks this per bundle, of codes of a
+     * few KB). */
+    size_t hl = strlen(runtime_hex);
+    if (len > 0 && hl == 2 * len) {
+        rc = hex_decode_alloc(runtime_hex, hl, false, 1 << 20, &want, &wlen, e);
+        if (rc) {
+            free(code);
+            return err_wrap(e, rc, "%s", what);
+        }
+        *match = wlen == len && memcmp(code, want, len) == 0;
     }
-    *match = wlen > 0 && len == wlen && memcmp(code, want, len) == 0;
     free(code);
     free(want);
     return E_OK;

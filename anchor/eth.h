@@ -182,9 +182,10 @@ err_code rpc_get_code(struct rpc_client *c, const struct addr20 *addr, const cha
 
 /* Does `addr` carry exactly the runtime code `runtime_hex` (hex digits, no
  * "0x", at most 1 MiB of code) at "latest"? *match is false for any other
- * code, for no code at all and for an empty runtime_hex. A runtime_hex that
- * is not hex is that error, prefixed with `what` (which names the embedded
- * code); otherwise errors as rpc_get_code(). */
+ * code, for no code at all and for an empty runtime_hex. The node is asked
+ * first; runtime_hex is decoded only when its length fits the code found
+ * (then one that is not hex is that error, prefixed with `what`, which
+ * names the embedded code); otherwise errors as rpc_get_code(). */
 err_code rpc_code_matches(struct rpc_client *c, const struct addr20 *addr, const char *runtime_hex,
                           const char *what, bool *match, struct err *e) MUST_CHECK;
 

@@ -1,8 +1,8 @@
 /*
  * anchor/rpc.c — the JSON-RPC 2.0 transport; see rpc.h for the contract.
  *
- * Layout: client set-up (URL checks, one curl easy handle kept for
- * connection reuse), one HTTP attempt (attempt_once: transport, status,
+ * Layout: client set-up (URL checks; one curl easy handle, made at the first
+ * request that goes to the node and kept for connection reuse), one HTTP attempt (attempt_once: transport, status,
  * envelope checks), the retry loop (rpc_call_ex), then the few helpers the
  * typed layer (anchor/eth.c) uses to report a rejected result.
  *
@@ -102,18 +102,6 @@ static uint64_t real_jitter(void *ctx, uint64_t cap_ms)
     if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
         return cap_ms / 2;
     return cap_ms == UINT64_MAX ? r : r % (cap_ms + 1);
-}
-
-void rpc_sanitize(const char *in, size_t inlen, char *out, size_t max)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < inlen && j + 1 < max; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-    }
-    if (inlen > 0 && j + 1 >= max && j >= 3)
-        memcpy(out + j - 3, "...", 3);
-    out[j] = '\0';
 }
 
 /* Replace every occurrence of `secret` in `s` with "***" (in place). */
@@ -269,28 +257,34 @@ out:
     return rc;
 }
 
-const char *rpc_url_redact(const char *url, char *out, size_t max)
+/* The transfer handle, made at the first question that goes to the node:
+ * a client whose every answer comes from the run's memo makes none. */
+static err_code need_handle(struct rpc_client *c, struct err *e)
 {
-    if (!max)
-        return out;
-    snprintf(out, max, "(not a valid http(s) URL)");
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-        bool secret = (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && strlen(path) > 1) ||
-                      curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK;
-        snprintf(out, max, "%s://%s:%s%s", scheme, host, port, secret ? "/***" : "");
+    if (c->h)
+        return E_OK;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return err_set(e, E_NOMEM, "curl_easy_init failed");
+    if (curl_easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, c) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_NOPROXY, c->no_proxy) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "credential-notary") != CURLE_OK) {
+        curl_easy_cleanup(h);
+        return err_set(e, E_UNSUPPORTED, "libcurl rejected an option (too old a libcurl?)");
     }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_free(query);
-    curl_url_cleanup(u);
-    return out;
+    c->h = h;
+    return E_OK;
 }
 
 err_code rpc_client_new(const struct rpc_options *opt, struct rpc_client **out, struct err *e)
@@ -379,29 +373,6 @@ err_code rpc_client_new(const struct rpc_options *opt, struct rpc_client **out, 
         goto fail;
     }
 
-    c->h = curl_easy_init();
-    if (!c->h) {
-        rc = err_set(e, E_NOMEM, "curl_easy_init failed");
-        goto fail;
-    }
-    CURL *h = c->h;
-    if (curl_easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, c) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_NOPROXY, c->no_proxy) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "credential-notary") != CURLE_OK) {
-        rc = err_set(e, E_UNSUPPORTED, "libcurl rejected an option (too old a libcurl?)");
-        goto fail;
-    }
     *out = c;
     return E_OK;
 fail:
@@ -765,6 +736,12 @@ static err_code call_node(struct rpc_client *c, const char *method, json_t *para
     if (!body)
         return err_set(e, E_NOMEM, "%s: out of memory building the request", method);
     c->stats.calls++;
+    err_code rc = need_handle(c, e);
+    if (rc) {
+        free(body);
+        c->stats.failures++;
+        return rc;
+    }
     if (curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
         curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body)) != CURLE_OK) {
         free(body);
@@ -772,7 +749,7 @@ static err_code call_node(struct rpc_client *c, const char *method, json_t *para
         return err_set(e, E_NETWORK, "%s: libcurl refused the request body", method);
     }
 
-    err_code rc = E_NETWORK;
+    rc = E_NETWORK;
     enum att_kind kind = ATT_TRANSPORT;
     struct err ae = {0};
     const char *stop_note = "";
@@ -850,7 +827,7 @@ err_code rpc_call_ex(struct rpc_client *c, const char *method, json_t *params,
                      const struct rpc_call_opts *opts, json_t **result, struct err *e)
 {
     char *key = c->memo && !c->use_canned && params && method && rpc_memo_cacheable(method)
-                    ? rpc_memo_key(c->url, method, params) : NULL;
+                    ? rpc_memo_key(c->url, c->max_response, method, params) : NULL;
     if (!key)
         return call_node(c, method, params, opts, result, e);
     if (rpc_memo_begin(c->memo, key, result)) {

@@ -198,7 +198,9 @@ struct rpc_call_opts {
  *   params  STOLEN in every case (success or error): a new array or object,
  *           e.g. json_pack("[s,b]", ...). NULL (a failed json_pack) → E_NOMEM.
  *   result  Out: on E_OK a new reference to "result" (may be JSON null);
- *           the caller json_decref()s. NULL on error.
+ *           the caller json_decref()s. NULL on error. With a memo
+ *           (rpc_options.memo) and a read-only method the value is shared
+ *           with other callers and threads (rpc_memo.h): read it only.
  * rpc_call() retries (for reads and idempotent calls); rpc_call_ex() takes
  * the choice from opts (NULL = retry). Codes: see the top of this file.
  */

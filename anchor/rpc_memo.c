@@ -1,8 +1,11 @@
 /* anchor/rpc_memo.c — see rpc_memo.h. A chained hash table under one mutex;
- * answers are copied in and out under it (jansson values are not safe to
- * share between threads). */
+ * an answer is parsed once and handed out as a shared, read-only reference
+ * (jansson counts references atomically, and reading a value never writes
+ * it: no copy per hit). */
+#define _GNU_SOURCE
 #include "anchor/rpc_memo.h"
 
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +13,8 @@
 struct memo_entry {
     struct memo_entry *next;
     char *key;
-    json_t *answer; /* NULL while its owner fetches it */
+    void *value;              /* NULL while its owner fetches it */
+    void (*free_fn)(void *);  /* releases value */
 };
 
 struct rpc_memo {
@@ -44,7 +48,8 @@ void rpc_memo_free(struct rpc_memo *m)
     for (size_t i = 0; i < m->nslot; i++)
         for (struct memo_entry *x = m->slot[i], *nx; x; x = nx) {
             nx = x->next;
-            json_decref(x->answer);
+            if (x->value)
+                x->free_fn(x->value);
             free(x->key);
             free(x);
         }
@@ -74,21 +79,14 @@ bool rpc_memo_cacheable(const char *method)
     return false;
 }
 
-char *rpc_memo_key(const char *url, const char *method, const json_t *params)
+char *rpc_memo_key(const char *url, size_t max_response, const char *method,
+                   const json_t *params)
 {
     char *p = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    if (!p)
-        return NULL;
-    size_t lu = strlen(url), lm = strlen(method), lp = strlen(p);
-    char *k = malloc(lu + lm + lp + 3);
-    if (k) {
-        /* '\n' cannot occur in a URL we accept, a method name, or compact JSON */
-        memcpy(k, url, lu);
-        k[lu] = '\n';
-        memcpy(k + lu + 1, method, lm);
-        k[lu + 1 + lm] = '\n';
-        memcpy(k + lu + lm + 2, p, lp + 1);
-    }
+    char *k = NULL;
+    /* '\n' cannot occur in a URL we accept, a method name, or compact JSON */
+    if (p && asprintf(&k, "%s\n%zu\n%s\n%s", url, max_response, method, p) < 0)
+        k = NULL;
     free(p);
     return k;
 }
@@ -132,18 +130,21 @@ static void grow(struct rpc_memo *m)
     free(os);
 }
 
-bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
+/* Look `key` up (see rpc_memo_begin): the remembered value, or NULL when the
+ * caller now owns the question. `json` says which counters count it. */
+static void *begin(struct rpc_memo *m, const char *key, bool json)
 {
-    *result = NULL;
     pthread_mutex_lock(&m->lock);
     for (;;) {
         struct memo_entry **pp = find(m, key);
-        if (*pp && (*pp)->answer) {
-            *result = json_deep_copy((*pp)->answer);
-            if (*result)
+        if (*pp && (*pp)->value) {
+            void *v = (*pp)->value;
+            if (json) {
+                json_incref(v);
                 m->hits++;
+            }
             pthread_mutex_unlock(&m->lock);
-            return *result != NULL;
+            return v;
         }
         if (*pp) { /* someone fetches it now */
             pthread_cond_wait(&m->done, &m->lock);
@@ -160,30 +161,62 @@ bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
             m->n++;
             grow(m);
         }
-        /* without memory the question is asked unremembered: rpc_memo_end
-         * then finds no entry and only wakes the others */
-        m->misses++;
+        /* without memory the question is asked unremembered: end() then
+         * finds no entry and only wakes the others */
+        if (json)
+            m->misses++;
         pthread_mutex_unlock(&m->lock);
-        return false;
+        return NULL;
     }
 }
 
-void rpc_memo_end(struct rpc_memo *m, const char *key, const json_t *answer)
+/* End an owned question with `value` (NULL: the fetch failed), released by
+ * free_fn with the memo. True when the memo took it; false: the caller keeps
+ * it. */
+static bool end(struct rpc_memo *m, const char *key, void *value, void (*free_fn)(void *))
 {
+    bool kept = false;
     pthread_mutex_lock(&m->lock);
     struct memo_entry **pp = find(m, key);
-    if (*pp && !(*pp)->answer) {
-        json_t *copy = answer ? json_deep_copy(answer) : NULL;
-        if (copy)
-            (*pp)->answer = copy;
-        else { /* failed (or no memory): forget the question, the next asks again */
-            struct memo_entry *x = *pp;
-            *pp = x->next;
-            free(x->key);
-            free(x);
-            m->n--;
-        }
+    if (*pp && !(*pp)->value && value) {
+        (*pp)->value = value;
+        (*pp)->free_fn = free_fn;
+        kept = true;
+    } else if (*pp && !(*pp)->value) { /* failed: forget the question, the next asks again */
+        struct memo_entry *x = *pp;
+        *pp = x->next;
+        free(x->key);
+        free(x);
+        m->n--;
     }
     pthread_cond_broadcast(&m->done);
     pthread_mutex_unlock(&m->lock);
+    return kept;
+}
+
+static void free_json(void *v) { json_decref(v); }
+
+bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result)
+{
+    *result = begin(m, key, true);
+    return *result != NULL;
+}
+
+void rpc_memo_end(struct rpc_memo *m, const char *key, json_t *answer)
+{
+    if (answer && !end(m, key, json_incref(answer), free_json))
+        json_decref(answer);
+    else if (!answer)
+        end(m, key, NULL, free_json);
+}
+
+const void *rpc_memo_value_begin(struct rpc_memo *m, const char *key)
+{
+    return begin(m, key, false);
+}
+
+bool rpc_memo_value_end(struct rpc_memo *m, const char *key, void *value,
+                        void (*free_fn)(void *))
+{
+    return end(m, key, value, free_fn);
 }

@@ -53,18 +53,43 @@ void rpc_memo_stats(struct rpc_memo *m, uint64_t *hits, uint64_t *misses);
 bool rpc_memo_cacheable(const char *method);
 
 /* The key of a request (malloc'd; NULL when out of memory: then do not use
- * the memo for it). `params` is only read. */
-char *rpc_memo_key(const char *url, const char *method, const json_t *params);
+ * the memo for it): the ledger URL, the response-size limit the client
+ * accepts (a larger limit may accept an answer a smaller one refuses), the
+ * method and the parameters (canonical JSON). `params` is only read. */
+char *rpc_memo_key(const char *url, size_t max_response, const char *method,
+                   const json_t *params);
 
-/* Look `key` up. True: *result is a new reference to a copy of the
- * remembered answer (the caller json_decref()s it). False: the caller now
- * owns the question — it must fetch the answer and call rpc_memo_end() with
- * the same key exactly once, whatever happens (others asking wait). If
- * *result cannot be copied (no memory), the caller owns the question too. */
+/* Look `key` up. True: *result is a new reference to the remembered answer,
+ * SHARED with every other caller and thread: read it only, never modify it
+ * (no json_object_set/del, no json_array_append, ...); json_decref() it
+ * when done. False: the caller now owns the question — it must fetch the
+ * answer and call rpc_memo_end() with the same key exactly once, whatever
+ * happens (others asking wait). */
 bool rpc_memo_begin(struct rpc_memo *m, const char *key, json_t **result);
 
-/* End an owned question: `answer` (only read; NULL = the fetch failed) is
- * remembered (a copy), and waiters wake. */
-void rpc_memo_end(struct rpc_memo *m, const char *key, const json_t *answer);
+/* End an owned question: `answer` (NULL = the fetch failed) is remembered
+ * as a new reference — from now on it is shared and read-only, for the
+ * caller too — and waiters wake. */
+void rpc_memo_end(struct rpc_memo *m, const char *key, json_t *answer);
+
+/* --- other answers of the run (verifier: DID documents, log copies) --------
+ * The same once-per-run discipline for any value a caller builds: the key
+ * must hold every input that changes the answer (the caller's tag first,
+ * "did\n" or "revlog\n", which no ledger URL begins with, so these keys
+ * never meet the JSON-RPC ones). */
+
+/* The remembered value of `key` — shared, read-only, valid until
+ * rpc_memo_free() — or NULL: the caller now owns the question and must call
+ * rpc_memo_value_end() with the same key exactly once (others asking
+ * wait). */
+const void *rpc_memo_value_begin(struct rpc_memo *m, const char *key);
+
+/* End an owned question with `value` (the caller's, malloc'd; NULL = the
+ * fetch failed, and the next caller asks again). True: the memo took it —
+ * from now on it is shared and read-only, for the caller too, released by
+ * free_fn in rpc_memo_free(). False: not kept (no memory, or NULL given):
+ * the caller still owns it. */
+bool rpc_memo_value_end(struct rpc_memo *m, const char *key, void *value,
+                        void (*free_fn)(void *));
 
 #endif

@@ -42,7 +42,7 @@ for r in $(seq 1 "$RUNS"); do
     rc=$?
     t=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.3f", a - b }')
     valid=$(grep -c '"status":"VALID"' "$tmp/out.jsonl")
-    echo "run $r: $total bundles in ${t} s, exit $rc, $valid VALID; $(grep 'ledger:' "$tmp/err.txt" | sed 's/^ *//')"
+    echo "run $r: $total bundles in ${t} s, exit $rc, $valid VALID, load $(cut -d' ' -f1 /proc/loadavg); $(grep 'ledger:' "$tmp/err.txt" | sed 's/^ *//')"
     [ "$rc" = 0 ] && [ "$valid" = "$total" ] || { echo "bench: not every bundle VALID" >&2; cat "$tmp/err.txt" >&2; exit 1; }
     if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
 done

@@ -27,13 +27,23 @@ static void hex_encode_0x(const uint8_t *in, size_t n, char *out)
     hex_encode(in, n, out + 2);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+/* The value of each byte as a hex digit, -1 for a byte that is not one: one
+ * load per digit (a batch verification decodes a contract's code per
+ * bundle). */
+#define HD(c) ((c) >= '0' && (c) <= '9'   ? (c) - '0' \
+               : (c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 \
+               : (c) >= 'A' && (c) <= 'F' ? (c) - 'A' + 10 \
+                                          : -1)
+#define HD4(c) HD(c), HD((c) + 1), HD((c) + 2), HD((c) + 3)
+#define HD16(c) HD4(c), HD4((c) + 4), HD4((c) + 8), HD4((c) + 12)
+#define HD64(c) HD16(c), HD16((c) + 16), HD16((c) + 32), HD16((c) + 48)
+static const signed char HEXVAL[256] = {HD64(0), HD64(64), HD64(128), HD64(192)};
+#undef HD64
+#undef HD16
+#undef HD4
+#undef HD
+
+static int hexval(char c) { return HEXVAL[(unsigned char)c]; }
 
 /* Validate and strip the prefix; on success digits/ndigits describe the hex digits. */
 static err_code hex_prepare(const char *s, size_t slen, bool allow_0x, const char **digits,

@@ -346,18 +346,13 @@ struct run {
     size_t next; /* the next entry to take */
 };
 
-/* The output line of a finished entry: the --json object, compact, plus
- * "input". NULL when out of memory. */
+/* The output line of a finished entry: the --json object (built once, never
+ * printed and parsed back), compact, plus "input". NULL when out of memory. */
 static char *render(const struct item *t, const struct verify_result *r)
 {
-    struct buf out = {0};
-    struct err e = {0};
-    json_t *doc = NULL;
-    char *line = NULL;
-    if (verify_report_json(r, &out, &e) == E_OK)
-        doc = json_loadb((const char *)out.p, out.len, 0, NULL);
-    buf_free(&out);
+    json_t *doc = verify_report_doc(r);
     json_t *in = json_object();
+    char *line = NULL;
     if (doc && in) {
         if (t->line)
             json_object_set_new(in, "line", json_integer((json_int_t)t->line));

@@ -2,9 +2,11 @@
 #include "verifier/issuer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "anchor/did_ebsi.h"
+#include "anchor/rpc_memo.h"
 #include "core/fileio.h"
 #include "core/jfield.h"
 
@@ -104,8 +106,8 @@ static const struct did_method {
 
 /* Resolve `did` by its method into *doc. Errors: those of the resolver;
  * E_UNSUPPORTED for a method not resolved (why in e). */
-static err_code resolve_did(const char *did, const struct did_web_opts *dw, struct did_doc *doc,
-                            char url[DID_URL_MAX], struct err *e)
+static err_code resolve_by_method(const char *did, const struct did_web_opts *dw,
+                                  struct did_doc *doc, char url[DID_URL_MAX], struct err *e)
 {
     url[0] = '\0';
     for (size_t i = 0; i < sizeof g_methods / sizeof g_methods[0]; i++) {
@@ -118,6 +120,64 @@ static err_code resolve_did(const char *did, const struct did_web_opts *dw, stru
     }
     return err_set(e, E_UNSUPPORTED,
                    "a DID method this verifier does not resolve (did:web, did:ebsi)");
+}
+
+/* A resolved document, remembered for the run (did_web_opts.memo). */
+struct did_memo_val {
+    struct did_doc doc;
+    char url[DID_URL_MAX];
+};
+
+/* The memo key of resolving `did` with `dw`: the DID and every option that
+ * can change the document found (CA file, EBSI API base, DNS overrides),
+ * each with its length so no two lists of fields spell the same key.
+ * Timeouts only decide whether an answer comes; failures are not kept.
+ * NULL when out of memory (then resolve unremembered). */
+static char *did_memo_key(const char *did, const struct did_web_opts *dw)
+{
+    struct buf k = {0};
+    const char *f[3] = {did, dw->ca_file ? dw->ca_file : "", dw->ebsi_api ? dw->ebsi_api : ""};
+    bool ok = buf_append_str(&k, "did\n") == E_OK;
+    for (size_t i = 0; ok && i < 3 + dw->n_resolve; i++) {
+        const char *v = i < 3 ? f[i] : dw->resolve[i - 3];
+        char len[24];
+        snprintf(len, sizeof len, "%zu:", strlen(v));
+        ok = buf_append_str(&k, len) == E_OK && buf_append_str(&k, v) == E_OK &&
+             buf_append_byte(&k, '\n') == E_OK;
+    }
+    if (ok)
+        ok = buf_append_byte(&k, '\0') == E_OK;
+    if (!ok)
+        buf_free(&k);
+    return ok ? (char *)k.p : NULL;
+}
+
+/* resolve_by_method(), once per run for each DID and set of options when
+ * dw->memo is given: a batch of bundles from one issuer fetches its
+ * document once. Only a successful resolution is remembered. */
+static err_code resolve_did(const char *did, const struct did_web_opts *dw, struct did_doc *doc,
+                            char url[DID_URL_MAX], struct err *e)
+{
+    char *key = dw->memo ? did_memo_key(did, dw) : NULL;
+    if (!key)
+        return resolve_by_method(did, dw, doc, url, e);
+    const struct did_memo_val *got = rpc_memo_value_begin(dw->memo, key);
+    if (got) {
+        *doc = got->doc;
+        memcpy(url, got->url, DID_URL_MAX);
+        free(key);
+        return E_OK;
+    }
+    err_code rc = resolve_by_method(did, dw, doc, url, e);
+    struct did_memo_val *v = rc ? NULL : malloc(sizeof *v);
+    if (v) {
+        v->doc = *doc;
+        memcpy(v->url, url, DID_URL_MAX);
+    }
+    if (!rpc_memo_value_end(dw->memo, key, v, free))
+        free(v);
+    free(key);
+    return rc;
 }
 
 /* Resolution errors that leave the question open (UNKNOWN), as opposed to

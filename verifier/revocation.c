@@ -5,6 +5,7 @@
  * revocation_ledger.h and the copy judged by revocation_analysis.h; this
  * file only puts the steps in order and words the outcome.
  */
+#define _GNU_SOURCE /* asprintf */
 #include "verifier/revocation.h"
 
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 #include "anchor/ebsi.h"
 #include "anchor/eth.h"
 #include "anchor/fetch.h"
+#include "anchor/rpc_memo.h"
 #include "core/fileio.h"
 
 /* ---- log copies ----------------------------------------------------------------- */
@@ -63,6 +65,7 @@ struct revcheck {
     char ad[43];               /* the issuer, for messages */
     struct revlog copy;        /* when have_copy */
     bool have_copy;
+    bool copy_shared;          /* copy's arrays are the run's memo's (read-only, not freed) */
     struct vrev_ledger l;
     struct vrev_anchor *hist;  /* ebsi: the issuer's checkpoints, by seq */
     size_t nh;
@@ -94,6 +97,53 @@ static bool registry_confirms(const struct vrev_record *rec, const struct revlog
            rec->size == c->size;
 }
 
+
+static void free_revlog(void *p)
+{
+    revlog_free(p);
+    free(p);
+}
+
+/* vrev_load() of o->source, once per run with o->memo (key: the source as
+ * given; only a copy that loaded is remembered): *out is then a shallow copy
+ * of the run's log, *shared true, and nothing of it may be written or freed.
+ * Without a memo, *out is the caller's (revlog_free). */
+static err_code load_shared(const struct vrev_opts *o, struct revlog *out, bool *shared,
+                            struct err *e)
+{
+    *shared = false;
+    char *key = NULL;
+    if (!o->memo || asprintf(&key, "revlog\n%s", o->source) < 0)
+        return vrev_load(o->source, o->timeout_ms, o->deadline_ms, out, e);
+    const struct revlog *got = rpc_memo_value_begin(o->memo, key);
+    if (got) {
+        *out = *got;
+        *shared = true;
+        free(key);
+        return E_OK;
+    }
+    struct revlog *l = calloc(1, sizeof *l);
+    err_code rc = l ? vrev_load(o->source, o->timeout_ms, o->deadline_ms, l, e)
+                    : err_set(e, E_NOMEM, "out of memory");
+    if (rc) {
+        free(l);
+        l = NULL;
+    }
+    if (l && rpc_memo_value_end(o->memo, key, l, free_revlog)) {
+        *out = *l;
+        *shared = true;
+    } else {
+        if (!l)
+            (void)rpc_memo_value_end(o->memo, key, NULL, free_revlog);
+        else {
+            *out = *l; /* not kept: the caller's own, as without a memo */
+            free(l);
+        }
+    }
+    free(key);
+    return rc;
+}
+
 /* Step 1: the copy (when given) is loaded, and is of this issuer, contract,
  * chain and ledger. */
 static bool load_copy(struct revcheck *x)
@@ -102,7 +152,7 @@ static bool load_copy(struct revcheck *x)
     struct err e = {0};
     if (!x->o->source)
         return true;
-    if (vrev_load(x->o->source, x->o->timeout_ms, x->o->deadline_ms, &x->copy, &e)) {
+    if (load_shared(x->o, &x->copy, &x->copy_shared, &e)) {
         verify_add_check(x->r, CHECK_NAME, VCHECK_UNKNOWN,
                          "the revocation log copy is unusable (%s): status UNKNOWN", e.msg);
         return false;
@@ -414,5 +464,6 @@ void verify_revocation(const struct bundle *b, const struct vrev_opts *o,
     free(x.cps);
     free(x.hist);
     vrev_ledger_close(&x.l);
-    revlog_free(&x.copy);
+    if (!x.copy_shared)
+        revlog_free(&x.copy);
 }

@@ -59,7 +59,8 @@ enum verify_run_rc verify_run_one(const struct verify_run_opts *o, const struct 
                                     .ca_file = o->ca_file,
                                     .ebsi_api = o->ebsi_api,
                                     .resolve = o->resolve,
-                                    .n_resolve = o->n_resolve};
+                                    .n_resolve = o->n_resolve,
+                                    .memo = o->memo};
     struct verify_online_opts vo = {.rpc_url = o->rpc_url,
                                     .contracts = o->contracts,
                                     .n_contracts = o->n_contracts,

@@ -344,7 +344,7 @@ err_code verify_report_text(const struct verify_result *r, const struct bundle *
     return E_OK;
 }
 
-err_code verify_report_json(const struct verify_result *r, struct buf *out, struct err *e)
+json_t *verify_report_doc(const struct verify_result *r)
 {
     json_t *checks = json_array();
     for (size_t i = 0; checks && i < r->n_checks; i++) {
@@ -377,7 +377,12 @@ err_code verify_report_json(const struct verify_result *r, struct buf *out, stru
                                      "issuerBasis", r->issuer_basis, "error",
                                      r->status == VERIFY_ERROR ? r->error.msg : NULL)
                          : NULL;
-    return report_json(doc, out, e);
+    return doc;
+}
+
+err_code verify_report_json(const struct verify_result *r, struct buf *out, struct err *e)
+{
+    return report_json(verify_report_doc(r), out, e);
 }
 
 err_code report_json(json_t *doc, struct buf *out, struct err *e)

@@ -32,6 +32,7 @@
 #ifndef VERIFIER_VERIFY_H
 #define VERIFIER_VERIFY_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -159,5 +160,8 @@ err_code verify_report_text(const struct verify_result *r, const struct bundle *
                             struct buf *out, struct err *e) MUST_CHECK;
 err_code verify_report_json(const struct verify_result *r, struct buf *out,
                             struct err *e) MUST_CHECK;
+/* The object verify_report_json prints, as a new reference (the caller
+ * json_decref()s it); NULL when out of memory. */
+json_t *verify_report_doc(const struct verify_result *r);
 
 #endif

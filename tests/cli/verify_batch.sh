@@ -10,6 +10,9 @@
 #   - ledger answers shared: far fewer questions than entries × calls;
 #   - exit status = the worst (INVALID 1 > ERROR 2 > UNKNOWN 3 > REVOKED 4 >
 #     VALID 0), an empty batch is 2, a directory works, usage errors are 2;
+#   - a did:web issuer's document and a --revocations copy given by URL are
+#     fetched once per run, not once per bundle (the test server's request
+#     log counts them), with every verdict still the one verify gives alone;
 #   - an offline verify loads no libcurl; an online one does.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -173,6 +176,83 @@ expect_exit 1 "a 300 MB line: ERROR, the tampered entry after it still INVALID" 
     "$VERIFIER" "$d/l-valid.txt" "$d/l-tampered.txt"
 [ "$(grep -c '"status"' <<<"$LAST_OUT")" = 3 ] && grep -q 'longer than 8192' <<<"$LAST_OUT" \
     && ok "three entries, the long one named as too long" || fail "long line: $(cut -c1-300 <<<"$LAST_OUT")"
+
+# --- once per run: the issuer's did:web document and the log copy ------------------------
+# (before: each bundle fetched both again — N entries, N GETs of each)
+if command -v openssl >/dev/null; then
+    pki=$d/pki
+    mkdir -p "$pki" "$d/www/.well-known"
+    (
+        cd "$pki" &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -keyout ca.key -out ca.pem -subj "/CN=vbatch test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout srv.key -out srv.csr -subj "/CN=uni.test" &&
+        printf 'subjectAltName=DNS:uni.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
+        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile ext -out srv.pem
+    ) >"$d/openssl.log" 2>&1 || fail "openssl: $(tail -3 "$d/openssl.log")"
+    start_www() { # start_www NAME [CERT KEY]: sets PORT_<NAME>; requests logged in $d/NAME.requests
+        : > "$d/$1.requests"
+        python3 tests/lib/didweb_server.py "$d/www" "$d/$1.port" "${@:2}" --lifetime 600 \
+            --log "$d/$1.requests" >"$d/$1.log" 2>&1 &
+        local pid=$!
+        notary_on_exit "kill $pid 2>/dev/null"
+        for _ in $(seq 1 100); do [ -s "$d/$1.port" ] && break; sleep 0.05; done
+        printf -v "PORT_$1" '%s' "$(cat "$d/$1.port" 2>/dev/null)"
+    }
+    start_www tls "$pki/srv.pem" "$pki/srv.key"
+    start_www plain
+    did="did:web:uni.test%3A$PORT_tls"
+    chain=$(json_field anchor.chainId < "$d/c/c0.json.proof.json")
+    cat > "$d/www/.well-known/did.json" <<JSON
+{"@context":["https://www.w3.org/ns/did/v1"],"id":"$did",
+ "verificationMethod":[{"id":"$did#key-1","type":"EcdsaSecp256k1RecoveryMethod2020","controller":"$did",
+   "blockchainAccountId":"eip155:$chain:$issuer"}],
+ "assertionMethod":["$did#key-1"]}
+JSON
+    cp "$d/log.json" "$d/www/log.json"
+    DOPTS=(--rpc "$LEDGER_URL" --issuer "$did" --ca-file "$pki/ca.pem" --resolve "uni.test:$PORT_tls:127.0.0.1"
+           --revocations "http://127.0.0.1:$PORT_plain/log.json")
+    # six entries of two batches, one revoked, one given twice
+    for l in 2 3 4 10 14 2; do sed -n "${l}p" "$d/list.txt"; done > "$d/l-did.txt"
+    expect_exit 4 "a batch naming one did:web issuer, with a log copy by URL: REVOKED the worst" \
+        "$VERIFIER" verify --batch "$d/l-did.txt" "${DOPTS[@]}"
+    printf '%s\n' "$LAST_OUT" > "$d/out-did.jsonl"
+    [ "$(grep -c "\"issuerName\":\"$did\"" "$d/out-did.jsonl")" = 6 ] && ok "every entry names the did:web issuer" \
+        || fail "did entries: $(cut -c1-300 "$d/out-did.jsonl")"
+    n_doc=$(grep -c '^GET /.well-known/did.json$' "$d/tls.requests")
+    n_log=$(grep -c '^GET /log.json$' "$d/plain.requests")
+    [ "$n_doc" = 1 ] && ok "the DID document fetched once for 6 bundles" || fail "the DID document fetched $n_doc times for 6 bundles"
+    [ "$n_log" = 1 ] && ok "the log copy fetched once for 6 bundles" || fail "the log copy fetched $n_log times for 6 bundles"
+    # the same verdicts as each entry alone (each alone fetches both itself)
+    same=0
+    i=0
+    while IFS=$'\t' read -r cred proof; do
+        i=$((i + 1))
+        if [[ $cred == '{'* ]]; then
+            mapfile -t args < <(python3 -c 'import json,sys; e=json.loads(sys.argv[1])
+print("\n".join((["--hash", e["hash"]] if "hash" in e else [e["credential"]]) + ["--proof", e["proof"]]))' "$cred")
+        else
+            args=("$cred" --proof "$proof")
+        fi
+        "$VERIFIER" verify "${args[@]}" "${DOPTS[@]}" --json > "$d/alone.json" 2>/dev/null
+        python3 - "$d/alone.json" "$d/out-did.jsonl" "$i" <<'PY' && same=$((same + 1))
+import json, sys
+alone = json.load(open(sys.argv[1]))
+got = json.loads(open(sys.argv[2]).read().splitlines()[int(sys.argv[3]) - 1])
+got.pop("input")
+sys.exit(0 if got == alone else 1)
+PY
+    done < "$d/l-did.txt"
+    [ "$same" = 6 ] && ok "each of the 6 verdicts is the one verify gives alone" || fail "only $same of 6 verdicts as alone"
+    [ "$(grep -c '^GET /.well-known/did.json$' "$d/tls.requests")" = 7 ] \
+        && ok "(alone, each verification fetches the document itself: the log counts every fetch)" \
+        || fail "alone runs: $(grep -c . "$d/tls.requests") requests"
+else
+    fail "openssl is not installed (needed for the did:web part)"
+fi
 
 # item 6: libcurl is loaded on first network use only
 if readelf -d "$VERIFIER" | grep -q 'libcurl'; then fail "the verifier links libcurl"; else ok "the verifier does not link libcurl"; fi

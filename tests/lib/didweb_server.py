@@ -13,7 +13,8 @@ A few paths answer specially, for the refusals the verifier must make:
     /big/did.json           a 100 KiB JSON document (over the 64 KiB limit)
 It binds 127.0.0.1 port 0, writes the port to PORTFILE once listening, and
 stops by itself after --lifetime seconds (default 300) so a test that dies
-leaves nothing behind.
+leaves nothing behind. With --log FILE it appends "GET PATH" to FILE for
+every request (a test counts the fetches).
 """
 import http.server
 import os
@@ -25,6 +26,8 @@ import time
 
 class Handler(http.server.BaseHTTPRequestHandler):
     root = "."
+    log = None
+    log_lock = threading.Lock()
 
     def log_message(self, fmt, *args):  # quiet
         pass
@@ -40,6 +43,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         host = self.headers.get("Host", "localhost")
         path = self.path.split("?", 1)[0]
+        if Handler.log:
+            with Handler.log_lock, open(Handler.log, "a") as f:
+                f.write("GET %s\n" % path)
         if path == "/redirect/did.json":
             return self.answer(302, headers=[("Location", "https://%s/.well-known/did.json" % host)])
         if path == "/redirect-http/did.json":
@@ -63,6 +69,10 @@ def main():
     if "--lifetime" in args:
         i = args.index("--lifetime")
         lifetime = int(args[i + 1])
+        del args[i:i + 2]
+    if "--log" in args:
+        i = args.index("--log")
+        Handler.log = args[i + 1]
         del args[i:i + 2]
     Handler.root = args[0]
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -33,6 +33,33 @@ TEST(hex_roundtrip_and_strictness)
     CHECK(p == NULL && n == 0);
 }
 
+/* Every byte value, in both places of a pair: a hex digit decodes to its
+ * value, anything else (a NUL, '/', ':', '@', 'G', 'g', 0x80..0xff) is
+ * refused — the decoder's lookup table holds exactly the 22 digits. */
+TEST(hex_every_byte_value)
+{
+    struct err e = {0};
+    unsigned digits = 0;
+    for (int c = 0; c < 256; c++) {
+        int want = c >= '0' && c <= '9'   ? c - '0'
+                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : -1;
+        char hi[2] = {(char)c, '7'}, lo[2] = {'7', (char)c};
+        uint8_t b1 = 0, b2 = 0;
+        err_code r1 = hex_decode_exact(hi, 2, false, &b1, 1, &e);
+        err_code r2 = hex_decode_exact(lo, 2, false, &b2, 1, &e);
+        if (want < 0) {
+            CHECK(r1 == E_INVALID && r2 == E_INVALID);
+        } else {
+            digits++;
+            CHECK(r1 == E_OK && b1 == (uint8_t)(want << 4 | 7));
+            CHECK(r2 == E_OK && b2 == (uint8_t)(0x70 | want));
+        }
+    }
+    CHECK(digits == 22);
+}
+
 TEST(errors_keep_their_code_with_or_without_a_struct)
 {
     struct err e = {0};
