@@ -7,7 +7,10 @@
  * underpriced and replaced, stuck and replaced, node errors and timeouts
  * (pending, not failed). Each row runs on a fresh SQLite store with one closed
  * batch and checks the batch's state, the run's error code, the recorded
- * reason, and what was sent.
+ * reason, and what was sent. The "ebsi" rows run the same driver with the
+ * Timestamp flow: getTimestamp answered as EBSI's contract does
+ * (tests/ebsi_stub.h), refusals before anything is signed, and adoption of
+ * the issuer's own timestamp only when its transaction's sender is the issuer.
  *
  * The fake ledger (tests/rpc_stub.h, answering per request) reads the JSON-RPC
  * method and answers from the row's script for it: one comma-separated token
