@@ -67,6 +67,11 @@ static err_code look(struct run *r, struct store_batch *b, bool *ours, struct er
     struct hash32 tx;
     err_code rc = r->f->look(&r->c, b, ours, &tx, &o, e);
     act(r, b, &o);
+    /* A refusal the flow did not note (the contract has the root but no
+     * event of ours is there): record it, or the batch waits saying nothing
+     * (run_batches notes only the other errors). */
+    if (rc == E_STATE && !o.fail && !o.note[0])
+        note(r, b, e->msg);
     if (rc || !*ours)
         return rc;
     char hex[67];

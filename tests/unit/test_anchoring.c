@@ -7,7 +7,10 @@
  * underpriced and replaced, stuck and replaced, node errors and timeouts
  * (pending, not failed). Each row runs on a fresh SQLite store with one closed
  * batch and checks the batch's state, the run's error code, the recorded
- * reason, and what was sent.
+ * reason, and what was sent. The "ebsi" rows run the same driver with the
+ * Timestamp flow: getTimestamp answered as EBSI's contract does
+ * (tests/ebsi_stub.h), refusals before anything is signed, and adoption of
+ * the issuer's own timestamp only when its transaction's sender is the issuer.
  *
  * The fake ledger (tests/rpc_stub.h, answering per request) reads the JSON-RPC
  * method and answers from the row's script for it: one comma-separated token
@@ -18,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anchor/ebsi.h"
 #include "anchor/registry.h"
 #include "anchor/signer.h"
 #include "core/hash.h"
 #include "notary/anchoring/anchoring.h"
 #include "notary/issuance/batch.h"
 #include "notary/store/store.h"
+#include "tests/ebsi_stub.h"
 #include "tests/harness.h"
 #include "tests/rpc_stub.h"
 #include "tests/store_url.h"
@@ -37,7 +42,8 @@ struct row {
     const char *send;     /* eth_sendRawTransaction: ok | known | nonce | under | funds | gas |
                            * drop (connection closed) | slow (past the timeout) | wronghash */
     const char *receipt;  /* none | mined | reverted | reorged | noevent | drop */
-    const char *tx;       /* eth_getTransactionByHash: none | pending */
+    const char *tx;       /* eth_getTransactionByHash: none | pending | mined (the issuer's,
+                           * in block MINED_AT) | stranger (another sender's, mined) */
     const char *count;    /* eth_getTransactionCount: a number */
     bool advance;         /* eth_blockNumber counts up by one per call */
     uint64_t confirmations;
@@ -45,7 +51,8 @@ struct row {
      * canonical hash (1) or a hash the ledger no longer has (2), by a
      * transaction with no stored bytes (adopted); 0: it is CLOSED. */
     int anchored_before;
-    /* The "ebsi" flow: getTimestamp answers (none | other | drop), the
+    /* The "ebsi" flow: getTimestamp answers (none: reverts "timestamp unknown" |
+     * ours: the issuer's record of the batch | other: another address's | drop), the
      * Timestamp API (NULL: none configured; "dead": nothing listens), and
      * whether $NOTARY_EBSI_TOKEN is set. */
     bool ebsi;
@@ -132,6 +139,13 @@ static const struct row ROWS[] = {
     {"ebsi: root timestamped by another address: FAILED", .ebsi = true, .timestamp = "other",
      .api = "dead", .token = true, .state = BATCH_FAILED, .rc = E_STATE,
      .says = "first write wins", .sends = 0, .same_bytes = ANY, .txs = 0},
+    {"ebsi: already timestamped by this issuer: adopted, nothing sent", .ebsi = true,
+     .timestamp = "ours", .tx = "mined", .receipt = "mined", .api = "dead", .token = true,
+     .state = BATCH_ANCHORED, .sends = 0, .same_bytes = ANY, .txs = 1, .adopted = true},
+    {"ebsi: the root's event was sent by another address: not adopted", .ebsi = true,
+     .timestamp = "ours", .tx = "stranger", .receipt = "mined", .api = "dead", .token = true,
+     .state = BATCH_CLOSED, .rc = E_STATE, .says = "no matching event", .sends = 0,
+     .same_bytes = ANY, .txs = 0},
     {"ebsi: ledger unreachable: CLOSED, pending", .ebsi = true, .timestamp = "drop",
      .api = "dead", .token = true, .state = BATCH_CLOSED, .rc = E_NETWORK, .sends = 0,
      .same_bytes = ANY, .txs = 0},
@@ -144,6 +158,11 @@ enum method { M_BLOCKNUM, M_BLOCK, M_CALL_ANCHORED, M_CALL_NEXT, M_COUNT, M_ESTI
               M_RECEIPT, M_TX, M_LOGS, M_N };
 
 #define MINED_AT 8 /* the block the fake ledger mines in */
+/* The client's time limit per request: generous, for a loaded machine (a
+ * sanitizer build among other jobs on 2 cores missed 500 ms on plain
+ * answers). A "slow" answer waits far longer; rpc_stub_stop cuts it short. */
+#define REQUEST_TIMEOUT_MS 3000
+#define SLOW_MS (10 * REQUEST_TIMEOUT_MS)
 
 struct fake {
     const struct row *row;
@@ -154,6 +173,8 @@ struct fake {
     char sel_anchored[11], sel_next[11], sel_ts[11];
     char *first_send;
     bool same;
+    char text[128]; /* the batch's EBSI record data (timestampData) */
+    char *reply;    /* the last computed getTimestamp answer */
     char out[16384];
 };
 
@@ -224,24 +245,52 @@ static void anchored_log(const struct fake *f, const char *txh, const char *bh, 
              ad, t0, issuer, root, w1, w2, w3, MINED_AT, bh, txh);
 }
 
+/* The ledger's log in transaction `txh`: on "ebsi" the TimestampedHashes
+ * event of the batch's root and record (nothing indexed: the sender is the
+ * transaction's), else our Anchored event. */
+static void ledger_log(const struct fake *f, const char *txh, const char *bh, char *out,
+                       size_t size)
+{
+    if (!f->row->ebsi) {
+        anchored_log(f, txh, bh, out, size);
+        return;
+    }
+    struct hash32 topic;
+    struct buf data = {0};
+    char t0[67], ad[43], *dh = NULL;
+    ebsi_event_topic(&topic);
+    hash32_to_hex0x(&topic, t0);
+    addr20_to_hex(&f->contract, ad);
+    if (ebsi_stub_event_data(f->b.root.b, 32, 0, f->text, &data))
+        dh = ebsi_stub_hex0x(data.p, data.len);
+    snprintf(out, size,
+             "{\"address\":\"%s\",\"topics\":[\"%s\"],\"data\":\"%s\",\"blockNumber\":\"0x%x\","
+             "\"blockHash\":\"%s\",\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\","
+             "\"logIndex\":\"0x0\",\"removed\":false}",
+             ad, t0, dh ? dh : "0x", MINED_AT, bh, txh);
+    free(dh);
+    buf_free(&data);
+}
+
 static struct rpc_stub_reply answer_call(struct fake *f, const char *data)
 {
     char tok[32], w[7][65], json[640];
     if (strncmp(data, f->sel_ts, 10) == 0) {
+        /* getTimestamp(root), EBSI's Timestamp contract (tests/ebsi_stub.h):
+         * the record of the first writer, or the revert of a hash never
+         * written. */
         token(f->row->timestamp, f->calls[M_CALL_ANCHORED]++, "none", tok, sizeof tok);
         if (!strcmp(tok, "drop"))
             return (struct rpc_stub_reply){.status = 0};
-        bool other = strcmp(tok, "other") == 0;
-        snprintf(w[0], 65, "%064d", 0);
-        if (other)
-            memset(w[0] + 24, 'e', 40);
-        word_u64(w[1], other ? MINED_AT : 0);
-        word_u64(w[2], other ? 1700000000 : 0);
-        word_u64(w[3], 0);
-        word_u64(w[4], 0xa0); /* offset of the bytes */
-        word_u64(w[5], 0);    /* their length */
-        snprintf(json, sizeof json, "\"0x%s%s%s%s%s%s\"", w[0], w[1], w[2], w[3], w[4], w[5]);
-        return result(f, json);
+        struct addr20 other;
+        memset(other.b, 0xee, 20);
+        free(f->reply);
+        f->reply = !strcmp(tok, "none")
+                       ? ebsi_stub_revert_reply(EBSI_UNKNOWN_REASON)
+                       : ebsi_stub_record_reply(!strcmp(tok, "ours") ? &f->issuer : &other,
+                                                MINED_AT, f->b.root.b, 32, f->text);
+        return f->reply ? (struct rpc_stub_reply){.status = 200, .body = f->reply}
+                        : rpc_error(f, "test: out of memory");
     }
     if (strncmp(data, f->sel_next, 10) == 0) {
         token(f->row->next, f->calls[M_CALL_NEXT]++, "0", tok, sizeof tok);
@@ -298,7 +347,7 @@ static struct rpc_stub_reply answer_send(struct fake *f, const char *hex)
         return result(f, "\"0x1111111111111111111111111111111111111111111111111111111111111111\"");
     struct rpc_stub_reply r = result(f, json);
     if (!strcmp(tok, "slow"))
-        r.delay_ms = 3000;
+        r.delay_ms = SLOW_MS;
     return r;
 }
 
@@ -313,7 +362,7 @@ static struct rpc_stub_reply answer_receipt(struct fake *f, const char *txh)
     block_hash(MINED_AT, strcmp(tok, "reorged") != 0, bh);
     bool event = !strcmp(tok, "mined") || !strcmp(tok, "reorged");
     if (event)
-        anchored_log(f, txh, bh, log, sizeof log);
+        ledger_log(f, txh, bh, log, sizeof log);
     snprintf(json, sizeof json,
              "{\"transactionHash\":\"%s\",\"blockNumber\":\"0x%x\",\"blockHash\":\"%s\","
              "\"transactionIndex\":\"0x0\",\"gasUsed\":\"0x5208\",\"status\":\"%s\","
@@ -324,17 +373,27 @@ static struct rpc_stub_reply answer_receipt(struct fake *f, const char *txh)
 
 static struct rpc_stub_reply answer_tx(struct fake *f, const char *txh)
 {
-    char tok[32], from[43], to[43], json[1024];
+    char tok[32], from[43], to[43], at[160], json[1024];
     token(f->row->tx, f->calls[M_TX]++, "none", tok, sizeof tok);
-    if (strcmp(tok, "pending"))
+    bool pending = !strcmp(tok, "pending"), stranger = !strcmp(tok, "stranger");
+    if (!pending && strcmp(tok, "mined") && !stranger)
         return result(f, "null");
-    addr20_to_hex(&f->issuer, from);
+    struct addr20 sender = f->issuer;
+    if (stranger)
+        memset(sender.b, 0xee, 20);
+    addr20_to_hex(&sender, from);
     addr20_to_hex(&f->contract, to);
+    char bh[67];
+    block_hash(MINED_AT, true, bh);
+    if (pending)
+        snprintf(at, sizeof at, "\"blockHash\":null,\"blockNumber\":null,\"transactionIndex\":null");
+    else
+        snprintf(at, sizeof at, "\"blockHash\":\"%s\",\"blockNumber\":\"0x%x\",\"transactionIndex\":\"0x0\"",
+                 bh, MINED_AT);
     snprintf(json, sizeof json,
              "{\"hash\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"nonce\":\"0x7\",\"gas\":\"0x30000\","
-             "\"value\":\"0x0\",\"input\":\"0x\",\"gasPrice\":\"0x3b9aca00\",\"blockHash\":null,"
-             "\"blockNumber\":null,\"transactionIndex\":null}",
-             txh, from, to);
+             "\"value\":\"0x0\",\"input\":\"0x\",\"gasPrice\":\"0x3b9aca00\",%s}",
+             txh, from, to, at);
     return result(f, json);
 }
 
@@ -400,7 +459,7 @@ static struct rpc_stub_reply fake_ledger(void *arg, const char *body)
         f->calls[M_LOGS]++;
         char log[2048], arr[2100], bh[67];
         block_hash(MINED_AT, true, bh);
-        anchored_log(f, ADOPTED, bh, log, sizeof log);
+        ledger_log(f, ADOPTED, bh, log, sizeof log);
         snprintf(arr, sizeof arr, "[%s]", log);
         r = result(f, arr);
     } else {
@@ -456,6 +515,15 @@ static bool run_row(size_t i, char *why, size_t wn)
         goto out;
     }
     signer_address(sg, &f.issuer);
+    struct ebsi_data rec = {.kind = (enum ebsi_kind)f.b.kind, .seq = f.b.seq, .size = f.b.size};
+    struct buf text = {0};
+    if (ebsi_data_encode(&rec, &text, &e) || text.len >= sizeof f.text) {
+        buf_free(&text);
+        snprintf(why, wn, "setup: record data: %s", e.msg);
+        goto out;
+    }
+    memcpy(f.text, text.p, text.len);
+    buf_free(&text);
     memset(f.contract.b, 0xc0, 20);
     selector("anchoredAt(address,bytes32)", f.sel_anchored);
     selector("nextSeq(address,uint8)", f.sel_next);
@@ -488,7 +556,8 @@ static bool run_row(size_t i, char *why, size_t wn)
         snprintf(why, wn, "stub did not start");
         goto out;
     }
-    struct rpc_options o = {.url = rpc_stub_url(stub), .timeout_ms = 500, .max_attempts = 1};
+    struct rpc_options o = {.url = rpc_stub_url(stub), .timeout_ms = REQUEST_TIMEOUT_MS,
+                            .max_attempts = 1};
     if (rpc_client_new(&o, &rpc, &e)) {
         snprintf(why, wn, "rpc: %s", e.msg);
         goto out;
@@ -551,6 +620,7 @@ out:
     if (s)
         store_close(s);
     free(f.first_send);
+    free(f.reply);
     return ok;
 }
 

@@ -14,23 +14,19 @@
 #include "anchor/ebsi.h"
 #include "anchor/rpc.h"
 #include "core/bytes.h"
+#include "tests/ebsi_stub.h"
 #include "tests/harness.h"
 #include "tests/rpc_stub.h"
 #include "verifier/online_flow.h"
 
 #define BLOCK 42
-#define REVERT_UNKNOWN                                                                             \
-    "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"error\":{\"code\":3,\"message\":\"execution reverted: "  \
-    "timestamp unknown\",\"data\":\"0x08c379a0"                                                   \
-    "0000000000000000000000000000000000000000000000000000000000000020"                             \
-    "0000000000000000000000000000000000000000000000000000000000000011"                             \
-    "74696d657374616d7020756e6b6e6f776e000000000000000000000000000000\"}}"
 
 enum at_block { AT_BLOCK_UNKNOWN, AT_BLOCK_NO_STATE, AT_BLOCK_RECORD };
 
 struct fake {
     enum at_block mode;
-    char record[1200]; /* the getTimestamp answer at BLOCK (AT_BLOCK_RECORD) */
+    char *record;  /* the getTimestamp answer at BLOCK (AT_BLOCK_RECORD) */
+    char *unknown; /* its revert "timestamp unknown" */
     unsigned at_head, at_block;
 };
 
@@ -46,45 +42,30 @@ static struct rpc_stub_reply fake_ledger(void *arg, const char *body)
         return r;
     if (strstr(body, "\"latest\"")) {
         f->at_head++;
-        r.body = REVERT_UNKNOWN;
+        r.body = f->unknown;
     } else if (strstr(body, "\"0x2a\"")) {
         f->at_block++;
-        r.body = f->mode == AT_BLOCK_UNKNOWN ? REVERT_UNKNOWN
+        r.body = f->mode == AT_BLOCK_UNKNOWN ? f->unknown
                  : f->mode == AT_BLOCK_NO_STATE ? no_state
                                                 : f->record;
     }
     return r;
 }
 
-static void hex_word(char *out, uint64_t v) { snprintf(out, 65, "%064llx", (unsigned long long)v); }
-
-/* The getTimestamp answer naming `issuer`, block BLOCK and our record. */
+/* The getTimestamp answer naming `issuer`, block BLOCK and our record, and
+ * the revert for a hash never written. */
 static bool make_record(struct fake *f, const struct bundle *b)
 {
     struct ebsi_data d = {.kind = EBSI_KIND_ISSUANCE, .seq = b->batch.seq, .size = b->batch.size};
     struct buf jd = {0};
     struct err e = {0};
-    if (ebsi_data_encode(&d, &jd, &e) || jd.len > 64)
+    if (ebsi_data_encode(&d, &jd, &e) || buf_append(&jd, "", 1))
         return false;
-    char w[8][65], root[65], by[41], data[129] = {0};
-    hex_word(w[0], 128);
-    hex_word(w[1], BLOCK);
-    hex_word(w[2], 256);
-    hex_word(w[3], 0);
-    hex_word(w[4], 64);
-    hex_word(w[5], 32);
-    hex_word(w[6], jd.len);
-    hash32_to_hex(&b->batch.root, root);
-    for (size_t i = 0; i < 20; i++)
-        snprintf(by + 2 * i, 3, "%02x", b->anchor.issuer.b[i]);
-    for (size_t i = 0; i < 64; i++)
-        snprintf(data + 2 * i, 3, "%02x", i < jd.len ? jd.p[i] : 0);
+    f->record = ebsi_stub_record_reply(&b->anchor.issuer, BLOCK, b->batch.root.b, 32,
+                                       (const char *)jd.p);
+    f->unknown = ebsi_stub_revert_reply(EBSI_UNKNOWN_REASON);
     buf_free(&jd);
-    snprintf(f->record, sizeof f->record,
-             "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"result\":\"0x%s000000000000000000000000%s%s%s"
-             "%s%s%s%s%s%s\"}",
-             w[0], by, w[1], w[2], w[3], w[4], w[5], root, w[6], data);
-    return true;
+    return f->record && f->unknown;
 }
 
 /* Run the record check with the ledger answering at BLOCK per `mode`. */
@@ -99,11 +80,12 @@ static err_code run(enum at_block mode, struct online_verdict *v, struct fake *f
     memset(b.anchor.contract.b, 0x22, 20);
     memset(f, 0, sizeof *f);
     f->mode = mode;
-    if (!make_record(f, &b))
-        return err_set(e, E_NOMEM, "test: record");
-    struct rpc_stub *stub = rpc_stub_start_fn(fake_ledger, f);
-    if (!stub)
-        return err_set(e, E_IO, "test: stub");
+    struct rpc_stub *stub = NULL;
+    if (!make_record(f, &b) || !(stub = rpc_stub_start_fn(fake_ledger, f))) {
+        free(f->record);
+        free(f->unknown);
+        return err_set(e, E_IO, "test: the record or the stub");
+    }
     struct rpc_options o = {.url = rpc_stub_url(stub), .max_attempts = 1, .timeout_ms = 5000};
     struct rpc_client *c = NULL;
     err_code rc = rpc_client_new(&o, &c, e);
@@ -117,6 +99,9 @@ static err_code run(enum at_block mode, struct online_verdict *v, struct fake *f
     rpc_client_free(c);
     rpc_stub_stop(stub);
     rpc_stub_free(stub);
+    free(f->record);
+    free(f->unknown);
+    f->record = f->unknown = NULL;
     return rc;
 }
 

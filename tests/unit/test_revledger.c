@@ -6,9 +6,9 @@
  * indexed, so the issuer's records are the events whose transaction's
  * sender (eth_getTransactionByHash) is the issuer; getTimestamp(bytes)
  * returning ((uint256,bytes),address,uint256,bytes) or reverting
- * "timestamp unknown". Events and answers are encoded with anchor/abi.h's
- * encoders in the layout Solidity's ABI gives them (the layout
- * anchor/ebsi.c decodes and re-encodes canonically).
+ * "timestamp unknown". Events and answers are encoded by tests/ebsi_stub.h
+ * (anchor/abi.h's encoders, in the layout Solidity's ABI gives them: the
+ * layout anchor/ebsi.c decodes and re-encodes canonically).
  *   history: eth_getLogs in bounded windows walking back from the head,
  *     stopping at the window that holds the issuer's checkpoint 0; only the
  *     issuer's events that carry exactly our record count (a 33-byte hash,
@@ -21,15 +21,14 @@
  *     "timestamp unknown"; another revert is the ledger's error).
  * End to end on the EBSI-style gateway: tests/cli/revocation_ebsi.sh.
  */
-#define _GNU_SOURCE
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "anchor/abi.h"
 #include "anchor/ebsi.h"
+#include "tests/ebsi_stub.h"
 #include "tests/harness.h"
 #include "tests/rpc_stub.h"
 #include "verifier/revocation.h"
@@ -39,15 +38,6 @@
 #define OTHER "0xffcf8fdee72ac11b5c542428b35eef5769c409f0"
 #define DEAD "0x000000000000000000000000000000000000dead"
 #define HEAD_BLOCK 12000
-/* Error(string) "timestamp unknown", as the contract's require reverts */
-#define REVERT(reason_hex, len_hex)                                                                \
-    "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"error\":{\"code\":3,\"message\":\"execution reverted\","  \
-    "\"data\":\"0x08c379a0"                                                                       \
-    "0000000000000000000000000000000000000000000000000000000000000020"                             \
-    "00000000000000000000000000000000000000000000000000000000000000" len_hex reason_hex "\"}}"
-#define UNKNOWN_HEX "74696d657374616d7020756e6b6e6f776e000000000000000000000000000000"
-#define UNKNOWM_HEX "74696d657374616d7020756e6b6e6f776d000000000000000000000000000000"
-
 static const char CP0[] = "{\"kind\":\"revocation\",\"seq\":0,\"size\":1,\"v\":1}",
                   CP1[] = "{\"kind\":\"revocation\",\"seq\":1,\"size\":3,\"v\":1}",
                   BATCH0[] = "{\"kind\":\"issuance\",\"seq\":0,\"size\":8,\"v\":1}";
@@ -80,32 +70,13 @@ struct fake {
     char out[32768];
 };
 
-static char *hexdup(const uint8_t *p, size_t n)
-{
-    char *s = malloc(2 * n + 3);
-    if (!s)
-        return NULL;
-    s[0] = '0';
-    s[1] = 'x';
-    hex_encode(p, n, s + 2);
-    return s;
-}
-
 /* The log of `x` as a node returns it, appended to f->out at *at. The data is
  * the ABI encoding of ([sha256(hash)], [0], [hash], [text]). */
 static bool put_log(struct fake *f, size_t *at, const struct ev *x, bool first)
 {
     uint8_t root[40];
     memset(root, x->fill, sizeof root);
-    struct hash32 id, topic;
-    ebsi_timestamp_id(root, x->root_len, &id);
-    struct u256 ids[1], algs[1];
-    memcpy(ids[0].b, id.b, 32); /* a bytes32 item is one word */
-    u256_from_u64(0, &algs[0]);
-    struct abi_bytes hv[1] = {{root, x->root_len}},
-                     dv[1] = {{(const uint8_t *)x->text, strlen(x->text)}};
-    struct abi_arg args[4] = {abi_arg_uint_array(ids, 1), abi_arg_uint_array(algs, 1),
-                              abi_arg_bytes_array(hv, 1), abi_arg_bytes_array(dv, 1)};
+    struct hash32 topic;
     struct buf data = {0};
     char *dh = NULL, t0[67], t1[80] = "";
     ebsi_event_topic(&topic);
@@ -114,10 +85,10 @@ static bool put_log(struct fake *f, size_t *at, const struct ev *x, bool first)
     hash32_to_hex0x(&topic, t0);
     if (x->topics == 2)
         snprintf(t1, sizeof t1, ",\"0x000000000000000000000000%s\"", x->from + 2);
-    bool ok = abi_encode_args(args, 4, &data, NULL) == E_OK;
+    bool ok = ebsi_stub_event_data(root, x->root_len, 0, x->text, &data);
     if (ok && x->corrupt)
         data.p[31] = 0xff; /* the offset of timestampIds: 0x80 → 0xff */
-    ok = ok && (dh = hexdup(data.p, data.len));
+    ok = ok && (dh = ebsi_stub_hex0x(data.p, data.len));
     if (ok) {
         int w = snprintf(f->out + *at, sizeof f->out - *at,
                          "%s{\"address\":\"%s\",\"topics\":[\"%s\"%s],\"data\":\"%s\","
@@ -375,40 +346,23 @@ TEST(anchors_map_both_kinds_and_refuse_what_is_not_the_contracts)
     rpc_stub_free(stub);
 }
 
-/* getTimestamp's answer ((uint256 algorithm, bytes value) hash, address
- * timestampedBy, uint256 blockNumber, bytes data) as Solidity encodes it:
- * a head of 4 words (offset of the tuple = 0x80, the address, the block,
- * offset of data = 0x80 + the tuple's 4 words), the tuple (algorithm 0,
- * offset 0x40, the 32-byte value), then data. A malloc'd reply. */
+/* getTimestamp's answer naming `from` (hex), block `block`, record `text`. */
 static char *record_reply(const char *from, uint64_t block, const struct hash32 *root,
                           const char *text)
 {
     struct addr20 a;
-    struct buf out = {0}, tail = {0};
-    char *hx = NULL, *r = NULL;
     if (addr20_from_hex(from, &a, NULL))
         return NULL;
-    struct abi_arg head[4] = {abi_arg_uint(128), abi_arg_address(&a), abi_arg_uint(block),
-                              abi_arg_uint(128 + 128)},
-                   tuple[2] = {abi_arg_uint(0), abi_arg_bytes(root->b, 32)},
-                   data[1] = {abi_arg_bytes((const uint8_t *)text, strlen(text))};
-    if (abi_encode_args(head, 4, &out, NULL) == E_OK &&
-        abi_encode_args(tuple, 2, &out, NULL) == E_OK &&
-        abi_encode_args(data, 1, &tail, NULL) == E_OK && tail.len >= 32 &&
-        buf_append(&out, tail.p + 32, tail.len - 32) == E_OK && /* without its offset word */
-        (hx = hexdup(out.p, out.len)) &&
-        asprintf(&r, "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"result\":\"%s\"}", hx) < 0)
-        r = NULL;
-    free(hx);
-    buf_free(&out);
-    buf_free(&tail);
-    return r;
+    return ebsi_stub_record_reply(&a, block, root->b, 32, text);
 }
 
 TEST(record_says_whose_root_it_is)
 {
-    static const char NEVER[] = REVERT(UNKNOWN_HEX, "11"),
-                      ANOTHER_REVERT[] = REVERT(UNKNOWM_HEX, "11");
+    /* the contract's require reverts Error("timestamp unknown"); a reason
+     * one letter off is another revert */
+    char *NEVER = ebsi_stub_revert_reply(EBSI_UNKNOWN_REASON),
+         *ANOTHER_REVERT = ebsi_stub_revert_reply("timestamp unknowm");
+    CHECK(NEVER && ANOTHER_REVERT);
     struct {
         const char *name, *from, *text, *reply;
         err_code rc;
@@ -445,4 +399,6 @@ TEST(record_says_whose_root_it_is)
                cases[i].name, "rc %s ours %d other %d, %u calls at %s: %s", err_name(rc), r.ours,
                r.other, F.calls, F.call_block, e.msg);
     }
+    free(NEVER);
+    free(ANOTHER_REVERT);
 }
