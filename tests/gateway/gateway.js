@@ -16,7 +16,8 @@
 //   GET|POST /admin              fault injection and counters (tests only)
 //
 // POST /authorisation/v4/token (tests/gateway/auth.js) issues tokens for the
-// DIDs of --dids FILE (or $GATEWAY_DIDS) after checking their presentation.
+// DIDs of --dids FILE (or $GATEWAY_DIDS), or of the DID Registry double
+// (--registries, below), after checking their presentation.
 // Static tokens come from --tokens FILE (or $GATEWAY_TOKENS, the same JSON):
 //   {"tokens": [{"token": "...", "scopes": ["timestamp_write"], "exp": 1999999999}]}
 // A missing/unknown/expired token is HTTP 401, a token without the
@@ -77,7 +78,8 @@ if (!args.ledger || !args.ready || (!args.tokens && !process.env.GATEWAY_TOKENS 
 const tokenText = args.tokens ? fs.readFileSync(args.tokens, 'utf8') : process.env.GATEWAY_TOKENS;
 const tokens = tokenText ? JSON.parse(tokenText).tokens : [];
 // the token endpoint and the bearer check: tests/gateway/auth.js
-const auth = require('./auth')({ tokens, dids: args.dids });
+const auth = require('./auth')({ tokens, dids: args.dids,
+    resolve: args.registries ? (did) => require('./registries.js').documentOf(args.registries, did) : null });
 const artifact = JSON.parse(fs.readFileSync(path.join(__dirname, '../../contracts/build/Timestamp.json'), 'utf8'));
 const iface = new ethers.Interface(artifact.abi);
 
