@@ -17,26 +17,17 @@
 #
 # Each function fails the test and finishes when it cannot do its part.
 
+. "${BASH_SOURCE[0]%/*}/pki.sh"
+
 # ebsi_registries_pki: a test CA ($tmp/pki/ca.pem) and a server certificate
-# for ebsi.test signed by it; TAO and ROOT: fresh DIDs of the accrediting
-# TAO and its Root TAO (the fixture's accreditations name them).
+# for ebsi.test signed by it (test_pki, tests/lib/pki.sh); TAO and ROOT:
+# fresh DIDs of the accrediting TAO and its Root TAO (the fixture's
+# accreditations name them).
 ebsi_registries_pki() {
     command -v openssl >/dev/null || { fail "openssl is not installed"; finish; }
-    local pki=$tmp/pki
-    mkdir -p "$pki"
-    (
-        cd "$pki" &&
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-            -keyout ca.key -out ca.pem -subj "/CN=did-ebsi test CA" \
-            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-            -keyout srv.key -out srv.csr -subj "/CN=ebsi.test" &&
-        printf 'subjectAltName=DNS:ebsi.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
-        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-            -extfile ext -out srv.pem
-    ) >"$tmp/openssl.log" 2>&1 || { fail "openssl: $(tail -3 "$tmp/openssl.log")"; finish; }
+    test_pki "$tmp/pki" ebsi.test || { fail "openssl: $(tail -3 "$tmp/pki/openssl.log")"; finish; }
     ok "test CA and a server certificate for ebsi.test made"
-    export GATEWAY_TLS_CERT=$pki/srv.pem GATEWAY_TLS_KEY=$pki/srv.key GATEWAY_REGISTRIES=$tmp/registries.json
+    export GATEWAY_TLS_CERT=$tmp/pki/srv.pem GATEWAY_TLS_KEY=$tmp/pki/srv.key GATEWAY_REGISTRIES=$tmp/registries.json
     TAO=$(did_ebsi_new) ROOT=$(did_ebsi_new)
 }
 
