@@ -12,7 +12,8 @@
 //       → re-serializes unsignedTransaction with (r, s, v) and rejects unless it
 //         equals signedRawTransaction byte for byte, the recovered signer is
 //         `from`, and chain id and `to` are right; then submits it → tx hash
-//   POST /ledger/v4/blockchains/besu/rpc   the ledger API: read methods only
+//   POST /ledger/v4/blockchains/besu       the ledger API: read methods only
+//                                         (the path of hub.ebsi.eu "POST /ledger/v4/blockchains/besu")
 //   GET|POST /admin              fault injection and counters (tests only)
 //
 // POST /authorisation/v4/token (tests/gateway/auth.js) issues tokens for the
@@ -328,7 +329,7 @@ async function main() {
         if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
         if (url === '/timestamp/v4/jsonrpc') return handleRpc(req, res, 'api');
         if (url === '/authorisation/v4/token') return down ? req.socket.destroy() : auth.handleToken(req, res, readBody);
-        if (url === '/ledger/v4/blockchains/besu/rpc') return handleRpc(req, res, 'ledger');
+        if (url === '/ledger/v4/blockchains/besu') return handleRpc(req, res, 'ledger');
         send(res, 404, { error: 'not found' });
     });
     let tls = null;
@@ -341,7 +342,7 @@ async function main() {
     server.listen(0, '127.0.0.1', () => {
         const base = `http://127.0.0.1:${server.address().port}`;
         auth.setIssuer(`${base}/authorisation/v4`);
-        const info = { api: `${base}/timestamp/v4/jsonrpc`, ledger: `${base}/ledger/v4/blockchains/besu/rpc`,
+        const info = { api: `${base}/timestamp/v4/jsonrpc`, ledger: `${base}/ledger/v4/blockchains/besu`,
             admin: `${base}/admin`, contract, chainId: Number(chainId), tlsPort: tls ? tls.address().port : 0 };
         fs.writeFileSync(`${args.ready}.tmp`, JSON.stringify(info));
         fs.renameSync(`${args.ready}.tmp`, args.ready);
