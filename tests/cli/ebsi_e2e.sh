@@ -109,6 +109,8 @@ expect_exit 0 "init --did --vp-key (no token file)" "${INIT[@]}" --json
 [ "$(json_field hashAlgorithm.multihash <<<"$LAST_OUT")" = sha2-256 ] && [ "$(json_field hashAlgorithm.id <<<"$LAST_OUT")" = 0 ] \
     && ok "init reports algorithm 0 = sha2-256" || fail "init json: $LAST_OUT"
 has "init names the transaction key to register as the DID's controller" "$issuer as a controller"
+has "... and its public key to register" "its public key ${PUB0,,}\$"
+has "... as a capabilityInvocation secp256k1 key (the controller rule)" "secp256k1 verification method with the capabilityInvocation"
 [ "$(gateway_stat tokensIssued)" = 0 ] && ok "init asked for no token" || fail "tokensIssued $(gateway_stat tokensIssued)"
 
 # --- token → anchor → proof → VALID --------------------------------------------------------
