@@ -10,6 +10,7 @@
 
 #include "anchor/fetch.h"
 #include "anchor/signer.h"
+#include "core/b64url.h"
 #include "core/bundle.h"
 #include "core/hash.h"
 #include "core/jfield.h"
@@ -58,46 +59,6 @@ err_code did_ebsi_check(const char *did, struct err *e)
     return E_OK;
 }
 
-/* ---- base64url ------------------------------------------------------------ */
-
-static int b64u_val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
-/* Decode `n` characters of unpadded base64url into out (room for n*3/4 bytes);
- * *outlen the length. false when a character or the length is not base64url,
- * or the unused bits of the last character are not zero. */
-static bool b64u_decode(const char *s, size_t n, uint8_t *out, size_t *outlen)
-{
-    if (n % 4 == 1)
-        return false;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64u_val(s[i]);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    if (bits && (acc & ((1u << bits) - 1)))
-        return false;
-    *outlen = o;
-    return true;
-}
-
 /* ---- the DID document ---------------------------------------------------------- */
 
 /* The address of a secp256k1 publicKeyJwk into *a. */
@@ -114,8 +75,8 @@ static err_code jwk_address(const struct jfield *c, json_t *jwk, const char *whe
         return jfield_fail(c, E_INVALID, "%s.kty must be \"EC\" for crv secp256k1", where);
     uint8_t pub[64], tmp[48];
     size_t xl = 0, yl = 0;
-    if (strlen(x) != 43 || strlen(y) != 43 || !b64u_decode(x, 43, tmp, &xl) || xl != 32 ||
-        (memcpy(pub, tmp, 32), !b64u_decode(y, 43, tmp, &yl)) || yl != 32)
+    if (strlen(x) != 43 || strlen(y) != 43 || b64url_decode_to(x, 43, tmp, &xl, NULL) ||
+        xl != 32 || (memcpy(pub, tmp, 32), b64url_decode_to(y, 43, tmp, &yl, NULL)) || yl != 32)
         return jfield_fail(c, E_INVALID,
                            "%s: x and y must each be 32 bytes in base64url without padding", where);
     memcpy(pub + 32, tmp, 32);
@@ -246,14 +207,14 @@ err_code did_ebsi_jwt_payload(const char *jwt, size_t len, struct buf *out, stru
     if (!p)
         return err_set(e, E_NOMEM, "out of memory");
     size_t hn = 0;
-    bool ok = b64u_decode(d1 + 1, pl, p, &n);
+    bool ok = b64url_decode_to(d1 + 1, pl, p, &n, NULL) == E_OK;
     /* the header and signature must be base64url too (decoded in pieces, not kept) */
     for (const char *s = jwt; ok && s < d1; s += 4) {
         size_t k = (size_t)(d1 - s) < 4 ? (size_t)(d1 - s) : 4;
-        ok = b64u_decode(s, k, tmp, &hn);
+        ok = b64url_decode_to(s, k, tmp, &hn, NULL) == E_OK;
     }
     for (const char *s = d2 + 1; ok && s < jwt + len; s++)
-        ok = b64u_val(*s) >= 0;
+        ok = b64url_char(*s);
     if (!ok || n == 0) {
         free(p);
         return err_set(e, E_INVALID, "not a compact JWS: a part is not base64url");
