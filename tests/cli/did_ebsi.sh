@@ -18,6 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
+. tests/lib/pki.sh
 notary_test_begin did-ebsi
 export NOTARY_PASSWORD="did ebsi test"
 unset NOTARY_CA_FILE
@@ -25,18 +26,7 @@ command -v openssl >/dev/null || { fail "openssl is not installed"; finish; }
 
 # --- a test CA and a certificate for ebsi.test --------------------------------------
 pki=$tmp/pki
-mkdir -p "$pki"
-(
-    cd "$pki" &&
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-        -keyout ca.key -out ca.pem -subj "/CN=did-ebsi test CA" \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout srv.key -out srv.csr -subj "/CN=ebsi.test" &&
-    printf 'subjectAltName=DNS:ebsi.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-        -extfile ext -out srv.pem
-) >"$tmp/openssl.log" 2>&1 || { fail "openssl: $(tail -3 "$tmp/openssl.log")"; finish; }
+pki_make "$pki" ebsi.test "did-ebsi test CA" || { fail "openssl: $(tail -3 "$pki/openssl.log")"; finish; }
 ok "test CA and a server certificate for ebsi.test made"
 
 # did_ebsi: a fresh legal-entity DID, did:ebsi:z + base58btc(0x01 + 16 random bytes)
