@@ -16,6 +16,66 @@ bool did_looks_like(const char *s)
     return strncmp(s, "did:", 4) == 0;
 }
 
+err_code did_check_start(const char *did, const char *prefix, const char *kind, char *shown,
+                         size_t shown_size, struct err *e)
+{
+    size_t len = strnlen(did, DID_MAX_LEN);
+    if (len >= DID_MAX_LEN)
+        return err_set(e, E_LIMIT, "a DID is at most %d bytes", DID_MAX_LEN - 1);
+    jfield_printable(did, shown, shown_size);
+    if (strncmp(did, prefix, strlen(prefix)) != 0)
+        return err_set(e, E_INVALID, "%s: not a %s", shown, kind);
+    return E_OK;
+}
+
+err_code did_doc_load(const struct jfield *c, const char *text, size_t len, const char *did,
+                      json_t **top)
+{
+    const char *id;
+    char shown[100], want[100];
+    err_code rc = jfield_load(c, text, len, DID_DOC_MAX_BYTES, top);
+    if (rc)
+        return rc;
+    if ((rc = jfield_is(c, *top, "the document", JSON_OBJECT)) ||
+        (rc = jfield_string(c, *top, "", "id", &id)))
+        ;
+    else if (strcmp(id, did) != 0)
+        rc = jfield_fail(c, E_INVALID, "id is \"%s\", not the DID \"%s\" being resolved",
+                         jfield_printable(id, shown, sizeof shown),
+                         jfield_printable(did, want, sizeof want));
+    if (rc) {
+        json_decref(*top);
+        *top = NULL;
+    }
+    return rc;
+}
+
+err_code did_https_get(const struct did_web_opts *o, const char *url, size_t max,
+                       const char *what, const char *gone, struct buf *body, struct err *e)
+{
+    long status = 0;
+    const struct fetch_opts fo = {.url = url,
+                                  .max_bytes = max,
+                                  .what = what,
+                                  .timeout_ms = o->timeout_ms,
+                                  .deadline_ms = o->deadline_ms,
+                                  .https_only = true,
+                                  .no_redirects = true,
+                                  .ca_file = o->ca_file,
+                                  .resolve = o->resolve,
+                                  .n_resolve = o->n_resolve,
+                                  .status = &status};
+    err_code rc = fetch_get(&fo, body, e);
+    if (rc == E_NETWORK && status == 404 && gone)
+        return err_set(e, E_INVALID, "%s (HTTP 404)", gone);
+    if (rc == E_PROTOCOL) { /* a redirect: a DID's documents are served where it says */
+        if (e)
+            e->code = E_INVALID;
+        return E_INVALID;
+    }
+    return rc;
+}
+
 static bool is_alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -53,14 +113,11 @@ err_code did_web_url(const char *did, char url[DID_URL_MAX], struct err *e)
 {
     char shown[80];
     url[0] = '\0';
-    size_t len = strnlen(did, DID_MAX_LEN);
-    if (len >= DID_MAX_LEN)
-        return err_set(e, E_LIMIT, "a DID is at most %d bytes", DID_MAX_LEN - 1);
-    jfield_printable(did, shown, sizeof shown);
-    if (strncmp(did, "did:web:", 8) != 0)
-        return err_set(e, E_INVALID,
-                       "%s: not a did:web DID (only did:web:HOST[%%3APORT][:PATH...] is resolved)",
-                       shown);
+    err_code rc = did_check_start(did, "did:web:",
+                                  "did:web DID (only did:web:HOST[%3APORT][:PATH...] is resolved)",
+                                  shown, sizeof shown, e);
+    if (rc)
+        return rc;
     const char *p = did + 8;
     size_t hl = strcspn(p, ":");
     /* the host, with an optional "%3A" + port */
@@ -174,14 +231,7 @@ static bool is_name_service(const json_t *type)
 {
     if (json_is_string(type))
         return strcmp(json_string_value(type), DID_NAME_SERVICE_TYPE) == 0;
-    size_t i;
-    json_t *t;
-    json_array_foreach(type, i, t)
-    {
-        if (json_is_string(t) && strcmp(json_string_value(t), DID_NAME_SERVICE_TYPE) == 0)
-            return true;
-    }
-    return false;
+    return jfield_lists(type, DID_NAME_SERVICE_TYPE);
 }
 
 /* The display name from the document's DID_NAME_SERVICE_TYPE service, if
@@ -237,21 +287,10 @@ err_code did_doc_parse(const char *text, size_t len, const char *did, struct did
     memset(out, 0, sizeof *out);
     const struct jfield c = {.name = "DID document", .closed = "", .terse = false, .e = e};
     json_t *top = NULL;
-    err_code rc = jfield_load(&c, text, len, DID_DOC_MAX_BYTES, &top);
+    err_code rc = did_doc_load(&c, text, len, did, &top);
     if (rc)
         return rc;
-    const char *id;
     json_t *vms = NULL, *aka;
-    char shown[100], want[100];
-    if ((rc = jfield_is(&c, top, "the document", JSON_OBJECT)) ||
-        (rc = jfield_string(&c, top, "", "id", &id)))
-        goto done;
-    if (strcmp(id, did) != 0) {
-        rc = jfield_fail(&c, E_INVALID, "id is \"%s\", not the DID \"%s\" being resolved",
-                         jfield_printable(id, shown, sizeof shown),
-                         jfield_printable(did, want, sizeof want));
-        goto done;
-    }
     if ((aka = json_object_get(top, "alsoKnownAs"))) {
         if ((rc = jfield_is(&c, aka, "alsoKnownAs", JSON_ARRAY)))
             goto done;
@@ -325,24 +364,8 @@ err_code did_web_resolve(const char *did, const struct did_web_opts *o, struct d
         return rc == E_LIMIT ? E_INVALID : rc;
     if (url)
         memcpy(url, u, DID_URL_MAX);
-    const struct fetch_opts fo = {.url = u,
-                                  .max_bytes = DID_DOC_MAX_BYTES,
-                                  .what = "DID document",
-                                  .timeout_ms = o->timeout_ms,
-                                  .deadline_ms = o->deadline_ms,
-                                  .https_only = true,
-                                  .no_redirects = true,
-                                  .ca_file = o->ca_file,
-                                  .resolve = o->resolve,
-                                  .n_resolve = o->n_resolve};
     struct buf body;
-    rc = fetch_get(&fo, &body, e);
-    if (rc == E_PROTOCOL) { /* a redirect: did:web documents are served where the DID says */
-        if (e)
-            e->code = E_INVALID;
-        return E_INVALID;
-    }
-    if (rc)
+    if ((rc = did_https_get(o, u, DID_DOC_MAX_BYTES, "DID document", NULL, &body, e)))
         return rc;
     rc = did_doc_parse((const char *)body.p, body.len, did, out, e);
     buf_free(&body);

@@ -49,6 +49,7 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "core/jfield.h"
 
 #define DID_MAX_LEN 256                /* bytes of a DID, with its NUL */
 #define DID_URL_MAX 320                /* bytes of its document URL, with its NUL */
@@ -132,5 +133,29 @@ struct did_web_opts {
  * 200 or 3xx): the caller cannot decide, not "invalid"; E_NOMEM. */
 err_code did_web_resolve(const char *did, const struct did_web_opts *o, struct did_doc *out,
                          char url[DID_URL_MAX], struct err *e) MUST_CHECK;
+
+/* ---- shared by did:web and did:ebsi (anchor/did_ebsi.c) ------------------ */
+
+/* The checks every DID starts with: under DID_MAX_LEN bytes (E_LIMIT), then
+ * `prefix` (E_INVALID "SHOWN: not a `kind`"). `shown` (`shown_size` bytes)
+ * receives the printable DID for the caller's further messages. */
+err_code did_check_start(const char *did, const char *prefix, const char *kind, char *shown,
+                         size_t shown_size, struct err *e) MUST_CHECK;
+
+/* Load `len` bytes of `text` as the DID document of `did` (read with `c`,
+ * DID_DOC_MAX_BYTES at most): a JSON object whose "id" is exactly `did`.
+ * On success *top is the document (the caller json_decref()s it); on error
+ * NULL, with jfield_load's errors or E_INVALID naming what differs. */
+err_code did_doc_load(const struct jfield *c, const char *text, size_t len, const char *did,
+                      json_t **top) MUST_CHECK;
+
+/* An HTTPS GET of a DID method's `url` (https only, no redirect followed,
+ * `o`'s timeouts, CA file and DNS overrides; at most `max` bytes, named
+ * `what`) into *body (the caller frees it). A redirect is E_INVALID; when
+ * `gone` is not NULL an HTTP 404 is E_INVALID "`gone` (HTTP 404)"; else
+ * fetch_get()'s errors. */
+err_code did_https_get(const struct did_web_opts *o, const char *url, size_t max,
+                       const char *what, const char *gone, struct buf *body,
+                       struct err *e) MUST_CHECK;
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "anchor/fetch.h"
 #include "anchor/signer.h"
+#include "core/b64url.h"
 #include "core/bundle.h"
 #include "core/hash.h"
 #include "core/jfield.h"
@@ -19,13 +20,11 @@ static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstu
 err_code did_ebsi_check(const char *did, struct err *e)
 {
     char shown[80];
-    size_t len = strnlen(did, DID_MAX_LEN);
-    if (len >= DID_MAX_LEN)
-        return err_set(e, E_LIMIT, "a DID is at most %d bytes", DID_MAX_LEN - 1);
-    jfield_printable(did, shown, sizeof shown);
-    if (strncmp(did, "did:ebsi:z", 10) != 0)
-        return err_set(e, E_INVALID,
-                       "%s: not a did:ebsi legal-entity DID (did:ebsi:z + base58btc)", shown);
+    err_code rc = did_check_start(did, "did:ebsi:z",
+                                  "did:ebsi legal-entity DID (did:ebsi:z + base58btc)", shown,
+                                  sizeof shown, e);
+    if (rc)
+        return rc;
     /* base58btc → a big-endian number of at most 32 bytes */
     uint8_t n[32] = {0};
     const char *p = did + 10;
@@ -60,46 +59,6 @@ err_code did_ebsi_check(const char *did, struct err *e)
     return E_OK;
 }
 
-/* ---- base64url ------------------------------------------------------------ */
-
-static int b64u_val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
-/* Decode `n` characters of unpadded base64url into out (room for n*3/4 bytes);
- * *outlen the length. false when a character or the length is not base64url,
- * or the unused bits of the last character are not zero. */
-static bool b64u_decode(const char *s, size_t n, uint8_t *out, size_t *outlen)
-{
-    if (n % 4 == 1)
-        return false;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64u_val(s[i]);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    if (bits && (acc & ((1u << bits) - 1)))
-        return false;
-    *outlen = o;
-    return true;
-}
-
 /* ---- the DID document ---------------------------------------------------------- */
 
 /* The address of a secp256k1 publicKeyJwk into *a. */
@@ -116,25 +75,13 @@ static err_code jwk_address(const struct jfield *c, json_t *jwk, const char *whe
         return jfield_fail(c, E_INVALID, "%s.kty must be \"EC\" for crv secp256k1", where);
     uint8_t pub[64], tmp[48];
     size_t xl = 0, yl = 0;
-    if (strlen(x) != 43 || strlen(y) != 43 || !b64u_decode(x, 43, tmp, &xl) || xl != 32 ||
-        (memcpy(pub, tmp, 32), !b64u_decode(y, 43, tmp, &yl)) || yl != 32)
+    if (strlen(x) != 43 || strlen(y) != 43 || b64url_decode_to(x, 43, tmp, &xl, NULL) ||
+        xl != 32 || (memcpy(pub, tmp, 32), b64url_decode_to(y, 43, tmp, &yl, NULL)) || yl != 32)
         return jfield_fail(c, E_INVALID,
                            "%s: x and y must each be 32 bytes in base64url without padding", where);
     memcpy(pub + 32, tmp, 32);
     eth_address_from_pubkey64(pub, a);
     return E_OK;
-}
-
-static bool listed(json_t *arr, const char *id)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-            return true;
-    }
-    return false;
 }
 
 static err_code read_controllers(const struct jfield *c, json_t *top, struct did_ebsi_doc *out)
@@ -181,20 +128,9 @@ err_code did_ebsi_doc_parse(const char *text, size_t len, const char *did, struc
     memset(out, 0, sizeof *out);
     const struct jfield c = {.name = "DID document", .closed = "", .terse = false, .e = e};
     json_t *top = NULL, *vms = NULL, *ci = NULL, *vm;
-    err_code rc = jfield_load(&c, text, len, DID_DOC_MAX_BYTES, &top);
+    err_code rc = did_doc_load(&c, text, len, did, &top);
     if (rc)
         return rc;
-    const char *id;
-    char shown[100], want[100];
-    if ((rc = jfield_is(&c, top, "the document", JSON_OBJECT)) ||
-        (rc = jfield_string(&c, top, "", "id", &id)))
-        goto done;
-    if (strcmp(id, did) != 0) {
-        rc = jfield_fail(&c, E_INVALID, "id is \"%s\", not the DID \"%s\" being resolved",
-                         jfield_printable(id, shown, sizeof shown),
-                         jfield_printable(did, want, sizeof want));
-        goto done;
-    }
     if ((rc = read_controllers(&c, top, out)) ||
         (rc = jfield_get(&c, top, "", "verificationMethod", JSON_ARRAY, &vms)))
         goto done;
@@ -240,7 +176,7 @@ err_code did_ebsi_doc_parse(const char *text, size_t len, const char *did, struc
         struct did_account *a = &out->keys[out->n_keys];
         if ((rc = jwk_address(&c, jwk, where, &a->addr)))
             goto done;
-        if (!ci || !listed(ci, vid))
+        if (!ci || !jfield_lists(ci, vid))
             continue; /* not a capabilityInvocation key: controls nothing */
         a->chain_id = 0;
         jfield_printable(vid, a->vm_id, sizeof a->vm_id);
@@ -271,14 +207,14 @@ err_code did_ebsi_jwt_payload(const char *jwt, size_t len, struct buf *out, stru
     if (!p)
         return err_set(e, E_NOMEM, "out of memory");
     size_t hn = 0;
-    bool ok = b64u_decode(d1 + 1, pl, p, &n);
+    bool ok = b64url_decode_to(d1 + 1, pl, p, &n, NULL) == E_OK;
     /* the header and signature must be base64url too (decoded in pieces, not kept) */
     for (const char *s = jwt; ok && s < d1; s += 4) {
         size_t k = (size_t)(d1 - s) < 4 ? (size_t)(d1 - s) : 4;
-        ok = b64u_decode(s, k, tmp, &hn);
+        ok = b64url_decode_to(s, k, tmp, &hn, NULL) == E_OK;
     }
     for (const char *s = d2 + 1; ok && s < jwt + len; s++)
-        ok = b64u_val(*s) >= 0;
+        ok = b64url_char(*s);
     if (!ok || n == 0) {
         free(p);
         return err_set(e, E_INVALID, "not a compact JWS: a part is not base64url");
@@ -347,7 +283,7 @@ static err_code read_accreditation(const struct jfield *c, const char *where, co
         (rc = jfield_get(&pc, vc, "vc", "credentialSubject", JSON_OBJECT, &cs)) ||
         (rc = jfield_string(&pc, cs, "vc.credentialSubject", "id", &sid)))
         goto done;
-    if (!listed(types, "VerifiableAccreditation")) {
+    if (!jfield_lists(types, "VerifiableAccreditation")) {
         rc = jfield_fail(&pc, E_INVALID, "%s: vc.type does not include VerifiableAccreditation",
                          w);
         goto done;
@@ -493,33 +429,6 @@ done:
 
 /* ---- resolution -------------------------------------------------------------------- */
 
-/* GET `url` (https only, no redirect) into *body; a 404 is E_INVALID `gone`. */
-static err_code get(const struct did_web_opts *o, const char *url, size_t max, const char *what,
-                    const char *gone, struct buf *body, struct err *e)
-{
-    long status = 0;
-    const struct fetch_opts fo = {.url = url,
-                                  .max_bytes = max,
-                                  .what = what,
-                                  .timeout_ms = o->timeout_ms,
-                                  .deadline_ms = o->deadline_ms,
-                                  .https_only = true,
-                                  .no_redirects = true,
-                                  .ca_file = o->ca_file,
-                                  .resolve = o->resolve,
-                                  .n_resolve = o->n_resolve,
-                                  .status = &status};
-    err_code rc = fetch_get(&fo, body, e);
-    if (rc == E_NETWORK && status == 404)
-        return err_set(e, E_INVALID, "%s (HTTP 404)", gone);
-    if (rc == E_PROTOCOL) { /* a redirect: EBSI's APIs answer where they are asked */
-        if (e)
-            e->code = E_INVALID;
-        return E_INVALID;
-    }
-    return rc;
-}
-
 static _Thread_local struct did_ebsi_doc g_edoc;
 
 static bool listed_self(char ctl[][DID_MAX_LEN], size_t n, const char *did)
@@ -557,7 +466,7 @@ err_code did_ebsi_resolve(const char *did, const struct did_web_opts *o, struct 
             continue; /* its own keys were read with its document */
         snprintf(u, sizeof u, "%.*s/did-registry/v5/identifiers/%s", (int)bl, base, who);
         snprintf(gone, sizeof gone, "%s is not in EBSI's DID Registry", who);
-        if (!(rc = get(o, u, DID_DOC_MAX_BYTES, "DID document", gone, &body, e))) {
+        if (!(rc = did_https_get(o, u, DID_DOC_MAX_BYTES, "DID document", gone, &body, e))) {
             rc = did_ebsi_doc_parse((const char *)body.p, body.len, who, &g_edoc, e);
             buf_free(&body);
         }
@@ -579,7 +488,7 @@ err_code did_ebsi_resolve(const char *did, const struct did_web_opts *o, struct 
     /* the Trusted Issuers Registry */
     snprintf(u, sizeof u, "%.*s/trusted-issuers-registry/v5/issuers/%s", (int)bl, base, did);
     snprintf(gone, sizeof gone, "%s is not in EBSI's Trusted Issuers Registry", did);
-    if ((rc = get(o, u, DID_EBSI_TIR_MAX_BYTES, "TIR answer", gone, &body, e)))
+    if ((rc = did_https_get(o, u, DID_EBSI_TIR_MAX_BYTES, "TIR answer", gone, &body, e)))
         return rc;
     struct did_ebsi_accr a;
     rc = did_ebsi_tir_parse((const char *)body.p, body.len, did, (int64_t)time(NULL), &a, e);

@@ -713,6 +713,23 @@ err_code rpc_code_matches(struct rpc_client *c, const struct addr20 *addr, const
     return E_OK;
 }
 
+err_code rpc_require_code(struct rpc_client *c, const struct addr20 *addr, const char *hint,
+                          struct err *e)
+{
+    uint8_t *code;
+    size_t len;
+    char hex[43];
+    addr20_to_hex(addr, hex);
+    err_code rc = rpc_get_code(c, addr, "latest", &code, &len, e);
+    if (rc)
+        return rc;
+    free(code);
+    if (len == 0)
+        return err_set(e, E_STATE, "there is no contract at %s on this ledger%s%s", hex,
+                       hint ? ": " : "", hint ? hint : "");
+    return E_OK;
+}
+
 err_code rpc_get_logs(struct rpc_client *c, const struct rpc_log_filter *f, struct rpc_log **logs,
                       size_t *n, struct err *e)
 {

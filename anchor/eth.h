@@ -189,6 +189,12 @@ err_code rpc_get_code(struct rpc_client *c, const struct addr20 *addr, const cha
 err_code rpc_code_matches(struct rpc_client *c, const struct addr20 *addr, const char *runtime_hex,
                           const char *what, bool *match, struct err *e) MUST_CHECK;
 
+/* Is there a contract at `addr` at "latest"? E_OK when it has code; E_STATE
+ * "there is no contract at 0x… on this ledger" (then ": " and `hint`, when
+ * not NULL) when it has none; otherwise errors as rpc_get_code(). */
+err_code rpc_require_code(struct rpc_client *c, const struct addr20 *addr, const char *hint,
+                          struct err *e) MUST_CHECK;
+
 /* An eth_getLogs filter. Topic positions with a NULL pointer match anything;
  * OR-lists of topics are not supported. */
 struct rpc_log_filter {

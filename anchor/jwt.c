@@ -17,6 +17,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "core/b64url.h"
 #include "core/fileio.h"
 #include "core/json.h"
 
@@ -24,79 +25,6 @@ struct jwt_key {
     EVP_PKEY *pk;
     bool priv;
 };
-
-/* ---- base64url ---------------------------------------------------------- */
-
-static const char B64U[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-err_code jwt_b64url_encode(const uint8_t *p, size_t n, struct buf *out, struct err *e)
-{
-    if (buf_reserve(out, (n + 2) / 3 * 4))
-        return err_set(e, E_NOMEM, "out of memory");
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        for (int k = 3; k >= 0; k--)
-            out->p[out->len++] = (uint8_t)B64U[(v >> (6 * k)) & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        out->p[out->len++] = (uint8_t)B64U[(v >> 18) & 63];
-        out->p[out->len++] = (uint8_t)B64U[(v >> 12) & 63];
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-        out->p[out->len++] = (uint8_t)B64U[(v >> 18) & 63];
-        out->p[out->len++] = (uint8_t)B64U[(v >> 12) & 63];
-        out->p[out->len++] = (uint8_t)B64U[(v >> 6) & 63];
-    }
-    return E_OK;
-}
-
-static int b64u_val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-err_code jwt_b64url_decode(const char *s, size_t n, struct buf *out, struct err *e)
-{
-    memset(out, 0, sizeof *out);
-    if (n % 4 == 1)
-        return err_set(e, E_INVALID, "base64url of %zu characters is impossible", n);
-    if (buf_reserve(out, n / 4 * 3 + 3))
-        return err_set(e, E_NOMEM, "out of memory");
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64u_val(s[i]);
-        if (v < 0) {
-            buf_free(out);
-            return err_set(e, E_INVALID, "not base64url at character %zu%s", i,
-                           s[i] == '=' ? " (padding is not allowed)" : "");
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out->p[out->len++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) { /* unused low bits of the last character */
-        buf_free(out);
-        return err_set(e, E_INVALID, "base64url: the last character is not canonical");
-    }
-    return E_OK;
-}
 
 /* ---- keys --------------------------------------------------------------- */
 
@@ -170,7 +98,7 @@ static err_code jwk_coord(const json_t *jwk, const char *name, uint8_t out[32], 
     if (!json_is_string(v))
         return err_set(e, E_INVALID, "JWK: \"%s\" must be a base64url string", name);
     struct buf b;
-    if (jwt_b64url_decode(json_string_value(v), json_string_length(v), &b, e))
+    if (b64url_decode(json_string_value(v), json_string_length(v), &b, e))
         return err_wrap(e, E_INVALID, "JWK \"%s\"", name);
     err_code rc = b.len == 32 ? E_OK
                               : err_set(e, E_INVALID, "JWK: \"%s\" must be 32 bytes, got %zu",
@@ -272,7 +200,7 @@ static json_t *b64_string(const uint8_t *p, size_t n)
 {
     struct buf b = {0};
     json_t *s = NULL;
-    if (jwt_b64url_encode(p, n, &b, NULL) == E_OK)
+    if (b64url_encode(p, n, &b, NULL) == E_OK)
         s = json_stringn((const char *)b.p, b.len);
     buf_free(&b);
     return s;
@@ -307,7 +235,7 @@ err_code jwt_key_thumbprint(const struct jwt_key *k, char out[44], struct err *e
     int ok = EVP_Digest(text, strlen(text), d, &dl, EVP_sha256(), NULL);
     free(text);
     struct buf b = {0};
-    if (!ok || jwt_b64url_encode(d, 32, &b, e) || b.len != 43) {
+    if (!ok || b64url_encode(d, 32, &b, e) || b.len != 43) {
         buf_free(&b);
         return err_set(e, E_NOMEM, "cannot compute the JWK thumbprint");
     }
@@ -324,7 +252,7 @@ static err_code append_json_b64(const json_t *v, struct buf *out, struct err *e)
     char *t = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!t)
         return err_set(e, E_NOMEM, "out of memory (JSON)");
-    err_code rc = jwt_b64url_encode((const uint8_t *)t, strlen(t), out, e);
+    err_code rc = b64url_encode((const uint8_t *)t, strlen(t), out, e);
     OPENSSL_cleanse(t, strlen(t));
     free(t);
     return rc;
@@ -363,7 +291,7 @@ err_code jwt_sign_es256(const struct jwt_key *k, const json_t *header, const jso
     }
     ECDSA_SIG_free(sig);
     EVP_MD_CTX_free(md);
-    if (!ok || buf_append_byte(&b, '.') || jwt_b64url_encode(rs, 64, &b, e) ||
+    if (!ok || buf_append_byte(&b, '.') || b64url_encode(rs, 64, &b, e) ||
         buf_append_byte(&b, 0)) {
         buf_free(&b);
         return err_set(e, E_NOMEM, "JWT: ES256 signing failed");
@@ -390,7 +318,7 @@ void jwt_parsed_free(struct jwt_parsed *p)
 static err_code part_json(const char *s, size_t n, const char *what, json_t **out, struct err *e)
 {
     struct buf b;
-    err_code rc = jwt_b64url_decode(s, n, &b, e);
+    err_code rc = b64url_decode(s, n, &b, e);
     if (rc)
         return err_wrap(e, rc, "JWT %s", what);
     rc = jstrict_parse((const char *)b.p, b.len, JWT_MAX_BYTES, 0, out, e);
@@ -419,7 +347,7 @@ err_code jwt_parse(const char *text, size_t len, struct jwt_parsed *out, struct 
     struct buf sig = {0};
     if ((rc = part_json(text, (size_t)(d1 - text), "header", &out->header, e)) ||
         (rc = part_json(d1 + 1, (size_t)(d2 - d1 - 1), "payload", &out->payload, e)) ||
-        (rc = jwt_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - text), &sig, e)))
+        (rc = b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - text), &sig, e)))
         goto fail;
     out->sig = sig.p;
     out->sig_len = sig.len;

@@ -7,9 +7,8 @@
  * P-256 key (anchor/ebsi_auth.h), and reads JWTs an outside party sends back.
  *
  * Rules kept here once:
- *   - base64url without padding (RFC 7515 §2), decoded strictly: only the
- *     URL-safe alphabet, no '=', no length ≡ 1 (mod 4), the unused low bits
- *     of the last character zero (one spelling per byte string);
+ *   - base64url without padding (RFC 7515 §2), decoded strictly (one
+ *     spelling per byte string): core/b64url.h;
  *   - a compact JWS is exactly three such parts; header and payload are
  *     strict JSON objects (core/json.h: duplicate keys, depth, size);
  *     "alg" is a string; a header with "crit" is refused (RFC 7515 §4.1.11:
@@ -43,14 +42,6 @@
 #define JWT_MAX_BYTES (16u * 1024u)
 /* Longest PEM key file we read. */
 #define JWT_MAX_KEY_FILE (8u * 1024u)
-
-/* ---- base64url ---------------------------------------------------------- */
-
-/* Append base64url (no padding) of p[0..n) to `out` (no NUL). */
-err_code jwt_b64url_encode(const uint8_t *p, size_t n, struct buf *out, struct err *e) MUST_CHECK;
-/* Decode `n` characters strictly (see above) into a fresh `out`. E_INVALID
- * naming the first bad character's offset. */
-err_code jwt_b64url_decode(const char *s, size_t n, struct buf *out, struct err *e) MUST_CHECK;
 
 /* ---- keys --------------------------------------------------------------- */
 

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "anchor/abi.h"
 #include "anchor/eth.h"
 #include "core/bytes.h"
 #include "core/error.h"
@@ -74,11 +75,6 @@ struct registry_event {
 err_code registry_parse_event(const struct rpc_log *log, struct registry_event *out,
                               struct err *e) MUST_CHECK;
 
-/* nextSeq(issuer, kind) via eth_call at `block` ("latest" if NULL). */
-err_code registry_next_seq(struct rpc_client *c, const struct addr20 *contract,
-                           const struct addr20 *issuer, enum registry_kind kind, const char *block,
-                           uint64_t *out, struct err *e) MUST_CHECK;
-
 /* The contract's record of (issuer, root). block_number == 0: not anchored. */
 struct registry_record {
     uint64_t block_number;
@@ -87,6 +83,62 @@ struct registry_record {
     uint64_t seq;
     enum registry_kind kind;
 };
+
+/* ---- shared with NotaryRegistry2 (anchor/registry2.c) -------------------- */
+
+/* eth_call of the view `sig`(args) on `contract` at `block` ("latest" if
+ * NULL). The answer must be exactly `want` bytes: otherwise E_PROTOCOL,
+ * asking whether `contract` is a `contract_name` ("NotaryRegistry"). On
+ * success *ret holds the answer (the caller frees it); NULL on error. */
+err_code registry_call_view(struct rpc_client *c, const struct addr20 *contract,
+                            const char *contract_name, const char *sig,
+                            const struct abi_arg *args, size_t nargs, const char *block,
+                            size_t want, uint8_t **ret, struct err *e) MUST_CHECK;
+
+/* A decoding error `rc` of the answer to `sig` as E_PROTOCOL, the message
+ * prefixed "<name> answer out of range" (name: `sig` up to its '('). E_OK
+ * when rc is E_OK. */
+err_code registry_answer_range(err_code rc, const char *sig, struct err *e) MUST_CHECK;
+
+/* A view answering one unsigned word of at most `bits` bits into *out:
+ * registry_call_view, then registry_answer_range. */
+err_code registry_view_uint(struct rpc_client *c, const struct addr20 *contract,
+                            const char *contract_name, const char *sig,
+                            const struct abi_arg *args, size_t nargs, const char *block,
+                            unsigned bits, uint64_t *out, struct err *e) MUST_CHECK;
+
+/* anchoredAt(issuer, root) of either registry at `block` ("latest" if
+ * NULL): the words both answers share (blockNumber, timestamp, size, seq,
+ * kind as uint8: the caller judges its value) into *out and, when `key` is
+ * not NULL, NotaryRegistry2's sixth word (the anchoring key) into *key. A
+ * word out of range: E_PROTOCOL "anchoredAt answer out of range". */
+err_code registry_view_anchored_at(struct rpc_client *c, const struct addr20 *contract,
+                                   const char *contract_name, const struct addr20 *issuer,
+                                   const struct hash32 *root, const char *block,
+                                   struct registry_record *out, struct addr20 *key,
+                                   struct err *e) MUST_CHECK;
+
+/* What both Anchored events share: exactly 3 topics [topic0 of `event_sig`,
+ * issuer/identity, root], exactly `data_len` bytes of data whose words 0..2
+ * are size, seq, kind (uint8; the caller judges its value), and the log's
+ * place. E_INVALID naming `what` ("an Anchored event") otherwise. The caller
+ * reads any further word and checks log->address. */
+err_code registry_decode_anchored(const struct rpc_log *log, const char *event_sig,
+                                  size_t data_len, const char *what, struct registry_event *out,
+                                  struct err *e) MUST_CHECK;
+
+/* Check that `data` (`len` bytes) is a call of `sig` of exactly `want`
+ * bytes: E_INVALID "transaction input is not an <sig> call" otherwise. */
+err_code registry_check_call(const uint8_t *data, size_t len, size_t want, const char *sig,
+                             struct err *e) MUST_CHECK;
+
+/* ---- NotaryRegistry's views ---------------------------------------------- */
+
+/* nextSeq(issuer, kind) via eth_call at `block` ("latest" if NULL). */
+err_code registry_next_seq(struct rpc_client *c, const struct addr20 *contract,
+                           const struct addr20 *issuer, enum registry_kind kind, const char *block,
+                           uint64_t *out, struct err *e) MUST_CHECK;
+
 /* anchoredAt(issuer, root) via eth_call at `block` ("latest" if NULL). */
 err_code registry_anchored_at(struct rpc_client *c, const struct addr20 *contract,
                               const struct addr20 *issuer, const struct hash32 *root,

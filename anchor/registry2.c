@@ -34,6 +34,19 @@ static bool kind_ok(enum registry2_change_kind k)
     return k == REGISTRY2_AUTHORIZE || k == REGISTRY2_RETIRE || k == REGISTRY2_COMPROMISED;
 }
 
+/* The arguments the signed call and the digest view share: identity, key,
+ * since (a compromise only), nonce. Returns how many (3 or 4). */
+static size_t change_args(const struct registry2_change *ch, struct abi_arg args[4])
+{
+    size_t n = 0;
+    args[n++] = abi_arg_address(&ch->identity);
+    args[n++] = abi_arg_address(&ch->key);
+    if (ch->kind == REGISTRY2_COMPROMISED)
+        args[n++] = abi_arg_uint(ch->since);
+    args[n++] = abi_arg_uint(ch->nonce);
+    return n;
+}
+
 err_code registry2_code_matches(struct rpc_client *c, const struct addr20 *contract, bool *match,
                                 struct err *e)
 {
@@ -56,12 +69,10 @@ err_code registry2_parse_anchor_calldata(const uint8_t *data, size_t len, struct
                                          struct hash32 *root, uint64_t *size, uint64_t *seq,
                                          enum registry_kind *kind, struct err *e)
 {
-    uint8_t sel[4];
-    abi_selector(SIG_ANCHOR, sel);
-    if (len != REGISTRY2_ANCHOR_CALLDATA_LEN || memcmp(data, sel, 4) != 0)
-        return err_set(e, E_INVALID, "transaction input is not an " SIG_ANCHOR " call");
+    err_code rc = registry_check_call(data, len, REGISTRY2_ANCHOR_CALLDATA_LEN, SIG_ANCHOR, e);
+    if (rc)
+        return rc;
     uint64_t k = 0;
-    err_code rc;
     const uint8_t *a = data + 4;
     size_t n = len - 4;
     if ((rc = abi_get_address(a, n, 0, identity, e)) || (rc = abi_get_bytes32(a, n, 1, root, e)) ||
@@ -91,12 +102,7 @@ err_code registry2_change_bysig_calldata(const struct registry2_change *ch,
     if (!kind_ok(ch->kind))
         return err_set(e, E_INVALID, "unknown key change %d", (int)ch->kind);
     struct abi_arg args[7];
-    size_t n = 0;
-    args[n++] = abi_arg_address(&ch->identity);
-    args[n++] = abi_arg_address(&ch->key);
-    if (ch->kind == REGISTRY2_COMPROMISED)
-        args[n++] = abi_arg_uint(ch->since);
-    args[n++] = abi_arg_uint(ch->nonce);
+    size_t n = change_args(ch, args);
     args[n++] = abi_arg_uint(sig->v);
     args[n++] = abi_arg_bytes32(&sig->r);
     args[n++] = abi_arg_bytes32(&sig->s);
@@ -192,43 +198,14 @@ err_code registry2_sign_change(const struct signer *identity, uint64_t chain_id,
 
 /* ---- views ------------------------------------------------------------------ */
 
+#define V2 "NotaryRegistry2"
+
 /* eth_call of `sig`(args) whose answer must be exactly `want` bytes. */
 static err_code call_view(struct rpc_client *c, const struct addr20 *contract, const char *sig,
                           const struct abi_arg *args, size_t nargs, const char *block, size_t want,
                           uint8_t **ret, struct err *e)
 {
-    *ret = NULL;
-    struct buf data = {0};
-    err_code rc = abi_encode_call(sig, args, nargs, &data, e);
-    if (rc) {
-        buf_free(&data);
-        return rc;
-    }
-    struct rpc_callmsg msg = {.to = contract, .data = data.p, .data_len = data.len};
-    size_t n;
-    rc = rpc_eth_call(c, &msg, block ? block : "latest", ret, &n, e);
-    buf_free(&data);
-    if (rc)
-        return rc;
-    if (n != want) {
-        free(*ret);
-        *ret = NULL;
-        return err_set(e, E_PROTOCOL,
-                       "contract answered %zu bytes to %s where %zu were expected: is it a "
-                       "NotaryRegistry2?",
-                       n, sig, want);
-    }
-    return E_OK;
-}
-
-static err_code out_of_range(err_code rc, const char *what, struct err *e)
-{
-    if (!rc)
-        return E_OK;
-    if (e)
-        e->code = E_PROTOCOL;
-    err_prefix(e, "%s answer out of range", what);
-    return E_PROTOCOL;
+    return registry_call_view(c, contract, V2, sig, args, nargs, block, want, ret, e);
 }
 
 err_code registry2_change_digest_view(struct rpc_client *c, const struct addr20 *contract,
@@ -238,12 +215,7 @@ err_code registry2_change_digest_view(struct rpc_client *c, const struct addr20 
     if (!kind_ok(ch->kind))
         return err_set(e, E_INVALID, "unknown key change %d", (int)ch->kind);
     struct abi_arg args[4];
-    size_t n = 0;
-    args[n++] = abi_arg_address(&ch->identity);
-    args[n++] = abi_arg_address(&ch->key);
-    if (ch->kind == REGISTRY2_COMPROMISED)
-        args[n++] = abi_arg_uint(ch->since);
-    args[n++] = abi_arg_uint(ch->nonce);
+    size_t n = change_args(ch, args);
     uint8_t *ret;
     err_code rc = call_view(c, contract, SIG_DIGEST[ch->kind], args, n, NULL, 32, &ret, e);
     if (rc)
@@ -257,24 +229,16 @@ err_code registry2_anchored_at(struct rpc_client *c, const struct addr20 *contra
                                const struct addr20 *identity, const struct hash32 *root,
                                const char *block, struct registry2_record *out, struct err *e)
 {
-    struct abi_arg args[] = {abi_arg_address(identity), abi_arg_bytes32(root)};
-    uint8_t *ret;
+    struct registry_record r = {0};
+    struct addr20 key = {0};
     err_code rc =
-        call_view(c, contract, "anchoredAt(address,bytes32)", args, 2, block, 192, &ret, e);
-    if (rc)
-        return rc;
-    uint64_t k = 0;
-    memset(out, 0, sizeof *out);
-    if (!(rc = abi_get_uint(ret, 192, 0, 64, &out->block_number, e)) &&
-        !(rc = abi_get_uint(ret, 192, 1, 64, &out->timestamp, e)) &&
-        !(rc = abi_get_uint(ret, 192, 2, 64, &out->size, e)) &&
-        !(rc = abi_get_uint(ret, 192, 3, 64, &out->seq, e)) &&
-        !(rc = abi_get_uint(ret, 192, 4, 8, &k, e)) &&
-        !(rc = abi_get_address(ret, 192, 5, &out->key, e)) && k > 1)
-        rc = err_set(e, E_INVALID, "kind %llu", (unsigned long long)k);
-    out->kind = (enum registry_kind)k;
-    free(ret);
-    return out_of_range(rc, "anchoredAt", e);
+        registry_view_anchored_at(c, contract, V2, identity, root, block, &r, &key, e);
+    if (rc == E_OK && r.kind > 1)
+        rc = registry_answer_range(err_set(e, E_INVALID, "kind %llu", (unsigned long long)r.kind),
+                                   "anchoredAt", e);
+    *out = (struct registry2_record){.block_number = r.block_number, .timestamp = r.timestamp,
+                                     .size = r.size, .seq = r.seq, .kind = r.kind, .key = key};
+    return rc;
 }
 
 err_code registry2_next_seq(struct rpc_client *c, const struct addr20 *contract,
@@ -282,23 +246,18 @@ err_code registry2_next_seq(struct rpc_client *c, const struct addr20 *contract,
                             const char *block, uint64_t *out, struct err *e)
 {
     struct abi_arg args[] = {abi_arg_address(identity), abi_arg_uint((uint64_t)kind)};
-    uint8_t *ret;
-    err_code rc = call_view(c, contract, "nextSeq(address,uint8)", args, 2, block, 32, &ret, e);
-    if (rc)
-        return rc;
-    rc = abi_get_uint(ret, 32, 0, 64, out, e);
-    free(ret);
-    return out_of_range(rc, "nextSeq", e);
+    return registry_view_uint(c, contract, V2, "nextSeq(address,uint8)", args, 2, block, 64, out,
+                              e);
 }
 
 err_code registry2_key_status(struct rpc_client *c, const struct addr20 *contract,
                               const struct addr20 *identity, const struct addr20 *key,
                               const char *block, struct registry2_key_status *out, struct err *e)
 {
+    static const char SIG[] = "keyStatus(address,address)";
     struct abi_arg args[] = {abi_arg_address(identity), abi_arg_address(key)};
     uint8_t *ret;
-    err_code rc =
-        call_view(c, contract, "keyStatus(address,address)", args, 2, block, 128, &ret, e);
+    err_code rc = call_view(c, contract, SIG, args, 2, block, 128, &ret, e);
     if (rc)
         return rc;
     if (!(rc = abi_get_uint(ret, 128, 0, 64, &out->authorized_from, e)) &&
@@ -306,7 +265,7 @@ err_code registry2_key_status(struct rpc_client *c, const struct addr20 *contrac
         !(rc = abi_get_uint(ret, 128, 2, 64, &out->compromised_since, e)))
         rc = abi_get_uint(ret, 128, 3, 64, &out->identity_compromised_since, e);
     free(ret);
-    return out_of_range(rc, "keyStatus", e);
+    return registry_answer_range(rc, SIG, e);
 }
 
 err_code registry2_key_count(struct rpc_client *c, const struct addr20 *contract,
@@ -314,29 +273,26 @@ err_code registry2_key_count(struct rpc_client *c, const struct addr20 *contract
                              struct err *e)
 {
     struct abi_arg args[] = {abi_arg_address(identity)};
-    uint8_t *ret;
-    err_code rc = call_view(c, contract, "keyCount(address)", args, 1, block, 32, &ret, e);
-    if (rc)
-        return rc;
     uint64_t v = 0;
-    rc = abi_get_uint(ret, 32, 0, 32, &v, e);
-    free(ret);
+    err_code rc =
+        registry_view_uint(c, contract, V2, "keyCount(address)", args, 1, block, 32, &v, e);
     *out = (uint32_t)v;
-    return out_of_range(rc, "keyCount", e);
+    return rc;
 }
 
 err_code registry2_key_at(struct rpc_client *c, const struct addr20 *contract,
                           const struct addr20 *identity, uint32_t index, const char *block,
                           struct addr20 *out, struct err *e)
 {
+    static const char SIG[] = "keyAt(address,uint256)";
     struct abi_arg args[] = {abi_arg_address(identity), abi_arg_uint(index)};
     uint8_t *ret;
-    err_code rc = call_view(c, contract, "keyAt(address,uint256)", args, 2, block, 32, &ret, e);
+    err_code rc = call_view(c, contract, SIG, args, 2, block, 32, &ret, e);
     if (rc)
         return rc;
     rc = abi_get_address(ret, 32, 0, out, e);
     free(ret);
-    return out_of_range(rc, "keyAt", e);
+    return registry_answer_range(rc, SIG, e);
 }
 
 err_code registry2_nonce(struct rpc_client *c, const struct addr20 *contract,
@@ -344,13 +300,7 @@ err_code registry2_nonce(struct rpc_client *c, const struct addr20 *contract,
                          struct err *e)
 {
     struct abi_arg args[] = {abi_arg_address(identity)};
-    uint8_t *ret;
-    err_code rc = call_view(c, contract, "nonces(address)", args, 1, block, 32, &ret, e);
-    if (rc)
-        return rc;
-    rc = abi_get_uint(ret, 32, 0, 64, out, e);
-    free(ret);
-    return out_of_range(rc, "nonces", e);
+    return registry_view_uint(c, contract, V2, "nonces(address)", args, 1, block, 64, out, e);
 }
 
 /* ---- events ------------------------------------------------------------------ */
@@ -365,32 +315,22 @@ void registry2_key_topic(enum registry2_change_kind kind, struct hash32 *out)
 err_code registry2_parse_anchored(const struct rpc_log *log, struct registry2_anchored *out,
                                   struct err *e)
 {
-    struct hash32 topic;
-    registry2_anchored_topic(&topic);
-    if (log->ntopics != 3 || !hash32_eq(&log->topics[0], &topic))
-        return err_set(e, E_INVALID, "log is not a NotaryRegistry2 Anchored event (topics differ)");
-    if (log->data_len != 128)
-        return err_set(e, E_INVALID, "Anchored event data has %zu bytes, expected 128",
-                       log->data_len);
+    struct registry_event ev;
+    struct addr20 key;
     memset(out, 0, sizeof *out);
-    uint64_t k = 0;
-    err_code rc;
-    if ((rc = abi_get_address(log->topics[1].b, 32, 0, &out->identity, e)) ||
-        (rc = abi_get_uint(log->data, 128, 0, 64, &out->size, e)) ||
-        (rc = abi_get_uint(log->data, 128, 1, 64, &out->seq, e)) ||
-        (rc = abi_get_uint(log->data, 128, 2, 8, &k, e)) ||
-        (rc = abi_get_address(log->data, 128, 3, &out->key, e)))
+    err_code rc = registry_decode_anchored(log, SIG_ANCHORED, 128,
+                                           "a NotaryRegistry2 Anchored event", &ev, e);
+    if (rc || (rc = abi_get_address(log->data, 128, 3, &key, e)))
         return rc;
-    if (k > 1)
+    if (ev.kind > 1)
         return err_set(e, E_INVALID, "Anchored event kind %llu is neither 0 nor 1",
-                       (unsigned long long)k);
-    out->contract = log->address;
-    out->root = log->topics[2];
-    out->kind = (enum registry_kind)k;
-    out->block_number = log->block_number;
-    out->block_hash = log->block_hash;
-    out->tx_hash = log->tx_hash;
-    out->log_index = log->log_index;
+                       (unsigned long long)ev.kind);
+    *out = (struct registry2_anchored){.contract = ev.contract, .identity = ev.issuer,
+                                       .root = ev.root, .size = ev.size, .seq = ev.seq,
+                                       .kind = ev.kind, .key = key,
+                                       .block_number = ev.block_number,
+                                       .block_hash = ev.block_hash, .tx_hash = ev.tx_hash,
+                                       .log_index = ev.log_index};
     return E_OK;
 }
 

@@ -23,6 +23,7 @@ NOTARY=$BUILD/bin/notary
 [ -x "$CHROMIUM" ] || { echo "bench/web.sh: $CHROMIUM is missing (scripts/setup.sh)" >&2; exit 2; }
 scripts/setup.sh --npm . >/dev/null
 . tests/lib/ledger.sh
+. tests/lib/web.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-web.XXXXXX")
 HTTP_PID=
 cleanup() { [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null; ledger_stop 2>/dev/null || true; rm -rf "$tmp"; }
@@ -39,15 +40,8 @@ for i in $(seq 0 99); do printf 'credential %s' "$i" >"$tmp/c$i.txt"; "$NOTARY" 
 "$NOTARY" revocations export --out "$tmp/log.json" >/dev/null
 "$NOTARY" proof "$(sha256sum "$tmp/c7.txt" | cut -c1-64)" >"$tmp/b7.json"
 
-PYTHONUNBUFFERED=1 scripts/serve-web.sh 0 >"$tmp/serve.log" 2>&1 &
-HTTP_PID=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -nE 's/.*Serving HTTP on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$tmp/serve.log" | head -n 1)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "bench/web.sh: the static server did not start" >&2; exit 1; }
+web_serve_start "$tmp/serve.log" || { echo "bench/web.sh: the static server did not start" >&2; exit 1; }
+port=$WEB_PORT
 
 CHROMIUM=$CHROMIUM node --input-type=module - "http://127.0.0.1:$port" "$LEDGER_URL" "$tmp" "$RUNS" "$DEV_ADDR_0" <<'JS'
 import fs from 'node:fs';

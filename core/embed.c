@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "core/b64url.h"
 #include "core/fileio.h"
 #include "core/hash.h"
 #include "core/jcs.h"
@@ -334,25 +335,6 @@ out:
     return rc;
 }
 
-err_code embed_base64url(const uint8_t *p, size_t n, struct buf *out, struct err *e)
-{
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    if (buf_reserve(out, (n + 2) / 3 * 4 + 1))
-        return err_set(e, E_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        size_t chars = n - i >= 3 ? 4 : n - i + 1;
-        for (size_t k = 0; k < chars; k++)
-            out->p[out->len++] = (uint8_t)A[(v >> (18 - 6 * k)) & 63];
-    }
-    out->p[out->len] = 0; /* struct buf's promise: NUL after the text */
-    return E_OK;
-}
-
 err_code embed_link(const char *base, const struct bundle *b, struct buf *out, struct err *e)
 {
     size_t n = base ? strlen(base) : 0;
@@ -378,7 +360,7 @@ err_code embed_link(const char *base, const struct bundle *b, struct buf *out, s
     if (!rc && (buf_append(out, base, n) || buf_append_str(out, "#" EMBED_LINK_KEY)))
         rc = err_set(e, E_NOMEM, "out of memory");
     if (!rc)
-        rc = embed_base64url(canon.p, canon.len, out, e);
+        rc = b64url_encode(canon.p, canon.len, out, e);
     if (rc && out->p) {
         out->len = start;
         out->p[start] = 0;

@@ -116,7 +116,4 @@ err_code embed_insert(const uint8_t *data, size_t len, const struct bundle *b, s
 err_code embed_link(const char *base, const struct bundle *b, struct buf *out,
                     struct err *e) MUST_CHECK;
 
-/* base64url without padding of `n` bytes, appended to `out` (no NUL). */
-err_code embed_base64url(const uint8_t *p, size_t n, struct buf *out, struct err *e) MUST_CHECK;
-
 #endif

@@ -25,6 +25,10 @@
  * device or socket is E_INVALID saying what it is and to use '-' for a pipe
  * (a FIFO nobody writes to would block forever; the open itself never
  * blocks). Missing → E_NOT_FOUND; other open/read errors → E_IO. */
+/* "DIR/NAME" in a fresh string (the caller frees it); NULL when out of
+ * memory. */
+char *file_join(const char *dir, const char *name);
+
 err_code file_read_all(const char *path, size_t max, struct buf *out, struct err *e) MUST_CHECK;
 
 /* Open `path` for reading with O_CLOEXEC | O_NOCTTY | `flags` (e.g.

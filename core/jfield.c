@@ -105,6 +105,18 @@ static err_code member_is(const struct jfield *c, const json_t *v, const char *w
                        want_words(want), jfield_type_words(v));
 }
 
+bool jfield_lists(const json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return true;
+    }
+    return false;
+}
+
 err_code jfield_is(const struct jfield *c, const json_t *v, const char *path, json_type want)
 {
     return member_is(c, v, "", path, want);

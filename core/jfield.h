@@ -73,6 +73,10 @@ const char *jfield_type_words(const json_t *v);
 err_code jfield_only_known(const struct jfield *c, const json_t *obj, const char *where,
                            const char *const *known) MUST_CHECK;
 
+/* Is one member of array `arr` the string `s`? false when `arr` is not an
+ * array. */
+bool jfield_lists(const json_t *arr, const char *s);
+
 /* Check that `v` (named `path` in full) is of JSON type `want` (JSON_OBJECT,
  * JSON_ARRAY, JSON_STRING or JSON_INTEGER): "PATH must be an object" (full
  * wording adds ", got a string"). */

@@ -14,6 +14,7 @@
 
 #include "anchor/rpc.h"
 #include "anchor/rpc_memo.h"
+#include "core/fileio.h"
 #include "core/json.h"
 
 #define PROOF_SUFFIX ".proof.json"
@@ -212,15 +213,6 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static bool is_regular(const char *path)
 {
     struct stat st;
@@ -262,7 +254,7 @@ static err_code read_dir(const char *dir, struct items *it, struct err *e)
     if (!rc)
         qsort(names, n, sizeof *names, by_name);
     for (size_t i = 0; !rc && i < n; i++) {
-        char *path = join(dir, names[i]);
+        char *path = file_join(dir, names[i]);
         if (!path) {
             rc = err_set(e, E_NOMEM, "out of memory");
             break;
@@ -297,7 +289,7 @@ static err_code read_dir(const char *dir, struct items *it, struct err *e)
             /* a bundle: its credential's entry names it; alone, it is an error */
             size_t cl = strlen(names[i]) - strlen(PROOF_SUFFIX);
             char *cred = strndup(names[i], cl);
-            char *cpath = cred ? join(dir, cred) : NULL;
+            char *cpath = cred ? file_join(dir, cred) : NULL;
             bool paired = cl > 0 && cpath && is_regular(cpath);
             free(cred);
             free(cpath);
@@ -320,7 +312,7 @@ static err_code read_dir(const char *dir, struct items *it, struct err *e)
         if (bname) {
             strcpy(bname, names[i]);
             strcat(bname, PROOF_SUFFIX);
-            char *bpath = join(dir, bname);
+            char *bpath = file_join(dir, bname);
             if (bpath && is_regular(bpath))
                 t->in.proof = bpath;
             else

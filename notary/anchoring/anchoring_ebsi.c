@@ -408,18 +408,12 @@ err_code anchoring_ebsi_check_contract(struct evm_ledger *l, const struct addr20
                                        bool *committed, struct err *e)
 {
     *committed = false;
-    uint8_t *code;
-    size_t len;
-    char ad[43];
-    addr20_to_hex(contract, ad);
-    err_code rc = rpc_get_code(l->rpc, contract, "latest", &code, &len, e);
+    err_code rc = rpc_require_code(l->rpc, contract,
+                                   "give the address of the Timestamp contract "
+                                   "(--timestamp-contract)",
+                                   e);
     if (rc)
         return rc;
-    free(code);
-    if (len == 0)
-        return err_set(e, E_STATE, "there is no contract at %s on this ledger: give the address "
-                                   "of the Timestamp contract (--timestamp-contract)",
-                       ad);
     return ebsi_code_matches(l->rpc, contract, committed, e);
 }
 

@@ -204,16 +204,11 @@ void deploy_format_ether(unsigned __int128 wei, char out[64])
 err_code deploy_check_registry(struct evm_ledger *l, const struct addr20 *contract,
                                struct err *e)
 {
-    uint8_t *code;
-    size_t len;
     char hex[43];
     addr20_to_hex(contract, hex);
-    err_code rc = rpc_get_code(l->rpc, contract, "latest", &code, &len, e);
+    err_code rc = rpc_require_code(l->rpc, contract, NULL, e);
     if (rc)
         return rc;
-    free(code);
-    if (len == 0)
-        return err_set(e, E_STATE, "there is no contract at %s on this ledger", hex);
     struct addr20 zero = {{0}};
     uint64_t next;
     if ((rc = registry_next_seq(l->rpc, contract, &zero, REGISTRY_KIND_BATCH, NULL, &next, e))) {

@@ -23,16 +23,26 @@ static err_code check_url(const char *u, struct err *e)
     return E_OK;
 }
 
-err_code ebsi_token_check_args(const char *did, const char *vp_key, struct err *e)
+/* The DID checked, then its VP key read from `vp_key` into *k (the caller
+ * frees it with jwt_key_free). */
+static err_code did_and_key(const char *did, const char *vp_key, struct jwt_key **k,
+                            struct err *e)
 {
+    *k = NULL;
     err_code rc = ebsi_auth_check_did(did, e);
     if (rc)
         return rc;
-    struct jwt_key *k = NULL;
-    if ((rc = jwt_key_read_file(vp_key, &k, e)))
+    if ((rc = jwt_key_read_file(vp_key, k, e)))
         return err_wrap(e, rc, "--vp-key");
-    jwt_key_free(k);
     return E_OK;
+}
+
+err_code ebsi_token_check_args(const char *did, const char *vp_key, struct err *e)
+{
+    struct jwt_key *k;
+    err_code rc = did_and_key(did, vp_key, &k, e);
+    jwt_key_free(k);
+    return rc;
 }
 
 err_code ebsi_token_configure(struct store *s, const char *did, const char *vp_key,
@@ -40,12 +50,10 @@ err_code ebsi_token_configure(struct store *s, const char *did, const char *vp_k
                               char **kid, struct err *e)
 {
     *kid = NULL;
-    err_code rc = ebsi_auth_check_did(did, e);
+    struct jwt_key *k;
+    err_code rc = did_and_key(did, vp_key, &k, e);
     if (rc)
         return rc;
-    struct jwt_key *k = NULL;
-    if ((rc = jwt_key_read_file(vp_key, &k, e)))
-        return err_wrap(e, rc, "--vp-key");
     rc = ebsi_auth_kid(did, k, kid, e);
     jwt_key_free(k);
     if (rc)

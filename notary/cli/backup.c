@@ -137,15 +137,6 @@ out:
     return rc;
 }
 
-static char *join(const char *dir, const char *file)
-{
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
-}
-
 /* ---- backup ------------------------------------------------------------------ */
 
 /* --with-key: PATH.tmp-PID/{notary.db,key.json}, fsynced, renamed to PATH. */
@@ -169,7 +160,7 @@ static err_code backup_dir(struct store *s, const char *path, struct err *e)
         rc = err_set(e, E_IO, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
     }
-    if (!(db = join(tmp, "notary.db")) || !(key = join(tmp, "key.json")))
+    if (!(db = file_join(tmp, "notary.db")) || !(key = file_join(tmp, "key.json")))
         rc = err_set(e, E_NOMEM, "out of memory");
     if (!rc && (rc = copy_file(src, key, e)) == E_NOT_FOUND)
         rc = err_set(e, E_NOT_FOUND, "%s: no keystore to back up (--with-key); a notary made "
@@ -345,10 +336,10 @@ static err_code restore(const char *from, const char *dir, struct anchoring_lost
     struct stat sb;
     if (stat(from, &sb) != 0)
         return err_set(e, E_NOT_FOUND, "%s: %s", from, strerror(errno));
-    char *src_db = S_ISDIR(sb.st_mode) ? join(from, "notary.db") : strdup(from);
-    char *src_key = S_ISDIR(sb.st_mode) ? join(from, "key.json") : NULL;
-    char *tmp = join(dir, "notary.db.restoring"), *db = join(dir, "notary.db");
-    char *key_to = join(dir, "key.json");
+    char *src_db = S_ISDIR(sb.st_mode) ? file_join(from, "notary.db") : strdup(from);
+    char *src_key = S_ISDIR(sb.st_mode) ? file_join(from, "key.json") : NULL;
+    char *tmp = file_join(dir, "notary.db.restoring"), *db = file_join(dir, "notary.db");
+    char *key_to = file_join(dir, "key.json");
     struct store *s = NULL;
     err_code rc = E_OK;
     if (!src_db || !tmp || !db || !key_to || (S_ISDIR(sb.st_mode) && !src_key)) {

@@ -180,11 +180,7 @@ char *cli_data_path(const char *file)
     const char *dir = g_cli.data ? g_cli.data : getenv("NOTARY_DATA");
     if (!dir || !*dir)
         dir = "notary-data";
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
+    return file_join(dir, file);
 }
 
 err_code cli_store_url(char **out, struct err *e)

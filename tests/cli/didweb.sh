@@ -25,6 +25,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
+. tests/lib/pki.sh
 notary_test_begin didweb
 export NOTARY_DATA=$tmp/data NOTARY_PASSWORD="didweb test"
 unset NOTARY_CA_FILE
@@ -32,21 +33,11 @@ command -v openssl >/dev/null || { fail "openssl is not installed"; finish; }
 
 # --- a test CA and a certificate for uni.test ----------------------------------------
 pki=$tmp/pki
-mkdir -p "$pki"
-(
-    cd "$pki" &&
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-        -keyout ca.key -out ca.pem -subj "/CN=didweb test CA" \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout srv.key -out srv.csr -subj "/CN=uni.test" &&
-    printf 'subjectAltName=DNS:uni.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-        -extfile ext -out srv.pem &&
+pki_make "$pki" uni.test "didweb test CA" &&
     # a second CA the verifier is never told about
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-        -keyout other.key -out other.pem -subj "/CN=not trusted"
-) >"$tmp/openssl.log" 2>&1 || { fail "openssl: $(tail -3 "$tmp/openssl.log")"; finish; }
+        -keyout "$pki/other.key" -out "$pki/other.pem" -subj "/CN=not trusted" >>"$pki/openssl.log" 2>&1 ||
+    { fail "openssl: $(tail -3 "$pki/openssl.log")"; finish; }
 ok "test CA and a server certificate for uni.test made"
 
 # --- the HTTPS server -----------------------------------------------------------------

@@ -33,15 +33,8 @@ IDPW="identity secret $RANDOM$RANDOM"
 notary_key_file "$d/idpw" "$IDPW"
 
 # The identity: a fresh key in a keystore v3 made by ethers (light scrypt), no funds.
-node -e '
-    const { ethers } = require("ethers");
-    const w = ethers.Wallet.createRandom();
-    const j = ethers.encryptKeystoreJsonSync({ address: w.address, privateKey: w.privateKey },
-        process.argv[1], { scrypt: { N: 4096 } });
-    const fs = require("fs");
-    fs.writeFileSync(process.argv[2], j, { mode: 0o600 });
-    fs.writeFileSync(process.argv[3], w.privateKey.slice(2) + "\n" + w.address + "\n", { mode: 0o600 });
-' "$IDPW" "$d/identity.json" "$d/identity.secret" || { fail "ethers: identity keystore"; finish; }
+notary_identity_keystore "$IDPW" "$d/identity.json" "$d/identity.secret" ||
+    { fail "ethers: identity keystore"; finish; }
 IDKEY=$(sed -n 1p "$d/identity.secret")
 IDADDR=$(sed -n 2p "$d/identity.secret")
 

@@ -31,15 +31,9 @@ export NOTARY_DATA=$d/data
 notary_key_file "$d/key.hex" "$DEV_KEY_1"
 IDPW="identity secret $RANDOM$RANDOM"
 notary_key_file "$d/idpw" "$IDPW"
-node -e '
-    const { ethers } = require("ethers");
-    const w = ethers.Wallet.createRandom();
-    const j = ethers.encryptKeystoreJsonSync({ address: w.address, privateKey: w.privateKey },
-        process.argv[1], { scrypt: { N: 4096 } });
-    require("fs").writeFileSync(process.argv[2], j, { mode: 0o600 });
-    console.log(w.address);
-' "$IDPW" "$d/identity.json" >"$d/identity.addr" || { fail "ethers: identity keystore"; finish; }
-IDADDR=$(cat "$d/identity.addr")
+notary_identity_keystore "$IDPW" "$d/identity.json" "$d/identity.secret" ||
+    { fail "ethers: identity keystore"; finish; }
+IDADDR=$(sed -n 2p "$d/identity.secret")
 ID=(--identity-key "$d/identity.json" --identity-password-file "$d/idpw")
 
 anchor_batch() { # TAG: two credentials in one batch, anchored; bundles TAG-a/TAG-b

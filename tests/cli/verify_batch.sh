@@ -186,18 +186,9 @@ expect_exit 1 "a 300 MB line: ERROR, the tampered entry after it still INVALID" 
 # (before: each bundle fetched both again — N entries, N GETs of each)
 if command -v openssl >/dev/null; then
     pki=$d/pki
-    mkdir -p "$pki" "$d/www/.well-known"
-    (
-        cd "$pki" &&
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-            -keyout ca.key -out ca.pem -subj "/CN=vbatch test CA" \
-            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-            -keyout srv.key -out srv.csr -subj "/CN=uni.test" &&
-        printf 'subjectAltName=DNS:uni.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
-        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-            -extfile ext -out srv.pem
-    ) >"$d/openssl.log" 2>&1 || fail "openssl: $(tail -3 "$d/openssl.log")"
+    mkdir -p "$d/www/.well-known"
+    . tests/lib/pki.sh
+    pki_make "$pki" uni.test "vbatch test CA" || fail "openssl: $(tail -3 "$pki/openssl.log")"
     start_www() { # start_www NAME [CERT KEY]: sets PORT_<NAME>; requests logged in $d/NAME.requests
         : > "$d/$1.requests"
         python3 tests/lib/didweb_server.py "$d/www" "$d/$1.port" "${@:2}" --lifetime 600 \

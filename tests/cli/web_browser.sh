@@ -13,6 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
+. tests/lib/web.sh
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { fail "$CHROMIUM is missing: scripts/setup.sh installs Debian's chromium"; finish; }
@@ -22,17 +23,11 @@ scratch_dir web-browser
 shots=${WEB_SCREENSHOTS:-$tmp/shots}
 mkdir -p "$shots"
 
-PYTHONUNBUFFERED=1 scripts/serve-web.sh 0 >"$tmp/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -nE 's/.*Serving HTTP on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$tmp/serve.log" | head -n 1)
-    [ -n "$port" ] && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$port" ]; then
+web_serve_start "$tmp/serve.log"
+started=$?
+trap 'kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+port=$WEB_PORT
+if [ "$started" != 0 ]; then
     fail "the static server did not start:"; sed 's/^/    /' "$tmp/serve.log"; finish
 fi
 ok "web/ served on 127.0.0.1:$port"

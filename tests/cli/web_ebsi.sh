@@ -18,6 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
+. tests/lib/web.sh
 notary_test_begin web-ebsi
 HTTP_PID=
 command -v node >/dev/null || { fail "node is not installed (scripts/setup.sh)"; finish; }
@@ -39,63 +40,23 @@ printf 'ebsi credential 9' >"$d/c9.txt"; "$NOTARY" submit --credential "$d/c9.tx
 # --- chromium: a case dir through verifyCredential() in the page, against ganache (tests/js/web_browser_online.mjs) ---
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { fail "$CHROMIUM is missing: scripts/setup.sh installs Debian's chromium"; finish; }
-PYTHONUNBUFFERED=1 scripts/serve-web.sh 0 >"$tmp/serve.log" 2>&1 &
-HTTP_PID=$!
+web_serve_start "$tmp/serve.log"
+started=$?
 notary_on_exit 'kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null'
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -nE 's/.*Serving HTTP on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$tmp/serve.log" | head -n 1)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { fail "the static server did not start: $(cat "$tmp/serve.log")"; finish; }
+port=$WEB_PORT
+[ "$started" = 0 ] || { fail "the static server did not start: $(cat "$tmp/serve.log")"; finish; }
 browser_cases() { # browser_cases DIR: in the ledger state the CLI saw
-    local out l
+    local out
     out=$(WEB_CASES_ONLY=1 CHROMIUM="$CHROMIUM" timeout 300 node tests/js/web_browser_online.mjs "http://127.0.0.1:$port" "$1" "$LEDGER_URL" 2>&1)
-    while IFS= read -r l; do
-        case "$l" in
-            ok*) ok "chromium: ${l#ok   }" ;;
-            FAIL*) fail "chromium: ${l#FAIL }" ;;
-        esac
-    done <<<"$out"
-    grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "the browser test over $1: $(tail -n 3 <<<"$out")"
+    web_results "chromium: " "the browser test over $1" "$out"
 }
 
 run_cases() { # run_cases DIR: CLI vs Node, then batch runs
-    local out l t
-    for t in web_online web_batch; do
-        if [ "$t" = web_online ]; then out=$(node tests/js/web_online.mjs "$VERIFIER" "$1" "$GATEWAY_LEDGER" 2>&1)
-        else out=$(node tests/js/web_batch.mjs "$1" "$GATEWAY_LEDGER" 2>&1); fi
-        while IFS= read -r l; do
-            case "$l" in
-                ok*) ok "$t: ${l#ok   }" ;;
-                FAIL*) fail "$t: ${l#FAIL }" ;;
-                "       "*) echo "$l" ;;
-            esac
-        done <<<"$out"
-        grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "$t over $1: $(tail -n 1 <<<"$out")"
-    done
+    web_results "web_online: " "web_online over $1" "$(node tests/js/web_online.mjs "$VERIFIER" "$1" "$GATEWAY_LEDGER" 2>&1)"
+    web_results "web_batch: " "web_batch over $1" "$(node tests/js/web_batch.mjs "$1" "$GATEWAY_LEDGER" 2>&1)"
 }
 cases=
-mk() { # mk NAME EXPECT CRED BUNDLE [JSON-EDIT-PY] [k=v options for case.json]
-    local name=$1 expect=$2 cred=$3 bundle=$4 edit=${5:-}; shift 5 2>/dev/null || shift $#
-    local c=$cases/$name; mkdir -p "$c"
-    cp "$d/c$cred.txt" "$c/credential"
-    python3 - "$d/b$bundle.json" "$c/bundle.json" "$edit" <<'PY'
-import json, sys
-b = json.load(open(sys.argv[1]))
-exec(sys.argv[3])
-json.dump(b, open(sys.argv[2], "w"), indent=2)
-PY
-    python3 - "$c/case.json" "$expect" "$issuer" "$@" <<'PY'
-import json, sys
-o = {"expect": sys.argv[2], "issuer": sys.argv[3]}
-for kv in sys.argv[4:]:
-    k, v = kv.split("=", 1)
-    o[k] = int(v) if v.isdigit() else v
-json.dump(o, open(sys.argv[1], "w"))
-PY
-}
+mk() { web_case "$@"; } # mk NAME EXPECT CRED BUNDLE [JSON-EDIT-PY] [k=v...]: tests/lib/web.sh
 Z=0000000000000000000000000000000000000000000000000000000000000001
 
 # --- before any checkpoint --------------------------------------------------------------
@@ -104,19 +65,8 @@ mk valid VALID 0 0 "" contracts=$contract
 mk valid-unpinned-contract VALID 0 0 ""
 mk other-pinned-contract INVALID 0 0 "" contracts=0x000000000000000000000000000000000000dead
 mk no-issuer UNKNOWN 0 0 "" "issuer="
-mk wrong-issuer INVALID 0 0 "" "issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")"
-mk tampered-credential INVALID 1 0 ""
-mk wrong-root INVALID 0 0 "b['batch']['root'] = '$Z'"
 mk wrong-seq INVALID 0 0 "b['batch']['seq'] += 1"
-mk wrong-tx INVALID 0 0 "b['anchor']['txHash'] = '0x$Z'"
-mk wrong-block-number INVALID 0 0 "b['anchor']['blockNumber'] = 1"
-mk wrong-block-hash-stale UNKNOWN 0 0 "b['anchor']['blockHash'] = '0x$Z'"
-mk wrong-block-time INVALID 0 0 "b['anchor']['blockTime'] += 1"
-mk wrong-chain INVALID 0 0 "b['anchor']['chainId'] = 1"
-mk wrong-contract INVALID 0 0 "b['anchor']['contract'] = '$issuer'"
-mk too-few-confirmations UNKNOWN 0 0 "" confirmations=1000
-mk pending UNKNOWN 9 9 ""
-mk unreachable UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)"
+web_tamper_cases
 # getTimestamp in the page's code: the "timestamp unknown" revert for a root never written (no record, not an
 # error), the record of the batch's root, and a contract that is not the Timestamp contract (an error: UNKNOWN)
 gt=$(node --input-type=module -e '

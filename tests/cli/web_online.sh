@@ -19,6 +19,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
+. tests/lib/web.sh
+. tests/lib/pki.sh
 notary_test_begin web-online
 HTTP_PID=
 command -v node >/dev/null || { fail "node is not installed (scripts/setup.sh)"; finish; }
@@ -32,16 +34,8 @@ issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_0")
 for i in 0 1 2 3 4; do printf 'credential %s' "$i" >"$d/c$i.txt"; "$NOTARY" submit --credential "$d/c$i.txt" >/dev/null; done
 
 # --- a did:web host: HTTPS with a CA made here, CORS headers (tests/js/web_didhost.mjs) ---
-pki=$tmp/pki; www=$tmp/www; mkdir -p "$pki" "$www"
-(
-    cd "$pki" &&
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-        -keyout ca.key -out ca.pem -subj "/CN=web did:web test CA" \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr -subj "/CN=localhost" &&
-    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext -out srv.pem
-) >"$tmp/openssl.log" 2>&1 || { fail "openssl: $(tail -3 "$tmp/openssl.log")"; finish; }
+pki=$tmp/pki; www=$tmp/www; mkdir -p "$www"
+pki_make "$pki" localhost "web did:web test CA" || { fail "openssl: $(tail -3 "$pki/openssl.log")"; finish; }
 node tests/js/web_didhost.mjs "$www" "$tmp/did.port" "$pki/srv.pem" "$pki/srv.key" 900 >"$tmp/didhost.log" 2>&1 &
 DIDHOST_PID=$!
 notary_on_exit 'kill "$DIDHOST_PID" 2>/dev/null; wait "$DIDHOST_PID" 2>/dev/null'
@@ -107,64 +101,18 @@ printf '{"id":"%s","verificationMethod":[{"id":"#k","type":"EcdsaSecp256k1Recove
 
 # run_cases DIR: every case of DIR through the CLI and verify.js (tests/js/web_online.mjs).
 run_cases() {
-    local out l
-    out=$(node tests/js/web_online.mjs "$VERIFIER" "$1" "$LEDGER_URL" 2>&1)
-    while IFS= read -r l; do
-        case "$l" in
-            ok*) ok "${l#ok   }" ;;
-            FAIL*) fail "${l#FAIL }" ;;
-            "       "*) echo "$l" ;;
-        esac
-    done <<<"$out"
-    grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "online cases in $1: $(tail -n 1 <<<"$out")"
+    web_results "" "online cases in $1" "$(node tests/js/web_online.mjs "$VERIFIER" "$1" "$LEDGER_URL" 2>&1)"
     # the same cases in batch runs (web/batch.js verifyCredentials): each result as verifyCredential's alone
-    out=$(node tests/js/web_batch.mjs "$1" "$LEDGER_URL" 2>&1)
-    while IFS= read -r l; do
-        case "$l" in
-            ok*) ok "batch: ${l#ok   }" ;;
-            FAIL*) fail "batch: ${l#FAIL }" ;;
-        esac
-    done <<<"$out"
-    grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "batch runs of $1: $(tail -n 3 <<<"$out")"
+    web_results "batch: " "batch runs of $1" "$(node tests/js/web_batch.mjs "$1" "$LEDGER_URL" 2>&1)"
 }
 # Before any revocation checkpoint: VALID without a log copy.
 cases=$tmp/before
 mkdir -p "$cases"
-# mk NAME EXPECT CRED BUNDLE [JSON-EDIT-PY] [k=v options for case.json]
-mk() {
-    local name=$1 expect=$2 cred=$3 bundle=$4 edit=${5:-}; shift 5 2>/dev/null || shift $#
-    local c=$cases/$name; mkdir -p "$c"
-    cp "$d/c$cred.txt" "$c/credential"
-    python3 - "$d/b$bundle.json" "$c/bundle.json" "$edit" <<'PY'
-import json, sys
-b = json.load(open(sys.argv[1]))
-exec(sys.argv[3])
-json.dump(b, open(sys.argv[2], "w"), indent=2)
-PY
-    python3 - "$c/case.json" "$expect" "$issuer" "$@" <<'PY'
-import json, sys
-o = {"expect": sys.argv[2], "issuer": sys.argv[3]}
-for kv in sys.argv[4:]:
-    k, v = kv.split("=", 1)
-    o[k] = int(v) if v.isdigit() else v
-json.dump(o, open(sys.argv[1], "w"))
-PY
-}
+mk() { web_case "$@"; } # mk NAME EXPECT CRED BUNDLE [JSON-EDIT-PY] [k=v...]: tests/lib/web.sh
 Z=0000000000000000000000000000000000000000000000000000000000000001
 mk valid-never-checkpointed VALID 0 0 ""
 mk other-valid-never-checkpointed VALID 2 2 ""
-mk tampered-credential INVALID 1 0 ""
-mk wrong-root INVALID 0 0 "b['batch']['root'] = '$Z'"
-mk wrong-tx INVALID 0 0 "b['anchor']['txHash'] = '0x$Z'"
-mk wrong-block-number INVALID 0 0 "b['anchor']['blockNumber'] = 1"
-mk wrong-block-hash-stale UNKNOWN 0 0 "b['anchor']['blockHash'] = '0x$Z'"
-mk wrong-block-time INVALID 0 0 "b['anchor']['blockTime'] += 1"
-mk wrong-chain INVALID 0 0 "b['anchor']['chainId'] = 1"
-mk wrong-contract INVALID 0 0 "b['anchor']['contract'] = '$issuer'"
-mk wrong-issuer INVALID 0 0 "" "issuer=$(tr 'A-F' 'a-f' <<<"$DEV_ADDR_1")"
-mk too-few-confirmations UNKNOWN 0 0 "" confirmations=1000
-mk pending UNKNOWN 9 9 ""
-mk unreachable UNKNOWN 0 0 "" "rpc=http://127.0.0.1:$(ledger_free_port)"
+web_tamper_cases
 mk bad-ledger-url UNKNOWN 0 0 "" "rpc=ftp://127.0.0.1/"
 mk second-batch-valid VALID 9 9a ""
 mk second-batch-tampered-root INVALID 9 9a "b['batch']['root'] = '$Z'"
@@ -323,24 +271,13 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 shots=${WEB_SCREENSHOTS:-$tmp/shots}
 mkdir -p "$shots"
-PYTHONUNBUFFERED=1 scripts/serve-web.sh 0 >"$tmp/serve.log" 2>&1 &
-HTTP_PID=$!
+web_serve_start "$tmp/serve.log"
+started=$?
 notary_on_exit 'kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null'
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -nE 's/.*Serving HTTP on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$tmp/serve.log" | head -n 1)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { fail "the static server did not start: $(cat "$tmp/serve.log")"; finish; }
+port=$WEB_PORT
+[ "$started" = 0 ] || { fail "the static server did not start: $(cat "$tmp/serve.log")"; finish; }
 out=$(CHROMIUM="$CHROMIUM" timeout 300 node tests/js/web_browser_online.mjs "http://127.0.0.1:$port" "$cases" "$LEDGER_URL" "$shots" 2>&1)
-while IFS= read -r l; do
-    case "$l" in
-        ok*) ok "chromium: ${l#ok   }" ;;
-        FAIL*) fail "chromium: ${l#FAIL }" ;;
-    esac
-done <<<"$out"
-grep -qE '^[0-9]+ passed, 0 failed$' <<<"$out" || fail "the browser test: $(tail -n 3 <<<"$out")"
+web_results "chromium: " "the browser test" "$out"
 for s in valid invalid revoked unknown; do
     check "screenshot of the $s state against ganache" test -s "$shots/web-online-$s.png"
 done

@@ -38,4 +38,29 @@ __attribute__((noreturn)) static inline void fuzz_violated(const char *file, con
             fuzz_violated(__FILE__, #cond, __LINE__);                                              \
     } while (0)
 
+/* The DID targets' input (fuzz_did, fuzz_did_ebsi): an optional first line
+ * "did:..." then the document. When `data` starts with "did:", that line
+ * (without its '\n') is copied NUL-terminated into `did` (`did_size` bytes)
+ * and *doc, *len are what follows it; otherwise `did` keeps the target's
+ * default and the document is the whole input. Returns 1 when a DID line
+ * was read, 0 when there is none, -1 when it does not fit or holds a NUL
+ * (the target skips the input). */
+static inline int fuzz_did_line(const uint8_t *data, size_t size, char *did, size_t did_size,
+                                const char **doc, size_t *len)
+{
+    *doc = (const char *)data;
+    *len = size;
+    if (size < 4 || memcmp(data, "did:", 4) != 0)
+        return 0;
+    const uint8_t *nl = memchr(data, '\n', size);
+    size_t dl = nl ? (size_t)(nl - data) : size;
+    if (dl >= did_size || memchr(data, '\0', dl))
+        return -1;
+    memcpy(did, data, dl);
+    did[dl] = '\0';
+    *doc = nl ? (const char *)nl + 1 : "";
+    *len = nl ? size - dl - 1 : 0;
+    return 1;
+}
+
 #endif

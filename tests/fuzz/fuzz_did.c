@@ -47,19 +47,13 @@ static void check_url(const char *did)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char did[DID_MAX_LEN + 8] = "did:web:uni.example";
-    const char *doc = (const char *)data;
-    size_t len = size;
-    if (size >= 4 && memcmp(data, "did:", 4) == 0) {
-        const uint8_t *nl = memchr(data, '\n', size);
-        size_t dl = nl ? (size_t)(nl - data) : size;
-        if (dl >= sizeof did || memchr(data, '\0', dl))
-            return 0;
-        memcpy(did, data, dl);
-        did[dl] = '\0';
-        doc = nl ? (const char *)nl + 1 : "";
-        len = nl ? size - dl - 1 : 0;
+    const char *doc;
+    size_t len;
+    int line = fuzz_did_line(data, size, did, sizeof did, &doc, &len);
+    if (line < 0)
+        return 0;
+    if (line)
         check_url(did);
-    }
     static struct did_doc d;
     struct err e = {0};
     if (did_doc_parse(doc, len, did, &d, &e) != E_OK) {

@@ -28,18 +28,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char did[DID_MAX_LEN + 8] = "did:ebsi:zbM8cCuoBMFNLeQyLiVFyxw";
-    const char *doc = (const char *)data;
-    size_t len = size;
+    const char *doc;
+    size_t len;
     struct err e = {0};
-    if (size >= 4 && memcmp(data, "did:", 4) == 0) {
-        const uint8_t *nl = memchr(data, '\n', size);
-        size_t dl = nl ? (size_t)(nl - data) : size;
-        if (dl >= sizeof did || memchr(data, '\0', dl))
-            return 0;
-        memcpy(did, data, dl);
-        did[dl] = '\0';
-        doc = nl ? (const char *)nl + 1 : "";
-        len = nl ? size - dl - 1 : 0;
+    int line = fuzz_did_line(data, size, did, sizeof did, &doc, &len);
+    if (line < 0)
+        return 0;
+    if (line) {
         if (did_ebsi_check(did, &e) != E_OK) {
             REQUIRE(e.msg[0] != '\0');
         } else {

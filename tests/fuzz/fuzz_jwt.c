@@ -3,7 +3,7 @@
  * a DID document send us (anchor/jwt.c, anchor/ebsi_auth.c).
  *
  * The input goes through each parser:
- *   - jwt_b64url_decode(): accepted text re-encodes to exactly itself (one
+ *   - b64url_decode(): accepted text re-encodes to exactly itself (one
  *     spelling per byte string); refused text says why;
  *   - jwt_parse(): an accepted JWS has object header and payload, a string
  *     alg other than "none", a non-empty signature whose base64url is exactly
@@ -27,6 +27,7 @@
 
 #include "anchor/ebsi_auth.h"
 #include "anchor/jwt.h"
+#include "core/b64url.h"
 #include "core/json.h"
 
 static struct jwt_key *fixed_key(void)
@@ -47,11 +48,11 @@ static void check_b64(const char *s, size_t n)
 {
     struct buf d, again = {0};
     struct err e = {0};
-    if (jwt_b64url_decode(s, n, &d, &e) != E_OK) {
+    if (b64url_decode(s, n, &d, &e) != E_OK) {
         REQUIRE(e.msg[0] != '\0' && d.p == NULL);
         return;
     }
-    REQUIRE(jwt_b64url_encode(d.p, d.len, &again, &e) == E_OK);
+    REQUIRE(b64url_encode(d.p, d.len, &again, &e) == E_OK);
     REQUIRE(again.len == n && (n == 0 || memcmp(again.p, s, n) == 0));
     buf_free(&d);
     buf_free(&again);
@@ -69,7 +70,7 @@ static void check_jwt(const char *s, size_t n)
     REQUIRE(p.alg && strcmp(p.alg, "none") != 0 && p.sig_len > 0);
     REQUIRE(p.signed_len < n && s[p.signed_len] == '.');
     struct buf enc = {0};
-    REQUIRE(jwt_b64url_encode(p.sig, p.sig_len, &enc, &e) == E_OK);
+    REQUIRE(b64url_encode(p.sig, p.sig_len, &enc, &e) == E_OK);
     REQUIRE(enc.len == n - p.signed_len - 1 && memcmp(enc.p, s + p.signed_len + 1, enc.len) == 0);
     buf_free(&enc);
     REQUIRE(jwt_verify_es256(&p, fixed_key(), &e) != E_OK);

@@ -20,12 +20,12 @@
 . "${BASH_SOURCE[0]%/*}/pki.sh"
 
 # ebsi_registries_pki: a test CA ($tmp/pki/ca.pem) and a server certificate
-# for ebsi.test signed by it (test_pki, tests/lib/pki.sh); TAO and ROOT:
+# for ebsi.test signed by it (pki_make, tests/lib/pki.sh); TAO and ROOT:
 # fresh DIDs of the accrediting TAO and its Root TAO (the fixture's
 # accreditations name them).
 ebsi_registries_pki() {
     command -v openssl >/dev/null || { fail "openssl is not installed"; finish; }
-    test_pki "$tmp/pki" ebsi.test || { fail "openssl: $(tail -3 "$tmp/pki/openssl.log")"; finish; }
+    pki_make "$tmp/pki" ebsi.test "did-ebsi test CA" || { fail "openssl: $(tail -3 "$tmp/pki/openssl.log")"; finish; }
     ok "test CA and a server certificate for ebsi.test made"
     export GATEWAY_TLS_CERT=$tmp/pki/srv.pem GATEWAY_TLS_KEY=$tmp/pki/srv.key GATEWAY_REGISTRIES=$tmp/registries.json
     TAO=$(did_ebsi_new) ROOT=$(did_ebsi_new)

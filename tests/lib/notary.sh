@@ -76,6 +76,22 @@ notary_ledger_start() { ledger_start "$@" || { fail "ledger start"; finish; }; }
 # from the start (a key or token file as an operator would keep it).
 notary_key_file() { (umask 077; printf '%s\n' "$2" >"$1"); }
 
+# notary_identity_keystore PASSWORD JSON SECRET: a fresh NotaryRegistry2
+# identity key (no funds) in a keystore v3 made by ethers (light scrypt,
+# N 4096) at JSON, and its private key (hex, no 0x) and address on two lines
+# in SECRET; both mode 0600. Returns non-zero when node fails.
+notary_identity_keystore() {
+    node -e '
+        const { ethers } = require("ethers");
+        const w = ethers.Wallet.createRandom();
+        const j = ethers.encryptKeystoreJsonSync({ address: w.address, privateKey: w.privateKey },
+            process.argv[1], { scrypt: { N: 4096 } });
+        const fs = require("fs");
+        fs.writeFileSync(process.argv[2], j, { mode: 0o600 });
+        fs.writeFileSync(process.argv[3], w.privateKey.slice(2) + "\n" + w.address + "\n", { mode: 0o600 });
+    ' "$1" "$2" "$3"
+}
+
 # notary_dir [NAME]: the usual setting of a test's notary: d=$tmp/NAME
 # (default n) made, NOTARY_DATA=$d/data exported, and the issuer key
 # $DEV_KEY_0 in $d/key.hex (0600) for notary_init_evm / notary_init_ebsi.

@@ -1,21 +1,27 @@
-# tests/lib/pki.sh — a private PKI for scripted tests that serve HTTPS on
-# loopback (the verifier then trusts it with --ca-file and reaches the name
-# with --resolve). Source it after tests/lib/check.sh.
+# tests/lib/pki.sh — a throwaway certificate authority for the scripted tests
+# that speak REAL HTTPS to a local server (tests/cli/didweb.sh, verify_batch.sh, tests/lib/ebsi_registries.sh,
+# web_online.sh): the verifier is told to trust it (--ca-file), no system
+# file is touched.
 #
-# test_pki DIR HOST: in DIR (made if needed) a test CA (ca.pem, ca.key) and a
-# certificate for HOST signed by it (srv.pem, srv.key; subjectAltName
-# DNS:HOST, serverAuth), each P-256, valid 2 days. OpenSSL 3's `req -x509
-# -CA` signs the server certificate in one step (the project needs OpenSSL 3).
-# The openssl output goes to DIR/openssl.log; the status is openssl's.
-test_pki() {
-    local dir=$1 host=$2
+#   pki_make DIR HOST "CA NAME" || { fail "openssl: $(tail -3 DIR/openssl.log)"; finish; }
+
+# pki_make DIR HOST CA_NAME: in DIR (made if missing), a P-256 CA valid for
+# 2 days (ca.pem, ca.key; subject CN=CA_NAME) and a server certificate for
+# DNS:HOST signed by it (srv.pem, srv.key). openssl's output goes to
+# DIR/openssl.log; returns non-zero when openssl fails.
+pki_make() {
+    local dir=$1 host=$2 name=$3
     mkdir -p "$dir" || return 1
-    local req=(openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2)
-    {
-        "${req[@]}" -keyout "$dir/ca.key" -out "$dir/ca.pem" -subj "/CN=$host test CA" \
+    (
+        cd "$dir" &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -keyout ca.key -out ca.pem -subj "/CN=$name" \
             -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
-        "${req[@]}" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -keyout "$dir/srv.key" -out "$dir/srv.pem" \
-            -subj "/CN=$host" -addext "subjectAltName=DNS:$host" -addext "basicConstraints=CA:FALSE" \
-            -addext "extendedKeyUsage=serverAuth"
-    } >"$dir/openssl.log" 2>&1
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout srv.key -out srv.csr -subj "/CN=$host" &&
+        printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+            "$host" >ext &&
+        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile ext -out srv.pem
+    ) >"$dir/openssl.log" 2>&1
 }

@@ -14,6 +14,7 @@
 
 #include "anchor/did_ebsi.h"
 #include "anchor/signer.h"
+#include "core/b64url.h"
 #include "core/embed.h"
 #include "tests/harness.h"
 #include "verifier/issuer.h"
@@ -82,7 +83,7 @@ static err_code tir(const char *type, const char *payload, int64_t now, struct d
 {
     struct buf b64 = {0};
     char text[8192];
-    err_code rc = embed_base64url((const uint8_t *)payload, strlen(payload), &b64, e);
+    err_code rc = b64url_encode((const uint8_t *)payload, strlen(payload), &b64, e);
     if (rc)
         return rc;
     snprintf(text, sizeof text,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/b64url.h"
 #include "core/embed.h"
 #include "core/hash.h"
 #include "core/jcs.h"
@@ -313,7 +314,7 @@ TEST(base64url_vectors)
         struct buf b = {0};
         struct err e = {0};
         CHECK_OK(buf_append_str(&b, "x"), &e);
-        CHECK_OK(embed_base64url((const uint8_t *)in[i], strlen(in[i]), &b, &e), &e);
+        CHECK_OK(b64url_encode((const uint8_t *)in[i], strlen(in[i]), &b, &e), &e);
         CHECKF(strcmp((char *)b.p + 1, want[i]) == 0, "%s -> %s", in[i], (char *)b.p + 1);
         buf_free(&b);
     }
@@ -339,7 +340,7 @@ TEST(link)
     struct buf text = {0}, canon = {0}, enc = {0};
     CHECK_OK(bundle_write(&b, &text, &e), &e);
     CHECK_OK(jcs_canonicalize((char *)text.p, text.len, BUNDLE_MAX_BYTES, &canon, &e), &e);
-    CHECK_OK(embed_base64url(canon.p, canon.len, &enc, &e), &e);
+    CHECK_OK(b64url_encode(canon.p, canon.len, &enc, &e), &e);
     CHECK(strcmp((char *)out.p + strlen(pre), (char *)enc.p) == 0);
     buf_free(&out);
     buf_free(&text);

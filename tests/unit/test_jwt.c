@@ -14,6 +14,7 @@
 
 #include "anchor/ebsi_auth.h"
 #include "anchor/jwt.h"
+#include "core/b64url.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "tests/harness.h"
@@ -72,16 +73,16 @@ TEST(b64url_rfc4648_vectors)
     struct err e = {0};
     for (size_t i = 0; i < 7; i++) {
         struct buf b = {0}, d;
-        CHECK_OK(jwt_b64url_encode((const uint8_t *)in[i], strlen(in[i]), &b, &e), &e);
+        CHECK_OK(b64url_encode((const uint8_t *)in[i], strlen(in[i]), &b, &e), &e);
         CHECKF(b.len == strlen(want[i]) && (!b.len || !memcmp(b.p, want[i], b.len)), "enc %s", in[i]);
-        CHECK_OK(jwt_b64url_decode(want[i], strlen(want[i]), &d, &e), &e);
+        CHECK_OK(b64url_decode(want[i], strlen(want[i]), &d, &e), &e);
         CHECKF(d.len == strlen(in[i]) && (!d.len || !memcmp(d.p, in[i], d.len)), "dec %s", want[i]);
         buf_free(&b);
         buf_free(&d);
     }
     uint8_t all[3] = {0xfb, 0xff, 0xbf};
     struct buf b = {0};
-    CHECK_OK(jwt_b64url_encode(all, 3, &b, &e), &e);
+    CHECK_OK(b64url_encode(all, 3, &b, &e), &e);
     CHECK(b.len == 4 && !memcmp(b.p, "-_-_", 4));
     buf_free(&b);
 }
@@ -93,7 +94,7 @@ TEST(b64url_strict)
         struct buf d;
         struct err e = {0};
         /* "Zm9" is "fo" with a non-zero unused bit ("Zm8" is canonical) */
-        err_code rc = jwt_b64url_decode(bad[i], strlen(bad[i]), &d, &e);
+        err_code rc = b64url_decode(bad[i], strlen(bad[i]), &d, &e);
         CHECKF(rc == E_INVALID, "accepted %s", bad[i]);
         if (rc == E_OK)
             buf_free(&d);

@@ -676,6 +676,23 @@ TEST(rpc_response_size_limit)
     fx_end(&f);
 }
 
+/* rpc_require_code: an address without code is E_STATE naming it (and the
+ * caller's hint); with code, E_OK. */
+TEST(rpc_require_code_says_there_is_no_contract)
+{
+    struct fx f;
+    CHECK(fx_start(&f, SCRIPT({.status = 200, .body = OK("\"0x\"")},
+                              {.status = 200, .body = OK("\"0x6080\"")}),
+                   1, NULL));
+    struct addr20 a = {{0xab}};
+    CHECK_ERR(rpc_require_code(f.c, &a, "give the contract's address", &f.e), &f.e, E_STATE,
+              "there is no contract at 0xab00000000000000000000000000000000000000 on this "
+              "ledger: give the contract's address");
+    memset(&f.e, 0, sizeof f.e);
+    CHECK_OK(rpc_require_code(f.c, &a, NULL, &f.e), &f.e);
+    fx_end(&f);
+}
+
 TEST(rpc_slow_answer_times_out)
 {
     struct fx f;
