@@ -510,17 +510,30 @@ int cmd_init(int argc, char **argv)
         printf("  confirmations   %llu\n", (unsigned long long)confirmations);
         printf("  key             %s (keystore v3, mode 0600)\n", key);
     }
-    if (did)
+    if (did) {
+        /* EBSI's checkController: the address must be a capabilityInvocation
+         * secp256k1 key of the DID or of a controller DID; registering it needs
+         * the public key, not the address. */
+        uint8_t pub[64];
+        char pub_hex[129];
+        signer_pubkey64(sg, pub);
+        hex_encode(pub, sizeof pub, pub_hex);
         fprintf(g_cli.json ? stderr : stdout,
                 "\nEBSI: tokens come from %s, signed with its key %s.\n"
                 "Before anchoring, the DID document in EBSI's DID Registry must list\n"
                 "  - that key (JsonWebKey2020, P-256) as a verification method with the\n"
                 "    authentication relationship (the Authorisation API checks the VP with it);\n"
-                "  - the transaction key's address %s as a controller\n"
-                "    (sendSignedTransaction refuses a sender that does not control the DID):\n"
-                "    with EBSI's DID Registry API, addController / addVerificationMethod on\n"
-                "    the DID signed by a key that already controls it (docs/ebsi.md).\n",
-                did, kid ? kid : "?", issuer_hex);
+                "  - the transaction key's address %s as a controller (EBSI's checkController,\n"
+                "    applied by sendSignedTransaction and by `verifier verify --issuer DID`):\n"
+                "    its public key 0x04%s\n"
+                "    as a secp256k1 verification method with the capabilityInvocation\n"
+                "    relationship, of the DID itself or of a DID listed as its controller.\n"
+                "    With EBSI's DID Registry API: insertDidDocument with that publicKey, or\n"
+                "    addVerificationMethod (isSecp256k1) and addVerificationMethodRelationship\n"
+                "    capabilityInvocation, signed by a key that already controls the DID\n"
+                "    (docs/ebsi.md).\n",
+                did, kid ? kid : "?", issuer_hex, pub_hex);
+    }
     code = EXIT_OK;
 out:
     if (rc)

@@ -18,54 +18,20 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
-. tests/lib/pki.sh
+. tests/lib/ebsi_registries.sh
 notary_test_begin did-ebsi
 export NOTARY_PASSWORD="did ebsi test"
 unset NOTARY_CA_FILE
-command -v openssl >/dev/null || { fail "openssl is not installed"; finish; }
 
-# --- a test CA and a certificate for ebsi.test --------------------------------------
-pki=$tmp/pki
-pki_make "$pki" ebsi.test "did-ebsi test CA" || { fail "openssl: $(tail -3 "$pki/openssl.log")"; finish; }
-ok "test CA and a server certificate for ebsi.test made"
-
-# did_ebsi: a fresh legal-entity DID, did:ebsi:z + base58btc(0x01 + 16 random bytes)
-did_ebsi() {
-    python3 -c '
-import os
-a = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-n = int.from_bytes(b"\x01" + os.urandom(16), "big"); s = ""
-while n: n, r = divmod(n, 58); s = a[r] + s
-print("did:ebsi:z" + s)'
-}
-pub_of() { node -e 'const {SigningKey}=require("ethers"); console.log(new SigningKey(process.argv[1]).publicKey)' "$1"; }
-PUB0=$(pub_of "$DEV_KEY_0") && PUB1=$(pub_of "$DEV_KEY_1") || { fail "public keys (node, ethers)"; finish; }
-UNI=$(did_ebsi) PARENT=$(did_ebsi) CHILD=$(did_ebsi) OTHER=$(did_ebsi) NOCAP=$(did_ebsi)
-NOTIR=$(did_ebsi) REVOKED=$(did_ebsi) EXPIRED=$(did_ebsi) WRONGSUB=$(did_ebsi) NOBODY=$(did_ebsi)
-TAO=$(did_ebsi) ROOT=$(did_ebsi) GHOSTCTL=$(did_ebsi)
-NOW=$(date +%s)
+# --- the registries, over HTTPS with a test CA (tests/lib/ebsi_registries.sh) ------------
+ebsi_registries_pki
+PUB0=$(eth_public_key "$DEV_KEY_0") && PUB1=$(eth_public_key "$DEV_KEY_1") || { fail "public keys (node, ethers)"; finish; }
+UNI=$(did_ebsi_new) PARENT=$(did_ebsi_new) CHILD=$(did_ebsi_new) OTHER=$(did_ebsi_new) NOCAP=$(did_ebsi_new)
+NOTIR=$(did_ebsi_new) REVOKED=$(did_ebsi_new) EXPIRED=$(did_ebsi_new) WRONGSUB=$(did_ebsi_new) NOBODY=$(did_ebsi_new)
+GHOSTCTL=$(did_ebsi_new)
 
 # The fixture the double serves (tests/gateway/registries.js): DID documents and TIR entries.
-fixture() { # fixture: write $tmp/registries.json
-    python3 - "$tmp/registries.json" <<PY
-import json, sys
-now = $NOW
-def key(pub, rels=("capabilityInvocation", "authentication")):
-    return {"id": "keys-1", "publicKey": pub, "relationships": list(rels)}
-def accr(did, typ="TI", exp=now + 86400 * 365, subject=None, name=None):
-    cs = {"id": subject or did, "reservedAttributeId": "0x" + "ab" * 32,
-          "accreditedFor": [{"schemaId": "https://api-pilot.ebsi.eu/trusted-schemas-registry/v3/schemas/z3MgUFUkb722uq4x3dv5yAJmnNmzDFeK5UC8x83QoeLJM",
-                             "types": ["VerifiableCredential", "VerifiableAttestation", "VerifiableDiploma"],
-                             "limitJurisdiction": "https://publications.europa.eu/resource/authority/atu/FIN"}]}
-    if name: cs["legalName"] = name
-    return {"issuerType": typ, "tao": "$TAO", "rootTao": "$ROOT",
-            "payload": {"iss": "$TAO", "sub": did, "iat": now - 86400, "nbf": now - 86400, "exp": exp,
-                        "jti": "urn:uuid:0c8e4e1b-5f0a-4d5e-9c7e-1d2b3c4d5e6f",
-                        "vc": {"@context": ["https://www.w3.org/2018/credentials/v1"],
-                               "type": ["VerifiableCredential", "VerifiableAttestation", "VerifiableAccreditation",
-                                        "VerifiableAccreditationToAttest"],
-                               "issuer": "$TAO", "credentialSubject": cs,
-                               "termsOfUse": {"id": "$TAO", "type": "IssuanceCertificate"}}}}
+ebsi_registries_write <<PY
 dids = {
   "$UNI": {"controllers": ["$UNI"], "keys": [key("$PUB0")]},
   "$PARENT": {"controllers": ["$PARENT"], "keys": [key("$PUB0")]},
@@ -88,19 +54,13 @@ tir = {
   "$EXPIRED": [accr("$EXPIRED", exp=now - 3600)],
   "$WRONGSUB": [accr("$WRONGSUB", subject="$UNI")],
 }
-json.dump({"dids": dids, "tir": tir}, open(sys.argv[1], "w"))
 PY
-}
-fixture || { fail "fixture"; finish; }
-export GATEWAY_TLS_CERT=$pki/srv.pem GATEWAY_TLS_KEY=$pki/srv.key GATEWAY_REGISTRIES=$tmp/registries.json
 notary_gateway_start
-[ "${GATEWAY_TLS_PORT:-0}" != 0 ] || { fail "the gateway serves no registries"; finish; }
+ebsi_registries_ready
 ok "gateway started: Timestamp contract $GATEWAY_CONTRACT, registries on HTTPS port $GATEWAY_TLS_PORT"
-API=https://ebsi.test:$GATEWAY_TLS_PORT
-E=(--ebsi-api "$API" --ca-file "$pki/ca.pem" --resolve "ebsi.test:$GATEWAY_TLS_PORT:127.0.0.1")
+API=$EBSI_API E=("${EBSI_ARGS[@]}") C=("${EBSI_CURL[@]}")
 
 # --- the double answers as EBSI's pages say -------------------------------------------
-C=(curl -s --noproxy '*' --max-time 10 --cacert "$pki/ca.pem" --resolve "ebsi.test:$GATEWAY_TLS_PORT:127.0.0.1")
 out=$("${C[@]}" -i "$API/did-registry/v5/identifiers/$NOBODY")
 expect_grep "an unknown DID is 404 problem+json" "application/problem+json" "$out"
 expect_grep "... titled Identifier Not Found" '"title":"Identifier Not Found"' "$out"

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # tests/cli/ebsi_e2e.sh — issue 15's "done when", through the local EBSI double
-# (tests/gateway/: Timestamp API, Ledger API, Authorisation API with jose) in
-# front of ganache, with no token file anywhere:
+# (tests/gateway/: Timestamp API, Ledger API, Authorisation API with jose, and
+# the read-only DID Registry v5 / TIR v5 over HTTPS with a test CA) in front of
+# ganache, with no token file anywhere. One DID document serves the token
+# endpoint and the verifier: the DID the notary gives to `init --did`, listing
+# its P-256 presentation key under authentication and the notary's transaction
+# key (secp256k1) under capabilityInvocation (EBSI's controller rule), with an
+# accreditation in the TIR:
 #   - init --ledger ebsi --did --vp-key confirms GET /timestamp/v4/hash-algorithms/ID
 #     is sha2-256 and active; a revoked algorithm, an unknown id, another
 #     algorithm (sha3-256 inserted by the contract's admin) and an unreachable
 #     API are refused with a clear message and nothing written;
-#   - token (from the DID) → anchor → proof → verifier verify --issuer 0x… → VALID;
+#   - token (from the DID, resolved in the DID Registry) → anchor → proof →
+#     verifier verify --issuer did:ebsi:… → VALID naming the legal entity and
+#     its accreditation; the VC's own issuer (did:ebsi, nothing pinned) → VALID;
 #   - EBSI's gas-estimation fallback (gasLimit 0x1000000): the notary refuses
 #     to sign and says why and what to do, the batch stays pending and nothing
 #     is sent; the fault cleared, `notary anchor` anchors it;
 #   - revoke → the token expires mid-run → checkpoint renews it once and is
-#     timestamped; verify says REVOKED / VALID as of the checkpoint, and
+#     timestamped; verify --issuer did:ebsi:… says REVOKED / VALID as of the
+#     checkpoint, one `verify --batch` over both bundles says the same, and
 #     `verifier audit --ledger ebsi` is clean, all read from the real event
 #     shape (TimestampedHashes, nothing indexed: counted by sender).
 # Ends with "N passed, N failed".
@@ -19,13 +27,31 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/notary.sh
 . tests/lib/ebsi_did.sh
+. tests/lib/ebsi_registries.sh
 notary_test_begin ebsi-e2e
+unset NOTARY_CA_FILE
 
-DID=did:ebsi:zE2eIssuer00000000000001
+# --- the issuer's DID: one document in the DID Registry, an accreditation in the TIR ------
+ebsi_registries_pki
+DID=$(did_ebsi_new)
 ebsi_did_fixture "$DID"
-notary_gateway_start '{"tokens": []}'
-rm -f "$tmp/token" # no static token: every token comes from the DID
+unset GATEWAY_DIDS # the token endpoint resolves the DID in the gateway's DID Registry, as EBSI's does
 issuer=$DEV_ADDR_0
+PUB0=$(eth_public_key "$DEV_KEY_0") || { fail "public key (node, ethers)"; finish; }
+ebsi_registries_write <<PY
+dids = {"$DID": {"controllers": ["$DID"], "keys": [key("$PUB0"), jwk_key("$tmp/kid", "$tmp/vp.jwk")]}}
+tir = {"$DID": [accr("$DID", name="E2E Test University")]}
+PY
+notary_gateway_start '{"tokens": []}'
+ebsi_registries_ready
+rm -f "$tmp/token" # no static token: every token comes from the DID
+out=$("${EBSI_CURL[@]}" "$EBSI_API/did-registry/v5/identifiers/$DID")
+check "the DID Registry lists the notary's key (capabilityInvocation) and the presentation key (authentication)" \
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); ids = [m["id"] for m in d["verificationMethod"]]
+assert d["controller"] == [sys.argv[2]] and d["capabilityInvocation"] == [sys.argv[2] + "#keys-1"], d
+assert sys.argv[3] in ids and sys.argv[3] in d["authentication"], d' "$out" "$DID" "$KID"
 notary_dir n
 INIT=("$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API"
       --timestamp-contract "$GATEWAY_CONTRACT" --did "$DID" --vp-key "$tmp/vp.pem"
@@ -36,14 +62,15 @@ nothing_written() { # nothing_written NAME: init left no trace in $d/data
 state_of() { "$NOTARY" status --json | python3 -c 'import json,sys
 b=[x for x in json.load(sys.stdin)["batches"] if x["seq"]==int(sys.argv[1]) and x.get("kind","issuance")==sys.argv[2]][0]
 print(b[sys.argv[3]] if len(sys.argv) > 3 else b["state"])' "$@"; }
-credential() { # credential TAG: submit one credential (kept as $tmp/TAG.json) and close its batch
-    printf '{"credentialSubject": {"name": "Holder %s"}, "type": ["VerifiableCredential"]}\n' "$1" >"$tmp/$1.json"
+credential() { # credential TAG: submit one credential issued by the DID (kept as $tmp/TAG.json) and close its batch
+    printf '{"issuer": "%s", "credentialSubject": {"name": "Holder %s"}, "type": ["VerifiableCredential"]}\n' \
+        "$DID" "$1" >"$tmp/$1.json"
     "$NOTARY" submit --credential "$tmp/$1.json" >/dev/null && "$NOTARY" close >/dev/null
 }
 ANCHOR=("$NOTARY" anchor --poll-ms 100 --timeout 60 --rpc-attempts 2)
-V() { # V TAG [ARGS...]: verify credential TAG with its proof through the Ledger API
-    "$VERIFIER" verify "$tmp/$1.json" --proof "$tmp/$1.proof.json" --rpc "$GATEWAY_LEDGER" --issuer "$issuer" \
-        --contract "$GATEWAY_CONTRACT" "${@:2}"
+L=(--rpc "$GATEWAY_LEDGER" --contract "$GATEWAY_CONTRACT" "${EBSI_ARGS[@]}")
+V() { # V TAG [ARGS...]: verify credential TAG with its proof through the Ledger API, the issuer pinned as the DID
+    "$VERIFIER" verify "$tmp/$1.json" --proof "$tmp/$1.proof.json" --issuer "$DID" "${L[@]}" "${@:2}"
 }
 
 # --- init: the hash algorithm --------------------------------------------------------------
@@ -82,6 +109,8 @@ expect_exit 0 "init --did --vp-key (no token file)" "${INIT[@]}" --json
 [ "$(json_field hashAlgorithm.multihash <<<"$LAST_OUT")" = sha2-256 ] && [ "$(json_field hashAlgorithm.id <<<"$LAST_OUT")" = 0 ] \
     && ok "init reports algorithm 0 = sha2-256" || fail "init json: $LAST_OUT"
 has "init names the transaction key to register as the DID's controller" "$issuer as a controller"
+has "... and its public key to register" "its public key ${PUB0,,}\$"
+has "... as a capabilityInvocation secp256k1 key (the controller rule)" "secp256k1 verification method with the capabilityInvocation"
 [ "$(gateway_stat tokensIssued)" = 0 ] && ok "init asked for no token" || fail "tokensIssued $(gateway_stat tokensIssued)"
 
 # --- token → anchor → proof → VALID --------------------------------------------------------
@@ -90,8 +119,18 @@ expect_exit 0 "anchor: a token from the DID, then timestampHashes" "${ANCHOR[@]}
 [ "$(gateway_stat tokensIssued)" = 1 ] && ok "one token issued" || fail "tokensIssued $(gateway_stat tokensIssued)"
 [ "$(state_of 0 issuance)" = anchored ] && ok "batch 0 anchored" || fail "batch 0 $(state_of 0 issuance)"
 "$NOTARY" proof --credential "$tmp/c0.json" >"$tmp/c0.proof.json"
-expect_exit 0 "verifier verify --issuer 0x…: VALID" V c0 --timestamp-code --json
-[ "$(json_field status <<<"$LAST_OUT")" = VALID ] && ok "JSON status VALID" || fail "verify: $LAST_OUT"
+AD=$(tr A-F a-f <<<"$issuer")
+expect_exit 0 "verifier verify --issuer did:ebsi:…: VALID" V c0
+has "... names the DID, the legal entity and the anchoring address" "Status: VALID: .*issued by $DID — E2E Test University ($AD"
+has "... the address is a controller in EBSI's DID Registry" "makes $AD a controller of it (capabilityInvocation secp256k1 key $DID#keys-1)"
+has "... and the accreditation" "issuer.accreditation .*Trusted Issuers Registry: TI, VerifiableAccreditationToAttest for VerifiableDiploma by $TAO, valid "
+expect_exit 0 "--json: VALID" V c0 --timestamp-code --json
+[ "$(json_field status <<<"$LAST_OUT")" = VALID ] && [ "$(json_field issuerName <<<"$LAST_OUT")" = "$DID" ] &&
+    [ "$(json_field issuerDisplayName <<<"$LAST_OUT")" = "E2E Test University" ] \
+    && ok "JSON: VALID, issuerName the DID, issuerDisplayName the legal name" || fail "verify: $LAST_OUT"
+expect_exit 0 "the VC's own issuer did:ebsi:…, nothing pinned: VALID" \
+    "$VERIFIER" verify "$tmp/c0.json" --proof "$tmp/c0.proof.json" "${L[@]}"
+has "... established by the credential's DID" "issued by $DID .*DID from the credential"
 
 # --- EBSI's gas-estimation fallback ----------------------------------------------------------
 credential c1
@@ -123,8 +162,25 @@ expect_exit 0 "checkpoint: the token expired mid-run, renewed once, timestamped"
 "$NOTARY" revocations export --out "$tmp/log.json" >/dev/null
 expect_exit 4 "c0: REVOKED" V c0 --revocations "$tmp/log.json"
 has "... bound by checkpoint 0" "no later than checkpoint 0"
+has "... issued by the DID, its legal entity" "issued by $DID — E2E Test University"
 expect_exit 0 "c1: VALID as of checkpoint 0" V c1 --revocations "$tmp/log.json"
 has "... as of checkpoint 0" "not revoked as of checkpoint 0"
+V_STATUS=()
+for c in c0 c1; do
+    V "$c" --revocations "$tmp/log.json" --json >"$tmp/$c.verdict" 2>/dev/null
+    V_STATUS+=("$c=$(json_field status <"$tmp/$c.verdict")")
+done
+printf '{"credential": "%s", "proof": "%s"}\n' "$tmp/c0.json" "$tmp/c0.proof.json" "$tmp/c1.json" "$tmp/c1.proof.json" >"$tmp/list"
+expect_exit 4 "verify --batch --issuer did:ebsi:… over both bundles: REVOKED among them" \
+    "$VERIFIER" verify --batch "$tmp/list" --issuer "$DID" --revocations "$tmp/log.json" "${L[@]}"
+b_status=$(python3 -c 'import json, os, sys
+for line in sys.stdin.read().splitlines():
+    if line.startswith("{"):
+        o = json.loads(line)
+        assert o["issuerName"] == sys.argv[1], o
+        print("%s=%s" % (os.path.basename(o["input"]["credential"])[:-5], o["status"]))' "$DID" <<<"$LAST_OUT" | tr '\n' ' ')
+[ "$b_status" = "${V_STATUS[*]} " ] && [ "${V_STATUS[*]}" = "c0=REVOKED c1=VALID" ] \
+    && ok "... the same verdicts as one verify each: $b_status" || fail "batch '$b_status' vs single '${V_STATUS[*]}'"
 expect_exit 0 "verifier audit --ledger ebsi: clean" "$VERIFIER" audit --issuer "$issuer" --rpc "$GATEWAY_LEDGER" \
     --ledger ebsi --contract "$GATEWAY_CONTRACT" --revocations "$tmp/log.json" --timestamp-code --json
 [ "$(findings <<<"$LAST_OUT")" = "" ] && [ "$(json_field counts.batches <<<"$LAST_OUT")" = 2 ] \

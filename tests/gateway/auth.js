@@ -21,7 +21,8 @@
 // notary's C code). The DIDs it knows are DID documents from --dids FILE (or
 // $GATEWAY_DIDS): {"documents": [{"id": DID, "verificationMethod": [{"id":
 // KID, "type": "JsonWebKey2020", "controller": DID, "publicKeyJwk": JWK}],
-// "authentication": [KID]}]}. Issued tokens are ES256 JWTs of the gateway's
+// "authentication": [KID]}]}, then those of opts.resolve(DID) (the gateway's
+// DID Registry double, when it serves one). Issued tokens are ES256 JWTs of the gateway's
 // own key (as EBSI's are), valid expires_in seconds ($GATEWAY_TOKEN_TTL,
 // default 7200, as EBSI).
 //
@@ -99,7 +100,7 @@ module.exports = function createAuth(opts) {
         if (!payload.jti || replayed(`jti:${payload.jti}`)) return ['invalid_request', 'Invalid Verifiable Presentation: jti missing or already used'];
         if (header.alg !== 'ES256') return ['invalid_request', `Invalid Verifiable Presentation: alg ${header.alg} is not ES256 (jwt_vp format of ${DEFINITION_ID})`];
         const did = payload.iss;
-        const doc = documents.find((d) => d.id === did);
+        const doc = documents.find((d) => d.id === did) || (opts.resolve && opts.resolve(did));
         if (!doc) return ['invalid_request', `Invalid Verifiable Presentation: DID ${did} not found in the DID Registry`];
         if (typeof header.kid !== 'string' || !header.kid.startsWith(`${did}#`))
             return ['invalid_request', 'Invalid Verifiable Presentation: kid must be a verification method of the issuer DID'];

@@ -12,11 +12,13 @@
 //       → re-serializes unsignedTransaction with (r, s, v) and rejects unless it
 //         equals signedRawTransaction byte for byte, the recovered signer is
 //         `from`, and chain id and `to` are right; then submits it → tx hash
-//   POST /ledger/v4/blockchains/besu/rpc   the ledger API: read methods only
+//   POST /ledger/v4/blockchains/besu       the ledger API: read methods only
+//                                         (the path of hub.ebsi.eu "POST /ledger/v4/blockchains/besu")
 //   GET|POST /admin              fault injection and counters (tests only)
 //
 // POST /authorisation/v4/token (tests/gateway/auth.js) issues tokens for the
-// DIDs of --dids FILE (or $GATEWAY_DIDS) after checking their presentation.
+// DIDs of --dids FILE (or $GATEWAY_DIDS), or of the DID Registry double
+// (--registries, below), after checking their presentation.
 // Static tokens come from --tokens FILE (or $GATEWAY_TOKENS, the same JSON):
 //   {"tokens": [{"token": "...", "scopes": ["timestamp_write"], "exp": 1999999999}]}
 // A missing/unknown/expired token is HTTP 401, a token without the
@@ -77,7 +79,8 @@ if (!args.ledger || !args.ready || (!args.tokens && !process.env.GATEWAY_TOKENS 
 const tokenText = args.tokens ? fs.readFileSync(args.tokens, 'utf8') : process.env.GATEWAY_TOKENS;
 const tokens = tokenText ? JSON.parse(tokenText).tokens : [];
 // the token endpoint and the bearer check: tests/gateway/auth.js
-const auth = require('./auth')({ tokens, dids: args.dids });
+const auth = require('./auth')({ tokens, dids: args.dids,
+    resolve: args.registries ? (did) => require('./registries.js').documentOf(args.registries, did) : null });
 const artifact = JSON.parse(fs.readFileSync(path.join(__dirname, '../../contracts/build/Timestamp.json'), 'utf8'));
 const iface = new ethers.Interface(artifact.abi);
 
@@ -326,7 +329,7 @@ async function main() {
         if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
         if (url === '/timestamp/v4/jsonrpc') return handleRpc(req, res, 'api');
         if (url === '/authorisation/v4/token') return down ? req.socket.destroy() : auth.handleToken(req, res, readBody);
-        if (url === '/ledger/v4/blockchains/besu/rpc') return handleRpc(req, res, 'ledger');
+        if (url === '/ledger/v4/blockchains/besu') return handleRpc(req, res, 'ledger');
         send(res, 404, { error: 'not found' });
     });
     let tls = null;
@@ -339,7 +342,7 @@ async function main() {
     server.listen(0, '127.0.0.1', () => {
         const base = `http://127.0.0.1:${server.address().port}`;
         auth.setIssuer(`${base}/authorisation/v4`);
-        const info = { api: `${base}/timestamp/v4/jsonrpc`, ledger: `${base}/ledger/v4/blockchains/besu/rpc`,
+        const info = { api: `${base}/timestamp/v4/jsonrpc`, ledger: `${base}/ledger/v4/blockchains/besu`,
             admin: `${base}/admin`, contract, chainId: Number(chainId), tlsPort: tls ? tls.address().port : 0 };
         fs.writeFileSync(`${args.ready}.tmp`, JSON.stringify(info));
         fs.renameSync(`${args.ready}.tmp`, args.ready);

@@ -26,13 +26,18 @@
 // so a test may change it between runs):
 //   {"dids": {DID: {"controllers": [DID...], "keys": [{"id": "keys-1",
 //       "publicKey": "0x04" + 128 hex (uncompressed secp256k1, as EBSI's
-//       contract stores it), "relationships": ["capabilityInvocation", ...]}]}},
+//       contract stores it), "relationships": ["capabilityInvocation", ...]}
+//       or, for another curve (the DID's P-256 presentation key), "publicKeyJwk":
+//       {...} in place of "publicKey"]}},
 //    "tir": {DID: [{"issuerType": "TI", "tao": DID, "rootTao": DID,
 //       "payload": {...the accreditation JWT's payload...}}]}}
 // A DID absent from "dids" is 404, one absent from "tir" has no TIR entry
 // (404); a revoked issuer is an attribute with issuerType "Revoked". Each
 // body is a real ES256K JWS signed by a key of the double's own (the
 // verifier does not verify it and says so).
+// documentOf(fixture, did) gives the DID document (null if unknown): the
+// gateway's token endpoint resolves presentations' DIDs with it, as EBSI's
+// Authorisation API resolves them in the DID Registry.
 'use strict';
 const fs = require('fs');
 const crypto = require('crypto');
@@ -67,7 +72,8 @@ function didDocument(did, entry) {
         id: did,
         controller: entry.controllers || [did],
         verificationMethod: (entry.keys || []).map((k) => ({
-            id: `${did}#${k.id}`, type: 'JsonWebKey2020', controller: did, publicKeyJwk: jwk(k.publicKey),
+            id: `${did}#${k.id}`, type: 'JsonWebKey2020', controller: did,
+            publicKeyJwk: k.publicKeyJwk || jwk(k.publicKey),
         })),
     };
     for (const k of entry.keys || []) {
@@ -84,6 +90,11 @@ function jwt(payload, kid) {
     return `${head}.${body}.${b64u(Buffer.concat([ethers.getBytes(sig.r), ethers.getBytes(sig.s)]))}`;
 }
 
+function documentOf(fixture, did) {
+    const dids = JSON.parse(fs.readFileSync(fixture, 'utf8')).dids || {};
+    return typeof did === 'string' && Object.hasOwn(dids, did) ? didDocument(did, dids[did]) : null;
+}
+
 // make({fixture, isDown}) → handler(req, res, url): true when it answered.
 module.exports = function make({ fixture, isDown }) {
     return function handle(req, res, url) {
@@ -97,9 +108,9 @@ module.exports = function make({ fixture, isDown }) {
         if (m[1].startsWith('did-registry')) {
             const q = new URL(req.url, 'https://x').searchParams.get('valid-at');
             if (q !== null && Number.isNaN(Date.parse(q))) { problem(res, 400, 'Bad Request', 'valid-at must be an ISO-8601 date'); return true; }
-            const entry = (data.dids || {})[did];
-            if (!entry) { problem(res, 404, 'Identifier Not Found', `Identifier ${did} not found`); return true; }
-            reply(res, 'application/did+ld+json', didDocument(did, entry));
+            const doc = documentOf(fixture, did);
+            if (!doc) { problem(res, 404, 'Identifier Not Found', `Identifier ${did} not found`); return true; }
+            reply(res, 'application/did+ld+json', doc);
             return true;
         }
         const attrs = (data.tir || {})[did];
@@ -115,3 +126,4 @@ module.exports = function make({ fixture, isDown }) {
         return true;
     };
 };
+module.exports.documentOf = documentOf;

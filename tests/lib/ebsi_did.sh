@@ -11,6 +11,9 @@
 #   $tmp/vp.pem     the DID's P-256 key (--vp-key)
 #   $tmp/other.pem  another P-256 key
 #   $tmp/k1.pem     a secp256k1 key (not what the presentation definition asks for)
+#   $tmp/vp.jwk     vp.pem's public key as a JWK (for the registries' fixture:
+#                   jwk_key in tests/lib/ebsi_registries.py)
+#   $tmp/kid        KID (below)
 # and sets
 #   GATEWAY_DIDS (exported)  the DID documents the double resolves: DID with
 #                            vp.pem's public key as a JsonWebKey2020 method
@@ -38,6 +41,7 @@ const fs = require("fs"), crypto = require("crypto"), jose = require("jose");
   const docs = [doc(did, `${did}#${ta}`, a)];
   if (bad) docs.push(doc(bad, `${bad}#${tb}`, a));
   fs.writeFileSync(out, JSON.stringify({ documents: docs }));
+  fs.writeFileSync(require("path").join(require("path").dirname(out), "vp.jwk"), JSON.stringify(a));
   console.log(`${did}#${ta}`);
 })();' "$tmp/vp.pem" "$tmp/other.pem" "$did" "$bad" "$tmp/dids.json" >"$tmp/kid" ||
         { fail "DID documents (node, jose)"; finish; }

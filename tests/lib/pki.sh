@@ -1,5 +1,5 @@
 # tests/lib/pki.sh — a throwaway certificate authority for the scripted tests
-# that speak REAL HTTPS to a local server (tests/cli/didweb.sh, did_ebsi.sh, verify_batch.sh,
+# that speak REAL HTTPS to a local server (tests/cli/didweb.sh, verify_batch.sh, tests/lib/ebsi_registries.sh,
 # web_online.sh): the verifier is told to trust it (--ca-file), no system
 # file is touched.
 #
