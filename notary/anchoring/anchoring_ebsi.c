@@ -329,6 +329,20 @@ static err_code ebsi_broadcast(struct anchoring_ctx *c, const struct store_batch
                                     "transaction is stored and will be looked up and resent");
             return err_set(e, E_NETWORK, "%s", msg);
         }
+        if (strstr(re->message, "is not controlled by the address")) {
+            /* EBSI's checkController refusal (jsonrpc.service.ts
+             * verifyEthereumAddress): the signer does not control the DID
+             * of the token. Say what to do. */
+            anchoring_out_note(out, "the Timestamp API refused the transaction: \"%.200s\": the "
+                                    "transaction key is not a controller of the DID; register its "
+                                    "public key (printed by `notary init`) as a secp256k1 "
+                                    "capabilityInvocation method of the DID (docs/ebsi.md, "
+                                    "Onboarding), then run `notary anchor`",
+                               re->message);
+            return err_set(e, E_PROTOCOL, "%s %llu: %s (nothing was written to the ledger; the "
+                                          "signed transaction stays stored)",
+                           kind_name(b->kind), (unsigned long long)b->seq, out->note);
+        }
         anchoring_out_note(out, "the Timestamp API rejected the signed transaction: %.200s",
                            e->msg);
         return err_set(e, E_PROTOCOL, "%s %llu: %s (it stays stored and is sent again by the "

@@ -21,7 +21,13 @@
 #     timestamped; verify --issuer did:ebsi:… says REVOKED / VALID as of the
 #     checkpoint, one `verify --batch` over both bundles says the same, and
 #     `verifier audit --ledger ebsi` is clean, all read from the real event
-#     shape (TimestampedHashes, nothing indexed: counted by sender).
+#     shape (TimestampedHashes, nothing indexed: counted by sender);
+#   - checkController on send: a second notary of the DID whose transaction key
+#     the DID document does not list gets sendSignedTransaction refused with
+#     EBSI's answer (HTTP 400, -32600 "The DID … is not controlled by the
+#     address …"), a message that says to register the key; the batch stays
+#     pending with its signed transaction, nothing reaches the ledger; once the
+#     DID lists the key, `notary anchor` anchors that same transaction.
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -186,5 +192,66 @@ expect_exit 0 "verifier audit --ledger ebsi: clean" "$VERIFIER" audit --issuer "
 [ "$(findings <<<"$LAST_OUT")" = "" ] && [ "$(json_field counts.batches <<<"$LAST_OUT")" = 2 ] \
     && [ "$(json_field counts.checkpoints <<<"$LAST_OUT")" = 1 ] \
     && ok "audit: no findings, 2 batches and 1 checkpoint found on the ledger" || fail "audit: $LAST_OUT"
+
+# --- checkController on send: a transaction key the DID does not list ----------------------
+# A second notary of the same DID whose transaction key ($DEV_KEY_1) is not in the DID
+# document: EBSI's sendSignedTransaction refuses the send for the token's DID; the batch
+# stays pending with its signed transaction; once the DID lists the key, `notary anchor`
+# sends that same transaction and it is anchored.
+notary_dir n2
+notary_key_file "$d/key.hex" "$DEV_KEY_1"
+AD1=$(tr A-F a-f <<<"$DEV_ADDR_1")
+PUB1=$(eth_public_key "$DEV_KEY_1") || { fail "public key (node, ethers)"; finish; }
+expect_exit 0 "second notary: init --did with a transaction key the DID does not list" \
+    "$NOTARY" init --ledger ebsi --rpc "$GATEWAY_LEDGER" --timestamp-api "$GATEWAY_API" \
+    --timestamp-contract "$GATEWAY_CONTRACT" --did "$DID" --vp-key "$tmp/vp.pem" --import-key "$d/key.hex" --kdf-light
+has "... init prints the public key to register" "its public key ${PUB1,,}\$"
+credential k0
+refused=$(gateway_stat controllerRefused)
+expect_exit 1 "anchor: sendSignedTransaction refused (the signer does not control the DID)" "${ANCHOR[@]}"
+has "... quotes EBSI's refusal" "The DID $DID is not controlled by the address $AD1"
+has "... says what is wrong" "the transaction key is not a controller of the DID"
+has "... and what to do" "register its public key (printed by \`notary init\`) as a secp256k1 capabilityInvocation method of the DID"
+[ "$(gateway_stat controllerRefused)" = $((refused + 1)) ] && ok "the gateway refused one send by checkController" \
+    || fail "controllerRefused $(gateway_stat controllerRefused)"
+[ "$(state_of 0 issuance)" = sent ] && ok "the batch stays pending (sent: its signed transaction stored)" \
+    || fail "batch 0 of n2: $(state_of 0 issuance)"
+expect_grep "... the reason is in status" "is not controlled by the address $AD1" "$(state_of 0 issuance reason)"
+tx1=$(state_of 0 issuance txHash)
+[ "$(timestamped_count "$DEV_ADDR_1" "$GATEWAY_LEDGER")" = 0 ] && ok "nothing reached the ledger" || fail "events of $DEV_ADDR_1"
+# EBSI's answer, byte for byte in shape: HTTP 400, InvalidRequestJsonRpcError (-32600), the request's id
+out=$(node -e '
+const fs = require("fs"), { ethers } = require("ethers");
+(async () => {
+  const [api, cache, key, did] = process.argv.slice(1);
+  const token = JSON.parse(fs.readFileSync(cache, "utf8")).access_token;
+  const w = new ethers.Wallet(key);
+  const call = async (id, method, params) => {
+    const r = await fetch(api, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: "2.0", id, method, params }) });
+    return [r.status, await r.json()];
+  };
+  const [, b] = await call(1, "timestampHashes", [{ from: w.address, hashAlgorithmIds: [0], hashValues: [ethers.hexlify(ethers.randomBytes(32))] }]);
+  const u = b.result;
+  const signed = await w.signTransaction({ type: 0, to: u.to, data: u.data, nonce: Number(u.nonce), gasLimit: u.gasLimit, gasPrice: 0, value: 0, chainId: BigInt(u.chainId) });
+  const sig = ethers.Transaction.from(signed).signature;
+  const [st, body] = await call("45", "sendSignedTransaction", [{ protocol: "eth", unsignedTransaction: u, r: sig.r, s: sig.s, v: `0x${sig.v.toString(16)}`, signedRawTransaction: signed }]);
+  const want = { jsonrpc: "2.0", id: "45", error: { code: -32600, message: `The DID ${did} is not controlled by the address ${w.address.toLowerCase()}` } };
+  console.log(st === 400 && JSON.stringify(body) === JSON.stringify(want) ? "same" : `got ${st} ${JSON.stringify(body)}`);
+})().catch((e) => { console.log(e.message); process.exit(1); });' "$GATEWAY_API" "$d/data/ebsi-token.json" "$DEV_KEY_1" "$DID")
+[ "$out" = same ] && ok "the refusal is EBSI's: HTTP 400, {jsonrpc, id, error: {code -32600, message}}" || fail "refusal: $out"
+# the DID's controller (its own first key) adds the key: capabilityInvocation, keys-2
+ebsi_registries_write <<PY
+dids = {"$DID": {"controllers": ["$DID"], "keys": [key("$PUB0"), key("$PUB1", rels=("capabilityInvocation",), id="keys-2"),
+                                                   jwk_key("$tmp/kid", "$tmp/vp.jwk")]}}
+tir = {"$DID": [accr("$DID", name="E2E Test University")]}
+PY
+expect_exit 0 "the DID lists the key: notary anchor anchors the pending batch" "${ANCHOR[@]}"
+[ "$(state_of 0 issuance)" = anchored ] && ok "batch 0 of the second notary anchored" || fail "batch 0 of n2: $(state_of 0 issuance)"
+[ "$(state_of 0 issuance txHash)" = "$tx1" ] && ok "... by the transaction signed before (nothing re-signed, nothing lost)" \
+    || fail "txHash $(state_of 0 issuance txHash), was $tx1"
+"$NOTARY" proof --credential "$tmp/k0.json" >"$tmp/k0.proof.json"
+expect_exit 0 "its credential: VALID with --issuer did:ebsi:…" V k0
+has "... the address is a controller through the key just registered" "makes $AD1 a controller of it (capabilityInvocation secp256k1 key $DID#keys-2)"
 
 finish

@@ -28,7 +28,12 @@
 //
 // Bearer check (authFailure): a static token from --tokens (the older tests)
 // or one this endpoint issued. Missing/unknown/expired → 401, without the
-// scope → 403.
+// scope → 403. subjectOf gives an issued token's DID (`sub`), which the
+// Timestamp API's sendSignedTransaction checks the signer against
+// (gateway.js); a static token has none. resolve(DID) is the DID document
+// the endpoint uses (the --dids documents, then opts.resolve). The --dids
+// documents may also carry "controller" and "capabilityInvocation" (with
+// secp256k1 JsonWebKey2020 methods) for that check.
 //
 // Faults (POST /admin {"fault": NAME}):
 //   expire-tokens   every token issued so far expires now (one shot: the next
@@ -54,6 +59,12 @@ module.exports = function createAuth(opts) {
     let rejectIssued = false;
     const stats = { tokenRequests: 0, tokensIssued: 0, tokenRefused: 0 };
     const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+    // The DID document of `did` (null if unknown): the --dids documents, then
+    // the DID Registry double's.
+    function resolve(did) {
+        return documents.find((d) => d.id === did) || (opts.resolve && opts.resolve(did)) || null;
+    }
 
     function oauthError(res, status, error, description) {
         stats.tokenRefused++;
@@ -100,7 +111,7 @@ module.exports = function createAuth(opts) {
         if (!payload.jti || replayed(`jti:${payload.jti}`)) return ['invalid_request', 'Invalid Verifiable Presentation: jti missing or already used'];
         if (header.alg !== 'ES256') return ['invalid_request', `Invalid Verifiable Presentation: alg ${header.alg} is not ES256 (jwt_vp format of ${DEFINITION_ID})`];
         const did = payload.iss;
-        const doc = documents.find((d) => d.id === did) || (opts.resolve && opts.resolve(did));
+        const doc = resolve(did);
         if (!doc) return ['invalid_request', `Invalid Verifiable Presentation: DID ${did} not found in the DID Registry`];
         if (typeof header.kid !== 'string' || !header.kid.startsWith(`${did}#`))
             return ['invalid_request', 'Invalid Verifiable Presentation: kid must be a verification method of the issuer DID'];
@@ -165,6 +176,14 @@ module.exports = function createAuth(opts) {
         return null;
     }
 
+    // The DID a request's bearer token was issued for (its `sub`), or null:
+    // a static token (--tokens) carries no DID. Call after authFailure.
+    function subjectOf(req) {
+        const m = /^Bearer (\S+)$/.exec(req.headers.authorization || '');
+        const i = m ? issued.get(m[1]) : undefined;
+        return i ? i.sub : null;
+    }
+
     // Apply an auth fault; false if `name` is not one.
     function fault(name) {
         if (name === 'expire-tokens') {
@@ -176,5 +195,5 @@ module.exports = function createAuth(opts) {
         return false;
     }
 
-    return { handleToken, authFailure, fault, stats, setIssuer: (u) => { issuer = u; } };
+    return { handleToken, authFailure, subjectOf, resolve, fault, stats, setIssuer: (u) => { issuer = u; } };
 };

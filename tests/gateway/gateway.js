@@ -11,7 +11,22 @@
 //                             signedRawTransaction}]
 //       → re-serializes unsignedTransaction with (r, s, v) and rejects unless it
 //         equals signedRawTransaction byte for byte, the recovered signer is
-//         `from`, and chain id and `to` are right; then submits it → tx hash
+//         `from`, and chain id and `to` are right; then, for a token issued
+//         for a DID (its `sub`), checks that the signer controls that DID
+//         (checkController, below); then submits it → tx hash
+//
+// checkController on send, as EBSI's Timestamp API v4 does it
+// (apis/timestamp-v4 jsonrpc.service.ts: sendTransaction → verifyTransaction,
+// then verifyEthereumAddress(signer, user) → the DID Registry's
+// checkController action for user.sub): the DID is the bearer token's `sub`;
+// the rule is registries.js checkController over the DID documents the token
+// endpoint resolves (--dids, then the --registries fixture, read on every
+// send). A refusal is EBSI's InvalidRequestJsonRpcError: HTTP 400,
+//   {"jsonrpc":"2.0","id":ID,"error":{"code":-32600,"message":
+//    "The DID <sub> is not controlled by the address <signer, lower case>"}}
+// or "... The DID <sub> does not exist" when the DID is not resolvable;
+// nothing is sent to the ledger. Static tokens (--tokens) carry no DID:
+// their sends are not checked (the older tests' behaviour).
 //   POST /ledger/v4/blockchains/besu       the ledger API: read methods only
 //                                         (the path of hub.ebsi.eu "POST /ledger/v4/blockchains/besu")
 //   GET|POST /admin              fault injection and counters (tests only)
@@ -92,7 +107,9 @@ let contract = args.contract ? ethers.getAddress(args.contract) : null;
 let chainId = 0n;
 let fault = 'none';
 let down = false;
-const stats = { timestampHashes: 0, built: 0, sendReceived: 0, sendAccepted: 0, sendRejected: 0, ledgerCalls: 0, ledgerRefused: 0, authRefused: 0 };
+const stats = { timestampHashes: 0, built: 0, sendReceived: 0, sendAccepted: 0, sendRejected: 0, controllerRefused: 0,
+    ledgerCalls: 0, ledgerRefused: 0, authRefused: 0 };
+const { checkController } = require('./registries.js');
 
 let ledgerId = 0;
 async function ledger(method, params) {
@@ -106,7 +123,7 @@ async function ledger(method, params) {
 }
 
 class RpcError extends Error {
-    constructor(code, message, data) { super(message); this.code = code; this.data = data; }
+    constructor(code, message, data, httpStatus = 200) { super(message); this.code = code; this.data = data; this.httpStatus = httpStatus; }
 }
 
 function send(res, status, obj, type = 'application/json') {
@@ -215,6 +232,16 @@ async function sendSignedTransaction(params, req) {
     if (!signer || signer !== ethers.getAddress(u.from)) throw reject('the signature was not made by `from`');
     if (tx.chainId !== chainId) throw reject(`wrong chain id ${tx.chainId}`);
     if (ethers.getAddress(tx.to) !== contract) throw reject('`to` is not the Timestamp contract');
+    const did = auth.subjectOf(req);
+    if (did) {
+        const c = checkController(auth.resolve, did, signer);
+        if (!c.method) {
+            stats.sendRejected++;
+            stats.controllerRefused++;
+            throw new RpcError(-32600, c.known ? `The DID ${did} is not controlled by the address ${signer.toLowerCase()}`
+                : `The DID ${did} does not exist`, undefined, 400);
+        }
+    }
     let hash;
     try {
         hash = await ledger('eth_sendRawTransaction', [p.signedRawTransaction]);
@@ -272,7 +299,7 @@ async function handleRpc(req, res, kind) {
     } catch (err) {
         const error = err instanceof RpcError ? { code: err.code, message: err.message } : { code: -32603, message: `internal error: ${err.message}` };
         if (err instanceof RpcError && err.data !== undefined) error.data = err.data;
-        send(res, 200, { jsonrpc: '2.0', id, error });
+        send(res, err instanceof RpcError ? err.httpStatus : 200, { jsonrpc: '2.0', id, error });
     }
 }
 

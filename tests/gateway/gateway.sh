@@ -69,7 +69,8 @@ gateway_fault() {
 }
 
 # gateway_stat NAME: print one counter (timestampHashes, built, sendReceived,
-# sendAccepted, sendRejected, ledgerCalls, ledgerRefused, authRefused).
+# sendAccepted, sendRejected, controllerRefused, ledgerCalls, ledgerRefused,
+# authRefused; the token endpoint's tokenRequests, tokensIssued, tokenRefused).
 gateway_stat() {
     gateway_admin | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"][sys.argv[1]])' "$1"
 }

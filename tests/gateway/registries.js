@@ -38,6 +38,16 @@
 // documentOf(fixture, did) gives the DID document (null if unknown): the
 // gateway's token endpoint resolves presentations' DIDs with it, as EBSI's
 // Authorisation API resolves them in the DID Registry.
+// checkController(resolve, did, address) is the DID Registry's
+// checkController action (POST /identifiers/{did}/actions, method
+// "checkController", which EBSI's Timestamp API calls before accepting a
+// signed transaction: jsonrpc.service.ts isDidControlledByAddress), answered
+// from the documents `resolve` gives: {known: false} if DID is unknown, else
+// {known: true, method: the verification method id or null}. The rule is the
+// contract's _checkController (DidDocumentDetailed.sol, docs/ebsi.md): one of
+// DID's controllers (DIDs; a document lists itself when it controls itself)
+// has, under capabilityInvocation, a secp256k1 JsonWebKey2020 method whose
+// Ethereum address (keccak256(x || y)) is `address`.
 'use strict';
 const fs = require('fs');
 const crypto = require('crypto');
@@ -126,4 +136,28 @@ module.exports = function make({ fixture, isDown }) {
         return true;
     };
 };
+function secp256k1Address(jwk) {
+    if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'secp256k1' || typeof jwk.x !== 'string' || typeof jwk.y !== 'string') return null;
+    const x = Buffer.from(jwk.x, 'base64url'), y = Buffer.from(jwk.y, 'base64url');
+    if (x.length !== 32 || y.length !== 32) return null;
+    try { return ethers.computeAddress(ethers.hexlify(Buffer.concat([Buffer.from([4]), x, y]))); } catch (e) { return null; }
+}
+
+function checkController(resolve, did, address) {
+    const doc = typeof did === 'string' ? resolve(did) : null;
+    if (!doc) return { known: false, method: null };
+    const want = ethers.getAddress(address);
+    const controllers = Array.isArray(doc.controller) ? doc.controller : (typeof doc.controller === 'string' ? [doc.controller] : []);
+    for (const c of controllers) {
+        const cdoc = c === did ? doc : resolve(c);
+        if (!cdoc) continue;
+        for (const id of cdoc.capabilityInvocation || []) {
+            const vm = (cdoc.verificationMethod || []).find((m) => m.id === id);
+            if (vm && vm.type === 'JsonWebKey2020' && secp256k1Address(vm.publicKeyJwk) === want) return { known: true, method: id };
+        }
+    }
+    return { known: true, method: null };
+}
+
 module.exports.documentOf = documentOf;
+module.exports.checkController = checkController;

@@ -17,7 +17,12 @@
 # and sets
 #   GATEWAY_DIDS (exported)  the DID documents the double resolves: DID with
 #                            vp.pem's public key as a JsonWebKey2020 method
-#                            under authentication; DID_BADSIG, when given,
+#                            under authentication, and the notary's
+#                            transaction key ($DEV_KEY_0, secp256k1) as
+#                            DID#keys-1 under capabilityInvocation, DID its
+#                            own controller (EBSI's controller rule: the
+#                            gateway's sendSignedTransaction checks it for a
+#                            token issued to DID); DID_BADSIG, when given,
 #                            with other.pem's kid but vp.pem's public key (a
 #                            presentation signed with other.pem fails)
 #   KID                      DID's kid: DID#<RFC 7638 thumbprint>, computed
@@ -37,7 +42,12 @@ const fs = require("fs"), crypto = require("crypto"), jose = require("jose");
   const jwkOf = (f) => jose.exportJWK(crypto.createPublicKey(fs.readFileSync(f)));
   const a = await jwkOf(vp), b = await jwkOf(other);
   const ta = await jose.calculateJwkThumbprint(a), tb = await jose.calculateJwkThumbprint(b);
-  const doc = (id, kid, jwk) => ({ id, verificationMethod: [{ id: kid, type: "JsonWebKey2020", controller: id, publicKeyJwk: jwk }], authentication: [kid] });
+  const pub = Buffer.from(new (require("ethers").SigningKey)(process.env.DEV_KEY_0).publicKey.slice(2), "hex");
+  const k1 = { kty: "EC", crv: "secp256k1", x: pub.subarray(1, 33).toString("base64url"), y: pub.subarray(33).toString("base64url") };
+  const doc = (id, kid, jwk) => ({ id, controller: [id],
+    verificationMethod: [{ id: kid, type: "JsonWebKey2020", controller: id, publicKeyJwk: jwk },
+                         { id: `${id}#keys-1`, type: "JsonWebKey2020", controller: id, publicKeyJwk: k1 }],
+    authentication: [kid], capabilityInvocation: [`${id}#keys-1`] });
   const docs = [doc(did, `${did}#${ta}`, a)];
   if (bad) docs.push(doc(bad, `${bad}#${tb}`, a));
   fs.writeFileSync(out, JSON.stringify({ documents: docs }));
