@@ -110,5 +110,7 @@ PY
 read -r status sent fresh < "$tmp/resubmit.out"
 [ "$status" = 200 ] && [ "$fresh" = 0 ] && ok "a restarted serve takes $sent acknowledged hashes back as already stored" ||
     fail "resubmitting acknowledged hashes: status $status, new ${fresh:-?} of $sent"
-kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; SERVE_PID=
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; rc=$?; SERVE_PID=
+[ "$rc" = 0 ] && ok "the restarted serve stops cleanly (its checkpointer joined)" ||
+    fail "the restarted serve exited $rc: $(tail -n 3 "$tmp/serve.log")"
 finish
