@@ -92,6 +92,9 @@ BENCH_BATCH=$BULK run_wrk bulk "$BULK_CONNS" bench/http/submit.lua
 
 # Peak memory of the server: the in-memory hash index holds every stored hash.
 rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$serve_pid/status")
+# The SQLite log while the server runs: its checkpointer thread keeps it
+# from growing with the submissions (it is reused from its start once copied).
+wal_kb=$(du -kc "$NOTARY_DATA"/*-wal 2>/dev/null | awk 'END {print $1 + 0}')
 kill -TERM "$serve_pid"
 wait "$serve_pid" || { echo "bench/http.sh: notary serve exited with an error" >&2; exit 1; }
 stored=$("$NOTARY" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["credentials"])')
@@ -99,9 +102,9 @@ serve_pid=
 grep -q '"event":"stopped"' "$tmp/serve.log" || { echo "bench/http.sh: no clean stop" >&2; exit 1; }
 
 python3 - "$tmp" "$PROOF_N" "$preload_ms" "$BULK" "$CONNS" "$THREADS" "$SECONDS_RUN" "$BULK_CONNS" \
-    "$rss_kb" "$stored" <<'EOF'
+    "$rss_kb" "$stored" "$wal_kb" <<'EOF'
 import json, sys
-tmp, proof_n, preload_ms, bulk, conns, threads, secs, bulk_conns, rss_kb, stored = sys.argv[1:]
+tmp, proof_n, preload_ms, bulk, conns, threads, secs, bulk_conns, rss_kb, stored, wal_kb = sys.argv[1:]
 r = {k: json.load(open(f"{tmp}/{k}.json")) for k in ("proofs", "single", "bulk")}
 bad = [k for k, v in r.items() if v["non2xx"] or v["socket_errors"]]
 ms = lambda us: f"{us / 1000:.2f} ms"
@@ -115,6 +118,7 @@ print(f"  {'submit ' + bulk + ' hashes (POST, ' + bulk_conns + ' conns)':34} {b[
 pre = int(proof_n) / (int(preload_ms) / 1000) if int(preload_ms) else 0
 print(f"  preload: {int(proof_n):,} hashes in one text/plain request: {int(preload_ms)} ms ({pre:,.0f} hashes/s, empty store)")
 print(f"  server peak RSS: {int(rss_kb) / 1024:,.0f} MB with {int(stored):,} hashes stored (all in its in-memory index)")
+print(f"  SQLite log (-wal file) after the runs: {int(wal_kb) / 1024:,.1f} MB (checkpoints off the writer's thread)")
 print(f"  every answer 2xx: {'yes' if not bad else 'NO: ' + ', '.join(bad)}")
 ok1 = p["rps"] >= 20000 and p["p99_us"] <= 10000
 ok2 = bh >= 500000

@@ -69,6 +69,11 @@ static err_code serve_start(struct serve *sv, const struct serve_config *cfg, st
         (rc = store_index_all(sv->wstore, e)) || (rc = tokens_load(sv->wstore, &sv->tokens, e)) ||
         (rc = readpool_open(&sv->pool, cfg->db_path, threads + 2, e)))
         return rc;
+    /* The writer's commits do not copy the log into the file themselves: a
+     * checkpointer thread does, so no submission waits for that copy. */
+    struct err we = {0};
+    if (store_wal_background(sv->wstore, &we) != E_OK)
+        slog("warn", "checkpointer_not_started", "{s:s}", "error", we.msg);
     struct err le = {0};
     sv->have_ledger = proof_ledger_load(sv->wstore, &sv->ledger, &le) == E_OK;
     if (!sv->have_ledger)

@@ -53,6 +53,12 @@ err_code hashidx_reserve(struct hashidx *x, uint64_t more, struct err *e) MUST_C
 err_code hashidx_add(struct hashidx *x, const struct hash32 *h, int64_t id,
                      struct err *e) MUST_CHECK;
 
+/* A hint: start loading the slots a lookup or add of `h` will read, so a
+ * caller that knows its next hashes can overlap their cache misses (the
+ * table is far larger than the caches: each lookup is otherwise a wait on
+ * memory, two while a move is under way). No effect on any result. */
+void hashidx_prefetch(const struct hashidx *x, const struct hash32 *h);
+
 /* Walk the candidate ids of `h`: hashidx_find sets up `it`, then each
  * hashidx_next call yields one candidate in *id until it returns false.
  * The index must not change during a walk. */

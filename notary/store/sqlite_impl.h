@@ -77,9 +77,20 @@ struct sq {
     int lock_fd;
     struct sq_shared *sh;
     bool turn; /* holds its process's write turn (sh->tserve) */
+    struct sq_wal *wal; /* the checkpointer, after store_wal_background; or NULL */
 };
 
 #define SQ(s) ((struct sq *)(s))
+
+/* ---- sqlite_wal.c: checkpoints off the committing thread ---------------- */
+
+/* store_wal_background: a checkpointer thread with its own connection
+ * copies the log into the database file; this handle's commits only tell
+ * it (and copy themselves only past a bound). No-op without a WAL. E_IO if
+ * the second connection cannot be opened, E_NOMEM. */
+err_code sq_wal_background(struct store *s, struct err *e);
+/* Stop and free the checkpointer, if any (sq_close calls it first). */
+void sq_wal_stop(struct store *s);
 
 /* ---- sqlite_db.c: statements, turns, transactions, batch rows ----------- */
 

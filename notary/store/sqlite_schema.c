@@ -249,6 +249,7 @@ void sq_close(struct store *s)
         return;
     if (SQ(s)->db && !sqlite3_get_autocommit(SQ(s)->db))
         sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_wal_stop(s);
     sq_turn_give(s);
     sq_shared_detach(SQ(s)->sh);
     if (SQ(s)->db)

@@ -212,6 +212,11 @@ err_code store_index_all(struct store *s, struct err *e)
     return s->ops->index_all ? s->ops->index_all(s, e) : E_OK;
 }
 
+err_code store_wal_background(struct store *s, struct err *e)
+{
+    return s->ops->wal_background ? s->ops->wal_background(s, e) : E_OK;
+}
+
 err_code store_index_frozen(struct store *s, struct err *e)
 {
     return s->ops->index_frozen ? s->ops->index_frozen(s, e) : E_OK;

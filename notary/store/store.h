@@ -157,6 +157,17 @@ err_code store_submit(struct store *s, const struct hash32 *hashes,
  * same file); PostgreSQL: nothing to do. */
 err_code store_index_all(struct store *s, struct err *e) MUST_CHECK;
 
+/* A hint for a handle that commits often and wants flat commit latency
+ * (notary serve's writer): the engine's log is copied into its main file
+ * off this handle's committing thread. SQLite: a checkpointer thread with
+ * its own connection runs PASSIVE checkpoints (which never block a
+ * commit) once ~4 MB of log wait; a commit copies itself only when more
+ * than ~64 MB wait. Every commit stays fsynced before it returns. Stopped
+ * by store_close. PostgreSQL: nothing to do. Errors: E_IO (the second
+ * connection cannot be opened), E_NOMEM; the handle stays usable as
+ * before either way. Call at most from the thread that owns the handle. */
+err_code store_wal_background(struct store *s, struct err *e) MUST_CHECK;
+
 /* Look up one credential; E_NOT_FOUND if never submitted. */
 err_code store_credential_get(struct store *s, const struct hash32 *hash,
                               struct store_credential *out, struct err *e) MUST_CHECK;

@@ -52,6 +52,7 @@ struct store_ops {
     /* May be NULL (nothing to do for this engine). */
     err_code (*index_all)(struct store *s, struct err *e);
     err_code (*index_frozen)(struct store *s, struct err *e); /* may be NULL */
+    err_code (*wal_background)(struct store *s, struct err *e); /* may be NULL */
     err_code (*batch_open_get)(struct store *s, enum batch_kind kind, struct store_batch *out,
                                struct err *e);
     /* E_NOT_FOUND (any message: store.c words it) if there is none. */

@@ -512,6 +512,7 @@ static const struct store_ops sq_ops = {
     .credential_get = sq_credential_get,
     .index_all = sq_index_all,
     .index_frozen = sq_index_frozen,
+    .wal_background = sq_wal_background,
     .batch_open_get = sq_batch_open_get,
     .batch_get = sq_batch_get,
     .batch_list = sq_batch_list,

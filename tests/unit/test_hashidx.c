@@ -210,3 +210,45 @@ TEST(top_bit_flips_do_not_collide)
     CHECKF(bad == 0, "%zu top-bit variants share a digest", bad);
     hashidx_free(x);
 }
+
+/* Tables of several MB are prepared ahead by a filler thread (pages made
+ * present with MADV_POPULATE_WRITE while the adds go on), stopped and
+ * joined before the table is used or freed: nothing added is lost, through
+ * growth into prepared tables, a clear while a filler may run, and lookups
+ * hinted with hashidx_prefetch (a hint only: no result changes). */
+TEST(large_tables_prepared_in_the_background_lose_nothing)
+{
+    struct hashidx *x;
+    struct err e = {0};
+    CHECK_OK(hashidx_new(&x, &e), &e);
+    enum { N = 700000, CLEAR_AT = 300000 };
+    struct hash32 h;
+    size_t lost = 0, stale = 0, checks = 0;
+    int64_t base = 0; /* entries before it were cleared */
+    for (int64_t i = 0; i < N; i++) {
+        mk(&h, (uint64_t)i, 11);
+        hashidx_prefetch(x, &h);
+        CHECK_OK(hashidx_add(x, &h, i, &e), &e);
+        if (i == CLEAR_AT) { /* the table for 2^20 slots is being prepared by now */
+            hashidx_clear(x);
+            base = i + 1;
+            for (int64_t j = 0; j <= i; j += 101) {
+                bool has;
+                mk(&h, (uint64_t)j, 11);
+                stale += candidates(x, &h, j, &has) != 0;
+            }
+        }
+        if (i % 50000 == 49999)
+            for (int64_t j = base; j <= i; j += 37) {
+                bool has;
+                mk(&h, (uint64_t)j, 11);
+                hashidx_prefetch(x, &h);
+                checks++;
+                lost += candidates(x, &h, j, &has) != 1 || !has;
+            }
+    }
+    CHECK(hashidx_count(x) == (uint64_t)(N - base));
+    CHECKF(lost == 0, "%zu of %zu lookups missed their entry", lost, checks);
+    CHECKF(stale == 0, "%zu cleared entries still found", stale);
+    hashidx_free(x); /* with a filler possibly still running: joined here */
+}
