@@ -26,6 +26,16 @@ struct rpc_stub_reply {
     unsigned delay_ms;     /* wait before answering (cut short by rpc_stub_stop) */
 };
 
+/* Two node errors a fake ledger answers with ({{id}} is the request's id):
+ * a method it does not serve, and a block whose state it does not hold (a
+ * node that is behind or pruned). */
+#define RPC_STUB_METHOD_NOT_FOUND                                                               \
+    "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"error\":{\"code\":-32601,\"message\":"         \
+    "\"method not found\"}}"
+#define RPC_STUB_HEADER_NOT_FOUND                                                               \
+    "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"error\":{\"code\":-32000,\"message\":"         \
+    "\"header not found\"}}"
+
 struct rpc_stub;
 
 /* A responder computed per request (rpc_stub_start_fn): called on the

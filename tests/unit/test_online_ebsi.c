@@ -33,11 +33,8 @@ struct fake {
 static struct rpc_stub_reply fake_ledger(void *arg, const char *body)
 {
     struct fake *f = arg;
-    static const char *const no_state = "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"error\":{\"code\":"
-                                        "-32000,\"message\":\"header not found\"}}";
-    struct rpc_stub_reply r = {.status = 200, .body = "{\"jsonrpc\":\"2.0\",\"id\":{{id}},"
-                                                      "\"error\":{\"code\":-32601,\"message\":"
-                                                      "\"method not found\"}}"};
+    static const char *const no_state = RPC_STUB_HEADER_NOT_FOUND;
+    struct rpc_stub_reply r = {.status = 200, .body = RPC_STUB_METHOD_NOT_FOUND};
     if (!strstr(body, "\"eth_call\""))
         return r;
     if (strstr(body, "\"latest\"")) {

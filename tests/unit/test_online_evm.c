@@ -58,11 +58,8 @@ static bool encode(char *out, size_t n, bool v2, uint64_t block, uint64_t time, 
 static struct rpc_stub_reply fake_ledger(void *arg, const char *body)
 {
     struct fake *f = arg;
-    static const char *const no_state = "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"error\":{\"code\":"
-                                        "-32000,\"message\":\"header not found\"}}";
-    struct rpc_stub_reply r = {.status = 200, .body = "{\"jsonrpc\":\"2.0\",\"id\":{{id}},"
-                                                      "\"error\":{\"code\":-32601,\"message\":"
-                                                      "\"method not found\"}}"};
+    static const char *const no_state = RPC_STUB_HEADER_NOT_FOUND;
+    struct rpc_stub_reply r = {.status = 200, .body = RPC_STUB_METHOD_NOT_FOUND};
     json_t *req = json_loads(body, 0, NULL);
     const char *m = json_string_value(json_object_get(req, "method"));
     json_t *params = json_object_get(req, "params");

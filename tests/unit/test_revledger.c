@@ -126,9 +126,7 @@ static struct rpc_stub_reply fake_ledger(void *arg, const char *body)
     json_t *req = json_loads(body, 0, NULL);
     const char *m = json_string_value(json_object_get(req, "method"));
     json_t *params = json_object_get(req, "params");
-    struct rpc_stub_reply r = {.status = 200,
-                               .body = "{\"jsonrpc\":\"2.0\",\"id\":{{id}},\"error\":{\"code\":"
-                                       "-32601,\"message\":\"method not found\"}}"};
+    struct rpc_stub_reply r = {.status = 200, .body = RPC_STUB_METHOD_NOT_FOUND};
     if (!m) {
     } else if (!strcmp(m, "eth_chainId")) {
         r = result(f, "\"0x539\"");
